@@ -1,0 +1,120 @@
+// The closed set of failures Switchyard reports, and their one mapping to the wire.
+// Codex 0.169.0 reports every request error as -32600 (specs/codex-wire.md); the texts below are
+// part of the contract. `data.reason` is Switchyard's stable machine-readable addition.
+
+export const INVALID_REQUEST_CODE = -32600;
+export const OVERLOADED_CODE = -32001;
+export const INTERNAL_ERROR_CODE = -32603;
+
+export type ErrorDetail =
+  | { reason: "notInitialized" }
+  | { reason: "alreadyInitialized" }
+  | { reason: "unknownMethod"; method: string; knownMethods: readonly string[] }
+  | { reason: "invalidRequest"; detail: string }
+  | { reason: "experimentalApiRequired"; method: string }
+  | { reason: "invalidClientName"; name: string }
+  | { reason: "methodNotSupported"; method: string }
+  | { reason: "threadNotFound"; threadId: string }
+  | { reason: "invalidArgument"; message: string }
+  | { reason: "overloaded" }
+  | { reason: "deadlineExceeded"; method: string; timeoutMs: number }
+  | { reason: "cancelled"; method: string }
+  | { reason: "serviceUnavailable"; service: string }
+  | { reason: "internal"; message: string };
+
+export type ErrorReason = ErrorDetail["reason"];
+
+export interface WireError {
+  code: number;
+  message: string;
+  data?: unknown;
+}
+
+export class SwitchyardError extends Error {
+  constructor(readonly detail: ErrorDetail) {
+    super(toWireError(detail).message);
+    this.name = "SwitchyardError";
+  }
+}
+
+export function assertNever(value: never): never {
+  throw new Error(`unreachable: ${JSON.stringify(value)}`);
+}
+
+/** serde's rendering of an "expected one of" list: `a`, `b`, `c`. */
+function serdeOneOf(names: readonly string[]): string {
+  const quoted = names.map((name) => `\`${name}\``);
+  if (quoted.length === 0) return "there are no variants";
+  if (quoted.length === 1) return quoted[0] as string;
+  if (quoted.length === 2) return `${quoted[0]} or ${quoted[1]}`;
+  return `one of ${quoted.join(", ")}`;
+}
+
+export function toWireError(detail: ErrorDetail): WireError {
+  switch (detail.reason) {
+    case "notInitialized":
+      return { code: INVALID_REQUEST_CODE, message: "Not initialized", data: { reason: detail.reason } };
+    case "alreadyInitialized":
+      return { code: INVALID_REQUEST_CODE, message: "Already initialized", data: { reason: detail.reason } };
+    case "unknownMethod":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `Invalid request: unknown variant \`${detail.method}\`, expected ${serdeOneOf(detail.knownMethods)}`,
+        data: { reason: detail.reason },
+      };
+    case "invalidRequest":
+      return { code: INVALID_REQUEST_CODE, message: `Invalid request: ${detail.detail}`, data: { reason: detail.reason } };
+    case "experimentalApiRequired":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `\`${detail.method}\` requires experimentalApi capability`,
+        data: { reason: detail.reason },
+      };
+    case "invalidClientName":
+      // Codex sends no data here; the TUI shows the message as is.
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `Invalid clientInfo.name: '${detail.name}'. Must be a valid HTTP header value.`,
+      };
+    case "methodNotSupported":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `\`${detail.method}\` is not supported by this Switchyard deployment yet`,
+        data: { reason: detail.reason },
+      };
+    case "threadNotFound":
+      return { code: INVALID_REQUEST_CODE, message: `thread not found: ${detail.threadId}`, data: { reason: detail.reason } };
+    case "invalidArgument":
+      return { code: INVALID_REQUEST_CODE, message: detail.message, data: { reason: detail.reason } };
+    case "overloaded":
+      return { code: OVERLOADED_CODE, message: "Server overloaded; retry later.", data: { reason: detail.reason } };
+    case "deadlineExceeded":
+      return {
+        code: INTERNAL_ERROR_CODE,
+        message: `\`${detail.method}\` did not complete within ${detail.timeoutMs} ms; it may still be applied, retry or read back`,
+        data: { reason: detail.reason },
+      };
+    case "cancelled":
+      return { code: INTERNAL_ERROR_CODE, message: `\`${detail.method}\` was cancelled`, data: { reason: detail.reason } };
+    case "serviceUnavailable":
+      return {
+        code: INTERNAL_ERROR_CODE,
+        message: `the ${detail.service} service is unavailable; retry later`,
+        data: { reason: detail.reason },
+      };
+    case "internal":
+      return { code: INTERNAL_ERROR_CODE, message: `internal error: ${detail.message}`, data: { reason: detail.reason } };
+    default:
+      return assertNever(detail);
+  }
+}
+
+/** Errors cross the bus already rendered; this keeps them recognisable as values on the far side. */
+export function isWireError(value: unknown): value is WireError {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as WireError).code === "number" &&
+    typeof (value as WireError).message === "string"
+  );
+}

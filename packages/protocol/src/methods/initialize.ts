@@ -1,0 +1,39 @@
+// initialize: the first message of every connection (handled by the gateway itself).
+import { z } from "zod";
+
+export const ClientInfo = z.object({
+  name: z.string(),
+  title: z.string().nullish(),
+  version: z.string(),
+});
+
+export const InitializeCapabilities = z.object({
+  experimentalApi: z.boolean().nullish(),
+  optOutNotificationMethods: z.array(z.string()).nullish(),
+  requestAttestation: z.boolean().nullish(),
+  explicitGatewayOauth: z.boolean().nullish(),
+  mcpServerOpenaiFormElicitation: z.boolean().nullish(),
+  requiredHumanApproval: z.boolean().nullish(),
+  extensions: z.record(z.string(), z.unknown()).nullish(),
+});
+
+export const InitializeParams = z.object({
+  clientInfo: ClientInfo,
+  capabilities: InitializeCapabilities.nullish(),
+});
+export type InitializeParams = z.infer<typeof InitializeParams>;
+
+export const InitializeResponse = z.object({
+  userAgent: z.string(),
+  codexHome: z.string(),
+  platformFamily: z.string(),
+  platformOs: z.string(),
+});
+export type InitializeResponse = z.infer<typeof InitializeResponse>;
+
+export const RemoteControlStatusChanged = z.object({
+  status: z.enum(["disabled", "connecting", "connected", "errored"]),
+  serverName: z.string(),
+  installationId: z.string(),
+  environmentId: z.string().nullish(),
+});

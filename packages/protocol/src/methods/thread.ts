@@ -1,0 +1,155 @@
+// Thread methods and the Thread shape, as the official 0.169.0 schema defines them (v2/Thread*.json).
+import { z } from "zod";
+
+export const ThreadStatus = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("notLoaded") }),
+  z.object({ type: z.literal("idle") }),
+  z.object({ type: z.literal("systemError") }),
+  z.object({
+    type: z.literal("active"),
+    activeFlags: z.array(z.enum(["waitingOnApproval", "waitingOnUserInput"])),
+  }),
+]);
+
+export const SessionSource = z.union([
+  z.enum(["cli", "vscode", "exec", "appServer", "unknown"]),
+  z.object({ custom: z.string() }),
+  z.object({ subAgent: z.unknown() }),
+]);
+
+export const ThreadHistoryMode = z.enum(["legacy", "paginated"]);
+
+export const Thread = z.object({
+  id: z.string(),
+  sessionId: z.string(),
+  forkedFromId: z.string().nullable(),
+  parentThreadId: z.string().nullable(),
+  preview: z.string(),
+  ephemeral: z.boolean(),
+  modelProvider: z.string(),
+  model: z.string().nullable(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+  recencyAt: z.number().int().nullable(),
+  status: ThreadStatus,
+  path: z.string().nullable(),
+  cwd: z.string(),
+  cliVersion: z.string(),
+  source: SessionSource,
+  threadSource: z.string().nullable(),
+  historyMode: ThreadHistoryMode,
+  name: z.string().nullable(),
+  projectId: z.string().nullable(),
+  gitInfo: z.null(),
+  turns: z.array(z.unknown()),
+});
+export type Thread = z.infer<typeof Thread>;
+
+export const SandboxMode = z.enum(["read-only", "workspace-write", "danger-full-access"]);
+export const AskForApproval = z.union([z.enum(["untrusted", "on-request", "never"]), z.object({ granular: z.unknown() })]);
+export const ApprovalsReviewer = z.enum(["user", "auto_review", "guardian_subagent"]);
+
+export const SandboxPolicy = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("dangerFullAccess") }),
+  z.object({ type: z.literal("readOnly"), networkAccess: z.boolean() }),
+  z.object({
+    type: z.literal("workspaceWrite"),
+    writableRoots: z.array(z.string()),
+    networkAccess: z.boolean(),
+    excludeTmpdirEnvVar: z.boolean(),
+    excludeSlashTmp: z.boolean(),
+  }),
+]);
+
+export const ThreadStartParams = z.object({
+  cwd: z.string().nullish(),
+  model: z.string().nullish(),
+  modelProvider: z.string().nullish(),
+  serviceTier: z.string().nullish(),
+  approvalPolicy: AskForApproval.nullish(),
+  approvalsReviewer: ApprovalsReviewer.nullish(),
+  sandbox: SandboxMode.nullish(),
+  baseInstructions: z.string().nullish(),
+  developerInstructions: z.string().nullish(),
+  config: z.record(z.string(), z.unknown()).nullish(),
+  ephemeral: z.boolean().nullish(),
+  historyMode: ThreadHistoryMode.nullish(),
+  threadSource: z.string().nullish(),
+  projectId: z.string().nullish(),
+  dynamicTools: z.array(z.unknown()).nullish(),
+});
+export type ThreadStartParams = z.infer<typeof ThreadStartParams>;
+
+export const ThreadStartResponse = z.object({
+  thread: Thread,
+  model: z.string(),
+  modelProvider: z.string(),
+  serviceTier: z.string().nullable(),
+  cwd: z.string(),
+  approvalPolicy: AskForApproval,
+  approvalsReviewer: ApprovalsReviewer,
+  sandbox: SandboxPolicy,
+  reasoningEffort: z.string().nullable(),
+  instructionSources: z.array(z.string()),
+  runtimeWorkspaceRoots: z.array(z.string()),
+});
+export type ThreadStartResponse = z.infer<typeof ThreadStartResponse>;
+
+export const ThreadReadParams = z.object({
+  threadId: z.string(),
+  includeTurns: z.boolean().nullish(),
+});
+export type ThreadReadParams = z.infer<typeof ThreadReadParams>;
+
+export const ThreadReadResponse = z.object({ thread: Thread });
+export type ThreadReadResponse = z.infer<typeof ThreadReadResponse>;
+
+export const ThreadSortKey = z.enum(["created_at", "updated_at", "recency_at", "section_position"]);
+export const SortDirection = z.enum(["asc", "desc"]);
+export const ThreadSourceKind = z.enum([
+  "cli",
+  "vscode",
+  "exec",
+  "appServer",
+  "subAgent",
+  "subAgentReview",
+  "subAgentCompact",
+  "subAgentThreadSpawn",
+  "subAgentOther",
+  "unknown",
+]);
+
+export const ThreadListParams = z.object({
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).max(4294967295).nullish(),
+  sortKey: ThreadSortKey.nullish(),
+  sortDirection: SortDirection.nullish(),
+  modelProviders: z.array(z.string()).nullish(),
+  sourceKinds: z.array(ThreadSourceKind).nullish(),
+  archived: z.boolean().nullish(),
+  cwd: z.union([z.string(), z.array(z.string())]).nullish(),
+  searchTerm: z.string().nullish(),
+  excludedThreadIds: z.array(z.string()).nullish(),
+  projectId: z.string().nullish(),
+  sectionId: z.string().nullish(),
+  useStateDbOnly: z.boolean().nullish(),
+  currentAccountOnly: z.boolean().nullish(),
+});
+export type ThreadListParams = z.infer<typeof ThreadListParams>;
+
+export const ThreadListResponse = z.object({
+  data: z.array(Thread),
+  nextCursor: z.string().nullable(),
+  backwardsCursor: z.string().nullable(),
+});
+export type ThreadListResponse = z.infer<typeof ThreadListResponse>;
+
+export const ThreadSetNameParams = z.object({ threadId: z.string(), name: z.string() });
+export type ThreadSetNameParams = z.infer<typeof ThreadSetNameParams>;
+export const ThreadSetNameResponse = z.object({});
+
+export const ThreadStartedNotification = z.object({ thread: Thread });
+export const ThreadNameUpdatedNotification = z.object({
+  threadId: z.string(),
+  threadName: z.string().nullish(),
+});

@@ -1,0 +1,145 @@
+// The method and notification registry: for every client method, its params/result schemas, its
+// serialization scope, its owning service and whether it is experimental. The gateway routes by it,
+// services validate by it, and `pnpm schema:export` publishes it.
+import type { z } from "zod";
+import { CODEX_CLIENT_METHODS } from "./codex-methods.js";
+import { InitializeParams, InitializeResponse, RemoteControlStatusChanged } from "./methods/initialize.js";
+import {
+  ThreadListParams,
+  ThreadListResponse,
+  ThreadNameUpdatedNotification,
+  ThreadReadParams,
+  ThreadReadResponse,
+  ThreadSetNameParams,
+  ThreadSetNameResponse,
+  ThreadStartedNotification,
+  ThreadStartParams,
+  ThreadStartResponse,
+} from "./methods/thread.js";
+import type { MethodSpec, NotificationSpec } from "./registry-types.js";
+
+function defineMethod<P, R>(spec: MethodSpec<P, R>): MethodSpec<unknown, unknown> {
+  return spec as unknown as MethodSpec<unknown, unknown>;
+}
+function defineNotification<P>(spec: NotificationSpec<P>): NotificationSpec<unknown> {
+  return spec as unknown as NotificationSpec<unknown>;
+}
+
+export const Method = {
+  initialize: "initialize",
+  threadStart: "thread/start",
+  threadRead: "thread/read",
+  threadList: "thread/list",
+  threadNameSet: "thread/name/set",
+} as const;
+
+export const Notification = {
+  threadStarted: "thread/started",
+  threadNameUpdated: "thread/name/updated",
+  remoteControlStatusChanged: "remoteControl/status/changed",
+} as const;
+
+const methodSpecs: MethodSpec<unknown, unknown>[] = [
+  defineMethod({
+    method: Method.initialize,
+    owner: "gateway",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: InitializeParams,
+    result: InitializeResponse,
+    summary: "Opens the session: client info and capabilities (experimentalApi, notification opt-outs).",
+  }),
+  defineMethod({
+    method: Method.threadStart,
+    owner: "thread",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadStartParams,
+    result: ThreadStartResponse,
+    subscribesCallerTo: (result: z.infer<typeof ThreadStartResponse>) => result.thread.id,
+    summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
+  }),
+  defineMethod({
+    method: Method.threadRead,
+    owner: "thread",
+    // Served from committed Postgres state by any instance, concurrently. The gateway still holds
+    // it behind the same connection's earlier writes to this thread (read-your-writes).
+    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: (params: ThreadReadParams) => params.threadId } },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadReadParams,
+    result: ThreadReadResponse,
+    summary: "Reads one thread (optionally with its turns).",
+  }),
+  defineMethod({
+    method: Method.threadList,
+    owner: "thread",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadListParams,
+    result: ThreadListResponse,
+    summary: "Lists the tenant's threads that have content, keyset-paginated with opaque cursors.",
+  }),
+  defineMethod({
+    method: Method.threadNameSet,
+    owner: "thread",
+    scope: { kind: "exclusive", family: "thread", id: (params: ThreadSetNameParams) => params.threadId },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadSetNameParams,
+    result: ThreadSetNameResponse,
+    summary: "Renames a thread; announces thread/name/updated to the tenant.",
+  }),
+];
+
+const notificationSpecs: NotificationSpec<unknown>[] = [
+  defineNotification({
+    method: Notification.threadStarted,
+    params: ThreadStartedNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was created.",
+  }),
+  defineNotification({
+    method: Notification.threadNameUpdated,
+    params: ThreadNameUpdatedNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was renamed.",
+  }),
+  defineNotification({
+    method: Notification.remoteControlStatusChanged,
+    params: RemoteControlStatusChanged,
+    audience: "connection",
+    experimental: false,
+    critical: false,
+    summary: "Remote-control status, sent right after initialize.",
+  }),
+];
+
+export const methodRegistry: ReadonlyMap<string, MethodSpec<unknown, unknown>> = new Map(
+  methodSpecs.map((spec) => [spec.method, spec]),
+);
+export const notificationRegistry: ReadonlyMap<string, NotificationSpec<unknown>> = new Map(
+  notificationSpecs.map((spec) => [spec.method, spec]),
+);
+
+const codexMethods: ReadonlySet<string> = new Set(CODEX_CLIENT_METHODS);
+
+/** How the gateway classifies a method name before looking at anything else. */
+export function lookupMethod(
+  method: string,
+): { kind: "known"; spec: MethodSpec<unknown, unknown> } | { kind: "codexOnly" } | { kind: "unknown" } {
+  const spec = methodRegistry.get(method);
+  if (spec) return { kind: "known", spec };
+  return codexMethods.has(method) ? { kind: "codexOnly" } : { kind: "unknown" };
+}
+
+export function methodsOwnedBy(owner: MethodSpec["owner"]): MethodSpec<unknown, unknown>[] {
+  return methodSpecs.filter((spec) => spec.owner === owner);
+}

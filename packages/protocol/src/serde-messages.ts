@@ -1,0 +1,62 @@
+// Renders a zod validation failure the way serde_json words it in Codex's `Invalid request: …`
+// errors (`missing field \`threadId\``, `invalid type: integer \`5\`, expected a string`), so clients
+// that match on those texts keep working.
+import type { z } from "zod";
+
+function describeFound(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "boolean") return `boolean \`${value}\``;
+  if (typeof value === "number") return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
+  if (typeof value === "string") return `string ${JSON.stringify(value)}`;
+  if (Array.isArray(value)) return "a sequence";
+  return "a map";
+}
+
+function describeExpected(expected: string): string {
+  switch (expected) {
+    case "string":
+      return "a string";
+    case "boolean":
+      return "a boolean";
+    case "number":
+    case "int":
+      return "an integer";
+    case "array":
+      return "a sequence";
+    case "object":
+      return "a map";
+    default:
+      return expected;
+  }
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let current: unknown = root;
+  for (const segment of path) {
+    if (current === null || typeof current !== "object") return undefined;
+    current = (current as Record<PropertyKey, unknown>)[segment];
+  }
+  return current;
+}
+
+/** The serde-style detail for the first issue, preferring wrong values over missing fields as serde does. */
+export function serdeDetail(error: z.ZodError, input: unknown): string {
+  const issues = error.issues;
+  const present = issues.find((issue) => valueAt(input, issue.path) !== undefined);
+  const issue = present ?? issues[0];
+  if (!issue) return "invalid request";
+  const found = valueAt(input, issue.path);
+  const field = issue.path[issue.path.length - 1];
+  if (found === undefined && field !== undefined) return `missing field \`${String(field)}\``;
+  switch (issue.code) {
+    case "invalid_type":
+      return `invalid type: ${describeFound(found)}, expected ${describeExpected(issue.expected)}`;
+    case "invalid_value":
+      return `unknown variant \`${String(found)}\`, expected ${issue.values.map((v) => `\`${String(v)}\``).join(", ")}`;
+    case "too_small":
+    case "too_big":
+      return `invalid value: ${describeFound(found)}, ${issue.message}`;
+    default:
+      return `invalid value: ${describeFound(found)}, ${issue.message}`;
+  }
+}

@@ -1,0 +1,97 @@
+// How a client request travels on the bus, and how its outcome comes back. Both lanes use this:
+// the identity, deadline and trace context ride in headers; params and results are JSON bodies;
+// failures use the NATS services error headers with the rendered wire error as the body.
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { BusHeader, isWireError, type WireError } from "@switchyard/protocol";
+
+export interface Caller {
+  tenant: string;
+  subject: string;
+  roles: string[];
+}
+
+export interface BusRequest {
+  commandId: string;
+  method: string;
+  caller: Caller;
+  /** Epoch ms after which the work must not start. */
+  deadlineMs: number;
+  /** `<gatewayId>/<connectionId>` of the client connection that sent it. */
+  connection: string;
+  /** The client's `clientInfo.version`, or "" before/without initialize. */
+  clientVersion: string;
+  params: unknown;
+  headers: MsgHdrs;
+}
+
+export type BusOutcome = { ok: true; result: unknown } | { ok: false; error: WireError };
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+export const encodeJson = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
+export const decodeJson = (data: Uint8Array): unknown => (data.length === 0 ? undefined : JSON.parse(decoder.decode(data)));
+
+export function requestHeaders(request: Omit<BusRequest, "params" | "headers">, replyTo?: string): MsgHdrs {
+  const headers = natsHeaders();
+  headers.set(BusHeader.commandId, request.commandId);
+  headers.set(BusHeader.method, request.method);
+  headers.set(BusHeader.tenant, request.caller.tenant);
+  headers.set(BusHeader.subject, request.caller.subject);
+  headers.set(BusHeader.roles, request.caller.roles.join(","));
+  headers.set(BusHeader.deadline, String(request.deadlineMs));
+  headers.set(BusHeader.connection, request.connection);
+  if (request.clientVersion) headers.set(BusHeader.clientVersion, request.clientVersion);
+  if (replyTo) headers.set(BusHeader.replyTo, replyTo);
+  return headers;
+}
+
+export class MalformedBusRequest extends Error {}
+
+export function decodeRequest(msg: Pick<Msg, "headers" | "data">): BusRequest {
+  const headers = msg.headers;
+  const get = (name: string): string => {
+    const value = headers?.get(name) ?? "";
+    if (!value) throw new MalformedBusRequest(`bus request without ${name} header`);
+    return value;
+  };
+  const roles = headers?.get(BusHeader.roles) ?? "";
+  return {
+    commandId: get(BusHeader.commandId),
+    method: get(BusHeader.method),
+    caller: { tenant: get(BusHeader.tenant), subject: get(BusHeader.subject), roles: roles ? roles.split(",") : [] },
+    deadlineMs: Number(get(BusHeader.deadline)),
+    connection: get(BusHeader.connection),
+    clientVersion: headers?.get(BusHeader.clientVersion) ?? "",
+    params: decodeJson(msg.data),
+    headers: headers as MsgHdrs,
+  };
+}
+
+export function outcomeHeaders(outcome: BusOutcome): MsgHdrs | undefined {
+  if (outcome.ok) return undefined;
+  const headers = natsHeaders();
+  headers.set(BusHeader.serviceError, outcome.error.message);
+  headers.set(BusHeader.serviceErrorCode, String(outcome.error.code));
+  return headers;
+}
+
+export const outcomeBody = (outcome: BusOutcome): Uint8Array =>
+  encodeJson(outcome.ok ? (outcome.result ?? {}) : outcome.error);
+
+export function publishOutcome(nc: NatsConnection, subject: string, outcome: BusOutcome): void {
+  const headers = outcomeHeaders(outcome);
+  nc.publish(subject, outcomeBody(outcome), headers ? { headers } : undefined);
+}
+
+export function decodeOutcome(msg: Pick<Msg, "headers" | "data">): BusOutcome {
+  const code = msg.headers?.get(BusHeader.serviceErrorCode);
+  if (code) {
+    const body = decodeJson(msg.data);
+    const error: WireError = isWireError(body)
+      ? body
+      : { code: Number(code), message: msg.headers?.get(BusHeader.serviceError) ?? "service error" };
+    return { ok: false, error };
+  }
+  return { ok: true, result: decodeJson(msg.data) };
+}

@@ -1,0 +1,44 @@
+// Environment parsing. Each service declares a zod object over `process.env`, parsed once at start;
+// a bad or missing variable stops the process with a message naming it. No other module reads env.
+import { z } from "zod";
+
+export class EnvError extends Error {}
+
+export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  const parsed = schema.safeParse(source);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const variable = String(issue.path[0] ?? "(environment)");
+    return `  ${variable}: ${issue.message}`;
+  });
+  throw new EnvError(`invalid environment:\n${problems.join("\n")}`);
+}
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+
+/** Settings every process shares: where the infrastructure is and how to name things on the bus. */
+export const commonEnv = {
+  NATS_URL: z.string().default("nats://127.0.0.1:4222").describe("NATS server URL(s), comma-separated"),
+  DATABASE_URL: z
+    .string()
+    .default("postgres://postgres@127.0.0.1:5432/switchyard")
+    .describe("Postgres connection string"),
+  REDIS_URL: z.string().default("redis://127.0.0.1:6379").describe("Redis URL"),
+  SWITCHYARD_BUS_PREFIX: z
+    .string()
+    .regex(/^[a-z][a-z0-9_-]*$/)
+    .default("sy")
+    .describe("first token of every NATS subject (isolates deployments on a shared NATS)"),
+  SWITCHYARD_INSTANCE_ID: z.string().optional().describe("stable id of this process (default: random)"),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional().describe("OTLP/HTTP collector; traces are exported when set"),
+  SWITCHYARD_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+};
+
+export const envParts = { port, positiveInt };
+
+/** Booleans as operators write them: 1/0, true/false, yes/no. */
+export const envBoolean = z
+  .enum(["1", "0", "true", "false", "yes", "no", ""])
+  .transform((value) => value === "1" || value === "true" || value === "yes");

@@ -1,0 +1,258 @@
+// The keyed lane: per-key FIFO across every gateway and every service instance.
+//
+// One JetStream work-queue stream per service, subjects `<prefix>.keyed.<service>.<partition>`.
+// Publishers compute the partition from the tenant-qualified scope key (FNV-1a mod P; nats-server
+// 2.9 has no subject transforms). Each partition has one durable pull consumer with
+// max_ack_pending = 1, and every instance consumes every partition: the server itself allows one
+// message in flight per partition, so commands on one key run one at a time in publish order, and a
+// message held by an instance that dies is redelivered after ack_wait. Redelivery means a command
+// can run twice: handlers are idempotent by command id (see the thread store's command ledger).
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JetStreamClient,
+  type JetStreamManager,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
+import type { NatsConnection } from "@nats-io/nats-core";
+import {
+  BusHeader,
+  type BusSubjects,
+  KEYED_PARTITIONS,
+  partitionOf,
+  type ScopeKey,
+  type ServiceName,
+  SwitchyardError,
+  toWireError,
+} from "@switchyard/protocol";
+import { type BusOutcome, type BusRequest, decodeRequest, MalformedBusRequest, publishOutcome, requestHeaders } from "./bus-codec.js";
+import type { Logger } from "./logger.js";
+import { extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, context, tracer } from "./tracing.js";
+
+export interface KeyedLaneSettings {
+  partitions: number;
+  /** How long the server waits for an ack before redelivering to another instance. */
+  ackWaitMs: number;
+  /** Deliveries before a message is terminated and answered with an error (a poisoned command). */
+  maxDeliver: number;
+  /** JetStream de-duplication window for publish retries. */
+  duplicateWindowMs: number;
+}
+
+export const defaultKeyedLaneSettings: KeyedLaneSettings = {
+  partitions: KEYED_PARTITIONS,
+  ackWaitMs: 5_000,
+  maxDeliver: 5,
+  duplicateWindowMs: 120_000,
+};
+
+const nanos = (ms: number) => ms * 1_000_000;
+
+/** Creates (or reconciles) the stream and its partition consumers. Safe to run from every instance. */
+export async function ensureKeyedLane(
+  jsm: JetStreamManager,
+  subjects: BusSubjects,
+  service: ServiceName,
+  settings: KeyedLaneSettings,
+): Promise<void> {
+  const stream = subjects.keyedStream(service);
+  const streamConfig = {
+    name: stream,
+    subjects: [subjects.keyedStreamSubjects(service)],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: nanos(settings.duplicateWindowMs),
+    max_age: nanos(24 * 3_600_000),
+  };
+  try {
+    await jsm.streams.info(stream);
+    await jsm.streams.update(stream, { duplicate_window: streamConfig.duplicate_window, max_age: streamConfig.max_age });
+  } catch (error) {
+    if (!String(error).includes("not found")) throw error;
+    await jsm.streams.add(streamConfig).catch((addError) => {
+      if (!String(addError).includes("already in use")) throw addError;
+    });
+  }
+  for (let partition = 0; partition < settings.partitions; partition++) {
+    const consumer = {
+      durable_name: subjects.keyedConsumer(service, partition),
+      filter_subject: subjects.keyedPartition(service, partition),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: 1,
+      ack_wait: nanos(settings.ackWaitMs),
+      max_deliver: settings.maxDeliver,
+    };
+    await jsm.consumers.add(stream, consumer).catch(async (error) => {
+      // An existing consumer with other settings: bring the mutable ones in line.
+      if (!String(error).includes("already")) throw error;
+      await jsm.consumers.update(stream, consumer.durable_name, {
+        ack_wait: consumer.ack_wait,
+        max_deliver: consumer.max_deliver,
+        max_ack_pending: 1,
+      });
+    });
+  }
+}
+
+/** Gateway side: puts a command on its key's partition. Resolves once JetStream has stored it. */
+export class KeyedLanePublisher {
+  private readonly js: JetStreamClient;
+
+  constructor(
+    nc: NatsConnection,
+    private readonly subjects: BusSubjects,
+    private readonly partitions = KEYED_PARTITIONS,
+  ) {
+    this.js = jetstream(nc);
+  }
+
+  async publish(
+    service: ServiceName,
+    key: ScopeKey,
+    request: Omit<BusRequest, "params" | "headers">,
+    body: Uint8Array,
+    replyTo: string,
+  ): Promise<void> {
+    const headers = requestHeaders(request, replyTo);
+    injectTraceContext(headers);
+    const subject = this.subjects.keyedPartition(service, partitionOf(key, this.partitions));
+    const deadlineIn = Math.max(1, request.deadlineMs - Date.now());
+    await this.js.publish(subject, body, { headers, msgID: request.commandId, timeout: Math.min(deadlineIn, 5_000) });
+  }
+}
+
+export type KeyedHandler = (request: BusRequest, signal: AbortSignal) => Promise<BusOutcome>;
+
+/** Worker side: consumes every partition of one service's stream, one message at a time per partition. */
+export class KeyedLaneWorker {
+  private readonly loops: Promise<void>[] = [];
+  private readonly stops: (() => Promise<void>)[] = [];
+  private readonly inFlight = new Map<string, AbortController>();
+  private isStopping = false;
+
+  constructor(
+    private readonly options: {
+      nc: NatsConnection;
+      subjects: BusSubjects;
+      service: ServiceName;
+      settings: KeyedLaneSettings;
+      handle: KeyedHandler;
+      isCancelled: (connection: string) => boolean;
+      log: Logger;
+    },
+  ) {}
+
+  async start(): Promise<void> {
+    const { nc, subjects, service, settings } = this.options;
+    const jsm = await jetstreamManager(nc);
+    await ensureKeyedLane(jsm, subjects, service, settings);
+    const js = jetstream(nc);
+    const stream = subjects.keyedStream(service);
+    for (let partition = 0; partition < settings.partitions; partition++) {
+      const consumer = await js.consumers.get(stream, subjects.keyedConsumer(service, partition));
+      const messages = await consumer.consume({ max_messages: 8 });
+      this.stops.push(async () => {
+        await messages.close();
+      });
+      this.loops.push(
+        (async () => {
+          for await (const msg of messages) {
+            if (this.isStopping) {
+              // Hand it back at once rather than waiting out ack_wait.
+              msg.nak();
+              continue;
+            }
+            await this.process(msg, partition);
+          }
+        })(),
+      );
+    }
+    this.options.log.info({ stream, partitions: settings.partitions }, "keyed lane consuming");
+  }
+
+  /** Aborts in-flight work belonging to a closed client connection. */
+  cancelConnection(connection: string): void {
+    for (const [key, controller] of this.inFlight) {
+      if (key.startsWith(`${connection}|`)) controller.abort();
+    }
+  }
+
+  private async process(msg: JsMsg, partition: number): Promise<void> {
+    const { log, settings } = this.options;
+    let request: BusRequest;
+    try {
+      request = decodeRequest(msg);
+    } catch (error) {
+      log.error({ err: String(error), partition, seq: msg.seq }, "dropping malformed keyed command");
+      msg.term(error instanceof MalformedBusRequest ? error.message : "malformed");
+      return;
+    }
+    const replyTo = msg.headers?.get(BusHeader.replyTo) ?? "";
+    const reply = (outcome: BusOutcome) => {
+      if (replyTo) publishOutcome(this.options.nc, replyTo, outcome);
+    };
+    if (Date.now() > request.deadlineMs) {
+      // The gateway has already answered the client with a timeout; running it now would surprise them.
+      log.warn({ commandId: request.commandId, method: request.method }, "keyed command expired before it ran; dropped");
+      msg.term("deadline exceeded");
+      return;
+    }
+    if (this.options.isCancelled(request.connection)) {
+      log.info({ commandId: request.commandId, method: request.method }, "keyed command's connection closed; dropped");
+      msg.term("connection closed");
+      return;
+    }
+    const controller = new AbortController();
+    const flightKey = `${request.connection}|${request.commandId}`;
+    this.inFlight.set(flightKey, controller);
+    // Long handlers tell the server they are alive, or it would redeliver while they still run.
+    const heartbeat = setInterval(() => msg.working(), Math.max(250, Math.floor(settings.ackWaitMs / 3)));
+    const span = tracer().startSpan(
+      `keyed ${request.method}`,
+      { kind: SpanKind.CONSUMER, attributes: { "switchyard.partition": partition, "switchyard.command_id": request.commandId } },
+      extractTraceContext(msg.headers),
+    );
+    try {
+      const outcome = await context.with(
+        extractTraceContext(msg.headers),
+        () => this.options.handle(request, controller.signal),
+      );
+      if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+      // Reply before ack: if we die in between, the redelivered command is answered from the ledger.
+      reply(outcome);
+      msg.ack();
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      const deliveries = msg.info.deliveryCount;
+      if (error instanceof SwitchyardError) {
+        reply({ ok: false, error: toWireError(error.detail) });
+        msg.ack();
+      } else if (deliveries >= settings.maxDeliver) {
+        log.error({ err: String(error), commandId: request.commandId, deliveries }, "keyed command failed for good; terminated");
+        reply({ ok: false, error: toWireError({ reason: "internal", message: "the command failed repeatedly" }) });
+        msg.term("max deliveries");
+      } else {
+        // Transient (Postgres restarting, say): retry later. The partition waits, so order holds.
+        log.warn({ err: String(error), commandId: request.commandId, deliveries }, "keyed command failed; will retry");
+        msg.nak(Math.min(200 * 2 ** deliveries, 5_000));
+      }
+    } finally {
+      clearInterval(heartbeat);
+      this.inFlight.delete(flightKey);
+      span.end();
+    }
+  }
+
+  /** Stops pulling, hands back what is not started, and waits for in-flight handlers to finish. */
+  async stop(): Promise<void> {
+    this.isStopping = true;
+    await Promise.all(this.stops.map((stop) => stop().catch(() => {})));
+    await Promise.all(this.loops);
+  }
+}

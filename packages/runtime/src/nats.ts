@@ -1,0 +1,23 @@
+// One NATS connection per process, reconnecting forever, with status changes logged.
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "./logger.js";
+
+export async function connectNats(options: { url: string; name: string; log: Logger }): Promise<NatsConnection> {
+  const nc = await connect({
+    servers: options.url.split(",").map((server) => server.trim()),
+    name: options.name,
+    maxReconnectAttempts: -1,
+    reconnectTimeWait: 500,
+    pingInterval: 10_000,
+  });
+  void (async () => {
+    for await (const status of nc.status()) {
+      if (status.type === "ping") continue;
+      options.log.info({ natsStatus: status.type }, "nats connection status changed");
+    }
+  })();
+  options.log.info({ server: nc.getServer() }, "connected to nats");
+  return nc;
+}
+
+export type { NatsConnection };

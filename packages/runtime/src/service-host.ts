@@ -1,0 +1,140 @@
+// Hosts one service's request handlers on the bus: unkeyed methods on the request-reply lane,
+// keyed methods on the JetStream keyed lane, both validated against the protocol registry. A service
+// supplies one handler per method it owns (the registry says which) and nothing else about NATS.
+import type { NatsConnection } from "@nats-io/nats-core";
+import type { Service } from "@nats-io/services";
+import {
+  type BusSubjects,
+  type ConnectionClosedEvent,
+  methodsOwnedBy,
+  type ServiceName,
+  serdeDetail,
+  SwitchyardError,
+  toWireError,
+} from "@switchyard/protocol";
+import { type BusOutcome, type BusRequest, decodeJson } from "./bus-codec.js";
+import { EventPublisher } from "./events.js";
+import { type KeyedLaneSettings, KeyedLaneWorker } from "./keyed-lane.js";
+import type { Logger } from "./logger.js";
+import { serveUnkeyed } from "./unkeyed-lane.js";
+
+export interface HandlerContext {
+  request: BusRequest;
+  /** Aborted when the client connection that sent the request goes away. */
+  signal: AbortSignal;
+  events: EventPublisher;
+  log: Logger;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: handlers are typed per method by their own modules.
+export type MethodHandler = (params: any, context: HandlerContext) => Promise<unknown>;
+
+/** How long a closed connection is remembered, so its queued keyed commands are dropped. */
+const CLOSED_CONNECTION_MEMORY_MS = 10 * 60_000;
+
+export interface BusServiceHandle {
+  stop(): Promise<void>;
+}
+
+export async function startBusService(options: {
+  nc: NatsConnection;
+  subjects: BusSubjects;
+  service: ServiceName;
+  version: string;
+  handlers: Record<string, MethodHandler>;
+  keyedSettings: KeyedLaneSettings;
+  log: Logger;
+}): Promise<BusServiceHandle> {
+  const { nc, subjects, service, log } = options;
+  const specs = methodsOwnedBy(service);
+  for (const spec of specs) {
+    if (!options.handlers[spec.method]) throw new Error(`${service} service has no handler for ${spec.method}`);
+  }
+  const events = new EventPublisher(nc, subjects);
+  const closedConnections = new Map<string, number>();
+  const inFlight = new Map<string, Set<AbortController>>();
+
+  const run = async (request: BusRequest, laneSignal: AbortSignal | undefined, isKeyed: boolean): Promise<BusOutcome> => {
+    const spec = specs.find((candidate) => candidate.method === request.method);
+    if (!spec) {
+      return { ok: false, error: toWireError({ reason: "methodNotSupported", method: request.method }) };
+    }
+    const parsed = spec.params.safeParse(request.params ?? {});
+    if (!parsed.success) {
+      return { ok: false, error: toWireError({ reason: "invalidRequest", detail: serdeDetail(parsed.error, request.params) }) };
+    }
+    const controller = new AbortController();
+    laneSignal?.addEventListener("abort", () => controller.abort(), { once: true });
+    let controllers = inFlight.get(request.connection);
+    if (!controllers) inFlight.set(request.connection, (controllers = new Set()));
+    controllers.add(controller);
+    const requestLog = log.child({ method: request.method, commandId: request.commandId, tenant: request.caller.tenant });
+    try {
+      const handler = options.handlers[spec.method] as MethodHandler;
+      const result = await handler(parsed.data, { request, signal: controller.signal, events, log: requestLog });
+      return { ok: true, result };
+    } catch (error) {
+      if (error instanceof SwitchyardError) return { ok: false, error: toWireError(error.detail) };
+      if (isKeyed) throw error; // the keyed lane retries transient failures in order
+      requestLog.error({ err: error instanceof Error ? error.stack : String(error) }, "handler failed");
+      return { ok: false, error: toWireError({ reason: "internal", message: "the request failed; retry later" }) };
+    } finally {
+      controllers.delete(controller);
+      if (controllers.size === 0) inFlight.delete(request.connection);
+    }
+  };
+
+  const isCancelled = (connection: string) => closedConnections.has(connection);
+  const closedSubscription = nc.subscribe(subjects.connectionClosed, {
+    callback: (error, msg) => {
+      if (error) return;
+      const event = decodeJson(msg.data) as ConnectionClosedEvent;
+      closedConnections.set(event.connection, Date.now());
+      for (const controller of inFlight.get(event.connection) ?? []) controller.abort();
+    },
+  });
+  const pruneTimer = setInterval(() => {
+    const cutoff = Date.now() - CLOSED_CONNECTION_MEMORY_MS;
+    for (const [connection, closedAt] of closedConnections) if (closedAt < cutoff) closedConnections.delete(connection);
+  }, 60_000);
+  pruneTimer.unref();
+
+  const unkeyedMethods = specs.filter((spec) => spec.scope.kind === "unkeyed").map((spec) => spec.method);
+  const keyedMethods = specs.filter((spec) => spec.scope.kind !== "unkeyed").map((spec) => spec.method);
+
+  let unkeyedService: Service | undefined;
+  if (unkeyedMethods.length > 0) {
+    unkeyedService = await serveUnkeyed({
+      nc,
+      subjects,
+      service,
+      version: options.version,
+      methods: unkeyedMethods,
+      handle: (request) => run(request, undefined, false),
+      log,
+    });
+  }
+  let worker: KeyedLaneWorker | undefined;
+  if (keyedMethods.length > 0) {
+    worker = new KeyedLaneWorker({
+      nc,
+      subjects,
+      service,
+      settings: options.keyedSettings,
+      handle: (request, signal) => run(request, signal, true),
+      isCancelled,
+      log,
+    });
+    await worker.start();
+  }
+
+  return {
+    async stop() {
+      // Stop taking new work first, then let what is running finish.
+      await unkeyedService?.stop().catch(() => {});
+      await worker?.stop();
+      closedSubscription.unsubscribe();
+      clearInterval(pruneTimer);
+    },
+  };
+}

@@ -1,0 +1,30 @@
+// Opaque keyset cursors for thread/list: the sort key and the (timestamp, id) position of a row,
+// base64url-encoded. The timestamp is Postgres's own text form so it round-trips to the microsecond.
+import { SwitchyardError } from "@switchyard/protocol";
+
+export type SortColumn = "created_at" | "updated_at" | "recency_at";
+
+export interface CursorPosition {
+  sortKey: SortColumn;
+  at: string;
+  id: string;
+}
+
+export function encodeCursor(position: CursorPosition): string {
+  return Buffer.from(JSON.stringify([position.sortKey, position.at, position.id]), "utf8").toString("base64url");
+}
+
+export function decodeCursor(cursor: string, expectedSortKey: SortColumn): CursorPosition {
+  try {
+    const [sortKey, at, id] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as string[];
+    if (sortKey === expectedSortKey && typeof at === "string" && typeof id === "string") {
+      return { sortKey, at, id };
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new SwitchyardError({
+    reason: "invalidArgument",
+    message: `invalid cursor: ${cursor} (cursors are only valid with the sortKey of the list that returned them)`,
+  });
+}

@@ -1,0 +1,244 @@
+// Thread persistence in Postgres. Every query is tenant-qualified; every write that a keyed command
+// performs is one statement that also records the command in the idempotency ledger.
+import type { Pool } from "@switchyard/runtime";
+import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
+
+export interface ThreadRow {
+  tenant: string;
+  id: string;
+  session_id: string;
+  created_at: Date;
+  updated_at: Date;
+  recency_at: Date | null;
+  materialized_at: Date | null;
+  archived_at: Date | null;
+  name: string | null;
+  preview: string;
+  cwd: string;
+  model_provider: string;
+  model: string | null;
+  source: unknown;
+  source_kind: string;
+  thread_source: string | null;
+  history_mode: "legacy" | "paginated";
+  is_ephemeral: boolean;
+  cli_version: string;
+  project_id: string | null;
+  forked_from_id: string | null;
+  parent_thread_id: string | null;
+  settings: Record<string, unknown>;
+  revision: string;
+  sort_at?: string;
+}
+
+export interface NewThread {
+  tenant: string;
+  id: string;
+  cwd: string;
+  modelProvider: string;
+  model: string;
+  source: unknown;
+  sourceKind: string;
+  threadSource: string | null;
+  historyMode: "legacy" | "paginated";
+  isEphemeral: boolean;
+  cliVersion: string;
+  projectId: string | null;
+  settings: Record<string, unknown>;
+  createdBy: string;
+}
+
+export interface ListQuery {
+  tenant: string;
+  sortKey: SortColumn;
+  direction: "asc" | "desc";
+  limit: number;
+  cursor: string | null;
+  isArchived: boolean;
+  cwds: string[] | null;
+  modelProviders: string[] | null;
+  sourceKinds: string[] | null;
+  searchTerm: string | null;
+  excludedIds: string[];
+}
+
+export interface ListPage {
+  rows: ThreadRow[];
+  nextCursor: string | null;
+  backwardsCursor: string | null;
+}
+
+export type SetNameOutcome = "applied" | "alreadyApplied" | "threadNotFound";
+
+export interface StoredItem {
+  turnId: string;
+  item: Record<string, unknown>;
+}
+
+export interface ThreadStore {
+  create(thread: NewThread): Promise<ThreadRow>;
+  read(tenant: string, threadId: string): Promise<ThreadRow | undefined>;
+  readItems(tenant: string, threadId: string): Promise<StoredItem[]>;
+  list(query: ListQuery): Promise<ListPage>;
+  setName(tenant: string, threadId: string, name: string, commandId: string): Promise<SetNameOutcome>;
+  /** Appends conversation content; the first append materializes the thread (it becomes listable). */
+  appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void>;
+}
+
+const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
+  preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
+  project_id, forked_from_id, parent_thread_id, settings, revision`;
+
+const SORT_EXPRESSIONS: Record<SortColumn, string> = {
+  created_at: "created_at",
+  updated_at: "updated_at",
+  recency_at: "coalesce(recency_at, updated_at)",
+};
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids that are not UUIDs cannot name a thread; answering "not found" beats a Postgres cast error. */
+export const isThreadId = (value: string) => UUID_PATTERN.test(value);
+
+const escapeLike = (term: string) => term.replace(/[\\%_]/g, (match) => `\\${match}`);
+
+export class PgThreadStore implements ThreadStore {
+  constructor(private readonly pool: Pool) {}
+
+  async create(thread: NewThread): Promise<ThreadRow> {
+    const result = await this.pool.query<ThreadRow>(
+      `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
+         history_mode, is_ephemeral, cli_version, project_id, settings, created_by)
+       VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
+       RETURNING ${THREAD_COLUMNS}`,
+      [
+        thread.tenant,
+        thread.id,
+        thread.cwd,
+        thread.modelProvider,
+        thread.model,
+        JSON.stringify(thread.source),
+        thread.sourceKind,
+        thread.threadSource,
+        thread.historyMode,
+        thread.isEphemeral,
+        thread.cliVersion,
+        thread.projectId,
+        JSON.stringify(thread.settings),
+        thread.createdBy,
+      ],
+    );
+    return result.rows[0] as ThreadRow;
+  }
+
+  async read(tenant: string, threadId: string): Promise<ThreadRow | undefined> {
+    if (!isThreadId(threadId)) return undefined;
+    const result = await this.pool.query<ThreadRow>(
+      `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2`,
+      [tenant, threadId],
+    );
+    return result.rows[0];
+  }
+
+  async readItems(tenant: string, threadId: string): Promise<StoredItem[]> {
+    const result = await this.pool.query<{ turn_id: string; item: Record<string, unknown> }>(
+      "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY seq",
+      [tenant, threadId],
+    );
+    return result.rows.map((row) => ({ turnId: row.turn_id, item: row.item }));
+  }
+
+  async list(query: ListQuery): Promise<ListPage> {
+    const sortExpression = SORT_EXPRESSIONS[query.sortKey];
+    const params: unknown[] = [query.tenant, query.isArchived];
+    const where = ["tenant = $1", "materialized_at IS NOT NULL", "(archived_at IS NOT NULL) = $2"];
+    const bind = (value: unknown) => {
+      params.push(value);
+      return `$${params.length}`;
+    };
+    if (query.cwds) where.push(`cwd = ANY(${bind(query.cwds)}::text[])`);
+    if (query.modelProviders && query.modelProviders.length > 0) {
+      where.push(`model_provider = ANY(${bind(query.modelProviders)}::text[])`);
+    }
+    if (query.sourceKinds && query.sourceKinds.length > 0) {
+      where.push(`source_kind = ANY(${bind(query.sourceKinds)}::text[])`);
+    }
+    if (query.searchTerm) {
+      where.push(`(coalesce(name, '') || ' ' || preview) ILIKE ${bind(`%${escapeLike(query.searchTerm)}%`)}`);
+    }
+    const excluded = query.excludedIds.filter(isThreadId);
+    if (excluded.length > 0) where.push(`id <> ALL(${bind(excluded)}::uuid[])`);
+    if (query.cursor) {
+      const position = decodeCursor(query.cursor, query.sortKey);
+      if (!isThreadId(position.id)) return { rows: [], nextCursor: null, backwardsCursor: null };
+      const comparison = query.direction === "desc" ? "<" : ">";
+      where.push(`(${sortExpression}, id) ${comparison} (${bind(position.at)}::timestamptz, ${bind(position.id)}::uuid)`);
+    }
+    const direction = query.direction === "desc" ? "DESC" : "ASC";
+    const result = await this.pool.query<ThreadRow>(
+      `SELECT ${THREAD_COLUMNS}, (${sortExpression})::text AS sort_at
+         FROM thread.threads
+        WHERE ${where.join(" AND ")}
+        ORDER BY ${sortExpression} ${direction}, id ${direction}
+        LIMIT ${bind(query.limit + 1)}`,
+      params,
+    );
+    const hasMore = result.rows.length > query.limit;
+    const rows = result.rows.slice(0, query.limit);
+    const positionOf = (row: ThreadRow): CursorPosition => ({ sortKey: query.sortKey, at: row.sort_at as string, id: row.id });
+    const first = rows[0];
+    const last = rows[rows.length - 1];
+    return {
+      rows,
+      nextCursor: hasMore && last ? encodeCursor(positionOf(last)) : null,
+      backwardsCursor: first ? encodeCursor(positionOf(first)) : null,
+    };
+  }
+
+  async setName(tenant: string, threadId: string, name: string, commandId: string): Promise<SetNameOutcome> {
+    if (!isThreadId(threadId)) return "threadNotFound";
+    // One statement: record the command, apply it, append history. A redelivered command conflicts
+    // in the ledger and changes nothing.
+    const result = await this.pool.query<{ is_applied: boolean; does_exist: boolean }>(
+      `WITH target AS (
+         SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2
+       ), ledger AS (
+         INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id)
+         SELECT $1, $3, 'thread/name/set', id FROM target
+         ON CONFLICT (tenant, command_id) DO NOTHING
+         RETURNING command_id
+       ), updated AS (
+         UPDATE thread.threads SET name = $4, revision = revision + 1, updated_at = now()
+          WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM ledger)
+         RETURNING revision
+       ), history AS (
+         INSERT INTO thread.name_changes (tenant, thread_id, revision, name, command_id)
+         SELECT $1, $2, revision, $4, $3 FROM updated
+         RETURNING revision
+       )
+       SELECT EXISTS (SELECT 1 FROM history) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`,
+      [tenant, threadId, commandId, name],
+    );
+    const row = result.rows[0];
+    if (!row?.does_exist) return "threadNotFound";
+    return row.is_applied ? "applied" : "alreadyApplied";
+  }
+
+  async appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void> {
+    if (items.length === 0) return;
+    await this.pool.query(
+      `WITH base AS (
+         SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
+       ), inserted AS (
+         INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item)
+         SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', entry.value->'item'
+           FROM base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
+         RETURNING 1
+       )
+       UPDATE thread.threads
+          SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
+              preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
+        WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`,
+      [tenant, threadId, JSON.stringify(items), preview ?? null],
+    );
+  }
+}
