@@ -1,0 +1,255 @@
+// One client connection: the initialize handshake, capability gating, validation, admission,
+// routing, notifications and teardown. Errors are reported with Codex's codes and texts.
+//
+// Order of checks for a request (as Codex does it): decode the method and params (unknown method,
+// missing params, wrong types), then initialization, then the experimental gate, then admission.
+import {
+  CODEX_CLIENT_METHODS,
+  type ErrorDetail,
+  errorMessage,
+  classifyIncoming,
+  InitializeParams,
+  lookupMethod,
+  Method,
+  type MethodSpec,
+  Notification,
+  type RequestId,
+  resultMessage,
+  type ScopeKey,
+  serdeDetail,
+  toWireError,
+} from "@switchyard/protocol";
+import type { Caller, Logger } from "@switchyard/runtime";
+import type { Principal } from "./auth/authenticator.js";
+import type { BusRouter } from "./bus-router.js";
+import type { NotificationFanout, NotificationSink } from "./fanout.js";
+
+export interface ConnectionSettings {
+  maxInFlight: number;
+  maxOutboundBytes: number;
+  requestTimeoutMs: number;
+  codexHome: string;
+  serverVersion: string;
+  installationId: string;
+}
+
+export interface ConnectionServices {
+  router: BusRouter;
+  fanout: NotificationFanout;
+  subjects: { tenantEvents(tenant: string): string; threadEvents(tenant: string, threadId: string): string };
+  onClosed(connection: ClientConnection): void;
+  log: Logger;
+}
+
+/** What the gateway needs of a socket; `ws`'s WebSocket satisfies it. */
+export interface SocketLike {
+  readonly bufferedAmount: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+}
+
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+export class ClientConnection implements NotificationSink {
+  private state: "awaitingInitialize" | "ready" | "closed" = "awaitingInitialize";
+  private isExperimentalApi = false;
+  private optedOut = new Set<string>();
+  private clientVersion = "";
+  private inFlight = 0;
+  /** Last keyed write per key still in flight: later reads of that key from this connection wait for it. */
+  private readonly pendingWrites = new Map<ScopeKey, Promise<unknown>>();
+  private readonly subscribedSubjects = new Set<string>();
+  private readonly caller: Caller;
+  private readonly log: Logger;
+
+  constructor(
+    readonly id: string,
+    private readonly socket: SocketLike,
+    private readonly principal: Principal,
+    private readonly settings: ConnectionSettings,
+    private readonly services: ConnectionServices,
+  ) {
+    this.caller = { tenant: principal.tenant, subject: principal.subject, roles: principal.roles };
+    this.log = services.log.child({ connection: id, tenant: principal.tenant });
+  }
+
+  get inFlightCount(): number {
+    return this.inFlight;
+  }
+
+  onText(text: string): void {
+    if (this.state === "closed") return;
+    let decoded: unknown;
+    try {
+      decoded = JSON.parse(text);
+    } catch {
+      return; // Codex answers malformed JSON with silence.
+    }
+    const message = classifyIncoming(decoded);
+    switch (message.kind) {
+      case "request":
+        this.onRequest(message.id, message.method, message.params, message.hasParams);
+        return;
+      case "notification": // `initialized` and friends need no answer
+      case "response": // no server→client requests are issued yet
+      case "malformed":
+        return;
+    }
+  }
+
+  private fail(id: RequestId, detail: ErrorDetail): void {
+    this.send(JSON.stringify(errorMessage(id, toWireError(detail))));
+  }
+
+  private onRequest(id: RequestId, method: string, params: unknown, hasParams: boolean): void {
+    const lookup = lookupMethod(method);
+    if (lookup.kind === "unknown") {
+      this.fail(id, { reason: "unknownMethod", method, knownMethods: CODEX_CLIENT_METHODS });
+      return;
+    }
+    if (lookup.kind === "codexOnly") {
+      if (this.state !== "ready") this.fail(id, { reason: "notInitialized" });
+      else this.fail(id, { reason: "methodNotSupported", method });
+      return;
+    }
+    const spec = lookup.spec;
+    if (!hasParams && spec.paramsRequired) {
+      this.fail(id, { reason: "invalidRequest", detail: "missing field `params`" });
+      return;
+    }
+    const parsed = spec.params.safeParse(params ?? {});
+    if (!parsed.success) {
+      this.fail(id, { reason: "invalidRequest", detail: serdeDetail(parsed.error, params ?? {}) });
+      return;
+    }
+    if (method === Method.initialize) {
+      this.initialize(id, parsed.data as InitializeParams);
+      return;
+    }
+    if (this.state !== "ready") {
+      this.fail(id, { reason: "notInitialized" });
+      return;
+    }
+    if (spec.experimental && !this.isExperimentalApi) {
+      this.fail(id, { reason: "experimentalApiRequired", method });
+      return;
+    }
+    if (this.inFlight >= this.settings.maxInFlight) {
+      this.fail(id, { reason: "overloaded" });
+      return;
+    }
+    this.dispatch(id, spec, parsed.data);
+  }
+
+  private initialize(id: RequestId, params: InitializeParams): void {
+    if (this.state === "ready") {
+      this.fail(id, { reason: "alreadyInitialized" });
+      return;
+    }
+    const name = params.clientInfo.name;
+    if (!HEADER_VALUE.test(name)) {
+      this.fail(id, { reason: "invalidClientName", name });
+      return;
+    }
+    this.state = "ready";
+    this.isExperimentalApi = params.capabilities?.experimentalApi === true;
+    this.optedOut = new Set(params.capabilities?.optOutNotificationMethods ?? []);
+    this.clientVersion = params.clientInfo.version;
+    this.subscribe(this.services.subjects.tenantEvents(this.principal.tenant));
+    const userAgent = `switchyard/${this.settings.serverVersion} (Linux; ${process.arch}) (${name}; ${params.clientInfo.version})`;
+    this.send(
+      JSON.stringify(
+        resultMessage(id, {
+          userAgent,
+          codexHome: this.settings.codexHome,
+          platformFamily: "unix",
+          platformOs: "linux",
+        }),
+      ),
+    );
+    this.deliverNotification(
+      Notification.remoteControlStatusChanged,
+      JSON.stringify({
+        method: Notification.remoteControlStatusChanged,
+        params: { status: "disabled", serverName: "switchyard", installationId: this.settings.installationId, environmentId: null },
+        emittedAtMs: Date.now(),
+      }),
+    );
+    this.log.info({ client: name, clientVersion: params.clientInfo.version, experimentalApi: this.isExperimentalApi }, "initialized");
+  }
+
+  private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown): void {
+    const router = this.services.router;
+    const key = router.keyOf(spec, params, this.principal.tenant);
+    const request = {
+      spec,
+      params,
+      caller: this.caller,
+      connection: this.id,
+      clientVersion: this.clientVersion,
+      timeoutMs: this.settings.requestTimeoutMs,
+    };
+    this.inFlight++;
+    let outcome: Promise<Awaited<ReturnType<BusRouter["route"]>>>;
+    if (spec.scope.kind !== "unkeyed" && key) {
+      // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
+      outcome = router.route(request);
+      const settled = outcome.then(() => undefined);
+      this.pendingWrites.set(key, settled);
+      void settled.then(() => {
+        if (this.pendingWrites.get(key) === settled) this.pendingWrites.delete(key);
+      });
+    } else {
+      const earlierWrite = key ? this.pendingWrites.get(key) : undefined;
+      outcome = earlierWrite ? earlierWrite.then(() => router.route(request)) : router.route(request);
+    }
+    void outcome.then((result) => {
+      this.inFlight--;
+      if (this.state === "closed") return;
+      if (!result.ok) {
+        this.send(JSON.stringify(errorMessage(id, result.error)));
+        return;
+      }
+      if (spec.subscribesCallerTo) {
+        const threadId = spec.subscribesCallerTo(result.result);
+        this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, threadId));
+      }
+      this.send(JSON.stringify(resultMessage(id, result.result)));
+    });
+  }
+
+  private subscribe(subject: string): void {
+    if (this.subscribedSubjects.has(subject)) return;
+    this.subscribedSubjects.add(subject);
+    this.services.fanout.add(subject, this);
+  }
+
+  deliverNotification(method: string, frame: string): void {
+    if (this.state !== "ready" || this.optedOut.has(method)) return;
+    this.send(frame);
+  }
+
+  /**
+   * Every outbound frame goes through here. A client that does not read fast enough is
+   * disconnected rather than silently skipped, so it can never miss a turn/completed unknowingly.
+   */
+  private send(frame: string): void {
+    if (this.state === "closed") return;
+    if (this.socket.bufferedAmount + frame.length > this.settings.maxOutboundBytes) {
+      this.log.warn({ bufferedBytes: this.socket.bufferedAmount }, "outbound queue overflow; disconnecting client");
+      this.socket.close(1013, "outbound queue overflow; reconnect and resync");
+      this.closed();
+      return;
+    }
+    this.socket.send(frame);
+  }
+
+  /** Called once when the socket closes (or the gateway drops it). */
+  closed(): void {
+    if (this.state === "closed") return;
+    this.state = "closed";
+    for (const subject of this.subscribedSubjects) this.services.fanout.remove(subject, this);
+    this.subscribedSubjects.clear();
+    this.services.onClosed(this);
+  }
+}

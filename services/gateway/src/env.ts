@@ -1,0 +1,42 @@
+// Gateway settings, parsed once at start. See the README's configuration table.
+import { commonEnv, envParts, parseEnv } from "@switchyard/runtime";
+import { z } from "zod";
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []));
+
+const schema = z.object({
+  ...commonEnv,
+  GATEWAY_HOST: z.string().default("127.0.0.1"),
+  GATEWAY_PORT: envParts.port.default(4545),
+  GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]+$/).optional().describe("subject-safe id (default: random)"),
+  GATEWAY_AUTH_CAPABILITY_TOKEN: z.string().optional().describe("capability token (hashed at start, never kept)"),
+  GATEWAY_AUTH_CAPABILITY_TOKEN_SHA256: z.string().regex(/^[0-9a-fA-F]{64}$/).optional(),
+  GATEWAY_AUTH_CAPABILITY_TENANT: z.string().min(1).default("default"),
+  GATEWAY_AUTH_CAPABILITY_SUBJECT: z.string().min(1).default("capability-token"),
+  GATEWAY_AUTH_JWT_HS256_SECRET: z.string().optional(),
+  GATEWAY_AUTH_JWKS_URL: z.url().optional(),
+  GATEWAY_AUTH_JWKS_FILE: z.string().optional(),
+  GATEWAY_AUTH_JWT_ISSUER: z.string().optional(),
+  GATEWAY_AUTH_JWT_AUDIENCE: commaList,
+  GATEWAY_AUTH_JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).default(30),
+  GATEWAY_AUTH_JWT_TENANT_CLAIM: z.string().default("tenant"),
+  GATEWAY_AUTH_JWT_SUBJECT_CLAIM: z.string().default("sub"),
+  GATEWAY_AUTH_JWT_ROLES_CLAIM: z.string().default("roles"),
+  GATEWAY_AUTH_DEFAULT_TENANT: z
+    .string()
+    .min(1)
+    .default("default")
+    .describe("tenant for HS256 tokens without a tenant claim, and for unauthenticated loopback use"),
+  GATEWAY_ALLOWED_ORIGINS: commaList,
+  GATEWAY_REQUEST_TIMEOUT_MS: envParts.positiveInt.default(30_000),
+  GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION: envParts.positiveInt.default(256),
+  GATEWAY_MAX_OUTBOUND_BYTES: envParts.positiveInt.default(8 * 1024 * 1024),
+  GATEWAY_MAX_MESSAGE_BYTES: envParts.positiveInt.default(16 * 1024 * 1024),
+  GATEWAY_CODEX_HOME: z.string().startsWith("/").default("/var/lib/switchyard/codex-home"),
+});
+
+export type GatewayEnv = z.infer<typeof schema>;
+export const loadGatewayEnv = (source: NodeJS.ProcessEnv = process.env): GatewayEnv => parseEnv(schema, source);

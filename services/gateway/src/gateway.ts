@@ -1,0 +1,115 @@
+// Wires the gateway: authenticator, NATS, the bus router, fan-out and the HTTP/WebSocket server.
+import { isIP } from "node:net";
+import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
+import {
+  connectNats,
+  createRedis,
+  encodeJson,
+  type Lifecycle,
+  type Logger,
+  newToken,
+  startPresence,
+} from "@switchyard/runtime";
+import { Authenticator } from "./auth/authenticator.js";
+import { BusRouter } from "./bus-router.js";
+import { ClientConnection } from "./connection.js";
+import type { GatewayEnv } from "./env.js";
+import { NotificationFanout } from "./fanout.js";
+import { buildServer } from "./server.js";
+
+export const GATEWAY_VERSION = "0.1.0";
+
+export class StartupRefused extends Error {}
+
+function isLoopback(host: string): boolean {
+  if (host === "localhost") return true;
+  if (isIP(host) === 4) return host.startsWith("127.");
+  return host === "::1";
+}
+
+export async function startGateway(env: GatewayEnv, log: Logger, lifecycle: Lifecycle): Promise<{ url: string; gatewayId: string }> {
+  const authenticator = Authenticator.fromEnv(env);
+  if (!authenticator.requiresAuth && !isLoopback(env.GATEWAY_HOST)) {
+    throw new StartupRefused(
+      `refusing to listen on ${env.GATEWAY_HOST} without authentication: set GATEWAY_AUTH_CAPABILITY_TOKEN, ` +
+        "GATEWAY_AUTH_JWT_HS256_SECRET or GATEWAY_AUTH_JWKS_URL/FILE, or listen on a loopback address",
+    );
+  }
+  const gatewayId = env.GATEWAY_ID ?? `gw${newToken(4)}`;
+  const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
+
+  const nc = await connectNats({ url: env.NATS_URL, name: `gateway-${gatewayId}`, log });
+  lifecycle.onShutdown("nats", () => nc.drain());
+  const redis = createRedis({ url: env.REDIS_URL, log, name: `gateway-${gatewayId}` });
+  lifecycle.onShutdown("redis", () => void redis.disconnect());
+
+  const router = new BusRouter(nc, subjects, gatewayId, log);
+  router.start();
+  lifecycle.onShutdown("bus router", () => router.stop());
+  const fanout = new NotificationFanout(nc, log);
+  const connections = new Set<ClientConnection>();
+  const installationId = `switchyard-${gatewayId}`;
+
+  const app = await buildServer({
+    authenticator,
+    allowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
+    maxMessageBytes: env.GATEWAY_MAX_MESSAGE_BYTES,
+    hooks: {
+      isReady: async () => ({ nats: !nc.isClosed(), accepting: !lifecycle.isShuttingDown }),
+      onConnection: (socket, principal) => {
+        const connection = new ClientConnection(
+          `${gatewayId}/${newToken(6)}`,
+          socket,
+          principal,
+          {
+            maxInFlight: env.GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION,
+            maxOutboundBytes: env.GATEWAY_MAX_OUTBOUND_BYTES,
+            requestTimeoutMs: env.GATEWAY_REQUEST_TIMEOUT_MS,
+            codexHome: env.GATEWAY_CODEX_HOME,
+            serverVersion: GATEWAY_VERSION,
+            installationId,
+          },
+          {
+            router,
+            fanout,
+            subjects,
+            log,
+            onClosed: (closed) => {
+              connections.delete(closed);
+              // Tell every service: drop this connection's queued keyed work, abort what runs.
+              const event: ConnectionClosedEvent = { connection: closed.id, closedAtMs: Date.now() };
+              nc.publish(subjects.connectionClosed, encodeJson(event));
+            },
+          },
+        );
+        connections.add(connection);
+        socket.on("message", (data, isBinary) => {
+          if (!isBinary) connection.onText(data.toString());
+        });
+        socket.on("close", () => connection.closed());
+        socket.on("error", () => connection.closed());
+      },
+    },
+  });
+  lifecycle.onShutdown("http", async () => {
+    // Stop accepting, then close client sockets (going away) so they reconnect elsewhere.
+    for (const connection of connections) connection.closed();
+    await app.close();
+  });
+
+  const address = await app.listen({ host: env.GATEWAY_HOST, port: env.GATEWAY_PORT });
+  const port = app.server.address();
+  const boundPort = typeof port === "object" && port ? port.port : env.GATEWAY_PORT;
+  const url = `ws://${env.GATEWAY_HOST.includes(":") ? `[${env.GATEWAY_HOST}]` : env.GATEWAY_HOST}:${boundPort}`;
+
+  const stopPresence = startPresence({
+    redis,
+    prefix: env.SWITCHYARD_BUS_PREFIX,
+    service: "gateway",
+    instanceId: gatewayId,
+    describe: () => ({ url, connections: connections.size, pendingKeyedReplies: router.pendingCount, subjects: fanout.subjectCount }),
+  });
+  lifecycle.onShutdown("presence", stopPresence);
+  log.info({ address, url, authenticated: authenticator.requiresAuth }, "gateway listening");
+  return { url, gatewayId };
+}

@@ -1,0 +1,61 @@
+// The gateway's HTTP surface (fastify): /healthz and /readyz, and the WebSocket upgrade on every
+// other path. Authentication happens here, once per connection, before the upgrade completes.
+import websocket from "@fastify/websocket";
+import Fastify, { type FastifyInstance } from "fastify";
+import type { Authenticator, Principal } from "./auth/authenticator.js";
+
+export interface ServerHooks {
+  isReady(): Promise<Record<string, boolean>>;
+  onConnection(socket: import("ws").WebSocket, principal: Principal): void;
+}
+
+export async function buildServer(options: {
+  authenticator: Authenticator;
+  allowedOrigins: string[];
+  maxMessageBytes: number;
+  hooks: ServerHooks;
+}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: false, disableRequestLogging: true });
+  await app.register(websocket, { options: { maxPayload: options.maxMessageBytes, perMessageDeflate: false } });
+  const allowedOrigins = new Set(options.allowedOrigins);
+
+  // Browsers always send Origin; Codex clients never do. Refuse cross-site use outright.
+  app.addHook("onRequest", async (request, reply) => {
+    const origin = request.headers.origin;
+    if (origin !== undefined && !allowedOrigins.has(origin)) {
+      await reply.code(403).type("text/plain").send("forbidden origin");
+    }
+  });
+
+  app.get("/healthz", async (_request, reply) => reply.type("text/plain").send("ok"));
+  app.get("/readyz", async (_request, reply) => {
+    const checks = await options.hooks.isReady();
+    const isReady = Object.values(checks).every(Boolean);
+    return reply.code(isReady ? 200 : 503).send(checks);
+  });
+
+  const principals = new WeakMap<object, Principal>();
+  app.route({
+    method: "GET",
+    url: "/*",
+    preValidation: async (request, reply) => {
+      if (!request.ws) return; // a plain GET is answered by the handler below
+      const result = await options.authenticator.authenticate(request.headers.authorization);
+      if (!result.ok) {
+        await reply.code(result.status).type("text/plain").send(result.text);
+        return;
+      }
+      principals.set(request.raw, result.principal);
+    },
+    handler: async (_request, reply) => reply.code(400).type("text/plain").send("expected a websocket upgrade"),
+    wsHandler: (socket, request) => {
+      const principal = principals.get(request.raw);
+      if (!principal) {
+        socket.close(1008, "unauthenticated");
+        return;
+      }
+      options.hooks.onConnection(socket, principal);
+    },
+  });
+  return app;
+}
