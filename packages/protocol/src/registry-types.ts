@@ -8,6 +8,8 @@ export interface MethodSpec<P = unknown, R = unknown> {
   owner: ServiceName;
   scope: Scope<P>;
   experimental: boolean;
+  /** Params fields that need the experimentalApi capability when present (non-null). */
+  experimentalFields?: readonly string[];
   /** Codex rejects a request that omits `params` with ``missing field `params` `` when this is true. */
   paramsRequired: boolean;
   params: z.ZodType<P>;

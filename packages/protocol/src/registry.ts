@@ -3,7 +3,13 @@
 // services validate by it, and `pnpm schema:export` publishes it.
 import type { z } from "zod";
 import { CODEX_CLIENT_METHODS } from "./codex-methods.js";
-import { InitializeParams, InitializeResponse, RemoteControlStatusChanged } from "./methods/initialize.js";
+import {
+  InitializeParams,
+  InitializeResponse,
+  MockExperimentalMethodParams,
+  MockExperimentalMethodResponse,
+  RemoteControlStatusChanged,
+} from "./methods/initialize.js";
 import {
   ThreadListParams,
   ThreadListResponse,
@@ -27,6 +33,7 @@ function defineNotification<P>(spec: NotificationSpec<P>): NotificationSpec<unkn
 
 export const Method = {
   initialize: "initialize",
+  mockExperimentalMethod: "mock/experimentalMethod",
   threadStart: "thread/start",
   threadRead: "thread/read",
   threadList: "thread/list",
@@ -51,10 +58,21 @@ const methodSpecs: MethodSpec<unknown, unknown>[] = [
     summary: "Opens the session: client info and capabilities (experimentalApi, notification opt-outs).",
   }),
   defineMethod({
+    method: Method.mockExperimentalMethod,
+    owner: "gateway",
+    scope: { kind: "unkeyed" },
+    experimental: true,
+    paramsRequired: true,
+    params: MockExperimentalMethodParams,
+    result: MockExperimentalMethodResponse,
+    summary: "Codex's test-only experimental method; echoes `value`.",
+  }),
+  defineMethod({
     method: Method.threadStart,
     owner: "thread",
     scope: { kind: "unkeyed" },
     experimental: false,
+    experimentalFields: ["mockExperimentalField"],
     paramsRequired: true,
     params: ThreadStartParams,
     result: ThreadStartResponse,

@@ -130,8 +130,21 @@ export class ClientConnection implements NotificationSink {
       this.fail(id, { reason: "notInitialized" });
       return;
     }
-    if (spec.experimental && !this.isExperimentalApi) {
-      this.fail(id, { reason: "experimentalApiRequired", method });
+    if (!this.isExperimentalApi) {
+      if (spec.experimental) {
+        this.fail(id, { reason: "experimentalApiRequired", method });
+        return;
+      }
+      const record = parsed.data as Record<string, unknown>;
+      const field = spec.experimentalFields?.find((name) => record[name] !== undefined && record[name] !== null);
+      if (field) {
+        this.fail(id, { reason: "experimentalApiRequired", method: `${method}.${field}` });
+        return;
+      }
+    }
+    if (method === Method.mockExperimentalMethod) {
+      const value = (parsed.data as { value?: string | null }).value ?? null;
+      this.send(JSON.stringify(resultMessage(id, { echoed: value })));
       return;
     }
     if (this.inFlight >= this.settings.maxInFlight) {

@@ -37,3 +37,7 @@ export const RemoteControlStatusChanged = z.object({
   installationId: z.string(),
   environmentId: z.string().nullish(),
 });
+
+// Codex's test-only experimental method: echoes `value`. Gated by experimentalApi like any other.
+export const MockExperimentalMethodParams = z.object({ value: z.string().nullish() });
+export const MockExperimentalMethodResponse = z.object({ echoed: z.string().nullable() });

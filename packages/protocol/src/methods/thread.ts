@@ -77,6 +77,8 @@ export const ThreadStartParams = z.object({
   threadSource: z.string().nullish(),
   projectId: z.string().nullish(),
   dynamicTools: z.array(z.unknown()).nullish(),
+  /** Codex's test-only experimental field. */
+  mockExperimentalField: z.string().nullish(),
 });
 export type ThreadStartParams = z.infer<typeof ThreadStartParams>;
 

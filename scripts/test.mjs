@@ -1,0 +1,40 @@
+#!/usr/bin/env node
+// `pnpm test`: every unit test (beside the code, *.test.ts) and every integration test (test/*.test.ts)
+// with node's test runner, against the real NATS, Postgres and Redis the environment points at.
+// Integration suites spawn service processes, so files run one at a time on these 2-core machines.
+import { spawnSync } from "node:child_process";
+import { readdirSync, statSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const roots = ["packages", "services", "test"].map((dir) => join(root, dir));
+
+function findTests(directory, found = []) {
+  for (const entry of readdirSync(directory)) {
+    if (entry === "node_modules" || entry === "dist" || entry === "fixtures") continue;
+    const path = join(directory, entry);
+    if (statSync(path).isDirectory()) findTests(path, found);
+    else if (entry.endsWith(".test.ts")) found.push(path);
+  }
+  return found;
+}
+
+const filter = process.argv.slice(2);
+const files = roots
+  .flatMap((directory) => findTests(directory))
+  .map((file) => relative(root, file))
+  .filter((file) => filter.length === 0 || filter.some((pattern) => file.includes(pattern)))
+  .sort((a, b) => Number(a.startsWith("test/")) - Number(b.startsWith("test/")) || a.localeCompare(b));
+
+if (files.length === 0) {
+  console.error("no test files matched");
+  process.exit(1);
+}
+console.log(`running ${files.length} test files`);
+const result = spawnSync(
+  process.execPath,
+  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
+  { cwd: root, stdio: "inherit" },
+);
+process.exit(result.status ?? 1);

@@ -1,0 +1,62 @@
+// Schema conformance: every result and notification a test client receives is validated against
+// the official Codex 0.169.0 JSON Schema for its method (the generated schemas are kept as a fixture
+// in test/fixtures/codex-app-server-schema-0.169.0). Suites assert at the end that nothing failed.
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Ajv, type ValidateFunction } from "ajv";
+
+const schemaRoot = fileURLToPath(new URL("../fixtures/codex-app-server-schema-0.169.0", import.meta.url));
+
+interface Envelope {
+  oneOf: { properties: { method: { enum: string[] }; params?: { $ref?: string } } }[];
+}
+
+function schemaNamesByMethod(file: string, suffixFrom: string, suffixTo: string): Map<string, string> {
+  const envelope = JSON.parse(readFileSync(join(schemaRoot, file), "utf8")) as Envelope;
+  const names = new Map<string, string>();
+  for (const variant of envelope.oneOf) {
+    const method = variant.properties.method.enum[0];
+    const ref = variant.properties.params?.$ref;
+    if (!method || !ref) continue;
+    const typeName = ref.slice(ref.lastIndexOf("/") + 1);
+    const isRenamed = suffixFrom.length > 0 && typeName.endsWith(suffixFrom);
+    names.set(method, isRenamed ? typeName.slice(0, -suffixFrom.length) + suffixTo : typeName);
+  }
+  return names;
+}
+
+const responseNames = schemaNamesByMethod("ClientRequest.json", "Params", "Response");
+const notificationNames = schemaNamesByMethod("ServerNotification.json", "", "");
+
+const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
+const compiled = new Map<string, ValidateFunction | null>();
+
+function validatorFor(typeName: string): ValidateFunction | null {
+  if (compiled.has(typeName)) return compiled.get(typeName) ?? null;
+  const file = ["v2", "v1", "."].map((dir) => join(schemaRoot, dir, `${typeName}.json`)).find(existsSync);
+  const validator = file ? ajv.compile(JSON.parse(readFileSync(file, "utf8"))) : null;
+  compiled.set(typeName, validator);
+  return validator;
+}
+
+export interface ConformanceReport {
+  checked: number;
+  failures: string[];
+}
+
+export const conformance: ConformanceReport = { checked: 0, failures: [] };
+
+/** Validates one received frame; unknown methods are a failure too (the system invented a method). */
+export function checkFrame(kind: "result" | "notification", method: string, body: unknown): void {
+  const typeName = (kind === "result" ? responseNames : notificationNames).get(method);
+  const validator = typeName ? validatorFor(typeName) : null;
+  conformance.checked++;
+  if (!validator) {
+    conformance.failures.push(`${kind} ${method}: no official schema for this method`);
+    return;
+  }
+  if (!validator(body)) {
+    conformance.failures.push(`${kind} ${method} (${typeName}): ${ajv.errorsText(validator.errors)} in ${JSON.stringify(body).slice(0, 300)}`);
+  }
+}

@@ -1,0 +1,63 @@
+// Real infrastructure for tests and benchmarks: the NATS, Postgres and Redis the environment names
+// (the machine's loopback defaults otherwise). Each suite gets its own database and its own bus
+// prefix, so suites never see each other's streams, subjects or rows.
+import { randomBytes } from "node:crypto";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { jetstreamManager } from "@nats-io/jetstream";
+import pg from "pg";
+
+export const infraUrls = {
+  nats: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
+  postgresAdmin: process.env.SWITCHYARD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
+  redis: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
+};
+
+export interface TestInfra {
+  /** Environment for every Switchyard process of this suite. */
+  env: Record<string, string>;
+  databaseUrl: string;
+  busPrefix: string;
+  pool: pg.Pool;
+  nc: NatsConnection;
+  dispose(): Promise<void>;
+}
+
+export async function createTestInfra(name: string): Promise<TestInfra> {
+  const suffix = randomBytes(4).toString("hex");
+  const database = `sy_${name.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${suffix}`;
+  const busPrefix = `t${suffix}`;
+  const admin = new pg.Client({ connectionString: infraUrls.postgresAdmin });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${database}`);
+  await admin.end();
+  const databaseUrl = new URL(infraUrls.postgresAdmin);
+  databaseUrl.pathname = `/${database}`;
+  const pool = new pg.Pool({ connectionString: databaseUrl.toString(), max: 4 });
+  const nc = await connect({ servers: infraUrls.nats });
+  const env = {
+    NATS_URL: infraUrls.nats,
+    DATABASE_URL: databaseUrl.toString(),
+    REDIS_URL: infraUrls.redis,
+    SWITCHYARD_BUS_PREFIX: busPrefix,
+    LOG_LEVEL: process.env.SWITCHYARD_TEST_LOG_LEVEL ?? "warn",
+  };
+  return {
+    env,
+    databaseUrl: databaseUrl.toString(),
+    busPrefix,
+    pool,
+    nc,
+    async dispose() {
+      const jsm = await jetstreamManager(nc);
+      for await (const stream of jsm.streams.list()) {
+        if (stream.config.name.startsWith(`${busPrefix.toUpperCase()}_`)) await jsm.streams.delete(stream.config.name);
+      }
+      await nc.close();
+      await pool.end();
+      const cleanup = new pg.Client({ connectionString: infraUrls.postgresAdmin });
+      await cleanup.connect();
+      await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await cleanup.end();
+    },
+  };
+}

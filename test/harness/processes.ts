@@ -1,0 +1,108 @@
+// Starts real Switchyard service processes (the same entry points `pnpm start` runs) and waits
+// until each says it is ready. Tests kill them with real signals.
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { once } from "node:events";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+export interface ServiceProcess {
+  name: string;
+  child: ChildProcess;
+  /** Everything the process logged, for assertions and for failure reports. */
+  output(): string;
+  /** SIGKILL: no shutdown path runs (a crash). */
+  crash(): Promise<void>;
+  /** SIGTERM and wait for a clean exit. */
+  stop(): Promise<number | null>;
+}
+
+function startProcess(
+  name: string,
+  entry: string,
+  env: Record<string, string>,
+  isReady: (line: string) => boolean,
+  timeoutMs = 20_000,
+): Promise<ServiceProcess & { readyLine: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  const handle = {
+    name,
+    child,
+    output: () => output,
+    async crash() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill("SIGKILL");
+      await once(child, "exit");
+    },
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill("SIGTERM");
+      const [code] = (await once(child, "exit")) as [number | null];
+      return code;
+    },
+  };
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`${name} did not become ready in ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      const text = chunk.toString();
+      output += text;
+      for (const line of text.split("\n")) {
+        if (line && isReady(line)) {
+          clearTimeout(timer);
+          resolve({ ...handle, readyLine: line });
+        }
+      }
+    };
+    child.stdout?.on("data", onData);
+    child.stderr?.on("data", onData);
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${name} exited with ${code} before it was ready:\n${output}`));
+    });
+  });
+}
+
+// Readiness lines are logged at info; the harness forces info so it can see them.
+export async function startThreadService(env: Record<string, string>, name = "thread"): Promise<ServiceProcess> {
+  return startProcess(name, "services/thread/src/main.ts", { ...env, LOG_LEVEL: "info" }, (line) =>
+    line.includes('"msg":"thread service ready"'),
+  );
+}
+
+export async function startGatewayProcess(
+  env: Record<string, string>,
+  name = "gateway",
+): Promise<ServiceProcess & { url: string }> {
+  const started = await startProcess(
+    name,
+    "services/gateway/src/main.ts",
+    { GATEWAY_PORT: "0", ...env, LOG_LEVEL: "info" },
+    (line) => line.includes('"event":"gateway.ready"'),
+  );
+  const url = (JSON.parse(started.readyLine) as { url: string }).url;
+  return { ...started, url };
+}
+
+/** Starts a gateway expecting it to refuse to start; resolves with its exit code and output. */
+export async function runGatewayExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "services/gateway/src/main.ts"], {
+    cwd: repoRoot,
+    env: { ...process.env, GATEWAY_PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  let output = "";
+  child.stdout?.on("data", (chunk) => (output += chunk));
+  child.stderr?.on("data", (chunk) => (output += chunk));
+  const timer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+  const [code] = (await once(child, "exit")) as [number | null];
+  clearTimeout(timer);
+  return { code, output };
+}

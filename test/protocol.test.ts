@@ -1,0 +1,163 @@
+// Every protocol error text a client can provoke, exactly as Codex 0.169.0 words it, and the
+// session rules around initialize (specs/codex-wire.md). The connection survives every one.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { after, before, describe, test } from "node:test";
+import { CodexTestClient } from "./harness/client.js";
+import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+
+// The expected unknown-variant list comes from the official schema fixture, not from our code.
+const officialMethods = (
+  JSON.parse(readFileSync(new URL("./fixtures/codex-app-server-schema-0.169.0/ClientRequest.json", import.meta.url), "utf8")) as {
+    oneOf: { properties: { method: { enum: string[] } } }[];
+  }
+).oneOf.map((variant) => variant.properties.method.enum[0]);
+
+describe("protocol errors and session rules", () => {
+  let stack: Stack;
+  before(async () => {
+    stack = await startStack("protocol", { gatewayEnv: { GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION: "4" } });
+  });
+  after(async () => stack?.stop());
+
+  test("requests before initialize get -32600 Not initialized; initialize then works", async () => {
+    const client = await CodexTestClient.connect(stack.url);
+    const early = await client.request("thread/list", {});
+    assert.deepEqual({ code: early.error?.code, message: early.error?.message }, { code: -32600, message: "Not initialized" });
+    const init = await client.request("initialize", { clientInfo: { name: "codex-tui", title: null, version: "0.169.0" }, capabilities: null });
+    assert.equal(typeof (init.result as { userAgent: string }).userAgent, "string");
+    await client.close();
+  });
+
+  test("initialize answers the official shape, then remoteControl/status/changed with emittedAtMs", async () => {
+    const client = await CodexTestClient.connect(stack.url);
+    const init = await client.call("initialize", { clientInfo: { name: "codex-tui", version: "0.169.0" } });
+    assert.deepEqual(Object.keys(init).sort(), ["codexHome", "platformFamily", "platformOs", "userAgent"]);
+    assert.match(init.userAgent, /\(codex-tui; 0\.169\.0\)/);
+    const status = await client.waitForNotification((n) => n.method === "remoteControl/status/changed");
+    assert.equal(status.params.status, "disabled");
+    assert.ok(Math.abs(status.emittedAtMs - Date.now()) < 60_000);
+    await client.close();
+  });
+
+  test("a second initialize is -32600 Already initialized", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    const again = await client.request("initialize", { clientInfo: { name: "x", version: "1" } });
+    assert.deepEqual({ code: again.error?.code, message: again.error?.message }, { code: -32600, message: "Already initialized" });
+    await client.close();
+  });
+
+  test("an invalid clientInfo.name is refused with Codex's text and the session stays uninitialized", async () => {
+    const client = await CodexTestClient.connect(stack.url);
+    const bad = await client.request("initialize", { clientInfo: { name: "bad\rname", version: "1" } });
+    assert.equal(bad.error?.code, -32600);
+    assert.equal(bad.error?.message, "Invalid clientInfo.name: 'bad\rname'. Must be a valid HTTP header value.");
+    assert.equal(bad.error?.data, undefined);
+    const after = await client.request("thread/list", {});
+    assert.equal(after.error?.message, "Not initialized");
+    await client.close();
+  });
+
+  test("an unknown method lists every official method in serde's words", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    const reply = await client.request("foo/bar", {});
+    assert.equal(reply.error?.code, -32600);
+    const expected = `Invalid request: unknown variant \`foo/bar\`, expected one of ${officialMethods.map((m) => `\`${m}\``).join(", ")}`;
+    assert.equal(reply.error?.message, expected);
+    await client.close();
+  });
+
+  test("missing params, missing fields and wrong types are reported like serde", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    const noParams = await client.request("thread/read");
+    assert.equal(noParams.error?.message, "Invalid request: missing field `params`");
+    const missing = await client.request("thread/read", {});
+    assert.equal(missing.error?.message, "Invalid request: missing field `threadId`");
+    const wrongType = await client.request("thread/read", { threadId: 42 });
+    assert.equal(wrongType.error?.message, "Invalid request: invalid type: integer `42`, expected a string");
+    const wrongName = await client.request("thread/name/set", { threadId: "x", name: true });
+    assert.equal(wrongName.error?.message, "Invalid request: invalid type: boolean `true`, expected a string");
+    for (const reply of [noParams, missing, wrongType, wrongName]) assert.equal(reply.error?.code, -32600);
+    // Explicit nulls mean "absent" for optional fields.
+    const listed = await client.call("thread/list", { cursor: null, limit: null, sortKey: null, archived: null, cwd: null });
+    assert.deepEqual(listed.data, []);
+    await client.close();
+  });
+
+  test("experimental methods and fields need the experimentalApi capability", async () => {
+    const plain = await CodexTestClient.open(stack.url);
+    const gated = await plain.request("mock/experimentalMethod", { value: "hi" });
+    assert.deepEqual(
+      { code: gated.error?.code, message: gated.error?.message },
+      { code: -32600, message: "`mock/experimentalMethod` requires experimentalApi capability" },
+    );
+    const field = await plain.request("thread/start", { mockExperimentalField: "x" });
+    assert.equal(field.error?.message, "`thread/start.mockExperimentalField` requires experimentalApi capability");
+    const experimental = await CodexTestClient.open(stack.url, { experimentalApi: true });
+    assert.deepEqual(await experimental.call("mock/experimentalMethod", { value: "hi" }), { echoed: "hi" });
+    const started = await experimental.call("thread/start", { mockExperimentalField: "x" });
+    assert.ok(started.thread.id);
+    await Promise.all([plain.close(), experimental.close()]);
+  });
+
+  test("unknown thread ids are -32600 thread not found", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    for (const threadId of ["01a1fda8-a1f1-7530-9e46-a580f181f942", "not-a-uuid"]) {
+      const read = await client.request("thread/read", { threadId });
+      assert.deepEqual({ code: read.error?.code, message: read.error?.message }, { code: -32600, message: `thread not found: ${threadId}` });
+      const rename = await client.request("thread/name/set", { threadId, name: "x" });
+      assert.equal(rename.error?.message, `thread not found: ${threadId}`);
+    }
+    await client.close();
+  });
+
+  test("Codex methods Switchyard does not serve yet get a clear error, not silence", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    const reply = await client.request("turn/start", { threadId: "x", input: [] });
+    assert.equal(reply.error?.code, -32600);
+    assert.match(reply.error?.message ?? "", /`turn\/start` is not supported/);
+    await client.close();
+  });
+
+  test("malformed JSON, binary frames and non-RPC values get no reply; the connection survives", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    client.sendRaw("{not json");
+    client.sendRaw("[1,2,3]");
+    client.sendRaw(JSON.stringify({ id: { nested: true }, method: "thread/list" }));
+    client.socket.send(Buffer.from([1, 2, 3]), { binary: true });
+    client.sendRaw(JSON.stringify({ method: "initialized" }));
+    const listed = await client.call("thread/list", {});
+    assert.deepEqual(listed.data, []);
+    assert.equal(client.pendingCount, 0);
+    await client.close();
+  });
+
+  test("string and integer ids are echoed unchanged; a jsonrpc field is tolerated", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    const replies: unknown[] = [];
+    client.socket.on("message", (data) => replies.push(JSON.parse(data.toString())));
+    client.sendRaw(JSON.stringify({ jsonrpc: "2.0", id: "req-α", method: "thread/list", params: {} }));
+    client.sendRaw(JSON.stringify({ id: 9007199254740991, method: "thread/list", params: {} }));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const ids = replies.map((reply) => (reply as { id: unknown }).id).sort();
+    assert.deepEqual(ids, [9007199254740991, "req-α"]);
+    await client.close();
+  });
+
+  test("a full inbound queue answers -32001 Server overloaded; retry later.", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    const started = await client.call("thread/start", {});
+    // The limit is 4 in flight for this gateway; 40 pipelined requests must overflow it.
+    const replies = await Promise.all(
+      Array.from({ length: 40 }, (_, index) => client.request("thread/name/set", { threadId: started.thread.id, name: `n${index}` })),
+    );
+    const overloaded = replies.filter((reply) => reply.error?.code === -32001);
+    assert.ok(overloaded.length > 0, "some requests were refused");
+    assert.equal(overloaded[0]?.error?.message, "Server overloaded; retry later.");
+    assert.ok(replies.some((reply) => reply.result !== undefined), "admitted requests still complete");
+    assert.equal(replies.filter((r) => r.error && r.error.code !== -32001).length, 0);
+    await client.close();
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
