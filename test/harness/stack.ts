@@ -46,6 +46,9 @@ export async function startStack(
     url: (gateways[0]?.url ?? "") + "/",
     addThreadService,
     async stop() {
+      if (process.env.SWITCHYARD_TEST_SHOW_LOGS) {
+        for (const service of [...threads, ...gateways]) console.log(`--- ${service.name}\n${service.output()}`);
+      }
       await Promise.all([...gateways, ...threads].map((process) => process.stop().catch(() => process.crash())));
       await infra.dispose();
     },

@@ -7,6 +7,8 @@
 // message in flight per partition, so commands on one key run one at a time in publish order, and a
 // message held by an instance that dies is redelivered after ack_wait. Redelivery means a command
 // can run twice: handlers are idempotent by command id (see the thread store's command ledger).
+// `term()` is always called without a reason: nats-server 2.9 does not parse `+TERM <reason>` and
+// would redeliver the message; reasons go to the log instead.
 import {
   AckPolicy,
   DeliverPolicy,
@@ -29,7 +31,7 @@ import {
   SwitchyardError,
   toWireError,
 } from "@switchyard/protocol";
-import { type BusOutcome, type BusRequest, decodeRequest, MalformedBusRequest, publishOutcome, requestHeaders } from "./bus-codec.js";
+import { type BusOutcome, type BusRequest, decodeRequest, publishOutcome, requestHeaders } from "./bus-codec.js";
 import type { Logger } from "./logger.js";
 import { extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, context, tracer } from "./tracing.js";
 
@@ -189,7 +191,7 @@ export class KeyedLaneWorker {
       request = decodeRequest(msg);
     } catch (error) {
       log.error({ err: String(error), partition, seq: msg.seq }, "dropping malformed keyed command");
-      msg.term(error instanceof MalformedBusRequest ? error.message : "malformed");
+      msg.term();
       return;
     }
     const replyTo = msg.headers?.get(BusHeader.replyTo) ?? "";
@@ -199,12 +201,12 @@ export class KeyedLaneWorker {
     if (Date.now() > request.deadlineMs) {
       // The gateway has already answered the client with a timeout; running it now would surprise them.
       log.warn({ commandId: request.commandId, method: request.method }, "keyed command expired before it ran; dropped");
-      msg.term("deadline exceeded");
+      msg.term();
       return;
     }
     if (this.options.isCancelled(request.connection)) {
       log.info({ commandId: request.commandId, method: request.method }, "keyed command's connection closed; dropped");
-      msg.term("connection closed");
+      msg.term();
       return;
     }
     const controller = new AbortController();
@@ -236,7 +238,7 @@ export class KeyedLaneWorker {
       } else if (deliveries >= settings.maxDeliver) {
         log.error({ err: String(error), commandId: request.commandId, deliveries }, "keyed command failed for good; terminated");
         reply({ ok: false, error: toWireError({ reason: "internal", message: "the command failed repeatedly" }) });
-        msg.term("max deliveries");
+        msg.term();
       } else {
         // Transient (Postgres restarting, say): retry later. The partition waits, so order holds.
         log.warn({ err: String(error), commandId: request.commandId, deliveries }, "keyed command failed; will retry");

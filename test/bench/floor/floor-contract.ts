@@ -1,0 +1,59 @@
+// What the two floor processes share: their subjects, the keyed stream's layout, the one table the
+// keyed floor writes, and how the bench hands them their settings (one JSON argument).
+//
+// The floors are the cheapest honest version of each Switchyard path, built from the same libraries
+// (ws, nats.js, pg) with none of Switchyard's code on the hot path:
+//   read floor:  client ─ws→ floor-gateway ─core NATS request→ floor-service (SELECT by key) ─→ back
+//   keyed floor: client ─ws→ floor-gateway ─JetStream publish→ partition consumer in floor-service
+//                (max_ack_pending 1, INSERT, core NATS reply to a header-carried subject, ack) ─→ back
+// so the hop count equals the gateway → thread service path's.
+
+export interface FloorSettings {
+  natsUrl: string;
+  databaseUrl: string;
+  /** The bench's bus prefix; the floor's subjects and stream live under it, so infra dispose removes them. */
+  busPrefix: string;
+  tenant: string;
+  partitions: number;
+  /** Same as the thread service's default pool, so both sides may hold as many queries in flight. */
+  poolSize: number;
+}
+
+export function floorSubjects(busPrefix: string) {
+  return {
+    read: `${busPrefix}.floor.rpc.thread.read`,
+    readQueue: `${busPrefix}-floor`,
+    keyedStream: `${busPrefix.toUpperCase()}_FLOOR_KEYED`,
+    keyedStreamSubjects: `${busPrefix}.floor.keyed.*`,
+    keyedPartition: (partition: number) => `${busPrefix}.floor.keyed.${partition}`,
+    keyedConsumer: (partition: number) => `floor-p${partition}`,
+    replyWildcard: (gatewayId: string) => `${busPrefix}.floor.reply.${gatewayId}.*`,
+    reply: (gatewayId: string, commandId: string) => `${busPrefix}.floor.reply.${gatewayId}.${commandId}`,
+  };
+}
+
+export const REPLY_TO_HEADER = "Floor-Reply-To";
+
+/** The keyed floor's one INSERT target; `id` is the order rows were applied in. */
+export const FLOOR_SCHEMA_SQL = `
+  CREATE SCHEMA IF NOT EXISTS bench_floor;
+  CREATE TABLE IF NOT EXISTS bench_floor.name_writes (
+    id         bigserial PRIMARY KEY,
+    thread_id  uuid NOT NULL,
+    name       text NOT NULL,
+    command_id text NOT NULL
+  );`;
+
+/** The same SELECT PgThreadStore.read runs (copied, so the floor never follows the code under test). */
+export const FLOOR_READ_SQL = `SELECT tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
+  preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
+  project_id, forked_from_id, parent_thread_id, settings, revision FROM thread.threads WHERE tenant = $1 AND id = $2`;
+
+export function readFloorSettings(argv: string[]): FloorSettings {
+  const raw = argv[2];
+  if (!raw) throw new Error("floor process expects its settings as one JSON argument");
+  return JSON.parse(raw) as FloorSettings;
+}
+
+/** The line a floor process prints once it serves; the bench waits for it. */
+export const READY_EVENT = "floor.ready";

@@ -1,0 +1,123 @@
+// The load generator: a closed loop of N request slots spread round-robin over websocket
+// connections (slot i uses connection i mod C); each slot sends its next request as soon as the
+// previous one is answered. Only completions inside the measured window count; the warm-up before
+// it is sent the same way and discarded. The same generator drives Switchyard and its floors.
+import { performance } from "node:perf_hooks";
+import type { CodexTestClient, RpcReply } from "../harness/client.js";
+
+export interface PlannedRequest {
+  method: string;
+  params: unknown;
+  /** Called with every answer (in or out of the window); returns a text when the answer is wrong. */
+  onReply?(reply: RpcReply): string | undefined;
+}
+
+export interface LoadPass {
+  clients: CodexTestClient[];
+  concurrency: number;
+  warmupMs: number;
+  measureMs: number;
+  requestTimeoutMs: number;
+  /** The next request a slot on connection `connectionIndex` sends. */
+  nextRequest(connectionIndex: number): PlannedRequest;
+  /** Called when the measured window opens and closes (CPU sampling). */
+  onWindowStart?(): Promise<void> | void;
+  onWindowEnd?(): Promise<void> | void;
+}
+
+export interface LoadResult {
+  concurrency: number;
+  connections: number;
+  windowMs: number;
+  completed: number;
+  throughputPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  meanMs: number;
+  /** Error replies and timeouts, in or out of the window. */
+  errors: number;
+  /** Answers the scenario found wrong (a correctness failure), with a few examples. */
+  wrongAnswers: number;
+  examples: string[];
+}
+
+const TIMED_OUT: RpcReply = { id: -1, error: { code: -1, message: "no reply within the bench's request timeout" } };
+
+function requestWithTimeout(client: CodexTestClient, request: PlannedRequest, timeoutMs: number): Promise<RpcReply> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<RpcReply>((resolve) => {
+    timer = setTimeout(() => resolve(TIMED_OUT), timeoutMs);
+  });
+  return Promise.race([client.request(request.method, request.params), timeout]).finally(() => clearTimeout(timer));
+}
+
+export function percentile(sorted: Float64Array, fraction: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil(fraction * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export async function runLoad(pass: LoadPass): Promise<LoadResult> {
+  const { clients, concurrency } = pass;
+  const latencies: number[] = [];
+  let errors = 0;
+  let wrongAnswers = 0;
+  const examples: string[] = [];
+  const startedAt = performance.now();
+  const windowStart = startedAt + pass.warmupMs;
+  const windowEnd = windowStart + pass.measureMs;
+  const windowOpened = new Promise<void>((resolve) =>
+    setTimeout(async () => {
+      await pass.onWindowStart?.();
+      resolve();
+    }, pass.warmupMs),
+  );
+  const windowClosed = new Promise<void>((resolve) =>
+    setTimeout(async () => {
+      await windowOpened;
+      await pass.onWindowEnd?.();
+      resolve();
+    }, pass.warmupMs + pass.measureMs),
+  );
+
+  const runSlot = async (slot: number) => {
+    const connectionIndex = slot % clients.length;
+    const client = clients[connectionIndex] as CodexTestClient;
+    while (performance.now() < windowEnd) {
+      const request = pass.nextRequest(connectionIndex);
+      const sentAt = performance.now();
+      const reply = await requestWithTimeout(client, request, pass.requestTimeoutMs);
+      const answeredAt = performance.now();
+      // The harness client keeps every frame for conformance tests; a benchmark must not.
+      if (client.received.length > 4096) client.received.length = 0;
+      if (client.notifications.length > 4096) client.notifications.length = 0;
+      const problem = reply.error ? undefined : request.onReply?.(reply);
+      if (reply.error) {
+        errors++;
+        if (examples.length < 5) examples.push(`${request.method}: error ${reply.error.code} ${reply.error.message}`);
+      } else if (problem) {
+        wrongAnswers++;
+        if (examples.length < 5) examples.push(`${request.method}: ${problem}`);
+      }
+      if (answeredAt >= windowStart && answeredAt <= windowEnd) latencies.push(answeredAt - sentAt);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, slot) => runSlot(slot)));
+  await windowClosed;
+
+  const sorted = Float64Array.from(latencies).sort();
+  const windowMs = pass.measureMs;
+  return {
+    concurrency,
+    connections: Math.min(clients.length, concurrency),
+    windowMs,
+    completed: sorted.length,
+    throughputPerSecond: (sorted.length * 1000) / windowMs,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    meanMs: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
+    errors,
+    wrongAnswers,
+    examples,
+  };
+}

@@ -1,0 +1,325 @@
+// `pnpm bench`: Switchyard against its floors, measured in one run on one machine.
+//
+// Starts a fresh database and bus prefix (harness infra), the real thread service and gateway, and
+// the two floor processes (test/bench/floor). Seeds threads through the gateway, then per scenario
+// and round drives each target with the same load generator: a warm-up, a loaded window
+// (`concurrency` in flight over `connections` websockets) for throughput, then a sequential window
+// (1 in flight) for p50/p99. System and floor alternate which goes first each round.
+//   thread/read      unkeyed lane: ws → gateway → core NATS → thread service → Postgres SELECT
+//   thread/name/set  keyed lane: ws → gateway → JetStream partition → thread service → Postgres CTE
+// Writes are checked afterwards against Postgres (order per thread and writer, nothing lost or
+// doubled); a read answered with the wrong thread, an error reply, or a failed write check makes
+// the run exit non-zero. Timings never do. Everything started is stopped and the database dropped.
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { KEYED_PARTITIONS } from "@switchyard/protocol";
+import { CodexTestClient, type RpcReply } from "../harness/client.js";
+import { createTestInfra, type TestInfra } from "../harness/infra.js";
+import { type ServiceProcess, startGatewayProcess, startThreadService } from "../harness/processes.js";
+import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
+import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
+import { type FloorProcess, startFloorProcess } from "./floor-processes.js";
+import type { FloorSettings } from "./floor/floor-contract.js";
+import { type LoadResult, type PlannedRequest, runLoad } from "./load.js";
+import { NameWriteLedger, readFloorWrites, readSwitchyardWrites, type WriteCheck } from "./name-writes.js";
+import { buildRow, formatRows, type ScenarioMeasurements, type TargetMeasurement, writeResults } from "./report.js";
+
+const BENCH_TENANT = "bench";
+const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
+/** Notifications the bench's clients opt out of: every rename is announced to the whole tenant. */
+const OPTED_OUT_NOTIFICATIONS = ["thread/started", "thread/name/updated"];
+
+type TargetName = "system" | "floor";
+
+interface Target {
+  name: TargetName;
+  clients: CodexTestClient[];
+  cpuSources: CpuSource[];
+  ledger: NameWriteLedger;
+}
+
+const log = (text: string) => console.log(`[bench] ${text}`);
+
+/** Teardown steps, run last-registered first, once, however the run ends. */
+class Teardown {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  private running: Promise<void> | undefined;
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of [...this.steps].reverse()) {
+        try {
+          await step.run();
+        } catch (error) {
+          console.error(`[bench] teardown of ${step.name} failed: ${String(error)}`);
+        }
+      }
+    })();
+    return this.running;
+  }
+}
+
+function planRequest(scenario: ScenarioName, target: Target, threadIds: string[], writerThreads: string[][]) {
+  let nextRead = 0;
+  const nextWrite = writerThreads.map(() => 0);
+  return (connectionIndex: number): PlannedRequest => {
+    if (scenario === "thread/read") {
+      const threadId = threadIds[nextRead++ % threadIds.length] as string;
+      return {
+        method: "thread/read",
+        params: { threadId },
+        onReply: (reply: RpcReply) => {
+          const answered = (reply.result as { thread?: { id?: string } } | undefined)?.thread?.id;
+          return answered === threadId ? undefined : `asked for thread ${threadId}, got ${String(answered)}`;
+        },
+      };
+    }
+    const threads = writerThreads[connectionIndex] as string[];
+    const threadId = threads[(nextWrite[connectionIndex] as number) % threads.length] as string;
+    nextWrite[connectionIndex] = (nextWrite[connectionIndex] as number) + 1;
+    const write = target.ledger.issue(threadId, connectionIndex);
+    return {
+      method: "thread/name/set",
+      params: { threadId, name: write.name },
+      onReply: () => {
+        target.ledger.acknowledge(threadId, connectionIndex, write.seq);
+        return undefined;
+      },
+    };
+  };
+}
+
+async function measureTarget(
+  config: BenchConfig,
+  scenario: ScenarioName,
+  target: Target,
+  threadIds: string[],
+  writerThreads: string[][],
+): Promise<TargetMeasurement> {
+  const nextRequest = planRequest(scenario, target, threadIds, writerThreads);
+  let cpuAtStart: Awaited<ReturnType<typeof sampleCpu>> | undefined;
+  let cpuSpent: Record<string, number> = {};
+  const loaded = await runLoad({
+    clients: target.clients,
+    concurrency: config.concurrency,
+    warmupMs: config.warmupSeconds * 1000,
+    measureMs: config.measureSeconds * 1000,
+    requestTimeoutMs: config.requestTimeoutMs,
+    nextRequest,
+    onWindowStart: async () => {
+      cpuAtStart = await sampleCpu(target.cpuSources);
+    },
+    onWindowEnd: async () => {
+      if (cpuAtStart) cpuSpent = cpuSpentMs(cpuAtStart, await sampleCpu(target.cpuSources));
+    },
+  });
+  const sequential = await runLoad({
+    clients: target.clients.slice(0, 1),
+    concurrency: 1,
+    warmupMs: 300,
+    measureMs: config.sequentialSeconds * 1000,
+    requestTimeoutMs: config.requestTimeoutMs,
+    nextRequest,
+  });
+  const cpuMicrosPerRequest: Record<string, number> = {};
+  for (const [name, spentMs] of Object.entries(cpuSpent)) {
+    cpuMicrosPerRequest[name] = loaded.completed > 0 ? (spentMs * 1000) / loaded.completed : 0;
+  }
+  return { loaded, sequential, cpuMicrosPerRequest };
+}
+
+const describePass = (result: LoadResult) =>
+  `${result.throughputPerSecond.toFixed(0)}/s p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms` +
+  (result.errors + result.wrongAnswers > 0 ? ` (${result.errors} errors, ${result.wrongAnswers} wrong)` : "");
+
+async function seedThreads(clients: CodexTestClient[], count: number): Promise<string[]> {
+  const started = await Promise.all(
+    Array.from({ length: count }, (_, index) =>
+      (clients[index % clients.length] as CodexTestClient).call<{ thread: { id: string } }>("thread/start", { cwd: "/workspace/bench" }),
+    ),
+  );
+  return started.map((result) => result.thread.id);
+}
+
+/** Each writer renames `perWriter` threads starting at its own offset, so threads have several writers. */
+function assignWriterThreads(threadIds: string[], writers: number, perWriter: number): string[][] {
+  const stride = Math.max(1, Math.ceil(threadIds.length / writers));
+  return Array.from({ length: writers }, (_, writer) =>
+    Array.from({ length: perWriter }, (_, index) => threadIds[(writer * stride + index) % threadIds.length] as string),
+  );
+}
+
+async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
+  const runStartedAt = Date.now();
+  log(`infra: fresh database and bus prefix`);
+  const infra: TestInfra = await createTestInfra("bench");
+  teardown.add("infra", () => infra.dispose());
+
+  const profileEnv: Record<string, string> = config.cpuProfileDirectory
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(config.cpuProfileDirectory)}` }
+    : {};
+  const floorSettings: FloorSettings = {
+    natsUrl: infra.env.NATS_URL as string,
+    databaseUrl: infra.databaseUrl,
+    busPrefix: infra.busPrefix,
+    tenant: BENCH_TENANT,
+    partitions: KEYED_PARTITIONS,
+    poolSize: 16,
+  };
+  log("starting thread service, gateway and floor processes");
+  const threadService: ServiceProcess = await startThreadService({ ...infra.env, ...profileEnv });
+  teardown.add("thread service", () => threadService.stop());
+  // Each process is registered for teardown as soon as it is up, even if a sibling fails to start.
+  const started = <T extends { stop(): Promise<unknown> }>(name: string, process: Promise<T>) =>
+    process.then((handle) => {
+      teardown.add(name, () => handle.stop());
+      return handle;
+    });
+  const starting = [
+    started("gateway", startGatewayProcess({ ...infra.env, ...profileEnv, GATEWAY_AUTH_DEFAULT_TENANT: BENCH_TENANT })),
+    started("floor service", startFloorProcess("floor-service", "floor-service.ts", floorSettings, profileEnv)),
+    started("floor gateway", startFloorProcess("floor-gateway", "floor-gateway.ts", floorSettings, profileEnv)),
+  ] as const;
+  await Promise.allSettled(starting);
+  const [gateway, floorService, floorGateway] = await Promise.all(starting);
+
+  const systemClients = await Promise.all(
+    Array.from({ length: config.connections }, (_, index) =>
+      CodexTestClient.open(gateway.url, { name: `switchyard-bench-${index}`, optOut: OPTED_OUT_NOTIFICATIONS }),
+    ),
+  );
+  const floorClients = await Promise.all(
+    Array.from({ length: config.connections }, () => CodexTestClient.connect(floorGateway.ready.url as string)),
+  );
+  teardown.add("clients", () => Promise.all([...systemClients, ...floorClients].map((client) => client.close())));
+
+  const shared: CpuSource[] = [
+    fixedProcesses("loadgen", [process.pid]),
+    fixedProcesses("nats-server", findProcessIds("nats-server")),
+    postgresBackends(infra.pool),
+  ];
+  const targets: Record<TargetName, Target> = {
+    system: {
+      name: "system",
+      clients: systemClients,
+      cpuSources: [fixedProcesses("gateway", [gateway.child.pid]), fixedProcesses("service", [threadService.child.pid]), ...shared],
+      ledger: new NameWriteLedger(),
+    },
+    floor: {
+      name: "floor",
+      clients: floorClients,
+      cpuSources: [
+        fixedProcesses("gateway", [floorGateway.child.pid]),
+        fixedProcesses("service", [floorService.child.pid]),
+        ...shared,
+      ],
+      ledger: new NameWriteLedger(),
+    },
+  };
+
+  log(`seeding ${config.threads} threads through the gateway`);
+  const threadIds = await seedThreads(systemClients, config.threads);
+  const writerThreads = assignWriterThreads(threadIds, config.connections, config.threadsPerWriter);
+
+  const measurements: ScenarioMeasurements[] = config.scenarios.map((scenario) => ({ scenario, system: [], floor: [] }));
+  for (let round = 0; round < config.rounds; round++) {
+    for (const scenarioMeasurements of measurements) {
+      const order: TargetName[] = round % 2 === 0 ? ["system", "floor"] : ["floor", "system"];
+      for (const targetName of order) {
+        const measurement = await measureTarget(config, scenarioMeasurements.scenario, targets[targetName], threadIds, writerThreads);
+        scenarioMeasurements[targetName].push(measurement);
+        log(
+          `round ${round + 1} ${scenarioMeasurements.scenario} ${targetName}: loaded ${describePass(measurement.loaded)}; ` +
+            `sequential ${describePass(measurement.sequential)}`,
+        );
+      }
+    }
+  }
+
+  const failures: string[] = [];
+  for (const scenarioMeasurements of measurements) {
+    for (const targetName of ["system", "floor"] as const) {
+      for (const measurement of scenarioMeasurements[targetName]) {
+        for (const pass of [measurement.loaded, measurement.sequential]) {
+          if (pass.errors + pass.wrongAnswers === 0) continue;
+          failures.push(
+            `${scenarioMeasurements.scenario} (${targetName}): ${pass.errors} error replies, ${pass.wrongAnswers} wrong answers; ` +
+              pass.examples.join("; "),
+          );
+        }
+      }
+    }
+  }
+  const writeChecks: Partial<Record<TargetName, WriteCheck & { revisionMismatches?: string[] }>> = {};
+  if (config.scenarios.includes("thread/name/set")) {
+    const switchyardWrites = await readSwitchyardWrites(infra.pool);
+    writeChecks.system = { ...targets.system.ledger.check(switchyardWrites.rows), revisionMismatches: switchyardWrites.revisionMismatches };
+    writeChecks.floor = targets.floor.ledger.check(await readFloorWrites(infra.pool));
+    for (const [targetName, check] of Object.entries(writeChecks)) {
+      log(
+        `write check (${targetName}): ${check.applied} applied, ${check.acknowledged} acknowledged, ${check.orderViolations} order violations, ` +
+          `${check.lost} lost, ${check.duplicates} duplicates, ${check.unknown} unknown, ${check.appliedWithoutAck} applied without ack`,
+      );
+      if (!check.isCorrect) failures.push(`thread/name/set (${targetName}) write check failed: ${check.examples.join("; ")}`);
+      for (const mismatch of check.revisionMismatches ?? []) failures.push(`thread/name/set (${targetName}): ${mismatch}`);
+    }
+  }
+
+  const rows = measurements.map(buildRow);
+  console.log(`\n${formatRows(rows)}\n`);
+  const path = writeResults(RESULTS_DIRECTORY, {
+    startedAt: new Date(runStartedAt).toISOString(),
+    elapsedS: (Date.now() - runStartedAt) / 1000,
+    config,
+    layout:
+      "closed loop; slot i on connection i mod connections; floor = plain ws server → core NATS / JetStream → " +
+      "bare responder (same SELECT) / partition consumers (one INSERT); p50/p99 sequential, throughput loaded",
+    rows,
+    writeChecks,
+    failures,
+    passes: measurements,
+  });
+  log(`results written to ${path}`);
+  if (failures.length > 0) {
+    console.error(`\nFAILED (correctness):\n  ${failures.join("\n  ")}`);
+    return 1;
+  }
+  return 0;
+}
+
+async function main(): Promise<void> {
+  const config = parseBenchConfig(process.argv.slice(2));
+  const teardown = new Teardown();
+  // However the run ends, tear down first and exit after: on a signal, on a hang, on an error.
+  const expectedSeconds =
+    config.rounds * config.scenarios.length * 2 * (config.warmupSeconds + config.measureSeconds + config.sequentialSeconds + 1);
+  const watchdog = setTimeout(
+    () => {
+      console.error(`[bench] still running after ${Math.round(expectedSeconds + 120)} s; giving up`);
+      void teardown.run().finally(() => process.exit(2));
+    },
+    (expectedSeconds + 120) * 1000,
+  );
+  for (const signal of ["SIGINT", "SIGTERM"] as const) {
+    process.once(signal, () => {
+      console.error(`[bench] ${signal}: stopping`);
+      void teardown.run().finally(() => process.exit(130));
+    });
+  }
+  let exitCode = 1;
+  try {
+    exitCode = await run(config, teardown);
+  } catch (error) {
+    console.error(`[bench] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  } finally {
+    await teardown.run();
+    clearTimeout(watchdog);
+  }
+  process.exit(exitCode);
+}
+
+await main();

@@ -1,0 +1,181 @@
+// The first thread methods end to end: thread/start, thread/read, thread/list, thread/name/set,
+// their notifications, and tenant isolation, through a real gateway, NATS and Postgres.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { PgThreadStore } from "../services/thread/src/store/thread-store.js";
+import { CodexTestClient } from "./harness/client.js";
+import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+describe("thread methods", () => {
+  let stack: Stack;
+  let store: PgThreadStore;
+  const tokenFor = (tenant: string, subject = "user") => hs256Token({ tenant, sub: subject });
+  const open = async (tenant: string, options: { optOut?: string[] } = {}) =>
+    CodexTestClient.open(stack.url, { token: await tokenFor(tenant), ...options });
+
+  /** Gives a thread content, as a turn would, so that it is listed. */
+  const addContent = (tenant: string, threadId: string, text: string) =>
+    store.appendItems(
+      tenant,
+      threadId,
+      [{ turnId: `turn-${threadId.slice(-4)}`, item: { type: "userMessage", id: `item-${text}`, content: [{ type: "text", text }] } }],
+      text,
+    );
+
+  before(async () => {
+    stack = await startStack("threads", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
+    store = new PgThreadStore(stack.infra.pool);
+  });
+  after(async () => stack?.stop());
+
+  test("thread/start answers the thread and announces thread/started to the tenant only", async () => {
+    const [caller, sameTenant, otherTenant, optedOut] = await Promise.all([
+      open("t-start"),
+      open("t-start"),
+      open("t-start-other"),
+      open("t-start", { optOut: ["thread/started"] }),
+    ]);
+    const started = await caller.call("thread/start", { cwd: "/work/repo", model: "gpt-test", ephemeral: false, historyMode: "paginated" });
+    assert.equal(started.cwd, "/work/repo");
+    assert.equal(started.model, "gpt-test");
+    assert.equal(started.thread.cwd, "/work/repo");
+    assert.equal(started.thread.historyMode, "paginated");
+    assert.equal(started.thread.cliVersion, "0.169.0");
+    assert.deepEqual(started.thread.status, { type: "idle" });
+    const announced = await sameTenant.waitForNotification((n) => n.method === "thread/started");
+    assert.equal(announced.params.thread.id, started.thread.id);
+    await caller.waitForNotification((n) => n.method === "thread/started" && n.params.thread.id === started.thread.id);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(otherTenant.notifications.filter((n) => n.method === "thread/started").length, 0);
+    assert.equal(optedOut.notifications.filter((n) => n.method === "thread/started").length, 0);
+    await Promise.all([caller, sameTenant, otherTenant, optedOut].map((client) => client.close()));
+  });
+
+  test("thread/start without cwd uses the service default; a relative cwd is refused", async () => {
+    const client = await open("t-defaults");
+    const started = await client.call("thread/start", { cwd: null });
+    assert.equal(started.thread.cwd, "/workspace");
+    const relative = await client.request("thread/start", { cwd: "relative/path" });
+    assert.equal(relative.error?.code, -32600);
+    assert.match(relative.error?.message ?? "", /absolute/);
+    await client.close();
+  });
+
+  test("thread/read returns the thread, with turns when asked", async () => {
+    const client = await open("t-read");
+    const { thread } = await client.call("thread/start", {});
+    const plain = await client.call("thread/read", { threadId: thread.id });
+    assert.equal(plain.thread.id, thread.id);
+    assert.deepEqual(plain.thread.turns, []);
+    await addContent("t-read", thread.id, "hello there");
+    const withTurns = await client.call("thread/read", { threadId: thread.id, includeTurns: true });
+    assert.equal(withTurns.thread.preview, "hello there");
+    assert.equal(withTurns.thread.turns.length, 1);
+    assert.equal(withTurns.thread.turns[0].items[0].content[0].text, "hello there");
+    await client.close();
+  });
+
+  test("thread/name/set renames, announces thread/name/updated to the tenant, and is read back", async () => {
+    const [client, watcher, stranger] = await Promise.all([open("t-name"), open("t-name"), open("t-name-other")]);
+    const { thread } = await client.call("thread/start", {});
+    assert.deepEqual(await client.call("thread/name/set", { threadId: thread.id, name: "  Refactor the parser  " }), {});
+    const update = await watcher.waitForNotification((n) => n.method === "thread/name/updated");
+    assert.deepEqual(update.params, { threadId: thread.id, threadName: "Refactor the parser" });
+    assert.equal((await client.call("thread/read", { threadId: thread.id })).thread.name, "Refactor the parser");
+    const empty = await client.request("thread/name/set", { threadId: thread.id, name: "   " });
+    assert.equal(empty.error?.message, "thread name must not be empty");
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(stranger.notifications.filter((n) => n.method === "thread/name/updated").length, 0);
+    await Promise.all([client, watcher, stranger].map((c) => c.close()));
+  });
+
+  test("thread/list shows only threads with content, newest first, with keyset pagination", async () => {
+    const client = await open("t-list");
+    const ids: string[] = [];
+    const empty = await client.call("thread/start", {});
+    for (let index = 0; index < 5; index++) {
+      const { thread } = await client.call("thread/start", {});
+      await addContent("t-list", thread.id, `message ${index}`);
+      ids.push(thread.id);
+    }
+    const all = await client.call("thread/list", {});
+    assert.deepEqual(all.data.map((t: { id: string }) => t.id), [...ids].reverse());
+    assert.ok(!all.data.some((t: { id: string }) => t.id === empty.thread.id), "a thread without content is not listed");
+    assert.equal(all.nextCursor, null);
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const page: { data: { id: string }[]; nextCursor: string | null } = await client.call("thread/list", { limit: 2, cursor });
+      seen.push(...page.data.map((t) => t.id));
+      cursor = page.nextCursor;
+      pages++;
+    } while (cursor);
+    assert.deepEqual(seen, [...ids].reverse());
+    assert.equal(pages, 3);
+
+    const ascending = await client.call("thread/list", { sortDirection: "asc", sortKey: "created_at" });
+    assert.deepEqual(ascending.data.map((t: { id: string }) => t.id), ids);
+
+    // backwardsCursor: from the second page, reversing direction returns what came before it.
+    const first = await client.call("thread/list", { limit: 2 });
+    const second = await client.call("thread/list", { limit: 2, cursor: first.nextCursor });
+    const back = await client.call("thread/list", { sortDirection: "asc", cursor: second.backwardsCursor });
+    assert.deepEqual(back.data.map((t: { id: string }) => t.id), [...first.data.map((t: { id: string }) => t.id)].reverse());
+
+    const bad = await client.request("thread/list", { cursor: "garbage" });
+    assert.equal(bad.error?.code, -32600);
+    assert.match(bad.error?.message ?? "", /invalid cursor/);
+    await client.close();
+  });
+
+  test("thread/list filters by archived, cwd, provider and a case-insensitive search term", async () => {
+    const client = await open("t-filter");
+    const make = async (cwd: string, text: string, modelProvider = "openai") => {
+      const { thread } = await client.call("thread/start", { cwd, modelProvider });
+      await addContent("t-filter", thread.id, text);
+      return thread.id as string;
+    };
+    const alpha = await make("/repo/alpha", "Fix the Flaky login test");
+    const beta = await make("/repo/beta", "add dark mode", "local-llm");
+    const archived = await make("/repo/alpha", "old work");
+    await stack.infra.pool.query("UPDATE thread.threads SET archived_at = now() WHERE id = $1", [archived]);
+    const ids = (result: { data: { id: string }[] }) => result.data.map((t) => t.id).sort();
+
+    assert.deepEqual(ids(await client.call("thread/list", {})), [alpha, beta].sort());
+    assert.deepEqual(ids(await client.call("thread/list", { archived: true })), [archived]);
+    assert.deepEqual(ids(await client.call("thread/list", { cwd: "/repo/alpha" })), [alpha]);
+    assert.deepEqual(ids(await client.call("thread/list", { cwd: ["/repo/alpha", "/repo/beta"] })), [alpha, beta].sort());
+    assert.deepEqual(ids(await client.call("thread/list", { modelProviders: ["local-llm"] })), [beta]);
+    assert.deepEqual(ids(await client.call("thread/list", { searchTerm: "flaky LOGIN" })), [alpha]);
+    assert.deepEqual(ids(await client.call("thread/list", { searchTerm: "100%_" })), []);
+    await client.call("thread/name/set", { threadId: beta, name: "Theme work" });
+    assert.deepEqual(ids(await client.call("thread/list", { searchTerm: "theme" })), [beta]);
+    assert.deepEqual(ids(await client.call("thread/list", { excludedThreadIds: [alpha] })), [beta]);
+    await client.close();
+  });
+
+  test("one tenant can neither read nor list nor rename another tenant's thread", async () => {
+    const owner = await open("t-owner");
+    const intruder = await open("t-intruder");
+    const { thread } = await owner.call("thread/start", {});
+    await addContent("t-owner", thread.id, "secret plans");
+    await owner.call("thread/name/set", { threadId: thread.id, name: "Secret" });
+
+    const read = await intruder.request("thread/read", { threadId: thread.id });
+    assert.equal(read.error?.message, `thread not found: ${thread.id}`);
+    const listed = await intruder.call("thread/list", { searchTerm: "secret" });
+    assert.deepEqual(listed.data, []);
+    const renamed = await intruder.request("thread/name/set", { threadId: thread.id, name: "Pwned" });
+    assert.equal(renamed.error?.message, `thread not found: ${thread.id}`);
+
+    const after = await owner.call("thread/read", { threadId: thread.id });
+    assert.equal(after.thread.name, "Secret");
+    assert.equal((await owner.call("thread/list", {})).data.length, 1);
+    await Promise.all([owner.close(), intruder.close()]);
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
