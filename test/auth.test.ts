@@ -1,8 +1,8 @@
 // Authentication at the upgrade: every 401/403 case of specs/codex-wire.md, the three verifiers
 // (capability token, HS256, JWKS), health endpoints, and the start-up refusals.
 import assert from "node:assert/strict";
-import { request as httpRequest } from "node:http";
 import { mkdtempSync, writeFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -142,7 +142,9 @@ describe("websocket authentication", () => {
 
   test("an unsigned (alg none) token is 401 invalid websocket jwt", async () => {
     const header = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
-    const payload = Buffer.from(JSON.stringify({ ...validClaims, exp: Math.floor(Date.now() / 1000) + 600 })).toString("base64url");
+    const payload = Buffer.from(JSON.stringify({ ...validClaims, exp: Math.floor(Date.now() / 1000) + 600 })).toString(
+      "base64url",
+    );
     assert.deepEqual(await upgrade(bearer(`${header}.${payload}.`)), { status: 401, body: "invalid websocket jwt" });
   });
 

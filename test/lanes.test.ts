@@ -3,9 +3,9 @@
 // cancellation on disconnect, and idempotent redelivery.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { jetstream } from "@nats-io/jetstream";
 import { busSubjects, KEYED_PARTITIONS, partitionOf, scopeKey } from "@switchyard/protocol";
 import { encodeJson, requestHeaders } from "@switchyard/runtime";
-import { jetstream } from "@nats-io/jetstream";
 import pg from "pg";
 import { CodexTestClient } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -50,7 +50,11 @@ describe("lanes: ordering, concurrency, cancellation, idempotency", () => {
         ),
       ),
     );
-    assert.deepEqual(replies.filter((reply) => reply.error), [], "every write succeeds");
+    assert.deepEqual(
+      replies.filter((reply) => reply.error),
+      [],
+      "every write succeeds",
+    );
 
     const total = writers.length * writesPerWriter;
     const applied = await appliedWrites(stack.infra.pool);
@@ -60,7 +64,12 @@ describe("lanes: ordering, concurrency, cancellation, idempotency", () => {
 
     // Every gateway's subscribers observe the same per-key order.
     for (const watcher of watchers) {
-      await watcher.waitForNotification(() => watcher.notifications.filter((n) => n.method === "thread/name/updated").length >= total, 10_000).catch(() => {});
+      await watcher
+        .waitForNotification(
+          () => watcher.notifications.filter((n) => n.method === "thread/name/updated").length >= total,
+          10_000,
+        )
+        .catch(() => {});
       const observed = watcher.notifications
         .filter((n) => n.method === "thread/name/updated")
         .map((n) => ({ threadId: n.params.threadId as string, name: n.params.threadName as string }));

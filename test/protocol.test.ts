@@ -24,7 +24,10 @@ describe("protocol errors and session rules", () => {
     const client = await CodexTestClient.connect(stack.url);
     const early = await client.request("thread/list", {});
     assert.deepEqual({ code: early.error?.code, message: early.error?.message }, { code: -32600, message: "Not initialized" });
-    const init = await client.request("initialize", { clientInfo: { name: "codex-tui", title: null, version: "0.169.0" }, capabilities: null });
+    const init = await client.request("initialize", {
+      clientInfo: { name: "codex-tui", title: null, version: "0.169.0" },
+      capabilities: null,
+    });
     assert.equal(typeof (init.result as { userAgent: string }).userAgent, "string");
     await client.close();
   });
@@ -43,7 +46,10 @@ describe("protocol errors and session rules", () => {
   test("a second initialize is -32600 Already initialized", async () => {
     const client = await CodexTestClient.open(stack.url);
     const again = await client.request("initialize", { clientInfo: { name: "x", version: "1" } });
-    assert.deepEqual({ code: again.error?.code, message: again.error?.message }, { code: -32600, message: "Already initialized" });
+    assert.deepEqual(
+      { code: again.error?.code, message: again.error?.message },
+      { code: -32600, message: "Already initialized" },
+    );
     await client.close();
   });
 
@@ -104,7 +110,10 @@ describe("protocol errors and session rules", () => {
     const client = await CodexTestClient.open(stack.url);
     for (const threadId of ["01a1fda8-a1f1-7530-9e46-a580f181f942", "not-a-uuid"]) {
       const read = await client.request("thread/read", { threadId });
-      assert.deepEqual({ code: read.error?.code, message: read.error?.message }, { code: -32600, message: `thread not found: ${threadId}` });
+      assert.deepEqual(
+        { code: read.error?.code, message: read.error?.message },
+        { code: -32600, message: `thread not found: ${threadId}` },
+      );
       const rename = await client.request("thread/name/set", { threadId, name: "x" });
       assert.equal(rename.error?.message, `thread not found: ${threadId}`);
     }
@@ -149,12 +158,17 @@ describe("protocol errors and session rules", () => {
     const started = await client.call("thread/start", {});
     // The limit is 4 in flight for this gateway; 40 pipelined requests must overflow it.
     const replies = await Promise.all(
-      Array.from({ length: 40 }, (_, index) => client.request("thread/name/set", { threadId: started.thread.id, name: `n${index}` })),
+      Array.from({ length: 40 }, (_, index) =>
+        client.request("thread/name/set", { threadId: started.thread.id, name: `n${index}` }),
+      ),
     );
     const overloaded = replies.filter((reply) => reply.error?.code === -32001);
     assert.ok(overloaded.length > 0, "some requests were refused");
     assert.equal(overloaded[0]?.error?.message, "Server overloaded; retry later.");
-    assert.ok(replies.some((reply) => reply.result !== undefined), "admitted requests still complete");
+    assert.ok(
+      replies.some((reply) => reply.result !== undefined),
+      "admitted requests still complete",
+    );
     assert.equal(replies.filter((r) => r.error && r.error.code !== -32001).length, 0);
     await client.close();
   });

@@ -19,7 +19,12 @@ describe("thread methods", () => {
     store.appendItems(
       tenant,
       threadId,
-      [{ turnId: `turn-${threadId.slice(-4)}`, item: { type: "userMessage", id: `item-${text}`, content: [{ type: "text", text }] } }],
+      [
+        {
+          turnId: `turn-${threadId.slice(-4)}`,
+          item: { type: "userMessage", id: `item-${text}`, content: [{ type: "text", text }] },
+        },
+      ],
       text,
     );
 
@@ -36,7 +41,12 @@ describe("thread methods", () => {
       open("t-start-other"),
       open("t-start", { optOut: ["thread/started"] }),
     ]);
-    const started = await caller.call("thread/start", { cwd: "/work/repo", model: "gpt-test", ephemeral: false, historyMode: "paginated" });
+    const started = await caller.call("thread/start", {
+      cwd: "/work/repo",
+      model: "gpt-test",
+      ephemeral: false,
+      historyMode: "paginated",
+    });
     assert.equal(started.cwd, "/work/repo");
     assert.equal(started.model, "gpt-test");
     assert.equal(started.thread.cwd, "/work/repo");
@@ -100,7 +110,10 @@ describe("thread methods", () => {
       ids.push(thread.id);
     }
     const all = await client.call("thread/list", {});
-    assert.deepEqual(all.data.map((t: { id: string }) => t.id), [...ids].reverse());
+    assert.deepEqual(
+      all.data.map((t: { id: string }) => t.id),
+      [...ids].reverse(),
+    );
     assert.ok(!all.data.some((t: { id: string }) => t.id === empty.thread.id), "a thread without content is not listed");
     assert.equal(all.nextCursor, null);
 
@@ -117,13 +130,19 @@ describe("thread methods", () => {
     assert.equal(pages, 3);
 
     const ascending = await client.call("thread/list", { sortDirection: "asc", sortKey: "created_at" });
-    assert.deepEqual(ascending.data.map((t: { id: string }) => t.id), ids);
+    assert.deepEqual(
+      ascending.data.map((t: { id: string }) => t.id),
+      ids,
+    );
 
     // backwardsCursor: from the second page, reversing direction returns what came before it.
     const first = await client.call("thread/list", { limit: 2 });
     const second = await client.call("thread/list", { limit: 2, cursor: first.nextCursor });
     const back = await client.call("thread/list", { sortDirection: "asc", cursor: second.backwardsCursor });
-    assert.deepEqual(back.data.map((t: { id: string }) => t.id), [...first.data.map((t: { id: string }) => t.id)].reverse());
+    assert.deepEqual(
+      back.data.map((t: { id: string }) => t.id),
+      [...first.data.map((t: { id: string }) => t.id)].reverse(),
+    );
 
     const bad = await client.request("thread/list", { cursor: "garbage" });
     assert.equal(bad.error?.code, -32600);

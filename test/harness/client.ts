@@ -43,7 +43,8 @@ export class CodexTestClient {
         this.notifications.push(message);
         this.received.push({ kind: "notification", method: message.method, body: message.params });
         checkFrame("notification", message.method, message.params);
-        if (typeof message.emittedAtMs !== "number") conformance.failures.push(`notification ${message.method} without emittedAtMs`);
+        if (typeof message.emittedAtMs !== "number")
+          conformance.failures.push(`notification ${message.method} without emittedAtMs`);
         for (const waiter of [...this.waiters]) {
           if (waiter.predicate(message)) {
             this.waiters.splice(this.waiters.indexOf(waiter), 1);
@@ -60,7 +61,10 @@ export class CodexTestClient {
     );
   }
 
-  static async connect(url: string, options: { token?: string; headers?: Record<string, string> } = {}): Promise<CodexTestClient> {
+  static async connect(
+    url: string,
+    options: { token?: string; headers?: Record<string, string> } = {},
+  ): Promise<CodexTestClient> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     const socket = new WebSocket(url, { headers, perMessageDeflate: false });

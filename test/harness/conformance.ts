@@ -57,6 +57,8 @@ export function checkFrame(kind: "result" | "notification", method: string, body
     return;
   }
   if (!validator(body)) {
-    conformance.failures.push(`${kind} ${method} (${typeName}): ${ajv.errorsText(validator.errors)} in ${JSON.stringify(body).slice(0, 300)}`);
+    conformance.failures.push(
+      `${kind} ${method} (${typeName}): ${ajv.errorsText(validator.errors)} in ${JSON.stringify(body).slice(0, 300)}`,
+    );
   }
 }

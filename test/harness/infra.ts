@@ -2,8 +2,8 @@
 // (the machine's loopback defaults otherwise). Each suite gets its own database and its own bus
 // prefix, so suites never see each other's streams, subjects or rows.
 import { randomBytes } from "node:crypto";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 
 export const infraUrls = {

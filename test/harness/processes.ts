@@ -1,8 +1,8 @@
 // Starts real Switchyard service processes (the same entry points `pnpm start` runs) and waits
 // until each says it is ready. Tests kill them with real signals.
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { once } from "node:events";
+import { fileURLToPath } from "node:url";
 
 const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 

@@ -43,7 +43,7 @@ export async function startStack(
     infra,
     threads,
     gateways,
-    url: (gateways[0]?.url ?? "") + "/",
+    url: `${gateways[0]?.url ?? ""}/`,
     addThreadService,
     async stop() {
       if (process.env.SWITCHYARD_TEST_SHOW_LOGS) {

@@ -20,7 +20,12 @@ export async function appliedWrites(pool: pg.Pool): Promise<AppliedWrite[]> {
   const result = await pool.query<{ thread_id: string; revision: string; name: string; command_id: string }>(
     "SELECT thread_id, revision, name, command_id FROM thread.name_changes ORDER BY thread_id, revision",
   );
-  return result.rows.map((row) => ({ threadId: row.thread_id, revision: Number(row.revision), name: row.name, commandId: row.command_id }));
+  return result.rows.map((row) => ({
+    threadId: row.thread_id,
+    revision: Number(row.revision),
+    name: row.name,
+    commandId: row.command_id,
+  }));
 }
 
 /** Per thread and writer, sequences must rise in the order writes were applied. Returns violations. */

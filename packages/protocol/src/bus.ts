@@ -29,8 +29,7 @@ export function busSubjects(prefix: string) {
     reply: (gatewayId: string, commandId: string) => `${prefix}.reply.${gatewayId}.${commandId}`,
     replyWildcard: (gatewayId: string) => `${prefix}.reply.${gatewayId}.*`,
     tenantEvents: (tenant: string) => `${prefix}.evt.${subjectToken(tenant)}.tenant`,
-    threadEvents: (tenant: string, threadId: string) =>
-      `${prefix}.evt.${subjectToken(tenant)}.thread.${subjectToken(threadId)}`,
+    threadEvents: (tenant: string, threadId: string) => `${prefix}.evt.${subjectToken(tenant)}.thread.${subjectToken(threadId)}`,
     connectionClosed: `${prefix}.control.connection.closed`,
     serviceName: (service: ServiceName) => `switchyard-${service}`,
   };

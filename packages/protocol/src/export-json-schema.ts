@@ -12,8 +12,7 @@ const fileName = (method: string) => method.replaceAll("/", "_");
 const index: Record<string, unknown> = { methods: {}, notifications: {} };
 
 for (const spec of methodRegistry.values()) {
-  const scope =
-    spec.scope.kind === "unkeyed" ? { kind: "unkeyed" } : { kind: spec.scope.kind, family: spec.scope.family };
+  const scope = spec.scope.kind === "unkeyed" ? { kind: "unkeyed" } : { kind: spec.scope.kind, family: spec.scope.family };
   const document = {
     $schema: "https://json-schema.org/draft/2020-12/schema",
     title: spec.method,

@@ -1,7 +1,7 @@
 // How a client request travels on the bus, and how its outcome comes back. Both lanes use this:
 // the identity, deadline and trace context ride in headers; params and results are JSON bodies;
 // failures use the NATS services error headers with the rendered wire error as the body.
-import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection } from "@nats-io/nats-core";
+import { type Msg, type MsgHdrs, type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
 import { BusHeader, isWireError, type WireError } from "@switchyard/protocol";
 
 export interface Caller {
@@ -76,8 +76,7 @@ export function outcomeHeaders(outcome: BusOutcome): MsgHdrs | undefined {
   return headers;
 }
 
-export const outcomeBody = (outcome: BusOutcome): Uint8Array =>
-  encodeJson(outcome.ok ? (outcome.result ?? {}) : outcome.error);
+export const outcomeBody = (outcome: BusOutcome): Uint8Array => encodeJson(outcome.ok ? (outcome.result ?? {}) : outcome.error);
 
 export function publishOutcome(nc: NatsConnection, subject: string, outcome: BusOutcome): void {
   const headers = outcomeHeaders(outcome);

@@ -20,10 +20,7 @@ const positiveInt = z.coerce.number().int().positive();
 /** Settings every process shares: where the infrastructure is and how to name things on the bus. */
 export const commonEnv = {
   NATS_URL: z.string().default("nats://127.0.0.1:4222").describe("NATS server URL(s), comma-separated"),
-  DATABASE_URL: z
-    .string()
-    .default("postgres://postgres@127.0.0.1:5432/switchyard")
-    .describe("Postgres connection string"),
+  DATABASE_URL: z.string().default("postgres://postgres@127.0.0.1:5432/switchyard").describe("Postgres connection string"),
   REDIS_URL: z.string().default("redis://127.0.0.1:6379").describe("Redis URL"),
   SWITCHYARD_BUS_PREFIX: z
     .string()

@@ -33,7 +33,7 @@ import {
 } from "@switchyard/protocol";
 import { type BusOutcome, type BusRequest, decodeRequest, publishOutcome, requestHeaders } from "./bus-codec.js";
 import type { Logger } from "./logger.js";
-import { extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, context, tracer } from "./tracing.js";
+import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, tracer } from "./tracing.js";
 
 export interface KeyedLaneSettings {
   partitions: number;
@@ -220,10 +220,7 @@ export class KeyedLaneWorker {
       extractTraceContext(msg.headers),
     );
     try {
-      const outcome = await context.with(
-        extractTraceContext(msg.headers),
-        () => this.options.handle(request, controller.signal),
-      );
+      const outcome = await context.with(extractTraceContext(msg.headers), () => this.options.handle(request, controller.signal));
       if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
       // Reply before ack: if we die in between, the redelivered command is answered from the ledger.
       reply(outcome);

@@ -1,5 +1,5 @@
 // Structured JSON logs (pino), one logger per process with service and instance on every line.
-import { pino, type Logger } from "pino";
+import { type Logger, pino } from "pino";
 
 export type { Logger };
 

@@ -2,8 +2,7 @@
 // with a short TTL. Losing Redis only hides instances from status; nothing depends on it to work.
 import type { Redis } from "ioredis";
 
-export const presenceKey = (prefix: string, service: string, instanceId: string) =>
-  `${prefix}:instance:${service}:${instanceId}`;
+export const presenceKey = (prefix: string, service: string, instanceId: string) => `${prefix}:instance:${service}:${instanceId}`;
 export const presencePattern = (prefix: string) => `${prefix}:instance:*`;
 
 export function startPresence(options: {
@@ -21,7 +20,13 @@ export function startPresence(options: {
     options.redis
       .set(
         key,
-        JSON.stringify({ service: options.service, instanceId: options.instanceId, pid: process.pid, startedAt, ...options.describe() }),
+        JSON.stringify({
+          service: options.service,
+          instanceId: options.instanceId,
+          pid: process.pid,
+          startedAt,
+          ...options.describe(),
+        }),
         "PX",
         intervalMs * 3,
       )

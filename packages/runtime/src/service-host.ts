@@ -8,8 +8,8 @@ import {
   type ConnectionClosedEvent,
   methodsOwnedBy,
   type ServiceName,
-  serdeDetail,
   SwitchyardError,
+  serdeDetail,
   toWireError,
 } from "@switchyard/protocol";
 import { type BusOutcome, type BusRequest, decodeJson } from "./bus-codec.js";
@@ -26,7 +26,7 @@ export interface HandlerContext {
   log: Logger;
 }
 
-// biome-ignore lint/suspicious/noExplicitAny: handlers are typed per method by their own modules.
+// Params are `any` here: each handler types its own params, validated against the registry first.
 export type MethodHandler = (params: any, context: HandlerContext) => Promise<unknown>;
 
 /** How long a closed connection is remembered, so its queued keyed commands are dropped. */
@@ -65,8 +65,8 @@ export async function startBusService(options: {
     }
     const controller = new AbortController();
     laneSignal?.addEventListener("abort", () => controller.abort(), { once: true });
-    let controllers = inFlight.get(request.connection);
-    if (!controllers) inFlight.set(request.connection, (controllers = new Set()));
+    const controllers = inFlight.get(request.connection) ?? new Set<AbortController>();
+    inFlight.set(request.connection, controllers);
     controllers.add(controller);
     const requestLog = log.child({ method: request.method, commandId: request.commandId, tenant: request.caller.tenant });
     try {

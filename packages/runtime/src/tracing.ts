@@ -1,10 +1,12 @@
 // OpenTelemetry: one trace per client request across gateway → NATS → service → Postgres.
 // The SDK starts only when OTEL_EXPORTER_OTLP_ENDPOINT is set; otherwise the API is a no-op and
 // costs nothing on the hot path. Trace context travels in NATS headers as W3C traceparent.
+
+import type { MsgHdrs } from "@nats-io/nats-core";
 import {
+  type Context,
   context,
   propagation,
-  type Context,
   type Span,
   SpanKind,
   SpanStatusCode,
@@ -12,10 +14,9 @@ import {
   type TextMapSetter,
   trace,
 } from "@opentelemetry/api";
-import type { MsgHdrs } from "@nats-io/nats-core";
 
-export { SpanKind, SpanStatusCode, context, trace };
-export type { Span, Context };
+export type { Context, Span };
+export { context, SpanKind, SpanStatusCode, trace };
 
 const setter: TextMapSetter<MsgHdrs> = { set: (carrier, key, value) => carrier.set(key, value) };
 const getter: TextMapGetter<MsgHdrs> = {
@@ -39,13 +40,12 @@ export interface TracingHandle {
 
 export async function startTracing(options: { service: string; endpoint?: string }): Promise<TracingHandle> {
   if (!options.endpoint) return { shutdown: async () => {} };
-  const [{ NodeSDK }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] =
-    await Promise.all([
-      import("@opentelemetry/sdk-node"),
-      import("@opentelemetry/exporter-trace-otlp-http"),
-      import("@opentelemetry/resources"),
-      import("@opentelemetry/core"),
-    ]);
+  const [{ NodeSDK }, { OTLPTraceExporter }, { resourceFromAttributes }, { W3CTraceContextPropagator }] = await Promise.all([
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/core"),
+  ]);
   const sdk = new NodeSDK({
     resource: resourceFromAttributes({ "service.name": `switchyard-${options.service}` }),
     traceExporter: new OTLPTraceExporter({ url: `${options.endpoint.replace(/\/$/, "")}/v1/traces` }),

@@ -4,16 +4,9 @@
 import type { Msg, MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import { type BusSubjects, type ServiceName, toWireError } from "@switchyard/protocol";
-import {
-  type BusOutcome,
-  type BusRequest,
-  decodeOutcome,
-  decodeRequest,
-  outcomeBody,
-  requestHeaders,
-} from "./bus-codec.js";
+import { type BusOutcome, type BusRequest, decodeOutcome, decodeRequest, outcomeBody, requestHeaders } from "./bus-codec.js";
 import type { Logger } from "./logger.js";
-import { extractTraceContext, injectTraceContext, SpanKind, context, tracer } from "./tracing.js";
+import { context, extractTraceContext, injectTraceContext, SpanKind, tracer } from "./tracing.js";
 
 export type UnkeyedHandler = (request: BusRequest) => Promise<BusOutcome>;
 

@@ -3,13 +3,7 @@
 // reply arriving on this gateway's reply subject.
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
 import { errors as natsErrors } from "@nats-io/nats-core";
-import {
-  type BusSubjects,
-  type MethodSpec,
-  type ScopeKey,
-  scopeKey,
-  toWireError,
-} from "@switchyard/protocol";
+import { type BusSubjects, type MethodSpec, type ScopeKey, scopeKey, toWireError } from "@switchyard/protocol";
 import {
   type BusOutcome,
   type BusRequest,

@@ -5,10 +5,10 @@
 // missing params, wrong types), then initialization, then the experimental gate, then admission.
 import {
   CODEX_CLIENT_METHODS,
+  classifyIncoming,
   type ErrorDetail,
   errorMessage,
-  classifyIncoming,
-  InitializeParams,
+  type InitializeParams,
   lookupMethod,
   Method,
   type MethodSpec,
@@ -184,11 +184,19 @@ export class ClientConnection implements NotificationSink {
       Notification.remoteControlStatusChanged,
       JSON.stringify({
         method: Notification.remoteControlStatusChanged,
-        params: { status: "disabled", serverName: "switchyard", installationId: this.settings.installationId, environmentId: null },
+        params: {
+          status: "disabled",
+          serverName: "switchyard",
+          installationId: this.settings.installationId,
+          environmentId: null,
+        },
         emittedAtMs: Date.now(),
       }),
     );
-    this.log.info({ client: name, clientVersion: params.clientInfo.version, experimentalApi: this.isExperimentalApi }, "initialized");
+    this.log.info(
+      { client: name, clientVersion: params.clientInfo.version, experimentalApi: this.isExperimentalApi },
+      "initialized",
+    );
   }
 
   private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown): void {

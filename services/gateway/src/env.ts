@@ -5,15 +5,29 @@ import { z } from "zod";
 const commaList = z
   .string()
   .optional()
-  .transform((value) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []));
+  .transform((value) =>
+    value
+      ? value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 const schema = z.object({
   ...commonEnv,
   GATEWAY_HOST: z.string().default("127.0.0.1"),
   GATEWAY_PORT: envParts.port.default(4545),
-  GATEWAY_ID: z.string().regex(/^[A-Za-z0-9_-]+$/).optional().describe("subject-safe id (default: random)"),
+  GATEWAY_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .optional()
+    .describe("subject-safe id (default: random)"),
   GATEWAY_AUTH_CAPABILITY_TOKEN: z.string().optional().describe("capability token (hashed at start, never kept)"),
-  GATEWAY_AUTH_CAPABILITY_TOKEN_SHA256: z.string().regex(/^[0-9a-fA-F]{64}$/).optional(),
+  GATEWAY_AUTH_CAPABILITY_TOKEN_SHA256: z
+    .string()
+    .regex(/^[0-9a-fA-F]{64}$/)
+    .optional(),
   GATEWAY_AUTH_CAPABILITY_TENANT: z.string().min(1).default("default"),
   GATEWAY_AUTH_CAPABILITY_SUBJECT: z.string().min(1).default("capability-token"),
   GATEWAY_AUTH_JWT_HS256_SECRET: z.string().optional(),

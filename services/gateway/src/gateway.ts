@@ -1,15 +1,7 @@
 // Wires the gateway: authenticator, NATS, the bus router, fan-out and the HTTP/WebSocket server.
 import { isIP } from "node:net";
 import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
-import {
-  connectNats,
-  createRedis,
-  encodeJson,
-  type Lifecycle,
-  type Logger,
-  newToken,
-  startPresence,
-} from "@switchyard/runtime";
+import { connectNats, createRedis, encodeJson, type Lifecycle, type Logger, newToken, startPresence } from "@switchyard/runtime";
 import { Authenticator } from "./auth/authenticator.js";
 import { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
@@ -27,7 +19,11 @@ function isLoopback(host: string): boolean {
   return host === "::1";
 }
 
-export async function startGateway(env: GatewayEnv, log: Logger, lifecycle: Lifecycle): Promise<{ url: string; gatewayId: string }> {
+export async function startGateway(
+  env: GatewayEnv,
+  log: Logger,
+  lifecycle: Lifecycle,
+): Promise<{ url: string; gatewayId: string }> {
   const authenticator = Authenticator.fromEnv(env);
   if (!authenticator.requiresAuth && !isLoopback(env.GATEWAY_HOST)) {
     throw new StartupRefused(
@@ -107,7 +103,12 @@ export async function startGateway(env: GatewayEnv, log: Logger, lifecycle: Life
     prefix: env.SWITCHYARD_BUS_PREFIX,
     service: "gateway",
     instanceId: gatewayId,
-    describe: () => ({ url, connections: connections.size, pendingKeyedReplies: router.pendingCount, subjects: fanout.subjectCount }),
+    describe: () => ({
+      url,
+      connections: connections.size,
+      pendingKeyedReplies: router.pendingCount,
+      subjects: fanout.subjectCount,
+    }),
   });
   lifecycle.onShutdown("presence", stopPresence);
   log.info({ address, url, authenticated: authenticator.requiresAuth }, "gateway listening");

@@ -69,7 +69,10 @@ async function main(): Promise<void> {
     port: env.THREAD_HEALTH_PORT,
     readiness: async () => ({
       nats: !nc.isClosed(),
-      postgres: await pool.query("SELECT 1").then(() => true, () => false),
+      postgres: await pool.query("SELECT 1").then(
+        () => true,
+        () => false,
+      ),
       accepting: !lifecycle.isShuttingDown,
     }),
   });

@@ -9,9 +9,9 @@ import {
   createLocalJWKSet,
   createRemoteJWKSet,
   decodeProtectedHeader,
-  errors as joseErrors,
   type JWTPayload,
   type JWTVerifyGetKey,
+  errors as joseErrors,
   jwtVerify,
 } from "jose";
 import type { GatewayEnv } from "../env.js";
@@ -137,7 +137,9 @@ export class Authenticator {
       try {
         jwks = JSON.parse(readFileSync(env.GATEWAY_AUTH_JWKS_FILE, "utf8"));
       } catch (error) {
-        throw new AuthConfigError(`GATEWAY_AUTH_JWKS_FILE ${env.GATEWAY_AUTH_JWKS_FILE} is not a readable JWKS: ${String(error)}`);
+        throw new AuthConfigError(
+          `GATEWAY_AUTH_JWKS_FILE ${env.GATEWAY_AUTH_JWKS_FILE} is not a readable JWKS: ${String(error)}`,
+        );
       }
       verifiers.push(jwtVerifier(createLocalJWKSet(jwks), asymmetric, env, undefined));
     }

@@ -31,7 +31,13 @@ function sandboxPolicy(mode: ThreadStartParams["sandbox"]): ThreadStartResponse[
     case "danger-full-access":
       return { type: "dangerFullAccess" };
     case "workspace-write":
-      return { type: "workspaceWrite", writableRoots: [], networkAccess: false, excludeTmpdirEnvVar: false, excludeSlashTmp: false };
+      return {
+        type: "workspaceWrite",
+        writableRoots: [],
+        networkAccess: false,
+        excludeTmpdirEnvVar: false,
+        excludeSlashTmp: false,
+      };
     default:
       return { type: "readOnly", networkAccess: false };
   }

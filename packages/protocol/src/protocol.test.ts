@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { z } from "zod";
+import { busSubjects, subjectToken } from "./bus.js";
+import { classifyIncoming } from "./envelope.js";
+import { type ErrorDetail, toWireError } from "./errors.js";
+import { lookupMethod, methodRegistry } from "./registry.js";
+import { fnv1a32, KEYED_PARTITIONS, partitionOf, scopeKey } from "./scope.js";
+import { serdeDetail } from "./serde-messages.js";
+
+describe("partitioning", () => {
+  test("FNV-1a matches the reference vectors, so every language computes the same partition", () => {
+    assert.equal(fnv1a32(""), 0x811c9dc5);
+    assert.equal(fnv1a32("a"), 0xe40c292c);
+    assert.equal(fnv1a32("foobar"), 0xbf9cf968);
+  });
+
+  test("keys are tenant-qualified and spread over every partition", () => {
+    assert.equal(scopeKey("thread", "acme", "t1"), "thread:acme:t1");
+    assert.notEqual(partitionOf(scopeKey("thread", "acme", "t1")), undefined);
+    const used = new Set(Array.from({ length: 2000 }, (_, i) => partitionOf(scopeKey("thread", "acme", `thread-${i}`))));
+    assert.equal(used.size, KEYED_PARTITIONS);
+  });
+});
+
+describe("bus subjects", () => {
+  test("tenant and thread tokens never break the subject hierarchy", () => {
+    assert.equal(subjectToken("acme-corp_1"), "acme-corp_1");
+    for (const hostile of ["a.b", "a*", ">", "a b", "ünï"]) {
+      const token = subjectToken(hostile);
+      assert.doesNotMatch(token, /[.*> \s]/);
+      assert.ok(token.startsWith("~"));
+    }
+    const subjects = busSubjects("sy");
+    assert.equal(subjects.rpc("thread/name/set"), "sy.rpc.thread.name.set");
+    assert.equal(subjects.tenantEvents("a.b"), `sy.evt.${subjectToken("a.b")}.tenant`);
+    assert.equal(subjects.keyedStream("remote-control"), "SY_KEYED_REMOTE_CONTROL");
+  });
+});
+
+describe("envelopes", () => {
+  test("requests, notifications and responses are told apart; anything else is malformed", () => {
+    assert.deepEqual(classifyIncoming({ id: 1, method: "m", params: { a: 1 } }), {
+      kind: "request",
+      id: 1,
+      method: "m",
+      params: { a: 1 },
+      hasParams: true,
+    });
+    assert.equal(classifyIncoming({ id: "x", method: "m", params: null }).kind, "request");
+    assert.equal((classifyIncoming({ id: "x", method: "m", params: null }) as { hasParams: boolean }).hasParams, false);
+    assert.equal(classifyIncoming({ method: "initialized" }).kind, "notification");
+    assert.equal(classifyIncoming({ id: 3, result: {} }).kind, "response");
+    for (const bad of [null, 5, "x", [], { id: 1.5, method: "m" }, { id: {}, method: "m" }, { foo: 1 }]) {
+      assert.equal(classifyIncoming(bad).kind, "malformed");
+    }
+  });
+});
+
+describe("errors", () => {
+  test("every reason renders to a code and a message", () => {
+    const details: ErrorDetail[] = [
+      { reason: "notInitialized" },
+      { reason: "alreadyInitialized" },
+      { reason: "unknownMethod", method: "x/y", knownMethods: ["a", "b", "c"] },
+      { reason: "invalidRequest", detail: "missing field `threadId`" },
+      { reason: "experimentalApiRequired", method: "m" },
+      { reason: "invalidClientName", name: "n" },
+      { reason: "methodNotSupported", method: "m" },
+      { reason: "threadNotFound", threadId: "t" },
+      { reason: "invalidArgument", message: "bad" },
+      { reason: "overloaded" },
+      { reason: "deadlineExceeded", method: "m", timeoutMs: 5 },
+      { reason: "cancelled", method: "m" },
+      { reason: "serviceUnavailable", service: "thread" },
+      { reason: "internal", message: "boom" },
+    ];
+    for (const detail of details) {
+      const wire = toWireError(detail);
+      assert.ok(Number.isInteger(wire.code) && wire.message.length > 0, detail.reason);
+    }
+    assert.equal(toWireError({ reason: "overloaded" }).code, -32001);
+    assert.equal(
+      toWireError({ reason: "unknownMethod", method: "x", knownMethods: ["a", "b"] }).message,
+      "Invalid request: unknown variant `x`, expected `a` or `b`",
+    );
+  });
+});
+
+describe("serde-style validation messages", () => {
+  const schema = z.object({ threadId: z.string(), limit: z.number().int().nullish(), mode: z.enum(["a", "b"]).nullish() });
+  const detail = (input: unknown) => {
+    const parsed = schema.safeParse(input);
+    assert.equal(parsed.success, false);
+    return serdeDetail((parsed as { error: z.ZodError }).error, input);
+  };
+
+  test("missing, mistyped and unknown-variant fields", () => {
+    assert.equal(detail({}), "missing field `threadId`");
+    assert.equal(detail({ threadId: 7 }), "invalid type: integer `7`, expected a string");
+    assert.equal(detail({ threadId: "x", limit: "ten" }), 'invalid type: string "ten", expected an integer');
+    assert.equal(detail({ threadId: "x", mode: "c" }), "unknown variant `c`, expected `a`, `b`");
+    // A wrong value is reported before a missing field, as serde does.
+    assert.equal(detail({ limit: "ten" }), 'invalid type: string "ten", expected an integer');
+  });
+});
+
+describe("registry", () => {
+  test("every method has an owner, a scope and schemas; keyed scopes name their key", () => {
+    for (const spec of methodRegistry.values()) {
+      assert.ok(["gateway", "thread", "config", "remote-control"].includes(spec.owner));
+      if (spec.scope.kind !== "unkeyed") assert.equal(typeof spec.scope.id, "function");
+    }
+    assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
+    assert.equal(lookupMethod("thread/search").kind, "codexOnly");
+    assert.equal(lookupMethod("nope/nope").kind, "unknown");
+  });
+});
