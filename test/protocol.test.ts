@@ -148,7 +148,10 @@ describe("protocol errors and session rules", () => {
     client.sendRaw(JSON.stringify({ jsonrpc: "2.0", id: "req-α", method: "thread/list", params: {} }));
     client.sendRaw(JSON.stringify({ id: 9007199254740991, method: "thread/list", params: {} }));
     await new Promise((resolve) => setTimeout(resolve, 500));
-    const ids = replies.map((reply) => (reply as { id: unknown }).id).sort();
+    const ids = replies
+      .filter((reply) => typeof reply === "object" && reply !== null && "id" in reply)
+      .map((reply) => (reply as { id: unknown }).id)
+      .sort();
     assert.deepEqual(ids, [9007199254740991, "req-α"]);
     await client.close();
   });
@@ -170,6 +173,49 @@ describe("protocol errors and session rules", () => {
       "admitted requests still complete",
     );
     assert.equal(replies.filter((r) => r.error && r.error.code !== -32001).length, 0);
+    await client.close();
+  });
+
+  test("the official TUI's start-up sequence is answered in the official shapes", async () => {
+    const client = await CodexTestClient.open(stack.url, { experimentalApi: true, name: "codex-tui" });
+    client.sendRaw(JSON.stringify({ method: "initialized" }));
+    assert.deepEqual(await client.call("account/read", { refreshToken: false }), {
+      account: null,
+      requiresOpenaiAuth: false,
+      userId: null,
+    });
+    assert.deepEqual(
+      (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true })).data,
+      [],
+    );
+    const config = await client.call("config/read", { includeLayers: true, cwd: "." });
+    assert.deepEqual(config.layers, []);
+    assert.deepEqual(await client.call("configRequirements/read"), { requirements: null });
+    const started = await client.call("thread/start", {
+      cwd: null,
+      ephemeral: false,
+      historyMode: "paginated",
+      threadSource: "user",
+      dynamicTools: [],
+      model: null,
+      modelProvider: null,
+      approvalPolicy: null,
+      sandbox: null,
+    });
+    const lists = await Promise.all(
+      ["a", "b", "c", "d"].map((sectionId) =>
+        client.call("thread/list", {
+          sectionId,
+          useStateDbOnly: true,
+          currentAccountOnly: false,
+          sourceKinds: ["cli", "appServer"],
+          limit: 25,
+        }),
+      ),
+    );
+    assert.ok(lists.every((list) => Array.isArray(list.data)));
+    const read = await client.call("thread/read", { threadId: started.thread.id, includeTurns: false });
+    assert.equal(read.thread.threadSource, "user");
     await client.close();
   });
 

@@ -9,17 +9,32 @@ import { Ajv, type ValidateFunction } from "ajv";
 const schemaRoot = fileURLToPath(new URL("../fixtures/codex-app-server-schema-0.169.0", import.meta.url));
 
 interface Envelope {
-  oneOf: { properties: { method: { enum: string[] }; params?: { $ref?: string } } }[];
+  oneOf: {
+    title?: string;
+    properties: { method: { enum: string[] }; params?: { $ref?: string; anyOf?: { $ref?: string }[] } };
+  }[];
 }
+
+/** `ConfigRequirements/readRequest` → `ConfigRequirementsReadRequest` (methods whose params are null). */
+const typeNameFromTitle = (title: string) =>
+  title
+    .split("/")
+    .map((part) => part.charAt(0).toUpperCase() + part.slice(1))
+    .join("");
 
 function schemaNamesByMethod(file: string, suffixFrom: string, suffixTo: string): Map<string, string> {
   const envelope = JSON.parse(readFileSync(join(schemaRoot, file), "utf8")) as Envelope;
   const names = new Map<string, string>();
   for (const variant of envelope.oneOf) {
     const method = variant.properties.method.enum[0];
-    const ref = variant.properties.params?.$ref;
-    if (!method || !ref) continue;
-    const typeName = ref.slice(ref.lastIndexOf("/") + 1);
+    const params = variant.properties.params;
+    const ref = params?.$ref ?? params?.anyOf?.find((option) => option.$ref)?.$ref;
+    const typeName = ref
+      ? ref.slice(ref.lastIndexOf("/") + 1)
+      : variant.title
+        ? typeNameFromTitle(variant.title).replace(/Request$/, "Params")
+        : undefined;
+    if (!method || !typeName) continue;
     const isRenamed = suffixFrom.length > 0 && typeName.endsWith(suffixFrom);
     names.set(method, isRenamed ? typeName.slice(0, -suffixFrom.length) + suffixTo : typeName);
   }

@@ -3,6 +3,7 @@ export * from "./codex-methods.js";
 export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./methods/initialize.js";
+export * from "./methods/session.js";
 export * from "./methods/thread.js";
 export * from "./registry.js";
 export * from "./registry-types.js";

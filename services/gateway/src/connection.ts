@@ -23,6 +23,7 @@ import type { Caller, Logger } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
 import type { BusRouter } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
+import { localMethods } from "./local-methods.js";
 
 export interface ConnectionSettings {
   maxInFlight: number;
@@ -142,9 +143,9 @@ export class ClientConnection implements NotificationSink {
         return;
       }
     }
-    if (method === Method.mockExperimentalMethod) {
-      const value = (parsed.data as { value?: string | null }).value ?? null;
-      this.send(JSON.stringify(resultMessage(id, { echoed: value })));
+    const local = localMethods.get(method);
+    if (local) {
+      this.send(JSON.stringify(resultMessage(id, local((parsed.data ?? {}) as Record<string, unknown>))));
       return;
     }
     if (this.inFlight >= this.settings.maxInFlight) {
