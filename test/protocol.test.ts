@@ -189,8 +189,14 @@ describe("protocol errors and session rules", () => {
       [],
     );
     const config = await client.call("config/read", { includeLayers: true, cwd: "." });
-    assert.deepEqual(config.layers, []);
+    assert.deepEqual(config.config, { model: "gpt-5.2", model_provider: "openai" });
+    assert.equal(config.layers.length, 1);
+    assert.equal(config.layers[0].name.type, "packagedDefaults");
+    assert.match(config.layers[0].version, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(config.origins.model.version, config.layers[0].version);
     assert.deepEqual(await client.call("configRequirements/read"), { requirements: null });
+    assert.deepEqual(await client.call("skills/list", { cwds: [], forceReload: false }), { data: [] });
+    assert.deepEqual(await client.call("hooks/list", { cwds: [] }), { data: [] });
     const started = await client.call("thread/start", {
       cwd: null,
       ephemeral: false,

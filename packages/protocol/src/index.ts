@@ -1,5 +1,6 @@
 export * from "./bus.js";
 export * from "./codex-methods.js";
+export * from "./config-version.js";
 export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./methods/initialize.js";

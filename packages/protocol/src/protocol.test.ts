@@ -116,3 +116,13 @@ describe("registry", () => {
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
   });
 });
+
+describe("config layer versions", () => {
+  test("sha256 of the compact JSON with sorted keys; an empty layer hashes {}", async () => {
+    const { configLayerVersion } = await import("./config-version.js");
+    const { createHash } = await import("node:crypto");
+    const sha = (text: string) => `sha256:${createHash("sha256").update(text).digest("hex")}`;
+    assert.equal(configLayerVersion({}), sha("{}"));
+    assert.equal(configLayerVersion({ b: 1, a: { d: [1, "x"], c: null } }), sha('{"a":{"c":null,"d":[1,"x"]},"b":1}'));
+  });
+});

@@ -23,7 +23,7 @@ import type { Caller, Logger } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
 import type { BusRouter } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
-import { localMethods } from "./local-methods.js";
+import type { localMethods } from "./local-methods.js";
 
 export interface ConnectionSettings {
   maxInFlight: number;
@@ -36,6 +36,7 @@ export interface ConnectionSettings {
 
 export interface ConnectionServices {
   router: BusRouter;
+  localMethods: ReturnType<typeof localMethods>;
   fanout: NotificationFanout;
   subjects: { tenantEvents(tenant: string): string; threadEvents(tenant: string, threadId: string): string };
   onClosed(connection: ClientConnection): void;
@@ -143,7 +144,7 @@ export class ClientConnection implements NotificationSink {
         return;
       }
     }
-    const local = localMethods.get(method);
+    const local = this.services.localMethods.get(method);
     if (local) {
       this.send(JSON.stringify(resultMessage(id, local((parsed.data ?? {}) as Record<string, unknown>))));
       return;

@@ -7,6 +7,7 @@ import { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
 import type { GatewayEnv } from "./env.js";
 import { NotificationFanout } from "./fanout.js";
+import { localMethods } from "./local-methods.js";
 import { buildServer } from "./server.js";
 
 export const GATEWAY_VERSION = "0.1.0";
@@ -45,6 +46,10 @@ export async function startGateway(
   const fanout = new NotificationFanout(nc, log);
   const connections = new Set<ClientConnection>();
   const installationId = `switchyard-${gatewayId}`;
+  const answeredLocally = localMethods({
+    model: env.SWITCHYARD_DEFAULT_MODEL,
+    modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
+  });
 
   const app = await buildServer({
     authenticator,
@@ -67,6 +72,7 @@ export async function startGateway(
           },
           {
             router,
+            localMethods: answeredLocally,
             fanout,
             subjects,
             log,

@@ -7,8 +7,6 @@ const schema = z.object({
   THREAD_HEALTH_HOST: z.string().default("127.0.0.1"),
   THREAD_HEALTH_PORT: envParts.port.default(0).describe("port for /healthz and /readyz (0: any free port)"),
   THREAD_PG_POOL_SIZE: envParts.positiveInt.default(16),
-  THREAD_DEFAULT_MODEL: z.string().default("gpt-5.2"),
-  THREAD_DEFAULT_MODEL_PROVIDER: z.string().default("openai"),
   THREAD_DEFAULT_CWD: z.string().startsWith("/").default("/workspace"),
   SWITCHYARD_KEYED_ACK_WAIT_MS: envParts.positiveInt.default(5_000),
   SWITCHYARD_KEYED_MAX_DELIVER: envParts.positiveInt.default(5),

@@ -51,8 +51,8 @@ async function main(): Promise<void> {
     service: "thread",
     version: THREAD_SERVICE_VERSION,
     handlers: threadHandlers(store, {
-      model: env.THREAD_DEFAULT_MODEL,
-      modelProvider: env.THREAD_DEFAULT_MODEL_PROVIDER,
+      model: env.SWITCHYARD_DEFAULT_MODEL,
+      modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
       cwd: env.THREAD_DEFAULT_CWD,
     }),
     keyedSettings: {

@@ -27,3 +27,9 @@ export const ConfigReadResponse = z.object({
 
 export const ConfigRequirementsReadParams = z.object({}).nullish();
 export const ConfigRequirementsReadResponse = z.object({ requirements: z.null() });
+
+// Skills and hooks live on a user's machine; a cloud session has none (an empty list, not an error).
+export const SkillsListParams = z.object({ cwds: z.array(z.string()).nullish(), forceReload: z.boolean().nullish() });
+export const SkillsListResponse = z.object({ data: z.array(z.unknown()) });
+export const HooksListParams = z.object({ cwds: z.array(z.string()).nullish(), threadId: z.string().nullish() });
+export const HooksListResponse = z.object({ data: z.array(z.unknown()) });

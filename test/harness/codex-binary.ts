@@ -1,0 +1,50 @@
+// The real Codex binary for interop tests, from the npm registry, installed once under
+// .switchyard/interop (gitignored; never committed). SWITCHYARD_CODEX_BIN points at another copy.
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
+
+export function ensureCodexBinary(version: string): string {
+  if (process.env.SWITCHYARD_CODEX_BIN) return process.env.SWITCHYARD_CODEX_BIN;
+  const prefix = join(repoRoot, ".switchyard", "interop", `codex-${version}`);
+  const binary = join(prefix, "node_modules", ".bin", "codex");
+  if (!existsSync(binary)) {
+    mkdirSync(prefix, { recursive: true });
+    execFileSync("npm", ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", `@openai/codex@${version}`], {
+      stdio: "ignore",
+      timeout: 300_000,
+    });
+  }
+  return binary;
+}
+
+export function hasTmux(): boolean {
+  try {
+    execFileSync("tmux", ["-V"], { stdio: "ignore" });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A CODEX_HOME whose config keeps the binary on loopback (specs/codex-wire.md). */
+export function loopbackCodexHome(directory: string): string {
+  mkdirSync(directory, { recursive: true });
+  const config = [
+    'model_provider = "loopback"',
+    "check_for_update_on_startup = false",
+    "[analytics]",
+    "enabled = false",
+    "[model_providers.loopback]",
+    'name = "loopback"',
+    'base_url = "http://127.0.0.1:9/v1"',
+    'wire_api = "responses"',
+    "requires_openai_auth = false",
+    "",
+  ].join("\n");
+  execFileSync("sh", ["-c", `cat > "${join(directory, "config.toml")}"`], { input: config });
+  return directory;
+}
