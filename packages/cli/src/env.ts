@@ -9,7 +9,14 @@ import { repoRoot } from "./paths.js";
 const commaList = z
   .string()
   .optional()
-  .transform((value) => (value ? value.split(",").map((item) => item.trim()).filter(Boolean) : []));
+  .transform((value) =>
+    value
+      ? value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : [],
+  );
 
 const schema = z.object({
   ...commonEnv,
@@ -40,7 +47,7 @@ const schema = z.object({
   SWITCHYARD_INFRA_TIMEOUT_MS: envParts.positiveInt.default(30_000).describe("wait for a started server to answer"),
   SWITCHYARD_READY_TIMEOUT_MS: envParts.positiveInt.default(60_000).describe("wait for a service to log that it is ready"),
   SWITCHYARD_LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty").describe("how `start` prints service logs"),
-  SWITCHYARD_DEV_TOKEN_TTL: z.string().default("24h").describe("lifetime of the token `start` prints"),
+  SWITCHYARD_TOKEN_TTL: z.string().default("24h").describe("default lifetime of tokens from `token` and `start`"),
   NO_COLOR: z.string().optional().describe("set to disable colours in `start` output"),
   PATH: z.string().default(""),
 });

@@ -32,10 +32,13 @@ export function startPresence(options: {
       )
       .catch(() => {});
   void beat();
+  // The first beat is lost if Redis is still connecting (no offline queue): beat again once ready.
+  options.redis.on("ready", beat);
   const timer = setInterval(beat, intervalMs);
   timer.unref();
   return async () => {
     clearInterval(timer);
+    options.redis.off("ready", beat);
     await options.redis.del(key).catch(() => {});
   };
 }

@@ -15,7 +15,7 @@ export async function buildServer(options: {
   maxMessageBytes: number;
   hooks: ServerHooks;
 }): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, disableRequestLogging: true });
+  const app = Fastify({ logger: false });
   await app.register(websocket, { options: { maxPayload: options.maxMessageBytes, perMessageDeflate: false } });
   const allowedOrigins = new Set(options.allowedOrigins);
 

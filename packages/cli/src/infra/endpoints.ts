@@ -29,7 +29,13 @@ export function isLoopbackHost(host: string): boolean {
  * (`127.0.0.1:4222`); every server in the list is returned, in order.
  */
 export function parseEndpoints(kind: InfraKind, value: string): Endpoint[] {
-  const urls = kind === "nats" ? value.split(",").map((item) => item.trim()).filter(Boolean) : [value.trim()];
+  const urls =
+    kind === "nats"
+      ? value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : [value.trim()];
   if (urls.length === 0) throw new Error(`${kind} URL is empty`);
   return urls.map((url) => {
     const withScheme = url.includes("://") ? url : `${kind === "postgres" ? "postgres" : kind}://${url}`;

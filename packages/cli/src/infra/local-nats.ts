@@ -3,8 +3,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bindAddress, type Endpoint } from "./endpoints.js";
 import { findExecutable, type LocalServer, startLocalServer, waitUntilReady } from "./local-server.js";
+import { type LocalStartContext, MissingServerBinary } from "./local-start.js";
 import { probeNats } from "./probes.js";
-import { MissingServerBinary, type LocalStartContext } from "./local-start.js";
 
 export async function startLocalNats(endpoint: Endpoint, context: LocalStartContext): Promise<LocalServer> {
   const binary = findExecutable("nats-server", context.path);

@@ -14,8 +14,8 @@ import { createRequire } from "node:module";
 import { arch, platform } from "node:os";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { bindAddress, type Endpoint } from "./endpoints.js";
-import { type LocalStartContext, MissingServerBinary } from "./local-start.js";
 import { findExecutable, type LocalServer, startLocalServer, tailOfFile, waitUntilReady } from "./local-server.js";
+import { type LocalStartContext, MissingServerBinary } from "./local-start.js";
 import { probePostgres } from "./probes.js";
 
 export interface PostgresBinaries {
@@ -37,7 +37,12 @@ export function parsePostgresVersion(output: string): { major: number; version: 
 }
 
 function versionOf(postgres: string, env: NodeJS.ProcessEnv): { major: number; version: string } {
-  const output = execFileSync(postgres, ["--version"], { env, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 });
+  const output = execFileSync(postgres, ["--version"], {
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "pipe"],
+    timeout: 10_000,
+  });
   const parsed = parsePostgresVersion(output);
   if (!parsed) throw new Error(`unexpected \`${postgres} --version\` output: ${output.trim()}`);
   return parsed;
@@ -127,7 +132,7 @@ export function choosePostgresBinaries(context: LocalStartContext, dataMajor: nu
       if (dataMajor === undefined || binaries.major === dataMajor) return binaries;
       working.push(binaries);
     } catch (error) {
-      failures.push(error instanceof Error ? error.message.split("\n")[0] ?? "" : String(error));
+      failures.push(error instanceof Error ? (error.message.split("\n")[0] ?? "") : String(error));
     }
   }
   if (working.length > 0) {
@@ -160,7 +165,10 @@ function readDataMajor(dataDirectory: string): number | undefined {
   return existsSync(versionFile) ? Number(readFileSync(versionFile, "utf8").trim()) : undefined;
 }
 
-export async function startLocalPostgres(endpoint: Endpoint, context: LocalStartContext): Promise<LocalServer & { source: string }> {
+export async function startLocalPostgres(
+  endpoint: Endpoint,
+  context: LocalStartContext,
+): Promise<LocalServer & { source: string }> {
   const dataDirectory = join(context.stateDir, "postgres");
   const dataMajor = readDataMajor(dataDirectory);
   const binaries = choosePostgresBinaries(context, dataMajor);

@@ -2,8 +2,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { bindAddress, type Endpoint } from "./endpoints.js";
-import { MissingServerBinary, type LocalStartContext } from "./local-start.js";
 import { findExecutable, type LocalServer, startLocalServer, waitUntilReady } from "./local-server.js";
+import { type LocalStartContext, MissingServerBinary } from "./local-start.js";
 import { probeRedis } from "./probes.js";
 
 export async function startLocalRedis(endpoint: Endpoint, context: LocalStartContext): Promise<LocalServer> {

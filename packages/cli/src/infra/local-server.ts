@@ -97,18 +97,18 @@ export function findExecutable(name: string, path: string): string | undefined {
 }
 
 /** Polls `isReady` until it answers true, the process exits, or the time is up. */
-export async function waitUntilReady(
-  server: LocalServer,
-  isReady: () => Promise<boolean>,
-  timeoutMs: number,
-): Promise<void> {
+export async function waitUntilReady(server: LocalServer, isReady: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (server.hasExited) {
-      throw new Error(`${server.name} exited during start-up; its log (${server.logFile}) ends with:\n${tailOfFile(server.logFile)}`);
+      throw new Error(
+        `${server.name} exited during start-up; its log (${server.logFile}) ends with:\n${tailOfFile(server.logFile)}`,
+      );
     }
     if (await isReady()) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
-  throw new Error(`${server.name} did not answer within ${timeoutMs} ms; its log (${server.logFile}) ends with:\n${tailOfFile(server.logFile)}`);
+  throw new Error(
+    `${server.name} did not answer within ${timeoutMs} ms; its log (${server.logFile}) ends with:\n${tailOfFile(server.logFile)}`,
+  );
 }

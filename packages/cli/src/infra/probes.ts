@@ -8,10 +8,7 @@ import { Redis } from "ioredis";
 import pg from "pg";
 import { type Endpoint, type InfraKind, parseEndpoints, redactUrl } from "./endpoints.js";
 
-export type Probe =
-  | { state: "up"; summary: string }
-  | { state: "absent"; reason: string }
-  | { state: "failing"; reason: string };
+export type Probe = { state: "up"; summary: string } | { state: "absent"; reason: string } | { state: "failing"; reason: string };
 
 export type TcpCheck = { isOpen: true } | { isOpen: false; isRefused: boolean; reason: string };
 
@@ -23,7 +20,10 @@ export function checkTcp(host: string, port: number, timeoutMs: number): Promise
       socket.destroy();
       resolve(result);
     };
-    const timer = setTimeout(() => finish({ isOpen: false, isRefused: false, reason: `no answer in ${timeoutMs} ms` }), timeoutMs);
+    const timer = setTimeout(
+      () => finish({ isOpen: false, isRefused: false, reason: `no answer in ${timeoutMs} ms` }),
+      timeoutMs,
+    );
     socket.once("connect", () => finish({ isOpen: true }));
     socket.once("error", (error: NodeJS.ErrnoException) =>
       finish({ isOpen: false, isRefused: error.code === "ECONNREFUSED", reason: error.code ?? error.message }),
@@ -74,7 +74,10 @@ export async function probeNats(url: string, timeoutMs: number): Promise<Probe> 
     nc = await openNats(url, timeoutMs);
     const version = nc.info?.version ?? "?";
     if (!(await isJetStreamEnabled(nc, timeoutMs))) {
-      return { state: "failing", reason: `nats-server ${version} at ${nc.getServer()} has JetStream disabled (start it with -js)` };
+      return {
+        state: "failing",
+        reason: `nats-server ${version} at ${nc.getServer()} has JetStream disabled (start it with -js)`,
+      };
     }
     return { state: "up", summary: `nats-server ${version}, JetStream enabled` };
   } catch (error) {

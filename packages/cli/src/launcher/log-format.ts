@@ -6,7 +6,14 @@ export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
 export type OutputStream = "stdout" | "stderr";
 
 const levelRank: Record<string, number> = { trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60, silent: 100 };
-const pinoNumericLevels: Record<number, LogLevel> = { 10: "trace", 20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal" };
+const pinoNumericLevels: Record<number, LogLevel> = {
+  10: "trace",
+  20: "debug",
+  30: "info",
+  40: "warn",
+  50: "error",
+  60: "fatal",
+};
 
 /** Keys every line has (or that the name column already shows); not repeated as key=value. */
 const omittedKeys = new Set(["level", "time", "msg", "service", "instance", "pid", "hostname", "v"]);
