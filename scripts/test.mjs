@@ -31,6 +31,19 @@ if (files.length === 0) {
   console.error("no test files matched");
   process.exit(1);
 }
+if (filter.length === 0) {
+  // The whole suite starts with the type check, so code that does not compile never "passes".
+  console.log("type-checking (tsc --noEmit)");
+  const typecheck = spawnSync(
+    process.execPath,
+    [join(root, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.json", "--noEmit"],
+    {
+      cwd: root,
+      stdio: "inherit",
+    },
+  );
+  if (typecheck.status !== 0) process.exit(typecheck.status ?? 1);
+}
 console.log(`running ${files.length} test files`);
 const result = spawnSync(
   process.execPath,

@@ -33,7 +33,7 @@ import {
 } from "@switchyard/protocol";
 import { type BusOutcome, type BusRequest, decodeRequest, publishOutcome, requestHeaders } from "./bus-codec.js";
 import type { Logger } from "./logger.js";
-import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, tracer } from "./tracing.js";
+import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace, tracer } from "./tracing.js";
 
 export interface KeyedLaneSettings {
   partitions: number;
@@ -214,13 +214,16 @@ export class KeyedLaneWorker {
     this.inFlight.set(flightKey, controller);
     // Long handlers tell the server they are alive, or it would redeliver while they still run.
     const heartbeat = setInterval(() => msg.working(), Math.max(250, Math.floor(settings.ackWaitMs / 3)));
+    const parentContext = extractTraceContext(msg.headers);
     const span = tracer().startSpan(
       `keyed ${request.method}`,
       { kind: SpanKind.CONSUMER, attributes: { "switchyard.partition": partition, "switchyard.command_id": request.commandId } },
-      extractTraceContext(msg.headers),
+      parentContext,
     );
     try {
-      const outcome = await context.with(extractTraceContext(msg.headers), () => this.options.handle(request, controller.signal));
+      const outcome = await context.with(trace.setSpan(parentContext, span), () =>
+        this.options.handle(request, controller.signal),
+      );
       if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
       // Reply before ack: if we die in between, the redelivered command is answered from the ledger.
       reply(outcome);

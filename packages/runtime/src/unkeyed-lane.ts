@@ -6,7 +6,7 @@ import { type Service, type ServiceMsg, Svcm } from "@nats-io/services";
 import { type BusSubjects, type ServiceName, toWireError } from "@switchyard/protocol";
 import { type BusOutcome, type BusRequest, decodeOutcome, decodeRequest, outcomeBody, requestHeaders } from "./bus-codec.js";
 import type { Logger } from "./logger.js";
-import { context, extractTraceContext, injectTraceContext, SpanKind, tracer } from "./tracing.js";
+import { context, extractTraceContext, injectTraceContext, SpanKind, trace, tracer } from "./tracing.js";
 
 export type UnkeyedHandler = (request: BusRequest) => Promise<BusOutcome>;
 
@@ -45,11 +45,12 @@ export async function serveUnkeyed(options: {
 
 async function respond(msg: ServiceMsg, options: { handle: UnkeyedHandler; log: Logger }): Promise<void> {
   let outcome: BusOutcome;
-  const span = tracer().startSpan("rpc", { kind: SpanKind.SERVER }, extractTraceContext(msg.headers));
+  const parentContext = extractTraceContext(msg.headers);
+  const span = tracer().startSpan("rpc", { kind: SpanKind.SERVER }, parentContext);
   try {
     const request = decodeRequest(msg);
     span.updateName(`rpc ${request.method}`);
-    outcome = await context.with(extractTraceContext(msg.headers), () => options.handle(request));
+    outcome = await context.with(trace.setSpan(parentContext, span), () => options.handle(request));
   } catch (error) {
     options.log.error({ err: String(error) }, "unkeyed request failed");
     outcome = { ok: false, error: toWireError({ reason: "internal", message: "the request could not be processed" }) };

@@ -8,11 +8,16 @@ import {
   type BusOutcome,
   type BusRequest,
   type Caller,
+  context,
   decodeOutcome,
   encodeJson,
   KeyedLanePublisher,
   type Logger,
   newId,
+  SpanKind,
+  SpanStatusCode,
+  trace,
+  tracer,
   UnkeyedLaneClient,
 } from "@switchyard/runtime";
 
@@ -74,6 +79,20 @@ export class BusRouter {
    * await, so requests from one connection enter the stream in the order they arrived.
    */
   route(request: RouteRequest): Promise<BusOutcome> {
+    // One span per client request; its context rides to the service in the NATS headers.
+    const span = tracer().startSpan(`request ${request.spec.method}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { "switchyard.tenant": request.caller.tenant, "switchyard.connection": request.connection },
+    });
+    const outcome = context.with(trace.setSpan(context.active(), span), () => this.routeInSpan(request));
+    void outcome.then((result) => {
+      if (!result.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.message });
+      span.end();
+    });
+    return outcome;
+  }
+
+  private routeInSpan(request: RouteRequest): Promise<BusOutcome> {
     const meta: Omit<BusRequest, "params" | "headers"> = {
       commandId: newId(),
       method: request.spec.method,

@@ -1,6 +1,7 @@
 // Thread persistence in Postgres. Every query is tenant-qualified; every write that a keyed command
 // performs is one statement that also records the command in the idempotency ledger.
-import type { Pool } from "@switchyard/runtime";
+import { type Pool, SpanKind, SpanStatusCode, tracer } from "@switchyard/runtime";
+import type { QueryResultRow } from "pg";
 import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
 
 export interface ThreadRow {
@@ -104,8 +105,25 @@ const escapeLike = (term: string) => term.replace(/[\\%_]/g, (match) => `\\${mat
 export class PgThreadStore implements ThreadStore {
   constructor(private readonly pool: Pool) {}
 
+  /** Every statement is one span (`pg <operation>`), a child of the request's span. */
+  private async query<Row extends QueryResultRow>(operation: string, sql: string, params: unknown[]) {
+    const span = tracer().startSpan(`pg ${operation}`, {
+      kind: SpanKind.CLIENT,
+      attributes: { "db.system": "postgresql", "db.operation.name": operation },
+    });
+    try {
+      return await this.pool.query<Row>(sql, params);
+    } catch (error) {
+      span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
   async create(thread: NewThread): Promise<ThreadRow> {
-    const result = await this.pool.query<ThreadRow>(
+    const result = await this.query<ThreadRow>(
+      "insert thread",
       `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
          history_mode, is_ephemeral, cli_version, project_id, settings, created_by)
        VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
@@ -132,7 +150,8 @@ export class PgThreadStore implements ThreadStore {
 
   async read(tenant: string, threadId: string): Promise<ThreadRow | undefined> {
     if (!isThreadId(threadId)) return undefined;
-    const result = await this.pool.query<ThreadRow>(
+    const result = await this.query<ThreadRow>(
+      "select thread",
       `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2`,
       [tenant, threadId],
     );
@@ -140,7 +159,8 @@ export class PgThreadStore implements ThreadStore {
   }
 
   async readItems(tenant: string, threadId: string): Promise<StoredItem[]> {
-    const result = await this.pool.query<{ turn_id: string; item: Record<string, unknown> }>(
+    const result = await this.query<{ turn_id: string; item: Record<string, unknown> }>(
+      "select items",
       "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY seq",
       [tenant, threadId],
     );
@@ -174,7 +194,8 @@ export class PgThreadStore implements ThreadStore {
       where.push(`(${sortExpression}, id) ${comparison} (${bind(position.at)}::timestamptz, ${bind(position.id)}::uuid)`);
     }
     const direction = query.direction === "desc" ? "DESC" : "ASC";
-    const result = await this.pool.query<ThreadRow>(
+    const result = await this.query<ThreadRow>(
+      "list threads",
       `SELECT ${THREAD_COLUMNS}, (${sortExpression})::text AS sort_at
          FROM thread.threads
         WHERE ${where.join(" AND ")}
@@ -198,7 +219,8 @@ export class PgThreadStore implements ThreadStore {
     if (!isThreadId(threadId)) return "threadNotFound";
     // One statement: record the command, apply it, append history. A redelivered command conflicts
     // in the ledger and changes nothing.
-    const result = await this.pool.query<{ is_applied: boolean; does_exist: boolean }>(
+    const result = await this.query<{ is_applied: boolean; does_exist: boolean }>(
+      "set name",
       `WITH target AS (
          SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2
        ), ledger AS (
@@ -225,7 +247,8 @@ export class PgThreadStore implements ThreadStore {
 
   async appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void> {
     if (items.length === 0) return;
-    await this.pool.query(
+    await this.query(
+      "append items",
       `WITH base AS (
          SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
        ), inserted AS (
