@@ -17,6 +17,7 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
+/** `entry` is a TypeScript source (run through tsx) or a built bundle (`.js`, run as is). */
 function startProcess(
   name: string,
   entry: string,
@@ -24,7 +25,8 @@ function startProcess(
   isReady: (line: string) => boolean,
   timeoutMs = 20_000,
 ): Promise<ServiceProcess & { readyLine: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", entry], {
+  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
+  const child = spawn(process.execPath, args, {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -71,21 +73,21 @@ function startProcess(
 }
 
 // Readiness lines are logged at info; the harness forces info so it can see them.
-export async function startThreadService(env: Record<string, string>, name = "thread"): Promise<ServiceProcess> {
-  return startProcess(name, "services/thread/src/main.ts", { ...env, LOG_LEVEL: "info" }, (line) =>
-    line.includes('"msg":"thread service ready"'),
-  );
+export async function startThreadService(
+  env: Record<string, string>,
+  name = "thread",
+  entry = "services/thread/src/main.ts",
+): Promise<ServiceProcess> {
+  return startProcess(name, entry, { ...env, LOG_LEVEL: "info" }, (line) => line.includes('"msg":"thread service ready"'));
 }
 
 export async function startGatewayProcess(
   env: Record<string, string>,
   name = "gateway",
+  entry = "services/gateway/src/main.ts",
 ): Promise<ServiceProcess & { url: string }> {
-  const started = await startProcess(
-    name,
-    "services/gateway/src/main.ts",
-    { GATEWAY_PORT: "0", ...env, LOG_LEVEL: "info" },
-    (line) => line.includes('"event":"gateway.ready"'),
+  const started = await startProcess(name, entry, { GATEWAY_PORT: "0", ...env, LOG_LEVEL: "info" }, (line) =>
+    line.includes('"event":"gateway.ready"'),
   );
   const url = (JSON.parse(started.readyLine) as { url: string }).url;
   return { ...started, url };

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+// `pnpm build`: one self-contained, runnable bundle per process (services/<name>/dist/main.js,
+// packages/cli/dist/main.js) for production images: `node dist/main.js` needs no node_modules.
+// Files a process reads at run time (migrations) stay beside it and are found relative to the bundle.
+import { existsSync, readdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const root = fileURLToPath(new URL("..", import.meta.url));
+const workspaceDirs = ["packages", "services"].flatMap((group) =>
+  readdirSync(join(root, group))
+    .map((name) => join(root, group, name))
+    .filter((dir) => existsSync(join(dir, "package.json"))),
+);
+
+// Optional native add-ons that dependencies only try to load; never installed here.
+const externalDependencies = ["pg-native"];
+// CommonJS dependencies call require(); an ESM bundle gets one.
+const requireShim =
+  'import { createRequire as __createRequire } from "node:module"; const require = __createRequire(import.meta.url);';
+
+const entries = workspaceDirs.filter((dir) => existsSync(join(dir, "src", "main.ts")));
+for (const dir of entries) {
+  await build({
+    entryPoints: [join(dir, "src", "main.ts")],
+    outfile: join(dir, "dist", "main.js"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: true,
+    external: externalDependencies,
+    banner: { js: requireShim },
+    logLevel: "warning",
+  });
+  console.log(`built ${join(dir, "dist", "main.js").slice(root.length)}`);
+}

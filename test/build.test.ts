@@ -1,0 +1,38 @@
+// `pnpm build` produces self-contained bundles that run without tsx: the bundled thread service and
+// gateway serve a request end to end and shut down cleanly.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { after, before, describe, test } from "node:test";
+import { fileURLToPath } from "node:url";
+import { CodexTestClient } from "./harness/client.js";
+import { createTestInfra, type TestInfra } from "./harness/infra.js";
+import { type ServiceProcess, startGatewayProcess, startThreadService } from "./harness/processes.js";
+
+const repoRoot = fileURLToPath(new URL("..", import.meta.url));
+
+describe("production bundles", () => {
+  let infra: TestInfra;
+  const processes: ServiceProcess[] = [];
+  before(async () => {
+    execFileSync(process.execPath, ["scripts/build.mjs"], { cwd: repoRoot, stdio: "ignore" });
+    infra = await createTestInfra("bundles");
+  });
+  after(async () => {
+    await Promise.all(processes.map((child) => child.crash()));
+    await infra?.dispose();
+  });
+
+  test("bundled services migrate, serve, and stop with exit code 0", async () => {
+    const thread = await startThreadService(infra.env, "thread-bundle", "services/thread/dist/main.js");
+    processes.push(thread);
+    const gateway = await startGatewayProcess(infra.env, "gateway-bundle", "services/gateway/dist/main.js");
+    processes.push(gateway);
+    const client = await CodexTestClient.open(`${gateway.url}/`);
+    const { thread: created } = await client.call("thread/start", {});
+    assert.deepEqual(await client.call("thread/name/set", { threadId: created.id, name: "bundled" }), {});
+    assert.equal((await client.call("thread/read", { threadId: created.id })).thread.name, "bundled");
+    await client.close();
+    assert.equal(await gateway.stop(), 0);
+    assert.equal(await thread.stop(), 0);
+  });
+});
