@@ -6,18 +6,6 @@ import { commonEnv, envBoolean, envParts, parseEnv } from "@switchyard/runtime";
 import { z } from "zod";
 import { repoRoot } from "./paths.js";
 
-const commaList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    value
-      ? value
-          .split(",")
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : [],
-  );
-
 const schema = z.object({
   ...commonEnv,
   GATEWAY_HOST: z.string().default("127.0.0.1").describe("interface the gateway listens on"),
@@ -27,7 +15,7 @@ const schema = z.object({
     .optional()
     .describe("HS256 secret for client JWTs (default for `start` and `token`: .switchyard/dev-secret)"),
   GATEWAY_AUTH_JWT_ISSUER: z.string().optional().describe("`iss` put in tokens (and required by the gateway)"),
-  GATEWAY_AUTH_JWT_AUDIENCE: commaList.describe("`aud` put in tokens (and required by the gateway)"),
+  GATEWAY_AUTH_JWT_AUDIENCE: envParts.commaList.describe("`aud` put in tokens (and required by the gateway)"),
   GATEWAY_AUTH_JWT_TENANT_CLAIM: z.string().default("tenant"),
   GATEWAY_AUTH_JWT_SUBJECT_CLAIM: z.string().default("sub"),
   GATEWAY_AUTH_JWT_ROLES_CLAIM: z.string().default("roles"),

@@ -35,7 +35,20 @@ export const commonEnv = {
   SWITCHYARD_DEFAULT_MODEL_PROVIDER: z.string().min(1).default("openai").describe("model provider of threads that name none"),
 };
 
-export const envParts = { port, positiveInt };
+/** A comma-separated list, trimmed, empty items dropped; absent means []. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    value
+      ? value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : [],
+  );
+
+export const envParts = { port, positiveInt, commaList };
 
 /** Booleans as operators write them: 1/0, true/false, yes/no. */
 export const envBoolean = z

@@ -2,18 +2,6 @@
 import { commonEnv, envParts, parseEnv } from "@switchyard/runtime";
 import { z } from "zod";
 
-const commaList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    value
-      ? value
-          .split(",")
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : [],
-  );
-
 const schema = z.object({
   ...commonEnv,
   GATEWAY_HOST: z.string().default("127.0.0.1"),
@@ -34,7 +22,7 @@ const schema = z.object({
   GATEWAY_AUTH_JWKS_URL: z.url().optional(),
   GATEWAY_AUTH_JWKS_FILE: z.string().optional(),
   GATEWAY_AUTH_JWT_ISSUER: z.string().optional(),
-  GATEWAY_AUTH_JWT_AUDIENCE: commaList,
+  GATEWAY_AUTH_JWT_AUDIENCE: envParts.commaList,
   GATEWAY_AUTH_JWT_CLOCK_SKEW_S: z.coerce.number().int().min(0).default(30),
   GATEWAY_AUTH_JWT_TENANT_CLAIM: z.string().default("tenant"),
   GATEWAY_AUTH_JWT_SUBJECT_CLAIM: z.string().default("sub"),
@@ -44,7 +32,7 @@ const schema = z.object({
     .min(1)
     .default("default")
     .describe("tenant for HS256 tokens without a tenant claim, and for unauthenticated loopback use"),
-  GATEWAY_ALLOWED_ORIGINS: commaList,
+  GATEWAY_ALLOWED_ORIGINS: envParts.commaList,
   GATEWAY_REQUEST_TIMEOUT_MS: envParts.positiveInt.default(30_000),
   GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION: envParts.positiveInt.default(256),
   GATEWAY_MAX_OUTBOUND_BYTES: envParts.positiveInt.default(8 * 1024 * 1024),
