@@ -18,7 +18,11 @@ export interface BenchConfig {
   /** System and floor alternate order each round; figures are medians over rounds. */
   rounds: number;
   scenarios: ScenarioName[];
-  /** Where the gateway and thread service write V8 CPU profiles (`--cpu-prof`), if set. */
+  /** Also measure thread/name/set against a keyed floor running thread/name/set's own statement. */
+  isCteFloor: boolean;
+  /** Run the floors with nats.js's default per-request async stack traces (off by default). */
+  isFloorAsyncTraces: boolean;
+  /** Where the gateway, thread service and floor processes write V8 CPU profiles (`--cpu-prof`), if set. */
   cpuProfileDirectory: string | undefined;
   /** A request not answered within this is counted as an error, so a lost reply cannot hang the bench. */
   requestTimeoutMs: number;
@@ -35,9 +39,11 @@ const USAGE = `usage: pnpm bench -- [options]
   --connections N       websocket connections the in-flight requests are spread over (default 8)
   --threads N           threads seeded (default 32)
   --threads-per-writer N  threads each write connection renames (default 8)
-  --rounds N            rounds, alternating system/floor order; medians reported (default 1)
+  --rounds N            rounds, alternating system/floor order; medians reported (default 2)
   --only SCENARIO       thread/read or thread/name/set (repeatable; default both)
-  --cpu-prof DIR        write V8 CPU profiles of the gateway and thread service into DIR
+  --cte-floor           also run a keyed floor with thread/name/set's own CTE (lane cost vs statement cost)
+  --floor-async-traces  run the floors with nats.js's per-request async stack traces (default off)
+  --cpu-prof DIR        write V8 CPU profiles of the gateway, thread service and floor processes into DIR
   --help`;
 
 function positiveNumber(flag: string, value: string | undefined, fallback: number, isInteger: boolean): number {
@@ -49,10 +55,8 @@ function positiveNumber(flag: string, value: string | undefined, fallback: numbe
   return parsed;
 }
 
-export function parseBenchConfig(argv: string[]): BenchConfig {
-  // `pnpm bench -- --seconds 5` hands the separator through; drop it so the flags after it count.
-  const args = argv[0] === "--" ? argv.slice(1) : argv;
-  const { values } = parseArgs({
+function parseFlags(args: string[]) {
+  return parseArgs({
     args,
     strict: true,
     options: {
@@ -66,15 +70,30 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
       rounds: { type: "string" },
       only: { type: "string", multiple: true },
       "cpu-prof": { type: "string" },
+      "floor-async-traces": { type: "boolean" },
+      "cte-floor": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
+}
+
+export function parseBenchConfig(argv: string[]): BenchConfig {
+  // `pnpm bench -- --seconds 5` hands the separator through; drop it so the flags after it count.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  let parsed: ReturnType<typeof parseFlags>;
+  try {
+    parsed = parseFlags(args);
+  } catch (error) {
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(USAGE);
     process.exit(0);
   }
   const scenarios = (values.only ?? [...SCENARIOS]).map((name) => {
-    if (!(SCENARIOS as readonly string[]).includes(name)) throw new Error(`unknown scenario ${name}; expected one of ${SCENARIOS.join(", ")}`);
+    if (!(SCENARIOS as readonly string[]).includes(name))
+      throw new Error(`unknown scenario ${name}; expected one of ${SCENARIOS.join(", ")}`);
     return name as ScenarioName;
   });
   const concurrency = positiveNumber("concurrency", values.concurrency, 64, true);
@@ -88,8 +107,10 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
     connections,
     threads,
     threadsPerWriter: Math.min(positiveNumber("threads-per-writer", values["threads-per-writer"], 8, true), threads),
-    rounds: positiveNumber("rounds", values.rounds, 1, true),
+    rounds: positiveNumber("rounds", values.rounds, 2, true),
     scenarios,
+    isCteFloor: values["cte-floor"] === true,
+    isFloorAsyncTraces: values["floor-async-traces"] === true,
     cpuProfileDirectory: values["cpu-prof"],
     requestTimeoutMs: 15_000,
   };

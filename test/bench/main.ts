@@ -10,6 +10,8 @@
 // Writes are checked afterwards against Postgres (order per thread and writer, nothing lost or
 // doubled); a read answered with the wrong thread, an error reply, or a failed write check makes
 // the run exit non-zero. Timings never do. Everything started is stopped and the database dropped.
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KEYED_PARTITIONS } from "@switchyard/protocol";
@@ -18,44 +20,60 @@ import { createTestInfra, type TestInfra } from "../harness/infra.js";
 import { type ServiceProcess, startGatewayProcess, startThreadService } from "../harness/processes.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
-import { type FloorProcess, startFloorProcess } from "./floor-processes.js";
-import type { FloorSettings } from "./floor/floor-contract.js";
+import { FLOOR_SET_NAME_CTE, type FloorSettings } from "./floor/floor-contract.js";
+import { startFloorProcess } from "./floor-processes.js";
 import { type LoadResult, type PlannedRequest, runLoad } from "./load.js";
-import { NameWriteLedger, readFloorWrites, readSwitchyardWrites, type WriteCheck } from "./name-writes.js";
+import { NameWriteLedger, readFloorWrites, readSetNameWrites, type WriteCheck } from "./name-writes.js";
 import { buildRow, formatRows, type ScenarioMeasurements, type TargetMeasurement, writeResults } from "./report.js";
 
 const BENCH_TENANT = "bench";
+/** The same-statement keyed floor renames copies of the seeded threads under this tenant. */
+const CTE_FLOOR_TENANT = "bench-cte-floor";
 const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 /** Notifications the bench's clients opt out of: every rename is announced to the whole tenant. */
 const OPTED_OUT_NOTIFICATIONS = ["thread/started", "thread/name/updated"];
 
-type TargetName = "system" | "floor";
+type TargetName = "system" | "floor" | "cteFloor";
 
 interface Target {
   name: TargetName;
   clients: CodexTestClient[];
+  /** The method the keyed scenario sends this target. */
+  writeMethod: string;
   cpuSources: CpuSource[];
   ledger: NameWriteLedger;
 }
 
 const log = (text: string) => console.log(`[bench] ${text}`);
+const STEP_TIMEOUT_MS = 15_000;
 
 /** Teardown steps, run last-registered first, once, however the run ends. */
 class Teardown {
-  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  private readonly steps: { name: string; run: () => Promise<unknown>; force?: () => void }[] = [];
   private running: Promise<void> | undefined;
 
-  add(name: string, run: () => Promise<unknown>): void {
-    this.steps.push({ name, run });
+  /** `force` runs if `run` has not finished within STEP_TIMEOUT_MS (a process that will not stop). */
+  add(name: string, run: () => Promise<unknown>, force?: () => void): void {
+    this.steps.push({ name, run, force });
   }
 
   run(): Promise<void> {
     this.running ??= (async () => {
       for (const step of [...this.steps].reverse()) {
+        let timer: NodeJS.Timeout | undefined;
+        const timedOut = new Promise<"timedOut">((resolve) => {
+          timer = setTimeout(() => resolve("timedOut"), STEP_TIMEOUT_MS);
+        });
         try {
-          await step.run();
+          const outcome = await Promise.race([step.run(), timedOut]);
+          if (outcome === "timedOut") {
+            console.error(`[bench] teardown of ${step.name} took over ${STEP_TIMEOUT_MS} ms; forcing it`);
+            step.force?.();
+          }
         } catch (error) {
           console.error(`[bench] teardown of ${step.name} failed: ${String(error)}`);
+        } finally {
+          clearTimeout(timer);
         }
       }
     })();
@@ -83,7 +101,7 @@ function planRequest(scenario: ScenarioName, target: Target, threadIds: string[]
     nextWrite[connectionIndex] = (nextWrite[connectionIndex] as number) + 1;
     const write = target.ledger.issue(threadId, connectionIndex);
     return {
-      method: "thread/name/set",
+      method: target.writeMethod,
       params: { threadId, name: write.name },
       onReply: () => {
         target.ledger.acknowledge(threadId, connectionIndex, write.seq);
@@ -139,7 +157,9 @@ const describePass = (result: LoadResult) =>
 async function seedThreads(clients: CodexTestClient[], count: number): Promise<string[]> {
   const started = await Promise.all(
     Array.from({ length: count }, (_, index) =>
-      (clients[index % clients.length] as CodexTestClient).call<{ thread: { id: string } }>("thread/start", { cwd: "/workspace/bench" }),
+      (clients[index % clients.length] as CodexTestClient).call<{ thread: { id: string } }>("thread/start", {
+        cwd: "/workspace/bench",
+      }),
     ),
   );
   return started.map((result) => result.thread.id);
@@ -159,9 +179,14 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   const infra: TestInfra = await createTestInfra("bench");
   teardown.add("infra", () => infra.dispose());
 
-  const profileEnv: Record<string, string> = config.cpuProfileDirectory
-    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${resolve(config.cpuProfileDirectory)}` }
-    : {};
+  const profileEnv: Record<string, string> = {};
+  if (config.cpuProfileDirectory) {
+    const directory = resolve(config.cpuProfileDirectory);
+    mkdirSync(directory, { recursive: true });
+    profileEnv.NODE_OPTIONS = `--import ${fileURLToPath(new URL("./cpu-profile-preload.mjs", import.meta.url))}`;
+    profileEnv.BENCH_CPU_PROFILE_DIR = directory;
+    log(`CPU profiles of the gateway, thread service and floor processes go to ${directory}`);
+  }
   const floorSettings: FloorSettings = {
     natsUrl: infra.env.NATS_URL as string,
     databaseUrl: infra.databaseUrl,
@@ -169,14 +194,24 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     tenant: BENCH_TENANT,
     partitions: KEYED_PARTITIONS,
     poolSize: 16,
+    natsAsyncTraces: config.isFloorAsyncTraces,
+    cteTenant: CTE_FLOOR_TENANT,
   };
   log("starting thread service, gateway and floor processes");
   const threadService: ServiceProcess = await startThreadService({ ...infra.env, ...profileEnv });
-  teardown.add("thread service", () => threadService.stop());
+  teardown.add(
+    "thread service",
+    () => threadService.stop(),
+    () => threadService.child.kill("SIGKILL"),
+  );
   // Each process is registered for teardown as soon as it is up, even if a sibling fails to start.
-  const started = <T extends { stop(): Promise<unknown> }>(name: string, process: Promise<T>) =>
-    process.then((handle) => {
-      teardown.add(name, () => handle.stop());
+  const started = <T extends { stop(): Promise<unknown>; child: ChildProcess }>(name: string, launching: Promise<T>) =>
+    launching.then((handle) => {
+      teardown.add(
+        name,
+        () => handle.stop(),
+        () => handle.child.kill("SIGKILL"),
+      );
       return handle;
     });
   const starting = [
@@ -206,12 +241,29 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     system: {
       name: "system",
       clients: systemClients,
-      cpuSources: [fixedProcesses("gateway", [gateway.child.pid]), fixedProcesses("service", [threadService.child.pid]), ...shared],
+      writeMethod: "thread/name/set",
+      cpuSources: [
+        fixedProcesses("gateway", [gateway.child.pid]),
+        fixedProcesses("service", [threadService.child.pid]),
+        ...shared,
+      ],
       ledger: new NameWriteLedger(),
     },
     floor: {
       name: "floor",
       clients: floorClients,
+      writeMethod: "thread/name/set",
+      cpuSources: [
+        fixedProcesses("gateway", [floorGateway.child.pid]),
+        fixedProcesses("service", [floorService.child.pid]),
+        ...shared,
+      ],
+      ledger: new NameWriteLedger(),
+    },
+    cteFloor: {
+      name: "cteFloor",
+      clients: floorClients,
+      writeMethod: FLOOR_SET_NAME_CTE,
       cpuSources: [
         fixedProcesses("gateway", [floorGateway.child.pid]),
         fixedProcesses("service", [floorService.child.pid]),
@@ -224,13 +276,40 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   log(`seeding ${config.threads} threads through the gateway`);
   const threadIds = await seedThreads(systemClients, config.threads);
   const writerThreads = assignWriterThreads(threadIds, config.connections, config.threadsPerWriter);
+  if (config.isCteFloor) {
+    // The same-statement floor needs the same rows to update, under a tenant of its own.
+    await infra.pool.query(
+      `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
+         history_mode, is_ephemeral, cli_version, project_id, settings, created_by)
+       SELECT $2, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
+         history_mode, is_ephemeral, cli_version, project_id, settings, created_by
+         FROM thread.threads WHERE tenant = $1`,
+      [BENCH_TENANT, CTE_FLOOR_TENANT],
+    );
+  }
 
-  const measurements: ScenarioMeasurements[] = config.scenarios.map((scenario) => ({ scenario, system: [], floor: [] }));
+  const measurements: ScenarioMeasurements[] = config.scenarios.map((scenario) => ({
+    scenario,
+    system: [],
+    floor: [],
+    cteFloor: [],
+  }));
   for (let round = 0; round < config.rounds; round++) {
     for (const scenarioMeasurements of measurements) {
-      const order: TargetName[] = round % 2 === 0 ? ["system", "floor"] : ["floor", "system"];
+      const compared: TargetName[] =
+        scenarioMeasurements.scenario === "thread/name/set" && config.isCteFloor
+          ? ["system", "floor", "cteFloor"]
+          : ["system", "floor"];
+      // Rotate who goes first each round, so drift on a shared machine does not favour one side.
+      const order = compared.map((_, index) => compared[(index + round) % compared.length] as TargetName);
       for (const targetName of order) {
-        const measurement = await measureTarget(config, scenarioMeasurements.scenario, targets[targetName], threadIds, writerThreads);
+        const measurement = await measureTarget(
+          config,
+          scenarioMeasurements.scenario,
+          targets[targetName],
+          threadIds,
+          writerThreads,
+        );
         scenarioMeasurements[targetName].push(measurement);
         log(
           `round ${round + 1} ${scenarioMeasurements.scenario} ${targetName}: loaded ${describePass(measurement.loaded)}; ` +
@@ -242,7 +321,7 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
 
   const failures: string[] = [];
   for (const scenarioMeasurements of measurements) {
-    for (const targetName of ["system", "floor"] as const) {
+    for (const targetName of ["system", "floor", "cteFloor"] as const) {
       for (const measurement of scenarioMeasurements[targetName]) {
         for (const pass of [measurement.loaded, measurement.sequential]) {
           if (pass.errors + pass.wrongAnswers === 0) continue;
@@ -256,9 +335,19 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   }
   const writeChecks: Partial<Record<TargetName, WriteCheck & { revisionMismatches?: string[] }>> = {};
   if (config.scenarios.includes("thread/name/set")) {
-    const switchyardWrites = await readSwitchyardWrites(infra.pool);
-    writeChecks.system = { ...targets.system.ledger.check(switchyardWrites.rows), revisionMismatches: switchyardWrites.revisionMismatches };
+    const switchyardWrites = await readSetNameWrites(infra.pool, BENCH_TENANT);
+    writeChecks.system = {
+      ...targets.system.ledger.check(switchyardWrites.rows),
+      revisionMismatches: switchyardWrites.revisionMismatches,
+    };
     writeChecks.floor = targets.floor.ledger.check(await readFloorWrites(infra.pool));
+    if (config.isCteFloor) {
+      const cteFloorWrites = await readSetNameWrites(infra.pool, CTE_FLOOR_TENANT);
+      writeChecks.cteFloor = {
+        ...targets.cteFloor.ledger.check(cteFloorWrites.rows),
+        revisionMismatches: cteFloorWrites.revisionMismatches,
+      };
+    }
     for (const [targetName, check] of Object.entries(writeChecks)) {
       log(
         `write check (${targetName}): ${check.applied} applied, ${check.acknowledged} acknowledged, ${check.orderViolations} order violations, ` +
@@ -286,20 +375,42 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   log(`results written to ${path}`);
   if (failures.length > 0) {
     console.error(`\nFAILED (correctness):\n  ${failures.join("\n  ")}`);
+    for (const target of [targets.system, targets.floor]) {
+      const closed = target.clients.flatMap((client, index) =>
+        client.closeCode === undefined ? [] : [`#${index}: ${client.closeCode}`],
+      );
+      if (closed.length > 0) console.error(`[bench] ${target.name} websockets closed during the run: ${closed.join(", ")}`);
+    }
+    for (const process of [threadService, gateway, floorService, floorGateway]) {
+      const { exitCode, signalCode } = process.child;
+      const state = exitCode === null && signalCode === null ? "running" : `exited (${exitCode ?? signalCode})`;
+      const tail = process.output().trimEnd().split("\n").slice(-15).join("\n    ");
+      console.error(`\n[bench] ${process.name}: ${state}; last output:\n    ${tail}`);
+    }
     return 1;
   }
   return 0;
 }
 
 async function main(): Promise<void> {
-  const config = parseBenchConfig(process.argv.slice(2));
+  let config: BenchConfig;
+  try {
+    config = parseBenchConfig(process.argv.slice(2));
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error));
+    process.exit(2);
+  }
   const teardown = new Teardown();
   // However the run ends, tear down first and exit after: on a signal, on a hang, on an error.
-  const expectedSeconds =
-    config.rounds * config.scenarios.length * 2 * (config.warmupSeconds + config.measureSeconds + config.sequentialSeconds + 1);
+  const targetsPerRound =
+    config.scenarios.length * 2 + (config.isCteFloor && config.scenarios.includes("thread/name/set") ? 1 : 0);
+  const secondsPerPass = config.warmupSeconds + config.measureSeconds + config.sequentialSeconds + 1;
+  const expectedSeconds = config.rounds * targetsPerRound * secondsPerPass;
   const watchdog = setTimeout(
     () => {
       console.error(`[bench] still running after ${Math.round(expectedSeconds + 120)} s; giving up`);
+      const hardStop = setTimeout(() => process.exit(2), 4 * STEP_TIMEOUT_MS);
+      hardStop.unref();
       void teardown.run().finally(() => process.exit(2));
     },
     (expectedSeconds + 120) * 1000,

@@ -110,17 +110,23 @@ export class NameWriteLedger {
   }
 }
 
-/** What the thread service applied: its rename history, plus a cross-check of each thread's revision. */
-export async function readSwitchyardWrites(pool: pg.Pool): Promise<{ rows: AppliedWrite[]; revisionMismatches: string[] }> {
+/** What thread/name/set applied for a tenant: its rename history, plus a cross-check of each thread's revision. */
+export async function readSetNameWrites(
+  pool: pg.Pool,
+  tenant: string,
+): Promise<{ rows: AppliedWrite[]; revisionMismatches: string[] }> {
   const history = await pool.query<{ thread_id: string; revision: string; name: string }>(
-    "SELECT thread_id, revision, name FROM thread.name_changes",
+    "SELECT thread_id, revision, name FROM thread.name_changes WHERE tenant = $1",
+    [tenant],
   );
   // Each applied write bumps the thread's revision once and leaves one history row with that revision.
   const mismatches = await pool.query<{ id: string; revision: string; changes: string; last_revision: string | null }>(
     `SELECT t.id, t.revision, count(n.revision) AS changes, max(n.revision) AS last_revision
        FROM thread.threads t LEFT JOIN thread.name_changes n ON n.tenant = t.tenant AND n.thread_id = t.id
+      WHERE t.tenant = $1
       GROUP BY t.tenant, t.id, t.revision
      HAVING t.revision <> count(n.revision) OR t.revision <> coalesce(max(n.revision), 0)`,
+    [tenant],
   );
   return {
     rows: history.rows.map((row) => ({ threadId: row.thread_id, order: Number(row.revision), name: row.name })),
@@ -130,7 +136,7 @@ export async function readSwitchyardWrites(pool: pg.Pool): Promise<{ rows: Appli
   };
 }
 
-/** What the keyed floor applied, in insertion order. */
+/** What the (one-INSERT) keyed floor applied, in insertion order. */
 export async function readFloorWrites(pool: pg.Pool): Promise<AppliedWrite[]> {
   const result = await pool.query<{ thread_id: string; id: string; name: string }>(
     "SELECT thread_id, id, name FROM bench_floor.name_writes",

@@ -18,6 +18,8 @@ export interface ScenarioMeasurements {
   scenario: ScenarioName;
   system: TargetMeasurement[];
   floor: TargetMeasurement[];
+  /** thread/name/set only, with --cte-floor: the keyed floor running thread/name/set's own statement. */
+  cteFloor: TargetMeasurement[];
 }
 
 interface Targets {
@@ -61,7 +63,9 @@ export interface ResultRow {
     floor_sequential_requests: number;
     floor_errors: number;
   };
-  cpu_us_per_request: { system: Record<string, number>; floor: Record<string, number> };
+  cpu_us_per_request: { system: Record<string, number>; floor: Record<string, number>; cte_floor?: Record<string, number> };
+  /** With --cte-floor: the same pipeline as the floor, running thread/name/set's statement (not a target). */
+  cte_floor?: { p50_ms: number; throughput_per_s: number; ratio: number; throughput_ratio: number };
   targets: { max_ratio: number | null; min_throughput_ratio: number };
   meets_targets: boolean;
 }
@@ -94,22 +98,43 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
   const floorThroughput = of(floor, (m) => m.loaded.throughputPerSecond);
   const targets = TARGETS[scenario];
   const ratio = p50 / floorP50;
+  const cteFloor = measurements.cteFloor;
+  const cteFloorP50 = of(cteFloor, (m) => m.sequential.p50Ms);
+  const cteFloorThroughput = of(cteFloor, (m) => m.loaded.throughputPerSecond);
   const throughputRatio = throughput / floorThroughput;
   const first = system[0] as TargetMeasurement;
   return {
     scenario,
     p50_ms: round(p50, 3),
-    p99_ms: round(of(system, (m) => m.sequential.p99Ms), 3),
+    p99_ms: round(
+      of(system, (m) => m.sequential.p99Ms),
+      3,
+    ),
     throughput_per_s: round(throughput, 0),
     floor_p50_ms: round(floorP50, 3),
-    floor_p99_ms: round(of(floor, (m) => m.sequential.p99Ms), 3),
+    floor_p99_ms: round(
+      of(floor, (m) => m.sequential.p99Ms),
+      3,
+    ),
     floor_throughput_per_s: round(floorThroughput, 0),
     ratio: round(ratio, 2),
     throughput_ratio: round(throughputRatio, 2),
-    loaded_p50_ms: round(of(system, (m) => m.loaded.p50Ms), 2),
-    loaded_p99_ms: round(of(system, (m) => m.loaded.p99Ms), 2),
-    floor_loaded_p50_ms: round(of(floor, (m) => m.loaded.p50Ms), 2),
-    floor_loaded_p99_ms: round(of(floor, (m) => m.loaded.p99Ms), 2),
+    loaded_p50_ms: round(
+      of(system, (m) => m.loaded.p50Ms),
+      2,
+    ),
+    loaded_p99_ms: round(
+      of(system, (m) => m.loaded.p99Ms),
+      2,
+    ),
+    floor_loaded_p50_ms: round(
+      of(floor, (m) => m.loaded.p50Ms),
+      2,
+    ),
+    floor_loaded_p99_ms: round(
+      of(floor, (m) => m.loaded.p99Ms),
+      2,
+    ),
     concurrency: first.loaded.concurrency,
     connections: first.loaded.connections,
     duration_s: first.loaded.windowMs / 1000,
@@ -123,10 +148,25 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
       floor_sequential_requests: sum(floor.map((m) => m.sequential.completed)),
       floor_errors: sum(floor.map((m) => m.loaded.errors + m.sequential.errors)),
     },
-    cpu_us_per_request: { system: medianCpu(system), floor: medianCpu(floor) },
+    cpu_us_per_request: {
+      system: medianCpu(system),
+      floor: medianCpu(floor),
+      ...(cteFloor.length > 0 ? { cte_floor: medianCpu(cteFloor) } : {}),
+    },
+    ...(cteFloor.length > 0
+      ? {
+          cte_floor: {
+            p50_ms: round(cteFloorP50, 3),
+            throughput_per_s: round(cteFloorThroughput, 0),
+            ratio: round(p50 / cteFloorP50, 2),
+            throughput_ratio: round(throughput / cteFloorThroughput, 2),
+          },
+        }
+      : {}),
     targets: { max_ratio: targets.maxLatencyRatio ?? null, min_throughput_ratio: targets.minThroughputRatio },
     meets_targets:
-      (targets.maxLatencyRatio === undefined || ratio <= targets.maxLatencyRatio) && throughputRatio >= targets.minThroughputRatio,
+      (targets.maxLatencyRatio === undefined || ratio <= targets.maxLatencyRatio) &&
+      throughputRatio >= targets.minThroughputRatio,
   };
 }
 
@@ -139,7 +179,20 @@ function table(header: string[], lines: string[][]): string {
 export function formatRows(rows: ResultRow[]): string {
   const verdict = (isMet: boolean) => (isMet ? "ok" : "MISS");
   const main = table(
-    ["scenario", "p50 ms", "p99 ms", "thr/s", "floor p50", "floor thr/s", "ratio", "target", "thr ratio", "target", "loaded p50/p99 ms", "floor loaded p50/p99"],
+    [
+      "scenario",
+      "p50 ms",
+      "p99 ms",
+      "thr/s",
+      "floor p50",
+      "floor thr/s",
+      "ratio",
+      "target",
+      "thr ratio",
+      "target",
+      "loaded p50/p99 ms",
+      "floor loaded p50/p99",
+    ],
     rows.map((row) => [
       row.scenario,
       row.p50_ms.toFixed(3),
@@ -155,16 +208,23 @@ export function formatRows(rows: ResultRow[]): string {
       `${row.floor_loaded_p50_ms.toFixed(2)}/${row.floor_loaded_p99_ms.toFixed(2)}`,
     ]),
   );
-  const cpuNames = [...new Set(rows.flatMap((row) => [...Object.keys(row.cpu_us_per_request.system), ...Object.keys(row.cpu_us_per_request.floor)]))];
+  const cpuNames = [
+    ...new Set(
+      rows.flatMap((row) => [...Object.keys(row.cpu_us_per_request.system), ...Object.keys(row.cpu_us_per_request.floor)]),
+    ),
+  ];
   const cpu = table(
     ["CPU µs/request", ...cpuNames, "total"],
     rows.flatMap((row) =>
-      (["system", "floor"] as const).map((side) => {
+      (["system", "floor", "cte_floor"] as const).flatMap((side) => {
         const values = row.cpu_us_per_request[side];
+        if (!values) return [];
         return [
-          `${row.scenario} ${side}`,
-          ...cpuNames.map((name) => (values[name] === undefined ? "-" : (values[name] as number).toFixed(0))),
-          sum(Object.values(values)).toFixed(0),
+          [
+            `${row.scenario} ${side}`,
+            ...cpuNames.map((name) => (values[name] === undefined ? "-" : (values[name] as number).toFixed(0))),
+            sum(Object.values(values)).toFixed(0),
+          ],
         ];
       }),
     ),
@@ -173,7 +233,16 @@ export function formatRows(rows: ResultRow[]): string {
   const setup = first
     ? `${first.concurrency} in flight over ${first.connections} connections, ${first.duration_s} s loaded + ${first.sequential_duration_s} s sequential per pass, ${first.rounds} round(s), medians`
     : "";
-  return `${setup}\np50/p99: sequential (1 in flight); thr/s: loaded; ratio = p50 / floor p50; thr ratio = thr / floor thr\n\n${main}\n\n${cpu}\n(nats-server is shared with anything else running on the machine)`;
+  const cteLines = rows.flatMap((row) =>
+    row.cte_floor
+      ? [
+          `${row.scenario} against a floor running its own statement (not a target): floor p50 ${row.cte_floor.p50_ms.toFixed(3)} ms, ` +
+            `${row.cte_floor.throughput_per_s}/s; ratio ${row.cte_floor.ratio.toFixed(2)}, thr ratio ${row.cte_floor.throughput_ratio.toFixed(2)}`,
+        ]
+      : [],
+  );
+  const cteNote = cteLines.length > 0 ? `\n\n${cteLines.join("\n")}` : "";
+  return `${setup}\np50/p99: sequential (1 in flight); thr/s: loaded; ratio = p50 / floor p50; thr ratio = thr / floor thr\n\n${main}${cteNote}\n\n${cpu}\n(nats-server is shared with anything else running on the machine)`;
 }
 
 export function writeResults(directory: string, record: Record<string, unknown>): string {

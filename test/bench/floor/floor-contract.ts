@@ -6,7 +6,8 @@
 //   read floor:  client ─ws→ floor-gateway ─core NATS request→ floor-service (SELECT by key) ─→ back
 //   keyed floor: client ─ws→ floor-gateway ─JetStream publish→ partition consumer in floor-service
 //                (max_ack_pending 1, INSERT, core NATS reply to a header-carried subject, ack) ─→ back
-// so the hop count equals the gateway → thread service path's.
+// so the hop count equals the gateway → thread service path's. The floors use library settings any
+// service could use too (nats.js without async stack traces, see FloorSettings.natsAsyncTraces).
 
 export interface FloorSettings {
   natsUrl: string;
@@ -17,7 +18,23 @@ export interface FloorSettings {
   partitions: number;
   /** Same as the thread service's default pool, so both sides may hold as many queries in flight. */
   poolSize: number;
+  /**
+   * nats.js's default: build Errors per request for async stack traces (two of the three Errors a
+   * request-reply constructs; ~20% of a forwarding process's CPU). The floor turns it off unless
+   * asked, since any service can (`connect({ noAsyncTraces: true })`).
+   */
+  natsAsyncTraces: boolean;
+  /** Tenant the optional same-statement keyed floor writes under (copies of the seeded threads). */
+  cteTenant: string;
 }
+
+/**
+ * Methods the floor gateway serves. `thread/name/set` is the keyed floor the targets are set
+ * against (one INSERT); FLOOR_SET_NAME_CTE runs thread/name/set's own statement on the same bare
+ * pipeline, which separates what the lane costs from what the statement costs (`--cte-floor`).
+ */
+export const FLOOR_SET_NAME_CTE = "floor/name/set-cte";
+export const STATEMENT_HEADER = "Floor-Statement";
 
 export function floorSubjects(busPrefix: string) {
   return {
@@ -48,6 +65,25 @@ export const FLOOR_SCHEMA_SQL = `
 export const FLOOR_READ_SQL = `SELECT tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision FROM thread.threads WHERE tenant = $1 AND id = $2`;
+
+/** The statement PgThreadStore.setName runs (copied): ledger insert, hot-row update, history insert. */
+export const FLOOR_SET_NAME_SQL = `WITH target AS (
+    SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2
+  ), ledger AS (
+    INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id)
+    SELECT $1, $3, 'thread/name/set', id FROM target
+    ON CONFLICT (tenant, command_id) DO NOTHING
+    RETURNING command_id
+  ), updated AS (
+    UPDATE thread.threads SET name = $4, revision = revision + 1, updated_at = now()
+     WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM ledger)
+    RETURNING revision
+  ), history AS (
+    INSERT INTO thread.name_changes (tenant, thread_id, revision, name, command_id)
+    SELECT $1, $2, revision, $4, $3 FROM updated
+    RETURNING revision
+  )
+  SELECT EXISTS (SELECT 1 FROM history) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`;
 
 export function readFloorSettings(argv: string[]): FloorSettings {
   const raw = argv[2];

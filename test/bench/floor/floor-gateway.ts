@@ -1,19 +1,31 @@
 // Floor gateway: a bare WebSocket server (the plain `ws` package; @fastify/websocket hands every
 // frame to the same `ws` socket, fastify itself only runs at the upgrade) that forwards JSON-RPC
 // frames to the bus with nothing in between: no validation, no auth, no admission, no headers
-// beyond what each lane needs. thread/read goes out as a core NATS request; thread/name/set as a
-// JetStream publish on its key's partition, answered on this process's reply subject.
+// beyond what each lane needs. thread/read goes out as a core NATS request; thread/name/set (and
+// its same-statement variant) as a JetStream publish on its key's partition, answered on this
+// process's reply subject.
 import { randomUUID } from "node:crypto";
-import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
+import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { partitionOf, scopeKey } from "@switchyard/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
-import { floorSubjects, READY_EVENT, REPLY_TO_HEADER, readFloorSettings } from "./floor-contract.js";
+import {
+  FLOOR_SET_NAME_CTE,
+  floorSubjects,
+  READY_EVENT,
+  REPLY_TO_HEADER,
+  readFloorSettings,
+  STATEMENT_HEADER,
+} from "./floor-contract.js";
 
 const settings = readFloorSettings(process.argv);
 const subjects = floorSubjects(settings.busPrefix);
 const gatewayId = randomUUID().slice(0, 8);
-const nc = await connect({ servers: settings.natsUrl, name: `bench-floor-gateway-${gatewayId}` });
+const nc = await connect({
+  servers: settings.natsUrl,
+  name: `bench-floor-gateway-${gatewayId}`,
+  noAsyncTraces: !settings.natsAsyncTraces,
+});
 const js = jetstream(nc);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -45,11 +57,12 @@ function onFrame(socket: WebSocket, text: string): void {
     );
     return;
   }
-  if (frame.method === "thread/name/set") {
+  if (frame.method === "thread/name/set" || frame.method === FLOOR_SET_NAME_CTE) {
     const commandId = randomUUID();
     const partition = partitionOf(scopeKey("thread", settings.tenant, frame.params.threadId), settings.partitions);
     const headers = natsHeaders();
     headers.set(REPLY_TO_HEADER, subjects.reply(gatewayId, commandId));
+    if (frame.method === FLOOR_SET_NAME_CTE) headers.set(STATEMENT_HEADER, "cte");
     pendingWrites.set(commandId, (resultText) => reply(socket, frame.id, resultText));
     // Issued synchronously in arrival order, like the gateway's keyed publish.
     js.publish(subjects.keyedPartition(partition), body, { msgID: commandId, headers }).catch((error) => {

@@ -1,17 +1,36 @@
 // Floor service: the bare responder behind the floor gateway, one process serving both lanes as the
 // thread service does. Reads: a core NATS queue subscription running PgThreadStore.read's SELECT.
 // Writes: a work-queue stream with one durable pull consumer per partition configured as the keyed
-// lane's (explicit ack, max_ack_pending 1, consume() of 8), one INSERT per message, reply, then ack.
+// lane's (explicit ack, max_ack_pending 1, consume() of 8), one INSERT per message, reply, then ack
+// (or, for the same-statement variant, thread/name/set's own CTE under a tenant of its own).
+
+import {
+  AckPolicy,
+  DeliverPolicy,
+  type JsMsg,
+  jetstream,
+  jetstreamManager,
+  RetentionPolicy,
+  StorageType,
+} from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { AckPolicy, DeliverPolicy, type JsMsg, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import pg from "pg";
-import { FLOOR_READ_SQL, FLOOR_SCHEMA_SQL, floorSubjects, READY_EVENT, REPLY_TO_HEADER, readFloorSettings } from "./floor-contract.js";
+import {
+  FLOOR_READ_SQL,
+  FLOOR_SCHEMA_SQL,
+  FLOOR_SET_NAME_SQL,
+  floorSubjects,
+  READY_EVENT,
+  REPLY_TO_HEADER,
+  readFloorSettings,
+  STATEMENT_HEADER,
+} from "./floor-contract.js";
 
 const settings = readFloorSettings(process.argv);
 const subjects = floorSubjects(settings.busPrefix);
 const pool = new pg.Pool({ connectionString: settings.databaseUrl, application_name: "bench-floor", max: settings.poolSize });
 await pool.query(FLOOR_SCHEMA_SQL);
-const nc = await connect({ servers: settings.natsUrl, name: "bench-floor-service" });
+const nc = await connect({ servers: settings.natsUrl, name: "bench-floor-service", noAsyncTraces: !settings.natsAsyncTraces });
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const nanos = (ms: number) => ms * 1_000_000;
@@ -43,11 +62,15 @@ const emptyResult = encoder.encode("{}");
 async function applyWrite(msg: JsMsg): Promise<void> {
   const { threadId, name } = JSON.parse(decoder.decode(msg.data)) as { threadId: string; name: string };
   const commandId = msg.headers?.get("Nats-Msg-Id") ?? "";
-  await pool.query("INSERT INTO bench_floor.name_writes (thread_id, name, command_id) VALUES ($1, $2, $3)", [
-    threadId,
-    name,
-    commandId,
-  ]);
+  if (msg.headers?.get(STATEMENT_HEADER) === "cte") {
+    await pool.query(FLOOR_SET_NAME_SQL, [settings.cteTenant, threadId, commandId, name]);
+  } else {
+    await pool.query("INSERT INTO bench_floor.name_writes (thread_id, name, command_id) VALUES ($1, $2, $3)", [
+      threadId,
+      name,
+      commandId,
+    ]);
+  }
   const replyTo = msg.headers?.get(REPLY_TO_HEADER);
   if (replyTo) nc.publish(replyTo, emptyResult);
   msg.ack();
