@@ -67,7 +67,10 @@ export interface ConnectionClosedEvent {
   closedAtMs: number;
 }
 
-/** What a service publishes on an event subject; the gateway forwards it as a notification. */
+/**
+ * What a service publishes on an event subject: exactly the client notification frame, which the
+ * gateway forwards byte for byte (the method is repeated in the `Sy-Method` header).
+ */
 export interface BusEvent {
   method: string;
   params: unknown;

@@ -128,13 +128,15 @@ export class KeyedLanePublisher {
   }
 }
 
-export type KeyedHandler = (request: BusRequest, signal: AbortSignal) => Promise<BusOutcome>;
+export type KeyedHandler = (request: BusRequest) => Promise<BusOutcome>;
 
 /** Worker side: consumes every partition of one service's stream, one message at a time per partition. */
 export class KeyedLaneWorker {
   private readonly loops: Promise<void>[] = [];
   private readonly stops: (() => Promise<void>)[] = [];
-  private readonly inFlight = new Map<string, AbortController>();
+  /** Messages whose handlers are running; one timer tells the server they are alive. */
+  private readonly inFlight = new Set<JsMsg>();
+  private heartbeat: NodeJS.Timeout | undefined;
   private isStopping = false;
 
   constructor(
@@ -155,6 +157,14 @@ export class KeyedLaneWorker {
     await ensureKeyedLane(jsm, subjects, service, settings);
     const js = jetstream(nc);
     const stream = subjects.keyedStream(service);
+    // A handler running longer than ack_wait would be redelivered while it still runs (breaking
+    // per-key exclusivity): every ack_wait/3, mark each running message as in progress.
+    this.heartbeat = setInterval(
+      () => {
+        for (const msg of this.inFlight) msg.working();
+      },
+      Math.max(250, Math.floor(settings.ackWaitMs / 3)),
+    );
     for (let partition = 0; partition < settings.partitions; partition++) {
       const consumer = await js.consumers.get(stream, subjects.keyedConsumer(service, partition));
       const messages = await consumer.consume({ max_messages: 8 });
@@ -175,13 +185,6 @@ export class KeyedLaneWorker {
       );
     }
     this.options.log.info({ stream, partitions: settings.partitions }, "keyed lane consuming");
-  }
-
-  /** Aborts in-flight work belonging to a closed client connection. */
-  cancelConnection(connection: string): void {
-    for (const [key, controller] of this.inFlight) {
-      if (key.startsWith(`${connection}|`)) controller.abort();
-    }
   }
 
   private async process(msg: JsMsg, partition: number): Promise<void> {
@@ -209,11 +212,7 @@ export class KeyedLaneWorker {
       msg.term();
       return;
     }
-    const controller = new AbortController();
-    const flightKey = `${request.connection}|${request.commandId}`;
-    this.inFlight.set(flightKey, controller);
-    // Long handlers tell the server they are alive, or it would redeliver while they still run.
-    const heartbeat = setInterval(() => msg.working(), Math.max(250, Math.floor(settings.ackWaitMs / 3)));
+    this.inFlight.add(msg);
     const parentContext = extractTraceContext(msg.headers);
     const span = tracer().startSpan(
       `keyed ${request.method}`,
@@ -221,9 +220,7 @@ export class KeyedLaneWorker {
       parentContext,
     );
     try {
-      const outcome = await context.with(trace.setSpan(parentContext, span), () =>
-        this.options.handle(request, controller.signal),
-      );
+      const outcome = await context.with(trace.setSpan(parentContext, span), () => this.options.handle(request));
       if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
       // Reply before ack: if we die in between, the redelivered command is answered from the ledger.
       reply(outcome);
@@ -245,8 +242,7 @@ export class KeyedLaneWorker {
         msg.nak(Math.min(200 * 2 ** deliveries, 5_000));
       }
     } finally {
-      clearInterval(heartbeat);
-      this.inFlight.delete(flightKey);
+      this.inFlight.delete(msg);
       span.end();
     }
   }
@@ -256,5 +252,6 @@ export class KeyedLaneWorker {
     this.isStopping = true;
     await Promise.all(this.stops.map((stop) => stop().catch(() => {})));
     await Promise.all(this.loops);
+    clearInterval(this.heartbeat);
   }
 }

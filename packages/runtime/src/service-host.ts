@@ -54,7 +54,7 @@ export async function startBusService(options: {
   const closedConnections = new Map<string, number>();
   const inFlight = new Map<string, Set<AbortController>>();
 
-  const run = async (request: BusRequest, laneSignal: AbortSignal | undefined, isKeyed: boolean): Promise<BusOutcome> => {
+  const run = async (request: BusRequest, isKeyed: boolean): Promise<BusOutcome> => {
     const spec = specs.find((candidate) => candidate.method === request.method);
     if (!spec) {
       return { ok: false, error: toWireError({ reason: "methodNotSupported", method: request.method }) };
@@ -64,19 +64,29 @@ export async function startBusService(options: {
       return { ok: false, error: toWireError({ reason: "invalidRequest", detail: serdeDetail(parsed.error, request.params) }) };
     }
     const controller = new AbortController();
-    laneSignal?.addEventListener("abort", () => controller.abort(), { once: true });
     const controllers = inFlight.get(request.connection) ?? new Set<AbortController>();
     inFlight.set(request.connection, controllers);
     controllers.add(controller);
-    const requestLog = log.child({ method: request.method, commandId: request.commandId, tenant: request.caller.tenant });
+    // The per-request logger is made only when something is logged.
+    let requestLog: Logger | undefined;
+    const requestLogger = () =>
+      (requestLog ??= log.child({ method: request.method, commandId: request.commandId, tenant: request.caller.tenant }));
     try {
       const handler = options.handlers[spec.method] as MethodHandler;
-      const result = await handler(parsed.data, { request, signal: controller.signal, events, log: requestLog });
+      const context: HandlerContext = {
+        request,
+        signal: controller.signal,
+        events,
+        get log() {
+          return requestLogger();
+        },
+      };
+      const result = await handler(parsed.data, context);
       return { ok: true, result };
     } catch (error) {
       if (error instanceof SwitchyardError) return { ok: false, error: toWireError(error.detail) };
       if (isKeyed) throw error; // the keyed lane retries transient failures in order
-      requestLog.error({ err: error instanceof Error ? error.stack : String(error) }, "handler failed");
+      requestLogger().error({ err: error instanceof Error ? error.stack : String(error) }, "handler failed");
       return { ok: false, error: toWireError({ reason: "internal", message: "the request failed; retry later" }) };
     } finally {
       controllers.delete(controller);
@@ -110,7 +120,7 @@ export async function startBusService(options: {
       service,
       version: options.version,
       methods: unkeyedMethods,
-      handle: (request) => run(request, undefined, false),
+      handle: (request) => run(request, false),
       log,
     });
   }
@@ -121,7 +131,7 @@ export async function startBusService(options: {
       subjects,
       service,
       settings: options.keyedSettings,
-      handle: (request, signal) => run(request, signal, true),
+      handle: (request) => run(request, true),
       isCancelled,
       log,
     });

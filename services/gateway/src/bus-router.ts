@@ -13,7 +13,7 @@ import {
   encodeJson,
   KeyedLanePublisher,
   type Logger,
-  newId,
+  newCommandId,
   SpanKind,
   SpanStatusCode,
   trace,
@@ -94,7 +94,7 @@ export class BusRouter {
 
   private routeInSpan(request: RouteRequest): Promise<BusOutcome> {
     const meta: Omit<BusRequest, "params" | "headers"> = {
-      commandId: newId(),
+      commandId: newCommandId(),
       method: request.spec.method,
       caller: request.caller,
       deadlineMs: Date.now() + request.timeoutMs,

@@ -2,7 +2,7 @@
 // (a tenant's subject, a thread's subject), reference-counted; each event is serialized once and
 // written to every interested connection.
 import type { NatsConnection, Subscription } from "@nats-io/nats-core";
-import type { BusEvent } from "@switchyard/protocol";
+import { type BusEvent, BusHeader } from "@switchyard/protocol";
 import { decodeJson, type Logger } from "@switchyard/runtime";
 
 export interface NotificationSink {
@@ -31,9 +31,11 @@ export class NotificationFanout {
           this.log.error({ err: error.message, subject }, "notification subscription failed");
           return;
         }
-        const event = decodeJson(msg.data) as BusEvent;
-        const frame = JSON.stringify({ method: event.method, params: event.params, emittedAtMs: event.emittedAtMs });
-        for (const target of sinks) target.deliverNotification(event.method, frame);
+        // Events are already client frames: forward the text as is, parse only an event without
+        // the method header (from an older publisher).
+        const frame = msg.string();
+        const method = msg.headers?.get(BusHeader.method) || (decodeJson(msg.data) as BusEvent).method;
+        for (const target of sinks) target.deliverNotification(method, frame);
       },
     });
     this.subscriptions.set(subject, { subscription, sinks });

@@ -66,24 +66,21 @@ export const FLOOR_READ_SQL = `SELECT tenant, id, session_id, created_at, update
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision FROM thread.threads WHERE tenant = $1 AND id = $2`;
 
-/** The statement PgThreadStore.setName runs (copied): ledger insert, hot-row update, history insert. */
+/** The statement PgThreadStore.setName runs (copied): ledger insert with the new revision, row update. */
 export const FLOOR_SET_NAME_SQL = `WITH target AS (
-    SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2
+    SELECT id, revision FROM thread.threads WHERE tenant = $1 AND id = $2
   ), ledger AS (
-    INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id)
-    SELECT $1, $3, 'thread/name/set', id FROM target
+    INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id, revision, payload)
+    SELECT $1, $3, 'thread/name/set', id, revision + 1, jsonb_build_object('name', $4::text) FROM target
     ON CONFLICT (tenant, command_id) DO NOTHING
-    RETURNING command_id
+    RETURNING revision
   ), updated AS (
-    UPDATE thread.threads SET name = $4, revision = revision + 1, updated_at = now()
-     WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM ledger)
-    RETURNING revision
-  ), history AS (
-    INSERT INTO thread.name_changes (tenant, thread_id, revision, name, command_id)
-    SELECT $1, $2, revision, $4, $3 FROM updated
-    RETURNING revision
+    UPDATE thread.threads SET name = $4, revision = ledger.revision
+      FROM ledger
+     WHERE tenant = $1 AND id = $2
+    RETURNING 1
   )
-  SELECT EXISTS (SELECT 1 FROM history) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`;
+  SELECT EXISTS (SELECT 1 FROM updated) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`;
 
 export function readFloorSettings(argv: string[]): FloorSettings {
   const raw = argv[2];

@@ -217,27 +217,26 @@ export class PgThreadStore implements ThreadStore {
 
   async setName(tenant: string, threadId: string, name: string, commandId: string): Promise<SetNameOutcome> {
     if (!isThreadId(threadId)) return "threadNotFound";
-    // One statement: record the command, apply it, append history. A redelivered command conflicts
-    // in the ledger and changes nothing.
+    // One statement: the ledger row (with the revision it produces) and the rename. A redelivered
+    // command conflicts in the ledger and changes nothing. Keyed commands on one thread never run
+    // concurrently, so `revision + 1` read here is the revision the update writes. A rename does not
+    // touch updated_at: in Codex a thread's updatedAt follows its conversation, not its title.
     const result = await this.query<{ is_applied: boolean; does_exist: boolean }>(
       "set name",
       `WITH target AS (
-         SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2
+         SELECT id, revision FROM thread.threads WHERE tenant = $1 AND id = $2
        ), ledger AS (
-         INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id)
-         SELECT $1, $3, 'thread/name/set', id FROM target
+         INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id, revision, payload)
+         SELECT $1, $3, 'thread/name/set', id, revision + 1, jsonb_build_object('name', $4::text) FROM target
          ON CONFLICT (tenant, command_id) DO NOTHING
-         RETURNING command_id
+         RETURNING revision
        ), updated AS (
-         UPDATE thread.threads SET name = $4, revision = revision + 1, updated_at = now()
-          WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM ledger)
-         RETURNING revision
-       ), history AS (
-         INSERT INTO thread.name_changes (tenant, thread_id, revision, name, command_id)
-         SELECT $1, $2, revision, $4, $3 FROM updated
-         RETURNING revision
+         UPDATE thread.threads SET name = $4, revision = ledger.revision
+           FROM ledger
+          WHERE tenant = $1 AND id = $2
+         RETURNING 1
        )
-       SELECT EXISTS (SELECT 1 FROM history) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`,
+       SELECT EXISTS (SELECT 1 FROM updated) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`,
       [tenant, threadId, commandId, name],
     );
     const row = result.rows[0];
