@@ -17,16 +17,20 @@ export interface ServiceProcess {
   stop(): Promise<number | null>;
 }
 
-/** `entry` is a TypeScript source (run through tsx) or a built bundle (`.js`, run as is). */
-function startProcess(
+/**
+ * Spawns `entry` — a TypeScript source (run through tsx) or a built bundle (`.js`, run as is) —
+ * and resolves once a line of its output satisfies `isReady`.
+ */
+export function startProcess(
   name: string,
   entry: string,
   env: Record<string, string>,
   isReady: (line: string) => boolean,
-  timeoutMs = 20_000,
+  options: { args?: string[]; timeoutMs?: number } = {},
 ): Promise<ServiceProcess & { readyLine: string }> {
-  const args = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
-  const child = spawn(process.execPath, args, {
+  const timeoutMs = options.timeoutMs ?? 20_000;
+  const nodeArgs = entry.endsWith(".ts") ? ["--import", "tsx", entry] : [entry];
+  const child = spawn(process.execPath, [...nodeArgs, ...(options.args ?? [])], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -43,8 +47,11 @@ function startProcess(
     },
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      const exited = once(child, "exit");
       child.kill("SIGTERM");
-      const [code] = (await once(child, "exit")) as [number | null];
+      const stuck = setTimeout(() => child.kill("SIGKILL"), 15_000);
+      const [code] = (await exited) as [number | null];
+      clearTimeout(stuck);
       return code;
     },
   };
