@@ -33,6 +33,7 @@ export async function createTestInfra(name: string): Promise<TestInfra> {
   const databaseUrl = new URL(infraUrls.postgresAdmin);
   databaseUrl.pathname = `/${database}`;
   const pool = new pg.Pool({ connectionString: databaseUrl.toString(), max: 4 });
+  pool.on("error", () => {}); // an idle connection dropped by the server is replaced, not fatal
   const nc = await connect({ servers: infraUrls.nats });
   const env = {
     NATS_URL: infraUrls.nats,

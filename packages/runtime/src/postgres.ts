@@ -7,14 +7,18 @@ import type { Logger } from "./logger.js";
 
 export type Pool = pg.Pool;
 
-export function createPool(options: { url: string; applicationName: string; max?: number }): pg.Pool {
-  return new pg.Pool({
+export function createPool(options: { url: string; applicationName: string; max?: number; log: Logger }): pg.Pool {
+  const pool = new pg.Pool({
     connectionString: options.url,
     application_name: options.applicationName,
     max: options.max ?? 16,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
   });
+  // An idle connection that dies (Postgres restarting, a failover) is dropped by the pool; without a
+  // listener the 'error' event would crash the process instead.
+  pool.on("error", (error) => options.log.warn({ err: error.message }, "idle postgres connection lost; the pool replaces it"));
+  return pool;
 }
 
 export interface Migration {

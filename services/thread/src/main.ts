@@ -33,7 +33,12 @@ async function main(): Promise<void> {
   const tracing = await startTracing({ service: "thread", endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   lifecycle.onShutdown("tracing", () => tracing.shutdown());
 
-  const pool = createPool({ url: env.DATABASE_URL, applicationName: `switchyard-${instanceId}`, max: env.THREAD_PG_POOL_SIZE });
+  const pool = createPool({
+    url: env.DATABASE_URL,
+    applicationName: `switchyard-${instanceId}`,
+    max: env.THREAD_PG_POOL_SIZE,
+    log,
+  });
   lifecycle.onShutdown("postgres", () => pool.end());
   await migrate(pool, { schema: "thread", migrations: loadMigrations(threadMigrationsDirectory), log });
 

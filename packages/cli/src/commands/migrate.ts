@@ -20,7 +20,7 @@ export const migrateCommand: Command = {
       return 1;
     }
     const log = createLogger({ service: "migrate", instanceId: "cli", level: "silent" });
-    const pool = createPool({ url, applicationName: "switchyard-migrate", max: 1 });
+    const pool = createPool({ url, applicationName: "switchyard-migrate", max: 1, log });
     try {
       for (const set of discoverMigrations()) {
         const migrations = loadMigrations(set.directory);
