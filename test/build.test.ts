@@ -31,8 +31,9 @@ describe("production bundles", () => {
     const { thread: created } = await client.call("thread/start", {});
     assert.deepEqual(await client.call("thread/name/set", { threadId: created.id, name: "bundled" }), {});
     assert.equal((await client.call("thread/read", { threadId: created.id })).thread.name, "bundled");
-    await client.close();
+    // A gateway shutting down tells its clients it is going away, so they reconnect elsewhere.
     assert.equal(await gateway.stop(), 0);
+    assert.equal(await client.closed, 1001);
     assert.equal(await thread.stop(), 0);
   });
 });

@@ -16,7 +16,14 @@ export async function buildServer(options: {
   hooks: ServerHooks;
 }): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
-  await app.register(websocket, { options: { maxPayload: options.maxMessageBytes, perMessageDeflate: false } });
+  await app.register(websocket, {
+    options: { maxPayload: options.maxMessageBytes, perMessageDeflate: false },
+    // On shutdown, tell clients the server is going away (1001) so they reconnect to another gateway.
+    preClose(done) {
+      for (const client of app.websocketServer.clients) client.close(1001, "gateway shutting down");
+      app.websocketServer.close(() => done());
+    },
+  });
   const allowedOrigins = new Set(options.allowedOrigins);
 
   // Browsers always send Origin; Codex clients never do. Refuse cross-site use outright.
