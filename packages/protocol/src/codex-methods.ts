@@ -186,5 +186,3 @@ export const CODEX_CLIENT_METHODS = [
   "fuzzyFileSearch/sessionUpdate",
   "fuzzyFileSearch/sessionStop",
 ] as const;
-
-export type CodexClientMethod = (typeof CODEX_CLIENT_METHODS)[number];

@@ -22,8 +22,6 @@ export type ErrorDetail =
   | { reason: "serviceUnavailable"; service: string }
   | { reason: "internal"; message: string };
 
-export type ErrorReason = ErrorDetail["reason"];
-
 export interface WireError {
   code: number;
   message: string;

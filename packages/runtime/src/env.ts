@@ -1,5 +1,6 @@
 // Environment parsing. Each service declares a zod object over `process.env`, parsed once at start;
 // a bad or missing variable stops the process with a message naming it. No other module reads env.
+import { DEFAULT_BUS_PREFIX } from "@switchyard/protocol";
 import { z } from "zod";
 
 export class EnvError extends Error {}
@@ -25,7 +26,7 @@ export const commonEnv = {
   SWITCHYARD_BUS_PREFIX: z
     .string()
     .regex(/^[a-z][a-z0-9_-]*$/)
-    .default("sy")
+    .default(DEFAULT_BUS_PREFIX)
     .describe("first token of every NATS subject (isolates deployments on a shared NATS)"),
   SWITCHYARD_INSTANCE_ID: z.string().optional().describe("stable id of this process (default: random)"),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

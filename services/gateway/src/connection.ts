@@ -13,6 +13,7 @@ import {
   Method,
   type MethodSpec,
   Notification,
+  notificationMessage,
   type RequestId,
   resultMessage,
   type ScopeKey,
