@@ -47,6 +47,7 @@ export async function startBusService(options: {
 }): Promise<BusServiceHandle> {
   const { nc, subjects, service, log } = options;
   const specs = methodsOwnedBy(service);
+  const specsByMethod = new Map(specs.map((spec) => [spec.method, spec]));
   for (const spec of specs) {
     if (!options.handlers[spec.method]) throw new Error(`${service} service has no handler for ${spec.method}`);
   }
@@ -55,7 +56,7 @@ export async function startBusService(options: {
   const inFlight = new Map<string, Set<AbortController>>();
 
   const run = async (request: BusRequest, isKeyed: boolean): Promise<BusOutcome> => {
-    const spec = specs.find((candidate) => candidate.method === request.method);
+    const spec = specsByMethod.get(request.method);
     if (!spec) {
       return { ok: false, error: toWireError({ reason: "methodNotSupported", method: request.method }) };
     }

@@ -28,6 +28,8 @@ export interface RouteRequest {
   connection: string;
   clientVersion: string;
   timeoutMs: number;
+  /** The method's tenant-qualified key (from `keyOf`); required for keyed methods. */
+  key: ScopeKey | undefined;
 }
 
 interface PendingReply {
@@ -102,10 +104,9 @@ export class BusRouter {
       clientVersion: request.clientVersion,
     };
     const body = encodeJson(request.params ?? {});
-    const scope = request.spec.scope;
-    if (scope.kind === "unkeyed") return this.routeUnkeyed(meta, body, request);
-    const key = scopeKey(scope.family, request.caller.tenant, scope.id(request.params));
-    return this.routeKeyed(meta, body, key, request);
+    if (request.spec.scope.kind === "unkeyed") return this.routeUnkeyed(meta, body, request);
+    if (!request.key) throw new Error(`${request.spec.method} is keyed but was routed without its key`);
+    return this.routeKeyed(meta, body, request.key, request);
   }
 
   private async routeUnkeyed(meta: Omit<BusRequest, "params" | "headers">, body: Uint8Array, request: RouteRequest) {

@@ -183,18 +183,15 @@ export class ClientConnection implements NotificationSink {
         }),
       ),
     );
+    const remoteControlStatus = {
+      status: "disabled",
+      serverName: "switchyard",
+      installationId: this.settings.installationId,
+      environmentId: null,
+    };
     this.deliverNotification(
       Notification.remoteControlStatusChanged,
-      JSON.stringify({
-        method: Notification.remoteControlStatusChanged,
-        params: {
-          status: "disabled",
-          serverName: "switchyard",
-          installationId: this.settings.installationId,
-          environmentId: null,
-        },
-        emittedAtMs: Date.now(),
-      }),
+      JSON.stringify(notificationMessage(Notification.remoteControlStatusChanged, remoteControlStatus, Date.now())),
     );
     this.log.info(
       { client: name, clientVersion: params.clientInfo.version, experimentalApi: this.isExperimentalApi },
@@ -212,6 +209,7 @@ export class ClientConnection implements NotificationSink {
       connection: this.id,
       clientVersion: this.clientVersion,
       timeoutMs: this.settings.requestTimeoutMs,
+      key,
     };
     this.inFlight++;
     let outcome: Promise<Awaited<ReturnType<BusRouter["route"]>>>;
