@@ -1,6 +1,8 @@
 // The closed set of failures Switchyard reports, and their one mapping to the wire.
 // Codex 0.169.0 reports every request error as -32600 (specs/codex-wire.md); the texts below are
-// part of the contract. `data.reason` is Switchyard's stable machine-readable addition.
+// part of the contract. `data.reason` is Switchyard's stable machine-readable addition. Client input
+// echoed in a text is clipped (`clip`), so an error never carries megabytes back.
+import { clip, type JsonDefect } from "./frame-limits.js";
 
 export const INVALID_REQUEST_CODE = -32600;
 export const OVERLOADED_CODE = -32001;
@@ -11,6 +13,9 @@ export type ErrorDetail =
   | { reason: "alreadyInitialized" }
   | { reason: "unknownMethod"; method: string; knownMethods: readonly string[] }
   | { reason: "invalidRequest"; detail: string }
+  | { reason: "requestTooLarge"; sizeBytes: number; limitBytes: number }
+  | { reason: "nestingTooDeep"; maxDepth: number }
+  | { reason: "unstorableInput"; detail: string }
   | { reason: "experimentalApiRequired"; method: string }
   | { reason: "invalidClientName"; name: string }
   | { reason: "methodNotSupported"; method: string }
@@ -20,6 +25,7 @@ export type ErrorDetail =
   | { reason: "deadlineExceeded"; method: string; timeoutMs: number }
   | { reason: "cancelled"; method: string }
   | { reason: "serviceUnavailable"; service: string }
+  | { reason: "busUnavailable"; method: string; mayBeApplied: boolean }
   | { reason: "internal"; message: string };
 
 export interface WireError {
@@ -57,33 +63,55 @@ export function toWireError(detail: ErrorDetail): WireError {
     case "unknownMethod":
       return {
         code: INVALID_REQUEST_CODE,
-        message: `Invalid request: unknown variant \`${detail.method}\`, expected ${serdeOneOf(detail.knownMethods)}`,
+        message: `Invalid request: unknown variant \`${clip(detail.method)}\`, expected ${serdeOneOf(detail.knownMethods)}`,
         data: { reason: detail.reason },
       };
     case "invalidRequest":
       return { code: INVALID_REQUEST_CODE, message: `Invalid request: ${detail.detail}`, data: { reason: detail.reason } };
+    case "requestTooLarge":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `Invalid request: request too large (${detail.sizeBytes} bytes; the limit is ${detail.limitBytes} bytes)`,
+        data: { reason: detail.reason, sizeBytes: detail.sizeBytes, limitBytes: detail.limitBytes },
+      };
+    case "nestingTooDeep":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `Invalid request: recursion limit exceeded (JSON nested deeper than ${detail.maxDepth} levels)`,
+        data: { reason: detail.reason, maxDepth: detail.maxDepth },
+      };
+    case "unstorableInput":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `Invalid request: the value cannot be stored: ${clip(detail.detail)}`,
+        data: { reason: detail.reason },
+      };
     case "experimentalApiRequired":
       return {
         code: INVALID_REQUEST_CODE,
-        message: `\`${detail.method}\` requires experimentalApi capability`,
+        message: `\`${clip(detail.method)}\` requires experimentalApi capability`,
         data: { reason: detail.reason },
       };
     case "invalidClientName":
       // Codex sends no data here; the TUI shows the message as is.
       return {
         code: INVALID_REQUEST_CODE,
-        message: `Invalid clientInfo.name: '${detail.name}'. Must be a valid HTTP header value.`,
+        message: `Invalid clientInfo.name: '${clip(detail.name)}'. Must be a valid HTTP header value.`,
       };
     case "methodNotSupported":
       return {
         code: INVALID_REQUEST_CODE,
-        message: `\`${detail.method}\` is not supported by this Switchyard deployment yet`,
+        message: `\`${clip(detail.method)}\` is not supported by this Switchyard deployment yet`,
         data: { reason: detail.reason },
       };
     case "threadNotFound":
-      return { code: INVALID_REQUEST_CODE, message: `thread not found: ${detail.threadId}`, data: { reason: detail.reason } };
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `thread not found: ${clip(detail.threadId)}`,
+        data: { reason: detail.reason },
+      };
     case "invalidArgument":
-      return { code: INVALID_REQUEST_CODE, message: detail.message, data: { reason: detail.reason } };
+      return { code: INVALID_REQUEST_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
     case "overloaded":
       return { code: OVERLOADED_CODE, message: "Server overloaded; retry later.", data: { reason: detail.reason } };
     case "deadlineExceeded":
@@ -100,8 +128,20 @@ export function toWireError(detail: ErrorDetail): WireError {
         message: `the ${detail.service} service is unavailable; retry later`,
         data: { reason: detail.reason },
       };
+    case "busUnavailable":
+      return {
+        code: INTERNAL_ERROR_CODE,
+        message: detail.mayBeApplied
+          ? `the message bus connection was lost while \`${detail.method}\` was in flight; it may still be applied, read back before retrying`
+          : "the message bus is unavailable; retry later",
+        data: { reason: detail.reason },
+      };
     case "internal":
-      return { code: INTERNAL_ERROR_CODE, message: `internal error: ${detail.message}`, data: { reason: detail.reason } };
+      return {
+        code: INTERNAL_ERROR_CODE,
+        message: `internal error: ${clip(detail.message, 1_000)}`,
+        data: { reason: detail.reason },
+      };
     default:
       return assertNever(detail);
   }
@@ -115,4 +155,19 @@ export function isWireError(value: unknown): value is WireError {
     typeof (value as WireError).code === "number" &&
     typeof (value as WireError).message === "string"
   );
+}
+
+/** How a request holding `defect` is refused (a decode failure, as Codex refuses what serde cannot parse). */
+export function jsonDefectDetail(defect: JsonDefect): ErrorDetail {
+  switch (defect.kind) {
+    case "tooDeep":
+      return { reason: "nestingTooDeep", maxDepth: defect.maxDepth };
+    case "nulCharacter":
+      return {
+        reason: "invalidRequest",
+        detail: `string at \`${clip(defect.path)}\` contains a NUL character (\\u0000), which cannot be stored`,
+      };
+    default:
+      return assertNever(defect);
+  }
 }

@@ -3,6 +3,7 @@ export * from "./codex-methods.js";
 export * from "./config-version.js";
 export * from "./envelope.js";
 export * from "./errors.js";
+export * from "./frame-limits.js";
 export * from "./methods/initialize.js";
 export * from "./methods/session.js";
 export * from "./methods/thread.js";

@@ -2,12 +2,13 @@
 // errors (`missing field \`threadId\``, `invalid type: integer \`5\`, expected a string`), so clients
 // that match on those texts keep working.
 import type { z } from "zod";
+import { clip } from "./frame-limits.js";
 
 function describeFound(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "boolean") return `boolean \`${value}\``;
   if (typeof value === "number") return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
-  if (typeof value === "string") return `string ${JSON.stringify(value)}`;
+  if (typeof value === "string") return `string ${JSON.stringify(clip(value, 100))}`;
   if (Array.isArray(value)) return "a sequence";
   return "a map";
 }
@@ -52,7 +53,7 @@ export function serdeDetail(error: z.ZodError, input: unknown): string {
     case "invalid_type":
       return `invalid type: ${describeFound(found)}, expected ${describeExpected(issue.expected)}`;
     case "invalid_value":
-      return `unknown variant \`${String(found)}\`, expected ${issue.values.map((v) => `\`${String(v)}\``).join(", ")}`;
+      return `unknown variant \`${clip(String(found), 100)}\`, expected ${issue.values.map((v) => `\`${String(v)}\``).join(", ")}`;
     case "too_small":
     case "too_big":
       return `invalid value: ${describeFound(found)}, ${issue.message}`;

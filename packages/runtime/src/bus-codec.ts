@@ -1,8 +1,8 @@
 // How a client request travels on the bus, and how its outcome comes back. Both lanes use this:
 // the identity, deadline and trace context ride in headers; params and results are JSON bodies;
 // failures use the NATS services error headers with the rendered wire error as the body.
-import { type Msg, type MsgHdrs, type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
-import { BusHeader, isWireError, type WireError } from "@switchyard/protocol";
+import { type Msg, type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
+import { BusHeader, isWireError, toWireError, type WireError } from "@switchyard/protocol";
 
 export interface Caller {
   tenant: string;
@@ -78,9 +78,12 @@ export function outcomeHeaders(outcome: BusOutcome): MsgHdrs | undefined {
 
 export const outcomeBody = (outcome: BusOutcome): Uint8Array => encodeJson(outcome.ok ? (outcome.result ?? {}) : outcome.error);
 
-export function publishOutcome(nc: NatsConnection, subject: string, outcome: BusOutcome): void {
-  const headers = outcomeHeaders(outcome);
-  nc.publish(subject, outcomeBody(outcome), headers ? { headers } : undefined);
+/** The outcome and its body, replaced by an error when the body would exceed the bus's `limitBytes`. */
+export function fitOutcome(outcome: BusOutcome, limitBytes: number): { outcome: BusOutcome; body: Uint8Array } {
+  const body = outcomeBody(outcome);
+  if (body.length <= limitBytes) return { outcome, body };
+  const error = toWireError({ reason: "internal", message: `the result (${body.length} bytes) is too large to send` });
+  return { outcome: { ok: false, error }, body: encodeJson(error) };
 }
 
 export function decodeOutcome(msg: Pick<Msg, "headers" | "data">): BusOutcome {

@@ -9,6 +9,11 @@
 // can run twice: handlers are idempotent by command id (see the thread store's command ledger).
 // `term()` is always called without a reason: nats-server 2.9 does not parse `+TERM <reason>` and
 // would redeliver the message; reasons go to the log instead.
+//
+// Failures (see failures.ts): the handler answers everything it can — results, SwitchyardErrors and
+// permanent failures — and the worker replies and acks at once. Only what the handler throws is
+// transient (a dependency down): nak'd with back-off and retried in order, the partition waiting,
+// and answered "unavailable; retry later" after max_deliver attempts.
 import {
   AckPolicy,
   DeliverPolicy,
@@ -28,11 +33,12 @@ import {
   partitionOf,
   type ScopeKey,
   type ServiceName,
-  SwitchyardError,
   toWireError,
 } from "@switchyard/protocol";
-import { type BusOutcome, type BusRequest, decodeRequest, publishOutcome, requestHeaders } from "./bus-codec.js";
+import { type BusOutcome, type BusRequest, decodeRequest, fitOutcome, outcomeHeaders, requestHeaders } from "./bus-codec.js";
+import type { LogLimiter } from "./log-limiter.js";
 import type { Logger } from "./logger.js";
+import { maxRequestBodyBytes } from "./nats.js";
 import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace, tracer } from "./tracing.js";
 
 export interface KeyedLaneSettings {
@@ -128,12 +134,15 @@ export class KeyedLanePublisher {
   }
 }
 
+/** Answers a command: a result, or an error to send as is. Throws only for transient failures (retried). */
 export type KeyedHandler = (request: BusRequest) => Promise<BusOutcome>;
 
 /** Worker side: consumes every partition of one service's stream, one message at a time per partition. */
 export class KeyedLaneWorker {
   private readonly loops: Promise<void>[] = [];
-  private readonly stops: (() => Promise<void>)[] = [];
+  private readonly closeConsumers = new Set<() => Promise<void>>();
+  /** Partitions whose consume loop is running. */
+  private readonly consuming = new Set<number>();
   /** Messages whose handlers are running; one timer tells the server they are alive. */
   private readonly inFlight = new Set<JsMsg>();
   private heartbeat: NodeJS.Timeout | undefined;
@@ -148,6 +157,8 @@ export class KeyedLaneWorker {
       handle: KeyedHandler;
       isCancelled: (connection: string) => boolean;
       log: Logger;
+      /** Rate-limits lines a client can cause (dropped and retried commands), per connection. */
+      clientLog: LogLimiter;
     },
   ) {}
 
@@ -155,8 +166,7 @@ export class KeyedLaneWorker {
     const { nc, subjects, service, settings } = this.options;
     const jsm = await jetstreamManager(nc);
     await ensureKeyedLane(jsm, subjects, service, settings);
-    const js = jetstream(nc);
-    const stream = subjects.keyedStream(service);
+    await purgeAcknowledged(jsm, subjects, service, settings.partitions, this.options.log);
     // A handler running longer than ack_wait would be redelivered while it still runs (breaking
     // per-key exclusivity): every ack_wait/3, mark each running message as in progress.
     this.heartbeat = setInterval(
@@ -166,29 +176,52 @@ export class KeyedLaneWorker {
       Math.max(250, Math.floor(settings.ackWaitMs / 3)),
     );
     for (let partition = 0; partition < settings.partitions; partition++) {
-      const consumer = await js.consumers.get(stream, subjects.keyedConsumer(service, partition));
-      const messages = await consumer.consume({ max_messages: 8 });
-      this.stops.push(async () => {
-        await messages.close();
-      });
-      this.loops.push(
-        (async () => {
+      this.loops.push(this.consumePartition(partition));
+    }
+    this.options.log.info({ stream: subjects.keyedStream(service), partitions: settings.partitions }, "keyed lane consuming");
+  }
+
+  /** True when every partition is being consumed. */
+  isServing(): boolean {
+    return !this.isStopping && this.consuming.size === this.options.settings.partitions;
+  }
+
+  /** Consumes one partition for as long as the worker runs, starting again if the consumer ends. */
+  private async consumePartition(partition: number): Promise<void> {
+    const { nc, subjects, service, log } = this.options;
+    const js = jetstream(nc);
+    for (let attempt = 0; !this.isStopping; attempt++) {
+      try {
+        const consumer = await js.consumers.get(subjects.keyedStream(service), subjects.keyedConsumer(service, partition));
+        const messages = await consumer.consume({ max_messages: 8 });
+        const close = async () => void (await messages.close());
+        this.closeConsumers.add(close);
+        this.consuming.add(partition);
+        if (attempt > 0) log.info({ partition }, "keyed partition consuming again");
+        attempt = 0;
+        try {
           for await (const msg of messages) {
             if (this.isStopping) {
-              // Hand it back at once rather than waiting out ack_wait.
-              msg.nak();
+              msg.nak(); // hand it back at once rather than waiting out ack_wait
               continue;
             }
             await this.process(msg, partition);
           }
-        })(),
-      );
+        } finally {
+          this.consuming.delete(partition);
+          this.closeConsumers.delete(close);
+        }
+        if (!this.isStopping) log.warn({ partition }, "keyed partition consumer ended; starting it again");
+      } catch (error) {
+        if (this.isStopping) return;
+        log.warn({ partition, err: String(error), attempt: attempt + 1 }, "keyed partition consumer failed; retrying");
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 5_000)));
     }
-    this.options.log.info({ stream, partitions: settings.partitions }, "keyed lane consuming");
   }
 
   private async process(msg: JsMsg, partition: number): Promise<void> {
-    const { log, settings } = this.options;
+    const { log, clientLog, settings, nc } = this.options;
     let request: BusRequest;
     try {
       request = decodeRequest(msg);
@@ -199,16 +232,20 @@ export class KeyedLaneWorker {
     }
     const replyTo = msg.headers?.get(BusHeader.replyTo) ?? "";
     const reply = (outcome: BusOutcome) => {
-      if (replyTo) publishOutcome(this.options.nc, replyTo, outcome);
+      if (!replyTo) return;
+      const fitted = fitOutcome(outcome, maxRequestBodyBytes(nc));
+      const headers = outcomeHeaders(fitted.outcome);
+      nc.publish(replyTo, fitted.body, headers ? { headers } : undefined);
     };
+    const fields = { commandId: request.commandId, method: request.method, connection: request.connection };
     if (Date.now() > request.deadlineMs) {
       // The gateway has already answered the client with a timeout; running it now would surprise them.
-      log.warn({ commandId: request.commandId, method: request.method }, "keyed command expired before it ran; dropped");
+      clientLog.warn(request.connection, fields, "keyed command expired before it ran; dropped");
       msg.term();
       return;
     }
     if (this.options.isCancelled(request.connection)) {
-      log.info({ commandId: request.commandId, method: request.method }, "keyed command's connection closed; dropped");
+      clientLog.warn(request.connection, fields, "keyed command's connection closed; dropped");
       msg.term();
       return;
     }
@@ -226,19 +263,23 @@ export class KeyedLaneWorker {
       reply(outcome);
       msg.ack();
     } catch (error) {
+      // Transient: a dependency is down. Retry later; the partition waits, so order holds.
       span.recordException(error as Error);
       span.setStatus({ code: SpanStatusCode.ERROR });
       const deliveries = msg.info.deliveryCount;
-      if (error instanceof SwitchyardError) {
-        reply({ ok: false, error: toWireError(error.detail) });
-        msg.ack();
-      } else if (deliveries >= settings.maxDeliver) {
-        log.error({ err: String(error), commandId: request.commandId, deliveries }, "keyed command failed for good; terminated");
-        reply({ ok: false, error: toWireError({ reason: "internal", message: "the command failed repeatedly" }) });
+      if (deliveries >= settings.maxDeliver) {
+        log.error(
+          { ...fields, err: String(error), deliveries },
+          "keyed command still failing after its last attempt; answered unavailable",
+        );
+        reply({ ok: false, error: toWireError({ reason: "serviceUnavailable", service: this.options.service }) });
         msg.term();
       } else {
-        // Transient (Postgres restarting, say): retry later. The partition waits, so order holds.
-        log.warn({ err: String(error), commandId: request.commandId, deliveries }, "keyed command failed; will retry");
+        clientLog.warn(
+          request.connection,
+          { ...fields, err: String(error), deliveries },
+          "keyed command failed transiently; will retry",
+        );
         msg.nak(Math.min(200 * 2 ** deliveries, 5_000));
       }
     } finally {
@@ -250,8 +291,32 @@ export class KeyedLaneWorker {
   /** Stops pulling, hands back what is not started, and waits for in-flight handlers to finish. */
   async stop(): Promise<void> {
     this.isStopping = true;
-    await Promise.all(this.stops.map((stop) => stop().catch(() => {})));
+    await Promise.all([...this.closeConsumers].map((close) => close().catch(() => {})));
     await Promise.all(this.loops);
     clearInterval(this.heartbeat);
+  }
+}
+
+/**
+ * Removes messages a partition's consumer has already acknowledged but the stream still holds. A
+ * work-queue stream deletes a message when it is acked; after a nats-server kill -9 the consumer's
+ * ack floor (on disk) can be ahead of the stream's deletions, leaving applied commands behind that
+ * the consumer will never deliver again. With max_ack_pending = 1 and in-order delivery, everything
+ * at or below the ack floor has been acked or terminated, so it is safe to purge.
+ */
+async function purgeAcknowledged(
+  jsm: JetStreamManager,
+  subjects: BusSubjects,
+  service: ServiceName,
+  partitions: number,
+  log: Logger,
+): Promise<void> {
+  const stream = subjects.keyedStream(service);
+  for (let partition = 0; partition < partitions; partition++) {
+    const info = await jsm.consumers.info(stream, subjects.keyedConsumer(service, partition));
+    const ackFloor = info.ack_floor.stream_seq;
+    if (ackFloor === 0) continue;
+    const purged = await jsm.streams.purge(stream, { filter: subjects.keyedPartition(service, partition), seq: ackFloor + 1 });
+    if (purged.purged > 0) log.warn({ partition, purged: purged.purged, ackFloor }, "purged already-acknowledged keyed commands");
   }
 }

@@ -2,21 +2,23 @@
 // keyed methods on the JetStream keyed lane, both validated against the protocol registry. A service
 // supplies one handler per method it owns (the registry says which) and nothing else about NATS.
 import type { NatsConnection } from "@nats-io/nats-core";
-import type { Service } from "@nats-io/services";
 import {
   type BusSubjects,
   type ConnectionClosedEvent,
+  findJsonDefect,
+  jsonDefectDetail,
   methodsOwnedBy,
   type ServiceName,
-  SwitchyardError,
   serdeDetail,
   toWireError,
 } from "@switchyard/protocol";
 import { type BusOutcome, type BusRequest, decodeJson } from "./bus-codec.js";
 import { EventPublisher } from "./events.js";
+import { classifyFailure, permanentFailureDetail } from "./failures.js";
 import { type KeyedLaneSettings, KeyedLaneWorker } from "./keyed-lane.js";
+import { LogLimiter } from "./log-limiter.js";
 import type { Logger } from "./logger.js";
-import { serveUnkeyed } from "./unkeyed-lane.js";
+import { serveUnkeyed, type UnkeyedLane } from "./unkeyed-lane.js";
 
 export interface HandlerContext {
   request: BusRequest;
@@ -33,6 +35,8 @@ export type MethodHandler = (params: any, context: HandlerContext) => Promise<un
 const CLOSED_CONNECTION_MEMORY_MS = 10 * 60_000;
 
 export interface BusServiceHandle {
+  /** Both lanes are taking requests (for readiness): the unkeyed service is up and every keyed partition consumed. */
+  isServing(): boolean;
   stop(): Promise<void>;
 }
 
@@ -52,6 +56,7 @@ export async function startBusService(options: {
     if (!options.handlers[spec.method]) throw new Error(`${service} service has no handler for ${spec.method}`);
   }
   const events = new EventPublisher(nc, subjects);
+  const clientLog = new LogLimiter(log);
   const closedConnections = new Map<string, number>();
   const inFlight = new Map<string, Set<AbortController>>();
 
@@ -60,6 +65,9 @@ export async function startBusService(options: {
     if (!spec) {
       return { ok: false, error: toWireError({ reason: "methodNotSupported", method: request.method }) };
     }
+    // The gateway refuses these already; other publishers on the bus get the same answer here.
+    const defect = findJsonDefect(request.params);
+    if (defect) return { ok: false, error: toWireError(jsonDefectDetail(defect)) };
     const parsed = spec.params.safeParse(request.params ?? {});
     if (!parsed.success) {
       return { ok: false, error: toWireError({ reason: "invalidRequest", detail: serdeDetail(parsed.error, request.params) }) };
@@ -85,10 +93,16 @@ export async function startBusService(options: {
       const result = await handler(parsed.data, context);
       return { ok: true, result };
     } catch (error) {
-      if (error instanceof SwitchyardError) return { ok: false, error: toWireError(error.detail) };
+      if (classifyFailure(error) === "permanent") {
+        const detail = permanentFailureDetail(error);
+        if (detail.reason === "internal") {
+          requestLogger().error({ err: error instanceof Error ? error.stack : String(error) }, "handler failed; not retried");
+        }
+        return { ok: false, error: toWireError(detail) };
+      }
       if (isKeyed) throw error; // the keyed lane retries transient failures in order
-      requestLogger().error({ err: error instanceof Error ? error.stack : String(error) }, "handler failed");
-      return { ok: false, error: toWireError({ reason: "internal", message: "the request failed; retry later" }) };
+      clientLog.warn(request.connection, { method: request.method, err: String(error) }, "handler failed transiently");
+      return { ok: false, error: toWireError({ reason: "serviceUnavailable", service }) };
     } finally {
       controllers.delete(controller);
       if (controllers.size === 0) inFlight.delete(request.connection);
@@ -113,9 +127,9 @@ export async function startBusService(options: {
   const unkeyedMethods = specs.filter((spec) => spec.scope.kind === "unkeyed").map((spec) => spec.method);
   const keyedMethods = specs.filter((spec) => spec.scope.kind !== "unkeyed").map((spec) => spec.method);
 
-  let unkeyedService: Service | undefined;
+  let unkeyedLane: UnkeyedLane | undefined;
   if (unkeyedMethods.length > 0) {
-    unkeyedService = await serveUnkeyed({
+    unkeyedLane = await serveUnkeyed({
       nc,
       subjects,
       service,
@@ -135,14 +149,16 @@ export async function startBusService(options: {
       handle: (request) => run(request, true),
       isCancelled,
       log,
+      clientLog,
     });
     await worker.start();
   }
 
   return {
+    isServing: () => (unkeyedLane?.isServing() ?? true) && (worker?.isServing() ?? true),
     async stop() {
       // Stop taking new work first, then let what is running finish.
-      await unkeyedService?.stop().catch(() => {});
+      await unkeyedLane?.stop();
       await worker?.stop();
       closedSubscription.unsubscribe();
       clearInterval(pruneTimer);

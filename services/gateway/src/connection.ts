@@ -1,14 +1,18 @@
 // One client connection: the initialize handshake, capability gating, validation, admission,
 // routing, notifications and teardown. Errors are reported with Codex's codes and texts.
 //
-// Order of checks for a request (as Codex does it): decode the method and params (unknown method,
-// missing params, wrong types), then initialization, then the experimental gate, then admission.
+// Order of checks for a request (as Codex does it): decode — the frame's size, nesting and strings
+// (`findJsonDefect`, before anything recurses over it), the method and params (unknown method,
+// missing params, wrong types) — then initialization, then the experimental gate, then admission.
 import {
   CODEX_CLIENT_METHODS,
   classifyIncoming,
+  clip,
   type ErrorDetail,
   errorMessage,
+  findJsonDefect,
   type InitializeParams,
+  jsonDefectDetail,
   lookupMethod,
   Method,
   type MethodSpec,
@@ -20,9 +24,9 @@ import {
   serdeDetail,
   toWireError,
 } from "@switchyard/protocol";
-import type { Caller, Logger } from "@switchyard/runtime";
+import type { BusOutcome, Caller, Logger, LogLimiter } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
-import type { BusRouter } from "./bus-router.js";
+import { type BusRouter, keyOf } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
 import type { localMethods } from "./local-methods.js";
 
@@ -41,7 +45,11 @@ export interface ConnectionServices {
   fanout: NotificationFanout;
   subjects: { tenantEvents(tenant: string): string; threadEvents(tenant: string, threadId: string): string };
   onClosed(connection: ClientConnection): void;
+  /** The largest request frame the bus can carry (bytes). */
+  requestLimitBytes(): number;
   log: Logger;
+  /** Rate-limits lines about a client's bad input, per connection. */
+  badInputLog: LogLimiter;
 }
 
 /** What the gateway needs of a socket; `ws`'s WebSocket satisfies it. */
@@ -80,24 +88,52 @@ export class ClientConnection implements NotificationSink {
     return this.inFlight;
   }
 
-  onText(text: string): void {
+  /** One text frame of `byteLength` UTF-8 bytes. */
+  onText(text: string, byteLength: number): void {
     if (this.state === "closed") return;
     let decoded: unknown;
     try {
-      decoded = JSON.parse(text);
+      decoded = JSON.parse(text); // iterative in V8: safe at any depth
     } catch {
+      this.noteBadInput({ byteLength }, "frame is not JSON; ignored");
       return; // Codex answers malformed JSON with silence.
     }
     const message = classifyIncoming(decoded);
     switch (message.kind) {
-      case "request":
+      case "request": {
+        const refusal = this.refuseFrame(decoded, byteLength);
+        if (refusal) {
+          this.noteBadInput({ method: clip(message.method, 100), reason: refusal.reason, byteLength }, "request refused");
+          this.fail(message.id, refusal);
+          return;
+        }
         this.onRequest(message.id, message.method, message.params, message.hasParams);
         return;
+      }
       case "notification": // `initialized` and friends need no answer
       case "response": // no server→client requests are issued yet
+        return;
       case "malformed":
+        this.noteBadInput({ byteLength }, "frame is not a JSON-RPC message; ignored");
         return;
     }
+  }
+
+  /** A binary frame: Codex speaks text only, and ignores them. */
+  onBinary(byteLength: number): void {
+    this.noteBadInput({ byteLength }, "binary frame ignored");
+  }
+
+  /** Size, nesting and strings of a request frame, before anything recurses over it. */
+  private refuseFrame(decoded: unknown, byteLength: number): ErrorDetail | undefined {
+    const limitBytes = this.services.requestLimitBytes();
+    if (byteLength > limitBytes) return { reason: "requestTooLarge", sizeBytes: byteLength, limitBytes };
+    const defect = findJsonDefect(decoded);
+    return defect ? jsonDefectDetail(defect) : undefined;
+  }
+
+  private noteBadInput(fields: Record<string, unknown>, message: string): void {
+    this.services.badInputLog.warn(this.id, { connection: this.id, tenant: this.principal.tenant, ...fields }, message);
   }
 
   private fail(id: RequestId, detail: ErrorDetail): void {
@@ -201,7 +237,7 @@ export class ClientConnection implements NotificationSink {
 
   private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown): void {
     const router = this.services.router;
-    const key = router.keyOf(spec, params, this.principal.tenant);
+    const key = keyOf(spec, params, this.principal.tenant);
     const request = {
       spec,
       params,
@@ -212,7 +248,7 @@ export class ClientConnection implements NotificationSink {
       key,
     };
     this.inFlight++;
-    let outcome: Promise<Awaited<ReturnType<BusRouter["route"]>>>;
+    let outcome: Promise<BusOutcome>;
     if (spec.scope.kind !== "unkeyed" && key) {
       // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
       outcome = router.route(request);
@@ -270,6 +306,7 @@ export class ClientConnection implements NotificationSink {
   closed(): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.services.badInputLog.forget(this.id);
     for (const subject of this.subscribedSubjects) this.services.fanout.remove(subject, this);
     this.subscribedSubjects.clear();
     this.services.onClosed(this);

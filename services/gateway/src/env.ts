@@ -36,7 +36,12 @@ const schema = z.object({
   GATEWAY_REQUEST_TIMEOUT_MS: envParts.positiveInt.default(30_000),
   GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION: envParts.positiveInt.default(256),
   GATEWAY_MAX_OUTBOUND_BYTES: envParts.positiveInt.default(8 * 1024 * 1024),
-  GATEWAY_MAX_MESSAGE_BYTES: envParts.positiveInt.default(16 * 1024 * 1024),
+  GATEWAY_MAX_FRAME_BYTES: envParts.positiveInt
+    .default(16 * 1024 * 1024)
+    .describe("hard cap on one inbound WebSocket frame (larger: the connection is closed with 1009)"),
+  GATEWAY_PING_INTERVAL_MS: envParts.positiveInt
+    .default(30_000)
+    .describe("WebSocket ping interval; a client that misses a whole interval is dropped"),
   GATEWAY_CODEX_HOME: z.string().startsWith("/").default("/var/lib/switchyard/codex-home"),
 });
 

@@ -1,7 +1,18 @@
 // Wires the gateway: authenticator, NATS, the bus router, fan-out and the HTTP/WebSocket server.
 import { isIP } from "node:net";
 import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
-import { connectNats, createRedis, encodeJson, type Lifecycle, type Logger, newToken, startPresence } from "@switchyard/runtime";
+import {
+  connectNats,
+  createRedis,
+  encodeJson,
+  LaneClient,
+  type Lifecycle,
+  type Logger,
+  LogLimiter,
+  maxRequestBodyBytes,
+  newToken,
+  startPresence,
+} from "@switchyard/runtime";
 import { Authenticator } from "./auth/authenticator.js";
 import { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
@@ -35,14 +46,16 @@ export async function startGateway(
   const gatewayId = env.GATEWAY_ID ?? `gw${newToken(4)}`;
   const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
 
-  const nc = await connectNats({ url: env.NATS_URL, name: `gateway-${gatewayId}`, log });
+  const bus = await connectNats({ url: env.NATS_URL, name: `gateway-${gatewayId}`, log });
+  const nc = bus.nc;
   lifecycle.onShutdown("nats", () => nc.drain());
   const redis = createRedis({ url: env.REDIS_URL, log, name: `gateway-${gatewayId}` });
   lifecycle.onShutdown("redis", () => void redis.disconnect());
 
-  const router = new BusRouter(nc, subjects, gatewayId, log);
-  router.start();
-  lifecycle.onShutdown("bus router", () => router.stop());
+  const lanes = new LaneClient(bus, subjects, gatewayId, log);
+  lifecycle.onShutdown("lane client", () => lanes.stop());
+  const router = new BusRouter(lanes);
+  const badInputLog = new LogLimiter(log);
   const fanout = new NotificationFanout(nc, log);
   const connections = new Set<ClientConnection>();
   const installationId = `switchyard-${gatewayId}`;
@@ -54,9 +67,10 @@ export async function startGateway(
   const app = await buildServer({
     authenticator,
     allowedOrigins: env.GATEWAY_ALLOWED_ORIGINS,
-    maxMessageBytes: env.GATEWAY_MAX_MESSAGE_BYTES,
+    maxFrameBytes: env.GATEWAY_MAX_FRAME_BYTES,
+    pingIntervalMs: env.GATEWAY_PING_INTERVAL_MS,
     hooks: {
-      isReady: async () => ({ nats: !nc.isClosed(), accepting: !lifecycle.isShuttingDown }),
+      isReady: async () => ({ nats: bus.isConnected(), accepting: !lifecycle.isShuttingDown }),
       onConnection: (socket, principal) => {
         const connection = new ClientConnection(
           `${gatewayId}/${newToken(6)}`,
@@ -76,6 +90,8 @@ export async function startGateway(
             fanout,
             subjects,
             log,
+            badInputLog,
+            requestLimitBytes: () => maxRequestBodyBytes(nc),
             onClosed: (closed) => {
               connections.delete(closed);
               // Tell every service: drop this connection's queued keyed work, abort what runs.
@@ -86,7 +102,19 @@ export async function startGateway(
         );
         connections.add(connection);
         socket.on("message", (data, isBinary) => {
-          if (!isBinary) connection.onText(data.toString());
+          const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+          try {
+            if (isBinary) connection.onBinary(frame.length);
+            else connection.onText(frame.toString("utf8"), frame.length);
+          } catch (error) {
+            // A defect in handling one frame costs that connection, never the process.
+            log.error(
+              { err: error instanceof Error ? error.stack : String(error), connection: connection.id },
+              "frame handling failed; closing the connection",
+            );
+            socket.close(1011, "internal error");
+            connection.closed();
+          }
         });
         socket.on("close", () => connection.closed());
         socket.on("error", () => connection.closed());
@@ -112,7 +140,7 @@ export async function startGateway(
     describe: () => ({
       url,
       connections: connections.size,
-      pendingKeyedReplies: router.pendingCount,
+      pendingReplies: lanes.pendingCount,
       subjects: fanout.subjectCount,
     }),
   });

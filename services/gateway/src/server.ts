@@ -12,12 +12,15 @@ export interface ServerHooks {
 export async function buildServer(options: {
   authenticator: Authenticator;
   allowedOrigins: string[];
-  maxMessageBytes: number;
+  maxFrameBytes: number;
+  pingIntervalMs: number;
   hooks: ServerHooks;
 }): Promise<FastifyInstance> {
   const app = Fastify({ logger: false });
   await app.register(websocket, {
-    options: { maxPayload: options.maxMessageBytes, perMessageDeflate: false },
+    // A frame over maxPayload closes its connection with 1009; requests too large for the bus but
+    // under it are answered "request too large" by the connection instead.
+    options: { maxPayload: options.maxFrameBytes, perMessageDeflate: false },
     // On shutdown, tell clients the server is going away (1001) so they reconnect to another gateway.
     preClose(done) {
       for (const client of app.websocketServer.clients) client.close(1001, "gateway shutting down");
@@ -25,6 +28,23 @@ export async function buildServer(options: {
     },
   });
   const allowedOrigins = new Set(options.allowedOrigins);
+
+  // Keepalive: a peer that vanished without a FIN (a half-open socket) is dropped after one silent
+  // interval instead of holding its buffers forever. Codex clients answer pings automatically.
+  const isAlive = new WeakMap<object, boolean>();
+  const keepalive = setInterval(() => {
+    for (const client of app.websocketServer.clients) {
+      if (client.readyState !== client.OPEN) continue;
+      if (isAlive.get(client) === false) {
+        client.terminate();
+        continue;
+      }
+      isAlive.set(client, false);
+      client.ping();
+    }
+  }, options.pingIntervalMs);
+  keepalive.unref();
+  app.addHook("onClose", async () => clearInterval(keepalive));
 
   // Browsers always send Origin; Codex clients never do. Refuse cross-site use outright.
   app.addHook("onRequest", async (request, reply) => {
@@ -61,6 +81,8 @@ export async function buildServer(options: {
         socket.close(1008, "unauthenticated");
         return;
       }
+      isAlive.set(socket, true);
+      socket.on("pong", () => isAlive.set(socket, true));
       options.hooks.onConnection(socket, principal);
     },
   });

@@ -45,12 +45,13 @@ async function main(): Promise<void> {
   const redis = createRedis({ url: env.REDIS_URL, log, name: instanceId });
   lifecycle.onShutdown("redis", () => void redis.disconnect());
 
-  const nc = await connectNats({ url: env.NATS_URL, name: instanceId, log });
+  const bus = await connectNats({ url: env.NATS_URL, name: instanceId, log });
+  const nc = bus.nc;
   lifecycle.onShutdown("nats", () => nc.drain());
 
   const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
   const store = new PgThreadStore(pool);
-  const bus = await startBusService({
+  const lanes = await startBusService({
     nc,
     subjects,
     service: "thread",
@@ -67,13 +68,14 @@ async function main(): Promise<void> {
     },
     log,
   });
-  lifecycle.onShutdown("bus", () => bus.stop());
+  lifecycle.onShutdown("bus", () => lanes.stop());
 
   const health = await startHealthServer({
     host: env.THREAD_HEALTH_HOST,
     port: env.THREAD_HEALTH_PORT,
     readiness: async () => ({
-      nats: !nc.isClosed(),
+      nats: bus.isConnected(),
+      lanes: bus.isConnected() && lanes.isServing(),
       postgres: await pool.query("SELECT 1").then(
         () => true,
         () => false,

@@ -1,0 +1,139 @@
+// The client half of both lanes, for whoever sends client requests onto the bus (the gateway).
+// Unkeyed: core NATS request-reply to the owning service's queue group. Keyed: a JetStream publish to
+// the key's partition, the reply arriving on this client's own reply subject. Every request settles
+// exactly once with a BusOutcome, never a throw:
+//   - refused at once while the bus is down ("retry later"), or when its body is larger than the
+//     server's max_payload allows ("request too large");
+//   - answered when the bus connection drops while it is in flight (its reply can no longer arrive:
+//     replies published while we are disconnected are lost), rather than at its deadline; it may
+//     still be applied (a keyed command sits in JetStream, a thread/start may have run), and the
+//     error says so;
+//   - answered at its deadline otherwise.
+import type { Msg, Subscription } from "@nats-io/nats-core";
+import { errors as natsErrors } from "@nats-io/nats-core";
+import { type BusSubjects, type ErrorDetail, type ScopeKey, type ServiceName, toWireError } from "@switchyard/protocol";
+import { type BusOutcome, type BusRequest, decodeOutcome, requestHeaders } from "./bus-codec.js";
+import { KeyedLanePublisher } from "./keyed-lane.js";
+import type { Logger } from "./logger.js";
+import { type BusConnection, maxRequestBodyBytes } from "./nats.js";
+import { injectTraceContext } from "./tracing.js";
+
+export interface LaneRequest {
+  owner: ServiceName;
+  /** The key a keyed method serializes on; absent for unkeyed methods. */
+  key: ScopeKey | undefined;
+  meta: Omit<BusRequest, "params" | "headers">;
+  body: Uint8Array;
+  timeoutMs: number;
+}
+
+interface Pending {
+  method: string;
+  settle(outcome: BusOutcome): void;
+}
+
+const failure = (detail: ErrorDetail): BusOutcome => ({ ok: false, error: toWireError(detail) });
+
+export class LaneClient {
+  private readonly keyed: KeyedLanePublisher;
+  /** Requests awaiting their outcome, by command id (keyed replies are matched by it). */
+  private readonly pending = new Map<string, Pending>();
+  private readonly stopWatching: () => void;
+  private readonly replies: Subscription;
+
+  constructor(
+    private readonly bus: BusConnection,
+    private readonly subjects: BusSubjects,
+    /** This client's reply-subject token (the gateway id). */
+    private readonly replyId: string,
+    private readonly log: Logger,
+  ) {
+    this.keyed = new KeyedLanePublisher(bus.nc, subjects);
+    this.stopWatching = bus.onDown(() => this.failInFlight());
+    this.replies = bus.nc.subscribe(subjects.replyWildcard(replyId), {
+      callback: (error, msg) => {
+        if (error) return;
+        // A duplicate from a redelivery, or the request was already answered: nothing waits for it.
+        this.pending.get(msg.subject.slice(msg.subject.lastIndexOf(".") + 1))?.settle(decodeOutcome(msg));
+      },
+    });
+  }
+
+  request(request: LaneRequest): Promise<BusOutcome> {
+    const { meta } = request;
+    if (!this.bus.isConnected()) {
+      return Promise.resolve(failure({ reason: "busUnavailable", method: meta.method, mayBeApplied: false }));
+    }
+    const limitBytes = maxRequestBodyBytes(this.bus.nc);
+    if (request.body.length > limitBytes) {
+      return Promise.resolve(failure({ reason: "requestTooLarge", sizeBytes: request.body.length, limitBytes }));
+    }
+    return new Promise<BusOutcome>((resolve) => {
+      const timer = setTimeout(
+        () => entry.settle(failure({ reason: "deadlineExceeded", method: meta.method, timeoutMs: request.timeoutMs })),
+        request.timeoutMs,
+      );
+      const entry: Pending = {
+        method: meta.method,
+        settle: (outcome) => {
+          if (this.pending.get(meta.commandId) !== entry) return;
+          this.pending.delete(meta.commandId);
+          clearTimeout(timer);
+          resolve(outcome);
+        },
+      };
+      this.pending.set(meta.commandId, entry);
+      // The keyed publish is issued synchronously, before any await, so requests from one
+      // connection enter the stream in the order they arrived.
+      const sent = request.key ? this.publishKeyed(request, request.key) : this.requestUnkeyed(request);
+      sent.then(
+        (outcome) => outcome && entry.settle(outcome),
+        (error: unknown) => entry.settle(this.transportFailure(error, request)),
+      );
+    });
+  }
+
+  private publishKeyed(request: LaneRequest, key: ScopeKey): Promise<undefined> {
+    const replyTo = this.subjects.reply(this.replyId, request.meta.commandId);
+    return this.keyed.publish(request.owner, key, request.meta, request.body, replyTo).then(() => undefined);
+  }
+
+  private async requestUnkeyed(request: LaneRequest): Promise<BusOutcome> {
+    const headers = requestHeaders(request.meta);
+    injectTraceContext(headers);
+    const timeout = Math.max(1, request.meta.deadlineMs - Date.now());
+    const reply: Msg = await this.bus.nc.request(this.subjects.rpc(request.meta.method), request.body, { timeout, headers });
+    return decodeOutcome(reply);
+  }
+
+  private transportFailure(error: unknown, request: LaneRequest): BusOutcome {
+    const method = request.meta.method;
+    if (error instanceof natsErrors.NoRespondersError) return failure({ reason: "serviceUnavailable", service: request.owner });
+    if (error instanceof natsErrors.TimeoutError) {
+      return failure({ reason: "deadlineExceeded", method, timeoutMs: request.timeoutMs });
+    }
+    if (!this.bus.isConnected()) return failure({ reason: "busUnavailable", method, mayBeApplied: true });
+    this.log.error({ err: String(error), method }, "bus request failed");
+    return failure({ reason: "serviceUnavailable", service: request.owner });
+  }
+
+  /** The bus dropped: nothing in flight can be answered any more, so answer it now. */
+  private failInFlight(): void {
+    if (this.pending.size === 0) return;
+    this.log.warn({ inFlight: this.pending.size }, "bus connection lost; answering in-flight requests");
+    for (const entry of [...this.pending.values()]) {
+      entry.settle(failure({ reason: "busUnavailable", method: entry.method, mayBeApplied: true }));
+    }
+  }
+
+  /** Answers everything still waiting (at shutdown, after connections have been told). */
+  stop(): void {
+    this.stopWatching();
+    this.replies.unsubscribe();
+    for (const entry of [...this.pending.values()]) entry.settle(failure({ reason: "cancelled", method: entry.method }));
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+}
