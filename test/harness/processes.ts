@@ -84,8 +84,12 @@ export async function startThreadService(
   env: Record<string, string>,
   name = "thread",
   entry = "services/thread/src/main.ts",
-): Promise<ServiceProcess> {
-  return startProcess(name, entry, { ...env, LOG_LEVEL: "info" }, (line) => line.includes('"msg":"thread service ready"'));
+): Promise<ServiceProcess & { healthUrl: string }> {
+  const started = await startProcess(name, entry, { ...env, LOG_LEVEL: "info" }, (line) =>
+    line.includes('"msg":"thread service ready"'),
+  );
+  const healthPort = (JSON.parse(started.readyLine) as { healthPort: number }).healthPort;
+  return { ...started, healthUrl: `http://127.0.0.1:${healthPort}` };
 }
 
 export async function startGatewayProcess(

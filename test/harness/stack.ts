@@ -7,11 +7,11 @@ import { type ServiceProcess, startGatewayProcess, startThreadService } from "./
 
 export interface Stack {
   infra: TestInfra;
-  threads: ServiceProcess[];
+  threads: (ServiceProcess & { healthUrl: string })[];
   gateways: (ServiceProcess & { url: string })[];
   /** The first gateway's URL. */
   url: string;
-  addThreadService(extraEnv?: Record<string, string>): Promise<ServiceProcess>;
+  addThreadService(extraEnv?: Record<string, string>): Promise<ServiceProcess & { healthUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -20,7 +20,7 @@ export async function startStack(
   options: { threads?: number; gateways?: number; threadEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
 ): Promise<Stack> {
   const infra = await createTestInfra(name);
-  const threads: ServiceProcess[] = [];
+  const threads: (ServiceProcess & { healthUrl: string })[] = [];
   const gateways: (ServiceProcess & { url: string })[] = [];
   const addThreadService = async (extraEnv: Record<string, string> = {}) => {
     const started = await startThreadService({ ...infra.env, ...options.threadEnv, ...extraEnv }, `thread-${threads.length}`);

@@ -134,6 +134,9 @@ export class KeyedLanePublisher {
   }
 }
 
+/** How long one pull request lives; also the longest back-off while re-attaching after a reconnect. */
+const PULL_EXPIRES_MS = 5_000;
+
 /** Answers a command: a result, or an error to send as is. Throws only for transient failures (retried). */
 export type KeyedHandler = (request: BusRequest) => Promise<BusOutcome>;
 
@@ -193,7 +196,9 @@ export class KeyedLaneWorker {
     for (let attempt = 0; !this.isStopping; attempt++) {
       try {
         const consumer = await js.consumers.get(subjects.keyedStream(service), subjects.keyedConsumer(service, partition));
-        const messages = await consumer.consume({ max_messages: 8 });
+        // A short pull expiry bounds recovery after a nats-server restart: the client re-checks the
+        // consumer on reconnect with back-off up to `expires` (30 s by default).
+        const messages = await consumer.consume({ max_messages: 8, expires: PULL_EXPIRES_MS });
         const close = async () => void (await messages.close());
         this.closeConsumers.add(close);
         this.consuming.add(partition);
