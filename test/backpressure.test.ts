@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import pg from "pg";
+import WebSocket from "ws";
 import { CodexTestClient } from "./harness/client.js";
 import { startGatewayProcess } from "./harness/processes.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -14,7 +15,10 @@ describe("back-pressure and deadlines", () => {
   let shortDeadlineUrl: string;
   before(async () => {
     stack = await startStack("backpressure", { gatewayEnv: { GATEWAY_MAX_OUTBOUND_BYTES: String(256 * 1024) } });
-    const gateway = await startGatewayProcess({ ...stack.infra.env, GATEWAY_REQUEST_TIMEOUT_MS: "1000" }, "gateway-short");
+    const gateway = await startGatewayProcess(
+      { ...stack.infra.env, GATEWAY_REQUEST_TIMEOUT_MS: "1000", GATEWAY_PING_INTERVAL_MS: "200" },
+      "gateway-short",
+    );
     stack.gateways.push(gateway);
     shortDeadlineUrl = `${gateway.url}/`;
   });
@@ -73,6 +77,25 @@ describe("back-pressure and deadlines", () => {
     assert.ok(names.filter((name) => name.startsWith("late#")).length <= 1, names.join(", "));
     assert.equal(names[names.length - 1], "on-time#0");
     await client.close();
+  });
+
+  test("a peer that stops answering pings (half-open) is dropped; one that answers stays", async () => {
+    const open = (autoPong: boolean) =>
+      new Promise<WebSocket>((resolve, reject) => {
+        const socket = new WebSocket(shortDeadlineUrl, { autoPong, perMessageDeflate: false });
+        socket.once("open", () => resolve(socket));
+        socket.once("error", reject);
+      });
+    const silent = await open(false);
+    const alive = await open(true);
+    const silentClosed = new Promise<number>((resolve) => silent.once("close", (code) => resolve(code)));
+    const code = await Promise.race([
+      silentClosed,
+      new Promise<string>((resolve) => setTimeout(() => resolve("still open"), 3_000)),
+    ]);
+    assert.equal(code, 1006, "the silent peer's socket was terminated");
+    assert.equal(alive.readyState, WebSocket.OPEN, "a peer that answers pings is kept");
+    alive.close();
   });
 
   test("every result and notification matched the official schema", () => assertConformant());
