@@ -8,7 +8,7 @@ import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 
 // The expected unknown-variant list comes from the official schema fixture, not from our code.
 const officialMethods = (
-  JSON.parse(readFileSync(new URL("./fixtures/codex-app-server-schema-0.169.0/ClientRequest.json", import.meta.url), "utf8")) as {
+  JSON.parse(readFileSync(new URL("./fixtures/codex-app-server-schema-0.171.0/ClientRequest.json", import.meta.url), "utf8")) as {
     oneOf: { properties: { method: { enum: string[] } } }[];
   }
 ).oneOf.map((variant) => variant.properties.method.enum[0]);

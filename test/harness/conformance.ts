@@ -1,12 +1,12 @@
 // Schema conformance: every result and notification a test client receives is validated against
-// the official Codex 0.169.0 JSON Schema for its method (the generated schemas are kept as a fixture
-// in test/fixtures/codex-app-server-schema-0.169.0). Suites assert at the end that nothing failed.
+// the official Codex 0.171.0 JSON Schema for its method (the generated schemas are kept as a fixture
+// in test/fixtures/codex-app-server-schema-0.171.0). Suites assert at the end that nothing failed.
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Ajv, type ValidateFunction } from "ajv";
 
-const schemaRoot = fileURLToPath(new URL("../fixtures/codex-app-server-schema-0.169.0", import.meta.url));
+const schemaRoot = fileURLToPath(new URL("../fixtures/codex-app-server-schema-0.171.0", import.meta.url));
 
 interface Envelope {
   oneOf: {

@@ -1,4 +1,4 @@
-// The client request methods of the official Codex 0.169.0 app-server schema, in its order.
+// The client request methods of the official Codex 0.171.0 app-server schema, in its order.
 // Generated from ClientRequest.json; Codex lists them in this order in its unknown-variant error.
 export const CODEX_CLIENT_METHODS = [
   "initialize",
@@ -62,6 +62,9 @@ export const CODEX_CLIENT_METHODS = [
   "threadSection/update",
   "threadSection/delete",
   "thread/search",
+  "thread/search/stream",
+  "thread/search/cancel",
+  "thread/search/stream/cancel",
   "thread/searchOccurrences",
   "thread/loaded/list",
   "thread/read",
@@ -114,6 +117,7 @@ export const CODEX_CLIENT_METHODS = [
   "thread/realtime/appendSpeech",
   "thread/realtime/stop",
   "thread/timeline/list",
+  "thread/realtime/list",
   "thread/realtime/listVoices",
   "review/start",
   "model/list",
@@ -122,6 +126,7 @@ export const CODEX_CLIENT_METHODS = [
   "account/gatewayOAuth/cancel",
   "modelProvider/list",
   "modelProvider/config/write",
+  "modelProvider/default/set",
   "modelProvider/capabilities/read",
   "experimentalFeature/list",
   "permissionProfile/list",

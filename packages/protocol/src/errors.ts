@@ -1,5 +1,5 @@
 // The closed set of failures Switchyard reports, and their one mapping to the wire.
-// Codex 0.169.0 reports every request error as -32600 (specs/codex-wire.md); the texts below are
+// Codex (0.169.0 and 0.171.0) reports every request error as -32600 (specs/codex-wire.md); the texts below are
 // part of the contract. `data.reason` is Switchyard's stable machine-readable addition. Client input
 // echoed in a text is clipped (`clip`), so an error never carries megabytes back.
 import { clip, type JsonDefect } from "./frame-limits.js";

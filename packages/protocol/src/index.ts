@@ -1,6 +1,7 @@
 export * from "./bus.js";
 export * from "./codex-methods.js";
 export * from "./config-version.js";
+export * from "./define.js";
 export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./frame-limits.js";

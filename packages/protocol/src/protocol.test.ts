@@ -106,6 +106,38 @@ describe("serde-style validation messages", () => {
 });
 
 describe("registry", () => {
+  // Every method's serialization scope, pinned: sample params → the lane and key it must use.
+  // Adding a method without a row here fails the last test.
+  const scopeTable: Record<string, { params: unknown; kind: "unkeyed" | "exclusive" | "sharedRead"; key?: string }> = {
+    initialize: { params: {}, kind: "unkeyed" },
+    "mock/experimentalMethod": { params: {}, kind: "unkeyed" },
+    "account/read": { params: {}, kind: "unkeyed" },
+    "model/list": { params: {}, kind: "unkeyed" },
+    "config/read": { params: {}, kind: "unkeyed" },
+    "configRequirements/read": { params: {}, kind: "unkeyed" },
+    "skills/list": { params: {}, kind: "unkeyed" },
+    "hooks/list": { params: {}, kind: "unkeyed" },
+    "thread/start": { params: {}, kind: "unkeyed" },
+    "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
+    "thread/list": { params: {}, kind: "unkeyed" },
+    "thread/name/set": { params: { threadId: "t1", name: "n" }, kind: "exclusive", key: "thread:acme:t1" },
+  };
+
+  test("every method's scope is pinned: lane kind and tenant-qualified key", () => {
+    for (const [method, expected] of Object.entries(scopeTable)) {
+      const spec = methodRegistry.get(method);
+      assert.ok(spec, `${method} is registered`);
+      assert.equal(spec.scope.kind, expected.kind, method);
+      const scope = spec.scope;
+      const key =
+        scope.kind === "unkeyed"
+          ? scope.readYourWrites && scopeKey(scope.readYourWrites.family, "acme", scope.readYourWrites.id(expected.params))
+          : scopeKey(scope.family, "acme", scope.id(expected.params));
+      assert.equal(key, expected.key, `${method} key`);
+    }
+    assert.deepEqual(Object.keys(scopeTable).sort(), [...methodRegistry.keys()].sort(), "every registered method is pinned");
+  });
+
   test("every method has an owner, a scope and schemas; keyed scopes name their key", () => {
     for (const spec of methodRegistry.values()) {
       assert.ok(["gateway", "thread", "config", "remote-control"].includes(spec.owner));

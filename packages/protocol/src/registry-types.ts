@@ -4,21 +4,31 @@ import type { Scope } from "./scope.js";
 export type ServiceName = "gateway" | "thread" | "config" | "remote-control";
 
 export interface MethodSpec<P = unknown, R = unknown> {
+  /** The wire name, e.g. `thread/name/set`. */
   method: string;
+  /** The service that serves it (`gateway`: answered by the gateway itself, no bus hop). */
   owner: ServiceName;
+  /** How it is serialized: unkeyed, or exclusive/sharedRead on a tenant-qualified key (scope.ts). */
   scope: Scope<P>;
+  /** Needs the `experimentalApi` capability. */
   experimental: boolean;
   /** Params fields that need the experimentalApi capability when present (non-null). */
   experimentalFields?: readonly string[];
   /** Codex rejects a request that omits `params` with ``missing field `params` `` when this is true. */
   paramsRequired: boolean;
   params: z.ZodType<P>;
+  /** The result's shape; conformance tests hold it to the official schema. */
   result: z.ZodType<R>;
   /** Gateway-side effect of a successful result: subscribe the calling connection to this thread. */
   subscribesCallerTo?: (result: R) => string;
+  /** One line for the schema export and `switchyard status`. */
   summary: string;
 }
 
+/**
+ * Who receives a notification: every connection of the tenant, the connections subscribed to one
+ * thread, or one connection (sent by the gateway itself).
+ */
 export type NotificationAudience = "tenant" | "threadSubscribers" | "connection";
 
 export interface NotificationSpec<P = unknown> {

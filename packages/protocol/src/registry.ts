@@ -1,231 +1,63 @@
-// The method and notification registry: for every client method, its params/result schemas, its
-// serialization scope, its owning service and whether it is experimental. The gateway routes by it,
-// services validate by it, and `pnpm schema:export` publishes it.
-import type { z } from "zod";
+// The method and notification registry: every client method with its params/result schemas, its
+// serialization scope, its owning service and whether it is experimental; every notification with
+// its audience. The gateway routes by it, services validate by it and register typed handlers
+// against it, and `pnpm schema:export` publishes it.
+//
+// Adding a method:
+//   1. Write its params/result zod schemas in `methods/<family>.ts`, as the official schema shapes them.
+//   2. Add it to that family's `defineMethods({...})` with owner, scope (a comment when a method that
+//      touches a thread is unkeyed: why it needs no order), experimental flag and summary.
+//   3. If the family is new, spread it into `methods` below (and its name constants into `Method`).
+//   4. Implement it in the owning service's handler map: `HandlersFor<"thread">` will not compile
+//      until it has a handler of the right type.
+//   5. Pin its scope in the table in protocol.test.ts and cover it in an integration suite (the
+//      conformance check then holds its results to the official schema).
 import { CODEX_CLIENT_METHODS } from "./codex-methods.js";
-import {
-  InitializeParams,
-  InitializeResponse,
-  MockExperimentalMethodParams,
-  MockExperimentalMethodResponse,
-  RemoteControlStatusChanged,
-} from "./methods/initialize.js";
-import {
-  ConfigReadParams,
-  ConfigReadResponse,
-  ConfigRequirementsReadParams,
-  ConfigRequirementsReadResponse,
-  GetAccountParams,
-  GetAccountResponse,
-  HooksListParams,
-  HooksListResponse,
-  ModelListParams,
-  ModelListResponse,
-  SkillsListParams,
-  SkillsListResponse,
-} from "./methods/session.js";
-import {
-  ThreadListParams,
-  ThreadListResponse,
-  ThreadNameUpdatedNotification,
-  ThreadReadParams,
-  ThreadReadResponse,
-  ThreadSetNameParams,
-  ThreadSetNameResponse,
-  ThreadStartedNotification,
-  ThreadStartParams,
-  ThreadStartResponse,
-} from "./methods/thread.js";
-import type { MethodSpec, NotificationSpec } from "./registry-types.js";
+import type { ParamsOf, ResultOf } from "./define.js";
+import { InitializeMethod, InitializeNotification, initializeMethods, initializeNotifications } from "./methods/initialize.js";
+import { SessionMethod, sessionMethods } from "./methods/session.js";
+import { ThreadMethod, ThreadNotification, threadMethods, threadNotifications } from "./methods/thread.js";
+import type { MethodSpec, NotificationAudience, NotificationSpec, ServiceName } from "./registry-types.js";
 
-function defineMethod<P, R>(spec: MethodSpec<P, R>): MethodSpec<unknown, unknown> {
-  return spec as unknown as MethodSpec<unknown, unknown>;
-}
-function defineNotification<P>(spec: NotificationSpec<P>): NotificationSpec<unknown> {
-  return spec as unknown as NotificationSpec<unknown>;
-}
+/** Every method, keyed by wire name, with its types kept. */
+export const methods = { ...initializeMethods, ...sessionMethods, ...threadMethods };
+/** Every notification, keyed by wire name, with its types kept. */
+export const notifications = { ...initializeNotifications, ...threadNotifications };
 
-export const Method = {
-  initialize: "initialize",
-  mockExperimentalMethod: "mock/experimentalMethod",
-  accountRead: "account/read",
-  modelList: "model/list",
-  configRead: "config/read",
-  configRequirementsRead: "configRequirements/read",
-  skillsList: "skills/list",
-  hooksList: "hooks/list",
-  threadStart: "thread/start",
-  threadRead: "thread/read",
-  threadList: "thread/list",
-  threadNameSet: "thread/name/set",
-} as const;
+/** Method names by their camel-case constant, e.g. `Method.threadNameSet`. */
+export const Method = { ...InitializeMethod, ...SessionMethod, ...ThreadMethod } as const;
+/** Notification names by their camel-case constant. */
+export const Notification = { ...InitializeNotification, ...ThreadNotification } as const;
 
-export const Notification = {
-  threadStarted: "thread/started",
-  threadNameUpdated: "thread/name/updated",
-  remoteControlStatusChanged: "remoteControl/status/changed",
-} as const;
+type Methods = typeof methods;
+type Notifications = typeof notifications;
+export type MethodName = keyof Methods;
+export type NotificationName = keyof Notifications;
+export type MethodParams<M extends MethodName> = ParamsOf<Methods[M]>;
+export type MethodResult<M extends MethodName> = ResultOf<Methods[M]>;
+export type NotificationParams<N extends NotificationName> = ParamsOf<Notifications[N]>;
+export type NotificationAudienceOf<N extends NotificationName> = Notifications[N]["audience"];
 
-const methodSpecs: MethodSpec<unknown, unknown>[] = [
-  defineMethod({
-    method: Method.initialize,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: true,
-    params: InitializeParams,
-    result: InitializeResponse,
-    summary: "Opens the session: client info and capabilities (experimentalApi, notification opt-outs).",
-  }),
-  defineMethod({
-    method: Method.mockExperimentalMethod,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: true,
-    paramsRequired: true,
-    params: MockExperimentalMethodParams,
-    result: MockExperimentalMethodResponse,
-    summary: "Codex's test-only experimental method; echoes `value`.",
-  }),
-  // Interim gateway answers for the TUI's start-up calls; config/* move to the config service.
-  defineMethod({
-    method: Method.accountRead,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: false,
-    params: GetAccountParams,
-    result: GetAccountResponse,
-    summary: "No OpenAI account is involved: clients authenticate to the gateway.",
-  }),
-  defineMethod({
-    method: Method.modelList,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: false,
-    params: ModelListParams,
-    result: ModelListResponse,
-    summary: "The deployment's model catalog (none is configured yet).",
-  }),
-  defineMethod({
-    method: Method.configRead,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: false,
-    params: ConfigReadParams,
-    result: ConfigReadResponse,
-    summary: "Effective config (no layers until the config service exists).",
-  }),
-  defineMethod({
-    method: Method.configRequirementsRead,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: false,
-    params: ConfigRequirementsReadParams,
-    result: ConfigRequirementsReadResponse,
-    summary: "Tenant requirements (none until the config service exists).",
-  }),
-  defineMethod({
-    method: Method.skillsList,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: false,
-    params: SkillsListParams,
-    result: SkillsListResponse,
-    summary: "Skills available to the session (a cloud session has none).",
-  }),
-  defineMethod({
-    method: Method.hooksList,
-    owner: "gateway",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: false,
-    params: HooksListParams,
-    result: HooksListResponse,
-    summary: "Hooks configured for the session (a cloud session has none).",
-  }),
-  defineMethod({
-    method: Method.threadStart,
-    owner: "thread",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    experimentalFields: ["mockExperimentalField"],
-    paramsRequired: true,
-    params: ThreadStartParams,
-    result: ThreadStartResponse,
-    subscribesCallerTo: (result: z.infer<typeof ThreadStartResponse>) => result.thread.id,
-    summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
-  }),
-  defineMethod({
-    method: Method.threadRead,
-    owner: "thread",
-    // Served from committed Postgres state by any instance, concurrently. The gateway still holds
-    // it behind the same connection's earlier writes to this thread (read-your-writes).
-    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: (params: ThreadReadParams) => params.threadId } },
-    experimental: false,
-    paramsRequired: true,
-    params: ThreadReadParams,
-    result: ThreadReadResponse,
-    summary: "Reads one thread (optionally with its turns).",
-  }),
-  defineMethod({
-    method: Method.threadList,
-    owner: "thread",
-    scope: { kind: "unkeyed" },
-    experimental: false,
-    paramsRequired: true,
-    params: ThreadListParams,
-    result: ThreadListResponse,
-    summary: "Lists the tenant's threads that have content, keyset-paginated with opaque cursors.",
-  }),
-  defineMethod({
-    method: Method.threadNameSet,
-    owner: "thread",
-    scope: { kind: "exclusive", family: "thread", id: (params: ThreadSetNameParams) => params.threadId },
-    experimental: false,
-    paramsRequired: true,
-    params: ThreadSetNameParams,
-    result: ThreadSetNameResponse,
-    summary: "Renames a thread; announces thread/name/updated to the tenant.",
-  }),
-];
+/** The methods a service owns. */
+export type MethodsOwnedBy<O extends ServiceName> = {
+  [M in MethodName]: Methods[M]["owner"] extends O ? M : never;
+}[MethodName];
 
-const notificationSpecs: NotificationSpec<unknown>[] = [
-  defineNotification({
-    method: Notification.threadStarted,
-    params: ThreadStartedNotification,
-    audience: "tenant",
-    experimental: false,
-    critical: false,
-    summary: "A thread was created.",
-  }),
-  defineNotification({
-    method: Notification.threadNameUpdated,
-    params: ThreadNameUpdatedNotification,
-    audience: "tenant",
-    experimental: false,
-    critical: false,
-    summary: "A thread was renamed.",
-  }),
-  defineNotification({
-    method: Notification.remoteControlStatusChanged,
-    params: RemoteControlStatusChanged,
-    audience: "connection",
-    experimental: false,
-    critical: false,
-    summary: "Remote-control status, sent right after initialize.",
-  }),
-];
+/** One async handler per method `O` owns, exactly: a missing or extra handler does not compile. */
+export type HandlerMap<O extends ServiceName, Context> = {
+  [M in MethodsOwnedBy<O>]: (params: MethodParams<M>, context: Context) => Promise<MethodResult<M>>;
+};
+
+/** Notifications published to an audience (`tenant`, `threadSubscribers`). */
+export type NotificationsFor<A extends NotificationAudience> = {
+  [N in NotificationName]: NotificationAudienceOf<N> extends A ? N : never;
+}[NotificationName];
 
 export const methodRegistry: ReadonlyMap<string, MethodSpec<unknown, unknown>> = new Map(
-  methodSpecs.map((spec) => [spec.method, spec]),
+  Object.values(methods).map((spec) => [spec.method, spec as unknown as MethodSpec<unknown, unknown>]),
 );
 export const notificationRegistry: ReadonlyMap<string, NotificationSpec<unknown>> = new Map(
-  notificationSpecs.map((spec) => [spec.method, spec]),
+  Object.values(notifications).map((spec) => [spec.method, spec as NotificationSpec<unknown>]),
 );
 
 const codexMethods: ReadonlySet<string> = new Set(CODEX_CLIENT_METHODS);
@@ -239,6 +71,6 @@ export function lookupMethod(
   return codexMethods.has(method) ? { kind: "codexOnly" } : { kind: "unknown" };
 }
 
-export function methodsOwnedBy(owner: MethodSpec["owner"]): MethodSpec<unknown, unknown>[] {
-  return methodSpecs.filter((spec) => spec.owner === owner);
+export function methodsOwnedBy(owner: ServiceName): MethodSpec<unknown, unknown>[] {
+  return [...methodRegistry.values()].filter((spec) => spec.owner === owner);
 }

@@ -1,8 +1,30 @@
-// Services announce notifications on tenant-scoped subjects; gateways forward them to the
-// connections that need them. The emission time is stamped here, where the event happens.
+// Services announce notifications; gateways forward them to the connections that need them. A
+// notification's spec declares its audience, and `emit` picks the subject from it — every connection
+// of a tenant, or a thread's subscribers — and validates the params against the spec, so no handler
+// spells a subject or sends a shape the registry does not allow. The emission time is stamped here,
+// where the event happens.
 import { type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
-import { type BusEvent, BusHeader, type BusSubjects } from "@switchyard/protocol";
+import {
+  type BusEvent,
+  BusHeader,
+  type BusSubjects,
+  type NotificationAudience,
+  type NotificationAudienceOf,
+  type NotificationParams,
+  type NotificationsFor,
+  notificationRegistry,
+} from "@switchyard/protocol";
 import { encodeJson } from "./bus-codec.js";
+
+/** Where an event goes, by the audience its notification declares. */
+export type EventTarget<A extends NotificationAudience> = A extends "tenant"
+  ? { tenant: string }
+  : A extends "threadSubscribers"
+    ? { tenant: string; threadId: string }
+    : never;
+
+/** Notifications a service can publish (connection-audience ones are the gateway's own). */
+export type ServiceNotification = NotificationsFor<"tenant" | "threadSubscribers">;
 
 export class EventPublisher {
   constructor(
@@ -10,12 +32,20 @@ export class EventPublisher {
     private readonly subjects: BusSubjects,
   ) {}
 
-  toTenant(tenant: string, method: string, params: unknown): void {
-    this.publish(this.subjects.tenantEvents(tenant), method, params);
-  }
-
-  toThread(tenant: string, threadId: string, method: string, params: unknown): void {
-    this.publish(this.subjects.threadEvents(tenant, threadId), method, params);
+  emit<N extends ServiceNotification>(
+    method: N,
+    params: NotificationParams<N>,
+    target: EventTarget<NotificationAudienceOf<N>>,
+  ): void {
+    const spec = notificationRegistry.get(method);
+    if (!spec) throw new Error(`${method} is not a registered notification`);
+    const parsed = spec.params.safeParse(params);
+    if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
+    const subject =
+      spec.audience === "threadSubscribers"
+        ? this.subjects.threadEvents(target.tenant, (target as { threadId: string }).threadId)
+        : this.subjects.tenantEvents(target.tenant);
+    this.publish(subject, method, params);
   }
 
   /**

@@ -11,7 +11,7 @@ import { type BusOutcome, encodeJson } from "./bus-codec.js";
 import { defaultKeyedLaneSettings } from "./keyed-lane.js";
 import { LaneClient } from "./lane-client.js";
 import { type BusConnection, connectNats } from "./nats.js";
-import { type BusServiceHandle, type MethodHandler, startBusService } from "./service-host.js";
+import { type BusServiceHandle, type HandlerContext, startBusService } from "./service-host.js";
 
 const prefix = `h${randomBytes(4).toString("hex")}`;
 const subjects = busSubjects(prefix);
@@ -26,7 +26,7 @@ const pgError = (code: string, message: string) => Object.assign(new Error(messa
 
 before(async () => {
   bus = await connectNats({ url: process.env.NATS_URL ?? "nats://127.0.0.1:4222", name: "service-host-test", log });
-  const rename: MethodHandler = async (params: { threadId: string; name: string }) => {
+  const rename = async (params: { threadId: string; name: string }, _context: HandlerContext) => {
     const attempt = (attempts.get(params.name) ?? 0) + 1;
     attempts.set(params.name, attempt);
     if (params.name.startsWith("permanent")) throw pgError("22021", 'invalid byte sequence for encoding "UTF8": 0x00');
@@ -34,7 +34,9 @@ before(async () => {
     applied.push(params.name);
     return {};
   };
-  const unused: MethodHandler = async () => ({});
+  const unused = async (): Promise<never> => {
+    throw new Error("not called");
+  };
   service = await startBusService({
     nc: bus.nc,
     subjects,

@@ -6,6 +6,7 @@ import {
   type BusSubjects,
   type ConnectionClosedEvent,
   findJsonDefect,
+  type HandlerMap,
   jsonDefectDetail,
   methodsOwnedBy,
   type ServiceName,
@@ -28,8 +29,10 @@ export interface HandlerContext {
   log: Logger;
 }
 
-// Params are `any` here: each handler types its own params, validated against the registry first.
-export type MethodHandler = (params: any, context: HandlerContext) => Promise<unknown>;
+/** A service's handlers, one per method it owns, typed from the registry (see `HandlerMap`). */
+export type HandlersFor<S extends ServiceName> = HandlerMap<S, HandlerContext>;
+
+type AnyHandler = (params: unknown, context: HandlerContext) => Promise<unknown>;
 
 /** How long a closed connection is remembered, so its queued keyed commands are dropped. */
 const CLOSED_CONNECTION_MEMORY_MS = 10 * 60_000;
@@ -40,20 +43,21 @@ export interface BusServiceHandle {
   stop(): Promise<void>;
 }
 
-export async function startBusService(options: {
+export async function startBusService<S extends ServiceName>(options: {
   nc: NatsConnection;
   subjects: BusSubjects;
-  service: ServiceName;
+  service: S;
   version: string;
-  handlers: Record<string, MethodHandler>;
+  handlers: HandlersFor<S>;
   keyedSettings: KeyedLaneSettings;
   log: Logger;
 }): Promise<BusServiceHandle> {
   const { nc, subjects, service, log } = options;
   const specs = methodsOwnedBy(service);
   const specsByMethod = new Map(specs.map((spec) => [spec.method, spec]));
+  const handlers = options.handlers as unknown as Record<string, AnyHandler | undefined>;
   for (const spec of specs) {
-    if (!options.handlers[spec.method]) throw new Error(`${service} service has no handler for ${spec.method}`);
+    if (!handlers[spec.method]) throw new Error(`${service} service has no handler for ${spec.method}`);
   }
   const events = new EventPublisher(nc, subjects);
   const clientLog = new LogLimiter(log);
@@ -81,7 +85,7 @@ export async function startBusService(options: {
     const requestLogger = () =>
       (requestLog ??= log.child({ method: request.method, commandId: request.commandId, tenant: request.caller.tenant }));
     try {
-      const handler = options.handlers[spec.method] as MethodHandler;
+      const handler = handlers[spec.method] as AnyHandler;
       const context: HandlerContext = {
         request,
         signal: controller.signal,

@@ -1,6 +1,6 @@
 // Wires the gateway: authenticator, NATS, the bus router, fan-out and the HTTP/WebSocket server.
 import { isIP } from "node:net";
-import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
+import { busSubjects, type ConnectionClosedEvent, Method, methodsOwnedBy } from "@switchyard/protocol";
 import {
   connectNats,
   createRedis,
@@ -63,6 +63,13 @@ export async function startGateway(
     model: env.SWITCHYARD_DEFAULT_MODEL,
     modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
   });
+  // The types already demand a handler per gateway-owned method; this catches a registry edited
+  // without rebuilding (a bundle out of step with its protocol).
+  const unanswered = methodsOwnedBy("gateway").filter(
+    (spec) => spec.method !== Method.initialize && !answeredLocally.has(spec.method),
+  );
+  if (unanswered.length > 0)
+    throw new StartupRefused(`gateway methods without a handler: ${unanswered.map((spec) => spec.method).join(", ")}`);
 
   const app = await buildServer({
     authenticator,

@@ -2,9 +2,13 @@
 // the interim start-up answers (see protocol/methods/session.ts). Until the config service exists,
 // the effective config is one packagedDefaults layer: the deployment's default model and provider,
 // the same values the thread service gives a thread that names none.
-import { configLayerVersion, Method } from "@switchyard/protocol";
+import { configLayerVersion, Method, type MethodParams, type MethodResult, type MethodsOwnedBy } from "@switchyard/protocol";
 
-type LocalMethod = (params: Record<string, unknown>) => unknown;
+/** Gateway-owned methods other than `initialize` (which the connection handles itself). */
+type LocalMethodName = Exclude<MethodsOwnedBy<"gateway">, typeof Method.initialize>;
+/** One synchronous handler per local method, exactly: a missing or extra one does not compile. */
+type LocalHandlers = { [M in LocalMethodName]: (params: MethodParams<M>) => MethodResult<M> };
+type LocalMethod = (params: unknown) => unknown;
 
 export interface DeploymentDefaults {
   model: string;
@@ -18,16 +22,18 @@ export function localMethods(defaults: DeploymentDefaults): ReadonlyMap<string, 
   const layerName = { type: "packagedDefaults", file: PACKAGED_DEFAULTS_FILE };
   const version = configLayerVersion(config);
   const origins = Object.fromEntries(Object.keys(config).map((key) => [key, { name: layerName, version }]));
-  return new Map<string, LocalMethod>([
-    [Method.mockExperimentalMethod, (params) => ({ echoed: (params.value as string | null | undefined) ?? null })],
-    [Method.accountRead, () => ({ account: null, requiresOpenaiAuth: false, userId: null })],
-    [Method.modelList, () => ({ data: [], nextCursor: null })],
-    [
-      Method.configRead,
-      (params) => ({ config, origins, layers: params.includeLayers ? [{ name: layerName, version, config }] : null }),
-    ],
-    [Method.configRequirementsRead, () => ({ requirements: null })],
-    [Method.skillsList, () => ({ data: [] })],
-    [Method.hooksList, () => ({ data: [] })],
-  ]);
+  const handlers: LocalHandlers = {
+    [Method.mockExperimentalMethod]: (params) => ({ echoed: params.value ?? null }),
+    [Method.accountRead]: () => ({ account: null, requiresOpenaiAuth: false, userId: null }),
+    [Method.modelList]: () => ({ data: [], nextCursor: null }),
+    [Method.configRead]: (params) => ({
+      config,
+      origins,
+      layers: params.includeLayers ? [{ name: layerName, version, config }] : null,
+    }),
+    [Method.configRequirementsRead]: () => ({ requirements: null }),
+    [Method.skillsList]: () => ({ data: [] }),
+    [Method.hooksList]: () => ({ data: [] }),
+  };
+  return new Map(Object.entries(handlers) as [string, LocalMethod][]);
 }

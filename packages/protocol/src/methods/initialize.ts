@@ -1,5 +1,7 @@
-// initialize: the first message of every connection (handled by the gateway itself).
+// initialize: the first message of every connection (handled by the gateway itself), and Codex's
+// test-only experimental method.
 import { z } from "zod";
+import { defineMethods, defineNotifications } from "../define.js";
 
 export const ClientInfo = z.object({
   name: z.string(),
@@ -41,3 +43,43 @@ export const RemoteControlStatusChanged = z.object({
 // Codex's test-only experimental method: echoes `value`. Gated by experimentalApi like any other.
 export const MockExperimentalMethodParams = z.object({ value: z.string().nullish() });
 export const MockExperimentalMethodResponse = z.object({ echoed: z.string().nullable() });
+
+export const InitializeMethod = {
+  initialize: "initialize",
+  mockExperimentalMethod: "mock/experimentalMethod",
+} as const;
+
+export const InitializeNotification = {
+  remoteControlStatusChanged: "remoteControl/status/changed",
+} as const;
+
+export const initializeMethods = defineMethods({
+  [InitializeMethod.initialize]: {
+    owner: "gateway",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: InitializeParams,
+    result: InitializeResponse,
+    summary: "Opens the session: client info and capabilities (experimentalApi, notification opt-outs).",
+  },
+  [InitializeMethod.mockExperimentalMethod]: {
+    owner: "gateway",
+    scope: { kind: "unkeyed" },
+    experimental: true,
+    paramsRequired: true,
+    params: MockExperimentalMethodParams,
+    result: MockExperimentalMethodResponse,
+    summary: "Codex's test-only experimental method; echoes `value`.",
+  },
+});
+
+export const initializeNotifications = defineNotifications({
+  [InitializeNotification.remoteControlStatusChanged]: {
+    params: RemoteControlStatusChanged,
+    audience: "connection",
+    experimental: false,
+    critical: false,
+    summary: "Remote-control status, sent right after initialize.",
+  },
+});

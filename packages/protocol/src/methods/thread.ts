@@ -1,5 +1,6 @@
-// Thread methods and the Thread shape, as the official 0.169.0 schema defines them (v2/Thread*.json).
+// Thread methods and the Thread shape, as the official 0.171.0 schema defines them (v2/Thread*.json).
 import { z } from "zod";
+import { defineMethods, defineNotifications } from "../define.js";
 
 export const ThreadStatus = z.discriminatedUnion("type", [
   z.object({ type: z.literal("notLoaded") }),
@@ -154,4 +155,78 @@ export const ThreadStartedNotification = z.object({ thread: Thread });
 export const ThreadNameUpdatedNotification = z.object({
   threadId: z.string(),
   threadName: z.string().nullish(),
+});
+
+export const ThreadMethod = {
+  threadStart: "thread/start",
+  threadRead: "thread/read",
+  threadList: "thread/list",
+  threadNameSet: "thread/name/set",
+} as const;
+
+export const ThreadNotification = {
+  threadStarted: "thread/started",
+  threadNameUpdated: "thread/name/updated",
+} as const;
+
+export const threadMethods = defineMethods({
+  [ThreadMethod.threadStart]: {
+    owner: "thread",
+    // Unkeyed: the thread does not exist yet, so there is no key to order it behind.
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    experimentalFields: ["mockExperimentalField"],
+    paramsRequired: true,
+    params: ThreadStartParams,
+    result: ThreadStartResponse,
+    subscribesCallerTo: (result: ThreadStartResponse) => result.thread.id,
+    summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
+  },
+  [ThreadMethod.threadRead]: {
+    owner: "thread",
+    // Unkeyed: served from committed Postgres state by any instance, concurrently. The gateway
+    // still holds it behind the same connection's earlier writes to this thread (read-your-writes).
+    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: (params: ThreadReadParams) => params.threadId } },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadReadParams,
+    result: ThreadReadResponse,
+    summary: "Reads one thread (optionally with its turns).",
+  },
+  [ThreadMethod.threadList]: {
+    owner: "thread",
+    // Unkeyed: a tenant-wide query over committed state; it orders against no single thread.
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadListParams,
+    result: ThreadListResponse,
+    summary: "Lists the tenant's threads that have content, keyset-paginated with opaque cursors.",
+  },
+  [ThreadMethod.threadNameSet]: {
+    owner: "thread",
+    scope: { kind: "exclusive", family: "thread", id: (params: ThreadSetNameParams) => params.threadId },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadSetNameParams,
+    result: ThreadSetNameResponse,
+    summary: "Renames a thread; announces thread/name/updated to the tenant.",
+  },
+});
+
+export const threadNotifications = defineNotifications({
+  [ThreadNotification.threadStarted]: {
+    params: ThreadStartedNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was created.",
+  },
+  [ThreadNotification.threadNameUpdated]: {
+    params: ThreadNameUpdatedNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was renamed.",
+  },
 });

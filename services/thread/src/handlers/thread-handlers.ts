@@ -11,7 +11,7 @@ import {
   type ThreadStartParams,
   type ThreadStartResponse,
 } from "@switchyard/protocol";
-import { type HandlerContext, type MethodHandler, newId } from "@switchyard/runtime";
+import { type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import type { SortColumn } from "../store/cursor.js";
 import type { ThreadStore } from "../store/thread-store.js";
 import { threadView, turnsView } from "../thread-view.js";
@@ -43,7 +43,7 @@ function sandboxPolicy(mode: ThreadStartParams["sandbox"]): ThreadStartResponse[
   }
 }
 
-export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Record<string, MethodHandler> {
+export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): HandlersFor<"thread"> {
   const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
   async function start(params: ThreadStartParams, { request, events }: HandlerContext): Promise<ThreadStartResponse> {
@@ -74,7 +74,7 @@ export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Re
       createdBy: request.caller.subject,
     });
     const thread = threadView(row);
-    events.toTenant(request.caller.tenant, Notification.threadStarted, { thread });
+    events.emit(Notification.threadStarted, { thread }, { tenant: request.caller.tenant });
     return {
       thread,
       model: row.model ?? defaults.model,
@@ -136,7 +136,11 @@ export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Re
     const outcome = await store.setName(request.caller.tenant, params.threadId, name, request.commandId);
     if (outcome === "threadNotFound") throw threadNotFound(params.threadId);
     // Announced again on a redelivery too: the first delivery may have died before announcing it.
-    events.toTenant(request.caller.tenant, Notification.threadNameUpdated, { threadId: params.threadId, threadName: name });
+    events.emit(
+      Notification.threadNameUpdated,
+      { threadId: params.threadId, threadName: name },
+      { tenant: request.caller.tenant },
+    );
     return {};
   }
 
