@@ -1,4 +1,4 @@
-// Interop with the real client: the official Codex 0.169.0 TUI (`codex --remote`) connects to a
+// Interop with the real client: the official Codex 0.171.0 TUI (`codex --remote`) connects to a
 // Switchyard gateway with a bearer token, completes its start-up sequence and shows a session.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
@@ -30,7 +30,7 @@ describe("official Codex TUI against Switchyard", { skip: hasTmux() ? false : "t
   });
 
   test("codex --remote starts a session: initialize, account, config, thread/start, lists", async (t) => {
-    const binary = ensureCodexBinary("0.169.0");
+    const binary = ensureCodexBinary("0.171.0");
     execFileSync("mkdir", ["-p", workRoot]);
     const home = loopbackCodexHome(mkdtempSync(join(workRoot, "home-")));
     const workdir = mkdtempSync(join(workRoot, "work-"));
