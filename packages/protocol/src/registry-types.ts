@@ -21,6 +21,8 @@ export interface MethodSpec<P = unknown, R = unknown> {
   result: z.ZodType<R>;
   /** Gateway-side effect of a successful result: subscribe the calling connection to this thread. */
   subscribesCallerTo?: (result: R) => string;
+  /** Gateway-side effect of a successful result: stop forwarding this thread's events to the caller. */
+  unsubscribesCallerFrom?: (params: P, result: R) => string | undefined;
   /** One line for the schema export and `switchyard status`. */
   summary: string;
 }

@@ -272,6 +272,8 @@ export class ClientConnection implements NotificationSink {
         const threadId = spec.subscribesCallerTo(result.result);
         this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, threadId));
       }
+      const leftThreadId = spec.unsubscribesCallerFrom?.(params, result.result);
+      if (leftThreadId) this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
       this.send(JSON.stringify(resultMessage(id, result.result)));
     });
   }
@@ -280,6 +282,11 @@ export class ClientConnection implements NotificationSink {
     if (this.subscribedSubjects.has(subject)) return;
     this.subscribedSubjects.add(subject);
     this.services.fanout.add(subject, this);
+  }
+
+  private unsubscribe(subject: string): void {
+    if (!this.subscribedSubjects.delete(subject)) return;
+    this.services.fanout.remove(subject, this);
   }
 
   deliverNotification(method: string, frame: string): void {
