@@ -3,6 +3,7 @@
 // once expired, never applied later behind the client's back.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { TenantDb } from "@switchyard/runtime";
 import pg from "pg";
 import WebSocket from "ws";
 import { CodexTestClient } from "./harness/client.js";
@@ -27,7 +28,7 @@ describe("back-pressure and deadlines", () => {
   test("a client that stops reading is disconnected with 1013 once its outbound queue overflows", async () => {
     const seeder = await CodexTestClient.open(stack.url);
     const { PgThreadStore } = await import("../services/thread/src/store/thread-store.js");
-    const store = new PgThreadStore(stack.infra.pool);
+    const store = new PgThreadStore(new TenantDb(stack.infra.pool));
     for (let index = 0; index < 40; index++) {
       const { thread } = await seeder.call("thread/start", {});
       await store.appendItems(

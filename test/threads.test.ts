@@ -2,6 +2,7 @@
 // their notifications, and tenant isolation, through a real gateway, NATS and Postgres.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { TenantDb } from "@switchyard/runtime";
 import { PgThreadStore } from "../services/thread/src/store/thread-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -30,7 +31,7 @@ describe("thread methods", () => {
 
   before(async () => {
     stack = await startStack("threads", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
-    store = new PgThreadStore(stack.infra.pool);
+    store = new PgThreadStore(new TenantDb(stack.infra.pool));
   });
   after(async () => stack?.stop());
 

@@ -14,5 +14,6 @@ export * from "./postgres.js";
 export * from "./presence.js";
 export * from "./redis.js";
 export * from "./service-host.js";
+export * from "./tenant-db.js";
 export * from "./tracing.js";
 export * from "./unkeyed-lane.js";

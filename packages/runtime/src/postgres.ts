@@ -7,7 +7,14 @@ import type { Logger } from "./logger.js";
 
 export type Pool = pg.Pool;
 
-export function createPool(options: { url: string; applicationName: string; max?: number; log: Logger }): pg.Pool {
+export function createPool(options: {
+  url: string;
+  applicationName: string;
+  max?: number;
+  log: Logger;
+  /** A role every connection switches to (`SET ROLE`): services run as a role row-level security applies to. */
+  role?: string;
+}): pg.Pool {
   const pool = new pg.Pool({
     connectionString: options.url,
     application_name: options.applicationName,
@@ -18,6 +25,17 @@ export function createPool(options: { url: string; applicationName: string; max?
   // An idle connection that dies (Postgres restarting, a failover) is dropped by the pool; without a
   // listener the 'error' event would crash the process instead.
   pool.on("error", (error) => options.log.warn({ err: error.message }, "idle postgres connection lost; the pool replaces it"));
+  const role = options.role;
+  if (role) {
+    // Queued on the new connection before any query the pool hands it out for.
+    pool.on("connect", (client) => {
+      client.query(`SET ROLE ${pg.escapeIdentifier(role)}`).catch((error: Error) => {
+        // Never serve from a connection that kept its login role: it may bypass row-level security.
+        options.log.error({ err: error.message, role }, "could not switch to the service role; dropping the connection");
+        void client.end();
+      });
+    });
+  }
   return pool;
 }
 
@@ -96,5 +114,21 @@ export async function ensureDatabase(url: string): Promise<void> {
     }
   } finally {
     await client.end();
+  }
+}
+
+/**
+ * Checks that the pool's connections run as a role row-level security applies to (not a superuser,
+ * no BYPASSRLS); services refuse to start otherwise.
+ */
+export async function assertRowLevelSecurityApplies(pool: pg.Pool): Promise<void> {
+  const result = await pool.query<{ role: string; bypasses: boolean }>(
+    "SELECT current_user AS role, (rolsuper OR rolbypassrls) AS bypasses FROM pg_roles WHERE rolname = current_user",
+  );
+  const row = result.rows[0];
+  if (!row || row.bypasses) {
+    throw new Error(
+      `Postgres role ${row?.role ?? "?"} bypasses row-level security; connect as (or SET ROLE to) a role without SUPERUSER and BYPASSRLS`,
+    );
   }
 }

@@ -7,6 +7,10 @@ const schema = z.object({
   THREAD_HEALTH_HOST: z.string().default("127.0.0.1"),
   THREAD_HEALTH_PORT: envParts.port.default(0).describe("port for /healthz and /readyz (0: any free port)"),
   THREAD_PG_POOL_SIZE: envParts.positiveInt.default(16),
+  THREAD_PG_ROLE: z
+    .string()
+    .default("switchyard_service")
+    .describe("role queries run as (SET ROLE; created by the migrations); empty: the login role, which must not bypass RLS"),
   THREAD_DEFAULT_CWD: z.string().startsWith("/").default("/workspace"),
   SWITCHYARD_KEYED_ACK_WAIT_MS: envParts.positiveInt.default(5_000),
   SWITCHYARD_KEYED_MAX_DELIVER: envParts.positiveInt.default(5),

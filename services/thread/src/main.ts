@@ -2,6 +2,7 @@
 import { fileURLToPath } from "node:url";
 import { busSubjects } from "@switchyard/protocol";
 import {
+  assertRowLevelSecurityApplies,
   connectNats,
   createLogger,
   createPool,
@@ -15,6 +16,7 @@ import {
   startHealthServer,
   startPresence,
   startTracing,
+  TenantDb,
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
@@ -33,14 +35,20 @@ async function main(): Promise<void> {
   const tracing = await startTracing({ service: "thread", endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   lifecycle.onShutdown("tracing", () => tracing.shutdown());
 
+  // Migrations run as the login role (they create tables, policies and the service role); queries
+  // run as THREAD_PG_ROLE, which row-level security applies to.
+  const migrationPool = createPool({ url: env.DATABASE_URL, applicationName: `switchyard-${instanceId}-migrate`, max: 1, log });
+  await migrate(migrationPool, { schema: "thread", migrations: loadMigrations(threadMigrationsDirectory), log });
+  await migrationPool.end();
   const pool = createPool({
     url: env.DATABASE_URL,
     applicationName: `switchyard-${instanceId}`,
     max: env.THREAD_PG_POOL_SIZE,
     log,
+    role: env.THREAD_PG_ROLE || undefined,
   });
   lifecycle.onShutdown("postgres", () => pool.end());
-  await migrate(pool, { schema: "thread", migrations: loadMigrations(threadMigrationsDirectory), log });
+  await assertRowLevelSecurityApplies(pool);
 
   const redis = createRedis({ url: env.REDIS_URL, log, name: instanceId });
   lifecycle.onShutdown("redis", () => void redis.disconnect());
@@ -50,7 +58,7 @@ async function main(): Promise<void> {
   lifecycle.onShutdown("nats", () => nc.drain());
 
   const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
-  const store = new PgThreadStore(pool);
+  const store = new PgThreadStore(new TenantDb(pool));
   const lanes = await startBusService({
     nc,
     subjects,

@@ -1,7 +1,7 @@
-// Thread persistence in Postgres. Every query is tenant-qualified; every write that a keyed command
-// performs is one statement that also records the command in the idempotency ledger.
-import { type Pool, SpanKind, SpanStatusCode, tracer } from "@switchyard/runtime";
-import type { QueryResultRow } from "pg";
+// Thread persistence in Postgres. Every query is tenant-qualified and runs through `TenantDb`, so
+// row-level security checks the tenant too; every write that a keyed command performs is one
+// statement that also records the command in the idempotency ledger.
+import type { TenantDb } from "@switchyard/runtime";
 import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
 
 export interface ThreadRow {
@@ -103,26 +103,11 @@ export const isThreadId = (value: string) => UUID_PATTERN.test(value);
 const escapeLike = (term: string) => term.replace(/[\\%_]/g, (match) => `\\${match}`);
 
 export class PgThreadStore implements ThreadStore {
-  constructor(private readonly pool: Pool) {}
-
-  /** Every statement is one span (`pg <operation>`), a child of the request's span. */
-  private async query<Row extends QueryResultRow>(operation: string, sql: string, params: unknown[]) {
-    const span = tracer().startSpan(`pg ${operation}`, {
-      kind: SpanKind.CLIENT,
-      attributes: { "db.system": "postgresql", "db.operation.name": operation },
-    });
-    try {
-      return await this.pool.query<Row>(sql, params);
-    } catch (error) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
-      throw error;
-    } finally {
-      span.end();
-    }
-  }
+  constructor(private readonly db: TenantDb) {}
 
   async create(thread: NewThread): Promise<ThreadRow> {
-    const result = await this.query<ThreadRow>(
+    const result = await this.db.query<ThreadRow>(
+      thread.tenant,
       "insert thread",
       `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
          history_mode, is_ephemeral, cli_version, project_id, settings, created_by)
@@ -150,7 +135,8 @@ export class PgThreadStore implements ThreadStore {
 
   async read(tenant: string, threadId: string): Promise<ThreadRow | undefined> {
     if (!isThreadId(threadId)) return undefined;
-    const result = await this.query<ThreadRow>(
+    const result = await this.db.query<ThreadRow>(
+      tenant,
       "select thread",
       `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2`,
       [tenant, threadId],
@@ -159,7 +145,8 @@ export class PgThreadStore implements ThreadStore {
   }
 
   async readItems(tenant: string, threadId: string): Promise<StoredItem[]> {
-    const result = await this.query<{ turn_id: string; item: Record<string, unknown> }>(
+    const result = await this.db.query<{ turn_id: string; item: Record<string, unknown> }>(
+      tenant,
       "select items",
       "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY seq",
       [tenant, threadId],
@@ -194,7 +181,8 @@ export class PgThreadStore implements ThreadStore {
       where.push(`(${sortExpression}, id) ${comparison} (${bind(position.at)}::timestamptz, ${bind(position.id)}::uuid)`);
     }
     const direction = query.direction === "desc" ? "DESC" : "ASC";
-    const result = await this.query<ThreadRow>(
+    const result = await this.db.query<ThreadRow>(
+      query.tenant,
       "list threads",
       `SELECT ${THREAD_COLUMNS}, (${sortExpression})::text AS sort_at
          FROM thread.threads
@@ -221,7 +209,8 @@ export class PgThreadStore implements ThreadStore {
     // command conflicts in the ledger and changes nothing. Keyed commands on one thread never run
     // concurrently, so `revision + 1` read here is the revision the update writes. A rename does not
     // touch updated_at: in Codex a thread's updatedAt follows its conversation, not its title.
-    const result = await this.query<{ is_applied: boolean; does_exist: boolean }>(
+    const result = await this.db.query<{ is_applied: boolean; does_exist: boolean }>(
+      tenant,
       "set name",
       `WITH target AS (
          SELECT id, revision FROM thread.threads WHERE tenant = $1 AND id = $2
@@ -246,7 +235,8 @@ export class PgThreadStore implements ThreadStore {
 
   async appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void> {
     if (items.length === 0) return;
-    await this.query(
+    await this.db.query(
+      tenant,
       "append items",
       `WITH base AS (
          SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2

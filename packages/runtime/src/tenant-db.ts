@@ -1,0 +1,86 @@
+// Tenant-scoped Postgres access: the second wall behind every query's own `tenant = $1` predicate.
+// Services run their queries as a role without BYPASSRLS (`SET ROLE` on each pooled connection), and
+// row-level security policies compare each row's tenant with the session setting
+// `switchyard.tenant`. `TenantDb` sets that setting before a query runs — only when the pooled
+// connection last served another tenant, so a hot tenant pays no extra round trip — and always
+// outside a transaction (a rolled-back transaction would undo it).
+import type pg from "pg";
+import type { PoolClient, QueryResult, QueryResultRow } from "pg";
+import { SpanKind, SpanStatusCode, tracer } from "./tracing.js";
+
+/** The Postgres setting the row-level security policies read. */
+export const TENANT_SETTING = "switchyard.tenant";
+
+const tenantOf = new WeakMap<PoolClient, string>();
+
+export interface TenantQueryable {
+  query<Row extends QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<QueryResult<Row>>;
+}
+
+export class TenantDb {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /** Runs one statement for `tenant` (a span per statement, named `pg <operation>`). */
+  async query<Row extends QueryResultRow>(
+    tenant: string,
+    operation: string,
+    sql: string,
+    params: unknown[],
+  ): Promise<QueryResult<Row>> {
+    return this.withClient(tenant, (client) => traced(operation, () => client.query<Row>(sql, params)));
+  }
+
+  /** Runs `work` in one transaction for `tenant`; it commits when `work` resolves and rolls back when it throws. */
+  async transaction<T>(tenant: string, work: (db: TenantQueryable) => Promise<T>): Promise<T> {
+    return this.withClient(tenant, async (client) => {
+      await client.query("BEGIN");
+      try {
+        const result = await work({
+          query: <Row extends QueryResultRow>(operation: string, sql: string, params: unknown[]) =>
+            traced(operation, () => client.query<Row>(sql, params)),
+        });
+        await client.query("COMMIT");
+        return result;
+      } catch (error) {
+        await client.query("ROLLBACK").catch(() => {});
+        throw error;
+      }
+    });
+  }
+
+  private async withClient<T>(tenant: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      if (tenantOf.get(client) !== tenant) {
+        tenantOf.delete(client);
+        await client.query("SELECT set_config($1, $2, false)", [TENANT_SETTING, tenant]);
+        tenantOf.set(client, tenant);
+      }
+      return await work(client);
+    } catch (error) {
+      // A statement error leaves the connection usable; a lost connection must not go back to the pool.
+      if (!(error as { code?: unknown }).code || String((error as { code?: unknown }).code).startsWith("08")) {
+        broken = error as Error;
+      }
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }
+}
+
+async function traced<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  const span = tracer().startSpan(`pg ${operation}`, {
+    kind: SpanKind.CLIENT,
+    attributes: { "db.system": "postgresql", "db.operation.name": operation },
+  });
+  try {
+    return await run();
+  } catch (error) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: String(error) });
+    throw error;
+  } finally {
+    span.end();
+  }
+}
