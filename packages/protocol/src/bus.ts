@@ -5,6 +5,7 @@
 //   <prefix>.reply.<gatewayId>.<commandId>       keyed-lane replies, core NATS, to the issuing gateway
 //   <prefix>.evt.<tenant>.tenant                 notifications for every connection of a tenant
 //   <prefix>.evt.<tenant>.thread.<threadId>      notifications for a thread's subscribers
+//   <prefix>.evt.conn.<gatewayId>.<connection>   notifications for one client connection
 //   <prefix>.control.connection.closed           a client disconnected: cancel its queued/in-flight work
 import type { ServiceName } from "./registry-types.js";
 
@@ -30,6 +31,12 @@ export function busSubjects(prefix: string) {
     replyWildcard: (gatewayId: string) => `${prefix}.reply.${gatewayId}.*`,
     tenantEvents: (tenant: string) => `${prefix}.evt.${subjectToken(tenant)}.tenant`,
     threadEvents: (tenant: string, threadId: string) => `${prefix}.evt.${subjectToken(tenant)}.thread.${subjectToken(threadId)}`,
+    /** `connection` is `<gatewayId>/<token>`, as in the `Sy-Connection` header. */
+    connectionEvents: (connection: string) => {
+      const [gatewayId = "", token = ""] = connection.split("/");
+      return `${prefix}.evt.conn.${subjectToken(gatewayId)}.${subjectToken(token)}`;
+    },
+    connectionEventsWildcard: (gatewayId: string) => `${prefix}.evt.conn.${subjectToken(gatewayId)}.*`,
     connectionClosed: `${prefix}.control.connection.closed`,
     serviceName: (service: ServiceName) => `switchyard-${service}`,
   };
@@ -53,6 +60,8 @@ export const BusHeader = {
   replyTo: "Sy-Reply-To",
   /** `<gatewayId>/<connectionId>`: lets a disconnect cancel queued and in-flight work. */
   connection: "Sy-Connection",
+  /** The client's JSON-RPC request id, as JSON (`7`, `"abc"`): what a cancel request names. */
+  requestId: "Sy-Request-Id",
   /** W3C trace context. */
   traceparent: "traceparent",
   tracestate: "tracestate",

@@ -2,7 +2,7 @@
 // the identity, deadline and trace context ride in headers; params and results are JSON bodies;
 // failures use the NATS services error headers with the rendered wire error as the body.
 import { type Msg, type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
-import { BusHeader, isWireError, toWireError, type WireError } from "@switchyard/protocol";
+import { BusHeader, isWireError, type RequestId, toWireError, type WireError } from "@switchyard/protocol";
 
 export interface Caller {
   tenant: string;
@@ -18,6 +18,8 @@ export interface BusRequest {
   deadlineMs: number;
   /** `<gatewayId>/<connectionId>` of the client connection that sent it. */
   connection: string;
+  /** The client's JSON-RPC id for this request (absent for requests that did not come from a client). */
+  clientRequestId?: RequestId;
   /** The client's `clientInfo.version`, or "" before/without initialize. */
   clientVersion: string;
   params: unknown;
@@ -41,12 +43,23 @@ export function requestHeaders(request: Omit<BusRequest, "params" | "headers">, 
   headers.set(BusHeader.roles, request.caller.roles.join(","));
   headers.set(BusHeader.deadline, String(request.deadlineMs));
   headers.set(BusHeader.connection, request.connection);
+  if (request.clientRequestId !== undefined) headers.set(BusHeader.requestId, JSON.stringify(request.clientRequestId));
   if (request.clientVersion) headers.set(BusHeader.clientVersion, request.clientVersion);
   if (replyTo) headers.set(BusHeader.replyTo, replyTo);
   return headers;
 }
 
 export class MalformedBusRequest extends Error {}
+
+function parseRequestId(header: string | undefined): RequestId | undefined {
+  if (!header) return undefined;
+  try {
+    const id = JSON.parse(header) as unknown;
+    return typeof id === "string" || (typeof id === "number" && Number.isInteger(id)) ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export function decodeRequest(msg: Pick<Msg, "headers" | "data">): BusRequest {
   const headers = msg.headers;
@@ -62,6 +75,7 @@ export function decodeRequest(msg: Pick<Msg, "headers" | "data">): BusRequest {
     caller: { tenant: get(BusHeader.tenant), subject: get(BusHeader.subject), roles: roles ? roles.split(",") : [] },
     deadlineMs: Number(get(BusHeader.deadline)),
     connection: get(BusHeader.connection),
+    clientRequestId: parseRequestId(headers?.get(BusHeader.requestId)),
     clientVersion: headers?.get(BusHeader.clientVersion) ?? "",
     params: decodeJson(msg.data),
     headers: headers as MsgHdrs,

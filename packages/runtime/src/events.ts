@@ -21,10 +21,10 @@ export type EventTarget<A extends NotificationAudience> = A extends "tenant"
   ? { tenant: string }
   : A extends "threadSubscribers"
     ? { tenant: string; threadId: string }
-    : never;
+    : { connection: string };
 
-/** Notifications a service can publish (connection-audience ones are the gateway's own). */
-export type ServiceNotification = NotificationsFor<"tenant" | "threadSubscribers">;
+/** Notifications a service can publish. */
+export type ServiceNotification = NotificationsFor<NotificationAudience>;
 
 export class EventPublisher {
   constructor(
@@ -41,10 +41,13 @@ export class EventPublisher {
     if (!spec) throw new Error(`${method} is not a registered notification`);
     const parsed = spec.params.safeParse(params);
     if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
+    const to = target as { tenant?: string; threadId?: string; connection?: string };
     const subject =
-      spec.audience === "threadSubscribers"
-        ? this.subjects.threadEvents(target.tenant, (target as { threadId: string }).threadId)
-        : this.subjects.tenantEvents(target.tenant);
+      spec.audience === "connection"
+        ? this.subjects.connectionEvents(to.connection as string)
+        : spec.audience === "threadSubscribers"
+          ? this.subjects.threadEvents(to.tenant as string, to.threadId as string)
+          : this.subjects.tenantEvents(to.tenant as string);
     this.publish(subject, method, params);
   }
 

@@ -1,7 +1,7 @@
 // Sends a validated client request to its owning service and resolves with the outcome: one span
 // per request (its context rides to the service in the NATS headers), then the runtime's lane client,
 // which picks the lane from the key and answers transport failures itself.
-import { type MethodSpec, type ScopeKey, scopeKey } from "@switchyard/protocol";
+import { type MethodSpec, type RequestId, type ScopeKey, scopeKey } from "@switchyard/protocol";
 import {
   type BusOutcome,
   type Caller,
@@ -20,6 +20,8 @@ export interface RouteRequest {
   params: unknown;
   caller: Caller;
   connection: string;
+  /** The client's JSON-RPC id (what a later cancel request names). */
+  clientRequestId: RequestId;
   clientVersion: string;
   timeoutMs: number;
   /** The method's tenant-qualified key (from `keyOf`); required for keyed methods. */
@@ -54,6 +56,7 @@ export class BusRouter {
           caller: request.caller,
           deadlineMs: Date.now() + request.timeoutMs,
           connection: request.connection,
+          clientRequestId: request.clientRequestId,
           clientVersion: request.clientVersion,
         },
         body: encodeJson(request.params ?? {}),

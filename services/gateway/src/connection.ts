@@ -243,6 +243,7 @@ export class ClientConnection implements NotificationSink {
       params,
       caller: this.caller,
       connection: this.id,
+      clientRequestId: id,
       clientVersion: this.clientVersion,
       timeoutMs: this.settings.requestTimeoutMs,
       key,

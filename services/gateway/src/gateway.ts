@@ -17,7 +17,7 @@ import { Authenticator } from "./auth/authenticator.js";
 import { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
 import type { GatewayEnv } from "./env.js";
-import { NotificationFanout } from "./fanout.js";
+import { ConnectionEvents, NotificationFanout } from "./fanout.js";
 import { localMethods } from "./local-methods.js";
 import { buildServer } from "./server.js";
 
@@ -57,6 +57,8 @@ export async function startGateway(
   const router = new BusRouter(lanes);
   const badInputLog = new LogLimiter(log);
   const fanout = new NotificationFanout(nc, log);
+  const connectionEvents = new ConnectionEvents(nc, subjects.connectionEventsWildcard(gatewayId), log);
+  lifecycle.onShutdown("connection events", () => connectionEvents.stop());
   const connections = new Set<ClientConnection>();
   const installationId = `switchyard-${gatewayId}`;
   const answeredLocally = localMethods({
@@ -101,6 +103,7 @@ export async function startGateway(
             requestLimitBytes: () => maxRequestBodyBytes(nc),
             onClosed: (closed) => {
               connections.delete(closed);
+              connectionEvents.remove(subjects.connectionEvents(closed.id));
               // Tell every service: drop this connection's queued keyed work, abort what runs.
               const event: ConnectionClosedEvent = { connection: closed.id, closedAtMs: Date.now() };
               nc.publish(subjects.connectionClosed, encodeJson(event));
@@ -108,6 +111,7 @@ export async function startGateway(
           },
         );
         connections.add(connection);
+        connectionEvents.add(subjects.connectionEvents(connection.id), connection);
         socket.on("message", (data, isBinary) => {
           const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
           try {
