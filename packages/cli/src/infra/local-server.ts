@@ -1,6 +1,8 @@
 // A server process `start` runs in place of missing infrastructure: its output goes to a log file
 // under the state directory, it runs in its own process group (so a Ctrl-C at the terminal reaches
 // only the launcher, which then stops things in order), and it is stopped with a signal and a bound.
+// A recipe says how to run one (command, port, data directory, readiness check, stop signal), so the
+// launcher can run the very same server again after it died.
 import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, closeSync, constants, existsSync, openSync, readFileSync } from "node:fs";
 import { delimiter, join } from "node:path";
@@ -14,9 +16,11 @@ export interface LocalServer {
   readonly hasExited: boolean;
   /** Sends `signal`, waits up to `timeoutMs`, then SIGKILL. */
   stop(signal: NodeJS.Signals, timeoutMs: number): Promise<void>;
+  /** SIGKILL now. */
+  kill(): void;
 }
 
-export function startLocalServer(options: {
+export interface ServerCommand {
   name: string;
   command: string;
   args: string[];
@@ -25,7 +29,17 @@ export function startLocalServer(options: {
   env?: NodeJS.ProcessEnv;
   uid?: number;
   gid?: number;
-}): LocalServer {
+}
+
+/** Everything needed to run a local server, every time the same way: same binary, port and data. */
+export interface LocalServerRecipe extends ServerCommand {
+  /** Whether it answers its protocol (a probe of its URL). */
+  isReady: () => Promise<boolean>;
+  /** Its quick clean shutdown: SIGTERM, or SIGINT for Postgres (whose SIGTERM waits for clients). */
+  stopSignal: NodeJS.Signals;
+}
+
+export function startLocalServer(options: ServerCommand): LocalServer {
   const logFd = openSync(options.logFile, "a");
   let child: ChildProcess;
   try {
@@ -65,7 +79,27 @@ export function startLocalServer(options: {
       await exited;
       clearTimeout(timer);
     },
+    kill() {
+      if (!hasExited) child.kill("SIGKILL");
+    },
   };
+}
+
+/** Starts a recipe's server and waits until it answers; stops it if it does not. */
+export async function runLocalServer(
+  recipe: LocalServerRecipe,
+  timeoutMs: number,
+  onSpawn: (server: LocalServer) => void = () => {},
+): Promise<LocalServer> {
+  const server = startLocalServer(recipe);
+  onSpawn(server);
+  try {
+    await waitUntilReady(server, recipe.isReady, timeoutMs);
+  } catch (error) {
+    await server.stop(recipe.stopSignal, 5_000);
+    throw error;
+  }
+  return server;
 }
 
 /** The last lines of a log file, for error messages. */

@@ -1,5 +1,6 @@
 // One service child process (`node --import tsx services/<name>/src/main.ts`): its output lines go
-// to the launcher output, a readiness line resolves `ready`, and `stop` is SIGTERM with a bound.
+// to the launcher output (the last few are kept, to say why it died), a readiness line resolves
+// `ready`, and `stop` is SIGTERM with a bound.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import type { OutputStream } from "./log-format.js";
@@ -23,7 +24,11 @@ export interface ServiceProcess {
   stop(timeoutMs: number): Promise<ExitStatus>;
   /** SIGKILL now. */
   kill(): void;
+  /** Its last output lines, oldest first. */
+  lastOutput(): string;
 }
+
+const KEPT_LINES = 12;
 
 export function describeExit(status: ExitStatus): string {
   return status.signal ? `signal ${status.signal}` : `code ${status.code}`;
@@ -53,22 +58,32 @@ export function spawnService(options: {
   });
   ready.catch(() => {}); // observed by whoever awaits it; never an unhandled rejection
   const exited = new Promise<ExitStatus>((resolve) => {
-    child.once("exit", (code, signal) => {
+    const finish = (status: ExitStatus, readyError: Error) => {
+      if (hasExited) return;
       hasExited = true;
-      failReady(new Error(`${options.name} exited (${describeExit({ code, signal })}) before it was ready`));
-      resolve({ code, signal });
+      failReady(readyError);
+      resolve(status);
+    };
+    const exitedBeforeReady = (status: ExitStatus) =>
+      new Error(`${options.name} exited (${describeExit(status)}) before it was ready`);
+    // "close" comes once its output has been read to the end, so the last lines (a stack trace) are
+    // known; "exit" bounds the wait in case something else holds the pipes open.
+    child.once("close", (code, signal) => finish({ code, signal }, exitedBeforeReady({ code, signal })));
+    child.once("exit", (code, signal) => {
+      setTimeout(() => finish({ code, signal }, exitedBeforeReady({ code, signal })), 1_000);
     });
     child.once("error", (error) => {
-      hasExited = true;
-      failReady(new Error(`${options.name} could not start: ${error.message}`));
-      resolve({ code: 127, signal: null });
+      finish({ code: 127, signal: null }, new Error(`${options.name} could not start: ${error.message}`));
     });
   });
+  const recentLines: string[] = [];
   const follow = (stream: NodeJS.ReadableStream | null, kind: OutputStream) => {
     if (!stream) return;
     createInterface({ input: stream, crlfDelay: Number.POSITIVE_INFINITY }).on("line", (line) => {
       const readiness = readinessOf(line);
       if (readiness) markReady(readiness);
+      recentLines.push(line);
+      if (recentLines.length > KEPT_LINES) recentLines.shift();
       options.onLine(options.name, line, kind);
     });
   };
@@ -94,6 +109,9 @@ export function spawnService(options: {
     },
     kill() {
       if (!hasExited) child.kill("SIGKILL");
+    },
+    lastOutput() {
+      return recentLines.join("\n");
     },
   };
 }
