@@ -1,0 +1,80 @@
+// `pnpm bench:memory`: does a thread cost memory in the thread service once it has been touched?
+// Threads live in Postgres; an instance holds nothing per thread between requests. This measures the
+// thread service's RSS after touching 1,000 distinct threads and again after touching 100,000
+// (thread/read, 64 in flight), and prints both with their ratio (target: within 10%). Both phases
+// send the same number of requests — the first cycles over its 1,000 threads — so that the only
+// difference is how many distinct threads were touched, not how much work the heap has seen. The
+// threads are seeded directly in SQL (a bench of the service, not of thread/start).
+import { readFileSync } from "node:fs";
+import { CodexTestClient } from "../harness/client.js";
+import { startStack } from "../harness/stack.js";
+
+const TOTAL = Number(process.env.SWITCHYARD_BENCH_MEMORY_THREADS ?? 100_000);
+const FIRST = 1_000;
+const CONCURRENCY = 64;
+
+function rssKb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
+}
+
+async function touch(clients: CodexTestClient[], ids: string[]): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, slot) => {
+      const client = clients[slot % clients.length] as CodexTestClient;
+      for (let index = next++; index < ids.length; index = next++) {
+        const reply = await client.request("thread/read", { threadId: ids[index] });
+        if (reply.error) throw new Error(`thread/read failed: ${reply.error.message}`);
+      }
+    }),
+  );
+}
+
+const settle = () => new Promise((resolve) => setTimeout(resolve, 2_000));
+
+async function main(): Promise<void> {
+  const stack = await startStack("bench_memory");
+  try {
+    const pid = stack.threads[0]?.child.pid as number;
+    console.error(`seeding ${TOTAL} threads…`);
+    const seeded = await stack.infra.pool.query<{ id: string }>(
+      `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, history_mode,
+         is_ephemeral, cli_version, created_by, materialized_at, loaded_at, preview)
+       SELECT 'default', id, id, '/workspace', 'openai', 'gpt-5.2', '"appServer"', 'appServer', 'paginated', false, '0', 'bench',
+              now(), now(), 'seeded thread ' || n
+         FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1::int) AS n) AS seeds
+       RETURNING id`,
+      [TOTAL],
+    );
+    const ids = seeded.rows.map((row) => row.id);
+    const clients = await Promise.all(Array.from({ length: 8 }, () => CodexTestClient.open(stack.url)));
+    const firstThreads = ids.slice(0, FIRST);
+    await touch(clients, Array.from({ length: TOTAL }, (_, index) => firstThreads[index % FIRST] as string));
+    await settle();
+    const afterFirst = rssKb(pid);
+    console.error(`${TOTAL} reads over ${FIRST} threads: RSS ${afterFirst} kB; now ${TOTAL} reads over ${TOTAL} threads…`);
+    const startedAt = Date.now();
+    await touch(clients, ids);
+    await settle();
+    const afterAll = rssKb(pid);
+    const ratio = afterAll / afterFirst;
+    const rows = [
+      { scenario: "thread service RSS after touching threads", threads: FIRST, rss_kb: afterFirst },
+      { scenario: "thread service RSS after touching threads", threads: TOTAL, rss_kb: afterAll },
+    ];
+    console.table(rows);
+    console.log(
+      `RSS ratio ${TOTAL}/${FIRST} threads: ${ratio.toFixed(3)} (target ≤ 1.10, ${ratio <= 1.1 ? "met" : "MISSED"}); ` +
+        `${TOTAL} reads in ${((Date.now() - startedAt) / 1000).toFixed(1)} s`,
+    );
+    for (const client of clients) await client.close();
+  } finally {
+    await stack.stop();
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
