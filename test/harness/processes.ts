@@ -104,6 +104,19 @@ export async function startGatewayProcess(
   return { ...started, url };
 }
 
+/** A remote-control instance; `baseUrl` is what a machine puts in `chatgpt_base_url`. */
+export async function startRemoteControlProcess(
+  env: Record<string, string>,
+  name = "remote-control",
+  entry = "services/remote-control/src/main.ts",
+): Promise<ServiceProcess & { baseUrl: string; port: number; instanceId: string }> {
+  const started = await startProcess(name, entry, { REMOTE_CONTROL_PORT: "0", ...env, LOG_LEVEL: "info" }, (line) =>
+    line.includes('"event":"remote-control.ready"'),
+  );
+  const ready = JSON.parse(started.readyLine) as { baseUrl: string; port: number; instanceId: string };
+  return { ...started, baseUrl: ready.baseUrl, port: ready.port, instanceId: ready.instanceId };
+}
+
 /** Starts a gateway expecting it to refuse to start; resolves with its exit code and output. */
 export async function runGatewayExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   const child = spawn(process.execPath, ["--import", "tsx", "services/gateway/src/main.ts"], {

@@ -3,7 +3,9 @@
 import assert from "node:assert/strict";
 import { conformance } from "./conformance.js";
 import { createTestInfra, type TestInfra } from "./infra.js";
-import { type ServiceProcess, startGatewayProcess, startThreadService } from "./processes.js";
+import { type ServiceProcess, startGatewayProcess, startRemoteControlProcess, startThreadService } from "./processes.js";
+
+export type RemoteControlProcess = ServiceProcess & { baseUrl: string; port: number; instanceId: string };
 
 export interface Stack {
   infra: TestInfra;
@@ -12,12 +14,22 @@ export interface Stack {
   /** The first gateway's URL. */
   url: string;
   addThreadService(extraEnv?: Record<string, string>): Promise<ServiceProcess & { healthUrl: string }>;
+  /** Remote-control instances (`remoteControls` option), in start order. */
+  remoteControls: RemoteControlProcess[];
+  addRemoteControl(extraEnv?: Record<string, string>): Promise<RemoteControlProcess>;
   stop(): Promise<void>;
 }
 
 export async function startStack(
   name: string,
-  options: { threads?: number; gateways?: number; threadEnv?: Record<string, string>; gatewayEnv?: Record<string, string> } = {},
+  options: {
+    threads?: number;
+    gateways?: number;
+    threadEnv?: Record<string, string>;
+    gatewayEnv?: Record<string, string>;
+    remoteControls?: number;
+    remoteControlEnv?: Record<string, string>;
+  } = {},
 ): Promise<Stack> {
   const infra = await createTestInfra(name);
   const threads: (ServiceProcess & { healthUrl: string })[] = [];
@@ -27,15 +39,26 @@ export async function startStack(
     threads.push(started);
     return started;
   };
+  const remoteControls: RemoteControlProcess[] = [];
+  const addRemoteControl = async (extraEnv: Record<string, string> = {}) => {
+    const started = await startRemoteControlProcess(
+      { ...infra.env, ...options.remoteControlEnv, ...extraEnv },
+      `remote-control-${remoteControls.length}`,
+    );
+    remoteControls.push(started);
+    return started;
+  };
   try {
+    for (let index = 0; index < (options.remoteControls ?? 0); index++) await addRemoteControl();
     // The first instance migrates; start it alone so the others find the schema ready.
-    await addThreadService();
-    await Promise.all(Array.from({ length: (options.threads ?? 1) - 1 }, () => addThreadService()));
+    const threadCount = options.threads ?? 1;
+    if (threadCount > 0) await addThreadService();
+    await Promise.all(Array.from({ length: Math.max(0, threadCount - 1) }, () => addThreadService()));
     for (let index = 0; index < (options.gateways ?? 1); index++) {
       gateways.push(await startGatewayProcess({ ...infra.env, ...options.gatewayEnv }, `gateway-${index}`));
     }
   } catch (error) {
-    await Promise.all([...threads, ...gateways].map((process) => process.crash()));
+    await Promise.all([...threads, ...gateways, ...remoteControls].map((process) => process.crash()));
     await infra.dispose();
     throw error;
   }
@@ -45,11 +68,16 @@ export async function startStack(
     gateways,
     url: `${gateways[0]?.url ?? ""}/`,
     addThreadService,
+    remoteControls,
+    addRemoteControl,
     async stop() {
       if (process.env.SWITCHYARD_TEST_SHOW_LOGS) {
-        for (const service of [...threads, ...gateways]) console.log(`--- ${service.name}\n${service.output()}`);
+        for (const service of [...threads, ...gateways, ...remoteControls])
+          console.log(`--- ${service.name}\n${service.output()}`);
       }
-      await Promise.all([...gateways, ...threads].map((process) => process.stop().catch(() => process.crash())));
+      await Promise.all(
+        [...gateways, ...threads, ...remoteControls].map((process) => process.stop().catch(() => process.crash())),
+      );
       await infra.dispose();
     },
   };

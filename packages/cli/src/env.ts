@@ -19,6 +19,12 @@ const schema = z.object({
   GATEWAY_AUTH_JWT_TENANT_CLAIM: z.string().default("tenant"),
   GATEWAY_AUTH_JWT_SUBJECT_CLAIM: z.string().default("sub"),
   GATEWAY_AUTH_JWT_ROLES_CLAIM: z.string().default("roles"),
+  REMOTE_CONTROL_PORT: envParts.port.default(4546).describe("remote-control service port (machines connect to it)"),
+  REMOTE_CONTROL_PUBLIC_URL: z.string().optional().describe("base URL machines put in chatgpt_base_url"),
+  REMOTE_CONTROL_JWT_HS256_SECRET: z
+    .string()
+    .optional()
+    .describe("key machines' access tokens are signed with (default: the gateway's HS256 secret)"),
   SWITCHYARD_THREAD_INSTANCES: envParts.positiveInt.max(32).default(1).describe("thread service processes `start` runs"),
   SWITCHYARD_STATE_DIR: z
     .string()

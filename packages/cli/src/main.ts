@@ -4,13 +4,15 @@ import { EnvError } from "@switchyard/runtime";
 import { commandHelp, generalHelp, parseCommandLine } from "./args.js";
 import { TokenError } from "./auth/dev-token.js";
 import type { Command } from "./commands/command.js";
+import { connectMachineCommand } from "./commands/connect-machine.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { seedCommand } from "./commands/seed.js";
 import { startCommand } from "./commands/start.js";
 import { statusCommand } from "./commands/status.js";
 import { tokenCommand } from "./commands/token.js";
 import { loadCliEnv } from "./env.js";
 
-export const commands: readonly Command[] = [startCommand, statusCommand, tokenCommand, migrateCommand];
+export const commands: readonly Command[] = [startCommand, statusCommand, tokenCommand, migrateCommand, seedCommand, connectMachineCommand];
 
 async function main(argv: string[]): Promise<number> {
   const line = parseCommandLine(argv, commands);

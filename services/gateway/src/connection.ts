@@ -1,11 +1,14 @@
-// One client connection: the initialize handshake, capability gating, validation, admission,
-// routing, notifications and teardown. Errors are reported with Codex's codes and texts.
+// One Switchyard client connection, composed of its parts: the request gate (`request-gate.ts`:
+// decode → initialized → experimental → admission), the initialize handshake and gateway-owned
+// methods (`handshake.ts`, `local-methods.ts`), per-key ordering (`key-ordering.ts`) and outbound
+// back-pressure (`outbound.ts`); this file routes, subscribes, delivers notifications and tears down.
+// (A relayed connection to a machine is its own kind: `relay-connection.ts`.) Errors are reported
+// with Codex's codes and texts.
 //
 // Order of checks for a request (as Codex does it): decode — the frame's size, nesting and strings
 // (`findJsonDefect`, before anything recurses over it), the method and params (unknown method,
 // missing params, wrong types) — then initialization, then the experimental gate, then admission.
 import {
-  CODEX_CLIENT_METHODS,
   classifyIncoming,
   clip,
   type ErrorDetail,
@@ -13,22 +16,22 @@ import {
   findJsonDefect,
   type InitializeParams,
   jsonDefectDetail,
-  lookupMethod,
-  Method,
   type MethodSpec,
   Notification,
   notificationMessage,
   type RequestId,
   resultMessage,
-  type ScopeKey,
-  serdeDetail,
   toWireError,
 } from "@switchyard/protocol";
-import type { BusOutcome, Caller, Logger, LogLimiter } from "@switchyard/runtime";
+import type { Caller, Logger, LogLimiter } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
 import { type BusRouter, keyOf } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
+import { initializeSession } from "./handshake.js";
+import { KeyOrdering } from "./key-ordering.js";
 import type { localMethods } from "./local-methods.js";
+import { OutboundChannel } from "./outbound.js";
+import { gateRequest } from "./request-gate.js";
 
 export interface ConnectionSettings {
   maxInFlight: number;
@@ -59,29 +62,35 @@ export interface SocketLike {
   close(code?: number, reason?: string): void;
 }
 
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
 export class ClientConnection implements NotificationSink {
   private state: "awaitingInitialize" | "ready" | "closed" = "awaitingInitialize";
   private isExperimentalApi = false;
   private optedOut = new Set<string>();
   private clientVersion = "";
   private inFlight = 0;
-  /** Last keyed write per key still in flight: later reads of that key from this connection wait for it. */
-  private readonly pendingWrites = new Map<ScopeKey, Promise<unknown>>();
+  private readonly ordering = new KeyOrdering();
+  private readonly outbound: OutboundChannel;
   private readonly subscribedSubjects = new Set<string>();
   private readonly caller: Caller;
   private readonly log: Logger;
 
   constructor(
     readonly id: string,
-    private readonly socket: SocketLike,
+    socket: SocketLike,
     private readonly principal: Principal,
     private readonly settings: ConnectionSettings,
     private readonly services: ConnectionServices,
   ) {
     this.caller = { tenant: principal.tenant, subject: principal.subject, roles: principal.roles };
     this.log = services.log.child({ connection: id, tenant: principal.tenant });
+    this.outbound = new OutboundChannel(socket, settings.maxOutboundBytes, (bufferedBytes) => {
+      this.log.warn({ bufferedBytes }, "outbound queue overflow; disconnecting client");
+      this.closed();
+    });
+  }
+
+  get tenant(): string {
+    return this.principal.tenant;
   }
 
   get inFlightCount(): number {
@@ -141,84 +150,46 @@ export class ClientConnection implements NotificationSink {
   }
 
   private onRequest(id: RequestId, method: string, params: unknown, hasParams: boolean): void {
-    const lookup = lookupMethod(method);
-    if (lookup.kind === "unknown") {
-      this.fail(id, { reason: "unknownMethod", method, knownMethods: CODEX_CLIENT_METHODS });
-      return;
-    }
-    if (lookup.kind === "codexOnly") {
-      if (this.state !== "ready") this.fail(id, { reason: "notInitialized" });
-      else this.fail(id, { reason: "methodNotSupported", method });
-      return;
-    }
-    const spec = lookup.spec;
-    if (!hasParams && spec.paramsRequired) {
-      this.fail(id, { reason: "invalidRequest", detail: "missing field `params`" });
-      return;
-    }
-    const parsed = spec.params.safeParse(params ?? {});
-    if (!parsed.success) {
-      this.fail(id, { reason: "invalidRequest", detail: serdeDetail(parsed.error, params ?? {}) });
-      return;
-    }
-    if (method === Method.initialize) {
-      this.initialize(id, parsed.data as InitializeParams);
-      return;
-    }
-    if (this.state !== "ready") {
-      this.fail(id, { reason: "notInitialized" });
-      return;
-    }
-    if (!this.isExperimentalApi) {
-      if (spec.experimental) {
-        this.fail(id, { reason: "experimentalApiRequired", method });
+    const decision = gateRequest(
+      { method, params, hasParams },
+      {
+        isInitialized: this.state === "ready",
+        isExperimentalApi: this.isExperimentalApi,
+        inFlight: this.inFlight,
+        maxInFlight: this.settings.maxInFlight,
+        isLocal: (name) => this.services.localMethods.has(name),
+      },
+    );
+    switch (decision.kind) {
+      case "refuse":
+        this.fail(id, decision.detail);
+        return;
+      case "initialize":
+        this.initialize(id, decision.params);
+        return;
+      case "local": {
+        const local = this.services.localMethods.get(method) as (params: Record<string, unknown>) => unknown;
+        this.send(JSON.stringify(resultMessage(id, local((decision.params ?? {}) as Record<string, unknown>))));
         return;
       }
-      const record = parsed.data as Record<string, unknown>;
-      const field = spec.experimentalFields?.find((name) => record[name] !== undefined && record[name] !== null);
-      if (field) {
-        this.fail(id, { reason: "experimentalApiRequired", method: `${method}.${field}` });
+      case "route":
+        this.dispatch(id, decision.spec, decision.params);
         return;
-      }
     }
-    const local = this.services.localMethods.get(method);
-    if (local) {
-      this.send(JSON.stringify(resultMessage(id, local((parsed.data ?? {}) as Record<string, unknown>))));
-      return;
-    }
-    if (this.inFlight >= this.settings.maxInFlight) {
-      this.fail(id, { reason: "overloaded" });
-      return;
-    }
-    this.dispatch(id, spec, parsed.data);
   }
 
   private initialize(id: RequestId, params: InitializeParams): void {
-    if (this.state === "ready") {
-      this.fail(id, { reason: "alreadyInitialized" });
-      return;
-    }
-    const name = params.clientInfo.name;
-    if (!HEADER_VALUE.test(name)) {
-      this.fail(id, { reason: "invalidClientName", name });
+    const outcome = initializeSession(params, this.state === "ready", this.settings);
+    if (!outcome.ok) {
+      this.fail(id, outcome.detail);
       return;
     }
     this.state = "ready";
-    this.isExperimentalApi = params.capabilities?.experimentalApi === true;
-    this.optedOut = new Set(params.capabilities?.optOutNotificationMethods ?? []);
-    this.clientVersion = params.clientInfo.version;
+    this.isExperimentalApi = outcome.session.isExperimentalApi;
+    this.optedOut = outcome.session.optedOut;
+    this.clientVersion = outcome.session.clientVersion;
     this.subscribe(this.services.subjects.tenantEvents(this.principal.tenant));
-    const userAgent = `switchyard/${this.settings.serverVersion} (Linux; ${process.arch}) (${name}; ${params.clientInfo.version})`;
-    this.send(
-      JSON.stringify(
-        resultMessage(id, {
-          userAgent,
-          codexHome: this.settings.codexHome,
-          platformFamily: "unix",
-          platformOs: "linux",
-        }),
-      ),
-    );
+    this.send(JSON.stringify(resultMessage(id, outcome.result)));
     const remoteControlStatus = {
       status: "disabled",
       serverName: "switchyard",
@@ -230,7 +201,11 @@ export class ClientConnection implements NotificationSink {
       JSON.stringify(notificationMessage(Notification.remoteControlStatusChanged, remoteControlStatus, Date.now())),
     );
     this.log.info(
-      { client: name, clientVersion: params.clientInfo.version, experimentalApi: this.isExperimentalApi },
+      {
+        client: outcome.session.clientName,
+        clientVersion: outcome.session.clientVersion,
+        experimentalApi: this.isExperimentalApi,
+      },
       "initialized",
     );
   }
@@ -249,19 +224,11 @@ export class ClientConnection implements NotificationSink {
       key,
     };
     this.inFlight++;
-    let outcome: Promise<BusOutcome>;
-    if (spec.scope.kind !== "unkeyed" && key) {
-      // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
-      outcome = router.route(request);
-      const settled = outcome.then(() => undefined);
-      this.pendingWrites.set(key, settled);
-      void settled.then(() => {
-        if (this.pendingWrites.get(key) === settled) this.pendingWrites.delete(key);
-      });
-    } else {
-      const earlierWrite = key ? this.pendingWrites.get(key) : undefined;
-      outcome = earlierWrite ? earlierWrite.then(() => router.route(request)) : router.route(request);
-    }
+    // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
+    const outcome =
+      spec.scope.kind !== "unkeyed" && key
+        ? this.ordering.write(key, () => router.route(request))
+        : this.ordering.read(key, () => router.route(request));
     void outcome.then((result) => {
       this.inFlight--;
       if (this.state === "closed") return;
@@ -295,25 +262,17 @@ export class ClientConnection implements NotificationSink {
     this.send(frame);
   }
 
-  /**
-   * Every outbound frame goes through here. A client that does not read fast enough is
-   * disconnected rather than silently skipped, so it can never miss a turn/completed unknowingly.
-   */
+  /** Every outbound frame goes through the outbound channel (back-pressure: overflow disconnects). */
   private send(frame: string): void {
     if (this.state === "closed") return;
-    if (this.socket.bufferedAmount + frame.length > this.settings.maxOutboundBytes) {
-      this.log.warn({ bufferedBytes: this.socket.bufferedAmount }, "outbound queue overflow; disconnecting client");
-      this.socket.close(1013, "outbound queue overflow; reconnect and resync");
-      this.closed();
-      return;
-    }
-    this.socket.send(frame);
+    this.outbound.send(frame);
   }
 
   /** Called once when the socket closes (or the gateway drops it). */
   closed(): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    this.outbound.close();
     this.services.badInputLog.forget(this.id);
     for (const subject of this.subscribedSubjects) this.services.fanout.remove(subject, this);
     this.subscribedSubjects.clear();

@@ -42,6 +42,9 @@ const schema = z.object({
   GATEWAY_PING_INTERVAL_MS: envParts.positiveInt
     .default(30_000)
     .describe("WebSocket ping interval; a client that misses a whole interval is dropped"),
+  GATEWAY_RELAY_RECONNECT_GRACE_MS: envParts.positiveInt
+    .default(60_000)
+    .describe("how long a relayed client waits for its machine to reconnect before it is told the environment is offline"),
   GATEWAY_CODEX_HOME: z.string().startsWith("/").default("/var/lib/switchyard/codex-home"),
 });
 

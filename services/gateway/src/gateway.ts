@@ -1,6 +1,7 @@
 // Wires the gateway: authenticator, NATS, the bus router, fan-out and the HTTP/WebSocket server.
+import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
-import { busSubjects, type ConnectionClosedEvent, Method, methodsOwnedBy } from "@switchyard/protocol";
+import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
 import {
   connectNats,
   createRedis,
@@ -18,7 +19,10 @@ import { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
 import type { GatewayEnv } from "./env.js";
 import { ConnectionEvents, NotificationFanout } from "./fanout.js";
+import { missingGatewayHandlers } from "./handshake.js";
 import { localMethods } from "./local-methods.js";
+import { RelayConnection } from "./relay-connection.js";
+import { authorizeRelay } from "./relay-open.js";
 import { buildServer } from "./server.js";
 
 export const GATEWAY_VERSION = "0.1.0";
@@ -60,6 +64,7 @@ export async function startGateway(
   const connectionEvents = new ConnectionEvents(nc, subjects.connectionEventsWildcard(gatewayId), log);
   lifecycle.onShutdown("connection events", () => connectionEvents.stop());
   const connections = new Set<ClientConnection>();
+  const relays = new Set<RelayConnection>();
   const installationId = `switchyard-${gatewayId}`;
   const answeredLocally = localMethods({
     model: env.SWITCHYARD_DEFAULT_MODEL,
@@ -67,11 +72,8 @@ export async function startGateway(
   });
   // The types already demand a handler per gateway-owned method; this catches a registry edited
   // without rebuilding (a bundle out of step with its protocol).
-  const unanswered = methodsOwnedBy("gateway").filter(
-    (spec) => spec.method !== Method.initialize && !answeredLocally.has(spec.method),
-  );
-  if (unanswered.length > 0)
-    throw new StartupRefused(`gateway methods without a handler: ${unanswered.map((spec) => spec.method).join(", ")}`);
+  const unanswered = missingGatewayHandlers(answeredLocally);
+  if (unanswered.length > 0) throw new StartupRefused(`gateway methods without a handler: ${unanswered.join(", ")}`);
 
   const app = await buildServer({
     authenticator,
@@ -105,7 +107,7 @@ export async function startGateway(
               connections.delete(closed);
               connectionEvents.remove(subjects.connectionEvents(closed.id));
               // Tell every service: drop this connection's queued keyed work, abort what runs.
-              const event: ConnectionClosedEvent = { connection: closed.id, closedAtMs: Date.now() };
+              const event: ConnectionClosedEvent = { connection: closed.id, tenant: closed.tenant, closedAtMs: Date.now() };
               nc.publish(subjects.connectionClosed, encodeJson(event));
             },
           },
@@ -130,11 +132,45 @@ export async function startGateway(
         socket.on("close", () => connection.closed());
         socket.on("error", () => connection.closed());
       },
+      authorizeRelay: (principal, environmentId) => authorizeRelay(nc, subjects, principal, environmentId),
+      onRelayConnection: (socket, principal, environmentId) => {
+        const relay = new RelayConnection(
+          `rc-${gatewayId}-${newToken(8)}`,
+          randomUUID(),
+          socket,
+          principal,
+          environmentId,
+          {
+            maxOutboundBytes: env.GATEWAY_MAX_OUTBOUND_BYTES,
+            reconnectGraceMs: env.GATEWAY_RELAY_RECONNECT_GRACE_MS,
+            requestLimitBytes: () => maxRequestBodyBytes(nc),
+          },
+          { nc, subjects, log, badInputLog, onClosed: (closed) => relays.delete(closed) },
+        );
+        relays.add(relay);
+        socket.on("message", (data, isBinary) => {
+          const frame = Buffer.isBuffer(data) ? data : Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data);
+          try {
+            if (isBinary) relay.onBinary(frame.length);
+            else relay.onText(frame.toString("utf8"), frame.length);
+          } catch (error) {
+            log.error(
+              { err: error instanceof Error ? error.stack : String(error), connection: relay.clientId },
+              "relay frame failed; closing",
+            );
+            socket.close(1011, "internal error");
+            relay.closed();
+          }
+        });
+        socket.on("close", () => relay.closed());
+        socket.on("error", () => relay.closed());
+      },
     },
   });
   lifecycle.onShutdown("http", async () => {
     // Stop accepting, then close client sockets (going away) so they reconnect elsewhere.
     for (const connection of connections) connection.closed();
+    for (const relay of relays) relay.closed();
     await app.close();
   });
 
@@ -151,6 +187,7 @@ export async function startGateway(
     describe: () => ({
       url,
       connections: connections.size,
+      relayedConnections: relays.size,
       pendingReplies: lanes.pendingCount,
       subjects: fanout.subjectCount,
     }),

@@ -1,12 +1,30 @@
 // The gateway's HTTP surface (fastify): /healthz and /readyz, and the WebSocket upgrade on every
 // other path. Authentication happens here, once per connection, before the upgrade completes.
+// `/environments/<environmentId>` upgrades to a relayed connection to that machine, after the
+// remote-control service agreed (same tenant, enrolled, connected); any other path is a Switchyard session.
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Authenticator, Principal } from "./auth/authenticator.js";
 
+export type RelayGrant = { ok: true } | { ok: false; status: 404 | 403 | 503; text: string };
+
 export interface ServerHooks {
   isReady(): Promise<Record<string, boolean>>;
   onConnection(socket: import("ws").WebSocket, principal: Principal): void;
+  /** May this principal open a relayed session to the environment? Asked before the upgrade. */
+  authorizeRelay(principal: Principal, environmentId: string): Promise<RelayGrant>;
+  onRelayConnection(socket: import("ws").WebSocket, principal: Principal, environmentId: string): void;
+}
+
+/** `/environments/<environmentId>` (a trailing slash and a query are tolerated) → the id. */
+export function relayEnvironmentOf(url: string): string | undefined {
+  const match = /^\/environments\/([^/?#]+)\/?(?:[?#].*)?$/.exec(url);
+  if (!match?.[1]) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return undefined;
+  }
 }
 
 export async function buildServer(options: {
@@ -62,6 +80,7 @@ export async function buildServer(options: {
   });
 
   const principals = new WeakMap<object, Principal>();
+  const relayTargets = new WeakMap<object, string>();
   app.route({
     method: "GET",
     url: "/*",
@@ -71,6 +90,15 @@ export async function buildServer(options: {
       if (!result.ok) {
         await reply.code(result.status).type("text/plain").send(result.text);
         return;
+      }
+      const environmentId = relayEnvironmentOf(request.url);
+      if (environmentId !== undefined) {
+        const grant = await options.hooks.authorizeRelay(result.principal, environmentId);
+        if (!grant.ok) {
+          await reply.code(grant.status).type("text/plain").send(grant.text);
+          return;
+        }
+        relayTargets.set(request.raw, environmentId);
       }
       principals.set(request.raw, result.principal);
     },
@@ -83,7 +111,9 @@ export async function buildServer(options: {
       }
       isAlive.set(socket, true);
       socket.on("pong", () => isAlive.set(socket, true));
-      options.hooks.onConnection(socket, principal);
+      const environmentId = relayTargets.get(request.raw);
+      if (environmentId !== undefined) options.hooks.onRelayConnection(socket, principal, environmentId);
+      else options.hooks.onConnection(socket, principal);
     },
   });
   return app;

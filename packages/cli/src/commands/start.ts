@@ -173,7 +173,11 @@ class Launcher {
         this.superviseService(entry, name, childEnv),
       ),
     );
-    await Promise.all(backendServices.map((running) => this.waitReady(running)));
+    const backendReady = await Promise.all(backendServices.map((running) => this.waitReady(running)));
+    // The remote-control service says where machines point `chatgpt_base_url`.
+    const remoteControlBaseUrl = backendReady.find((record) => typeof record?.baseUrl === "string")?.baseUrl as
+      | string
+      | undefined;
     const gateway = this.superviseService(gatewayEntry, "gateway", childEnv);
     const gatewayReady = await this.waitReady(gateway);
     const gatewayUrl = connectableUrl(
@@ -182,7 +186,7 @@ class Launcher {
 
     const ttl = env.SWITCHYARD_TOKEN_TTL;
     const token = await tokenForEnv(env, { tenant: DEV_TENANT, subject: DEV_SUBJECT, roles: [], ttl, secret });
-    this.printBanner({ gatewayUrl, token, ttl, codexHome, backends: backendServices, startedServers });
+    this.printBanner({ gatewayUrl, token, ttl, codexHome, backends: backendServices, startedServers, remoteControlBaseUrl });
   }
 
   private childEnvironment(secret: string): NodeJS.ProcessEnv {
@@ -270,6 +274,7 @@ class Launcher {
     codexHome: string;
     backends: RunningService[];
     startedServers: StartedServer[];
+    remoteControlBaseUrl: string | undefined;
   }): void {
     const env = this.env;
     const httpUrl = facts.gatewayUrl.replace(/^ws/, "http");
@@ -303,10 +308,24 @@ class Launcher {
       `Connect the Codex TUI (install: npm i -g @openai/codex@${CODEX_VERSION}):`,
       `  ${codexCommand}`,
       "",
+      ...(facts.remoteControlBaseUrl
+        ? [
+            `Remote control: machines use chatgpt_base_url = ${facts.remoteControlBaseUrl}`,
+            `  pnpm switchyard connect-machine --tenant ${DEV_TENANT} --subject ${DEV_SUBJECT} --codex-home ~/.codex-machine`,
+            "  CODEX_HOME=~/.codex-machine codex remote-control --no-daemon",
+            "",
+          ]
+        : []),
       "Status: pnpm switchyard status      Stop: Ctrl-C (a process that dies is restarted)",
       "",
     ].join("\n");
-    this.output.banner(text, { url: facts.gatewayUrl, token: facts.token, codexCommand, event: "switchyard.ready" });
+    this.output.banner(text, {
+      url: facts.gatewayUrl,
+      token: facts.token,
+      codexCommand,
+      remoteControlBaseUrl: facts.remoteControlBaseUrl,
+      event: "switchyard.ready",
+    });
   }
 
   stop(code: number): Promise<number> {

@@ -1,0 +1,44 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { OutboundChannel } from "./outbound.js";
+
+class FakeSocket {
+  bufferedAmount = 0;
+  sent: string[] = [];
+  closedWith: [number | undefined, string | undefined] | undefined;
+  send(data: string): void {
+    this.sent.push(data);
+    this.bufferedAmount += data.length; // a client that never reads
+  }
+  close(code?: number, reason?: string): void {
+    this.closedWith = [code, reason];
+  }
+}
+
+describe("outbound back-pressure", () => {
+  test("frames go out until the client's backlog would pass the limit; then it is disconnected with 1013, once", () => {
+    const socket = new FakeSocket();
+    const overflows: number[] = [];
+    const channel = new OutboundChannel(socket, 10, (buffered) => overflows.push(buffered));
+    assert.equal(channel.send("abcd"), true);
+    assert.equal(channel.send("efgh"), true);
+    assert.equal(channel.send("ijkl"), false, "12 bytes would exceed the 10-byte limit");
+    assert.deepEqual(socket.sent, ["abcd", "efgh"]);
+    assert.equal(socket.closedWith?.[0], 1013);
+    assert.deepEqual(overflows, [8]);
+    assert.equal(channel.send("x"), false, "nothing is written after the overflow");
+    assert.deepEqual(overflows, [8]);
+  });
+
+  test("a client that reads keeps receiving; a closed channel writes nothing", () => {
+    const socket = new FakeSocket();
+    const channel = new OutboundChannel(socket, 10, () => assert.fail("no overflow"));
+    for (let index = 0; index < 20; index++) {
+      assert.equal(channel.send("abcd"), true);
+      socket.bufferedAmount = 0; // drained
+    }
+    channel.close();
+    assert.equal(channel.send("abcd"), false);
+    assert.equal(socket.sent.length, 20);
+  });
+});

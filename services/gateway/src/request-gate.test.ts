@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { type GateState, gateRequest } from "./request-gate.js";
+
+const ready: GateState = {
+  isInitialized: true,
+  isExperimentalApi: false,
+  inFlight: 0,
+  maxInFlight: 2,
+  isLocal: (m) => m === "model/list" || m === "mock/experimentalMethod",
+};
+const reasonOf = (decision: ReturnType<typeof gateRequest>) =>
+  decision.kind === "refuse" ? decision.detail.reason : decision.kind;
+
+describe("request gate", () => {
+  test("decode comes first: unknown method, missing params and bad fields are refused even before initialize", () => {
+    const fresh = { ...ready, isInitialized: false };
+    assert.equal(reasonOf(gateRequest({ method: "nope/nope", params: {}, hasParams: true }, fresh)), "unknownMethod");
+    assert.equal(reasonOf(gateRequest({ method: "thread/read", params: undefined, hasParams: false }, fresh)), "invalidRequest");
+    const mistyped = gateRequest({ method: "thread/read", params: { threadId: 7 }, hasParams: true }, fresh);
+    assert.equal(
+      mistyped.kind === "refuse" && mistyped.detail.reason === "invalidRequest" && mistyped.detail.detail,
+      "invalid type: integer `7`, expected a string",
+    );
+  });
+
+  test("then initialization: initialize passes, anything else waits for it; Codex-only methods too", () => {
+    const fresh = { ...ready, isInitialized: false };
+    const init = gateRequest(
+      { method: "initialize", params: { clientInfo: { name: "c", version: "1" } }, hasParams: true },
+      fresh,
+    );
+    assert.equal(init.kind, "initialize");
+    assert.equal(reasonOf(gateRequest({ method: "thread/list", params: {}, hasParams: true }, fresh)), "notInitialized");
+    assert.equal(reasonOf(gateRequest({ method: "turn/start", params: {}, hasParams: true }, fresh)), "notInitialized");
+    assert.equal(reasonOf(gateRequest({ method: "turn/start", params: {}, hasParams: true }, ready)), "methodNotSupported");
+  });
+
+  test("then the experimental gate, for methods and for fields", () => {
+    assert.equal(
+      reasonOf(gateRequest({ method: "mock/experimentalMethod", params: {}, hasParams: true }, ready)),
+      "experimentalApiRequired",
+    );
+    const field = gateRequest({ method: "thread/start", params: { mockExperimentalField: "x" }, hasParams: true }, ready);
+    assert.equal(
+      field.kind === "refuse" && field.detail.reason === "experimentalApiRequired" && field.detail.method,
+      "thread/start.mockExperimentalField",
+    );
+    assert.equal(
+      gateRequest({ method: "mock/experimentalMethod", params: {}, hasParams: true }, { ...ready, isExperimentalApi: true }).kind,
+      "local",
+    );
+  });
+
+  test("then the gateway's own answers (never refused for load), then admission, then routing", () => {
+    const full = { ...ready, inFlight: 2 };
+    assert.equal(gateRequest({ method: "model/list", params: {}, hasParams: true }, full).kind, "local");
+    assert.equal(reasonOf(gateRequest({ method: "thread/list", params: {}, hasParams: true }, full)), "overloaded");
+    const routed = gateRequest({ method: "thread/list", params: {}, hasParams: true }, ready);
+    assert.equal(routed.kind === "route" && routed.spec.owner, "thread");
+    assert.equal(reasonOf(gateRequest({ method: "switchyard/environments/list", params: {}, hasParams: false }, ready)), "route");
+  });
+});

@@ -1,0 +1,60 @@
+// The request gate: what happens to one decoded request before anything runs, in Codex's order —
+// decode (unknown method, missing `params`, serde-style field errors) → initialized? → experimental
+// gate (methods, then fields) → the gateway answers it itself, or admission (in-flight limit) and
+// routing. A pure function of the request and the connection's state, so each rule is testable alone.
+// (Frame-level checks — size, nesting, NUL strings — run before this, on the raw frame.)
+import {
+  CODEX_CLIENT_METHODS,
+  type ErrorDetail,
+  type InitializeParams,
+  lookupMethod,
+  Method,
+  type MethodSpec,
+  serdeDetail,
+} from "@switchyard/protocol";
+
+export interface GateState {
+  isInitialized: boolean;
+  isExperimentalApi: boolean;
+  inFlight: number;
+  maxInFlight: number;
+  /** The gateway answers this method itself (no bus hop, no admission). */
+  isLocal(method: string): boolean;
+}
+
+export type GateDecision =
+  | { kind: "refuse"; detail: ErrorDetail }
+  | { kind: "initialize"; params: InitializeParams }
+  | { kind: "local"; spec: MethodSpec<unknown, unknown>; params: unknown }
+  | { kind: "route"; spec: MethodSpec<unknown, unknown>; params: unknown };
+
+export function gateRequest(request: { method: string; params: unknown; hasParams: boolean }, state: GateState): GateDecision {
+  const { method, params } = request;
+  const lookup = lookupMethod(method);
+  if (lookup.kind === "unknown")
+    return { kind: "refuse", detail: { reason: "unknownMethod", method, knownMethods: CODEX_CLIENT_METHODS } };
+  if (lookup.kind === "codexOnly") {
+    return {
+      kind: "refuse",
+      detail: state.isInitialized ? { reason: "methodNotSupported", method } : { reason: "notInitialized" },
+    };
+  }
+  const spec = lookup.spec;
+  if (!request.hasParams && spec.paramsRequired) {
+    return { kind: "refuse", detail: { reason: "invalidRequest", detail: "missing field `params`" } };
+  }
+  const parsed = spec.params.safeParse(params ?? {});
+  if (!parsed.success)
+    return { kind: "refuse", detail: { reason: "invalidRequest", detail: serdeDetail(parsed.error, params ?? {}) } };
+  if (method === Method.initialize) return { kind: "initialize", params: parsed.data as InitializeParams };
+  if (!state.isInitialized) return { kind: "refuse", detail: { reason: "notInitialized" } };
+  if (!state.isExperimentalApi) {
+    if (spec.experimental) return { kind: "refuse", detail: { reason: "experimentalApiRequired", method } };
+    const record = (parsed.data ?? {}) as Record<string, unknown>;
+    const field = spec.experimentalFields?.find((name) => record[name] !== undefined && record[name] !== null);
+    if (field) return { kind: "refuse", detail: { reason: "experimentalApiRequired", method: `${method}.${field}` } };
+  }
+  if (state.isLocal(method)) return { kind: "local", spec, params: parsed.data };
+  if (state.inFlight >= state.maxInFlight) return { kind: "refuse", detail: { reason: "overloaded" } };
+  return { kind: "route", spec, params: parsed.data };
+}
