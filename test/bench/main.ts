@@ -393,6 +393,16 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
 }
 
 async function main(): Promise<void> {
+  if (process.argv.includes("--scale")) {
+    // The scale rows (thread/list and thread/search over a seeded database) have their own runner.
+    const { runScaleBench } = await import("./scale.js");
+    process.exit(
+      await runScaleBench(process.argv.slice(2)).catch((error) => {
+        console.error(`[bench:scale] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return 1;
+      }),
+    );
+  }
   let config: BenchConfig;
   try {
     config = parseBenchConfig(process.argv.slice(2));

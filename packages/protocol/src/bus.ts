@@ -7,6 +7,12 @@
 //   <prefix>.evt.<tenant>.thread.<threadId>      notifications for a thread's subscribers
 //   <prefix>.evt.conn.<gatewayId>.<connection>   notifications for one client connection
 //   <prefix>.control.connection.closed           a client disconnected: cancel its queued/in-flight work
+//   <prefix>.control.search.cancel               a client cancelled a thread search: every thread instance checks its running ones
+//   <prefix>.rc.open                             relay: may this caller open a session to this environment? (queue group)
+//   <prefix>.rc.machine.<tenant>.<environmentId> relay: client → machine; subscribed only by the instance holding its socket
+//   <prefix>.rc.client.<clientId>                relay: machine → client; subscribed by the gateway connection of that client
+//   <prefix>.rc.status.<tenant>.<environmentId>  relay: the machine's socket was taken / lost (instances and sessions listen)
+import type { WireError } from "./errors.js";
 import type { ServiceName } from "./registry-types.js";
 
 export const DEFAULT_BUS_PREFIX = "sy";
@@ -38,6 +44,15 @@ export function busSubjects(prefix: string) {
     },
     connectionEventsWildcard: (gatewayId: string) => `${prefix}.evt.conn.${subjectToken(gatewayId)}.*`,
     connectionClosed: `${prefix}.control.connection.closed`,
+    searchCancel: `${prefix}.control.search.cancel`,
+    relayOpen: `${prefix}.rc.open`,
+    relayOpenQueueGroup: `${prefix}-remote-control-relay`,
+    relayToMachine: (tenant: string, environmentId: string) =>
+      `${prefix}.rc.machine.${subjectToken(tenant)}.${subjectToken(environmentId)}`,
+    relayToClient: (clientId: string) => `${prefix}.rc.client.${subjectToken(clientId)}`,
+    relayStatus: (tenant: string, environmentId: string) =>
+      `${prefix}.rc.status.${subjectToken(tenant)}.${subjectToken(environmentId)}`,
+    relayStatusWildcard: `${prefix}.rc.status.>`,
     serviceName: (service: ServiceName) => `switchyard-${service}`,
   };
 }
@@ -73,7 +88,19 @@ export const BusHeader = {
 /** Payload of `<prefix>.control.connection.closed`. */
 export interface ConnectionClosedEvent {
   connection: string;
+  /** The connection's tenant (its subscriptions are tenant rows). */
+  tenant: string;
   closedAtMs: number;
+}
+
+/**
+ * Payload of `<prefix>.control.search.cancel`: the search that `connection` sent with JSON-RPC id
+ * `requestId` (`thread/search` for kind "search", `thread/search/stream` for "stream") should stop.
+ */
+export interface SearchCancelEvent {
+  connection: string;
+  kind: "search" | "stream";
+  requestId: string | number;
 }
 
 /**
@@ -84,4 +111,42 @@ export interface BusEvent {
   method: string;
   params: unknown;
   emittedAtMs: number;
+}
+
+// ---- Remote-control relay (gateway ⇄ remote-control instance) ----
+// A relayed client is one gateway connection opened at `/environments/<environmentId>`. Its
+// `clientId` (the machine's virtual connection id) and `streamId` are chosen by the gateway and stay
+// the same for the life of the connection, whichever instance holds the machine's socket meanwhile.
+
+/** Request on `relayOpen`; the reply is a `RelayOpenReply`. */
+export interface RelayOpenRequest {
+  tenant: string;
+  subject: string;
+  environmentId: string;
+}
+
+export type RelayOpenReply = { ok: true; serverName: string; isConnected: boolean } | { ok: false; error: WireError };
+
+/** Request on `relayToMachine`; answered `{ok: true}` once written to the machine's socket. */
+export type RelayToMachine =
+  | { type: "message"; clientId: string; streamId: string; seqId: number; message: unknown }
+  | { type: "close"; clientId: string; streamId: string };
+
+/**
+ * Request on `relayToClient`. A `message` is answered once the gateway has taken it (written to the
+ * client or recognised as a duplicate): only then does the instance acknowledge it to the machine.
+ * `seqId` is the machine's per-stream sequence number, so a replay through another instance is
+ * recognised; `part`/`parts` split a message larger than the bus carries.
+ */
+export type RelayToClient =
+  | { type: "message"; streamId: string; seqId: number; part: number; parts: number; text: string }
+  | { type: "closed"; reason: string };
+
+/** Published on `relayStatus`. */
+export interface RelayStatusEvent {
+  status: "connected" | "connecting";
+  instanceId: string;
+  /** Unique per accepted machine socket: an instance holding an older one closes it. */
+  socketId: string;
+  atMs: number;
 }

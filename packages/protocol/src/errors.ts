@@ -20,12 +20,17 @@ export type ErrorDetail =
   | { reason: "invalidClientName"; name: string }
   | { reason: "methodNotSupported"; method: string }
   | { reason: "threadNotFound"; threadId: string }
+  | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
   | { reason: "overloaded" }
   | { reason: "deadlineExceeded"; method: string; timeoutMs: number }
   | { reason: "cancelled"; method: string }
   | { reason: "serviceUnavailable"; service: string }
   | { reason: "busUnavailable"; method: string; mayBeApplied: boolean }
+  | { reason: "environmentNotFound"; environmentId: string }
+  | { reason: "environmentOffline"; environmentId: string }
+  | { reason: "pairingCodeInvalid" }
+  | { reason: "rateLimited"; what: string; retryAfterMs: number }
   | { reason: "internal"; message: string };
 
 export interface WireError {
@@ -110,6 +115,12 @@ export function toWireError(detail: ErrorDetail): WireError {
         message: `thread not found: ${clip(detail.threadId)}`,
         data: { reason: detail.reason },
       };
+    case "invalidCursor":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `invalid cursor: ${clip(detail.cursor, 80)} (${detail.expected})`,
+        data: { reason: detail.reason },
+      };
     case "invalidArgument":
       return { code: INVALID_REQUEST_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
     case "overloaded":
@@ -135,6 +146,31 @@ export function toWireError(detail: ErrorDetail): WireError {
           ? `the message bus connection was lost while \`${detail.method}\` was in flight; it may still be applied, read back before retrying`
           : "the message bus is unavailable; retry later",
         data: { reason: detail.reason },
+      };
+    case "environmentNotFound":
+      // Also the answer for another tenant's environment: its existence is not disclosed.
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `environment not found: ${clip(detail.environmentId)}`,
+        data: { reason: detail.reason },
+      };
+    case "environmentOffline":
+      return {
+        code: INTERNAL_ERROR_CODE,
+        message: `environment ${clip(detail.environmentId)} is not connected: start \`codex app-server\` with remote control on that machine (or wait for it to reconnect) and retry`,
+        data: { reason: detail.reason },
+      };
+    case "pairingCodeInvalid":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: "pairing code is invalid, expired or already used; ask the machine for a new one",
+        data: { reason: detail.reason },
+      };
+    case "rateLimited":
+      return {
+        code: OVERLOADED_CODE,
+        message: `too many ${detail.what}; retry in ${Math.ceil(detail.retryAfterMs / 1000)} s`,
+        data: { reason: detail.reason, retryAfterMs: detail.retryAfterMs },
       };
     case "internal":
       return {

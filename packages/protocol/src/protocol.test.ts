@@ -68,11 +68,16 @@ describe("errors", () => {
       { reason: "invalidClientName", name: "n" },
       { reason: "methodNotSupported", method: "m" },
       { reason: "threadNotFound", threadId: "t" },
+      { reason: "invalidCursor", cursor: "c".repeat(1_000), expected: "a cursor this list returned" },
       { reason: "invalidArgument", message: "bad" },
       { reason: "overloaded" },
       { reason: "deadlineExceeded", method: "m", timeoutMs: 5 },
       { reason: "cancelled", method: "m" },
       { reason: "serviceUnavailable", service: "thread" },
+      { reason: "environmentNotFound", environmentId: "e" },
+      { reason: "environmentOffline", environmentId: "e" },
+      { reason: "pairingCodeInvalid" },
+      { reason: "rateLimited", what: "pairing attempts", retryAfterMs: 1500 },
       { reason: "internal", message: "boom" },
     ];
     for (const detail of details) {
@@ -121,6 +126,33 @@ describe("registry", () => {
     "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/list": { params: {}, kind: "unkeyed" },
     "thread/name/set": { params: { threadId: "t1", name: "n" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/resume": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/fork": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/archive": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/unarchive": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/delete": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/unsubscribe": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/loaded/list": { params: {}, kind: "unkeyed" },
+    "thread/metadata/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/goal/set": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/goal/get": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/goal/clear": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/settings/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/turns/list": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
+    "thread/items/list": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
+    "thread/inject_items": { params: { threadId: "t1", items: [] }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/readState/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/realtime/list": { params: { threadId: "t1" }, kind: "unkeyed" },
+    // Unkeyed: tenant-wide reads of committed state; the cancels must overtake the search they name.
+    "thread/search": { params: { searchTerm: "x" }, kind: "unkeyed" },
+    "thread/search/stream": { params: { searchTerm: "x" }, kind: "unkeyed" },
+    "thread/search/cancel": { params: { requestId: 1 }, kind: "unkeyed" },
+    "thread/search/stream/cancel": { params: { requestId: "r" }, kind: "unkeyed" },
+    // Unkeyed reads of one thread's append-only items (as Codex's thread/items/list), with read-your-writes.
+    "thread/searchOccurrences": { params: { threadId: "t1", searchTerm: "x" }, kind: "unkeyed", key: "thread:acme:t1" },
+    "thread/items/read": { params: { threadId: "t1", turnId: "u", itemIds: ["i"] }, kind: "unkeyed", key: "thread:acme:t1" },
+    "switchyard/environments/list": { params: {}, kind: "unkeyed" },
+    "switchyard/environments/pairing/claim": { params: { pairingCode: "p" }, kind: "unkeyed" },
   };
 
   test("every method's scope is pinned: lane kind and tenant-qualified key", () => {
@@ -144,7 +176,7 @@ describe("registry", () => {
       if (spec.scope.kind !== "unkeyed") assert.equal(typeof spec.scope.id, "function");
     }
     assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
-    assert.equal(lookupMethod("thread/search").kind, "codexOnly");
+    assert.equal(lookupMethod("thread/compact/start").kind, "codexOnly");
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
   });
 });

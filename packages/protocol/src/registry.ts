@@ -15,19 +15,63 @@
 import { CODEX_CLIENT_METHODS } from "./codex-methods.js";
 import type { ParamsOf, ResultOf } from "./define.js";
 import { InitializeMethod, InitializeNotification, initializeMethods, initializeNotifications } from "./methods/initialize.js";
+import {
+  RemoteControlMethod,
+  RemoteControlNotification,
+  remoteControlMethods,
+  remoteControlNotifications,
+} from "./methods/remote-control.js";
 import { SessionMethod, sessionMethods } from "./methods/session.js";
 import { ThreadMethod, ThreadNotification, threadMethods, threadNotifications } from "./methods/thread.js";
+import {
+  ThreadLifecycleMethod,
+  ThreadLifecycleNotification,
+  threadLifecycleMethods,
+  threadLifecycleNotifications,
+} from "./methods/thread-lifecycle.js";
+import {
+  ThreadSearchMethod,
+  ThreadSearchNotification,
+  threadSearchMethods,
+  threadSearchNotifications,
+} from "./methods/thread-search.js";
 import type { MethodSpec, NotificationAudience, NotificationSpec, ServiceName } from "./registry-types.js";
 
 /** Every method, keyed by wire name, with its types kept. */
-export const methods = { ...initializeMethods, ...sessionMethods, ...threadMethods };
+export const methods = {
+  ...initializeMethods,
+  ...sessionMethods,
+  ...threadMethods,
+  ...threadSearchMethods,
+  ...threadLifecycleMethods,
+  ...remoteControlMethods,
+};
 /** Every notification, keyed by wire name, with its types kept. */
-export const notifications = { ...initializeNotifications, ...threadNotifications };
+export const notifications = {
+  ...initializeNotifications,
+  ...threadNotifications,
+  ...threadSearchNotifications,
+  ...threadLifecycleNotifications,
+  ...remoteControlNotifications,
+};
 
 /** Method names by their camel-case constant, e.g. `Method.threadNameSet`. */
-export const Method = { ...InitializeMethod, ...SessionMethod, ...ThreadMethod } as const;
+export const Method = {
+  ...InitializeMethod,
+  ...SessionMethod,
+  ...ThreadMethod,
+  ...ThreadSearchMethod,
+  ...ThreadLifecycleMethod,
+  ...RemoteControlMethod,
+} as const;
 /** Notification names by their camel-case constant. */
-export const Notification = { ...InitializeNotification, ...ThreadNotification } as const;
+export const Notification = {
+  ...InitializeNotification,
+  ...ThreadNotification,
+  ...ThreadSearchNotification,
+  ...ThreadLifecycleNotification,
+  ...RemoteControlNotification,
+} as const;
 
 type Methods = typeof methods;
 type Notifications = typeof notifications;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connect } from "@nats-io/transport-node";
-import { busSubjects, type ThreadListResponse } from "@switchyard/protocol";
+import { busSubjects, methodsOwnedBy } from "@switchyard/protocol";
 import { pino } from "pino";
 import { defaultKeyedLaneSettings } from "./keyed-lane.js";
 import { type HandlersFor, startBusService } from "./service-host.js";
@@ -12,24 +12,21 @@ import { type HandlersFor, startBusService } from "./service-host.js";
 const never = async (): Promise<never> => {
   throw new Error("not called");
 };
-const list = async (): Promise<ThreadListResponse> => ({ data: [], nextCursor: null, backwardsCursor: null });
+/** A complete map (every thread method), as the compiler sees it. */
+const complete = Object.fromEntries(methodsOwnedBy("thread").map((spec) => [spec.method, never])) as unknown as HandlersFor<"thread">;
+const { "thread/read": _read, ...withoutRead } = complete;
 
 // @ts-expect-error thread/read has no handler
-const missing: HandlersFor<"thread"> = { "thread/start": never, "thread/list": list, "thread/name/set": never };
+const missing: HandlersFor<"thread"> = withoutRead;
 const extra: HandlersFor<"thread"> = {
-  "thread/start": never,
-  "thread/read": never,
-  "thread/list": list,
-  "thread/name/set": never,
+  ...complete,
   // @ts-expect-error config/read is not the thread service's
   "config/read": never,
 };
 const wrongParams: HandlersFor<"thread"> = {
-  "thread/start": never,
+  ...complete,
   // @ts-expect-error thread/read's params have a string threadId
   "thread/read": async (_params: { threadId: number }) => never(),
-  "thread/list": list,
-  "thread/name/set": never,
 };
 
 test("a service missing a handler refuses to start", async () => {

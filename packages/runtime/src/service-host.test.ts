@@ -5,13 +5,13 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { after, before, test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { busSubjects, Method, scopeKey } from "@switchyard/protocol";
+import { busSubjects, Method, methodsOwnedBy, scopeKey } from "@switchyard/protocol";
 import { pino } from "pino";
 import { type BusOutcome, encodeJson } from "./bus-codec.js";
 import { defaultKeyedLaneSettings } from "./keyed-lane.js";
 import { LaneClient } from "./lane-client.js";
 import { type BusConnection, connectNats } from "./nats.js";
-import { type BusServiceHandle, type HandlerContext, startBusService } from "./service-host.js";
+import { type BusServiceHandle, type HandlerContext, type HandlersFor, startBusService } from "./service-host.js";
 
 const prefix = `h${randomBytes(4).toString("hex")}`;
 const subjects = busSubjects(prefix);
@@ -43,9 +43,7 @@ before(async () => {
     service: "thread",
     version: "0.0.0",
     handlers: {
-      [Method.threadStart]: unused,
-      [Method.threadRead]: unused,
-      [Method.threadList]: unused,
+      ...(Object.fromEntries(methodsOwnedBy("thread").map((spec) => [spec.method, unused])) as unknown as HandlersFor<"thread">),
       [Method.threadNameSet]: rename,
     },
     keyedSettings: { ...defaultKeyedLaneSettings, ackWaitMs: 5_000, maxDeliver: 5 },

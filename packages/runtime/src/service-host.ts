@@ -51,6 +51,8 @@ export async function startBusService<S extends ServiceName>(options: {
   handlers: HandlersFor<S>;
   keyedSettings: KeyedLaneSettings;
   log: Logger;
+  /** Clean-up when a client connection closes; one instance of the service runs it per event. */
+  onConnectionClosed?: (event: ConnectionClosedEvent) => Promise<void>;
 }): Promise<BusServiceHandle> {
   const { nc, subjects, service, log } = options;
   const specs = methodsOwnedBy(service);
@@ -122,6 +124,20 @@ export async function startBusService<S extends ServiceName>(options: {
       for (const controller of inFlight.get(event.connection) ?? []) controller.abort();
     },
   });
+  const onConnectionClosed = options.onConnectionClosed;
+  const cleanupSubscription = onConnectionClosed
+    ? nc.subscribe(subjects.connectionClosed, {
+        queue: subjects.rpcQueueGroup(service),
+        callback: (error, msg) => {
+          if (error) return;
+          const event = decodeJson(msg.data) as ConnectionClosedEvent;
+          if (!event.tenant) return; // from a gateway older than the tenant field
+          onConnectionClosed(event).catch((cleanupError: unknown) =>
+            log.warn({ err: String(cleanupError), connection: event.connection }, "connection clean-up failed"),
+          );
+        },
+      })
+    : undefined;
   const pruneTimer = setInterval(() => {
     const cutoff = Date.now() - CLOSED_CONNECTION_MEMORY_MS;
     for (const [connection, closedAt] of closedConnections) if (closedAt < cutoff) closedConnections.delete(connection);
@@ -165,6 +181,7 @@ export async function startBusService<S extends ServiceName>(options: {
       await unkeyedLane?.stop();
       await worker?.stop();
       closedSubscription.unsubscribe();
+      cleanupSubscription?.unsubscribe();
       clearInterval(pruneTimer);
     },
   };

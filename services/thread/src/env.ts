@@ -11,6 +11,9 @@ const schema = z.object({
     .string()
     .default("switchyard_service")
     .describe("role queries run as (SET ROLE; created by the migrations); empty: the login role, which must not bypass RLS"),
+  THREAD_IDLE_UNLOAD_MS: envParts.positiveInt
+    .default(600_000)
+    .describe("a loaded thread with no subscribers and no activity for this long is unloaded (thread/closed)"),
   THREAD_DEFAULT_CWD: z.string().startsWith("/").default("/workspace"),
   SWITCHYARD_KEYED_ACK_WAIT_MS: envParts.positiveInt.default(5_000),
   SWITCHYARD_KEYED_MAX_DELIVER: envParts.positiveInt.default(5),

@@ -1,13 +1,16 @@
 // Thread service: threads, their items and names in Postgres, served on both bus lanes.
 import { fileURLToPath } from "node:url";
-import { busSubjects } from "@switchyard/protocol";
+import { busSubjects, type SearchCancelEvent } from "@switchyard/protocol";
 import {
   assertRowLevelSecurityApplies,
   connectNats,
   createLogger,
   createPool,
   createRedis,
+  decodeJson,
   defaultKeyedLaneSettings,
+  EventPublisher,
+  encodeJson,
   Lifecycle,
   loadMigrations,
   migrate,
@@ -19,7 +22,12 @@ import {
   TenantDb,
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
+import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
+import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
+import { startIdleSweeper } from "./idle-sweeper.js";
+import { LifecycleStore } from "./store/lifecycle-store.js";
+import { PgSearchStore } from "./store/search-store.js";
 import { PgThreadStore } from "./store/thread-store.js";
 
 export const THREAD_SERVICE_VERSION = "0.1.0";
@@ -37,9 +45,15 @@ async function main(): Promise<void> {
 
   // Migrations run as the login role (they create tables, policies and the service role); queries
   // run as THREAD_PG_ROLE, which row-level security applies to.
-  const migrationPool = createPool({ url: env.DATABASE_URL, applicationName: `switchyard-${instanceId}-migrate`, max: 1, log });
-  await migrate(migrationPool, { schema: "thread", migrations: loadMigrations(threadMigrationsDirectory), log });
-  await migrationPool.end();
+  // The maintenance pool (login role) also serves the idle sweeper, which spans tenants.
+  const maintenancePool = createPool({
+    url: env.DATABASE_URL,
+    applicationName: `switchyard-${instanceId}-maintenance`,
+    max: 1,
+    log,
+  });
+  lifecycle.onShutdown("postgres maintenance", () => maintenancePool.end());
+  await migrate(maintenancePool, { schema: "thread", migrations: loadMigrations(threadMigrationsDirectory), log });
   const pool = createPool({
     url: env.DATABASE_URL,
     applicationName: `switchyard-${instanceId}`,
@@ -58,17 +72,39 @@ async function main(): Promise<void> {
   lifecycle.onShutdown("nats", () => nc.drain());
 
   const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
-  const store = new PgThreadStore(new TenantDb(pool));
+  const db = new TenantDb(pool);
+  const store = new PgThreadStore(db);
+  const lifecycleStore = new LifecycleStore(db);
+  const defaults = {
+    model: env.SWITCHYARD_DEFAULT_MODEL,
+    modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
+    cwd: env.THREAD_DEFAULT_CWD,
+  };
+  // Search cancels cross instances on the searchCancel control subject (see search-handlers.ts).
+  const searchCancellations = new SearchCancellations({
+    publish: (event) => nc.publish(subjects.searchCancel, encodeJson(event)),
+    subscribe: (onCancel) => {
+      const subscription = nc.subscribe(subjects.searchCancel, {
+        callback: (error, msg) => {
+          if (!error) onCancel(decodeJson(msg.data) as SearchCancelEvent);
+        },
+      });
+      return () => subscription.unsubscribe();
+    },
+  });
+  lifecycle.onShutdown("search cancellations", () => searchCancellations.stop());
   const lanes = await startBusService({
     nc,
     subjects,
     service: "thread",
     version: THREAD_SERVICE_VERSION,
-    handlers: threadHandlers(store, {
-      model: env.SWITCHYARD_DEFAULT_MODEL,
-      modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
-      cwd: env.THREAD_DEFAULT_CWD,
-    }),
+    handlers: {
+      ...threadHandlers(store, defaults),
+      ...lifecycleHandlers(lifecycleStore, store, defaults),
+      ...searchHandlers(new PgSearchStore(db), searchCancellations),
+    },
+    // A closed connection's subscriptions go with it (one instance handles each event).
+    onConnectionClosed: (event) => lifecycleStore.forgetConnection(event.tenant, event.connection).then(() => undefined),
     keyedSettings: {
       ...defaultKeyedLaneSettings,
       ackWaitMs: env.SWITCHYARD_KEYED_ACK_WAIT_MS,
@@ -77,6 +113,15 @@ async function main(): Promise<void> {
     log,
   });
   lifecycle.onShutdown("bus", () => lanes.stop());
+  const stopSweeper = startIdleSweeper({
+    pool: maintenancePool,
+    redis,
+    busPrefix: env.SWITCHYARD_BUS_PREFIX,
+    events: new EventPublisher(nc, subjects),
+    idleMs: env.THREAD_IDLE_UNLOAD_MS,
+    log,
+  });
+  lifecycle.onShutdown("idle sweeper", stopSweeper);
 
   const health = await startHealthServer({
     host: env.THREAD_HEALTH_HOST,

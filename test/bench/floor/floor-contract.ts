@@ -26,6 +26,18 @@ export interface FloorSettings {
   natsAsyncTraces: boolean;
   /** Tenant the optional same-statement keyed floor writes under (copies of the seeded threads). */
   cteTenant: string;
+  /**
+   * Page queries the read floor can run by name (`pnpm bench --scale`): each is the list of
+   * statements the thread service runs for one request, in order; the floor answers the last one's rows.
+   */
+  pageStatements?: Record<string, string[]>;
+}
+
+/** The scale floor's request: run the named page statements with these parameters (one array per statement). */
+export const FLOOR_PAGE = "floor/page";
+export interface FloorPageRequest {
+  name: string;
+  params: unknown[][];
 }
 
 /**
@@ -39,6 +51,7 @@ export const STATEMENT_HEADER = "Floor-Statement";
 export function floorSubjects(busPrefix: string) {
   return {
     read: `${busPrefix}.floor.rpc.thread.read`,
+    page: `${busPrefix}.floor.rpc.page`,
     readQueue: `${busPrefix}-floor`,
     keyedStream: `${busPrefix.toUpperCase()}_FLOOR_KEYED`,
     keyedStreamSubjects: `${busPrefix}.floor.keyed.*`,

@@ -10,6 +10,7 @@ import { connect, headers as natsHeaders } from "@nats-io/transport-node";
 import { partitionOf, scopeKey } from "@switchyard/protocol";
 import { type WebSocket, WebSocketServer } from "ws";
 import {
+  FLOOR_PAGE,
   FLOOR_SET_NAME_CTE,
   floorSubjects,
   READY_EVENT,
@@ -52,6 +53,13 @@ function onFrame(socket: WebSocket, text: string): void {
   const body = encoder.encode(JSON.stringify(frame.params));
   if (frame.method === "thread/read") {
     nc.request(subjects.read, body, { timeout: 30_000 }).then(
+      (msg) => reply(socket, frame.id, decoder.decode(msg.data)),
+      (error) => replyError(socket, frame.id, String(error)),
+    );
+    return;
+  }
+  if (frame.method === FLOOR_PAGE) {
+    nc.request(subjects.page, body, { timeout: 30_000 }).then(
       (msg) => reply(socket, frame.id, decoder.decode(msg.data)),
       (error) => replyError(socket, frame.id, String(error)),
     );

@@ -19,6 +19,7 @@ import {
   FLOOR_READ_SQL,
   FLOOR_SCHEMA_SQL,
   FLOOR_SET_NAME_SQL,
+  type FloorPageRequest,
   floorSubjects,
   READY_EVENT,
   REPLY_TO_HEADER,
@@ -29,6 +30,11 @@ import {
 const settings = readFloorSettings(process.argv);
 const subjects = floorSubjects(settings.busPrefix);
 const pool = new pg.Pool({ connectionString: settings.databaseUrl, application_name: "bench-floor", max: settings.poolSize });
+// The session setting the thread service's search functions read (migration 0020), set once per
+// connection as TenantDb sets it once per connection and tenant.
+pool.on("connect", (client) => {
+  client.query("SELECT set_config('switchyard.tenant', $1, false)", [settings.tenant]).catch(() => {});
+});
 await pool.query(FLOOR_SCHEMA_SQL);
 const nc = await connect({ servers: settings.natsUrl, name: "bench-floor-service", noAsyncTraces: !settings.natsAsyncTraces });
 const encoder = new TextEncoder();
@@ -42,6 +48,25 @@ nc.subscribe(subjects.read, {
     const { threadId } = JSON.parse(decoder.decode(msg.data)) as { threadId: string };
     pool.query(FLOOR_READ_SQL, [settings.tenant, threadId]).then(
       (result) => msg.respond(encoder.encode(JSON.stringify({ thread: result.rows[0] ?? null }))),
+      (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
+    );
+  },
+});
+
+// Scale floor: the named statements of one page request, run one after another on one pooled
+// connection (as the service runs them), answered with the last one's rows.
+nc.subscribe(subjects.page, {
+  queue: subjects.readQueue,
+  callback: (error, msg) => {
+    if (error) return;
+    const request = JSON.parse(decoder.decode(msg.data)) as FloorPageRequest;
+    const statements = settings.pageStatements?.[request.name] ?? [];
+    (async () => {
+      let rows: unknown[] = [];
+      for (const [index, sql] of statements.entries()) rows = (await pool.query(sql, request.params[index] ?? [])).rows;
+      return rows;
+    })().then(
+      (rows) => msg.respond(encoder.encode(JSON.stringify({ data: rows }))),
       (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
     );
   },

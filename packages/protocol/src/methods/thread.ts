@@ -41,7 +41,7 @@ export const Thread = z.object({
   historyMode: ThreadHistoryMode,
   name: z.string().nullable(),
   projectId: z.string().nullable(),
-  gitInfo: z.null(),
+  gitInfo: z.object({ sha: z.string().nullable(), branch: z.string().nullable(), originUrl: z.string().nullable() }).nullable(),
   turns: z.array(z.unknown()),
 });
 export type Thread = z.infer<typeof Thread>;
@@ -62,7 +62,8 @@ export const SandboxPolicy = z.discriminatedUnion("type", [
   }),
 ]);
 
-export const ThreadStartParams = z.object({
+/** Session settings a client may ask for when it starts, resumes or forks a thread. */
+export const SessionOverrides = {
   cwd: z.string().nullish(),
   model: z.string().nullish(),
   modelProvider: z.string().nullish(),
@@ -73,6 +74,10 @@ export const ThreadStartParams = z.object({
   baseInstructions: z.string().nullish(),
   developerInstructions: z.string().nullish(),
   config: z.record(z.string(), z.unknown()).nullish(),
+};
+
+export const ThreadStartParams = z.object({
+  ...SessionOverrides,
   ephemeral: z.boolean().nullish(),
   historyMode: ThreadHistoryMode.nullish(),
   threadSource: z.string().nullish(),
@@ -124,17 +129,33 @@ export const ThreadSourceKind = z.enum([
 
 export const ThreadListParams = z.object({
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  /** serde's u32 (Codex: ``invalid value: integer `-1`, expected u32``); the service clamps it to its page size. */
+  limit: z.number().int().min(0, "expected u32").max(4294967295, "expected u32").nullish(),
   sortKey: ThreadSortKey.nullish(),
   sortDirection: SortDirection.nullish(),
   modelProviders: z.array(z.string()).nullish(),
   sourceKinds: z.array(ThreadSourceKind).nullish(),
   archived: z.boolean().nullish(),
   cwd: z.union([z.string(), z.array(z.string())]).nullish(),
+  /** A case-insensitive substring of the title (name, else preview); content search is thread/search. */
   searchTerm: z.string().nullish(),
+  /** At most 100 thread ids (UUIDs) left out before the limit applies. */
   excludedThreadIds: z.array(z.string()).nullish(),
+  /** At most 100 thread ids (UUIDs) the list is restricted to; an empty list matches nothing. */
+  includedThreadIds: z.array(z.string()).nullish(),
+  /** Direct children (spawned sub-agents) of this thread. Exclusive with ancestorThreadId. */
+  parentThreadId: z.string().nullish(),
+  /** Spawned descendants of this thread at any depth, not the thread itself. Exclusive with parentThreadId. */
+  ancestorThreadId: z.string().nullish(),
+  /** Threads attached to this thread. Switchyard has no attachments yet: always an empty page. */
+  attachedToThreadId: z.string().nullish(),
+  includeAttachedThreads: z.boolean().nullish(),
+  /** Omitted: every project; null: threads without a project; a string: that project's threads. */
   projectId: z.string().nullish(),
+  /** Omitted: every section; null: threads without a section; a string: that section's threads. */
   sectionId: z.string().nullish(),
+  /** Hosted-backend filter on a thread's recorded originator; a non-empty list is refused (not recorded yet). */
+  originators: z.array(z.string()).nullish(),
   useStateDbOnly: z.boolean().nullish(),
   currentAccountOnly: z.boolean().nullish(),
 });

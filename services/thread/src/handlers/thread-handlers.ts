@@ -12,9 +12,9 @@ import {
   type ThreadStartResponse,
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
-import type { SortColumn } from "../store/cursor.js";
-import type { ThreadStore } from "../store/thread-store.js";
-import { threadView, turnsView } from "../thread-view.js";
+import { decodeCursor, type SortColumn } from "../store/cursor.js";
+import { isThreadId, type ThreadStore } from "../store/thread-store.js";
+import { sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 
 export interface ThreadDefaults {
   model: string;
@@ -24,26 +24,12 @@ export interface ThreadDefaults {
 
 const DEFAULT_PAGE_SIZE = 25;
 const MAX_PAGE_SIZE = 200;
-const MAX_EXCLUDED_IDS = 100;
+/** excludedThreadIds and includedThreadIds hold at most this many ids each (Codex's limit). */
+const MAX_LISTED_IDS = 100;
 
-function sandboxPolicy(mode: ThreadStartParams["sandbox"]): ThreadStartResponse["sandbox"] {
-  switch (mode) {
-    case "danger-full-access":
-      return { type: "dangerFullAccess" };
-    case "workspace-write":
-      return {
-        type: "workspaceWrite",
-        writableRoots: [],
-        networkAccess: false,
-        excludeTmpdirEnvVar: false,
-        excludeSlashTmp: false,
-      };
-    default:
-      return { type: "readOnly", networkAccess: false };
-  }
-}
+type ThreadMethodName = "thread/start" | "thread/read" | "thread/list" | "thread/name/set";
 
-export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): HandlersFor<"thread"> {
+export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Pick<HandlersFor<"thread">, ThreadMethodName> {
   const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
   async function start(params: ThreadStartParams, { request, events }: HandlerContext): Promise<ThreadStartResponse> {
@@ -72,22 +58,11 @@ export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Ha
       projectId: params.projectId ?? null,
       settings,
       createdBy: request.caller.subject,
+      subscriber: request.connection,
     });
     const thread = threadView(row);
     events.emit(Notification.threadStarted, { thread }, { tenant: request.caller.tenant });
-    return {
-      thread,
-      model: row.model ?? defaults.model,
-      modelProvider: row.model_provider,
-      serviceTier: settings.serviceTier,
-      cwd: row.cwd,
-      approvalPolicy: settings.approvalPolicy,
-      approvalsReviewer: settings.approvalsReviewer,
-      sandbox: settings.sandbox,
-      reasoningEffort: null,
-      instructionSources: [],
-      runtimeWorkspaceRoots: [],
-    };
+    return sessionView(row, thread, defaults.model);
   }
 
   async function read(params: ThreadReadParams, { request }: HandlerContext): Promise<ThreadReadResponse> {
@@ -98,21 +73,53 @@ export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Ha
   }
 
   async function list(params: ThreadListParams, { request }: HandlerContext): Promise<ThreadListResponse> {
+    // Refusals in Codex 0.171.0's words (-32600 here); a well-formed id of another tenant is not
+    // refused, it just matches nothing, as an unknown id does.
+    const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgument", message });
+    const validIds = (ids: string[], what: string) => {
+      const bad = ids.find((id) => !isThreadId(id));
+      if (bad !== undefined) throw invalid(`invalid ${what} id: ${bad}`);
+      return ids;
+    };
+    const validId = (id: string | null | undefined, what: string) => (id ? validIds([id], what)[0] : undefined);
     const excludedIds = params.excludedThreadIds ?? [];
-    if (excludedIds.length > MAX_EXCLUDED_IDS) {
-      throw new SwitchyardError({
-        reason: "invalidArgument",
-        message: `excludedThreadIds accepts at most ${MAX_EXCLUDED_IDS} ids, got ${excludedIds.length}`,
-      });
+    if (excludedIds.length > MAX_LISTED_IDS) throw invalid(`excludedThreadIds accepts at most ${MAX_LISTED_IDS} entries`);
+    const includedIds = params.includedThreadIds ?? null;
+    if (includedIds && includedIds.length > MAX_LISTED_IDS) {
+      throw invalid(`includedThreadIds accepts at most ${MAX_LISTED_IDS} entries`);
     }
+    if (params.parentThreadId && params.ancestorThreadId) {
+      throw invalid("parentThreadId and ancestorThreadId are mutually exclusive");
+    }
+    if (params.attachedToThreadId && (params.parentThreadId || params.ancestorThreadId)) {
+      throw invalid("attachedToThreadId cannot be combined with parentThreadId or ancestorThreadId");
+    }
+    if (params.originators && params.originators.length > 0) {
+      throw invalid("originator filtering is not supported: Switchyard does not record thread originators yet");
+    }
+    validIds(excludedIds, "excluded thread");
+    if (includedIds) validIds(includedIds, "included thread");
+    const parentThreadId = validId(params.parentThreadId, "parent thread");
+    const ancestorThreadId = validId(params.ancestorThreadId, "ancestor thread");
+    const attachedTo = validId(params.attachedToThreadId, "attached thread parent");
     // section_position has no meaning without sections yet; it orders like updated_at.
     const sortKey: SortColumn = params.sortKey === "section_position" || !params.sortKey ? "updated_at" : params.sortKey;
     const cwds = params.cwd === null || params.cwd === undefined ? null : Array.isArray(params.cwd) ? params.cwd : [params.cwd];
+    const limit = Math.min(params.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    // Nothing can match: Switchyard has no attachments and no sections yet (every thread is
+    // unattached and unsectioned), an empty inclusion list matches nothing, and a page of 0 is empty.
+    // A cursor is still checked, as any page checks it.
+    const matchesNothing =
+      attachedTo !== undefined || typeof params.sectionId === "string" || includedIds?.length === 0 || limit === 0;
+    if (matchesNothing) {
+      if (params.cursor) decodeCursor(params.cursor, sortKey);
+      return { data: [], nextCursor: null, backwardsCursor: null };
+    }
     const page = await store.list({
       tenant: request.caller.tenant,
       sortKey,
       direction: params.sortDirection ?? "desc",
-      limit: Math.min(Math.max(params.limit ?? DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE),
+      limit,
       cursor: params.cursor ?? null,
       isArchived: params.archived === true,
       cwds,
@@ -120,6 +127,11 @@ export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Ha
       sourceKinds: params.sourceKinds ?? null,
       searchTerm: params.searchTerm?.trim() || null,
       excludedIds,
+      includedIds,
+      parentThreadId: parentThreadId ?? null,
+      ancestorThreadId: ancestorThreadId ?? null,
+      // Omitted: any project; null: threads without one (the schema's distinction, kept by zod).
+      projectId: params.projectId,
     });
     return {
       data: page.rows.map((row) => threadView(row)),

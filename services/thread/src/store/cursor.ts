@@ -24,7 +24,8 @@ export function decodeCursor(cursor: string, expectedSortKey: SortColumn): Curso
     // fall through to the error below
   }
   throw new SwitchyardError({
-    reason: "invalidArgument",
-    message: `invalid cursor: ${cursor} (cursors are only valid with the sortKey of the list that returned them)`,
+    reason: "invalidCursor",
+    cursor,
+    expected: "cursors are only valid with the sortKey of the list that returned them",
   });
 }

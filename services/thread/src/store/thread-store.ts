@@ -3,6 +3,7 @@
 // statement that also records the command in the idempotency ledger.
 import type { TenantDb } from "@switchyard/runtime";
 import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
+import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
 
 export interface ThreadRow {
   tenant: string;
@@ -29,6 +30,11 @@ export interface ThreadRow {
   parent_thread_id: string | null;
   settings: Record<string, unknown>;
   revision: string;
+  loaded_at: Date | null;
+  goal: Record<string, unknown> | null;
+  git_info: { sha: string | null; branch: string | null; originUrl: string | null } | null;
+  read_revision: string;
+  first_unread: { type: "threadStart" } | { type: "turn"; turnId: string } | null;
   sort_at?: string;
 }
 
@@ -47,6 +53,10 @@ export interface NewThread {
   projectId: string | null;
   settings: Record<string, unknown>;
   createdBy: string;
+  /** The connection that started it: subscribed in the same statement (the thread is loaded). */
+  subscriber: string | null;
+  forkedFromId?: string | null;
+  parentThreadId?: string | null;
 }
 
 export interface ListQuery {
@@ -61,6 +71,14 @@ export interface ListQuery {
   sourceKinds: string[] | null;
   searchTerm: string | null;
   excludedIds: string[];
+  /** Restricts the list to these ids (valid UUIDs; at most 100); null or absent: unrestricted. */
+  includedIds?: string[] | null;
+  /** Direct children of this thread (parent_thread_id). */
+  parentThreadId?: string | null;
+  /** Descendants at any depth of this thread, along parent_thread_id edges. */
+  ancestorThreadId?: string | null;
+  /** Absent: every project; null: threads without a project; a string: that project's threads. */
+  projectId?: string | null;
 }
 
 export interface ListPage {
@@ -86,9 +104,9 @@ export interface ThreadStore {
   appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void>;
 }
 
-const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
+export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
-  project_id, forked_from_id, parent_thread_id, settings, revision`;
+  project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread`;
 
 const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   created_at: "created_at",
@@ -100,8 +118,6 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Ids that are not UUIDs cannot name a thread; answering "not found" beats a Postgres cast error. */
 export const isThreadId = (value: string) => UUID_PATTERN.test(value);
 
-const escapeLike = (term: string) => term.replace(/[\\%_]/g, (match) => `\\${match}`);
-
 export class PgThreadStore implements ThreadStore {
   constructor(private readonly db: TenantDb) {}
 
@@ -109,10 +125,16 @@ export class PgThreadStore implements ThreadStore {
     const result = await this.db.query<ThreadRow>(
       thread.tenant,
       "insert thread",
-      `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
-         history_mode, is_ephemeral, cli_version, project_id, settings, created_by)
-       VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)
-       RETURNING ${THREAD_COLUMNS}`,
+      `WITH created AS (
+         INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
+           history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at)
+         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, now())
+         RETURNING ${THREAD_COLUMNS}
+       ), subscribed AS (
+         INSERT INTO thread.subscriptions (tenant, thread_id, connection)
+         SELECT tenant, id, $15 FROM created WHERE $15::text IS NOT NULL
+       )
+       SELECT * FROM created`,
       [
         thread.tenant,
         thread.id,
@@ -128,6 +150,9 @@ export class PgThreadStore implements ThreadStore {
         thread.projectId,
         JSON.stringify(thread.settings),
         thread.createdBy,
+        thread.subscriber,
+        thread.forkedFromId ?? null,
+        thread.parentThreadId ?? null,
       ],
     );
     return result.rows[0] as ThreadRow;
@@ -148,7 +173,7 @@ export class PgThreadStore implements ThreadStore {
     const result = await this.db.query<{ turn_id: string; item: Record<string, unknown> }>(
       tenant,
       "select items",
-      "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY seq",
+      "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL ORDER BY seq",
       [tenant, threadId],
     );
     return result.rows.map((row) => ({ turnId: row.turn_id, item: row.item }));
@@ -169,11 +194,30 @@ export class PgThreadStore implements ThreadStore {
     if (query.sourceKinds && query.sourceKinds.length > 0) {
       where.push(`source_kind = ANY(${bind(query.sourceKinds)}::text[])`);
     }
-    if (query.searchTerm) {
-      where.push(`(coalesce(name, '') || ' ' || preview) ILIKE ${bind(`%${escapeLike(query.searchTerm)}%`)}`);
-    }
     const excluded = query.excludedIds.filter(isThreadId);
     if (excluded.length > 0) where.push(`id <> ALL(${bind(excluded)}::uuid[])`);
+    if (query.includedIds) {
+      const included = query.includedIds.filter(isThreadId);
+      if (included.length === 0) return { rows: [], nextCursor: null, backwardsCursor: null };
+      where.push(`id = ANY(${bind(included)}::uuid[])`);
+    }
+    if (query.parentThreadId) {
+      if (!isThreadId(query.parentThreadId)) return { rows: [], nextCursor: null, backwardsCursor: null };
+      where.push(`parent_thread_id = ${bind(query.parentThreadId)}::uuid`);
+    }
+    if (query.ancestorThreadId) {
+      if (!isThreadId(query.ancestorThreadId)) return { rows: [], nextCursor: null, backwardsCursor: null };
+      // Descendants along parent edges (threads_by_parent, one probe per thread found); UNION stops on a cycle.
+      where.push(`id IN (
+        WITH RECURSIVE descendants(id) AS (
+          SELECT id FROM thread.threads WHERE tenant = $1 AND parent_thread_id = ${bind(query.ancestorThreadId)}::uuid
+          UNION
+          SELECT child.id FROM thread.threads child JOIN descendants ON child.tenant = $1 AND child.parent_thread_id = descendants.id
+        )
+        SELECT id FROM descendants)`);
+    }
+    if (query.projectId === null) where.push("project_id IS NULL");
+    else if (query.projectId !== undefined) where.push(`project_id = ${bind(query.projectId)}`);
     if (query.cursor) {
       const position = decodeCursor(query.cursor, query.sortKey);
       if (!isThreadId(position.id)) return { rows: [], nextCursor: null, backwardsCursor: null };
@@ -181,18 +225,59 @@ export class PgThreadStore implements ThreadStore {
       where.push(`(${sortExpression}, id) ${comparison} (${bind(position.at)}::timestamptz, ${bind(position.id)}::uuid)`);
     }
     const direction = query.direction === "desc" ? "DESC" : "ASC";
-    const result = await this.db.query<ThreadRow>(
-      query.tenant,
-      "list threads",
-      `SELECT ${THREAD_COLUMNS}, (${sortExpression})::text AS sort_at
-         FROM thread.threads
-        WHERE ${where.join(" AND ")}
-        ORDER BY ${sortExpression} ${direction}, id ${direction}
-        LIMIT ${bind(query.limit + 1)}`,
-      params,
-    );
-    const hasMore = result.rows.length > query.limit;
-    const rows = result.rows.slice(0, query.limit);
+    const orderBy = `${sortExpression} ${direction}, id ${direction}`;
+    let rows: ThreadRow[] | undefined;
+    const title = "(coalesce(name, '') || ' ' || preview)";
+    if (query.searchTerm && hasTrigram(query.searchTerm)) {
+      // Row-level security keeps ILIKE off the trigram index, so a rare term's few titles come from
+      // the index through threads_with_matching_titles (migration 0020) and the page from them; a
+      // common term (the cap reached) walks the list index below, where matches come early.
+      const candidateParams = [...params, likePattern(query.searchTerm), CANDIDATE_CAP, query.limit + 1];
+      const [pattern, cap, pageLimit] = [3, 2, 1].map((back) => `$${candidateParams.length - back + 1}`);
+      const candidates = await this.db.query<ThreadRow & { is_capped: boolean; sort_value: unknown }>(
+        query.tenant,
+        "list threads by title",
+        `WITH title_hits AS MATERIALIZED (
+           SELECT thread_id FROM thread.threads_with_matching_titles(${pattern}, ${cap})
+         ), meta AS (
+           SELECT (SELECT count(*) FROM title_hits) >= ${cap} AS is_capped
+         )
+         SELECT meta.is_capped, page.* FROM meta LEFT JOIN LATERAL (
+           SELECT ${THREAD_COLUMNS}, (${sortExpression})::text AS sort_at, ${sortExpression} AS sort_value
+             FROM thread.threads
+            WHERE id IN (SELECT thread_id FROM title_hits) AND ${where.join(" AND ")}
+              AND ${title} ILIKE ${pattern} AND NOT meta.is_capped
+            ORDER BY ${orderBy}
+            LIMIT ${pageLimit}
+         ) AS page ON true
+         ORDER BY page.sort_value ${direction}, page.id ${direction}`,
+        candidateParams,
+      );
+      if (candidates.rows[0]?.is_capped === false) {
+        rows = candidates.rows
+          .filter((row) => row.id !== null)
+          .map(({ is_capped: _capped, sort_value: _sortValue, ...row }) => row as ThreadRow);
+      }
+    }
+    if (!rows) {
+      // The walk matches as ILIKE does (it lower-cases both sides in UTF-8 databases), written with
+      // strpos: under row-level security the planner may not use column statistics for ILIKE, would
+      // expect no matching rows and sort them all instead of walking the list index and stopping early.
+      if (query.searchTerm) where.push(`strpos(lower(${title}), lower(${bind(query.searchTerm)})) > 0`);
+      const result = await this.db.query<ThreadRow>(
+        query.tenant,
+        "list threads",
+        `SELECT ${THREAD_COLUMNS}, (${sortExpression})::text AS sort_at
+           FROM thread.threads
+          WHERE ${where.join(" AND ")}
+          ORDER BY ${orderBy}
+          LIMIT ${bind(query.limit + 1)}`,
+        params,
+      );
+      rows = result.rows;
+    }
+    const hasMore = rows.length > query.limit;
+    rows = rows.slice(0, query.limit);
     const positionOf = (row: ThreadRow): CursorPosition => ({ sortKey: query.sortKey, at: row.sort_at as string, id: row.id });
     const first = rows[0];
     const last = rows[rows.length - 1];

@@ -1,0 +1,484 @@
+// The thread lifecycle beyond start/read/list/rename, as the official 0.171.0 schema shapes it:
+// resume, fork, archive, unarchive, delete, unsubscribe, loaded/list, metadata, goals, settings,
+// turns and items pages, injected items, read state, realtime history. Scopes follow Codex's
+// declarations (codex-wire "Serialization scopes"): thread-keyed methods are exclusive on the thread
+// id; the pages and lists are unkeyed.
+import { z } from "zod";
+import { defineMethods, defineNotifications } from "../define.js";
+import {
+  ApprovalsReviewer,
+  AskForApproval,
+  SandboxPolicy,
+  SessionOverrides,
+  SortDirection,
+  Thread,
+  ThreadStartResponse,
+  ThreadStatus,
+} from "./thread.js";
+import { ThreadItemEntry } from "./thread-search.js";
+
+const threadKey = (params: { threadId: string }) => params.threadId;
+const ThreadIdParams = z.object({ threadId: z.string() });
+
+/** Session overrides a resume or fork may carry (applied on a cold resume, ignored on a live one). */
+const ResumeOverrides = {
+  ...SessionOverrides,
+  permissions: z.string().nullish(),
+  runtimeWorkspaceRoots: z.array(z.string()).nullish(),
+};
+
+export const ThreadResumeParams = z.object({
+  threadId: z.string(),
+  history: z.array(z.unknown()).nullish(),
+  path: z.string().nullish(),
+  excludeTurns: z.boolean().nullish(),
+  initialTurnsPage: z.unknown().nullish(),
+  personality: z.unknown().nullish(),
+  ...ResumeOverrides,
+});
+export type ThreadResumeParams = z.infer<typeof ThreadResumeParams>;
+export const ThreadResumeResponse = ThreadStartResponse;
+
+export const ThreadForkParams = z.object({
+  threadId: z.string(),
+  path: z.string().nullish(),
+  /** Fork before this turn (it and later turns are left out). */
+  beforeTurnId: z.string().nullish(),
+  /** Fork after this turn (later turns are left out). */
+  lastTurnId: z.string().nullish(),
+  ephemeral: z.boolean().nullish(),
+  excludeTurns: z.boolean().nullish(),
+  threadSource: z.string().nullish(),
+  attachToSource: z.boolean().nullish(),
+  ...ResumeOverrides,
+});
+export type ThreadForkParams = z.infer<typeof ThreadForkParams>;
+export const ThreadForkResponse = ThreadStartResponse;
+
+export type ThreadIdParams = z.infer<typeof ThreadIdParams>;
+export const EmptyResponse = z.object({});
+export const ThreadUnarchiveResponse = z.object({ thread: Thread });
+export const ThreadUnsubscribeResponse = z.object({ status: z.enum(["unsubscribed", "notSubscribed", "notLoaded"]) });
+
+export const ThreadLoadedListParams = z.object({
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).max(4294967295).nullish(),
+});
+export const ThreadLoadedListResponse = z.object({ data: z.array(z.string()), nextCursor: z.string().nullable() });
+
+export const ThreadMetadataUpdateParams = z.object({
+  threadId: z.string(),
+  projectId: z.string().nullish(),
+  gitInfo: z
+    .object({ sha: z.string().nullish(), branch: z.string().nullish(), originUrl: z.string().nullish() })
+    .nullish(),
+  daybreakEnabled: z.boolean().nullish(),
+});
+export type ThreadMetadataUpdateParams = z.infer<typeof ThreadMetadataUpdateParams>;
+export const ThreadMetadataUpdateResponse = z.object({ thread: Thread });
+
+export const ThreadGoalStatus = z.enum(["active", "paused", "blocked", "usageLimited", "budgetLimited", "complete"]);
+export const ThreadGoal = z.object({
+  threadId: z.string(),
+  objective: z.string(),
+  status: ThreadGoalStatus,
+  tokenBudget: z.number().int().nullable(),
+  tokensUsed: z.number().int(),
+  timeUsedSeconds: z.number().int(),
+  createdAt: z.number().int(),
+  updatedAt: z.number().int(),
+});
+export type ThreadGoal = z.infer<typeof ThreadGoal>;
+export const ThreadGoalSetParams = z.object({
+  threadId: z.string(),
+  objective: z.string().nullish(),
+  status: ThreadGoalStatus.nullish(),
+  tokenBudget: z.number().int().min(0).nullish(),
+  origin: z.unknown().nullish(),
+});
+export type ThreadGoalSetParams = z.infer<typeof ThreadGoalSetParams>;
+export const ThreadGoalClearParams = z.object({ threadId: z.string(), origin: z.unknown().nullish() });
+
+export const ThreadSettings = z.object({
+  cwd: z.string(),
+  model: z.string(),
+  modelProvider: z.string(),
+  serviceTier: z.string().nullable(),
+  approvalPolicy: AskForApproval,
+  approvalsReviewer: ApprovalsReviewer,
+  sandboxPolicy: SandboxPolicy,
+  collaborationMode: z.object({
+    mode: z.enum(["plan", "default"]),
+    settings: z.object({ model: z.string(), reasoning_effort: z.string().nullish(), developer_instructions: z.string().nullish() }),
+  }),
+  effort: z.string().nullable(),
+  summary: z.string().nullable(),
+  disabledPluginIds: z.array(z.string()),
+  environments: z.null(),
+});
+export type ThreadSettings = z.infer<typeof ThreadSettings>;
+export const ThreadSettingsUpdateParams = z.object({
+  threadId: z.string(),
+  cwd: z.string().nullish(),
+  model: z.string().nullish(),
+  serviceTier: z.string().nullish(),
+  approvalPolicy: AskForApproval.nullish(),
+  approvalsReviewer: ApprovalsReviewer.nullish(),
+  sandboxPolicy: SandboxPolicy.nullish(),
+  collaborationMode: ThreadSettings.shape.collaborationMode.nullish(),
+  effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
+  summary: z.enum(["auto", "concise", "detailed", "none"]).nullish(),
+  disabledPluginIds: z.array(z.string()).nullish(),
+  personality: z.unknown().nullish(),
+  permissions: z.string().nullish(),
+  environments: z.array(z.unknown()).nullish(),
+  multiAgentMode: z.unknown().nullish(),
+});
+export type ThreadSettingsUpdateParams = z.infer<typeof ThreadSettingsUpdateParams>;
+
+export const TurnItemsView = z.enum(["notLoaded", "summary", "full"]);
+export const Turn = z.object({
+  id: z.string(),
+  items: z.array(z.unknown()),
+  itemsView: TurnItemsView,
+  status: z.enum(["completed", "interrupted", "failed", "inProgress"]),
+  error: z.unknown().nullable(),
+  startedAt: z.number().int().nullable(),
+  completedAt: z.number().int().nullable(),
+  durationMs: z.number().int().nullable(),
+});
+export type Turn = z.infer<typeof Turn>;
+export const ThreadTurnsListParams = z.object({
+  threadId: z.string(),
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).max(4294967295).nullish(),
+  sortDirection: SortDirection.nullish(),
+  itemsView: TurnItemsView.nullish(),
+});
+export type ThreadTurnsListParams = z.infer<typeof ThreadTurnsListParams>;
+export const ThreadTurnsListResponse = z.object({
+  data: z.array(Turn),
+  nextCursor: z.string().nullable(),
+  backwardsCursor: z.string().nullable(),
+});
+
+export const ThreadItemsListParams = z.object({
+  threadId: z.string(),
+  turnId: z.string().nullish(),
+  cursor: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
+  limit: z.number().int().min(0).max(4294967295).nullish(),
+  sortDirection: SortDirection.nullish(),
+  deferOutput: z.unknown().nullish(),
+});
+export type ThreadItemsListParams = z.infer<typeof ThreadItemsListParams>;
+export const ThreadItemsListResponse = z.object({
+  data: z.array(ThreadItemEntry),
+  nextCursor: z.string().nullable(),
+  backwardsCursor: z.string().nullable(),
+});
+
+export const ThreadInjectItemsParams = z.object({ threadId: z.string(), items: z.array(z.unknown()) });
+export type ThreadInjectItemsParams = z.infer<typeof ThreadInjectItemsParams>;
+
+export const ThreadReadState = z.object({
+  revision: z.string(),
+  firstUnread: z.union([z.object({ type: z.literal("threadStart") }), z.object({ type: z.literal("turn"), turnId: z.string() })]).nullable(),
+});
+export type ThreadReadState = z.infer<typeof ThreadReadState>;
+export const ThreadReadStateUpdateParams = z.object({
+  threadId: z.string(),
+  expectedRevision: z.string(),
+  operation: z.discriminatedUnion("type", [z.object({ type: z.literal("read") }), z.object({ type: z.literal("unread") })]),
+});
+export type ThreadReadStateUpdateParams = z.infer<typeof ThreadReadStateUpdateParams>;
+export const ThreadReadStateUpdateResponse = z.object({ readState: ThreadReadState });
+
+export const ThreadRealtimeListParams = z.object({
+  threadId: z.string(),
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).max(4294967295).nullish(),
+  sessionId: z.string().nullish(),
+  eventId: z.string().nullish(),
+  order: z.enum(["asc", "desc"]).nullish(),
+  afterPosition: z.number().int().nullish(),
+  fromObservedAtMs: z.number().int().nullish(),
+  toObservedAtMs: z.number().int().nullish(),
+  requiredThroughPosition: z.number().int().nullish(),
+  snapshotEnd: z.number().int().nullish(),
+});
+export const ThreadRealtimeListResponse = z.object({
+  data: z.array(z.unknown()),
+  nextCursor: z.string().nullable(),
+  snapshotEnd: z.number().int(),
+  projectedThroughItemIndex: z.number().int(),
+  coverage: z.enum(["unsupported", "pending", "ready"]),
+});
+
+export const ThreadLifecycleMethod = {
+  threadResume: "thread/resume",
+  threadFork: "thread/fork",
+  threadArchive: "thread/archive",
+  threadUnarchive: "thread/unarchive",
+  threadDelete: "thread/delete",
+  threadUnsubscribe: "thread/unsubscribe",
+  threadLoadedList: "thread/loaded/list",
+  threadMetadataUpdate: "thread/metadata/update",
+  threadGoalSet: "thread/goal/set",
+  threadGoalGet: "thread/goal/get",
+  threadGoalClear: "thread/goal/clear",
+  threadSettingsUpdate: "thread/settings/update",
+  threadTurnsList: "thread/turns/list",
+  threadItemsList: "thread/items/list",
+  threadInjectItems: "thread/inject_items",
+  threadReadStateUpdate: "thread/readState/update",
+  threadRealtimeList: "thread/realtime/list",
+} as const;
+
+export const ThreadLifecycleNotification = {
+  threadStatusChanged: "thread/status/changed",
+  threadClosed: "thread/closed",
+  threadArchived: "thread/archived",
+  threadUnarchived: "thread/unarchived",
+  threadDeleted: "thread/deleted",
+  threadGoalUpdated: "thread/goal/updated",
+  threadGoalCleared: "thread/goal/cleared",
+  threadSettingsUpdated: "thread/settings/updated",
+  threadReadStateChanged: "thread/readState/changed",
+} as const;
+
+const M = ThreadLifecycleMethod;
+const exclusiveOnThread = { kind: "exclusive", family: "thread", id: threadKey } as const;
+
+export const threadLifecycleMethods = defineMethods({
+  [M.threadResume]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadResumeParams,
+    result: ThreadResumeResponse,
+    subscribesCallerTo: (result: z.infer<typeof ThreadResumeResponse>) => result.thread.id,
+    summary: "Attaches the caller to a thread (loading it when it is not), with its history.",
+  },
+  [M.threadFork]: {
+    owner: "thread",
+    // Keyed on the source thread: the fork reads its items in order with that thread's writes.
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadForkParams,
+    result: ThreadForkResponse,
+    subscribesCallerTo: (result: z.infer<typeof ThreadForkResponse>) => result.thread.id,
+    summary: "Starts a new thread with the source's items up to the fork point; subscribes the caller.",
+  },
+  [M.threadArchive]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadIdParams,
+    result: EmptyResponse,
+    summary: "Archives a thread and the sub-agent threads it spawned; unloads them.",
+  },
+  [M.threadUnarchive]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadIdParams,
+    result: ThreadUnarchiveResponse,
+    summary: "Restores an archived thread.",
+  },
+  [M.threadDelete]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadIdParams,
+    result: EmptyResponse,
+    summary: "Deletes a thread and its items.",
+  },
+  [M.threadUnsubscribe]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadIdParams,
+    result: ThreadUnsubscribeResponse,
+    unsubscribesCallerFrom: (params: ThreadIdParams) => params.threadId,
+    summary: "Stops the caller's notifications for a thread: unsubscribed, notSubscribed or notLoaded.",
+  },
+  [M.threadLoadedList]: {
+    owner: "thread",
+    // Unkeyed: a tenant-wide listing of loaded thread ids; it orders against no single thread.
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: false,
+    params: ThreadLoadedListParams,
+    result: ThreadLoadedListResponse,
+    summary: "Ids of the tenant's loaded threads.",
+  },
+  [M.threadMetadataUpdate]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadMetadataUpdateParams,
+    result: ThreadMetadataUpdateResponse,
+    summary: "Updates a thread's git info and project.",
+  },
+  [M.threadGoalSet]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadGoalSetParams,
+    result: z.object({ goal: ThreadGoal }),
+    summary: "Sets or updates a thread's goal; thread/goal/updated to its subscribers.",
+  },
+  [M.threadGoalGet]: {
+    owner: "thread",
+    // Exclusive (as Codex declares it): a read that never overtakes a queued goal write.
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadIdParams,
+    result: z.object({ goal: ThreadGoal.nullable() }),
+    summary: "Reads a thread's goal.",
+  },
+  [M.threadGoalClear]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadGoalClearParams,
+    result: z.object({ cleared: z.boolean() }),
+    summary: "Clears a thread's goal; thread/goal/cleared to its subscribers.",
+  },
+  [M.threadSettingsUpdate]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadSettingsUpdateParams,
+    result: EmptyResponse,
+    summary: "Partial update of a thread's settings; thread/settings/updated to subscribers when they change.",
+  },
+  [M.threadTurnsList]: {
+    owner: "thread",
+    // Unkeyed (as Codex declares it): pages of committed turns, served concurrently.
+    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadTurnsListParams,
+    result: ThreadTurnsListResponse,
+    summary: "A page of a thread's turns, with cursors both ways.",
+  },
+  [M.threadItemsList]: {
+    owner: "thread",
+    // Unkeyed (as Codex declares it): pages of committed items, served concurrently.
+    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadItemsListParams,
+    result: ThreadItemsListResponse,
+    summary: "A page of a thread's items (optionally of one turn), with cursors both ways.",
+  },
+  [M.threadInjectItems]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadInjectItemsParams,
+    result: EmptyResponse,
+    summary: "Appends Responses API items to a thread's history; stored at once (listed, readable, searchable).",
+  },
+  [M.threadReadStateUpdate]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadReadStateUpdateParams,
+    result: ThreadReadStateUpdateResponse,
+    summary: "Marks a thread read or unread, guarded by its read-state revision.",
+  },
+  [M.threadRealtimeList]: {
+    owner: "thread",
+    // Unkeyed: realtime audio is not supported, so there is no history to order against.
+    scope: { kind: "unkeyed" },
+    experimental: true,
+    paramsRequired: true,
+    params: ThreadRealtimeListParams,
+    result: ThreadRealtimeListResponse,
+    summary: "Realtime history of a thread: always empty (realtime audio is not supported).",
+  },
+});
+
+const N = ThreadLifecycleNotification;
+const ThreadIdNotification = z.object({ threadId: z.string() });
+
+export const threadLifecycleNotifications = defineNotifications({
+  [N.threadStatusChanged]: {
+    params: z.object({ threadId: z.string(), status: ThreadStatus }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A thread was loaded, became idle or active, or was unloaded.",
+  },
+  [N.threadClosed]: {
+    params: ThreadIdNotification,
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "An idle thread without subscribers was unloaded.",
+  },
+  [N.threadArchived]: {
+    params: ThreadIdNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was archived.",
+  },
+  [N.threadUnarchived]: {
+    params: ThreadIdNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was unarchived.",
+  },
+  [N.threadDeleted]: {
+    params: ThreadIdNotification,
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was deleted.",
+  },
+  [N.threadGoalUpdated]: {
+    params: z.object({ threadId: z.string(), turnId: z.string().nullish(), goal: ThreadGoal }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A thread's goal was set or changed.",
+  },
+  [N.threadGoalCleared]: {
+    params: ThreadIdNotification,
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A thread's goal was cleared.",
+  },
+  [N.threadSettingsUpdated]: {
+    params: z.object({ threadId: z.string(), threadSettings: ThreadSettings }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: true,
+    summary: "A thread's effective settings changed.",
+  },
+  [N.threadReadStateChanged]: {
+    params: z.object({ threadId: z.string(), readState: ThreadReadState }),
+    audience: "tenant",
+    experimental: false,
+    critical: false,
+    summary: "A thread was marked read or unread.",
+  },
+});

@@ -1,0 +1,573 @@
+// Handlers for the thread lifecycle beyond start/read/list/rename: resume, fork, archive, unarchive,
+// delete, unsubscribe, loaded/list, metadata, goals, settings, turns and items pages, injected items,
+// read state and realtime history. Error texts are Codex's (verified against the 0.171.0 binary).
+import {
+  Method,
+  Notification,
+  SwitchyardError,
+  type Thread,
+  type ThreadForkParams,
+  type ThreadGoal,
+  type ThreadGoalSetParams,
+  type ThreadMetadataUpdateParams,
+  type ThreadReadState,
+  type ThreadResumeParams,
+  type ThreadSettings,
+  type ThreadSettingsUpdateParams,
+  type Turn,
+} from "@switchyard/protocol";
+import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
+import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
+import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
+import type { ThreadRow, ThreadStore } from "../store/thread-store.js";
+import { type StoredSettings, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
+import type { ThreadDefaults } from "./thread-handlers.js";
+
+type LifecycleMethodName =
+  | "thread/resume"
+  | "thread/fork"
+  | "thread/archive"
+  | "thread/unarchive"
+  | "thread/delete"
+  | "thread/unsubscribe"
+  | "thread/loaded/list"
+  | "thread/metadata/update"
+  | "thread/goal/set"
+  | "thread/goal/get"
+  | "thread/goal/clear"
+  | "thread/settings/update"
+  | "thread/turns/list"
+  | "thread/items/list"
+  | "thread/inject_items"
+  | "thread/readState/update"
+  | "thread/realtime/list";
+
+const DEFAULT_PAGE_SIZE = 25;
+const MAX_PAGE_SIZE = 200;
+const MAX_LOADED_PAGE = 1_000;
+
+const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgument", message });
+const noRollout = (threadId: string) => invalid(`no rollout found for thread id ${threadId}`);
+const noArchivedRollout = (threadId: string) => invalid(`no archived rollout found for thread id ${threadId}`);
+const isArchivedError = (threadId: string) =>
+  invalid(`session ${threadId} is archived. Run \`codex unarchive ${threadId}\` to unarchive it first.`);
+const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
+const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
+const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) => Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
+
+function absoluteCwd(cwd: string): string {
+  if (!cwd.startsWith("/")) throw invalid(`cwd must be an absolute path, got ${cwd}`);
+  return cwd;
+}
+
+/** The effective settings a thread/settings/updated notification carries. */
+function effectiveSettings(row: ThreadRow, defaultModel: string): ThreadSettings {
+  const stored = row.settings as unknown as StoredSettings;
+  const model = row.model ?? defaultModel;
+  return {
+    cwd: row.cwd,
+    model,
+    modelProvider: row.model_provider,
+    serviceTier: stored.serviceTier ?? null,
+    approvalPolicy: stored.approvalPolicy ?? "on-request",
+    approvalsReviewer: stored.approvalsReviewer ?? "user",
+    sandboxPolicy: stored.sandbox ?? sandboxPolicy(null),
+    collaborationMode: stored.collaborationMode ?? { mode: "default", settings: { model, reasoning_effort: null } },
+    effort: stored.effort ?? null,
+    summary: stored.summary ?? null,
+    disabledPluginIds: stored.disabledPluginIds ?? [],
+    environments: null,
+  };
+}
+
+/**
+ * A Responses API item as a thread item: user and assistant messages render as userMessage and
+ * agentMessage; every other kind (reasoning, tool calls, system text) is kept model-visible only.
+ * Throws Codex's "not a valid response item" for anything that is not an item at all.
+ */
+export function renderResponseItem(value: unknown, index: number): Record<string, unknown> | null {
+  const refuse = (why: string) => invalid(`items[${index}] is not a valid response item: ${why}`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw refuse("expected an object");
+  const item = value as Record<string, unknown>;
+  if (typeof item.type !== "string") throw refuse("missing field `type`");
+  if (item.type !== "message") return null;
+  if (typeof item.role !== "string") throw refuse("missing field `role`");
+  if (!Array.isArray(item.content)) throw refuse("missing field `content`");
+  const texts = item.content
+    .filter((part): part is { text: string } => typeof part === "object" && part !== null && typeof (part as { text?: unknown }).text === "string")
+    .map((part) => part.text);
+  if (item.role === "user") {
+    return { type: "userMessage", id: newId(), content: texts.map((text) => ({ type: "text", text, text_elements: [] })) };
+  }
+  if (item.role === "assistant") return { type: "agentMessage", id: newId(), text: texts.join("") };
+  return null;
+}
+
+function firstUserText(items: NewItem[]): string | null {
+  for (const entry of items) {
+    if (entry.item?.type !== "userMessage") continue;
+    const content = entry.item.content as { text: string }[];
+    const text = content.map((part) => part.text).join(" ").trim();
+    if (text) return text.slice(0, 1_000);
+  }
+  return null;
+}
+
+function turnView(turnId: string, items: StoredItemRow[], itemsView: Turn["itemsView"], startedAt: Date, completedAt: Date): Turn {
+  const visible =
+    itemsView === "full"
+      ? items.map((row) => row.item)
+      : itemsView === "summary"
+        ? items.filter((row, index) => index === 0 || index === items.length - 1).map((row) => row.item)
+        : [];
+  return {
+    id: turnId,
+    items: visible,
+    itemsView,
+    status: "completed",
+    error: null,
+    startedAt: seconds(startedAt),
+    completedAt: seconds(completedAt),
+    durationMs: completedAt.getTime() - startedAt.getTime(),
+  };
+}
+
+export function lifecycleHandlers(
+  store: LifecycleStore,
+  threads: ThreadStore,
+  defaults: ThreadDefaults,
+): Pick<HandlersFor<"thread">, LifecycleMethodName> {
+  const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
+  const command = (context: HandlerContext, threadId: string) => ({
+    commandId: context.request.commandId,
+    method: context.request.method,
+    threadId: isUuid(threadId) ? threadId : "00000000-0000-0000-0000-000000000000",
+  });
+
+  async function lockExisting(tx: TenantQueryable, tenant: string, threadId: string, missing: () => SwitchyardError) {
+    const row = await store.lockThread(tx, tenant, threadId);
+    if (!row) throw missing();
+    return row;
+  }
+
+  /** Loads an unloaded thread (applying overrides) and subscribes the caller; true when it was loaded here. */
+  async function attach(tx: TenantQueryable, tenant: string, row: ThreadRow, connection: string, overrides: ThreadResumeParams) {
+    await store.subscribe(tx, tenant, row.id, connection);
+    if (row.loaded_at) return { row, wasLoaded: false };
+    const settings = { ...(row.settings as unknown as StoredSettings) };
+    if (overrides.approvalPolicy) settings.approvalPolicy = overrides.approvalPolicy;
+    if (overrides.approvalsReviewer) settings.approvalsReviewer = overrides.approvalsReviewer;
+    if (overrides.sandbox) settings.sandbox = sandboxPolicy(overrides.sandbox);
+    if (overrides.serviceTier !== undefined && overrides.serviceTier !== null) settings.serviceTier = overrides.serviceTier;
+    const loaded = await store.updateThread(
+      tx,
+      tenant,
+      row.id,
+      "loaded_at = now(), model = coalesce($3, model), model_provider = coalesce($4, model_provider), cwd = coalesce($5, cwd), settings = $6",
+      [overrides.model ?? null, overrides.modelProvider ?? null, overrides.cwd ? absoluteCwd(overrides.cwd) : null, JSON.stringify(settings)],
+    );
+    return { row: loaded, wasLoaded: true };
+  }
+
+  async function withTurns(row: ThreadRow, tenant: string, excludeTurns: boolean | null | undefined): Promise<Thread> {
+    if (excludeTurns) return threadView(row);
+    const items = await store.itemsPage(tenant, row.id, { turnId: null, afterSeq: null, beforeSeq: null, direction: "asc", limit: 10_000 });
+    return threadView(row, turnsView(items.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
+  }
+
+  return {
+    async [Method.threadResume](params, context) {
+      const tenant = tenantOf(context);
+      const { request, events } = context;
+      const path = params.path?.trim() ?? "";
+      const outcome = await storeTransaction(tenant, async (tx) => {
+        const existing = await store.lockThread(tx, tenant, params.threadId);
+        if (params.history !== null && params.history !== undefined) {
+          if (existing?.loaded_at) {
+            throw invalid(`cannot resume thread ${params.threadId} with history while it is already running`);
+          }
+          throw invalid("resuming from inline history is not supported: start a thread and inject the items with thread/inject_items");
+        }
+        if (path) throw noRollout(params.threadId); // Switchyard threads have no rollout file: any path is stale
+        if (!existing) throw noRollout(params.threadId);
+        if (existing.archived_at) throw isArchivedError(params.threadId);
+        return attach(tx, tenant, existing, request.connection, params);
+      });
+      if (outcome.wasLoaded) {
+        events.emit(Notification.threadStatusChanged, { threadId: outcome.row.id, status: { type: "idle" } }, { tenant, threadId: outcome.row.id });
+      }
+      return sessionView(outcome.row, await withTurns(outcome.row, tenant, params.excludeTurns), defaults.model);
+    },
+
+    async [Method.threadFork](params, context) {
+      const tenant = tenantOf(context);
+      const { request, events } = context;
+      if (params.path?.trim()) throw noRollout(params.threadId);
+      const { result, isReplay } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const source = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
+        if (source.archived_at) throw isArchivedError(params.threadId);
+        const throughSeq = await forkPoint(tx, tenant, params, source.id);
+        const settings = { ...(source.settings as unknown as StoredSettings) };
+        if (params.approvalPolicy) settings.approvalPolicy = params.approvalPolicy;
+        if (params.sandbox) settings.sandbox = sandboxPolicy(params.sandbox);
+        const forkId = newId();
+        await tx.query(
+          "insert fork",
+          `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
+             history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, loaded_at, preview)
+           SELECT tenant, $3, $3, coalesce($4, cwd), coalesce($5, model_provider), coalesce($6, model), source, source_kind,
+                  coalesce($7, thread_source), history_mode, coalesce($8, is_ephemeral), $9, project_id, $10, $11, id, now(), preview
+             FROM thread.threads WHERE tenant = $1 AND id = $2`,
+          [
+            tenant,
+            source.id,
+            forkId,
+            params.cwd ? absoluteCwd(params.cwd) : null,
+            params.modelProvider ?? null,
+            params.model ?? null,
+            params.threadSource ?? null,
+            params.ephemeral ?? null,
+            request.clientVersion || source.cli_version,
+            JSON.stringify(settings),
+            request.caller.subject,
+          ],
+        );
+        await store.copyItems(tx, tenant, source.id, forkId, throughSeq);
+        const fork = await store.updateThread(
+          tx,
+          tenant,
+          forkId,
+          `materialized_at = CASE WHEN EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2) THEN now() END`,
+          [],
+        );
+        await store.subscribe(tx, tenant, forkId, request.connection);
+        const thread = await withTurnsIn(tx, fork, params.excludeTurns);
+        return sessionView(fork, thread, defaults.model);
+      });
+      if (isReplay) await storeTransaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
+      events.emit(Notification.threadStarted, { thread: { ...result.thread, turns: [] } }, { tenant });
+      return result;
+    },
+
+    async [Method.threadArchive](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
+        if (row.archived_at) throw noRollout(params.threadId);
+        const family = await store.withDescendants(tx, tenant, row.id);
+        const archived = await tx.query<{ id: string; was_loaded: boolean }>(
+          "archive threads",
+          `UPDATE thread.threads AS t SET archived_at = now(), loaded_at = NULL
+             FROM (SELECT id, loaded_at IS NOT NULL AS was_loaded FROM thread.threads
+                    WHERE tenant = $1 AND id = ANY($2::uuid[]) AND archived_at IS NULL FOR UPDATE) AS before
+            WHERE t.tenant = $1 AND t.id = before.id
+           RETURNING t.id, before.was_loaded`,
+          [tenant, family],
+        );
+        await store.dropSubscribers(tx, tenant, family);
+        return archived.rows;
+      });
+      for (const thread of result) {
+        if (thread.was_loaded) {
+          context.events.emit(Notification.threadStatusChanged, { threadId: thread.id, status: { type: "notLoaded" } }, { tenant, threadId: thread.id });
+        }
+        context.events.emit(Notification.threadArchived, { threadId: thread.id }, { tenant });
+      }
+      return {};
+    },
+
+    async [Method.threadUnarchive](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => noArchivedRollout(params.threadId));
+        if (!row.archived_at) throw noArchivedRollout(params.threadId);
+        const restored = await store.updateThread(tx, tenant, row.id, "archived_at = NULL", []);
+        return { thread: threadView(restored) };
+      });
+      context.events.emit(Notification.threadUnarchived, { threadId: result.thread.id }, { tenant });
+      return result;
+    },
+
+    async [Method.threadDelete](params, context) {
+      const tenant = tenantOf(context);
+      await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
+        await tx.query("delete thread", "DELETE FROM thread.threads WHERE tenant = $1 AND id = $2", [tenant, row.id]);
+        return {};
+      });
+      context.events.emit(Notification.threadDeleted, { threadId: params.threadId }, { tenant });
+      return {};
+    },
+
+    async [Method.threadUnsubscribe](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await store.lockThread(tx, tenant, params.threadId);
+        if (!row?.loaded_at) return { status: "notLoaded" as const };
+        const wasSubscribed = await store.unsubscribe(tx, tenant, row.id, context.request.connection);
+        return { status: wasSubscribed ? ("unsubscribed" as const) : ("notSubscribed" as const) };
+      });
+      return result;
+    },
+
+    async [Method.threadLoadedList](params, context) {
+      const tenant = tenantOf(context);
+      const limit = pageSize(params.limit, MAX_LOADED_PAGE);
+      let after: string | null = null;
+      if (params.cursor) {
+        after = Buffer.from(params.cursor, "base64url").toString("utf8");
+        if (!isUuid(after)) throw new SwitchyardError({ reason: "invalidCursor", cursor: params.cursor, expected: "not a thread/loaded/list cursor" });
+      }
+      const ids = await store.loadedPage(tenant, after, limit + 1);
+      const page = ids.slice(0, limit);
+      const last = page[page.length - 1];
+      return { data: page, nextCursor: ids.length > limit && last ? Buffer.from(last, "utf8").toString("base64url") : null };
+    },
+
+    async [Method.threadMetadataUpdate](params, context) {
+      const tenant = tenantOf(context);
+      if (params.projectId !== undefined && params.projectId !== null) {
+        throw invalid(`project not found: ${params.projectId}`); // Switchyard has no projects yet
+      }
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        const git = mergeGitInfo(row.git_info, params.gitInfo);
+        const updated = await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          `git_info = $3::jsonb, project_id = CASE WHEN $4 THEN NULL ELSE project_id END`,
+          [git ? JSON.stringify(git) : null, params.projectId === null],
+        );
+        return { thread: threadView(updated) };
+      });
+      return result;
+    },
+
+    async [Method.threadGoalSet](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        const goal = nextGoal(row, params);
+        await store.updateThread(tx, tenant, row.id, "goal = $3::jsonb", [JSON.stringify(goal)]);
+        return { goal };
+      });
+      context.events.emit(
+        Notification.threadGoalUpdated,
+        { threadId: params.threadId, turnId: null, goal: result.goal },
+        { tenant, threadId: params.threadId },
+      );
+      return result;
+    },
+
+    async [Method.threadGoalGet](params, context) {
+      const row = await threads.read(tenantOf(context), params.threadId);
+      if (!row) throw threadNotFound(params.threadId);
+      return { goal: (row.goal as ThreadGoal | null) ?? null };
+    },
+
+    async [Method.threadGoalClear](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        if (!row.goal) return { cleared: false };
+        await store.updateThread(tx, tenant, row.id, "goal = NULL", []);
+        return { cleared: true };
+      });
+      if (result.cleared) {
+        context.events.emit(Notification.threadGoalCleared, { threadId: params.threadId }, { tenant, threadId: params.threadId });
+      }
+      return result;
+    },
+
+    async [Method.threadSettingsUpdate](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        const before = effectiveSettings(row, defaults.model);
+        const settings = updatedSettings(row.settings as unknown as StoredSettings, params);
+        const updated = await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd)",
+          [JSON.stringify(settings), params.model ?? null, params.cwd ? absoluteCwd(params.cwd) : null],
+        );
+        const after = effectiveSettings(updated, defaults.model);
+        return { changed: JSON.stringify(before) !== JSON.stringify(after), settings: after };
+      });
+      // Only when the effective settings change, and only to the thread's subscribers (as Codex).
+      if (result.changed) {
+        context.events.emit(
+          Notification.threadSettingsUpdated,
+          { threadId: params.threadId, threadSettings: result.settings },
+          { tenant, threadId: params.threadId },
+        );
+      }
+      return {};
+    },
+
+    async [Method.threadTurnsList](params, context) {
+      const tenant = tenantOf(context);
+      const row = await threads.read(tenant, params.threadId);
+      if (!row) throw threadNotFound(params.threadId);
+      const position = params.cursor ? decodePageCursor("turns", params.cursor) : undefined;
+      const direction = position?.direction ?? params.sortDirection ?? "desc";
+      const limit = pageSize(params.limit);
+      const turns = await store.turnsPage(tenant, row.id, { ...pageBounds(position), direction, limit: limit + 1 });
+      const page = turns.slice(0, limit);
+      const itemsView = params.itemsView ?? "full";
+      const items = itemsView === "notLoaded" ? [] : await store.itemsOfTurns(tenant, row.id, page.map((turn) => turn.turn_id));
+      const data = page.map((turn) =>
+        turnView(
+          turn.turn_id,
+          items.filter((item) => item.turn_id === turn.turn_id),
+          itemsView,
+          turn.started_at,
+          turn.completed_at,
+        ),
+      );
+      return { data, ...pageCursors("turns", direction, page.map((turn) => turn.first_seq), turns.length > limit) };
+    },
+
+    async [Method.threadItemsList](params, context) {
+      const tenant = tenantOf(context);
+      const row = await threads.read(tenant, params.threadId);
+      if (!row) throw threadNotFound(params.threadId);
+      if (params.cursor !== undefined && params.cursor !== null && typeof params.cursor !== "string") {
+        throw invalid("item anchors are not supported: pass the cursors thread/items/list returns");
+      }
+      const position = params.cursor ? decodePageCursor("items", params.cursor) : undefined;
+      const direction = position?.direction ?? params.sortDirection ?? "asc";
+      const limit = pageSize(params.limit);
+      const rows = await store.itemsPage(tenant, row.id, { turnId: params.turnId ?? null, ...pageBounds(position), direction, limit: limit + 1 });
+      const page = rows.slice(0, limit);
+      const data = page.map((entry) => ({
+        turnId: entry.turn_id,
+        item: entry.item,
+        startedAtMs: entry.created_at.getTime(),
+        completedAtMs: entry.created_at.getTime(),
+        outputDeferred: false,
+      }));
+      return { data, ...pageCursors("items", direction, page.map((entry) => entry.seq), rows.length > limit) };
+    },
+
+    async [Method.threadInjectItems](params, context) {
+      const tenant = tenantOf(context);
+      const items: NewItem[] = params.items.map((value, index) => ({
+        turnId: "",
+        item: renderResponseItem(value, index),
+        responseItem: value,
+      }));
+      await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        if (items.length === 0) return {};
+        const turnId = newId();
+        await store.appendItems(tx, tenant, row.id, items.map((entry) => ({ ...entry, turnId })), firstUserText(items));
+        return {};
+      });
+      return {};
+    },
+
+    async [Method.threadReadStateUpdate](params, context) {
+      const tenant = tenantOf(context);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        if (params.expectedRevision !== String(row.read_revision)) {
+          throw invalid(`read state revision mismatch: expected ${params.expectedRevision}, current ${row.read_revision}`);
+        }
+        const firstUnread: ThreadReadState["firstUnread"] = params.operation.type === "read" ? null : { type: "threadStart" };
+        const updated = await store.updateThread(tx, tenant, row.id, "read_revision = read_revision + 1, first_unread = $3::jsonb", [
+          firstUnread ? JSON.stringify(firstUnread) : null,
+        ]);
+        return { readState: { revision: String(updated.read_revision), firstUnread } };
+      });
+      context.events.emit(Notification.threadReadStateChanged, { threadId: params.threadId, readState: result.readState }, { tenant });
+      return result;
+    },
+
+    async [Method.threadRealtimeList](params, context) {
+      const row = await threads.read(tenantOf(context), params.threadId);
+      if (!row) throw threadNotFound(params.threadId);
+      // Realtime audio is not supported: there is never any realtime history, and the coverage says so.
+      return { data: [], nextCursor: null, snapshotEnd: 0, projectedThroughItemIndex: 0, coverage: "unsupported" };
+    },
+  };
+
+  function storeTransaction<T>(tenant: string, work: (tx: TenantQueryable) => Promise<T>): Promise<T> {
+    return store.transaction(tenant, work);
+  }
+
+  async function withTurnsIn(tx: TenantQueryable, row: ThreadRow, excludeTurns: boolean | null | undefined): Promise<Thread> {
+    if (excludeTurns) return threadView(row);
+    const items = await tx.query<{ turn_id: string; item: Record<string, unknown> }>(
+      "select items",
+      "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL ORDER BY seq",
+      [row.tenant, row.id],
+    );
+    return threadView(row, turnsView(items.rows.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
+  }
+
+  async function forkPoint(tx: TenantQueryable, tenant: string, params: ThreadForkParams, sourceId: string): Promise<string | null> {
+    const turnId = params.lastTurnId ?? params.beforeTurnId;
+    if (!turnId) return null;
+    const bounds = await store.turnBounds(tx, tenant, sourceId, turnId);
+    if (!bounds) throw invalid(`turn not found: ${turnId}`);
+    return params.lastTurnId ? bounds.last : String(BigInt(bounds.first) - 1n);
+  }
+}
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const isUuid = (value: string) => UUID_PATTERN.test(value);
+
+function mergeGitInfo(current: ThreadRow["git_info"], update: ThreadMetadataUpdateParams["gitInfo"]): ThreadRow["git_info"] {
+  if (update === undefined || update === null) return current;
+  const merged = { sha: current?.sha ?? null, branch: current?.branch ?? null, originUrl: current?.originUrl ?? null };
+  for (const field of ["sha", "branch", "originUrl"] as const) {
+    const value = update[field];
+    if (value === undefined) continue;
+    if (value !== null && value.trim() === "") throw invalid(`gitInfo.${field} must not be empty (null clears it)`);
+    merged[field] = value;
+  }
+  return merged.sha === null && merged.branch === null && merged.originUrl === null ? null : merged;
+}
+
+function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
+  const now = Math.floor(Date.now() / 1000);
+  const current = row.goal as ThreadGoal | null;
+  const objective = params.objective?.trim();
+  if (params.objective !== undefined && params.objective !== null && !objective) throw invalid("goal objective must not be empty");
+  if (!current) {
+    if (!objective) throw invalid("a thread without a goal needs an objective to set one");
+    return {
+      threadId: row.id,
+      objective,
+      status: params.status ?? "active",
+      tokenBudget: params.tokenBudget ?? null,
+      tokensUsed: 0,
+      timeUsedSeconds: 0,
+      createdAt: now,
+      updatedAt: now,
+    };
+  }
+  return {
+    ...current,
+    objective: objective ?? current.objective,
+    status: params.status ?? current.status,
+    tokenBudget: params.tokenBudget === undefined ? current.tokenBudget : params.tokenBudget,
+    updatedAt: now,
+  };
+}
+
+function updatedSettings(current: StoredSettings, params: ThreadSettingsUpdateParams): StoredSettings {
+  const next: StoredSettings = { ...current };
+  if (params.approvalPolicy) next.approvalPolicy = params.approvalPolicy;
+  if (params.approvalsReviewer) next.approvalsReviewer = params.approvalsReviewer;
+  if (params.sandboxPolicy) next.sandbox = params.sandboxPolicy;
+  if (params.serviceTier !== undefined && params.serviceTier !== null) next.serviceTier = params.serviceTier;
+  if (params.effort) next.effort = params.effort;
+  if (params.summary) next.summary = params.summary;
+  if (params.collaborationMode) next.collaborationMode = params.collaborationMode;
+  if (params.disabledPluginIds) next.disabledPluginIds = params.disabledPluginIds;
+  return next;
+}

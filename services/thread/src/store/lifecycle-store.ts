@@ -1,0 +1,252 @@
+// Thread lifecycle persistence: loaded state and subscribers, archive/unarchive/delete, forks,
+// goals, git info, settings, read state, injected items, and the pages of turns and items. Every
+// statement is tenant-qualified and runs through TenantDb (row-level security). Keyed writes that
+// are not a single statement run through `applyOnce`: one transaction that records the command and
+// its answer in the ledger, so a redelivered command gets the first answer and changes nothing.
+import { SwitchyardError } from "@switchyard/protocol";
+import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import { isThreadId, THREAD_COLUMNS, type ThreadRow } from "./thread-store.js";
+
+export interface StoredItemRow {
+  seq: string;
+  turn_id: string;
+  item: Record<string, unknown>;
+  created_at: Date;
+}
+
+export interface NewItem {
+  turnId: string;
+  /** The wire ThreadItem, or null for a model-visible item with no thread-item rendering. */
+  item: Record<string, unknown> | null;
+  responseItem: unknown;
+}
+
+export interface TurnSummary {
+  turn_id: string;
+  first_seq: string;
+  started_at: Date;
+  completed_at: Date;
+}
+
+export class LifecycleStore {
+  constructor(private readonly db: TenantDb) {}
+
+  transaction<T>(tenant: string, work: (tx: TenantQueryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(tenant, work);
+  }
+
+  /**
+   * Runs a keyed write once: a redelivered command (same id) is answered with the stored result and
+   * `apply` is not run again. An error thrown by `apply` rolls everything back (nothing recorded).
+   */
+  async applyOnce<T>(
+    tenant: string,
+    command: { commandId: string; method: string; threadId: string },
+    apply: (tx: TenantQueryable) => Promise<T>,
+  ): Promise<{ result: T; isReplay: boolean }> {
+    return this.db.transaction(tenant, async (tx) => {
+      const prior = await tx.query<{ result: T }>(
+        "ledger lookup",
+        "SELECT result FROM thread.applied_commands WHERE tenant = $1 AND command_id = $2",
+        [tenant, command.commandId],
+      );
+      if (prior.rows[0]) return { result: prior.rows[0].result, isReplay: true };
+      const result = await apply(tx);
+      await tx.query(
+        "ledger insert",
+        `INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id, result)
+         VALUES ($1, $2, $3, $4, $5)`,
+        [tenant, command.commandId, command.method, command.threadId, JSON.stringify(result ?? null)],
+      );
+      return { result, isReplay: false };
+    });
+  }
+
+  /** The thread, locked for the rest of the transaction; undefined when it does not exist here. */
+  async lockThread(tx: TenantQueryable, tenant: string, threadId: string): Promise<ThreadRow | undefined> {
+    if (!isThreadId(threadId)) return undefined;
+    const result = await tx.query<ThreadRow>(
+      "lock thread",
+      `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2 FOR UPDATE`,
+      [tenant, threadId],
+    );
+    return result.rows[0];
+  }
+
+  async updateThread(tx: TenantQueryable, tenant: string, threadId: string, set: string, params: unknown[]): Promise<ThreadRow> {
+    const result = await tx.query<ThreadRow>(
+      "update thread",
+      `UPDATE thread.threads SET ${set} WHERE tenant = $1 AND id = $2 RETURNING ${THREAD_COLUMNS}`,
+      [tenant, threadId, ...params],
+    );
+    const row = result.rows[0];
+    if (!row) throw new SwitchyardError({ reason: "threadNotFound", threadId });
+    return row;
+  }
+
+  async subscribe(tx: TenantQueryable, tenant: string, threadId: string, connection: string): Promise<void> {
+    await tx.query(
+      "subscribe",
+      `INSERT INTO thread.subscriptions (tenant, thread_id, connection) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      [tenant, threadId, connection],
+    );
+  }
+
+  /** Removes one subscription; true when there was one. */
+  async unsubscribe(tx: TenantQueryable, tenant: string, threadId: string, connection: string): Promise<boolean> {
+    const result = await tx.query(
+      "unsubscribe",
+      "DELETE FROM thread.subscriptions WHERE tenant = $1 AND thread_id = $2 AND connection = $3",
+      [tenant, threadId, connection],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  async dropSubscribers(tx: TenantQueryable, tenant: string, threadIds: string[]): Promise<void> {
+    await tx.query("drop subscribers", "DELETE FROM thread.subscriptions WHERE tenant = $1 AND thread_id = ANY($2::uuid[])", [
+      tenant,
+      threadIds,
+    ]);
+  }
+
+  /** Everything a connection subscribed to, forgotten (it closed). */
+  async forgetConnection(tenant: string, connection: string): Promise<number> {
+    const result = await this.db.query(
+      tenant,
+      "forget connection",
+      "DELETE FROM thread.subscriptions WHERE tenant = $1 AND connection = $2",
+      [tenant, connection],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  /** A thread and every thread it spawned, at any depth (sub-agents, through parent_thread_id). */
+  async withDescendants(tx: TenantQueryable, tenant: string, threadId: string): Promise<string[]> {
+    const result = await tx.query<{ id: string }>(
+      "descendants",
+      `WITH RECURSIVE family AS (
+         SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2
+         UNION
+         SELECT child.id FROM thread.threads child JOIN family ON child.parent_thread_id = family.id WHERE child.tenant = $1
+       )
+       SELECT id FROM family`,
+      [tenant, threadId],
+    );
+    return result.rows.map((row) => row.id);
+  }
+
+  async loadedPage(tenant: string, after: string | null, limit: number): Promise<string[]> {
+    const result = await this.db.query<{ id: string }>(
+      tenant,
+      "loaded threads",
+      `SELECT id FROM thread.threads
+        WHERE tenant = $1 AND loaded_at IS NOT NULL AND ($2::uuid IS NULL OR id > $2::uuid)
+        ORDER BY id LIMIT $3`,
+      [tenant, after, limit],
+    );
+    return result.rows.map((row) => row.id);
+  }
+
+  /** Copies a thread's displayable and model-visible items (all, or up to a fork point) to another thread. */
+  async copyItems(tx: TenantQueryable, tenant: string, from: string, to: string, throughSeq: string | null): Promise<void> {
+    await tx.query(
+      "copy items",
+      `INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
+       SELECT tenant, $3, seq, turn_id, item, response_item FROM thread.items
+        WHERE tenant = $1 AND thread_id = $2 AND ($4::bigint IS NULL OR seq <= $4::bigint)`,
+      [tenant, from, to, throughSeq],
+    );
+  }
+
+  /** The seq bounds of one turn of a thread, or undefined when the thread has no such turn. */
+  async turnBounds(tx: TenantQueryable, tenant: string, threadId: string, turnId: string): Promise<{ first: string; last: string } | undefined> {
+    const result = await tx.query<{ first: string | null; last: string | null }>(
+      "turn bounds",
+      "SELECT min(seq)::text AS first, max(seq)::text AS last FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND turn_id = $3",
+      [tenant, threadId, turnId],
+    );
+    const row = result.rows[0];
+    return row?.first && row.last ? { first: row.first, last: row.last } : undefined;
+  }
+
+  async appendItems(tx: TenantQueryable, tenant: string, threadId: string, items: NewItem[], preview: string | null): Promise<void> {
+    await tx.query(
+      "append items",
+      `WITH base AS (
+         SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
+       ), inserted AS (
+         INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
+         SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', nullif(entry.value->'item', 'null'::jsonb), entry.value->'responseItem'
+           FROM base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
+         RETURNING 1
+       )
+       UPDATE thread.threads
+          SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
+              preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
+        WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`,
+      [
+        tenant,
+        threadId,
+        JSON.stringify(items.map((entry) => ({ turnId: entry.turnId, item: entry.item, responseItem: entry.responseItem }))),
+        preview,
+      ],
+    );
+  }
+
+  /**
+   * A page of turns (grouped items) in seq order. `afterSeq`/`beforeSeq` bound the page by the
+   * turns' first item, exclusive.
+   */
+  async turnsPage(
+    tenant: string,
+    threadId: string,
+    page: { afterSeq: string | null; beforeSeq: string | null; direction: "asc" | "desc"; limit: number },
+  ): Promise<TurnSummary[]> {
+    const direction = page.direction === "asc" ? "ASC" : "DESC";
+    const result = await this.db.query<TurnSummary>(
+      tenant,
+      "turns page",
+      `SELECT turn_id, min(seq)::text AS first_seq, min(created_at) AS started_at, max(created_at) AS completed_at
+         FROM thread.items
+        WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL
+        GROUP BY turn_id
+       HAVING ($3::bigint IS NULL OR min(seq) > $3::bigint) AND ($4::bigint IS NULL OR min(seq) < $4::bigint)
+        ORDER BY min(seq) ${direction}
+        LIMIT $5`,
+      [tenant, threadId, page.afterSeq, page.beforeSeq, page.limit],
+    );
+    return result.rows;
+  }
+
+  async itemsOfTurns(tenant: string, threadId: string, turnIds: string[]): Promise<StoredItemRow[]> {
+    const result = await this.db.query<StoredItemRow>(
+      tenant,
+      "items of turns",
+      `SELECT seq::text, turn_id, item, created_at FROM thread.items
+        WHERE tenant = $1 AND thread_id = $2 AND turn_id = ANY($3::text[]) AND item IS NOT NULL
+        ORDER BY seq`,
+      [tenant, threadId, turnIds],
+    );
+    return result.rows;
+  }
+
+  /** A page of displayable items in seq order, optionally of one turn; bounds exclusive. */
+  async itemsPage(
+    tenant: string,
+    threadId: string,
+    page: { turnId: string | null; afterSeq: string | null; beforeSeq: string | null; direction: "asc" | "desc"; limit: number },
+  ): Promise<StoredItemRow[]> {
+    const direction = page.direction === "asc" ? "ASC" : "DESC";
+    const result = await this.db.query<StoredItemRow>(
+      tenant,
+      "items page",
+      `SELECT seq::text, turn_id, item, created_at FROM thread.items
+        WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL
+          AND ($3::text IS NULL OR turn_id = $3) AND ($4::bigint IS NULL OR seq > $4::bigint) AND ($5::bigint IS NULL OR seq < $5::bigint)
+        ORDER BY seq ${direction}
+        LIMIT $6`,
+      [tenant, threadId, page.turnId, page.afterSeq, page.beforeSeq, page.limit],
+    );
+    return result.rows;
+  }
+}

@@ -1,0 +1,305 @@
+// The thread lifecycle end to end across two gateways and two thread-service instances: resume,
+// fork, archive (with spawned descendants), unarchive, delete, unsubscribe, loaded/list, metadata,
+// goals, settings, turns and items pages, injected items, read state, realtime history, idle
+// unloading, and who hears which notification. Error texts are Codex 0.171.0's.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { CodexTestClient, type Notification } from "./harness/client.js";
+import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+const userMessage = (text: string) => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
+const assistantMessage = (text: string) => ({ type: "message", role: "assistant", content: [{ type: "output_text", text }] });
+const quiet = () => new Promise((resolve) => setTimeout(resolve, 400));
+
+describe("thread lifecycle", () => {
+  let stack: Stack;
+  const open = async (tenant: string, gateway = 0, options: { experimentalApi?: boolean } = {}) =>
+    CodexTestClient.open(`${stack.gateways[gateway]?.url}/`, { token: await hs256Token({ tenant, sub: `${tenant}-user` }), ...options });
+  const heard = (client: CodexTestClient, method: string, threadId: string) =>
+    client.notifications.filter((n: Notification) => n.method === method && n.params.threadId === threadId);
+
+  before(async () => {
+    stack = await startStack("lifecycle", {
+      threads: 2,
+      gateways: 2,
+      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
+      threadEnv: { THREAD_IDLE_UNLOAD_MS: "1500" },
+    });
+  });
+  after(async () => stack?.stop());
+
+  test("resume attaches across gateways; subscriber-only notifications reach exactly the subscribers", async () => {
+    const [owner, resumer, bystander] = await Promise.all([open("t-res", 0), open("t-res", 1), open("t-res", 1)]);
+    const { thread } = await owner.call("thread/start", {});
+    const resumed = await resumer.call("thread/resume", { threadId: thread.id, model: "ignored-on-a-live-thread" });
+    assert.equal(resumed.thread.id, thread.id);
+    assert.equal(resumed.model, "gpt-5.2", "differing overrides are ignored on a live thread");
+    assert.deepEqual(resumed.thread.status, { type: "idle" });
+
+    await owner.call("thread/goal/set", { threadId: thread.id, objective: "ship it" });
+    await owner.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
+    await resumer.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
+    await quiet();
+    assert.equal(heard(bystander, "thread/goal/updated", thread.id).length, 0, "a connection not subscribed hears nothing");
+
+    const history = await resumer.request("thread/resume", { threadId: thread.id, history: [] });
+    assert.equal(history.error?.message, `cannot resume thread ${thread.id} with history while it is already running`);
+    const stalePath = await resumer.request("thread/resume", { threadId: thread.id, path: "/tmp/rollout.jsonl" });
+    assert.equal(stalePath.error?.message, `no rollout found for thread id ${thread.id}`);
+    const emptyPath = await resumer.call("thread/resume", { threadId: thread.id, path: "" });
+    assert.equal(emptyPath.thread.id, thread.id, "an empty path means absent");
+    const unknown = randomUUID();
+    assert.equal((await resumer.request("thread/resume", { threadId: unknown })).error?.message, `no rollout found for thread id ${unknown}`);
+  });
+
+  test("unsubscribe answers unsubscribed, notSubscribed, notLoaded and stops the caller's notifications", async () => {
+    const [owner, other] = await Promise.all([open("t-unsub", 0), open("t-unsub", 1)]);
+    const { thread } = await owner.call("thread/start", {});
+    await other.call("thread/resume", { threadId: thread.id });
+    assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "unsubscribed" });
+    assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "notSubscribed" });
+    assert.deepEqual(await other.call("thread/unsubscribe", { threadId: randomUUID() }), { status: "notLoaded" });
+    await owner.call("thread/goal/set", { threadId: thread.id, objective: "after unsubscribe" });
+    await owner.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
+    await quiet();
+    assert.equal(heard(other, "thread/goal/updated", thread.id).length, 0);
+  });
+
+  test("inject_items stores content at once: listed, readable, paged by turns and items both ways", async () => {
+    const client = await open("t-inject");
+    const { thread } = await client.call("thread/start", {});
+    const invalid = await client.request("thread/inject_items", { threadId: thread.id, items: [{ foo: 1 }] });
+    assert.equal(invalid.error?.message, "items[0] is not a valid response item: missing field `type`");
+    for (let turn = 0; turn < 3; turn++) {
+      await client.call("thread/inject_items", {
+        threadId: thread.id,
+        items: [userMessage(`question ${turn}`), { type: "reasoning", summary: [] }, assistantMessage(`answer ${turn}`)],
+      });
+    }
+    const listed = await client.call("thread/list", {});
+    assert.ok(listed.data.some((entry: { id: string; preview: string }) => entry.id === thread.id && entry.preview === "question 0"));
+    const read = await client.call("thread/read", { threadId: thread.id, includeTurns: true });
+    assert.equal(read.thread.turns.length, 3);
+    assert.deepEqual(
+      read.thread.turns[0].items.map((item: { type: string }) => item.type),
+      ["userMessage", "agentMessage"],
+      "a reasoning item is model-visible only",
+    );
+
+    const newest = await client.call("thread/turns/list", { threadId: thread.id, limit: 2 });
+    assert.equal(newest.data.length, 2);
+    assert.equal(newest.data[0].items[1].text, "answer 2", "newest first by default");
+    assert.ok(newest.nextCursor);
+    const oldest = await client.call("thread/turns/list", { threadId: thread.id, limit: 2, cursor: newest.nextCursor });
+    assert.deepEqual(
+      oldest.data.map((turn: { items: { text?: string }[] }) => turn.items[1]?.text),
+      ["answer 0"],
+    );
+    assert.equal(oldest.nextCursor, null);
+    const back = await client.call("thread/turns/list", { threadId: thread.id, limit: 5, cursor: oldest.backwardsCursor });
+    assert.deepEqual(
+      back.data.map((turn: { items: { text?: string }[] }) => turn.items[1]?.text),
+      ["answer 1", "answer 2"],
+      "the backwards cursor goes back the other way",
+    );
+    const summaries = await client.call("thread/turns/list", { threadId: thread.id, itemsView: "notLoaded" });
+    assert.ok(summaries.data.every((turn: { items: unknown[]; itemsView: string }) => turn.items.length === 0 && turn.itemsView === "notLoaded"));
+
+    const items = await client.call("thread/items/list", { threadId: thread.id, limit: 4 });
+    assert.equal(items.data.length, 4);
+    const rest = await client.call("thread/items/list", { threadId: thread.id, limit: 4, cursor: items.nextCursor });
+    assert.equal(rest.data.length, 2);
+    const oneTurn = await client.call("thread/items/list", { threadId: thread.id, turnId: newest.data[0].id });
+    assert.deepEqual(
+      oneTurn.data.map((entry: { item: { type: string } }) => entry.item.type),
+      ["userMessage", "agentMessage"],
+    );
+    const badCursor = await client.request("thread/items/list", { threadId: thread.id, cursor: newest.nextCursor });
+    assert.equal(badCursor.error?.code, -32600, "a turns cursor is not an items cursor");
+  });
+
+  test("fork copies items up to the fork point, records the edge, subscribes the caller and announces it", async () => {
+    const [client, watcher] = await Promise.all([open("t-fork", 0), open("t-fork", 1)]);
+    const { thread } = await client.call("thread/start", {});
+    for (const text of ["one", "two"]) {
+      await client.call("thread/inject_items", { threadId: thread.id, items: [userMessage(text), assistantMessage(`re ${text}`)] });
+    }
+    const turns = await client.call("thread/turns/list", { threadId: thread.id, sortDirection: "asc" });
+    const whole = await client.call("thread/fork", { threadId: thread.id });
+    assert.equal(whole.thread.forkedFromId, thread.id);
+    assert.notEqual(whole.thread.id, thread.id);
+    assert.equal(whole.thread.turns.length, 2);
+    await watcher.waitForNotification((n) => n.method === "thread/started" && n.params.thread.id === whole.thread.id);
+    const partial = await client.call("thread/fork", { threadId: thread.id, lastTurnId: turns.data[0].id, excludeTurns: true });
+    const partialRead = await client.call("thread/read", { threadId: partial.thread.id, includeTurns: true });
+    assert.equal(partialRead.thread.turns.length, 1);
+    const before = await client.call("thread/fork", { threadId: thread.id, beforeTurnId: turns.data[0].id });
+    assert.equal(before.thread.turns.length, 0);
+    // The caller is subscribed to its fork: it hears the fork's subscriber-only notifications.
+    await watcher.call("thread/goal/set", { threadId: whole.thread.id, objective: "forked goal" });
+    await client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === whole.thread.id);
+  });
+
+  test("archive takes spawned descendants with it and unloads; unarchive and delete; Codex's texts on repeats", async () => {
+    const [client, watcher] = await Promise.all([open("t-arch", 0), open("t-arch", 1)]);
+    const { thread } = await client.call("thread/start", {});
+    const { thread: child } = await client.call("thread/start", {});
+    const { thread: grandchild } = await client.call("thread/start", {});
+    // Sub-agent threads are spawned by turns; record the parent edges as a spawn would.
+    await stack.infra.pool.query("UPDATE thread.threads SET parent_thread_id = $1 WHERE id = $2", [thread.id, child.id]);
+    await stack.infra.pool.query("UPDATE thread.threads SET parent_thread_id = $1 WHERE id = $2", [child.id, grandchild.id]);
+
+    assert.deepEqual(await client.call("thread/archive", { threadId: thread.id }), {});
+    for (const id of [thread.id, child.id, grandchild.id]) {
+      await watcher.waitForNotification((n) => n.method === "thread/archived" && n.params.threadId === id);
+      const read = await client.call("thread/read", { threadId: id });
+      assert.deepEqual(read.thread.status, { type: "notLoaded" });
+    }
+    await client.waitForNotification((n) => n.method === "thread/status/changed" && n.params.threadId === thread.id);
+    const loaded = await client.call("thread/loaded/list", {});
+    assert.ok(!loaded.data.includes(thread.id), "an archived thread is unloaded");
+    assert.equal((await client.request("thread/archive", { threadId: thread.id })).error?.message, `no rollout found for thread id ${thread.id}`);
+    assert.equal(
+      (await client.request("thread/fork", { threadId: thread.id })).error?.message,
+      `session ${thread.id} is archived. Run \`codex unarchive ${thread.id}\` to unarchive it first.`,
+    );
+
+    const restored = await client.call("thread/unarchive", { threadId: thread.id });
+    assert.equal(restored.thread.id, thread.id);
+    await watcher.waitForNotification((n) => n.method === "thread/unarchived" && n.params.threadId === thread.id);
+    assert.equal(
+      (await client.request("thread/unarchive", { threadId: thread.id })).error?.message,
+      `no archived rollout found for thread id ${thread.id}`,
+    );
+
+    assert.deepEqual(await client.call("thread/delete", { threadId: thread.id }), {});
+    await watcher.waitForNotification((n) => n.method === "thread/deleted" && n.params.threadId === thread.id);
+    assert.equal((await client.request("thread/read", { threadId: thread.id })).error?.message, `thread not found: ${thread.id}`);
+    assert.equal((await client.request("thread/delete", { threadId: thread.id })).error?.message, `no rollout found for thread id ${thread.id}`);
+  });
+
+  test("loaded/list pages the tenant's loaded threads; an idle thread without subscribers unloads (thread/closed)", async () => {
+    const client = await open("t-loaded");
+    const ids: string[] = [];
+    for (let index = 0; index < 3; index++) ids.push((await client.call("thread/start", {})).thread.id);
+    const first = await client.call("thread/loaded/list", { limit: 2 });
+    const second = await client.call("thread/loaded/list", { limit: 2, cursor: first.nextCursor });
+    assert.deepEqual([...first.data, ...second.data].sort(), [...ids].sort());
+    assert.equal(second.nextCursor, null);
+
+    const watcher = await open("t-loaded", 1);
+    await watcher.call("thread/resume", { threadId: ids[0] });
+    for (const id of ids) await client.call("thread/unsubscribe", { threadId: id });
+    // ids[1] and ids[2] have no subscriber left; ids[0] still has the watcher.
+    const deadline = Date.now() + 15_000;
+    let loadedNow: string[] = ids;
+    while (Date.now() < deadline) {
+      loadedNow = (await client.call("thread/loaded/list", {})).data;
+      if (!loadedNow.includes(ids[1] as string) && !loadedNow.includes(ids[2] as string)) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    assert.deepEqual(loadedNow, [ids[0]], "only the thread with a subscriber stays loaded");
+    assert.deepEqual((await client.call("thread/read", { threadId: ids[1] })).thread.status, { type: "notLoaded" });
+    await watcher.close();
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    assert.deepEqual((await client.call("thread/loaded/list", {})).data, [], "a closed connection's subscriptions go with it");
+  });
+
+  test("settings/update notifies subscribers only when the effective settings change", async () => {
+    const [client, outsider] = await Promise.all([open("t-settings", 0), open("t-settings", 1)]);
+    const { thread } = await client.call("thread/start", {});
+    assert.deepEqual(await client.call("thread/settings/update", { threadId: thread.id, model: "gpt-next", effort: "high" }), {});
+    const updated = await client.waitForNotification((n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id);
+    assert.equal(updated.params.threadSettings.model, "gpt-next");
+    assert.equal(updated.params.threadSettings.effort, "high");
+    await client.call("thread/settings/update", { threadId: thread.id, model: "gpt-next" });
+    await quiet();
+    assert.equal(heard(client, "thread/settings/updated", thread.id).length, 1, "no change, no notification");
+    assert.equal(heard(outsider, "thread/settings/updated", thread.id).length, 0);
+    const relative = await client.request("thread/settings/update", { threadId: thread.id, cwd: "relative/dir" });
+    assert.equal(relative.error?.code, -32600);
+    assert.equal((await client.call("thread/read", { threadId: thread.id })).thread.model, "gpt-next");
+  });
+
+  test("goals through every status, metadata, read state and realtime history", async () => {
+    const client = await open("t-goal", 0, { experimentalApi: true });
+    const { thread } = await client.call("thread/start", {});
+    assert.deepEqual(await client.call("thread/goal/get", { threadId: thread.id }), { goal: null });
+    const noObjective = await client.request("thread/goal/set", { threadId: thread.id, status: "paused" });
+    assert.equal(noObjective.error?.code, -32600);
+    const set = await client.call("thread/goal/set", { threadId: thread.id, objective: "ship it", tokenBudget: 1000 });
+    assert.equal(set.goal.status, "active");
+    for (const status of ["paused", "blocked", "usageLimited", "budgetLimited", "complete", "active"]) {
+      const changed = await client.call("thread/goal/set", { threadId: thread.id, status });
+      assert.equal(changed.goal.status, status);
+      assert.equal(changed.goal.objective, "ship it");
+    }
+    assert.equal((await client.call("thread/goal/get", { threadId: thread.id })).goal.tokenBudget, 1000);
+    assert.deepEqual(await client.call("thread/goal/clear", { threadId: thread.id }), { cleared: true });
+    await client.waitForNotification((n) => n.method === "thread/goal/cleared" && n.params.threadId === thread.id);
+    assert.deepEqual(await client.call("thread/goal/clear", { threadId: thread.id }), { cleared: false });
+
+    const meta = await client.call("thread/metadata/update", { threadId: thread.id, gitInfo: { sha: "abc123", branch: "main" } });
+    assert.deepEqual(meta.thread.gitInfo, { sha: "abc123", branch: "main", originUrl: null });
+    const cleared = await client.call("thread/metadata/update", { threadId: thread.id, gitInfo: { branch: null } });
+    assert.deepEqual(cleared.thread.gitInfo, { sha: "abc123", branch: null, originUrl: null });
+    assert.equal((await client.request("thread/metadata/update", { threadId: thread.id, projectId: "p1" })).error?.message, "project not found: p1");
+
+    const unread = await client.call("thread/readState/update", { threadId: thread.id, expectedRevision: "0", operation: { type: "unread" } });
+    assert.deepEqual(unread.readState, { revision: "1", firstUnread: { type: "threadStart" } });
+    await client.waitForNotification((n) => n.method === "thread/readState/changed" && n.params.threadId === thread.id);
+    const stale = await client.request("thread/readState/update", { threadId: thread.id, expectedRevision: "0", operation: { type: "read" } });
+    assert.equal(stale.error?.code, -32600);
+    const read = await client.call("thread/readState/update", { threadId: thread.id, expectedRevision: "1", operation: { type: "read" } });
+    assert.deepEqual(read.readState, { revision: "2", firstUnread: null });
+    const badOperation = await client.request("thread/readState/update", { threadId: thread.id, expectedRevision: "2", operation: { type: "markRead" } });
+    assert.match(badOperation.error?.message ?? "", /^Invalid request: /);
+
+    const realtime = await client.call("thread/realtime/list", { threadId: thread.id });
+    assert.deepEqual(realtime.data, []);
+    assert.equal(realtime.coverage, "unsupported");
+  });
+
+  test("another tenant's thread ids get the same answer as ids that exist nowhere, and no notification", async () => {
+    const [owner, intruder] = await Promise.all([open("t-wall-a"), open("t-wall-b")]);
+    const { thread } = await owner.call("thread/start", {});
+    await owner.call("thread/inject_items", { threadId: thread.id, items: [userMessage("secret")] });
+    const nowhere = randomUUID();
+    const calls: [string, (id: string) => Record<string, unknown>][] = [
+      ["thread/read", (id) => ({ threadId: id })],
+      ["thread/resume", (id) => ({ threadId: id })],
+      ["thread/fork", (id) => ({ threadId: id })],
+      ["thread/archive", (id) => ({ threadId: id })],
+      ["thread/unarchive", (id) => ({ threadId: id })],
+      ["thread/delete", (id) => ({ threadId: id })],
+      ["thread/unsubscribe", (id) => ({ threadId: id })],
+      ["thread/name/set", (id) => ({ threadId: id, name: "hijack" })],
+      ["thread/metadata/update", (id) => ({ threadId: id, gitInfo: { sha: "x" } })],
+      ["thread/goal/set", (id) => ({ threadId: id, objective: "hijack" })],
+      ["thread/goal/get", (id) => ({ threadId: id })],
+      ["thread/goal/clear", (id) => ({ threadId: id })],
+      ["thread/settings/update", (id) => ({ threadId: id, model: "x" })],
+      ["thread/turns/list", (id) => ({ threadId: id })],
+      ["thread/items/list", (id) => ({ threadId: id })],
+      ["thread/inject_items", (id) => ({ threadId: id, items: [userMessage("x")] })],
+      ["thread/readState/update", (id) => ({ threadId: id, expectedRevision: "0", operation: { type: "read" } })],
+    ];
+    for (const [method, params] of calls) {
+      const foreign = await intruder.request(method, params(thread.id));
+      const missing = await intruder.request(method, params(nowhere));
+      const scrub = (reply: typeof foreign) => JSON.stringify(reply.error ?? reply.result).replaceAll(thread.id, "ID").replaceAll(nowhere, "ID");
+      assert.equal(scrub(foreign), scrub(missing), `${method}: the same answer for a foreign and a missing thread`);
+    }
+    const list = await intruder.call("thread/list", {});
+    assert.ok(!list.data.some((entry: { id: string }) => entry.id === thread.id));
+    assert.ok(!(await intruder.call("thread/loaded/list", {})).data.includes(thread.id));
+    await quiet();
+    assert.ok(!intruder.notifications.some((n) => JSON.stringify(n.params).includes(thread.id)), "no notification about it");
+    const untouched = await owner.call("thread/read", { threadId: thread.id });
+    assert.equal(untouched.thread.name, null);
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
