@@ -15,8 +15,14 @@ const quiet = () => new Promise((resolve) => setTimeout(resolve, 400));
 
 describe("thread lifecycle", () => {
   let stack: Stack;
+  // Clients opt in to the experimental API (resume's history/path, fork's beforeTurnId, settings and
+  // read-state updates are experimental in Codex 0.171.0), as the official TUI does.
   const open = async (tenant: string, gateway = 0, options: { experimentalApi?: boolean } = {}) =>
-    CodexTestClient.open(`${stack.gateways[gateway]?.url}/`, { token: await hs256Token({ tenant, sub: `${tenant}-user` }), ...options });
+    CodexTestClient.open(`${stack.gateways[gateway]?.url}/`, {
+      token: await hs256Token({ tenant, sub: `${tenant}-user` }),
+      experimentalApi: true,
+      ...options,
+    });
   const heard = (client: CodexTestClient, method: string, threadId: string) =>
     client.notifications.filter((n: Notification) => n.method === method && n.params.threadId === threadId);
 
@@ -51,7 +57,10 @@ describe("thread lifecycle", () => {
     const emptyPath = await resumer.call("thread/resume", { threadId: thread.id, path: "" });
     assert.equal(emptyPath.thread.id, thread.id, "an empty path means absent");
     const unknown = randomUUID();
-    assert.equal((await resumer.request("thread/resume", { threadId: unknown })).error?.message, `no rollout found for thread id ${unknown}`);
+    assert.equal(
+      (await resumer.request("thread/resume", { threadId: unknown })).error?.message,
+      `no rollout found for thread id ${unknown}`,
+    );
   });
 
   test("unsubscribe answers unsubscribed, notSubscribed, notLoaded and stops the caller's notifications", async () => {
@@ -79,7 +88,9 @@ describe("thread lifecycle", () => {
       });
     }
     const listed = await client.call("thread/list", {});
-    assert.ok(listed.data.some((entry: { id: string; preview: string }) => entry.id === thread.id && entry.preview === "question 0"));
+    assert.ok(
+      listed.data.some((entry: { id: string; preview: string }) => entry.id === thread.id && entry.preview === "question 0"),
+    );
     const read = await client.call("thread/read", { threadId: thread.id, includeTurns: true });
     assert.equal(read.thread.turns.length, 3);
     assert.deepEqual(
@@ -105,7 +116,11 @@ describe("thread lifecycle", () => {
       "the backwards cursor goes back the other way",
     );
     const summaries = await client.call("thread/turns/list", { threadId: thread.id, itemsView: "notLoaded" });
-    assert.ok(summaries.data.every((turn: { items: unknown[]; itemsView: string }) => turn.items.length === 0 && turn.itemsView === "notLoaded"));
+    assert.ok(
+      summaries.data.every(
+        (turn: { items: unknown[]; itemsView: string }) => turn.items.length === 0 && turn.itemsView === "notLoaded",
+      ),
+    );
 
     const items = await client.call("thread/items/list", { threadId: thread.id, limit: 4 });
     assert.equal(items.data.length, 4);
@@ -124,7 +139,10 @@ describe("thread lifecycle", () => {
     const [client, watcher] = await Promise.all([open("t-fork", 0), open("t-fork", 1)]);
     const { thread } = await client.call("thread/start", {});
     for (const text of ["one", "two"]) {
-      await client.call("thread/inject_items", { threadId: thread.id, items: [userMessage(text), assistantMessage(`re ${text}`)] });
+      await client.call("thread/inject_items", {
+        threadId: thread.id,
+        items: [userMessage(text), assistantMessage(`re ${text}`)],
+      });
     }
     const turns = await client.call("thread/turns/list", { threadId: thread.id, sortDirection: "asc" });
     const whole = await client.call("thread/fork", { threadId: thread.id });
@@ -160,7 +178,10 @@ describe("thread lifecycle", () => {
     await client.waitForNotification((n) => n.method === "thread/status/changed" && n.params.threadId === thread.id);
     const loaded = await client.call("thread/loaded/list", {});
     assert.ok(!loaded.data.includes(thread.id), "an archived thread is unloaded");
-    assert.equal((await client.request("thread/archive", { threadId: thread.id })).error?.message, `no rollout found for thread id ${thread.id}`);
+    assert.equal(
+      (await client.request("thread/archive", { threadId: thread.id })).error?.message,
+      `no rollout found for thread id ${thread.id}`,
+    );
     assert.equal(
       (await client.request("thread/fork", { threadId: thread.id })).error?.message,
       `session ${thread.id} is archived. Run \`codex unarchive ${thread.id}\` to unarchive it first.`,
@@ -177,7 +198,10 @@ describe("thread lifecycle", () => {
     assert.deepEqual(await client.call("thread/delete", { threadId: thread.id }), {});
     await watcher.waitForNotification((n) => n.method === "thread/deleted" && n.params.threadId === thread.id);
     assert.equal((await client.request("thread/read", { threadId: thread.id })).error?.message, `thread not found: ${thread.id}`);
-    assert.equal((await client.request("thread/delete", { threadId: thread.id })).error?.message, `no rollout found for thread id ${thread.id}`);
+    assert.equal(
+      (await client.request("thread/delete", { threadId: thread.id })).error?.message,
+      `no rollout found for thread id ${thread.id}`,
+    );
   });
 
   test("loaded/list pages the tenant's loaded threads; an idle thread without subscribers unloads (thread/closed)", async () => {
@@ -211,13 +235,18 @@ describe("thread lifecycle", () => {
     const [client, outsider] = await Promise.all([open("t-settings", 0), open("t-settings", 1)]);
     const { thread } = await client.call("thread/start", {});
     assert.deepEqual(await client.call("thread/settings/update", { threadId: thread.id, model: "gpt-next", effort: "high" }), {});
-    const updated = await client.waitForNotification((n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id);
+    const updated = await client.waitForNotification(
+      (n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id,
+    );
     assert.equal(updated.params.threadSettings.model, "gpt-next");
     assert.equal(updated.params.threadSettings.effort, "high");
     await client.call("thread/settings/update", { threadId: thread.id, model: "gpt-next" });
     await quiet();
     assert.equal(heard(client, "thread/settings/updated", thread.id).length, 1, "no change, no notification");
     assert.equal(heard(outsider, "thread/settings/updated", thread.id).length, 0);
+    const stable = await open("t-settings", 0, { experimentalApi: false });
+    const gated = await stable.request("thread/settings/update", { threadId: thread.id, model: "x" });
+    assert.equal(gated.error?.message, "`thread/settings/update` requires experimentalApi capability");
     const relative = await client.request("thread/settings/update", { threadId: thread.id, cwd: "relative/dir" });
     assert.equal(relative.error?.code, -32600);
     assert.equal((await client.call("thread/read", { threadId: thread.id })).thread.model, "gpt-next");
@@ -245,16 +274,35 @@ describe("thread lifecycle", () => {
     assert.deepEqual(meta.thread.gitInfo, { sha: "abc123", branch: "main", originUrl: null });
     const cleared = await client.call("thread/metadata/update", { threadId: thread.id, gitInfo: { branch: null } });
     assert.deepEqual(cleared.thread.gitInfo, { sha: "abc123", branch: null, originUrl: null });
-    assert.equal((await client.request("thread/metadata/update", { threadId: thread.id, projectId: "p1" })).error?.message, "project not found: p1");
+    assert.equal(
+      (await client.request("thread/metadata/update", { threadId: thread.id, projectId: "p1" })).error?.message,
+      "project not found: p1",
+    );
 
-    const unread = await client.call("thread/readState/update", { threadId: thread.id, expectedRevision: "0", operation: { type: "unread" } });
+    const unread = await client.call("thread/readState/update", {
+      threadId: thread.id,
+      expectedRevision: "0",
+      operation: { type: "unread" },
+    });
     assert.deepEqual(unread.readState, { revision: "1", firstUnread: { type: "threadStart" } });
     await client.waitForNotification((n) => n.method === "thread/readState/changed" && n.params.threadId === thread.id);
-    const stale = await client.request("thread/readState/update", { threadId: thread.id, expectedRevision: "0", operation: { type: "read" } });
+    const stale = await client.request("thread/readState/update", {
+      threadId: thread.id,
+      expectedRevision: "0",
+      operation: { type: "read" },
+    });
     assert.equal(stale.error?.code, -32600);
-    const read = await client.call("thread/readState/update", { threadId: thread.id, expectedRevision: "1", operation: { type: "read" } });
+    const read = await client.call("thread/readState/update", {
+      threadId: thread.id,
+      expectedRevision: "1",
+      operation: { type: "read" },
+    });
     assert.deepEqual(read.readState, { revision: "2", firstUnread: null });
-    const badOperation = await client.request("thread/readState/update", { threadId: thread.id, expectedRevision: "2", operation: { type: "markRead" } });
+    const badOperation = await client.request("thread/readState/update", {
+      threadId: thread.id,
+      expectedRevision: "2",
+      operation: { type: "markRead" },
+    });
     assert.match(badOperation.error?.message ?? "", /^Invalid request: /);
 
     const realtime = await client.call("thread/realtime/list", { threadId: thread.id });
@@ -289,7 +337,10 @@ describe("thread lifecycle", () => {
     for (const [method, params] of calls) {
       const foreign = await intruder.request(method, params(thread.id));
       const missing = await intruder.request(method, params(nowhere));
-      const scrub = (reply: typeof foreign) => JSON.stringify(reply.error ?? reply.result).replaceAll(thread.id, "ID").replaceAll(nowhere, "ID");
+      const scrub = (reply: typeof foreign) =>
+        JSON.stringify(reply.error ?? reply.result)
+          .replaceAll(thread.id, "ID")
+          .replaceAll(nowhere, "ID");
       assert.equal(scrub(foreign), scrub(missing), `${method}: the same answer for a foreign and a missing thread`);
     }
     const list = await intruder.call("thread/list", {});

@@ -134,7 +134,7 @@ describe("thread search", () => {
       [{ searchTerm: "needle", limit: -1 }, /^Invalid request: invalid value: integer `-1`, expected u32$/],
       [
         { searchTerm: "needle", sortKey: "section_position" },
-        /unknown variant `section_position`, expected `created_at`, `updated_at`, `recency_at`/,
+        /unknown variant `section_position`, expected one of `created_at`, `updated_at`, `recency_at`/,
       ],
       [{}, /^Invalid request: missing field `searchTerm`$/],
     ];
@@ -309,6 +309,25 @@ describe("thread search", () => {
     const turnA = decodeTurnCursor(all.data[0].turnCursor, thread.id);
     assert.deepEqual([turnA.turnId, turnA.firstItemSeq], ["turn-a", "1"]);
     assert.deepEqual([decodeTurnCursor(all.data[3].turnCursor, thread.id).firstItemSeq], ["3"]);
+    // thread/turns/list opens at the occurrence's turn, inclusive, in either direction.
+    const fromB = await client.call("thread/turns/list", {
+      threadId: thread.id,
+      cursor: all.data[3].turnCursor,
+      sortDirection: "asc",
+    });
+    assert.deepEqual(
+      fromB.data.map((turn: { id: string }) => turn.id),
+      ["turn-b"],
+    );
+    const upToA = await client.call("thread/turns/list", {
+      threadId: thread.id,
+      cursor: all.data[0].turnCursor,
+      sortDirection: "desc",
+    });
+    assert.deepEqual(
+      upToA.data.map((turn: { id: string }) => turn.id),
+      ["turn-a"],
+    );
 
     const paged: string[] = [];
     let cursor: string | null = null;

@@ -12,8 +12,9 @@ describe("thread methods", () => {
   let stack: Stack;
   let store: PgThreadStore;
   const tokenFor = (tenant: string, subject = "user") => hs256Token({ tenant, sub: subject });
+  // The official TUI opts in to the experimental API (thread/start's historyMode is experimental).
   const open = async (tenant: string, options: { optOut?: string[] } = {}) =>
-    CodexTestClient.open(stack.url, { token: await tokenFor(tenant), ...options });
+    CodexTestClient.open(stack.url, { token: await tokenFor(tenant), experimentalApi: true, ...options });
 
   /** Gives a thread content, as a turn would, so that it is listed. */
   const addContent = (tenant: string, threadId: string, text: string) =>

@@ -50,7 +50,10 @@ async function main(): Promise<void> {
     const ids = seeded.rows.map((row) => row.id);
     const clients = await Promise.all(Array.from({ length: 8 }, () => CodexTestClient.open(stack.url)));
     const firstThreads = ids.slice(0, FIRST);
-    await touch(clients, Array.from({ length: TOTAL }, (_, index) => firstThreads[index % FIRST] as string));
+    await touch(
+      clients,
+      Array.from({ length: TOTAL }, (_, index) => firstThreads[index % FIRST] as string),
+    );
     await settle();
     const afterFirst = rssKb(pid);
     console.error(`${TOTAL} reads over ${FIRST} threads: RSS ${afterFirst} kB; now ${TOTAL} reads over ${TOTAL} threads…`);

@@ -12,7 +12,14 @@ import { statusCommand } from "./commands/status.js";
 import { tokenCommand } from "./commands/token.js";
 import { loadCliEnv } from "./env.js";
 
-export const commands: readonly Command[] = [startCommand, statusCommand, tokenCommand, migrateCommand, seedCommand, connectMachineCommand];
+export const commands: readonly Command[] = [
+  startCommand,
+  statusCommand,
+  tokenCommand,
+  migrateCommand,
+  seedCommand,
+  connectMachineCommand,
+];
 
 async function main(argv: string[]): Promise<number> {
   const line = parseCommandLine(argv, commands);

@@ -51,7 +51,7 @@ export function assertNever(value: never): never {
 }
 
 /** serde's rendering of an "expected one of" list: `a`, `b`, `c`. */
-function serdeOneOf(names: readonly string[]): string {
+export function serdeOneOf(names: readonly string[]): string {
   const quoted = names.map((name) => `\`${name}\``);
   if (quoted.length === 0) return "there are no variants";
   if (quoted.length === 1) return quoted[0] as string;

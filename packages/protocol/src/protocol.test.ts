@@ -104,7 +104,7 @@ describe("serde-style validation messages", () => {
     assert.equal(detail({}), "missing field `threadId`");
     assert.equal(detail({ threadId: 7 }), "invalid type: integer `7`, expected a string");
     assert.equal(detail({ threadId: "x", limit: "ten" }), 'invalid type: string "ten", expected an integer');
-    assert.equal(detail({ threadId: "x", mode: "c" }), "unknown variant `c`, expected `a`, `b`");
+    assert.equal(detail({ threadId: "x", mode: "c" }), "unknown variant `c`, expected `a` or `b`");
     // A wrong value is reported before a missing field, as serde does.
     assert.equal(detail({ limit: "ten" }), 'invalid type: string "ten", expected an integer');
   });

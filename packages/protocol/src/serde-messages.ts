@@ -2,6 +2,7 @@
 // errors (`missing field \`threadId\``, `invalid type: integer \`5\`, expected a string`), so clients
 // that match on those texts keep working.
 import type { z } from "zod";
+import { serdeOneOf } from "./errors.js";
 import { clip } from "./frame-limits.js";
 
 function describeFound(value: unknown): string {
@@ -53,7 +54,7 @@ export function serdeDetail(error: z.ZodError, input: unknown): string {
     case "invalid_type":
       return `invalid type: ${describeFound(found)}, expected ${describeExpected(issue.expected)}`;
     case "invalid_value":
-      return `unknown variant \`${clip(String(found), 100)}\`, expected ${issue.values.map((v) => `\`${String(v)}\``).join(", ")}`;
+      return `unknown variant \`${clip(String(found), 100)}\`, expected ${serdeOneOf(issue.values.map(String))}`;
     case "too_small":
     case "too_big":
       return `invalid value: ${describeFound(found)}, ${issue.message}`;

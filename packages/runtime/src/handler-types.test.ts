@@ -13,7 +13,9 @@ const never = async (): Promise<never> => {
   throw new Error("not called");
 };
 /** A complete map (every thread method), as the compiler sees it. */
-const complete = Object.fromEntries(methodsOwnedBy("thread").map((spec) => [spec.method, never])) as unknown as HandlersFor<"thread">;
+const complete = Object.fromEntries(
+  methodsOwnedBy("thread").map((spec) => [spec.method, never]),
+) as unknown as HandlersFor<"thread">;
 const { "thread/read": _read, ...withoutRead } = complete;
 
 // @ts-expect-error thread/read has no handler

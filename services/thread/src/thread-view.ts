@@ -53,7 +53,13 @@ export function sandboxPolicy(mode: ThreadStartParams["sandbox"]): ThreadStartRe
     case "danger-full-access":
       return { type: "dangerFullAccess" };
     case "workspace-write":
-      return { type: "workspaceWrite", writableRoots: [], networkAccess: false, excludeTmpdirEnvVar: false, excludeSlashTmp: false };
+      return {
+        type: "workspaceWrite",
+        writableRoots: [],
+        networkAccess: false,
+        excludeTmpdirEnvVar: false,
+        excludeSlashTmp: false,
+      };
     default:
       return { type: "readOnly", networkAccess: false };
   }

@@ -69,9 +69,7 @@ export const ThreadLoadedListResponse = z.object({ data: z.array(z.string()), ne
 export const ThreadMetadataUpdateParams = z.object({
   threadId: z.string(),
   projectId: z.string().nullish(),
-  gitInfo: z
-    .object({ sha: z.string().nullish(), branch: z.string().nullish(), originUrl: z.string().nullish() })
-    .nullish(),
+  gitInfo: z.object({ sha: z.string().nullish(), branch: z.string().nullish(), originUrl: z.string().nullish() }).nullish(),
   daybreakEnabled: z.boolean().nullish(),
 });
 export type ThreadMetadataUpdateParams = z.infer<typeof ThreadMetadataUpdateParams>;
@@ -109,7 +107,11 @@ export const ThreadSettings = z.object({
   sandboxPolicy: SandboxPolicy,
   collaborationMode: z.object({
     mode: z.enum(["plan", "default"]),
-    settings: z.object({ model: z.string(), reasoning_effort: z.string().nullish(), developer_instructions: z.string().nullish() }),
+    settings: z.object({
+      model: z.string(),
+      reasoning_effort: z.string().nullish(),
+      developer_instructions: z.string().nullish(),
+    }),
   }),
   effort: z.string().nullable(),
   summary: z.string().nullable(),
@@ -182,7 +184,9 @@ export type ThreadInjectItemsParams = z.infer<typeof ThreadInjectItemsParams>;
 
 export const ThreadReadState = z.object({
   revision: z.string(),
-  firstUnread: z.union([z.object({ type: z.literal("threadStart") }), z.object({ type: z.literal("turn"), turnId: z.string() })]).nullable(),
+  firstUnread: z
+    .union([z.object({ type: z.literal("threadStart") }), z.object({ type: z.literal("turn"), turnId: z.string() })])
+    .nullable(),
 });
 export type ThreadReadState = z.infer<typeof ThreadReadState>;
 export const ThreadReadStateUpdateParams = z.object({
@@ -254,6 +258,7 @@ export const threadLifecycleMethods = defineMethods({
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
+    experimentalFields: ["history", "initialTurnsPage", "path", "permissions", "runtimeWorkspaceRoots"],
     paramsRequired: true,
     params: ThreadResumeParams,
     result: ThreadResumeResponse,
@@ -265,6 +270,7 @@ export const threadLifecycleMethods = defineMethods({
     // Keyed on the source thread: the fork reads its items in order with that thread's writes.
     scope: exclusiveOnThread,
     experimental: false,
+    experimentalFields: ["attachToSource", "beforeTurnId", "path", "permissions", "runtimeWorkspaceRoots"],
     paramsRequired: true,
     params: ThreadForkParams,
     result: ThreadForkResponse,
@@ -322,6 +328,7 @@ export const threadLifecycleMethods = defineMethods({
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
+    experimentalFields: ["projectId", "daybreakEnabled"],
     paramsRequired: true,
     params: ThreadMetadataUpdateParams,
     result: ThreadMetadataUpdateResponse,
@@ -358,7 +365,7 @@ export const threadLifecycleMethods = defineMethods({
   [M.threadSettingsUpdate]: {
     owner: "thread",
     scope: exclusiveOnThread,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ThreadSettingsUpdateParams,
     result: EmptyResponse,
@@ -396,7 +403,7 @@ export const threadLifecycleMethods = defineMethods({
   [M.threadReadStateUpdate]: {
     owner: "thread",
     scope: exclusiveOnThread,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ThreadReadStateUpdateParams,
     result: ThreadReadStateUpdateResponse,

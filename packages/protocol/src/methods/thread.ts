@@ -196,7 +196,8 @@ export const threadMethods = defineMethods({
     // Unkeyed: the thread does not exist yet, so there is no key to order it behind.
     scope: { kind: "unkeyed" },
     experimental: false,
-    experimentalFields: ["mockExperimentalField"],
+    // Fields the 0.171.0 stable schema does not have (generate-json-schema without --experimental).
+    experimentalFields: ["mockExperimentalField", "historyMode", "projectId", "dynamicTools"],
     paramsRequired: true,
     params: ThreadStartParams,
     result: ThreadStartResponse,
@@ -219,6 +220,7 @@ export const threadMethods = defineMethods({
     // Unkeyed: a tenant-wide query over committed state; it orders against no single thread.
     scope: { kind: "unkeyed" },
     experimental: false,
+    experimentalFields: ["parentThreadId", "ancestorThreadId", "attachedToThreadId", "includeAttachedThreads", "projectId"],
     paramsRequired: true,
     params: ThreadListParams,
     result: ThreadListResponse,

@@ -20,6 +20,7 @@ import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } fr
 import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
 import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
 import type { ThreadRow, ThreadStore } from "../store/thread-store.js";
+import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import { type StoredSettings, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
 
@@ -53,7 +54,8 @@ const isArchivedError = (threadId: string) =>
   invalid(`session ${threadId} is archived. Run \`codex unarchive ${threadId}\` to unarchive it first.`);
 const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
-const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) => Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
+const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) =>
+  Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
 
 function absoluteCwd(cwd: string): string {
   if (!cwd.startsWith("/")) throw invalid(`cwd must be an absolute path, got ${cwd}`);
@@ -94,7 +96,10 @@ export function renderResponseItem(value: unknown, index: number): Record<string
   if (typeof item.role !== "string") throw refuse("missing field `role`");
   if (!Array.isArray(item.content)) throw refuse("missing field `content`");
   const texts = item.content
-    .filter((part): part is { text: string } => typeof part === "object" && part !== null && typeof (part as { text?: unknown }).text === "string")
+    .filter(
+      (part): part is { text: string } =>
+        typeof part === "object" && part !== null && typeof (part as { text?: unknown }).text === "string",
+    )
     .map((part) => part.text);
   if (item.role === "user") {
     return { type: "userMessage", id: newId(), content: texts.map((text) => ({ type: "text", text, text_elements: [] })) };
@@ -107,18 +112,27 @@ function firstUserText(items: NewItem[]): string | null {
   for (const entry of items) {
     if (entry.item?.type !== "userMessage") continue;
     const content = entry.item.content as { text: string }[];
-    const text = content.map((part) => part.text).join(" ").trim();
+    const text = content
+      .map((part) => part.text)
+      .join(" ")
+      .trim();
     if (text) return text.slice(0, 1_000);
   }
   return null;
 }
 
-function turnView(turnId: string, items: StoredItemRow[], itemsView: Turn["itemsView"], startedAt: Date, completedAt: Date): Turn {
+function turnView(
+  turnId: string,
+  items: StoredItemRow[],
+  itemsView: Turn["itemsView"],
+  startedAt: Date,
+  completedAt: Date,
+): Turn {
   const visible =
     itemsView === "full"
       ? items.map((row) => row.item)
       : itemsView === "summary"
-        ? items.filter((row, index) => index === 0 || index === items.length - 1).map((row) => row.item)
+        ? items.filter((_row, index) => index === 0 || index === items.length - 1).map((row) => row.item)
         : [];
   return {
     id: turnId,
@@ -164,14 +178,25 @@ export function lifecycleHandlers(
       tenant,
       row.id,
       "loaded_at = now(), model = coalesce($3, model), model_provider = coalesce($4, model_provider), cwd = coalesce($5, cwd), settings = $6",
-      [overrides.model ?? null, overrides.modelProvider ?? null, overrides.cwd ? absoluteCwd(overrides.cwd) : null, JSON.stringify(settings)],
+      [
+        overrides.model ?? null,
+        overrides.modelProvider ?? null,
+        overrides.cwd ? absoluteCwd(overrides.cwd) : null,
+        JSON.stringify(settings),
+      ],
     );
     return { row: loaded, wasLoaded: true };
   }
 
   async function withTurns(row: ThreadRow, tenant: string, excludeTurns: boolean | null | undefined): Promise<Thread> {
     if (excludeTurns) return threadView(row);
-    const items = await store.itemsPage(tenant, row.id, { turnId: null, afterSeq: null, beforeSeq: null, direction: "asc", limit: 10_000 });
+    const items = await store.itemsPage(tenant, row.id, {
+      turnId: null,
+      afterSeq: null,
+      beforeSeq: null,
+      direction: "asc",
+      limit: 10_000,
+    });
     return threadView(row, turnsView(items.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
   }
 
@@ -186,7 +211,9 @@ export function lifecycleHandlers(
           if (existing?.loaded_at) {
             throw invalid(`cannot resume thread ${params.threadId} with history while it is already running`);
           }
-          throw invalid("resuming from inline history is not supported: start a thread and inject the items with thread/inject_items");
+          throw invalid(
+            "resuming from inline history is not supported: start a thread and inject the items with thread/inject_items",
+          );
         }
         if (path) throw noRollout(params.threadId); // Switchyard threads have no rollout file: any path is stale
         if (!existing) throw noRollout(params.threadId);
@@ -194,7 +221,11 @@ export function lifecycleHandlers(
         return attach(tx, tenant, existing, request.connection, params);
       });
       if (outcome.wasLoaded) {
-        events.emit(Notification.threadStatusChanged, { threadId: outcome.row.id, status: { type: "idle" } }, { tenant, threadId: outcome.row.id });
+        events.emit(
+          Notification.threadStatusChanged,
+          { threadId: outcome.row.id, status: { type: "idle" } },
+          { tenant, threadId: outcome.row.id },
+        );
       }
       return sessionView(outcome.row, await withTurns(outcome.row, tenant, params.excludeTurns), defaults.model);
     },
@@ -269,7 +300,11 @@ export function lifecycleHandlers(
       });
       for (const thread of result) {
         if (thread.was_loaded) {
-          context.events.emit(Notification.threadStatusChanged, { threadId: thread.id, status: { type: "notLoaded" } }, { tenant, threadId: thread.id });
+          context.events.emit(
+            Notification.threadStatusChanged,
+            { threadId: thread.id, status: { type: "notLoaded" } },
+            { tenant, threadId: thread.id },
+          );
         }
         context.events.emit(Notification.threadArchived, { threadId: thread.id }, { tenant });
       }
@@ -316,7 +351,12 @@ export function lifecycleHandlers(
       let after: string | null = null;
       if (params.cursor) {
         after = Buffer.from(params.cursor, "base64url").toString("utf8");
-        if (!isUuid(after)) throw new SwitchyardError({ reason: "invalidCursor", cursor: params.cursor, expected: "not a thread/loaded/list cursor" });
+        if (!isUuid(after))
+          throw new SwitchyardError({
+            reason: "invalidCursor",
+            cursor: params.cursor,
+            expected: "not a thread/loaded/list cursor",
+          });
       }
       const ids = await store.loadedPage(tenant, after, limit + 1);
       const page = ids.slice(0, limit);
@@ -411,13 +451,24 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const row = await threads.read(tenant, params.threadId);
       if (!row) throw threadNotFound(params.threadId);
-      const position = params.cursor ? decodePageCursor("turns", params.cursor) : undefined;
+      // A turn cursor (from thread/searchOccurrences) opens the page at its turn; a page cursor goes on from its page.
+      const cursor = params.cursor ?? undefined;
+      const isTurn = cursor !== undefined && isTurnCursor(cursor);
+      const position = cursor && !isTurn ? decodePageCursor("turns", cursor) : undefined;
       const direction = position?.direction ?? params.sortDirection ?? "desc";
+      const bounds = cursor && isTurn ? turnCursorBounds(decodeTurnCursor(cursor, row.id), direction) : pageBounds(position);
       const limit = pageSize(params.limit);
-      const turns = await store.turnsPage(tenant, row.id, { ...pageBounds(position), direction, limit: limit + 1 });
+      const turns = await store.turnsPage(tenant, row.id, { ...bounds, direction, limit: limit + 1 });
       const page = turns.slice(0, limit);
       const itemsView = params.itemsView ?? "full";
-      const items = itemsView === "notLoaded" ? [] : await store.itemsOfTurns(tenant, row.id, page.map((turn) => turn.turn_id));
+      const items =
+        itemsView === "notLoaded"
+          ? []
+          : await store.itemsOfTurns(
+              tenant,
+              row.id,
+              page.map((turn) => turn.turn_id),
+            );
       const data = page.map((turn) =>
         turnView(
           turn.turn_id,
@@ -427,7 +478,15 @@ export function lifecycleHandlers(
           turn.completed_at,
         ),
       );
-      return { data, ...pageCursors("turns", direction, page.map((turn) => turn.first_seq), turns.length > limit) };
+      return {
+        data,
+        ...pageCursors(
+          "turns",
+          direction,
+          page.map((turn) => turn.first_seq),
+          turns.length > limit,
+        ),
+      };
     },
 
     async [Method.threadItemsList](params, context) {
@@ -440,7 +499,12 @@ export function lifecycleHandlers(
       const position = params.cursor ? decodePageCursor("items", params.cursor) : undefined;
       const direction = position?.direction ?? params.sortDirection ?? "asc";
       const limit = pageSize(params.limit);
-      const rows = await store.itemsPage(tenant, row.id, { turnId: params.turnId ?? null, ...pageBounds(position), direction, limit: limit + 1 });
+      const rows = await store.itemsPage(tenant, row.id, {
+        turnId: params.turnId ?? null,
+        ...pageBounds(position),
+        direction,
+        limit: limit + 1,
+      });
       const page = rows.slice(0, limit);
       const data = page.map((entry) => ({
         turnId: entry.turn_id,
@@ -449,7 +513,15 @@ export function lifecycleHandlers(
         completedAtMs: entry.created_at.getTime(),
         outputDeferred: false,
       }));
-      return { data, ...pageCursors("items", direction, page.map((entry) => entry.seq), rows.length > limit) };
+      return {
+        data,
+        ...pageCursors(
+          "items",
+          direction,
+          page.map((entry) => entry.seq),
+          rows.length > limit,
+        ),
+      };
     },
 
     async [Method.threadInjectItems](params, context) {
@@ -463,7 +535,13 @@ export function lifecycleHandlers(
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         if (items.length === 0) return {};
         const turnId = newId();
-        await store.appendItems(tx, tenant, row.id, items.map((entry) => ({ ...entry, turnId })), firstUserText(items));
+        await store.appendItems(
+          tx,
+          tenant,
+          row.id,
+          items.map((entry) => ({ ...entry, turnId })),
+          firstUserText(items),
+        );
         return {};
       });
       return {};
@@ -477,12 +555,20 @@ export function lifecycleHandlers(
           throw invalid(`read state revision mismatch: expected ${params.expectedRevision}, current ${row.read_revision}`);
         }
         const firstUnread: ThreadReadState["firstUnread"] = params.operation.type === "read" ? null : { type: "threadStart" };
-        const updated = await store.updateThread(tx, tenant, row.id, "read_revision = read_revision + 1, first_unread = $3::jsonb", [
-          firstUnread ? JSON.stringify(firstUnread) : null,
-        ]);
+        const updated = await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          "read_revision = read_revision + 1, first_unread = $3::jsonb",
+          [firstUnread ? JSON.stringify(firstUnread) : null],
+        );
         return { readState: { revision: String(updated.read_revision), firstUnread } };
       });
-      context.events.emit(Notification.threadReadStateChanged, { threadId: params.threadId, readState: result.readState }, { tenant });
+      context.events.emit(
+        Notification.threadReadStateChanged,
+        { threadId: params.threadId, readState: result.readState },
+        { tenant },
+      );
       return result;
     },
 
@@ -508,7 +594,12 @@ export function lifecycleHandlers(
     return threadView(row, turnsView(items.rows.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
   }
 
-  async function forkPoint(tx: TenantQueryable, tenant: string, params: ThreadForkParams, sourceId: string): Promise<string | null> {
+  async function forkPoint(
+    tx: TenantQueryable,
+    tenant: string,
+    params: ThreadForkParams,
+    sourceId: string,
+  ): Promise<string | null> {
     const turnId = params.lastTurnId ?? params.beforeTurnId;
     if (!turnId) return null;
     const bounds = await store.turnBounds(tx, tenant, sourceId, turnId);
@@ -536,7 +627,8 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
   const now = Math.floor(Date.now() / 1000);
   const current = row.goal as ThreadGoal | null;
   const objective = params.objective?.trim();
-  if (params.objective !== undefined && params.objective !== null && !objective) throw invalid("goal objective must not be empty");
+  if (params.objective !== undefined && params.objective !== null && !objective)
+    throw invalid("goal objective must not be empty");
   if (!current) {
     if (!objective) throw invalid("a thread without a goal needs an objective to set one");
     return {

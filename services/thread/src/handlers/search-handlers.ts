@@ -172,7 +172,11 @@ export function decodeOccurrenceCursor(cursor: string, threadId: string, term: s
   } catch {
     // fall through to the error below
   }
-  throw invalid(`invalid cursor: ${cursor} (an occurrences cursor is only valid for the same thread and searchTerm)`);
+  throw new SwitchyardError({
+    reason: "invalidCursor",
+    cursor,
+    expected: "an occurrences cursor is only valid for the same thread and searchTerm",
+  });
 }
 
 export function searchHandlers(store: SearchStore, cancellations: SearchCancellations): SearchHandlers {

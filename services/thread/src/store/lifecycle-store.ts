@@ -159,7 +159,12 @@ export class LifecycleStore {
   }
 
   /** The seq bounds of one turn of a thread, or undefined when the thread has no such turn. */
-  async turnBounds(tx: TenantQueryable, tenant: string, threadId: string, turnId: string): Promise<{ first: string; last: string } | undefined> {
+  async turnBounds(
+    tx: TenantQueryable,
+    tenant: string,
+    threadId: string,
+    turnId: string,
+  ): Promise<{ first: string; last: string } | undefined> {
     const result = await tx.query<{ first: string | null; last: string | null }>(
       "turn bounds",
       "SELECT min(seq)::text AS first, max(seq)::text AS last FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND turn_id = $3",
@@ -169,7 +174,13 @@ export class LifecycleStore {
     return row?.first && row.last ? { first: row.first, last: row.last } : undefined;
   }
 
-  async appendItems(tx: TenantQueryable, tenant: string, threadId: string, items: NewItem[], preview: string | null): Promise<void> {
+  async appendItems(
+    tx: TenantQueryable,
+    tenant: string,
+    threadId: string,
+    items: NewItem[],
+    preview: string | null,
+  ): Promise<void> {
     await tx.query(
       "append items",
       `WITH base AS (

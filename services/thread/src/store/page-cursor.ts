@@ -17,7 +17,12 @@ export function encodePageCursor(kind: PageKind, position: PagePosition): string
 export function decodePageCursor(kind: PageKind, cursor: string): PagePosition {
   try {
     const [cursorKind, seq, direction] = JSON.parse(Buffer.from(cursor, "base64url").toString("utf8")) as unknown[];
-    if (cursorKind === kind && typeof seq === "string" && /^\d{1,18}$/.test(seq) && (direction === "asc" || direction === "desc")) {
+    if (
+      cursorKind === kind &&
+      typeof seq === "string" &&
+      /^\d{1,18}$/.test(seq) &&
+      (direction === "asc" || direction === "desc")
+    ) {
       return { seq, direction };
     }
   } catch {

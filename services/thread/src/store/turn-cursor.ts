@@ -52,8 +52,9 @@ export function decodeTurnCursor(cursor: string, threadId: string): TurnCursorPo
     // fall through to the error below
   }
   throw new SwitchyardError({
-    reason: "invalidArgument",
-    message: `invalid cursor: ${cursor} (a turn cursor is only valid for the thread that returned it)`,
+    reason: "invalidCursor",
+    cursor,
+    expected: "a turn cursor is only valid for the thread that returned it",
   });
 }
 
