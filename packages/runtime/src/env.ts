@@ -36,6 +36,9 @@ export const commonEnv = {
   SWITCHYARD_DEFAULT_MODEL_PROVIDER: z.string().min(1).default("openai").describe("model provider of threads that name none"),
 };
 
+/** The parsed shape of `commonEnv`, as every service's env object includes it. */
+export type CommonEnv = z.infer<z.ZodObject<typeof commonEnv>>;
+
 /** A comma-separated list, trimmed, empty items dropped; absent means []. */
 const commaList = z
   .string()

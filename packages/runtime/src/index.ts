@@ -13,6 +13,7 @@ export * from "./nats.js";
 export * from "./postgres.js";
 export * from "./presence.js";
 export * from "./redis.js";
+export * from "./service-bootstrap.js";
 export * from "./service-host.js";
 export * from "./tenant-db.js";
 export * from "./tracing.js";

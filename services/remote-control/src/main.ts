@@ -2,23 +2,7 @@
 // websocket here (HTTP under the `chatgpt_base_url` they are given); gateway clients reach them
 // through the relay on NATS; `switchyard/environments/*` is served on the bus lanes.
 import { fileURLToPath } from "node:url";
-import { busSubjects } from "@switchyard/protocol";
-import {
-  assertRowLevelSecurityApplies,
-  connectNats,
-  createLogger,
-  createPool,
-  createRedis,
-  defaultKeyedLaneSettings,
-  Lifecycle,
-  loadMigrations,
-  migrate,
-  newToken,
-  startBusService,
-  startPresence,
-  startTracing,
-  TenantDb,
-} from "@switchyard/runtime";
+import { bootService, defaultKeyedLaneSettings, startBusService } from "@switchyard/runtime";
 import { AccessTokenVerifier } from "./auth/access-token.js";
 import { loadRemoteControlEnv } from "./env.js";
 import { remoteControlHandlers } from "./handlers/remote-control-handlers.js";
@@ -32,13 +16,14 @@ export const remoteControlMigrationsDirectory = fileURLToPath(new URL("../migrat
 
 async function main(): Promise<void> {
   const env = loadRemoteControlEnv();
-  const instanceId = env.SWITCHYARD_INSTANCE_ID ?? `remote-control-${newToken(4)}`;
-  const log = createLogger({ service: "remote-control", instanceId, level: env.LOG_LEVEL });
-  const lifecycle = new Lifecycle(log, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS);
-  lifecycle.installSignalHandlers();
-
-  const tracing = await startTracing({ service: "remote-control", endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
-  lifecycle.onShutdown("tracing", () => tracing.shutdown());
+  const { instanceId, log, lifecycle, pool, db, redis, nc, subjects, readiness, announcePresence } = await bootService({
+    service: "remote-control",
+    env,
+    // The migrations also create the two tenant-lookup functions machine-facing calls use before a
+    // tenant is known (ARCHITECTURE.md, "Remote control").
+    migrations: { schema: "remote_control", directory: remoteControlMigrationsDirectory },
+    postgres: { poolSize: env.REMOTE_CONTROL_PG_POOL_SIZE, role: env.REMOTE_CONTROL_PG_ROLE, keepMaintenancePool: false },
+  });
 
   const verifier = new AccessTokenVerifier({
     hs256Secret: env.REMOTE_CONTROL_JWT_HS256_SECRET ?? env.GATEWAY_AUTH_JWT_HS256_SECRET,
@@ -47,44 +32,7 @@ async function main(): Promise<void> {
     issuer: env.REMOTE_CONTROL_JWT_ISSUER,
     audience: env.REMOTE_CONTROL_JWT_AUDIENCE,
   });
-
-  // Migrations run as the login role (they create tables, policies, the lookup functions and the
-  // service role), on a pool of their own that is closed once they are applied; queries run as
-  // REMOTE_CONTROL_PG_ROLE, which row-level security applies to.
-  const migrationPool = createPool({
-    url: env.DATABASE_URL,
-    applicationName: `switchyard-${instanceId}-migrations`,
-    max: 1,
-    log,
-  });
-  try {
-    await migrate(migrationPool, {
-      schema: "remote_control",
-      migrations: loadMigrations(remoteControlMigrationsDirectory),
-      log,
-    });
-  } finally {
-    await migrationPool.end();
-  }
-  const pool = createPool({
-    url: env.DATABASE_URL,
-    applicationName: `switchyard-${instanceId}`,
-    max: env.REMOTE_CONTROL_PG_POOL_SIZE,
-    log,
-    role: env.REMOTE_CONTROL_PG_ROLE || undefined,
-  });
-  lifecycle.onShutdown("postgres", () => pool.end());
-  await assertRowLevelSecurityApplies(pool);
-
-  const redis = createRedis({ url: env.REDIS_URL, log, name: instanceId });
-  lifecycle.onShutdown("redis", () => void redis.disconnect());
-
-  const bus = await connectNats({ url: env.NATS_URL, name: instanceId, log });
-  const nc = bus.nc;
-  lifecycle.onShutdown("nats", () => nc.drain());
-
-  const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
-  const store = new PgRemoteControlStore(new TenantDb(pool), pool);
+  const store = new PgRemoteControlStore(db, pool);
   const rateLimiter = new RateLimiter(redis, env.SWITCHYARD_BUS_PREFIX);
   const hub = new MachineHub({
     nc,
@@ -124,16 +72,7 @@ async function main(): Promise<void> {
       hub,
       rateLimiter,
       log,
-      readiness: async () => ({
-        nats: bus.isConnected(),
-        lanes: bus.isConnected() && lanes.isServing(),
-        postgres: await pool.query("SELECT 1").then(
-          () => true,
-          () => false,
-        ),
-        redis: redis.status === "ready",
-        accepting: !lifecycle.isShuttingDown,
-      }),
+      readiness: async () => ({ ...(await readiness(lanes)), redis: redis.status === "ready" }),
     },
   );
   await new Promise<void>((resolve) => server.listen(env.REMOTE_CONTROL_PORT, env.REMOTE_CONTROL_HOST, resolve));
@@ -148,14 +87,7 @@ async function main(): Promise<void> {
   const host = env.REMOTE_CONTROL_HOST.includes(":") ? `[${env.REMOTE_CONTROL_HOST}]` : env.REMOTE_CONTROL_HOST;
   const baseUrl = env.REMOTE_CONTROL_PUBLIC_URL ?? `http://${host}:${port}/backend-api/`;
 
-  const stopPresence = startPresence({
-    redis,
-    prefix: env.SWITCHYARD_BUS_PREFIX,
-    service: "remote-control",
-    instanceId,
-    describe: () => ({ baseUrl, port, machines: hub.machineCount, relayedClients: hub.clientCount }),
-  });
-  lifecycle.onShutdown("presence", stopPresence);
+  announcePresence(() => ({ baseUrl, port, machines: hub.machineCount, relayedClients: hub.clientCount }));
 
   // One machine-readable line for launchers and tests: where machines point `chatgpt_base_url`.
   log.info({ event: "remote-control.ready", baseUrl, port, instanceId }, "remote-control service ready");

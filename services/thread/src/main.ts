@@ -1,25 +1,15 @@
 // Thread service: threads, their items and names in Postgres, served on both bus lanes.
 import { fileURLToPath } from "node:url";
-import { busSubjects, type SearchCancelEvent } from "@switchyard/protocol";
+import type { SearchCancelEvent } from "@switchyard/protocol";
 import {
-  assertRowLevelSecurityApplies,
-  connectNats,
-  createLogger,
-  createPool,
-  createRedis,
+  bootService,
   decodeJson,
   defaultKeyedLaneSettings,
   EventPublisher,
   encodeJson,
-  Lifecycle,
-  loadMigrations,
-  migrate,
-  newToken,
+  type Pool,
   startBusService,
   startHealthServer,
-  startPresence,
-  startTracing,
-  TenantDb,
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
@@ -35,44 +25,15 @@ export const threadMigrationsDirectory = fileURLToPath(new URL("../migrations", 
 
 async function main(): Promise<void> {
   const env = loadThreadEnv();
-  const instanceId = env.SWITCHYARD_INSTANCE_ID ?? `thread-${newToken(4)}`;
-  const log = createLogger({ service: "thread", instanceId, level: env.LOG_LEVEL });
-  const lifecycle = new Lifecycle(log, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS);
-  lifecycle.installSignalHandlers();
-
-  const tracing = await startTracing({ service: "thread", endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
-  lifecycle.onShutdown("tracing", () => tracing.shutdown());
-
-  // Migrations run as the login role (they create tables, policies and the service role); queries
-  // run as THREAD_PG_ROLE, which row-level security applies to.
-  // The maintenance pool (login role) also serves the idle sweeper, which spans tenants.
-  const maintenancePool = createPool({
-    url: env.DATABASE_URL,
-    applicationName: `switchyard-${instanceId}-maintenance`,
-    max: 1,
-    log,
-  });
-  lifecycle.onShutdown("postgres maintenance", () => maintenancePool.end());
-  await migrate(maintenancePool, { schema: "thread", migrations: loadMigrations(threadMigrationsDirectory), log });
-  const pool = createPool({
-    url: env.DATABASE_URL,
-    applicationName: `switchyard-${instanceId}`,
-    max: env.THREAD_PG_POOL_SIZE,
-    log,
-    role: env.THREAD_PG_ROLE || undefined,
-  });
-  lifecycle.onShutdown("postgres", () => pool.end());
-  await assertRowLevelSecurityApplies(pool);
-
-  const redis = createRedis({ url: env.REDIS_URL, log, name: instanceId });
-  lifecycle.onShutdown("redis", () => void redis.disconnect());
-
-  const bus = await connectNats({ url: env.NATS_URL, name: instanceId, log });
-  const nc = bus.nc;
-  lifecycle.onShutdown("nats", () => nc.drain());
-
-  const subjects = busSubjects(env.SWITCHYARD_BUS_PREFIX);
-  const db = new TenantDb(pool);
+  // The maintenance pool (login role) is kept for the idle sweeper, which spans tenants.
+  const { instanceId, log, lifecycle, maintenancePool, redis, nc, subjects, db, readiness, announcePresence } = await bootService(
+    {
+      service: "thread",
+      env,
+      migrations: { schema: "thread", directory: threadMigrationsDirectory },
+      postgres: { poolSize: env.THREAD_PG_POOL_SIZE, role: env.THREAD_PG_ROLE, keepMaintenancePool: true },
+    },
+  );
   const store = new PgThreadStore(db);
   const lifecycleStore = new LifecycleStore(db);
   const defaults = {
@@ -114,7 +75,7 @@ async function main(): Promise<void> {
   });
   lifecycle.onShutdown("bus", () => lanes.stop());
   const stopSweeper = startIdleSweeper({
-    pool: maintenancePool,
+    pool: maintenancePool as Pool,
     redis,
     busPrefix: env.SWITCHYARD_BUS_PREFIX,
     events: new EventPublisher(nc, subjects),
@@ -126,30 +87,15 @@ async function main(): Promise<void> {
   const health = await startHealthServer({
     host: env.THREAD_HEALTH_HOST,
     port: env.THREAD_HEALTH_PORT,
-    readiness: async () => ({
-      nats: bus.isConnected(),
-      lanes: bus.isConnected() && lanes.isServing(),
-      postgres: await pool.query("SELECT 1").then(
-        () => true,
-        () => false,
-      ),
-      accepting: !lifecycle.isShuttingDown,
-    }),
+    readiness: () => readiness(lanes),
   });
   lifecycle.onShutdown("health", () => new Promise<void>((resolve) => health.close(() => resolve())));
   const healthAddress = health.address();
   const healthPort = typeof healthAddress === "object" && healthAddress ? healthAddress.port : 0;
 
-  const stopPresence = startPresence({
-    redis,
-    prefix: env.SWITCHYARD_BUS_PREFIX,
-    service: "thread",
-    instanceId,
-    describe: () => ({ healthPort }),
-  });
-  lifecycle.onShutdown("presence", stopPresence);
+  announcePresence(() => ({ healthPort }));
 
-  log.info({ healthPort }, "thread service ready");
+  log.info({ healthPort, instanceId }, "thread service ready");
 }
 
 main().catch((error) => {
