@@ -63,6 +63,34 @@ describe("thread lifecycle", () => {
     );
   });
 
+  test("history wins over path and stored state: a new thread from inline history; a stored one is not overwritten", async () => {
+    const [client, watcher] = await Promise.all([open("t-history", 0), open("t-history", 1)]);
+    const threadId = randomUUID();
+    const resumed = await client.call("thread/resume", {
+      threadId,
+      path: "/ignored/rollout.jsonl",
+      history: [userMessage("from history"), { type: "reasoning", summary: [] }, assistantMessage("remembered")],
+    });
+    assert.equal(resumed.thread.id, threadId);
+    assert.deepEqual(resumed.thread.status, { type: "idle" });
+    assert.deepEqual(
+      resumed.thread.turns[0].items.map((item: { type: string }) => item.type),
+      ["userMessage", "agentMessage"],
+    );
+    await watcher.waitForNotification((n) => n.method === "thread/started" && n.params.thread.id === threadId);
+    const listed = await client.call("thread/list", {});
+    assert.ok(
+      listed.data.some((entry: { id: string; preview: string }) => entry.id === threadId && entry.preview === "from history"),
+    );
+    // Live now: history is refused with Codex's text.
+    const live = await client.request("thread/resume", { threadId, history: [] });
+    assert.equal(live.error?.message, `cannot resume thread ${threadId} with history while it is already running`);
+    // Stored and not loaded: history would overwrite it, so it is refused too.
+    await stack.infra.pool.query("UPDATE thread.threads SET loaded_at = NULL WHERE id = $1", [threadId]);
+    const stored = await client.request("thread/resume", { threadId, history: [] });
+    assert.match(stored.error?.message ?? "", /already has a stored history/);
+  });
+
   test("unsubscribe answers unsubscribed, notSubscribed, notLoaded and stops the caller's notifications", async () => {
     const [owner, other] = await Promise.all([open("t-unsub", 0), open("t-unsub", 1)]);
     const { thread } = await owner.call("thread/start", {});

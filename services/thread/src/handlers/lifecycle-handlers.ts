@@ -200,21 +200,77 @@ export function lifecycleHandlers(
     return threadView(row, turnsView(items.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
   }
 
+  /**
+   * `history` wins over `path` and the stored thread (Codex's precedence): a thread that does not
+   * exist yet is created under the given id with the history as its items, loaded, the caller
+   * subscribed. A live thread refuses it (Codex's text); a stored one is not overwritten.
+   */
+  async function resumeFromHistory(params: ThreadResumeParams, context: HandlerContext, history: unknown[]) {
+    const tenant = tenantOf(context);
+    const { request, events } = context;
+    if (!isUuid(params.threadId)) throw invalid(`invalid session id: ${params.threadId}`);
+    const existing = await threads.read(tenant, params.threadId);
+    if (existing?.loaded_at) {
+      throw invalid(`cannot resume thread ${params.threadId} with history while it is already running`);
+    }
+    if (existing) {
+      throw invalid(`thread ${params.threadId} already has a stored history: resume it without \`history\``);
+    }
+    const items: NewItem[] = history.map((value, index) => ({
+      turnId: "",
+      item: renderResponseItem(value, index),
+      responseItem: value,
+    }));
+    const settings: StoredSettings = {
+      approvalPolicy: params.approvalPolicy ?? "on-request",
+      approvalsReviewer: params.approvalsReviewer ?? "user",
+      sandbox: sandboxPolicy(params.sandbox),
+      serviceTier: params.serviceTier ?? null,
+    };
+    const created = await threads.create({
+      tenant,
+      id: params.threadId,
+      cwd: absoluteCwd(params.cwd ?? defaults.cwd),
+      modelProvider: params.modelProvider ?? defaults.modelProvider,
+      model: params.model ?? defaults.model,
+      source: "appServer",
+      sourceKind: "appServer",
+      threadSource: null,
+      historyMode: "legacy",
+      isEphemeral: false,
+      cliVersion: request.clientVersion || "0.0.0",
+      projectId: null,
+      settings: settings as unknown as Record<string, unknown>,
+      createdBy: request.caller.subject,
+      subscriber: request.connection,
+    });
+    if (items.length > 0) {
+      const turnId = newId();
+      await store.transaction(tenant, (tx) =>
+        store.appendItems(
+          tx,
+          tenant,
+          created.id,
+          items.map((entry) => ({ ...entry, turnId })),
+          firstUserText(items),
+        ),
+      );
+    }
+    const row = (await threads.read(tenant, created.id)) ?? created;
+    events.emit(Notification.threadStarted, { thread: threadView(row) }, { tenant });
+    return sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model);
+  }
+
   return {
     async [Method.threadResume](params, context) {
       const tenant = tenantOf(context);
       const { request, events } = context;
       const path = params.path?.trim() ?? "";
+      if (params.history !== null && params.history !== undefined) {
+        return resumeFromHistory(params, context, params.history);
+      }
       const outcome = await storeTransaction(tenant, async (tx) => {
         const existing = await store.lockThread(tx, tenant, params.threadId);
-        if (params.history !== null && params.history !== undefined) {
-          if (existing?.loaded_at) {
-            throw invalid(`cannot resume thread ${params.threadId} with history while it is already running`);
-          }
-          throw invalid(
-            "resuming from inline history is not supported: start a thread and inject the items with thread/inject_items",
-          );
-        }
         if (path) throw noRollout(params.threadId); // Switchyard threads have no rollout file: any path is stale
         if (!existing) throw noRollout(params.threadId);
         if (existing.archived_at) throw isArchivedError(params.threadId);
