@@ -12,11 +12,16 @@ export function createPool(options: {
   applicationName: string;
   max?: number;
   log: Logger;
-  /** A role every connection switches to (`SET ROLE`): services run as a role row-level security applies to. */
+  /** The role every session runs as (a startup option): services query as a role row-level security applies to. */
   role?: string;
 }): pg.Pool {
+  const role = options.role;
+  if (role !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(role)) throw new Error(`invalid Postgres role name: ${role}`);
   const pool = new pg.Pool({
     connectionString: options.url,
+    // The session starts as the role (a startup option, not a query racing the first one); a role
+    // that does not exist fails the connection rather than leave it as the login role.
+    options: role ? `-c role=${role}` : undefined,
     application_name: options.applicationName,
     max: options.max ?? 16,
     idleTimeoutMillis: 30_000,
@@ -25,17 +30,6 @@ export function createPool(options: {
   // An idle connection that dies (Postgres restarting, a failover) is dropped by the pool; without a
   // listener the 'error' event would crash the process instead.
   pool.on("error", (error) => options.log.warn({ err: error.message }, "idle postgres connection lost; the pool replaces it"));
-  const role = options.role;
-  if (role) {
-    // Queued on the new connection before any query the pool hands it out for.
-    pool.on("connect", (client) => {
-      client.query(`SET ROLE ${pg.escapeIdentifier(role)}`).catch((error: Error) => {
-        // Never serve from a connection that kept its login role: it may bypass row-level security.
-        options.log.error({ err: error.message, role }, "could not switch to the service role; dropping the connection");
-        void client.end();
-      });
-    });
-  }
   return pool;
 }
 

@@ -22,7 +22,7 @@ export interface ServiceBootOptions {
   migrations: { schema: string; directory: string };
   postgres: {
     poolSize: number;
-    /** The role queries run as (`SET ROLE`); empty: the login role, which must not bypass RLS. */
+    /** The role queries run as (each session starts as it); empty: the login role, which must not bypass RLS. */
     role: string;
     /** Keep the login-role pool open after migrating (for maintenance that spans tenants). */
     keepMaintenancePool: boolean;

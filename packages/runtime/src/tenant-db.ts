@@ -1,5 +1,5 @@
 // Tenant-scoped Postgres access: the second wall behind every query's own `tenant = $1` predicate.
-// Services run their queries as a role without BYPASSRLS (`SET ROLE` on each pooled connection), and
+// Services run their queries as a role without BYPASSRLS (the role each pooled session starts as), and
 // row-level security policies compare each row's tenant with the session setting
 // `switchyard.tenant`. `TenantDb` sets that setting before a query runs — only when the pooled
 // connection last served another tenant, so a hot tenant pays no extra round trip — and always
