@@ -327,10 +327,7 @@ export async function runScaleBench(argv: string[]): Promise<number> {
     );
     if (seeded !== 0) throw new Error("seeding failed");
     const seedSeconds = (Date.now() - seedStartedAt) / 1000;
-    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
-    pool.on("connect", (client) => {
-      client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]).catch(() => {});
-    });
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 2, options: `-c switchyard.tenant=${tenant}` });
     stops.push(() => pool.end());
     const env = { ...infra.env, DATABASE_URL: databaseUrl };
 

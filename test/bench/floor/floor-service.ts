@@ -30,12 +30,18 @@ import {
 const settings = readFloorSettings(process.argv);
 const subjects = floorSubjects(settings.busPrefix);
 const pool = new pg.Pool({ connectionString: settings.databaseUrl, application_name: "bench-floor", max: settings.poolSize });
-// The session setting the thread service's search functions read (migration 0020), set once per
-// connection as TenantDb sets it once per connection and tenant.
-pool.on("connect", (client) => {
-  client.query("SELECT set_config('switchyard.tenant', $1, false)", [settings.tenant]).catch(() => {});
-});
 await pool.query(FLOOR_SCHEMA_SQL);
+// The scale floor runs the service's page statements as the service does: as switchyard_service,
+// under row-level security, with the tenant set on the session (TenantDb sets it once per
+// connection and tenant). Both are startup options, so no statement is added to a request.
+const pagePool = settings.pageStatements
+  ? new pg.Pool({
+      connectionString: settings.databaseUrl,
+      application_name: "bench-floor-pages",
+      max: settings.poolSize,
+      options: `-c role=switchyard_service -c switchyard.tenant=${settings.tenant}`,
+    })
+  : pool;
 const nc = await connect({ servers: settings.natsUrl, name: "bench-floor-service", noAsyncTraces: !settings.natsAsyncTraces });
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -63,7 +69,7 @@ nc.subscribe(subjects.page, {
     const statements = settings.pageStatements?.[request.name] ?? [];
     (async () => {
       let rows: unknown[] = [];
-      for (const [index, sql] of statements.entries()) rows = (await pool.query(sql, request.params[index] ?? [])).rows;
+      for (const [index, sql] of statements.entries()) rows = (await pagePool.query(sql, request.params[index] ?? [])).rows;
       return rows;
     })().then(
       (rows) => msg.respond(encoder.encode(JSON.stringify({ data: rows }))),
