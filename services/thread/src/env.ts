@@ -10,7 +10,9 @@ const schema = z.object({
   THREAD_PG_ROLE: z
     .string()
     .default("switchyard_service")
-    .describe("role queries run as (each session starts as it; created by the migrations); empty: the login role, which must not bypass RLS"),
+    .describe(
+      "role queries run as (each session starts as it; created by the migrations); empty: the login role, which must not bypass RLS",
+    ),
   THREAD_IDLE_UNLOAD_MS: envParts.positiveInt
     .default(600_000)
     .describe("a loaded thread with no subscribers and no activity for this long is unloaded (thread/closed)"),

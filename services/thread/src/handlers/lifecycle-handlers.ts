@@ -19,7 +19,7 @@ import {
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
 import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
-import type { ThreadRow, ThreadStore } from "../store/thread-store.js";
+import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import { type StoredSettings, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
@@ -155,7 +155,7 @@ export function lifecycleHandlers(
   const command = (context: HandlerContext, threadId: string) => ({
     commandId: context.request.commandId,
     method: context.request.method,
-    threadId: isUuid(threadId) ? threadId : "00000000-0000-0000-0000-000000000000",
+    threadId: isThreadId(threadId) ? threadId : "00000000-0000-0000-0000-000000000000",
   });
 
   async function lockExisting(tx: TenantQueryable, tenant: string, threadId: string, missing: () => SwitchyardError) {
@@ -208,7 +208,7 @@ export function lifecycleHandlers(
   async function resumeFromHistory(params: ThreadResumeParams, context: HandlerContext, history: unknown[]) {
     const tenant = tenantOf(context);
     const { request, events } = context;
-    if (!isUuid(params.threadId)) throw invalid(`invalid session id: ${params.threadId}`);
+    if (!isThreadId(params.threadId)) throw invalid(`invalid session id: ${params.threadId}`);
     const existing = await threads.read(tenant, params.threadId);
     if (existing?.loaded_at) {
       throw invalid(`cannot resume thread ${params.threadId} with history while it is already running`);
@@ -269,7 +269,7 @@ export function lifecycleHandlers(
       if (params.history !== null && params.history !== undefined) {
         return resumeFromHistory(params, context, params.history);
       }
-      const outcome = await storeTransaction(tenant, async (tx) => {
+      const outcome = await store.transaction(tenant, async (tx) => {
         const existing = await store.lockThread(tx, tenant, params.threadId);
         if (path) throw noRollout(params.threadId); // Switchyard threads have no rollout file: any path is stale
         if (!existing) throw noRollout(params.threadId);
@@ -331,7 +331,7 @@ export function lifecycleHandlers(
         const thread = await withTurnsIn(tx, fork, params.excludeTurns);
         return sessionView(fork, thread, defaults.model);
       });
-      if (isReplay) await storeTransaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
+      if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
       events.emit(Notification.threadStarted, { thread: { ...result.thread, turns: [] } }, { tenant });
       return result;
     },
@@ -407,7 +407,7 @@ export function lifecycleHandlers(
       let after: string | null = null;
       if (params.cursor) {
         after = Buffer.from(params.cursor, "base64url").toString("utf8");
-        if (!isUuid(after))
+        if (!isThreadId(after))
           throw new SwitchyardError({
             reason: "invalidCursor",
             cursor: params.cursor,
@@ -636,10 +636,6 @@ export function lifecycleHandlers(
     },
   };
 
-  function storeTransaction<T>(tenant: string, work: (tx: TenantQueryable) => Promise<T>): Promise<T> {
-    return store.transaction(tenant, work);
-  }
-
   async function withTurnsIn(tx: TenantQueryable, row: ThreadRow, excludeTurns: boolean | null | undefined): Promise<Thread> {
     if (excludeTurns) return threadView(row);
     const items = await tx.query<{ turn_id: string; item: Record<string, unknown> }>(
@@ -663,9 +659,6 @@ export function lifecycleHandlers(
     return params.lastTurnId ? bounds.last : String(BigInt(bounds.first) - 1n);
   }
 }
-
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const isUuid = (value: string) => UUID_PATTERN.test(value);
 
 function mergeGitInfo(current: ThreadRow["git_info"], update: ThreadMetadataUpdateParams["gitInfo"]): ThreadRow["git_info"] {
   if (update === undefined || update === null) return current;

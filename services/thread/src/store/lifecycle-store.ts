@@ -5,7 +5,7 @@
 // its answer in the ledger, so a redelivered command gets the first answer and changes nothing.
 import { SwitchyardError } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
-import { isThreadId, THREAD_COLUMNS, type ThreadRow } from "./thread-store.js";
+import { APPEND_ITEMS_SQL, appendItemsParams, isThreadId, THREAD_COLUMNS, type ThreadRow } from "./thread-store.js";
 
 export interface StoredItemRow {
   seq: string;
@@ -181,27 +181,7 @@ export class LifecycleStore {
     items: NewItem[],
     preview: string | null,
   ): Promise<void> {
-    await tx.query(
-      "append items",
-      `WITH base AS (
-         SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
-       ), inserted AS (
-         INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
-         SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', nullif(entry.value->'item', 'null'::jsonb), entry.value->'responseItem'
-           FROM base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
-         RETURNING 1
-       )
-       UPDATE thread.threads
-          SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
-              preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
-        WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`,
-      [
-        tenant,
-        threadId,
-        JSON.stringify(items.map((entry) => ({ turnId: entry.turnId, item: entry.item, responseItem: entry.responseItem }))),
-        preview,
-      ],
-    );
+    await tx.query("append items", APPEND_ITEMS_SQL, appendItemsParams(tenant, threadId, items, preview));
   }
 
   /**

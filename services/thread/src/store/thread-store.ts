@@ -104,6 +104,32 @@ export interface ThreadStore {
   appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void>;
 }
 
+/**
+ * Appends items after a thread's last seq and materializes it (the first content makes it listed;
+ * the first user text becomes its preview). `$3` is a JSON array of `{turnId, item, responseItem?}`;
+ * a null `item` is stored as SQL NULL (model-visible only).
+ */
+export const APPEND_ITEMS_SQL = `WITH base AS (
+    SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
+  ), inserted AS (
+    INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
+    SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', nullif(entry.value->'item', 'null'::jsonb),
+           entry.value->'responseItem'
+      FROM base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
+    RETURNING 1
+  )
+  UPDATE thread.threads
+     SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
+         preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
+   WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`;
+
+export const appendItemsParams = (
+  tenant: string,
+  threadId: string,
+  items: { turnId: string; item: Record<string, unknown> | null; responseItem?: unknown }[],
+  preview: string | null,
+) => [tenant, threadId, JSON.stringify(items), preview];
+
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread`;
@@ -320,22 +346,6 @@ export class PgThreadStore implements ThreadStore {
 
   async appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void> {
     if (items.length === 0) return;
-    await this.db.query(
-      tenant,
-      "append items",
-      `WITH base AS (
-         SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
-       ), inserted AS (
-         INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item)
-         SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', entry.value->'item'
-           FROM base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
-         RETURNING 1
-       )
-       UPDATE thread.threads
-          SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
-              preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
-        WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`,
-      [tenant, threadId, JSON.stringify(items), preview ?? null],
-    );
+    await this.db.query(tenant, "append items", APPEND_ITEMS_SQL, appendItemsParams(tenant, threadId, items, preview ?? null));
   }
 }
