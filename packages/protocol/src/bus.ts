@@ -77,6 +77,11 @@ export const BusHeader = {
   connection: "Sy-Connection",
   /** The client's JSON-RPC request id, as JSON (`7`, `"abc"`): what a cancel request names. */
   requestId: "Sy-Request-Id",
+  /**
+   * Keyed lane only: `sharedRead` or `exclusive`, the method's scope kind. Absent (an older
+   * publisher) or anything else means exclusive, the safe reading.
+   */
+  scope: "Sy-Scope",
   /** W3C trace context. */
   traceparent: "traceparent",
   tracestate: "tracestate",

@@ -28,6 +28,14 @@ export interface BusRequest {
 
 export type BusOutcome = { ok: true; result: unknown } | { ok: false; error: WireError };
 
+/** How a keyed-lane command shares its key: alone, or together with the reads next to it. */
+export type KeyedScopeKind = "exclusive" | "sharedRead";
+
+/** The scope kind a keyed message was published with; unmarked (an older publisher) is exclusive. */
+export function keyedScopeOf(headers: Pick<MsgHdrs, "get"> | undefined): KeyedScopeKind {
+  return headers?.get(BusHeader.scope) === "sharedRead" ? "sharedRead" : "exclusive";
+}
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -85,12 +93,16 @@ export function decodeRequest(msg: Pick<Msg, "headers" | "data">): BusRequest {
 export function outcomeHeaders(outcome: BusOutcome): MsgHdrs | undefined {
   if (outcome.ok) return undefined;
   const headers = natsHeaders();
-  headers.set(BusHeader.serviceError, outcome.error.message);
+  // A header value is one line (nats.js throws on CR/LF, which a multi-line message such as a config
+  // error would hit); the body carries the message unchanged.
+  headers.set(BusHeader.serviceError, outcome.error.message.replace(/[\r\n]+/g, " ").slice(0, 1_000));
   headers.set(BusHeader.serviceErrorCode, String(outcome.error.code));
   return headers;
 }
 
-export const outcomeBody = (outcome: BusOutcome): Uint8Array => encodeJson(outcome.ok ? (outcome.result ?? {}) : outcome.error);
+// A null result stays null (switchyard/sessionConfig/read answers null); an absent one is `{}`.
+export const outcomeBody = (outcome: BusOutcome): Uint8Array =>
+  encodeJson(outcome.ok ? (outcome.result === undefined ? {} : outcome.result) : outcome.error);
 
 /** The outcome and its body, replaced by an error when the body would exceed the bus's `limitBytes`. */
 export function fitOutcome(outcome: BusOutcome, limitBytes: number): { outcome: BusOutcome; body: Uint8Array } {

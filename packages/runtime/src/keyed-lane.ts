@@ -14,6 +14,24 @@
 // permanent failures — and the worker replies and acks at once. Only what the handler throws is
 // transient (a dependency down): nak'd with back-off and retried in order, the partition waiting,
 // and answered "unavailable; retry later" after max_deliver attempts.
+//
+// Shared reads (Codex's per-key reader/writer rule: FIFO, an exclusive runs alone, consecutive
+// shared reads run together, a read never overtakes a queued exclusive). Each message carries its
+// scope kind (`Sy-Scope`). When the message the server delivers — the partition's head, the one
+// message in flight — is a shared read, the worker keeps it un-acked and, while it runs, reads the
+// partition's next messages straight from the stream (STREAM.MSG.GET next_by_subj) and starts every
+// shared read it finds, up to the first message that is not one. Each such read is answered, then
+// deleted from the stream (its "ack"); the head is acked only when the whole group has finished, and
+// only then does the server deliver what follows — the exclusive the group stopped at.
+//
+// Why not ack each read at once and track running reads in memory: the partition's next message
+// may go to another instance, which cannot see this instance's running reads, so a write could run
+// beside them. Holding the head keeps the server's one-in-flight rule as the cross-instance lock,
+// and nothing is acked or deleted before it is answered, so a group whose instance dies is
+// redelivered after ack_wait like any command (its unanswered reads run again; reads are
+// idempotent and the gateway ignores a second reply) — no client-side re-publishing is needed.
+// Groups are per partition, not per key: a group stops at an exclusive of any key in the partition
+// (a partition already serializes unrelated keys that hash together).
 import {
   AckPolicy,
   DeliverPolicy,
@@ -22,10 +40,13 @@ import {
   type JsMsg,
   jetstream,
   jetstreamManager,
+  type MsgRequest,
+  type NextMsgRequest,
   RetentionPolicy,
   StorageType,
+  type StoredMsg,
 } from "@nats-io/jetstream";
-import type { NatsConnection } from "@nats-io/nats-core";
+import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
 import {
   BusHeader,
   type BusSubjects,
@@ -35,7 +56,16 @@ import {
   type ServiceName,
   toWireError,
 } from "@switchyard/protocol";
-import { type BusOutcome, type BusRequest, decodeRequest, fitOutcome, outcomeHeaders, requestHeaders } from "./bus-codec.js";
+import {
+  type BusOutcome,
+  type BusRequest,
+  decodeRequest,
+  fitOutcome,
+  type KeyedScopeKind,
+  keyedScopeOf,
+  outcomeHeaders,
+  requestHeaders,
+} from "./bus-codec.js";
 import type { LogLimiter } from "./log-limiter.js";
 import type { Logger } from "./logger.js";
 import { maxRequestBodyBytes } from "./nats.js";
@@ -125,8 +155,11 @@ export class KeyedLanePublisher {
     request: Omit<BusRequest, "params" | "headers">,
     body: Uint8Array,
     replyTo: string,
+    scope: KeyedScopeKind = "exclusive",
   ): Promise<void> {
     const headers = requestHeaders(request, replyTo);
+    // Only the kind travels, not the key: groups of shared reads are formed per partition (above).
+    headers.set(BusHeader.scope, scope);
     injectTraceContext(headers);
     const subject = this.subjects.keyedPartition(service, partitionOf(key, this.partitions));
     const deadlineIn = Math.max(1, request.deadlineMs - Date.now());
@@ -136,6 +169,39 @@ export class KeyedLanePublisher {
 
 /** How long one pull request lives; also the longest back-off while re-attaching after a reconnect. */
 const PULL_EXPIRES_MS = 5_000;
+
+/** Most shared reads one group starts: the rest form the next group (bounds one instance's share of a partition). */
+const SHARED_READ_GROUP_LIMIT = 64;
+/** How often a group with reads still running looks for shared reads published behind it. */
+const SHARED_READ_POLL_MS = 20;
+
+/**
+ * One group of shared reads: the head the server delivered and the reads started behind it.
+ *
+ * The rule: when the head is acked, no read of the group is still stored in front of
+ * one the group deleted. On nats-server 2.9.10, deleting a partition's newest messages while an
+ * older, undelivered one stays and then acking the head makes the consumer skip that older message
+ * for good (reproduced: p1 q2 p3 q4 … p19 q20, deliver p1, delete p5…p19, ack p1: p3 is never
+ * delivered; the server's per-subject first/last bookkeeping goes stale). The reads of a group are
+ * contiguous from the head and all deleted, so only a read that stays behind is at risk: a
+ * transient failure is therefore retried inside the group (not left for later), and a read still
+ * stored when the group ends (its delete failed, or we are stopping) sends the head back for
+ * redelivery instead of acking it, so the group forms again and removes it. (A head that fails
+ * transiently is nak'd as usual: it is delivered again by sequence, which this does not affect.)
+ */
+interface ReadGroup {
+  headSeq: number;
+  partition: number;
+  /** The head's and the members' work (run, answer, delete); each removes itself when done. */
+  running: Set<Promise<void>>;
+  /** Reads of the group that are still stored although the group is done with them. */
+  leftBehind: number;
+}
+
+function track(group: ReadGroup, work: Promise<void>): void {
+  group.running.add(work);
+  void work.then(() => group.running.delete(work));
+}
 
 /** Answers a command: a result, or an error to send as is. Throws only for transient failures (retried). */
 export type KeyedHandler = (request: BusRequest) => Promise<BusOutcome>;
@@ -150,6 +216,8 @@ export class KeyedLaneWorker {
   private readonly inFlight = new Set<JsMsg>();
   private heartbeat: NodeJS.Timeout | undefined;
   private isStopping = false;
+  /** For reading and deleting a shared-read group's messages; set by start(). */
+  private jsm: JetStreamManager | undefined;
 
   constructor(
     private readonly options: {
@@ -169,12 +237,20 @@ export class KeyedLaneWorker {
     const { nc, subjects, service, settings } = this.options;
     const jsm = await jetstreamManager(nc);
     await ensureKeyedLane(jsm, subjects, service, settings);
+    // A short API timeout: a group's look-ahead must not hold its head for long while the bus is away.
+    this.jsm = await jetstreamManager(nc, { timeout: 2_000 });
     await purgeAcknowledged(jsm, subjects, service, settings.partitions, this.options.log);
     // A handler running longer than ack_wait would be redelivered while it still runs (breaking
     // per-key exclusivity): every ack_wait/3, mark each running message as in progress.
     this.heartbeat = setInterval(
       () => {
-        for (const msg of this.inFlight) msg.working();
+        for (const msg of this.inFlight) {
+          try {
+            msg.working();
+          } catch {
+            // The connection is closed (shutting down): the server redelivers after ack_wait.
+          }
+        }
       },
       Math.max(250, Math.floor(settings.ackWaitMs / 3)),
     );
@@ -201,6 +277,9 @@ export class KeyedLaneWorker {
         const messages = await consumer.consume({ max_messages: 8, expires: PULL_EXPIRES_MS });
         const close = async () => void (await messages.close());
         this.closeConsumers.add(close);
+        // stop() ran while this consumer was attaching, so it could not close it: close it now (not
+        // awaited: closing settles once the loop below has seen the end).
+        if (this.isStopping) void close().catch(() => {});
         this.consuming.add(partition);
         if (attempt > 0) log.info({ partition }, "keyed partition consuming again");
         attempt = 0;
@@ -226,7 +305,7 @@ export class KeyedLaneWorker {
   }
 
   private async process(msg: JsMsg, partition: number): Promise<void> {
-    const { log, clientLog, settings, nc } = this.options;
+    const { log, clientLog, settings } = this.options;
     let request: BusRequest;
     try {
       request = decodeRequest(msg);
@@ -236,33 +315,22 @@ export class KeyedLaneWorker {
       return;
     }
     const replyTo = msg.headers?.get(BusHeader.replyTo) ?? "";
-    const reply = (outcome: BusOutcome) => {
-      if (!replyTo) return;
-      const fitted = fitOutcome(outcome, maxRequestBodyBytes(nc));
-      const headers = outcomeHeaders(fitted.outcome);
-      nc.publish(replyTo, fitted.body, headers ? { headers } : undefined);
-    };
+    const reply = (outcome: BusOutcome) => this.reply(replyTo, outcome);
     const fields = { commandId: request.commandId, method: request.method, connection: request.connection };
-    if (Date.now() > request.deadlineMs) {
-      // The gateway has already answered the client with a timeout; running it now would surprise them.
-      clientLog.warn(request.connection, fields, "keyed command expired before it ran; dropped");
+    const dropped = this.dropReason(request);
+    if (dropped) {
+      clientLog.warn(request.connection, fields, dropped);
       msg.term();
       return;
     }
-    if (this.options.isCancelled(request.connection)) {
-      clientLog.warn(request.connection, fields, "keyed command's connection closed; dropped");
-      msg.term();
+    if (keyedScopeOf(msg.headers) === "sharedRead") {
+      await this.processSharedReads(msg, request, partition);
       return;
     }
     this.inFlight.add(msg);
-    const parentContext = extractTraceContext(msg.headers);
-    const span = tracer().startSpan(
-      `keyed ${request.method}`,
-      { kind: SpanKind.CONSUMER, attributes: { "switchyard.partition": partition, "switchyard.command_id": request.commandId } },
-      parentContext,
-    );
+    const { span, parent } = this.startSpan(request, msg.headers, partition);
     try {
-      const outcome = await context.with(trace.setSpan(parentContext, span), () => this.options.handle(request));
+      const outcome = await context.with(trace.setSpan(parent, span), () => this.options.handle(request));
       if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
       // Reply before ack: if we die in between, the redelivered command is answered from the ledger.
       reply(outcome);
@@ -290,6 +358,251 @@ export class KeyedLaneWorker {
     } finally {
       this.inFlight.delete(msg);
       span.end();
+    }
+  }
+
+  /** Why a command must not run (the log line), or undefined when it may. */
+  private dropReason(request: BusRequest): string | undefined {
+    // Past its deadline the gateway has already answered the client with a timeout; running it
+    // now would surprise them.
+    if (Date.now() > request.deadlineMs) return "keyed command expired before it ran; dropped";
+    if (this.options.isCancelled(request.connection)) return "keyed command's connection closed; dropped";
+    return undefined;
+  }
+
+  /** Sends an outcome to the gateway. Never throws: a reply that cannot be sent (the connection is closed) is logged. */
+  private reply(replyTo: string, outcome: BusOutcome): void {
+    if (!replyTo) return;
+    const { nc } = this.options;
+    const fitted = fitOutcome(outcome, maxRequestBodyBytes(nc));
+    const headers = outcomeHeaders(fitted.outcome);
+    try {
+      nc.publish(replyTo, fitted.body, headers ? { headers } : undefined);
+    } catch (error) {
+      this.options.log.warn({ err: String(error), replyTo }, "keyed reply not sent");
+    }
+  }
+
+  private startSpan(request: BusRequest, headers: MsgHdrs | undefined, partition: number, readGroup?: number) {
+    const parent = extractTraceContext(headers);
+    const attributes: Record<string, string | number | boolean> = {
+      "switchyard.partition": partition,
+      "switchyard.command_id": request.commandId,
+    };
+    // The stream sequence of the group's head: the reads that ran together share it.
+    if (readGroup !== undefined) attributes["switchyard.read_group"] = readGroup;
+    const span = tracer().startSpan(`keyed ${request.method}`, { kind: SpanKind.CONSUMER, attributes }, parent);
+    return { span, parent };
+  }
+
+  /**
+   * Runs one shared read and answers it. Resolves with the transient failure the handler threw
+   * (not answered: the read runs again later), or undefined once it is answered. Never rejects.
+   */
+  private async runRead(
+    request: BusRequest,
+    headers: MsgHdrs | undefined,
+    partition: number,
+    readGroup: number,
+  ): Promise<{ failure: unknown } | undefined> {
+    const { span, parent } = this.startSpan(request, headers, partition, readGroup);
+    try {
+      const outcome = await context.with(trace.setSpan(parent, span), () => this.options.handle(request));
+      if (!outcome.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.error.message });
+      // Answered at once: a read's reply does not wait for the rest of its group.
+      this.reply(headers?.get(BusHeader.replyTo) ?? "", outcome);
+      return undefined;
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      return { failure: error };
+    } finally {
+      span.end();
+    }
+  }
+
+  /**
+   * The partition's head is a shared read: run it, and with it every shared read queued right
+   * behind it (see the header). The head stays un-acked until the whole group has finished, so the
+   * server delivers nothing else of the partition — in particular not the exclusive the group
+   * stopped at — to any instance meanwhile.
+   */
+  private async processSharedReads(head: JsMsg, request: BusRequest, partition: number): Promise<void> {
+    const { log, clientLog, settings } = this.options;
+    this.inFlight.add(head); // kept alive for as long as the group runs
+    try {
+      let headFailure: { failure: unknown } | undefined;
+      const group: ReadGroup = { headSeq: head.seq, partition, running: new Set(), leftBehind: 0 };
+      track(
+        group,
+        this.runRead(request, head.headers, partition, head.seq).then((failed) => {
+          headFailure = failed;
+        }),
+      );
+      await this.extendReadGroup(group);
+      const deliveries = head.info.deliveryCount;
+      if (!headFailure) {
+        if (group.leftBehind > 0 && deliveries < settings.maxDeliver) {
+          // A read of the group is still stored (its delete failed, or we are stopping): hand the
+          // head back rather than ack it, so the group forms again — here or on another instance —
+          // and finds it. Acking would leave it behind deleted ones (see ReadGroup).
+          log.warn({ partition, seq: head.seq, leftBehind: group.leftBehind }, "shared-read group redelivered to finish");
+          head.nak();
+          return;
+        }
+        head.ack(); // every read of the group has been answered and removed
+        return;
+      }
+      const fields = { commandId: request.commandId, method: request.method, connection: request.connection };
+      const error = headFailure.failure;
+      if (deliveries >= settings.maxDeliver) {
+        log.error(
+          { ...fields, err: String(error), deliveries },
+          "keyed command still failing after its last attempt; answered unavailable",
+        );
+        this.reply(head.headers?.get(BusHeader.replyTo) ?? "", {
+          ok: false,
+          error: toWireError({ reason: "serviceUnavailable", service: this.options.service }),
+        });
+        head.term();
+      } else {
+        clientLog.warn(
+          request.connection,
+          { ...fields, err: String(error), deliveries },
+          "keyed command failed transiently; will retry",
+        );
+        head.nak(Math.min(200 * 2 ** deliveries, 5_000));
+      }
+    } finally {
+      this.inFlight.delete(head);
+    }
+  }
+
+  /**
+   * Starts the shared reads stored behind the group's head, in stream order, stopping for good at
+   * the first message that is not one (or at the group limit), and looks again every
+   * SHARED_READ_POLL_MS while any read of the group still runs. Resolves when none runs any more.
+   */
+  private async extendReadGroup(group: ReadGroup): Promise<void> {
+    const { subjects, service, clientLog } = this.options;
+    const stream = subjects.keyedStream(service);
+    const subject = subjects.keyedPartition(service, group.partition);
+    let cursor = group.headSeq + 1;
+    let started = 1;
+    let isOpen = true;
+    while (group.running.size > 0) {
+      while (isOpen && !this.isStopping) {
+        if (started >= SHARED_READ_GROUP_LIMIT) {
+          isOpen = false;
+          break;
+        }
+        const stored = await this.nextStored(stream, subject, cursor);
+        if (!stored) break;
+        cursor = stored.seq + 1;
+        if (keyedScopeOf(stored.header) !== "sharedRead") {
+          isOpen = false; // an exclusive: it, and everything behind it, waits for this group to end
+          break;
+        }
+        let request: BusRequest;
+        try {
+          request = decodeRequest({ headers: stored.header, data: stored.data });
+        } catch {
+          isOpen = false; // left for the consumer, which drops it
+          break;
+        }
+        const dropped = this.dropReason(request);
+        if (dropped) {
+          clientLog.warn(request.connection, { commandId: request.commandId, method: request.method }, dropped);
+          track(
+            group,
+            this.deleteStored(stream, stored.seq).then((isDeleted) => void (isDeleted || group.leftBehind++)),
+          );
+          continue;
+        }
+        started++;
+        track(group, this.runGroupMember(group, stream, stored, request));
+      }
+      if (group.running.size === 0) return;
+      const allDone = Promise.all([...group.running]);
+      if (!isOpen || this.isStopping) {
+        await allDone; // closed: nothing joins any more (and no read starts after this snapshot)
+        return;
+      }
+      // Open: look again after a pause, or stop as soon as the group's reads have all finished.
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([allDone, new Promise((resolve) => (timer = setTimeout(resolve, SHARED_READ_POLL_MS)))]);
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A read found behind the head: run it, answer it, then delete it so it is never delivered (its
+   * "ack": reply first, as for the head; dying in between only means it runs and is answered again,
+   * which a read allows). A transient failure is retried here, with the keyed lane's back-off and
+   * max_deliver, instead of leaving the read in the stream for later (see ReadGroup).
+   */
+  private async runGroupMember(group: ReadGroup, stream: string, stored: StoredMsg, request: BusRequest): Promise<void> {
+    const { settings, log, clientLog } = this.options;
+    const fields = { commandId: request.commandId, method: request.method, connection: request.connection };
+    for (let attempt = 1; ; attempt++) {
+      const failed = await this.runRead(request, stored.header, group.partition, group.headSeq);
+      if (!failed) break;
+      if (attempt >= settings.maxDeliver) {
+        log.error(
+          { ...fields, err: String(failed.failure), deliveries: attempt },
+          "keyed command still failing after its last attempt; answered unavailable",
+        );
+        this.reply(stored.header?.get(BusHeader.replyTo) ?? "", {
+          ok: false,
+          error: toWireError({ reason: "serviceUnavailable", service: this.options.service }),
+        });
+        break;
+      }
+      clientLog.warn(
+        request.connection,
+        { ...fields, err: String(failed.failure), deliveries: attempt },
+        "keyed command failed transiently; will retry",
+      );
+      await new Promise((resolve) => setTimeout(resolve, Math.min(200 * 2 ** attempt, 5_000)));
+      if (this.isStopping) {
+        group.leftBehind++; // the head goes back (nak) and the next instance retries it
+        return;
+      }
+      if (Date.now() > request.deadlineMs) {
+        clientLog.warn(request.connection, fields, "keyed command expired before it ran; dropped");
+        break;
+      }
+    }
+    if (!(await this.deleteStored(stream, stored.seq))) group.leftBehind++;
+  }
+
+  /** The first message of the partition at or after `seq`, or null (none yet, or the bus did not answer). */
+  private async nextStored(stream: string, subject: string, seq: number): Promise<StoredMsg | null> {
+    const query: NextMsgRequest = { seq, next_by_subj: subject };
+    try {
+      // nats-server 2.9 answers next_by_subj on STREAM.MSG.GET; the client types list it for direct get only.
+      return await (this.jsm as JetStreamManager).streams.getMessage(stream, query as unknown as MsgRequest);
+    } catch (error) {
+      this.options.log.debug({ err: String(error), stream, subject }, "shared-read look-ahead failed; trying again");
+      return null;
+    }
+  }
+
+  /** Removes an answered (or dropped) read of a group; false when it is still stored. */
+  private async deleteStored(stream: string, seq: number): Promise<boolean> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await (this.jsm as JetStreamManager).streams.deleteMessage(stream, seq, false);
+        return true;
+      } catch (error) {
+        // Already gone: another instance ran the same group after a redelivery.
+        if (String(error).includes("no message found")) return true;
+        if (attempt >= 3 || this.isStopping) {
+          this.options.log.warn({ err: String(error), stream, seq }, "could not delete an answered shared read");
+          return false;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      }
     }
   }
 

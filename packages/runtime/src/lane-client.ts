@@ -12,7 +12,7 @@
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { errors as natsErrors } from "@nats-io/nats-core";
 import { type BusSubjects, type ErrorDetail, type ScopeKey, type ServiceName, toWireError } from "@switchyard/protocol";
-import { type BusOutcome, type BusRequest, decodeOutcome, requestHeaders } from "./bus-codec.js";
+import { type BusOutcome, type BusRequest, decodeOutcome, type KeyedScopeKind, requestHeaders } from "./bus-codec.js";
 import { KeyedLanePublisher } from "./keyed-lane.js";
 import type { Logger } from "./logger.js";
 import { type BusConnection, maxRequestBodyBytes } from "./nats.js";
@@ -22,6 +22,12 @@ export interface LaneRequest {
   owner: ServiceName;
   /** The key a keyed method serializes on; absent for unkeyed methods. */
   key: ScopeKey | undefined;
+  /**
+   * The method's scope kind (`MethodSpec.scope.kind`). With a key, `sharedRead` lets the command run
+   * together with the shared reads next to it; anything else (or nothing) runs it alone, the safe
+   * default. Ignored without a key.
+   */
+  scope?: "unkeyed" | KeyedScopeKind;
   meta: Omit<BusRequest, "params" | "headers">;
   body: Uint8Array;
   timeoutMs: number;
@@ -95,7 +101,10 @@ export class LaneClient {
 
   private publishKeyed(request: LaneRequest, key: ScopeKey): Promise<undefined> {
     const replyTo = this.subjects.reply(this.replyId, request.meta.commandId);
-    return this.keyed.publish(request.owner, key, request.meta, request.body, replyTo).then(() => undefined);
+    // A shared read is never acked before it is answered (keyed-lane.ts), so an instance dying
+    // mid-read gets it redelivered like any command: nothing here re-publishes it.
+    const scope: KeyedScopeKind = request.scope === "sharedRead" ? "sharedRead" : "exclusive";
+    return this.keyed.publish(request.owner, key, request.meta, request.body, replyTo, scope).then(() => undefined);
   }
 
   private async requestUnkeyed(request: LaneRequest): Promise<BusOutcome> {
