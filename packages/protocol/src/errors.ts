@@ -31,7 +31,24 @@ export type ErrorDetail =
   | { reason: "environmentOffline"; environmentId: string }
   | { reason: "pairingCodeInvalid" }
   | { reason: "rateLimited"; what: string; retryAfterMs: number }
+  | { reason: "configWrite"; code: ConfigWriteErrorCode; message: string }
+  | { reason: "configRejected"; message: string }
+  | { reason: "configLockMismatch"; message: string; diff: string }
+  | { reason: "threadConfigLoadFailed"; kind: "auth" | "timeout" | "requestFailed" | "parse"; message: string }
+  | { reason: "forbidden"; message: string }
+  /** Another service's answer to a request this service made on the client's behalf, passed on as is. */
+  | { reason: "relayed"; error: WireError }
   | { reason: "internal"; message: string };
+
+/** Codex's `config_write_error_code` values (codex-wire.md, "Errors"). */
+export type ConfigWriteErrorCode =
+  | "configVersionConflict"
+  | "configValidationError"
+  | "configLayerReadonly"
+  | "configRequirementReadonly"
+  | "configPathNotFound"
+  | "configSchemaUnknownKey"
+  | "userLayerNotFound";
 
 export interface WireError {
   code: number;
@@ -172,6 +189,31 @@ export function toWireError(detail: ErrorDetail): WireError {
         message: `too many ${detail.what}; retry in ${Math.ceil(detail.retryAfterMs / 1000)} s`,
         data: { reason: detail.reason, retryAfterMs: detail.retryAfterMs },
       };
+    case "configWrite":
+      // Codex's shape: the message, and the code under `data.config_write_error_code`.
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: clip(detail.message, 2_000),
+        data: { reason: detail.reason, config_write_error_code: detail.code },
+      };
+    case "configRejected":
+    case "forbidden":
+      return { code: INVALID_REQUEST_CODE, message: clip(detail.message, 2_000), data: { reason: detail.reason } };
+    case "configLockMismatch":
+      // The diff rides in `data` so a client can show it (Codex surfaces server error data at start-up).
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: clip(detail.message, 2_000),
+        data: { reason: detail.reason, diff: clip(detail.diff, 64_000) },
+      };
+    case "threadConfigLoadFailed":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: clip(detail.message, 2_000),
+        data: { reason: detail.reason, kind: detail.kind },
+      };
+    case "relayed":
+      return detail.error;
     case "internal":
       return {
         code: INTERNAL_ERROR_CODE,

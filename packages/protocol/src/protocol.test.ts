@@ -117,11 +117,26 @@ describe("registry", () => {
     initialize: { params: {}, kind: "unkeyed" },
     "mock/experimentalMethod": { params: {}, kind: "unkeyed" },
     "account/read": { params: {}, kind: "unkeyed" },
+    // Codex's global config bucket, per tenant and user here: writes exclusive, reads shared.
     "model/list": { params: {}, kind: "unkeyed" },
-    "config/read": { params: {}, kind: "unkeyed" },
-    "configRequirements/read": { params: {}, kind: "unkeyed" },
-    "skills/list": { params: {}, kind: "unkeyed" },
-    "hooks/list": { params: {}, kind: "unkeyed" },
+    "config/read": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "config/value/write": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "config/batchWrite": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "configRequirements/read": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "permissionProfile/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "experimentalFeature/list": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "experimentalFeature/enablement/set": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "modelProvider/default/set": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "skills/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "skills/config/write": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "hooks/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    // Session config is the orchestrator's, keyed by its target rather than a user.
+    "switchyard/sessionConfig/set": { params: { cwd: "/w" }, kind: "exclusive", key: "config:acme:session:cwd:/w" },
+    "switchyard/sessionConfig/read": { params: { threadId: "t1" }, kind: "sharedRead", key: "config:acme:session:thread:t1" },
+    "switchyard/sessionConfig/delete": { params: { cwd: "/w" }, kind: "exclusive", key: "config:acme:session:cwd:/w" },
+    "switchyard/configLock/export": { params: { threadId: "t1" }, kind: "unkeyed" },
+    "switchyard/configLock/save": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "internal/config/resolveThread": { params: {}, kind: "unkeyed" },
     "thread/start": { params: {}, kind: "unkeyed" },
     "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/list": { params: {}, kind: "unkeyed" },
@@ -161,10 +176,12 @@ describe("registry", () => {
       assert.ok(spec, `${method} is registered`);
       assert.equal(spec.scope.kind, expected.kind, method);
       const scope = spec.scope;
+      const caller = { subject: "u1" };
       const key =
         scope.kind === "unkeyed"
-          ? scope.readYourWrites && scopeKey(scope.readYourWrites.family, "acme", scope.readYourWrites.id(expected.params))
-          : scopeKey(scope.family, "acme", scope.id(expected.params));
+          ? scope.readYourWrites &&
+            scopeKey(scope.readYourWrites.family, "acme", scope.readYourWrites.id(expected.params, caller))
+          : scopeKey(scope.family, "acme", scope.id(expected.params, caller));
       assert.equal(key, expected.key, `${method} key`);
     }
     assert.deepEqual(Object.keys(scopeTable).sort(), [...methodRegistry.keys()].sort(), "every registered method is pinned");
@@ -178,6 +195,9 @@ describe("registry", () => {
     assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
     assert.equal(lookupMethod("thread/compact/start").kind, "codexOnly");
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
+    // Service-to-service methods are routed on the bus but unknown to clients.
+    assert.equal(methodRegistry.get("internal/config/resolveThread")?.internal, true);
+    assert.equal(lookupMethod("internal/config/resolveThread").kind, "unknown");
   });
 });
 

@@ -23,6 +23,11 @@ export interface MethodSpec<P = unknown, R = unknown> {
   subscribesCallerTo?: (result: R) => string;
   /** Gateway-side effect of a successful result: stop forwarding this thread's events to the caller. */
   unsubscribesCallerFrom?: (params: P, result: R) => string | undefined;
+  /**
+   * Service-to-service only (methods/internal.ts): routed on the bus like any method, but a client
+   * naming it is answered as for an unknown method.
+   */
+  internal?: boolean;
   /** One line for the schema export and `switchyard status`. */
   summary: string;
 }

@@ -14,7 +14,9 @@
 //      conformance check then holds its results to the official schema).
 import { CODEX_CLIENT_METHODS } from "./codex-methods.js";
 import type { ParamsOf, ResultOf } from "./define.js";
+import { ConfigMethod, ConfigNotification, configMethods, configNotifications } from "./methods/config.js";
 import { InitializeMethod, InitializeNotification, initializeMethods, initializeNotifications } from "./methods/initialize.js";
+import { InternalMethod, internalMethods } from "./methods/internal.js";
 import {
   RemoteControlMethod,
   RemoteControlNotification,
@@ -41,6 +43,8 @@ import type { MethodSpec, NotificationAudience, NotificationSpec, ServiceName } 
 export const methods = {
   ...initializeMethods,
   ...sessionMethods,
+  ...configMethods,
+  ...internalMethods,
   ...threadMethods,
   ...threadSearchMethods,
   ...threadLifecycleMethods,
@@ -49,6 +53,7 @@ export const methods = {
 /** Every notification, keyed by wire name, with its types kept. */
 export const notifications = {
   ...initializeNotifications,
+  ...configNotifications,
   ...threadNotifications,
   ...threadSearchNotifications,
   ...threadLifecycleNotifications,
@@ -59,6 +64,8 @@ export const notifications = {
 export const Method = {
   ...InitializeMethod,
   ...SessionMethod,
+  ...ConfigMethod,
+  ...InternalMethod,
   ...ThreadMethod,
   ...ThreadSearchMethod,
   ...ThreadLifecycleMethod,
@@ -67,6 +74,7 @@ export const Method = {
 /** Notification names by their camel-case constant. */
 export const Notification = {
   ...InitializeNotification,
+  ...ConfigNotification,
   ...ThreadNotification,
   ...ThreadSearchNotification,
   ...ThreadLifecycleNotification,
@@ -111,7 +119,7 @@ export function lookupMethod(
   method: string,
 ): { kind: "known"; spec: MethodSpec<unknown, unknown> } | { kind: "codexOnly" } | { kind: "unknown" } {
   const spec = methodRegistry.get(method);
-  if (spec) return { kind: "known", spec };
+  if (spec && !spec.internal) return { kind: "known", spec };
   return codexMethods.has(method) ? { kind: "codexOnly" } : { kind: "unknown" };
 }
 

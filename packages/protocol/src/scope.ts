@@ -7,10 +7,18 @@ export type ScopeFamily = "thread" | "config" | "remote-control";
 /** A tenant-qualified serialization key, e.g. `thread:acme:0193…`. */
 export type ScopeKey = string & { readonly __brand: "ScopeKey" };
 
+/** Who sent the request, as far as a key needs it: Codex's "global" buckets are per user here. */
+export interface ScopeCaller {
+  subject: string;
+}
+
+/** The part of a key after the family and tenant, from the request's params (and caller). */
+export type ScopeId<P> = (params: P, caller: ScopeCaller) => string;
+
 export type Scope<P> =
-  | { kind: "unkeyed"; readYourWrites?: { family: ScopeFamily; id: (params: P) => string } }
-  | { kind: "exclusive"; family: ScopeFamily; id: (params: P) => string }
-  | { kind: "sharedRead"; family: ScopeFamily; id: (params: P) => string };
+  | { kind: "unkeyed"; readYourWrites?: { family: ScopeFamily; id: ScopeId<P> } }
+  | { kind: "exclusive"; family: ScopeFamily; id: ScopeId<P> }
+  | { kind: "sharedRead"; family: ScopeFamily; id: ScopeId<P> };
 
 export function scopeKey(family: ScopeFamily, tenant: string, id: string): ScopeKey {
   return `${family}:${tenant}:${id}` as ScopeKey;

@@ -29,12 +29,17 @@ export interface RouteRequest {
 }
 
 /** The tenant-qualified key a method serializes on, or reads its own writes of (undefined when neither). */
-export function keyOf(spec: MethodSpec<unknown, unknown>, params: unknown, tenant: string): ScopeKey | undefined {
+export function keyOf(
+  spec: MethodSpec<unknown, unknown>,
+  params: unknown,
+  caller: { tenant: string; subject: string },
+): ScopeKey | undefined {
   const scope = spec.scope;
   if (scope.kind === "unkeyed") {
-    return scope.readYourWrites ? scopeKey(scope.readYourWrites.family, tenant, scope.readYourWrites.id(params)) : undefined;
+    const ryw = scope.readYourWrites;
+    return ryw ? scopeKey(ryw.family, caller.tenant, ryw.id(params, caller)) : undefined;
   }
-  return scopeKey(scope.family, tenant, scope.id(params));
+  return scopeKey(scope.family, caller.tenant, scope.id(params, caller));
 }
 
 export class BusRouter {
@@ -50,6 +55,8 @@ export class BusRouter {
       this.lanes.request({
         owner: request.spec.owner,
         key: request.spec.scope.kind === "unkeyed" ? undefined : request.key,
+        // Shared reads of a key run together on the keyed lane; exclusives alone.
+        scope: request.spec.scope.kind,
         meta: {
           commandId: newCommandId(),
           method: request.spec.method,

@@ -212,7 +212,7 @@ export class ClientConnection implements NotificationSink {
 
   private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown): void {
     const router = this.services.router;
-    const key = keyOf(spec, params, this.principal.tenant);
+    const key = keyOf(spec, params, this.principal);
     const request = {
       spec,
       params,

@@ -66,10 +66,7 @@ export async function startGateway(
   const connections = new Set<ClientConnection>();
   const relays = new Set<RelayConnection>();
   const installationId = `switchyard-${gatewayId}`;
-  const answeredLocally = localMethods({
-    model: env.SWITCHYARD_DEFAULT_MODEL,
-    modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
-  });
+  const answeredLocally = localMethods();
   // The types already demand a handler per gateway-owned method; this catches a registry edited
   // without rebuilding (a bundle out of step with its protocol).
   const unanswered = missingGatewayHandlers(answeredLocally);

@@ -1,0 +1,373 @@
+// Configuration, served by the config service: Codex's layered config per tenant and user
+// (config/read, config/value/write, config/batchWrite), tenant requirements, permission profiles,
+// experimental features, the model catalog, skills toggles, and Switchyard's orchestrator-injected
+// session config. Shapes follow the official 0.171.0 schema (every method here is stable there).
+//
+// Scopes follow Codex's "global config" bucket, qualified by tenant and user (`config:<tenant>:<user>`):
+// writes are exclusive on it, reads are shared reads (they run together and never overtake a queued
+// write, so a read sent after a write sees it). Session config is keyed by its target instead
+// (`config:<tenant>:session:<thread|cwd>`): it is the orchestrator's, not a user's.
+import { z } from "zod";
+import { defineMethods, defineNotifications } from "../define.js";
+import type { ScopeCaller } from "../scope.js";
+
+/** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
+const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
+
+export const ConfigLayerSource = z.union([
+  z.object({ type: z.literal("packagedDefaults"), file: z.string() }),
+  z.object({ type: z.literal("system"), file: z.string() }),
+  z.object({ type: z.literal("enterpriseManaged"), id: z.string(), name: z.string() }),
+  z.object({ type: z.literal("user"), file: z.string(), profile: z.string().nullish() }),
+  z.object({ type: z.literal("project"), dotCodexFolder: z.string() }),
+  z.object({ type: z.literal("sessionFlags") }),
+  z.object({ type: z.literal("legacyManagedConfigTomlFromFile"), file: z.string() }),
+]);
+export type ConfigLayerSource = z.infer<typeof ConfigLayerSource>;
+export const ConfigLayerMetadata = z.object({ name: ConfigLayerSource, version: z.string() });
+export const ConfigLayer = z.object({
+  name: ConfigLayerSource,
+  version: z.string(),
+  config: z.unknown(),
+  disabledReason: z.string().nullish(),
+});
+
+export const ConfigReadParams = z.object({ includeLayers: z.boolean().nullish(), cwd: z.string().nullish() });
+export const ConfigReadResponse = z.object({
+  config: z.record(z.string(), z.unknown()),
+  origins: z.record(z.string(), ConfigLayerMetadata),
+  layers: z.array(ConfigLayer).nullish(),
+});
+
+export const MergeStrategy = z.enum(["replace", "upsert"]);
+export const ConfigEdit = z.object({ keyPath: z.string(), value: z.unknown(), mergeStrategy: MergeStrategy });
+export type ConfigEdit = z.infer<typeof ConfigEdit>;
+export const ConfigValueWriteParams = z.object({
+  keyPath: z.string(),
+  value: z.unknown(),
+  mergeStrategy: MergeStrategy,
+  filePath: z.string().nullish(),
+  expectedVersion: z.string().nullish(),
+});
+export const ConfigBatchWriteParams = z.object({
+  edits: z.array(ConfigEdit),
+  filePath: z.string().nullish(),
+  expectedVersion: z.string().nullish(),
+  reloadUserConfig: z.boolean().nullish(),
+});
+export const ConfigWriteResponse = z.object({
+  status: z.enum(["ok", "okOverridden"]),
+  version: z.string(),
+  filePath: z.string(),
+  overriddenMetadata: z
+    .object({ message: z.string(), overridingLayer: ConfigLayerMetadata, effectiveValue: z.unknown() })
+    .nullish(),
+});
+export type ConfigWriteResponse = z.infer<typeof ConfigWriteResponse>;
+
+export const ConfigRequirementsReadParams = z.object({}).nullish();
+export const ConfigRequirementsReadResponse = z.object({
+  /** The wire `ConfigRequirements` (camelCase), or null when the tenant has none. */
+  requirements: z.record(z.string(), z.unknown()).nullable(),
+  supportsIndependentSpeedModes: z.boolean().nullish(),
+});
+
+export const PermissionProfileListParams = z.object({
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).nullish(),
+  cwd: z.string().nullish(),
+});
+export const PermissionProfileListResponse = z.object({
+  data: z.array(z.object({ id: z.string(), description: z.string().nullish(), allowed: z.boolean() })),
+  nextCursor: z.string().nullish(),
+});
+
+export const ExperimentalFeatureStage = z.enum(["beta", "underDevelopment", "stable", "deprecated", "removed"]);
+export const ExperimentalFeatureListParams = z.object({
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).nullish(),
+  threadId: z.string().nullish(),
+});
+export const ExperimentalFeatureListResponse = z.object({
+  data: z.array(
+    z.object({
+      name: z.string(),
+      stage: ExperimentalFeatureStage,
+      displayName: z.string().nullish(),
+      description: z.string().nullish(),
+      announcement: z.string().nullish(),
+      enabled: z.boolean(),
+      defaultEnabled: z.boolean(),
+    }),
+  ),
+  nextCursor: z.string().nullish(),
+});
+export const ExperimentalFeatureEnablementSetParams = z.object({ enablement: z.record(z.string(), z.boolean()) });
+export const ExperimentalFeatureEnablementSetResponse = z.object({ enablement: z.record(z.string(), z.boolean()) });
+
+export const ModelListParams = z.object({
+  cursor: z.string().nullish(),
+  limit: z.number().int().min(0).nullish(),
+  includeHidden: z.boolean().nullish(),
+  modelProvider: z.string().nullish(),
+});
+export const Model = z.object({
+  id: z.string(),
+  model: z.string(),
+  displayName: z.string(),
+  description: z.string(),
+  hidden: z.boolean(),
+  isDefault: z.boolean(),
+  defaultReasoningEffort: z.string(),
+  supportedReasoningEfforts: z.array(z.object({ reasoningEffort: z.string(), description: z.string() })),
+  defaultServiceTier: z.string().nullish(),
+  serviceTiers: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })).optional(),
+  inputModalities: z.array(z.enum(["text", "image", "audio"])).optional(),
+  upgrade: z.string().nullish(),
+});
+export type Model = z.infer<typeof Model>;
+export const ModelListResponse = z.object({ data: z.array(Model), nextCursor: z.string().nullish() });
+
+export const ModelProviderDefaultSetParams = z.object({ providerId: z.string() });
+export const ModelProviderDefaultSetResponse = z.object({});
+
+export const SkillsListParams = z.object({ cwds: z.array(z.string()).nullish(), forceReload: z.boolean().nullish() });
+export const SkillsListResponse = z.object({
+  data: z.array(z.object({ cwd: z.string(), skills: z.array(z.unknown()), errors: z.array(z.unknown()) })),
+});
+export const SkillsConfigWriteParams = z.object({
+  enabled: z.boolean(),
+  name: z.string().nullish(),
+  path: z.string().nullish(),
+});
+export const SkillsConfigWriteResponse = z.object({ effectiveEnabled: z.boolean() });
+export const HooksListParams = z.object({ cwds: z.array(z.string()).nullish(), threadId: z.string().nullish() });
+export const HooksListResponse = z.object({
+  data: z.array(
+    z.object({ cwd: z.string(), hooks: z.array(z.unknown()), warnings: z.array(z.string()), errors: z.array(z.unknown()) }),
+  ),
+});
+
+/**
+ * A session config's target: exactly one of a thread id (a thread that may not exist yet) or an
+ * absolute working directory (every thread started there, and any Codex runtime asking by `cwd`).
+ */
+const SessionTarget = {
+  threadId: z.string().min(1).max(200).nullish(),
+  cwd: z.string().min(1).max(4096).nullish(),
+};
+const exactlyOneTarget = (params: { threadId?: string | null; cwd?: string | null }) =>
+  (params.threadId == null) !== (params.cwd == null);
+const targetMessage = { message: "exactly one of `threadId` and `cwd` is required" };
+export const sessionTargetKey = (params: { threadId?: string | null; cwd?: string | null }) =>
+  params.threadId != null ? `session:thread:${params.threadId}` : `session:cwd:${params.cwd ?? ""}`;
+
+/** The keys a session owns, spelled as in config.toml. Nothing else may be set by an orchestrator. */
+export const SessionConfig = z
+  .object({
+    model_provider: z.string().min(1).nullish(),
+    model_providers: z.record(z.string(), z.record(z.string(), z.unknown())).nullish(),
+    features: z.record(z.string(), z.boolean()).nullish(),
+  })
+  .strict();
+export type SessionConfig = z.infer<typeof SessionConfig>;
+
+export const SessionConfigSetParams = z.object({ ...SessionTarget, config: SessionConfig }).refine(exactlyOneTarget, targetMessage);
+export const SessionConfigSetResponse = z.object({ version: z.string() });
+export const SessionConfigReadParams = z.object(SessionTarget).refine(exactlyOneTarget, targetMessage);
+export const SessionConfigReadResponse = z.object({ config: SessionConfig, version: z.string() }).nullable();
+export const SessionConfigDeleteParams = z.object(SessionTarget).refine(exactlyOneTarget, targetMessage);
+export const SessionConfigDeleteResponse = z.object({});
+
+/** A thread's effective config as a lockfile (TOML), and saving one for a later thread start to replay. */
+export const ConfigLockExportParams = z.object({ threadId: z.string() });
+export const ConfigLockExportResponse = z.object({ path: z.string(), lockfile: z.string() });
+export const ConfigLockSaveParams = z.object({ path: z.string().min(1).max(1024), lockfile: z.string().max(1_000_000) });
+export const ConfigLockSaveResponse = z.object({ path: z.string() });
+
+export const ConfigMethod = {
+  configRead: "config/read",
+  configValueWrite: "config/value/write",
+  configBatchWrite: "config/batchWrite",
+  configRequirementsRead: "configRequirements/read",
+  permissionProfileList: "permissionProfile/list",
+  experimentalFeatureList: "experimentalFeature/list",
+  experimentalFeatureEnablementSet: "experimentalFeature/enablement/set",
+  modelList: "model/list",
+  modelProviderDefaultSet: "modelProvider/default/set",
+  skillsList: "skills/list",
+  skillsConfigWrite: "skills/config/write",
+  hooksList: "hooks/list",
+  sessionConfigSet: "switchyard/sessionConfig/set",
+  sessionConfigRead: "switchyard/sessionConfig/read",
+  sessionConfigDelete: "switchyard/sessionConfig/delete",
+  configLockExport: "switchyard/configLock/export",
+  configLockSave: "switchyard/configLock/save",
+} as const;
+
+const sharedRead = { kind: "sharedRead", family: "config", id: userConfigKey } as const;
+const exclusive = { kind: "exclusive", family: "config", id: userConfigKey } as const;
+const common = { owner: "config", experimental: false } as const;
+
+export const configMethods = defineMethods({
+  [ConfigMethod.configRead]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: ConfigReadParams,
+    result: ConfigReadResponse,
+    summary: "Effective config for the caller (and a cwd): values, per-leaf origins, layers highest first.",
+  },
+  [ConfigMethod.configValueWrite]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: ConfigValueWriteParams,
+    result: ConfigWriteResponse,
+    summary: "Writes one key path of the caller's user layer (replace/upsert; null clears).",
+  },
+  [ConfigMethod.configBatchWrite]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: ConfigBatchWriteParams,
+    result: ConfigWriteResponse,
+    summary: "Applies edits to the caller's user layer atomically, validating the whole result first.",
+  },
+  [ConfigMethod.configRequirementsRead]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: ConfigRequirementsReadParams,
+    result: ConfigRequirementsReadResponse,
+    summary: "The tenant's requirements (allowed approval policies, sandbox modes, permission profiles).",
+  },
+  [ConfigMethod.permissionProfileList]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: PermissionProfileListParams,
+    result: PermissionProfileListResponse,
+    summary: "Built-in, configured and managed permission profiles, each marked allowed or not.",
+  },
+  [ConfigMethod.experimentalFeatureList]: {
+    ...common,
+    // Exclusive as in Codex: with a threadId it refreshes that thread's config.
+    scope: exclusive,
+    paramsRequired: false,
+    params: ExperimentalFeatureListParams,
+    result: ExperimentalFeatureListResponse,
+    summary: "Feature flags with stage and enablement (a thread's refreshed config with threadId).",
+  },
+  [ConfigMethod.experimentalFeatureEnablementSet]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: ExperimentalFeatureEnablementSetParams,
+    result: ExperimentalFeatureEnablementSetResponse,
+    summary: "Turns named features on or off in the caller's user layer.",
+  },
+  [ConfigMethod.modelList]: {
+    ...common,
+    // Unkeyed as in Codex: a read of the catalog, nothing to order it against.
+    scope: { kind: "unkeyed" },
+    paramsRequired: false,
+    params: ModelListParams,
+    result: ModelListResponse,
+    summary: "The tenant's model catalog for its configured providers.",
+  },
+  [ConfigMethod.modelProviderDefaultSet]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: ModelProviderDefaultSetParams,
+    result: ModelProviderDefaultSetResponse,
+    summary: "Sets the caller's default model provider (a configured one) for new threads.",
+  },
+  [ConfigMethod.skillsList]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: SkillsListParams,
+    result: SkillsListResponse,
+    summary: "Skills per cwd (a cloud session has no skill files; entries carry the configured toggles).",
+  },
+  [ConfigMethod.skillsConfigWrite]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: SkillsConfigWriteParams,
+    result: SkillsConfigWriteResponse,
+    summary: "Enables or disables a skill by path or name in the caller's user layer ([[skills.config]]).",
+  },
+  [ConfigMethod.hooksList]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: HooksListParams,
+    result: HooksListResponse,
+    summary: "Hooks per cwd (a cloud session runs none).",
+  },
+  [ConfigMethod.sessionConfigSet]: {
+    ...common,
+    scope: { kind: "exclusive", family: "config", id: sessionTargetKey },
+    paramsRequired: true,
+    params: SessionConfigSetParams,
+    result: SessionConfigSetResponse,
+    summary: "Orchestrators: sets the session config of a thread (even before it exists) or of a cwd.",
+  },
+  [ConfigMethod.sessionConfigRead]: {
+    ...common,
+    scope: { kind: "sharedRead", family: "config", id: sessionTargetKey },
+    paramsRequired: true,
+    params: SessionConfigReadParams,
+    result: SessionConfigReadResponse,
+    summary: "Orchestrators: reads a session config, or null.",
+  },
+  [ConfigMethod.sessionConfigDelete]: {
+    ...common,
+    scope: { kind: "exclusive", family: "config", id: sessionTargetKey },
+    paramsRequired: true,
+    params: SessionConfigDeleteParams,
+    result: SessionConfigDeleteResponse,
+    summary: "Orchestrators: deletes a session config (idempotent).",
+  },
+  [ConfigMethod.configLockExport]: {
+    ...common,
+    // Unkeyed: a read of the thread's stored config snapshot, written once at its start.
+    scope: { kind: "unkeyed" },
+    paramsRequired: true,
+    params: ConfigLockExportParams,
+    result: ConfigLockExportResponse,
+    summary: "A thread's effective config as a lockfile (TOML), saved under <thread>.config.lock.toml.",
+  },
+  [ConfigMethod.configLockSave]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: ConfigLockSaveParams,
+    result: ConfigLockSaveResponse,
+    summary: "Saves a lockfile under a path that a thread start's debug.config_lockfile.load_path can replay.",
+  },
+});
+
+export const ConfigWarningNotification = z.object({
+  summary: z.string(),
+  details: z.string().nullish(),
+  path: z.string().nullish(),
+  range: z.unknown().nullish(),
+});
+
+export const ConfigNotification = {
+  configWarning: "configWarning",
+} as const;
+
+export const configNotifications = defineNotifications({
+  [ConfigNotification.configWarning]: {
+    params: ConfigWarningNotification,
+    audience: "connection",
+    experimental: false,
+    critical: false,
+    summary: "A config problem the client should show (a replaced permission profile, stripped project keys).",
+  },
+});

@@ -1,0 +1,76 @@
+// Service-to-service methods: requests one service sends another over the bus, never a client.
+// They are in the registry (so the owner registers typed handlers and the bus routes them) but
+// marked `internal`: the gateway answers a client that names one exactly as for an unknown method.
+//
+// The thread service asks the config service for a thread's session settings when the thread starts
+// or forks: the config service resolves the layers (with the orchestrator's session config and any
+// upstream thread-config endpoint), enforces requirements, replays a lockfile when one is named, and
+// stores the thread's config snapshot (its session layer survives later refreshes).
+import { z } from "zod";
+import { defineMethods } from "../define.js";
+import { ApprovalsReviewer, AskForApproval, SandboxMode } from "./thread.js";
+
+export const ConfigWarning = z.object({
+  summary: z.string(),
+  details: z.string().nullable(),
+  path: z.string().nullable(),
+});
+export type ConfigWarning = z.infer<typeof ConfigWarning>;
+
+export const ResolveThreadConfigParams = z.object({
+  threadId: z.string(),
+  cwd: z.string(),
+  /** The thread a fork copies its session layer from. */
+  forkedFromId: z.string().nullish(),
+  /** What the client asked for on thread/start (absent fields are undefined, not null). */
+  overrides: z.object({
+    model: z.string().nullish(),
+    modelProvider: z.string().nullish(),
+    /** Absent: the config's value (or unset); null: explicit standard routing ("default"); else a tier. */
+    serviceTier: z.string().nullish(),
+    serviceTierGiven: z.boolean(),
+    approvalPolicy: AskForApproval.nullish(),
+    approvalsReviewer: ApprovalsReviewer.nullish(),
+    sandbox: SandboxMode.nullish(),
+    permissions: z.string().nullish(),
+    config: z.record(z.string(), z.unknown()).nullish(),
+  }),
+  /** The client's version (a lockfile records it as `codex_version`). */
+  clientVersion: z.string(),
+});
+export type ResolveThreadConfigParams = z.infer<typeof ResolveThreadConfigParams>;
+
+export const ResolveThreadConfigResponse = z.object({
+  model: z.string(),
+  modelProvider: z.string(),
+  /** null: unset (a catalog default may apply); "default": explicit standard routing; else a tier id. */
+  serviceTier: z.string().nullable(),
+  approvalPolicy: AskForApproval,
+  approvalsReviewer: ApprovalsReviewer,
+  sandbox: SandboxMode,
+  reasoningEffort: z.string().nullable(),
+  activePermissionProfile: z.object({ id: z.string(), extends: z.string().nullable() }).nullable(),
+  /** Config warnings the client should see (a disallowed profile replaced, stripped project keys). */
+  warnings: z.array(ConfigWarning),
+  /** The version of the thread's effective config. */
+  configVersion: z.string(),
+});
+export type ResolveThreadConfigResponse = z.infer<typeof ResolveThreadConfigResponse>;
+
+export const InternalMethod = {
+  resolveThreadConfig: "internal/config/resolveThread",
+} as const;
+
+export const internalMethods = defineMethods({
+  [InternalMethod.resolveThreadConfig]: {
+    owner: "config",
+    internal: true,
+    // Unkeyed: the thread id is new (or the caller holds the thread's key); config reads see commits.
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: ResolveThreadConfigParams,
+    result: ResolveThreadConfigResponse,
+    summary: "Thread service → config service: a new thread's session settings and config snapshot.",
+  },
+});
