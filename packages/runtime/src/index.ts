@@ -18,3 +18,4 @@ export * from "./service-host.js";
 export * from "./tenant-db.js";
 export * from "./tracing.js";
 export * from "./unkeyed-lane.js";
+export * from "./service-client.js";

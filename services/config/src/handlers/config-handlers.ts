@@ -1,0 +1,218 @@
+// Request handlers for Codex's config family: config/read and the two writes, requirements,
+// permission profiles, experimental features, the model catalog, the default provider, skills and
+// hooks. Reads are shared reads on the caller's config key; writes are exclusive on it and run once
+// (the ledger answers a redelivered command with its first result).
+import { type ConfigEdit, type ConfigWriteResponse, configLayerVersion, Method, SwitchyardError } from "@switchyard/protocol";
+import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
+import {
+  applyEdits,
+  ConfigWriteError,
+  canonicalFeatureName,
+  checkExpectedVersion,
+  checkWriteAgainstRequirements,
+  findOverride,
+  layerReadonlyError,
+  listFeatures,
+  parseKeyPath,
+  permissionProfiles,
+  requirementsView,
+  validateConfig,
+} from "../model/index.js";
+import { type ConfigResolver, LayerFiles } from "../resolver.js";
+import type { ConfigStore } from "../store/config-store.js";
+import { type ModelCatalog, modelPage } from "./model-catalog.js";
+import { pageOf } from "./pages.js";
+import type { ThreadConfigs } from "./thread-configs.js";
+
+type ConfigMethodName =
+  | "config/read"
+  | "config/value/write"
+  | "config/batchWrite"
+  | "configRequirements/read"
+  | "permissionProfile/list"
+  | "experimentalFeature/list"
+  | "experimentalFeature/enablement/set"
+  | "model/list"
+  | "modelProvider/default/set"
+  | "skills/list"
+  | "skills/config/write"
+  | "hooks/list";
+
+const writeError = (error: ConfigWriteError) =>
+  new SwitchyardError({ reason: "configWrite", code: error.code, message: error.message });
+
+/** Runs model-library code, turning its write errors into wire errors. */
+function asWire<T>(work: () => T): T {
+  try {
+    return work();
+  } catch (error) {
+    if (error instanceof ConfigWriteError) throw writeError(error);
+    throw error;
+  }
+}
+
+export function configHandlers(deps: {
+  store: ConfigStore;
+  resolver: ConfigResolver;
+  threads: ThreadConfigs;
+  catalog: ModelCatalog;
+}): Pick<HandlersFor<"config">, ConfigMethodName> {
+  const { store, resolver, threads, catalog } = deps;
+  const callerOf = (context: HandlerContext) => ({ tenant: context.request.caller.tenant, subject: context.request.caller.subject });
+
+  /**
+   * Applies edits to the caller's user layer: the version check, the edits, validation of the whole
+   * result and the requirements, all before anything is saved; then the status against the layers
+   * above the user's (a higher layer may still win).
+   */
+  async function writeUserLayer(
+    context: HandlerContext,
+    edits: ConfigEdit[],
+    options: { filePath?: string | null; expectedVersion?: string | null },
+  ): Promise<ConfigWriteResponse> {
+    const { tenant, subject } = callerOf(context);
+    if (subject === ANONYMOUS_SUBJECT) {
+      // Ours: a connection without a user identity (no authentication configured) has no user layer.
+      throw writeError(
+        new ConfigWriteError("userLayerNotFound", "user layer not found: this connection has no user; authenticate as a user to write config"),
+      );
+    }
+    const userFile = LayerFiles.user(subject);
+    if (options.filePath != null && options.filePath !== userFile) throw writeError(layerReadonlyError());
+    const { result } = await store.applyOnce(tenant, { commandId: context.request.commandId, method: context.request.method }, async (tx) => {
+      const current = await store.readLayer(tx, tenant, "user", subject);
+      const currentBody = current?.body ?? {};
+      asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
+      const body = asWire(() => applyEdits(currentBody, edits));
+      // Stricter than Codex (which accepts unknown keys and warns at start-up): a typo is refused here.
+      asWire(() => validateConfig(body, { rejectUnknownKeys: true }));
+      const after = await resolver.resolve({ tenant, subject, cwd: null, sessionLayer: null, userLayerOverride: body });
+      const editedPaths = edits.map((edit) => asWire(() => parseKeyPath(edit.keyPath)));
+      asWire(() => checkWriteAgainstRequirements(after.effective.config, after.requirements, editedPaths));
+      const version = await store.writeLayer(tx, tenant, "user", subject, body);
+      const overridden = findOverride(after.effective, body, editedPaths);
+      return {
+        status: overridden ? ("okOverridden" as const) : ("ok" as const),
+        version,
+        filePath: userFile,
+        overriddenMetadata: overridden,
+      };
+    });
+    return result;
+  }
+
+  async function effectiveFor(context: HandlerContext, cwd: string | null | undefined) {
+    return resolver.resolve({ ...callerOf(context), cwd: cwd ?? null });
+  }
+
+  return {
+    [Method.configRead]: async (params, context) => {
+      const { effective } = await effectiveFor(context, params?.cwd);
+      return {
+        config: effective.config,
+        origins: effective.origins,
+        layers: params?.includeLayers ? effective.layers : null,
+      };
+    },
+
+    [Method.configValueWrite]: (params, context) =>
+      writeUserLayer(context, [{ keyPath: params.keyPath, value: params.value ?? null, mergeStrategy: params.mergeStrategy }], params),
+
+    [Method.configBatchWrite]: async (params, context) => {
+      const response = await writeUserLayer(context, params.edits, params);
+      // reloadUserConfig: loaded threads of this user pick the new user layer up (their session layers kept).
+      if (params.reloadUserConfig) await threads.refreshUserThreads(callerOf(context));
+      return response;
+    },
+
+    [Method.configRequirementsRead]: async (_params, context) => {
+      const { requirements } = await effectiveFor(context, null);
+      return { requirements: requirementsView(requirements) as Record<string, unknown> | null };
+    },
+
+    [Method.permissionProfileList]: async (params, context) => {
+      const { effective, requirements } = await effectiveFor(context, params?.cwd);
+      const all = permissionProfiles(effective.config, requirements);
+      const { page, nextCursor } = pageOf(all, params?.cursor, params?.limit ?? all.length);
+      return { data: page, nextCursor };
+    },
+
+    [Method.experimentalFeatureList]: async (params, context) => {
+      const config = params?.threadId
+        ? await threads.refreshedEffective(callerOf(context), params.threadId)
+        : (await effectiveFor(context, null)).effective.config;
+      try {
+        return listFeatures(config, { cursor: params?.cursor ?? null, limit: params?.limit ?? null });
+      } catch (error) {
+        throw new SwitchyardError({ reason: "invalidArgument", message: (error as Error).message });
+      }
+    },
+
+    [Method.experimentalFeatureEnablementSet]: async (params, context) => {
+      const edits: ConfigEdit[] = [];
+      const applied: Record<string, boolean> = {};
+      for (const [name, enabled] of Object.entries(params.enablement)) {
+        const canonical = canonicalFeatureName(name);
+        if (!canonical) throw new SwitchyardError({ reason: "invalidArgument", message: `unknown feature: ${name}` });
+        edits.push({ keyPath: `features.${canonical}`, value: enabled, mergeStrategy: "replace" });
+        applied[canonical] = enabled;
+      }
+      if (edits.length > 0) await writeUserLayer(context, edits, {});
+      return { enablement: applied };
+    },
+
+    [Method.modelList]: async (params, context) => {
+      const { effective } = await effectiveFor(context, null);
+      const models = await catalog.models(context.request.caller.tenant);
+      return modelPage(models, effective.config, params ?? {});
+    },
+
+    [Method.modelProviderDefaultSet]: async (params, context) => {
+      const { effective } = await effectiveFor(context, null);
+      const configured = { ...BUILT_IN_PROVIDERS, ...((effective.config.model_providers as Record<string, unknown>) ?? {}) };
+      if (!(params.providerId in configured)) {
+        throw new SwitchyardError({
+          reason: "invalidArgument",
+          message: `model provider \`${params.providerId}\` is not configured (known: ${Object.keys(configured).sort().join(", ")})`,
+        });
+      }
+      await writeUserLayer(context, [{ keyPath: "model_provider", value: params.providerId, mergeStrategy: "replace" }], {});
+      return {};
+    },
+
+    [Method.skillsList]: async (params, context) => {
+      const cwds = params?.cwds?.length ? params.cwds : ["/"];
+      // A cloud session has no skill files: each cwd is listed with no skills and no errors.
+      await effectiveFor(context, null);
+      return { data: cwds.map((cwd) => ({ cwd, skills: [], errors: [] })) };
+    },
+
+    [Method.skillsConfigWrite]: async (params, context) => {
+      const selector = params.path != null ? { path: params.path } : params.name != null ? { name: params.name } : undefined;
+      if (!selector) throw new SwitchyardError({ reason: "invalidArgument", message: "one of `path` and `name` is required" });
+      const { effective } = await effectiveFor(context, null);
+      const skills = (effective.config.skills as { config?: unknown } | undefined)?.config;
+      const entries = Array.isArray(skills) ? (skills as Record<string, unknown>[]) : [];
+      const isSame = (entry: Record<string, unknown>) =>
+        "path" in selector ? entry.path === selector.path : entry.name === selector.name;
+      // A disable is persisted as an entry with enabled = false; enabling removes that entry.
+      const others = entries.filter((entry) => !isSame(entry));
+      const next = params.enabled ? others : [...others, { ...selector, enabled: false }];
+      await writeUserLayer(context, [{ keyPath: "skills.config", value: next, mergeStrategy: "replace" }], {});
+      return { effectiveEnabled: params.enabled };
+    },
+
+    [Method.hooksList]: async (params, context) => {
+      await effectiveFor(context, null);
+      const cwds = params?.cwds?.length ? params.cwds : ["/"];
+      return { data: cwds.map((cwd) => ({ cwd, hooks: [], warnings: [], errors: [] })) };
+    },
+  } satisfies Pick<HandlersFor<"config">, ConfigMethodName> as Pick<HandlersFor<"config">, ConfigMethodName>;
+}
+
+/** The subject of a connection the gateway accepted without authentication. */
+const ANONYMOUS_SUBJECT = "anonymous";
+
+/** Providers Codex knows without a [model_providers] entry. */
+export const BUILT_IN_PROVIDERS: Record<string, unknown> = { openai: {}, oss: {}, ollama: {}, lmstudio: {} };
+

@@ -1,0 +1,102 @@
+// Handlers for orchestrator-injected session config (switchyard/sessionConfig/*), lockfiles
+// (switchyard/configLock/*) and the thread service's internal/config/resolveThread.
+//
+// Session config belongs to orchestrators: principals with the `orchestrator` role. A session
+// config for a thread may be set before the thread exists; one for a cwd applies to every thread
+// started there and to any Codex runtime that asks the tenant's thread-config endpoint by that cwd.
+import { Method, type SessionConfig, SwitchyardError } from "@switchyard/protocol";
+import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
+import { sessionConfigFromProto, sessionConfigToProto } from "../grpc/session-config-codec.js";
+import { type ConfigTable, parseLockfile } from "../model/index.js";
+import type { ConfigStore, SessionTarget } from "../store/config-store.js";
+import type { ThreadConfigs } from "./thread-configs.js";
+
+export const ORCHESTRATOR_ROLE = "orchestrator";
+
+type SessionMethodName =
+  | "switchyard/sessionConfig/set"
+  | "switchyard/sessionConfig/read"
+  | "switchyard/sessionConfig/delete"
+  | "switchyard/configLock/export"
+  | "switchyard/configLock/save"
+  | "internal/config/resolveThread";
+
+function requireOrchestrator(context: HandlerContext): void {
+  if (context.request.caller.roles.includes(ORCHESTRATOR_ROLE)) return;
+  throw new SwitchyardError({
+    reason: "forbidden",
+    message: `${context.request.method} requires the \`${ORCHESTRATOR_ROLE}\` role; this principal has ${
+      context.request.caller.roles.length > 0 ? context.request.caller.roles.join(", ") : "no roles"
+    }`,
+  });
+}
+
+function targetOf(params: { threadId?: string | null; cwd?: string | null }): SessionTarget {
+  if (params.threadId != null) return { kind: "thread", threadId: params.threadId };
+  const cwd = params.cwd ?? "";
+  if (!cwd.startsWith("/")) throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
+  return { kind: "cwd", cwd };
+}
+
+/** A session config as stored: null keys dropped, and every provider checked as the gRPC client checks it. */
+function normalizeSessionConfig(config: SessionConfig): ConfigTable {
+  const table: ConfigTable = {};
+  for (const [key, value] of Object.entries(config)) if (value != null) table[key] = value;
+  try {
+    // One round trip through the wire shape: what is stored is exactly what a Codex runtime will be sent.
+    return sessionConfigFromProto(sessionConfigToProto(table as never)) as ConfigTable;
+  } catch (error) {
+    throw new SwitchyardError({ reason: "invalidArgument", message: `invalid session config: ${(error as Error).message}` });
+  }
+}
+
+export function sessionHandlers(deps: { store: ConfigStore; threads: ThreadConfigs }): Pick<HandlersFor<"config">, SessionMethodName> {
+  const { store, threads } = deps;
+  const callerOf = (context: HandlerContext) => ({ tenant: context.request.caller.tenant, subject: context.request.caller.subject });
+  const once = <T>(context: HandlerContext, apply: Parameters<ConfigStore["applyOnce"]>[2]) =>
+    store
+      .applyOnce(context.request.caller.tenant, { commandId: context.request.commandId, method: context.request.method }, apply)
+      .then(({ result }) => result as T);
+
+  return {
+    [Method.sessionConfigSet]: async (params, context) => {
+      requireOrchestrator(context);
+      const target = targetOf(params);
+      const body = normalizeSessionConfig(params.config);
+      return once<{ version: string }>(context, async (tx) => ({
+        version: await store.writeSessionConfig(tx, context.request.caller.tenant, target, body),
+      }));
+    },
+
+    [Method.sessionConfigRead]: async (params, context) => {
+      requireOrchestrator(context);
+      const stored = await store.readSessionConfig(context.request.caller.tenant, targetOf(params));
+      return stored ? { config: stored.body as SessionConfig, version: stored.version } : null;
+    },
+
+    [Method.sessionConfigDelete]: async (params, context) => {
+      requireOrchestrator(context);
+      const target = targetOf(params);
+      return once<Record<string, never>>(context, async (tx) => {
+        await store.deleteSessionConfig(tx, context.request.caller.tenant, target);
+        return {};
+      });
+    },
+
+    [Method.configLockExport]: (params, context) => threads.exportLockfile(callerOf(context), params.threadId),
+
+    [Method.configLockSave]: async (params, context) => {
+      try {
+        parseLockfile(params.lockfile);
+      } catch (error) {
+        throw new SwitchyardError({ reason: "invalidArgument", message: `invalid config lockfile: ${(error as Error).message}` });
+      }
+      return once<{ path: string }>(context, async (tx) => {
+        await store.writeLockfile(tx, context.request.caller.tenant, params.path, params.lockfile);
+        return { path: params.path };
+      });
+    },
+
+    [Method.resolveThreadConfig]: (params, context) => threads.resolveThread(callerOf(context), params),
+  };
+}

@@ -1,0 +1,304 @@
+// A thread's config: resolved when the thread starts (or forks), stored as a snapshot with its
+// session layer, refreshed from fresh layers while keeping that session layer, exported as a
+// lockfile and checked against a replayed one.
+//
+// The session layer is the request's overrides with the orchestrator's session config on top:
+// session config wins for the keys it owns (model_provider, model_providers, features), as Codex's
+// session thread config wins over request-provided config. It comes from the tenant's upstream
+// thread-config endpoint when one is configured (`experimental_thread_config_endpoint` in a layer
+// below the session's), else from the stored session config of the thread, else of its cwd.
+import {
+  type ConfigWarning,
+  configLayerVersion,
+  type ResolveThreadConfigParams,
+  type ResolveThreadConfigResponse,
+  SwitchyardError,
+} from "@switchyard/protocol";
+import type { Logger } from "@switchyard/runtime";
+import { loadUpstreamThreadConfig, ThreadConfigLoadError } from "../grpc/client.js";
+import {
+  applyEdits,
+  buildLockfile,
+  type ConfigTable,
+  ConfigRejectedError,
+  ConfigWriteError,
+  compareLockfiles,
+  type Lockfile,
+  lockfileToToml,
+  mergeTables,
+  parseLockfile,
+  resolveSessionPermissions,
+} from "../model/index.js";
+import type { ConfigResolver, ResolvedConfig } from "../resolver.js";
+import type { ConfigStore } from "../store/config-store.js";
+
+export const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
+
+interface Caller {
+  tenant: string;
+  subject: string;
+}
+
+type SandboxMode = "read-only" | "workspace-write" | "danger-full-access";
+
+/** Codex's request-side alias: `fast` in config.toml means the `priority` tier. */
+const normalizeTier = (tier: string) => (tier === "fast" ? "priority" : tier);
+
+const stringAt = (table: ConfigTable, key: string): string | undefined =>
+  typeof table[key] === "string" ? (table[key] as string) : undefined;
+
+function nested(table: ConfigTable, ...path: string[]): unknown {
+  let current: unknown = table;
+  for (const segment of path) {
+    if (!current || typeof current !== "object") return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}
+
+/** The thread/start overrides as a config table, spelled as in config.toml. */
+export function overridesLayer(overrides: ResolveThreadConfigParams["overrides"]): ConfigTable {
+  let layer: ConfigTable = {};
+  if (overrides.config && Object.keys(overrides.config).length > 0) {
+    try {
+      layer = applyEdits(
+        {},
+        Object.entries(overrides.config).map(([keyPath, value]) => ({ keyPath, value, mergeStrategy: "upsert" as const })),
+      );
+    } catch (error) {
+      if (error instanceof ConfigWriteError) throw new SwitchyardError({ reason: "invalidArgument", message: `config: ${error.message}` });
+      throw error;
+    }
+  }
+  const direct: ConfigTable = {};
+  if (overrides.model != null) direct.model = overrides.model;
+  if (overrides.modelProvider != null) direct.model_provider = overrides.modelProvider;
+  if (overrides.approvalPolicy != null) direct.approval_policy = overrides.approvalPolicy;
+  if (overrides.approvalsReviewer != null) direct.approvals_reviewer = overrides.approvalsReviewer;
+  if (overrides.sandbox != null) direct.sandbox_mode = overrides.sandbox;
+  if (overrides.permissions != null) direct.default_permissions = overrides.permissions;
+  if (overrides.serviceTierGiven) direct.service_tier = overrides.serviceTier == null ? "default" : normalizeTier(overrides.serviceTier);
+  return mergeTables(layer, direct);
+}
+
+export class ThreadConfigs {
+  constructor(
+    private readonly deps: {
+      store: ConfigStore;
+      resolver: ConfigResolver;
+      upstreamTimeoutMs: number;
+      log: Logger;
+    },
+  ) {}
+
+  async resolveThread(caller: Caller, params: ResolveThreadConfigParams): Promise<ResolveThreadConfigResponse> {
+    const session = await this.computeSession(caller, params);
+    await this.checkLockfileReplay(caller, params, session.resolved, session.resolvedFields);
+    await this.deps.store.writeThreadConfig(caller.tenant, {
+      thread_id: params.threadId,
+      subject: caller.subject,
+      cwd: params.cwd,
+      session_layer: session.sessionLayer,
+      effective: session.resolved.effective.config,
+      resolved: session.resolvedFields,
+      client_version: params.clientVersion,
+    });
+    await this.exportLockfileIfAsked(caller, params, session.resolved, session.resolvedFields);
+    return session.answer;
+  }
+
+  /** The lockfile a thread started now (for this user and cwd, without overrides) would have. */
+  async lockfileForNewThread(caller: Caller, cwd: string, clientVersion: string): Promise<Lockfile> {
+    const params: ResolveThreadConfigParams = {
+      threadId: "lockfile-check",
+      cwd,
+      overrides: { serviceTierGiven: false },
+      clientVersion,
+    };
+    const session = await this.computeSession(caller, params);
+    const config = session.resolved.effective.config;
+    return buildLockfile(config, {
+      codexVersion: clientVersion,
+      resolved: session.resolvedFields,
+      saveFieldsResolvedFromModelCatalog: nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false,
+    });
+  }
+
+  /** Resolves a new thread's session: its layers, requirements and the values it reports. Stores nothing. */
+  private async computeSession(caller: Caller, params: ResolveThreadConfigParams) {
+    const sessionOwned = await this.sessionConfigFor(caller, params);
+    const sessionLayer = mergeTables(overridesLayer(params.overrides), sessionOwned ?? {});
+    const resolved = await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer });
+    const config = resolved.effective.config;
+
+    let permissions: ReturnType<typeof resolveSessionPermissions>;
+    try {
+      permissions = resolveSessionPermissions(
+        {
+          approvalPolicy: config.approval_policy,
+          sandboxMode: stringAt(config, "sandbox_mode") ?? null,
+          profileId: stringAt(config, "default_permissions") ?? null,
+        },
+        config,
+        resolved.requirements,
+      );
+    } catch (error) {
+      // Codex's words for a configuration a session cannot start with.
+      if (error instanceof ConfigRejectedError) {
+        throw new SwitchyardError({ reason: "configRejected", message: `failed to load configuration: ${error.message}` });
+      }
+      throw error;
+    }
+    const tier = stringAt(config, "service_tier");
+    const answer: ResolveThreadConfigResponse = {
+      model: stringAt(config, "model") ?? "",
+      modelProvider: stringAt(config, "model_provider") ?? "openai",
+      serviceTier: tier === undefined ? null : normalizeTier(tier),
+      approvalPolicy: (permissions.approvalPolicy ?? "on-request") as ResolveThreadConfigResponse["approvalPolicy"],
+      approvalsReviewer: (stringAt(config, "approvals_reviewer") ?? "user") as ResolveThreadConfigResponse["approvalsReviewer"],
+      sandbox: permissions.sandboxMode as SandboxMode,
+      reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
+      activePermissionProfile: permissions.activeProfile,
+      warnings: [...resolved.warnings, ...permissions.warnings] as ConfigWarning[],
+      configVersion: configLayerVersion(config),
+    };
+    return { answer, resolved, sessionLayer, resolvedFields: resolvedFieldsOf(answer) };
+  }
+
+  /** The thread's config rebuilt from fresh layers, its session layer kept; stored as its new snapshot. */
+  async refreshedEffective(caller: Caller, threadId: string): Promise<ConfigTable> {
+    const row = await this.deps.store.readThreadConfig(caller.tenant, threadId);
+    if (!row) throw threadNotFound(threadId);
+    const resolved = await this.deps.resolver.resolve({
+      tenant: caller.tenant,
+      subject: row.subject,
+      cwd: row.cwd,
+      sessionLayer: row.session_layer,
+    });
+    await this.deps.store.writeThreadConfig(caller.tenant, { ...row, effective: resolved.effective.config });
+    return resolved.effective.config;
+  }
+
+  /** After a user-config reload: the user's most recent threads pick the new layers up. */
+  async refreshUserThreads(caller: Caller): Promise<number> {
+    const threadIds = await this.deps.store.recentThreadConfigs(caller.tenant, caller.subject, 100);
+    for (const threadId of threadIds) await this.refreshedEffective(caller, threadId);
+    return threadIds.length;
+  }
+
+  /** The thread's effective config as a lockfile (TOML). */
+  async exportLockfile(caller: Caller, threadId: string): Promise<{ path: string; lockfile: string }> {
+    const row = await this.deps.store.readThreadConfig(caller.tenant, threadId);
+    if (!row) throw threadNotFound(threadId);
+    const saveResolved = nested(row.effective, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false;
+    const lockfile = lockfileToToml(
+      buildLockfile(row.effective, {
+        codexVersion: row.client_version,
+        resolved: row.resolved,
+        saveFieldsResolvedFromModelCatalog: saveResolved,
+      }),
+    );
+    const path = `${threadId}.config.lock.toml`;
+    await this.deps.store.writeLockfile(undefined, caller.tenant, path, lockfile);
+    return { path, lockfile };
+  }
+
+  private async sessionConfigFor(caller: Caller, params: ResolveThreadConfigParams): Promise<ConfigTable | null> {
+    if (params.forkedFromId) {
+      const parent = await this.deps.store.readThreadConfig(caller.tenant, params.forkedFromId);
+      if (parent?.session_layer) return pickSessionOwned(parent.session_layer);
+    }
+    // The upstream endpoint is a tenant setting: read it from the layers below the session's.
+    const base = await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer: null });
+    const endpoint = stringAt(base.effective.config, "experimental_thread_config_endpoint");
+    if (endpoint) {
+      try {
+        const loaded = await loadUpstreamThreadConfig(
+          endpoint,
+          { threadId: params.threadId, cwd: params.cwd },
+          { timeoutMs: this.deps.upstreamTimeoutMs },
+        );
+        return (loaded.session as ConfigTable | null) ?? null;
+      } catch (error) {
+        if (error instanceof ThreadConfigLoadError) {
+          this.deps.log.warn({ endpoint, kind: error.kind, err: error.message }, "upstream thread config failed; thread start refused");
+          throw new SwitchyardError({ reason: "threadConfigLoadFailed", kind: error.kind, message: error.message });
+        }
+        throw error;
+      }
+    }
+    const stored = await this.deps.store.sessionConfigFor(caller.tenant, { threadId: params.threadId, cwd: params.cwd });
+    return stored?.body ?? null;
+  }
+
+  private async checkLockfileReplay(
+    caller: Caller,
+    params: ResolveThreadConfigParams,
+    resolved: ResolvedConfig,
+    resolvedFields: ConfigTable,
+  ): Promise<void> {
+    const config = resolved.effective.config;
+    const loadPath = nested(config, "debug", "config_lockfile", "load_path");
+    if (typeof loadPath !== "string" || loadPath === "") return;
+    const text = await this.deps.store.readLockfile(caller.tenant, loadPath);
+    if (text === undefined) {
+      throw new SwitchyardError({
+        reason: "configRejected",
+        message: `config lockfile not found: ${loadPath} (save it with switchyard/configLock/save or \`switchyard config lock replay\`)`,
+      });
+    }
+    let expected: ReturnType<typeof parseLockfile>;
+    try {
+      expected = parseLockfile(text);
+    } catch (error) {
+      throw new SwitchyardError({ reason: "configRejected", message: `invalid config lockfile ${loadPath}: ${(error as Error).message}` });
+    }
+    const saveResolved = nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false;
+    const actual = buildLockfile(config, {
+      codexVersion: params.clientVersion,
+      resolved: resolvedFields,
+      saveFieldsResolvedFromModelCatalog: saveResolved,
+    });
+    const allowMismatch = nested(config, "debug", "config_lockfile", "allow_codex_version_mismatch") === true;
+    const comparison = compareLockfiles(expected, actual, { allowCodexVersionMismatch: allowMismatch });
+    if (!comparison.matches) {
+      throw new SwitchyardError({
+        reason: "configLockMismatch",
+        message: `config lockfile mismatch: the effective config differs from ${loadPath}`,
+        diff: comparison.diff,
+      });
+    }
+  }
+
+  private async exportLockfileIfAsked(
+    caller: Caller,
+    params: ResolveThreadConfigParams,
+    resolved: ResolvedConfig,
+    resolvedFields: ConfigTable,
+  ): Promise<void> {
+    const config = resolved.effective.config;
+    const exportDir = nested(config, "debug", "config_lockfile", "export_dir");
+    if (typeof exportDir !== "string" || exportDir === "") return;
+    const saveResolved = nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false;
+    const lockfile = lockfileToToml(
+      buildLockfile(config, { codexVersion: params.clientVersion, resolved: resolvedFields, saveFieldsResolvedFromModelCatalog: saveResolved }),
+    );
+    await this.deps.store.writeLockfile(undefined, caller.tenant, `${exportDir.replace(/\/+$/, "")}/${params.threadId}.config.lock.toml`, lockfile);
+  }
+}
+
+/** Values Codex resolves at session start (from the model catalog and the session), as config keys. */
+function resolvedFieldsOf(answer: ResolveThreadConfigResponse): ConfigTable {
+  const fields: ConfigTable = { model: answer.model, model_provider: answer.modelProvider };
+  if (answer.reasoningEffort !== null) fields.model_reasoning_effort = answer.reasoningEffort;
+  if (answer.serviceTier !== null) fields.service_tier = answer.serviceTier;
+  return fields;
+}
+
+/** Only the keys a session owns survive into a fork's session layer from its parent. */
+function pickSessionOwned(layer: ConfigTable): ConfigTable {
+  const owned: ConfigTable = {};
+  for (const key of ["model_provider", "model_providers", "features"]) if (key in layer) owned[key] = layer[key];
+  return owned;
+}
+

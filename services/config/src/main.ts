@@ -1,0 +1,101 @@
+// Config service: Codex's layered config per tenant and user, tenant requirements, orchestrators'
+// session config, thread config snapshots and lockfiles in Postgres (cached in Redis), served on
+// both bus lanes and, per tenant, as the thread-config gRPC endpoint.
+import {
+  bootService,
+  defaultKeyedLaneSettings,
+  type Pool,
+  startBusService,
+  startHealthServer,
+} from "@switchyard/runtime";
+import { assignEndpointPort, endpointUrl, startTenantListeners } from "./endpoints.js";
+import { loadConfigEnv } from "./env.js";
+import { closeUpstreamClients } from "./grpc/client.js";
+import { ThreadConfigServer } from "./grpc/server.js";
+import type { SessionConfigToml } from "./grpc/session-config-codec.js";
+import { configHandlers } from "./handlers/config-handlers.js";
+import { ModelCatalog } from "./handlers/model-catalog.js";
+import { sessionHandlers } from "./handlers/session-handlers.js";
+import { ThreadConfigs } from "./handlers/thread-configs.js";
+import { configMigrationsDirectory } from "./migrations.js";
+import { ConfigResolver } from "./resolver.js";
+import { ConfigStore } from "./store/config-store.js";
+
+export const CONFIG_SERVICE_VERSION = "0.1.0";
+
+async function main(): Promise<void> {
+  const env = loadConfigEnv();
+  // The maintenance pool (login role) reads the listener assignments of every tenant.
+  const { instanceId, log, lifecycle, maintenancePool, redis, nc, subjects, db, readiness, announcePresence } = await bootService({
+    service: "config",
+    env,
+    migrations: { schema: "config", directory: configMigrationsDirectory },
+    postgres: { poolSize: env.CONFIG_PG_POOL_SIZE, role: env.CONFIG_PG_ROLE, keepMaintenancePool: true },
+  });
+  const pool = maintenancePool as Pool;
+  const store = new ConfigStore(db);
+  const deploymentDefault = { model: env.SWITCHYARD_DEFAULT_MODEL, modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER };
+  const resolver = new ConfigResolver({
+    store,
+    redis,
+    cachePrefix: env.SWITCHYARD_BUS_PREFIX,
+    cacheTtlMs: env.CONFIG_CACHE_TTL_MS,
+    packagedDefaults: { model: deploymentDefault.model, model_provider: deploymentDefault.modelProvider },
+    log,
+  });
+  const threads = new ThreadConfigs({ store, resolver, upstreamTimeoutMs: env.CONFIG_UPSTREAM_TIMEOUT_MS, log });
+  const catalog = new ModelCatalog(store, deploymentDefault);
+
+  const lanes = await startBusService({
+    nc,
+    subjects,
+    service: "config",
+    version: CONFIG_SERVICE_VERSION,
+    handlers: {
+      ...configHandlers({ store, resolver, threads, catalog }),
+      ...sessionHandlers({ store, threads }),
+    },
+    keyedSettings: {
+      ...defaultKeyedLaneSettings,
+      ackWaitMs: env.SWITCHYARD_KEYED_ACK_WAIT_MS,
+      maxDeliver: env.SWITCHYARD_KEYED_MAX_DELIVER,
+    },
+    log,
+  });
+  lifecycle.onShutdown("bus", () => lanes.stop());
+
+  // The thread-config gRPC endpoint: one listener per tenant (see endpoints.ts for why).
+  const grpcServer = new ThreadConfigServer({
+    log,
+    lookup: async (tenant, request) =>
+      ((await store.sessionConfigFor(tenant, request))?.body as SessionConfigToml | undefined) ?? null,
+  });
+  lifecycle.onShutdown("thread-config listeners", () => grpcServer.close());
+  lifecycle.onShutdown("upstream thread-config clients", () => closeUpstreamClients());
+  if (env.CONFIG_GRPC_DEFAULT_TENANT) {
+    await assignEndpointPort(pool, env.CONFIG_GRPC_DEFAULT_TENANT, env.CONFIG_GRPC_PORT_BASE);
+  }
+  const listeners = startTenantListeners({ pool, server: grpcServer, host: env.CONFIG_GRPC_HOST, syncMs: env.CONFIG_GRPC_SYNC_MS, log });
+  lifecycle.onShutdown("thread-config listener sync", () => listeners.stop());
+  await listeners.synced;
+
+  const health = await startHealthServer({
+    host: env.CONFIG_HEALTH_HOST,
+    port: env.CONFIG_HEALTH_PORT,
+    readiness: () => readiness(lanes),
+  });
+  lifecycle.onShutdown("health", () => new Promise<void>((resolve) => health.close(() => resolve())));
+  const healthAddress = health.address();
+  const healthPort = typeof healthAddress === "object" && healthAddress ? healthAddress.port : 0;
+
+  const threadConfigEndpoints = () =>
+    grpcServer.tenants().map(({ tenant, port }) => ({ tenant, url: endpointUrl(env.CONFIG_GRPC_PUBLIC_HOST, port) }));
+  announcePresence(() => ({ healthPort, threadConfigEndpoints: threadConfigEndpoints() }));
+
+  log.info({ healthPort, instanceId, threadConfigEndpoints: threadConfigEndpoints() }, "config service ready");
+}
+
+main().catch((error) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exit(1);
+});

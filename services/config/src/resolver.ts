@@ -1,0 +1,193 @@
+// Builds a caller's layer stack from storage and resolves it: packaged defaults → system →
+// enterprise-managed → user → user profile → project layers at or above the cwd (trust-gated) →
+// session flags → legacy managed. Plain reads (no thread-specific session layer) are cached in
+// Redis under the tenant's write generation, so a cached value never outlives the write that
+// changed it; with Redis down the stack is read from Postgres every time.
+import { createHash } from "node:crypto";
+import { configLayerVersion } from "@switchyard/protocol";
+import type { Logger, Redis } from "@switchyard/runtime";
+import {
+  type ConfigLayer,
+  type ConfigTable,
+  type ConfigWarning,
+  type EffectiveConfig,
+  gateProjectLayer,
+  type LayerSource,
+  mergeTables,
+  parseRequirements,
+  type Requirements,
+  resolveLayers,
+  projectTrust,
+} from "./model/index.js";
+import type { ConfigStore, StoredLayer } from "./store/config-store.js";
+
+/** Where each layer "lives", as clients see it (Codex reports files; ours are per tenant and user). */
+export const LayerFiles = {
+  packagedDefaults: "/etc/switchyard/defaults.toml",
+  system: "/etc/codex/config.toml",
+  legacyManaged: "/etc/codex/managed_config.toml",
+  /** The user's config.toml: config/value/write's `filePath`. */
+  user: (subject: string) => `/users/${encodeURIComponent(subject)}/.codex/config.toml`,
+  projectFolder: (projectPath: string) => `${projectPath.replace(/\/+$/, "") || ""}/.codex`,
+};
+
+export interface ResolveRequest {
+  tenant: string;
+  subject: string;
+  cwd: string | null;
+  /**
+   * The sessionFlags layer: a thread's own (session config merged with request overrides), or
+   * undefined to use the cwd's session config (a plain config/read).
+   */
+  sessionLayer?: ConfigTable | null;
+  /** The user layer as a pending write would leave it (never cached). */
+  userLayerOverride?: ConfigTable;
+}
+
+export interface ResolvedConfig {
+  effective: EffectiveConfig;
+  requirements: Requirements;
+  /** Warnings from layer gating (a project layer's denylisted keys stripped). */
+  warnings: ConfigWarning[];
+  /** The user's own layer body and version (what writes start from). */
+  userLayer: { body: ConfigTable; version: string };
+}
+
+/** Every ancestor of an absolute path, itself included, shortest first: `/a/b` → `/`, `/a`, `/a/b`. */
+export function projectPathsFor(cwd: string | null): string[] {
+  if (!cwd?.startsWith("/")) return [];
+  const parts = cwd.split("/").filter(Boolean);
+  return ["/", ...parts.map((_, index) => `/${parts.slice(0, index + 1).join("/")}`)];
+}
+
+export class ConfigResolver {
+  constructor(
+    private readonly options: {
+      store: ConfigStore;
+      redis: Redis;
+      cachePrefix: string;
+      cacheTtlMs: number;
+      packagedDefaults: ConfigTable;
+      log: Logger;
+    },
+  ) {}
+
+  async resolve(request: ResolveRequest): Promise<ResolvedConfig> {
+    const isCacheable = request.sessionLayer === undefined && request.userLayerOverride === undefined;
+    if (!isCacheable) return this.compute(request);
+    const generation = await this.options.store.generation(request.tenant);
+    const cacheKey = this.cacheKey(request, generation);
+    const cached = await this.cacheGet(cacheKey);
+    if (cached) return cached;
+    const resolved = await this.compute(request);
+    void this.cacheSet(cacheKey, resolved);
+    return resolved;
+  }
+
+  private async compute(request: ResolveRequest): Promise<ResolvedConfig> {
+    const { store } = this.options;
+    const projectPaths = projectPathsFor(request.cwd);
+    const [stored, requirementsTable, cwdSession] = await Promise.all([
+      store.layersFor(request.tenant, request.subject, projectPaths),
+      store.readDocument(request.tenant, "requirements"),
+      request.sessionLayer === undefined && request.cwd
+        ? store.readSessionConfig(request.tenant, { kind: "cwd", cwd: request.cwd })
+        : Promise.resolve(undefined),
+    ]);
+    const sessionLayer = request.sessionLayer === undefined ? (cwdSession?.body ?? null) : request.sessionLayer;
+    const { layers, warnings, userLayer } = this.stack(request, stored, sessionLayer);
+    return {
+      effective: resolveLayers(layers),
+      requirements: parseRequirements(requirementsTable ?? {}),
+      warnings,
+      userLayer,
+    };
+  }
+
+  /** The layers in precedence order (the resolver sorts again; this order keeps trust reads simple). */
+  private stack(
+    request: ResolveRequest,
+    stored: StoredLayer[],
+    sessionLayer: ConfigTable | null,
+  ): { layers: ConfigLayer[]; warnings: ConfigWarning[]; userLayer: { body: ConfigTable; version: string } } {
+    const find = (kind: StoredLayer["kind"], scope = "") => stored.find((layer) => layer.kind === kind && layer.scope === scope);
+    const userFile = LayerFiles.user(request.subject);
+    const layers: ConfigLayer[] = [
+      { name: { type: "packagedDefaults", file: LayerFiles.packagedDefaults }, config: this.options.packagedDefaults },
+    ];
+    const system = find("system");
+    if (system) layers.push({ name: { type: "system", file: LayerFiles.system }, config: system.body });
+    const managed = find("enterpriseManaged");
+    if (managed) {
+      layers.push({
+        name: { type: "enterpriseManaged", id: request.tenant, name: `${request.tenant} managed config` },
+        config: managed.body,
+      });
+    }
+    const user = find("user", request.subject);
+    const userBody = request.userLayerOverride ?? user?.body ?? {};
+    // The user layer is always listed, even empty: it is where writes land (Codex lists config.toml).
+    layers.push({ name: { type: "user", file: userFile }, config: userBody });
+    const belowProfile = layers.reduce<ConfigTable>((merged, layer) => mergeTables(merged, layer.config), {});
+    const profileName = typeof belowProfile.profile === "string" ? belowProfile.profile : undefined;
+    const profiles = belowProfile.profiles as Record<string, unknown> | undefined;
+    const profileBody = profileName ? profiles?.[profileName] : undefined;
+    if (profileName && profileBody && typeof profileBody === "object") {
+      layers.push({ name: { type: "user", file: userFile, profile: profileName }, config: profileBody as ConfigTable });
+    }
+    const warnings: ConfigWarning[] = [];
+    const belowProjects = layers.reduce<ConfigTable>((merged, layer) => mergeTables(merged, layer.config), {});
+    for (const projectPath of projectPathsFor(request.cwd)) {
+      const project = find("project", projectPath);
+      if (!project) continue;
+      const layer: ConfigLayer = {
+        name: { type: "project", dotCodexFolder: LayerFiles.projectFolder(projectPath) },
+        config: project.body,
+      };
+      const trust = projectTrust({
+        dotCodexFolder: LayerFiles.projectFolder(projectPath),
+        projectRoot: projectPath,
+        lowerConfig: belowProjects,
+        userConfigFile: userFile,
+      });
+      const gated = gateProjectLayer(layer, trust);
+      layers.push(gated.layer);
+      warnings.push(...gated.warnings);
+    }
+    if (sessionLayer) layers.push({ name: { type: "sessionFlags" }, config: sessionLayer });
+    const legacy = find("legacyManaged");
+    if (legacy) layers.push({ name: { type: "legacyManagedConfigTomlFromFile", file: LayerFiles.legacyManaged }, config: legacy.body });
+    return { layers, warnings, userLayer: { body: userBody, version: configLayerVersion(userBody) } };
+  }
+
+  private cacheKey(request: ResolveRequest, generation: string): string {
+    const scope = createHash("sha256")
+      .update(JSON.stringify([request.subject, request.cwd ?? ""]))
+      .digest("base64url");
+    return `${this.options.cachePrefix}:config:${request.tenant}:${generation}:${scope}`;
+  }
+
+  private async cacheGet(key: string): Promise<ResolvedConfig | undefined> {
+    if (this.options.redis.status !== "ready") return undefined;
+    try {
+      const text = await this.options.redis.get(key);
+      return text ? (JSON.parse(text) as ResolvedConfig) : undefined;
+    } catch (error) {
+      this.options.log.debug({ err: String(error) }, "config cache read failed; reading Postgres");
+      return undefined;
+    }
+  }
+
+  private async cacheSet(key: string, value: ResolvedConfig): Promise<void> {
+    if (this.options.redis.status !== "ready") return;
+    try {
+      await this.options.redis.set(key, JSON.stringify(value), "PX", this.options.cacheTtlMs);
+    } catch (error) {
+      this.options.log.debug({ err: String(error) }, "config cache write failed");
+    }
+  }
+}
+
+
+/** The layer a source names, for origins and overriddenMetadata. */
+export type { LayerSource };

@@ -1,0 +1,255 @@
+// The config service's Postgres storage (schema `config`, migrations/0001_config.sql), behind
+// row-level security: layers, tenant documents (requirements, model catalog), session configs,
+// thread config snapshots, lockfiles, the command ledger and the cache generation.
+import { configLayerVersion } from "@switchyard/protocol";
+import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import type { ConfigTable } from "../model/index.js";
+
+export type StoredLayerKind = "system" | "enterpriseManaged" | "user" | "project" | "legacyManaged";
+export type TenantDocumentKind = "requirements" | "modelCatalog";
+export type SessionTarget = { kind: "thread"; threadId: string } | { kind: "cwd"; cwd: string };
+
+export interface StoredLayer {
+  kind: StoredLayerKind;
+  scope: string;
+  body: ConfigTable;
+  version: string;
+}
+
+export interface StoredSessionConfig {
+  body: ConfigTable;
+  version: string;
+}
+
+export interface ThreadConfigRow {
+  thread_id: string;
+  subject: string;
+  cwd: string;
+  session_layer: ConfigTable | null;
+  effective: ConfigTable;
+  resolved: ConfigTable;
+  client_version: string;
+}
+
+const targetColumns = (target: SessionTarget): [string, string] =>
+  target.kind === "thread" ? ["thread", target.threadId] : ["cwd", target.cwd];
+
+export class ConfigStore {
+  constructor(private readonly db: TenantDb) {}
+
+  transaction<T>(tenant: string, work: (tx: TenantQueryable) => Promise<T>): Promise<T> {
+    return this.db.transaction(tenant, work);
+  }
+
+  /**
+   * Runs a keyed write once: a redelivered command (same id) gets the stored result and `apply` is
+   * not run again. The tenant's cache generation is bumped in the same transaction.
+   */
+  async applyOnce<T>(
+    tenant: string,
+    command: { commandId: string; method: string },
+    apply: (tx: TenantQueryable) => Promise<T>,
+  ): Promise<{ result: T; isReplay: boolean }> {
+    return this.db.transaction(tenant, async (tx) => {
+      const prior = await tx.query<{ result: T }>(
+        "config ledger lookup",
+        "SELECT result FROM config.applied_commands WHERE tenant = $1 AND command_id = $2",
+        [tenant, command.commandId],
+      );
+      if (prior.rows[0]) return { result: prior.rows[0].result, isReplay: true };
+      const result = await apply(tx);
+      await tx.query(
+        "config ledger insert",
+        "INSERT INTO config.applied_commands (tenant, command_id, method, result) VALUES ($1, $2, $3, $4)",
+        [tenant, command.commandId, command.method, JSON.stringify(result ?? null)],
+      );
+      await this.bumpGeneration(tx, tenant);
+      return { result, isReplay: false };
+    });
+  }
+
+  async bumpGeneration(tx: TenantQueryable, tenant: string): Promise<void> {
+    await tx.query(
+      "bump config generation",
+      `INSERT INTO config.generations (tenant, generation) VALUES ($1, 1)
+       ON CONFLICT (tenant) DO UPDATE SET generation = config.generations.generation + 1`,
+      [tenant],
+    );
+  }
+
+  async generation(tenant: string): Promise<string> {
+    const result = await this.db.query<{ generation: string }>(
+      tenant,
+      "config generation",
+      "SELECT generation::text FROM config.generations WHERE tenant = $1",
+      [tenant],
+    );
+    return result.rows[0]?.generation ?? "0";
+  }
+
+  /**
+   * Every layer body a config read for (subject, cwd) can use, in one round trip: the tenant-wide
+   * layers, the user's layer, and the project layers at or above `cwd`.
+   */
+  async layersFor(tenant: string, subject: string, projectPaths: string[], tx?: TenantQueryable): Promise<StoredLayer[]> {
+    const sql = `SELECT kind, scope, body, version FROM config.layers
+                  WHERE tenant = $1
+                    AND (kind IN ('system', 'enterpriseManaged', 'legacyManaged')
+                         OR (kind = 'user' AND scope = $2)
+                         OR (kind = 'project' AND scope = ANY($3::text[])))`;
+    const params = [tenant, subject, projectPaths];
+    const result = tx
+      ? await tx.query<StoredLayer>("config layers", sql, params)
+      : await this.db.query<StoredLayer>(tenant, "config layers", sql, params);
+    return result.rows;
+  }
+
+  async readLayer(tx: TenantQueryable, tenant: string, kind: StoredLayerKind, scope: string): Promise<StoredLayer | undefined> {
+    const result = await tx.query<StoredLayer>(
+      "read config layer",
+      "SELECT kind, scope, body, version FROM config.layers WHERE tenant = $1 AND kind = $2 AND scope = $3 FOR UPDATE",
+      [tenant, kind, scope],
+    );
+    return result.rows[0];
+  }
+
+  async writeLayer(tx: TenantQueryable, tenant: string, kind: StoredLayerKind, scope: string, body: ConfigTable): Promise<string> {
+    const version = configLayerVersion(body);
+    await tx.query(
+      "write config layer",
+      `INSERT INTO config.layers (tenant, kind, scope, body, version) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, kind, scope) DO UPDATE SET body = EXCLUDED.body, version = EXCLUDED.version, updated_at = now()`,
+      [tenant, kind, scope, JSON.stringify(body), version],
+    );
+    return version;
+  }
+
+  async readDocument(tenant: string, kind: TenantDocumentKind, tx?: TenantQueryable): Promise<ConfigTable | undefined> {
+    const sql = "SELECT body FROM config.tenant_documents WHERE tenant = $1 AND kind = $2";
+    const result = tx
+      ? await tx.query<{ body: ConfigTable }>("tenant document", sql, [tenant, kind])
+      : await this.db.query<{ body: ConfigTable }>(tenant, "tenant document", sql, [tenant, kind]);
+    return result.rows[0]?.body;
+  }
+
+  async writeDocument(tx: TenantQueryable, tenant: string, kind: TenantDocumentKind, body: unknown): Promise<void> {
+    await tx.query(
+      "write tenant document",
+      `INSERT INTO config.tenant_documents (tenant, kind, body) VALUES ($1, $2, $3)
+       ON CONFLICT (tenant, kind) DO UPDATE SET body = EXCLUDED.body, updated_at = now()`,
+      [tenant, kind, JSON.stringify(body)],
+    );
+  }
+
+  async readSessionConfig(tenant: string, target: SessionTarget, tx?: TenantQueryable): Promise<StoredSessionConfig | undefined> {
+    const [kind, value] = targetColumns(target);
+    const sql = "SELECT body, version FROM config.session_configs WHERE tenant = $1 AND target_kind = $2 AND target = $3";
+    const result = tx
+      ? await tx.query<StoredSessionConfig>("session config", sql, [tenant, kind, value])
+      : await this.db.query<StoredSessionConfig>(tenant, "session config", sql, [tenant, kind, value]);
+    return result.rows[0];
+  }
+
+  /** The session config for a thread: its own (by id), else its working directory's. */
+  async sessionConfigFor(tenant: string, request: { threadId: string | null; cwd: string | null }): Promise<StoredSessionConfig | undefined> {
+    const result = await this.db.query<StoredSessionConfig & { target_kind: string }>(
+      tenant,
+      "session config for thread",
+      `SELECT body, version, target_kind FROM config.session_configs
+        WHERE tenant = $1 AND ((target_kind = 'thread' AND target = $2) OR (target_kind = 'cwd' AND target = $3))
+        ORDER BY target_kind DESC LIMIT 1`,
+      [tenant, request.threadId ?? "", request.cwd ?? ""],
+    );
+    return result.rows[0];
+  }
+
+  async writeSessionConfig(tx: TenantQueryable, tenant: string, target: SessionTarget, body: ConfigTable): Promise<string> {
+    const [kind, value] = targetColumns(target);
+    const version = configLayerVersion(body);
+    await tx.query(
+      "write session config",
+      `INSERT INTO config.session_configs (tenant, target_kind, target, body, version) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, target_kind, target) DO UPDATE SET body = EXCLUDED.body, version = EXCLUDED.version, updated_at = now()`,
+      [tenant, kind, value, JSON.stringify(body), version],
+    );
+    return version;
+  }
+
+  async deleteSessionConfig(tx: TenantQueryable, tenant: string, target: SessionTarget): Promise<void> {
+    const [kind, value] = targetColumns(target);
+    await tx.query("delete session config", "DELETE FROM config.session_configs WHERE tenant = $1 AND target_kind = $2 AND target = $3", [
+      tenant,
+      kind,
+      value,
+    ]);
+  }
+
+  async readThreadConfig(tenant: string, threadId: string): Promise<ThreadConfigRow | undefined> {
+    const result = await this.db.query<ThreadConfigRow>(
+      tenant,
+      "thread config",
+      `SELECT thread_id, subject, cwd, session_layer, effective, resolved, client_version
+         FROM config.thread_configs WHERE tenant = $1 AND thread_id = $2`,
+      [tenant, threadId],
+    );
+    return result.rows[0];
+  }
+
+  async writeThreadConfig(tenant: string, row: ThreadConfigRow): Promise<void> {
+    await this.db.transaction(tenant, async (tx) => {
+      await tx.query(
+        "write thread config",
+        `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (tenant, thread_id) DO UPDATE SET
+           session_layer = EXCLUDED.session_layer, effective = EXCLUDED.effective, resolved = EXCLUDED.resolved,
+           cwd = EXCLUDED.cwd, refreshed_at = now()`,
+        [
+          tenant,
+          row.thread_id,
+          row.subject,
+          row.cwd,
+          row.session_layer === null ? null : JSON.stringify(row.session_layer),
+          JSON.stringify(row.effective),
+          JSON.stringify(row.resolved),
+          row.client_version,
+        ],
+      );
+    });
+  }
+
+  /** The user's threads whose config was most recently built, newest first. */
+  async recentThreadConfigs(tenant: string, subject: string, limit: number): Promise<string[]> {
+    const result = await this.db.query<{ thread_id: string }>(
+      tenant,
+      "recent thread configs",
+      "SELECT thread_id FROM config.thread_configs WHERE tenant = $1 AND subject = $2 ORDER BY refreshed_at DESC LIMIT $3",
+      [tenant, subject, limit],
+    );
+    return result.rows.map((row) => row.thread_id);
+  }
+
+  async readLockfile(tenant: string, path: string): Promise<string | undefined> {
+    const result = await this.db.query<{ body: string }>(
+      tenant,
+      "read lockfile",
+      "SELECT body FROM config.lockfiles WHERE tenant = $1 AND path = $2",
+      [tenant, path],
+    );
+    return result.rows[0]?.body;
+  }
+
+  async writeLockfile(tx: TenantQueryable | undefined, tenant: string, path: string, body: string): Promise<void> {
+    const sql = `INSERT INTO config.lockfiles (tenant, path, body) VALUES ($1, $2, $3)
+                 ON CONFLICT (tenant, path) DO UPDATE SET body = EXCLUDED.body, created_at = now()`;
+    if (tx) await tx.query("write lockfile", sql, [tenant, path, body]);
+    else await this.db.query(tenant, "write lockfile", sql, [tenant, path, body]);
+  }
+
+  async grpcEndpointPort(tenant: string): Promise<number | undefined> {
+    const result = await this.db.query<{ port: number }>(tenant, "grpc endpoint", "SELECT port FROM config.grpc_endpoints WHERE tenant = $1", [
+      tenant,
+    ]);
+    return result.rows[0]?.port;
+  }
+}
