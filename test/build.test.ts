@@ -1,12 +1,13 @@
-// `pnpm build` produces self-contained bundles that run without tsx: the bundled thread service and
-// gateway serve a request end to end and shut down cleanly.
+// `pnpm build` produces self-contained bundles that run without tsx: the bundled config and thread
+// services and gateway serve requests end to end (config/read, thread/start through the config
+// service, a write) and shut down cleanly.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CodexTestClient } from "./harness/client.js";
 import { createTestInfra, type TestInfra } from "./harness/infra.js";
-import { type ServiceProcess, startGatewayProcess, startThreadService } from "./harness/processes.js";
+import { type ServiceProcess, startConfigService, startGatewayProcess, startThreadService } from "./harness/processes.js";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
 
@@ -23,11 +24,20 @@ describe("production bundles", () => {
   });
 
   test("bundled services migrate, serve, and stop with exit code 0", async () => {
+    const config = await startConfigService(
+      { ...infra.env, CONFIG_GRPC_DEFAULT_TENANT: "default", CONFIG_GRPC_PORT_BASE: String(30_000 + Math.floor(Math.random() * 5_000)) },
+      "config-bundle",
+      "services/config/dist/main.js",
+    );
+    processes.push(config);
+    // The .proto the gRPC endpoint loads at run time is found beside the bundle.
+    assert.equal(config.threadConfigEndpoints.length, 1);
     const thread = await startThreadService(infra.env, "thread-bundle", "services/thread/dist/main.js");
     processes.push(thread);
     const gateway = await startGatewayProcess(infra.env, "gateway-bundle", "services/gateway/dist/main.js");
     processes.push(gateway);
     const client = await CodexTestClient.open(`${gateway.url}/`);
+    assert.equal((await client.call("config/read", {})).config.model_provider, "openai");
     const { thread: created } = await client.call("thread/start", {});
     assert.deepEqual(await client.call("thread/name/set", { threadId: created.id, name: "bundled" }), {});
     assert.equal((await client.call("thread/read", { threadId: created.id })).thread.name, "bundled");
@@ -35,5 +45,6 @@ describe("production bundles", () => {
     assert.equal(await gateway.stop(), 0);
     assert.equal(await client.closed, 1001);
     assert.equal(await thread.stop(), 0);
+    assert.equal(await config.stop(), 0);
   });
 });

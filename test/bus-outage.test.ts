@@ -37,6 +37,7 @@ describe("bus outage", () => {
     const env = { NATS_URL: nats.url };
     stack = await startStack("bus_outage", {
       threadEnv: env,
+      configEnv: env,
       gatewayEnv: { ...env, GATEWAY_REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS) },
     });
     gatewayReadyz = `${stack.gateways[0]?.url.replace("ws://", "http://")}/readyz`;

@@ -75,6 +75,8 @@ interface Launcher {
   stateDir: string;
   natsUrl: string;
   gatewayUrl: string;
+  /** The dev tenant's thread-config gRPC endpoint, as the banner gives it. */
+  threadConfigEndpoint: string | undefined;
   token: string;
   /** The launcher's own log messages so far. */
   messages(): string[];
@@ -117,6 +119,7 @@ async function startLauncher(name: string): Promise<Launcher> {
         REDIS_URL: redisUrl,
         SWITCHYARD_STATE_DIR: stateDir,
         GATEWAY_PORT: "0",
+        CONFIG_GRPC_PORT_BASE: String(40_000 + Math.floor(Math.random() * 5_000)),
         SWITCHYARD_LOG_FORMAT: "json",
         LOG_LEVEL: "info",
         SWITCHYARD_SHUTDOWN_TIMEOUT_MS: "5000",
@@ -129,13 +132,14 @@ async function startLauncher(name: string): Promise<Launcher> {
     throw error;
   }
   const launcher = started;
-  const ready = JSON.parse(launcher.readyLine) as { url: string; token: string };
+  const ready = JSON.parse(launcher.readyLine) as { url: string; token: string; threadConfigEndpoint?: string };
   return {
     process: launcher,
     infra,
     stateDir,
     natsUrl,
     gatewayUrl: ready.url,
+    threadConfigEndpoint: ready.threadConfigEndpoint,
     token: ready.token,
     messages: () =>
       launcher
@@ -184,6 +188,9 @@ describe("pnpm start supervises what it started", { timeout: 90_000 }, () => {
     );
     assert.equal(launcher.named(/nats-server/).length, 1);
     await createThread();
+    // Every service that exists runs, and the banner gives the dev tenant's thread-config endpoint.
+    assert.equal(launcher.named(/services\/config\/src\/main\.ts/).length, 1);
+    assert.match(launcher.threadConfigEndpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
   });
 
   test("a killed nats-server is restarted on the same port with the same JetStream store", async () => {

@@ -57,7 +57,7 @@ describe("distributed tracing", () => {
     const address = collector.address();
     const endpoint = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
     const tracingEnv = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_BSP_SCHEDULE_DELAY: "100" };
-    stack = await startStack("tracing", { threadEnv: tracingEnv, gatewayEnv: tracingEnv });
+    stack = await startStack("tracing", { threadEnv: tracingEnv, configEnv: tracingEnv, gatewayEnv: tracingEnv });
   });
 
   after(async () => {

@@ -11,7 +11,7 @@ export interface BenchConfig {
   /** Requests in flight during the concurrent window, spread evenly over `connections`. */
   concurrency: number;
   connections: number;
-  /** Threads seeded through the gateway; reads cycle over all of them, writes spread over them. */
+  /** Threads seeded through the gateway (thread/start); reads cycle over all of them, writes spread over them. */
   threads: number;
   /** Each write connection renames this many threads (overlapping, so threads have several writers). */
   threadsPerWriter: number;
@@ -28,7 +28,7 @@ export interface BenchConfig {
   requestTimeoutMs: number;
 }
 
-export const SCENARIOS = ["thread/read", "thread/name/set"] as const;
+export const SCENARIOS = ["thread/read", "thread/name/set", "config/read"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 const USAGE = `usage: pnpm bench -- [options]
@@ -40,7 +40,7 @@ const USAGE = `usage: pnpm bench -- [options]
   --threads N           threads seeded (default 32)
   --threads-per-writer N  threads each write connection renames (default 8)
   --rounds N            rounds, alternating system/floor order; medians reported (default 2)
-  --only SCENARIO       thread/read or thread/name/set (repeatable; default both)
+  --only SCENARIO       thread/read, thread/name/set or config/read (repeatable; default all three)
   --cte-floor           also run a keyed floor with thread/name/set's own CTE (lane cost vs statement cost)
   --floor-async-traces  run the floors with nats.js's per-request async stack traces (default off)
   --cpu-prof DIR        write V8 CPU profiles of the gateway, thread service and floor processes into DIR

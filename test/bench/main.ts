@@ -1,15 +1,20 @@
 // `pnpm bench`: Switchyard against its floors, measured in one run on one machine.
 //
-// Starts a fresh database and bus prefix (harness infra), the real thread service and gateway, and
-// the two floor processes (test/bench/floor). Seeds threads through the gateway, then per scenario
-// and round drives each target with the same load generator: a warm-up, a loaded window
-// (`concurrency` in flight over `connections` websockets) for throughput, then a sequential window
-// (1 in flight) for p50/p99. System and floor alternate which goes first each round.
+// Starts a fresh database and bus prefix (harness infra), the real thread service, config service
+// (thread/start asks it for the new thread's config) and gateway, and the two floor processes
+// (test/bench/floor). Each connection is its own user (an HS256 token per connection on the system
+// side, the same user names on the floor side). Seeds threads through the gateway and each user's
+// config cache, then per scenario and round drives each target with the same load generator: a
+// warm-up, a loaded window (`concurrency` in flight over `connections` websockets) for throughput,
+// then a sequential window (1 in flight) for p50/p99. System and floor alternate which goes first each round.
 //   thread/read      unkeyed lane: ws → gateway → core NATS → thread service → Postgres SELECT
 //   thread/name/set  keyed lane: ws → gateway → JetStream partition → thread service → Postgres CTE
+//   config/read      keyed lane (shared read): ws → gateway → JetStream partition → config service →
+//                    Postgres generation SELECT → Redis GET (cache hit)
 // Writes are checked afterwards against Postgres (order per thread and writer, nothing lost or
-// doubled); a read answered with the wrong thread, an error reply, or a failed write check makes
-// the run exit non-zero. Timings never do. Everything started is stopped and the database dropped.
+// doubled); a read answered with the wrong thread, a config/read answered with another shape or
+// model than its user's, an error reply, or a failed write check makes the run exit non-zero.
+// Timings never do. Everything started is stopped and the database dropped.
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";
@@ -17,10 +22,17 @@ import { fileURLToPath } from "node:url";
 import { KEYED_PARTITIONS } from "@switchyard/protocol";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
 import { createTestInfra, type TestInfra } from "../harness/infra.js";
-import { type ServiceProcess, startGatewayProcess, startThreadService } from "../harness/processes.js";
+import { type ServiceProcess, startConfigService, startGatewayProcess, startThreadService } from "../harness/processes.js";
+import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
-import { FLOOR_SET_NAME_CTE, type FloorSettings } from "./floor/floor-contract.js";
+import {
+  FLOOR_SET_NAME_CTE,
+  FLOOR_USER_HEADER,
+  type FloorConfigSeed,
+  type FloorSettings,
+  floorConfigSubjects,
+} from "./floor/floor-contract.js";
 import { startFloorProcess } from "./floor-processes.js";
 import { type LoadResult, type PlannedRequest, runLoad } from "./load.js";
 import { NameWriteLedger, readFloorWrites, readSetNameWrites, type WriteCheck } from "./name-writes.js";
@@ -32,7 +44,19 @@ const CTE_FLOOR_TENANT = "bench-cte-floor";
 const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 /** Notifications the bench's clients opt out of: every rename is announced to the whole tenant. */
 const OPTED_OUT_NOTIFICATIONS = ["thread/started", "thread/name/updated"];
+/** config/read as a client sends it for its project: effective config for the cwd, without layers. */
+const CONFIG_READ_PARAMS = { includeLayers: false, cwd: "/workspace/bench" } as const;
+/** Connection i is user `bench-user-<i>` on both sides (its own config key, so reads spread over partitions). */
+const benchUser = (connectionIndex: number) => `bench-user-${connectionIndex}`;
 
+/** What each user's config/read must answer (captured once from the system, before measuring). */
+interface ConfigAnswer {
+  model: unknown;
+  originCount: number;
+}
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
 type TargetName = "system" | "floor" | "cteFloor";
 
 interface Target {
@@ -40,7 +64,8 @@ interface Target {
   clients: CodexTestClient[];
   /** The method the keyed scenario sends this target. */
   writeMethod: string;
-  cpuSources: CpuSource[];
+  /** Process groups whose CPU a scenario's loaded window is charged (the service differs per scenario). */
+  cpuSources: (scenario: ScenarioName) => CpuSource[];
   ledger: NameWriteLedger;
 }
 
@@ -81,10 +106,38 @@ class Teardown {
   }
 }
 
-function planRequest(scenario: ScenarioName, target: Target, threadIds: string[], writerThreads: string[][]) {
+interface Workload {
+  threadIds: string[];
+  writerThreads: string[][];
+  configAnswers: ConfigAnswer[];
+}
+
+function checkConfigAnswer(result: unknown, expected: ConfigAnswer): string | undefined {
+  if (!isRecord(result) || !isRecord(result.config) || !isRecord(result.origins)) {
+    return `config/read answered without config and origins: ${JSON.stringify(result)?.slice(0, 200)}`;
+  }
+  if (result.config.model !== expected.model) {
+    return `config/read answered model ${String(result.config.model)}, expected ${String(expected.model)}`;
+  }
+  const originCount = Object.keys(result.origins).length;
+  if (originCount !== expected.originCount)
+    return `config/read answered ${originCount} origins, expected ${expected.originCount}`;
+  return undefined;
+}
+
+function planRequest(scenario: ScenarioName, target: Target, workload: Workload) {
+  const { threadIds, writerThreads, configAnswers } = workload;
   let nextRead = 0;
   const nextWrite = writerThreads.map(() => 0);
   return (connectionIndex: number): PlannedRequest => {
+    if (scenario === "config/read") {
+      const expected = configAnswers[connectionIndex] as ConfigAnswer;
+      return {
+        method: "config/read",
+        params: CONFIG_READ_PARAMS,
+        onReply: (reply: RpcReply) => checkConfigAnswer(reply.result, expected),
+      };
+    }
     if (scenario === "thread/read") {
       const threadId = threadIds[nextRead++ % threadIds.length] as string;
       return {
@@ -115,10 +168,10 @@ async function measureTarget(
   config: BenchConfig,
   scenario: ScenarioName,
   target: Target,
-  threadIds: string[],
-  writerThreads: string[][],
+  workload: Workload,
 ): Promise<TargetMeasurement> {
-  const nextRequest = planRequest(scenario, target, threadIds, writerThreads);
+  const nextRequest = planRequest(scenario, target, workload);
+  const cpuSources = target.cpuSources(scenario);
   let cpuAtStart: Awaited<ReturnType<typeof sampleCpu>> | undefined;
   let cpuSpent: Record<string, number> = {};
   const loaded = await runLoad({
@@ -129,10 +182,10 @@ async function measureTarget(
     requestTimeoutMs: config.requestTimeoutMs,
     nextRequest,
     onWindowStart: async () => {
-      cpuAtStart = await sampleCpu(target.cpuSources);
+      cpuAtStart = await sampleCpu(cpuSources);
     },
     onWindowEnd: async () => {
-      if (cpuAtStart) cpuSpent = cpuSpentMs(cpuAtStart, await sampleCpu(target.cpuSources));
+      if (cpuAtStart) cpuSpent = cpuSpentMs(cpuAtStart, await sampleCpu(cpuSources));
     },
   });
   const sequential = await runLoad({
@@ -165,6 +218,28 @@ async function seedThreads(clients: CodexTestClient[], count: number): Promise<s
   return started.map((result) => result.thread.id);
 }
 
+/**
+ * Reads each user's config once through the gateway (the config service computes it and fills its
+ * cache, so the measured reads are its steady state: generation SELECT + cache hit), and hands the
+ * floor the same answer for the same user, which the floor caches under its own key.
+ */
+async function seedConfig(clients: CodexTestClient[], nc: TestInfra["nc"], busPrefix: string): Promise<ConfigAnswer[]> {
+  const seedSubject = floorConfigSubjects(busPrefix).seed;
+  return Promise.all(
+    clients.map(async (client, index) => {
+      const result = await client.call<unknown>("config/read", CONFIG_READ_PARAMS);
+      if (!isRecord(result) || !isRecord(result.config) || !isRecord(result.origins)) {
+        throw new Error(`config/read for ${benchUser(index)} answered without config and origins: ${JSON.stringify(result)}`);
+      }
+      const seed: FloorConfigSeed = { subject: benchUser(index), cwd: CONFIG_READ_PARAMS.cwd, result: JSON.stringify(result) };
+      const reply = await nc.request(seedSubject, JSON.stringify(seed), { timeout: 10_000 });
+      const seeded = JSON.parse(reply.string()) as { error?: string };
+      if (seeded.error) throw new Error(`seeding the config floor for ${benchUser(index)} failed: ${seeded.error}`);
+      return { model: result.config.model, originCount: Object.keys(result.origins).length };
+    }),
+  );
+}
+
 /** Each writer renames `perWriter` threads starting at its own offset, so threads have several writers. */
 function assignWriterThreads(threadIds: string[], writers: number, perWriter: number): string[][] {
   const stride = Math.max(1, Math.ceil(threadIds.length / writers));
@@ -194,15 +269,29 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     tenant: BENCH_TENANT,
     partitions: KEYED_PARTITIONS,
     poolSize: 16,
+    redisUrl: infra.env.REDIS_URL,
+    configPoolSize: 8, // the config service's CONFIG_PG_POOL_SIZE default
     natsAsyncTraces: config.isFloorAsyncTraces,
     cteTenant: CTE_FLOOR_TENANT,
   };
-  log("starting thread service, gateway and floor processes");
+  log("starting thread service, config service, gateway and floor processes");
   const threadService: ServiceProcess = await startThreadService({ ...infra.env, ...profileEnv });
   teardown.add(
     "thread service",
     () => threadService.stop(),
     () => threadService.child.kill("SIGKILL"),
+  );
+  // Started after the thread service (each migrates its own schema; one at a time, as the harness's
+  // stack does). thread/start asks it for the new thread's config, so every run needs it.
+  const configService: ServiceProcess = await startConfigService({
+    ...infra.env,
+    ...profileEnv,
+    CONFIG_GRPC_PORT_BASE: String(20_000 + Math.floor(Math.random() * 400) * 50),
+  });
+  teardown.add(
+    "config service",
+    () => configService.stop(),
+    () => configService.child.kill("SIGKILL"),
   );
   // Each process is registered for teardown as soon as it is up, even if a sibling fails to start.
   const started = <T extends { stop(): Promise<unknown>; child: ChildProcess }>(name: string, launching: Promise<T>) =>
@@ -215,36 +304,59 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       return handle;
     });
   const starting = [
-    started("gateway", startGatewayProcess({ ...infra.env, ...profileEnv, GATEWAY_AUTH_DEFAULT_TENANT: BENCH_TENANT })),
+    started(
+      "gateway",
+      startGatewayProcess({
+        ...infra.env,
+        ...profileEnv,
+        GATEWAY_AUTH_DEFAULT_TENANT: BENCH_TENANT,
+        GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
+      }),
+    ),
     started("floor service", startFloorProcess("floor-service", "floor-service.ts", floorSettings, profileEnv)),
     started("floor gateway", startFloorProcess("floor-gateway", "floor-gateway.ts", floorSettings, profileEnv)),
   ] as const;
   await Promise.allSettled(starting);
   const [gateway, floorService, floorGateway] = await Promise.all(starting);
 
+  // One user per connection: a deployment's connections are its users' clients, each reading its own
+  // config (so config/read keys, and their partitions, differ per connection, on both sides alike).
+  // Authentication happens once, at the upgrade; nothing of it is on the measured path.
   const systemClients = await Promise.all(
-    Array.from({ length: config.connections }, (_, index) =>
-      CodexTestClient.open(gateway.url, { name: `switchyard-bench-${index}`, optOut: OPTED_OUT_NOTIFICATIONS }),
+    Array.from({ length: config.connections }, async (_, index) =>
+      CodexTestClient.open(gateway.url, {
+        name: `switchyard-bench-${index}`,
+        optOut: OPTED_OUT_NOTIFICATIONS,
+        token: await hs256Token({ tenant: BENCH_TENANT, sub: benchUser(index) }, { expiresInS: 86_400 }),
+      }),
     ),
   );
   const floorClients = await Promise.all(
-    Array.from({ length: config.connections }, () => CodexTestClient.connect(floorGateway.ready.url as string)),
+    Array.from({ length: config.connections }, (_, index) =>
+      CodexTestClient.connect(floorGateway.ready.url as string, { headers: { [FLOOR_USER_HEADER]: benchUser(index) } }),
+    ),
   );
   teardown.add("clients", () => Promise.all([...systemClients, ...floorClients].map((client) => client.close())));
 
   const shared: CpuSource[] = [
     fixedProcesses("loadgen", [process.pid]),
     fixedProcesses("nats-server", findProcessIds("nats-server")),
+    fixedProcesses("redis-server", findProcessIds("redis-server")),
     postgresBackends(infra.pool),
+  ];
+  const floorSources = (): CpuSource[] => [
+    fixedProcesses("gateway", [floorGateway.child.pid]),
+    fixedProcesses("service", [floorService.child.pid]),
+    ...shared,
   ];
   const targets: Record<TargetName, Target> = {
     system: {
       name: "system",
       clients: systemClients,
       writeMethod: "thread/name/set",
-      cpuSources: [
+      cpuSources: (scenario) => [
         fixedProcesses("gateway", [gateway.child.pid]),
-        fixedProcesses("service", [threadService.child.pid]),
+        fixedProcesses("service", [(scenario === "config/read" ? configService : threadService).child.pid]),
         ...shared,
       ],
       ledger: new NameWriteLedger(),
@@ -253,22 +365,14 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       name: "floor",
       clients: floorClients,
       writeMethod: "thread/name/set",
-      cpuSources: [
-        fixedProcesses("gateway", [floorGateway.child.pid]),
-        fixedProcesses("service", [floorService.child.pid]),
-        ...shared,
-      ],
+      cpuSources: floorSources,
       ledger: new NameWriteLedger(),
     },
     cteFloor: {
       name: "cteFloor",
       clients: floorClients,
       writeMethod: FLOOR_SET_NAME_CTE,
-      cpuSources: [
-        fixedProcesses("gateway", [floorGateway.child.pid]),
-        fixedProcesses("service", [floorService.child.pid]),
-        ...shared,
-      ],
+      cpuSources: floorSources,
       ledger: new NameWriteLedger(),
     },
   };
@@ -276,6 +380,11 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   log(`seeding ${config.threads} threads through the gateway`);
   const threadIds = await seedThreads(systemClients, config.threads);
   const writerThreads = assignWriterThreads(threadIds, config.connections, config.threadsPerWriter);
+  const configAnswers = config.scenarios.includes("config/read")
+    ? await seedConfig(systemClients, infra.nc, infra.busPrefix)
+    : [];
+  if (configAnswers.length > 0) log(`seeded ${configAnswers.length} users' config (system cache and floor cache)`);
+  const workload: Workload = { threadIds, writerThreads, configAnswers };
   if (config.isCteFloor) {
     // The same-statement floor needs the same rows to update, under a tenant of its own.
     await infra.pool.query(
@@ -303,13 +412,7 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       // Rotate who goes first each round, so drift on a shared machine does not favour one side.
       const order = compared.map((_, index) => compared[(index + round) % compared.length] as TargetName);
       for (const targetName of order) {
-        const measurement = await measureTarget(
-          config,
-          scenarioMeasurements.scenario,
-          targets[targetName],
-          threadIds,
-          writerThreads,
-        );
+        const measurement = await measureTarget(config, scenarioMeasurements.scenario, targets[targetName], workload);
         scenarioMeasurements[targetName].push(measurement);
         log(
           `round ${round + 1} ${scenarioMeasurements.scenario} ${targetName}: loaded ${describePass(measurement.loaded)}; ` +
@@ -365,8 +468,9 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     elapsedS: (Date.now() - runStartedAt) / 1000,
     config,
     layout:
-      "closed loop; slot i on connection i mod connections; floor = plain ws server → core NATS / JetStream → " +
-      "bare responder (same SELECT) / partition consumers (one INSERT); p50/p99 sequential, throughput loaded",
+      "closed loop; slot i on connection i mod connections, connection i = user bench-user-i; floor = plain ws server → " +
+      "core NATS / JetStream → bare responder (same SELECT) / partition consumers (one INSERT) / config partition " +
+      "consumers acking each read as it starts (generation SELECT + Redis GET of a seeded entry); p50/p99 sequential, throughput loaded",
     rows,
     writeChecks,
     failures,
@@ -381,7 +485,7 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       );
       if (closed.length > 0) console.error(`[bench] ${target.name} websockets closed during the run: ${closed.join(", ")}`);
     }
-    for (const process of [threadService, gateway, floorService, floorGateway]) {
+    for (const process of [threadService, configService, gateway, floorService, floorGateway]) {
       const { exitCode, signalCode } = process.child;
       const state = exitCode === null && signalCode === null ? "running" : `exited (${exitCode ?? signalCode})`;
       const tail = process.output().trimEnd().split("\n").slice(-15).join("\n    ");

@@ -30,6 +30,7 @@ interface Targets {
 export const TARGETS: Record<ScenarioName, Targets> = {
   "thread/read": { maxLatencyRatio: 1.25, minThroughputRatio: 0.8 },
   "thread/name/set": { minThroughputRatio: 0.7 },
+  "config/read": { maxLatencyRatio: 1.25, minThroughputRatio: 0.8 },
 };
 
 export interface ResultRow {
@@ -242,7 +243,7 @@ export function formatRows(rows: ResultRow[]): string {
       : [],
   );
   const cteNote = cteLines.length > 0 ? `\n\n${cteLines.join("\n")}` : "";
-  return `${setup}\np50/p99: sequential (1 in flight); thr/s: loaded; ratio = p50 / floor p50; thr ratio = thr / floor thr\n\n${main}${cteNote}\n\n${cpu}\n(nats-server is shared with anything else running on the machine)`;
+  return `${setup}\np50/p99: sequential (1 in flight); thr/s: loaded; ratio = p50 / floor p50; thr ratio = thr / floor thr\n\n${main}${cteNote}\n\n${cpu}\n(nats-server and redis-server are shared with anything else running on the machine)`;
 }
 
 export function writeResults(directory: string, record: Record<string, unknown>): string {

@@ -92,6 +92,19 @@ export async function startThreadService(
   return { ...started, healthUrl: `http://127.0.0.1:${healthPort}` };
 }
 
+/** A config-service instance; its ready line lists the thread-config endpoints it serves. */
+export async function startConfigService(
+  env: Record<string, string>,
+  name = "config",
+  entry = "services/config/src/main.ts",
+): Promise<ServiceProcess & { healthUrl: string; threadConfigEndpoints: { tenant: string; url: string }[] }> {
+  const started = await startProcess(name, entry, { ...env, LOG_LEVEL: "info" }, (line) =>
+    line.includes('"msg":"config service ready"'),
+  );
+  const ready = JSON.parse(started.readyLine) as { healthPort: number; threadConfigEndpoints: { tenant: string; url: string }[] };
+  return { ...started, healthUrl: `http://127.0.0.1:${ready.healthPort}`, threadConfigEndpoints: ready.threadConfigEndpoints };
+}
+
 export async function startGatewayProcess(
   env: Record<string, string>,
   name = "gateway",

@@ -3,13 +3,25 @@
 import assert from "node:assert/strict";
 import { conformance } from "./conformance.js";
 import { createTestInfra, type TestInfra } from "./infra.js";
-import { type ServiceProcess, startGatewayProcess, startRemoteControlProcess, startThreadService } from "./processes.js";
+import {
+  type ServiceProcess,
+  startConfigService,
+  startGatewayProcess,
+  startRemoteControlProcess,
+  startThreadService,
+} from "./processes.js";
 
 export type RemoteControlProcess = ServiceProcess & { baseUrl: string; port: number; instanceId: string };
+export type ConfigProcess = Awaited<ReturnType<typeof startConfigService>>;
 
 export interface Stack {
   infra: TestInfra;
   threads: (ServiceProcess & { healthUrl: string })[];
+  /** Config-service instances (`configs` option, default 1), in start order. */
+  configs: ConfigProcess[];
+  addConfigService(extraEnv?: Record<string, string>): Promise<ConfigProcess>;
+  /** The first port the suite's tenants' thread-config listeners are given. */
+  grpcPortBase: number;
   gateways: (ServiceProcess & { url: string })[];
   /** The first gateway's URL. */
   url: string;
@@ -26,6 +38,8 @@ export async function startStack(
     threads?: number;
     gateways?: number;
     threadEnv?: Record<string, string>;
+    configs?: number;
+    configEnv?: Record<string, string>;
     gatewayEnv?: Record<string, string>;
     remoteControls?: number;
     remoteControlEnv?: Record<string, string>;
@@ -39,6 +53,17 @@ export async function startStack(
     threads.push(started);
     return started;
   };
+  const configs: ConfigProcess[] = [];
+  // Each suite's tenants get listener ports of their own (suites run one after another).
+  const grpcPortBase = 20_000 + Math.floor(Math.random() * 400) * 50;
+  const addConfigService = async (extraEnv: Record<string, string> = {}) => {
+    const started = await startConfigService(
+      { ...infra.env, CONFIG_GRPC_PORT_BASE: String(grpcPortBase), CONFIG_GRPC_SYNC_MS: "500", ...options.configEnv, ...extraEnv },
+      `config-${configs.length}`,
+    );
+    configs.push(started);
+    return started;
+  };
   const remoteControls: RemoteControlProcess[] = [];
   const addRemoteControl = async (extraEnv: Record<string, string> = {}) => {
     const started = await startRemoteControlProcess(
@@ -50,6 +75,9 @@ export async function startStack(
   };
   try {
     for (let index = 0; index < (options.remoteControls ?? 0); index++) await addRemoteControl();
+    const configCount = options.configs ?? 1;
+    if (configCount > 0) await addConfigService();
+    for (let index = 1; index < configCount; index++) await addConfigService();
     // The first instance migrates; start it alone so the others find the schema ready.
     const threadCount = options.threads ?? 1;
     if (threadCount > 0) await addThreadService();
@@ -58,13 +86,16 @@ export async function startStack(
       gateways.push(await startGatewayProcess({ ...infra.env, ...options.gatewayEnv }, `gateway-${index}`));
     }
   } catch (error) {
-    await Promise.all([...threads, ...gateways, ...remoteControls].map((process) => process.crash()));
+    await Promise.all([...threads, ...configs, ...gateways, ...remoteControls].map((process) => process.crash()));
     await infra.dispose();
     throw error;
   }
   return {
     infra,
     threads,
+    configs,
+    addConfigService,
+    grpcPortBase,
     gateways,
     url: `${gateways[0]?.url ?? ""}/`,
     addThreadService,
@@ -72,11 +103,11 @@ export async function startStack(
     addRemoteControl,
     async stop() {
       if (process.env.SWITCHYARD_TEST_SHOW_LOGS) {
-        for (const service of [...threads, ...gateways, ...remoteControls])
+        for (const service of [...threads, ...configs, ...gateways, ...remoteControls])
           console.log(`--- ${service.name}\n${service.output()}`);
       }
       await Promise.all(
-        [...gateways, ...threads, ...remoteControls].map((process) => process.stop().catch(() => process.crash())),
+        [...gateways, ...threads, ...configs, ...remoteControls].map((process) => process.stop().catch(() => process.crash())),
       );
       await infra.dispose();
     },

@@ -1,13 +1,16 @@
 // Thread service: threads, their items and names in Postgres, served on both bus lanes.
 import { fileURLToPath } from "node:url";
-import type { SearchCancelEvent } from "@switchyard/protocol";
+import { Method, type ResolveThreadConfigParams, type SearchCancelEvent } from "@switchyard/protocol";
 import {
+  type BusRequest,
   bootService,
   decodeJson,
   defaultKeyedLaneSettings,
   EventPublisher,
   encodeJson,
+  LaneClient,
   type Pool,
+  ServiceClient,
   startBusService,
   startHealthServer,
 } from "@switchyard/runtime";
@@ -26,7 +29,7 @@ export const threadMigrationsDirectory = fileURLToPath(new URL("../migrations", 
 async function main(): Promise<void> {
   const env = loadThreadEnv();
   // The maintenance pool (login role) is kept for the idle sweeper, which spans tenants.
-  const { instanceId, log, lifecycle, maintenancePool, redis, nc, subjects, db, readiness, announcePresence } = await bootService(
+  const { instanceId, log, lifecycle, maintenancePool, redis, bus, nc, subjects, db, readiness, announcePresence } = await bootService(
     {
       service: "thread",
       env,
@@ -54,13 +57,21 @@ async function main(): Promise<void> {
     },
   });
   lifecycle.onShutdown("search cancellations", () => searchCancellations.stop());
+  // New threads' settings come from the config service (internal/config/resolveThread).
+  const serviceLanes = new LaneClient(bus, subjects, instanceId, log);
+  lifecycle.onShutdown("service lane client", () => serviceLanes.stop());
+  const configService = new ServiceClient(serviceLanes);
+  const threadConfig = {
+    resolve: (params: ResolveThreadConfigParams, origin: BusRequest) =>
+      configService.call(Method.resolveThreadConfig, params, origin),
+  };
   const lanes = await startBusService({
     nc,
     subjects,
     service: "thread",
     version: THREAD_SERVICE_VERSION,
     handlers: {
-      ...threadHandlers(store, defaults),
+      ...threadHandlers(store, defaults, threadConfig),
       ...lifecycleHandlers(lifecycleStore, store, defaults),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
     },

@@ -1,13 +1,21 @@
-// What the two floor processes share: their subjects, the keyed stream's layout, the one table the
-// keyed floor writes, and how the bench hands them their settings (one JSON argument).
+// What the two floor processes share: their subjects, the keyed streams' layout, the one table the
+// keyed floor writes, the config floor's cache keys, and how the bench hands them their settings
+// (one JSON argument).
 //
 // The floors are the cheapest honest version of each Switchyard path, built from the same libraries
-// (ws, nats.js, pg) with none of Switchyard's code on the hot path:
-//   read floor:  client ─ws→ floor-gateway ─core NATS request→ floor-service (SELECT by key) ─→ back
-//   keyed floor: client ─ws→ floor-gateway ─JetStream publish→ partition consumer in floor-service
-//                (max_ack_pending 1, INSERT, core NATS reply to a header-carried subject, ack) ─→ back
-// so the hop count equals the gateway → thread service path's. The floors use library settings any
-// service could use too (nats.js without async stack traces, see FloorSettings.natsAsyncTraces).
+// (ws, nats.js, pg, ioredis) with none of Switchyard's code on the hot path:
+//   read floor:   client ─ws→ floor-gateway ─core NATS request→ floor-service (SELECT by key) ─→ back
+//   keyed floor:  client ─ws→ floor-gateway ─JetStream publish→ partition consumer in floor-service
+//                 (max_ack_pending 1, INSERT, core NATS reply to a header-carried subject, ack) ─→ back
+//   config floor: client ─ws→ floor-gateway ─JetStream publish on FNV-1a(config:<tenant>:user:<subject>)'s
+//                 partition (a stream of its own)→ partition consumer in floor-service that acks each
+//                 read as it starts it (max_ack_pending 1, so reads of a partition overlap) → the config
+//                 service's generation SELECT (as switchyard_service, tenant set on the session) → Redis
+//                 GET of the seeded cache entry → core NATS reply to a header-carried subject ─→ back
+// so the hop count equals the gateway → thread service / config service path's. The floors use library
+// settings any service could use too (nats.js without async stack traces, see FloorSettings.natsAsyncTraces).
+
+import { createHash } from "node:crypto";
 
 export interface FloorSettings {
   natsUrl: string;
@@ -18,6 +26,10 @@ export interface FloorSettings {
   partitions: number;
   /** Same as the thread service's default pool, so both sides may hold as many queries in flight. */
   poolSize: number;
+  /** The config floor's Redis (the config service's REDIS_URL); unset: no config floor. */
+  redisUrl?: string;
+  /** Same as the config service's default pool (CONFIG_PG_POOL_SIZE). */
+  configPoolSize?: number;
   /**
    * nats.js's default: build Errors per request for async stack traces (two of the three Errors a
    * request-reply constructs; ~20% of a forwarding process's CPU). The floor turns it off unless
@@ -63,6 +75,46 @@ export function floorSubjects(busPrefix: string) {
 }
 
 export const REPLY_TO_HEADER = "Floor-Reply-To";
+/** The config floor's caller: the user whose config is read (the gateway sends its caller as headers too). */
+export const SUBJECT_HEADER = "Floor-Subject";
+/** The websocket upgrade header a floor client names its user in (the floor gateway does no auth). */
+export const FLOOR_USER_HEADER = "floor-user";
+
+/**
+ * The config floor (`config/read` on the floor gateway): its own work-queue stream, one partition per
+ * keyed-lane partition, and a seeding subject (the bench hands it the answer each user's cache entry holds).
+ */
+export function floorConfigSubjects(busPrefix: string) {
+  return {
+    stream: `${busPrefix.toUpperCase()}_FLOOR_CONFIG`,
+    streamSubjects: `${busPrefix}.floor.config.keyed.*`,
+    partition: (partition: number) => `${busPrefix}.floor.config.keyed.${partition}`,
+    consumer: (partition: number) => `floor-config-p${partition}`,
+    seed: `${busPrefix}.floor.config.seed`,
+  };
+}
+
+/** The config service's generation read (ConfigStore.generation, copied). */
+export const FLOOR_CONFIG_GENERATION_SQL = "SELECT generation::text FROM config.generations WHERE tenant = $1";
+
+/**
+ * The config floor's cache key, built as ConfigResolver.cacheKey builds the service's (generation and a
+ * sha256 of user and cwd), under a `floor` segment so the two sides never share an entry.
+ */
+export function floorConfigCacheKey(busPrefix: string, tenant: string, generation: string, subject: string, cwd: string | null) {
+  const scope = createHash("sha256")
+    .update(JSON.stringify([subject, cwd ?? ""]))
+    .digest("base64url");
+  return `${busPrefix}:floor:config:${tenant}:${generation}:${scope}`;
+}
+
+/** What the bench sends the floor's seeding subject: the cached answer of one user's config/read. */
+export interface FloorConfigSeed {
+  subject: string;
+  cwd: string | null;
+  /** The config/read result, as JSON text (what the floor answers with). */
+  result: string;
+}
 
 /** The keyed floor's one INSERT target; `id` is the order rows were applied in. */
 export const FLOOR_SCHEMA_SQL = `

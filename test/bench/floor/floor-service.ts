@@ -3,6 +3,13 @@
 // Writes: a work-queue stream with one durable pull consumer per partition configured as the keyed
 // lane's (explicit ack, max_ack_pending 1, consume() of 8), one INSERT per message, reply, then ack
 // (or, for the same-statement variant, thread/name/set's own CTE under a tenant of its own).
+// Config reads (with FloorSettings.redisUrl): a second work-queue stream, one durable pull consumer
+// per partition (max_ack_pending 1, consume() of 8) that acks each read as it starts it, so reads of
+// one partition overlap as the config service's shared reads do; each read runs the config service's
+// steady-state work: the generation SELECT (as switchyard_service, tenant set on the session, like
+// TenantDb), then a Redis GET of the cache entry for (generation, user, cwd), answered as stored.
+// The entries are seeded by the bench (FloorConfigSeed: each user's config/read answer) and deleted
+// at exit; a miss is answered with an error, which fails the run.
 
 import {
   AckPolicy,
@@ -14,17 +21,23 @@ import {
   StorageType,
 } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { Redis } from "ioredis";
 import pg from "pg";
 import {
+  FLOOR_CONFIG_GENERATION_SQL,
   FLOOR_READ_SQL,
   FLOOR_SCHEMA_SQL,
   FLOOR_SET_NAME_SQL,
+  type FloorConfigSeed,
   type FloorPageRequest,
+  floorConfigCacheKey,
+  floorConfigSubjects,
   floorSubjects,
   READY_EVENT,
   REPLY_TO_HEADER,
   readFloorSettings,
   STATEMENT_HEADER,
+  SUBJECT_HEADER,
 } from "./floor-contract.js";
 
 const settings = readFloorSettings(process.argv);
@@ -131,10 +144,99 @@ for (let partition = 0; partition < settings.partitions; partition++) {
   );
 }
 
+// Config floor: see the header. Started last so the keyed floor above is set up exactly as before.
+const configSubjects = floorConfigSubjects(settings.busPrefix);
+const configPool = new pg.Pool({
+  connectionString: settings.databaseUrl,
+  application_name: "bench-floor-config",
+  max: settings.configPoolSize ?? 8,
+  options: `-c role=switchyard_service -c switchyard.tenant=${settings.tenant}`,
+});
+const redis = settings.redisUrl
+  ? new Redis(settings.redisUrl, { connectionName: "bench-floor-config", maxRetriesPerRequest: 1, enableOfflineQueue: false })
+  : undefined;
+const seededKeys = new Set<string>();
+
+const generationOf = async (tenant: string) =>
+  (await configPool.query<{ generation: string }>(FLOOR_CONFIG_GENERATION_SQL, [tenant])).rows[0]?.generation ?? "0";
+
+async function readConfig(msg: JsMsg): Promise<void> {
+  const replyTo = msg.headers?.get(REPLY_TO_HEADER) ?? "";
+  const subject = msg.headers?.get(SUBJECT_HEADER) ?? "anonymous";
+  let answer: string;
+  try {
+    const { cwd } = JSON.parse(decoder.decode(msg.data)) as { cwd?: string | null };
+    const generation = await generationOf(settings.tenant);
+    const cached = await (redis as Redis).get(
+      floorConfigCacheKey(settings.busPrefix, settings.tenant, generation, subject, cwd ?? null),
+    );
+    answer = cached ?? JSON.stringify({ error: `config floor: no cache entry for ${subject} at generation ${generation}` });
+  } catch (error) {
+    answer = JSON.stringify({ error: String(error) });
+  }
+  if (replyTo) nc.publish(replyTo, encoder.encode(answer));
+}
+
+if (redis) {
+  await jsm.streams.add({
+    name: configSubjects.stream,
+    subjects: [configSubjects.streamSubjects],
+    retention: RetentionPolicy.Workqueue,
+    storage: StorageType.File,
+    duplicate_window: nanos(120_000),
+  });
+  for (let partition = 0; partition < settings.partitions; partition++) {
+    await jsm.consumers.add(configSubjects.stream, {
+      durable_name: configSubjects.consumer(partition),
+      filter_subject: configSubjects.partition(partition),
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      max_ack_pending: 1,
+      ack_wait: nanos(5_000),
+      max_deliver: 5,
+    });
+    const consumer = await js.consumers.get(configSubjects.stream, configSubjects.consumer(partition));
+    const messages = await consumer.consume({ max_messages: 8 });
+    consuming.push(
+      (async () => {
+        for await (const msg of messages) {
+          // Acked as it starts: the server delivers the partition's next read while this one runs.
+          msg.ack();
+          void readConfig(msg);
+        }
+      })(),
+    );
+  }
+  // Seeding (not on the measured path): store a user's answer under the key a read computes.
+  nc.subscribe(configSubjects.seed, {
+    callback: (error, msg) => {
+      if (error) return;
+      const seed = JSON.parse(decoder.decode(msg.data)) as FloorConfigSeed;
+      (async () => {
+        const key = floorConfigCacheKey(
+          settings.busPrefix,
+          settings.tenant,
+          await generationOf(settings.tenant),
+          seed.subject,
+          seed.cwd,
+        );
+        // A day's expiry only as a backstop: the entries are deleted at exit.
+        await (redis as Redis).set(key, seed.result, "PX", 86_400_000);
+        seededKeys.add(key);
+      })().then(
+        () => msg.respond(encoder.encode("{}")),
+        (seedError) => msg.respond(encoder.encode(JSON.stringify({ error: String(seedError) }))),
+      );
+    },
+  });
+}
+
 process.once("SIGTERM", () => {
-  void nc
-    .drain()
-    .then(() => pool.end())
-    .finally(() => process.exit(0));
+  void (async () => {
+    if (redis && seededKeys.size > 0) await redis.del(...seededKeys).catch(() => {});
+    redis?.disconnect();
+    await nc.drain();
+    await Promise.all([pool.end(), configPool.end()]);
+  })().finally(() => process.exit(0));
 });
 console.log(JSON.stringify({ event: READY_EVENT }));

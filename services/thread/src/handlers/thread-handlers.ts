@@ -10,8 +10,10 @@ import {
   type ThreadSetNameParams,
   type ThreadStartParams,
   type ThreadStartResponse,
+  type ResolveThreadConfigParams,
+  type ResolveThreadConfigResponse,
 } from "@switchyard/protocol";
-import { type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
+import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
 import { isThreadId, type ThreadStore } from "../store/thread-store.js";
 import { sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
@@ -22,6 +24,11 @@ export interface ThreadDefaults {
   cwd: string;
 }
 
+/** Where a new thread's settings come from: the config service (internal/config/resolveThread). */
+export interface ThreadConfigSource {
+  resolve(params: ResolveThreadConfigParams, origin: BusRequest): Promise<ResolveThreadConfigResponse>;
+}
+
 const DEFAULT_PAGE_SIZE = 25;
 const MAX_PAGE_SIZE = 200;
 /** excludedThreadIds and includedThreadIds hold at most this many ids each (Codex's limit). */
@@ -29,7 +36,11 @@ const MAX_LISTED_IDS = 100;
 
 type ThreadMethodName = "thread/start" | "thread/read" | "thread/list" | "thread/name/set";
 
-export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Pick<HandlersFor<"thread">, ThreadMethodName> {
+export function threadHandlers(
+  store: ThreadStore,
+  defaults: ThreadDefaults,
+  config: ThreadConfigSource,
+): Pick<HandlersFor<"thread">, ThreadMethodName> {
   const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
   async function start(params: ThreadStartParams, { request, events }: HandlerContext): Promise<ThreadStartResponse> {
@@ -37,18 +48,45 @@ export function threadHandlers(store: ThreadStore, defaults: ThreadDefaults): Pi
     if (!cwd.startsWith("/")) {
       throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
     }
+    const threadId = newId();
+    // The config service resolves the layers, the orchestrator's session config and the requirements
+    // (and stores the thread's config snapshot); its refusals reach the client as they are.
+    const session = await config.resolve(
+      {
+        threadId,
+        cwd,
+        overrides: {
+          model: params.model,
+          modelProvider: params.modelProvider,
+          serviceTier: params.serviceTier,
+          // Codex keeps three states: absent (config or unset), null (explicit standard routing), a tier.
+          serviceTierGiven: "serviceTier" in params,
+          approvalPolicy: params.approvalPolicy,
+          approvalsReviewer: params.approvalsReviewer,
+          sandbox: params.sandbox,
+          config: params.config,
+        },
+        clientVersion: request.clientVersion || "0.0.0",
+      },
+      request,
+    );
+    for (const warning of session.warnings) {
+      events.emit(Notification.configWarning, warning, { connection: request.connection });
+    }
     const settings = {
-      approvalPolicy: params.approvalPolicy ?? "on-request",
-      approvalsReviewer: params.approvalsReviewer ?? "user",
-      sandbox: sandboxPolicy(params.sandbox),
-      serviceTier: params.serviceTier ?? null,
+      approvalPolicy: session.approvalPolicy,
+      approvalsReviewer: session.approvalsReviewer,
+      sandbox: sandboxPolicy(session.sandbox),
+      serviceTier: session.serviceTier,
+      effort: session.reasoningEffort,
+      activePermissionProfile: session.activePermissionProfile,
     };
     const row = await store.create({
       tenant: request.caller.tenant,
-      id: newId(),
+      id: threadId,
       cwd,
-      modelProvider: params.modelProvider ?? defaults.modelProvider,
-      model: params.model ?? defaults.model,
+      modelProvider: session.modelProvider || defaults.modelProvider,
+      model: session.model || defaults.model,
       source: "appServer",
       sourceKind: "appServer",
       threadSource: params.threadSource ?? null,
