@@ -2,7 +2,7 @@
 // `pnpm build`: one self-contained, runnable bundle per process (services/<name>/dist/main.js,
 // packages/cli/dist/main.js) for production images: `node dist/main.js` needs no node_modules.
 // Files a process reads at run time (migrations) stay beside it and are found relative to the bundle.
-import { existsSync, readdirSync } from "node:fs";
+import { copyFileSync, existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -34,5 +34,17 @@ for (const dir of entries) {
     banner: { js: requireShim },
     logLevel: "warning",
   });
+  // Protocol definitions a module loads from beside itself (the thread-config .proto) go beside the bundle.
+  for (const proto of findFiles(join(dir, "src"), ".proto")) copyFileSync(proto, join(dir, "dist", proto.split("/").pop()));
   console.log(`built ${join(dir, "dist", "main.js").slice(root.length)}`);
+}
+
+function findFiles(directory, extension) {
+  return readdirSync(directory, { withFileTypes: true }).flatMap((entry) =>
+    entry.isDirectory()
+      ? findFiles(join(directory, entry.name), extension)
+      : entry.name.endsWith(extension)
+        ? [join(directory, entry.name)]
+        : [],
+  );
 }

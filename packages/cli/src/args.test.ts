@@ -15,9 +15,20 @@ const token: Command = {
   run: async () => 0,
 };
 const status: Command = { name: "status", summary: "shows status", options: {}, run: async () => 0 };
-const commands = [token, status];
+const lockExport: Command = { name: "config lock export", summary: "exports a lockfile", options: {}, run: async () => 0 };
+const configExport: Command = { name: "config export", summary: "exports config", options: {}, run: async () => 0 };
+const commands = [token, status, lockExport, configExport];
 
 describe("parseCommandLine", () => {
+  it("finds commands named by several words, the longest match first", () => {
+    const line = parseCommandLine(["config", "lock", "export"], commands);
+    assert.equal(line.kind === "run" && line.command, lockExport);
+    assert.equal((parseCommandLine(["config", "export"], commands) as { command: Command }).command, configExport);
+    assert.deepEqual(parseCommandLine(["help", "config", "lock", "export"], commands), { kind: "help", command: lockExport });
+    const unknown = parseCommandLine(["config", "nope"], commands);
+    assert.equal(unknown.kind, "error");
+    assert.match(unknown.kind === "error" ? unknown.message : "", /config lock export, config export/);
+  });
   it("parses options in both spellings", () => {
     const line = parseCommandLine(["token", "--tenant", "dev", "--subject=you", "-v"], commands);
     assert.equal(line.kind, "run");
@@ -41,7 +52,7 @@ describe("parseCommandLine", () => {
 
 describe("help texts", () => {
   it("list commands and options", () => {
-    assert.match(generalHelp(commands), / {2}token {3}prints a token\n {2}status {2}shows status/);
+    assert.match(generalHelp([token, status]), / {2}token {3}prints a token\n {2}status {2}shows status/);
     const help = commandHelp(token);
     assert.match(help, /--tenant <value> +tenant \(required\)/);
     assert.match(help, /-v, --verbose +more/);

@@ -8,14 +8,35 @@ export type CommandLine =
   | { kind: "run"; command: Command; options: OptionValues }
   | { kind: "error"; message: string; command?: Command };
 
+/**
+ * The command named by the leading words of `argv` (names may be several words: `config lock
+ * export`), the longest match winning, and the words after it.
+ */
+function findCommand(argv: string[], commands: readonly Command[]): { command: Command; rest: string[] } | undefined {
+  let best: { command: Command; rest: string[] } | undefined;
+  for (const command of commands) {
+    const words = command.name.split(" ");
+    const matches = words.every((word, index) => argv[index] === word);
+    if (matches && (!best || words.length > best.command.name.split(" ").length)) {
+      best = { command, rest: argv.slice(words.length) };
+    }
+  }
+  return best;
+}
+
 export function parseCommandLine(argv: string[], commands: readonly Command[]): CommandLine {
-  const [name, ...rest] = argv;
+  const [name, ...afterName] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
-    const topic = name === "help" ? commands.find((command) => command.name === rest[0]) : undefined;
+    const topic = name === "help" ? findCommand(afterName, commands)?.command : undefined;
     return { kind: "help", command: topic };
   }
-  const command = commands.find((candidate) => candidate.name === name);
-  if (!command) return { kind: "error", message: `unknown command "${name}"` };
+  const found = findCommand(argv, commands);
+  if (!found) {
+    const group = commands.filter((candidate) => candidate.name.startsWith(`${name} `)).map((candidate) => candidate.name);
+    const hint = group.length > 0 ? ` (try: ${group.join(", ")})` : "";
+    return { kind: "error", message: `unknown command "${argv.filter((word) => !word.startsWith("-")).join(" ")}"${hint}` };
+  }
+  const { command, rest } = found;
   const options = Object.fromEntries(
     Object.entries(command.options).map(([key, spec]) => [
       key,

@@ -25,6 +25,10 @@ const schema = z.object({
     .string()
     .optional()
     .describe("key machines' access tokens are signed with (default: the gateway's HS256 secret)"),
+  CONFIG_GRPC_PORT_BASE: envParts.port
+    .default(7400)
+    .describe("first port a tenant's thread-config gRPC listener is given (the config service's setting)"),
+  CONFIG_GRPC_PUBLIC_HOST: z.string().default("127.0.0.1").describe("host name in printed thread-config endpoint URLs"),
   SWITCHYARD_THREAD_INSTANCES: envParts.positiveInt.max(32).default(1).describe("thread service processes `start` runs"),
   SWITCHYARD_STATE_DIR: z
     .string()

@@ -4,6 +4,13 @@ import { EnvError } from "@switchyard/runtime";
 import { commandHelp, generalHelp, parseCommandLine } from "./args.js";
 import { TokenError } from "./auth/dev-token.js";
 import type { Command } from "./commands/command.js";
+import {
+  configExportCommand,
+  configImportCommand,
+  configLockExportCommand,
+  configLockReplayCommand,
+  threadConfigEndpointCommand,
+} from "./commands/config.js";
 import { connectMachineCommand } from "./commands/connect-machine.js";
 import { migrateCommand } from "./commands/migrate.js";
 import { seedCommand } from "./commands/seed.js";
@@ -19,6 +26,11 @@ export const commands: readonly Command[] = [
   migrateCommand,
   seedCommand,
   connectMachineCommand,
+  configImportCommand,
+  configExportCommand,
+  configLockExportCommand,
+  configLockReplayCommand,
+  threadConfigEndpointCommand,
 ];
 
 async function main(argv: string[]): Promise<number> {

@@ -178,6 +178,11 @@ class Launcher {
     const remoteControlBaseUrl = backendReady.find((record) => typeof record?.baseUrl === "string")?.baseUrl as
       | string
       | undefined;
+    // The config service lists the thread-config endpoints it serves (the dev tenant's among them).
+    const threadConfigEndpoints = backendReady.flatMap((record) =>
+      Array.isArray(record?.threadConfigEndpoints) ? (record.threadConfigEndpoints as { tenant: string; url: string }[]) : [],
+    );
+    const threadConfigEndpoint = threadConfigEndpoints.find((endpoint) => endpoint.tenant === DEV_TENANT)?.url;
     const gateway = this.superviseService(gatewayEntry, "gateway", childEnv);
     const gatewayReady = await this.waitReady(gateway);
     const gatewayUrl = connectableUrl(
@@ -186,7 +191,16 @@ class Launcher {
 
     const ttl = env.SWITCHYARD_TOKEN_TTL;
     const token = await tokenForEnv(env, { tenant: DEV_TENANT, subject: DEV_SUBJECT, roles: [], ttl, secret });
-    this.printBanner({ gatewayUrl, token, ttl, codexHome, backends: backendServices, startedServers, remoteControlBaseUrl });
+    this.printBanner({
+      gatewayUrl,
+      token,
+      ttl,
+      codexHome,
+      backends: backendServices,
+      startedServers,
+      remoteControlBaseUrl,
+      threadConfigEndpoint,
+    });
   }
 
   private childEnvironment(secret: string): NodeJS.ProcessEnv {
@@ -201,6 +215,10 @@ class Launcher {
       GATEWAY_PORT: String(env.GATEWAY_PORT),
       GATEWAY_AUTH_JWT_HS256_SECRET: secret,
       LOG_LEVEL: childLogLevel(env.LOG_LEVEL),
+      // The dev tenant gets its thread-config gRPC listener at start (others: thread-config-endpoint).
+      CONFIG_GRPC_DEFAULT_TENANT: DEV_TENANT,
+      CONFIG_GRPC_PORT_BASE: String(env.CONFIG_GRPC_PORT_BASE),
+      CONFIG_GRPC_PUBLIC_HOST: env.CONFIG_GRPC_PUBLIC_HOST,
     };
     // Per-process ids must differ between instances; each service picks a random one.
     delete childEnv.SWITCHYARD_INSTANCE_ID;
@@ -275,6 +293,7 @@ class Launcher {
     backends: RunningService[];
     startedServers: StartedServer[];
     remoteControlBaseUrl: string | undefined;
+    threadConfigEndpoint: string | undefined;
   }): void {
     const env = this.env;
     const httpUrl = facts.gatewayUrl.replace(/^ws/, "http");
@@ -316,6 +335,14 @@ class Launcher {
             "",
           ]
         : []),
+      ...(facts.threadConfigEndpoint
+        ? [
+            `Thread config (gRPC, tenant ${DEV_TENANT}): experimental_thread_config_endpoint = "${facts.threadConfigEndpoint}"`,
+            "  other tenants: pnpm -s switchyard thread-config-endpoint --tenant <tenant>",
+            `  orchestrator token: pnpm -s switchyard token --tenant ${DEV_TENANT} --subject orchestrator --roles orchestrator`,
+            "",
+          ]
+        : []),
       "Status: pnpm switchyard status      Stop: Ctrl-C (a process that dies is restarted)",
       "",
     ].join("\n");
@@ -324,6 +351,7 @@ class Launcher {
       token: facts.token,
       codexCommand,
       remoteControlBaseUrl: facts.remoteControlBaseUrl,
+      threadConfigEndpoint: facts.threadConfigEndpoint,
       event: "switchyard.ready",
     });
   }
