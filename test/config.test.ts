@@ -10,12 +10,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
 import { status as grpcStatus, Server, ServerCredentials } from "@grpc/grpc-js";
-import { type ConfigAdmin, openConfigAdmin } from "../services/config/src/admin.js";
+import type { ConfigAdmin } from "../services/config/src/admin.js";
 import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { CodexTestClient } from "./harness/client.js";
 import { startConfigService } from "./harness/processes.js";
-import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 const run = promisify(execFile);
@@ -36,13 +36,7 @@ describe("config service", () => {
 
   before(async () => {
     stack = await startStack("config", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
-    admin = await openConfigAdmin({
-      databaseUrl: stack.infra.databaseUrl,
-      redisUrl: stack.infra.env.REDIS_URL as string,
-      busPrefix: stack.infra.busPrefix,
-      deploymentDefault: { model: "gpt-5.2", modelProvider: "openai" },
-      grpc: { portBase: stack.grpcPortBase, publicHost: "127.0.0.1" },
-    });
+    admin = await openStackConfigAdmin(stack);
   });
   after(async () => {
     await admin?.close();

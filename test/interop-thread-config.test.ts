@@ -4,42 +4,23 @@
 // endpoint, and its own thread/start and config/read show that session config. A runtime at
 // another tenant's endpoint never sees it.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { type ConfigAdmin, openConfigAdmin } from "../services/config/src/admin.js";
+import type { ConfigAdmin } from "../services/config/src/admin.js";
 import { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary } from "./harness/codex-binary.js";
-import { type Stack, startStack } from "./harness/stack.js";
+import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
+import { openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
 import { StdioAppServer } from "./harness/stdio-app-server.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 const CODEX_WITH_THREAD_CONFIG_CLIENT = "0.148.0";
 
 /** A CODEX_HOME on loopback whose runtime loads session config from `endpoint`. */
-function codexHome(directory: string, endpoint: string): string {
-  mkdirSync(directory, { recursive: true });
-  writeFileSync(
-    join(directory, "config.toml"),
-    [
-      // Top-level keys first: after a [table] header they would belong to that table.
-      `experimental_thread_config_endpoint = "${endpoint}"`,
-      'model_provider = "loopback"',
-      "check_for_update_on_startup = false",
-      "[analytics]",
-      "enabled = false",
-      "[model_providers.loopback]",
-      'name = "loopback"',
-      'base_url = "http://127.0.0.1:9/v1"',
-      'wire_api = "responses"',
-      "requires_openai_auth = false",
-      "",
-    ].join("\n"),
-  );
-  return directory;
-}
+const codexHome = (directory: string, endpoint: string) =>
+  loopbackCodexHome(directory, [`experimental_thread_config_endpoint = "${endpoint}"`]);
 
 async function waitForListener(url: string): Promise<void> {
   const { hostname, port } = new URL(url);
@@ -66,13 +47,7 @@ describe("thread-config endpoint with the real Codex runtime", () => {
   before(async () => {
     binary = ensureCodexBinary(CODEX_WITH_THREAD_CONFIG_CLIENT);
     stack = await startStack("interop-thread-config", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
-    admin = await openConfigAdmin({
-      databaseUrl: stack.infra.databaseUrl,
-      redisUrl: stack.infra.env.REDIS_URL as string,
-      busPrefix: stack.infra.busPrefix,
-      deploymentDefault: { model: "gpt-5.2", modelProvider: "openai" },
-      grpc: { portBase: stack.grpcPortBase, publicHost: "127.0.0.1" },
-    });
+    admin = await openStackConfigAdmin(stack);
   });
   after(async () => {
     await Promise.all(servers.map((server) => server.stop()));

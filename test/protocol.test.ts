@@ -184,19 +184,24 @@ describe("protocol errors and session rules", () => {
       requiresOpenaiAuth: false,
       userId: null,
     });
+    const models = (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true })).data;
     assert.deepEqual(
-      (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true })).data,
-      [],
+      models.map((model: { model: string; isDefault: boolean }) => [model.model, model.isDefault]),
+      [["gpt-5.2", true]],
     );
+    // The config service: packaged defaults (the deployment's model and provider) under the user's
+    // (empty) layer, which is where the TUI's writes land.
     const config = await client.call("config/read", { includeLayers: true, cwd: "." });
     assert.deepEqual(config.config, { model: "gpt-5.2", model_provider: "openai" });
-    assert.equal(config.layers.length, 1);
-    assert.equal(config.layers[0].name.type, "packagedDefaults");
-    assert.match(config.layers[0].version, /^sha256:[0-9a-f]{64}$/);
-    assert.equal(config.origins.model.version, config.layers[0].version);
+    assert.deepEqual(
+      config.layers.map((layer: { name: { type: string } }) => layer.name.type),
+      ["user", "packagedDefaults"],
+    );
+    assert.match(config.layers[1].version, /^sha256:[0-9a-f]{64}$/);
+    assert.equal(config.origins.model.version, config.layers[1].version);
     assert.deepEqual(await client.call("configRequirements/read"), { requirements: null });
-    assert.deepEqual(await client.call("skills/list", { cwds: [], forceReload: false }), { data: [] });
-    assert.deepEqual(await client.call("hooks/list", { cwds: [] }), { data: [] });
+    assert.deepEqual((await client.call("skills/list", { cwds: [], forceReload: false })).data[0].skills, []);
+    assert.deepEqual((await client.call("hooks/list", { cwds: [] })).data[0].hooks, []);
     const started = await client.call("thread/start", {
       cwd: null,
       ephemeral: false,

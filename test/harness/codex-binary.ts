@@ -30,10 +30,14 @@ export function hasTmux(): boolean {
   }
 }
 
-/** A CODEX_HOME whose config keeps the binary on loopback (specs/codex-wire.md). */
-export function loopbackCodexHome(directory: string): string {
+/**
+ * A CODEX_HOME whose config keeps the binary on loopback. `topLevel` lines go first: after a
+ * `[table]` header a key would belong to that table.
+ */
+export function loopbackCodexHome(directory: string, topLevel: string[] = []): string {
   mkdirSync(directory, { recursive: true });
   const config = [
+    ...topLevel,
     'model_provider = "loopback"',
     "check_for_update_on_startup = false",
     "[analytics]",

@@ -1,6 +1,7 @@
 // A whole Switchyard on real infrastructure for one suite: its own database and bus prefix, any
 // number of thread-service instances and gateways.
 import assert from "node:assert/strict";
+import { type ConfigAdmin, openConfigAdmin } from "../../services/config/src/admin.js";
 import { conformance } from "./conformance.js";
 import { createTestInfra, type TestInfra } from "./infra.js";
 import {
@@ -118,4 +119,15 @@ export async function startStack(
 export function assertConformant(): void {
   assert.deepEqual(conformance.failures, [], "responses and notifications must match the official Codex schema");
   assert.ok(conformance.checked > 0, "the suite received frames to check");
+}
+
+/** Operator access to the stack's config (what `switchyard config …` uses), on its database and prefix. */
+export function openStackConfigAdmin(stack: Stack): Promise<ConfigAdmin> {
+  return openConfigAdmin({
+    databaseUrl: stack.infra.databaseUrl,
+    redisUrl: stack.infra.env.REDIS_URL as string,
+    busPrefix: stack.infra.busPrefix,
+    deploymentDefault: { model: "gpt-5.2", modelProvider: "openai" },
+    grpc: { portBase: stack.grpcPortBase, publicHost: "127.0.0.1" },
+  });
 }

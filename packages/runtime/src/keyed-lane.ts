@@ -439,7 +439,9 @@ export class KeyedLaneWorker {
           headFailure = failed;
         }),
       );
-      await this.extendReadGroup(group);
+      // Nothing was queued behind the head when it was delivered: the first look waits a poll interval
+      // (most reads are answered before it), so an uncontended read costs no stream lookup.
+      await this.extendReadGroup(group, head.info.pending > 0);
       const deliveries = head.info.deliveryCount;
       if (!headFailure) {
         if (group.leftBehind > 0 && deliveries < settings.maxDeliver) {
@@ -483,15 +485,16 @@ export class KeyedLaneWorker {
    * the first message that is not one (or at the group limit), and looks again every
    * SHARED_READ_POLL_MS while any read of the group still runs. Resolves when none runs any more.
    */
-  private async extendReadGroup(group: ReadGroup): Promise<void> {
+  private async extendReadGroup(group: ReadGroup, isAnythingQueued: boolean): Promise<void> {
     const { subjects, service, clientLog } = this.options;
     const stream = subjects.keyedStream(service);
     const subject = subjects.keyedPartition(service, group.partition);
     let cursor = group.headSeq + 1;
     let started = 1;
     let isOpen = true;
+    let shouldLook = isAnythingQueued;
     while (group.running.size > 0) {
-      while (isOpen && !this.isStopping) {
+      while (shouldLook && isOpen && !this.isStopping) {
         if (started >= SHARED_READ_GROUP_LIMIT) {
           isOpen = false;
           break;
@@ -532,6 +535,7 @@ export class KeyedLaneWorker {
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([allDone, new Promise((resolve) => (timer = setTimeout(resolve, SHARED_READ_POLL_MS)))]);
       clearTimeout(timer);
+      shouldLook = true;
     }
   }
 

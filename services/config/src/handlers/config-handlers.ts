@@ -11,6 +11,7 @@ import {
   checkExpectedVersion,
   checkWriteAgainstRequirements,
   findOverride,
+  isEmptyRequirements,
   layerReadonlyError,
   listFeatures,
   parseKeyPath,
@@ -127,7 +128,10 @@ export function configHandlers(deps: {
 
     [Method.configRequirementsRead]: async (_params, context) => {
       const { requirements } = await effectiveFor(context, null);
-      return { requirements: requirementsView(requirements) as Record<string, unknown> | null };
+      // A tenant without requirements has none to show (null), rather than an object of nulls.
+      return {
+        requirements: isEmptyRequirements(requirements) ? null : (requirementsView(requirements) as Record<string, unknown>),
+      };
     },
 
     [Method.permissionProfileList]: async (params, context) => {

@@ -116,12 +116,7 @@ export class ThreadConfigs {
       clientVersion,
     };
     const session = await this.computeSession(caller, params);
-    const config = session.resolved.effective.config;
-    return buildLockfile(config, {
-      codexVersion: clientVersion,
-      resolved: session.resolvedFields,
-      saveFieldsResolvedFromModelCatalog: nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false,
-    });
+    return lockfileOf(session.resolved.effective.config, clientVersion, session.resolvedFields);
   }
 
   /** Resolves a new thread's session: its layers, requirements and the values it reports. Stores nothing. */
@@ -190,14 +185,7 @@ export class ThreadConfigs {
   async exportLockfile(caller: Caller, threadId: string): Promise<{ path: string; lockfile: string }> {
     const row = await this.deps.store.readThreadConfig(caller.tenant, threadId);
     if (!row) throw threadNotFound(threadId);
-    const saveResolved = nested(row.effective, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false;
-    const lockfile = lockfileToToml(
-      buildLockfile(row.effective, {
-        codexVersion: row.client_version,
-        resolved: row.resolved,
-        saveFieldsResolvedFromModelCatalog: saveResolved,
-      }),
-    );
+    const lockfile = lockfileToToml(lockfileOf(row.effective, row.client_version, row.resolved));
     const path = `${threadId}.config.lock.toml`;
     await this.deps.store.writeLockfile(undefined, caller.tenant, path, lockfile);
     return { path, lockfile };
@@ -253,12 +241,7 @@ export class ThreadConfigs {
     } catch (error) {
       throw new SwitchyardError({ reason: "configRejected", message: `invalid config lockfile ${loadPath}: ${(error as Error).message}` });
     }
-    const saveResolved = nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false;
-    const actual = buildLockfile(config, {
-      codexVersion: params.clientVersion,
-      resolved: resolvedFields,
-      saveFieldsResolvedFromModelCatalog: saveResolved,
-    });
+    const actual = lockfileOf(config, params.clientVersion, resolvedFields);
     const allowMismatch = nested(config, "debug", "config_lockfile", "allow_codex_version_mismatch") === true;
     const comparison = compareLockfiles(expected, actual, { allowCodexVersionMismatch: allowMismatch });
     if (!comparison.matches) {
@@ -279,12 +262,18 @@ export class ThreadConfigs {
     const config = resolved.effective.config;
     const exportDir = nested(config, "debug", "config_lockfile", "export_dir");
     if (typeof exportDir !== "string" || exportDir === "") return;
-    const saveResolved = nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false;
-    const lockfile = lockfileToToml(
-      buildLockfile(config, { codexVersion: params.clientVersion, resolved: resolvedFields, saveFieldsResolvedFromModelCatalog: saveResolved }),
-    );
+    const lockfile = lockfileToToml(lockfileOf(config, params.clientVersion, resolvedFields));
     await this.deps.store.writeLockfile(undefined, caller.tenant, `${exportDir.replace(/\/+$/, "")}/${params.threadId}.config.lock.toml`, lockfile);
   }
+}
+
+/** A thread's lockfile: its effective config, with the resolved values unless the config says not to save them. */
+function lockfileOf(config: ConfigTable, clientVersion: string, resolved: ConfigTable): Lockfile {
+  return buildLockfile(config, {
+    codexVersion: clientVersion,
+    resolved,
+    saveFieldsResolvedFromModelCatalog: nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false,
+  });
 }
 
 /** Values Codex resolves at session start (from the model catalog and the session), as config keys. */

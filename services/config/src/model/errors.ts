@@ -1,14 +1,9 @@
 // The config model's error values: write refusals carrying Codex's `config_write_error_code`, and the
 // startup-style rejection of a configuration that cannot be used at all.
 
-export type ConfigWriteErrorCode =
-  | "configVersionConflict"
-  | "configValidationError"
-  | "configLayerReadonly"
-  | "configRequirementReadonly"
-  | "configPathNotFound"
-  | "configSchemaUnknownKey"
-  | "userLayerNotFound";
+import type { ConfigWriteErrorCode } from "@switchyard/protocol";
+
+export type { ConfigWriteErrorCode };
 
 /** Goes on the wire as JSON-RPC -32600 with `data.config_write_error_code = code` and this message. */
 export class ConfigWriteError extends Error {
