@@ -25,7 +25,11 @@ describe("production bundles", () => {
 
   test("bundled services migrate, serve, and stop with exit code 0", async () => {
     const config = await startConfigService(
-      { ...infra.env, CONFIG_GRPC_DEFAULT_TENANT: "default", CONFIG_GRPC_PORT_BASE: String(30_000 + Math.floor(Math.random() * 5_000)) },
+      {
+        ...infra.env,
+        CONFIG_GRPC_DEFAULT_TENANT: "default",
+        CONFIG_GRPC_PORT_BASE: String(30_000 + Math.floor(Math.random() * 5_000)),
+      },
       "config-bundle",
       "services/config/dist/main.js",
     );

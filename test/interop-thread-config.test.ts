@@ -67,7 +67,12 @@ describe("thread-config endpoint with the real Codex runtime", () => {
       config: {
         model_provider: "orchestrated",
         model_providers: {
-          orchestrated: { name: "Orchestrated", base_url: "http://127.0.0.1:9/v1", wire_api: "responses", requires_openai_auth: false },
+          orchestrated: {
+            name: "Orchestrated",
+            base_url: "http://127.0.0.1:9/v1",
+            wire_api: "responses",
+            requires_openai_auth: false,
+          },
         },
       },
     });

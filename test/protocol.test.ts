@@ -184,7 +184,8 @@ describe("protocol errors and session rules", () => {
       requiresOpenaiAuth: false,
       userId: null,
     });
-    const models = (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true })).data;
+    const models = (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true }))
+      .data;
     assert.deepEqual(
       models.map((model: { model: string; isDefault: boolean }) => [model.model, model.isDefault]),
       [["gpt-5.2", true]],

@@ -59,7 +59,13 @@ export async function startStack(
   const grpcPortBase = 20_000 + Math.floor(Math.random() * 400) * 50;
   const addConfigService = async (extraEnv: Record<string, string> = {}) => {
     const started = await startConfigService(
-      { ...infra.env, CONFIG_GRPC_PORT_BASE: String(grpcPortBase), CONFIG_GRPC_SYNC_MS: "500", ...options.configEnv, ...extraEnv },
+      {
+        ...infra.env,
+        CONFIG_GRPC_PORT_BASE: String(grpcPortBase),
+        CONFIG_GRPC_SYNC_MS: "500",
+        ...options.configEnv,
+        ...extraEnv,
+      },
       `config-${configs.length}`,
     );
     configs.push(started);

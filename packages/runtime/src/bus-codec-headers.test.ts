@@ -11,6 +11,12 @@ test("an error message with line breaks travels: one-line header, the whole mess
 });
 
 test("a null result stays null; an absent one is an empty object", () => {
-  assert.deepEqual(decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: null }) }), { ok: true, result: null });
-  assert.deepEqual(decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: undefined }) }), { ok: true, result: {} });
+  assert.deepEqual(decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: null }) }), {
+    ok: true,
+    result: null,
+  });
+  assert.deepEqual(decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: undefined }) }), {
+    ok: true,
+    result: {},
+  });
 });

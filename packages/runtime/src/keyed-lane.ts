@@ -173,28 +173,30 @@ const PULL_EXPIRES_MS = 5_000;
 /** Most shared reads one group starts: the rest form the next group (bounds one instance's share of a partition). */
 const SHARED_READ_GROUP_LIMIT = 64;
 /** How often a group with reads still running looks for shared reads published behind it. */
-const SHARED_READ_POLL_MS = 20;
+const SHARED_READ_POLL_MS = 5;
 
 /**
- * One group of shared reads: the head the server delivered and the reads started behind it.
+ * One group of shared reads: the head the server delivered and the reads started behind it, which
+ * are contiguous on the partition's subject from the head.
  *
- * The rule: when the head is acked, no read of the group is still stored in front of
- * one the group deleted. On nats-server 2.9.10, deleting a partition's newest messages while an
- * older, undelivered one stays and then acking the head makes the consumer skip that older message
- * for good (reproduced: p1 q2 p3 q4 … p19 q20, deliver p1, delete p5…p19, ack p1: p3 is never
- * delivered; the server's per-subject first/last bookkeeping goes stale). The reads of a group are
- * contiguous from the head and all deleted, so only a read that stays behind is at risk: a
- * transient failure is therefore retried inside the group (not left for later), and a read still
- * stored when the group ends (its delete failed, or we are stopping) sends the head back for
- * redelivery instead of acking it, so the group forms again and removes it. (A head that fails
- * transiently is nak'd as usual: it is delivered again by sequence, which this does not affect.)
+ * The group is removed from the stream in one step when it ends: a purge of the partition's subject
+ * below the last member (a prefix of the partition, as in-order acks would remove it), then the
+ * head's ack. Never a delete of single members: on nats-server 2.9.10, deleting a partition's newest
+ * messages while an older, undelivered one stays and then acking the head makes the consumer skip
+ * that older message for good (reproduced: p1 q2 p3 q4 … p19 q20, deliver p1, delete p5…p19, ack
+ * p1: p3 is never delivered). A transient failure of a member is retried inside the group; a member
+ * still unanswered when the group ends (we are stopping), or a purge that fails, sends the head back
+ * for redelivery instead, so the group forms again (answered reads then run again: the gateway
+ * ignores a second reply).
  */
 interface ReadGroup {
   headSeq: number;
   partition: number;
-  /** The head's and the members' work (run, answer, delete); each removes itself when done. */
+  /** The stream sequence of the group's last member (started or dropped); the head's when none. */
+  lastSeq: number;
+  /** The head's and the members' work (run, answer); each removes itself when done. */
   running: Set<Promise<void>>;
-  /** Reads of the group that are still stored although the group is done with them. */
+  /** Reads of the group that were not answered (we are stopping). */
   leftBehind: number;
 }
 
@@ -432,7 +434,7 @@ export class KeyedLaneWorker {
     this.inFlight.add(head); // kept alive for as long as the group runs
     try {
       let headFailure: { failure: unknown } | undefined;
-      const group: ReadGroup = { headSeq: head.seq, partition, running: new Set(), leftBehind: 0 };
+      const group: ReadGroup = { headSeq: head.seq, partition, lastSeq: head.seq, running: new Set(), leftBehind: 0 };
       track(
         group,
         this.runRead(request, head.headers, partition, head.seq).then((failed) => {
@@ -450,6 +452,10 @@ export class KeyedLaneWorker {
           // and finds it. Acking would leave it behind deleted ones (see ReadGroup).
           log.warn({ partition, seq: head.seq, leftBehind: group.leftBehind }, "shared-read group redelivered to finish");
           head.nak();
+          return;
+        }
+        if (group.lastSeq > head.seq && !(await this.purgeGroup(group))) {
+          head.nak(); // the group's reads are still stored: it forms again and removes them
           return;
         }
         head.ack(); // every read of the group has been answered and removed
@@ -513,17 +519,14 @@ export class KeyedLaneWorker {
           isOpen = false; // left for the consumer, which drops it
           break;
         }
+        group.lastSeq = stored.seq;
         const dropped = this.dropReason(request);
         if (dropped) {
           clientLog.warn(request.connection, { commandId: request.commandId, method: request.method }, dropped);
-          track(
-            group,
-            this.deleteStored(stream, stored.seq).then((isDeleted) => void (isDeleted || group.leftBehind++)),
-          );
           continue;
         }
         started++;
-        track(group, this.runGroupMember(group, stream, stored, request));
+        track(group, this.runGroupMember(group, stored, request));
       }
       if (group.running.size === 0) return;
       const allDone = Promise.all([...group.running]);
@@ -540,12 +543,12 @@ export class KeyedLaneWorker {
   }
 
   /**
-   * A read found behind the head: run it, answer it, then delete it so it is never delivered (its
-   * "ack": reply first, as for the head; dying in between only means it runs and is answered again,
-   * which a read allows). A transient failure is retried here, with the keyed lane's back-off and
-   * max_deliver, instead of leaving the read in the stream for later (see ReadGroup).
+   * A read found behind the head: run it and answer it (the group removes it from the stream when it
+   * ends; dying before then only means it runs and is answered again, which a read allows). A
+   * transient failure is retried here, with the keyed lane's back-off and max_deliver, instead of
+   * leaving the read in the stream for later (see ReadGroup).
    */
-  private async runGroupMember(group: ReadGroup, stream: string, stored: StoredMsg, request: BusRequest): Promise<void> {
+  private async runGroupMember(group: ReadGroup, stored: StoredMsg, request: BusRequest): Promise<void> {
     const { settings, log, clientLog } = this.options;
     const fields = { commandId: request.commandId, method: request.method, connection: request.connection };
     for (let attempt = 1; ; attempt++) {
@@ -577,7 +580,6 @@ export class KeyedLaneWorker {
         break;
       }
     }
-    if (!(await this.deleteStored(stream, stored.seq))) group.leftBehind++;
   }
 
   /** The first message of the partition at or after `seq`, or null (none yet, or the bus did not answer). */
@@ -592,17 +594,23 @@ export class KeyedLaneWorker {
     }
   }
 
-  /** Removes an answered (or dropped) read of a group; false when it is still stored. */
-  private async deleteStored(stream: string, seq: number): Promise<boolean> {
+  /** Removes the group's head and members from the stream: the partition's messages up to its last member. */
+  private async purgeGroup(group: ReadGroup): Promise<boolean> {
+    const { subjects, service } = this.options;
+    const stream = subjects.keyedStream(service);
     for (let attempt = 1; ; attempt++) {
       try {
-        await (this.jsm as JetStreamManager).streams.deleteMessage(stream, seq, false);
+        await (this.jsm as JetStreamManager).streams.purge(stream, {
+          filter: subjects.keyedPartition(service, group.partition),
+          seq: group.lastSeq + 1, // everything of the partition below it
+        });
         return true;
       } catch (error) {
-        // Already gone: another instance ran the same group after a redelivery.
-        if (String(error).includes("no message found")) return true;
         if (attempt >= 3 || this.isStopping) {
-          this.options.log.warn({ err: String(error), stream, seq }, "could not delete an answered shared read");
+          this.options.log.warn(
+            { err: String(error), stream, lastSeq: group.lastSeq },
+            "could not remove an answered shared-read group",
+          );
           return false;
         }
         await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

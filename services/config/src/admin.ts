@@ -44,7 +44,13 @@ const layerKinds: Partial<Record<ImportTarget, StoredLayerKind>> = {
 export class ConfigAdminError extends Error {}
 
 export interface ConfigAdmin {
-  importDocument(input: { tenant: string; target: ImportTarget; text: string; subject?: string; project?: string }): Promise<string>;
+  importDocument(input: {
+    tenant: string;
+    target: ImportTarget;
+    text: string;
+    subject?: string;
+    project?: string;
+  }): Promise<string>;
   exportEffective(input: { tenant: string; subject: string; cwd: string | null }): Promise<string>;
   exportLock(input: { tenant: string; threadId: string }): Promise<{ path: string; lockfile: string }>;
   replayLock(input: {
@@ -102,7 +108,8 @@ export async function openConfigAdmin(options: {
           throw error;
         }
         const scope = kind === "user" ? subject : kind === "project" ? project : "";
-        if (scope === undefined) throw new ConfigAdminError(`--layer ${target} needs --${kind === "user" ? "subject" : "project"}`);
+        if (scope === undefined)
+          throw new ConfigAdminError(`--layer ${target} needs --${kind === "user" ? "subject" : "project"}`);
         if (kind === "project" && !scope.startsWith("/")) throw new ConfigAdminError("--project must be an absolute path");
         const version = await store.transaction(tenant, async (tx) => {
           const written = await store.writeLayer(tx, tenant, kind, scope, body);
@@ -168,4 +175,3 @@ export async function openConfigAdmin(options: {
     },
   };
 }
-

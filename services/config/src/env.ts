@@ -18,10 +18,7 @@ const schema = z.object({
     .string()
     .default("127.0.0.1")
     .describe("address the per-tenant thread-config gRPC listeners bind (plaintext HTTP/2: keep it private)"),
-  CONFIG_GRPC_PUBLIC_HOST: z
-    .string()
-    .default("127.0.0.1")
-    .describe("host name printed in thread-config endpoint URLs"),
+  CONFIG_GRPC_PUBLIC_HOST: z.string().default("127.0.0.1").describe("host name printed in thread-config endpoint URLs"),
   CONFIG_GRPC_PORT_BASE: envParts.port
     .default(7400)
     .describe("first port handed to a tenant's thread-config listener; later tenants get the next free ones"),

@@ -1,13 +1,7 @@
 // Config service: Codex's layered config per tenant and user, tenant requirements, orchestrators'
 // session config, thread config snapshots and lockfiles in Postgres (cached in Redis), served on
 // both bus lanes and, per tenant, as the thread-config gRPC endpoint.
-import {
-  bootService,
-  defaultKeyedLaneSettings,
-  type Pool,
-  startBusService,
-  startHealthServer,
-} from "@switchyard/runtime";
+import { bootService, defaultKeyedLaneSettings, type Pool, startBusService, startHealthServer } from "@switchyard/runtime";
 import { assignEndpointPort, endpointUrl, startTenantListeners } from "./endpoints.js";
 import { loadConfigEnv } from "./env.js";
 import { closeUpstreamClients } from "./grpc/client.js";
@@ -26,12 +20,14 @@ export const CONFIG_SERVICE_VERSION = "0.1.0";
 async function main(): Promise<void> {
   const env = loadConfigEnv();
   // The maintenance pool (login role) reads the listener assignments of every tenant.
-  const { instanceId, log, lifecycle, maintenancePool, redis, nc, subjects, db, readiness, announcePresence } = await bootService({
-    service: "config",
-    env,
-    migrations: { schema: "config", directory: configMigrationsDirectory },
-    postgres: { poolSize: env.CONFIG_PG_POOL_SIZE, role: env.CONFIG_PG_ROLE, keepMaintenancePool: true },
-  });
+  const { instanceId, log, lifecycle, maintenancePool, redis, nc, subjects, db, readiness, announcePresence } = await bootService(
+    {
+      service: "config",
+      env,
+      migrations: { schema: "config", directory: configMigrationsDirectory },
+      postgres: { poolSize: env.CONFIG_PG_POOL_SIZE, role: env.CONFIG_PG_ROLE, keepMaintenancePool: true },
+    },
+  );
   const pool = maintenancePool as Pool;
   const store = new ConfigStore(db);
   const deploymentDefault = { model: env.SWITCHYARD_DEFAULT_MODEL, modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER };
@@ -75,7 +71,13 @@ async function main(): Promise<void> {
   if (env.CONFIG_GRPC_DEFAULT_TENANT) {
     await assignEndpointPort(pool, env.CONFIG_GRPC_DEFAULT_TENANT, env.CONFIG_GRPC_PORT_BASE);
   }
-  const listeners = startTenantListeners({ pool, server: grpcServer, host: env.CONFIG_GRPC_HOST, syncMs: env.CONFIG_GRPC_SYNC_MS, log });
+  const listeners = startTenantListeners({
+    pool,
+    server: grpcServer,
+    host: env.CONFIG_GRPC_HOST,
+    syncMs: env.CONFIG_GRPC_SYNC_MS,
+    log,
+  });
   lifecycle.onShutdown("thread-config listener sync", () => listeners.stop());
   await listeners.synced;
 

@@ -15,9 +15,9 @@ import {
   type LayerSource,
   mergeTables,
   parseRequirements,
+  projectTrust,
   type Requirements,
   resolveLayers,
-  projectTrust,
 } from "./model/index.js";
 import type { ConfigStore, StoredLayer } from "./store/config-store.js";
 
@@ -156,7 +156,8 @@ export class ConfigResolver {
     }
     if (sessionLayer) layers.push({ name: { type: "sessionFlags" }, config: sessionLayer });
     const legacy = find("legacyManaged");
-    if (legacy) layers.push({ name: { type: "legacyManagedConfigTomlFromFile", file: LayerFiles.legacyManaged }, config: legacy.body });
+    if (legacy)
+      layers.push({ name: { type: "legacyManagedConfigTomlFromFile", file: LayerFiles.legacyManaged }, config: legacy.body });
     return { layers, warnings, userLayer: { body: userBody, version: configLayerVersion(userBody) } };
   }
 
@@ -187,7 +188,6 @@ export class ConfigResolver {
     }
   }
 }
-
 
 /** The layer a source names, for origins and overriddenMetadata. */
 export type { LayerSource };

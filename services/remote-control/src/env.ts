@@ -40,7 +40,9 @@ const schema = z.object({
   REMOTE_CONTROL_PG_ROLE: z
     .string()
     .default("switchyard_service")
-    .describe("role queries run as (each session starts as it; created by the migrations); empty: the login role, which must not bypass RLS"),
+    .describe(
+      "role queries run as (each session starts as it; created by the migrations); empty: the login role, which must not bypass RLS",
+    ),
 });
 
 export type RemoteControlEnv = z.infer<typeof schema>;

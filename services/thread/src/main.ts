@@ -29,14 +29,13 @@ export const threadMigrationsDirectory = fileURLToPath(new URL("../migrations", 
 async function main(): Promise<void> {
   const env = loadThreadEnv();
   // The maintenance pool (login role) is kept for the idle sweeper, which spans tenants.
-  const { instanceId, log, lifecycle, maintenancePool, redis, bus, nc, subjects, db, readiness, announcePresence } = await bootService(
-    {
+  const { instanceId, log, lifecycle, maintenancePool, redis, bus, nc, subjects, db, readiness, announcePresence } =
+    await bootService({
       service: "thread",
       env,
       migrations: { schema: "thread", directory: threadMigrationsDirectory },
       postgres: { poolSize: env.THREAD_PG_POOL_SIZE, role: env.THREAD_PG_ROLE, keepMaintenancePool: true },
-    },
-  );
+    });
   const store = new PgThreadStore(db);
   const lifecycleStore = new LifecycleStore(db);
   const defaults = {

@@ -128,7 +128,8 @@ export const configLockReplayCommand: Command = {
   ].join("\n"),
   async run(options, context) {
     const text = readInput(options);
-    const saveAs = (options["save-as"] as string | undefined) ?? String(options.file).split("/").pop() ?? "replay.config.lock.toml";
+    const saveAs =
+      (options["save-as"] as string | undefined) ?? String(options.file).split("/").pop() ?? "replay.config.lock.toml";
     return withAdmin(context, async (admin) => {
       const outcome = await admin.replayLock({
         tenant: String(options.tenant),

@@ -172,7 +172,9 @@ export const SessionConfig = z
   .strict();
 export type SessionConfig = z.infer<typeof SessionConfig>;
 
-export const SessionConfigSetParams = z.object({ ...SessionTarget, config: SessionConfig }).refine(exactlyOneTarget, targetMessage);
+export const SessionConfigSetParams = z
+  .object({ ...SessionTarget, config: SessionConfig })
+  .refine(exactlyOneTarget, targetMessage);
 export const SessionConfigSetResponse = z.object({ version: z.string() });
 export const SessionConfigReadParams = z.object(SessionTarget).refine(exactlyOneTarget, targetMessage);
 export const SessionConfigReadResponse = z.object({ config: SessionConfig, version: z.string() }).nullable();

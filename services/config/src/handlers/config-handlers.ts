@@ -59,7 +59,10 @@ export function configHandlers(deps: {
   catalog: ModelCatalog;
 }): Pick<HandlersFor<"config">, ConfigMethodName> {
   const { store, resolver, threads, catalog } = deps;
-  const callerOf = (context: HandlerContext) => ({ tenant: context.request.caller.tenant, subject: context.request.caller.subject });
+  const callerOf = (context: HandlerContext) => ({
+    tenant: context.request.caller.tenant,
+    subject: context.request.caller.subject,
+  });
 
   /**
    * Applies edits to the caller's user layer: the version check, the edits, validation of the whole
@@ -75,30 +78,37 @@ export function configHandlers(deps: {
     if (subject === ANONYMOUS_SUBJECT) {
       // Ours: a connection without a user identity (no authentication configured) has no user layer.
       throw writeError(
-        new ConfigWriteError("userLayerNotFound", "user layer not found: this connection has no user; authenticate as a user to write config"),
+        new ConfigWriteError(
+          "userLayerNotFound",
+          "user layer not found: this connection has no user; authenticate as a user to write config",
+        ),
       );
     }
     const userFile = LayerFiles.user(subject);
     if (options.filePath != null && options.filePath !== userFile) throw writeError(layerReadonlyError());
-    const { result } = await store.applyOnce(tenant, { commandId: context.request.commandId, method: context.request.method }, async (tx) => {
-      const current = await store.readLayer(tx, tenant, "user", subject);
-      const currentBody = current?.body ?? {};
-      asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
-      const body = asWire(() => applyEdits(currentBody, edits));
-      // Stricter than Codex (which accepts unknown keys and warns at start-up): a typo is refused here.
-      asWire(() => validateConfig(body, { rejectUnknownKeys: true }));
-      const after = await resolver.resolve({ tenant, subject, cwd: null, sessionLayer: null, userLayerOverride: body });
-      const editedPaths = edits.map((edit) => asWire(() => parseKeyPath(edit.keyPath)));
-      asWire(() => checkWriteAgainstRequirements(after.effective.config, after.requirements, editedPaths));
-      const version = await store.writeLayer(tx, tenant, "user", subject, body);
-      const overridden = findOverride(after.effective, body, editedPaths);
-      return {
-        status: overridden ? ("okOverridden" as const) : ("ok" as const),
-        version,
-        filePath: userFile,
-        overriddenMetadata: overridden,
-      };
-    });
+    const { result } = await store.applyOnce(
+      tenant,
+      { commandId: context.request.commandId, method: context.request.method },
+      async (tx) => {
+        const current = await store.readLayer(tx, tenant, "user", subject);
+        const currentBody = current?.body ?? {};
+        asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
+        const body = asWire(() => applyEdits(currentBody, edits));
+        // Stricter than Codex (which accepts unknown keys and warns at start-up): a typo is refused here.
+        asWire(() => validateConfig(body, { rejectUnknownKeys: true }));
+        const after = await resolver.resolve({ tenant, subject, cwd: null, sessionLayer: null, userLayerOverride: body });
+        const editedPaths = edits.map((edit) => asWire(() => parseKeyPath(edit.keyPath)));
+        asWire(() => checkWriteAgainstRequirements(after.effective.config, after.requirements, editedPaths));
+        const version = await store.writeLayer(tx, tenant, "user", subject, body);
+        const overridden = findOverride(after.effective, body, editedPaths);
+        return {
+          status: overridden ? ("okOverridden" as const) : ("ok" as const),
+          version,
+          filePath: userFile,
+          overriddenMetadata: overridden,
+        };
+      },
+    );
     return result;
   }
 
@@ -117,7 +127,11 @@ export function configHandlers(deps: {
     },
 
     [Method.configValueWrite]: (params, context) =>
-      writeUserLayer(context, [{ keyPath: params.keyPath, value: params.value ?? null, mergeStrategy: params.mergeStrategy }], params),
+      writeUserLayer(
+        context,
+        [{ keyPath: params.keyPath, value: params.value ?? null, mergeStrategy: params.mergeStrategy }],
+        params,
+      ),
 
     [Method.configBatchWrite]: async (params, context) => {
       const response = await writeUserLayer(context, params.edits, params);
@@ -219,4 +233,3 @@ const ANONYMOUS_SUBJECT = "anonymous";
 
 /** Providers Codex knows without a [model_providers] entry. */
 export const BUILT_IN_PROVIDERS: Record<string, unknown> = { openai: {}, oss: {}, ollama: {}, lmstudio: {} };
-

@@ -62,6 +62,10 @@ export function modelPage(
 
 export function parseModelCatalog(value: unknown): CatalogEntry[] {
   const entries = Array.isArray(value) ? value : (value as { models?: unknown })?.models;
-  if (!Array.isArray(entries)) throw new SwitchyardError({ reason: "invalidArgument", message: "a model catalog is an array of models (or {models: [...]})" });
+  if (!Array.isArray(entries))
+    throw new SwitchyardError({
+      reason: "invalidArgument",
+      message: "a model catalog is an array of models (or {models: [...]})",
+    });
   return entries as CatalogEntry[];
 }

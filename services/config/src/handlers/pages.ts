@@ -16,4 +16,3 @@ export function pageOf<T>(all: T[], cursor: string | null | undefined, limit: nu
   const next = start + page.length;
   return { page, nextCursor: next < all.length ? Buffer.from(String(next)).toString("base64url") : null };
 }
-

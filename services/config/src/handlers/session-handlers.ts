@@ -34,7 +34,8 @@ function requireOrchestrator(context: HandlerContext): void {
 function targetOf(params: { threadId?: string | null; cwd?: string | null }): SessionTarget {
   if (params.threadId != null) return { kind: "thread", threadId: params.threadId };
   const cwd = params.cwd ?? "";
-  if (!cwd.startsWith("/")) throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
+  if (!cwd.startsWith("/"))
+    throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
   return { kind: "cwd", cwd };
 }
 
@@ -50,9 +51,15 @@ function normalizeSessionConfig(config: SessionConfig): ConfigTable {
   }
 }
 
-export function sessionHandlers(deps: { store: ConfigStore; threads: ThreadConfigs }): Pick<HandlersFor<"config">, SessionMethodName> {
+export function sessionHandlers(deps: {
+  store: ConfigStore;
+  threads: ThreadConfigs;
+}): Pick<HandlersFor<"config">, SessionMethodName> {
   const { store, threads } = deps;
-  const callerOf = (context: HandlerContext) => ({ tenant: context.request.caller.tenant, subject: context.request.caller.subject });
+  const callerOf = (context: HandlerContext) => ({
+    tenant: context.request.caller.tenant,
+    subject: context.request.caller.subject,
+  });
   const once = <T>(context: HandlerContext, apply: Parameters<ConfigStore["applyOnce"]>[2]) =>
     store
       .applyOnce(context.request.caller.tenant, { commandId: context.request.commandId, method: context.request.method }, apply)

@@ -19,8 +19,8 @@ import { loadUpstreamThreadConfig, ThreadConfigLoadError } from "../grpc/client.
 import {
   applyEdits,
   buildLockfile,
-  type ConfigTable,
   ConfigRejectedError,
+  type ConfigTable,
   ConfigWriteError,
   compareLockfiles,
   type Lockfile,
@@ -66,7 +66,8 @@ export function overridesLayer(overrides: ResolveThreadConfigParams["overrides"]
         Object.entries(overrides.config).map(([keyPath, value]) => ({ keyPath, value, mergeStrategy: "upsert" as const })),
       );
     } catch (error) {
-      if (error instanceof ConfigWriteError) throw new SwitchyardError({ reason: "invalidArgument", message: `config: ${error.message}` });
+      if (error instanceof ConfigWriteError)
+        throw new SwitchyardError({ reason: "invalidArgument", message: `config: ${error.message}` });
       throw error;
     }
   }
@@ -77,7 +78,8 @@ export function overridesLayer(overrides: ResolveThreadConfigParams["overrides"]
   if (overrides.approvalsReviewer != null) direct.approvals_reviewer = overrides.approvalsReviewer;
   if (overrides.sandbox != null) direct.sandbox_mode = overrides.sandbox;
   if (overrides.permissions != null) direct.default_permissions = overrides.permissions;
-  if (overrides.serviceTierGiven) direct.service_tier = overrides.serviceTier == null ? "default" : normalizeTier(overrides.serviceTier);
+  if (overrides.serviceTierGiven)
+    direct.service_tier = overrides.serviceTier == null ? "default" : normalizeTier(overrides.serviceTier);
   return mergeTables(layer, direct);
 }
 
@@ -209,7 +211,10 @@ export class ThreadConfigs {
         return (loaded.session as ConfigTable | null) ?? null;
       } catch (error) {
         if (error instanceof ThreadConfigLoadError) {
-          this.deps.log.warn({ endpoint, kind: error.kind, err: error.message }, "upstream thread config failed; thread start refused");
+          this.deps.log.warn(
+            { endpoint, kind: error.kind, err: error.message },
+            "upstream thread config failed; thread start refused",
+          );
           throw new SwitchyardError({ reason: "threadConfigLoadFailed", kind: error.kind, message: error.message });
         }
         throw error;
@@ -239,7 +244,10 @@ export class ThreadConfigs {
     try {
       expected = parseLockfile(text);
     } catch (error) {
-      throw new SwitchyardError({ reason: "configRejected", message: `invalid config lockfile ${loadPath}: ${(error as Error).message}` });
+      throw new SwitchyardError({
+        reason: "configRejected",
+        message: `invalid config lockfile ${loadPath}: ${(error as Error).message}`,
+      });
     }
     const actual = lockfileOf(config, params.clientVersion, resolvedFields);
     const allowMismatch = nested(config, "debug", "config_lockfile", "allow_codex_version_mismatch") === true;
@@ -263,7 +271,12 @@ export class ThreadConfigs {
     const exportDir = nested(config, "debug", "config_lockfile", "export_dir");
     if (typeof exportDir !== "string" || exportDir === "") return;
     const lockfile = lockfileToToml(lockfileOf(config, params.clientVersion, resolvedFields));
-    await this.deps.store.writeLockfile(undefined, caller.tenant, `${exportDir.replace(/\/+$/, "")}/${params.threadId}.config.lock.toml`, lockfile);
+    await this.deps.store.writeLockfile(
+      undefined,
+      caller.tenant,
+      `${exportDir.replace(/\/+$/, "")}/${params.threadId}.config.lock.toml`,
+      lockfile,
+    );
   }
 }
 
@@ -272,7 +285,8 @@ function lockfileOf(config: ConfigTable, clientVersion: string, resolved: Config
   return buildLockfile(config, {
     codexVersion: clientVersion,
     resolved,
-    saveFieldsResolvedFromModelCatalog: nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false,
+    saveFieldsResolvedFromModelCatalog:
+      nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false,
   });
 }
 
@@ -290,4 +304,3 @@ function pickSessionOwned(layer: ConfigTable): ConfigTable {
   for (const key of ["model_provider", "model_providers", "features"]) if (key in layer) owned[key] = layer[key];
   return owned;
 }
-

@@ -59,7 +59,8 @@ test("null clears a key; a missing path is a quiet no-op as in Codex; a path bel
   assert.deepEqual(applyEdits(layer, [{ keyPath: "nonexistent.deep.key", value: null, mergeStrategy: "replace" }]), layer);
   assert.throws(
     () => applyEdits(layer, [{ keyPath: "model.below.scalar", value: null, mergeStrategy: "replace" }]),
-    (error: unknown) => error instanceof ConfigWriteError && error.code === "configPathNotFound" && /`model` is not a table/.test(error.message),
+    (error: unknown) =>
+      error instanceof ConfigWriteError && error.code === "configPathNotFound" && /`model` is not a table/.test(error.message),
   );
 });
 

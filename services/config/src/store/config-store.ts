@@ -113,7 +113,13 @@ export class ConfigStore {
     return result.rows[0];
   }
 
-  async writeLayer(tx: TenantQueryable, tenant: string, kind: StoredLayerKind, scope: string, body: ConfigTable): Promise<string> {
+  async writeLayer(
+    tx: TenantQueryable,
+    tenant: string,
+    kind: StoredLayerKind,
+    scope: string,
+    body: ConfigTable,
+  ): Promise<string> {
     const version = configLayerVersion(body);
     await tx.query(
       "write config layer",
@@ -151,7 +157,10 @@ export class ConfigStore {
   }
 
   /** The session config for a thread: its own (by id), else its working directory's. */
-  async sessionConfigFor(tenant: string, request: { threadId: string | null; cwd: string | null }): Promise<StoredSessionConfig | undefined> {
+  async sessionConfigFor(
+    tenant: string,
+    request: { threadId: string | null; cwd: string | null },
+  ): Promise<StoredSessionConfig | undefined> {
     const result = await this.db.query<StoredSessionConfig & { target_kind: string }>(
       tenant,
       "session config for thread",
@@ -177,11 +186,11 @@ export class ConfigStore {
 
   async deleteSessionConfig(tx: TenantQueryable, tenant: string, target: SessionTarget): Promise<void> {
     const [kind, value] = targetColumns(target);
-    await tx.query("delete session config", "DELETE FROM config.session_configs WHERE tenant = $1 AND target_kind = $2 AND target = $3", [
-      tenant,
-      kind,
-      value,
-    ]);
+    await tx.query(
+      "delete session config",
+      "DELETE FROM config.session_configs WHERE tenant = $1 AND target_kind = $2 AND target = $3",
+      [tenant, kind, value],
+    );
   }
 
   async readThreadConfig(tenant: string, threadId: string): Promise<ThreadConfigRow | undefined> {
@@ -247,9 +256,12 @@ export class ConfigStore {
   }
 
   async grpcEndpointPort(tenant: string): Promise<number | undefined> {
-    const result = await this.db.query<{ port: number }>(tenant, "grpc endpoint", "SELECT port FROM config.grpc_endpoints WHERE tenant = $1", [
+    const result = await this.db.query<{ port: number }>(
       tenant,
-    ]);
+      "grpc endpoint",
+      "SELECT port FROM config.grpc_endpoints WHERE tenant = $1",
+      [tenant],
+    );
     return result.rows[0]?.port;
   }
 }

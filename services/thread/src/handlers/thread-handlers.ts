@@ -2,6 +2,8 @@
 import {
   Method,
   Notification,
+  type ResolveThreadConfigParams,
+  type ResolveThreadConfigResponse,
   SwitchyardError,
   type ThreadListParams,
   type ThreadListResponse,
@@ -10,8 +12,6 @@ import {
   type ThreadSetNameParams,
   type ThreadStartParams,
   type ThreadStartResponse,
-  type ResolveThreadConfigParams,
-  type ResolveThreadConfigResponse,
 } from "@switchyard/protocol";
 import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
