@@ -35,7 +35,8 @@ describe("config service", () => {
   };
 
   before(async () => {
-    stack = await startStack("config", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
+    // Two config instances: reads and writes land on either, each with its own in-process cache.
+    stack = await startStack("config", { configs: 2, gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
     admin = await openStackConfigAdmin(stack);
   });
   after(async () => {
@@ -153,6 +154,20 @@ describe("config service", () => {
     assert.equal(overridden.overriddenMetadata.effectiveValue, "low");
     assert.equal(overridden.overriddenMetadata.overridingLayer.name.type, "legacyManagedConfigTomlFromFile");
     assertConformant();
+  });
+
+  test("a read after a write sees it, on either instance, pipelined or from another connection", async () => {
+    const writer = await open("t-fresh", "ann");
+    const reader = await open("t-fresh", "ann");
+    for (let index = 0; index < 20; index++) {
+      // Pipelined on one connection: the shared read is queued behind the exclusive write.
+      const write = writer.request("config/value/write", { keyPath: "model", value: `m-${index}`, mergeStrategy: "replace" });
+      const read = writer.request("config/read", {});
+      assert.equal((await write).error, undefined);
+      assert.equal((await read).result.config.model, `m-${index}`);
+      // Another connection, after the write was answered: whichever instance serves it, never stale.
+      assert.equal((await reader.call("config/read", {})).config.model, `m-${index}`);
+    }
   });
 
   test("every write error has Codex's config_write_error_code, and nothing is saved", async () => {
@@ -467,7 +482,8 @@ describe("config service", () => {
       "config-no-redis",
     );
     try {
-      await stack.configs[0]?.stop();
+      // Only the instance without Redis serves now.
+      await Promise.all(stack.configs.map((config) => config.stop()));
       const client = await open("t-noredis", "ann");
       await client.call("config/value/write", { keyPath: "model", value: "pg-only", mergeStrategy: "replace" });
       assert.equal((await client.call("config/read", {})).config.model, "pg-only");

@@ -1,8 +1,9 @@
 // Builds a caller's layer stack from storage and resolves it: packaged defaults → system →
 // enterprise-managed → user → user profile → project layers at or above the cwd (trust-gated) →
-// session flags → legacy managed. Plain reads (no thread-specific session layer) are cached in
-// Redis under the tenant's write generation, so a cached value never outlives the write that
-// changed it; with Redis down the stack is read from Postgres every time.
+// session flags → legacy managed. Plain reads (no thread-specific session layer) are cached under
+// the tenant's write generation (read from Postgres on every read), so a cached value never
+// outlives the write that changed it: in this process (a small LRU, no round trip) and in Redis
+// (shared by every instance); with Redis down the stack is read from Postgres when not in memory.
 import { createHash } from "node:crypto";
 import { configLayerVersion } from "@switchyard/protocol";
 import type { Logger, Redis } from "@switchyard/runtime";
@@ -60,7 +61,12 @@ export function projectPathsFor(cwd: string | null): string[] {
   return ["/", ...parts.map((_, index) => `/${parts.slice(0, index + 1).join("/")}`)];
 }
 
+/** Effective configs kept in this process, by cache key (which holds the generation). */
+const LOCAL_CACHE_ENTRIES = 2_000;
+
 export class ConfigResolver {
+  private readonly localCache = new Map<string, ResolvedConfig>();
+
   constructor(
     private readonly options: {
       store: ConfigStore;
@@ -77,11 +83,25 @@ export class ConfigResolver {
     if (!isCacheable) return this.compute(request);
     const generation = await this.options.store.generation(request.tenant);
     const cacheKey = this.cacheKey(request, generation);
-    const cached = await this.cacheGet(cacheKey);
-    if (cached) return cached;
-    const resolved = await this.compute(request);
-    void this.cacheSet(cacheKey, resolved);
+    const local = this.localCache.get(cacheKey);
+    if (local) return local;
+    let resolved = await this.cacheGet(cacheKey);
+    if (!resolved) {
+      resolved = await this.compute(request);
+      void this.cacheSet(cacheKey, resolved);
+    }
+    this.remember(cacheKey, resolved);
     return resolved;
+  }
+
+  /** Keeps an entry in the local LRU (handlers treat resolved configs as read-only). */
+  private remember(cacheKey: string, resolved: ResolvedConfig): void {
+    this.localCache.delete(cacheKey);
+    this.localCache.set(cacheKey, resolved);
+    if (this.localCache.size > LOCAL_CACHE_ENTRIES) {
+      const oldest = this.localCache.keys().next().value;
+      if (oldest !== undefined) this.localCache.delete(oldest);
+    }
   }
 
   private async compute(request: ResolveRequest): Promise<ResolvedConfig> {
