@@ -164,7 +164,7 @@ describe("config service", () => {
       const write = writer.request("config/value/write", { keyPath: "model", value: `m-${index}`, mergeStrategy: "replace" });
       const read = writer.request("config/read", {});
       assert.equal((await write).error, undefined);
-      assert.equal((await read).result.config.model, `m-${index}`);
+      assert.equal(((await read).result as { config: { model: string } }).config.model, `m-${index}`);
       // Another connection, after the write was answered: whichever instance serves it, never stale.
       assert.equal((await reader.call("config/read", {})).config.model, `m-${index}`);
     }
@@ -444,6 +444,10 @@ describe("config service", () => {
     assert.match(exported.lockfile, /locked-model/);
     assert.doesNotMatch(exported.lockfile, /export_dir/, "replay-irrelevant inputs are stripped");
     await user.call("switchyard/configLock/save", { path: "/locks/replay.toml", lockfile: exported.lockfile });
+    // A fork's config is its source's: the same lockfile (but for nothing).
+    const fork = await user.call("thread/fork", { threadId: first.thread.id });
+    const forkLock = await user.call("switchyard/configLock/export", { threadId: fork.thread.id });
+    assert.equal(forkLock.lockfile, exported.lockfile);
     // Same config: the replay starts.
     const replay = { "debug.config_lockfile.load_path": "/locks/replay.toml" };
     await user.call("thread/start", { cwd: "/l", config: replay });
@@ -471,6 +475,20 @@ describe("config service", () => {
     const bad = join(directory, "bad.toml");
     writeFileSync(bad, "model = [unclosed\n");
     await assert.rejects(cli("config", "import", "--tenant", "t-cli", "--layer", "system", "--file", bad), /TOML/);
+    // A thread's lockfile through the CLI; replaying it matches until the config drifts (exit 1 with a diff).
+    const user = await open("t-cli", "ann");
+    const { thread } = await user.call("thread/start", { cwd: "/cli" });
+    const lockPath = join(directory, "thread.lock.toml");
+    await cli("config", "lock", "export", "--tenant", "t-cli", "--thread", thread.id, "--out", lockPath);
+    const replay = ["config", "lock", "replay", "--tenant", "t-cli", "--subject", "ann", "--cwd", "/cli", "--file", lockPath];
+    assert.match((await cli(...replay)).stdout, /lockfile matches; saved as thread\.lock\.toml/);
+    await user.call("config/value/write", { keyPath: "model", value: "cli-drifted", mergeStrategy: "replace" });
+    await assert.rejects(cli(...replay), (error: { code?: number; stderr?: string }) => {
+      assert.equal(error.code, 1);
+      assert.match(error.stderr ?? "", /cli-model/);
+      assert.match(error.stderr ?? "", /cli-drifted/);
+      return true;
+    });
     const endpoint = await cli("thread-config-endpoint", "--tenant", "t-cli");
     assert.match(endpoint.stdout.trim(), /^http:\/\/127\.0\.0\.1:\d+$/);
     assert.equal((await cli("thread-config-endpoint", "--tenant", "t-cli")).stdout, endpoint.stdout, "stable per tenant");

@@ -137,6 +137,7 @@ describe("registry", () => {
     "switchyard/configLock/export": { params: { threadId: "t1" }, kind: "unkeyed" },
     "switchyard/configLock/save": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "internal/config/resolveThread": { params: {}, kind: "unkeyed" },
+    "internal/config/forkThread": { params: {}, kind: "unkeyed" },
     "thread/start": { params: {}, kind: "unkeyed" },
     "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/list": { params: {}, kind: "unkeyed" },

@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   const threadConfig = {
     resolve: (params: ResolveThreadConfigParams, origin: BusRequest) =>
       configService.call(Method.resolveThreadConfig, params, origin),
+    fork: async (threadId: string, sourceThreadId: string, origin: BusRequest) =>
+      void (await configService.call(Method.forkThreadConfig, { threadId, sourceThreadId }, origin)),
   };
   const lanes = await startBusService({
     nc,
@@ -71,7 +73,7 @@ async function main(): Promise<void> {
     version: THREAD_SERVICE_VERSION,
     handlers: {
       ...threadHandlers(store, defaults, threadConfig),
-      ...lifecycleHandlers(lifecycleStore, store, defaults),
+      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
     },
     // A closed connection's subscriptions go with it (one instance handles each event).

@@ -3,7 +3,7 @@
 // marked `internal`: the gateway answers a client that names one exactly as for an unknown method.
 //
 // The thread service asks the config service for a thread's session settings when the thread starts
-// or forks: the config service resolves the layers (with the orchestrator's session config and any
+// (a fork gets a copy of its source's config snapshot): the config service resolves the layers (with the orchestrator's session config and any
 // upstream thread-config endpoint), enforces requirements, replays a lockfile when one is named, and
 // stores the thread's config snapshot (its session layer survives later refreshes).
 import { z } from "zod";
@@ -57,8 +57,12 @@ export const ResolveThreadConfigResponse = z.object({
 });
 export type ResolveThreadConfigResponse = z.infer<typeof ResolveThreadConfigResponse>;
 
+export const ForkThreadConfigParams = z.object({ threadId: z.string(), sourceThreadId: z.string() });
+export const ForkThreadConfigResponse = z.object({ isCopied: z.boolean() });
+
 export const InternalMethod = {
   resolveThreadConfig: "internal/config/resolveThread",
+  forkThreadConfig: "internal/config/forkThread",
 } as const;
 
 export const internalMethods = defineMethods({
@@ -72,5 +76,16 @@ export const internalMethods = defineMethods({
     params: ResolveThreadConfigParams,
     result: ResolveThreadConfigResponse,
     summary: "Thread service → config service: a new thread's session settings and config snapshot.",
+  },
+  [InternalMethod.forkThreadConfig]: {
+    owner: "config",
+    internal: true,
+    // Unkeyed: the fork is new; copying its source's snapshot is idempotent.
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: ForkThreadConfigParams,
+    result: ForkThreadConfigResponse,
+    summary: "Thread service → config service: a fork gets its source's config snapshot (session layer included).",
   },
 });

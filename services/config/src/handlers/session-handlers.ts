@@ -19,7 +19,8 @@ type SessionMethodName =
   | "switchyard/sessionConfig/delete"
   | "switchyard/configLock/export"
   | "switchyard/configLock/save"
-  | "internal/config/resolveThread";
+  | "internal/config/resolveThread"
+  | "internal/config/forkThread";
 
 function requireOrchestrator(context: HandlerContext): void {
   if (context.request.caller.roles.includes(ORCHESTRATOR_ROLE)) return;
@@ -105,5 +106,14 @@ export function sessionHandlers(deps: {
     },
 
     [Method.resolveThreadConfig]: (params, context) => threads.resolveThread(callerOf(context), params),
+
+    [Method.forkThreadConfig]: async (params, context) => ({
+      isCopied: await store.copyThreadConfig(
+        context.request.caller.tenant,
+        params.sourceThreadId,
+        params.threadId,
+        context.request.caller.subject,
+      ),
+    }),
   };
 }

@@ -227,6 +227,20 @@ export class ConfigStore {
     });
   }
 
+  /** A fork's snapshot: its source's, as it is now (idempotent; false when the source has none). */
+  async copyThreadConfig(tenant: string, sourceThreadId: string, threadId: string, subject: string): Promise<boolean> {
+    const result = await this.db.query(
+      tenant,
+      "copy thread config",
+      `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
+       SELECT tenant, $3, $4, cwd, session_layer, effective, resolved, client_version
+         FROM config.thread_configs WHERE tenant = $1 AND thread_id = $2
+       ON CONFLICT (tenant, thread_id) DO NOTHING`,
+      [tenant, sourceThreadId, threadId, subject],
+    );
+    return (result.rowCount ?? 0) > 0 || (await this.readThreadConfig(tenant, threadId)) !== undefined;
+  }
+
   /** The user's threads whose config was most recently built, newest first. */
   async recentThreadConfigs(tenant: string, subject: string, limit: number): Promise<string[]> {
     const result = await this.db.query<{ thread_id: string }>(

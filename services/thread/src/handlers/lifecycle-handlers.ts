@@ -22,7 +22,7 @@ import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import { type StoredSettings, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
-import type { ThreadDefaults } from "./thread-handlers.js";
+import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
   | "thread/resume"
@@ -150,6 +150,7 @@ export function lifecycleHandlers(
   store: LifecycleStore,
   threads: ThreadStore,
   defaults: ThreadDefaults,
+  config: ThreadConfigSource,
 ): Pick<HandlersFor<"thread">, LifecycleMethodName> {
   const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
   const command = (context: HandlerContext, threadId: string) => ({
@@ -332,6 +333,8 @@ export function lifecycleHandlers(
         return sessionView(fork, thread, defaults.model);
       });
       if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
+      // The fork's config is its source's (session layer included); copying is idempotent on a replay.
+      await config.fork(result.thread.id, params.threadId, request);
       events.emit(Notification.threadStarted, { thread: { ...result.thread, turns: [] } }, { tenant });
       return result;
     },

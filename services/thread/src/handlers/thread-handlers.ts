@@ -24,9 +24,11 @@ export interface ThreadDefaults {
   cwd: string;
 }
 
-/** Where a new thread's settings come from: the config service (internal/config/resolveThread). */
+/** Where a new thread's settings come from: the config service (internal/config/*). */
 export interface ThreadConfigSource {
   resolve(params: ResolveThreadConfigParams, origin: BusRequest): Promise<ResolveThreadConfigResponse>;
+  /** A fork's config snapshot: a copy of its source's. */
+  fork(threadId: string, sourceThreadId: string, origin: BusRequest): Promise<void>;
 }
 
 const DEFAULT_PAGE_SIZE = 25;
