@@ -418,8 +418,15 @@ describe("config service", () => {
       ),
     );
     try {
-      await importLayer("t-upstream", "system", `experimental_thread_config_endpoint = "http://127.0.0.1:${port}"\n`);
+      // A user naming an endpoint in their own layer changes nothing: only tenant-managed layers may.
       const user = await open("t-upstream", "ann");
+      await user.call("config/value/write", {
+        keyPath: "experimental_thread_config_endpoint",
+        value: `http://127.0.0.1:${port}`,
+        mergeStrategy: "replace",
+      });
+      assert.equal((await user.call("thread/start", { cwd: "/up/alpha" })).modelProvider, "openai");
+      await importLayer("t-upstream", "system", `experimental_thread_config_endpoint = "http://127.0.0.1:${port}"\n`);
       assert.equal((await user.call("thread/start", { cwd: "/up/alpha" })).modelProvider, "upstream-alpha");
       behaviour = "unauthenticated";
       const auth = await user.request("thread/start", { cwd: "/up/alpha" });

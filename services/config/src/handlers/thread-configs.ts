@@ -198,9 +198,10 @@ export class ThreadConfigs {
       const parent = await this.deps.store.readThreadConfig(caller.tenant, params.forkedFromId);
       if (parent?.session_layer) return pickSessionOwned(parent.session_layer);
     }
-    // The upstream endpoint is a tenant setting: read it from the layers below the session's.
+    // The upstream endpoint is a tenant setting: only the tenant-managed layers may name one (a user
+    // or a repository must not make the service call an address of their choosing).
     const base = await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer: null });
-    const endpoint = stringAt(base.effective.config, "experimental_thread_config_endpoint");
+    const endpoint = managedEndpoint(base);
     if (endpoint) {
       try {
         const loaded = await loadUpstreamThreadConfig(
@@ -296,6 +297,19 @@ function resolvedFieldsOf(answer: ResolveThreadConfigResponse): ConfigTable {
   if (answer.reasoningEffort !== null) fields.model_reasoning_effort = answer.reasoningEffort;
   if (answer.serviceTier !== null) fields.service_tier = answer.serviceTier;
   return fields;
+}
+
+/** Layers only the tenant's administrators write. */
+const TENANT_MANAGED_LAYERS = new Set(["system", "enterpriseManaged", "legacyManagedConfigTomlFromFile"]);
+
+/** The upstream thread-config endpoint named by the highest tenant-managed layer, if any. */
+function managedEndpoint(resolved: ResolvedConfig): string | undefined {
+  for (const layer of resolved.effective.layers) {
+    if (!TENANT_MANAGED_LAYERS.has(layer.name.type) || layer.disabledReason) continue;
+    const endpoint = stringAt(layer.config, "experimental_thread_config_endpoint");
+    if (endpoint) return endpoint;
+  }
+  return undefined;
 }
 
 /** Only the keys a session owns survive into a fork's session layer from its parent. */
