@@ -40,8 +40,6 @@ import {
   type JsMsg,
   jetstream,
   jetstreamManager,
-  type MsgRequest,
-  type NextMsgRequest,
   RetentionPolicy,
   StorageType,
   type StoredMsg,
@@ -105,10 +103,17 @@ export async function ensureKeyedLane(
     storage: StorageType.File,
     duplicate_window: nanos(settings.duplicateWindowMs),
     max_age: nanos(24 * 3_600_000),
+    // Shared-read groups look ahead with direct gets: the raw message, no JSON/base64 envelope, and
+    // "none yet" is a status rather than an error.
+    allow_direct: true,
   };
   try {
     await jsm.streams.info(stream);
-    await jsm.streams.update(stream, { duplicate_window: streamConfig.duplicate_window, max_age: streamConfig.max_age });
+    await jsm.streams.update(stream, {
+      duplicate_window: streamConfig.duplicate_window,
+      max_age: streamConfig.max_age,
+      allow_direct: true,
+    });
   } catch (error) {
     if (!String(error).includes("not found")) throw error;
     await jsm.streams.add(streamConfig).catch((addError) => {
@@ -189,6 +194,9 @@ const SHARED_READ_POLL_MS = 5;
  * for redelivery instead, so the group forms again (answered reads then run again: the gateway
  * ignores a second reply).
  */
+/** A message read ahead of the consumer (a direct get): what a group needs of it. */
+type LookedAhead = Pick<StoredMsg, "seq" | "header" | "data">;
+
 interface ReadGroup {
   headSeq: number;
   partition: number;
@@ -548,7 +556,7 @@ export class KeyedLaneWorker {
    * transient failure is retried here, with the keyed lane's back-off and max_deliver, instead of
    * leaving the read in the stream for later (see ReadGroup).
    */
-  private async runGroupMember(group: ReadGroup, stored: StoredMsg, request: BusRequest): Promise<void> {
+  private async runGroupMember(group: ReadGroup, stored: LookedAhead, request: BusRequest): Promise<void> {
     const { settings, log, clientLog } = this.options;
     const fields = { commandId: request.commandId, method: request.method, connection: request.connection };
     for (let attempt = 1; ; attempt++) {
@@ -583,11 +591,10 @@ export class KeyedLaneWorker {
   }
 
   /** The first message of the partition at or after `seq`, or null (none yet, or the bus did not answer). */
-  private async nextStored(stream: string, subject: string, seq: number): Promise<StoredMsg | null> {
-    const query: NextMsgRequest = { seq, next_by_subj: subject };
+  private async nextStored(stream: string, subject: string, seq: number): Promise<LookedAhead | null> {
     try {
-      // nats-server 2.9 answers next_by_subj on STREAM.MSG.GET; the client types list it for direct get only.
-      return await (this.jsm as JetStreamManager).streams.getMessage(stream, query as unknown as MsgRequest);
+      const found = await (this.jsm as JetStreamManager).direct.getMessage(stream, { seq, next_by_subj: subject });
+      return found;
     } catch (error) {
       this.options.log.debug({ err: String(error), stream, subject }, "shared-read look-ahead failed; trying again");
       return null;
