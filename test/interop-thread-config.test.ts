@@ -20,7 +20,7 @@ const CODEX_WITH_THREAD_CONFIG_CLIENT = "0.148.0";
 
 /** A CODEX_HOME on loopback whose runtime loads session config from `endpoint`. */
 const codexHome = (directory: string, endpoint: string) =>
-  loopbackCodexHome(directory, [`experimental_thread_config_endpoint = "${endpoint}"`]);
+  loopbackCodexHome(directory, { topLevel: [`experimental_thread_config_endpoint = "${endpoint}"`] });
 
 async function waitForListener(url: string): Promise<void> {
   const { hostname, port } = new URL(url);

@@ -31,22 +31,24 @@ export function hasTmux(): boolean {
 }
 
 /**
- * A CODEX_HOME whose config keeps the binary on loopback. `topLevel` lines go first: after a
- * `[table]` header a key would belong to that table.
+ * A CODEX_HOME whose config keeps the binary on loopback: its one model provider is at
+ * `providerBaseUrl` (a closed port by default; a scripted Responses server for turns, with no
+ * retries). `topLevel` lines go first: after a `[table]` header a key would belong to that table.
  */
-export function loopbackCodexHome(directory: string, topLevel: string[] = []): string {
+export function loopbackCodexHome(directory: string, options: { topLevel?: string[]; providerBaseUrl?: string } = {}): string {
   mkdirSync(directory, { recursive: true });
   const config = [
-    ...topLevel,
+    ...(options.topLevel ?? []),
     'model_provider = "loopback"',
     "check_for_update_on_startup = false",
     "[analytics]",
     "enabled = false",
     "[model_providers.loopback]",
     'name = "loopback"',
-    'base_url = "http://127.0.0.1:9/v1"',
+    `base_url = "${options.providerBaseUrl ?? "http://127.0.0.1:9/v1"}"`,
     'wire_api = "responses"',
     "requires_openai_auth = false",
+    ...(options.providerBaseUrl ? ["request_max_retries = 0", "stream_max_retries = 0"] : []),
     "",
   ].join("\n");
   execFileSync("sh", ["-c", `cat > "${join(directory, "config.toml")}"`], { input: config });
