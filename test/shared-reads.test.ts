@@ -20,6 +20,7 @@ import {
   LaneClient,
   LogLimiter,
 } from "@switchyard/runtime";
+import { maxConcurrency, runOf as runOfRecorded } from "../packages/runtime/src/testing/run-timeline.js";
 import { BusRouter, keyOf } from "../services/gateway/src/bus-router.js";
 import { KeyOrdering } from "../services/gateway/src/key-ordering.js";
 import { infraUrls } from "./harness/infra.js";
@@ -146,26 +147,7 @@ function clientOn(gateway: Gateway, name: string) {
   };
 }
 
-const runOf = (id: string): Run => {
-  const found = runs.filter((run) => run.id === id);
-  assert.equal(found.length, 1, `${id} ran exactly once`);
-  return found[0] as Run;
-};
-
-function maxConcurrency(selected: Run[]): number {
-  const edges = selected.flatMap((run) => [
-    { at: run.startedAt, delta: 1 },
-    { at: run.finishedAt, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta);
-  let current = 0;
-  let max = 0;
-  for (const edge of edges) {
-    current += edge.delta;
-    max = Math.max(max, current);
-  }
-  return max;
-}
+const runOf = (id: string): Run => runOfRecorded(runs, id);
 
 async function waitFor(condition: () => boolean, what: string, timeoutMs = 5_000): Promise<void> {
   const until = Date.now() + timeoutMs;

@@ -13,6 +13,7 @@ import { defaultKeyedLaneSettings, KeyedLaneWorker } from "./keyed-lane.js";
 import { LaneClient } from "./lane-client.js";
 import { LogLimiter } from "./log-limiter.js";
 import { type BusConnection, connectNats } from "./nats.js";
+import { maxConcurrency, runOf as runOfRecorded } from "./testing/run-timeline.js";
 
 const subjects = busSubjects(`k${randomBytes(4).toString("hex")}`);
 const log = pino({ level: "silent" });
@@ -126,27 +127,7 @@ function send(key: ScopeKey, kind: KeyedScopeKind, sleepMs: number, failTimes = 
   return { id, outcome };
 }
 
-const runOf = (id: string): Run => {
-  const found = runs.filter((run) => run.id === id);
-  assert.equal(found.length, 1, `${id} ran exactly once`);
-  return found[0] as Run;
-};
-
-/** The largest number of the given runs running at one instant. */
-function maxConcurrency(selected: Run[]): number {
-  const edges = selected.flatMap((run) => [
-    { at: run.startedAt, delta: 1 },
-    { at: run.finishedAt, delta: -1 },
-  ]);
-  edges.sort((a, b) => a.at - b.at || a.delta - b.delta); // a finish before a start at the same instant
-  let current = 0;
-  let max = 0;
-  for (const edge of edges) {
-    current += edge.delta;
-    max = Math.max(max, current);
-  }
-  return max;
-}
+const runOf = (id: string): Run => runOfRecorded(runs, id);
 
 /**
  * Checks Codex's rule for ops published in `order` (ids): for any two ops of one key where at least
