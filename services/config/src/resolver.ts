@@ -13,7 +13,6 @@ import {
   type ConfigWarning,
   type EffectiveConfig,
   gateProjectLayer,
-  type LayerSource,
   mergeTables,
   parseRequirements,
   projectTrust,
@@ -208,6 +207,3 @@ export class ConfigResolver {
     }
   }
 }
-
-/** The layer a source names, for origins and overriddenMetadata. */
-export type { LayerSource };

@@ -198,10 +198,9 @@ export function configHandlers(deps: {
       return {};
     },
 
-    [Method.skillsList]: async (params, context) => {
+    [Method.skillsList]: async (params) => {
       const cwds = params?.cwds?.length ? params.cwds : ["/"];
       // A cloud session has no skill files: each cwd is listed with no skills and no errors.
-      await effectiveFor(context, null);
       return { data: cwds.map((cwd) => ({ cwd, skills: [], errors: [] })) };
     },
 
@@ -220,12 +219,11 @@ export function configHandlers(deps: {
       return { effectiveEnabled: params.enabled };
     },
 
-    [Method.hooksList]: async (params, context) => {
-      await effectiveFor(context, null);
+    [Method.hooksList]: async (params) => {
       const cwds = params?.cwds?.length ? params.cwds : ["/"];
       return { data: cwds.map((cwd) => ({ cwd, hooks: [], warnings: [], errors: [] })) };
     },
-  } satisfies Pick<HandlersFor<"config">, ConfigMethodName> as Pick<HandlersFor<"config">, ConfigMethodName>;
+  };
 }
 
 /** The subject of a connection the gateway accepted without authentication. */

@@ -6,7 +6,7 @@
 // started there and to any Codex runtime that asks the tenant's thread-config endpoint by that cwd.
 import { Method, type SessionConfig, SwitchyardError } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
-import { sessionConfigFromProto, sessionConfigToProto } from "../grpc/session-config-codec.js";
+import { type SessionConfigToml, sessionConfigFromProto, sessionConfigToProto } from "../grpc/session-config-codec.js";
 import { type ConfigTable, parseLockfile } from "../model/index.js";
 import type { ConfigStore, SessionTarget } from "../store/config-store.js";
 import type { ThreadConfigs } from "./thread-configs.js";
@@ -46,7 +46,7 @@ function normalizeSessionConfig(config: SessionConfig): ConfigTable {
   for (const [key, value] of Object.entries(config)) if (value != null) table[key] = value;
   try {
     // One round trip through the wire shape: what is stored is exactly what a Codex runtime will be sent.
-    return sessionConfigFromProto(sessionConfigToProto(table as never)) as ConfigTable;
+    return sessionConfigFromProto(sessionConfigToProto(table as SessionConfigToml)) as ConfigTable;
   } catch (error) {
     throw new SwitchyardError({ reason: "invalidArgument", message: `invalid session config: ${(error as Error).message}` });
   }

@@ -28,6 +28,8 @@ import {
   mergeTables,
   parseLockfile,
   resolveSessionPermissions,
+  type SandboxMode,
+  valueAtPath,
 } from "../model/index.js";
 import type { ConfigResolver, ResolvedConfig } from "../resolver.js";
 import type { ConfigStore } from "../store/config-store.js";
@@ -39,22 +41,14 @@ interface Caller {
   subject: string;
 }
 
-type SandboxMode = "read-only" | "workspace-write" | "danger-full-access";
-
 /** Codex's request-side alias: `fast` in config.toml means the `priority` tier. */
 const normalizeTier = (tier: string) => (tier === "fast" ? "priority" : tier);
 
 const stringAt = (table: ConfigTable, key: string): string | undefined =>
   typeof table[key] === "string" ? (table[key] as string) : undefined;
 
-function nested(table: ConfigTable, ...path: string[]): unknown {
-  let current: unknown = table;
-  for (const segment of path) {
-    if (!current || typeof current !== "object") return undefined;
-    current = (current as Record<string, unknown>)[segment];
-  }
-  return current;
-}
+/** A `debug.config_lockfile.<key>` setting of a config. */
+const lockfileSetting = (config: ConfigTable, key: string): unknown => valueAtPath(config, ["debug", "config_lockfile", key]);
 
 /** The thread/start overrides as a config table, spelled as in config.toml. */
 export function overridesLayer(overrides: ResolveThreadConfigParams["overrides"]): ConfigTable {
@@ -200,8 +194,8 @@ export class ThreadConfigs {
     }
     // The upstream endpoint is a tenant setting: only the tenant-managed layers may name one (a user
     // or a repository must not make the service call an address of their choosing).
-    const base = await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer: null });
-    const endpoint = managedEndpoint(base);
+    // The plain (cached) read: the managed layers are the same in it as in the thread's own stack.
+    const endpoint = managedEndpoint(await this.deps.resolver.resolve({ ...caller, cwd: params.cwd }));
     if (endpoint) {
       try {
         const loaded = await loadUpstreamThreadConfig(
@@ -232,7 +226,7 @@ export class ThreadConfigs {
     resolvedFields: ConfigTable,
   ): Promise<void> {
     const config = resolved.effective.config;
-    const loadPath = nested(config, "debug", "config_lockfile", "load_path");
+    const loadPath = lockfileSetting(config, "load_path");
     if (typeof loadPath !== "string" || loadPath === "") return;
     const text = await this.deps.store.readLockfile(caller.tenant, loadPath);
     if (text === undefined) {
@@ -251,7 +245,7 @@ export class ThreadConfigs {
       });
     }
     const actual = lockfileOf(config, params.clientVersion, resolvedFields);
-    const allowMismatch = nested(config, "debug", "config_lockfile", "allow_codex_version_mismatch") === true;
+    const allowMismatch = lockfileSetting(config, "allow_codex_version_mismatch") === true;
     const comparison = compareLockfiles(expected, actual, { allowCodexVersionMismatch: allowMismatch });
     if (!comparison.matches) {
       throw new SwitchyardError({
@@ -269,7 +263,7 @@ export class ThreadConfigs {
     resolvedFields: ConfigTable,
   ): Promise<void> {
     const config = resolved.effective.config;
-    const exportDir = nested(config, "debug", "config_lockfile", "export_dir");
+    const exportDir = lockfileSetting(config, "export_dir");
     if (typeof exportDir !== "string" || exportDir === "") return;
     const lockfile = lockfileToToml(lockfileOf(config, params.clientVersion, resolvedFields));
     await this.deps.store.writeLockfile(
@@ -286,8 +280,7 @@ function lockfileOf(config: ConfigTable, clientVersion: string, resolved: Config
   return buildLockfile(config, {
     codexVersion: clientVersion,
     resolved,
-    saveFieldsResolvedFromModelCatalog:
-      nested(config, "debug", "config_lockfile", "save_fields_resolved_from_model_catalog") !== false,
+    saveFieldsResolvedFromModelCatalog: lockfileSetting(config, "save_fields_resolved_from_model_catalog") !== false,
   });
 }
 
