@@ -8,6 +8,8 @@
 //   <prefix>.evt.conn.<gatewayId>.<connection>   notifications for one client connection
 //   <prefix>.control.connection.closed           a client disconnected: cancel its queued/in-flight work
 //   <prefix>.control.search.cancel               a client cancelled a thread search: every thread instance checks its running ones
+//   <prefix>.turn.<tenant>.<threadId>            turn control (interrupt, steer): request-reply to the instance running the thread's turn
+//   <prefix>.srq.<token>                         a client's answer to a server request (item/tool/call), to the turn that asked
 //   <prefix>.rc.open                             relay: may this caller open a session to this environment? (queue group)
 //   <prefix>.rc.machine.<tenant>.<environmentId> relay: client → machine; subscribed only by the instance holding its socket
 //   <prefix>.rc.client.<clientId>                relay: machine → client; subscribed by the gateway connection of that client
@@ -45,6 +47,10 @@ export function busSubjects(prefix: string) {
     connectionEventsWildcard: (gatewayId: string) => `${prefix}.evt.conn.${subjectToken(gatewayId)}.*`,
     connectionClosed: `${prefix}.control.connection.closed`,
     searchCancel: `${prefix}.control.search.cancel`,
+    /** Subscribed only by the instance running that thread's turn, while it runs. */
+    turnControl: (tenant: string, threadId: string) => `${prefix}.turn.${subjectToken(tenant)}.${subjectToken(threadId)}`,
+    /** Where gateways send a client's answer to the server request with this token. */
+    serverRequestReply: (token: string) => `${prefix}.srq.${subjectToken(token)}`,
     relayOpen: `${prefix}.rc.open`,
     relayOpenQueueGroup: `${prefix}-remote-control-relay`,
     relayToMachine: (tenant: string, environmentId: string) =>
@@ -85,6 +91,14 @@ export const BusHeader = {
   /** W3C trace context. */
   traceparent: "traceparent",
   tracestate: "tracestate",
+  /**
+   * On an event: the event is a server→client request (`ServerRequestEvent`) with this token, not a
+   * notification. The gateway gives each connection its own JSON-RPC id for it and sends the
+   * client's answer to `serverRequestReply(token)`.
+   */
+  serverRequest: "Sy-Server-Request",
+  /** On an event: the server request with this token was answered or withdrawn (`serverRequest/resolved`). */
+  serverRequestResolved: "Sy-Server-Request-Resolved",
   /** NATS services framework error convention. */
   serviceError: "Nats-Service-Error",
   serviceErrorCode: "Nats-Service-Error-Code",
@@ -117,6 +131,30 @@ export interface BusEvent {
   params: unknown;
   emittedAtMs: number;
 }
+
+/**
+ * A server→client request published on a thread's event subject (header `Sy-Server-Request`: its
+ * token). Every subscribed connection receives it under an id of its own; the first answer wins.
+ */
+export interface ServerRequestEvent {
+  method: string;
+  params: unknown;
+  threadId: string;
+}
+
+/** Published on `serverRequestReply(token)` by the gateway: a client's answer, as it sent it. */
+export type ServerRequestAnswer =
+  | { connection: string; result: unknown }
+  | { connection: string; error: WireError };
+
+/** Request on `turnControl(tenant, threadId)`; the reply is a `TurnControlReply`. */
+export type TurnControlRequest =
+  | { type: "interrupt"; turnId: string }
+  | { type: "steer"; expectedTurnId: string; input: unknown[]; clientUserMessageId: string | null }
+  /** turn/start while the turn runs: its input joins the running turn (as in Codex). */
+  | { type: "addInput"; input: unknown[]; clientUserMessageId: string | null };
+
+export type TurnControlReply = { ok: true; turnId: string } | { ok: false; error: WireError };
 
 // ---- Remote-control relay (gateway ⇄ remote-control instance) ----
 // A relayed client is one gateway connection opened at `/environments/<environmentId>`. Its

@@ -191,3 +191,18 @@ export const CODEX_CLIENT_METHODS = [
   "fuzzyFileSearch/sessionUpdate",
   "fuzzyFileSearch/sessionStop",
 ] as const;
+
+/**
+ * Codex methods that act on the machine the app-server runs on (a shell, its files, its processes).
+ * A cloud session has no such machine: they are answered `needsMachine`, pointing at remote control.
+ */
+export function isMachineOnlyMethod(method: string): boolean {
+  return (
+    method.startsWith("command/exec") ||
+    method.startsWith("fs/") ||
+    method.startsWith("process/") ||
+    method.startsWith("fuzzyFileSearch") ||
+    method === "thread/shellCommand" ||
+    method.startsWith("thread/backgroundTerminals/")
+  );
+}

@@ -19,6 +19,8 @@ export type ErrorDetail =
   | { reason: "experimentalApiRequired"; method: string }
   | { reason: "invalidClientName"; name: string }
   | { reason: "methodNotSupported"; method: string }
+  /** A method that acts on a local machine (a shell, files, processes): a cloud thread has none. */
+  | { reason: "needsMachine"; method: string }
   | { reason: "threadNotFound"; threadId: string }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
@@ -124,6 +126,12 @@ export function toWireError(detail: ErrorDetail): WireError {
       return {
         code: INVALID_REQUEST_CODE,
         message: `\`${clip(detail.method)}\` is not supported by this Switchyard deployment yet`,
+        data: { reason: detail.reason },
+      };
+    case "needsMachine":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `\`${clip(detail.method)}\` needs a machine: Switchyard's cloud sessions have no local shell, files or processes. Enroll a machine with remote control and connect to it at /environments/<environmentId> to run it there`,
         data: { reason: detail.reason },
       };
     case "threadNotFound":

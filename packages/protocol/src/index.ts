@@ -13,6 +13,7 @@ export * from "./methods/session.js";
 export * from "./methods/thread.js";
 export * from "./methods/thread-lifecycle.js";
 export * from "./methods/thread-search.js";
+export * from "./methods/turn.js";
 export * from "./registry.js";
 export * from "./registry-types.js";
 export * from "./scope.js";

@@ -37,6 +37,7 @@ import {
   threadSearchMethods,
   threadSearchNotifications,
 } from "./methods/thread-search.js";
+import { TurnMethod, TurnNotification, turnMethods, turnNotifications } from "./methods/turn.js";
 import type { MethodSpec, NotificationAudience, NotificationSpec, ServiceName } from "./registry-types.js";
 
 /** Every method, keyed by wire name, with its types kept. */
@@ -48,6 +49,7 @@ export const methods = {
   ...threadMethods,
   ...threadSearchMethods,
   ...threadLifecycleMethods,
+  ...turnMethods,
   ...remoteControlMethods,
 };
 /** Every notification, keyed by wire name, with its types kept. */
@@ -57,6 +59,7 @@ export const notifications = {
   ...threadNotifications,
   ...threadSearchNotifications,
   ...threadLifecycleNotifications,
+  ...turnNotifications,
   ...remoteControlNotifications,
 };
 
@@ -69,6 +72,7 @@ export const Method = {
   ...ThreadMethod,
   ...ThreadSearchMethod,
   ...ThreadLifecycleMethod,
+  ...TurnMethod,
   ...RemoteControlMethod,
 } as const;
 /** Notification names by their camel-case constant. */
@@ -78,6 +82,7 @@ export const Notification = {
   ...ThreadNotification,
   ...ThreadSearchNotification,
   ...ThreadLifecycleNotification,
+  ...TurnNotification,
   ...RemoteControlNotification,
 } as const;
 

@@ -1,5 +1,6 @@
-// Methods the gateway answers itself, without a bus hop: Codex's test-only experimental method and
-// account/read (no OpenAI account is involved: clients authenticate to the gateway).
+// Methods the gateway answers itself, without a bus hop: Codex's test-only experimental method,
+// account/read (no OpenAI account is involved: clients authenticate to the gateway) and Codex's
+// collaboration-mode presets (fixed data, the same as Codex 0.171.0 lists).
 import { Method, type MethodParams, type MethodResult, type MethodsOwnedBy } from "@switchyard/protocol";
 
 /** Gateway-owned methods other than `initialize` (which the connection handles itself). */
@@ -12,6 +13,12 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
   const handlers: LocalHandlers = {
     [Method.mockExperimentalMethod]: (params) => ({ echoed: params.value ?? null }),
     [Method.accountRead]: () => ({ account: null, requiresOpenaiAuth: false, userId: null }),
+    [Method.collaborationModeList]: () => ({
+      data: [
+        { name: "Plan", mode: "plan", model: null, reasoning_effort: "medium" },
+        { name: "Default", mode: "default", model: null, reasoning_effort: null },
+      ],
+    }),
   };
   return new Map(Object.entries(handlers) as [string, LocalMethod][]);
 }

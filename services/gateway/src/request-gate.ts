@@ -5,6 +5,7 @@
 // (Frame-level checks — size, nesting, NUL strings — run before this, on the raw frame.)
 import {
   CODEX_CLIENT_METHODS,
+  isMachineOnlyMethod,
   type ErrorDetail,
   type InitializeParams,
   lookupMethod,
@@ -36,7 +37,11 @@ export function gateRequest(request: { method: string; params: unknown; hasParam
   if (lookup.kind === "codexOnly") {
     return {
       kind: "refuse",
-      detail: state.isInitialized ? { reason: "methodNotSupported", method } : { reason: "notInitialized" },
+      detail: !state.isInitialized
+        ? { reason: "notInitialized" }
+        : isMachineOnlyMethod(method)
+          ? { reason: "needsMachine", method }
+          : { reason: "methodNotSupported", method },
     };
   }
   const spec = lookup.spec;

@@ -5,6 +5,7 @@
 // id; the pages and lists are unkeyed.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { Turn } from "./turn.js";
 import {
   ApprovalsReviewer,
   AskForApproval,
@@ -139,17 +140,6 @@ export const ThreadSettingsUpdateParams = z.object({
 export type ThreadSettingsUpdateParams = z.infer<typeof ThreadSettingsUpdateParams>;
 
 export const TurnItemsView = z.enum(["notLoaded", "summary", "full"]);
-export const Turn = z.object({
-  id: z.string(),
-  items: z.array(z.unknown()),
-  itemsView: TurnItemsView,
-  status: z.enum(["completed", "interrupted", "failed", "inProgress"]),
-  error: z.unknown().nullable(),
-  startedAt: z.number().int().nullable(),
-  completedAt: z.number().int().nullable(),
-  durationMs: z.number().int().nullable(),
-});
-export type Turn = z.infer<typeof Turn>;
 export const ThreadTurnsListParams = z.object({
   threadId: z.string(),
   cursor: z.string().nullish(),

@@ -1,0 +1,323 @@
+// Turns: the methods that run the model on a thread, the notifications a turn is made of, and the one
+// server→client request a cloud turn issues (`item/tool/call`, a client-declared dynamic tool), as the
+// official 0.171.0 schema shapes them (v2/Turn*.json, ItemStarted/Completed, ErrorNotification,
+// DynamicToolCallParams). Items are checked loosely here (an object with a `type`); the conformance
+// suite holds every frame to the official schema.
+import { z } from "zod";
+import { defineMethods, defineNotifications } from "../define.js";
+import { AskForApproval, ApprovalsReviewer, SandboxPolicy } from "./thread.js";
+
+/** A ThreadItem (userMessage, agentMessage, reasoning, dynamicToolCall, contextCompaction, …). */
+export const ThreadItem = z.looseObject({ type: z.string(), id: z.string() });
+export type ThreadItem = z.infer<typeof ThreadItem>;
+
+/** What a user sends: text, an image by URL, … (`localImage` and other local kinds need a machine). */
+export const UserInput = z.looseObject({ type: z.string() });
+export type UserInput = z.infer<typeof UserInput>;
+
+export const TurnStatus = z.enum(["completed", "interrupted", "failed", "inProgress"]);
+export type TurnStatus = z.infer<typeof TurnStatus>;
+
+/** CodexErrorInfo: a string (`internalServerError`, `other`, …) or a one-key object with an HTTP status. */
+export const CodexErrorInfo = z.union([z.string(), z.record(z.string(), z.unknown())]);
+
+export const TurnError = z.object({
+  message: z.string(),
+  codexErrorInfo: CodexErrorInfo.nullable(),
+  additionalDetails: z.string().nullable(),
+  misalignment: z.unknown().nullable().optional(),
+});
+export type TurnError = z.infer<typeof TurnError>;
+
+export const Turn = z.object({
+  id: z.string(),
+  rootTurnId: z.string().nullish(),
+  items: z.array(ThreadItem),
+  itemsView: z.enum(["notLoaded", "summary", "full"]),
+  status: TurnStatus,
+  error: TurnError.nullable(),
+  /** Unix seconds. */
+  startedAt: z.number().int().nullable(),
+  completedAt: z.number().int().nullable(),
+  durationMs: z.number().int().nullable(),
+});
+export type Turn = z.infer<typeof Turn>;
+
+const ReasoningEffort = z.string().min(1);
+
+export const TurnStartParams = z.object({
+  threadId: z.string(),
+  input: z.array(UserInput),
+  clientUserMessageId: z.string().nullish(),
+  /** A JSON Schema the final assistant message must follow (structured output) for this turn only. */
+  outputSchema: z.unknown().optional(),
+  model: z.string().nullish(),
+  effort: ReasoningEffort.nullish(),
+  summary: z.string().nullish(),
+  cwd: z.string().nullish(),
+  approvalPolicy: AskForApproval.nullish(),
+  approvalsReviewer: ApprovalsReviewer.nullish(),
+  sandboxPolicy: SandboxPolicy.nullish(),
+  serviceTier: z.string().nullish(),
+  serviceTierForTurn: z.string().nullish(),
+  personality: z.string().nullish(),
+  parentTurnId: z.string().nullish(),
+  rootTurnId: z.string().nullish(),
+  disabledPluginIds: z.array(z.string()).nullish(),
+  toolOutput: z.unknown().optional(),
+  turnTrigger: z.unknown().optional(),
+  // Experimental fields (accepted with experimentalApi; collaborationMode sets model and effort).
+  collaborationMode: z
+    .object({ mode: z.enum(["plan", "default"]), settings: z.looseObject({ model: z.string() }) })
+    .nullish(),
+  additionalContext: z.record(z.string(), z.unknown()).nullish(),
+  environments: z.array(z.unknown()).nullish(),
+  permissions: z.unknown().optional(),
+  runtimeWorkspaceRoots: z.array(z.string()).nullish(),
+  responsesapiClientMetadata: z.record(z.string(), z.string()).nullish(),
+  responsesapiClientMetadataPatch: z.record(z.string(), z.string()).nullish(),
+  cyberAccessProgram: z.unknown().optional(),
+  multiAgentMode: z.unknown().optional(),
+});
+export type TurnStartParams = z.infer<typeof TurnStartParams>;
+export const TurnStartResponse = z.object({ turn: Turn });
+
+export const TurnSteerParams = z.object({
+  threadId: z.string(),
+  expectedTurnId: z.string(),
+  input: z.array(UserInput),
+  clientUserMessageId: z.string().nullish(),
+  additionalContext: z.record(z.string(), z.unknown()).nullish(),
+  responsesapiClientMetadata: z.record(z.string(), z.string()).nullish(),
+  responsesapiClientMetadataPatch: z.record(z.string(), z.string()).nullish(),
+});
+export type TurnSteerParams = z.infer<typeof TurnSteerParams>;
+export const TurnSteerResponse = z.object({ turnId: z.string() });
+
+export const TurnInterruptParams = z.object({ threadId: z.string(), turnId: z.string() });
+export type TurnInterruptParams = z.infer<typeof TurnInterruptParams>;
+
+export const ThreadCompactStartParams = z.object({ threadId: z.string() });
+
+export const CollaborationModeMask = z.object({
+  name: z.string(),
+  mode: z.enum(["plan", "default"]).nullable(),
+  model: z.string().nullable(),
+  reasoning_effort: ReasoningEffort.nullable(),
+});
+export const CollaborationModeListResponse = z.object({ data: z.array(CollaborationModeMask) });
+
+const TokenUsageBreakdown = z.object({
+  totalTokens: z.number().int(),
+  inputTokens: z.number().int(),
+  cachedInputTokens: z.number().int(),
+  cacheWriteInputTokens: z.number().int(),
+  outputTokens: z.number().int(),
+  reasoningOutputTokens: z.number().int(),
+});
+export type TokenUsageBreakdown = z.infer<typeof TokenUsageBreakdown>;
+export const ThreadTokenUsage = z.object({
+  total: TokenUsageBreakdown,
+  last: TokenUsageBreakdown,
+  modelContextWindow: z.number().int().nullable(),
+});
+export type ThreadTokenUsage = z.infer<typeof ThreadTokenUsage>;
+
+/** A dynamic tool a client declares at thread/start: sent to the model as a function tool. */
+export const DynamicToolSpec = z.looseObject({
+  name: z.string(),
+  description: z.string().nullish(),
+  inputSchema: z.unknown().optional(),
+  namespace: z.string().nullish(),
+});
+export type DynamicToolSpec = z.infer<typeof DynamicToolSpec>;
+
+export const DynamicToolCallParams = z.object({
+  threadId: z.string(),
+  turnId: z.string(),
+  callId: z.string(),
+  namespace: z.string().nullable(),
+  tool: z.string(),
+  arguments: z.unknown(),
+});
+export type DynamicToolCallParams = z.infer<typeof DynamicToolCallParams>;
+export const DynamicToolCallResponse = z.object({
+  contentItems: z.array(z.looseObject({ type: z.string() })),
+  success: z.boolean(),
+});
+export type DynamicToolCallResponse = z.infer<typeof DynamicToolCallResponse>;
+
+export const TurnMethod = {
+  turnStart: "turn/start",
+  turnSteer: "turn/steer",
+  turnInterrupt: "turn/interrupt",
+  threadCompactStart: "thread/compact/start",
+  collaborationModeList: "collaborationMode/list",
+} as const;
+
+export const TurnNotification = {
+  turnStarted: "turn/started",
+  turnCompleted: "turn/completed",
+  itemStarted: "item/started",
+  itemCompleted: "item/completed",
+  agentMessageDelta: "item/agentMessage/delta",
+  reasoningSummaryPartAdded: "item/reasoning/summaryPartAdded",
+  reasoningSummaryTextDelta: "item/reasoning/summaryTextDelta",
+  threadTokenUsageUpdated: "thread/tokenUsage/updated",
+  error: "error",
+  serverRequestResolved: "serverRequest/resolved",
+} as const;
+
+/** Requests the server sends to clients (over the bus: `ServerRequestEvent`, bus.ts). */
+export const ServerRequestMethod = {
+  dynamicToolCall: "item/tool/call",
+} as const;
+export const serverRequests = {
+  [ServerRequestMethod.dynamicToolCall]: { params: DynamicToolCallParams, result: DynamicToolCallResponse },
+} as const;
+
+const exclusiveOnThread = { kind: "exclusive", family: "thread", id: (params: { threadId: string }) => params.threadId } as const;
+
+export const turnMethods = defineMethods({
+  [TurnMethod.turnStart]: {
+    owner: "thread",
+    // Exclusive on the thread: admission (a new turn, or input added to the running one) is ordered
+    // with the thread's other writes. The model runs outside the lane, under the thread's turn lease.
+    scope: exclusiveOnThread,
+    experimental: false,
+    experimentalFields: [
+      "additionalContext",
+      "collaborationMode",
+      "cyberAccessProgram",
+      "environments",
+      "multiAgentMode",
+      "permissions",
+      "responsesapiClientMetadata",
+      "responsesapiClientMetadataPatch",
+      "runtimeWorkspaceRoots",
+    ],
+    paramsRequired: true,
+    params: TurnStartParams,
+    result: TurnStartResponse,
+    summary: "Starts a turn (inProgress at once) or adds input to the running one; the model streams after.",
+  },
+  [TurnMethod.turnSteer]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    experimentalFields: ["additionalContext", "responsesapiClientMetadata", "responsesapiClientMetadataPatch"],
+    paramsRequired: true,
+    params: TurnSteerParams,
+    result: TurnSteerResponse,
+    summary: "Adds input to the running turn named by expectedTurnId, on whichever instance runs it.",
+  },
+  [TurnMethod.turnInterrupt]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: TurnInterruptParams,
+    result: z.object({}),
+    summary: "Stops the running turn (it completes as interrupted), on whichever instance runs it.",
+  },
+  [TurnMethod.threadCompactStart]: {
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadCompactStartParams,
+    result: z.object({}),
+    summary: "Runs a compaction turn: the model summarizes the history, which then replaces it.",
+  },
+  [TurnMethod.collaborationModeList]: {
+    owner: "gateway",
+    // Unkeyed: fixed presets, answered by the gateway.
+    scope: { kind: "unkeyed" },
+    experimental: true,
+    paramsRequired: false,
+    params: z.object({}).nullish(),
+    result: CollaborationModeListResponse,
+    summary: "Codex's collaboration-mode presets (Plan, Default).",
+  },
+});
+
+const TurnItemParams = { threadId: z.string(), turnId: z.string() };
+
+export const turnNotifications = defineNotifications({
+  [TurnNotification.turnStarted]: {
+    params: z.object({ threadId: z.string(), turn: Turn }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A turn started.",
+  },
+  [TurnNotification.turnCompleted]: {
+    params: z.object({ threadId: z.string(), turn: Turn }),
+    audience: "threadSubscribers",
+    experimental: false,
+    // Without it a client believes the turn is still running.
+    critical: true,
+    summary: "A turn ended: completed, interrupted or failed.",
+  },
+  [TurnNotification.itemStarted]: {
+    params: z.object({ ...TurnItemParams, item: ThreadItem, startedAtMs: z.number().int() }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "An item of a turn started.",
+  },
+  [TurnNotification.itemCompleted]: {
+    params: z.object({
+      ...TurnItemParams,
+      item: ThreadItem,
+      completedAtMs: z.number().int(),
+      contentTokenCount: z.number().int().nullable(),
+    }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "An item of a turn completed (and is stored).",
+  },
+  [TurnNotification.agentMessageDelta]: {
+    params: z.object({ ...TurnItemParams, itemId: z.string(), delta: z.string() }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "Streamed text of an agent message.",
+  },
+  [TurnNotification.reasoningSummaryPartAdded]: {
+    params: z.object({ ...TurnItemParams, itemId: z.string(), summaryIndex: z.number().int() }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A reasoning item began a new summary part.",
+  },
+  [TurnNotification.reasoningSummaryTextDelta]: {
+    params: z.object({ ...TurnItemParams, itemId: z.string(), delta: z.string(), summaryIndex: z.number().int() }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "Streamed text of a reasoning summary.",
+  },
+  [TurnNotification.threadTokenUsageUpdated]: {
+    params: z.object({ ...TurnItemParams, tokenUsage: ThreadTokenUsage }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "Token usage of the thread after a model response.",
+  },
+  [TurnNotification.error]: {
+    params: z.object({ ...TurnItemParams, error: TurnError, willRetry: z.boolean() }),
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A turn's model call failed (willRetry: it is being retried).",
+  },
+  [TurnNotification.serverRequestResolved]: {
+    params: z.object({ threadId: z.string(), requestId: z.union([z.string(), z.number().int()]) }),
+    audience: "connection",
+    experimental: false,
+    critical: false,
+    summary: "A server request was answered (by this or another client) or withdrawn.",
+  },
+});
