@@ -60,9 +60,45 @@ export type ResolveThreadConfigResponse = z.infer<typeof ResolveThreadConfigResp
 export const ForkThreadConfigParams = z.object({ threadId: z.string(), sourceThreadId: z.string() });
 export const ForkThreadConfigResponse = z.object({ isCopied: z.boolean() });
 
+/** Which provider a turn needs: the thread's `modelProvider`, in the thread's effective config. */
+export const ResolveModelProviderParams = z.object({ threadId: z.string(), providerId: z.string() });
+export type ResolveModelProviderParams = z.infer<typeof ResolveModelProviderParams>;
+
+/**
+ * A model provider ready to call: config.toml's `[model_providers.<id>]` (or a built-in one) with
+ * its secrets resolved. It carries a plaintext API key across the bus to the thread service (run
+ * NATS with TLS outside a laptop); nobody logs it and no client ever sees it.
+ */
+export const ResolvedModelProvider = z.object({
+  id: z.string(),
+  name: z.string(),
+  /** e.g. `https://api.openai.com/v1`; requests go to `<baseUrl>/responses`. */
+  baseUrl: z.string(),
+  wireApi: z.literal("responses"),
+  queryParams: z.record(z.string(), z.string()),
+  /** `http_headers` plus `env_http_headers` resolved from the tenant's secrets (absent secrets left out). */
+  headers: z.record(z.string(), z.string()),
+  /** `experimental_bearer_token`, else the tenant secret named by `env_key` (else, for the built-in `openai`, the deployment's key). */
+  bearerToken: z.string().nullable(),
+  /** Codex's defaults: 4, 5 and 300000. */
+  requestMaxRetries: z.number().int().min(0),
+  streamMaxRetries: z.number().int().min(0),
+  streamIdleTimeoutMs: z.number().int().positive(),
+});
+export type ResolvedModelProvider = z.infer<typeof ResolvedModelProvider>;
+
+export const ResolveModelProviderResponse = z.object({
+  provider: ResolvedModelProvider,
+  /** `model_reasoning_effort` and `model_reasoning_summary` of the thread's effective config. */
+  reasoningEffort: z.string().nullable(),
+  reasoningSummary: z.string().nullable(),
+});
+export type ResolveModelProviderResponse = z.infer<typeof ResolveModelProviderResponse>;
+
 export const InternalMethod = {
   resolveThreadConfig: "internal/config/resolveThread",
   forkThreadConfig: "internal/config/forkThread",
+  resolveModelProvider: "internal/config/modelProvider",
 } as const;
 
 export const internalMethods = defineMethods({
@@ -87,5 +123,16 @@ export const internalMethods = defineMethods({
     params: ForkThreadConfigParams,
     result: ForkThreadConfigResponse,
     summary: "Thread service → config service: a fork gets its source's config snapshot (session layer included).",
+  },
+  [InternalMethod.resolveModelProvider]: {
+    owner: "config",
+    internal: true,
+    // Unkeyed: a read of committed config (cached by the tenant's write generation).
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: ResolveModelProviderParams,
+    result: ResolveModelProviderResponse,
+    summary: "Thread service → config service: the thread's model provider with its secrets, for a turn.",
   },
 });
