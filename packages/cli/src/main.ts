@@ -13,6 +13,7 @@ import {
 } from "./commands/config.js";
 import { connectMachineCommand } from "./commands/connect-machine.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { secretDeleteCommand, secretListCommand, secretRewrapCommand, secretSetCommand } from "./commands/secret.js";
 import { seedCommand } from "./commands/seed.js";
 import { startCommand } from "./commands/start.js";
 import { statusCommand } from "./commands/status.js";
@@ -31,6 +32,10 @@ export const commands: readonly Command[] = [
   configLockExportCommand,
   configLockReplayCommand,
   threadConfigEndpointCommand,
+  secretSetCommand,
+  secretListCommand,
+  secretDeleteCommand,
+  secretRewrapCommand,
 ];
 
 async function main(argv: string[]): Promise<number> {

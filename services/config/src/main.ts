@@ -1,19 +1,25 @@
 // Config service: Codex's layered config per tenant and user, tenant requirements, orchestrators'
-// session config, thread config snapshots and lockfiles in Postgres (cached in Redis), served on
-// both bus lanes and, per tenant, as the thread-config gRPC endpoint.
+// session config, thread config snapshots and lockfiles in Postgres (cached in Redis), tenant
+// secrets and the model provider a turn calls, served on both bus lanes and, per tenant, as the
+// thread-config gRPC endpoint.
 import { bootService, defaultKeyedLaneSettings, type Pool, startBusService, startHealthServer } from "@switchyard/runtime";
 import { assignEndpointPort, endpointUrl, startTenantListeners } from "./endpoints.js";
-import { loadConfigEnv } from "./env.js";
+import { deploymentOpenAiKey, loadConfigEnv } from "./env.js";
 import { closeUpstreamClients } from "./grpc/client.js";
 import { ThreadConfigServer } from "./grpc/server.js";
 import type { SessionConfigToml } from "./grpc/session-config-codec.js";
 import { configHandlers } from "./handlers/config-handlers.js";
 import { ModelCatalog } from "./handlers/model-catalog.js";
+import { ModelProviders } from "./handlers/model-providers.js";
+import { secretHandlers } from "./handlers/secret-handlers.js";
 import { sessionHandlers } from "./handlers/session-handlers.js";
 import { ThreadConfigs } from "./handlers/thread-configs.js";
 import { configMigrationsDirectory } from "./migrations.js";
-import { ConfigResolver } from "./resolver.js";
+import { ConfigResolver, packagedDefaultsLayer } from "./resolver.js";
+import { ConfigSecrets, stripSecrets } from "./secrets/config-secrets.js";
+import { secretBoxFromEnv } from "./secrets/keys.js";
 import { ConfigStore } from "./store/config-store.js";
+import { TenantSecretStore } from "./store/secret-store.js";
 
 export const CONFIG_SERVICE_VERSION = "0.1.0";
 
@@ -30,17 +36,27 @@ async function main(): Promise<void> {
   );
   const pool = maintenancePool as Pool;
   const store = new ConfigStore(db);
+  const box = secretBoxFromEnv(env, (message) => log.warn({ event: "config.secrets.developmentKey" }, message));
+  const configSecrets = new ConfigSecrets(box);
+  const secrets = new TenantSecretStore(db, box);
   const deploymentDefault = { model: env.SWITCHYARD_DEFAULT_MODEL, modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER };
   const resolver = new ConfigResolver({
     store,
     redis,
     cachePrefix: env.SWITCHYARD_BUS_PREFIX,
     cacheTtlMs: env.CONFIG_CACHE_TTL_MS,
-    packagedDefaults: { model: deploymentDefault.model, model_provider: deploymentDefault.modelProvider },
+    packagedDefaults: packagedDefaultsLayer(deploymentDefault, env.CONFIG_DEFAULT_MODEL_PROVIDERS),
     log,
   });
-  const threads = new ThreadConfigs({ store, resolver, upstreamTimeoutMs: env.CONFIG_UPSTREAM_TIMEOUT_MS, log });
+  const threads = new ThreadConfigs({ store, resolver, configSecrets, upstreamTimeoutMs: env.CONFIG_UPSTREAM_TIMEOUT_MS, log });
   const catalog = new ModelCatalog(store, deploymentDefault);
+  const providers = new ModelProviders({
+    store,
+    resolver,
+    secrets,
+    configSecrets,
+    deploymentOpenAiKey: deploymentOpenAiKey(env),
+  });
 
   const lanes = await startBusService({
     nc,
@@ -48,8 +64,9 @@ async function main(): Promise<void> {
     service: "config",
     version: CONFIG_SERVICE_VERSION,
     handlers: {
-      ...configHandlers({ store, resolver, threads, catalog }),
-      ...sessionHandlers({ store, threads }),
+      ...configHandlers({ store, resolver, threads, catalog, configSecrets }),
+      ...sessionHandlers({ store, threads, configSecrets }),
+      ...secretHandlers({ store, secrets, providers }),
     },
     keyedSettings: {
       ...defaultKeyedLaneSettings,
@@ -60,11 +77,15 @@ async function main(): Promise<void> {
   });
   lifecycle.onShutdown("bus", () => lanes.stop());
 
-  // The thread-config gRPC endpoint: one listener per tenant (see endpoints.ts for why).
+  // The thread-config gRPC endpoint: one listener per tenant (see endpoints.ts for why). Its
+  // listeners are unauthenticated, so secrets stay behind: a runtime gets providers without their
+  // bearer tokens and Authorization headers (it has its own environment for env_key).
   const grpcServer = new ThreadConfigServer({
     log,
-    lookup: async (tenant, request) =>
-      ((await store.sessionConfigFor(tenant, request))?.body as SessionConfigToml | undefined) ?? null,
+    lookup: async (tenant, request) => {
+      const stored = await store.sessionConfigFor(tenant, request);
+      return stored ? (stripSecrets(stored.body) as SessionConfigToml) : null;
+    },
   });
   lifecycle.onShutdown("thread-config listeners", () => grpcServer.close());
   lifecycle.onShutdown("upstream thread-config clients", () => closeUpstreamClients());
@@ -94,7 +115,16 @@ async function main(): Promise<void> {
     grpcServer.tenants().map(({ tenant, port }) => ({ tenant, url: endpointUrl(env.CONFIG_GRPC_PUBLIC_HOST, port) }));
   announcePresence(() => ({ healthPort, threadConfigEndpoints: threadConfigEndpoints() }));
 
-  log.info({ healthPort, instanceId, threadConfigEndpoints: threadConfigEndpoints() }, "config service ready");
+  log.info(
+    {
+      healthPort,
+      instanceId,
+      threadConfigEndpoints: threadConfigEndpoints(),
+      defaultModelProviders: Object.keys(env.CONFIG_DEFAULT_MODEL_PROVIDERS),
+      secretsKeyId: box.currentKeyId,
+    },
+    "config service ready",
+  );
 }
 
 main().catch((error) => {

@@ -53,6 +53,19 @@ export interface ResolvedConfig {
   userLayer: { body: ConfigTable; version: string };
 }
 
+/**
+ * The packaged-defaults layer: the deployment's default model and provider
+ * (`SWITCHYARD_DEFAULT_MODEL`/`_PROVIDER`) and its default providers (`CONFIG_DEFAULT_MODEL_PROVIDERS`).
+ */
+export function packagedDefaultsLayer(
+  deploymentDefault: { model: string; modelProvider: string },
+  modelProviders: ConfigTable = {},
+): ConfigTable {
+  const layer: ConfigTable = { model: deploymentDefault.model, model_provider: deploymentDefault.modelProvider };
+  if (Object.keys(modelProviders).length > 0) layer.model_providers = modelProviders;
+  return layer;
+}
+
 /** Every ancestor of an absolute path, itself included, shortest first: `/a/b` → `/`, `/a`, `/a/b`. */
 export function projectPathsFor(cwd: string | null): string[] {
   if (!cwd?.startsWith("/")) return [];

@@ -1,19 +1,29 @@
 // `switchyard config import|export`, `config lock export|replay` and `thread-config-endpoint`:
-// operator access to a tenant's config (through the config service's own store, validation and
-// cache generation; see services/config/src/admin.ts).
+// operator access to a tenant's config (through the config service's own store, validation, secrets
+// sealing and cache generation; see services/config/src/admin.ts). Exports show secrets as `********`.
 import { readFileSync, writeFileSync } from "node:fs";
-import { ConfigAdminError, IMPORT_TARGETS, type ImportTarget, openConfigAdmin } from "@switchyard/config";
+import { ConfigAdminError, IMPORT_TARGETS, type ImportTarget, loadConfigAdminEnv, openConfigAdmin } from "@switchyard/config";
 import type { CliEnv } from "../env.js";
 import type { Command, CommandContext, OptionValues } from "./command.js";
 
-async function withAdmin(context: CommandContext, work: (admin: Awaited<ReturnType<typeof openConfigAdmin>>) => Promise<number>) {
+/** Runs `work` with the config admin open (closing it after), turning its refusals into exit code 1. */
+export async function withAdmin(
+  context: CommandContext,
+  work: (admin: Awaited<ReturnType<typeof openConfigAdmin>>) => Promise<number>,
+) {
   const env: CliEnv = context.env;
   const admin = await openConfigAdmin({
     databaseUrl: env.DATABASE_URL,
     redisUrl: env.REDIS_URL,
     busPrefix: env.SWITCHYARD_BUS_PREFIX,
-    deploymentDefault: { model: env.SWITCHYARD_DEFAULT_MODEL, modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER },
+    deploymentDefault: {
+      model: env.SWITCHYARD_DEFAULT_MODEL,
+      modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER ?? "openai",
+    },
     grpc: { portBase: env.CONFIG_GRPC_PORT_BASE, publicHost: env.CONFIG_GRPC_PUBLIC_HOST },
+    // The secrets keys and packaged default providers are the config service's settings (its env.ts).
+    env: loadConfigAdminEnv(),
+    warn: (message) => context.printError(`warning: ${message}`),
   });
   try {
     return await work(admin);

@@ -6,7 +6,8 @@
 // Scopes follow Codex's "global config" bucket, qualified by tenant and user (`config:<tenant>:<user>`):
 // writes are exclusive on it, reads are shared reads (they run together and never overtake a queued
 // write, so a read sent after a write sees it). Session config is keyed by its target instead
-// (`config:<tenant>:session:<thread|cwd>`): it is the orchestrator's, not a user's.
+// (`config:<tenant>:session:<thread|cwd>`): it is the orchestrator's, not a user's. Tenant secrets
+// (`config:<tenant>:secrets`) are the tenant's: set and delete are exclusive on it, list a shared read.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
 import type { ScopeCaller } from "../scope.js";
@@ -187,6 +188,30 @@ export const ConfigLockExportResponse = z.object({ path: z.string(), lockfile: z
 export const ConfigLockSaveParams = z.object({ path: z.string().min(1).max(1024), lockfile: z.string().max(1_000_000) });
 export const ConfigLockSaveResponse = z.object({ path: z.string() });
 
+/**
+ * A tenant secret's name, spelled like an environment variable: a provider's `env_key` and the values
+ * of its `env_http_headers` name tenant secrets (the cloud analogue of Codex's environment variables).
+ */
+export const TENANT_SECRET_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/;
+export const TenantSecretName = z.string().regex(TENANT_SECRET_NAME_PATTERN, {
+  message: "a secret name is 1 to 128 ASCII letters, digits and underscores, not starting with a digit",
+});
+/** The largest secret value accepted, in UTF-8 bytes. */
+export const TENANT_SECRET_MAX_BYTES = 65_536;
+/** A secret as listed: never its value. `updatedAt` is RFC 3339. */
+export const TenantSecretEntry = z.object({ name: z.string(), updatedAt: z.string() });
+/** Sets (or replaces) a secret; the value is sealed before it is stored and never returned by any method. */
+export const SecretSetParams = z.object({ name: TenantSecretName, value: z.string() });
+export const SecretSetResponse = TenantSecretEntry;
+export const SecretDeleteParams = z.object({ name: TenantSecretName });
+/** `deleted`: false when the tenant had no secret of that name (deleting is idempotent). */
+export const SecretDeleteResponse = z.object({ deleted: z.boolean() });
+export const SecretListParams = z.object({}).nullish();
+export const SecretListResponse = z.object({ data: z.array(TenantSecretEntry) });
+
+/** The tenant's one secrets bucket (tenant-qualified by the lane): writes serialize, a list sees every earlier write. */
+const tenantSecretsKey = () => "secrets";
+
 export const ConfigMethod = {
   configRead: "config/read",
   configValueWrite: "config/value/write",
@@ -205,6 +230,9 @@ export const ConfigMethod = {
   sessionConfigDelete: "switchyard/sessionConfig/delete",
   configLockExport: "switchyard/configLock/export",
   configLockSave: "switchyard/configLock/save",
+  secretSet: "switchyard/secret/set",
+  secretDelete: "switchyard/secret/delete",
+  secretList: "switchyard/secret/list",
 } as const;
 
 const sharedRead = { kind: "sharedRead", family: "config", id: userConfigKey } as const;
@@ -350,6 +378,30 @@ export const configMethods = defineMethods({
     params: ConfigLockSaveParams,
     result: ConfigLockSaveResponse,
     summary: "Saves a lockfile under a path that a thread start's debug.config_lockfile.load_path can replay.",
+  },
+  [ConfigMethod.secretSet]: {
+    ...common,
+    scope: { kind: "exclusive", family: "config", id: tenantSecretsKey },
+    paramsRequired: true,
+    params: SecretSetParams,
+    result: SecretSetResponse,
+    summary: "Orchestrators: sets a tenant secret (what a provider's env_key names), sealed at rest; never read back.",
+  },
+  [ConfigMethod.secretDelete]: {
+    ...common,
+    scope: { kind: "exclusive", family: "config", id: tenantSecretsKey },
+    paramsRequired: true,
+    params: SecretDeleteParams,
+    result: SecretDeleteResponse,
+    summary: "Orchestrators: deletes a tenant secret (idempotent).",
+  },
+  [ConfigMethod.secretList]: {
+    ...common,
+    scope: { kind: "sharedRead", family: "config", id: tenantSecretsKey },
+    paramsRequired: false,
+    params: SecretListParams,
+    result: SecretListResponse,
+    summary: "Orchestrators: the tenant's secrets by name and last update, never their values.",
   },
 });
 

@@ -1,11 +1,13 @@
 // Request handlers for Codex's config family: config/read and the two writes, requirements,
 // permission profiles, experimental features, the model catalog, the default provider, skills and
 // hooks. Reads are shared reads on the caller's config key; writes are exclusive on it and run once
-// (the ledger answers a redelivered command with its first result).
+// (the ledger answers a redelivered command with its first result). Provider secrets are sealed
+// before a layer is saved and shown as `********` in everything a read or a write answers.
 import { type ConfigEdit, type ConfigWriteResponse, configLayerVersion, Method, SwitchyardError } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
 import {
   applyEdits,
+  type ConfigTable,
   ConfigWriteError,
   canonicalFeatureName,
   checkExpectedVersion,
@@ -20,6 +22,7 @@ import {
   validateConfig,
 } from "../model/index.js";
 import { type ConfigResolver, LayerFiles } from "../resolver.js";
+import { type ConfigSecrets, redactSecrets, redactValueAt, SecretValueError } from "../secrets/config-secrets.js";
 import type { ConfigStore } from "../store/config-store.js";
 import { type ModelCatalog, modelPage } from "./model-catalog.js";
 import { pageOf } from "./pages.js";
@@ -57,8 +60,9 @@ export function configHandlers(deps: {
   resolver: ConfigResolver;
   threads: ThreadConfigs;
   catalog: ModelCatalog;
+  configSecrets: ConfigSecrets;
 }): Pick<HandlersFor<"config">, ConfigMethodName> {
-  const { store, resolver, threads, catalog } = deps;
+  const { store, resolver, threads, catalog, configSecrets } = deps;
   const callerOf = (context: HandlerContext) => ({
     tenant: context.request.caller.tenant,
     subject: context.request.caller.subject,
@@ -93,14 +97,16 @@ export function configHandlers(deps: {
         const current = await store.readLayer(tx, tenant, "user", subject);
         const currentBody = current?.body ?? {};
         asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
-        const body = asWire(() => applyEdits(currentBody, edits));
+        const edited = asWire(() => applyEdits(currentBody, edits));
         // Stricter than Codex (which accepts unknown keys and warns at start-up): a typo is refused here.
-        asWire(() => validateConfig(body, { rejectUnknownKeys: true }));
+        asWire(() => validateConfig(edited, { rejectUnknownKeys: true }));
+        // The version covers the stored body, secrets sealed: untouched secrets keep their ciphertext.
+        const body = sealSecrets(tenant, edited, currentBody);
         const after = await resolver.resolve({ tenant, subject, cwd: null, sessionLayer: null, userLayerOverride: body });
         const editedPaths = edits.map((edit) => asWire(() => parseKeyPath(edit.keyPath)));
         asWire(() => checkWriteAgainstRequirements(after.effective.config, after.requirements, editedPaths));
         const version = await store.writeLayer(tx, tenant, "user", subject, body);
-        const overridden = findOverride(after.effective, body, editedPaths);
+        const overridden = findOverride(after.effective, body, editedPaths, redactValueAt);
         return {
           status: overridden ? ("okOverridden" as const) : ("ok" as const),
           version,
@@ -112,6 +118,15 @@ export function configHandlers(deps: {
     return result;
   }
 
+  function sealSecrets(tenant: string, body: ConfigTable, stored: ConfigTable): ConfigTable {
+    try {
+      return configSecrets.seal(tenant, body, stored);
+    } catch (error) {
+      if (error instanceof SecretValueError) throw writeError(new ConfigWriteError("configValidationError", error.message));
+      throw error;
+    }
+  }
+
   async function effectiveFor(context: HandlerContext, cwd: string | null | undefined) {
     return resolver.resolve({ ...callerOf(context), cwd: cwd ?? null });
   }
@@ -120,9 +135,11 @@ export function configHandlers(deps: {
     [Method.configRead]: async (params, context) => {
       const { effective } = await effectiveFor(context, params?.cwd);
       return {
-        config: effective.config,
+        config: redactSecrets(effective.config),
         origins: effective.origins,
-        layers: params?.includeLayers ? effective.layers : null,
+        layers: params?.includeLayers
+          ? effective.layers.map((layer) => ({ ...layer, config: redactSecrets(layer.config) }))
+          : null,
       };
     },
 
@@ -143,9 +160,10 @@ export function configHandlers(deps: {
     [Method.configRequirementsRead]: async (_params, context) => {
       const { requirements } = await effectiveFor(context, null);
       // A tenant without requirements has none to show (null), rather than an object of nulls.
-      return {
-        requirements: isEmptyRequirements(requirements) ? null : (requirementsView(requirements) as Record<string, unknown>),
-      };
+      if (isEmptyRequirements(requirements)) return { requirements: null };
+      const view = requirementsView(requirements);
+      if (view.modelProviders) view.modelProviders = redactSecrets({ model_providers: view.modelProviders }).model_providers;
+      return { requirements: view };
     },
 
     [Method.permissionProfileList]: async (params, context) => {

@@ -4,12 +4,15 @@
 // Session config belongs to orchestrators: principals with the `orchestrator` role. A session
 // config for a thread may be set before the thread exists; one for a cwd applies to every thread
 // started there and to any Codex runtime that asks the tenant's thread-config endpoint by that cwd.
+// Provider secrets in a session config are sealed before it is stored and read back as `********`
+// (writing `********` back keeps the stored value); the thread-config endpoint serves it without them.
 import { Method, type SessionConfig, SwitchyardError } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
 import { type SessionConfigToml, sessionConfigFromProto, sessionConfigToProto } from "../grpc/session-config-codec.js";
-import { type ConfigTable, parseLockfile } from "../model/index.js";
+import type { ConfigTable } from "../model/index.js";
+import { type ConfigSecrets, redactSecrets, SecretValueError } from "../secrets/config-secrets.js";
 import type { ConfigStore, SessionTarget } from "../store/config-store.js";
-import type { ThreadConfigs } from "./thread-configs.js";
+import { redactLockfileText, type ThreadConfigs } from "./thread-configs.js";
 
 export const ORCHESTRATOR_ROLE = "orchestrator";
 
@@ -22,7 +25,8 @@ type SessionMethodName =
   | "internal/config/resolveThread"
   | "internal/config/forkThread";
 
-function requireOrchestrator(context: HandlerContext): void {
+/** Refuses a caller without the `orchestrator` role (session config and tenant secrets are theirs). */
+export function requireOrchestrator(context: HandlerContext): void {
   if (context.request.caller.roles.includes(ORCHESTRATOR_ROLE)) return;
   throw new SwitchyardError({
     reason: "forbidden",
@@ -55,8 +59,9 @@ function normalizeSessionConfig(config: SessionConfig): ConfigTable {
 export function sessionHandlers(deps: {
   store: ConfigStore;
   threads: ThreadConfigs;
+  configSecrets: ConfigSecrets;
 }): Pick<HandlersFor<"config">, SessionMethodName> {
-  const { store, threads } = deps;
+  const { store, threads, configSecrets } = deps;
   const callerOf = (context: HandlerContext) => ({
     tenant: context.request.caller.tenant,
     subject: context.request.caller.subject,
@@ -71,15 +76,25 @@ export function sessionHandlers(deps: {
       requireOrchestrator(context);
       const target = targetOf(params);
       const body = normalizeSessionConfig(params.config);
-      return once<{ version: string }>(context, async (tx) => ({
-        version: await store.writeSessionConfig(tx, context.request.caller.tenant, target, body),
-      }));
+      const { tenant } = context.request.caller;
+      return once<{ version: string }>(context, async (tx) => {
+        const stored = await store.readSessionConfig(tenant, target, tx);
+        let sealed: ConfigTable;
+        try {
+          sealed = configSecrets.seal(tenant, body, stored?.body);
+        } catch (error) {
+          if (error instanceof SecretValueError)
+            throw new SwitchyardError({ reason: "invalidArgument", message: `invalid session config: ${error.message}` });
+          throw error;
+        }
+        return { version: await store.writeSessionConfig(tx, tenant, target, sealed) };
+      });
     },
 
     [Method.sessionConfigRead]: async (params, context) => {
       requireOrchestrator(context);
       const stored = await store.readSessionConfig(context.request.caller.tenant, targetOf(params));
-      return stored ? { config: stored.body as SessionConfig, version: stored.version } : null;
+      return stored ? { config: redactSecrets(stored.body) as SessionConfig, version: stored.version } : null;
     },
 
     [Method.sessionConfigDelete]: async (params, context) => {
@@ -94,13 +109,15 @@ export function sessionHandlers(deps: {
     [Method.configLockExport]: (params, context) => threads.exportLockfile(callerOf(context), params.threadId),
 
     [Method.configLockSave]: async (params, context) => {
+      let lockfile: string;
       try {
-        parseLockfile(params.lockfile);
+        // A secret in a lockfile is kept as `********` (replays compare secrets by presence).
+        lockfile = redactLockfileText(params.lockfile);
       } catch (error) {
         throw new SwitchyardError({ reason: "invalidArgument", message: `invalid config lockfile: ${(error as Error).message}` });
       }
       return once<{ path: string }>(context, async (tx) => {
-        await store.writeLockfile(tx, context.request.caller.tenant, params.path, params.lockfile);
+        await store.writeLockfile(tx, context.request.caller.tenant, params.path, lockfile);
         return { path: params.path };
       });
     },

@@ -7,6 +7,10 @@
 // session thread config wins over request-provided config. It comes from the tenant's upstream
 // thread-config endpoint when one is configured (`experimental_thread_config_endpoint` in a layer
 // below the session's), else from the stored session config of the thread, else of its cwd.
+//
+// Secrets (providers' bearer tokens and Authorization headers) are sealed in the session layer
+// before it is stored, so the snapshot holds no plaintext; lockfiles show them as `********` and
+// compare them by presence only.
 import {
   type ConfigWarning,
   configLayerVersion,
@@ -32,6 +36,7 @@ import {
   valueAtPath,
 } from "../model/index.js";
 import type { ConfigResolver, ResolvedConfig } from "../resolver.js";
+import { type ConfigSecrets, redactSecrets, SecretValueError, secretLeafPaths } from "../secrets/config-secrets.js";
 import type { ConfigStore } from "../store/config-store.js";
 
 export const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
@@ -82,6 +87,7 @@ export class ThreadConfigs {
     private readonly deps: {
       store: ConfigStore;
       resolver: ConfigResolver;
+      configSecrets: ConfigSecrets;
       upstreamTimeoutMs: number;
       log: Logger;
     },
@@ -118,7 +124,11 @@ export class ThreadConfigs {
   /** Resolves a new thread's session: its layers, requirements and the values it reports. Stores nothing. */
   private async computeSession(caller: Caller, params: ResolveThreadConfigParams) {
     const sessionOwned = await this.sessionConfigFor(caller, params);
-    const sessionLayer = mergeTables(overridesLayer(params.overrides), sessionOwned ?? {});
+    const sessionLayer = this.sealedSessionLayer(
+      caller,
+      mergeTables(overridesLayer(params.overrides), sessionOwned ?? {}),
+      sessionOwned,
+    );
     const resolved = await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer });
     const config = resolved.effective.config;
 
@@ -154,6 +164,20 @@ export class ThreadConfigs {
       configVersion: configLayerVersion(config),
     };
     return { answer, resolved, sessionLayer, resolvedFields: resolvedFieldsOf(answer) };
+  }
+
+  /**
+   * The session layer with its secrets sealed: those of the stored session config are kept as stored,
+   * anything else (a request override, an upstream endpoint's answer) is sealed now.
+   */
+  private sealedSessionLayer(caller: Caller, layer: ConfigTable, sessionOwned: ConfigTable | null): ConfigTable {
+    try {
+      return this.deps.configSecrets.seal(caller.tenant, layer, sessionOwned);
+    } catch (error) {
+      if (error instanceof SecretValueError)
+        throw new SwitchyardError({ reason: "invalidArgument", message: `config: ${error.message}` });
+      throw error;
+    }
   }
 
   /** The thread's config rebuilt from fresh layers, its session layer kept; stored as its new snapshot. */
@@ -244,6 +268,8 @@ export class ThreadConfigs {
         message: `invalid config lockfile ${loadPath}: ${(error as Error).message}`,
       });
     }
+    // Secrets are compared by presence: both sides show them as `********`.
+    expected = { ...expected, config: redactSecrets(expected.config) };
     const actual = lockfileOf(config, params.clientVersion, resolvedFields);
     const allowMismatch = lockfileSetting(config, "allow_codex_version_mismatch") === true;
     const comparison = compareLockfiles(expected, actual, { allowCodexVersionMismatch: allowMismatch });
@@ -275,9 +301,12 @@ export class ThreadConfigs {
   }
 }
 
-/** A thread's lockfile: its effective config, with the resolved values unless the config says not to save them. */
+/**
+ * A thread's lockfile: its effective config (secrets shown as `********`), with the resolved values
+ * unless the config says not to save them.
+ */
 function lockfileOf(config: ConfigTable, clientVersion: string, resolved: ConfigTable): Lockfile {
-  return buildLockfile(config, {
+  return buildLockfile(redactSecrets(config), {
     codexVersion: clientVersion,
     resolved,
     saveFieldsResolvedFromModelCatalog: lockfileSetting(config, "save_fields_resolved_from_model_catalog") !== false,
@@ -310,4 +339,11 @@ function pickSessionOwned(layer: ConfigTable): ConfigTable {
   const owned: ConfigTable = {};
   for (const key of ["model_provider", "model_providers", "features"]) if (key in layer) owned[key] = layer[key];
   return owned;
+}
+
+/** A lockfile's text with any secret in its config replaced by `********` (unchanged when it holds none). */
+export function redactLockfileText(text: string): string {
+  const lockfile = parseLockfile(text);
+  if (secretLeafPaths(lockfile.config).length === 0) return text;
+  return lockfileToToml({ ...lockfile, config: redactSecrets(lockfile.config) });
 }

@@ -216,6 +216,8 @@ export function findOverride(
   effective: EffectiveConfig,
   userLayerConfig: ConfigTable,
   editedPaths: readonly (readonly string[])[],
+  /** How the effective value at a path is shown (the service redacts secrets). */
+  present: (segments: readonly string[], value: unknown) => unknown = (_segments, value) => value,
 ): OverriddenMetadata | null {
   for (const segments of editedPaths) {
     const userValue = valueAtPath(userLayerConfig, segments);
@@ -229,7 +231,7 @@ export function findOverride(
     return {
       message: overrideMessage(overriding.name),
       overridingLayer: { name: overriding.name, version: overriding.version },
-      effectiveValue: effectiveValue ?? null,
+      effectiveValue: present(segments, effectiveValue ?? null),
     };
   }
   return null;

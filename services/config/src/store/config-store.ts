@@ -269,6 +269,61 @@ export class ConfigStore {
     else await this.db.query(tenant, "write lockfile", sql, [tenant, path, body]);
   }
 
+  // Key rotation (`switchyard secret rewrap`): the rows of a tenant holding sealed secrets.
+
+  async layersForRewrap(tx: TenantQueryable, tenant: string): Promise<StoredLayer[]> {
+    const result = await tx.query<StoredLayer>(
+      "layers with secrets",
+      "SELECT kind, scope, body, version FROM config.layers WHERE tenant = $1 AND body::text LIKE '%sy-secret:%' FOR UPDATE",
+      [tenant],
+    );
+    return result.rows;
+  }
+
+  async sessionConfigsForRewrap(tx: TenantQueryable, tenant: string): Promise<{ target: SessionTarget; body: ConfigTable }[]> {
+    const result = await tx.query<{ target_kind: string; target: string; body: ConfigTable }>(
+      "session configs with secrets",
+      `SELECT target_kind, target, body FROM config.session_configs
+        WHERE tenant = $1 AND body::text LIKE '%sy-secret:%' FOR UPDATE`,
+      [tenant],
+    );
+    return result.rows.map((row) => ({
+      target: row.target_kind === "thread" ? { kind: "thread", threadId: row.target } : { kind: "cwd", cwd: row.target },
+      body: row.body,
+    }));
+  }
+
+  async threadConfigsForRewrap(
+    tx: TenantQueryable,
+    tenant: string,
+  ): Promise<{ thread_id: string; session_layer: ConfigTable | null; effective: ConfigTable }[]> {
+    const result = await tx.query<{ thread_id: string; session_layer: ConfigTable | null; effective: ConfigTable }>(
+      "thread configs with secrets",
+      `SELECT thread_id, session_layer, effective FROM config.thread_configs
+        WHERE tenant = $1 AND (session_layer::text LIKE '%sy-secret:%' OR effective::text LIKE '%sy-secret:%') FOR UPDATE`,
+      [tenant],
+    );
+    return result.rows;
+  }
+
+  async updateThreadConfigBodies(
+    tx: TenantQueryable,
+    tenant: string,
+    threadId: string,
+    bodies: { sessionLayer: ConfigTable | null; effective: ConfigTable },
+  ): Promise<void> {
+    await tx.query(
+      "rewrap thread config",
+      "UPDATE config.thread_configs SET session_layer = $3, effective = $4 WHERE tenant = $1 AND thread_id = $2",
+      [
+        tenant,
+        threadId,
+        bodies.sessionLayer === null ? null : JSON.stringify(bodies.sessionLayer),
+        JSON.stringify(bodies.effective),
+      ],
+    );
+  }
+
   async grpcEndpointPort(tenant: string): Promise<number | undefined> {
     const result = await this.db.query<{ port: number }>(
       tenant,

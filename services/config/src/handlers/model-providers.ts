@@ -1,0 +1,218 @@
+// internal/config/modelProvider: a thread's model provider, ready for a turn to call. The provider is
+// `model_providers.<id>` of the thread's effective config (its stored snapshot, with the
+// orchestrator's session layer), else one of Codex's built-in providers, mapped from config.toml's
+// keys to `ResolvedModelProvider` with Codex's defaults and caps.
+//
+// Credentials: `experimental_bearer_token` (sealed in config, opened here and nowhere else), else the
+// tenant secret `env_key` names. Tenant secrets stand in for Codex's environment variables; the
+// process environment is never read for a name a tenant chose (a tenant could otherwise send the
+// deployment's variables to a base_url of its own). The one exception is the built-in `openai`
+// provider at its built-in base URL: without an OPENAI_API_KEY secret it uses the deployment's key.
+import {
+  type ResolvedModelProvider,
+  type ResolveModelProviderParams,
+  type ResolveModelProviderResponse,
+  SwitchyardError,
+} from "@switchyard/protocol";
+import { type ConfigTable, isConfigTable } from "../model/index.js";
+import type { ConfigResolver } from "../resolver.js";
+import type { ConfigSecrets } from "../secrets/config-secrets.js";
+import { SecretBoxError } from "../secrets/secret-box.js";
+import type { ConfigStore } from "../store/config-store.js";
+import type { TenantSecretStore } from "../store/secret-store.js";
+
+export const OPENAI_PROVIDER_ID = "openai";
+export const OPENAI_BASE_URL = "https://api.openai.com/v1";
+
+/** Codex's built-in providers (codex-rs model_provider_info.rs): used when config defines no provider of that id. */
+export const BUILT_IN_MODEL_PROVIDERS: Readonly<Record<string, ConfigTable>> = {
+  [OPENAI_PROVIDER_ID]: { name: "OpenAI", base_url: OPENAI_BASE_URL, env_key: "OPENAI_API_KEY", wire_api: "responses" },
+  ollama: { name: "gpt-oss", base_url: "http://localhost:11434/v1", wire_api: "responses" },
+  lmstudio: { name: "gpt-oss", base_url: "http://localhost:1234/v1", wire_api: "responses" },
+};
+
+/** Codex's defaults and caps for a provider's retry and idle settings. */
+export const PROVIDER_DEFAULTS = {
+  requestMaxRetries: 4,
+  streamMaxRetries: 5,
+  maxRetriesCap: 100,
+  streamIdleTimeoutMs: 300_000,
+} as const;
+
+const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgument", message });
+
+const stringAt = (table: ConfigTable, key: string): string | undefined => {
+  const value = table[key];
+  return typeof value === "string" ? value : undefined;
+};
+
+const stringMapAt = (table: ConfigTable, key: string): Record<string, string> => {
+  const value = table[key];
+  if (!isConfigTable(value)) return {};
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === "string"));
+};
+
+const countAt = (table: ConfigTable, key: string): number | undefined => {
+  const value = table[key];
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+};
+
+/** The provider table for `providerId`: the configured one, else a built-in one; throws Codex's "not found". */
+export function providerTableFor(config: ConfigTable, providerId: string): { table: ConfigTable; isBuiltIn: boolean } {
+  const providers = config.model_providers;
+  const configured = isConfigTable(providers) && Object.hasOwn(providers, providerId) ? providers[providerId] : undefined;
+  if (isConfigTable(configured)) return { table: configured, isBuiltIn: false };
+  const builtIn = Object.hasOwn(BUILT_IN_MODEL_PROVIDERS, providerId) ? BUILT_IN_MODEL_PROVIDERS[providerId] : undefined;
+  if (builtIn) return { table: builtIn, isBuiltIn: true };
+  throw invalid(`Model provider \`${providerId}\` not found`);
+}
+
+/** The tenant secrets a provider needs: its `env_key` and the variables its `env_http_headers` name. */
+export function secretNamesOf(table: ConfigTable): string[] {
+  const envKey = stringAt(table, "env_key");
+  return [...(envKey ? [envKey] : []), ...Object.values(stringMapAt(table, "env_http_headers"))];
+}
+
+export function missingSecretMessage(name: string, instructions: string | undefined): string {
+  const base = `Missing environment variable: \`${name}\`. Set it as a tenant secret (switchyard secret set ${name}, or switchyard/secret/set).`;
+  return instructions?.trim() ? `${base} ${instructions.trim()}` : base;
+}
+
+export interface ProviderCredentials {
+  /** Tenant secrets by name (those the tenant has among `secretNamesOf`). */
+  secrets: ReadonlyMap<string, string>;
+  /** Opens a secret leaf of the config (a sealed bearer token or Authorization header). */
+  openConfigSecret(value: string, what: string): string;
+  /** The deployment's OpenAI key, for the built-in `openai` provider only. */
+  deploymentOpenAiKey: string | null;
+}
+
+/** Maps a provider table to what a turn calls, with its credentials resolved. */
+export function resolveProvider(
+  providerId: string,
+  provider: { table: ConfigTable; isBuiltIn: boolean },
+  credentials: ProviderCredentials,
+): ResolvedModelProvider {
+  const { table } = provider;
+  const wireApi = table.wire_api ?? "responses";
+  if (wireApi !== "responses") {
+    throw invalid(
+      `Model provider \`${providerId}\` uses wire_api \`${String(wireApi)}\`; Switchyard supports only "responses" (set wire_api = "responses" in [model_providers.${providerId}])`,
+    );
+  }
+  if (table.auth !== undefined && table.experimental_bearer_token === undefined) {
+    throw invalid(
+      `Model provider \`${providerId}\` gets its token from a command ([model_providers.${providerId}.auth]), which a Switchyard session cannot run: use env_key with a tenant secret, or experimental_bearer_token`,
+    );
+  }
+  const baseUrl = (stringAt(table, "base_url") ?? OPENAI_BASE_URL).replace(/\/+$/, "");
+  const secret = (name: string) => {
+    const value = credentials.secrets.get(name);
+    return value?.trim() ? value : undefined;
+  };
+
+  const headers: Record<string, string> = {};
+  for (const [header, value] of Object.entries(stringMapAt(table, "http_headers"))) {
+    headers[header] = credentials.openConfigSecret(value, `http_headers.${header}`);
+  }
+  // As Codex: a header whose variable is unset or empty is left out.
+  for (const [header, name] of Object.entries(stringMapAt(table, "env_http_headers"))) {
+    const value = secret(name);
+    if (value !== undefined) headers[header] = value;
+  }
+
+  let bearerToken: string | null = null;
+  const inlineToken = stringAt(table, "experimental_bearer_token");
+  const envKey = stringAt(table, "env_key");
+  if (inlineToken !== undefined) {
+    bearerToken = credentials.openConfigSecret(inlineToken, "experimental_bearer_token");
+  } else if (envKey) {
+    const usesDeploymentKey = providerId === OPENAI_PROVIDER_ID && baseUrl === OPENAI_BASE_URL && envKey === "OPENAI_API_KEY";
+    bearerToken = secret(envKey) ?? (usesDeploymentKey ? credentials.deploymentOpenAiKey : null);
+    if (bearerToken === null) throw invalid(missingSecretMessage(envKey, stringAt(table, "env_key_instructions")));
+  }
+
+  const builtInName = Object.hasOwn(BUILT_IN_MODEL_PROVIDERS, providerId)
+    ? stringAt(BUILT_IN_MODEL_PROVIDERS[providerId] as ConfigTable, "name")
+    : undefined;
+  const idleTimeout = countAt(table, "stream_idle_timeout_ms");
+  return {
+    id: providerId,
+    name: stringAt(table, "name")?.trim() || builtInName || providerId,
+    baseUrl,
+    wireApi: "responses",
+    queryParams: stringMapAt(table, "query_params"),
+    headers,
+    bearerToken,
+    requestMaxRetries: Math.min(
+      countAt(table, "request_max_retries") ?? PROVIDER_DEFAULTS.requestMaxRetries,
+      PROVIDER_DEFAULTS.maxRetriesCap,
+    ),
+    streamMaxRetries: Math.min(
+      countAt(table, "stream_max_retries") ?? PROVIDER_DEFAULTS.streamMaxRetries,
+      PROVIDER_DEFAULTS.maxRetriesCap,
+    ),
+    streamIdleTimeoutMs: idleTimeout && idleTimeout > 0 ? idleTimeout : PROVIDER_DEFAULTS.streamIdleTimeoutMs,
+  };
+}
+
+interface Caller {
+  tenant: string;
+  subject: string;
+}
+
+export class ModelProviders {
+  constructor(
+    private readonly deps: {
+      store: ConfigStore;
+      resolver: ConfigResolver;
+      secrets: TenantSecretStore;
+      configSecrets: ConfigSecrets;
+      deploymentOpenAiKey: string | null;
+    },
+  ) {}
+
+  async resolve(caller: Caller, params: ResolveModelProviderParams): Promise<ResolveModelProviderResponse> {
+    const config = await this.threadConfig(caller, params.threadId);
+    const provider = providerTableFor(config, params.providerId);
+    let secrets: Map<string, string>;
+    try {
+      secrets = await this.deps.secrets.values(caller.tenant, secretNamesOf(provider.table));
+    } catch (error) {
+      if (error instanceof SecretBoxError) throw invalid(`${error.message}; set it again with switchyard secret set`);
+      throw error;
+    }
+    const resolved = resolveProvider(params.providerId, provider, {
+      secrets,
+      deploymentOpenAiKey: this.deps.deploymentOpenAiKey,
+      openConfigSecret: (value, what) => {
+        try {
+          return this.deps.configSecrets.open(caller.tenant, value);
+        } catch (error) {
+          if (!(error instanceof SecretBoxError)) throw error;
+          throw invalid(
+            `the stored ${what} of model provider \`${params.providerId}\` cannot be opened (${error.message}); write it again`,
+          );
+        }
+      },
+    });
+    return {
+      provider: resolved,
+      reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
+      reasoningSummary: stringAt(config, "model_reasoning_summary") ?? null,
+    };
+  }
+
+  /**
+   * The thread's effective config: its snapshot from thread start (refreshed by reloads), which
+   * holds its session layer. A thread without one (none was resolved for it) gets the caller's
+   * config with the thread's stored session config, if any, as its session layer.
+   */
+  private async threadConfig(caller: Caller, threadId: string): Promise<ConfigTable> {
+    const row = await this.deps.store.readThreadConfig(caller.tenant, threadId);
+    if (row) return row.effective;
+    const session = await this.deps.store.sessionConfigFor(caller.tenant, { threadId, cwd: null });
+    const resolved = await this.deps.resolver.resolve({ ...caller, cwd: null, sessionLayer: session?.body ?? null });
+    return resolved.effective.config;
+  }
+}
