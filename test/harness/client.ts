@@ -1,5 +1,5 @@
 // A Codex-style app-server client over WebSocket for tests and benchmarks: JSON-RPC "lite" requests
-// with integer ids, notifications collected in arrival order.
+// with integer ids, notifications and server→client requests collected in arrival order.
 import WebSocket from "ws";
 import { checkFrame, conformance } from "./conformance.js";
 
@@ -15,10 +15,19 @@ export interface Notification {
   emittedAtMs: number;
 }
 
+/** A request the server sent to this client (`item/tool/call`, …), under the server's id. */
+export interface ServerRequest {
+  id: number | string;
+  method: string;
+  params: any;
+}
+
 export class CodexTestClient {
   readonly notifications: Notification[] = [];
   /** Every result and notification frame received, for schema conformance checks. */
-  readonly received: { kind: "result" | "notification"; method: string; body: unknown }[] = [];
+  readonly received: { kind: "result" | "notification" | "serverRequest"; method: string; body: unknown }[] = [];
+  readonly serverRequests: ServerRequest[] = [];
+  private readonly serverRequestWaiters: { predicate: (r: ServerRequest) => boolean; resolve: (r: ServerRequest) => void }[] = [];
   private readonly pending = new Map<number | string, { method: string; resolve: (reply: RpcReply) => void }>();
   private readonly waiters: { predicate: (n: Notification) => boolean; resolve: (n: Notification) => void }[] = [];
   private nextId = 1;
@@ -29,6 +38,11 @@ export class CodexTestClient {
     socket.on("message", (data, isBinary) => {
       if (isBinary) return;
       const message = JSON.parse(data.toString());
+      // A frame with both a method and an id is the server asking; its id may equal one of ours.
+      if (typeof message.method === "string" && message.id !== undefined) {
+        this.onServerRequest(message);
+        return;
+      }
       if (message.id !== undefined && this.pending.has(message.id)) {
         const entry = this.pending.get(message.id);
         this.pending.delete(message.id);
@@ -59,6 +73,20 @@ export class CodexTestClient {
         resolve(code);
       }),
     );
+  }
+
+  private onServerRequest(message: ServerRequest): void {
+    this.serverRequests.push(message);
+    this.received.push({ kind: "serverRequest", method: message.method, body: message.params });
+    checkFrame("serverRequest", message.method, message.params);
+    if (typeof message.id !== "number" && typeof message.id !== "string")
+      conformance.failures.push(`server request ${message.method} with id ${JSON.stringify(message.id)}`);
+    for (const waiter of [...this.serverRequestWaiters]) {
+      if (waiter.predicate(message)) {
+        this.serverRequestWaiters.splice(this.serverRequestWaiters.indexOf(waiter), 1);
+        waiter.resolve(message);
+      }
+    }
   }
 
   static async connect(
@@ -126,6 +154,31 @@ export class CodexTestClient {
         },
       });
     });
+  }
+
+  waitForServerRequest(predicate: (r: ServerRequest) => boolean = () => true, timeoutMs = 5_000): Promise<ServerRequest> {
+    const existing = this.serverRequests.find(predicate);
+    if (existing) return Promise.resolve(existing);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("timed out waiting for a server request")), timeoutMs);
+      this.serverRequestWaiters.push({
+        predicate,
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+      });
+    });
+  }
+
+  /** Answers a server request with a result. */
+  respond(id: number | string, result: unknown): void {
+    this.socket.send(JSON.stringify({ id, result }));
+  }
+
+  /** Answers a server request with an error. */
+  respondError(id: number | string, error: { code: number; message: string; data?: unknown }): void {
+    this.socket.send(JSON.stringify({ id, error }));
   }
 
   get pendingCount(): number {

@@ -1,4 +1,4 @@
-// Schema conformance: every result and notification a test client receives is validated against
+// Schema conformance: every result, notification and server request a test client receives is validated against
 // the official Codex 0.171.0 JSON Schema for its method (the generated schemas are kept as a fixture
 // in test/fixtures/codex-app-server-schema-0.171.0). Suites assert at the end that nothing failed.
 import { existsSync, readFileSync } from "node:fs";
@@ -49,6 +49,7 @@ responseNames.set("config/value/write", "ConfigWriteResponse");
 responseNames.set("config/batchWrite", "ConfigWriteResponse");
 const registryOnlyResults = new Set(["modelProvider/default/set"]);
 const notificationNames = schemaNamesByMethod("ServerNotification.json", "", "");
+const serverRequestNames = schemaNamesByMethod("ServerRequest.json", "", "");
 
 const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: false });
 const compiled = new Map<string, ValidateFunction | null>();
@@ -69,9 +70,9 @@ export interface ConformanceReport {
 export const conformance: ConformanceReport = { checked: 0, failures: [] };
 
 /** Validates one received frame; unknown methods are a failure too (the system invented a method). */
-export function checkFrame(kind: "result" | "notification", method: string, body: unknown): void {
+export function checkFrame(kind: "result" | "notification" | "serverRequest", method: string, body: unknown): void {
   // Switchyard's own methods and notifications (`switchyard/…`) have no Codex schema: their registry schema is the contract.
-  if (method.startsWith("switchyard/") || (kind === "result" && registryOnlyResults.has(method))) {
+  if (kind !== "serverRequest" && (method.startsWith("switchyard/") || (kind === "result" && registryOnlyResults.has(method)))) {
     const schema = kind === "result" ? methodRegistry.get(method)?.result : notificationRegistry.get(method)?.params;
     conformance.checked++;
     if (!schema) {
@@ -82,7 +83,8 @@ export function checkFrame(kind: "result" | "notification", method: string, body
     if (!parsed.success) conformance.failures.push(`${kind} ${method} (registry): ${parsed.error.message.slice(0, 300)}`);
     return;
   }
-  const typeName = (kind === "result" ? responseNames : notificationNames).get(method);
+  const names = kind === "result" ? responseNames : kind === "notification" ? notificationNames : serverRequestNames;
+  const typeName = names.get(method);
   const validator = typeName ? validatorFor(typeName) : null;
   conformance.checked++;
   if (!validator) {

@@ -1,7 +1,8 @@
 // One Switchyard client connection, composed of its parts: the request gate (`request-gate.ts`:
 // decode → initialized → experimental → admission), the initialize handshake and gateway-owned
 // methods (`handshake.ts`, `local-methods.ts`), per-key ordering (`key-ordering.ts`) and outbound
-// back-pressure (`outbound.ts`); this file routes, subscribes, delivers notifications and tears down.
+// back-pressure (`outbound.ts`) and server→client requests (`server-requests.ts`); this file routes,
+// subscribes, delivers notifications and server requests, passes on the client's answers and tears down.
 // (A relayed connection to a machine is its own kind: `relay-connection.ts`.) Errors are reported
 // with Codex's codes and texts.
 //
@@ -21,6 +22,8 @@ import {
   notificationMessage,
   type RequestId,
   resultMessage,
+  type ServerRequestAnswer,
+  TurnNotification,
   toWireError,
 } from "@switchyard/protocol";
 import type { Caller, Logger, LogLimiter } from "@switchyard/runtime";
@@ -32,6 +35,7 @@ import { KeyOrdering } from "./key-ordering.js";
 import type { localMethods } from "./local-methods.js";
 import { OutboundChannel } from "./outbound.js";
 import { gateRequest } from "./request-gate.js";
+import { answerOf, type IncomingServerRequest, ServerRequestBook } from "./server-requests.js";
 
 export interface ConnectionSettings {
   maxInFlight: number;
@@ -45,9 +49,11 @@ export interface ConnectionSettings {
 export interface ConnectionServices {
   router: BusRouter;
   localMethods: ReturnType<typeof localMethods>;
-  fanout: NotificationFanout;
+  fanout: Pick<NotificationFanout, "add" | "remove">;
   subjects: { tenantEvents(tenant: string): string; threadEvents(tenant: string, threadId: string): string };
   onClosed(connection: ClientConnection): void;
+  /** Sends a client's answer to the turn that asked (`serverRequestReply(token)`). */
+  answerServerRequest(token: string, answer: ServerRequestAnswer): void;
   /** The largest request frame the bus can carry (bytes). */
   requestLimitBytes(): number;
   log: Logger;
@@ -71,6 +77,7 @@ export class ClientConnection implements NotificationSink {
   private readonly ordering = new KeyOrdering();
   private readonly outbound: OutboundChannel;
   private readonly subscribedSubjects = new Set<string>();
+  private readonly serverRequests = new ServerRequestBook();
   private readonly caller: Caller;
   private readonly log: Logger;
 
@@ -119,8 +126,10 @@ export class ClientConnection implements NotificationSink {
         this.onRequest(message.id, message.method, message.params, message.hasParams);
         return;
       }
+      case "response":
+        this.onResponse(message.id, decoded as Record<string, unknown>, byteLength);
+        return;
       case "notification": // `initialized` and friends need no answer
-      case "response": // no server→client requests are issued yet
         return;
       case "malformed":
         this.noteBadInput({ byteLength }, "frame is not a JSON-RPC message; ignored");
@@ -147,6 +156,18 @@ export class ClientConnection implements NotificationSink {
 
   private fail(id: RequestId, detail: ErrorDetail): void {
     this.send(JSON.stringify(errorMessage(id, toWireError(detail))));
+  }
+
+  /** The client's answer to a server request: passed on to the turn that asked, once. */
+  private onResponse(id: RequestId, response: Record<string, unknown>, byteLength: number): void {
+    const pending = this.serverRequests.take(id);
+    if (!pending) {
+      // Also a client answering after another client did and the resolution reached this one.
+      this.noteBadInput({ id: clip(String(id), 100), byteLength }, "response to no pending server request; ignored");
+      return;
+    }
+    const frame = { byteLength, limitBytes: this.services.requestLimitBytes() };
+    this.services.answerServerRequest(pending.token, answerOf(pending, response, this.id, frame));
   }
 
   private onRequest(id: RequestId, method: string, params: unknown, hasParams: boolean): void {
@@ -262,6 +283,23 @@ export class ClientConnection implements NotificationSink {
     this.send(frame);
   }
 
+  /** Opt-outs name notifications: a server request is always sent. */
+  deliverServerRequest(request: IncomingServerRequest): void {
+    if (this.state !== "ready") return;
+    const frame = this.serverRequests.issue(request);
+    if (frame) this.send(frame);
+  }
+
+  serverRequestResolved(token: string): void {
+    if (this.state !== "ready") return;
+    const frame = this.serverRequests.resolve(token, Date.now());
+    if (frame) this.deliverNotification(TurnNotification.serverRequestResolved, frame);
+  }
+
+  get pendingServerRequestCount(): number {
+    return this.serverRequests.pendingCount;
+  }
+
   /** Every outbound frame goes through the outbound channel (back-pressure: overflow disconnects). */
   private send(frame: string): void {
     if (this.state === "closed") return;
@@ -274,6 +312,7 @@ export class ClientConnection implements NotificationSink {
     this.state = "closed";
     this.outbound.close();
     this.services.badInputLog.forget(this.id);
+    this.serverRequests.clear(); // a turn waiting on them times out or takes another connection's answer
     for (const subject of this.subscribedSubjects) this.services.fanout.remove(subject, this);
     this.subscribedSubjects.clear();
     this.services.onClosed(this);

@@ -1,14 +1,21 @@
 // Notification fan-out: one NATS subscription per subject this gateway's connections need
 // (a tenant's subject, a thread's subject), reference-counted; each event is serialized once and
 // written to every interested connection. Events for one connection arrive on one wildcard
-// subscription per gateway (`ConnectionEvents`).
+// subscription per gateway (`ConnectionEvents`). Two headers mark the events that are not
+// notifications: a server→client request and its resolution (`server-requests.ts`), read once per
+// message and handed to each connection, which numbers them itself.
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
 import { type BusEvent, BusHeader } from "@switchyard/protocol";
 import { decodeJson, type Logger } from "@switchyard/runtime";
+import { type IncomingServerRequest, parseServerRequestEvent } from "./server-requests.js";
 
 export interface NotificationSink {
   /** Delivers an already-serialized notification, unless the connection opted out of `method`. */
   deliverNotification(method: string, frame: string): void;
+  /** Sends a server→client request under an id of the connection's own. */
+  deliverServerRequest(request: IncomingServerRequest): void;
+  /** The server request with this token was answered (by any connection) or withdrawn. */
+  serverRequestResolved(token: string): void;
 }
 
 /**
@@ -18,6 +25,44 @@ export interface NotificationSink {
 export function eventFrame(msg: Msg): { method: string; frame: string } {
   const frame = msg.string();
   return { method: msg.headers?.get(BusHeader.method) || (decodeJson(msg.data) as BusEvent).method, frame };
+}
+
+type EventKind =
+  | { kind: "notification"; method: string; frame: string }
+  | { kind: "serverRequest"; request: IncomingServerRequest }
+  | { kind: "serverRequestResolved"; token: string }
+  | { kind: "invalid"; reason: string };
+
+/** What an event is, from its headers alone unless it is a server request. */
+function readEvent(msg: Msg): EventKind {
+  const headers = msg.headers;
+  const requestToken = headers?.get(BusHeader.serverRequest);
+  if (requestToken) {
+    const request = parseServerRequestEvent(requestToken, msg.string());
+    return "invalid" in request ? { kind: "invalid", reason: request.invalid } : { kind: "serverRequest", request };
+  }
+  const resolvedToken = headers?.get(BusHeader.serverRequestResolved);
+  if (resolvedToken) return { kind: "serverRequestResolved", token: resolvedToken };
+  return { kind: "notification", ...eventFrame(msg) };
+}
+
+function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger): void {
+  const event = readEvent(msg);
+  switch (event.kind) {
+    case "notification":
+      for (const sink of sinks) sink.deliverNotification(event.method, event.frame);
+      return;
+    case "serverRequest":
+      for (const sink of sinks) sink.deliverServerRequest(event.request);
+      return;
+    case "serverRequestResolved":
+      for (const sink of sinks) sink.serverRequestResolved(event.token);
+      return;
+    case "invalid":
+      // A publisher's defect: the turn that asked times out rather than clients getting a broken frame.
+      log.error({ subject: msg.subject, reason: event.reason }, "server request event dropped");
+      return;
+  }
 }
 
 /**
@@ -37,8 +82,7 @@ export class ConnectionEvents {
         }
         const sink = this.sinks.get(msg.subject);
         if (!sink) return; // the connection has gone
-        const { method, frame } = eventFrame(msg);
-        sink.deliverNotification(method, frame);
+        deliverEvent(msg, [sink], log);
       },
     });
   }
@@ -77,8 +121,7 @@ export class NotificationFanout {
           this.log.error({ err: error.message, subject }, "notification subscription failed");
           return;
         }
-        const { method, frame } = eventFrame(msg);
-        for (const target of sinks) target.deliverNotification(method, frame);
+        deliverEvent(msg, sinks, this.log);
       },
     });
     this.subscriptions.set(subject, { subscription, sinks });

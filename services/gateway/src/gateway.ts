@@ -100,6 +100,17 @@ export async function startGateway(
             log,
             badInputLog,
             requestLimitBytes: () => maxRequestBodyBytes(nc),
+            answerServerRequest: (token, answer) => {
+              try {
+                nc.publish(subjects.serverRequestReply(token), encodeJson(answer));
+              } catch (error) {
+                // The bus is closed (shutting down): the turn times out; the client's connection stays.
+                log.warn(
+                  { err: error instanceof Error ? error.message : String(error), connection: connection.id },
+                  "server request answer not sent",
+                );
+              }
+            },
             onClosed: (closed) => {
               connections.delete(closed);
               connectionEvents.remove(subjects.connectionEvents(closed.id));

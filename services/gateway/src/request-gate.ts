@@ -5,9 +5,9 @@
 // (Frame-level checks — size, nesting, NUL strings — run before this, on the raw frame.)
 import {
   CODEX_CLIENT_METHODS,
-  isMachineOnlyMethod,
   type ErrorDetail,
   type InitializeParams,
+  isMachineOnlyMethod,
   lookupMethod,
   Method,
   type MethodSpec,
