@@ -8,6 +8,17 @@
 // A step can delay, fail with an HTTP status, stall, or cut the stream after some deltas. A request
 // that asks for structured output (`text.format.type = "json_schema"`) gets a JSON object with every
 // required string property filled in, unless the step says what to answer.
+//
+// For the provider client's retry tests a step can also: fail `failTimes` requests in a row with
+// `failStatus` (then answer the next request normally, e.g. a 500 then a stream), send `failHeaders`
+// with its failures (`retry-after-ms`), cut the stream right after `response.created`
+// (`cutAfterCreated`: before any output), hang after some deltas (`stallAfterDeltas`), or end with
+// `response.failed` (`responseFailed`) or `response.incomplete` (`responseIncomplete`) after
+// `response.created`.
+//
+// For the benchmark (test/bench): a step can make its deltas as it sends them (`generatedDeltas`,
+// e.g. each stamped with its send time) with a fixed gap between them, `stepFor` picks a step from
+// the request itself when none is queued, and `recordRequests: false` keeps no request history.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 
@@ -23,10 +34,45 @@ export interface ScriptStep {
   delayMs?: number;
   /** Answer with this HTTP status and a JSON error body instead of a stream. */
   failStatus?: number;
-  /** End the stream after this many deltas, without `response.completed`. */
+  /**
+   * With `failStatus`: fail this many requests in a row, then answer the next one with the rest of
+   * the step (a stream). Without it the step fails once and is used up.
+   */
+  failTimes?: number;
+  /** Extra response headers sent with a `failStatus` answer (e.g. `{"retry-after-ms": "50"}`). */
+  failHeaders?: Record<string, string>;
+  /** End the stream right after `response.created`, before any output item (a drop before output). */
+  cutAfterCreated?: boolean;
+  /** Send `response.failed` with this error after `response.created`, then end the stream. */
+  responseFailed?: { code?: string; message: string };
+  /** Send `response.incomplete` with this reason after `response.created`, then end the stream. */
+  responseIncomplete?: string;
+  /**
+   * End the stream after this many deltas, without `response.completed`. Without `delayMs` the
+   * socket is destroyed before anything was flushed, so the client sees a connection closed before
+   * the response headers (Codex: "error sending request"); with `delayMs` it sees the deltas first.
+   */
   cutAfterDeltas?: number;
   /** Send the stream's headers and `response.created`, then nothing more (a provider that hangs). */
   stall?: boolean;
+  /** Send this many text deltas, then nothing more (a provider that hangs mid-answer). */
+  stallAfterDeltas?: number;
+  /**
+   * Instead of splitting `text`: send `count` text deltas, delta i made by `makeDelta(i)` right as it
+   * is sent (a benchmark stamps each with its send time), `gapMs` apart; the message's text is their
+   * concatenation. `cutAfterDeltas` and `stallAfterDeltas` apply as usual.
+   */
+  generatedDeltas?: { count: number; gapMs?: number; makeDelta(index: number): string };
+}
+
+export interface ScriptedResponsesOptions {
+  defaultReply?: string;
+  host?: string;
+  port?: number;
+  /** Picks the step for a request when none is queued (undefined: the default reply). */
+  stepFor?: (body: Record<string, unknown>) => ScriptStep | undefined;
+  /** Keep each request's body, headers and URL (`requests`, …). Default true; a long benchmark turns it off. */
+  recordRequests?: boolean;
 }
 
 export interface ScriptedResponses {
@@ -45,8 +91,8 @@ export interface ScriptedResponses {
   close(): Promise<void>;
 }
 
-const sse = (response: ServerResponse, type: string, body: Record<string, unknown>) =>
-  response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...body })}\n\n`);
+const sse = (response: ServerResponse, type: string, body: Record<string, unknown>, flushed?: () => void) =>
+  response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...body })}\n\n`, flushed);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -95,21 +141,34 @@ function structuredAnswer(body: Record<string, unknown>): string | undefined {
   return JSON.stringify(answer);
 }
 
-export async function startScriptedResponses(
-  options: { defaultReply?: string; host?: string; port?: number } = {},
-): Promise<ScriptedResponses> {
+export async function startScriptedResponses(options: ScriptedResponsesOptions = {}): Promise<ScriptedResponses> {
   const queue: ScriptStep[] = [];
   const requests: Record<string, unknown>[] = [];
   const requestHeaders: Record<string, string | string[] | undefined>[] = [];
   const requestUrls: string[] = [];
   let responseCount = 0;
+  // How many requests the head step has failed so far (for `failTimes`).
+  let headStepFailures = 0;
+
+  const takeStep = (): ScriptStep => {
+    const head = queue[0];
+    if (head?.failStatus && head.failTimes !== undefined) {
+      if (headStepFailures < head.failTimes) {
+        headStepFailures++;
+        return head;
+      }
+      queue.shift();
+      headStepFailures = 0;
+      const { failStatus: _failed, failTimes: _times, failHeaders: _headers, ...rest } = head;
+      return rest;
+    }
+    return queue.shift() ?? {};
+  };
 
   const defaultText = (body: Record<string, unknown>) => {
     if (options.defaultReply !== undefined) return options.defaultReply;
     const said = lastUserText(body);
-    return said
-      ? `Hello from Switchyard's scripted provider. You said: ${said}`
-      : "Hello from Switchyard's scripted provider.";
+    return said ? `Hello from Switchyard's scripted provider. You said: ${said}` : "Hello from Switchyard's scripted provider.";
   };
 
   const answer = async (request: IncomingMessage, response: ServerResponse) => {
@@ -125,22 +184,39 @@ export async function startScriptedResponses(
     } catch {
       // kept as {}
     }
-    requests.push(body);
-    requestHeaders.push({ ...request.headers });
-    requestUrls.push(request.url);
-    const step = queue.shift() ?? {};
+    if (options.recordRequests !== false) {
+      requests.push(body);
+      requestHeaders.push({ ...request.headers });
+      requestUrls.push(request.url);
+    }
+    const step = queue.length === 0 && options.stepFor ? (options.stepFor(body) ?? {}) : takeStep();
     if (step.delayMs) await sleep(step.delayMs);
     if (step.failStatus) {
       response
-        .writeHead(step.failStatus, { "content-type": "application/json" })
+        .writeHead(step.failStatus, { ...step.failHeaders, "content-type": "application/json" })
         .end(JSON.stringify({ error: { message: `scripted failure ${step.failStatus}`, type: "server_error" } }));
       return;
     }
     responseCount++;
     const responseId = `resp_${responseCount}`;
     response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
-    sse(response, "response.created", { response: { id: responseId, status: "in_progress" } });
-    if (step.stall) return; // headers sent, nothing more: the client's idle timeout must end it
+    // Destroyed only once written: a socket destroyed at once loses the corked headers too.
+    const cutNow = step.cutAfterCreated ? () => response.destroy() : undefined;
+    sse(response, "response.created", { response: { id: responseId, status: "in_progress" } }, cutNow);
+    if (step.stall || cutNow) return; // stalled: headers sent, nothing more; the client's idle timeout must end it
+    if (step.responseFailed) {
+      const error = { code: step.responseFailed.code ?? null, message: step.responseFailed.message };
+      sse(response, "response.failed", { response: { id: responseId, status: "failed", error } });
+      response.end();
+      return;
+    }
+    if (step.responseIncomplete !== undefined) {
+      sse(response, "response.incomplete", {
+        response: { id: responseId, status: "incomplete", incomplete_details: { reason: step.responseIncomplete } },
+      });
+      response.end();
+      return;
+    }
     const output: Record<string, unknown>[] = [];
     let outputIndex = 0;
     let outputTokens = 0;
@@ -158,7 +234,12 @@ export async function startScriptedResponses(
         part: { type: "summary_text", text: "" },
       });
       for (const delta of split(step.reasoningSummary, 2)) {
-        sse(response, "response.reasoning_summary_text.delta", { item_id: reasoningId, output_index: outputIndex, summary_index: 0, delta });
+        sse(response, "response.reasoning_summary_text.delta", {
+          item_id: reasoningId,
+          output_index: outputIndex,
+          summary_index: 0,
+          delta,
+        });
       }
       const reasoning = {
         type: "reasoning",
@@ -178,29 +259,43 @@ export async function startScriptedResponses(
         call_id: step.toolCall.callId ?? `call_${responseCount}`,
         name: step.toolCall.name,
         ...(step.toolCall.namespace ? { namespace: step.toolCall.namespace } : {}),
-        arguments: typeof step.toolCall.arguments === "string" ? step.toolCall.arguments : JSON.stringify(step.toolCall.arguments),
+        arguments:
+          typeof step.toolCall.arguments === "string" ? step.toolCall.arguments : JSON.stringify(step.toolCall.arguments),
         status: "completed",
       };
-      sse(response, "response.output_item.added", { output_index: outputIndex, item: { ...call, arguments: "", status: "in_progress" } });
-      sse(response, "response.function_call_arguments.delta", { item_id: call.id, output_index: outputIndex, delta: call.arguments });
+      sse(response, "response.output_item.added", {
+        output_index: outputIndex,
+        item: { ...call, arguments: "", status: "in_progress" },
+      });
+      sse(response, "response.function_call_arguments.delta", {
+        item_id: call.id,
+        output_index: outputIndex,
+        delta: call.arguments,
+      });
       sse(response, "response.output_item.done", { output_index: outputIndex, item: call });
       output.push(call);
       outputTokens += call.arguments.length;
     } else {
       const itemId = `msg_${responseCount}`;
-      const text = step.text ?? structuredAnswer(body) ?? defaultText(body);
+      const generated = step.generatedDeltas;
+      let text = generated ? "" : (step.text ?? structuredAnswer(body) ?? defaultText(body));
       sse(response, "response.output_item.added", {
         output_index: outputIndex,
         item: { type: "message", id: itemId, role: "assistant", status: "in_progress", content: [] },
       });
-      const deltas = split(text, step.chunks ?? 3);
-      for (const [index, delta] of deltas.entries()) {
+      const deltas = generated ? [] : split(text, step.chunks ?? 3);
+      const deltaCount = generated ? generated.count : deltas.length;
+      for (let index = 0; index < deltaCount; index++) {
         if (step.cutAfterDeltas !== undefined && index >= step.cutAfterDeltas) {
           response.destroy();
           return;
         }
+        if (step.stallAfterDeltas !== undefined && index >= step.stallAfterDeltas) return;
+        const delta = generated ? generated.makeDelta(index) : (deltas[index] as string);
+        if (generated) text += delta;
         sse(response, "response.output_text.delta", { item_id: itemId, output_index: outputIndex, content_index: 0, delta });
-        if (step.delayMs) await sleep(Math.ceil(step.delayMs / deltas.length));
+        if (generated?.gapMs && index < deltaCount - 1) await sleep(generated.gapMs);
+        else if (step.delayMs) await sleep(Math.ceil(step.delayMs / deltaCount));
       }
       const message = {
         type: "message",

@@ -1,0 +1,375 @@
+// The streaming client of the OpenAI Responses API for a turn's model call: one POST to
+// `<baseUrl>/responses`, its server-sent events parsed into `ResponsesStreamEvent`s, and Codex's
+// retry rules and failure texts (matched against Codex 0.171.0), so a turn fails the way Codex's does.
+//
+// Retries: a request that cannot connect or answers 429/5xx is retried up to `requestMaxRetries`
+// times; a stream that drops, goes idle or closes early before any output event is requested again
+// up to `streamMaxRetries` times (the two budgets are counted separately over the whole call). Once
+// output has been yielded a drop is final: the caller has shown the deltas. A retried stream yields
+// `created` again with the new response id.
+import { STATUS_CODES } from "node:http";
+import type { ResolvedModelProvider, TurnError } from "@switchyard/protocol";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
+
+export interface ResponsesUsage {
+  inputTokens: number;
+  cachedInputTokens: number;
+  outputTokens: number;
+  reasoningOutputTokens: number;
+  totalTokens: number;
+}
+
+/** A Responses API output item (`message`, `reasoning`, `function_call`, …) as the API sent it. */
+export type ResponsesItem = Record<string, unknown>;
+
+export type ResponsesStreamEvent =
+  | { type: "created"; responseId: string }
+  | { type: "outputItemAdded"; outputIndex: number; item: ResponsesItem }
+  | { type: "outputTextDelta"; itemId: string; outputIndex: number; delta: string }
+  | { type: "reasoningSummaryPartAdded"; itemId: string; summaryIndex: number }
+  | { type: "reasoningSummaryTextDelta"; itemId: string; summaryIndex: number; delta: string }
+  | { type: "functionCallArgumentsDelta"; itemId: string; outputIndex: number; delta: string }
+  | { type: "outputItemDone"; outputIndex: number; item: ResponsesItem }
+  | { type: "completed"; responseId: string; usage: ResponsesUsage | null };
+
+export interface StreamResponsesOptions {
+  signal: AbortSignal;
+  /** Called before each retry (then the client waits its backoff); `attempt` counts from 1 up to `max`. */
+  onRetry?: (retry: { attempt: number; max: number; error: TurnError }) => void;
+}
+
+/** A model call that failed for good; `turnError` is what the turn reports (Codex's text and info). */
+export class ProviderError extends Error {
+  override readonly name = "ProviderError";
+  constructor(readonly turnError: TurnError) {
+    super(turnError.message);
+  }
+}
+
+class ResponsesAbortError extends Error {
+  override readonly name = "AbortError";
+  constructor() {
+    super("the model request was aborted");
+  }
+}
+
+/** Whether `error` is the end of a call the caller aborted (ours, or fetch's own AbortError). */
+export function isAborted(error: unknown): boolean {
+  return error instanceof Error && error.name === "AbortError";
+}
+
+const BACKOFF_BASE_MS = 200;
+const BACKOFF_CAP_MS = 5_000;
+const RETRY_AFTER_CAP_MS = 10_000;
+const HIGH_DEMAND_MESSAGE = "We\u2019re currently experiencing high demand, which may cause temporary errors.";
+
+const turnError = (message: string, codexErrorInfo: TurnError["codexErrorInfo"]): TurnError => ({
+  message,
+  codexErrorInfo,
+  additionalDetails: null,
+});
+
+const disconnected = (reason: string) => turnError(`stream disconnected before completion: ${reason}`, "other");
+
+const FAILED_CODE_INFO: Record<string, string> = {
+  context_length_exceeded: "contextWindowExceeded",
+  insufficient_quota: "usageLimitExceeded",
+  rate_limit_exceeded: "rateLimitExceeded",
+  server_is_overloaded: "serverOverloaded",
+  slow_down: "serverOverloaded",
+};
+
+function failedEventError(error: unknown, fallback: string): TurnError {
+  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
+  const info = typeof code === "string" ? FAILED_CODE_INFO[code] : undefined;
+  return turnError(typeof message === "string" && message ? message : fallback, info ?? "other");
+}
+
+/** Codex's exponential backoff with ±10% jitter, capped. */
+function backoffMs(attempt: number): number {
+  const exponential = Math.min(BACKOFF_CAP_MS, BACKOFF_BASE_MS * 2 ** (attempt - 1));
+  return Math.round(exponential * (0.9 + Math.random() * 0.2));
+}
+
+/** The server's `retry-after-ms` or `retry-after` (seconds or an HTTP date), capped; else undefined. */
+function retryAfterMs(headers: Headers): number | undefined {
+  const milliseconds = Number.parseFloat(headers.get("retry-after-ms") ?? "");
+  if (Number.isFinite(milliseconds) && milliseconds >= 0) return Math.min(milliseconds, RETRY_AFTER_CAP_MS);
+  const retryAfter = headers.get("retry-after");
+  if (!retryAfter) return undefined;
+  const seconds = Number(retryAfter);
+  const delay = Number.isFinite(seconds) ? seconds * 1000 : Date.parse(retryAfter) - Date.now();
+  return Number.isFinite(delay) ? Math.min(Math.max(0, delay), RETRY_AFTER_CAP_MS) : undefined;
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(new ResponsesAbortError());
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(new ResponsesAbortError());
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+function responsesUrl(provider: ResolvedModelProvider): string {
+  const url = `${provider.baseUrl.replace(/\/+$/, "")}/responses`;
+  const query = new URLSearchParams(provider.queryParams).toString();
+  return query ? `${url}?${query}` : url;
+}
+
+function requestHeaders(provider: ResolvedModelProvider): Headers {
+  // `set` replaces a provider header of any case (a plain object would send both, comma-joined).
+  const headers = new Headers(provider.headers);
+  headers.set("content-type", "application/json");
+  headers.set("accept", "text/event-stream");
+  if (provider.bearerToken !== null) headers.set("authorization", `Bearer ${provider.bearerToken}`);
+  return headers;
+}
+
+const num = (value: unknown) => (typeof value === "number" ? value : 0);
+const str = (value: unknown) => (typeof value === "string" ? value : "");
+
+function usageOf(usage: unknown): ResponsesUsage | null {
+  if (!usage || typeof usage !== "object") return null;
+  const raw = usage as Record<string, any>;
+  return {
+    inputTokens: num(raw.input_tokens),
+    cachedInputTokens: num(raw.input_tokens_details?.cached_tokens),
+    outputTokens: num(raw.output_tokens),
+    reasoningOutputTokens: num(raw.output_tokens_details?.reasoning_tokens),
+    totalTokens: num(raw.total_tokens),
+  };
+}
+
+/** One parsed SSE message: an event to yield, a failure to throw, or nothing (an unknown type). */
+type Mapped = { event: ResponsesStreamEvent } | { failure: TurnError } | null;
+
+function mapMessage(message: EventSourceMessage): Mapped {
+  let data: Record<string, any>;
+  try {
+    data = JSON.parse(message.data) as Record<string, any>;
+  } catch {
+    return null; // Codex skips an event it cannot parse
+  }
+  if (!data || typeof data !== "object") return null;
+  switch (data.type ?? message.event) {
+    case "response.created":
+      return { event: { type: "created", responseId: str(data.response?.id) } };
+    case "response.output_item.added":
+      return { event: { type: "outputItemAdded", outputIndex: num(data.output_index), item: data.item ?? {} } };
+    case "response.output_text.delta":
+      return {
+        event: {
+          type: "outputTextDelta",
+          itemId: str(data.item_id),
+          outputIndex: num(data.output_index),
+          delta: str(data.delta),
+        },
+      };
+    case "response.reasoning_summary_part.added":
+      return { event: { type: "reasoningSummaryPartAdded", itemId: str(data.item_id), summaryIndex: num(data.summary_index) } };
+    case "response.reasoning_summary_text.delta":
+      return {
+        event: {
+          type: "reasoningSummaryTextDelta",
+          itemId: str(data.item_id),
+          summaryIndex: num(data.summary_index),
+          delta: str(data.delta),
+        },
+      };
+    case "response.function_call_arguments.delta":
+      return {
+        event: {
+          type: "functionCallArgumentsDelta",
+          itemId: str(data.item_id),
+          outputIndex: num(data.output_index),
+          delta: str(data.delta),
+        },
+      };
+    case "response.output_item.done":
+      return { event: { type: "outputItemDone", outputIndex: num(data.output_index), item: data.item ?? {} } };
+    case "response.completed":
+      return { event: { type: "completed", responseId: str(data.response?.id), usage: usageOf(data.response?.usage) } };
+    case "response.failed":
+      return { failure: failedEventError(data.response?.error, "response failed") };
+    case "response.incomplete": {
+      const reason = str(data.response?.incomplete_details?.reason) || "unknown";
+      return { failure: disconnected(`Incomplete response returned, reason: ${reason}`) };
+    }
+    case "error":
+      return { failure: failedEventError(data.error ?? data, "error event from the model provider") };
+    default:
+      return null;
+  }
+}
+
+const OUTPUT_EVENTS = new Set<ResponsesStreamEvent["type"]>([
+  "outputItemAdded",
+  "outputTextDelta",
+  "reasoningSummaryPartAdded",
+  "reasoningSummaryTextDelta",
+  "functionCallArgumentsDelta",
+  "outputItemDone",
+]);
+
+// undici's causes for a connection the server closed or reset after accepting it (else: no connection).
+const CLOSED_AFTER_CONNECTING = new Set(["UND_ERR_SOCKET", "UND_ERR_CLOSED", "ECONNRESET", "EPIPE"]);
+
+function closedAfterConnecting(error: unknown): boolean {
+  const code = (error as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === "string" && CLOSED_AFTER_CONNECTING.has(code);
+}
+
+/** Why an attempt's controller was aborted by us rather than by the caller. */
+const IDLE = Symbol("idle timeout");
+
+/** A failure the retry loop decides on: which budget it draws from, and what the turn reports. */
+class AttemptFailure {
+  constructor(
+    readonly kind: "request" | "stream" | "final",
+    readonly error: TurnError,
+    readonly delayMs?: number,
+  ) {}
+}
+
+/**
+ * Streams one model call. Throws `ProviderError` when it fails for good, and an `AbortError`
+ * (see `isAborted`) soon after `options.signal` aborts.
+ */
+export async function* streamResponses(
+  provider: ResolvedModelProvider,
+  body: Record<string, unknown>,
+  options: StreamResponsesOptions,
+): AsyncIterable<ResponsesStreamEvent> {
+  const { signal } = options;
+  const url = responsesUrl(provider);
+  const payload = JSON.stringify(body);
+  let requestRetries = 0;
+  let streamRetries = 0;
+
+  for (;;) {
+    if (signal.aborted) throw new ResponsesAbortError();
+    const attempt = new AbortController();
+    const attemptSignal = AbortSignal.any([signal, attempt.signal]);
+    let idleTimer: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      idleTimer ??= setTimeout(() => attempt.abort(IDLE), provider.streamIdleTimeoutMs);
+    };
+    const disarmIdle = () => {
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+    };
+    // A failure of this attempt; the error thrown by fetch or the body is replaced by what it means.
+    const failureOf = (error: unknown, whileReading: boolean): AttemptFailure => {
+      if (signal.aborted) throw new ResponsesAbortError();
+      if (error instanceof AttemptFailure) return error;
+      if (attempt.signal.reason === IDLE) return new AttemptFailure("stream", disconnected("idle timeout waiting for SSE"));
+      if (whileReading) return new AttemptFailure("stream", disconnected("error sending request"));
+      if (closedAfterConnecting(error)) return new AttemptFailure("request", disconnected("error sending request"));
+      return new AttemptFailure(
+        "request",
+        turnError(`stream disconnected before completion: error sending request for url (${url})`, {
+          httpConnectionFailed: { httpStatusCode: null },
+        }),
+      );
+    };
+
+    let outputYielded = false;
+    let failure: AttemptFailure;
+    try {
+      let response: Response;
+      try {
+        armIdle(); // also bounds reading an error answer's body
+        response = await fetch(url, { method: "POST", headers: requestHeaders(provider), body: payload, signal: attemptSignal });
+        if (!response.ok) throw await statusFailure(response);
+        disarmIdle();
+      } catch (error) {
+        throw failureOf(error, false);
+      }
+
+      try {
+        const messages: EventSourceMessage[] = [];
+        const parser = createParser({ onEvent: (message) => messages.push(message) });
+        const decoder = new TextDecoder();
+        const reader = response.body?.getReader();
+        let completed = false;
+        while (reader && !completed) {
+          armIdle();
+          const { done, value } = await reader.read();
+          if (done) break;
+          parser.feed(decoder.decode(value, { stream: true }));
+          if (messages.length > 0) disarmIdle(); // the consumer's time between events is not idle time
+          for (const message of messages.splice(0)) {
+            const mapped = mapMessage(message);
+            if (!mapped) continue;
+            if ("failure" in mapped) throw new AttemptFailure("final", mapped.failure);
+            if (OUTPUT_EVENTS.has(mapped.event.type)) outputYielded = true;
+            yield mapped.event;
+            if (signal.aborted) throw new ResponsesAbortError();
+            if (mapped.event.type === "completed") {
+              completed = true;
+              break;
+            }
+          }
+        }
+        if (completed) return;
+        throw new AttemptFailure("stream", disconnected("stream closed before response.completed"));
+      } catch (error) {
+        if (error instanceof ResponsesAbortError) throw error;
+        throw failureOf(error, true);
+      }
+    } catch (error) {
+      if (!(error instanceof AttemptFailure)) throw error;
+      failure = error;
+    } finally {
+      disarmIdle();
+      attempt.abort(); // ends the body (and its socket) of an attempt we leave early
+    }
+
+    const budget =
+      failure.kind === "request"
+        ? provider.requestMaxRetries
+        : failure.kind === "stream" && !outputYielded
+          ? provider.streamMaxRetries
+          : 0;
+    const used = failure.kind === "request" ? requestRetries : streamRetries;
+    if (used >= budget) throw new ProviderError(exhausted(failure.error));
+    const retry = used + 1;
+    if (failure.kind === "request") requestRetries = retry;
+    else streamRetries = retry;
+    options.onRetry?.({ attempt: retry, max: budget, error: failure.error });
+    await sleep(failure.delayMs ?? backoffMs(retry), signal);
+  }
+}
+
+/** A 429 whose retries ran out reports the retry limit (Codex's `RetryLimit`); other texts stay. */
+function exhausted(error: TurnError): TurnError {
+  const info = error.codexErrorInfo;
+  if (info && typeof info === "object" && "responseTooManyFailedAttempts" in info) {
+    return turnError(`exceeded retry limit, last status: 429 ${STATUS_CODES[429]}`, info);
+  }
+  return error;
+}
+
+async function statusFailure(response: Response): Promise<AttemptFailure> {
+  const status = response.status;
+  const text = await response.text().catch(() => "");
+  if (status === 429) {
+    return new AttemptFailure(
+      "request",
+      turnError(text || `unexpected status 429 ${STATUS_CODES[429]}`, { responseTooManyFailedAttempts: { httpStatusCode: 429 } }),
+      retryAfterMs(response.headers),
+    );
+  }
+  if (status >= 500) {
+    return new AttemptFailure("request", turnError(HIGH_DEMAND_MESSAGE, "internalServerError"), retryAfterMs(response.headers));
+  }
+  const message = text || `unexpected status ${status} ${STATUS_CODES[status] ?? ""}`.trim();
+  return new AttemptFailure("final", turnError(message, status === 401 ? "unauthorized" : "other"));
+}
