@@ -29,6 +29,19 @@ const schema = z.object({
     .default(7400)
     .describe("first port a tenant's thread-config gRPC listener is given (the config service's setting)"),
   CONFIG_GRPC_PUBLIC_HOST: z.string().default("127.0.0.1").describe("host name in printed thread-config endpoint URLs"),
+  OPENAI_API_KEY: z
+    .string()
+    .optional()
+    .describe(
+      "when set, `start` makes OpenAI (api.openai.com) the default model provider with this key; unset: a local scripted provider",
+    ),
+  SWITCHYARD_DEFAULT_MODEL_PROVIDER: z
+    .string()
+    .optional()
+    .describe("the deployment's default model provider id; when set, `start` starts no scripted provider"),
+  SWITCHYARD_SCRIPTED_PROVIDER_PORT: envParts.port
+    .default(0)
+    .describe("port of the scripted Responses provider `start` runs when no real provider is set (0: any free port)"),
   SWITCHYARD_THREAD_INSTANCES: envParts.positiveInt.max(32).default(1).describe("thread service processes `start` runs"),
   SWITCHYARD_STATE_DIR: z
     .string()

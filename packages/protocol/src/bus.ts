@@ -143,9 +143,7 @@ export interface ServerRequestEvent {
 }
 
 /** Published on `serverRequestReply(token)` by the gateway: a client's answer, as it sent it. */
-export type ServerRequestAnswer =
-  | { connection: string; result: unknown }
-  | { connection: string; error: WireError };
+export type ServerRequestAnswer = { connection: string; result: unknown } | { connection: string; error: WireError };
 
 /** Request on `turnControl(tenant, threadId)`; the reply is a `TurnControlReply`. */
 export type TurnControlRequest =

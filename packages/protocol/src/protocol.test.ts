@@ -136,8 +136,13 @@ describe("registry", () => {
     "switchyard/sessionConfig/delete": { params: { cwd: "/w" }, kind: "exclusive", key: "config:acme:session:cwd:/w" },
     "switchyard/configLock/export": { params: { threadId: "t1" }, kind: "unkeyed" },
     "switchyard/configLock/save": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    // Tenant secrets: one bucket per tenant, whoever the orchestrator is.
+    "switchyard/secret/set": { params: { name: "K", value: "v" }, kind: "exclusive", key: "config:acme:secrets" },
+    "switchyard/secret/delete": { params: { name: "K" }, kind: "exclusive", key: "config:acme:secrets" },
+    "switchyard/secret/list": { params: {}, kind: "sharedRead", key: "config:acme:secrets" },
     "internal/config/resolveThread": { params: {}, kind: "unkeyed" },
     "internal/config/forkThread": { params: {}, kind: "unkeyed" },
+    "internal/config/modelProvider": { params: { threadId: "t1", providerId: "openai" }, kind: "unkeyed" },
     "thread/start": { params: {}, kind: "unkeyed" },
     "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/list": { params: {}, kind: "unkeyed" },
@@ -151,6 +156,11 @@ describe("registry", () => {
     "thread/loaded/list": { params: {}, kind: "unkeyed" },
     "thread/metadata/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/set": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "turn/start": { params: { threadId: "t1", input: [] }, kind: "exclusive", key: "thread:acme:t1" },
+    "turn/steer": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "turn/interrupt": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/compact/start": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "collaborationMode/list": { params: {}, kind: "unkeyed" },
     "thread/goal/get": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/clear": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/settings/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
@@ -194,7 +204,7 @@ describe("registry", () => {
       if (spec.scope.kind !== "unkeyed") assert.equal(typeof spec.scope.id, "function");
     }
     assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
-    assert.equal(lookupMethod("thread/compact/start").kind, "codexOnly");
+    assert.equal(lookupMethod("thread/queue/add").kind, "codexOnly");
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
     // Service-to-service methods are routed on the bus but unknown to clients.
     assert.equal(methodRegistry.get("internal/config/resolveThread")?.internal, true);

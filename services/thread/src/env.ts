@@ -17,6 +17,20 @@ const schema = z.object({
     .default(600_000)
     .describe("a loaded thread with no subscribers and no activity for this long is unloaded (thread/closed)"),
   THREAD_DEFAULT_CWD: z.string().startsWith("/").default("/workspace"),
+  THREAD_TURN_LEASE_MS: envParts.positiveInt
+    .default(15_000)
+    .describe(
+      "a running turn's lease: renewed every third of it; a turn whose instance stops renewing is closed as failed after it",
+    ),
+  THREAD_TURN_CONTROL_TIMEOUT_MS: envParts.positiveInt
+    .default(5_000)
+    .describe("how long turn/interrupt, turn/steer and turn/start wait for the instance running the thread's turn"),
+  THREAD_TOOL_CALL_TIMEOUT_MS: envParts.positiveInt
+    .default(300_000)
+    .describe("how long a dynamic tool call waits for a client's answer before the model is told it failed"),
+  THREAD_TURN_SHUTDOWN_GRACE_MS: envParts.positiveInt
+    .default(10_000)
+    .describe("on shutdown, how long running turns may finish before they are ended as failed"),
   SWITCHYARD_KEYED_ACK_WAIT_MS: envParts.positiveInt.default(5_000),
   SWITCHYARD_KEYED_MAX_DELIVER: envParts.positiveInt.default(5),
 });

@@ -28,7 +28,7 @@ export function startIdleSweeper(options: {
       const unloaded = await pool.query<{ tenant: string; id: string }>(
         `UPDATE thread.threads AS t SET loaded_at = NULL
            FROM (SELECT tenant, id FROM thread.threads AS candidate
-                  WHERE loaded_at IS NOT NULL
+                  WHERE loaded_at IS NOT NULL AND active_turn_id IS NULL
                     AND greatest(loaded_at, updated_at) < now() - make_interval(secs => $1::double precision / 1000)
                     AND NOT EXISTS (SELECT 1 FROM thread.subscriptions AS s WHERE s.tenant = candidate.tenant AND s.thread_id = candidate.id)
                   LIMIT 500 FOR UPDATE SKIP LOCKED) AS idle

@@ -9,6 +9,7 @@ import {
   EventPublisher,
   encodeJson,
   LaneClient,
+  newCommandId,
   type Pool,
   ServiceClient,
   startBusService,
@@ -18,10 +19,15 @@ import { loadThreadEnv } from "./env.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
+import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
 import { PgThreadStore } from "./store/thread-store.js";
+import { TurnBus } from "./turns/turn-bus.js";
+import { TurnRunner } from "./turns/turn-runner.js";
+import { TurnStore } from "./turns/turn-store.js";
+import { startTurnSweeper } from "./turns/turn-sweeper.js";
 
 export const THREAD_SERVICE_VERSION = "0.1.0";
 export const threadMigrationsDirectory = fileURLToPath(new URL("../migrations", import.meta.url));
@@ -66,6 +72,39 @@ async function main(): Promise<void> {
     fork: async (threadId: string, sourceThreadId: string, origin: BusRequest) =>
       void (await configService.call(Method.forkThreadConfig, { threadId, sourceThreadId }, origin)),
   };
+  // Turns: admitted on the keyed lane, run here outside it under a lease (turns/turn-runner.ts).
+  const events = new EventPublisher(nc, subjects);
+  const turnStore = new TurnStore(db);
+  const turnBus = new TurnBus(nc, subjects);
+  const turnRunner = new TurnRunner(
+    turnStore,
+    events,
+    turnBus,
+    // The runner calls on no client's request: the config service sees the thread's tenant and a
+    // deadline of its own.
+    (tenant, threadId, providerId) =>
+      configService.call(
+        Method.resolveModelProvider,
+        { threadId, providerId },
+        {
+          commandId: newCommandId(),
+          method: Method.resolveModelProvider,
+          caller: { tenant, subject: "switchyard:thread-service", roles: [] },
+          deadlineMs: Date.now() + env.THREAD_TURN_CONTROL_TIMEOUT_MS * 2,
+          connection: `thread-service/${instanceId}`,
+          clientVersion: "",
+          params: {},
+          headers: undefined as never,
+        },
+      ),
+    {
+      instanceId,
+      leaseMs: env.THREAD_TURN_LEASE_MS,
+      toolCallTimeoutMs: env.THREAD_TOOL_CALL_TIMEOUT_MS,
+      shutdownGraceMs: env.THREAD_TURN_SHUTDOWN_GRACE_MS,
+    },
+    log.child({ component: "turns" }),
+  );
   const lanes = await startBusService({
     nc,
     subjects,
@@ -75,6 +114,19 @@ async function main(): Promise<void> {
       ...threadHandlers(store, defaults, threadConfig),
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
+      ...turnHandlers({
+        lifecycle: lifecycleStore,
+        turns: turnStore,
+        runner: turnRunner,
+        bus: turnBus,
+        events,
+        defaults,
+        settings: {
+          instanceId,
+          leaseMs: env.THREAD_TURN_LEASE_MS,
+          controlTimeoutMs: env.THREAD_TURN_CONTROL_TIMEOUT_MS,
+        },
+      }),
     },
     // A closed connection's subscriptions go with it (one instance handles each event).
     onConnectionClosed: (event) => lifecycleStore.forgetConnection(event.tenant, event.connection).then(() => undefined),
@@ -86,11 +138,22 @@ async function main(): Promise<void> {
     log,
   });
   lifecycle.onShutdown("bus", () => lanes.stop());
+  // Registered after the lanes, so it runs before they stop (shutdown runs in reverse): running turns
+  // finish (or are ended as failed) while their notifications can still be published.
+  lifecycle.onShutdown("running turns", () => turnRunner.stop());
+  const stopTurnSweeper = startTurnSweeper({
+    pool: maintenancePool as Pool,
+    turns: turnStore,
+    events,
+    leaseMs: env.THREAD_TURN_LEASE_MS,
+    log: log.child({ component: "turn-sweeper" }),
+  });
+  lifecycle.onShutdown("turn sweeper", stopTurnSweeper);
   const stopSweeper = startIdleSweeper({
     pool: maintenancePool as Pool,
     redis,
     busPrefix: env.SWITCHYARD_BUS_PREFIX,
-    events: new EventPublisher(nc, subjects),
+    events,
     idleMs: env.THREAD_IDLE_UNLOAD_MS,
     log,
   });

@@ -18,8 +18,8 @@ export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
     updatedAt: seconds(row.updated_at),
     recencyAt: row.recency_at ? seconds(row.recency_at) : null,
     // Loaded by start, resume and fork (any instance serves it); unloaded by archive and the idle
-    // sweeper. Turns will make it active.
-    status: row.loaded_at ? { type: "idle" } : { type: "notLoaded" },
+    // sweeper; active while a turn runs.
+    status: row.active_turn_id ? { type: "active", activeFlags: [] } : row.loaded_at ? { type: "idle" } : { type: "notLoaded" },
     path: null,
     cwd: row.cwd,
     cliVersion: row.cli_version,
@@ -33,18 +33,46 @@ export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
   };
 }
 
-/** Groups stored items into turns, in the order they were stored. */
-export function turnsView(items: StoredItem[]): unknown[] {
-  const turns: { id: string; items: unknown[]; status: "completed" }[] = [];
+/** A turn's recorded state (thread.turns); turns of injected or forked items have none: completed. */
+export interface TurnState {
+  status: "completed" | "interrupted" | "failed" | "inProgress";
+  error: unknown;
+  root_turn_id: string | null;
+  started_at: Date;
+  completed_at: Date | null;
+}
+
+/** Groups stored items into turns, in the order they were stored, with each turn's recorded state. */
+export function turnsView(items: StoredItem[], states: ReadonlyMap<string, TurnState> = new Map()): unknown[] {
+  const turns: Record<string, unknown>[] = [];
+  let current: { id: string; items: unknown[] } | undefined;
   for (const stored of items) {
-    let turn = turns[turns.length - 1];
-    if (!turn || turn.id !== stored.turnId) {
-      turn = { id: stored.turnId, items: [], status: "completed" };
-      turns.push(turn);
+    if (!current || current.id !== stored.turnId) {
+      const state = states.get(stored.turnId);
+      current = { id: stored.turnId, items: [] };
+      turns.push(
+        Object.assign(current, {
+          rootTurnId: state?.root_turn_id ?? stored.turnId,
+          itemsView: "full",
+          status: state?.status ?? "completed",
+          error: state?.error ?? null,
+          startedAt: state ? Math.floor(state.started_at.getTime() / 1000) : null,
+          completedAt: state?.completed_at ? Math.floor(state.completed_at.getTime() / 1000) : null,
+          durationMs: state?.completed_at ? state.completed_at.getTime() - state.started_at.getTime() : null,
+        }),
+      );
     }
-    turn.items.push(stored.item);
+    current.items.push(stored.item);
   }
   return turns;
+}
+
+/** The recorded states of a thread's turns (thread.turns), by turn id. */
+export const TURN_STATES_SQL = `SELECT id, status, error, root_turn_id, started_at, completed_at
+  FROM thread.turns WHERE tenant = $1 AND thread_id = $2`;
+
+export function turnStatesOf(rows: (TurnState & { id: string })[]): Map<string, TurnState> {
+  return new Map(rows.map((row) => [row.id, row]));
 }
 
 /** The sandbox policy a sandbox mode stands for. */

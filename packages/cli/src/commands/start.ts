@@ -27,6 +27,7 @@ import { LauncherOutput } from "../launcher/output.js";
 import { describeExit, spawnService } from "../launcher/service-process.js";
 import { describeSupervisorEvent, Supervisor, type SupervisorEvent } from "../launcher/supervisor.js";
 import { discoverServices, repoRoot, type ServiceEntry } from "../paths.js";
+import { type ScriptedResponses, startScriptedResponses } from "../provider/scripted-responses.js";
 import type { Command } from "./command.js";
 import { tokenForEnv } from "./token.js";
 
@@ -69,6 +70,8 @@ class Launcher {
   private readonly services: RunningService[] = [];
   private readonly aborted = new AbortController();
   private stopping: Promise<number> | undefined;
+  /** The scripted Responses provider this command serves when no real provider is set. */
+  private scriptedProvider: ScriptedResponses | undefined;
   private forceExit: (code: number) => void = () => {};
   private readonly forcedExit = new Promise<number>((resolve) => {
     this.forceExit = resolve;
@@ -164,7 +167,8 @@ class Launcher {
 
     const entries = discoverServices();
     if (!entries.some((entry) => entry.name === "gateway")) throw new Error("services/gateway/src/main.ts is missing");
-    const childEnv = this.childEnvironment(secret);
+    const modelProvider = await this.unlessStopped(this.defaultModelProvider());
+    const childEnv = { ...this.childEnvironment(secret), ...modelProvider.env };
     const backends = entries.filter((entry) => entry.name !== "gateway");
     const gatewayEntry = entries.find((entry) => entry.name === "gateway") as ServiceEntry;
 
@@ -200,7 +204,44 @@ class Launcher {
       startedServers,
       remoteControlBaseUrl,
       threadConfigEndpoint,
+      modelProvider: modelProvider.description,
     });
+  }
+
+  /**
+   * The deployment's default model provider: OpenAI when OPENAI_API_KEY is set, the one named by
+   * SWITCHYARD_DEFAULT_MODEL_PROVIDER when that is set, else a scripted Responses server started here
+   * (offline canned replies), so a newcomer's first prompt gets an answer without any account.
+   */
+  private async defaultModelProvider(): Promise<{ env: NodeJS.ProcessEnv; description: string }> {
+    const env = this.env;
+    if (env.OPENAI_API_KEY) {
+      return {
+        env: {
+          SWITCHYARD_DEFAULT_MODEL_PROVIDER: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER ?? "openai",
+          CONFIG_OPENAI_API_KEY: env.OPENAI_API_KEY,
+        },
+        description: `${env.SWITCHYARD_DEFAULT_MODEL_PROVIDER ?? "openai"} (OPENAI_API_KEY from your environment)`,
+      };
+    }
+    if (env.SWITCHYARD_DEFAULT_MODEL_PROVIDER) {
+      return { env: {}, description: `${env.SWITCHYARD_DEFAULT_MODEL_PROVIDER} (SWITCHYARD_DEFAULT_MODEL_PROVIDER)` };
+    }
+    this.scriptedProvider = await startScriptedResponses({ port: env.SWITCHYARD_SCRIPTED_PROVIDER_PORT });
+    const baseUrl = this.scriptedProvider.baseUrl;
+    this.output.log("info", `no model provider configured and no OPENAI_API_KEY: serving scripted replies at ${baseUrl}`);
+    return {
+      env: {
+        SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted",
+        CONFIG_DEFAULT_MODEL_PROVIDERS: [
+          "[model_providers.scripted]",
+          'name = "Switchyard scripted provider"',
+          `base_url = "${baseUrl}"`,
+          'wire_api = "responses"',
+        ].join("\n"),
+      },
+      description: `scripted, offline canned replies at ${baseUrl} (set OPENAI_API_KEY for OpenAI, or configure a provider per tenant)`,
+    };
   }
 
   private childEnvironment(secret: string): NodeJS.ProcessEnv {
@@ -294,6 +335,7 @@ class Launcher {
     startedServers: StartedServer[];
     remoteControlBaseUrl: string | undefined;
     threadConfigEndpoint: string | undefined;
+    modelProvider: string;
   }): void {
     const env = this.env;
     const httpUrl = facts.gatewayUrl.replace(/^ws/, "http");
@@ -319,6 +361,7 @@ class Launcher {
       `  Gateway      ${facts.gatewayUrl}   (health: ${httpUrl}/healthz, ${httpUrl}/readyz)`,
       `  Services     ${servicesLine}`,
       `  Infra        ${infraLine}`,
+      `  Model        ${facts.modelProvider}`,
       `  State        ${env.SWITCHYARD_STATE_DIR}`,
       "",
       `Token (tenant ${DEV_TENANT}, subject ${DEV_SUBJECT}, valid ${facts.ttl}; same as: pnpm -s switchyard token --tenant ${DEV_TENANT} --subject ${DEV_SUBJECT}):`,
@@ -381,6 +424,7 @@ class Launcher {
     await stopAll(servicesOf(false));
     await this.infrastructureUp;
     await stopAll(this.servers);
+    await this.scriptedProvider?.close();
     this.output.log(code === 0 ? "info" : "error", code === 0 ? "stopped" : "stopped after a failure");
     return code;
   }

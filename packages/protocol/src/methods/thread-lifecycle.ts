@@ -5,7 +5,6 @@
 // id; the pages and lists are unkeyed.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
-import { Turn } from "./turn.js";
 import {
   ApprovalsReviewer,
   AskForApproval,
@@ -17,6 +16,7 @@ import {
   ThreadStatus,
 } from "./thread.js";
 import { ThreadItemEntry } from "./thread-search.js";
+import { Turn } from "./turn.js";
 
 const threadKey = (params: { threadId: string }) => params.threadId;
 const ThreadIdParams = z.object({ threadId: z.string() });

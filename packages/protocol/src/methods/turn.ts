@@ -5,7 +5,7 @@
 // suite holds every frame to the official schema.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
-import { AskForApproval, ApprovalsReviewer, SandboxPolicy } from "./thread.js";
+import { ApprovalsReviewer, AskForApproval, SandboxPolicy } from "./thread.js";
 
 /** A ThreadItem (userMessage, agentMessage, reasoning, dynamicToolCall, contextCompaction, …). */
 export const ThreadItem = z.looseObject({ type: z.string(), id: z.string() });
@@ -67,9 +67,7 @@ export const TurnStartParams = z.object({
   toolOutput: z.unknown().optional(),
   turnTrigger: z.unknown().optional(),
   // Experimental fields (accepted with experimentalApi; collaborationMode sets model and effort).
-  collaborationMode: z
-    .object({ mode: z.enum(["plan", "default"]), settings: z.looseObject({ model: z.string() }) })
-    .nullish(),
+  collaborationMode: z.object({ mode: z.enum(["plan", "default"]), settings: z.looseObject({ model: z.string() }) }).nullish(),
   additionalContext: z.record(z.string(), z.unknown()).nullish(),
   environments: z.array(z.unknown()).nullish(),
   permissions: z.unknown().optional(),

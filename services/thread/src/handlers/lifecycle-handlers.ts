@@ -21,7 +21,16 @@ import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-
 import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
-import { type StoredSettings, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
+import {
+  type StoredSettings,
+  sandboxPolicy,
+  sessionView,
+  TURN_STATES_SQL,
+  type TurnState,
+  threadView,
+  turnStatesOf,
+  turnsView,
+} from "../thread-view.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
@@ -127,6 +136,7 @@ function turnView(
   itemsView: Turn["itemsView"],
   startedAt: Date,
   completedAt: Date,
+  state: TurnState | undefined,
 ): Turn {
   const visible =
     itemsView === "full"
@@ -134,15 +144,18 @@ function turnView(
       : itemsView === "summary"
         ? items.filter((_row, index) => index === 0 || index === items.length - 1).map((row) => row.item)
         : [];
+  const started = state?.started_at ?? startedAt;
+  const completed = state ? state.completed_at : completedAt;
   return {
     id: turnId,
-    items: visible,
+    rootTurnId: state?.root_turn_id ?? turnId,
+    items: visible as Turn["items"],
     itemsView,
-    status: "completed",
-    error: null,
-    startedAt: seconds(startedAt),
-    completedAt: seconds(completedAt),
-    durationMs: completedAt.getTime() - startedAt.getTime(),
+    status: state?.status ?? "completed",
+    error: (state?.error as Turn["error"]) ?? null,
+    startedAt: seconds(started),
+    completedAt: completed ? seconds(completed) : null,
+    durationMs: completed ? completed.getTime() - started.getTime() : null,
   };
 }
 
@@ -198,7 +211,13 @@ export function lifecycleHandlers(
       direction: "asc",
       limit: 10_000,
     });
-    return threadView(row, turnsView(items.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
+    return threadView(
+      row,
+      turnsView(
+        items.map((entry) => ({ turnId: entry.turn_id, item: entry.item })),
+        await store.turnStates(tenant, row.id),
+      ),
+    );
   }
 
   /**
@@ -528,6 +547,7 @@ export function lifecycleHandlers(
               row.id,
               page.map((turn) => turn.turn_id),
             );
+      const states = await store.turnStates(tenant, row.id);
       const data = page.map((turn) =>
         turnView(
           turn.turn_id,
@@ -535,6 +555,7 @@ export function lifecycleHandlers(
           itemsView,
           turn.started_at,
           turn.completed_at,
+          states.get(turn.turn_id),
         ),
       );
       return {
@@ -646,7 +667,14 @@ export function lifecycleHandlers(
       "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL ORDER BY seq",
       [row.tenant, row.id],
     );
-    return threadView(row, turnsView(items.rows.map((entry) => ({ turnId: entry.turn_id, item: entry.item }))));
+    const states = await tx.query<TurnState & { id: string }>("turn states", TURN_STATES_SQL, [row.tenant, row.id]);
+    return threadView(
+      row,
+      turnsView(
+        items.rows.map((entry) => ({ turnId: entry.turn_id, item: entry.item })),
+        turnStatesOf(states.rows),
+      ),
+    );
   }
 
   async function forkPoint(

@@ -99,6 +99,7 @@ export function threadHandlers(
       settings,
       createdBy: request.caller.subject,
       subscriber: request.connection,
+      dynamicTools: params.dynamicTools ?? [],
     });
     const thread = threadView(row);
     events.emit(Notification.threadStarted, { thread }, { tenant: request.caller.tenant });
@@ -108,7 +109,9 @@ export function threadHandlers(
   async function read(params: ThreadReadParams, { request }: HandlerContext): Promise<ThreadReadResponse> {
     const row = await store.read(request.caller.tenant, params.threadId);
     if (!row) throw threadNotFound(params.threadId);
-    const turns = params.includeTurns ? turnsView(await store.readItems(request.caller.tenant, row.id)) : [];
+    const turns = params.includeTurns
+      ? turnsView(await store.readItems(request.caller.tenant, row.id), await store.turnStates(request.caller.tenant, row.id))
+      : [];
     return { thread: threadView(row, turns) };
   }
 

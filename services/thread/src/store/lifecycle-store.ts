@@ -5,6 +5,7 @@
 // its answer in the ledger, so a redelivered command gets the first answer and changes nothing.
 import { SwitchyardError } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
 import { APPEND_ITEMS_SQL, appendItemsParams, isThreadId, THREAD_COLUMNS, type ThreadRow } from "./thread-store.js";
 
 export interface StoredItemRow {
@@ -60,6 +61,11 @@ export class LifecycleStore {
       );
       return { result, isReplay: false };
     });
+  }
+
+  async turnStates(tenant: string, threadId: string): Promise<Map<string, TurnState>> {
+    const result = await this.db.query<TurnState & { id: string }>(tenant, "turn states", TURN_STATES_SQL, [tenant, threadId]);
+    return turnStatesOf(result.rows);
   }
 
   /** The thread, locked for the rest of the transaction; undefined when it does not exist here. */

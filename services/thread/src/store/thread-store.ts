@@ -2,6 +2,7 @@
 // row-level security checks the tenant too; every write that a keyed command performs is one
 // statement that also records the command in the idempotency ledger.
 import type { TenantDb } from "@switchyard/runtime";
+import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
 import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
 import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
 
@@ -35,6 +36,12 @@ export interface ThreadRow {
   git_info: { sha: string | null; branch: string | null; originUrl: string | null } | null;
   read_revision: string;
   first_unread: { type: "threadStart" } | { type: "turn"; turnId: string } | null;
+  /** Dynamic tools declared at thread/start (`DynamicToolSpec`s), offered to the model each turn. */
+  dynamic_tools: Record<string, unknown>[];
+  /** Cumulative token usage (TokenUsageBreakdown) of the thread's turns, or null before the first. */
+  token_usage: Record<string, number> | null;
+  /** Id of the running turn, or null (a thread with one is `active`). */
+  active_turn_id: string | null;
   sort_at?: string;
 }
 
@@ -57,6 +64,7 @@ export interface NewThread {
   subscriber: string | null;
   forkedFromId?: string | null;
   parentThreadId?: string | null;
+  dynamicTools?: unknown[];
 }
 
 export interface ListQuery {
@@ -98,6 +106,7 @@ export interface ThreadStore {
   create(thread: NewThread): Promise<ThreadRow>;
   read(tenant: string, threadId: string): Promise<ThreadRow | undefined>;
   readItems(tenant: string, threadId: string): Promise<StoredItem[]>;
+  turnStates(tenant: string, threadId: string): Promise<Map<string, TurnState>>;
   list(query: ListQuery): Promise<ListPage>;
   setName(tenant: string, threadId: string, name: string, commandId: string): Promise<SetNameOutcome>;
   /** Appends conversation content; the first append materializes the thread (it becomes listable). */
@@ -132,7 +141,8 @@ export const appendItemsParams = (
 
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
-  project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread`;
+  project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread,
+  dynamic_tools, token_usage, active_turn_id`;
 
 const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   created_at: "created_at",
@@ -153,8 +163,9 @@ export class PgThreadStore implements ThreadStore {
       "insert thread",
       `WITH created AS (
          INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
-           history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at)
-         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, now())
+           history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
+           dynamic_tools)
+         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, now(), $18)
          RETURNING ${THREAD_COLUMNS}
        ), subscribed AS (
          INSERT INTO thread.subscriptions (tenant, thread_id, connection)
@@ -179,6 +190,7 @@ export class PgThreadStore implements ThreadStore {
         thread.subscriber,
         thread.forkedFromId ?? null,
         thread.parentThreadId ?? null,
+        JSON.stringify(thread.dynamicTools ?? []),
       ],
     );
     return result.rows[0] as ThreadRow;
@@ -203,6 +215,11 @@ export class PgThreadStore implements ThreadStore {
       [tenant, threadId],
     );
     return result.rows.map((row) => ({ turnId: row.turn_id, item: row.item }));
+  }
+
+  async turnStates(tenant: string, threadId: string): Promise<Map<string, TurnState>> {
+    const result = await this.db.query<TurnState & { id: string }>(tenant, "turn states", TURN_STATES_SQL, [tenant, threadId]);
+    return turnStatesOf(result.rows);
   }
 
   async list(query: ListQuery): Promise<ListPage> {

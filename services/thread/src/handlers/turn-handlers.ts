@@ -1,0 +1,235 @@
+// Request handlers for turns: turn/start, turn/steer, turn/interrupt, thread/compact/start. They run
+// on the keyed lane (exclusive on the thread) and stay short: admission is one ledger transaction
+// (a redelivered command is answered as the first time and starts nothing), the model runs in the
+// TurnRunner afterwards. Steering and interrupts reach the instance running the turn over turn
+// control; when nobody answers there (its instance died), the turn is closed here instead.
+import {
+  Method,
+  SwitchyardError,
+  type Turn,
+  type TurnError,
+  type TurnInterruptParams,
+  type TurnStartParams,
+  type TurnSteerParams,
+  type UserInput,
+} from "@switchyard/protocol";
+import { type EventPublisher, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
+import type { LifecycleStore } from "../store/lifecycle-store.js";
+import type { ThreadRow } from "../store/thread-store.js";
+import type { TurnBus } from "../turns/turn-bus.js";
+import { admittedTurnView, previewOf, userInputItem } from "../turns/turn-items.js";
+import { announceEnding, type TurnRunner, type TurnThread } from "../turns/turn-runner.js";
+import type { TurnRow, TurnStore } from "../turns/turn-store.js";
+import type { ThreadDefaults } from "./thread-handlers.js";
+
+type TurnMethodName = "turn/start" | "turn/steer" | "turn/interrupt" | "thread/compact/start";
+
+export interface TurnHandlerSettings {
+  instanceId: string;
+  leaseMs: number;
+  /** How long turn control waits for the instance running a turn. */
+  controlTimeoutMs: number;
+}
+
+const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgument", message });
+const unreachableError = (turnId: string): TurnError => ({
+  message: `the Switchyard instance running turn ${turnId} stopped before it finished; send the prompt again`,
+  codexErrorInfo: "other",
+  additionalDetails: null,
+});
+
+export function turnThread(row: ThreadRow, defaults: ThreadDefaults): TurnThread {
+  return {
+    tenant: row.tenant,
+    threadId: row.id,
+    model: row.model ?? defaults.model,
+    modelProvider: row.model_provider || defaults.modelProvider,
+    dynamicTools: row.dynamic_tools ?? [],
+    tokenUsage: row.token_usage,
+  };
+}
+
+export function turnHandlers(deps: {
+  lifecycle: LifecycleStore;
+  turns: TurnStore;
+  runner: TurnRunner;
+  bus: TurnBus;
+  events: EventPublisher;
+  defaults: ThreadDefaults;
+  settings: TurnHandlerSettings;
+}): Pick<HandlersFor<"thread">, TurnMethodName> {
+  const { lifecycle, turns, runner, bus, events, defaults, settings } = deps;
+  const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
+
+  /** Ends a running turn whose runner is gone (no responders on its control subject). */
+  async function closeOrphan(tenant: string, running: TurnRow, status: "failed" | "interrupted"): Promise<void> {
+    const ended = await turns.takeOver(tenant, running.thread_id, running.id, {
+      status,
+      error: status === "failed" ? unreachableError(running.id) : null,
+      onlyIfLeaseExpired: false,
+    });
+    if (ended) announceEnding(events, { tenant, threadId: running.thread_id }, ended, []);
+  }
+
+  /** Admits a new turn (regular or compaction) and starts it on this instance. */
+  async function admit(
+    context: HandlerContext,
+    threadId: string,
+    kind: TurnRow["kind"],
+    input: UserInput[],
+    params: Partial<TurnStartParams>,
+  ): Promise<{ turn: Turn }> {
+    const tenant = tenantOf(context);
+    const user =
+      kind === "regular" && input.length > 0 ? userInputItem(input, params.clientUserMessageId ?? null, Date.now()) : undefined;
+    let admitted: { row: ThreadRow; turn: TurnRow } | undefined;
+    const { result, isReplay } = await lifecycle.applyOnce(
+      tenant,
+      { commandId: context.request.commandId, method: context.request.method, threadId },
+      async (tx) => {
+        const row = await lifecycle.lockThread(tx, tenant, threadId);
+        if (!row) throw new SwitchyardError({ reason: "threadNotFound", threadId });
+        if (!row.loaded_at) throw invalid(`thread not loaded: ${threadId}`);
+        if (await turns.runningTurn(tx, tenant, threadId)) throw invalid("a turn is already running on this thread");
+        // Per-turn overrides last for later turns too, as in Codex.
+        const updated =
+          params.model || params.effort || params.summary
+            ? await lifecycle.updateThread(
+                tx,
+                tenant,
+                threadId,
+                "model = coalesce($3, model), settings = settings || $4::jsonb",
+                [
+                  params.model ?? null,
+                  JSON.stringify({
+                    ...(params.effort ? { effort: params.effort } : {}),
+                    ...(params.summary ? { summary: params.summary } : {}),
+                  }),
+                ],
+              )
+            : row;
+        const turnId = newId();
+        const turn = await turns.admit(tx, {
+          tenant,
+          threadId,
+          turnId,
+          rootTurnId: params.rootTurnId ?? turnId,
+          kind,
+          owner: settings.instanceId,
+          leaseMs: settings.leaseMs,
+          request: {
+            outputSchema: params.outputSchema ?? null,
+            model: params.model ?? null,
+            effort: params.effort ?? (updated.settings as { effort?: string }).effort ?? null,
+            summary: params.summary ?? (updated.settings as { summary?: string }).summary ?? null,
+          },
+          items: user ? [user] : [],
+          preview: previewOf(input),
+        });
+        admitted = { row: updated, turn };
+        return { turn: admittedTurnView(turn) };
+      },
+    );
+    if (!isReplay && admitted) {
+      runner.start({ thread: turnThread(admitted.row, defaults), turn: admitted.turn, userItems: user ? [user.item] : [] });
+    }
+    return result;
+  }
+
+  async function start(params: TurnStartParams, context: HandlerContext) {
+    const tenant = tenantOf(context);
+    if (params.collaborationMode) {
+      params = {
+        ...params,
+        model: params.collaborationMode.settings.model,
+        effort: (params.collaborationMode.settings.reasoning_effort as string | undefined) ?? params.effort,
+      };
+    }
+    // Checked before anything is admitted: input a cloud thread cannot take is refused whole.
+    if (params.input.length > 0) userInputItem(params.input, null, 0);
+    const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    if (running) {
+      // As in Codex: turn/start while a turn runs adds its input to that turn and answers with it.
+      const outcome = await bus.send(
+        tenant,
+        params.threadId,
+        { type: "addInput", input: params.input, clientUserMessageId: params.clientUserMessageId ?? null },
+        settings.controlTimeoutMs,
+      );
+      if (outcome.ok) return { turn: admittedTurnView(running) };
+      if ("error" in outcome) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
+      if (outcome.unreachable === "timeout") throw busyError(running.id);
+      await closeOrphan(tenant, running, "failed");
+    }
+    return admit(context, params.threadId, "regular", params.input, params);
+  }
+
+  async function steer(params: TurnSteerParams, context: HandlerContext) {
+    const tenant = tenantOf(context);
+    if (params.input.length === 0) throw invalid("input must not be empty");
+    userInputItem(params.input, null, 0);
+    const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    if (!running) throw invalid("no active turn to steer");
+    if (running.id !== params.expectedTurnId) {
+      throw invalid(`expected active turn id \`${params.expectedTurnId}\` but found \`${running.id}\``);
+    }
+    const outcome = await bus.send(
+      tenant,
+      params.threadId,
+      {
+        type: "steer",
+        expectedTurnId: params.expectedTurnId,
+        input: params.input,
+        clientUserMessageId: params.clientUserMessageId ?? null,
+      },
+      settings.controlTimeoutMs,
+    );
+    if (outcome.ok) return { turnId: outcome.turnId };
+    if ("error" in outcome) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
+    if (outcome.unreachable === "timeout") throw busyError(running.id);
+    await closeOrphan(tenant, running, "failed");
+    throw invalid("no active turn to steer");
+  }
+
+  async function interrupt(params: TurnInterruptParams, context: HandlerContext) {
+    const tenant = tenantOf(context);
+    const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    if (!running) throw invalid("no active turn to interrupt");
+    if (running.id !== params.turnId) throw invalid(`expected active turn id ${params.turnId} but found ${running.id}`);
+    const outcome = await bus.send(
+      tenant,
+      params.threadId,
+      { type: "interrupt", turnId: params.turnId },
+      settings.controlTimeoutMs,
+    );
+    if (outcome.ok) return {};
+    if ("error" in outcome) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
+    if (outcome.unreachable === "timeout") throw busyError(running.id);
+    // Nobody runs it any more: the interrupt ends it here.
+    await closeOrphan(tenant, running, "interrupted");
+    return {};
+  }
+
+  async function compact(params: { threadId: string }, context: HandlerContext) {
+    const tenant = tenantOf(context);
+    const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    if (running) throw invalid("a turn is running on this thread: wait for turn/completed (or interrupt it) before compacting");
+    await admit(context, params.threadId, "compact", [], {});
+    return {};
+  }
+
+  return {
+    [Method.turnStart]: start,
+    [Method.turnSteer]: steer,
+    [Method.turnInterrupt]: interrupt,
+    [Method.threadCompactStart]: compact,
+  };
+}
+
+/** The running turn's instance is alive but did not answer in time. */
+function busyError(turnId: string): SwitchyardError {
+  return new SwitchyardError({
+    reason: "invalidArgument",
+    message: `the instance running turn ${turnId} did not answer in time; retry`,
+  });
+}

@@ -1,0 +1,106 @@
+// The turn's two conversations over core NATS, beside the lanes:
+// - turn control: turn/interrupt, turn/steer and turn/start-while-running are admitted on the keyed
+//   lane by whichever instance pulls them, then reach the instance running the turn by request-reply
+//   on `turnControl(tenant, threadId)`, which only that instance subscribes to while the turn runs.
+//   "No responders" is definitive: nobody runs that turn any more (its instance died).
+// - server requests: a dynamic tool call is published on the thread's event subject for every
+//   subscribed connection (gateways give it a per-connection id); the first client answer comes back
+//   on `serverRequestReply(token)`, and a `Sy-Server-Request-Resolved` event withdraws it elsewhere.
+import { type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
+import {
+  BusHeader,
+  type BusSubjects,
+  type ServerRequestAnswer,
+  type ServerRequestEvent,
+  type TurnControlReply,
+  type TurnControlRequest,
+} from "@switchyard/protocol";
+import { decodeJson, encodeJson, newToken } from "@switchyard/runtime";
+
+export type TurnControlOutcome = TurnControlReply | { ok: false; unreachable: "noResponders" | "timeout" };
+
+export class TurnBus {
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly subjects: BusSubjects,
+  ) {}
+
+  /** Serves control requests for one running turn; returns the unsubscribe. */
+  listen(tenant: string, threadId: string, handle: (request: TurnControlRequest) => TurnControlReply): () => void {
+    const subscription = this.nc.subscribe(this.subjects.turnControl(tenant, threadId), {
+      callback: (error, msg) => {
+        if (error) return;
+        let reply: TurnControlReply;
+        try {
+          reply = handle(decodeJson(msg.data) as TurnControlRequest);
+        } catch (cause) {
+          reply = { ok: false, error: { code: -32603, message: `internal error: ${(cause as Error).message}` } };
+        }
+        msg.respond(encodeJson(reply));
+      },
+    });
+    return () => subscription.unsubscribe();
+  }
+
+  /** Sends a control request to the instance running the thread's turn. */
+  async send(tenant: string, threadId: string, request: TurnControlRequest, timeoutMs: number): Promise<TurnControlOutcome> {
+    try {
+      const reply = await this.nc.request(this.subjects.turnControl(tenant, threadId), encodeJson(request), {
+        timeout: timeoutMs,
+      });
+      return decodeJson(reply.data) as TurnControlReply;
+    } catch (error) {
+      const text = String((error as Error).message ?? error).toLowerCase();
+      return { ok: false, unreachable: text.includes("no responders") || text.includes("503") ? "noResponders" : "timeout" };
+    }
+  }
+
+  /**
+   * Asks the thread's subscribed clients (all of them; the first answer wins) and withdraws the
+   * request from the others once answered. Undefined when nobody answered in `timeoutMs`; rejects
+   * when `signal` aborts (the turn was interrupted).
+   */
+  async askClients(
+    tenant: string,
+    threadId: string,
+    request: ServerRequestEvent,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<ServerRequestAnswer | undefined> {
+    const token = newToken(12);
+    const events = this.subjects.threadEvents(tenant, threadId);
+    const subscription = this.nc.subscribe(this.subjects.serverRequestReply(token), { max: 1 });
+    const withdraw = () => {
+      const headers = natsHeaders();
+      headers.set(BusHeader.method, "serverRequest/resolved");
+      headers.set(BusHeader.serverRequestResolved, token);
+      this.nc.publish(events, encodeJson({ threadId }), { headers });
+    };
+    try {
+      const headers = natsHeaders();
+      headers.set(BusHeader.method, request.method);
+      headers.set(BusHeader.serverRequest, token);
+      this.nc.publish(events, encodeJson(request), { headers });
+      return await new Promise<ServerRequestAnswer | undefined>((resolve, reject) => {
+        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        const onAbort = () => {
+          clearTimeout(timer);
+          reject(signal.reason ?? new Error("aborted"));
+        };
+        if (signal.aborted) return onAbort();
+        signal.addEventListener("abort", onAbort, { once: true });
+        (async () => {
+          for await (const msg of subscription) {
+            clearTimeout(timer);
+            signal.removeEventListener("abort", onAbort);
+            resolve(decodeJson(msg.data) as ServerRequestAnswer);
+            return;
+          }
+        })().catch(reject);
+      });
+    } finally {
+      subscription.unsubscribe();
+      withdraw();
+    }
+  }
+}

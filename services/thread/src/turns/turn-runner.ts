@@ -1,0 +1,638 @@
+// Runs admitted turns on this instance, outside the keyed lane: streams the thread's model provider,
+// emits Codex's notification sequence to the thread's subscribers, stores items as they complete,
+// holds the turn's lease (renewed every third of its length; losing it stops the run silently —
+// whoever took the turn over has already ended it), serves turn control (interrupt, steer, input
+// added by turn/start) and asks clients to run their dynamic tools.
+//
+// Codex 0.171.0's order, which the interop reference test pins: thread/status/changed active,
+// turn/started, userMessage item/started + item/completed, then per model response its items
+// (reasoning with summary deltas, agentMessage with text deltas, dynamicToolCall around the client's
+// answer), thread/tokenUsage/updated, and at the end thread/status/changed idle + turn/completed
+// (completed or interrupted), or thread/status/changed systemError + error + turn/completed failed.
+import {
+  type DynamicToolCallResponse,
+  DynamicToolCallResponse as DynamicToolCallResponseSchema,
+  type DynamicToolSpec,
+  Notification,
+  type ResolveModelProviderResponse,
+  ServerRequestMethod,
+  SwitchyardError,
+  type ThreadItem,
+  type TokenUsageBreakdown,
+  type TurnControlReply,
+  type TurnControlRequest,
+  type TurnError,
+  toWireError,
+  type UserInput,
+} from "@switchyard/protocol";
+import type { EventPublisher, Logger } from "@switchyard/runtime";
+import { newId } from "@switchyard/runtime";
+import { dynamicToolToFunctionTool, findDynamicTool, responsesRequestBody } from "../provider/request-body.js";
+import { isAborted, ProviderError, type ResponsesStreamEvent, streamResponses } from "../provider/responses-client.js";
+import type { TurnBus } from "./turn-bus.js";
+import {
+  agentMessageItem,
+  COMPACTION_PROMPT,
+  compactionResponseItem,
+  contextCompactionItem,
+  dynamicToolCallItem,
+  historyInput,
+  reasoningItem,
+  TURN_ABORTED_MESSAGE,
+  toolOutput,
+  turnView,
+  userInputItem,
+} from "./turn-items.js";
+import type { TurnItem, TurnLease, TurnRow, TurnStore } from "./turn-store.js";
+
+export interface TurnRunnerSettings {
+  instanceId: string;
+  leaseMs: number;
+  /** How long a dynamic tool call waits for a client's answer. */
+  toolCallTimeoutMs: number;
+  /** How long shutdown lets running turns finish before ending them as failed. */
+  shutdownGraceMs: number;
+}
+
+/** Resolves the thread's model provider (the config service: internal/config/modelProvider). */
+export type ProviderSource = (tenant: string, threadId: string, providerId: string) => Promise<ResolveModelProviderResponse>;
+
+/** What the runner needs of the thread it runs a turn on. */
+export interface TurnThread {
+  tenant: string;
+  threadId: string;
+  model: string;
+  modelProvider: string;
+  dynamicTools: Record<string, unknown>[];
+  tokenUsage: Record<string, number> | null;
+}
+
+export interface AdmittedTurn {
+  thread: TurnThread;
+  turn: TurnRow;
+  /** The userMessage items admission stored (announced first). */
+  userItems: ThreadItem[];
+}
+
+type Ending =
+  | { kind: "completed"; items: ThreadItem[] }
+  | { kind: "interrupted" }
+  | { kind: "failed"; error: TurnError }
+  | { kind: "fencedOut" };
+
+interface RunningTurn {
+  lease: TurnLease;
+  abort: AbortController;
+  /** Why the run was aborted. */
+  abortReason?: "interrupt" | "fencedOut" | "shutdown";
+  pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
+  done: Promise<void>;
+}
+
+const ZERO_USAGE: TokenUsageBreakdown = {
+  totalTokens: 0,
+  inputTokens: 0,
+  cachedInputTokens: 0,
+  cacheWriteInputTokens: 0,
+  outputTokens: 0,
+  reasoningOutputTokens: 0,
+};
+
+const otherError = (message: string): TurnError => ({ message, codexErrorInfo: "other", additionalDetails: null });
+
+export class TurnRunner {
+  private readonly running = new Map<string, RunningTurn>();
+  private isStopping = false;
+
+  constructor(
+    private readonly store: TurnStore,
+    private readonly events: EventPublisher,
+    private readonly bus: TurnBus,
+    private readonly providers: ProviderSource,
+    private readonly settings: TurnRunnerSettings,
+    private readonly log: Logger,
+  ) {}
+
+  get runningCount(): number {
+    return this.running.size;
+  }
+
+  /** Starts running an admitted turn in the background. */
+  start(admitted: AdmittedTurn): void {
+    const { thread, turn } = admitted;
+    const key = `${thread.tenant}/${thread.threadId}`;
+    const lease: TurnLease = {
+      tenant: thread.tenant,
+      threadId: thread.threadId,
+      turnId: turn.id,
+      fence: turn.fence,
+      owner: this.settings.instanceId,
+    };
+    const running: RunningTurn = { lease, abort: new AbortController(), pendingInput: [], done: Promise.resolve() };
+    if (this.isStopping) {
+      running.abortReason = "shutdown";
+      running.abort.abort();
+    }
+    this.running.set(key, running);
+    const stopListening = this.bus.listen(thread.tenant, thread.threadId, (request) => this.control(running, request));
+    const renew = setInterval(
+      () => {
+        this.store
+          .renewLease(lease, this.settings.leaseMs)
+          .then((isHeld) => {
+            if (!isHeld && !running.abort.signal.aborted) {
+              running.abortReason = "fencedOut";
+              running.abort.abort();
+            }
+          })
+          .catch((error) => this.log.warn({ err: (error as Error).message, turnId: turn.id }, "turn lease renewal failed"));
+      },
+      Math.max(50, Math.floor(this.settings.leaseMs / 3)),
+    );
+    running.done = this.run(admitted, running)
+      .catch((error) => this.log.error({ err: (error as Error).message, turnId: turn.id }, "turn runner failed"))
+      .finally(() => {
+        clearInterval(renew);
+        stopListening();
+        if (this.running.get(key) === running) this.running.delete(key);
+      });
+  }
+
+  /** Shutdown: lets running turns finish for a while, then ends the rest as failed. */
+  async stop(): Promise<void> {
+    this.isStopping = true;
+    const all = [...this.running.values()];
+    const finished = Promise.all(all.map((running) => running.done));
+    const grace = new Promise((resolve) => setTimeout(resolve, this.settings.shutdownGraceMs).unref());
+    await Promise.race([finished, grace]);
+    for (const running of this.running.values()) {
+      running.abortReason = "shutdown";
+      running.abort.abort();
+    }
+    await Promise.all([...this.running.values()].map((running) => running.done));
+  }
+
+  private control(running: RunningTurn, request: TurnControlRequest): TurnControlReply {
+    const turnId = running.lease.turnId;
+    if (running.abort.signal.aborted)
+      return { ok: false, error: toWireError({ reason: "invalidArgument", message: "no active turn" }) };
+    switch (request.type) {
+      case "interrupt":
+        if (request.turnId !== turnId) {
+          return {
+            ok: false,
+            error: toWireError({
+              reason: "invalidArgument",
+              message: `expected active turn id ${request.turnId} but found ${turnId}`,
+            }),
+          };
+        }
+        running.abortReason = "interrupt";
+        running.abort.abort();
+        return { ok: true, turnId };
+      case "steer":
+        if (request.expectedTurnId !== turnId) {
+          return {
+            ok: false,
+            error: toWireError({
+              reason: "invalidArgument",
+              message: `expected active turn id \`${request.expectedTurnId}\` but found \`${turnId}\``,
+            }),
+          };
+        }
+        running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
+        return { ok: true, turnId };
+      case "addInput":
+        running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
+        return { ok: true, turnId };
+    }
+  }
+
+  private async run(admitted: AdmittedTurn, running: RunningTurn): Promise<void> {
+    const { thread, turn } = admitted;
+    const target = { tenant: thread.tenant, threadId: thread.threadId };
+    const ids = { threadId: thread.threadId, turnId: turn.id };
+    this.events.emit(
+      Notification.threadStatusChanged,
+      { threadId: thread.threadId, status: { type: "active", activeFlags: [] } },
+      target,
+    );
+    this.events.emit(Notification.turnStarted, { threadId: thread.threadId, turn: turnView(turn) }, target);
+    for (const item of admitted.userItems) this.announceStoredItem(target, ids, item);
+
+    const totals = { ...ZERO_USAGE, ...(thread.tokenUsage ?? {}) } as TokenUsageBreakdown;
+    let ending: Ending;
+    try {
+      ending = await this.converse(admitted, running, totals);
+    } catch (error) {
+      ending = this.endingOf(error, running);
+    }
+    await this.finish(admitted, running, ending, totals);
+  }
+
+  /** The model conversation of one turn: samples until the model answers without a tool call. */
+  private async converse(admitted: AdmittedTurn, running: RunningTurn, totals: TokenUsageBreakdown): Promise<Ending> {
+    const { thread, turn } = admitted;
+    const target = { tenant: thread.tenant, threadId: thread.threadId };
+    const ids = { threadId: thread.threadId, turnId: turn.id };
+    const signal = running.abort.signal;
+    const isCompaction = turn.kind === "compact";
+    const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
+    if (compaction) this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
+
+    const resolved = await this.providers(thread.tenant, thread.threadId, thread.modelProvider);
+    const request = turn.request as {
+      outputSchema?: unknown;
+      model?: string | null;
+      effort?: string | null;
+      summary?: string | null;
+    };
+    const tools = isCompaction ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
+    let lastAgentMessage: ThreadItem | undefined;
+
+    for (;;) {
+      await this.takePendingInput(running, target, ids);
+      const input = historyInput(await this.store.history(thread.tenant, thread.threadId));
+      if (isCompaction) input.push({ type: "message", role: "user", content: [{ type: "input_text", text: COMPACTION_PROMPT }] });
+      const body = responsesRequestBody({
+        model: request.model ?? thread.model,
+        input,
+        tools,
+        outputSchema: isCompaction ? undefined : request.outputSchema,
+        reasoningEffort: request.effort ?? resolved.reasoningEffort,
+        reasoningSummary: request.summary ?? resolved.reasoningSummary,
+        promptCacheKey: thread.threadId,
+      });
+      const sampled = await this.sample(resolved, body, running, target, ids, isCompaction);
+      addUsage(totals, sampled.usage);
+      this.events.emit(
+        Notification.threadTokenUsageUpdated,
+        { ...ids, tokenUsage: { total: { ...totals }, last: sampled.usage, modelContextWindow: null } },
+        target,
+      );
+      if (sampled.lastAgentMessage) lastAgentMessage = sampled.lastAgentMessage;
+      if (isCompaction && compaction) {
+        const done = { ...compaction, completedAtMs: Date.now() };
+        await this.storeOrFence(running, [{ item: done, responseItem: compactionResponseItem(sampled.text) }]);
+        this.events.emit(
+          Notification.itemCompleted,
+          { ...ids, item: done, completedAtMs: done.completedAtMs as number, contentTokenCount: null },
+          target,
+        );
+        return { kind: "completed", items: [] };
+      }
+      if (sampled.toolCalls.length > 0) {
+        for (const call of sampled.toolCalls) await this.callTool(admitted, running, call, target, ids, signal);
+        continue;
+      }
+      if (running.pendingInput.length > 0) continue;
+      return { kind: "completed", items: lastAgentMessage ? [lastAgentMessage] : [] };
+    }
+  }
+
+  /** Steered input (and input added by turn/start) joins the turn before the next model request. */
+  private async takePendingInput(
+    running: RunningTurn,
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+  ) {
+    while (running.pendingInput.length > 0) {
+      const next = running.pendingInput.shift() as RunningTurn["pendingInput"][number];
+      const user = userInputItem(next.input, next.clientUserMessageId, Date.now());
+      await this.storeOrFence(running, [user]);
+      this.announceStoredItem(target, ids, user.item);
+    }
+  }
+
+  /** One model response: its items announced, streamed and stored as they complete. */
+  private async sample(
+    resolved: ResolveModelProviderResponse,
+    body: Record<string, unknown>,
+    running: RunningTurn,
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+    isCompaction: boolean,
+  ) {
+    const usage: TokenUsageBreakdown = { ...ZERO_USAGE };
+    const toolCalls: {
+      callId: string;
+      name: string;
+      namespace: string | null;
+      arguments: string;
+      responseItem: Record<string, unknown>;
+    }[] = [];
+    const open = new Map<string, { item: ThreadItem; text: string; summary: string[] }>();
+    let lastAgentMessage: ThreadItem | undefined;
+    let text = "";
+    const onRetry = (retry: { attempt: number; max: number; error: TurnError }) =>
+      this.events.emit(
+        Notification.error,
+        {
+          ...ids,
+          error: { ...retry.error, message: `${retry.error.message} (retrying ${retry.attempt}/${retry.max})` },
+          willRetry: true,
+        },
+        target,
+      );
+    const stream: AsyncIterable<ResponsesStreamEvent> = streamResponses(resolved.provider, body, {
+      signal: running.abort.signal,
+      onRetry,
+    });
+    for await (const event of stream) {
+      switch (event.type) {
+        case "outputItemAdded": {
+          const raw = event.item as Record<string, unknown>;
+          const id = typeof raw.id === "string" && raw.id ? raw.id : newId();
+          const now = Date.now();
+          if (raw.type === "message" && !isCompaction) {
+            const item = agentMessageItem(id, "", now, null);
+            open.set(id, { item, text: "", summary: [] });
+            this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
+          } else if (raw.type === "reasoning" && !isCompaction) {
+            const item = reasoningItem(id, [], now, null);
+            open.set(id, { item, text: "", summary: [] });
+            this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
+          }
+          break;
+        }
+        case "outputTextDelta": {
+          text += event.delta;
+          const entry = open.get(event.itemId);
+          if (!entry) break;
+          entry.text += event.delta;
+          this.events.emit(Notification.agentMessageDelta, { ...ids, itemId: event.itemId, delta: event.delta }, target);
+          break;
+        }
+        case "reasoningSummaryPartAdded": {
+          const entry = open.get(event.itemId);
+          if (!entry) break;
+          entry.summary[event.summaryIndex] = entry.summary[event.summaryIndex] ?? "";
+          this.events.emit(
+            Notification.reasoningSummaryPartAdded,
+            { ...ids, itemId: event.itemId, summaryIndex: event.summaryIndex },
+            target,
+          );
+          break;
+        }
+        case "reasoningSummaryTextDelta": {
+          const entry = open.get(event.itemId);
+          if (!entry) break;
+          entry.summary[event.summaryIndex] = (entry.summary[event.summaryIndex] ?? "") + event.delta;
+          this.events.emit(
+            Notification.reasoningSummaryTextDelta,
+            { ...ids, itemId: event.itemId, delta: event.delta, summaryIndex: event.summaryIndex },
+            target,
+          );
+          break;
+        }
+        case "outputItemDone": {
+          const raw = event.item as Record<string, unknown>;
+          if (raw.type === "function_call") {
+            toolCalls.push({
+              callId: String(raw.call_id ?? newId()),
+              name: String(raw.name ?? ""),
+              namespace: typeof raw.namespace === "string" ? raw.namespace : null,
+              arguments: typeof raw.arguments === "string" ? raw.arguments : JSON.stringify(raw.arguments ?? {}),
+              responseItem: raw,
+            });
+            break;
+          }
+          const id = typeof raw.id === "string" ? raw.id : "";
+          const entry = open.get(id);
+          const now = Date.now();
+          if (raw.type === "message") {
+            const finalText = messageText(raw) ?? entry?.text ?? "";
+            if (isCompaction) {
+              text = finalText;
+              break;
+            }
+            const item = agentMessageItem(id || newId(), finalText, (entry?.item.startedAtMs as number) ?? now, now);
+            open.delete(id);
+            await this.storeOrFence(running, [{ item, responseItem: raw }]);
+            this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
+            lastAgentMessage = item;
+          } else if (raw.type === "reasoning") {
+            const summary = reasoningSummary(raw) ?? entry?.summary ?? [];
+            const item = reasoningItem(id || newId(), summary, (entry?.item.startedAtMs as number) ?? now, now);
+            open.delete(id);
+            await this.storeOrFence(running, [{ item: isCompaction ? null : item, responseItem: raw }]);
+            if (!isCompaction) {
+              this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
+            }
+          } else {
+            // Other output (web search calls, …): kept for the model, not shown.
+            await this.storeOrFence(running, [{ item: null, responseItem: raw }]);
+          }
+          break;
+        }
+        case "completed":
+          if (event.usage) {
+            usage.inputTokens = event.usage.inputTokens;
+            usage.cachedInputTokens = event.usage.cachedInputTokens;
+            usage.outputTokens = event.usage.outputTokens;
+            usage.reasoningOutputTokens = event.usage.reasoningOutputTokens;
+            usage.totalTokens = event.usage.totalTokens;
+          }
+          break;
+        default:
+          break;
+      }
+    }
+    return { usage, toolCalls, lastAgentMessage, text };
+  }
+
+  /** A dynamic tool the client declared: the clients are asked, the first answer goes to the model. */
+  private async callTool(
+    admitted: AdmittedTurn,
+    running: RunningTurn,
+    call: { callId: string; name: string; namespace: string | null; arguments: string; responseItem: Record<string, unknown> },
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+    signal: AbortSignal,
+  ): Promise<void> {
+    const found = findDynamicTool(admitted.thread.dynamicTools as DynamicToolSpec[], call.name);
+    const tool = found ? { name: found.name, namespace: found.namespace ?? null } : undefined;
+    const startedAtMs = Date.now();
+    let args: unknown;
+    try {
+      args = JSON.parse(call.arguments || "{}");
+    } catch {
+      args = call.arguments;
+    }
+    if (!tool) {
+      // The model named a tool nobody declared: it is told so and goes on.
+      const output = { type: "function_call_output", call_id: call.callId, output: `unknown tool: ${call.name}` };
+      await this.storeOrFence(running, [
+        { item: null, responseItem: call.responseItem },
+        { item: null, responseItem: output },
+      ]);
+      return;
+    }
+    const base = { callId: call.callId, namespace: tool.namespace, tool: tool.name, arguments: args, startedAtMs };
+    const started = dynamicToolCallItem({
+      ...base,
+      status: "inProgress",
+      contentItems: null,
+      success: null,
+      completedAtMs: null,
+    });
+    this.events.emit(Notification.itemStarted, { ...ids, item: started, startedAtMs }, target);
+    const answer = await this.bus.askClients(
+      target.tenant,
+      target.threadId,
+      {
+        method: ServerRequestMethod.dynamicToolCall,
+        threadId: target.threadId,
+        params: { ...ids, callId: call.callId, namespace: tool.namespace, tool: tool.name, arguments: args },
+      },
+      this.settings.toolCallTimeoutMs,
+      signal,
+    );
+    let response: DynamicToolCallResponse;
+    if (!answer) {
+      response = {
+        success: false,
+        contentItems: [
+          {
+            type: "inputText",
+            text: `no client answered the ${tool.name} tool call within ${this.settings.toolCallTimeoutMs} ms`,
+          },
+        ],
+      };
+    } else if ("error" in answer) {
+      response = { success: false, contentItems: [{ type: "inputText", text: answer.error.message }] };
+    } else {
+      const parsed = DynamicToolCallResponseSchema.safeParse(answer.result);
+      response = parsed.success
+        ? parsed.data
+        : {
+            success: false,
+            contentItems: [{ type: "inputText", text: "the client's tool result was not a valid DynamicToolCallResponse" }],
+          };
+    }
+    const completedAtMs = Date.now();
+    const completed = dynamicToolCallItem({
+      ...base,
+      status: response.success ? "completed" : "failed",
+      contentItems: response.contentItems,
+      success: response.success,
+      completedAtMs,
+    });
+    await this.storeOrFence(running, [
+      { item: completed, responseItem: call.responseItem },
+      { item: null, responseItem: toolOutput(call.callId, response.contentItems as Record<string, unknown>[]) },
+    ]);
+    this.events.emit(Notification.itemCompleted, { ...ids, item: completed, completedAtMs, contentTokenCount: null }, target);
+  }
+
+  /** Stores items under the lease; a lost fence aborts the run (someone else ended the turn). */
+  private async storeOrFence(running: RunningTurn, items: TurnItem[]): Promise<void> {
+    const isStored = await this.store.appendItems(running.lease, items);
+    if (!isStored) {
+      running.abortReason = "fencedOut";
+      running.abort.abort();
+      throw new FencedOut();
+    }
+  }
+
+  private announceStoredItem(
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+    item: ThreadItem,
+  ) {
+    const at = (item.completedAtMs as number | undefined) ?? Date.now();
+    this.events.emit(Notification.itemStarted, { ...ids, item: { ...item, completedAtMs: null }, startedAtMs: at }, target);
+    this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: at, contentTokenCount: null }, target);
+  }
+
+  private endingOf(error: unknown, running: RunningTurn): Ending {
+    if (error instanceof FencedOut || running.abortReason === "fencedOut") return { kind: "fencedOut" };
+    if (running.abortReason === "interrupt") return { kind: "interrupted" };
+    if (running.abortReason === "shutdown") {
+      return {
+        kind: "failed",
+        error: otherError("the Switchyard instance running this turn shut down before it finished; send the prompt again"),
+      };
+    }
+    if (error instanceof ProviderError) return { kind: "failed", error: error.turnError };
+    if (error instanceof SwitchyardError) return { kind: "failed", error: otherError(error.message) };
+    if (isAborted(error)) return { kind: "interrupted" };
+    this.log.error({ err: (error as Error).message }, "turn failed unexpectedly");
+    return { kind: "failed", error: otherError(`internal error: ${(error as Error).message}`) };
+  }
+
+  private async finish(admitted: AdmittedTurn, running: RunningTurn, ending: Ending, totals: TokenUsageBreakdown): Promise<void> {
+    if (ending.kind === "fencedOut") {
+      this.log.warn({ turnId: admitted.turn.id }, "turn lease lost: another instance ended it; stopping quietly");
+      return;
+    }
+    const { thread } = admitted;
+    const target = { tenant: thread.tenant, threadId: thread.threadId };
+    const ended = await this.store.complete(running.lease, {
+      status: ending.kind,
+      error: ending.kind === "failed" ? ending.error : null,
+      items:
+        ending.kind === "interrupted"
+          ? [
+              {
+                item: null,
+                responseItem: {
+                  type: "message",
+                  role: "developer",
+                  content: [{ type: "input_text", text: TURN_ABORTED_MESSAGE }],
+                },
+              },
+            ]
+          : [],
+      tokenUsage: totals,
+    });
+    if (!ended) return; // taken over meanwhile: its taker announced the ending
+    announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : []);
+  }
+}
+
+/** The notifications that close a turn, in Codex's order. */
+export function announceEnding(
+  events: EventPublisher,
+  target: { tenant: string; threadId: string },
+  ended: TurnRow,
+  items: ThreadItem[],
+): void {
+  const threadId = target.threadId;
+  if (ended.status === "failed") {
+    events.emit(Notification.threadStatusChanged, { threadId, status: { type: "systemError" } }, target);
+    const error = ended.error ?? otherError("the turn failed");
+    events.emit(Notification.error, { threadId, turnId: ended.id, error, willRetry: false }, target);
+  } else {
+    events.emit(Notification.threadStatusChanged, { threadId, status: { type: "idle" } }, target);
+  }
+  const turn = turnView(ended, items, items.length > 0 ? "summary" : "notLoaded");
+  events.emit(Notification.turnCompleted, { threadId, turn }, target);
+}
+
+class FencedOut extends Error {
+  constructor() {
+    super("the turn's lease is held by someone else");
+  }
+}
+
+function addUsage(totals: TokenUsageBreakdown, last: TokenUsageBreakdown): void {
+  totals.inputTokens += last.inputTokens;
+  totals.cachedInputTokens += last.cachedInputTokens;
+  totals.outputTokens += last.outputTokens;
+  totals.reasoningOutputTokens += last.reasoningOutputTokens;
+  totals.totalTokens += last.totalTokens;
+}
+
+function messageText(raw: Record<string, unknown>): string | undefined {
+  if (!Array.isArray(raw.content)) return undefined;
+  return (raw.content as Record<string, unknown>[])
+    .filter((part) => part.type === "output_text" && typeof part.text === "string")
+    .map((part) => part.text as string)
+    .join("");
+}
+
+function reasoningSummary(raw: Record<string, unknown>): string[] | undefined {
+  if (!Array.isArray(raw.summary)) return undefined;
+  return (raw.summary as Record<string, unknown>[]).map((part) => String(part.text ?? ""));
+}

@@ -1,0 +1,266 @@
+// Turn persistence: admission (one running turn per thread), the lease and its fencing token, the
+// items a turn produces, and its ending. Admission runs inside the keyed command's ledger
+// transaction; everything the runner writes afterwards is fenced — it applies only while the fence
+// the turn was admitted with is still the thread's `turn_fence` and the turn is still running, so a
+// runner that lost its lease (presumed dead, its turn closed by another instance) changes nothing.
+import type { TurnError, TurnStatus } from "@switchyard/protocol";
+import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import { APPEND_ITEMS_SQL, appendItemsParams } from "../store/thread-store.js";
+
+export interface TurnRow {
+  tenant: string;
+  thread_id: string;
+  id: string;
+  root_turn_id: string | null;
+  kind: "regular" | "compact";
+  status: TurnStatus;
+  error: TurnError | null;
+  started_at: Date;
+  completed_at: Date | null;
+  fence: string;
+  owner: string | null;
+  lease_expires_at: Date | null;
+  request: Record<string, unknown>;
+}
+
+/** An item a turn stores: its wire ThreadItem (null: model-visible only) and its Responses API item. */
+export interface TurnItem {
+  item: Record<string, unknown> | null;
+  responseItem: unknown;
+}
+
+/** What a runner holds: enough to fence every write it makes. */
+export interface TurnLease {
+  tenant: string;
+  threadId: string;
+  turnId: string;
+  fence: string;
+  owner: string;
+}
+
+export interface StoredHistoryRow {
+  seq: string;
+  turn_id: string;
+  item: Record<string, unknown> | null;
+  response_item: Record<string, unknown> | null;
+}
+
+const TURN_COLUMNS = `tenant, thread_id, id, root_turn_id, kind, status, error, started_at, completed_at, fence::text AS fence,
+  owner, lease_expires_at, request`;
+
+/** A fenced write applies only while the turn runs and its fence is the thread's. */
+const FENCE_HOLDS = `EXISTS (SELECT 1 FROM thread.threads f WHERE f.tenant = $1 AND f.id = $2 AND f.turn_fence = $4::bigint)`;
+
+export class TurnStore {
+  constructor(private readonly db: TenantDb) {}
+
+  /** The thread's running turn, if any. */
+  async runningTurn(queryable: TenantQueryable | undefined, tenant: string, threadId: string): Promise<TurnRow | undefined> {
+    const sql = `SELECT ${TURN_COLUMNS} FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND status = 'inProgress'`;
+    const result = queryable
+      ? await queryable.query<TurnRow>("running turn", sql, [tenant, threadId])
+      : await this.db.query<TurnRow>(tenant, "running turn", sql, [tenant, threadId]);
+    return result.rows[0];
+  }
+
+  async read(tenant: string, threadId: string, turnId: string): Promise<TurnRow | undefined> {
+    const result = await this.db.query<TurnRow>(
+      tenant,
+      "read turn",
+      `SELECT ${TURN_COLUMNS} FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = $3`,
+      [tenant, threadId, turnId],
+    );
+    return result.rows[0];
+  }
+
+  /**
+   * Admits a turn inside the caller's transaction (the thread row is locked by the caller): bumps the
+   * thread's fence, records the turn as running under `owner`'s lease, and stores its first items.
+   */
+  async admit(
+    tx: TenantQueryable,
+    turn: {
+      tenant: string;
+      threadId: string;
+      turnId: string;
+      rootTurnId: string;
+      kind: TurnRow["kind"];
+      owner: string;
+      leaseMs: number;
+      request: Record<string, unknown>;
+      items: TurnItem[];
+      preview: string | null;
+    },
+  ): Promise<TurnRow> {
+    const fenced = await tx.query<{ turn_fence: string }>(
+      "bump turn fence",
+      `UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = $3
+        WHERE tenant = $1 AND id = $2 RETURNING turn_fence::text`,
+      [turn.tenant, turn.threadId, turn.turnId],
+    );
+    const fence = fenced.rows[0]?.turn_fence;
+    if (fence === undefined) throw new Error(`thread ${turn.threadId} vanished during admission`);
+    const inserted = await tx.query<TurnRow>(
+      "admit turn",
+      `INSERT INTO thread.turns (tenant, thread_id, id, root_turn_id, kind, status, fence, owner, lease_expires_at, request)
+       VALUES ($1, $2, $3, $4, $5, 'inProgress', $6::bigint, $7, now() + make_interval(secs => $8::double precision / 1000), $9)
+       RETURNING ${TURN_COLUMNS}`,
+      [turn.tenant, turn.threadId, turn.turnId, turn.rootTurnId, turn.kind, fence, turn.owner, turn.leaseMs, turn.request],
+    );
+    if (turn.items.length > 0) {
+      await tx.query(
+        "append turn items",
+        APPEND_ITEMS_SQL,
+        appendItemsParams(
+          turn.tenant,
+          turn.threadId,
+          turn.items.map((entry) => ({ turnId: turn.turnId, ...entry })),
+          turn.preview,
+        ),
+      );
+    }
+    return inserted.rows[0] as TurnRow;
+  }
+
+  /** Extends the lease; false when the turn is no longer this runner's (ended, or taken over). */
+  async renewLease(lease: TurnLease, leaseMs: number): Promise<boolean> {
+    const result = await this.db.query(
+      lease.tenant,
+      "renew turn lease",
+      `UPDATE thread.turns SET lease_expires_at = now() + make_interval(secs => $5::double precision / 1000)
+        WHERE tenant = $1 AND thread_id = $2 AND id = $3 AND status = 'inProgress' AND ${FENCE_HOLDS}`,
+      [lease.tenant, lease.threadId, lease.turnId, lease.fence, leaseMs],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+
+  /** Stores items the turn produced, in order; false (nothing stored) when the fence no longer holds. */
+  async appendItems(lease: TurnLease, items: TurnItem[], preview: string | null = null): Promise<boolean> {
+    if (items.length === 0) return true;
+    return this.db.transaction(lease.tenant, async (tx) => {
+      if (!(await this.holdsFence(tx, lease, true))) return false;
+      await tx.query(
+        "append turn items",
+        APPEND_ITEMS_SQL,
+        appendItemsParams(
+          lease.tenant,
+          lease.threadId,
+          items.map((entry) => ({ turnId: lease.turnId, ...entry })),
+          preview,
+        ),
+      );
+      return true;
+    });
+  }
+
+  /** Ends the turn (and stores its last items and the thread's token usage); false when fenced out. */
+  async complete(
+    lease: TurnLease,
+    ending: { status: Exclude<TurnStatus, "inProgress">; error: TurnError | null; items?: TurnItem[]; tokenUsage?: unknown },
+  ): Promise<TurnRow | undefined> {
+    return this.db.transaction(lease.tenant, async (tx) => {
+      if (!(await this.holdsFence(tx, lease, true))) return undefined;
+      if (ending.items && ending.items.length > 0) {
+        await tx.query(
+          "append turn items",
+          APPEND_ITEMS_SQL,
+          appendItemsParams(
+            lease.tenant,
+            lease.threadId,
+            ending.items.map((entry) => ({ turnId: lease.turnId, ...entry })),
+            null,
+          ),
+        );
+      }
+      await tx.query(
+        "turn ended on thread",
+        `UPDATE thread.threads SET active_turn_id = NULL, token_usage = coalesce($3::jsonb, token_usage), updated_at = now()
+          WHERE tenant = $1 AND id = $2`,
+        [lease.tenant, lease.threadId, ending.tokenUsage === undefined ? null : JSON.stringify(ending.tokenUsage)],
+      );
+      const ended = await tx.query<TurnRow>(
+        "end turn",
+        `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
+          WHERE tenant = $1 AND thread_id = $2 AND id = $3 AND status = 'inProgress'
+          RETURNING ${TURN_COLUMNS}`,
+        [lease.tenant, lease.threadId, lease.turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
+      );
+      return ended.rows[0];
+    });
+  }
+
+  /**
+   * Closes a running turn whose runner cannot be reached, from another instance: bumps the fence
+   * first (the old runner's writes stop applying), then ends the turn. Undefined when it was not
+   * running any more.
+   */
+  async takeOver(
+    tenant: string,
+    threadId: string,
+    turnId: string,
+    ending: { status: "failed" | "interrupted"; error: TurnError | null; onlyIfLeaseExpired: boolean },
+  ): Promise<TurnRow | undefined> {
+    return this.db.transaction(tenant, async (tx) => {
+      const running = await tx.query<{ id: string }>(
+        "lock running turn",
+        `SELECT id FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = $3 AND status = 'inProgress'
+           AND ($4::boolean = false OR lease_expires_at < now()) FOR UPDATE`,
+        [tenant, threadId, turnId, ending.onlyIfLeaseExpired],
+      );
+      if (!running.rows[0]) return undefined;
+      await tx.query(
+        "bump turn fence",
+        "UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = NULL WHERE tenant = $1 AND id = $2",
+        [tenant, threadId],
+      );
+      const ended = await tx.query<TurnRow>(
+        "end turn",
+        `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
+          WHERE tenant = $1 AND thread_id = $2 AND id = $3 RETURNING ${TURN_COLUMNS}`,
+        [tenant, threadId, turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
+      );
+      return ended.rows[0];
+    });
+  }
+
+  /** The model-visible history of a thread, in order (for the next model request). */
+  async history(tenant: string, threadId: string): Promise<StoredHistoryRow[]> {
+    const result = await this.db.query<StoredHistoryRow>(
+      tenant,
+      "turn history",
+      `SELECT seq::text, turn_id, item, response_item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY seq`,
+      [tenant, threadId],
+    );
+    return result.rows;
+  }
+
+  /** Turn rows by id for a thread (status, error, times), for views of turns. */
+  async turnsById(tenant: string, threadId: string, turnIds: string[]): Promise<Map<string, TurnRow>> {
+    if (turnIds.length === 0) return new Map();
+    const result = await this.db.query<TurnRow>(
+      tenant,
+      "turns by id",
+      `SELECT ${TURN_COLUMNS} FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = ANY($3::text[])`,
+      [tenant, threadId, turnIds],
+    );
+    return new Map(result.rows.map((row) => [row.id, row]));
+  }
+
+  private async holdsFence(tx: TenantQueryable, lease: TurnLease, lock: boolean): Promise<boolean> {
+    const result = await tx.query(
+      "check turn fence",
+      `SELECT 1 FROM thread.turns t
+        WHERE t.tenant = $1 AND t.thread_id = $2 AND t.id = $3 AND t.status = 'inProgress' AND ${FENCE_HOLDS}
+        ${lock ? "FOR UPDATE" : ""}`,
+      [lease.tenant, lease.threadId, lease.turnId, lease.fence],
+    );
+    return (result.rowCount ?? 0) > 0;
+  }
+}
+
+/**
+ * Turns whose lease lapsed, across tenants (the sweeper's query; run on the login role's pool, which
+ * row-level security does not restrict — the rows it returns are then handled per tenant).
+ */
+export const EXPIRED_TURNS_SQL = `SELECT tenant, thread_id, id FROM thread.turns
+  WHERE status = 'inProgress' AND lease_expires_at < now() ORDER BY lease_expires_at LIMIT $1`;

@@ -1,0 +1,358 @@
+// Turns end to end, on two gateways and two thread-service instances, against the scripted
+// Responses-API provider (real HTTP + SSE): Codex's notification order, items stored as they
+// complete (read back by thread/read, thread/turns/list and a later resume), turn/start while a turn
+// runs, steer and interrupt on whichever instance runs the turn, every failure ending (provider
+// error, stream cut, a provider that never answers, kill -9 of the running instance), dynamic tools
+// round trip through a client, structured output, compaction, and the local-only methods.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CodexTestClient, type Notification } from "./harness/client.js";
+import { type ScriptedResponses, startScriptedResponses } from "./harness/scripted-responses.js";
+import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+const LEASE_MS = 3_000;
+const text = (value: string) => ({ type: "text", text: value, text_elements: [] });
+
+/** The notifications of one turn of `threadId`, in order, up to its turn/completed. */
+async function turnOf(client: CodexTestClient, threadId: string, turnId: string, timeoutMs = 20_000): Promise<Notification[]> {
+  await client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, timeoutMs);
+  const all = client.notifications.filter((n) => n.params?.threadId === threadId);
+  const start = all.findIndex((n) => n.method === "turn/started" && n.params.turn.id === turnId);
+  const end = all.findIndex((n) => n.method === "turn/completed" && n.params.turn.id === turnId);
+  // thread/status/changed active comes right before turn/started.
+  return all.slice(Math.max(0, start - 1), end + 1);
+}
+
+/** Method names with item types, repeats collapsed (deltas). */
+function shape(notifications: Notification[]): string[] {
+  const names = notifications.map((n) =>
+    n.method === "item/started" || n.method === "item/completed"
+      ? `${n.method}:${n.params.item.type}`
+      : n.method === "thread/status/changed"
+        ? `${n.method}:${n.params.status.type}`
+        : n.method,
+  );
+  return names.filter((name, index) => name !== names[index - 1]);
+}
+
+describe("turns", () => {
+  let stack: Stack;
+  let provider: ScriptedResponses;
+  const open = async (tenant: string, gateway = 0) =>
+    CodexTestClient.open(`${stack.gateways[gateway]?.url}/`, {
+      token: await hs256Token({ tenant, sub: `${tenant}-user` }),
+      experimentalApi: true,
+    });
+  const startThread = async (client: CodexTestClient, params: Record<string, unknown> = {}) =>
+    (await client.call("thread/start", params)).thread.id as string;
+
+  before(async () => {
+    provider = await startScriptedResponses();
+    const providerToml = [
+      "[model_providers.scripted]",
+      'name = "Scripted"',
+      `base_url = "${provider.baseUrl}"`,
+      'wire_api = "responses"',
+      "request_max_retries = 0",
+      "stream_max_retries = 0",
+      "stream_idle_timeout_ms = 3000",
+    ].join("\n");
+    stack = await startStack("turns", {
+      threads: 2,
+      gateways: 2,
+      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
+      configEnv: { CONFIG_DEFAULT_MODEL_PROVIDERS: providerToml, SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted" },
+      threadEnv: {
+        THREAD_TURN_LEASE_MS: String(LEASE_MS),
+        SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted",
+        THREAD_TOOL_CALL_TIMEOUT_MS: "5000",
+      },
+    });
+  });
+  after(async () => {
+    await stack?.stop();
+    await provider?.close();
+  });
+
+  test("a turn streams in Codex's order to every subscriber and is stored as it completes", async () => {
+    const [owner, watcher] = await Promise.all([open("t-order", 0), open("t-order", 1)]);
+    const threadId = await startThread(owner);
+    await watcher.call("thread/resume", { threadId });
+    provider.script({ text: "The scripted answer, in parts.", chunks: 5, reasoningSummary: "Thinking it over" });
+    const started = await owner.call("turn/start", { threadId, input: [text("hello there")] });
+    assert.equal(started.turn.status, "inProgress");
+    assert.deepEqual(started.turn.items, []);
+    const turnId = started.turn.id as string;
+
+    for (const client of [owner, watcher]) {
+      const turn = await turnOf(client, threadId, turnId);
+      assert.deepEqual(shape(turn), [
+        "thread/status/changed:active",
+        "turn/started",
+        "item/started:userMessage",
+        "item/completed:userMessage",
+        "item/started:reasoning",
+        "item/reasoning/summaryPartAdded",
+        "item/reasoning/summaryTextDelta",
+        "item/completed:reasoning",
+        "item/started:agentMessage",
+        "item/agentMessage/delta",
+        "item/completed:agentMessage",
+        "thread/tokenUsage/updated",
+        "thread/status/changed:idle",
+        "turn/completed",
+      ]);
+      const deltas = turn.filter((n) => n.method === "item/agentMessage/delta").map((n) => n.params.delta);
+      assert.ok(deltas.length >= 2, "the reply arrived in several deltas");
+      assert.equal(deltas.join(""), "The scripted answer, in parts.");
+      const completed = turn.at(-1) as Notification;
+      assert.equal(completed.params.turn.status, "completed");
+      assert.equal(completed.params.turn.items[0].text, "The scripted answer, in parts.");
+      const usage = turn.find((n) => n.method === "thread/tokenUsage/updated");
+      assert.ok(usage && usage.params.tokenUsage.total.totalTokens > 0);
+    }
+    // The model saw the user's text.
+    assert.match(JSON.stringify(provider.requests.at(-1)?.input), /hello there/);
+
+    const read = await owner.call("thread/read", { threadId, includeTurns: true });
+    assert.equal(read.thread.turns.length, 1);
+    assert.equal(read.thread.turns[0].status, "completed");
+    assert.deepEqual(
+      read.thread.turns[0].items.map((item: { type: string }) => item.type),
+      ["userMessage", "reasoning", "agentMessage"],
+    );
+    assert.equal(read.thread.preview, "hello there");
+    const listed = await owner.call("thread/turns/list", { threadId });
+    assert.equal(listed.data[0].id, turnId);
+    assert.equal(listed.data[0].status, "completed");
+
+    // A second turn carries the first one's history to the model.
+    provider.script({ text: "Second answer." });
+    const second = await owner.call("turn/start", { threadId, input: [text("and again")] });
+    await turnOf(owner, threadId, second.turn.id);
+    const input = JSON.stringify(provider.requests.at(-1)?.input);
+    assert.match(input, /hello there/);
+    assert.match(input, /The scripted answer, in parts\./);
+    assert.match(input, /and again/);
+
+    // A later client resuming the thread gets its history.
+    const later = await open("t-order", 1);
+    const resumed = await later.call("thread/resume", { threadId });
+    assert.equal(resumed.thread.turns.length, 2);
+    assert.equal(resumed.thread.turns[1].items.at(-1).text, "Second answer.");
+    for (const client of [owner, watcher, later]) client.socket.close();
+  });
+
+  test("turn/start while a turn runs joins it; steer and interrupt reach the running instance", async () => {
+    const client = await open("t-control", 1);
+    const threadId = await startThread(client);
+    provider.script({ text: "slow reply", chunks: 4, delayMs: 1_000 }, { text: "after the added input" });
+    const first = await client.call("turn/start", { threadId, input: [text("first")] });
+    const joined = await client.call("turn/start", { threadId, input: [text("added while running")] });
+    assert.equal(joined.turn.id, first.turn.id, "the running turn answers turn/start");
+
+    const wrongSteer = await client.request("turn/steer", { threadId, expectedTurnId: "nope", input: [text("s")] });
+    assert.equal(wrongSteer.error?.message, `expected active turn id \`nope\` but found \`${first.turn.id}\``);
+    const wrongInterrupt = await client.request("turn/interrupt", { threadId, turnId: "nope" });
+    assert.equal(wrongInterrupt.error?.message, `expected active turn id nope but found ${first.turn.id}`);
+    const steered = await client.call("turn/steer", { threadId, expectedTurnId: first.turn.id, input: [text("steered in")] });
+    assert.equal(steered.turnId, first.turn.id);
+
+    const turn = await turnOf(client, threadId, first.turn.id);
+    assert.equal(turn.at(-1)?.params.turn.status, "completed", JSON.stringify(turn.at(-1)?.params.turn.error));
+    const users = turn.filter((n) => n.method === "item/completed" && n.params.item.type === "userMessage");
+    assert.deepEqual(
+      users.map((n) => n.params.item.content[0].text),
+      ["first", "added while running", "steered in"],
+    );
+    assert.match(JSON.stringify(provider.requests.at(-1)?.input), /steered in/, "the next model request had the steered input");
+
+    // No turn running now: Codex's texts.
+    assert.equal(
+      (await client.request("turn/steer", { threadId, expectedTurnId: first.turn.id, input: [text("x")] })).error?.message,
+      "no active turn to steer",
+    );
+    assert.equal(
+      (await client.request("turn/interrupt", { threadId, turnId: first.turn.id })).error?.message,
+      "no active turn to interrupt",
+    );
+
+    // Interrupts, sent through the other gateway (any thread instance admits them).
+    const other = await open("t-control", 0);
+    await other.call("thread/resume", { threadId });
+    for (let round = 0; round < 3; round++) {
+      provider.script({ text: "never finished", chunks: 3, delayMs: 10_000 });
+      const running = await client.call("turn/start", { threadId, input: [text(`interrupt me ${round}`)] });
+      await client.waitForNotification((n) => n.method === "turn/started" && n.params.turn.id === running.turn.id);
+      assert.deepEqual(await other.call("turn/interrupt", { threadId, turnId: running.turn.id }), {});
+      const ended = await turnOf(client, threadId, running.turn.id);
+      assert.deepEqual(shape(ended).slice(-2), ["thread/status/changed:idle", "turn/completed"]);
+      assert.equal(ended.at(-1)?.params.turn.status, "interrupted");
+    }
+    client.socket.close();
+    other.socket.close();
+  });
+
+  test("failures end the turn as failed with Codex's error notification, never stuck in progress", async () => {
+    const client = await open("t-fail", 0);
+    const threadId = await startThread(client);
+    const cases = [
+      {
+        step: { failStatus: 500 },
+        message: "We’re currently experiencing high demand, which may cause temporary errors.",
+        info: "internalServerError",
+      },
+      { step: { failStatus: 400 }, message: /scripted failure 400/, info: "other" },
+      {
+        step: { text: "cut cut cut cut", chunks: 4, cutAfterDeltas: 2 },
+        message: /^stream disconnected before completion/,
+        info: "other",
+      },
+      { step: { stall: true }, message: /idle timeout/, info: "other" },
+    ];
+    for (const { step, message, info } of cases) {
+      provider.script(step);
+      const started = await client.call("turn/start", { threadId, input: [text(`case ${JSON.stringify(step)}`)] });
+      const turn = await turnOf(client, threadId, started.turn.id);
+      assert.deepEqual(
+        shape(turn).slice(-3),
+        ["thread/status/changed:systemError", "error", "turn/completed"],
+        JSON.stringify(step),
+      );
+      const error = turn.find((n) => n.method === "error")?.params;
+      assert.equal(error.willRetry, false);
+      if (typeof message === "string") assert.equal(error.error.message, message);
+      else assert.match(error.error.message, message);
+      assert.equal(error.error.codexErrorInfo, info);
+      assert.equal(turn.at(-1)?.params.turn.status, "failed");
+      assert.deepEqual(turn.at(-1)?.params.turn.error, error.error);
+    }
+    // The thread takes new turns after failures, and a turn with empty input is a real turn.
+    provider.script({ text: "fine again" });
+    const empty = await client.call("turn/start", { threadId, input: [] });
+    const turn = await turnOf(client, threadId, empty.turn.id);
+    assert.equal(turn.at(-1)?.params.turn.status, "completed");
+    assert.ok(!shape(turn).includes("item/started:userMessage"), "empty input stores no user message");
+    const listed = await client.call("thread/turns/list", { threadId, limit: 10 });
+    assert.ok(listed.data.every((entry: { status: string }) => entry.status !== "inProgress"));
+    client.socket.close();
+  });
+
+  test("kill -9 of the instance running a turn: another instance closes it as failed within the lease", async () => {
+    const client = await open("t-crash", 1);
+    const threadId = await startThread(client);
+    provider.script({ text: "this never arrives", chunks: 2, delayMs: 60_000 });
+    const started = await client.call("turn/start", { threadId, input: [text("run on a doomed instance")] });
+    await client.waitForNotification((n) => n.method === "turn/started" && n.params.turn.id === started.turn.id);
+    const owner = await stack.infra.pool.query("SELECT owner FROM thread.turns WHERE id = $1", [started.turn.id]);
+    const victim = stack.threads.find((service) => service.output().includes(owner.rows[0].owner));
+    assert.ok(victim, `the instance running the turn (${owner.rows[0].owner}) is one of the stack's`);
+    const killedAt = Date.now();
+    await victim.crash();
+    const turn = await turnOf(client, threadId, started.turn.id, LEASE_MS * 4);
+    const tookMs = Date.now() - killedAt;
+    assert.ok(tookMs < LEASE_MS * 3, `closed ${tookMs} ms after the kill`);
+    assert.deepEqual(shape(turn).slice(-3), ["thread/status/changed:systemError", "error", "turn/completed"]);
+    assert.match(turn.find((n) => n.method === "error")?.params.error.message, /stopped/);
+    assert.equal(turn.at(-1)?.params.turn.status, "failed");
+    // The thread works on the surviving instance.
+    provider.script({ text: "survivor answers" });
+    const next = await client.call("turn/start", { threadId, input: [text("still there?")] });
+    assert.equal((await turnOf(client, threadId, next.turn.id)).at(-1)?.params.turn.status, "completed");
+    await stack.addThreadService();
+    client.socket.close();
+  });
+
+  test("a dynamic tool: the model's call reaches the client, its answer goes back, the turn goes on", async () => {
+    const client = await open("t-tools", 0);
+    const threadId = await startThread(client, {
+      dynamicTools: [
+        {
+          name: "lookup",
+          description: "Looks a thing up",
+          inputSchema: { type: "object", properties: { q: { type: "string" } } },
+        },
+      ],
+    });
+    provider.script({ toolCall: { name: "lookup", arguments: { q: "answer" } } }, { text: "The tool said 42." });
+    const started = await client.call("turn/start", { threadId, input: [text("use the tool")] });
+    const request = await client.waitForServerRequest((r) => r.method === "item/tool/call", 10_000);
+    assert.deepEqual(
+      { ...request.params, callId: undefined },
+      { threadId, turnId: started.turn.id, callId: undefined, namespace: null, tool: "lookup", arguments: { q: "answer" } },
+    );
+    client.respond(request.id, { contentItems: [{ type: "inputText", text: "42" }], success: true });
+    const turn = await turnOf(client, threadId, started.turn.id);
+    assert.equal(turn.at(-1)?.params.turn.status, "completed");
+    const toolItem = turn.find((n) => n.method === "item/completed" && n.params.item.type === "dynamicToolCall");
+    assert.equal(toolItem?.params.item.success, true);
+    assert.deepEqual(toolItem?.params.item.contentItems, [{ type: "inputText", text: "42" }]);
+    const followUp = provider.requests.at(-1) as { input: Record<string, unknown>[]; tools: { name: string }[] };
+    assert.ok(followUp.input.some((item) => item.type === "function_call_output" && item.output === "42"));
+    assert.deepEqual(
+      followUp.tools.map((tool) => tool.name),
+      ["lookup"],
+      "only the client's tools are offered: no shell, apply_patch or file tools on a cloud thread",
+    );
+    client.socket.close();
+  });
+
+  test("structured output, compaction, and methods that need a machine", async () => {
+    const client = await open("t-misc", 0);
+    const threadId = await startThread(client, { ephemeral: true, threadSource: "thread_title" });
+    const schema = {
+      type: "object",
+      properties: { title: { type: "string" } },
+      required: ["title"],
+      additionalProperties: false,
+    };
+    const started = await client.call("turn/start", { threadId, input: [text("name this conversation")], outputSchema: schema });
+    const turn = await turnOf(client, threadId, started.turn.id);
+    const format = (provider.requests.at(-1) as { text?: { format?: { type: string; schema: unknown } } }).text?.format;
+    assert.equal(format?.type, "json_schema");
+    assert.deepEqual(format?.schema, schema);
+    const answer = JSON.parse(turn.at(-1)?.params.turn.items[0].text);
+    assert.equal(typeof answer.title, "string");
+    const listedEphemeral = await client.call("thread/list", {});
+    assert.ok(
+      !listedEphemeral.data.some((thread: { id: string }) => thread.id === threadId),
+      "an ephemeral thread is not listed",
+    );
+
+    const compacted = await startThread(client);
+    provider.script({ text: "A long conversation." });
+    const before = await client.call("turn/start", { threadId: compacted, input: [text("remember the number 7")] });
+    await turnOf(client, compacted, before.turn.id);
+    provider.script({ text: "SUMMARY: the user asked to remember 7." });
+    assert.deepEqual(await client.call("thread/compact/start", { threadId: compacted }), {});
+    const completedCompaction = await client.waitForNotification(
+      (n) => n.method === "item/completed" && n.params.item.type === "contextCompaction" && n.params.threadId === compacted,
+      10_000,
+    );
+    await turnOf(client, compacted, completedCompaction.params.turnId);
+    assert.match(JSON.stringify(provider.requests.at(-1)?.input), /CONTEXT CHECKPOINT COMPACTION/);
+    provider.script({ text: "7" });
+    const after = await client.call("turn/start", { threadId: compacted, input: [text("what was the number?")] });
+    await turnOf(client, compacted, after.turn.id);
+    const input = JSON.stringify(provider.requests.at(-1)?.input);
+    assert.match(input, /SUMMARY: the user asked to remember 7/);
+    assert.doesNotMatch(input, /remember the number 7/, "the summary replaced the history before it");
+
+    for (const method of ["command/exec", "fs/readFile", "process/spawn"]) {
+      const reply = await client.request(method, {});
+      assert.equal(reply.error?.code, -32600);
+      assert.match(reply.error?.message ?? "", /needs a machine/, method);
+    }
+    const device = await client.request("device/key/create", {});
+    assert.match(device.error?.message ?? "", /^Invalid request: unknown variant `device\/key\/create`/);
+    const modes = await client.call("collaborationMode/list", {});
+    assert.deepEqual(
+      modes.data.map((mode: { name: string }) => mode.name),
+      ["Plan", "Default"],
+    );
+    client.socket.close();
+  });
+
+  test("every frame matched the official schema", () => assertConformant());
+});
