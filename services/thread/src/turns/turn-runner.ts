@@ -149,6 +149,7 @@ export class TurnRunner {
       },
       Math.max(50, Math.floor(this.settings.leaseMs / 3)),
     );
+    this.log.info({ tenant: thread.tenant, threadId: thread.threadId, turnId: turn.id, kind: turn.kind }, "turn started");
     running.done = this.run(admitted, running)
       .catch((error) => this.log.error({ err: (error as Error).message, turnId: turn.id }, "turn runner failed"))
       .finally(() => {
@@ -588,6 +589,10 @@ export class TurnRunner {
     });
     if (!ended) return; // taken over meanwhile: its taker announced the ending
     announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : []);
+    const durationMs = ended.completed_at ? ended.completed_at.getTime() - ended.started_at.getTime() : null;
+    const fields = { tenant: thread.tenant, threadId: thread.threadId, turnId: ended.id, status: ended.status, durationMs };
+    if (ending.kind === "failed") this.log.warn({ ...fields, error: ending.error.message }, "turn failed");
+    else this.log.info({ ...fields, totalTokens: totals.totalTokens }, "turn ended");
   }
 }
 
