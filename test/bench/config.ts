@@ -17,7 +17,12 @@ export interface BenchConfig {
   threadsPerWriter: number;
   /** System and floor alternate order each round; figures are medians over rounds. */
   rounds: number;
+  /** The request scenarios selected (thread/read, thread/name/set, config/read). */
   scenarios: ScenarioName[];
+  /** The turn scenarios selected (turn/delta, turn/throughput, turn/fanout; README "Turns"). */
+  turnScenarios: TurnScenarioName[];
+  /** The turn scenarios' settings (turns.ts). */
+  turns: TurnSettings;
   /** Also measure thread/name/set against a keyed floor running thread/name/set's own statement. */
   isCteFloor: boolean;
   /** Run the floors with nats.js's default per-request async stack traces (off by default). */
@@ -30,6 +35,25 @@ export interface BenchConfig {
 
 export const SCENARIOS = ["thread/read", "thread/name/set", "config/read"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
+export const TURN_SCENARIOS = ["turn/delta", "turn/throughput", "turn/fanout"] as const;
+export type TurnScenarioName = (typeof TURN_SCENARIOS)[number];
+const ALL_SCENARIOS: readonly string[] = [...SCENARIOS, ...TURN_SCENARIOS];
+
+export interface TurnSettings {
+  /** Measured seconds per turn pass (each scenario, target and round). */
+  seconds: number;
+  /** Seconds of turns run before each measured window and discarded. */
+  warmupSeconds: number;
+  /** turn/throughput: connections, each running turns back to back on its own thread (= turns in flight). */
+  concurrency: number;
+  /** turn/fanout: subscribers of the thread, split over two gateways. */
+  fanoutClients: number;
+  /** Stamped deltas per turn (turn/delta, turn/fanout) and the provider's gap between them. */
+  deltas: number;
+  deltaGapMs: number;
+  /** A turn not completed within this is an error. */
+  turnTimeoutMs: number;
+}
 
 const USAGE = `usage: pnpm bench -- [options]
   --seconds N           measured seconds at full concurrency per pass (default 5)
@@ -40,7 +64,14 @@ const USAGE = `usage: pnpm bench -- [options]
   --threads N           threads seeded (default 32)
   --threads-per-writer N  threads each write connection renames (default 8)
   --rounds N            rounds, alternating system/floor order; medians reported (default 2)
-  --only SCENARIO       thread/read, thread/name/set or config/read (repeatable; default all three)
+  --only SCENARIO       thread/read, thread/name/set, config/read, turn/delta, turn/throughput or
+                        turn/fanout (repeatable; default all six)
+  --turn-seconds N      measured seconds per turn pass (default 4)
+  --turn-warmup N       warm-up seconds before each turn pass (default 1)
+  --turn-concurrency N  turn/throughput: connections, each running turns on its own thread (default 16)
+  --fanout-clients N    turn/fanout: subscribers of the thread over two gateways (default 100)
+  --deltas N            stamped deltas per turn in turn/delta and turn/fanout (default 20)
+  --delta-gap-ms N      the provider's gap between them (default 5)
   --cte-floor           also run a keyed floor with thread/name/set's own CTE (lane cost vs statement cost)
   --floor-async-traces  run the floors with nats.js's per-request async stack traces (default off)
   --cpu-prof DIR        write V8 CPU profiles of the gateway, thread service and floor processes into DIR
@@ -68,6 +99,12 @@ function parseFlags(args: string[]) {
       threads: { type: "string" },
       "threads-per-writer": { type: "string" },
       rounds: { type: "string" },
+      "turn-seconds": { type: "string" },
+      "turn-warmup": { type: "string" },
+      "turn-concurrency": { type: "string" },
+      "fanout-clients": { type: "string" },
+      deltas: { type: "string" },
+      "delta-gap-ms": { type: "string" },
       only: { type: "string", multiple: true },
       "cpu-prof": { type: "string" },
       "floor-async-traces": { type: "boolean" },
@@ -91,11 +128,12 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
     console.log(USAGE);
     process.exit(0);
   }
-  const scenarios = (values.only ?? [...SCENARIOS]).map((name) => {
-    if (!(SCENARIOS as readonly string[]).includes(name))
-      throw new Error(`unknown scenario ${name}; expected one of ${SCENARIOS.join(", ")}`);
-    return name as ScenarioName;
-  });
+  const selected = values.only ?? ALL_SCENARIOS;
+  for (const name of selected) {
+    if (!ALL_SCENARIOS.includes(name)) throw new Error(`unknown scenario ${name}; expected one of ${ALL_SCENARIOS.join(", ")}`);
+  }
+  const scenarios = SCENARIOS.filter((name) => selected.includes(name));
+  const turnScenarios = TURN_SCENARIOS.filter((name) => selected.includes(name));
   const concurrency = positiveNumber("concurrency", values.concurrency, 64, true);
   const connections = Math.min(positiveNumber("connections", values.connections, 8, true), concurrency);
   const threads = positiveNumber("threads", values.threads, 32, true);
@@ -109,6 +147,16 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
     threadsPerWriter: Math.min(positiveNumber("threads-per-writer", values["threads-per-writer"], 8, true), threads),
     rounds: positiveNumber("rounds", values.rounds, 2, true),
     scenarios,
+    turnScenarios,
+    turns: {
+      seconds: positiveNumber("turn-seconds", values["turn-seconds"], 4, false),
+      warmupSeconds: positiveNumber("turn-warmup", values["turn-warmup"], 1, false),
+      concurrency: positiveNumber("turn-concurrency", values["turn-concurrency"], 16, true),
+      fanoutClients: positiveNumber("fanout-clients", values["fanout-clients"], 100, true),
+      deltas: positiveNumber("deltas", values.deltas, 20, true),
+      deltaGapMs: positiveNumber("delta-gap-ms", values["delta-gap-ms"], 5, true),
+      turnTimeoutMs: 15_000,
+    },
     isCteFloor: values["cte-floor"] === true,
     isFloorAsyncTraces: values["floor-async-traces"] === true,
     cpuProfileDirectory: values["cpu-prof"],

@@ -1,7 +1,7 @@
 // Starts the floor processes (test/bench/floor/*) as separate node processes, exactly as the harness
 // starts the services, so the floor pays the same process hops the real path pays.
 import { type ServiceProcess, startProcess } from "../harness/processes.js";
-import { type FloorSettings, READY_EVENT } from "./floor/floor-contract.js";
+import { type FloorSettings, type FloorTurnSettings, READY_EVENT } from "./floor/floor-contract.js";
 
 export interface FloorProcess extends ServiceProcess {
   /** The ready line, parsed (the floor gateway reports its url in it). */
@@ -11,7 +11,7 @@ export interface FloorProcess extends ServiceProcess {
 export async function startFloorProcess(
   name: string,
   script: string,
-  settings: FloorSettings,
+  settings: FloorSettings | FloorTurnSettings,
   env: Record<string, string> = {},
   timeoutMs = 20_000,
 ): Promise<FloorProcess> {

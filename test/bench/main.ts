@@ -11,9 +11,15 @@
 //   thread/name/set  keyed lane: ws → gateway → JetStream partition → thread service → Postgres CTE
 //   config/read      keyed lane (shared read): ws → gateway → JetStream partition → config service →
 //                    Postgres generation SELECT → Redis GET (cache hit)
+// and the turn scenarios (turns.ts), against a scripted provider process (turn-provider.ts) and the
+// turn floor (floor/floor-turns.ts):
+//   turn/delta       provider SSE → thread service → NATS → gateway → ws, per delta
+//   turn/throughput  turn/start → turn/completed, many threads in flight
+//   turn/fanout      one turn's deltas to 100 subscribers over two gateways
 // Writes are checked afterwards against Postgres (order per thread and writer, nothing lost or
 // doubled); a read answered with the wrong thread, a config/read answered with another shape or
-// model than its user's, an error reply, or a failed write check makes the run exit non-zero.
+// model than its user's, an error reply, a wrong turn (deltas missing, out of order or not adding up,
+// a turn not completed), or a failed write check makes the run exit non-zero.
 // Timings never do. Everything started is stopped and the database dropped.
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -22,7 +28,13 @@ import { fileURLToPath } from "node:url";
 import { KEYED_PARTITIONS } from "@switchyard/protocol";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
 import { createTestInfra, type TestInfra } from "../harness/infra.js";
-import { type ServiceProcess, startConfigService, startGatewayProcess, startThreadService } from "../harness/processes.js";
+import {
+  type ServiceProcess,
+  startConfigService,
+  startGatewayProcess,
+  startProcess,
+  startThreadService,
+} from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
@@ -31,12 +43,16 @@ import {
   FLOOR_USER_HEADER,
   type FloorConfigSeed,
   type FloorSettings,
+  type FloorTurnSettings,
   floorConfigSubjects,
 } from "./floor/floor-contract.js";
 import { startFloorProcess } from "./floor-processes.js";
 import { type LoadResult, type PlannedRequest, runLoad } from "./load.js";
 import { NameWriteLedger, readFloorWrites, readSetNameWrites, type WriteCheck } from "./name-writes.js";
 import { buildRow, formatRows, type ScenarioMeasurements, type TargetMeasurement, writeResults } from "./report.js";
+import { BENCH_PROVIDER_ID, benchProviderToml, TURN_PROVIDER_READY } from "./turn-contract.js";
+import { buildTurnRows, formatTurnRows, type TurnRow } from "./turn-report.js";
+import { TurnBench, type TurnPass, type TurnScenarioMeasurements, type TurnTargetName } from "./turns.js";
 
 const BENCH_TENANT = "bench";
 /** The same-statement keyed floor renames copies of the seeded threads under this tenant. */
@@ -203,6 +219,15 @@ async function measureTarget(
   return { loaded, sequential, cpuMicrosPerRequest };
 }
 
+const describeTurnPass = (pass: TurnPass) =>
+  [
+    `${pass.turns} turns`,
+    ...(pass.throughputPerSecond === undefined ? [] : [`${pass.throughputPerSecond.toFixed(1)}/s`]),
+    ...Object.entries(pass.metrics).map(
+      ([name, metric]) => `${name} p50 ${metric.p50.toFixed(2)} ms p99 ${metric.p99.toFixed(2)} ms`,
+    ),
+  ].join(", ") + (pass.problems > 0 ? ` (${pass.problems} wrong or failed: ${pass.examples[0]})` : "");
+
 const describePass = (result: LoadResult) =>
   `${result.throughputPerSecond.toFixed(0)}/s p50 ${result.p50Ms.toFixed(2)} ms p99 ${result.p99Ms.toFixed(2)} ms` +
   (result.errors + result.wrongAnswers > 0 ? ` (${result.errors} errors, ${result.wrongAnswers} wrong)` : "");
@@ -274,8 +299,31 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     natsAsyncTraces: config.isFloorAsyncTraces,
     cteTenant: CTE_FLOOR_TENANT,
   };
+  const hasTurns = config.turnScenarios.length > 0;
+  const hasFanout = config.turnScenarios.includes("turn/fanout");
+  // The turn scenarios' provider, in a process of its own, is every thread's default provider.
+  let provider: (ServiceProcess & { baseUrl: string }) | undefined;
+  const providerEnv: { config: Record<string, string>; thread: Record<string, string> } = { config: {}, thread: {} };
+  if (hasTurns) {
+    const started = await startProcess("turn provider", "test/bench/turn-provider.ts", profileEnv, (line) =>
+      line.includes(TURN_PROVIDER_READY),
+    );
+    provider = { ...started, baseUrl: (JSON.parse(started.readyLine) as { baseUrl: string }).baseUrl };
+    const running = provider;
+    teardown.add(
+      "turn provider",
+      () => running.stop(),
+      () => running.child.kill("SIGKILL"),
+    );
+    providerEnv.config = {
+      CONFIG_DEFAULT_MODEL_PROVIDERS: benchProviderToml(provider.baseUrl),
+      SWITCHYARD_DEFAULT_MODEL_PROVIDER: BENCH_PROVIDER_ID,
+    };
+    providerEnv.thread = { SWITCHYARD_DEFAULT_MODEL_PROVIDER: BENCH_PROVIDER_ID };
+    log(`turn provider at ${provider.baseUrl}`);
+  }
   log("starting thread service, config service, gateway and floor processes");
-  const threadService: ServiceProcess = await startThreadService({ ...infra.env, ...profileEnv });
+  const threadService: ServiceProcess = await startThreadService({ ...infra.env, ...profileEnv, ...providerEnv.thread });
   teardown.add(
     "thread service",
     () => threadService.stop(),
@@ -286,6 +334,7 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   const configService: ServiceProcess = await startConfigService({
     ...infra.env,
     ...profileEnv,
+    ...providerEnv.config,
     CONFIG_GRPC_PORT_BASE: String(20_000 + Math.floor(Math.random() * 400) * 50),
   });
   teardown.add(
@@ -303,21 +352,40 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       );
       return handle;
     });
+  const gatewayEnv = {
+    ...infra.env,
+    ...profileEnv,
+    GATEWAY_AUTH_DEFAULT_TENANT: BENCH_TENANT,
+    GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
+  };
   const starting = [
-    started(
-      "gateway",
-      startGatewayProcess({
-        ...infra.env,
-        ...profileEnv,
-        GATEWAY_AUTH_DEFAULT_TENANT: BENCH_TENANT,
-        GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
-      }),
-    ),
+    started("gateway", startGatewayProcess(gatewayEnv)),
     started("floor service", startFloorProcess("floor-service", "floor-service.ts", floorSettings, profileEnv)),
     started("floor gateway", startFloorProcess("floor-gateway", "floor-gateway.ts", floorSettings, profileEnv)),
   ] as const;
-  await Promise.allSettled(starting);
+  // turn/fanout's second gateway, and the turn floor (two processes for turn/fanout).
+  const floorTurnSettings: FloorTurnSettings | undefined = provider && {
+    natsUrl: floorSettings.natsUrl,
+    busPrefix: infra.busPrefix,
+    providerBaseUrl: provider.baseUrl,
+    natsAsyncTraces: config.isFloorAsyncTraces,
+  };
+  const startingTurnProcesses = [
+    ...(hasFanout ? [started("gateway 2", startGatewayProcess(gatewayEnv, "gateway-2"))] : []),
+    ...(floorTurnSettings
+      ? Array.from({ length: hasFanout ? 2 : 1 }, (_, index) =>
+          started(
+            `floor turns ${index + 1}`,
+            startFloorProcess(`floor-turns-${index + 1}`, "floor-turns.ts", floorTurnSettings, profileEnv),
+          ),
+        )
+      : []),
+  ];
+  await Promise.allSettled([...starting, ...startingTurnProcesses]);
   const [gateway, floorService, floorGateway] = await Promise.all(starting);
+  const turnProcesses = await Promise.all(startingTurnProcesses);
+  const secondGateway = hasFanout ? (turnProcesses[0] as ServiceProcess & { url: string }) : undefined;
+  const floorTurns = turnProcesses.slice(hasFanout ? 1 : 0) as Awaited<ReturnType<typeof startFloorProcess>>[];
 
   // One user per connection: a deployment's connections are its users' clients, each reading its own
   // config (so config/read keys, and their partitions, differ per connection, on both sides alike).
@@ -377,8 +445,30 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     },
   };
 
-  log(`seeding ${config.threads} threads through the gateway`);
-  const threadIds = await seedThreads(systemClients, config.threads);
+  const turnBench =
+    provider &&
+    new TurnBench({
+      settings: config.turns,
+      gatewayUrls: [gateway.url, ...(secondGateway ? [secondGateway.url] : [])],
+      floorUrls: floorTurns.map((floor) => floor.ready.url as string),
+      providerBaseUrl: provider.baseUrl,
+      token: (tenant, user) => hs256Token({ tenant, sub: user }, { expiresInS: 86_400 }),
+      cpuSources: (target: TurnTargetName) =>
+        target === "system"
+          ? [
+              fixedProcesses("gateway", [gateway.child.pid, secondGateway?.child.pid]),
+              fixedProcesses("thread", [threadService.child.pid]),
+              fixedProcesses("config", [configService.child.pid]),
+              fixedProcesses("provider", [provider?.child.pid]),
+              ...shared,
+            ]
+          : [fixedProcesses("provider", [provider?.child.pid]), ...shared],
+      log,
+    });
+  if (turnBench) teardown.add("turn clients", () => turnBench.close());
+
+  const threadIds = config.scenarios.length > 0 ? await seedThreads(systemClients, config.threads) : [];
+  if (threadIds.length > 0) log(`seeded ${config.threads} threads through the gateway`);
   const writerThreads = assignWriterThreads(threadIds, config.connections, config.threadsPerWriter);
   const configAnswers = config.scenarios.includes("config/read")
     ? await seedConfig(systemClients, infra.nc, infra.busPrefix)
@@ -403,6 +493,11 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     floor: [],
     cteFloor: [],
   }));
+  const turnMeasurements: TurnScenarioMeasurements[] = config.turnScenarios.map((scenario) => ({
+    scenario,
+    system: [],
+    floor: [],
+  }));
   for (let round = 0; round < config.rounds; round++) {
     for (const scenarioMeasurements of measurements) {
       const compared: TargetName[] =
@@ -420,6 +515,15 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
         );
       }
     }
+    for (const scenarioMeasurements of turnMeasurements) {
+      if (!turnBench) break;
+      const compared: TurnTargetName[] = ["system", "floor"];
+      for (const targetName of compared.map((_, index) => compared[(index + round) % compared.length] as TurnTargetName)) {
+        const pass = await turnBench.measure(scenarioMeasurements.scenario, targetName);
+        scenarioMeasurements[targetName].push(pass);
+        log(`round ${round + 1} ${scenarioMeasurements.scenario} ${targetName}: ${describeTurnPass(pass)}`);
+      }
+    }
   }
 
   const failures: string[] = [];
@@ -433,6 +537,16 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
               pass.examples.join("; "),
           );
         }
+      }
+    }
+  }
+  for (const scenarioMeasurements of turnMeasurements) {
+    for (const targetName of ["system", "floor"] as const) {
+      for (const pass of scenarioMeasurements[targetName]) {
+        if (pass.problems === 0) continue;
+        failures.push(
+          `${scenarioMeasurements.scenario} (${targetName}): ${pass.problems} wrong turns or errors; ${pass.examples.join("; ")}`,
+        );
       }
     }
   }
@@ -462,7 +576,11 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   }
 
   const rows = measurements.map(buildRow);
-  console.log(`\n${formatRows(rows)}\n`);
+  if (rows.length > 0) console.log(`\n${formatRows(rows)}\n`);
+  const turnRows: TurnRow[] = turnMeasurements.flatMap((scenarioMeasurements) =>
+    buildTurnRows(scenarioMeasurements, config.turns),
+  );
+  if (turnRows.length > 0) console.log(`\n${formatTurnRows(turnRows, config.turns)}\n`);
   const path = writeResults(RESULTS_DIRECTORY, {
     startedAt: new Date(runStartedAt).toISOString(),
     elapsedS: (Date.now() - runStartedAt) / 1000,
@@ -472,9 +590,11 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       "core NATS / JetStream → bare responder (same SELECT) / partition consumers (one INSERT) / config partition " +
       "consumers acking each read as it starts (generation SELECT + Redis GET of a seeded entry); p50/p99 sequential, throughput loaded",
     rows,
+    turnRows,
     writeChecks,
     failures,
     passes: measurements,
+    turnPasses: turnMeasurements,
   });
   log(`results written to ${path}`);
   if (failures.length > 0) {
@@ -485,7 +605,11 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       );
       if (closed.length > 0) console.error(`[bench] ${target.name} websockets closed during the run: ${closed.join(", ")}`);
     }
-    for (const process of [threadService, configService, gateway, floorService, floorGateway]) {
+    const closedTurnClients = turnBench?.closedClients() ?? [];
+    if (closedTurnClients.length > 0)
+      console.error(`[bench] turn websockets closed during the run: ${closedTurnClients.join(", ")}`);
+    const turnDiagnostics = [provider, secondGateway, ...floorTurns].filter((process) => process !== undefined);
+    for (const process of [threadService, configService, gateway, floorService, floorGateway, ...turnDiagnostics]) {
       const { exitCode, signalCode } = process.child;
       const state = exitCode === null && signalCode === null ? "running" : `exited (${exitCode ?? signalCode})`;
       const tail = process.output().trimEnd().split("\n").slice(-15).join("\n    ");
@@ -519,7 +643,11 @@ async function main(): Promise<void> {
   const targetsPerRound =
     config.scenarios.length * 2 + (config.isCteFloor && config.scenarios.includes("thread/name/set") ? 1 : 0);
   const secondsPerPass = config.warmupSeconds + config.measureSeconds + config.sequentialSeconds + 1;
-  const expectedSeconds = config.rounds * targetsPerRound * secondsPerPass;
+  const turnSeconds = config.turns.seconds + config.turns.warmupSeconds + 3; // + thread setup and the last turns
+  const turnSetupSeconds = config.turnScenarios.includes("turn/fanout") ? 60 : 10;
+  const expectedSeconds =
+    config.rounds * (targetsPerRound * secondsPerPass + config.turnScenarios.length * 2 * turnSeconds) +
+    (config.turnScenarios.length > 0 ? turnSetupSeconds : 0);
   const watchdog = setTimeout(
     () => {
       console.error(`[bench] still running after ${Math.round(expectedSeconds + 120)} s; giving up`);

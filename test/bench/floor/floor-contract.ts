@@ -45,6 +45,15 @@ export interface FloorSettings {
   pageStatements?: Record<string, string[]>;
 }
 
+/** The turn floor's settings (floor-turns.ts): where the bench's provider and the bus are. */
+export interface FloorTurnSettings {
+  natsUrl: string;
+  busPrefix: string;
+  providerBaseUrl: string;
+  /** As FloorSettings.natsAsyncTraces. */
+  natsAsyncTraces: boolean;
+}
+
 /** The scale floor's request: run the named page statements with these parameters (one array per statement). */
 export const FLOOR_PAGE = "floor/page";
 export interface FloorPageRequest {
