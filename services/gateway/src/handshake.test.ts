@@ -18,7 +18,11 @@ describe("initialize handshake", () => {
     );
     assert.ok(outcome.ok);
     assert.equal(outcome.result.codexHome, "/home");
-    assert.match(outcome.result.userAgent, /^switchyard\/9\.9\.9 .*\(tui; 0\.171\.0\)$/);
+    // Codex's shape: the Codex version spoken first (the TUI compares it with its own), then the platform.
+    assert.match(
+      outcome.result.userAgent,
+      /^switchyard\/0\.171\.0 \(Linux; \w+\) switchyard-gateway\/9\.9\.9 \(tui; 0\.171\.0\)$/,
+    );
     assert.equal(outcome.session.isExperimentalApi, true);
     assert.deepEqual([...outcome.session.optedOut], ["a/b"]);
     const again = initializeSession({ clientInfo: { name: "tui", version: "1" } }, true, settings);

@@ -13,6 +13,14 @@ import {
 
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
+/**
+ * The Codex app-server version whose protocol Switchyard speaks. It leads `userAgent` as Codex's own
+ * `<originator>/<version>` does: the Codex TUI reads the server's version from there and warns
+ * ("A background Codex service is running v…, older than your Codex CLI") when it is below its own.
+ * Switchyard's own version follows the platform, where Codex puts the terminal.
+ */
+export const CODEX_PROTOCOL_VERSION = "0.171.0";
+
 export interface HandshakeSettings {
   codexHome: string;
   serverVersion: string;
@@ -41,7 +49,7 @@ export function initializeSession(
   return {
     ok: true,
     result: {
-      userAgent: `switchyard/${settings.serverVersion} (Linux; ${process.arch}) (${name}; ${version})`,
+      userAgent: `switchyard/${CODEX_PROTOCOL_VERSION} (Linux; ${process.arch}) switchyard-gateway/${settings.serverVersion} (${name}; ${version})`,
       codexHome: settings.codexHome,
       platformFamily: "unix",
       platformOs: "linux",
