@@ -5,7 +5,7 @@
 // error, stream cut, a provider that never answers, kill -9 of the running instance), dynamic tools
 // round trip through a client, structured output, compaction, and the local-only methods.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { CodexTestClient, type Notification } from "./harness/client.js";
 import { type ScriptedResponses, startScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -74,6 +74,8 @@ describe("turns", () => {
     await stack?.stop();
     await provider?.close();
   });
+  // A step a test did not use (a sampling it raced past) must not answer the next test's turn.
+  afterEach(() => provider.clearScript());
 
   test("a turn streams in Codex's order to every subscriber and is stored as it completes", async () => {
     const [owner, watcher] = await Promise.all([open("t-order", 0), open("t-order", 1)]);
@@ -147,7 +149,8 @@ describe("turns", () => {
   test("turn/start while a turn runs joins it; steer and interrupt reach the running instance", async () => {
     const client = await open("t-control", 1);
     const threadId = await startThread(client);
-    provider.script({ text: "slow reply", chunks: 4, delayMs: 1_000 }, { text: "after the added input" });
+    // Whatever samplings the joined and steered input cause after this one get the default reply.
+    provider.script({ text: "slow reply", chunks: 4, delayMs: 1_000 });
     const first = await client.call("turn/start", { threadId, input: [text("first")] });
     const joined = await client.call("turn/start", { threadId, input: [text("added while running")] });
     assert.equal(joined.turn.id, first.turn.id, "the running turn answers turn/start");

@@ -88,6 +88,8 @@ export interface ScriptedResponses {
   script(...steps: ScriptStep[]): void;
   /** Steps queued and not yet taken. */
   pendingSteps(): number;
+  /** Drops the steps not taken yet (a test's leftovers must not answer the next test). */
+  clearScript(): void;
   close(): Promise<void>;
 }
 
@@ -340,6 +342,7 @@ export async function startScriptedResponses(options: ScriptedResponsesOptions =
     requestUrls,
     script: (...steps) => void queue.push(...steps),
     pendingSteps: () => queue.length,
+    clearScript: () => void queue.splice(0),
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

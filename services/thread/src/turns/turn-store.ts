@@ -137,20 +137,22 @@ export class TurnStore {
   /** Stores items the turn produced, in order; false (nothing stored) when the fence no longer holds. */
   async appendItems(lease: TurnLease, items: TurnItem[], preview: string | null = null): Promise<boolean> {
     if (items.length === 0) return true;
-    return this.db.transaction(lease.tenant, async (tx) => {
-      if (!(await this.holdsFence(tx, lease, true))) return false;
-      await tx.query(
-        "append turn items",
-        APPEND_ITEMS_SQL,
-        appendItemsParams(
-          lease.tenant,
-          lease.threadId,
-          items.map((entry) => ({ turnId: lease.turnId, ...entry })),
-          preview,
-        ),
-      );
-      return true;
-    });
+    // One statement, no transaction: it locks the thread row (so appends serialize with the thread's
+    // keyed writes, and a take-over waits or is waited for) and appends only while the fence holds.
+    const result = await this.db.query<{ is_stored: boolean }>(
+      lease.tenant,
+      "append fenced turn items",
+      APPEND_FENCED_ITEMS_SQL,
+      [
+        lease.tenant,
+        lease.threadId,
+        JSON.stringify(items.map((entry) => ({ turnId: lease.turnId, ...entry }))),
+        preview,
+        lease.turnId,
+        lease.fence,
+      ],
+    );
+    return result.rows[0]?.is_stored === true;
   }
 
   /** Ends the turn (and stores its last items and the thread's token usage); false when fenced out. */
@@ -257,6 +259,32 @@ export class TurnStore {
     return (result.rowCount ?? 0) > 0;
   }
 }
+
+/**
+ * APPEND_ITEMS_SQL behind the fence, in one statement. The thread row is locked first; if a take-over
+ * bumped the fence meanwhile, the lock's re-check of the row sees the new fence and nothing is stored.
+ */
+const APPEND_FENCED_ITEMS_SQL = `WITH fence AS (
+    SELECT f.id FROM thread.threads f
+     WHERE f.tenant = $1 AND f.id = $2 AND f.turn_fence = $6::bigint
+       AND EXISTS (SELECT 1 FROM thread.turns t
+                    WHERE t.tenant = $1 AND t.thread_id = $2 AND t.id = $5 AND t.status = 'inProgress')
+     FOR UPDATE OF f
+  ), base AS (
+    SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
+  ), inserted AS (
+    INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
+    SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', nullif(entry.value->'item', 'null'::jsonb),
+           entry.value->'responseItem'
+      FROM fence, base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
+    RETURNING 1
+  ), touched AS (
+    UPDATE thread.threads
+       SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
+           preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
+     WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)
+  )
+  SELECT EXISTS (SELECT 1 FROM fence) AS is_stored`;
 
 /**
  * Turns whose lease lapsed, across tenants (the sweeper's query; run on the login role's pool, which
