@@ -179,11 +179,22 @@ describe("protocol errors and session rules", () => {
   test("the official TUI's start-up sequence is answered in the official shapes", async () => {
     const client = await CodexTestClient.open(stack.url, { experimentalApi: true, name: "codex-tui" });
     client.sendRaw(JSON.stringify({ method: "initialized" }));
+    // No OpenAI account; the user is the connection's principal (a tokenless loopback client here).
     assert.deepEqual(await client.call("account/read", { refreshToken: false }), {
       account: null,
       requiresOpenaiAuth: false,
-      userId: null,
+      userId: "anonymous",
     });
+    // What the TUI also asks at start-up and on resume, answered with honest empty data.
+    assert.deepEqual(await client.call("plugin/installed", { cwds: ["/workspace"] }), {
+      marketplaces: [],
+      marketplaceLoadErrors: [],
+    });
+    assert.deepEqual(await client.call("account/bedrock/checkGovCloudRequirements", {}), {
+      isGovCloud: false,
+      shouldWarn: false,
+    });
+    assert.deepEqual(await client.call("thread/backgroundTerminals/list", { threadId: "x" }), { data: [], nextCursor: null });
     const models = (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true }))
       .data;
     assert.deepEqual(

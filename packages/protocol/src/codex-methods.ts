@@ -203,6 +203,6 @@ export function isMachineOnlyMethod(method: string): boolean {
     method.startsWith("process/") ||
     method.startsWith("fuzzyFileSearch") ||
     method === "thread/shellCommand" ||
-    method.startsWith("thread/backgroundTerminals/")
+    (method.startsWith("thread/backgroundTerminals/") && method !== "thread/backgroundTerminals/list")
   );
 }

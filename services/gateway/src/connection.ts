@@ -189,8 +189,8 @@ export class ClientConnection implements NotificationSink {
         this.initialize(id, decision.params);
         return;
       case "local": {
-        const local = this.services.localMethods.get(method) as (params: Record<string, unknown>) => unknown;
-        this.send(JSON.stringify(resultMessage(id, local((decision.params ?? {}) as Record<string, unknown>))));
+        const local = this.services.localMethods.get(method) as (params: Record<string, unknown>, caller: Caller) => unknown;
+        this.send(JSON.stringify(resultMessage(id, local((decision.params ?? {}) as Record<string, unknown>, this.caller))));
         return;
       }
       case "route":

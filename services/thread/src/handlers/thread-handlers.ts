@@ -92,7 +92,8 @@ export function threadHandlers(
       source: "appServer",
       sourceKind: "appServer",
       threadSource: params.threadSource ?? null,
-      historyMode: params.historyMode ?? "legacy",
+      // Codex 0.171.0 reports `paginated` for a thread started without a history mode.
+      historyMode: params.historyMode ?? "paginated",
       isEphemeral: params.ephemeral ?? false,
       cliVersion: request.clientVersion || "0.0.0",
       projectId: params.projectId ?? null,

@@ -604,6 +604,9 @@ export function announceEnding(
   items: ThreadItem[],
 ): void {
   const threadId = target.threadId;
+  // To the tenant (another subject than the turn's): its order against the turn's notifications is not fixed.
+  if (ended.readState)
+    events.emit(Notification.threadReadStateChanged, { threadId, readState: ended.readState }, { tenant: target.tenant });
   if (ended.status === "failed") {
     events.emit(Notification.threadStatusChanged, { threadId, status: { type: "systemError" } }, target);
     const error = ended.error ?? otherError("the turn failed");

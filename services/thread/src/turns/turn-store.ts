@@ -7,6 +7,12 @@ import type { TurnError, TurnStatus } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 import { APPEND_ITEMS_SQL, appendItemsParams } from "../store/thread-store.js";
 
+/** A thread's read state after a turn ended on it (Codex marks the thread unread; not ephemeral ones). */
+export interface EndedReadState {
+  revision: string;
+  firstUnread: { type: "turn"; turnId: string } | { type: "threadStart" };
+}
+
 export interface TurnRow {
   tenant: string;
   thread_id: string;
@@ -21,6 +27,30 @@ export interface TurnRow {
   owner: string | null;
   lease_expires_at: Date | null;
   request: Record<string, unknown>;
+  /** Set on the row an ending returns: the thread's new read state (absent for an ephemeral thread). */
+  readState?: EndedReadState;
+}
+
+/**
+ * What an ending does to the thread: no longer active, and (unless ephemeral) unread from the first
+ * turn not yet read, with a new read-state revision. `$3` is the ended turn's id.
+ */
+const THREAD_AFTER_TURN_SQL = `UPDATE thread.threads
+    SET active_turn_id = NULL, updated_at = now(),
+        read_revision = CASE WHEN is_ephemeral THEN read_revision ELSE read_revision + 1 END,
+        first_unread = CASE WHEN is_ephemeral THEN first_unread
+                            ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END
+  WHERE tenant = $1 AND id = $2
+  RETURNING is_ephemeral, read_revision::text AS revision, first_unread`;
+
+async function markThreadAfterTurn(tx: TenantQueryable, tenant: string, threadId: string, turnId: string) {
+  const result = await tx.query<{ is_ephemeral: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
+    "thread after turn",
+    THREAD_AFTER_TURN_SQL,
+    [tenant, threadId, turnId],
+  );
+  const row = result.rows[0];
+  return row && !row.is_ephemeral ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
 }
 
 /** An item a turn stores: its wire ThreadItem (null: model-visible only) and its Responses API item. */
@@ -174,12 +204,14 @@ export class TurnStore {
           ),
         );
       }
-      await tx.query(
-        "turn ended on thread",
-        `UPDATE thread.threads SET active_turn_id = NULL, token_usage = coalesce($3::jsonb, token_usage), updated_at = now()
-          WHERE tenant = $1 AND id = $2`,
-        [lease.tenant, lease.threadId, ending.tokenUsage === undefined ? null : JSON.stringify(ending.tokenUsage)],
-      );
+      if (ending.tokenUsage !== undefined) {
+        await tx.query("store token usage", "UPDATE thread.threads SET token_usage = $3 WHERE tenant = $1 AND id = $2", [
+          lease.tenant,
+          lease.threadId,
+          JSON.stringify(ending.tokenUsage),
+        ]);
+      }
+      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
@@ -187,7 +219,7 @@ export class TurnStore {
           RETURNING ${TURN_COLUMNS}`,
         [lease.tenant, lease.threadId, lease.turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
       );
-      return ended.rows[0];
+      return ended.rows[0] && { ...ended.rows[0], readState };
     });
   }
 
@@ -210,18 +242,18 @@ export class TurnStore {
         [tenant, threadId, turnId, ending.onlyIfLeaseExpired],
       );
       if (!running.rows[0]) return undefined;
-      await tx.query(
-        "bump turn fence",
-        "UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = NULL WHERE tenant = $1 AND id = $2",
-        [tenant, threadId],
-      );
+      await tx.query("bump turn fence", "UPDATE thread.threads SET turn_fence = turn_fence + 1 WHERE tenant = $1 AND id = $2", [
+        tenant,
+        threadId,
+      ]);
+      const readState = await markThreadAfterTurn(tx, tenant, threadId, turnId);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
           WHERE tenant = $1 AND thread_id = $2 AND id = $3 RETURNING ${TURN_COLUMNS}`,
         [tenant, threadId, turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
       );
-      return ended.rows[0];
+      return ended.rows[0] && { ...ended.rows[0], readState };
     });
   }
 
