@@ -369,5 +369,36 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("turn/start's settings last for later turns and are announced when they change", async () => {
+    const client = await open("t-settings", 1);
+    const threadId = await startThread(client);
+    const first = await client.call("turn/start", {
+      threadId,
+      input: [text("think harder")],
+      effort: "high",
+      model: "gpt-5.2-pro",
+    });
+    const updated = await client.waitForNotification(
+      (n) => n.method === "thread/settings/updated" && n.params.threadId === threadId,
+    );
+    assert.equal(updated.params.threadSettings.effort, "high");
+    assert.equal(updated.params.threadSettings.model, "gpt-5.2-pro");
+    await turnOf(client, threadId, first.turn.id);
+    const firstRequest = provider.requests.at(-1) as { model: string; reasoning?: { effort?: string } };
+    assert.equal(firstRequest.model, "gpt-5.2-pro");
+    assert.equal(firstRequest.reasoning?.effort, "high");
+    const second = await client.call("turn/start", { threadId, input: [text("again, same settings")] });
+    await turnOf(client, threadId, second.turn.id);
+    const secondRequest = provider.requests.at(-1) as { model: string; reasoning?: { effort?: string } };
+    assert.equal(secondRequest.model, "gpt-5.2-pro", "a turn's model lasts for later turns");
+    assert.equal(secondRequest.reasoning?.effort, "high");
+    assert.equal(
+      client.notifications.filter((n) => n.method === "thread/settings/updated" && n.params.threadId === threadId).length,
+      1,
+      "settings that did not change are not announced again",
+    );
+    client.socket.close();
+  });
+
   test("every frame matched the official schema", () => assertConformant());
 });

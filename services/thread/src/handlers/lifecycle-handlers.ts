@@ -66,13 +66,13 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) =>
   Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
 
-function absoluteCwd(cwd: string): string {
+export function absoluteCwd(cwd: string): string {
   if (!cwd.startsWith("/")) throw invalid(`cwd must be an absolute path, got ${cwd}`);
   return cwd;
 }
 
 /** The effective settings a thread/settings/updated notification carries. */
-function effectiveSettings(row: ThreadRow, defaultModel: string): ThreadSettings {
+export function effectiveSettings(row: ThreadRow, defaultModel: string): ThreadSettings {
   const stored = row.settings as unknown as StoredSettings;
   const model = row.model ?? defaultModel;
   return {
@@ -731,7 +731,7 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
   };
 }
 
-function updatedSettings(current: StoredSettings, params: ThreadSettingsUpdateParams): StoredSettings {
+export function updatedSettings(current: StoredSettings, params: Omit<ThreadSettingsUpdateParams, "threadId">): StoredSettings {
   const next: StoredSettings = { ...current };
   if (params.approvalPolicy) next.approvalPolicy = params.approvalPolicy;
   if (params.approvalsReviewer) next.approvalsReviewer = params.approvalsReviewer;

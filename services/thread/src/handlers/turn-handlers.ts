@@ -5,7 +5,10 @@
 // control; when nobody answers there (its instance died), the turn is closed here instead.
 import {
   Method,
+  Notification,
   SwitchyardError,
+  type ThreadSettings,
+  type ThreadSettingsUpdateParams,
   type Turn,
   type TurnError,
   type TurnInterruptParams,
@@ -16,10 +19,12 @@ import {
 import { type EventPublisher, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import type { LifecycleStore } from "../store/lifecycle-store.js";
 import type { ThreadRow } from "../store/thread-store.js";
+import type { StoredSettings } from "../thread-view.js";
 import type { TurnBus } from "../turns/turn-bus.js";
 import { admittedTurnView, previewOf, userInputItem } from "../turns/turn-items.js";
 import { announceEnding, type TurnRunner, type TurnThread } from "../turns/turn-runner.js";
 import type { TurnRow, TurnStore } from "../turns/turn-store.js";
+import { absoluteCwd, effectiveSettings, updatedSettings } from "./lifecycle-handlers.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
 
 type TurnMethodName = "turn/start" | "turn/steer" | "turn/interrupt" | "thread/compact/start";
@@ -83,6 +88,7 @@ export function turnHandlers(deps: {
     const user =
       kind === "regular" && input.length > 0 ? userInputItem(input, params.clientUserMessageId ?? null, Date.now()) : undefined;
     let admitted: { row: ThreadRow; turn: TurnRow } | undefined;
+    let changedSettings: ThreadSettings | undefined;
     const { result, isReplay } = await lifecycle.applyOnce(
       tenant,
       { commandId: context.request.commandId, method: context.request.method, threadId },
@@ -91,23 +97,33 @@ export function turnHandlers(deps: {
         if (!row) throw new SwitchyardError({ reason: "threadNotFound", threadId });
         if (!row.loaded_at) throw invalid(`thread not loaded: ${threadId}`);
         if (await turns.runningTurn(tx, tenant, threadId)) throw invalid("a turn is already running on this thread");
-        // Per-turn overrides last for later turns too, as in Codex.
+        // Per-turn overrides last for later turns too, and announce changed settings, as in Codex.
+        const before = effectiveSettings(row, defaults.model);
+        const overrides = {
+          model: params.model,
+          cwd: params.cwd,
+          serviceTier: params.serviceTier,
+          approvalPolicy: params.approvalPolicy,
+          approvalsReviewer: params.approvalsReviewer,
+          sandboxPolicy: params.sandboxPolicy,
+          effort: params.effort as ThreadSettingsUpdateParams["effort"],
+          summary: params.summary as ThreadSettingsUpdateParams["summary"],
+          collaborationMode: params.collaborationMode as ThreadSettingsUpdateParams["collaborationMode"],
+          disabledPluginIds: params.disabledPluginIds,
+        };
+        const nextSettings = updatedSettings(row.settings as unknown as StoredSettings, overrides);
         const updated =
-          params.model || params.effort || params.summary
+          JSON.stringify(nextSettings) !== JSON.stringify(row.settings) || params.model || params.cwd
             ? await lifecycle.updateThread(
                 tx,
                 tenant,
                 threadId,
-                "model = coalesce($3, model), settings = settings || $4::jsonb",
-                [
-                  params.model ?? null,
-                  JSON.stringify({
-                    ...(params.effort ? { effort: params.effort } : {}),
-                    ...(params.summary ? { summary: params.summary } : {}),
-                  }),
-                ],
+                "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd)",
+                [JSON.stringify(nextSettings), params.model ?? null, params.cwd ? absoluteCwd(params.cwd) : null],
               )
             : row;
+        const after = effectiveSettings(updated, defaults.model);
+        if (JSON.stringify(before) !== JSON.stringify(after)) changedSettings = after;
         const turnId = newId();
         const turn = await turns.admit(tx, {
           tenant,
@@ -130,6 +146,9 @@ export function turnHandlers(deps: {
         return { turn: admittedTurnView(turn) };
       },
     );
+    if (changedSettings && !isReplay) {
+      events.emit(Notification.threadSettingsUpdated, { threadId, threadSettings: changedSettings }, { tenant, threadId });
+    }
     if (!isReplay && admitted) {
       runner.start({ thread: turnThread(admitted.row, defaults), turn: admitted.turn, userItems: user ? [user.item] : [] });
     }
