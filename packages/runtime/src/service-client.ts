@@ -9,8 +9,16 @@ import type { LaneClient } from "./lane-client.js";
 export class ServiceClient {
   constructor(private readonly lanes: LaneClient) {}
 
-  /** Sends `method` as part of handling `origin`; resolves with its result or throws its error as a SwitchyardError. */
-  async call<M extends MethodName>(method: M, params: MethodParams<M>, origin: BusRequest): Promise<MethodResult<M>> {
+  /**
+   * Sends `method` as part of handling `origin` (a client's request, or work a service does for a
+   * tenant on its own, such as a running turn); resolves with its result or throws its error as a
+   * SwitchyardError.
+   */
+  async call<M extends MethodName>(
+    method: M,
+    params: MethodParams<M>,
+    origin: Pick<BusRequest, "caller" | "deadlineMs" | "connection" | "clientVersion">,
+  ): Promise<MethodResult<M>> {
     const spec = methodRegistry.get(method);
     if (!spec) throw new Error(`unknown method ${method}`);
     if (spec.scope.kind !== "unkeyed") throw new Error(`${method} is keyed; service-to-service calls are unkeyed`);

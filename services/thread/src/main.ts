@@ -9,7 +9,6 @@ import {
   EventPublisher,
   encodeJson,
   LaneClient,
-  newCommandId,
   type Pool,
   ServiceClient,
   startBusService,
@@ -87,14 +86,10 @@ async function main(): Promise<void> {
         Method.resolveModelProvider,
         { threadId, providerId },
         {
-          commandId: newCommandId(),
-          method: Method.resolveModelProvider,
           caller: { tenant, subject: "switchyard:thread-service", roles: [] },
           deadlineMs: Date.now() + env.THREAD_TURN_CONTROL_TIMEOUT_MS * 2,
           connection: `thread-service/${instanceId}`,
           clientVersion: "",
-          params: {},
-          headers: undefined as never,
         },
       ),
     {
