@@ -78,6 +78,12 @@ export class ClientConnection implements NotificationSink {
   private readonly outbound: OutboundChannel;
   private readonly subscribedSubjects = new Set<string>();
   private readonly serverRequests = new ServerRequestBook();
+  /**
+   * Turns this connection has seen start and not yet end (turn/started minus turn/completed, never
+   * below zero: a client may subscribe mid-turn). While one runs, losing the bus may lose its
+   * turn/completed, which must never be skipped: such a connection is dropped (`onEventsLost`).
+   */
+  private turnsInFlight = 0;
   private readonly caller: Caller;
   private readonly log: Logger;
 
@@ -279,8 +285,25 @@ export class ClientConnection implements NotificationSink {
   }
 
   deliverNotification(method: string, frame: string): void {
-    if (this.state !== "ready" || this.optedOut.has(method)) return;
+    if (this.state !== "ready") return;
+    if (method === Notification.turnStarted) this.turnsInFlight++;
+    else if (method === Notification.turnCompleted) this.turnsInFlight = Math.max(0, this.turnsInFlight - 1);
+    if (this.optedOut.has(method)) return;
     this.send(frame);
+  }
+
+  /**
+   * The gateway's bus connection dropped: events published meanwhile are gone. A connection waiting
+   * for a turn to end is closed (1013) so its client reconnects and resumes the thread (reading the
+   * turn's outcome) instead of waiting forever for a turn/completed that may never come; true when
+   * it was closed. Others keep their connection (a request in flight is answered as the lanes say).
+   */
+  onEventsLost(): boolean {
+    if (this.state === "closed" || this.turnsInFlight === 0) return false;
+    this.log.warn({ turnsInFlight: this.turnsInFlight }, "event bus lost while a turn was running; disconnecting client");
+    this.outbound.disconnect(1013, "event bus connection lost during a turn; reconnect and resume the thread");
+    this.closed();
+    return true;
   }
 
   /** Opt-outs name notifications: a server request is always sent. */

@@ -175,6 +175,14 @@ export async function startGateway(
       },
     },
   });
+  // turn/completed must never be skipped: when the bus drops, connections waiting on a turn are
+  // closed so they resync, since events published during the gap are lost (core NATS).
+  const stopWatchingBus = bus.onDown(() => {
+    let dropped = 0;
+    for (const connection of connections) if (connection.onEventsLost()) dropped++;
+    if (dropped > 0) log.warn({ dropped }, "bus connection lost: closed the connections waiting on a turn");
+  });
+  lifecycle.onShutdown("bus watch", () => void stopWatchingBus());
   lifecycle.onShutdown("http", async () => {
     // Stop accepting, then close client sockets (going away) so they reconnect elsewhere.
     for (const connection of connections) connection.closed();

@@ -31,4 +31,11 @@ export class OutboundChannel {
   close(): void {
     this.isOpen = false;
   }
+
+  /** Closes the socket with `code` (the gateway drops the client); nothing more is written. */
+  disconnect(code: number, reason: string): void {
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    this.socket.close(code, reason);
+  }
 }

@@ -253,3 +253,28 @@ describe("server requests on a connection (fake socket)", () => {
     assert.deepEqual(answers, []);
   });
 });
+
+describe("events lost while a turn runs", () => {
+  const frame = (method: string) => JSON.stringify({ method, params: { threadId: "th-1" }, emittedAtMs: 1 });
+
+  test("a connection waiting on a turn is closed (1013) when the bus drops: its turn/completed may be gone", () => {
+    const { socket, connection } = openConnection({ optOut: ["turn/started"] });
+    connection.deliverNotification("turn/started", frame("turn/started"));
+    assert.equal(connection.onEventsLost(), true);
+    assert.equal(socket.closedWith?.[0], 1013);
+    assert.match(socket.closedWith?.[1] ?? "", /reconnect/);
+  });
+
+  test("a connection with no turn running, or whose turns all ended, keeps its connection", () => {
+    const idle = openConnection();
+    assert.equal(idle.connection.onEventsLost(), false);
+    assert.equal(idle.socket.closedWith, undefined);
+    const finished = openConnection();
+    finished.connection.deliverNotification("turn/started", frame("turn/started"));
+    finished.connection.deliverNotification("turn/completed", frame("turn/completed"));
+    // A client that subscribed mid-turn sees a completion without a start: never below zero.
+    finished.connection.deliverNotification("turn/completed", frame("turn/completed"));
+    assert.equal(finished.connection.onEventsLost(), false);
+    assert.equal(finished.socket.closedWith, undefined);
+  });
+});
