@@ -58,6 +58,17 @@ describe("turns", () => {
       "request_max_retries = 0",
       "stream_max_retries = 0",
       "stream_idle_timeout_ms = 3000",
+      // The same server as a provider with retries, its own query parameters and headers, and a key
+      // from the tenant's secrets.
+      "[model_providers.keyed]",
+      'name = "Keyed"',
+      `base_url = "${provider.baseUrl}"`,
+      "request_max_retries = 2",
+      "stream_max_retries = 0",
+      'env_key = "KEYED_API_KEY"',
+      'query_params = { "api-version" = "2026-01-01" }',
+      'http_headers = { "X-Static" = "static-value" }',
+      'env_http_headers = { "X-From-Secret" = "KEYED_HEADER" }',
     ].join("\n");
     stack = await startStack("turns", {
       threads: 2,
@@ -397,6 +408,42 @@ describe("turns", () => {
       1,
       "settings that did not change are not announced again",
     );
+    client.socket.close();
+  });
+
+  test("a provider's key and headers come from the tenant's secrets; retries are announced, then the turn goes on", async () => {
+    const orchestrator = await CodexTestClient.open(`${stack.gateways[0]?.url}/`, {
+      token: await hs256Token({ tenant: "t-keyed", sub: "orchestrator", roles: ["orchestrator"] }),
+    });
+    const client = await open("t-keyed", 0);
+    const threadId = await startThread(client, { modelProvider: "keyed" });
+
+    // No secret yet: Codex's missing-variable text ends the turn as failed.
+    const missing = await client.call("turn/start", { threadId, input: [text("no key yet")] });
+    const failed = await turnOf(client, threadId, missing.turn.id);
+    assert.match(
+      failed.find((n) => n.method === "error")?.params.error.message,
+      /^Missing environment variable: `KEYED_API_KEY`\./,
+    );
+
+    await orchestrator.call("switchyard/secret/set", { name: "KEYED_API_KEY", value: "sk-tenant-secret" });
+    await orchestrator.call("switchyard/secret/set", { name: "KEYED_HEADER", value: "header-secret" });
+    provider.script({ failStatus: 503, failTimes: 1, text: "after one retry" });
+    const started = await client.call("turn/start", { threadId, input: [text("with a key")] });
+    const turn = await turnOf(client, threadId, started.turn.id);
+    assert.equal(turn.at(-1)?.params.turn.status, "completed", JSON.stringify(turn.at(-1)?.params.turn.error));
+    const retry = turn.find((n) => n.method === "error");
+    assert.equal(retry?.params.willRetry, true, "a retry is announced as an error that will be retried");
+    assert.equal(turn.at(-1)?.params.turn.items[0].text, "after one retry");
+    const headers = provider.requestHeaders.at(-1) ?? {};
+    assert.equal(headers.authorization, "Bearer sk-tenant-secret");
+    assert.equal(headers["x-static"], "static-value");
+    assert.equal(headers["x-from-secret"], "header-secret");
+    assert.match(provider.requestUrls.at(-1) ?? "", /\?api-version=2026-01-01$/);
+    // The key never comes back to a client.
+    const config = await client.call("config/read", { includeLayers: true });
+    assert.doesNotMatch(JSON.stringify(config), /sk-tenant-secret|header-secret/);
+    orchestrator.socket.close();
     client.socket.close();
   });
 
