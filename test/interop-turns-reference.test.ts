@@ -100,10 +100,55 @@ describe("Codex turns against the scripted Responses provider (the reference)", 
     const reply = await server.request("turn/start", { threadId, input: [{ type: "text", text: "again", text_elements: [] }] });
     assert.equal(reply.error, undefined, JSON.stringify(reply.error));
     const turn = await turnNotifications(server, from);
-    assert.ok(
-      turn.some((n) => n.method === "error"),
+    // The ending Switchyard reproduces: systemError, the error, turn/completed failed with that error.
+    const ending = turn.filter((n) => TURN_METHODS.has(n.method)).slice(-3);
+    assert.deepEqual(
+      ending.map((n) => (n.method === "thread/status/changed" ? `${n.method}:${n.params.status.type}` : n.method)),
+      ["thread/status/changed:systemError", "error", "turn/completed"],
       turn.map((n) => n.method).join(", "),
     );
+    assert.equal(ending[1]?.params.willRetry, false);
     assert.equal(turn.at(-1)?.params.turn.status, "failed");
+    assert.deepEqual(turn.at(-1)?.params.turn.error, ending[1]?.params.error);
+  });
+
+  test("turn control: Codex's texts, turn/start joining a running turn, an interrupt ending it", async () => {
+    const noTurn = [{ type: "text", text: "x", text_elements: [] }];
+    assert.equal(
+      (await server.request("turn/steer", { threadId, expectedTurnId: "nope", input: noTurn })).error?.message,
+      "no active turn to steer",
+    );
+    assert.equal(
+      (await server.request("turn/interrupt", { threadId, turnId: "nope" })).error?.message,
+      "no active turn to interrupt",
+    );
+    provider.script({ text: "slow", chunks: 2, delayMs: 5_000 });
+    const from = server.notifications.length;
+    const running = await server.request("turn/start", { threadId, input: [{ type: "text", text: "run", text_elements: [] }] });
+    const turnId = running.result.turn.id;
+    const joined = await server.request("turn/start", { threadId, input: [{ type: "text", text: "join", text_elements: [] }] });
+    assert.equal(joined.result.turn.id, turnId, "turn/start while a turn runs answers with that turn");
+    // Codex registers the turn for interrupts once it has started (right after turn/start it may still
+    // answer "no active turn to interrupt").
+    const deadline = Date.now() + 10_000;
+    while (!server.notifications.slice(from).some((n) => n.method === "turn/started") && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.equal(
+      (await server.request("turn/steer", { threadId, expectedTurnId: "nope", input: noTurn })).error?.message,
+      `expected active turn id \`nope\` but found \`${turnId}\``,
+    );
+    assert.equal(
+      (await server.request("turn/interrupt", { threadId, turnId: "nope" })).error?.message,
+      `expected active turn id nope but found ${turnId}`,
+    );
+    assert.deepEqual((await server.request("turn/interrupt", { threadId, turnId })).result, {});
+    const turn = await turnNotifications(server, from);
+    const ending = turn.filter((n) => TURN_METHODS.has(n.method)).slice(-2);
+    assert.deepEqual(
+      ending.map((n) => (n.method === "thread/status/changed" ? `${n.method}:${n.params.status.type}` : n.method)),
+      ["thread/status/changed:idle", "turn/completed"],
+    );
+    assert.equal(turn.at(-1)?.params.turn.status, "interrupted");
   });
 });
