@@ -15,6 +15,7 @@ import {
   type TurnStartParams,
   type TurnSteerParams,
   type UserInput,
+  type WireError,
 } from "@switchyard/protocol";
 import { type EventPublisher, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import type { LifecycleStore } from "../store/lifecycle-store.js";
@@ -22,7 +23,7 @@ import type { ThreadRow } from "../store/thread-store.js";
 import type { StoredSettings } from "../thread-view.js";
 import type { TurnBus } from "../turns/turn-bus.js";
 import { admittedTurnView, previewOf, userInputItem } from "../turns/turn-items.js";
-import { announceEnding, type TurnRunner, type TurnThread } from "../turns/turn-runner.js";
+import { announceEnding, TURN_ENDING, type TurnRunner, type TurnThread } from "../turns/turn-runner.js";
 import type { TurnRow, TurnStore } from "../turns/turn-store.js";
 import { absoluteCwd, effectiveSettings, updatedSettings } from "./lifecycle-handlers.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
@@ -176,9 +177,16 @@ export function turnHandlers(deps: {
         settings.controlTimeoutMs,
       );
       if (outcome.ok) return { turn: admittedTurnView(running) };
-      if ("error" in outcome) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
-      if (outcome.unreachable === "timeout") throw busyError(running.id);
-      await closeOrphan(tenant, running, "failed");
+      if ("error" in outcome && isTurnEnding(outcome.error)) {
+        // It is closing and takes no more input: the prompt starts the next turn once it has ended.
+        await waitForTurnEnd(turns, tenant, params.threadId, settings.controlTimeoutMs);
+      } else if ("error" in outcome) {
+        throw new SwitchyardError({ reason: "relayed", error: outcome.error });
+      } else if (outcome.unreachable === "timeout") {
+        throw busyError(running.id);
+      } else {
+        await closeOrphan(tenant, running, "failed");
+      }
     }
     return admit(context, params.threadId, "regular", params.input, params);
   }
@@ -204,6 +212,7 @@ export function turnHandlers(deps: {
       settings.controlTimeoutMs,
     );
     if (outcome.ok) return { turnId: outcome.turnId };
+    if ("error" in outcome && isTurnEnding(outcome.error)) throw invalid("no active turn to steer");
     if ("error" in outcome) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
     if (outcome.unreachable === "timeout") throw busyError(running.id);
     await closeOrphan(tenant, running, "failed");
@@ -222,6 +231,8 @@ export function turnHandlers(deps: {
       settings.controlTimeoutMs,
     );
     if (outcome.ok) return {};
+    // Already closing: its turn/completed is on its way, as an interrupt's would be.
+    if ("error" in outcome && isTurnEnding(outcome.error)) return {};
     if ("error" in outcome) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
     if (outcome.unreachable === "timeout") throw busyError(running.id);
     // Nobody runs it any more: the interrupt ends it here.
@@ -243,6 +254,16 @@ export function turnHandlers(deps: {
     [Method.turnInterrupt]: interrupt,
     [Method.threadCompactStart]: compact,
   };
+}
+
+const isTurnEnding = (error: WireError) => (error.data as { reason?: string } | undefined)?.reason === TURN_ENDING;
+
+/** Waits (bounded) until the thread's closing turn has ended, so the next one can be admitted. */
+async function waitForTurnEnd(turns: TurnStore, tenant: string, threadId: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (await turns.runningTurn(undefined, tenant, threadId))) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
 }
 
 /** The running turn's instance is alive but did not answer in time. */

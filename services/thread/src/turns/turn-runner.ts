@@ -85,9 +85,18 @@ interface RunningTurn {
   abort: AbortController;
   /** Why the run was aborted. */
   abortReason?: "interrupt" | "fencedOut" | "shutdown";
+  /**
+   * Set (in the same tick as the last look at `pendingInput`) once the turn takes no more input: from
+   * then on input is refused with `turnEnding`, so the sender starts a new turn instead of handing
+   * input to a turn that will not read it.
+   */
+  isEnding: boolean;
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
   done: Promise<void>;
 }
+
+/** `data.reason` of a turn-control refusal: the turn takes no more input (it is closing). */
+export const TURN_ENDING = "turnEnding";
 
 const ZERO_USAGE: TokenUsageBreakdown = {
   totalTokens: 0,
@@ -128,7 +137,13 @@ export class TurnRunner {
       fence: turn.fence,
       owner: this.settings.instanceId,
     };
-    const running: RunningTurn = { lease, abort: new AbortController(), pendingInput: [], done: Promise.resolve() };
+    const running: RunningTurn = {
+      lease,
+      abort: new AbortController(),
+      pendingInput: [],
+      isEnding: false,
+      done: Promise.resolve(),
+    };
     if (this.isStopping) {
       running.abortReason = "shutdown";
       running.abort.abort();
@@ -226,6 +241,7 @@ export class TurnRunner {
     try {
       ending = await this.converse(admitted, running, totals);
     } catch (error) {
+      running.isEnding = true;
       ending = this.endingOf(error, running);
     }
     await this.finish(admitted, running, ending, totals);
@@ -280,6 +296,7 @@ export class TurnRunner {
           { ...ids, item: done, completedAtMs: done.completedAtMs as number, contentTokenCount: null },
           target,
         );
+        running.isEnding = true;
         return { kind: "completed", items: [] };
       }
       if (sampled.toolCalls.length > 0) {
@@ -287,6 +304,7 @@ export class TurnRunner {
         continue;
       }
       if (running.pendingInput.length > 0) continue;
+      running.isEnding = true;
       return { kind: "completed", items: lastAgentMessage ? [lastAgentMessage] : [] };
     }
   }
