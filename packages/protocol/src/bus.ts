@@ -146,11 +146,12 @@ export interface ServerRequestEvent {
 export type ServerRequestAnswer = { connection: string; result: unknown } | { connection: string; error: WireError };
 
 /** Request on `turnControl(tenant, threadId)`; the reply is a `TurnControlReply`. */
-export type TurnControlRequest =
+export type TurnControlRequest = { commandId: string } & (
   | { type: "interrupt"; turnId: string }
   | { type: "steer"; expectedTurnId: string; input: unknown[]; clientUserMessageId: string | null }
   /** turn/start while the turn runs: its input joins the running turn (as in Codex). */
-  | { type: "addInput"; input: unknown[]; clientUserMessageId: string | null };
+  | { type: "addInput"; input: unknown[]; clientUserMessageId: string | null }
+);
 
 export type TurnControlReply = { ok: true; turnId: string } | { ok: false; error: WireError };
 

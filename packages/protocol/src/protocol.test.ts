@@ -136,10 +136,10 @@ describe("registry", () => {
     "switchyard/sessionConfig/delete": { params: { cwd: "/w" }, kind: "exclusive", key: "config:acme:session:cwd:/w" },
     "switchyard/configLock/export": { params: { threadId: "t1" }, kind: "unkeyed" },
     "switchyard/configLock/save": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
-    // Tenant secrets: one bucket per tenant, whoever the orchestrator is.
-    "switchyard/secret/set": { params: { name: "K", value: "v" }, kind: "exclusive", key: "config:acme:secrets" },
-    "switchyard/secret/delete": { params: { name: "K" }, kind: "exclusive", key: "config:acme:secrets" },
-    "switchyard/secret/list": { params: {}, kind: "sharedRead", key: "config:acme:secrets" },
+    // Tenant secrets: unkeyed, so a value never rests in the keyed lane's on-disk stream.
+    "switchyard/secret/set": { params: { name: "K", value: "v" }, kind: "unkeyed" },
+    "switchyard/secret/delete": { params: { name: "K" }, kind: "unkeyed" },
+    "switchyard/secret/list": { params: {}, kind: "unkeyed" },
     "internal/config/resolveThread": { params: {}, kind: "unkeyed" },
     "internal/config/forkThread": { params: {}, kind: "unkeyed" },
     "internal/config/modelProvider": { params: { threadId: "t1", providerId: "openai" }, kind: "unkeyed" },

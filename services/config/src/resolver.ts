@@ -106,6 +106,24 @@ export class ConfigResolver {
     return resolved;
   }
 
+  /**
+   * What the tenant's managed layers alone make of its config: packaged defaults, system,
+   * enterprise-managed, the given session layer (the orchestrator's) and legacy managed — no user,
+   * profile or project layer. A provider the tenant's users cannot have redefined reads the same here
+   * as in the full stack (model-providers.ts uses that to decide who may use tenant secrets).
+   */
+  async managedConfig(tenant: string, sessionLayer: ConfigTable | null): Promise<ConfigTable> {
+    const stored = await this.options.store.layersFor(tenant, "", []);
+    const body = (kind: StoredLayer["kind"]) => stored.find((layer) => layer.kind === kind)?.body ?? {};
+    return [
+      this.options.packagedDefaults,
+      body("system"),
+      body("enterpriseManaged"),
+      sessionLayer ?? {},
+      body("legacyManaged"),
+    ].reduce<ConfigTable>((merged, layer) => mergeTables(merged, layer), {});
+  }
+
   /** Keeps an entry in the local LRU (handlers treat resolved configs as read-only). */
   private remember(cacheKey: string, resolved: ResolvedConfig): void {
     this.localCache.delete(cacheKey);

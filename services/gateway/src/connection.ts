@@ -79,11 +79,11 @@ export class ClientConnection implements NotificationSink {
   private readonly subscribedSubjects = new Set<string>();
   private readonly serverRequests = new ServerRequestBook();
   /**
-   * Turns this connection has seen start and not yet end (turn/started minus turn/completed, never
-   * below zero: a client may subscribe mid-turn). While one runs, losing the bus may lose its
-   * turn/completed, which must never be skipped: such a connection is dropped (`onEventsLost`).
+   * Threads whose turn this connection has seen start and not yet end. While one runs, losing the
+   * bus may lose its turn/completed, which must never be skipped: such a connection is dropped
+   * (`onEventsLost`). Leaving a thread (thread/unsubscribe) forgets it.
    */
-  private turnsInFlight = 0;
+  private readonly threadsWithTurnInFlight = new Set<string>();
   private readonly caller: Caller;
   private readonly log: Logger;
 
@@ -268,7 +268,10 @@ export class ClientConnection implements NotificationSink {
         this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, threadId));
       }
       const leftThreadId = spec.unsubscribesCallerFrom?.(params, result.result);
-      if (leftThreadId) this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
+      if (leftThreadId) {
+        this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
+        this.threadsWithTurnInFlight.delete(leftThreadId);
+      }
       this.send(JSON.stringify(resultMessage(id, result.result)));
     });
   }
@@ -286,8 +289,12 @@ export class ClientConnection implements NotificationSink {
 
   deliverNotification(method: string, frame: string): void {
     if (this.state !== "ready") return;
-    if (method === Notification.turnStarted) this.turnsInFlight++;
-    else if (method === Notification.turnCompleted) this.turnsInFlight = Math.max(0, this.turnsInFlight - 1);
+    // Two frames per turn are parsed for their thread; every other notification passes untouched.
+    if (method === Notification.turnStarted || method === Notification.turnCompleted) {
+      const threadId = (JSON.parse(frame) as { params?: { threadId?: string } }).params?.threadId;
+      if (threadId && method === Notification.turnStarted) this.threadsWithTurnInFlight.add(threadId);
+      else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
+    }
     if (this.optedOut.has(method)) return;
     this.send(frame);
   }
@@ -299,8 +306,11 @@ export class ClientConnection implements NotificationSink {
    * it was closed. Others keep their connection (a request in flight is answered as the lanes say).
    */
   onEventsLost(): boolean {
-    if (this.state === "closed" || this.turnsInFlight === 0) return false;
-    this.log.warn({ turnsInFlight: this.turnsInFlight }, "event bus lost while a turn was running; disconnecting client");
+    if (this.state === "closed" || this.threadsWithTurnInFlight.size === 0) return false;
+    this.log.warn(
+      { threadsWithTurnInFlight: [...this.threadsWithTurnInFlight] },
+      "event bus lost while a turn was running; disconnecting client",
+    );
     this.outbound.disconnect(1013, "event bus connection lost during a turn; reconnect and resume the thread");
     this.closed();
     return true;

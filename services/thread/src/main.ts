@@ -29,6 +29,8 @@ import { TurnStore } from "./turns/turn-store.js";
 import { startTurnSweeper } from "./turns/turn-sweeper.js";
 
 export const THREAD_SERVICE_VERSION = "0.1.0";
+/** How long a turn waits for the config service to resolve its provider. */
+const PROVIDER_RESOLUTION_TIMEOUT_MS = 10_000;
 export const threadMigrationsDirectory = fileURLToPath(new URL("../migrations", import.meta.url));
 
 async function main(): Promise<void> {
@@ -81,13 +83,14 @@ async function main(): Promise<void> {
     turnBus,
     // The runner calls on no client's request: the config service sees the thread's tenant and a
     // deadline of its own.
-    (tenant, threadId, providerId) =>
+    (thread) =>
       configService.call(
         Method.resolveModelProvider,
-        { threadId, providerId },
+        { threadId: thread.threadId, providerId: thread.modelProvider },
         {
-          caller: { tenant, subject: "switchyard:thread-service", roles: [] },
-          deadlineMs: Date.now() + env.THREAD_TURN_CONTROL_TIMEOUT_MS * 2,
+          // As the user who started the turn (a thread without a config snapshot resolves their config).
+          caller: { tenant: thread.tenant, subject: thread.subject, roles: [] },
+          deadlineMs: Date.now() + PROVIDER_RESOLUTION_TIMEOUT_MS,
           connection: `thread-service/${instanceId}`,
           clientVersion: "",
         },

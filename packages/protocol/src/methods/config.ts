@@ -209,9 +209,6 @@ export const SecretDeleteResponse = z.object({ deleted: z.boolean() });
 export const SecretListParams = z.object({}).nullish();
 export const SecretListResponse = z.object({ data: z.array(TenantSecretEntry) });
 
-/** The tenant's one secrets bucket (tenant-qualified by the lane): writes serialize, a list sees every earlier write. */
-const tenantSecretsKey = () => "secrets";
-
 export const ConfigMethod = {
   configRead: "config/read",
   configValueWrite: "config/value/write",
@@ -381,7 +378,9 @@ export const configMethods = defineMethods({
   },
   [ConfigMethod.secretSet]: {
     ...common,
-    scope: { kind: "exclusive", family: "config", id: tenantSecretsKey },
+    // Unkeyed: a secret's value must never rest in the keyed lane's on-disk JetStream stream. A set is
+    // one upsert (last write wins), so it needs no queue to be ordered behind.
+    scope: { kind: "unkeyed" },
     paramsRequired: true,
     params: SecretSetParams,
     result: SecretSetResponse,
@@ -389,7 +388,8 @@ export const configMethods = defineMethods({
   },
   [ConfigMethod.secretDelete]: {
     ...common,
-    scope: { kind: "exclusive", family: "config", id: tenantSecretsKey },
+    // Unkeyed, as secret/set (one idempotent delete).
+    scope: { kind: "unkeyed" },
     paramsRequired: true,
     params: SecretDeleteParams,
     result: SecretDeleteResponse,
@@ -397,7 +397,8 @@ export const configMethods = defineMethods({
   },
   [ConfigMethod.secretList]: {
     ...common,
-    scope: { kind: "sharedRead", family: "config", id: tenantSecretsKey },
+    // Unkeyed: a read of committed rows (names and times only).
+    scope: { kind: "unkeyed" },
     paramsRequired: false,
     params: SecretListParams,
     result: SecretListResponse,

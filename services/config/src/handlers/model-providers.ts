@@ -67,6 +67,22 @@ export function providerTableFor(config: ConfigTable, providerId: string): { tab
   throw invalid(`Model provider \`${providerId}\` not found`);
 }
 
+function providerTableOrUndefined(config: ConfigTable, providerId: string) {
+  try {
+    return providerTableFor(config, providerId);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The keys that decide where a provider's credentials go and which ones it sends. */
+const ROUTING_KEYS = ["base_url", "query_params", "env_key", "env_http_headers", "wire_api"] as const;
+
+/** Two definitions of a provider send the same credentials to the same place. */
+export function sameRouting(a: ConfigTable, b: ConfigTable): boolean {
+  return ROUTING_KEYS.every((key) => JSON.stringify(a[key] ?? null) === JSON.stringify(b[key] ?? null));
+}
+
 /** The tenant secrets a provider needs: its `env_key` and the variables its `env_http_headers` name. */
 export function secretNamesOf(table: ConfigTable): string[] {
   const envKey = stringAt(table, "env_key");
@@ -173,11 +189,25 @@ export class ModelProviders {
   ) {}
 
   async resolve(caller: Caller, params: ResolveModelProviderParams): Promise<ResolveModelProviderResponse> {
-    const config = await this.threadConfig(caller, params.threadId);
+    const { config, sessionLayer } = await this.threadConfig(caller, params.threadId);
     const provider = providerTableFor(config, params.providerId);
+    // Tenant secrets go only where the tenant's managed layers send them: a provider a user defined
+    // or re-pointed in their own (or a project's) layer would otherwise carry the tenant's keys to
+    // any URL that user chooses.
+    const managed = providerTableOrUndefined(
+      await this.deps.resolver.managedConfig(caller.tenant, sessionLayer),
+      params.providerId,
+    );
+    const mayUseTenantSecrets = managed !== undefined && sameRouting(provider.table, managed.table);
+    const names = secretNamesOf(provider.table);
+    if (!mayUseTenantSecrets && names.length > 0) {
+      throw invalid(
+        `Model provider \`${params.providerId}\` is defined or changed in a user's or project's own config, so it cannot use the tenant's secrets (${names.join(", ")}): define it in the tenant's system config or the orchestrator's session config, or give it its own experimental_bearer_token`,
+      );
+    }
     let secrets: Map<string, string>;
     try {
-      secrets = await this.deps.secrets.values(caller.tenant, secretNamesOf(provider.table));
+      secrets = await this.deps.secrets.values(caller.tenant, names);
     } catch (error) {
       if (error instanceof SecretBoxError) throw invalid(`${error.message}; set it again with switchyard secret set`);
       throw error;
@@ -208,11 +238,15 @@ export class ModelProviders {
    * holds its session layer. A thread without one (none was resolved for it) gets the caller's
    * config with the thread's stored session config, if any, as its session layer.
    */
-  private async threadConfig(caller: Caller, threadId: string): Promise<ConfigTable> {
+  private async threadConfig(
+    caller: Caller,
+    threadId: string,
+  ): Promise<{ config: ConfigTable; sessionLayer: ConfigTable | null }> {
     const row = await this.deps.store.readThreadConfig(caller.tenant, threadId);
-    if (row) return row.effective;
+    if (row) return { config: row.effective, sessionLayer: row.session_layer };
     const session = await this.deps.store.sessionConfigFor(caller.tenant, { threadId, cwd: null });
-    const resolved = await this.deps.resolver.resolve({ ...caller, cwd: null, sessionLayer: session?.body ?? null });
-    return resolved.effective.config;
+    const sessionLayer = session?.body ?? null;
+    const resolved = await this.deps.resolver.resolve({ ...caller, cwd: null, sessionLayer });
+    return { config: resolved.effective.config, sessionLayer };
   }
 }

@@ -44,9 +44,10 @@ const unreachableError = (turnId: string): TurnError => ({
   additionalDetails: null,
 });
 
-export function turnThread(row: ThreadRow, defaults: ThreadDefaults): TurnThread {
+export function turnThread(row: ThreadRow, defaults: ThreadDefaults, subject: string): TurnThread {
   return {
     tenant: row.tenant,
+    subject,
     threadId: row.id,
     model: row.model ?? defaults.model,
     modelProvider: row.model_provider || defaults.modelProvider,
@@ -67,14 +68,23 @@ export function turnHandlers(deps: {
   const { lifecycle, turns, runner, bus, events, defaults, settings } = deps;
   const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
 
-  /** Ends a running turn whose runner is gone (no responders on its control subject). */
+  /**
+   * Ends a running turn nobody answers for (no responders on its control subject) once its lease
+   * has lapsed too: "no responders" alone may be a runner between NATS reconnects, or a subscription
+   * still propagating in a cluster, and a live runner keeps renewing. Otherwise: busy, retry.
+   */
   async function closeOrphan(tenant: string, running: TurnRow, status: "failed" | "interrupted"): Promise<void> {
     const ended = await turns.takeOver(tenant, running.thread_id, running.id, {
       status,
       error: status === "failed" ? unreachableError(running.id) : null,
-      onlyIfLeaseExpired: false,
+      onlyIfLeaseExpired: true,
     });
-    if (ended) announceEnding(events, { tenant, threadId: running.thread_id }, ended, []);
+    if (!ended) {
+      // Ended meanwhile (by its runner or the sweeper) is fine; still running means someone holds it.
+      if (await turns.runningTurn(undefined, tenant, running.thread_id)) throw busyError(running.id);
+      return;
+    }
+    announceEnding(events, { tenant, threadId: running.thread_id }, ended, []);
   }
 
   /** Admits a new turn (regular or compaction) and starts it on this instance. */
@@ -151,7 +161,11 @@ export function turnHandlers(deps: {
       events.emit(Notification.threadSettingsUpdated, { threadId, threadSettings: changedSettings }, { tenant, threadId });
     }
     if (!isReplay && admitted) {
-      runner.start({ thread: turnThread(admitted.row, defaults), turn: admitted.turn, userItems: user ? [user.item] : [] });
+      runner.start({
+        thread: turnThread(admitted.row, defaults, context.request.caller.subject),
+        turn: admitted.turn,
+        userItems: user ? [user.item] : [],
+      });
     }
     return result;
   }
@@ -173,7 +187,12 @@ export function turnHandlers(deps: {
       const outcome = await bus.send(
         tenant,
         params.threadId,
-        { type: "addInput", input: params.input, clientUserMessageId: params.clientUserMessageId ?? null },
+        {
+          type: "addInput",
+          commandId: context.request.commandId,
+          input: params.input,
+          clientUserMessageId: params.clientUserMessageId ?? null,
+        },
         settings.controlTimeoutMs,
       );
       if (outcome.ok) return { turn: admittedTurnView(running) };
@@ -205,6 +224,7 @@ export function turnHandlers(deps: {
       params.threadId,
       {
         type: "steer",
+        commandId: context.request.commandId,
         expectedTurnId: params.expectedTurnId,
         input: params.input,
         clientUserMessageId: params.clientUserMessageId ?? null,
@@ -227,7 +247,7 @@ export function turnHandlers(deps: {
     const outcome = await bus.send(
       tenant,
       params.threadId,
-      { type: "interrupt", turnId: params.turnId },
+      { type: "interrupt", commandId: context.request.commandId, turnId: params.turnId },
       settings.controlTimeoutMs,
     );
     if (outcome.ok) return {};

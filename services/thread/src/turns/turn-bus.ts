@@ -6,7 +6,7 @@
 // - server requests: a dynamic tool call is published on the thread's event subject for every
 //   subscribed connection (gateways give it a per-connection id); the first client answer comes back
 //   on `serverRequestReply(token)`, and a `Sy-Server-Request-Resolved` event withdraws it elsewhere.
-import { type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
+import { type NatsConnection, NoRespondersError, headers as natsHeaders, RequestError } from "@nats-io/nats-core";
 import {
   BusHeader,
   type BusSubjects,
@@ -14,8 +14,12 @@ import {
   type ServerRequestEvent,
   type TurnControlReply,
   type TurnControlRequest,
+  TurnNotification,
 } from "@switchyard/protocol";
 import { decodeJson, encodeJson, newToken } from "@switchyard/runtime";
+
+/** How long an error answer to a server request waits for another client's result. */
+const ERROR_ANSWER_GRACE_MS = 1_000;
 
 export type TurnControlOutcome = TurnControlReply | { ok: false; unreachable: "noResponders" | "timeout" };
 
@@ -50,8 +54,8 @@ export class TurnBus {
       });
       return decodeJson(reply.data) as TurnControlReply;
     } catch (error) {
-      const text = String((error as Error).message ?? error).toLowerCase();
-      return { ok: false, unreachable: text.includes("no responders") || text.includes("503") ? "noResponders" : "timeout" };
+      const isNoResponders = error instanceof NoRespondersError || (error instanceof RequestError && error.isNoResponders());
+      return { ok: false, unreachable: isNoResponders ? "noResponders" : "timeout" };
     }
   }
 
@@ -69,10 +73,10 @@ export class TurnBus {
   ): Promise<ServerRequestAnswer | undefined> {
     const token = newToken(12);
     const events = this.subjects.threadEvents(tenant, threadId);
-    const subscription = this.nc.subscribe(this.subjects.serverRequestReply(token), { max: 1 });
+    const subscription = this.nc.subscribe(this.subjects.serverRequestReply(token));
     const withdraw = () => {
       const headers = natsHeaders();
-      headers.set(BusHeader.method, "serverRequest/resolved");
+      headers.set(BusHeader.method, TurnNotification.serverRequestResolved);
       headers.set(BusHeader.serverRequestResolved, token);
       this.nc.publish(events, encodeJson({ threadId }), { headers });
     };
@@ -82,7 +86,15 @@ export class TurnBus {
       headers.set(BusHeader.serverRequest, token);
       this.nc.publish(events, encodeJson(request), { headers });
       return await new Promise<ServerRequestAnswer | undefined>((resolve, reject) => {
-        const timer = setTimeout(() => resolve(undefined), timeoutMs);
+        // A client's error answer (one that does not implement the tool, say) gives the others a
+        // moment to answer with a result before it is taken.
+        let firstError: ServerRequestAnswer | undefined;
+        let timer = setTimeout(() => resolve(firstError), timeoutMs);
+        const settle = (answer: ServerRequestAnswer | undefined) => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", onAbort);
+          resolve(answer);
+        };
         const onAbort = () => {
           clearTimeout(timer);
           reject(signal.reason ?? new Error("aborted"));
@@ -91,10 +103,13 @@ export class TurnBus {
         signal.addEventListener("abort", onAbort, { once: true });
         (async () => {
           for await (const msg of subscription) {
-            clearTimeout(timer);
-            signal.removeEventListener("abort", onAbort);
-            resolve(decodeJson(msg.data) as ServerRequestAnswer);
-            return;
+            const answer = decodeJson(msg.data) as ServerRequestAnswer;
+            if (!("error" in answer)) return settle(answer);
+            if (!firstError) {
+              firstError = answer;
+              clearTimeout(timer);
+              timer = setTimeout(() => settle(firstError), Math.min(timeoutMs, ERROR_ANSWER_GRACE_MS));
+            }
           }
         })().catch(reject);
       });

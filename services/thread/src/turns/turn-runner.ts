@@ -55,11 +55,13 @@ export interface TurnRunnerSettings {
 }
 
 /** Resolves the thread's model provider (the config service: internal/config/modelProvider). */
-export type ProviderSource = (tenant: string, threadId: string, providerId: string) => Promise<ResolveModelProviderResponse>;
+export type ProviderSource = (thread: TurnThread) => Promise<ResolveModelProviderResponse>;
 
 /** What the runner needs of the thread it runs a turn on. */
 export interface TurnThread {
   tenant: string;
+  /** Who started the turn: a thread without a config snapshot resolves that user's config. */
+  subject: string;
   threadId: string;
   model: string;
   modelProvider: string;
@@ -91,12 +93,20 @@ interface RunningTurn {
    * input to a turn that will not read it.
    */
   isEnding: boolean;
+  kind: TurnRow["kind"];
+  /** Command ids of the control requests applied (a redelivered keyed command must not add input twice). */
+  appliedCommands: Set<string>;
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
   done: Promise<void>;
 }
 
 /** `data.reason` of a turn-control refusal: the turn takes no more input (it is closing). */
 export const TURN_ENDING = "turnEnding";
+
+const turnEnding = (): TurnControlReply => ({
+  ok: false,
+  error: { ...toWireError({ reason: "invalidArgument", message: "the turn is ending" }), data: { reason: TURN_ENDING } },
+});
 
 const ZERO_USAGE: TokenUsageBreakdown = {
   totalTokens: 0,
@@ -142,6 +152,8 @@ export class TurnRunner {
       abort: new AbortController(),
       pendingInput: [],
       isEnding: false,
+      kind: turn.kind,
+      appliedCommands: new Set(),
       done: Promise.resolve(),
     };
     if (this.isStopping) {
@@ -190,8 +202,10 @@ export class TurnRunner {
 
   private control(running: RunningTurn, request: TurnControlRequest): TurnControlReply {
     const turnId = running.lease.turnId;
-    if (running.abort.signal.aborted)
-      return { ok: false, error: toWireError({ reason: "invalidArgument", message: "no active turn" }) };
+    // A closing turn (or a compaction, which takes no input) refuses input: the sender starts the next turn.
+    const takesNoInput = running.isEnding || running.abort.signal.aborted || running.kind === "compact";
+    // A redelivered control request (its keyed command ran twice) was applied already.
+    if (running.appliedCommands.has(request.commandId)) return { ok: true, turnId };
     switch (request.type) {
       case "interrupt":
         if (request.turnId !== turnId) {
@@ -203,8 +217,11 @@ export class TurnRunner {
             }),
           };
         }
-        running.abortReason = "interrupt";
-        running.abort.abort();
+        // Already closing: its turn/completed is on its way, as an interrupt's would be.
+        if (!running.isEnding && !running.abort.signal.aborted) {
+          running.abortReason = "interrupt";
+          running.abort.abort();
+        }
         return { ok: true, turnId };
       case "steer":
         if (request.expectedTurnId !== turnId) {
@@ -216,9 +233,13 @@ export class TurnRunner {
             }),
           };
         }
+        if (takesNoInput) return turnEnding();
+        running.appliedCommands.add(request.commandId);
         running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
         return { ok: true, turnId };
       case "addInput":
+        if (takesNoInput) return turnEnding();
+        running.appliedCommands.add(request.commandId);
         running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
         return { ok: true, turnId };
     }
@@ -257,7 +278,7 @@ export class TurnRunner {
     const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
     if (compaction) this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
 
-    const resolved = await this.providers(thread.tenant, thread.threadId, thread.modelProvider);
+    const resolved = await this.providers(thread);
     const request = turn.request as {
       outputSchema?: unknown;
       model?: string | null;
@@ -580,6 +601,25 @@ export class TurnRunner {
     return { kind: "failed", error: otherError(`internal error: ${(error as Error).message}`) };
   }
 
+  /**
+   * Ends the turn, retrying while Postgres is briefly unavailable (the lease is still being renewed
+   * meanwhile, so nobody takes the turn over); after the last attempt the sweeper ends it.
+   */
+  private async completeWithRetries(lease: TurnLease, ending: Parameters<TurnStore["complete"]>[1]) {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.store.complete(lease, ending);
+      } catch (error) {
+        if (attempt >= 6) throw error;
+        this.log.warn(
+          { err: (error as Error).message, turnId: lease.turnId, attempt },
+          "could not store a turn's ending; retrying",
+        );
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
+    }
+  }
+
   private async finish(admitted: AdmittedTurn, running: RunningTurn, ending: Ending, totals: TokenUsageBreakdown): Promise<void> {
     if (ending.kind === "fencedOut") {
       this.log.warn({ turnId: admitted.turn.id }, "turn lease lost: another instance ended it; stopping quietly");
@@ -587,7 +627,7 @@ export class TurnRunner {
     }
     const { thread } = admitted;
     const target = { tenant: thread.tenant, threadId: thread.threadId };
-    const ended = await this.store.complete(running.lease, {
+    const ended = await this.completeWithRetries(running.lease, {
       status: ending.kind,
       error: ending.kind === "failed" ? ending.error : null,
       items:

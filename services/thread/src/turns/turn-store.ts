@@ -33,21 +33,22 @@ export interface TurnRow {
 
 /**
  * What an ending does to the thread: no longer active, and (unless ephemeral) unread from the first
- * turn not yet read, with a new read-state revision. `$3` is the ended turn's id.
+ * turn not yet read, with a new read-state revision. `$3` is the ended turn's id, `$4` the thread's
+ * token usage after it (null: unchanged).
  */
 const THREAD_AFTER_TURN_SQL = `UPDATE thread.threads
-    SET active_turn_id = NULL, updated_at = now(),
+    SET active_turn_id = NULL, updated_at = now(), token_usage = coalesce($4::jsonb, token_usage),
         read_revision = CASE WHEN is_ephemeral THEN read_revision ELSE read_revision + 1 END,
         first_unread = CASE WHEN is_ephemeral THEN first_unread
                             ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END
   WHERE tenant = $1 AND id = $2
   RETURNING is_ephemeral, read_revision::text AS revision, first_unread`;
 
-async function markThreadAfterTurn(tx: TenantQueryable, tenant: string, threadId: string, turnId: string) {
+async function markThreadAfterTurn(tx: TenantQueryable, tenant: string, threadId: string, turnId: string, tokenUsage?: unknown) {
   const result = await tx.query<{ is_ephemeral: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
     "thread after turn",
     THREAD_AFTER_TURN_SQL,
-    [tenant, threadId, turnId],
+    [tenant, threadId, turnId, tokenUsage === undefined ? null : JSON.stringify(tokenUsage)],
   );
   const row = result.rows[0];
   return row && !row.is_ephemeral ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
@@ -167,22 +168,22 @@ export class TurnStore {
   /** Stores items the turn produced, in order; false (nothing stored) when the fence no longer holds. */
   async appendItems(lease: TurnLease, items: TurnItem[], preview: string | null = null): Promise<boolean> {
     if (items.length === 0) return true;
-    // One statement, no transaction: it locks the thread row (so appends serialize with the thread's
-    // keyed writes, and a take-over waits or is waited for) and appends only while the fence holds.
-    const result = await this.db.query<{ is_stored: boolean }>(
-      lease.tenant,
-      "append fenced turn items",
-      APPEND_FENCED_ITEMS_SQL,
-      [
-        lease.tenant,
-        lease.threadId,
-        JSON.stringify(items.map((entry) => ({ turnId: lease.turnId, ...entry }))),
-        preview,
-        lease.turnId,
-        lease.fence,
-      ],
-    );
-    return result.rows[0]?.is_stored === true;
+    return this.db.transaction(lease.tenant, async (tx) => {
+      // The thread row's lock comes first, so the append's next seq is read after any keyed write
+      // to the thread (thread/inject_items holds the same lock) has committed.
+      if (!(await this.holdsFence(tx, lease))) return false;
+      await tx.query(
+        "append turn items",
+        APPEND_ITEMS_SQL,
+        appendItemsParams(
+          lease.tenant,
+          lease.threadId,
+          items.map((entry) => ({ turnId: lease.turnId, ...entry })),
+          preview,
+        ),
+      );
+      return true;
+    });
   }
 
   /** Ends the turn (and stores its last items and the thread's token usage); false when fenced out. */
@@ -191,7 +192,7 @@ export class TurnStore {
     ending: { status: Exclude<TurnStatus, "inProgress">; error: TurnError | null; items?: TurnItem[]; tokenUsage?: unknown },
   ): Promise<TurnRow | undefined> {
     return this.db.transaction(lease.tenant, async (tx) => {
-      if (!(await this.holdsFence(tx, lease, true))) return undefined;
+      if (!(await this.holdsFence(tx, lease))) return undefined;
       if (ending.items && ending.items.length > 0) {
         await tx.query(
           "append turn items",
@@ -204,14 +205,7 @@ export class TurnStore {
           ),
         );
       }
-      if (ending.tokenUsage !== undefined) {
-        await tx.query("store token usage", "UPDATE thread.threads SET token_usage = $3 WHERE tenant = $1 AND id = $2", [
-          lease.tenant,
-          lease.threadId,
-          JSON.stringify(ending.tokenUsage),
-        ]);
-      }
-      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId);
+      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.tokenUsage);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
@@ -280,43 +274,24 @@ export class TurnStore {
     return new Map(result.rows.map((row) => [row.id, row]));
   }
 
-  private async holdsFence(tx: TenantQueryable, lease: TurnLease, lock: boolean): Promise<boolean> {
+  /**
+   * Locks the thread row while the turn runs under this fence: every write of the runner happens
+   * under it, so a take-over (which bumps the fence on the same row) either waits for the write or
+   * makes it find the fence gone.
+   */
+  private async holdsFence(tx: TenantQueryable, lease: TurnLease): Promise<boolean> {
     const result = await tx.query(
       "check turn fence",
-      `SELECT 1 FROM thread.turns t
-        WHERE t.tenant = $1 AND t.thread_id = $2 AND t.id = $3 AND t.status = 'inProgress' AND ${FENCE_HOLDS}
-        ${lock ? "FOR UPDATE" : ""}`,
+      `SELECT 1 FROM thread.threads f
+        WHERE f.tenant = $1 AND f.id = $2 AND f.turn_fence = $4::bigint
+          AND EXISTS (SELECT 1 FROM thread.turns t
+                       WHERE t.tenant = $1 AND t.thread_id = $2 AND t.id = $3 AND t.status = 'inProgress')
+        FOR UPDATE OF f`,
       [lease.tenant, lease.threadId, lease.turnId, lease.fence],
     );
     return (result.rowCount ?? 0) > 0;
   }
 }
-
-/**
- * APPEND_ITEMS_SQL behind the fence, in one statement. The thread row is locked first; if a take-over
- * bumped the fence meanwhile, the lock's re-check of the row sees the new fence and nothing is stored.
- */
-const APPEND_FENCED_ITEMS_SQL = `WITH fence AS (
-    SELECT f.id FROM thread.threads f
-     WHERE f.tenant = $1 AND f.id = $2 AND f.turn_fence = $6::bigint
-       AND EXISTS (SELECT 1 FROM thread.turns t
-                    WHERE t.tenant = $1 AND t.thread_id = $2 AND t.id = $5 AND t.status = 'inProgress')
-     FOR UPDATE OF f
-  ), base AS (
-    SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
-  ), inserted AS (
-    INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
-    SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', nullif(entry.value->'item', 'null'::jsonb),
-           entry.value->'responseItem'
-      FROM fence, base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
-    RETURNING 1
-  ), touched AS (
-    UPDATE thread.threads
-       SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
-           preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
-     WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)
-  )
-  SELECT EXISTS (SELECT 1 FROM fence) AS is_stored`;
 
 /**
  * Turns whose lease lapsed, across tenants (the sweeper's query; run on the login role's pool, which
