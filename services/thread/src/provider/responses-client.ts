@@ -274,7 +274,8 @@ export async function* streamResponses(
       if (closedAfterConnecting(error)) return new AttemptFailure("request", disconnected("error sending request"));
       return new AttemptFailure(
         "request",
-        turnError(`stream disconnected before completion: error sending request for url (${url})`, {
+        // The query string is left out: it may carry what a provider's query_params hold.
+        turnError(`stream disconnected before completion: error sending request for url (${url.split("?")[0]})`, {
           httpConnectionFailed: { httpStatusCode: null },
         }),
       );
@@ -357,9 +358,32 @@ function exhausted(error: TurnError): TurnError {
   return error;
 }
 
+/** The first `limit` characters of a body, without reading the rest of it. */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  if (!response.body) return "";
+  const decoder = new TextDecoder();
+  const reader = response.body.getReader();
+  let text = "";
+  try {
+    while (text.length < limit) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // A body cut short: what arrived is what we have.
+  } finally {
+    void reader.cancel().catch(() => {});
+  }
+  return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+/** How much of an error answer's body becomes the turn's error (it is stored, logged and shown). */
+const ERROR_BODY_LIMIT_CHARS = 4_096;
+
 async function statusFailure(response: Response): Promise<AttemptFailure> {
   const status = response.status;
-  const text = await response.text().catch(() => "");
+  const text = await boundedText(response, ERROR_BODY_LIMIT_CHARS);
   if (status === 429) {
     return new AttemptFailure(
       "request",
