@@ -27,7 +27,7 @@ import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js"
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { secretKeyId } from "../services/config/src/secrets/secret-box.js";
 import { CodexTestClient } from "./harness/client.js";
-import { runConfigServiceExpectingExit } from "./harness/config-service-exit.js";
+import { runConfigServiceExpectingExit } from "./harness/processes.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 

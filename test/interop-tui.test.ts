@@ -11,7 +11,12 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CodexTestClient } from "./harness/client.js";
 import { ensureCodexBinary, hasTmux, loopbackCodexHome } from "./harness/codex-binary.js";
-import { lastUserText, type ScriptedResponses, startScriptedResponses } from "./harness/scripted-responses.js";
+import {
+  lastUserText,
+  type ScriptedResponses,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -151,15 +156,7 @@ describe("official Codex TUI against Switchyard", { skip: hasTmux() ? false : "t
     provider = await startScriptedResponses({
       stepFor: (body) => (isStructuredOutputRequest(body) ? { text: JSON.stringify({ title: TITLE }) } : undefined),
     });
-    const providerToml = [
-      "[model_providers.scripted]",
-      'name = "Scripted"',
-      `base_url = "${provider.baseUrl}"`,
-      'wire_api = "responses"',
-      "request_max_retries = 0",
-      "stream_max_retries = 0",
-      "stream_idle_timeout_ms = 3000",
-    ].join("\n");
+    const providerToml = scriptedProviderToml(provider.baseUrl);
     stack = await startStack("interop", {
       gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
       configEnv: { CONFIG_DEFAULT_MODEL_PROVIDERS: providerToml, SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted" },

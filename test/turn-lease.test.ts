@@ -36,26 +36,29 @@ describe("turn lease and fencing", () => {
     await stack?.stop();
   });
 
-  /** A thread created through the gateway, and a turn admitted on it directly through the store. */
-  async function admitted(leaseMs: number) {
-    const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: TENANT, sub: "u" }) });
-    const { thread } = await client.call("thread/start", {});
-    client.socket.close();
-    const turnId = `turn-${Math.random().toString(36).slice(2)}`;
-    const row = await db.transaction(TENANT, (tx) =>
+  const admit = (threadId: string, turnId: string, owner: string, leaseMs: number) =>
+    db.transaction(TENANT, (tx) =>
       turns.admit(tx, {
         tenant: TENANT,
-        threadId: thread.id,
+        threadId,
         turnId,
         rootTurnId: turnId,
         kind: "regular",
-        owner: "instance-a",
+        owner,
         leaseMs,
         request: {},
         items: [],
         preview: null,
       }),
     );
+
+  /** A thread created through the gateway, and a turn admitted on it directly through the store. */
+  async function admitted(leaseMs: number) {
+    const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: TENANT, sub: "u" }) });
+    const { thread } = await client.call("thread/start", {});
+    client.socket.close();
+    const turnId = `turn-${Math.random().toString(36).slice(2)}`;
+    const row = await admit(thread.id, turnId, "instance-a", leaseMs);
     return {
       threadId: thread.id as string,
       turnId,
@@ -68,23 +71,7 @@ describe("turn lease and fencing", () => {
 
   test("one running turn per thread", async () => {
     const { threadId } = await admitted(10_000);
-    await assert.rejects(
-      db.transaction(TENANT, (tx) =>
-        turns.admit(tx, {
-          tenant: TENANT,
-          threadId,
-          turnId: "second",
-          rootTurnId: "second",
-          kind: "regular",
-          owner: "instance-b",
-          leaseMs: 10_000,
-          request: {},
-          items: [],
-          preview: null,
-        }),
-      ),
-      /turns_one_running/,
-    );
+    await assert.rejects(admit(threadId, "second", "instance-b", 10_000), /turns_one_running/);
   });
 
   test("after a take-over, the old runner's writes carry a stale fence and are refused", async () => {
@@ -124,20 +111,7 @@ describe("turn lease and fencing", () => {
     await new Promise((resolve) => setTimeout(resolve, 200));
     const swept = await turns.takeOver(TENANT, threadId, turnId, { status: "failed", error: null, onlyIfLeaseExpired: true });
     assert.equal(swept?.status, "failed");
-    const next = await db.transaction(TENANT, (tx) =>
-      turns.admit(tx, {
-        tenant: TENANT,
-        threadId,
-        turnId: `${turnId}-next`,
-        rootTurnId: `${turnId}-next`,
-        kind: "regular",
-        owner: "instance-b",
-        leaseMs: 10_000,
-        request: {},
-        items: [],
-        preview: null,
-      }),
-    );
+    const next = await admit(threadId, `${turnId}-next`, "instance-b", 10_000);
     assert.ok(BigInt(next.fence) > BigInt(lease.fence));
     // The old runner names its own turn; even so it cannot write into the thread any more.
     assert.equal(await turns.appendItems(lease, [{ item: null, responseItem: { type: "message" } }]), false);

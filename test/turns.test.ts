@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, test } from "node:test";
 import { CodexTestClient, type Notification } from "./harness/client.js";
-import { type ScriptedResponses, startScriptedResponses } from "./harness/scripted-responses.js";
+import { type ScriptedResponses, scriptedProviderToml, startScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -51,13 +51,7 @@ describe("turns", () => {
   before(async () => {
     provider = await startScriptedResponses();
     const providerToml = [
-      "[model_providers.scripted]",
-      'name = "Scripted"',
-      `base_url = "${provider.baseUrl}"`,
-      'wire_api = "responses"',
-      "request_max_retries = 0",
-      "stream_max_retries = 0",
-      "stream_idle_timeout_ms = 3000",
+      scriptedProviderToml(provider.baseUrl),
       // The same server as a provider with retries, its own query parameters and headers, and a key
       // from the tenant's secrets.
       "[model_providers.keyed]",

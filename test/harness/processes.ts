@@ -130,11 +130,17 @@ export async function startRemoteControlProcess(
   return { ...started, baseUrl: ready.baseUrl, port: ready.port, instanceId: ready.instanceId };
 }
 
-/** Starts a gateway expecting it to refuse to start; resolves with its exit code and output. */
-export async function runGatewayExpectingExit(env: Record<string, string>): Promise<{ code: number | null; output: string }> {
-  const child = spawn(process.execPath, ["--import", "tsx", "services/gateway/src/main.ts"], {
+/**
+ * Starts a service expecting it to refuse to start (bad settings); resolves with its exit code and
+ * output. A service that does start runs until killed: the test then fails on its exit code.
+ */
+export async function runServiceExpectingExit(
+  entry: string,
+  env: Record<string, string>,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ["--import", "tsx", entry], {
     cwd: repoRoot,
-    env: { ...process.env, GATEWAY_PORT: "0", ...env },
+    env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
@@ -145,3 +151,11 @@ export async function runGatewayExpectingExit(env: Record<string, string>): Prom
   clearTimeout(timer);
   return { code, output };
 }
+
+/** Starts a gateway expecting it to refuse to start; resolves with its exit code and output. */
+export const runGatewayExpectingExit = (env: Record<string, string>) =>
+  runServiceExpectingExit("services/gateway/src/main.ts", { GATEWAY_PORT: "0", ...env });
+
+/** Starts a config service expecting it to refuse to start; resolves with its exit code and output. */
+export const runConfigServiceExpectingExit = (env: Record<string, string>) =>
+  runServiceExpectingExit("services/config/src/main.ts", { CONFIG_HEALTH_PORT: "0", ...env });

@@ -1,23 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { OutboundChannel } from "./outbound.js";
-
-class FakeSocket {
-  bufferedAmount = 0;
-  sent: string[] = [];
-  closedWith: [number | undefined, string | undefined] | undefined;
-  send(data: string): void {
-    this.sent.push(data);
-    this.bufferedAmount += data.length; // a client that never reads
-  }
-  close(code?: number, reason?: string): void {
-    this.closedWith = [code, reason];
-  }
-}
+import { FakeSocket } from "./testing/fake-socket.js";
 
 describe("outbound back-pressure", () => {
   test("frames go out until the client's backlog would pass the limit; then it is disconnected with 1013, once", () => {
-    const socket = new FakeSocket();
+    const socket = new FakeSocket({ isNeverReading: true });
     const overflows: number[] = [];
     const channel = new OutboundChannel(socket, 10, (buffered) => overflows.push(buffered));
     assert.equal(channel.send("abcd"), true);
@@ -31,7 +19,7 @@ describe("outbound back-pressure", () => {
   });
 
   test("a client that reads keeps receiving; a closed channel writes nothing", () => {
-    const socket = new FakeSocket();
+    const socket = new FakeSocket({ isNeverReading: true });
     const channel = new OutboundChannel(socket, 10, () => assert.fail("no overflow"));
     for (let index = 0; index < 20; index++) {
       assert.equal(channel.send("abcd"), true);

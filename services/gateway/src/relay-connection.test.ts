@@ -7,18 +7,7 @@ import type { NatsConnection } from "@nats-io/nats-core";
 import { busSubjects, type RelayToClient, type RelayToMachine } from "@switchyard/protocol";
 import { connectNats, createLogger, decodeJson, encodeJson, LogLimiter } from "@switchyard/runtime";
 import { RelayConnection } from "./relay-connection.js";
-
-class FakeSocket {
-  bufferedAmount = 0;
-  sent: string[] = [];
-  closedWith: [number | undefined, string | undefined] | undefined;
-  send(data: string): void {
-    this.sent.push(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.closedWith = [code, reason];
-  }
-}
+import { FakeSocket } from "./testing/fake-socket.js";
 
 const log = createLogger({ service: "test", instanceId: "relay", level: "silent" });
 const principal = { tenant: "acme", subject: "alice", roles: [] };

@@ -6,22 +6,7 @@ import type { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
 import { localMethods } from "./local-methods.js";
 import { answerOf, type IncomingServerRequest, parseServerRequestEvent, ServerRequestBook } from "./server-requests.js";
-
-class FakeSocket {
-  bufferedAmount = 0;
-  sent: string[] = [];
-  closedWith: [number | undefined, string | undefined] | undefined;
-  send(data: string): void {
-    this.sent.push(data);
-  }
-  close(code?: number, reason?: string): void {
-    this.closedWith = [code, reason];
-  }
-  /** Everything sent since the last call, decoded. */
-  take(): any[] {
-    return this.sent.splice(0).map((frame) => JSON.parse(frame));
-  }
-}
+import { FakeSocket } from "./testing/fake-socket.js";
 
 const toolCall = {
   threadId: "th-1",

@@ -54,6 +54,20 @@ async function markThreadAfterTurn(tx: TenantQueryable, tenant: string, threadId
   return row && !row.is_ephemeral ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
 }
 
+/** Appends a turn's items after the thread's last (the caller holds the thread row's lock). */
+async function appendTurnItems(tx: TenantQueryable, lease: TurnLease, items: TurnItem[], preview: string | null) {
+  await tx.query(
+    "append turn items",
+    APPEND_ITEMS_SQL,
+    appendItemsParams(
+      lease.tenant,
+      lease.threadId,
+      items.map((entry) => ({ turnId: lease.turnId, ...entry })),
+      preview,
+    ),
+  );
+}
+
 /** An item a turn stores: its wire ThreadItem (null: model-visible only) and its Responses API item. */
 export interface TurnItem {
   item: Record<string, unknown> | null;
@@ -172,16 +186,7 @@ export class TurnStore {
       // The thread row's lock comes first, so the append's next seq is read after any keyed write
       // to the thread (thread/inject_items holds the same lock) has committed.
       if (!(await this.holdsFence(tx, lease))) return false;
-      await tx.query(
-        "append turn items",
-        APPEND_ITEMS_SQL,
-        appendItemsParams(
-          lease.tenant,
-          lease.threadId,
-          items.map((entry) => ({ turnId: lease.turnId, ...entry })),
-          preview,
-        ),
-      );
+      await appendTurnItems(tx, lease, items, preview);
       return true;
     });
   }
@@ -193,18 +198,7 @@ export class TurnStore {
   ): Promise<TurnRow | undefined> {
     return this.db.transaction(lease.tenant, async (tx) => {
       if (!(await this.holdsFence(tx, lease))) return undefined;
-      if (ending.items && ending.items.length > 0) {
-        await tx.query(
-          "append turn items",
-          APPEND_ITEMS_SQL,
-          appendItemsParams(
-            lease.tenant,
-            lease.threadId,
-            ending.items.map((entry) => ({ turnId: lease.turnId, ...entry })),
-            null,
-          ),
-        );
-      }
+      if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
       const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.tokenUsage);
       const ended = await tx.query<TurnRow>(
         "end turn",
