@@ -45,12 +45,14 @@ export function parseCommandLine(argv: string[], commands: readonly Command[]): 
   );
   let values: OptionValues;
   try {
-    ({ values } = parseArgs({
+    const parsed = parseArgs({
       args: rest,
       options: { ...options, help: { type: "boolean", short: "h" } },
       strict: true,
-      allowPositionals: false,
-    }) as { values: OptionValues });
+      allowPositionals: command.positional !== undefined,
+    }) as { values: OptionValues; positionals: string[] };
+    values = parsed.values;
+    if (command.positional && parsed.positionals.length > 0) values[command.positional] = parsed.positionals.join(" ");
   } catch (error) {
     return { kind: "error", command, message: error instanceof Error ? error.message : String(error) };
   }

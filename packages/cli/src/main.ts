@@ -3,6 +3,7 @@
 import { EnvError } from "@switchyard/runtime";
 import { commandHelp, generalHelp, parseCommandLine } from "./args.js";
 import { TokenError } from "./auth/dev-token.js";
+import { askCommand } from "./commands/ask.js";
 import type { Command } from "./commands/command.js";
 import {
   configExportCommand,
@@ -13,6 +14,7 @@ import {
 } from "./commands/config.js";
 import { connectMachineCommand } from "./commands/connect-machine.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { proxyCommand } from "./commands/proxy.js";
 import { secretDeleteCommand, secretListCommand, secretRewrapCommand, secretSetCommand } from "./commands/secret.js";
 import { seedCommand } from "./commands/seed.js";
 import { startCommand } from "./commands/start.js";
@@ -24,9 +26,11 @@ export const commands: readonly Command[] = [
   startCommand,
   statusCommand,
   tokenCommand,
+  askCommand,
   migrateCommand,
   seedCommand,
   connectMachineCommand,
+  proxyCommand,
   configImportCommand,
   configExportCommand,
   configLockExportCommand,

@@ -18,6 +18,8 @@ export interface Command {
   /** Extra help text after the options list. */
   details?: string;
   options: Record<string, OptionSpec>;
+  /** Takes positional words: they are joined with spaces into this option (e.g. `ask "prompt"`). */
+  positional?: string;
   /** Returns the process exit code. */
   run(options: OptionValues, context: CommandContext): Promise<number>;
 }
