@@ -1,5 +1,6 @@
 // A real `codex app-server` over stdio (JSON lines), for interop tests that use the binary as a
-// server: requests with ids, replies matched by id, notifications kept in order.
+// server: requests with ids, replies matched by id, notifications kept in order. `spawn` runs any
+// command that speaks the same protocol on stdio (e.g. `switchyard proxy`) without initializing it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 
@@ -13,10 +14,19 @@ export class StdioAppServer {
   private nextId = 1;
   private readonly pending = new Map<number, (reply: StdioReply) => void>();
   readonly notifications: { method: string; params: any }[] = [];
+  /** Every line written on stdout, as written. */
+  readonly lines: string[] = [];
+  /** Replies whose id matched no pending request. */
+  readonly unmatchedReplies: StdioReply[] = [];
+  /** Resolves when the process exits. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private stderr = "";
+  private readonly waiters: { predicate: (n: { method: string; params: any }) => boolean; resolve: () => void }[] = [];
 
   private constructor(private readonly child: ChildProcess) {
+    this.exited = new Promise((resolve) => child.once("exit", (code, signal) => resolve({ code, signal })));
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on("line", (line) => {
+      this.lines.push(line);
       let message: any;
       try {
         message = JSON.parse(line);
@@ -24,15 +34,60 @@ export class StdioAppServer {
         return;
       }
       if (typeof message.id === "number" && ("result" in message || "error" in message)) {
-        this.pending.get(message.id)?.(message as StdioReply);
+        const pending = this.pending.get(message.id);
+        if (pending) pending(message as StdioReply);
+        else this.unmatchedReplies.push(message as StdioReply);
         this.pending.delete(message.id);
       } else if (typeof message.method === "string" && message.id === undefined) {
-        this.notifications.push({ method: message.method, params: message.params });
+        const notification = { method: message.method, params: message.params };
+        this.notifications.push(notification);
+        for (const waiter of [...this.waiters]) {
+          if (waiter.predicate(notification)) {
+            this.waiters.splice(this.waiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        }
       }
     });
     child.stderr?.on("data", (chunk: Buffer) => {
       this.stderr = (this.stderr + chunk.toString()).slice(-20_000);
     });
+  }
+
+  /** Spawns `command args` speaking the app-server protocol on stdio; sends nothing. */
+  static spawn(command: string, args: string[], options: { cwd: string; env: NodeJS.ProcessEnv }): StdioAppServer {
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ["pipe", "pipe", "pipe"] });
+    return new StdioAppServer(child);
+  }
+
+  /** Writes one raw line on stdin (newline added). */
+  writeLine(line: string): void {
+    this.child.stdin?.write(`${line}\n`);
+  }
+
+  /** Ends stdin; the process sees EOF. */
+  closeStdin(): void {
+    this.child.stdin?.end();
+  }
+
+  /** The first notification (already received or to come) matching `predicate`. */
+  async waitForNotification(
+    predicate: (n: { method: string; params: any }) => boolean,
+    timeoutMs = 30_000,
+  ): Promise<{ method: string; params: any }> {
+    const found = () => this.notifications.find(predicate);
+    if (found()) return found() as { method: string; params: any };
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching notification\n${this.stderr}`)), timeoutMs);
+      this.waiters.push({
+        predicate,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve();
+        },
+      });
+    });
+    return found() as { method: string; params: any };
   }
 
   static async start(binary: string, options: { codexHome: string; cwd: string }): Promise<StdioAppServer> {
