@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { after, afterEach, before, describe, test } from "node:test";
-import { type ScriptedResponses, scriptedProviderToml, startScriptedResponses } from "./harness/scripted-responses.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -36,11 +41,7 @@ describe("switchyard ask", () => {
     provider = await startScriptedResponses();
     stack = await startStack("ask", {
       gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
-      configEnv: {
-        CONFIG_DEFAULT_MODEL_PROVIDERS: scriptedProviderToml(provider.baseUrl),
-        SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted",
-      },
-      threadEnv: { SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted" },
+      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
     });
   });
   after(async () => {

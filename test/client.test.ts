@@ -15,7 +15,12 @@ import {
   SwitchyardParamsError,
   SwitchyardRpcError,
 } from "../packages/client/src/index.js";
-import { type ScriptedResponses, scriptedProviderToml, startScriptedResponses } from "./harness/scripted-responses.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -40,11 +45,7 @@ describe("@switchyard/client", () => {
     provider = await startScriptedResponses();
     stack = await startStack("client", {
       gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
-      configEnv: {
-        CONFIG_DEFAULT_MODEL_PROVIDERS: scriptedProviderToml(provider.baseUrl),
-        SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted",
-      },
-      threadEnv: { SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted", THREAD_TOOL_CALL_TIMEOUT_MS: "5000" },
+      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl), { THREAD_TOOL_CALL_TIMEOUT_MS: "5000" }),
     });
   });
   after(async () => {

@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { type ScriptedResponses, scriptedProviderToml, startScriptedResponses } from "./harness/scripted-responses.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { StdioAppServer } from "./harness/stdio-app-server.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
@@ -36,11 +41,7 @@ describe("switchyard proxy", () => {
     stack = await startStack("proxy", {
       // A small frame cap, so that a test can make the gateway close the socket (1009).
       gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET, GATEWAY_MAX_FRAME_BYTES: String(64 * 1024) },
-      configEnv: {
-        CONFIG_DEFAULT_MODEL_PROVIDERS: scriptedProviderToml(provider.baseUrl),
-        SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted",
-      },
-      threadEnv: { SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted" },
+      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
     });
   });
   after(async () => {

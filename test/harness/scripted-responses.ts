@@ -24,3 +24,11 @@ export function scriptedProviderToml(baseUrl: string, options: { id?: string; ex
     ...(options.extra ?? []),
   ].join("\n");
 }
+
+/** Stack settings that make `providerToml`'s `scripted` provider every thread's default. */
+export function scriptedProviderStackEnv(providerToml: string, threadEnv: Record<string, string> = {}) {
+  return {
+    configEnv: { CONFIG_DEFAULT_MODEL_PROVIDERS: providerToml, SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted" },
+    threadEnv: { SWITCHYARD_DEFAULT_MODEL_PROVIDER: "scripted", ...threadEnv },
+  };
+}
