@@ -18,12 +18,12 @@ import {
   FLOOR_USER_HEADER,
   floorConfigSubjects,
   floorSubjects,
-  READY_EVENT,
   REPLY_TO_HEADER,
   readFloorSettings,
   STATEMENT_HEADER,
   SUBJECT_HEADER,
 } from "./floor-contract.js";
+import { announceAndServe } from "./floor-ws-server.js";
 
 const settings = readFloorSettings(process.argv);
 const subjects = floorSubjects(settings.busPrefix);
@@ -117,13 +117,4 @@ server.on("connection", (socket, request) => {
     if (!isBinary) onFrame(socket, connection, data.toString());
   });
 });
-await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-const address = server.address();
-const port = typeof address === "object" && address ? address.port : 0;
-
-process.once("SIGTERM", () => {
-  for (const client of server.clients) client.terminate();
-  server.close();
-  void nc.drain().finally(() => process.exit(0));
-});
-console.log(JSON.stringify({ event: READY_EVENT, url: `ws://127.0.0.1:${port}` }));
+await announceAndServe(server, nc);

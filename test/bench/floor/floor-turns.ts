@@ -16,7 +16,8 @@ import { randomUUID } from "node:crypto";
 import { connect, type Subscription } from "@nats-io/transport-node";
 import { type WebSocket, WebSocketServer } from "ws";
 import { type ResponsesEvent, responsesRequest, streamResponsesOnce } from "../turn-contract.js";
-import { type FloorTurnSettings, READY_EVENT } from "./floor-contract.js";
+import type { FloorTurnSettings } from "./floor-contract.js";
+import { announceAndServe } from "./floor-ws-server.js";
 
 const settings = JSON.parse(process.argv[2] ?? "{}") as FloorTurnSettings;
 const nc = await connect({
@@ -112,13 +113,4 @@ server.on("connection", (socket) => {
   });
   socket.on("close", () => unsubscribeSocket(socket));
 });
-await new Promise<void>((resolve) => server.once("listening", () => resolve()));
-const address = server.address();
-const port = typeof address === "object" && address ? address.port : 0;
-
-process.once("SIGTERM", () => {
-  for (const client of server.clients) client.terminate();
-  server.close();
-  void nc.drain().finally(() => process.exit(0));
-});
-console.log(JSON.stringify({ event: READY_EVENT, url: `ws://127.0.0.1:${port}` }));
+await announceAndServe(server, nc);
