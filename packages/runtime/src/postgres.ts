@@ -30,6 +30,14 @@ export function createPool(options: {
   // An idle connection that dies (Postgres restarting, a failover) is dropped by the pool; without a
   // listener the 'error' event would crash the process instead.
   pool.on("error", (error) => options.log.warn({ err: error.message }, "idle postgres connection lost; the pool replaces it"));
+  // A connection checked out but between queries (inside a transaction awaiting something else)
+  // emits 'error' on the client itself when it dies: the holder's next query fails and the
+  // connection is discarded on release. Without this listener that event would crash the process.
+  pool.on("connect", (client) => {
+    client.on("error", (error) =>
+      options.log.warn({ err: error.message }, "postgres connection lost while checked out; its holder's query fails"),
+    );
+  });
   return pool;
 }
 

@@ -59,8 +59,10 @@ export class TenantDb {
       }
       return await work(client);
     } catch (error) {
-      // A statement error leaves the connection usable; a lost connection must not go back to the pool.
-      if (!(error as { code?: unknown }).code || String((error as { code?: unknown }).code).startsWith("08")) {
+      // A statement error leaves the connection usable; a lost connection (no SQLSTATE, class 08) or
+      // one the server is shutting down or restarting (57P01–57P03) must not go back to the pool.
+      const code = String((error as { code?: unknown }).code ?? "");
+      if (!code || code.startsWith("08") || code.startsWith("57P")) {
         broken = error as Error;
       }
       throw error;
