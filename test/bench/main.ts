@@ -38,6 +38,7 @@ import {
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
+import { FAIRNESS_SCENARIO } from "./fairness-contract.js";
 import {
   FLOOR_SET_NAME_CTE,
   FLOOR_USER_HEADER,
@@ -627,6 +628,16 @@ async function main(): Promise<void> {
     process.exit(
       await runScaleBench(process.argv.slice(2)).catch((error) => {
         console.error(`[bench:scale] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return 1;
+      }),
+    );
+  }
+  if (process.argv.includes(FAIRNESS_SCENARIO)) {
+    // Two tenants on one gateway and thread service, one flooding: a runner of its own (fairness.ts).
+    const { runFairnessBench } = await import("./fairness.js");
+    process.exit(
+      await runFairnessBench(process.argv.slice(2)).catch((error) => {
+        console.error(`[bench:fairness] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         return 1;
       }),
     );

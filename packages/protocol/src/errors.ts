@@ -24,7 +24,8 @@ export type ErrorDetail =
   | { reason: "threadNotFound"; threadId: string }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
-  | { reason: "overloaded" }
+  /** Admission refused; `limit` says which limit, when one applies (absent: no detail given). */
+  | { reason: "overloaded"; limit?: OverloadLimit }
   | { reason: "deadlineExceeded"; method: string; timeoutMs: number }
   | { reason: "cancelled"; method: string }
   | { reason: "serviceUnavailable"; service: string }
@@ -41,6 +42,14 @@ export type ErrorDetail =
   /** Another service's answer to a request this service made on the client's behalf, passed on as is. */
   | { reason: "relayed"; error: WireError }
   | { reason: "internal"; message: string };
+
+/**
+ * The limit behind an overload: a request-rate bucket (tenant or token, shared by every gateway) or
+ * an in-flight cap (one connection's, or one tenant's on one gateway).
+ */
+export type OverloadLimit =
+  | { kind: "requestRate"; scope: "tenant" | "token"; requestsPerS: number; burst: number; retryAfterMs: number }
+  | { kind: "inFlight"; scope: "connection" | "tenant"; limit: number };
 
 /** Codex's `config_write_error_code` values (codex-wire.md, "Errors"). */
 export type ConfigWriteErrorCode =
@@ -149,7 +158,7 @@ export function toWireError(detail: ErrorDetail): WireError {
     case "invalidArgument":
       return { code: INVALID_REQUEST_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
     case "overloaded":
-      return { code: OVERLOADED_CODE, message: "Server overloaded; retry later.", data: { reason: detail.reason } };
+      return { code: OVERLOADED_CODE, message: "Server overloaded; retry later.", data: overloadData(detail.limit) };
     case "deadlineExceeded":
       return {
         code: INTERNAL_ERROR_CODE,
@@ -231,6 +240,19 @@ export function toWireError(detail: ErrorDetail): WireError {
     default:
       return assertNever(detail);
   }
+}
+
+/** `data` of an overload: `{reason: "overloaded"}`, plus the limit that refused when one did. */
+function overloadData(limit: OverloadLimit | undefined): Record<string, unknown> {
+  if (!limit) return { reason: "overloaded" };
+  if (limit.kind === "inFlight") return { reason: "overloaded", scope: limit.scope, limit: limit.limit };
+  return {
+    reason: "rateLimited",
+    scope: limit.scope,
+    limit: limit.requestsPerS,
+    burst: limit.burst,
+    retryAfterMs: limit.retryAfterMs,
+  };
 }
 
 /** Errors cross the bus already rendered; this keeps them recognisable as values on the far side. */

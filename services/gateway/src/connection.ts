@@ -9,6 +9,9 @@
 // Order of checks for a request (as Codex does it): decode — the frame's size, nesting and strings
 // (`findJsonDefect`, before anything recurses over it), the method and params (unknown method,
 // missing params, wrong types) — then initialization, then the experimental gate, then admission.
+// Before the gate, every request takes a token from its tenant's and its token's request-rate
+// buckets (limits/); requests are gated and dispatched in arrival order even when that check waits
+// on Redis, and a refused request leaves the connection open.
 import {
   classifyIncoming,
   clip,
@@ -32,6 +35,9 @@ import { type BusRouter, keyOf } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
 import { initializeSession } from "./handshake.js";
 import { KeyOrdering } from "./key-ordering.js";
+import { RefusalThrottle } from "./limits/refusal-throttle.js";
+import type { RateAdmission } from "./limits/request-rate-limiter.js";
+import type { TenantInFlight } from "./limits/tenant-in-flight.js";
 import type { localMethods } from "./local-methods.js";
 import { OutboundChannel } from "./outbound.js";
 import { gateRequest } from "./request-gate.js";
@@ -59,6 +65,11 @@ export interface ConnectionServices {
   log: Logger;
   /** Rate-limits lines about a client's bad input, per connection. */
   badInputLog: LogLimiter;
+  /** The request-rate check: undefined admits; synchronous when decided without a Redis round trip. */
+  admitRequest(principal: Principal): RateAdmission;
+  /** Requests in flight per tenant on this gateway, shared by its connections, and each tenant's cap. */
+  tenantInFlight: TenantInFlight;
+  maxTenantInFlight(tenant: string): number;
 }
 
 /** What the gateway needs of a socket; `ws`'s WebSocket satisfies it. */
@@ -66,6 +77,9 @@ export interface SocketLike {
   readonly bufferedAmount: number;
   send(data: string): void;
   close(code?: number, reason?: string): void;
+  /** Stop and restart reading frames (a flood past its rate limit is held back by TCP meanwhile). */
+  pause?(): void;
+  resume?(): void;
 }
 
 export class ClientConnection implements NotificationSink {
@@ -74,6 +88,11 @@ export class ClientConnection implements NotificationSink {
   private optedOut = new Set<string>();
   private clientVersion = "";
   private inFlight = 0;
+  /** Requests waiting on the request-rate check, and the chain that applies its answers in order. */
+  private awaitingAdmission = 0;
+  private admissions: Promise<void> = Promise.resolve();
+  private readonly refusals = new RefusalThrottle();
+  private resumeReading: NodeJS.Timeout | undefined;
   private readonly ordering = new KeyOrdering();
   private readonly outbound: OutboundChannel;
   private readonly subscribedSubjects = new Set<string>();
@@ -89,7 +108,7 @@ export class ClientConnection implements NotificationSink {
 
   constructor(
     readonly id: string,
-    socket: SocketLike,
+    private readonly socket: SocketLike,
     private readonly principal: Principal,
     private readonly settings: ConnectionSettings,
     private readonly services: ConnectionServices,
@@ -176,7 +195,43 @@ export class ClientConnection implements NotificationSink {
     this.services.answerServerRequest(pending.token, answerOf(pending, response, this.id, frame));
   }
 
+  /** Rate check first; then the gate, in arrival order (an earlier request may still await Redis). */
   private onRequest(id: RequestId, method: string, params: unknown, hasParams: boolean): void {
+    if (this.awaitingAdmission >= this.settings.maxInFlight) {
+      this.fail(id, {
+        reason: "overloaded",
+        limit: { kind: "inFlight", scope: "connection", limit: this.settings.maxInFlight },
+      });
+      return;
+    }
+    const admission = this.services.admitRequest(this.principal);
+    if (this.awaitingAdmission === 0 && !(admission instanceof Promise)) {
+      this.onAdmission(admission, id, method, params, hasParams);
+      return;
+    }
+    this.awaitingAdmission++;
+    this.admissions = this.admissions
+      .then(() => admission)
+      .then((refusal) => {
+        this.awaitingAdmission--;
+        if (this.state !== "closed") this.onAdmission(refusal, id, method, params, hasParams);
+      })
+      .catch((error: unknown) => {
+        // A defect in handling one request costs this connection (the chain would stall), never the process.
+        this.log.error({ err: error instanceof Error ? error.stack : String(error) }, "request handling failed; closing");
+        this.outbound.disconnect(1011, "internal error");
+        this.closed();
+      });
+  }
+
+  private onAdmission(refusal: Awaited<RateAdmission>, id: RequestId, method: string, params: unknown, hasParams: boolean): void {
+    if (refusal) {
+      this.fail(id, { reason: "overloaded", limit: refusal });
+      const pauseMs = this.refusals.refused(refusal.retryAfterMs);
+      if (pauseMs !== undefined) this.pauseReading(pauseMs);
+      return;
+    }
+    this.refusals.admitted();
     const decision = gateRequest(
       { method, params, hasParams },
       {
@@ -184,6 +239,8 @@ export class ClientConnection implements NotificationSink {
         isExperimentalApi: this.isExperimentalApi,
         inFlight: this.inFlight,
         maxInFlight: this.settings.maxInFlight,
+        tenantInFlight: this.services.tenantInFlight.count(this.principal.tenant),
+        maxTenantInFlight: this.services.maxTenantInFlight(this.principal.tenant),
         isLocal: (name) => this.services.localMethods.has(name),
       },
     );
@@ -203,6 +260,15 @@ export class ClientConnection implements NotificationSink {
         this.dispatch(id, decision.spec, decision.params);
         return;
     }
+  }
+
+  private pauseReading(ms: number): void {
+    if (this.resumeReading || !this.socket.pause || !this.socket.resume) return;
+    this.socket.pause();
+    this.resumeReading = setTimeout(() => {
+      this.resumeReading = undefined;
+      if (this.state !== "closed") this.socket.resume?.();
+    }, ms);
   }
 
   private initialize(id: RequestId, params: InitializeParams): void {
@@ -251,6 +317,7 @@ export class ClientConnection implements NotificationSink {
       key,
     };
     this.inFlight++;
+    this.services.tenantInFlight.started(this.principal.tenant);
     // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
     const outcome =
       spec.scope.kind !== "unkeyed" && key
@@ -258,6 +325,7 @@ export class ClientConnection implements NotificationSink {
         : this.ordering.read(key, () => router.route(request));
     void outcome.then((result) => {
       this.inFlight--;
+      this.services.tenantInFlight.finished(this.principal.tenant);
       if (this.state === "closed") return;
       if (!result.ok) {
         this.send(JSON.stringify(errorMessage(id, result.error)));
@@ -343,6 +411,7 @@ export class ClientConnection implements NotificationSink {
   closed(): void {
     if (this.state === "closed") return;
     this.state = "closed";
+    clearTimeout(this.resumeReading);
     this.outbound.close();
     this.services.badInputLog.forget(this.id);
     this.serverRequests.clear(); // a turn waiting on them times out or takes another connection's answer

@@ -1,6 +1,7 @@
 // Gateway settings, parsed once at start. See the README's configuration table.
 import { commonEnv, envParts, parseEnv } from "@switchyard/runtime";
 import { z } from "zod";
+import { GENEROUS_LIMITS, limitEnv } from "./limits/settings.js";
 
 const schema = z.object({
   ...commonEnv,
@@ -45,6 +46,25 @@ const schema = z.object({
   GATEWAY_RELAY_RECONNECT_GRACE_MS: envParts.positiveInt
     .default(60_000)
     .describe("how long a relayed client waits for its machine to reconnect before it is told the environment is offline"),
+  // Limits (README "Operations → Limits"); 0 or unset = the generous default in limits/settings.ts.
+  GATEWAY_LIMIT_REQUESTS_PER_S: limitEnv
+    .rate(GENEROUS_LIMITS.requestsPerS)
+    .describe("requests per second per tenant, all gateways"),
+  GATEWAY_LIMIT_REQUEST_BURST: limitEnv.count(GENEROUS_LIMITS.requestBurst).describe("tenant bucket capacity"),
+  GATEWAY_LIMIT_CONNECTIONS: limitEnv.count(GENEROUS_LIMITS.connections).describe("live connections per tenant, all gateways"),
+  GATEWAY_LIMIT_TOKEN_REQUESTS_PER_S: limitEnv
+    .rate(GENEROUS_LIMITS.tokenRequestsPerS)
+    .describe("requests per second per token (tenant + subject), all gateways"),
+  GATEWAY_LIMIT_TOKEN_REQUEST_BURST: limitEnv.count(GENEROUS_LIMITS.tokenRequestBurst).describe("token bucket capacity"),
+  GATEWAY_LIMIT_TOKEN_CONNECTIONS: limitEnv.count(GENEROUS_LIMITS.tokenConnections).describe("live connections per token"),
+  GATEWAY_LIMIT_TENANT_IN_FLIGHT: limitEnv
+    .count(GENEROUS_LIMITS.inFlight)
+    .describe("requests of one tenant in flight on one gateway (fairness)"),
+  GATEWAY_TENANT_LIMITS: limitEnv.overrides.describe('per-tenant overrides, JSON: {"<tenant>": {"requestsPerS": 50, …}}'),
+  GATEWAY_TENANT_LIMITS_FILE: limitEnv.overridesFile.describe("a path to the same JSON (e.g. a mounted ConfigMap)"),
+  GATEWAY_LIMIT_REDIS_TIMEOUT_MS: envParts.positiveInt
+    .default(100)
+    .describe("a limit check slower than this counts as Redis unavailable (local bounds apply)"),
   GATEWAY_CODEX_HOME: z.string().startsWith("/").default("/var/lib/switchyard/codex-home"),
 });
 

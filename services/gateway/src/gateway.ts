@@ -12,6 +12,7 @@ import {
   LogLimiter,
   maxRequestBodyBytes,
   newToken,
+  type Redis,
   startPresence,
 } from "@switchyard/runtime";
 import { Authenticator } from "./auth/authenticator.js";
@@ -20,6 +21,13 @@ import { ClientConnection } from "./connection.js";
 import type { GatewayEnv } from "./env.js";
 import { ConnectionEvents, NotificationFanout } from "./fanout.js";
 import { missingGatewayHandlers } from "./handshake.js";
+import { ConnectionLimiter } from "./limits/connection-limiter.js";
+import { limitKeys } from "./limits/keys.js";
+import { LimitStoreHealth } from "./limits/limit-store-health.js";
+import { RequestRateLimiter } from "./limits/request-rate-limiter.js";
+import { defineLimitCommands } from "./limits/scripts.js";
+import { LimitBook } from "./limits/settings.js";
+import { TenantInFlight } from "./limits/tenant-in-flight.js";
 import { localMethods } from "./local-methods.js";
 import { RelayConnection } from "./relay-connection.js";
 import { authorizeRelay } from "./relay-open.js";
@@ -33,6 +41,20 @@ function isLoopback(host: string): boolean {
   if (host === "localhost") return true;
   if (isIP(host) === 4) return host.startsWith("127.");
   return host === "::1";
+}
+
+/** Resolves once `redis` is ready or after `timeoutMs`, whichever comes first. */
+function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
+  if (redis.status === "ready") return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, timeoutMs);
+    function done() {
+      clearTimeout(timer);
+      redis.off("ready", done);
+      resolve();
+    }
+    redis.once("ready", done);
+  });
 }
 
 export async function startGateway(
@@ -55,6 +77,39 @@ export async function startGateway(
   lifecycle.onShutdown("nats", () => nc.drain());
   const redis = createRedis({ url: env.REDIS_URL, log, name: `gateway-${gatewayId}` });
   lifecycle.onShutdown("redis", () => void redis.disconnect());
+
+  // Limits get a connection of their own with a short command timeout: a hung Redis must not add
+  // latency to requests (past the timeout the gateway enforces local bounds instead).
+  const limitsRedis = defineLimitCommands(
+    redis.duplicate({
+      connectionName: `gateway-${gatewayId}-limits`,
+      commandTimeout: env.GATEWAY_LIMIT_REDIS_TIMEOUT_MS,
+      enableAutoPipelining: true,
+    }),
+  );
+  lifecycle.onShutdown("limits redis", () => void limitsRedis.disconnect());
+  const limitHealth = new LimitStoreHealth(limitsRedis, log);
+  lifecycle.onShutdown("limits health", () => limitHealth.stop());
+  await waitUntilReady(limitsRedis, 2_000);
+  if (limitsRedis.status !== "ready") limitHealth.noteFailure(new Error(`redis ${limitsRedis.status} at start`));
+  const limitBook = new LimitBook(
+    {
+      requestsPerS: env.GATEWAY_LIMIT_REQUESTS_PER_S,
+      requestBurst: env.GATEWAY_LIMIT_REQUEST_BURST,
+      connections: env.GATEWAY_LIMIT_CONNECTIONS,
+      tokenRequestsPerS: env.GATEWAY_LIMIT_TOKEN_REQUESTS_PER_S,
+      tokenRequestBurst: env.GATEWAY_LIMIT_TOKEN_REQUEST_BURST,
+      tokenConnections: env.GATEWAY_LIMIT_TOKEN_CONNECTIONS,
+      inFlight: env.GATEWAY_LIMIT_TENANT_IN_FLIGHT,
+    },
+    env.GATEWAY_TENANT_LIMITS_FILE,
+    env.GATEWAY_TENANT_LIMITS,
+  );
+  const keys = limitKeys(env.SWITCHYARD_BUS_PREFIX);
+  const requestRate = new RequestRateLimiter(limitsRedis, limitHealth, keys, limitBook);
+  const connectionLimiter = new ConnectionLimiter(limitsRedis, limitHealth, keys, limitBook);
+  lifecycle.onShutdown("connection limiter", () => connectionLimiter.stop());
+  const tenantInFlight = new TenantInFlight();
 
   const lanes = new LaneClient(bus, subjects, gatewayId, log);
   lifecycle.onShutdown("lane client", () => lanes.stop());
@@ -79,6 +134,7 @@ export async function startGateway(
     pingIntervalMs: env.GATEWAY_PING_INTERVAL_MS,
     hooks: {
       isReady: async () => ({ nats: bus.isConnected(), accepting: !lifecycle.isShuttingDown }),
+      admitConnection: (principal) => connectionLimiter.admit(principal),
       onConnection: (socket, principal) => {
         const connection = new ClientConnection(
           `${gatewayId}/${newToken(6)}`,
@@ -100,6 +156,9 @@ export async function startGateway(
             log,
             badInputLog,
             requestLimitBytes: () => maxRequestBodyBytes(nc),
+            admitRequest: (principal) => requestRate.admit(principal),
+            tenantInFlight,
+            maxTenantInFlight: (tenant) => limitBook.of(tenant).inFlight,
             answerServerRequest: (token, answer) => {
               try {
                 nc.publish(subjects.serverRequestReply(token), encodeJson(answer));
@@ -203,6 +262,7 @@ export async function startGateway(
     describe: () => ({
       url,
       connections: connections.size,
+      limitsDegraded: limitHealth.isDegraded,
       relayedConnections: relays.size,
       pendingReplies: lanes.pendingCount,
       subjects: fanout.subjectCount,

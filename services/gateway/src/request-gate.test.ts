@@ -7,6 +7,8 @@ const ready: GateState = {
   isExperimentalApi: false,
   inFlight: 0,
   maxInFlight: 2,
+  tenantInFlight: 0,
+  maxTenantInFlight: 3,
   isLocal: (m) => m === "model/list" || m === "mock/experimentalMethod",
 };
 const reasonOf = (decision: ReturnType<typeof gateRequest>) =>
@@ -59,5 +61,21 @@ describe("request gate", () => {
     const routed = gateRequest({ method: "thread/list", params: {}, hasParams: true }, ready);
     assert.equal(routed.kind === "route" && routed.spec.owner, "thread");
     assert.equal(reasonOf(gateRequest({ method: "switchyard/environments/list", params: {}, hasParams: false }, ready)), "route");
+  });
+
+  test("admission names the in-flight limit that refused: the connection's, then the tenant's on this gateway", () => {
+    const refusal = (state: GateState) => {
+      const decision = gateRequest({ method: "thread/list", params: {}, hasParams: true }, state);
+      return decision.kind === "refuse" ? decision.detail : undefined;
+    };
+    assert.deepEqual(refusal({ ...ready, inFlight: 2, tenantInFlight: 3 }), {
+      reason: "overloaded",
+      limit: { kind: "inFlight", scope: "connection", limit: 2 },
+    });
+    assert.deepEqual(refusal({ ...ready, tenantInFlight: 3 }), {
+      reason: "overloaded",
+      limit: { kind: "inFlight", scope: "tenant", limit: 3 },
+    });
+    assert.equal(refusal({ ...ready, tenantInFlight: 2 }), undefined);
   });
 });

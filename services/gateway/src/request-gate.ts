@@ -1,7 +1,8 @@
 // The request gate: what happens to one decoded request before anything runs, in Codex's order —
 // decode (unknown method, missing `params`, serde-style field errors) → initialized? → experimental
-// gate (methods, then fields) → the gateway answers it itself, or admission (in-flight limit) and
-// routing. A pure function of the request and the connection's state, so each rule is testable alone.
+// gate (methods, then fields) → the gateway answers it itself, or admission (the connection's and
+// the tenant's in-flight limits) and routing. (The request-rate limit runs before all of this: a
+// flood of bad or cheap requests costs CPU too; see connection.ts.) A pure function of the request and the connection's state, so each rule is testable alone.
 // (Frame-level checks — size, nesting, NUL strings — run before this, on the raw frame.)
 import {
   CODEX_CLIENT_METHODS,
@@ -19,6 +20,9 @@ export interface GateState {
   isExperimentalApi: boolean;
   inFlight: number;
   maxInFlight: number;
+  /** The tenant's requests in flight on this gateway, and its cap there. */
+  tenantInFlight: number;
+  maxTenantInFlight: number;
   /** The gateway answers this method itself (no bus hop, no admission). */
   isLocal(method: string): boolean;
 }
@@ -60,6 +64,17 @@ export function gateRequest(request: { method: string; params: unknown; hasParam
     if (field) return { kind: "refuse", detail: { reason: "experimentalApiRequired", method: `${method}.${field}` } };
   }
   if (state.isLocal(method)) return { kind: "local", spec, params: parsed.data };
-  if (state.inFlight >= state.maxInFlight) return { kind: "refuse", detail: { reason: "overloaded" } };
+  if (state.inFlight >= state.maxInFlight) {
+    return {
+      kind: "refuse",
+      detail: { reason: "overloaded", limit: { kind: "inFlight", scope: "connection", limit: state.maxInFlight } },
+    };
+  }
+  if (state.tenantInFlight >= state.maxTenantInFlight) {
+    return {
+      kind: "refuse",
+      detail: { reason: "overloaded", limit: { kind: "inFlight", scope: "tenant", limit: state.maxTenantInFlight } },
+    };
+  }
   return { kind: "route", spec, params: parsed.data };
 }

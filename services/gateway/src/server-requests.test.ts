@@ -4,6 +4,7 @@ import { busSubjects, type ServerRequestAnswer } from "@switchyard/protocol";
 import { createLogger, LogLimiter } from "@switchyard/runtime";
 import type { BusRouter } from "./bus-router.js";
 import { ClientConnection } from "./connection.js";
+import { TenantInFlight } from "./limits/tenant-in-flight.js";
 import { localMethods } from "./local-methods.js";
 import { answerOf, type IncomingServerRequest, parseServerRequestEvent, ServerRequestBook } from "./server-requests.js";
 import { FakeSocket } from "./testing/fake-socket.js";
@@ -50,6 +51,9 @@ function openConnection(options: { optOut?: string[]; maxOutboundBytes?: number;
       requestLimitBytes: () => 10_000,
       log,
       badInputLog: new LogLimiter(log),
+      admitRequest: () => undefined, // no limits here
+      tenantInFlight: new TenantInFlight(),
+      maxTenantInFlight: () => 8,
     },
   );
   const text = (value: unknown) => {

@@ -1,15 +1,19 @@
 // The gateway's HTTP surface (fastify): /healthz and /readyz, and the WebSocket upgrade on every
-// other path. Authentication happens here, once per connection, before the upgrade completes.
+// other path. Authentication happens here, once per connection, before the upgrade completes, and
+// then connection admission (the per-tenant and per-token connection limits: 429 when full).
 // `/environments/<environmentId>` upgrades to a relayed connection to that machine, after the
 // remote-control service agreed (same tenant, enrolled, connected); any other path is a Switchyard session.
 import websocket from "@fastify/websocket";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Authenticator, Principal } from "./auth/authenticator.js";
+import type { ConnectionAdmission } from "./limits/connection-limiter.js";
 
 export type RelayGrant = { ok: true } | { ok: false; status: 404 | 403 | 503; text: string };
 
 export interface ServerHooks {
   isReady(): Promise<Record<string, boolean>>;
+  /** Takes a connection slot for the principal; it is released when the connection's socket closes. */
+  admitConnection(principal: Principal): Promise<ConnectionAdmission>;
   onConnection(socket: import("ws").WebSocket, principal: Principal): void;
   /** May this principal open a relayed session to the environment? Asked before the upgrade. */
   authorizeRelay(principal: Principal, environmentId: string): Promise<RelayGrant>;
@@ -100,6 +104,22 @@ export async function buildServer(options: {
         }
         relayTargets.set(request.raw, environmentId);
       }
+      const admission = await options.hooks.admitConnection(result.principal);
+      if (!admission.ok) {
+        await reply
+          .code(429)
+          .header("retry-after", String(admission.retryAfterS))
+          .type("application/json")
+          .send(JSON.stringify({ error: "too many connections", scope: admission.scope, limit: admission.limit }));
+        return;
+      }
+      // The TCP socket outlives the upgrade and closes with the WebSocket (or if the upgrade fails).
+      const tcp = request.raw.socket;
+      if (tcp.destroyed) {
+        admission.release();
+        return;
+      }
+      tcp.once("close", admission.release);
       principals.set(request.raw, result.principal);
     },
     handler: async (_request, reply) => reply.code(400).type("text/plain").send("expected a websocket upgrade"),

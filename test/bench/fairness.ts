@@ -1,0 +1,264 @@
+// `pnpm bench -- --only fairness/thread-read`: does one tenant flooding a shared gateway and thread
+// service slow another tenant's reads? Tenant `quiet` reads its threads one at a time (thread/read,
+// 1 in flight) alone, then again while tenant `flood` — in a separate process (fairness-flooder.ts),
+// over many connections, as fast as answers come back — sends thread/read and thread/list far over
+// its request-rate limit. Each round runs both passes (alone first); the row compares their medians:
+// the "alone" figures are the floor, and `ratio` is p99 under flood / p99 alone (target ≤ 2).
+// Flags: --rounds (3), --flood-rate (the flooding tenant's limit, 200/s), --seconds per pass (8), --warmup (1), --flood-connections (32),
+// --flood-in-flight per connection (4), --threads seeded per tenant (16). Timings are printed, never enforced; an error
+// reply to the quiet tenant fails the run.
+import { setPriority } from "node:os";
+import { parseArgs } from "node:util";
+import { CodexTestClient } from "../harness/client.js";
+import { createTestInfra } from "../harness/infra.js";
+import {
+  type ServiceProcess,
+  startConfigService,
+  startGatewayProcess,
+  startProcess,
+  startThreadService,
+} from "../harness/processes.js";
+import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
+import { FAIRNESS_SCENARIO, FLOODER_DONE, FLOODER_READY, type FlooderSettings } from "./fairness-contract.js";
+import { type LoadResult, runLoad } from "./load.js";
+import { writeResults } from "./report.js";
+
+const RESULTS_DIRECTORY = new URL("../../bench/results", import.meta.url).pathname;
+const TARGET_P99_RATIO = 2;
+/** The flooding tenant's limits (--flood-rate sets the rate): far below what the flood asks for. */
+const floodLimits = (requestsPerS: number) => ({ requestsPerS, requestBurst: requestsPerS * 2, inFlight: 64 });
+const log = (text: string) => console.log(`[bench:fairness] ${text}`);
+
+interface FloodCounts {
+  seconds: number;
+  served: number;
+  limited: number;
+  otherErrors: number;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
+interface FairnessSettings {
+  rounds: number;
+  /** The flooding tenant's request-rate limit (requests/s; its burst is twice that). */
+  floodRate: number;
+  seconds: number;
+  warmupSeconds: number;
+  floodConnections: number;
+  floodInFlightPerConnection: number;
+  threads: number;
+}
+
+function parseSettings(argv: string[]): FairnessSettings {
+  const { values } = parseArgs({
+    args: argv[0] === "--" ? argv.slice(1) : argv,
+    strict: true,
+    options: {
+      only: { type: "string", multiple: true },
+      rounds: { type: "string" },
+      "flood-rate": { type: "string" },
+      seconds: { type: "string" },
+      warmup: { type: "string" },
+      "flood-connections": { type: "string" },
+      "flood-in-flight": { type: "string" },
+      threads: { type: "string" },
+    },
+  });
+  const positive = (name: string, value: string | undefined, fallback: number) => {
+    const parsed = value === undefined ? fallback : Number(value);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} must be a positive number, got ${value}`);
+    return parsed;
+  };
+  return {
+    rounds: Math.ceil(positive("rounds", values.rounds, 3)),
+    floodRate: positive("flood-rate", values["flood-rate"], 200),
+    seconds: positive("seconds", values.seconds, 8),
+    warmupSeconds: positive("warmup", values.warmup, 1),
+    floodConnections: positive("flood-connections", values["flood-connections"], 32),
+    floodInFlightPerConnection: positive("flood-in-flight", values["flood-in-flight"], 4),
+    threads: positive("threads", values.threads, 16),
+  };
+}
+
+async function seed(client: CodexTestClient, count: number): Promise<string[]> {
+  const threads: string[] = [];
+  for (let index = 0; index < count; index++) {
+    threads.push((await client.call<{ thread: { id: string } }>("thread/start", { cwd: "/workspace/bench" })).thread.id);
+  }
+  return threads;
+}
+
+const summarize = (result: LoadResult) =>
+  `${result.completed} reads, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
+  (result.errors + result.wrongAnswers > 0
+    ? ` (${result.errors} errors, ${result.wrongAnswers} wrong: ${result.examples[0]})`
+    : "");
+
+export async function runFairnessBench(argv: string[]): Promise<number> {
+  const settings = parseSettings(argv);
+  const startedAt = Date.now();
+  const infra = await createTestInfra("fairness");
+  const processes: ServiceProcess[] = [];
+  const clients: CodexTestClient[] = [];
+  try {
+    processes.push(await startThreadService(infra.env));
+    processes.push(
+      await startConfigService({ ...infra.env, CONFIG_GRPC_PORT_BASE: String(20_000 + Math.floor(Math.random() * 400) * 50) }),
+    );
+    const gateway = await startGatewayProcess({
+      ...infra.env,
+      GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
+      GATEWAY_TENANT_LIMITS: JSON.stringify({ flood: floodLimits(settings.floodRate) }),
+    });
+    processes.push(gateway);
+    const token = (tenant: string, sub: string) => hs256Token({ tenant, sub }, { expiresInS: 86_400 });
+    const quiet = await CodexTestClient.open(gateway.url, { token: await token("quiet", "reader") });
+    clients.push(quiet);
+    const quietThreads = await seed(quiet, settings.threads);
+    const seeder = await CodexTestClient.open(gateway.url, { token: await token("flood", "seeder") });
+    clients.push(seeder);
+    const floodThreads = await seed(seeder, settings.threads);
+
+    let nextRead = 0;
+    const readPass = (name: string) =>
+      runLoad({
+        clients: [quiet],
+        concurrency: 1,
+        warmupMs: settings.warmupSeconds * 1000,
+        measureMs: settings.seconds * 1000,
+        requestTimeoutMs: 15_000,
+        nextRequest: () => {
+          const threadId = quietThreads[nextRead++ % quietThreads.length] as string;
+          return {
+            method: "thread/read",
+            params: { threadId },
+            onReply: (reply) => {
+              const answered = (reply.result as { thread?: { id?: string } } | undefined)?.thread?.id;
+              return answered === threadId ? undefined : `asked for ${threadId}, got ${String(answered)}`;
+            },
+          };
+        },
+      }).then((result) => {
+        log(`${name}: ${summarize(result)}`);
+        return result;
+      });
+
+    const flooderSettings: FlooderSettings = {
+      url: gateway.url,
+      tokens: await Promise.all(
+        Array.from({ length: settings.floodConnections }, (_, index) => token("flood", `flooder-${index}`)),
+      ),
+      threadIds: floodThreads,
+      inFlightPerConnection: settings.floodInFlightPerConnection,
+    };
+    const alonePasses: LoadResult[] = [];
+    const floodedPasses: LoadResult[] = [];
+    const floods: FloodCounts[] = [];
+    for (let round = 1; round <= settings.rounds; round++) {
+      alonePasses.push(await readPass(`round ${round}: quiet tenant alone`));
+      const flooder = await startProcess(
+        "flooder",
+        "test/bench/fairness-flooder.ts",
+        {},
+        (line) => line.includes(FLOODER_READY),
+        {
+          args: [JSON.stringify(flooderSettings)],
+        },
+      );
+      processes.push(flooder);
+      // Bounded: on a 2-core machine the load generator must not win the CPU from the processes under
+      // test, or the row measures the flooder's scheduling instead of the gateway's fairness.
+      if (flooder.child.pid !== undefined) setPriority(flooder.child.pid, 19);
+      floodedPasses.push(await readPass(`round ${round}: quiet tenant under flood`));
+      await flooder.stop();
+      const doneLine = flooder
+        .output()
+        .split("\n")
+        .find((line) => line.includes(FLOODER_DONE));
+      if (!doneLine) continue;
+      const flood = JSON.parse(doneLine) as FloodCounts;
+      floods.push(flood);
+      log(
+        `round ${round}: flood ${(flood.served / flood.seconds).toFixed(0)}/s served, ${(flood.limited / flood.seconds).toFixed(0)}/s refused -32001, ` +
+          `${flood.otherErrors} other errors (limit ${settings.floodRate}/s)`,
+      );
+    }
+    const of = (passes: LoadResult[], pick: (pass: LoadResult) => number) => median(passes.map(pick));
+    const alone = {
+      p50Ms: of(alonePasses, (pass) => pass.p50Ms),
+      p99Ms: of(alonePasses, (pass) => pass.p99Ms),
+      throughputPerSecond: of(alonePasses, (pass) => pass.throughputPerSecond),
+    };
+    const flooded = {
+      p50Ms: of(floodedPasses, (pass) => pass.p50Ms),
+      p99Ms: of(floodedPasses, (pass) => pass.p99Ms),
+      throughputPerSecond: of(floodedPasses, (pass) => pass.throughputPerSecond),
+    };
+    const flood =
+      floods.length > 0
+        ? floods.reduce((sum, counts) => ({
+            seconds: sum.seconds + counts.seconds,
+            served: sum.served + counts.served,
+            limited: sum.limited + counts.limited,
+            otherErrors: sum.otherErrors + counts.otherErrors,
+          }))
+        : undefined;
+
+    const round = (value: number, digits: number) => Number(value.toFixed(digits));
+    const ratio = flooded.p99Ms / alone.p99Ms;
+    const row = {
+      scenario: FAIRNESS_SCENARIO,
+      p50_ms: round(flooded.p50Ms, 3),
+      p99_ms: round(flooded.p99Ms, 3),
+      throughput_per_s: round(flooded.throughputPerSecond, 0),
+      floor_p50_ms: round(alone.p50Ms, 3),
+      floor_p99_ms: round(alone.p99Ms, 3),
+      floor_throughput_per_s: round(alone.throughputPerSecond, 0),
+      /** p99 under flood / p99 alone (the floor is the quiet tenant alone). */
+      ratio: round(ratio, 2),
+      p50_ratio: round(flooded.p50Ms / alone.p50Ms, 2),
+      target_max_ratio: TARGET_P99_RATIO,
+      meets_target: ratio <= TARGET_P99_RATIO,
+      flood: flood && {
+        connections: settings.floodConnections,
+        in_flight: settings.floodConnections * settings.floodInFlightPerConnection,
+        served_per_s: round(flood.served / flood.seconds, 0),
+        refused_per_s: round(flood.limited / flood.seconds, 0),
+        other_errors: flood.otherErrors,
+        limits: floodLimits(settings.floodRate),
+      },
+    };
+    console.log(
+      `\n${FAIRNESS_SCENARIO}: quiet tenant thread/read (1 in flight, ${settings.seconds} s per pass, medians of ${settings.rounds} rounds)\n` +
+        `  alone:       p50 ${row.floor_p50_ms.toFixed(3)} ms  p99 ${row.floor_p99_ms.toFixed(3)} ms  ${row.floor_throughput_per_s}/s\n` +
+        `  under flood: p50 ${row.p50_ms.toFixed(3)} ms  p99 ${row.p99_ms.toFixed(3)} ms  ${row.throughput_per_s}/s\n` +
+        `  p99 ratio ${row.ratio.toFixed(2)} (target <= ${TARGET_P99_RATIO}: ${row.meets_target ? "ok" : "MISS"}), p50 ratio ${row.p50_ratio.toFixed(2)}\n`,
+    );
+    const path = writeResults(RESULTS_DIRECTORY, {
+      startedAt: new Date(startedAt).toISOString(),
+      elapsedS: (Date.now() - startedAt) / 1000,
+      settings,
+      rows: [row],
+      rounds: settings.rounds,
+      passes: { alone: alonePasses, flooded: floodedPasses },
+    });
+    log(`results written to ${path}`);
+    const passes = [...alonePasses, ...floodedPasses];
+    const errors = passes.reduce((sum, pass) => sum + pass.errors + pass.wrongAnswers, 0);
+    if (errors > 0) {
+      console.error(
+        `[bench:fairness] FAILED: the quiet tenant got ${errors} error or wrong replies: ${passes.flatMap((pass) => pass.examples).join("; ")}`,
+      );
+      return 1;
+    }
+    return 0;
+  } finally {
+    await Promise.all(clients.map((client) => client.close()));
+    for (const process of processes.reverse()) await process.stop().catch(() => process.crash());
+    await infra.dispose();
+  }
+}
