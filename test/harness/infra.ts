@@ -6,7 +6,13 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import pg from "pg";
 
-export const infraUrls = {
+export interface InfraUrls {
+  nats: string;
+  postgresAdmin: string;
+  redis: string;
+}
+
+export const infraUrls: InfraUrls = {
   nats: process.env.NATS_URL ?? "nats://127.0.0.1:4222",
   postgresAdmin: process.env.SWITCHYARD_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432/postgres",
   redis: process.env.REDIS_URL ?? "redis://127.0.0.1:6379",
@@ -22,23 +28,25 @@ export interface TestInfra {
   dispose(): Promise<void>;
 }
 
-export async function createTestInfra(name: string): Promise<TestInfra> {
+/** `urls` replaces the machine's servers, e.g. with private ones a suite may kill. */
+export async function createTestInfra(name: string, urls: Partial<InfraUrls> = {}): Promise<TestInfra> {
+  const servers = { ...infraUrls, ...urls };
   const suffix = randomBytes(4).toString("hex");
   const database = `sy_${name.replace(/[^a-z0-9]/gi, "_").toLowerCase()}_${suffix}`;
   const busPrefix = `t${suffix}`;
-  const admin = new pg.Client({ connectionString: infraUrls.postgresAdmin });
+  const admin = new pg.Client({ connectionString: servers.postgresAdmin });
   await admin.connect();
   await admin.query(`CREATE DATABASE ${database}`);
   await admin.end();
-  const databaseUrl = new URL(infraUrls.postgresAdmin);
+  const databaseUrl = new URL(servers.postgresAdmin);
   databaseUrl.pathname = `/${database}`;
   const pool = new pg.Pool({ connectionString: databaseUrl.toString(), max: 4 });
   pool.on("error", () => {}); // an idle connection dropped by the server is replaced, not fatal
-  const nc = await connect({ servers: infraUrls.nats });
+  const nc = await connect({ servers: servers.nats, maxReconnectAttempts: -1 });
   const env = {
-    NATS_URL: infraUrls.nats,
+    NATS_URL: servers.nats,
     DATABASE_URL: databaseUrl.toString(),
-    REDIS_URL: infraUrls.redis,
+    REDIS_URL: servers.redis,
     SWITCHYARD_BUS_PREFIX: busPrefix,
     LOG_LEVEL: process.env.SWITCHYARD_TEST_LOG_LEVEL ?? "warn",
   };
@@ -55,7 +63,7 @@ export async function createTestInfra(name: string): Promise<TestInfra> {
       }
       await nc.close();
       await pool.end();
-      const cleanup = new pg.Client({ connectionString: infraUrls.postgresAdmin });
+      const cleanup = new pg.Client({ connectionString: servers.postgresAdmin });
       await cleanup.connect();
       await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       await cleanup.end();

@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { type ConfigAdmin, openConfigAdmin } from "../../services/config/src/admin.js";
 import { conformance } from "./conformance.js";
-import { createTestInfra, type TestInfra } from "./infra.js";
+import { createTestInfra, type InfraUrls, type TestInfra } from "./infra.js";
 import {
   type ServiceProcess,
   startConfigService,
@@ -44,9 +44,11 @@ export async function startStack(
     gatewayEnv?: Record<string, string>;
     remoteControls?: number;
     remoteControlEnv?: Record<string, string>;
+    /** Private servers in place of the machine's (suites that kill NATS, Postgres or Redis). */
+    infraUrls?: Partial<InfraUrls>;
   } = {},
 ): Promise<Stack> {
-  const infra = await createTestInfra(name);
+  const infra = await createTestInfra(name, options.infraUrls);
   const threads: (ServiceProcess & { healthUrl: string })[] = [];
   const gateways: (ServiceProcess & { url: string })[] = [];
   const addThreadService = async (extraEnv: Record<string, string> = {}) => {
