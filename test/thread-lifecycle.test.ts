@@ -163,6 +163,32 @@ describe("thread lifecycle", () => {
     assert.equal(badCursor.error?.code, -32600, "a turns cursor is not an items cursor");
   });
 
+  test("items past the tenth keep their order in every page (sequence numbers sort as numbers)", async () => {
+    const client = await open("t-inject-many");
+    const { thread } = await client.call("thread/start", {});
+    const texts = Array.from({ length: 12 }, (_, index) => `note ${index}`);
+    await client.call("thread/inject_items", { threadId: thread.id, items: texts.map(userMessage) });
+    const textsOf = (page: { data: { item: { content?: { text: string }[] } }[] }) =>
+      page.data.map((entry) => entry.item.content?.[0]?.text);
+    const all = await client.call("thread/items/list", { threadId: thread.id, limit: 50 });
+    assert.deepEqual(textsOf(all), texts);
+    const paged: (string | undefined)[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await client.call("thread/items/list", { threadId: thread.id, limit: 5, ...(cursor ? { cursor } : {}) });
+      paged.push(...textsOf(page));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(paged, texts, "pages of 5 walk the items in order");
+    const read = await client.call("thread/read", { threadId: thread.id, includeTurns: true });
+    assert.deepEqual(
+      read.thread.turns.flatMap((turn: { items: { content?: { text: string }[] }[] }) =>
+        turn.items.map((item) => item.content?.[0]?.text),
+      ),
+      texts,
+    );
+  });
+
   test("fork copies items up to the fork point, records the edge, subscribes the caller and announces it", async () => {
     const [client, watcher] = await Promise.all([open("t-fork", 0), open("t-fork", 1)]);
     const { thread } = await client.call("thread/start", {});

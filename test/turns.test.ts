@@ -83,6 +83,30 @@ describe("turns", () => {
   // A step a test did not use (a sampling it raced past) must not answer the next test's turn.
   afterEach(() => provider.clearScript());
 
+  test("the model sees a long thread's history in its order (item 10 after item 9, not after item 1)", async () => {
+    const client = await open("t-long-history");
+    const threadId = await startThread(client);
+    const texts = Array.from({ length: 12 }, (_, index) => `message number ${index}`);
+    await client.call("thread/inject_items", {
+      threadId,
+      items: texts.map((value) => ({ type: "message", role: "user", content: [{ type: "input_text", text: value }] })),
+    });
+    const started = await client.call("turn/start", { threadId, input: [text("and the last one")] });
+    const turn = await turnOf(client, threadId, started.turn.id);
+    assert.equal((turn.at(-1) as Notification).params.turn.status, "completed");
+    const input = JSON.stringify(provider.requests.at(-1)?.input);
+    const positions = [...texts, "and the last one"].map((value) => input.indexOf(value));
+    assert.ok(
+      positions.every((position) => position >= 0),
+      "every message reached the model",
+    );
+    assert.deepEqual(
+      positions,
+      [...positions].sort((a, b) => a - b),
+      "in the thread's order",
+    );
+  });
+
   test("a turn streams in Codex's order to every subscriber and is stored as it completes", async () => {
     const [owner, watcher] = await Promise.all([open("t-order", 0), open("t-order", 1)]);
     const threadId = await startThread(owner);

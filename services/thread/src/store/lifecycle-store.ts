@@ -221,7 +221,7 @@ export class LifecycleStore {
       "items of turns",
       `SELECT seq::text, turn_id, item, created_at FROM thread.items
         WHERE tenant = $1 AND thread_id = $2 AND turn_id = ANY($3::text[]) AND item IS NOT NULL
-        ORDER BY seq`,
+        ORDER BY thread.items.seq`,
       [tenant, threadId, turnIds],
     );
     return result.rows;
@@ -240,7 +240,7 @@ export class LifecycleStore {
       `SELECT seq::text, turn_id, item, created_at FROM thread.items
         WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL
           AND ($3::text IS NULL OR turn_id = $3) AND ($4::bigint IS NULL OR seq > $4::bigint) AND ($5::bigint IS NULL OR seq < $5::bigint)
-        ORDER BY seq ${direction}
+        ORDER BY thread.items.seq ${direction}
         LIMIT $6`,
       [tenant, threadId, page.turnId, page.afterSeq, page.beforeSeq, page.limit],
     );

@@ -315,7 +315,7 @@ export class PgSearchStore implements SearchStore {
           WHERE i.tenant = $1 AND i.thread_id = $2
        ) AS items
        WHERE text ILIKE $3 AND seq >= $4::bigint
-       ORDER BY seq
+       ORDER BY items.seq
        LIMIT $5`,
       [tenant, threadId, likePattern(term), fromSeq, limit],
     );

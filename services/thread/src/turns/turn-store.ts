@@ -250,7 +250,7 @@ export class TurnStore {
     const result = await this.db.query<StoredHistoryRow>(
       tenant,
       "turn history",
-      `SELECT seq::text, turn_id, item, response_item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY seq`,
+      `SELECT seq::text, turn_id, item, response_item FROM thread.items WHERE tenant = $1 AND thread_id = $2 ORDER BY thread.items.seq`,
       [tenant, threadId],
     );
     return result.rows;
