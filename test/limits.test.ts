@@ -34,6 +34,7 @@ const TENANT_LIMITS = {
   conns: { connections: 2 },
   "conn-token": { tokenConnections: 1 },
   outage: { requestsPerS: 0.2, requestBurst: 5 },
+  batched: { requestsPerS: 10, requestBurst: 2000, tokenRequestsPerS: 10, tokenRequestBurst: 2000 },
 };
 const DEGRADED_LINE = "rate limits degraded: Redis unavailable; enforcing local per-gateway bounds";
 
@@ -133,6 +134,14 @@ describe("limits per tenant and per token", () => {
     const again = await client.request("thread/list", { limit: 1 });
     assert.ok(again.result, `served after the wait: ${JSON.stringify(again.error)}`);
     assert.equal(client.closeCode, undefined, "the limited connection stayed open");
+  });
+
+  test("pipelined requests of one principal share one batch fetch: a burst within the limit is all served", async () => {
+    // Bursts of 2000 make batches of 20 tokens; 300 requests at once must take about 300, not 300 × 20.
+    const connections = await Promise.all([0, 1, 2].map(async () => track(await open(urls[0] as string, "batched", "bob"))));
+    const replies = (await Promise.all(connections.map((client) => flood(client, 100)))).flat();
+    assert.equal(limited(replies).length, 0, `none refused: ${JSON.stringify(limited(replies)[0]?.error)}`);
+    assert.equal(served(replies).length, 300);
   });
 
   test("the tenant's bucket is shared by every gateway (in Redis), and no key names a raw token", async () => {

@@ -175,7 +175,10 @@ describe("thread lifecycle", () => {
     const paged: (string | undefined)[] = [];
     let cursor: string | null = null;
     do {
-      const page = await client.call("thread/items/list", { threadId: thread.id, limit: 5, ...(cursor ? { cursor } : {}) });
+      const page: { data: { item: { content?: { text: string }[] } }[]; nextCursor: string | null } = await client.call(
+        "thread/items/list",
+        { threadId: thread.id, limit: 5, ...(cursor ? { cursor } : {}) },
+      );
       paged.push(...textsOf(page));
       cursor = page.nextCursor;
     } while (cursor);

@@ -39,6 +39,8 @@ export class RequestRateLimiter {
   private readonly emptyUntil = new Map<string, number>();
   /** Token bucket key (one per principal) → tokens taken from both its buckets and not yet spent. */
   private readonly reserves = new Map<string, Reserve>();
+  /** Token bucket key → the batch fetch in flight for that principal (settles, never rejects). */
+  private readonly fetching = new Map<string, Promise<void>>();
 
   constructor(
     private readonly redis: LimitRedis,
@@ -49,8 +51,14 @@ export class RequestRateLimiter {
 
   admit(principal: Principal): RateAdmission {
     const limits = this.book.of(principal.tenant);
-    const tokenKey = tokenKeyOf(principal);
-    const bucketKeys = [this.keys.tenantRate(principal.tenant), this.keys.tokenRate(tokenKey)] as const;
+    const bucketKeys = [this.keys.tenantRate(principal.tenant), this.keys.tokenRate(tokenKeyOf(principal))] as const;
+    const decided = this.decideWithoutRedis(limits, bucketKeys);
+    if (decided !== "ask") return decided;
+    return this.admitThroughRedis(limits, bucketKeys);
+  }
+
+  /** A remembered refusal, a reserved token, the local bound while degraded, or "ask" Redis. */
+  private decideWithoutRedis(limits: Limits, bucketKeys: readonly [string, string]): RateRefusal | undefined | "ask" {
     const now = Date.now();
     for (const [index, key] of bucketKeys.entries()) {
       const until = this.emptyUntil.get(key);
@@ -64,6 +72,30 @@ export class RequestRateLimiter {
       reserve.tokens--;
       return undefined;
     }
+    return "ask";
+  }
+
+  /**
+   * One batch fetch in flight per principal: requests arriving meanwhile wait for it and spend
+   * from the reserve it fills (each taking its own batch would drain the shared buckets in Redis
+   * with tokens nobody spends).
+   */
+  private async admitThroughRedis(limits: Limits, bucketKeys: readonly [string, string]): Promise<RateRefusal | undefined> {
+    for (let inFlight = this.fetching.get(bucketKeys[1]); inFlight; inFlight = this.fetching.get(bucketKeys[1])) {
+      await inFlight;
+      const decided = this.decideWithoutRedis(limits, bucketKeys);
+      if (decided !== "ask") return decided;
+    }
+    const fetched = this.fetchBatch(limits, bucketKeys);
+    const settled = fetched.then(() => {
+      this.fetching.delete(bucketKeys[1]);
+    });
+    this.fetching.set(bucketKeys[1], settled);
+    return fetched;
+  }
+
+  /** Takes a batch from both buckets in Redis: one token for this request, the rest reserved. */
+  private fetchBatch(limits: Limits, bucketKeys: readonly [string, string]): Promise<RateRefusal | undefined> {
     return this.redis
       .takeRequestTokens(
         bucketKeys[0],
@@ -113,7 +145,7 @@ export class RequestRateLimiter {
     const now = Date.now();
     const current = this.reserves.get(key);
     if (current && current.expiresAt > now) {
-      current.tokens += tokens; // concurrent batch fetches for one principal: keep both
+      current.tokens += tokens;
       return;
     }
     if (!current && this.reserves.size >= MAX_REMEMBERED) {
