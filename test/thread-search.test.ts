@@ -509,6 +509,12 @@ describe("thread search", () => {
     };
     assert.deepEqual(await collect("rarity"), await expected("id::text < '1a'"));
     assert.deepEqual(await collect("common TITLE"), await expected("true"));
+    // A term longer than the part the index is asked about: the whole term must still match.
+    const longName = `Rarity ${"long title words ".repeat(30)}end`;
+    await stack.infra.pool.query("UPDATE thread.threads SET name = $2 WHERE tenant = $1 AND id::text < '18'", [tenant, longName]);
+    assert.deepEqual(await collect(longName.toLowerCase()), await expected("id::text < '18'"));
+    assert.deepEqual(await collect(`${longName.slice(0, -3)}tail`), []);
+    assert.deepEqual(await collect("zq".repeat(128 * 1024)), [], "a 256 KiB term is answered (nothing holds it)");
     await client.close();
   });
 

@@ -150,6 +150,9 @@ const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   recency_at: "coalesce(recency_at, updated_at)",
 };
 
+/** How much of a `thread/list` search term asks the trigram index for candidate titles. */
+const MAX_INDEXED_TERM_CHARS = 256;
+
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Ids that are not UUIDs cannot name a thread; answering "not found" beats a Postgres cast error. */
 export const isThreadId = (value: string) => UUID_PATTERN.test(value);
@@ -275,13 +278,22 @@ export class PgThreadStore implements ThreadStore {
       // Row-level security keeps ILIKE off the trigram index, so a rare term's few titles come from
       // the index through threads_with_matching_titles (migration 0020) and the page from them; a
       // common term (the cap reached) walks the list index below, where matches come early.
-      const candidateParams = [...params, likePattern(query.searchTerm), CANDIDATE_CAP, query.limit + 1];
-      const [pattern, cap, pageLimit] = [3, 2, 1].map((back) => `$${candidateParams.length - back + 1}`);
+      // The index is asked for titles holding the term's first characters (a long term's trigrams
+      // would cost more than the rows they find); the page keeps only those holding all of it.
+      const indexedTerm = Array.from(query.searchTerm).slice(0, MAX_INDEXED_TERM_CHARS).join("");
+      const candidateParams = [
+        ...params,
+        likePattern(indexedTerm),
+        CANDIDATE_CAP,
+        query.limit + 1,
+        likePattern(query.searchTerm),
+      ];
+      const [indexedPattern, cap, pageLimit, pattern] = [4, 3, 2, 1].map((back) => `$${candidateParams.length - back + 1}`);
       const candidates = await this.db.query<ThreadRow & { is_capped: boolean; sort_value: unknown }>(
         query.tenant,
         "list threads by title",
         `WITH title_hits AS MATERIALIZED (
-           SELECT thread_id FROM thread.threads_with_matching_titles(${pattern}, ${cap})
+           SELECT thread_id FROM thread.threads_with_matching_titles(${indexedPattern}, ${cap})
          ), meta AS (
            SELECT (SELECT count(*) FROM title_hits) >= ${cap} AS is_capped
          )
