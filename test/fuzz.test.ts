@@ -1,9 +1,11 @@
-// The gateway under a bounded fuzz (test/fuzz): ~12k hostile frames in at most 25 s against a real
-// gateway and thread service with auth enforced, while a well-behaved connection keeps working.
+// The gateway under a bounded fuzz (test/fuzz): ~12k hostile frames in at most 35 s against the whole
+// system (gateway, thread, config and remote-control services, the scripted model provider) with auth
+// enforced, while a well-behaved connection keeps working.
 // One run feeds every test below; each test is one part of the contract for bad input. `pnpm fuzz`
 // runs the same for longer. FUZZ_SEED picks another deterministic frame sequence.
 import assert from "node:assert/strict";
 import { before, describe, test } from "node:test";
+import { methodRegistry, notificationRegistry } from "@switchyard/protocol";
 import type { FrameClass, Rule } from "./fuzz/frames.js";
 import { type FuzzReport, formatReport, ruleOf } from "./fuzz/report.js";
 import { runFuzz, suiteOptions } from "./fuzz/runner.js";
@@ -38,7 +40,7 @@ describe("gateway fuzzing (bounded)", () => {
     assert.ok((row?.sent ?? 0) >= minimum, `only ${row?.sent ?? 0} ${frameClass} frames were sent (want ≥ ${minimum})`);
   }
 
-  test("no gateway or thread-service process exits during the run", () => {
+  test("no gateway, thread, config or remote-control process exits during the run", () => {
     assert.equal(report.abortedBecause, undefined, `the flood was cut short: ${report.abortedBecause}`);
     assertRule("processExit");
     assert.ok(report.framesSent >= 5_000, `a few thousand frames were sent (${report.framesSent})`);
@@ -105,6 +107,36 @@ describe("gateway fuzzing (bounded)", () => {
 
   test("unknown methods are -32600", () => {
     assertRule("badMethod", 50);
+  });
+
+  test("every registered method was fuzzed with wrong types and answered -32600", () => {
+    const fuzzed = report.coverage.families.reduce((sum, row) => sum + row.fuzzed, 0);
+    const registered = report.coverage.families.reduce((sum, row) => sum + row.registered, 0);
+    // Against the registry itself: a method added without coverage fails here.
+    assert.equal(registered, methodRegistry.size, "the coverage table counts every registered method");
+    assert.deepEqual(report.coverage.methodsNotFuzzed, [], `methods never answered -32600 for a wrong type`);
+    assert.equal(fuzzed, methodRegistry.size);
+  });
+
+  test("client notifications (initialized, server notification names, method names, unknown) get no reply", () => {
+    assertSent("notification", 200);
+    assertRule("clientNotification", 200);
+    const byKind = Object.fromEntries(report.coverage.notifications.map((row) => [row.kind, row]));
+    assert.ok((byKind.initialized?.frames ?? 0) >= 10, "initialized was fuzzed");
+    assert.equal(byKind["server notification"]?.names, notificationRegistry.size);
+    assert.ok(
+      (byKind["server notification"]?.namesSent ?? 0) >= notificationRegistry.size / 2,
+      `server notification names sent by a client: ${byKind["server notification"]?.namesSent} of ${notificationRegistry.size}`,
+    );
+  });
+
+  test("answers to item/tool/call (wrong-typed, malformed, unknown ids, duplicates) get no reply and the turn completes", () => {
+    assertSent("server-response", 50);
+    assertRule("serverResponse", 20);
+  });
+
+  test("the history a turn sends the model keeps the thread's order", () => {
+    assertRule("modelHistory", 20);
   });
 
   test("error messages are bounded and copy no long run of a big param", () => {

@@ -34,7 +34,7 @@ const OPTED_OUT = ["thread/started", "thread/name/updated"];
  */
 export async function openClient(
   url: string,
-  options: { token: string; name: string; optOut?: string[] },
+  options: { token: string; name: string; optOut?: string[]; experimentalApi?: boolean },
   timeoutMs = 10_000,
 ): Promise<CodexTestClient> {
   const client = await CodexTestClient.connect(url, { token: options.token });
@@ -42,7 +42,7 @@ export async function openClient(
   const reply = await Promise.race([
     client.request("initialize", {
       clientInfo: { name: options.name, title: null, version: "0.169.0" },
-      capabilities: { experimentalApi: false, optOutNotificationMethods: options.optOut ?? null },
+      capabilities: { experimentalApi: options.experimentalApi ?? false, optOutNotificationMethods: options.optOut ?? null },
     }),
     client.closed.then((code) => `closed (${code}) before initialize was answered`),
     after(timeoutMs, `initialize not answered within ${timeoutMs} ms`),
@@ -90,6 +90,13 @@ function frameHeader(frame: FuzzFrame, payloadBytes: number): Buffer {
   return header;
 }
 
+/**
+ * A request-rate refusal (-32001, reason `rateLimited`): the fuzz tenant's own floods reach its
+ * limit, and pairing claims are limited per tenant by design (against guessing codes).
+ */
+const isRateLimited = (reply: RpcReply): boolean =>
+  reply.error?.code === OVERLOADED && (reply.error.data as { reason?: unknown } | undefined)?.reason === "rateLimited";
+
 const describeFrame = (frame: FuzzFrame) => `${frame.frameClass}/${frame.variant} (${frame.data.length} B)`;
 
 export class FuzzConnection {
@@ -110,6 +117,10 @@ export class FuzzConnection {
   private closingByUs = false;
   /** The worker judges this connection's close itself (invalid UTF-8, over-cap frames). */
   judgesOwnClose = false;
+  /** Server → client requests (`item/tool/call`); unanswered unless a lane handles them. */
+  onServerRequest: ((request: { id: unknown; method: string; params: unknown }) => void) | undefined;
+  /** Notifications, for lanes that follow a turn. */
+  onNotification: ((notification: { method: string; params: any }) => void) | undefined;
   closeCode: number | undefined;
   readonly closed: Promise<number>;
 
@@ -125,9 +136,36 @@ export class FuzzConnection {
     });
   }
 
-  static async open(host: FuzzHost, label: string): Promise<FuzzConnection> {
-    const client = await openClient(host.target.url, { token: host.target.token, optOut: OPTED_OUT, name: `fuzz-${label}` });
+  static async open(
+    host: FuzzHost,
+    label: string,
+    options: { token?: string; experimentalApi?: boolean } = {},
+  ): Promise<FuzzConnection> {
+    const client = await openClient(host.target.url, {
+      token: options.token ?? host.target.token,
+      optOut: OPTED_OUT,
+      name: `fuzz-${label}`,
+      experimentalApi: options.experimentalApi ?? false,
+    });
     return new FuzzConnection(label, client, host);
+  }
+
+  /** A well-formed request through the harness client (its ids are the harness's own). */
+  async call(method: string, params: unknown, timeoutMs: number): Promise<RpcReply | "closed" | "timeout"> {
+    if (!this.isOpen) return "closed";
+    this.clientRequests++;
+    return Promise.race([
+      this.client.request(method, params),
+      this.closed.then(() => "closed" as const),
+      after(timeoutMs, "timeout" as const),
+    ]);
+  }
+
+  /** Forgets what the harness client collected (notifications, server requests): long runs. */
+  forgetCollected(): void {
+    this.client.notifications.length = 0;
+    this.client.received.length = 0;
+    this.client.serverRequests.length = 0;
   }
 
   get isOpen(): boolean {
@@ -207,6 +245,11 @@ export class FuzzConnection {
       if (expect.id !== undefined) this.mustNotAnswer.set(idKey(expect.id), frame);
     }
     ledger.sent(frame.frameClass);
+    if (frame.wrongType) ledger.count(ledger.wrongTypeSent, frame.wrongType.method);
+    if (frame.notification) {
+      ledger.count(ledger.notificationsSent, `${frame.notification.kind}|${frame.notification.name}`);
+      ledger.count(ledger.notificationKinds, frame.notification.kind);
+    }
     this.recent.push(describeFrame(frame));
     this.lastFrameClass = frame.frameClass;
     if (this.recent.length > 4) this.recent.shift();
@@ -299,7 +342,13 @@ export class FuzzConnection {
       );
       return;
     }
-    if (!("id" in message)) return; // a notification
+    if (typeof message.method === "string") {
+      // A frame with a method is the server asking (with an id) or telling (without), never a reply.
+      if ("id" in message) this.onServerRequest?.(message as { id: unknown; method: string; params: unknown });
+      else this.onNotification?.(message as { method: string; params: unknown });
+      return;
+    }
+    if (!("id" in message)) return;
     const id = message.id;
     if (typeof id === "number" && Number.isInteger(id) && id >= 1 && id <= this.clientRequests) return; // the harness client's
     const key = idKey(id);
@@ -341,10 +390,24 @@ export class FuzzConnection {
         ledger.violation("exactlyOneReply", frameClass, `${where}: answered after ${Math.round(latencyMs)} ms`);
       }
     }
+    if (isRateLimited(reply) && frameClass !== "flood") {
+      // The fuzz tenant floods, so its other requests may meet the tenant's request-rate limit: a
+      // right answer (counted, not judged against the frame's expectation).
+      ledger.count(ledger.rateLimited, frameClass);
+      return;
+    }
+    let passed = true;
     for (const check of entry.checks) {
       ledger.checked(check.rule);
       const problem = check.verify(reply, latencyMs);
-      if (problem) ledger.violation(check.rule, frameClass, `${where}: ${problem}`);
+      if (problem) {
+        passed = false;
+        ledger.violation(check.rule, frameClass, `${where}: ${problem}`);
+      }
+    }
+    const wrongType = entry.frame.wrongType;
+    if (wrongType) {
+      ledger.wrongTypeAnswered(wrongType.method, wrongType.where, wrongType.rejected, replyOutcome(reply), passed);
     }
     if (reply.error?.code === INTERNAL_ERROR) ledger.internalError(frameClass, `${where}: ${describeReply(reply)}`);
     if (frameClass !== "flood") {

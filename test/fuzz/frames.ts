@@ -24,12 +24,14 @@ export const FRAME_CLASSES = [
   "auth",
   "half-open",
   "non-reading",
+  "notification",
+  "server-response",
 ] as const;
 export type FrameClass = (typeof FRAME_CLASSES)[number];
 
 /** The contract's parts; every violation and every check names one. */
 export const RULES = {
-  processExit: "no gateway or thread-service process exits",
+  processExit: "no gateway, thread, config or remote-control service process exits",
   silentText: "text that is not JSON or not a JSON-RPC shape gets no reply",
   binary: "binary frames get no reply",
   unsolicitedReply: "the server sends no reply that matches no request",
@@ -37,7 +39,7 @@ export const RULES = {
   invalidUtf8: "invalid UTF-8 closes at most its own connection, with 1007",
   overCap: "a frame over the hard cap closes its connection with 1009",
   exactlyOneReply: "every well-formed request gets exactly one reply within the deadline",
-  overloadedOnlyInFloods: "-32001 only for pipelined floods",
+  overloadedOnlyInFloods: "-32001 only for pipelined floods (or rateLimited: the fuzz tenant reaches its request rate)",
   noInternalForBadInput: "no -32603 for deep, oversized, NUL or wrong-type input",
   nestingTooDeep: "nesting deeper than 128 is -32600 nestingTooDeep (maxDepth 128)",
   shallowNestingAccepted: "100 levels inside params is not rejected for depth",
@@ -45,6 +47,10 @@ export const RULES = {
   nul: "a string with NUL is -32600 Invalid request, answered promptly",
   wrongType: "wrong types are -32600 Invalid request",
   badMethod: "unknown methods are -32600",
+  clientNotification: "client notifications (initialized, other names, wrong-typed params) get no reply",
+  modelHistory: "the history a turn sends the model keeps the thread's order",
+  serverResponse:
+    "answers to server requests (wrong-typed, malformed, unknown ids, duplicates) get no reply; the turn that asked completes",
   boundedEcho: "error messages are at most 16 KiB and copy no run over 300 characters of a big param",
   canary: "the well-behaved connection's requests all succeed",
   canaryLatency: "the well-behaved connection's thread/name/set p99 under the flood stays under 2000 ms",
@@ -76,7 +82,7 @@ export interface ReplyCheck {
 
 export type Expectation =
   /** No reply; the connection stays open. `id`: an id in the frame that must not be answered. */
-  | { kind: "silent"; rule: "silentText" | "binary"; id?: RequestId }
+  | { kind: "silent"; rule: "silentText" | "binary" | "clientNotification" | "serverResponse"; id?: RequestId }
   /** Exactly one reply with `id`, satisfying every check. */
   | { kind: "reply"; id: RequestId; checks: ReplyCheck[] }
   /**
@@ -94,6 +100,10 @@ export interface FuzzFrame {
   expect: Expectation;
   /** Set for frames carrying a big generated string: error messages must not copy runs of it. */
   echoGuard?: EchoGuard;
+  /** A wrong-type case: which method and where (coverage counts it once answered as the rules say). */
+  wrongType?: { method: string; where: string; rejected: boolean };
+  /** A client notification: its kind and name (for the coverage table). */
+  notification?: { kind: string; name: string };
 }
 
 /**

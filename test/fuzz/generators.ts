@@ -14,7 +14,7 @@ import {
   type RequestId,
   requestText,
 } from "./frames.js";
-import type { MethodCatalog } from "./method-catalog.js";
+import type { MethodCatalog, NotificationCase, NotificationCatalog, WrongTypeCursor } from "./method-catalog.js";
 import { ALPHANUMERIC, PRINTABLE_ASCII, type Prng } from "./prng.js";
 
 /** Unique request ids for one worker: integers and strings, alternately. */
@@ -62,6 +62,11 @@ export interface GeneratorContext {
   prng: Prng;
   ids: IdAllocator;
   catalog: MethodCatalog;
+  /** The lane's walk through every method's wrong-type cases (random cases when absent). */
+  wrongTypes?: WrongTypeCursor;
+  notifications: NotificationCatalog;
+  /** How many notification frames this lane has sent (names go round in turn). */
+  notificationTurn: number;
   threads: FuzzThreads;
   big: BigStrings;
 }
@@ -273,17 +278,49 @@ export function binaryFrame(ctx: GeneratorContext): FuzzFrame {
 // wrong types, bad ids, bad methods, NUL
 
 export function wrongType(ctx: GeneratorContext): FuzzFrame {
-  const wrong = ctx.prng.pick(ctx.catalog.wrongTypeCases);
+  const wrong = ctx.wrongTypes ? ctx.wrongTypes.next() : ctx.prng.pick(ctx.catalog.wrongTypeCases);
   const id = ctx.ids.next();
   const paramsJson = wrong.params === undefined ? undefined : JSON.stringify(wrong.params);
+  // Every service runs: a well-formed request reaches its real handler, and "unavailable" is a failure too.
+  const expect = wrong.internal
+    ? reply(id, checks.code("wrongType", -32600), checks.notInternal("noInternalForBadInput"))
+    : wrong.rejected
+      ? reply(id, ...badInputChecks("wrongType"))
+      : reply(id, checks.notInternal("noInternalForBadInput"));
   return {
     frameClass: "wrong-type",
     variant: `${wrong.method} ${wrong.variant}`,
     data: requestText(id, wrong.method, paramsJson),
     opcode: "text",
-    expect: wrong.rejected
-      ? reply(id, ...badInputChecks("wrongType"))
-      : reply(id, checks.notInternal("noInternalForBadInput", { allowUnavailable: true })),
+    expect,
+    wrongType: { method: wrong.method, where: wrong.where, rejected: wrong.rejected || wrong.internal },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// client notifications
+
+/** A frame without an id: `initialized`, a server notification's name, a method's name, an unknown name. */
+export function clientNotification(ctx: GeneratorContext): FuzzFrame {
+  const { prng } = ctx;
+  const kind = prng.weighted<NotificationCase["kind"]>([
+    ["initialized", 3],
+    ["server notification", 4],
+    ["method", 4],
+    ["unknown", 1],
+  ]);
+  const chosen = ctx.notifications.pick(kind, ctx.notificationTurn++, prng);
+  const members = [`"method":${JSON.stringify(chosen.name)}`];
+  if (chosen.params !== undefined) members.push(`"params":${JSON.stringify(chosen.params)}`);
+  if (prng.chance(0.3)) members.push('"jsonrpc":"2.0"');
+  if (prng.chance(0.5)) members.reverse();
+  return {
+    frameClass: "notification",
+    variant: `${kind} ${JSON.stringify(chosen.name).slice(0, 60)} ${chosen.variant}`,
+    data: `{${members.join(",")}}`,
+    opcode: "text",
+    expect: { kind: "silent", rule: "clientNotification" },
+    notification: { kind, name: chosen.name },
   };
 }
 

@@ -22,6 +22,43 @@ export class FuzzLedger {
   private readonly samples = new Map<Rule, Violation[]>();
   /** The first few -32603 answers per class, violations or not (the report lists them). */
   readonly internalErrors = new Map<FrameClass, string[]>();
+  /** Wrong-type frames sent per method. */
+  readonly wrongTypeSent = new Map<string, number>();
+  /** Per method, the params paths whose rejected wrong-type case was answered -32600 as required. */
+  readonly wrongTypeCovered = new Map<string, Set<string>>();
+  /** Per method, answers to wrong-typed params the schema takes (outcome label → count). */
+  readonly acceptedOutcomes = new Map<string, Map<string, number>>();
+  /** Client notifications sent, by name, and by kind (initialized, server-notification name, …). */
+  readonly notificationsSent = new Map<string, number>();
+  readonly notificationKinds = new Map<string, number>();
+  /** Server-request answers sent, by variant, and the rounds' results. */
+  readonly serverResponses = new Map<string, number>();
+  readonly serverRequestRounds = new Map<string, number>();
+  /** Requests answered -32001 rateLimited (the fuzz tenant's floods reach its rate limit), per class. */
+  readonly rateLimited = new Map<string, number>();
+
+  count(map: Map<string, number>, key: string, by = 1): void {
+    map.set(key, (map.get(key) ?? 0) + by);
+  }
+
+  wrongTypeAnswered(method: string, where: string, rejected: boolean, outcome: string, ok: boolean): void {
+    if (rejected) {
+      if (!ok) return;
+      let paths = this.wrongTypeCovered.get(method);
+      if (!paths) {
+        paths = new Set();
+        this.wrongTypeCovered.set(method, paths);
+      }
+      paths.add(where);
+      return;
+    }
+    let outcomes = this.acceptedOutcomes.get(method);
+    if (!outcomes) {
+      outcomes = new Map();
+      this.acceptedOutcomes.set(method, outcomes);
+    }
+    this.count(outcomes, outcome);
+  }
 
   private tally(frameClass: FrameClass): ClassTally {
     let tally = this.classes.get(frameClass);

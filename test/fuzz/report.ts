@@ -4,6 +4,7 @@
 import type { CanaryMethod, CanaryPhase, LatencySummary } from "./canary.js";
 import { FRAME_CLASSES, RULES, type Rule } from "./frames.js";
 import type { FuzzLedger, Violation } from "./ledger.js";
+import { familyOf, type MethodCatalog, type NotificationCatalog } from "./method-catalog.js";
 import type { ProcessExitRecord, RssRecord } from "./target.js";
 
 export interface RuleResult {
@@ -38,6 +39,106 @@ export interface FuzzReport {
   halfOpen: { held: number; closedByServer: Record<string, number>; nonReadingCloseCode: number | undefined };
   /** The first few -32603 answers per frame class. */
   internalErrors: Record<string, string[]>;
+  coverage: Coverage;
+}
+
+export interface FamilyCoverage {
+  family: string;
+  registered: number;
+  /** Methods with at least one wrong-typed case answered -32600 as required. */
+  fuzzed: number;
+  wrongTypeFrames: number;
+  /** Params paths (params itself included) whose wrong type was answered -32600, of those that can be wrong. */
+  pathsCovered: number;
+  paths: number;
+}
+
+export interface Coverage {
+  families: FamilyCoverage[];
+  /** Registered methods with no wrong-typed case answered -32600 (must be empty). */
+  methodsNotFuzzed: string[];
+  /** Per kind of client notification: names sent / names there are, frames. */
+  notifications: { kind: string; namesSent: number; names: number; frames: number }[];
+  /** Server-request answers sent by variant, and what the turns did. */
+  serverResponses: Record<string, number>;
+  serverRequestRounds: Record<string, number>;
+  /** Requests (not floods) answered -32001 rateLimited, per class: allowed, not judged. */
+  rateLimited: Record<string, number>;
+}
+
+export function coverageOf(ledger: FuzzLedger, catalog: MethodCatalog, notifications: NotificationCatalog): Coverage {
+  const families = new Map<string, FamilyCoverage>();
+  const methodsNotFuzzed: string[] = [];
+  for (const method of catalog.methods) {
+    const family = familyOf(method);
+    const row = families.get(family) ?? { family, registered: 0, fuzzed: 0, wrongTypeFrames: 0, pathsCovered: 0, paths: 0 };
+    const covered = ledger.wrongTypeCovered.get(method);
+    row.registered++;
+    if (covered && covered.size > 0) row.fuzzed++;
+    else methodsNotFuzzed.push(method);
+    row.wrongTypeFrames += ledger.wrongTypeSent.get(method) ?? 0;
+    const paths = catalog.rejectablePaths(method);
+    row.paths += paths.length;
+    row.pathsCovered += paths.filter((path) => covered?.has(path)).length;
+    families.set(family, row);
+  }
+  const kinds = ["initialized", "server notification", "method", "unknown"] as const;
+  return {
+    families: [...families.values()],
+    methodsNotFuzzed,
+    notifications: kinds.map((kind) => {
+      const names = notifications.names(kind);
+      return {
+        kind,
+        names: names.length,
+        namesSent: names.filter((name) => ledger.notificationsSent.has(`${kind}|${name}`)).length,
+        frames: ledger.notificationKinds.get(kind) ?? 0,
+      };
+    }),
+    serverResponses: Object.fromEntries([...ledger.serverResponses].sort(([a], [b]) => a.localeCompare(b))),
+    serverRequestRounds: Object.fromEntries(ledger.serverRequestRounds),
+    rateLimited: Object.fromEntries(ledger.rateLimited),
+  };
+}
+
+function coverageSection(coverage: Coverage): string {
+  const rows = coverage.families.map((row) => [
+    row.family,
+    `${row.fuzzed} / ${row.registered}`,
+    String(row.wrongTypeFrames),
+    `${row.pathsCovered} / ${row.paths}`,
+  ]);
+  const total = coverage.families.reduce(
+    (sum, row) => ({
+      fuzzed: sum.fuzzed + row.fuzzed,
+      registered: sum.registered + row.registered,
+      frames: sum.frames + row.wrongTypeFrames,
+      pathsCovered: sum.pathsCovered + row.pathsCovered,
+      paths: sum.paths + row.paths,
+    }),
+    { fuzzed: 0, registered: 0, frames: 0, pathsCovered: 0, paths: 0 },
+  );
+  rows.push(["total", `${total.fuzzed} / ${total.registered}`, String(total.frames), `${total.pathsCovered} / ${total.paths}`]);
+  const notificationRows = coverage.notifications.map((row) => [row.kind, `${row.namesSent} / ${row.names}`, String(row.frames)]);
+  const answers = Object.entries(coverage.serverResponses)
+    .map(([variant, count]) => `${variant}: ${count}`)
+    .join("; ");
+  const rounds = Object.entries(coverage.serverRequestRounds)
+    .map(([outcome, count]) => `${outcome}: ${count}`)
+    .join("; ");
+  return (
+    `coverage: methods with a wrong-typed case answered -32600, by family (params paths: those with a wrong type answered -32600)\n` +
+    `${table(["family", "methods fuzzed / registered", "wrong-type frames", "params paths"], rows)}\n` +
+    `methods not fuzzed: ${coverage.methodsNotFuzzed.length === 0 ? "none" : coverage.methodsNotFuzzed.join(", ")}\n\n` +
+    `client notifications (names sent / names)\n${table(["kind", "names", "frames"], notificationRows)}\n\n` +
+    `answers to item/tool/call: ${answers || "none"}\n` +
+    `tool-call turns: ${rounds || "none"}\n` +
+    `answered -32001 rateLimited outside the flood lane (the fuzz tenant's rate limit; not judged): ${
+      Object.entries(coverage.rateLimited)
+        .map(([frameClass, count]) => `${frameClass}: ${count}`)
+        .join(", ") || "none"
+    }`
+  );
 }
 
 export function ruleResults(ledger: FuzzLedger): RuleResult[] {
@@ -159,6 +260,7 @@ export function formatReport(report: FuzzReport): string {
       .map(([frameClass, count]) => `${frameClass}:${count}`)
       .join(" "),
   ]);
+  sections.push(coverageSection(report.coverage));
   sections.push(`contract\n${table(["", "rule", "checked", "violations", "by class"], ruleRows)}`);
   const internal = Object.entries(report.internalErrors);
   if (internal.length > 0) {

@@ -18,6 +18,7 @@ import {
   badId,
   badMethod,
   binaryFrame,
+  clientNotification,
   deepNesting,
   type FuzzThreads,
   floodRequest,
@@ -35,11 +36,12 @@ import {
   wrongType,
 } from "./generators.js";
 import { FuzzLedger } from "./ledger.js";
-import { MethodCatalog } from "./method-catalog.js";
+import { MethodCatalog, NotificationCatalog, WrongTypeCursor } from "./method-catalog.js";
 import { Prng } from "./prng.js";
-import { classRows, type FuzzReport, ruleResults } from "./report.js";
+import { classRows, coverageOf, type FuzzReport, ruleResults } from "./report.js";
+import { answerPlan, FUZZ_DYNAMIC_TOOL } from "./server-requests.js";
 import { HalfOpenSockets, NonReadingWebSocket, rawUpgrade } from "./sockets.js";
-import { FUZZ_REQUEST_TIMEOUT_MS, FUZZ_TENANT, FuzzTarget } from "./target.js";
+import { FUZZ_REQUEST_TIMEOUT_MS, FUZZ_TENANT, FUZZ_TOOL_CALL_TIMEOUT_MS, FuzzTarget, modelHistory } from "./target.js";
 
 /**
  * The well-behaved connection's rename p99 during the flood. The defect this guards against held a
@@ -70,18 +72,23 @@ export interface FuzzOptions {
   authAttempts: number;
   halfOpenSockets: number;
   nonReadingRequests: number;
+  /** Lanes answering `item/tool/call` badly (while the light lanes run), and the most tool calls they answer. */
+  toolLanes: number;
+  toolRounds: number;
+  /** Tool calls each tool lane answers at least (then it stops with the light lanes). */
+  toolMinRoundsPerLane: number;
   maxRestarts: number;
   log: (line: string) => void;
 }
 
 const quietLog = () => {};
 
-/** `pnpm test fuzz`: bounded to ~10-15k frames and 25 s of flood. */
+/** `pnpm test fuzz`: bounded to ~10-15k frames and about 35 s of flood (32 s, then the lanes finish). */
 export function suiteOptions(overrides: Partial<FuzzOptions> = {}): FuzzOptions {
   return {
     seed: 20_240_917,
     frames: 12_000,
-    timeCapMs: 25_000,
+    timeCapMs: 32_000,
     baselineMs: 3_000,
     afterMs: 1_500,
     lightWorkers: 4,
@@ -93,6 +100,9 @@ export function suiteOptions(overrides: Partial<FuzzOptions> = {}): FuzzOptions 
     authAttempts: 150,
     halfOpenSockets: 48,
     nonReadingRequests: 2_000,
+    toolLanes: 4,
+    toolRounds: 2_000,
+    toolMinRoundsPerLane: 10,
     maxRestarts: 4,
     log: quietLog,
     ...overrides,
@@ -112,6 +122,7 @@ export function longOptions(overrides: Partial<FuzzOptions> = {}): FuzzOptions {
     authAttempts: 2_000,
     halfOpenSockets: 200,
     nonReadingRequests: 5_000,
+    toolMinRoundsPerLane: 40,
     maxRestarts: 10,
     ...overrides,
   });
@@ -129,6 +140,7 @@ const LIGHT_MIX: readonly (readonly [Generator, number])[] = [
   [nulString, 12],
   [(ctx) => deepNesting(ctx, ctx.prng.pick([200, 1_000])), 4],
   [shallowNesting, 3],
+  [clientNotification, 8],
 ];
 
 const KNOWN_401_TEXTS = new Set([
@@ -159,7 +171,11 @@ class FuzzRun implements FuzzHost {
   private floodEndsAtMs = Number.POSITIVE_INFINITY;
   private lightFramesLeft: number;
   private floodFramesLeft: number;
+  private toolRoundsLeft: number;
+  /** The light lanes are done: the tool lanes finish their round and stop. */
+  lightLanesDone = false;
   catalog!: MethodCatalog;
+  notificationCatalog!: NotificationCatalog;
   threads!: FuzzThreads;
   floodThread!: string;
   big: BigStrings;
@@ -179,6 +195,7 @@ class FuzzRun implements FuzzHost {
       options.overCap +
       options.authAttempts;
     this.floodFramesLeft = Math.floor(options.frames * options.floodShare);
+    this.toolRoundsLeft = options.toolRounds;
     this.lightFramesLeft = Math.max(
       0,
       options.frames - fixed - this.floodFramesLeft - options.halfOpenSockets - options.nonReadingRequests,
@@ -195,13 +212,27 @@ class FuzzRun implements FuzzHost {
   }
 
   context(label: string, lane: number): GeneratorContext {
+    const prng = this.root.fork(label);
     return {
-      prng: this.root.fork(label),
+      prng,
       ids: new IdAllocator(`fz${lane}`, 1_000_000_000 * lane),
       catalog: this.catalog,
+      wrongTypes:
+        lane >= 1 && lane <= this.options.lightWorkers
+          ? new WrongTypeCursor(this.catalog, prng.fork("wrong-types"), lane - 1, this.options.lightWorkers)
+          : undefined,
+      notifications: this.notificationCatalog,
+      notificationTurn: 0,
       threads: this.threads,
       big: this.big,
     };
+  }
+
+  takeToolRound(laneRounds: number): boolean {
+    if (this.toolRoundsLeft <= 0) return false;
+    if (this.lightLanesDone && laneRounds >= this.options.toolMinRoundsPerLane) return false;
+    this.toolRoundsLeft--;
+    return true;
   }
 
   startFlood(): void {
@@ -229,11 +260,17 @@ class FuzzRun implements FuzzHost {
   }
 
   /** A fresh initialized fuzz connection once a gateway is up; undefined when the run is over. */
-  async connect(label: string): Promise<FuzzConnection | undefined> {
+  async connect(
+    label: string,
+    options: { token?: () => Promise<string>; experimentalApi?: boolean } = {},
+  ): Promise<FuzzConnection | undefined> {
     for (let attempt = 0; attempt < 20; attempt++) {
       if (!(await this.target.whenUp())) return undefined;
       try {
-        const connection = await FuzzConnection.open(this, label);
+        const connection = await FuzzConnection.open(this, label, {
+          token: options.token ? await options.token() : undefined,
+          experimentalApi: options.experimentalApi,
+        });
         this.connections.add(connection);
         return connection;
       } catch (error) {
@@ -276,8 +313,10 @@ async function lightWorker(run: FuzzRun, lane: number): Promise<void> {
   let silentInARow = 0;
   let sent = 0;
   while (run.shouldContinue && run.takeLightFrame()) {
-    if (!connection?.isOpen) connection = await run.connect(`light-${lane}`);
+    // Even lanes have the experimental API: well-formed experimental requests reach their handlers.
+    if (!connection?.isOpen) connection = await run.connect(`light-${lane}`, { experimentalApi: lane % 2 === 0 });
     if (!connection) break;
+    if (sent % 1_000 === 999) connection.forgetCollected();
     await connection.waitForRoom(run.options.lightWindow);
     const frame = ctx.prng.weighted(LIGHT_MIX)(ctx);
     connection.send(frame);
@@ -420,6 +459,142 @@ async function authWorker(run: FuzzRun): Promise<void> {
   }
 }
 
+/**
+ * Answers to server requests: turns on a thread declaring the fuzz tool, each tool call answered per
+ * `answerPlan` (server-requests.ts). Every answer frame must get no reply; the turn must complete,
+ * its tool call succeeding exactly when the first answer was a valid successful result.
+ */
+async function toolWorker(run: FuzzRun, lane: number): Promise<void> {
+  const ctx = run.context(`tools-${lane}`, 20 + lane);
+  const { ledger } = run;
+  const label = `tools-${lane}`;
+  let connection: FuzzConnection | undefined;
+  let threadId: string | undefined;
+  let rounds = 0;
+  const big = (size: number) => run.big.of(size);
+  const failed = async (startedAtMs: number, detail: string) => {
+    if (await run.target.explainedByExit(startedAtMs)) return;
+    ledger.checked("serverResponse");
+    ledger.violation("serverResponse", "server-response", `${label}: ${detail}`);
+  };
+  while (run.shouldContinue && run.takeToolRound(rounds)) {
+    if (!connection?.isOpen) {
+      connection = await run.connect(label, { token: () => run.target.toolsToken(), experimentalApi: true });
+      threadId = undefined;
+    }
+    if (!connection) break;
+    const roundStartedAtMs = Date.now();
+    rounds++;
+    if (!threadId || rounds % 50 === 0) {
+      const started = await connection.call("thread/start", { dynamicTools: [FUZZ_DYNAMIC_TOOL] }, run.deadlineMs);
+      if (typeof started === "string" || started.error) {
+        await failed(
+          roundStartedAtMs,
+          `thread/start with a dynamic tool: ${typeof started === "string" ? started : describe(started)}`,
+        );
+        await sleep(500);
+        continue;
+      }
+      threadId = (started.result as { thread: { id: string } }).thread.id;
+      connection.forgetCollected();
+    }
+    const thread = threadId;
+    let turnId: string | undefined;
+    let toolItem: { success?: unknown } | undefined;
+    let resolveCompleted: (status: string) => void = () => {};
+    const completed = new Promise<string>((resolve) => {
+      resolveCompleted = resolve;
+    });
+    const early: { method: string; params: any }[] = [];
+    connection.onNotification = (notification) => {
+      if (notification.params?.threadId !== thread) return;
+      if (turnId === undefined) {
+        early.push(notification);
+        return;
+      }
+      if (notification.params?.turnId !== turnId && notification.params?.turn?.id !== turnId) return;
+      if (notification.method === "item/completed" && notification.params.item?.type === "dynamicToolCall")
+        toolItem = notification.params.item;
+      if (notification.method === "turn/completed") {
+        const ended = notification.params.turn;
+        resolveCompleted(
+          ended?.status === "completed"
+            ? "completed"
+            : `${ended?.status} (${JSON.stringify(ended?.error ?? null).slice(0, 300)})`,
+        );
+      }
+    };
+    let resolveAsked: (request: { id: unknown; params: any }) => void = () => {};
+    const asked = new Promise<{ id: unknown; params: any }>((resolve) => {
+      resolveAsked = resolve;
+    });
+    connection.onServerRequest = (request) => {
+      if (request.method === "item/tool/call" && (request.params as { threadId?: string })?.threadId === thread)
+        resolveAsked(request);
+    };
+    const turn = await connection.call(
+      "turn/start",
+      { threadId: thread, input: [{ type: "text", text: `fuzz round ${rounds}`, text_elements: [] }] },
+      run.deadlineMs,
+    );
+    if (typeof turn === "string" || turn.error) {
+      await failed(roundStartedAtMs, `turn/start: ${typeof turn === "string" ? turn : describe(turn)}`);
+      threadId = undefined;
+      continue;
+    }
+    turnId = (turn.result as { turn: { id: string } }).turn.id;
+    for (const notification of early.splice(0)) connection.onNotification(notification);
+    const request = await Promise.race([
+      asked,
+      completed.then((status) => `the turn ended ${status} first`),
+      after(2 * run.deadlineMs, `nothing within ${2 * run.deadlineMs} ms`),
+    ]);
+    if (typeof request === "string" || typeof request.id !== "number") {
+      await failed(
+        roundStartedAtMs,
+        `no item/tool/call with an integer id after turn/start: ${typeof request === "string" ? request : `id ${JSON.stringify(request.id)}`}`,
+      );
+      threadId = undefined;
+      continue;
+    }
+    const plan = answerPlan(ctx.prng, request.id, big);
+    const decisive = plan.find((answer) => answer.answers);
+    for (const answer of plan) {
+      ledger.count(ledger.serverResponses, answer.frame.variant.replace(/ := .*/, " := (wrong type)"));
+      connection.send(answer.frame);
+    }
+    const deadline = FUZZ_TOOL_CALL_TIMEOUT_MS + run.deadlineMs;
+    const status = await Promise.race([completed, connection.closed.then(() => "closed"), after(deadline, "timeout")]);
+    const expectedSuccess = decisive?.success ?? false;
+    const what = `${decisive?.frame.variant ?? "no answer"}`;
+    ledger.count(ledger.serverRequestRounds, `turn ${status.replace(/ \(.*$/, "")}`);
+    if (status !== "completed") {
+      await failed(roundStartedAtMs, `the turn after answer "${what}" ended ${status} (want completed within ${deadline} ms)`);
+      threadId = undefined;
+      continue;
+    }
+    ledger.checked("serverResponse");
+    const success = toolItem?.success;
+    ledger.count(ledger.serverRequestRounds, `tool call ${success === true ? "succeeded" : "failed"}`);
+    if (success !== expectedSuccess) {
+      ledger.violation(
+        "serverResponse",
+        "server-response",
+        `${label}: after answer "${what}" the dynamicToolCall item's success is ${JSON.stringify(success)} (want ${expectedSuccess})`,
+      );
+    }
+    if (rounds % 20 === 0) connection.forgetCollected();
+  }
+  if (connection) {
+    connection.onNotification = undefined;
+    connection.onServerRequest = undefined;
+    await connection.drain();
+  }
+}
+
+const describe = (reply: { error?: { code: number; message: string } }) =>
+  `error ${reply.error?.code} ${JSON.stringify(reply.error?.message ?? "").slice(0, 200)}`;
+
 /** A fresh connection must be accepted and served within 5 s while the half-open sockets are held. */
 async function checkServed(run: FuzzRun, canaryThreadId: string, when: string): Promise<void> {
   if (!run.target.isUp) return;
@@ -460,6 +635,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     run.threads = threads;
     run.floodThread = floodThread;
     run.catalog = new MethodCatalog({ threadId: threads.sample });
+    run.notificationCatalog = new NotificationCatalog({ threadId: threads.sample }, run.catalog);
 
     log(`baseline: ${options.baselineMs} ms of the well-behaved connection alone`);
     canary.phase = "baseline";
@@ -479,11 +655,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const progress = setInterval(() => log(`${run.ledger.framesSent} frames sent`), 5_000);
     try {
       await Promise.all([
-        ...Array.from({ length: options.lightWorkers }, (_, lane) => lightWorker(run, lane + 1)),
+        Promise.all(Array.from({ length: options.lightWorkers }, (_, lane) => lightWorker(run, lane + 1))).finally(() => {
+          run.lightLanesDone = true;
+        }),
         heavyWorker(run),
         floodWorker(run),
         throwawayConnectionWorker(run),
         authWorker(run),
+        ...Array.from({ length: options.toolLanes }, (_, lane) => toolWorker(run, lane + 1)),
         (async () => {
           await sleep(2_000);
           await checkServed(run, canaryThreadId, "2 s into the flood");
@@ -549,6 +728,14 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       `${exit.name} exited (code ${exit.code}, signal ${exit.signal}) at +${(exit.atMs / 1000).toFixed(1)} s`,
     );
   }
+  ledger.checked("modelHistory", modelHistory.checked);
+  if (modelHistory.disordered > 0) {
+    ledger.violation(
+      "modelHistory",
+      "server-response",
+      `${modelHistory.disordered} of ${modelHistory.checked} model requests had the thread's history out of order, e.g. ${modelHistory.sample}`,
+    );
+  }
   const canaryLatency = canary.summary();
   ledger.checked(
     "canary",
@@ -589,5 +776,6 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       nonReadingCloseCode,
     },
     internalErrors: Object.fromEntries(ledger.internalErrors),
+    coverage: coverageOf(ledger, run.catalog, run.notificationCatalog),
   };
 }
