@@ -308,6 +308,28 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("SIGTERM of the instance running a turn: it ends the turn as failed, with its notifications, before it exits", async () => {
+    const client = await open("t-shutdown", 1);
+    const threadId = await startThread(client);
+    // A reply that keeps streaming (under the idle timeout) for longer than the shutdown grace.
+    provider.script({ generatedDeltas: { count: 300, gapMs: 100, makeDelta: () => "more " } });
+    const started = await client.call("turn/start", { threadId, input: [text("run on an instance being stopped")] });
+    await client.waitForNotification((n) => n.method === "turn/started" && n.params.turn.id === started.turn.id);
+    const owner = await stack.infra.pool.query("SELECT owner FROM thread.turns WHERE id = $1", [started.turn.id]);
+    const stopping = stack.threads.find((service) => service.output().includes(owner.rows[0].owner));
+    assert.ok(stopping, `the instance running the turn (${owner.rows[0].owner}) is one of the stack's`);
+    const [exitCode, turn] = await Promise.all([stopping.stop(), turnOf(client, threadId, started.turn.id, 20_000)]);
+    assert.equal(exitCode, 0, "a clean exit, within the shutdown timeout");
+    assert.equal(turn.at(-1)?.params.turn.status, "failed");
+    assert.match(
+      turn.find((n) => n.method === "error")?.params.error.message,
+      /shut down before it finished/,
+      "the instance ended the turn itself, not another instance's sweeper after the lease",
+    );
+    await stack.addThreadService();
+    client.socket.close();
+  });
+
   test("a dynamic tool: the model's call reaches the client, its answer goes back, the turn goes on", async () => {
     const client = await open("t-tools", 0);
     const threadId = await startThread(client, {

@@ -29,8 +29,10 @@ const schema = z.object({
     .default(300_000)
     .describe("how long a dynamic tool call waits for a client's answer before the model is told it failed"),
   THREAD_TURN_SHUTDOWN_GRACE_MS: envParts.positiveInt
-    .default(10_000)
-    .describe("on shutdown, how long running turns may finish before they are ended as failed"),
+    .default(6_000)
+    .describe(
+      "on shutdown, how long running turns may finish before they are ended as failed (at most SWITCHYARD_SHUTDOWN_TIMEOUT_MS less 3 s, so their endings are written before the process gives up)",
+    ),
   SWITCHYARD_KEYED_ACK_WAIT_MS: envParts.positiveInt.default(5_000),
   SWITCHYARD_KEYED_MAX_DELIVER: envParts.positiveInt.default(5),
 });

@@ -99,7 +99,8 @@ async function main(): Promise<void> {
       instanceId,
       leaseMs: env.THREAD_TURN_LEASE_MS,
       toolCallTimeoutMs: env.THREAD_TOOL_CALL_TIMEOUT_MS,
-      shutdownGraceMs: env.THREAD_TURN_SHUTDOWN_GRACE_MS,
+      // The turns' endings (failed, with their notifications) must be written within the shutdown timeout.
+      shutdownGraceMs: Math.max(0, Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000)),
     },
     log.child({ component: "turns" }),
   );
