@@ -65,7 +65,9 @@ const USAGE = `usage: pnpm bench -- [options]
   --threads-per-writer N  threads each write connection renames (default 8)
   --rounds N            rounds, alternating system/floor order; medians reported (default 2)
   --only SCENARIO       thread/read, thread/name/set, config/read, turn/delta, turn/throughput or
-                        turn/fanout (repeatable; default all six)
+                        turn/fanout (repeatable; default all six); fairness/thread-read runs
+                        on its own (two tenants, one flooding; its flags: --rounds, --seconds,
+                        --flood-rate, --flood-connections, --flood-in-flight, --threads)
   --turn-seconds N      measured seconds per turn pass (default 4)
   --turn-warmup N       warm-up seconds before each turn pass (default 1)
   --turn-concurrency N  turn/throughput: connections, each running turns on its own thread (default 16)
