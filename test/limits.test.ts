@@ -3,16 +3,14 @@
 // concurrent connections (429 at the upgrade), per-tenant overrides, and Redis down (local bounds,
 // said once in the log). Real Redis, real gateways; a private redis-server for the outage.
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdtempSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import WebSocket from "ws";
 import { CodexTestClient, type RpcReply } from "./harness/client.js";
+import { type PrivateRedis, startPrivateRedis } from "./harness/private-redis.js";
 import { runGatewayExpectingExit, type ServiceProcess, startGatewayProcess } from "./harness/processes.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
@@ -60,31 +58,6 @@ function upgrade(url: string, token: string): Promise<{ status: number; retryAft
     });
     socket.once("error", reject);
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  const address = server.address();
-  server.close();
-  return typeof address === "object" && address ? address.port : 0;
-}
-
-async function startRedis(port: number): Promise<ChildProcess> {
-  const child = spawn(
-    "/usr/bin/redis-server",
-    ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-    {
-      stdio: "ignore",
-    },
-  );
-  const probe = new Redis({ port, lazyConnect: true, retryStrategy: () => 50, maxRetriesPerRequest: null });
-  probe.on("error", () => {}); // refused until the server listens; ping waits for it
-  await probe.connect().catch(() => {});
-  await probe.ping();
-  probe.disconnect();
-  return child;
 }
 
 async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
@@ -236,22 +209,20 @@ describe("limits per tenant and per token", () => {
 
 describe("limits with Redis down", () => {
   let stack: Stack;
-  let redis: ChildProcess | undefined;
+  let redis: PrivateRedis;
   let gateway: ServiceProcess & { url: string };
-  let redisPort: number;
   const clients: CodexTestClient[] = [];
 
   before(async () => {
     stack = await startStack("limits-outage");
-    redisPort = await freePort();
-    redis = await startRedis(redisPort);
+    redis = await startPrivateRedis();
     const limitsFile = join(mkdtempSync(join(tmpdir(), "sy-limits-")), "tenant-limits.json");
     writeFileSync(limitsFile, JSON.stringify(TENANT_LIMITS));
     gateway = await startGatewayProcess(
       {
         ...stack.infra.env,
         ...DEFAULT_LIMITS,
-        REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+        REDIS_URL: redis.url,
         // The same overrides from a file (a mounted ConfigMap): `outage` gets its slow refill from here.
         GATEWAY_TENANT_LIMITS_FILE: limitsFile,
       },
@@ -261,15 +232,13 @@ describe("limits with Redis down", () => {
   after(async () => {
     await Promise.all(clients.map((client) => client.close()));
     await gateway?.stop();
-    redis?.kill("SIGKILL");
+    await redis?.dispose();
     await stack?.stop();
   });
 
   test("requests are still served within a local bound, refused beyond it, and the log says so once", async () => {
     const url = `${gateway.url}/`;
-    redis?.kill("SIGKILL");
-    if (redis) await once(redis, "exit");
-    redis = undefined;
+    await redis.kill();
     const client = await open(url, "outage", "alice"); // admitted by the local connection bound
     clients.push(client);
     const replies = await flood(client, 10);
@@ -281,7 +250,7 @@ describe("limits with Redis down", () => {
     assert.equal(served(await flood(second, 3)).length, 3, "another tenant has its own local bucket");
     assert.equal(gateway.output().split(DEGRADED_LINE).length - 1, 1, "logged once, not per request");
 
-    redis = await startRedis(redisPort);
+    await redis.start();
     await waitFor(() => gateway.output().includes("rate limits restored"), "the restored line");
     assert.equal(gateway.output().split(DEGRADED_LINE).length - 1, 1);
   });

@@ -1,4 +1,7 @@
-// Loopback ports for the private servers suites start (NATS, Postgres, Redis).
+// Loopback ports for the private servers suites start (NATS, Postgres, Redis), and the
+// kill-and-start-again handle the simple ones share.
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
 import { createServer, Socket } from "node:net";
 
 export async function freePort(): Promise<number> {
@@ -26,4 +29,46 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);
+}
+
+export interface PrivateServer {
+  url: string;
+  port: number;
+  /** SIGKILL: the server gets no chance to flush or say goodbye. */
+  kill(): Promise<void>;
+  /** Starts it again on the same port (and store); resolves when it accepts connections. */
+  start(): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+/** A server process on a port of its own that a suite may kill and start again, started once. */
+export async function startRestartableServer(options: {
+  url: string;
+  port: number;
+  what: string;
+  spawn: () => ChildProcess;
+  /** After the process is gone for good (remove its store, say). */
+  cleanUp?: () => void;
+}): Promise<PrivateServer> {
+  let child: ChildProcess | undefined;
+  const server: PrivateServer = {
+    url: options.url,
+    port: options.port,
+    async kill() {
+      if (!child || child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, "exit");
+      child.kill("SIGKILL");
+      await exited;
+    },
+    async start() {
+      child = options.spawn();
+      await waitForPort(options.port, 10_000, options.what);
+    },
+    async dispose() {
+      await server.kill();
+      options.cleanUp?.();
+    },
+  };
+  await server.start();
+  return server;
 }
