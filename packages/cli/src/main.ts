@@ -14,6 +14,7 @@ import {
 } from "./commands/config.js";
 import { connectMachineCommand } from "./commands/connect-machine.js";
 import { migrateCommand } from "./commands/migrate.js";
+import { natsClusterCommand } from "./commands/nats-cluster.js";
 import { proxyCommand } from "./commands/proxy.js";
 import { secretDeleteCommand, secretListCommand, secretRewrapCommand, secretSetCommand } from "./commands/secret.js";
 import { seedCommand } from "./commands/seed.js";
@@ -31,6 +32,7 @@ export const commands: readonly Command[] = [
   seedCommand,
   connectMachineCommand,
   proxyCommand,
+  natsClusterCommand,
   configImportCommand,
   configExportCommand,
   configLockExportCommand,

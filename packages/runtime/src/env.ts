@@ -32,6 +32,10 @@ export const commonEnv = {
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().optional().describe("OTLP/HTTP collector; traces are exported when set"),
   SWITCHYARD_SHUTDOWN_TIMEOUT_MS: positiveInt.default(10_000),
+  SWITCHYARD_JETSTREAM_REPLICAS: positiveInt
+    .max(5)
+    .default(1)
+    .describe("copies of each keyed-lane stream in a JetStream cluster (3 survives losing a node; 1 on one server)"),
   SWITCHYARD_DEFAULT_MODEL: z.string().min(1).default("gpt-5.2").describe("model of threads that name none"),
   SWITCHYARD_DEFAULT_MODEL_PROVIDER: z.string().min(1).default("openai").describe("model provider of threads that name none"),
 };

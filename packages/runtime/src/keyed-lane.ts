@@ -77,6 +77,8 @@ export interface KeyedLaneSettings {
   maxDeliver: number;
   /** JetStream de-duplication window for publish retries. */
   duplicateWindowMs: number;
+  /** Copies of the stream in a JetStream cluster (3 survives the loss of one node; 1 on a single server). */
+  replicas: number;
 }
 
 export const defaultKeyedLaneSettings: KeyedLaneSettings = {
@@ -84,6 +86,7 @@ export const defaultKeyedLaneSettings: KeyedLaneSettings = {
   ackWaitMs: 5_000,
   maxDeliver: 5,
   duplicateWindowMs: 120_000,
+  replicas: 1,
 };
 
 const nanos = (ms: number) => ms * 1_000_000;
@@ -103,6 +106,7 @@ export async function ensureKeyedLane(
     storage: StorageType.File,
     duplicate_window: nanos(settings.duplicateWindowMs),
     max_age: nanos(24 * 3_600_000),
+    num_replicas: settings.replicas,
     // Shared-read groups look ahead with direct gets: the raw message, no JSON/base64 envelope, and
     // "none yet" is a status rather than an error.
     allow_direct: true,
@@ -112,6 +116,7 @@ export async function ensureKeyedLane(
     await jsm.streams.update(stream, {
       duplicate_window: streamConfig.duplicate_window,
       max_age: streamConfig.max_age,
+      num_replicas: streamConfig.num_replicas,
       allow_direct: true,
     });
   } catch (error) {

@@ -55,7 +55,7 @@ async function main(): Promise<void> {
       reconnectGraceMs: env.REMOTE_CONTROL_RECONNECT_GRACE_MS,
       pairingClaimsPerMinute: env.REMOTE_CONTROL_PAIRING_CLAIMS_PER_MINUTE,
     }),
-    keyedSettings: defaultKeyedLaneSettings,
+    keyedSettings: { ...defaultKeyedLaneSettings, replicas: env.SWITCHYARD_JETSTREAM_REPLICAS },
     log,
   });
   lifecycle.onShutdown("bus", () => lanes.stop());

@@ -133,6 +133,7 @@ async function main(): Promise<void> {
       ...defaultKeyedLaneSettings,
       ackWaitMs: env.SWITCHYARD_KEYED_ACK_WAIT_MS,
       maxDeliver: env.SWITCHYARD_KEYED_MAX_DELIVER,
+      replicas: env.SWITCHYARD_JETSTREAM_REPLICAS,
     },
     log,
   });
