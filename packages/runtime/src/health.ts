@@ -1,6 +1,8 @@
-// Health for processes that have no HTTP server of their own: GET /healthz (alive) and /readyz
-// (dependencies reachable, not shutting down). The gateway serves the same routes from fastify.
+// Health for processes that have no HTTP server of their own: GET /healthz (alive), /readyz
+// (dependencies reachable, not shutting down) and /metrics (Prometheus text, see metrics.ts). The
+// gateway serves the same routes from fastify.
 import { createServer, type Server } from "node:http";
+import { serveMetrics } from "./metrics.js";
 
 export type ReadinessCheck = () => Promise<Record<string, boolean>>;
 
@@ -18,6 +20,10 @@ export async function startHealthServer(options: { host: string; port: number; r
           response.writeHead(isReady ? 200 : 503, { "content-type": "application/json" }).end(JSON.stringify(checks));
         })
         .catch((error) => response.writeHead(503).end(String(error)));
+      return;
+    }
+    if (request.url === "/metrics") {
+      serveMetrics(request, response);
       return;
     }
     response.writeHead(404).end();

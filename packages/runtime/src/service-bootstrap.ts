@@ -1,5 +1,5 @@
 // The start-up every bus service shares, in one place: logger, lifecycle with signal handlers,
-// tracing, migrations (as the login role, on the maintenance pool), the query pool (as a role
+// tracing, metrics, migrations (as the login role, on the maintenance pool), the query pool (as a role
 // row-level security applies to, checked), Redis, NATS, the bus subjects, readiness checks and
 // presence. A service's main.ts wires only what is its own on top of the returned value.
 import { type BusSubjects, busSubjects } from "@switchyard/protocol";
@@ -7,6 +7,7 @@ import type { CommonEnv } from "./env.js";
 import { newToken } from "./ids.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createLogger, type Logger } from "./logger.js";
+import { loadMetricsEnv, startMetrics } from "./metrics.js";
 import { type BusConnection, connectNats, type NatsConnection } from "./nats.js";
 import { assertRowLevelSecurityApplies, createPool, loadMigrations, migrate, type Pool } from "./postgres.js";
 import { startPresence } from "./presence.js";
@@ -57,6 +58,14 @@ export async function bootService(options: ServiceBootOptions): Promise<BootedSe
 
   const tracing = await startTracing({ service, endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   lifecycle.onShutdown("tracing", () => tracing.shutdown());
+  const metricsSettings = loadMetricsEnv();
+  const metrics = await startMetrics({
+    service,
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpMetricsEndpoint: metricsSettings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    exportIntervalMs: metricsSettings.SWITCHYARD_METRICS_EXPORT_INTERVAL_MS,
+  });
+  lifecycle.onShutdown("metrics", () => metrics.shutdown());
 
   // Migrations run as the login role: they create tables, policies and the service role.
   const loginPool = createPool({ url: env.DATABASE_URL, applicationName: `switchyard-${instanceId}-maintenance`, max: 1, log });

@@ -17,8 +17,10 @@ import { type BusOutcome, type BusRequest, decodeJson } from "./bus-codec.js";
 import { EventPublisher } from "./events.js";
 import { classifyFailure, permanentFailureDetail } from "./failures.js";
 import { type KeyedLaneSettings, KeyedLaneWorker } from "./keyed-lane.js";
+import { watchKeyedLane } from "./lane-metrics.js";
 import { LogLimiter } from "./log-limiter.js";
 import type { Logger } from "./logger.js";
+import { outcomeLabel, recordRequest } from "./metrics.js";
 import { serveUnkeyed, type UnkeyedLane } from "./unkeyed-lane.js";
 
 export interface HandlerContext {
@@ -66,7 +68,21 @@ export async function startBusService<S extends ServiceName>(options: {
   const closedConnections = new Map<string, number>();
   const inFlight = new Map<string, Set<AbortController>>();
 
+  // Every answer is counted and timed (switchyard_requests_total, switchyard_request_duration_seconds);
+  // a keyed command's transient failure, retried by the lane, counts as `unavailable` each time.
   const run = async (request: BusRequest, isKeyed: boolean): Promise<BusOutcome> => {
+    const startedAt = performance.now();
+    let outcome = "unavailable";
+    try {
+      const answered = await answer(request, isKeyed);
+      outcome = answered.ok ? "ok" : outcomeLabel(answered.error);
+      return answered;
+    } finally {
+      recordRequest(service, request.method, outcome, (performance.now() - startedAt) / 1_000);
+    }
+  };
+
+  const answer = async (request: BusRequest, isKeyed: boolean): Promise<BusOutcome> => {
     const spec = specsByMethod.get(request.method);
     if (!spec) {
       return { ok: false, error: toWireError({ reason: "methodNotSupported", method: request.method }) };
@@ -173,6 +189,8 @@ export async function startBusService<S extends ServiceName>(options: {
     });
     await worker.start();
   }
+  const stopLaneMetrics =
+    keyedMethods.length > 0 ? watchKeyedLane({ nc, subjects, service, partitions: options.keyedSettings.partitions }) : undefined;
 
   return {
     isServing: () => (unkeyedLane?.isServing() ?? true) && (worker?.isServing() ?? true),
@@ -183,6 +201,7 @@ export async function startBusService<S extends ServiceName>(options: {
       closedSubscription.unsubscribe();
       cleanupSubscription?.unsubscribe();
       clearInterval(pruneTimer);
+      stopLaneMetrics?.();
     },
   };
 }

@@ -28,8 +28,9 @@ import {
   type ServerRequestAnswer,
   TurnNotification,
   toWireError,
+  type WireError,
 } from "@switchyard/protocol";
-import type { Caller, Logger, LogLimiter } from "@switchyard/runtime";
+import { type Caller, type Logger, type LogLimiter, outcomeLabel, recordRequest } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
 import { type BusRouter, keyOf } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
@@ -70,6 +71,12 @@ export interface ConnectionServices {
   /** Requests in flight per tenant on this gateway, shared by its connections, and each tenant's cap. */
   tenantInFlight: TenantInFlight;
   maxTenantInFlight(tenant: string): number;
+}
+
+/** A client request being answered: its method and when it arrived, for the request metrics. */
+interface RequestClock {
+  method: string;
+  startedAt: number;
 }
 
 /** What the gateway needs of a socket; `ws`'s WebSocket satisfies it. */
@@ -142,13 +149,14 @@ export class ClientConnection implements NotificationSink {
     const message = classifyIncoming(decoded);
     switch (message.kind) {
       case "request": {
+        const clock: RequestClock = { method: message.method, startedAt: performance.now() };
         const refusal = this.refuseFrame(decoded, byteLength);
         if (refusal) {
           this.noteBadInput({ method: clip(message.method, 100), reason: refusal.reason, byteLength }, "request refused");
-          this.fail(message.id, refusal);
+          this.fail(message.id, refusal, clock);
           return;
         }
-        this.onRequest(message.id, message.method, message.params, message.hasParams);
+        this.onRequest(message.id, message.method, message.params, message.hasParams, clock);
         return;
       }
       case "response":
@@ -179,8 +187,15 @@ export class ClientConnection implements NotificationSink {
     this.services.badInputLog.warn(this.id, { connection: this.id, tenant: this.principal.tenant, ...fields }, message);
   }
 
-  private fail(id: RequestId, detail: ErrorDetail): void {
-    this.send(JSON.stringify(errorMessage(id, toWireError(detail))));
+  private fail(id: RequestId, detail: ErrorDetail, clock: RequestClock): void {
+    const error = toWireError(detail);
+    this.answered(clock, error);
+    this.send(JSON.stringify(errorMessage(id, error)));
+  }
+
+  /** Counts and times an answered request (switchyard_requests_total{service="gateway"}). */
+  private answered(clock: RequestClock, error?: WireError): void {
+    recordRequest("gateway", clock.method, outcomeLabel(error), (performance.now() - clock.startedAt) / 1_000);
   }
 
   /** The client's answer to a server request: passed on to the turn that asked, once. */
@@ -196,17 +211,21 @@ export class ClientConnection implements NotificationSink {
   }
 
   /** Rate check first; then the gate, in arrival order (an earlier request may still await Redis). */
-  private onRequest(id: RequestId, method: string, params: unknown, hasParams: boolean): void {
+  private onRequest(id: RequestId, method: string, params: unknown, hasParams: boolean, clock: RequestClock): void {
     if (this.awaitingAdmission >= this.settings.maxInFlight) {
-      this.fail(id, {
-        reason: "overloaded",
-        limit: { kind: "inFlight", scope: "connection", limit: this.settings.maxInFlight },
-      });
+      this.fail(
+        id,
+        {
+          reason: "overloaded",
+          limit: { kind: "inFlight", scope: "connection", limit: this.settings.maxInFlight },
+        },
+        clock,
+      );
       return;
     }
     const admission = this.services.admitRequest(this.principal);
     if (this.awaitingAdmission === 0 && !(admission instanceof Promise)) {
-      this.onAdmission(admission, id, method, params, hasParams);
+      this.onAdmission(admission, id, method, params, hasParams, clock);
       return;
     }
     this.awaitingAdmission++;
@@ -214,7 +233,7 @@ export class ClientConnection implements NotificationSink {
       .then(() => admission)
       .then((refusal) => {
         this.awaitingAdmission--;
-        if (this.state !== "closed") this.onAdmission(refusal, id, method, params, hasParams);
+        if (this.state !== "closed") this.onAdmission(refusal, id, method, params, hasParams, clock);
       })
       .catch((error: unknown) => {
         // A defect in handling one request costs this connection (the chain would stall), never the process.
@@ -224,9 +243,16 @@ export class ClientConnection implements NotificationSink {
       });
   }
 
-  private onAdmission(refusal: Awaited<RateAdmission>, id: RequestId, method: string, params: unknown, hasParams: boolean): void {
+  private onAdmission(
+    refusal: Awaited<RateAdmission>,
+    id: RequestId,
+    method: string,
+    params: unknown,
+    hasParams: boolean,
+    clock: RequestClock,
+  ): void {
     if (refusal) {
-      this.fail(id, { reason: "overloaded", limit: refusal });
+      this.fail(id, { reason: "overloaded", limit: refusal }, clock);
       const pauseMs = this.refusals.refused(refusal.retryAfterMs);
       if (pauseMs !== undefined) this.pauseReading(pauseMs);
       return;
@@ -246,18 +272,20 @@ export class ClientConnection implements NotificationSink {
     );
     switch (decision.kind) {
       case "refuse":
-        this.fail(id, decision.detail);
+        this.fail(id, decision.detail, clock);
         return;
       case "initialize":
-        this.initialize(id, decision.params);
+        this.initialize(id, decision.params, clock);
         return;
       case "local": {
         const local = this.services.localMethods.get(method) as (params: Record<string, unknown>, caller: Caller) => unknown;
-        this.send(JSON.stringify(resultMessage(id, local((decision.params ?? {}) as Record<string, unknown>, this.caller))));
+        const result = local((decision.params ?? {}) as Record<string, unknown>, this.caller);
+        this.answered(clock);
+        this.send(JSON.stringify(resultMessage(id, result)));
         return;
       }
       case "route":
-        this.dispatch(id, decision.spec, decision.params);
+        this.dispatch(id, decision.spec, decision.params, clock);
         return;
     }
   }
@@ -271,12 +299,13 @@ export class ClientConnection implements NotificationSink {
     }, ms);
   }
 
-  private initialize(id: RequestId, params: InitializeParams): void {
+  private initialize(id: RequestId, params: InitializeParams, clock: RequestClock): void {
     const outcome = initializeSession(params, this.state === "ready", this.settings);
     if (!outcome.ok) {
-      this.fail(id, outcome.detail);
+      this.fail(id, outcome.detail, clock);
       return;
     }
+    this.answered(clock);
     this.state = "ready";
     this.isExperimentalApi = outcome.session.isExperimentalApi;
     this.optedOut = outcome.session.optedOut;
@@ -303,7 +332,7 @@ export class ClientConnection implements NotificationSink {
     );
   }
 
-  private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown): void {
+  private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown, clock: RequestClock): void {
     const router = this.services.router;
     const key = keyOf(spec, params, this.principal);
     const request = {
@@ -326,6 +355,7 @@ export class ClientConnection implements NotificationSink {
     void outcome.then((result) => {
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
+      this.answered(clock, result.ok ? undefined : result.error);
       if (this.state === "closed") return;
       if (!result.ok) {
         this.send(JSON.stringify(errorMessage(id, result.error)));

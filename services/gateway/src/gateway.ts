@@ -12,6 +12,7 @@ import {
   LogLimiter,
   maxRequestBodyBytes,
   newToken,
+  observeGauge,
   type Redis,
   startPresence,
 } from "@switchyard/runtime";
@@ -121,6 +122,11 @@ export async function startGateway(
   const connections = new Set<ClientConnection>();
   const relays = new Set<RelayConnection>();
   const installationId = `switchyard-${gatewayId}`;
+  const stopConnectionGauge = observeGauge("connections", (observe) => {
+    observe(connections.size, { kind: "client" });
+    observe(relays.size, { kind: "relayed" });
+  });
+  lifecycle.onShutdown("connection gauge", stopConnectionGauge);
   const answeredLocally = localMethods();
   // The types already demand a handler per gateway-owned method; this catches a registry edited
   // without rebuilding (a bundle out of step with its protocol).

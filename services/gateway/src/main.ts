@@ -1,5 +1,5 @@
 // Gateway process entry point.
-import { createLogger, Lifecycle, newToken, startTracing } from "@switchyard/runtime";
+import { createLogger, Lifecycle, loadMetricsEnv, newToken, startMetrics, startTracing } from "@switchyard/runtime";
 import { loadGatewayEnv } from "./env.js";
 import { startGateway } from "./gateway.js";
 
@@ -10,6 +10,14 @@ async function main(): Promise<void> {
   lifecycle.installSignalHandlers();
   const tracing = await startTracing({ service: "gateway", endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   lifecycle.onShutdown("tracing", () => tracing.shutdown());
+  const metricsSettings = loadMetricsEnv();
+  const metrics = await startMetrics({
+    service: "gateway",
+    otlpEndpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT,
+    otlpMetricsEndpoint: metricsSettings.OTEL_EXPORTER_OTLP_METRICS_ENDPOINT,
+    exportIntervalMs: metricsSettings.SWITCHYARD_METRICS_EXPORT_INTERVAL_MS,
+  });
+  lifecycle.onShutdown("metrics", () => metrics.shutdown());
   const { url } = await startGateway(env, log, lifecycle);
   // One machine-readable line for launchers and tests to find the bound address.
   log.info({ url, event: "gateway.ready" }, "ready");

@@ -1,6 +1,7 @@
 // Outbound back-pressure for one client socket: every frame to a client goes through `send`. A
 // client that lets more than `maxOutboundBytes` pile up is disconnected (1013) rather than silently
 // skipped, so it can never miss a turn/completed without knowing.
+import { recordOverflow } from "@switchyard/runtime";
 import type { SocketLike } from "./connection.js";
 
 export class OutboundChannel {
@@ -20,6 +21,8 @@ export class OutboundChannel {
     if (bufferedBytes + frame.length > this.maxOutboundBytes) {
       this.isOpen = false;
       this.socket.close(1013, "outbound queue overflow; reconnect and resync");
+      recordOverflow("frame_dropped");
+      recordOverflow("connection_closed");
       this.onOverflow(bufferedBytes);
       return false;
     }

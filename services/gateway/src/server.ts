@@ -1,9 +1,10 @@
-// The gateway's HTTP surface (fastify): /healthz and /readyz, and the WebSocket upgrade on every
+// The gateway's HTTP surface (fastify): /healthz, /readyz, /metrics, and the WebSocket upgrade on every
 // other path. Authentication happens here, once per connection, before the upgrade completes, and
 // then connection admission (the per-tenant and per-token connection limits: 429 when full).
 // `/environments/<environmentId>` upgrades to a relayed connection to that machine, after the
 // remote-control service agreed (same tenant, enrolled, connected); any other path is a Switchyard session.
 import websocket from "@fastify/websocket";
+import { serveMetrics } from "@switchyard/runtime";
 import Fastify, { type FastifyInstance } from "fastify";
 import type { Authenticator, Principal } from "./auth/authenticator.js";
 import type { ConnectionAdmission } from "./limits/connection-limiter.js";
@@ -81,6 +82,11 @@ export async function buildServer(options: {
     const checks = await options.hooks.isReady();
     const isReady = Object.values(checks).every(Boolean);
     return reply.code(isReady ? 200 : 503).send(checks);
+  });
+  // Prometheus text exposition (packages/runtime/src/metrics.ts), written straight to the socket.
+  app.get("/metrics", (request, reply) => {
+    reply.hijack();
+    serveMetrics(request.raw, reply.raw);
   });
 
   const principals = new WeakMap<object, Principal>();

@@ -2,7 +2,7 @@
 // websocket here (HTTP under the `chatgpt_base_url` they are given); gateway clients reach them
 // through the relay on NATS; `switchyard/environments/*` is served on the bus lanes.
 import { fileURLToPath } from "node:url";
-import { bootService, defaultKeyedLaneSettings, startBusService } from "@switchyard/runtime";
+import { bootService, defaultKeyedLaneSettings, observeGauge, startBusService } from "@switchyard/runtime";
 import { AccessTokenVerifier } from "./auth/access-token.js";
 import { loadRemoteControlEnv } from "./env.js";
 import { remoteControlHandlers } from "./handlers/remote-control-handlers.js";
@@ -88,6 +88,13 @@ async function main(): Promise<void> {
   const baseUrl = env.REMOTE_CONTROL_PUBLIC_URL ?? `http://${host}:${port}/backend-api/`;
 
   announcePresence(() => ({ baseUrl, port, machines: hub.machineCount, relayedClients: hub.clientCount }));
+  lifecycle.onShutdown(
+    "connections gauge",
+    observeGauge("connections", (observe) => {
+      observe(hub.machineCount, { kind: "machine" });
+      observe(hub.clientCount, { kind: "machine_client" });
+    }),
+  );
 
   // One machine-readable line for launchers and tests: where machines point `chatgpt_base_url`.
   log.info({ event: "remote-control.ready", baseUrl, port, instanceId }, "remote-control service ready");

@@ -9,6 +9,7 @@ import {
   EventPublisher,
   encodeJson,
   LaneClient,
+  observeGauge,
   type Pool,
   ServiceClient,
   startBusService,
@@ -141,6 +142,10 @@ async function main(): Promise<void> {
   // Registered after the lanes, so it runs before they stop (shutdown runs in reverse): running turns
   // finish (or are ended as failed) while their notifications can still be published.
   lifecycle.onShutdown("running turns", () => turnRunner.stop());
+  lifecycle.onShutdown(
+    "turns gauge",
+    observeGauge("turnsRunning", (observe) => observe(turnRunner.runningCount)),
+  );
   const stopTurnSweeper = startTurnSweeper({
     pool: maintenancePool as Pool,
     turns: turnStore,

@@ -31,6 +31,9 @@ import { type ScriptedResponses, startScriptedResponses } from "../provider/scri
 import type { Command } from "./command.js";
 import { tokenForEnv } from "./token.js";
 
+/** Signals closer together than this are one key press delivered twice, not a second press. */
+const SAME_PRESS_MS = 300;
+
 const DEV_TENANT = "dev";
 const DEV_SUBJECT = "you";
 const CODEX_VERSION = "0.171.0";
@@ -84,11 +87,15 @@ class Launcher {
 
   async run(): Promise<number> {
     const signals = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+    let firstSignalAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (this.stopping) {
+        // One Ctrl-C can arrive twice: from the terminal, and forwarded by pnpm (`pnpm start`).
+        if (Date.now() - firstSignalAt < SAME_PRESS_MS) return;
         this.killEverything(signal);
         return;
       }
+      firstSignalAt = Date.now();
       this.output.log("info", `${signal}: stopping (again to force)`);
       void this.stop(0);
     };

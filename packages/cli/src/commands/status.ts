@@ -1,7 +1,8 @@
 // `switchyard status`: what is running and how much work is waiting. Reads NATS (server, JetStream,
-// keyed-lane streams and their partition consumers, services-framework endpoints), Postgres (applied
-// and pending migrations) and Redis (instance presence keys). Exit code 0 only when NATS, Postgres and
-// Redis all answer.
+// keyed-lane streams and their partition consumers, the oldest queued command of each busy
+// partition, services-framework endpoints), Postgres (applied and pending migrations) and Redis
+// (instance presence keys). Exit code 0 only when NATS, Postgres and Redis all answer and every
+// service kind has a live instance.
 import { jetstreamManager } from "@nats-io/jetstream";
 import type { NatsConnection } from "@nats-io/nats-core";
 import { type ServiceStats, Svcm } from "@nats-io/services";
@@ -30,6 +31,8 @@ interface ConsumerDepth {
   /** Delivered, not yet acknowledged (at most 1 per partition). */
   ackPending: number;
   redelivered: number;
+  /** Age of the partition's oldest queued command (in flight or waiting), when it has one. */
+  oldestAgeMs?: number;
 }
 
 interface LaneDepth {
@@ -105,12 +108,19 @@ async function natsSection(nc: NatsConnection, prefix: string): Promise<NonNulla
       );
       const consumers: ConsumerDepth[] = [];
       for await (const consumer of jsm.consumers.list(stream)) {
-        consumers.push({
+        const depth: ConsumerDepth = {
           name: consumer.name,
           pending: consumer.num_pending,
           ackPending: consumer.num_ack_pending,
           redelivered: consumer.num_redelivered,
-        });
+        };
+        const filter = consumer.config.filter_subject;
+        if (filter && depth.pending + depth.ackPending > 0) {
+          // A work queue keeps only what is not acknowledged: the partition's first message is its oldest.
+          const oldest = await jsm.direct.getMessage(stream, { seq: 1, next_by_subj: filter }).catch(() => null);
+          if (oldest) depth.oldestAgeMs = Math.max(0, Date.now() - oldest.time.getTime());
+        }
+        consumers.push(depth);
       }
       consumers.sort(
         (a, b) => (partitionOf.get(a.name) ?? 1e6) - (partitionOf.get(b.name) ?? 1e6) || a.name.localeCompare(b.name),
@@ -259,6 +269,10 @@ export async function collectStatus(env: CliEnv): Promise<StatusReport> {
   return report;
 }
 
+function formatAge(ms: number): string {
+  return ms < 10_000 ? `${(ms / 1000).toFixed(1)}s` : age(new Date(Date.now() - ms).toISOString());
+}
+
 function age(startedAt: string | undefined): string {
   if (!startedAt) return "";
   const seconds = Math.max(0, Math.round((Date.now() - Date.parse(startedAt)) / 1000));
@@ -304,6 +318,18 @@ export function renderStatus(report: StatusReport, isVerbose: boolean): string {
     }
   }
 
+  const counts = instancesByKind(report);
+  if (counts) {
+    sections.push(
+      "",
+      "Services",
+      renderTable(
+        ["KIND", "INSTANCES", "STATE"],
+        [...counts].map(([kind, count]) => [kind, String(count), count > 0 ? "up" : "DOWN"]),
+      ),
+    );
+  }
+
   if (report.redis) {
     sections.push("", `Instances (Redis presence ${report.busPrefix}:instance:*)`);
     if (report.redis.problem) sections.push(`  ${report.redis.problem}`);
@@ -332,17 +358,19 @@ export function renderStatus(report: StatusReport, isVerbose: boolean): string {
     const rows: string[][] = [];
     for (const lane of report.nats.lanes) {
       if (!lane.exists) {
-        rows.push([lane.stream, "-", "-", "-", "not created yet (no instance has started)"]);
+        rows.push([lane.stream, "-", "-", "-", "-", "not created yet (no instance has started)"]);
         continue;
       }
       const pending = lane.consumers.reduce((sum, consumer) => sum + consumer.pending, 0);
       const ackPending = lane.consumers.reduce((sum, consumer) => sum + consumer.ackPending, 0);
       const busy = lane.consumers.filter((consumer) => consumer.pending + consumer.ackPending > 0);
+      const oldestMs = Math.max(-1, ...lane.consumers.map((consumer) => consumer.oldestAgeMs ?? -1));
       rows.push([
         lane.stream,
         String(lane.messages),
         String(pending),
         String(ackPending),
+        oldestMs >= 0 ? formatAge(oldestMs) : "-",
         `${lane.consumers.length} consumers, ${busy.length} busy`,
       ]);
       for (const consumer of isVerbose ? lane.consumers : busy) {
@@ -351,11 +379,12 @@ export function renderStatus(report: StatusReport, isVerbose: boolean): string {
           "",
           String(consumer.pending),
           String(consumer.ackPending),
+          consumer.oldestAgeMs === undefined ? "" : formatAge(consumer.oldestAgeMs),
           consumer.redelivered > 0 ? `${consumer.redelivered} redelivered` : "",
         ]);
       }
     }
-    sections.push(renderTable(["STREAM / CONSUMER", "MESSAGES", "PENDING", "ACK PENDING", "NOTE"], rows));
+    sections.push(renderTable(["STREAM / CONSUMER", "MESSAGES", "PENDING", "ACK PENDING", "OLDEST", "NOTE"], rows));
 
     sections.push("", `Bus services (NATS services framework, subjects ${report.busPrefix}.*)`);
     if (report.nats.services.length === 0) sections.push("  none answering");
@@ -380,7 +409,29 @@ export function renderStatus(report: StatusReport, isVerbose: boolean): string {
   return sections.join("\n");
 }
 
-export const isHealthy = (report: StatusReport) => report.infrastructure.every((line) => line.probe.state === "up");
+/** Every service kind the system runs: each needs at least one live instance. */
+export const SERVICE_KINDS = ["gateway", "thread", "config", "remote-control"] as const;
+
+/** Live instances per service kind (from Redis presence); undefined when Redis could not be read. */
+export function instancesByKind(report: StatusReport): Map<string, number> | undefined {
+  if (!report.redis || report.redis.problem) return undefined;
+  const counts = new Map<string, number>(SERVICE_KINDS.map((kind) => [kind, 0]));
+  for (const instance of report.redis.instances) counts.set(instance.service, (counts.get(instance.service) ?? 0) + 1);
+  return counts;
+}
+
+/** What the system needs and does not have: infrastructure down, a service kind without an instance. */
+export function systemProblems(report: StatusReport): string[] {
+  const problems = report.infrastructure
+    .filter((line) => line.probe.state !== "up")
+    .map((line) => `${infraLabels[line.kind]} is down`);
+  const counts = instancesByKind(report);
+  if (!counts) problems.push("instances unknown (Redis presence could not be read)");
+  else for (const kind of SERVICE_KINDS) if (counts.get(kind) === 0) problems.push(`no ${kind} instance is running`);
+  return problems;
+}
+
+export const isHealthy = (report: StatusReport) => systemProblems(report).length === 0;
 
 export const statusCommand: Command = {
   name: "status",
@@ -389,10 +440,15 @@ export const statusCommand: Command = {
     verbose: { type: "boolean", short: "v", description: "list every keyed-lane consumer, idle ones too" },
     json: { type: "boolean", description: "print the report as JSON" },
   },
-  details: "Exit code 0 when NATS (with JetStream), Postgres and Redis all answer, 1 otherwise.",
+  details: [
+    "Exit code 0 when NATS (with JetStream), Postgres and Redis all answer and every service kind",
+    `(${SERVICE_KINDS.join(", ")}) has a live instance; 1 otherwise, with what is missing on stderr.`,
+  ].join("\n"),
   async run(options, context) {
     const report = await collectStatus(context.env);
     context.print(options.json ? JSON.stringify(report, null, 2) : renderStatus(report, options.verbose === true));
-    return isHealthy(report) ? 0 : 1;
+    const problems = systemProblems(report);
+    for (const problem of problems) context.printError(`status: ${problem}`);
+    return problems.length === 0 ? 0 : 1;
   },
 };

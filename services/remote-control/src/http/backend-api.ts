@@ -5,7 +5,7 @@
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import type { Logger } from "@switchyard/runtime";
+import { type Logger, serveMetrics } from "@switchyard/runtime";
 import { WebSocketServer } from "ws";
 import { z } from "zod";
 import { type AccessTokenVerifier, bearerToken, type MachineIdentity } from "../auth/access-token.js";
@@ -291,6 +291,7 @@ export function buildBackendServer(settings: BackendApiSettings, deps: BackendAp
   const server = createServer((request, response) => {
     const url = request.url ?? "/";
     if (url === "/healthz") return void response.writeHead(200, { "content-type": "text/plain" }).end("ok");
+    if (url === "/metrics") return serveMetrics(request, response);
     if (url === "/readyz") {
       void deps.readiness().then((checks) => {
         const isReady = Object.values(checks).every(Boolean);

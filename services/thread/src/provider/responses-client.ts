@@ -9,6 +9,7 @@
 // `created` again with the new response id.
 import { STATUS_CODES } from "node:http";
 import type { ResolvedModelProvider, TurnError } from "@switchyard/protocol";
+import { recordProviderLatency } from "@switchyard/runtime";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 
 export interface ResponsesUsage {
@@ -240,9 +241,37 @@ class AttemptFailure {
 
 /**
  * Streams one model call. Throws `ProviderError` when it fails for good, and an `AbortError`
- * (see `isAborted`) soon after `options.signal` aborts.
+ * (see `isAborted`) soon after `options.signal` aborts. Timed for switchyard_provider_latency_seconds:
+ * `first_event` when the first event arrives, `total` when the call ends (retries included), with
+ * its outcome (`ok`, `error`, or `aborted` — also when the caller stops reading early).
  */
 export async function* streamResponses(
+  provider: ResolvedModelProvider,
+  body: Record<string, unknown>,
+  options: StreamResponsesOptions,
+): AsyncIterable<ResponsesStreamEvent> {
+  const startedAt = performance.now();
+  const elapsedS = () => (performance.now() - startedAt) / 1_000;
+  let outcome = "aborted";
+  let isFirst = true;
+  try {
+    for await (const event of streamAttempts(provider, body, options)) {
+      if (isFirst) {
+        isFirst = false;
+        recordProviderLatency("first_event", "ok", elapsedS());
+      }
+      yield event;
+    }
+    outcome = "ok";
+  } catch (error) {
+    outcome = isAborted(error) ? "aborted" : "error";
+    throw error;
+  } finally {
+    recordProviderLatency("total", outcome, elapsedS());
+  }
+}
+
+async function* streamAttempts(
   provider: ResolvedModelProvider,
   body: Record<string, unknown>,
   options: StreamResponsesOptions,
