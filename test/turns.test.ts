@@ -312,7 +312,7 @@ describe("turns", () => {
     const client = await open("t-shutdown", 1);
     const threadId = await startThread(client);
     // A reply that keeps streaming (under the idle timeout) for longer than the shutdown grace.
-    provider.script({ generatedDeltas: { count: 300, gapMs: 100, makeDelta: () => "more " } });
+    provider.script({ generatedDeltas: { count: 120, gapMs: 100, makeDelta: () => "more " } });
     const started = await client.call("turn/start", { threadId, input: [text("run on an instance being stopped")] });
     await client.waitForNotification((n) => n.method === "turn/started" && n.params.turn.id === started.turn.id);
     const owner = await stack.infra.pool.query("SELECT owner FROM thread.turns WHERE id = $1", [started.turn.id]);

@@ -96,7 +96,8 @@ export interface ScriptedResponses {
 const sse = (response: ServerResponse, type: string, body: Record<string, unknown>, flushed?: () => void) =>
   response.write(`event: ${type}\ndata: ${JSON.stringify({ type, ...body })}\n\n`, flushed);
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+// Unref'd: the listening server keeps the process alive; a scripted delay must not outlive close().
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 function split(text: string, parts: number): string[] {
   const size = Math.max(1, Math.ceil(text.length / Math.max(1, parts)));
@@ -288,6 +289,8 @@ export async function startScriptedResponses(options: ScriptedResponsesOptions =
       const deltas = generated ? [] : split(text, step.chunks ?? 3);
       const deltaCount = generated ? generated.count : deltas.length;
       for (let index = 0; index < deltaCount; index++) {
+        // The client went away (its turn ended, its process died): stop streaming to nobody.
+        if (response.destroyed) return;
         if (step.cutAfterDeltas !== undefined && index >= step.cutAfterDeltas) {
           response.destroy();
           return;
