@@ -2,7 +2,8 @@
 // kill-and-start-again handle the simple ones share.
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createServer, Socket } from "node:net";
+import { createServer } from "node:net";
+import { checkTcp } from "../../packages/cli/src/infra/probes.js";
 
 export async function freePort(): Promise<number> {
   const server = createServer();
@@ -16,16 +17,7 @@ export async function freePort(): Promise<number> {
 export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    const isOpen = await new Promise<boolean>((resolve) => {
-      const socket = new Socket();
-      socket.once("connect", () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once("error", () => resolve(false));
-      socket.connect(port, "127.0.0.1");
-    });
-    if (isOpen) return;
+    if ((await checkTcp("127.0.0.1", port, 1_000)).isOpen) return;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
   throw new Error(`${what} did not listen on ${port} within ${timeoutMs} ms`);

@@ -4,10 +4,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdirSync } from "node:fs";
-import { Socket } from "node:net";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { checkTcp } from "./probes.js";
 
 export interface NatsClusterNode {
   name: string;
@@ -43,18 +43,6 @@ export interface NatsClusterOptions {
   clusterName?: string;
   /** Where each node's output goes (default: ignored). */
   logFile?: (node: string) => string;
-}
-
-async function isListening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = new Socket();
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-    socket.connect(port, "127.0.0.1");
-  });
 }
 
 export async function startNatsCluster(options: NatsClusterOptions): Promise<NatsCluster> {
@@ -98,7 +86,7 @@ export async function startNatsCluster(options: NatsClusterOptions): Promise<Nat
         ].flat();
         child = spawn(options.binary, args, { stdio: "ignore" });
         const deadline = Date.now() + 10_000;
-        while (!(await isListening(clientPort))) {
+        while (!(await checkTcp("127.0.0.1", clientPort, 1_000)).isOpen) {
           if (!node.isRunning()) throw new Error(`nats-server ${name} exited (code ${child.exitCode}) before listening`);
           if (Date.now() > deadline) throw new Error(`nats-server ${name} did not listen on ${clientPort} within 10 s`);
           await new Promise((resolve) => setTimeout(resolve, 50));
