@@ -33,6 +33,7 @@ const TENANT_LIMITS = {
   "conn-token": { tokenConnections: 1 },
   outage: { requestsPerS: 0.2, requestBurst: 5 },
   batched: { requestsPerS: 10, requestBurst: 2000, tokenRequestsPerS: 10, tokenRequestBurst: 2000 },
+  crowd: { requestsPerS: 10, requestBurst: 2000, tokenRequestsPerS: 10, tokenRequestBurst: 2000 },
 };
 const DEGRADED_LINE = "rate limits degraded: Redis unavailable; enforcing local per-gateway bounds";
 
@@ -115,6 +116,15 @@ describe("limits per tenant and per token", () => {
     const replies = (await Promise.all(connections.map((client) => flood(client, 100)))).flat();
     assert.equal(limited(replies).length, 0, `none refused: ${JSON.stringify(limited(replies)[0]?.error)}`);
     assert.equal(served(replies).length, 300);
+  });
+
+  test("a crowd of new users (one request or two each) is served within the tenant's burst", async () => {
+    // Batches of 20: if each newcomer took a batch, 300 users would need 6,000 tokens of a 2,000 burst.
+    const users = await Promise.all(
+      Array.from({ length: 300 }, async (_, index) => track(await open(urls[index % 2] as string, "crowd", `user-${index}`))),
+    );
+    const replies = await Promise.all(users.map((client) => client.request("thread/list", { limit: 1 })));
+    assert.equal(limited(replies).length, 0, `none refused: ${JSON.stringify(limited(replies)[0]?.error)}`);
   });
 
   test("the tenant's bucket is shared by every gateway (in Redis), and no key names a raw token", async () => {

@@ -1,6 +1,7 @@
 // Request-rate admission: one token from the tenant's bucket and one from the token's, both or
 // neither, in one Redis script shared by every gateway. Two things keep Redis off most requests:
-//  - a busy principal takes a small batch of tokens at once (1% of the smaller burst, at least 1)
+//  - a busy principal takes tokens ahead of need, as many as it sent in the current second, up to a
+//    batch (1% of the smaller burst, at least 1); a newcomer takes one
 //    and spends them in process for up to RESERVE_TTL_MS; tokens are only ever taken ahead of need,
 //    so a limit is never exceeded (a principal may be refused up to one batch early per gateway);
 //  - a refusal is remembered until its bucket can hold a token again, so a tenant flooding past its
@@ -41,6 +42,8 @@ export class RequestRateLimiter {
   private readonly reserves = new Map<string, Reserve>();
   /** Token bucket key → the batch fetch in flight for that principal (settles, never rejects). */
   private readonly fetching = new Map<string, Promise<void>>();
+  /** Token bucket key → that principal's requests in the current window (a batch follows demand). */
+  private readonly demand = new Map<string, { since: number; requests: number }>();
 
   constructor(
     private readonly redis: LimitRedis,
@@ -52,6 +55,7 @@ export class RequestRateLimiter {
   admit(principal: Principal): RateAdmission {
     const limits = this.book.of(principal.tenant);
     const bucketKeys = [this.keys.tenantRate(principal.tenant), this.keys.tokenRate(tokenKeyOf(principal))] as const;
+    this.noteRequest(bucketKeys[1], Date.now());
     const decided = this.decideWithoutRedis(limits, bucketKeys);
     if (decided !== "ask") return decided;
     return this.admitThroughRedis(limits, bucketKeys);
@@ -94,8 +98,15 @@ export class RequestRateLimiter {
     return fetched;
   }
 
-  /** Takes a batch from both buckets in Redis: one token for this request, the rest reserved. */
+  /**
+   * Takes tokens from both buckets in Redis: one for this request and, for a principal sending
+   * several, a reserve for its next ones: as many as it sent in the current window, up to a batch.
+   * A crowd of new users (a gateway's clients reconnecting) thus takes about what it spends; fixed
+   * batches would each leave the tenant's bucket drained by tokens that expire unspent.
+   */
   private fetchBatch(limits: Limits, bucketKeys: readonly [string, string]): Promise<RateRefusal | undefined> {
+    const recent = this.demand.get(bucketKeys[1])?.requests ?? 1;
+    const take = Math.max(1, Math.min(batchOf(limits), recent));
     return this.redis
       .takeRequestTokens(
         bucketKeys[0],
@@ -104,7 +115,7 @@ export class RequestRateLimiter {
         limits.requestBurst,
         limits.tokenRequestsPerS,
         limits.tokenRequestBurst,
-        batchOf(limits),
+        take,
       )
       .then(
         ([admitted, emptyBucketOrTaken, retryAfterMs]) => {
@@ -139,6 +150,19 @@ export class RequestRateLimiter {
       if (this.emptyUntil.size >= MAX_REMEMBERED) return;
     }
     this.emptyUntil.set(key, until);
+  }
+
+  private noteRequest(key: string, at: number): void {
+    const current = this.demand.get(key);
+    if (current && at - current.since < RESERVE_TTL_MS) {
+      current.requests++;
+      return;
+    }
+    if (!current && this.demand.size >= MAX_REMEMBERED) {
+      for (const [known, entry] of this.demand) if (at - entry.since >= RESERVE_TTL_MS) this.demand.delete(known);
+      if (this.demand.size >= MAX_REMEMBERED) return;
+    }
+    this.demand.set(key, { since: at, requests: 1 });
   }
 
   private keepReserve(key: string, tokens: number): void {
