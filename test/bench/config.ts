@@ -67,7 +67,11 @@ const USAGE = `usage: pnpm bench -- [options]
   --only SCENARIO       thread/read, thread/name/set, config/read, turn/delta, turn/throughput or
                         turn/fanout (repeatable; default all six); fairness/thread-read runs
                         on its own (two tenants, one flooding; its flags: --rounds, --seconds,
-                        --flood-rate, --flood-connections, --flood-in-flight, --threads)
+                        --flood-rate, --flood-connections, --flood-in-flight, --threads);
+                        connections/idle runs on its own (N idle, initialized connections on one
+                        gateway: RSS per connection, accept time, thread/read p99 among them; its
+                        flags: --connections (10000), --seconds, --warmup, --settle, --threads,
+                        --open-concurrency, --client-processes)
   --turn-seconds N      measured seconds per turn pass (default 4)
   --turn-warmup N       warm-up seconds before each turn pass (default 1)
   --turn-concurrency N  turn/throughput: connections, each running turns on its own thread (default 16)
@@ -76,6 +80,7 @@ const USAGE = `usage: pnpm bench -- [options]
   --delta-gap-ms N      the provider's gap between them (default 5)
   --cte-floor           also run a keyed floor with thread/name/set's own CTE (lane cost vs statement cost)
   --floor-async-traces  run the floors with nats.js's per-request async stack traces (default off)
+  --peer                Switchyard beside the real codex app-server 0.171.0, same calls (its flags: --peer --help)
   --cpu-prof DIR        write V8 CPU profiles of the gateway, thread service and floor processes into DIR
   --help`;
 

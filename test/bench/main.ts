@@ -37,6 +37,7 @@ import {
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
+import { CONNECTIONS_SCENARIO } from "./connections-contract.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
 import { FAIRNESS_SCENARIO } from "./fairness-contract.js";
 import {
@@ -632,12 +633,32 @@ async function main(): Promise<void> {
       }),
     );
   }
+  if (process.argv.includes("--peer")) {
+    // Switchyard beside the real codex app-server 0.171.0, same calls, same run: a runner of its own (peer.ts).
+    const { runPeerBench } = await import("./peer.js");
+    process.exit(
+      await runPeerBench(process.argv.slice(2)).catch((error) => {
+        console.error(`[bench:peer] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return 1;
+      }),
+    );
+  }
   if (process.argv.includes(FAIRNESS_SCENARIO)) {
     // Two tenants on one gateway and thread service, one flooding: a runner of its own (fairness.ts).
     const { runFairnessBench } = await import("./fairness.js");
     process.exit(
       await runFairnessBench(process.argv.slice(2)).catch((error) => {
         console.error(`[bench:fairness] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+        return 1;
+      }),
+    );
+  }
+  if (process.argv.includes(CONNECTIONS_SCENARIO)) {
+    // 10,000 idle connections on one gateway: its memory per connection, accept rate, read latency (connections.ts).
+    const { runConnectionsBench } = await import("./connections.js");
+    process.exit(
+      await runConnectionsBench(process.argv.slice(2)).catch((error) => {
+        console.error(`[bench:connections] failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
         return 1;
       }),
     );
