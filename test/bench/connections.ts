@@ -37,7 +37,7 @@ import {
   type ConnectionsClientSettings,
   IDLE_TENANT,
 } from "./connections-contract.js";
-import { type LoadResult, runLoad } from "./load.js";
+import { sequentialThreadReads } from "./load.js";
 import { writeResults } from "./report.js";
 
 const RESULTS_DIRECTORY = new URL("../../bench/results", import.meta.url).pathname;
@@ -115,12 +115,6 @@ async function settledRss(pid: number, settleSeconds: number): Promise<{ maxKb: 
   return { maxKb: Math.max(...samplesKb), minKb: Math.min(...samplesKb), samplesKb };
 }
 
-const summarize = (result: LoadResult) =>
-  `${result.completed} reads, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
-  (result.errors + result.wrongAnswers > 0
-    ? ` (${result.errors} errors, ${result.wrongAnswers} wrong: ${result.examples[0]})`
-    : "");
-
 export async function runConnectionsBench(argv: string[]): Promise<number> {
   const settings = parseSettings(argv);
   const startedAt = Date.now();
@@ -179,29 +173,13 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
     for (let index = 0; index < settings.threads; index++) {
       threadIds.push((await live.call<{ thread: { id: string } }>("thread/start", { cwd: "/workspace/bench" })).thread.id);
     }
-    let nextRead = 0;
-    const readPass = (name: string) =>
-      runLoad({
-        clients: [live],
-        concurrency: 1,
-        warmupMs: settings.warmupSeconds * 1000,
-        measureMs: settings.seconds * 1000,
-        requestTimeoutMs: 15_000,
-        nextRequest: () => {
-          const threadId = threadIds[nextRead++ % threadIds.length] as string;
-          return {
-            method: "thread/read",
-            params: { threadId },
-            onReply: (reply) => {
-              const answered = (reply.result as { thread?: { id?: string } } | undefined)?.thread?.id;
-              return answered === threadId ? undefined : `asked for ${threadId}, got ${String(answered)}`;
-            },
-          };
-        },
-      }).then((result) => {
-        log(`${name}: ${summarize(result)}`);
-        return result;
-      });
+    const readPass = sequentialThreadReads({
+      client: live,
+      threadIds: threadIds,
+      warmupMs: settings.warmupSeconds * 1000,
+      measureMs: settings.seconds * 1000,
+      log,
+    });
 
     // A fresh gateway and thread service answer their first reads slowly (JIT, pools): read a while unmeasured first.
     await readPass("warm-up (discarded)");

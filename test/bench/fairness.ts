@@ -20,7 +20,7 @@ import {
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { FAIRNESS_SCENARIO, FLOODER_DONE, FLOODER_READY, type FlooderSettings } from "./fairness-contract.js";
-import { type LoadResult, runLoad } from "./load.js";
+import { type LoadResult, sequentialThreadReads } from "./load.js";
 import { writeResults } from "./report.js";
 
 const RESULTS_DIRECTORY = new URL("../../bench/results", import.meta.url).pathname;
@@ -92,12 +92,6 @@ async function seed(client: CodexTestClient, count: number): Promise<string[]> {
   return threads;
 }
 
-const summarize = (result: LoadResult) =>
-  `${result.completed} reads, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
-  (result.errors + result.wrongAnswers > 0
-    ? ` (${result.errors} errors, ${result.wrongAnswers} wrong: ${result.examples[0]})`
-    : "");
-
 export async function runFairnessBench(argv: string[]): Promise<number> {
   const settings = parseSettings(argv);
   const startedAt = Date.now();
@@ -123,29 +117,13 @@ export async function runFairnessBench(argv: string[]): Promise<number> {
     clients.push(seeder);
     const floodThreads = await seed(seeder, settings.threads);
 
-    let nextRead = 0;
-    const readPass = (name: string) =>
-      runLoad({
-        clients: [quiet],
-        concurrency: 1,
-        warmupMs: settings.warmupSeconds * 1000,
-        measureMs: settings.seconds * 1000,
-        requestTimeoutMs: 15_000,
-        nextRequest: () => {
-          const threadId = quietThreads[nextRead++ % quietThreads.length] as string;
-          return {
-            method: "thread/read",
-            params: { threadId },
-            onReply: (reply) => {
-              const answered = (reply.result as { thread?: { id?: string } } | undefined)?.thread?.id;
-              return answered === threadId ? undefined : `asked for ${threadId}, got ${String(answered)}`;
-            },
-          };
-        },
-      }).then((result) => {
-        log(`${name}: ${summarize(result)}`);
-        return result;
-      });
+    const readPass = sequentialThreadReads({
+      client: quiet,
+      threadIds: quietThreads,
+      warmupMs: settings.warmupSeconds * 1000,
+      measureMs: settings.seconds * 1000,
+      log,
+    });
 
     const flooderSettings: FlooderSettings = {
       url: gateway.url,

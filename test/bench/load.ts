@@ -121,3 +121,46 @@ export async function runLoad(pass: LoadPass): Promise<LoadResult> {
     examples,
   };
 }
+
+/** One line for a read pass: reads, p50, p99, and what went wrong if anything did. */
+export const summarizeReads = (result: LoadResult) =>
+  `${result.completed} reads, p50 ${result.p50Ms.toFixed(2)} ms, p99 ${result.p99Ms.toFixed(2)} ms` +
+  (result.errors + result.wrongAnswers > 0
+    ? ` (${result.errors} errors, ${result.wrongAnswers} wrong: ${result.examples[0]})`
+    : "");
+
+/**
+ * A reader of `threadIds` in turn, one request at a time on `client`; each answer must be the thread
+ * asked for. Returns a pass to run (and log) as often as wanted: the rotation carries on across passes.
+ */
+export function sequentialThreadReads(options: {
+  client: CodexTestClient;
+  threadIds: string[];
+  warmupMs: number;
+  measureMs: number;
+  log: (line: string) => void;
+}): (name: string) => Promise<LoadResult> {
+  let nextRead = 0;
+  return (name) =>
+    runLoad({
+      clients: [options.client],
+      concurrency: 1,
+      warmupMs: options.warmupMs,
+      measureMs: options.measureMs,
+      requestTimeoutMs: 15_000,
+      nextRequest: () => {
+        const threadId = options.threadIds[nextRead++ % options.threadIds.length] as string;
+        return {
+          method: "thread/read",
+          params: { threadId },
+          onReply: (reply) => {
+            const answered = (reply.result as { thread?: { id?: string } } | undefined)?.thread?.id;
+            return answered === threadId ? undefined : `asked for ${threadId}, got ${String(answered)}`;
+          },
+        };
+      },
+    }).then((result) => {
+      options.log(`${name}: ${summarizeReads(result)}`);
+      return result;
+    });
+}
