@@ -89,6 +89,15 @@ describe("scale-out: a 3-node NATS cluster, 2 gateways, 3 thread and 2 config in
     return { acknowledged: replies.filter((entry) => entry.answer.result !== undefined).length, applied: counts.size };
   }
 
+  /** The distinct error messages among the replies, with how many of each. */
+  function errorSummary(replies: { answer: RpcReply }[]) {
+    const counts = new Map<string, number>();
+    for (const { answer } of replies) {
+      if (answer.error) counts.set(answer.error.message, (counts.get(answer.error.message) ?? 0) + 1);
+    }
+    return JSON.stringify([...counts]);
+  }
+
   /** Both gateways' subscribers heard every acknowledged rename of the watched thread. */
   async function assertFanOut(
     watchers: CodexTestClient[],
@@ -133,7 +142,11 @@ describe("scale-out: a 3-node NATS cluster, 2 gateways, 3 thread and 2 config in
 
     const calm = await writeRound("calm", threadIds, 30);
     const calmCounts = await assertExactlyOnceInOrder("calm", calm);
-    assert.equal(calmCounts.acknowledged, calm.length, "with every node up, every write is acknowledged");
+    assert.equal(
+      calmCounts.acknowledged,
+      calm.length,
+      `with every node up, every write is acknowledged; errors: ${errorSummary(calm)}`,
+    );
     await assertFanOut(watchers, threadIds[0] as string, calm);
 
     const victim = cluster.nodes[0];
@@ -141,11 +154,16 @@ describe("scale-out: a 3-node NATS cluster, 2 gateways, 3 thread and 2 config in
     const stormy = await writeRound("node-killed", threadIds, 40, () => victim.kill());
     const stormyCounts = await assertExactlyOnceInOrder("node-killed", stormy);
     assert.ok(stormyCounts.acknowledged > 0, "writes were acknowledged while a node was down");
+    console.log(`node killed: ${stormyCounts.acknowledged} of ${stormy.length} acknowledged; errors: ${errorSummary(stormy)}`);
 
     // Two nodes keep the cluster (and every stream) serving; fan-out works through them.
     const after = await writeRound("after-kill", threadIds, 20);
     const afterCounts = await assertExactlyOnceInOrder("after-kill", after);
-    assert.equal(afterCounts.acknowledged, after.length, "with two of three nodes, every write is acknowledged");
+    assert.equal(
+      afterCounts.acknowledged,
+      after.length,
+      `with two of three nodes, every write is acknowledged; errors: ${errorSummary(after)}`,
+    );
     await assertFanOut(watchers, threadIds[0] as string, after);
     await victim.start();
   });

@@ -35,6 +35,7 @@
 import {
   AckPolicy,
   DeliverPolicy,
+  JetStreamApiError,
   type JetStreamClient,
   type JetStreamManager,
   type JsMsg,
@@ -44,7 +45,7 @@ import {
   StorageType,
   type StoredMsg,
 } from "@nats-io/jetstream";
-import type { MsgHdrs, NatsConnection } from "@nats-io/nats-core";
+import { type MsgHdrs, type NatsConnection, errors as natsErrors } from "@nats-io/nats-core";
 import {
   BusHeader,
   type BusSubjects,
@@ -67,6 +68,7 @@ import {
 import type { LogLimiter } from "./log-limiter.js";
 import type { Logger } from "./logger.js";
 import { maxRequestBodyBytes } from "./nats.js";
+import { OrderedPublisher } from "./ordered-publish.js";
 import { context, extractTraceContext, injectTraceContext, SpanKind, SpanStatusCode, trace, tracer } from "./tracing.js";
 
 export interface KeyedLaneSettings {
@@ -147,19 +149,35 @@ export async function ensureKeyedLane(
   }
 }
 
-/** Gateway side: puts a command on its key's partition. Resolves once JetStream has stored it. */
+/**
+ * Whether a keyed publish may succeed if tried again: the stream had no leader (a JetStream cluster
+ * electing one after losing a node answers "no responders"), or the ack did not come in time.
+ */
+export function isRetryablePublishFailure(error: unknown): boolean {
+  if (error instanceof natsErrors.TimeoutError || error instanceof natsErrors.NoRespondersError) return true;
+  if (error instanceof Error && error.name === "JetStreamNotEnabled") return true; // no responders, as jetstream wraps it
+  return error instanceof JetStreamApiError && error.status === 503;
+}
+
+/**
+ * Gateway side: puts a command on its key's partition. Resolves once JetStream has stored it; a
+ * publish that meets a leader election is retried until its deadline, in order (ordered-publish.ts).
+ */
 export class KeyedLanePublisher {
   private readonly js: JetStreamClient;
+  private readonly ordered: OrderedPublisher;
 
   constructor(
     nc: NatsConnection,
     private readonly subjects: BusSubjects,
     private readonly partitions = KEYED_PARTITIONS,
+    onRetrying?: (subject: string, failed: number) => void,
   ) {
     this.js = jetstream(nc);
+    this.ordered = new OrderedPublisher({ isRetryable: isRetryablePublishFailure, onRetrying });
   }
 
-  async publish(
+  publish(
     service: ServiceName,
     key: ScopeKey,
     request: Omit<BusRequest, "params" | "headers">,
@@ -172,8 +190,10 @@ export class KeyedLanePublisher {
     headers.set(BusHeader.scope, scope);
     injectTraceContext(headers);
     const subject = this.subjects.keyedPartition(service, partitionOf(key, this.partitions));
-    const deadlineIn = Math.max(1, request.deadlineMs - Date.now());
-    await this.js.publish(subject, body, { headers, msgID: request.commandId, timeout: Math.min(deadlineIn, 5_000) });
+    return this.ordered.publish(subject, request.deadlineMs, async () => {
+      const deadlineIn = Math.max(1, request.deadlineMs - Date.now());
+      await this.js.publish(subject, body, { headers, msgID: request.commandId, timeout: Math.min(deadlineIn, 5_000) });
+    });
   }
 }
 

@@ -54,7 +54,9 @@ export class LaneClient {
     private readonly replyId: string,
     private readonly log: Logger,
   ) {
-    this.keyed = new KeyedLanePublisher(bus.nc, subjects);
+    this.keyed = new KeyedLanePublisher(bus.nc, subjects, undefined, (subject, failed) =>
+      log.warn({ subject, failed }, "keyed publish not stored (a JetStream leader election?); retrying in order"),
+    );
     this.stopWatching = bus.onDown(() => this.failInFlight());
     this.replies = bus.nc.subscribe(subjects.replyWildcard(replyId), {
       callback: (error, msg) => {
@@ -117,7 +119,9 @@ export class LaneClient {
 
   private transportFailure(error: unknown, request: LaneRequest): BusOutcome {
     const method = request.meta.method;
-    if (error instanceof natsErrors.NoRespondersError) return failure({ reason: "serviceUnavailable", service: request.owner });
+    if (error instanceof natsErrors.NoRespondersError || (error instanceof Error && error.name === "JetStreamNotEnabled")) {
+      return failure({ reason: "serviceUnavailable", service: request.owner });
+    }
     if (error instanceof natsErrors.TimeoutError) {
       return failure({ reason: "deadlineExceeded", method, timeoutMs: request.timeoutMs });
     }
