@@ -102,6 +102,46 @@ describe("thread methods", () => {
     await Promise.all([client, watcher, stranger].map((c) => c.close()));
   });
 
+  test("renames arriving together are written together; a refused one fails alone; a repeated command applies once", async () => {
+    const client = await open("t-batch");
+    const threadIds: string[] = [];
+    for (let index = 0; index < 6; index++) threadIds.push((await client.call("thread/start", {})).thread.id);
+    const batchesBefore = store.renameStats.batches;
+    // A NUL byte is refused by Postgres (22021): only its own command may fail.
+    const names = threadIds.map((_, index) => (index === 2 ? "bad\u0000name" : `batch name ${index}`));
+    const outcomes = await Promise.allSettled(
+      threadIds.map((threadId, index) => store.setName("t-batch", threadId, names[index] as string, `batch-cmd-${index}`)),
+    );
+    assert.equal(store.renameStats.batches - batchesBefore < threadIds.length, true, "fewer statements than renames");
+    assert.deepEqual(
+      outcomes.map((outcome) => outcome.status),
+      ["fulfilled", "fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled"],
+    );
+    assert.deepEqual(
+      outcomes.map((outcome) => (outcome.status === "fulfilled" ? outcome.value : "refused")),
+      ["applied", "applied", "refused", "applied", "applied", "applied"],
+    );
+    // Redelivered, together with a rename of a thread that does not exist.
+    const again = await Promise.all([
+      store.setName("t-batch", threadIds[0] as string, "batch name 0", "batch-cmd-0"),
+      store.setName("t-batch", "00000000-0000-4000-8000-000000000000", "nowhere", "batch-cmd-nowhere"),
+    ]);
+    assert.deepEqual(again, ["alreadyApplied", "threadNotFound"]);
+    const { rows } = await stack.infra.pool.query<{ thread_id: string; revision: string; name: string }>(
+      "SELECT thread_id, revision, name FROM thread.name_changes WHERE tenant = 't-batch' ORDER BY name",
+    );
+    assert.deepEqual(
+      rows.map((row) => [row.thread_id, Number(row.revision), row.name]),
+      [0, 1, 3, 4, 5].map((index) => [threadIds[index], 1, `batch name ${index}`]),
+      "one ledger row per applied rename, each with its thread's next revision",
+    );
+    for (const [index, threadId] of threadIds.entries()) {
+      const thread = await store.read("t-batch", threadId);
+      assert.equal(thread?.name ?? null, index === 2 ? null : `batch name ${index}`);
+    }
+    await client.close();
+  });
+
   test("thread/list shows only threads with content, newest first, with keyset pagination", async () => {
     const client = await open("t-list");
     const ids: string[] = [];

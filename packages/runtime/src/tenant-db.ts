@@ -13,6 +13,27 @@ export const TENANT_SETTING = "switchyard.tenant";
 
 const tenantOf = new WeakMap<PoolClient, string>();
 
+/**
+ * Named (server-side prepared) statements: a hot statement's text is parsed and planned once per
+ * pooled connection instead of on every call (for thread/name/set's statement that is most of its
+ * Postgres CPU). Names are given per distinct text, so two texts never share one; only fixed texts
+ * opt in, which bounds how many each connection keeps.
+ */
+const statementNames = new Map<string, string>();
+function statementName(sql: string): string {
+  let name = statementNames.get(sql);
+  if (!name) {
+    name = `sy_${statementNames.size + 1}`;
+    statementNames.set(sql, name);
+  }
+  return name;
+}
+
+export interface QueryOptions {
+  /** Prepare the statement once per connection (fixed texts only: hot reads and writes). */
+  prepare?: boolean;
+}
+
 export interface TenantQueryable {
   query<Row extends QueryResultRow>(operation: string, sql: string, params: unknown[]): Promise<QueryResult<Row>>;
 }
@@ -26,8 +47,10 @@ export class TenantDb {
     operation: string,
     sql: string,
     params: unknown[],
+    options: QueryOptions = {},
   ): Promise<QueryResult<Row>> {
-    return this.withClient(tenant, (client) => traced(operation, () => client.query<Row>(sql, params)));
+    const config = options.prepare ? { name: statementName(sql), text: sql, values: params } : { text: sql, values: params };
+    return this.withClient(tenant, (client) => traced(operation, () => client.query<Row>(config)));
   }
 
   /** Runs `work` in one transaction for `tenant`; it commits when `work` resolves and rolls back when it throws. */

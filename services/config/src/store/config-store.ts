@@ -83,6 +83,7 @@ export class ConfigStore {
       "config generation",
       "SELECT generation::text FROM config.generations WHERE tenant = $1",
       [tenant],
+      { prepare: true },
     );
     return result.rows[0]?.generation ?? "0";
   }

@@ -5,6 +5,7 @@ import type { TenantDb } from "@switchyard/runtime";
 import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
 import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
 import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
+import { WriteBatcher } from "./write-batcher.js";
 
 export interface ThreadRow {
   tenant: string;
@@ -157,6 +158,40 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Ids that are not UUIDs cannot name a thread; answering "not found" beats a Postgres cast error. */
 export const isThreadId = (value: string) => UUID_PATTERN.test(value);
 
+interface RenameInput {
+  threadId: string;
+  name: string;
+  commandId: string;
+}
+
+/**
+ * thread/name/set for several threads of one tenant in one statement: per input, its ledger row
+ * (with the revision it produces) and the rename; a row per input, in input order. A redelivered
+ * command conflicts in the ledger and changes nothing. Keyed commands on one thread never run
+ * concurrently and a batch holds one input per thread, so `revision + 1` read here is the revision
+ * the update writes. A rename does not touch updated_at: in Codex a thread's updatedAt follows its
+ * conversation, not its title.
+ */
+const SET_NAMES_SQL = `WITH input AS (
+    SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS input(thread_id, command_id, name, position)
+  ), target AS (
+    SELECT threads.id, threads.revision, input.command_id, input.name
+      FROM input JOIN thread.threads AS threads ON threads.tenant = $1 AND threads.id = input.thread_id
+  ), ledger AS (
+    INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id, revision, payload)
+    SELECT $1, command_id, 'thread/name/set', id, revision + 1, jsonb_build_object('name', name) FROM target
+    ON CONFLICT (tenant, command_id) DO NOTHING
+    RETURNING command_id, thread_id, revision
+  ), updated AS (
+    UPDATE thread.threads AS threads SET name = target.name, revision = ledger.revision
+      FROM ledger JOIN target ON target.command_id = ledger.command_id
+     WHERE threads.tenant = $1 AND threads.id = ledger.thread_id
+    RETURNING ledger.command_id
+  )
+  SELECT EXISTS (SELECT 1 FROM updated WHERE updated.command_id = input.command_id) AS is_applied,
+         EXISTS (SELECT 1 FROM target WHERE target.command_id = input.command_id) AS does_exist
+    FROM input ORDER BY input.position`;
+
 export class PgThreadStore implements ThreadStore {
   constructor(private readonly db: TenantDb) {}
 
@@ -206,6 +241,7 @@ export class PgThreadStore implements ThreadStore {
       "select thread",
       `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2`,
       [tenant, threadId],
+      { prepare: true },
     );
     return result.rows[0];
   }
@@ -216,12 +252,15 @@ export class PgThreadStore implements ThreadStore {
       "select items",
       "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL ORDER BY seq",
       [tenant, threadId],
+      { prepare: true },
     );
     return result.rows.map((row) => ({ turnId: row.turn_id, item: row.item }));
   }
 
   async turnStates(tenant: string, threadId: string): Promise<Map<string, TurnState>> {
-    const result = await this.db.query<TurnState & { id: string }>(tenant, "turn states", TURN_STATES_SQL, [tenant, threadId]);
+    const result = await this.db.query<TurnState & { id: string }>(tenant, "turn states", TURN_STATES_SQL, [tenant, threadId], {
+      prepare: true,
+    });
     return turnStatesOf(result.rows);
   }
 
@@ -345,33 +384,38 @@ export class PgThreadStore implements ThreadStore {
 
   async setName(tenant: string, threadId: string, name: string, commandId: string): Promise<SetNameOutcome> {
     if (!isThreadId(threadId)) return "threadNotFound";
-    // One statement: the ledger row (with the revision it produces) and the rename. A redelivered
-    // command conflicts in the ledger and changes nothing. Keyed commands on one thread never run
-    // concurrently, so `revision + 1` read here is the revision the update writes. A rename does not
-    // touch updated_at: in Codex a thread's updatedAt follows its conversation, not its title.
-    const result = await this.db.query<{ is_applied: boolean; does_exist: boolean }>(
-      tenant,
-      "set name",
-      `WITH target AS (
-         SELECT id, revision FROM thread.threads WHERE tenant = $1 AND id = $2
-       ), ledger AS (
-         INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id, revision, payload)
-         SELECT $1, $3, 'thread/name/set', id, revision + 1, jsonb_build_object('name', $4::text) FROM target
-         ON CONFLICT (tenant, command_id) DO NOTHING
-         RETURNING revision
-       ), updated AS (
-         UPDATE thread.threads SET name = $4, revision = ledger.revision
-           FROM ledger
-          WHERE tenant = $1 AND id = $2
-         RETURNING 1
-       )
-       SELECT EXISTS (SELECT 1 FROM updated) AS is_applied, EXISTS (SELECT 1 FROM target) AS does_exist`,
-      [tenant, threadId, commandId, name],
-    );
-    const row = result.rows[0];
-    if (!row?.does_exist) return "threadNotFound";
-    return row.is_applied ? "applied" : "alreadyApplied";
+    return this.renames.submit(tenant, { threadId, name, commandId });
   }
+
+  /** How many rename statements ran and how many renames they wrote. */
+  get renameStats(): { batches: number; inputs: number } {
+    return this.renames.stats;
+  }
+
+  /** Renames written together (write-batcher.ts): one statement per tenant for what arrives at once. */
+  private readonly renames = new WriteBatcher<RenameInput, SetNameOutcome>({
+    keyOf: (input) => input.threadId,
+    maxBatch: 64,
+    maxInFlight: 2,
+    run: async (tenant, inputs) => {
+      const result = await this.db.query<{ is_applied: boolean; does_exist: boolean }>(
+        tenant,
+        "set name",
+        SET_NAMES_SQL,
+        [
+          tenant,
+          inputs.map((input) => input.threadId),
+          inputs.map((input) => input.commandId),
+          inputs.map((input) => input.name),
+        ],
+        { prepare: true },
+      );
+      return result.rows.map((row) => {
+        if (!row.does_exist) return "threadNotFound";
+        return row.is_applied ? "applied" : "alreadyApplied";
+      });
+    },
+  });
 
   async appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void> {
     if (items.length === 0) return;

@@ -1,0 +1,75 @@
+// How the write batcher forms batches, against a scripted statement (the Postgres side is covered by
+// test/threads.test.ts): the first write goes at once, later ones gather, a key appears at most once
+// per batch, tenants never share a statement.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { WriteBatcher } from "./write-batcher.js";
+
+interface Write {
+  key: string;
+  value: string;
+}
+
+function scripted(maxBatch = 64, maxInFlight = 1) {
+  const statements: { tenant: string; values: string[]; finish(): void }[] = [];
+  const batcher = new WriteBatcher<Write, string>({
+    keyOf: (write) => write.key,
+    maxBatch,
+    maxInFlight,
+    run: (tenant, inputs) =>
+      new Promise((resolve) =>
+        statements.push({
+          tenant,
+          values: inputs.map((input) => input.value),
+          finish: () => resolve(inputs.map((input) => `${tenant}:${input.value}`)),
+        }),
+      ),
+  });
+  return { batcher, statements };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+test("the first write goes alone; what arrives meanwhile goes in one statement, one write per key", async () => {
+  const { batcher, statements } = scripted();
+  const written = ["a1", "b1", "a2", "c1", "a3"].map((value) => batcher.submit("t", { key: value.slice(0, 1), value }));
+  assert.deepEqual(
+    statements.map((statement) => statement.values),
+    [["a1"]],
+  );
+  statements[0]?.finish();
+  await tick();
+  assert.deepEqual(statements[1]?.values, ["b1", "a2", "c1"], "a3 waits: a2 holds key a in this batch");
+  statements[1]?.finish();
+  await tick();
+  assert.deepEqual(statements[2]?.values, ["a3"]);
+  statements[2]?.finish();
+  assert.deepEqual(await Promise.all(written), ["t:a1", "t:b1", "t:a2", "t:c1", "t:a3"]);
+  assert.deepEqual(batcher.stats, { batches: 3, inputs: 5 });
+});
+
+test("tenants are written by separate statements; maxBatch bounds a statement", async () => {
+  const { batcher, statements } = scripted(2);
+  const written = [
+    batcher.submit("t1", { key: "a", value: "a" }),
+    batcher.submit("t2", { key: "a", value: "x" }),
+    batcher.submit("t1", { key: "b", value: "b" }),
+    batcher.submit("t1", { key: "c", value: "c" }),
+    batcher.submit("t1", { key: "d", value: "d" }),
+  ];
+  assert.deepEqual(
+    statements.map((statement) => [statement.tenant, statement.values]),
+    [
+      ["t1", ["a"]],
+      ["t2", ["x"]],
+    ],
+  );
+  statements[0]?.finish();
+  await tick();
+  assert.deepEqual(statements[2]?.values, ["b", "c"]);
+  statements[2]?.finish();
+  await tick();
+  assert.deepEqual(statements[3]?.values, ["d"]);
+  for (const statement of statements.slice(1)) statement.finish();
+  assert.deepEqual(await Promise.all(written), ["t1:a", "t2:x", "t1:b", "t1:c", "t1:d"]);
+});
