@@ -39,6 +39,7 @@ import { type Stack, startStack } from "../harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
 import { type LoadResult, type PlannedRequest, percentile, runLoad } from "./load.js";
+import { type LoadedThreadMemory, measureLoadedThreadMemory } from "./peer-memory.js";
 import { writeResults } from "./report.js";
 import { SHORT_PROMPT, SHORT_REPLY, TURN_PROVIDER_READY } from "./turn-contract.js";
 
@@ -893,13 +894,25 @@ export async function runPeerBench(argv: string[]): Promise<number> {
       rows.push(buildPeerRow(scenario, config, windows, states));
     }
 
+    const memory = await measureMemoryRow(states, {
+      switchyard: () => [
+        { name: "gateway", pids: stack.gateways.map((service) => service.child.pid as number) },
+        { name: "thread", pids: stack.threads.map((service) => service.child.pid as number) },
+        { name: "config", pids: stack.configs.map((service) => service.child.pid as number) },
+      ],
+      peer: () => [{ name: "codex", pids: processTree(peer.child.pid) }],
+      settle: () => drain(everything, config.pauseMs),
+    });
+
     console.log(`\n${formatPeerRows(rows, config)}\n`);
+    console.log(`${formatMemoryRow(memory)}\n`);
     const path = writeResults(RESULTS_DIRECTORY, {
       mode: "peer",
       startedAt: new Date(startedAt).toISOString(),
       peer: { codexVersion: CODEX_VERSION, transport: "websocket", auth: "capability-token" },
       config,
       rows,
+      memory,
       passes,
     });
     log(`results written to ${path}`);
@@ -919,4 +932,89 @@ export async function runPeerBench(argv: string[]): Promise<number> {
     await teardown();
     clearTimeout(watchdog);
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory per loaded thread (peer-memory.ts).
+
+/** Threads each side loads for the memory row: the peer is slow to start threads (about 8/s). */
+const MEMORY_THREADS: Record<Side, number> = { switchyard: 5_000, peer: 40 };
+
+interface MemoryRow {
+  scenario: "memory/loaded-thread";
+  rss_per_loaded_thread_kb: number | null;
+  peer_rss_per_loaded_thread_kb: number | null;
+  /** peer per-thread RSS / Switchyard per-thread RSS: above 1, a loaded thread costs Switchyard less. */
+  ratio: number | null;
+  switchyard: LoadedThreadMemory | { failed: string };
+  peer: LoadedThreadMemory | { failed: string };
+}
+
+async function measureMemoryRow(
+  states: Record<Side, SideState>,
+  sides: {
+    switchyard: () => { name: string; pids: number[] }[];
+    peer: () => { name: string; pids: number[] }[];
+    settle: () => Promise<unknown>;
+  },
+): Promise<MemoryRow> {
+  const measured: Partial<Record<Side, LoadedThreadMemory | { failed: string }>> = {};
+  for (const side of ["peer", "switchyard"] as const) {
+    const state = states[side];
+    try {
+      const unload = async (threadIds: string[]) => {
+        state.startedThreads.push(...threadIds.map((threadId) => ({ threadId, connection: 0 })));
+        await unsubscribeStarted(state);
+      };
+      const result = await measureLoadedThreadMemory({
+        client: state.clients[0] as CodexTestClient,
+        cwd: state.cwd,
+        count: MEMORY_THREADS[side],
+        inFlight: side === "peer" ? 4 : 16,
+        groups: sides[side],
+        settle: sides.settle,
+        unload,
+        timeoutMs: 30_000,
+      });
+      const { threadIds, byGroupKb, ...figures } = result;
+      measured[side] = figures;
+      const breakdown = Object.entries(byGroupKb)
+        .map(([name, kb]) => `${name} ${kb.toFixed(1)}`)
+        .join(", ");
+      log(
+        `memory ${side}: ${figures.threads} loaded threads, RSS ${figures.rssBeforeKb} → ${figures.rssAfterKb} kB, ` +
+          `${figures.perThreadKb.toFixed(1)} kB per loaded thread (${breakdown}), ${figures.errors} errors`,
+      );
+      await unload(threadIds);
+    } catch (error) {
+      measured[side] = { failed: error instanceof Error ? error.message : String(error) };
+      log(`memory ${side}: failed: ${(measured[side] as { failed: string }).failed}`);
+    }
+  }
+  const perThread = (side: Side) => {
+    const figures = measured[side];
+    return figures && "perThreadKb" in figures && Number.isFinite(figures.perThreadKb) ? figures.perThreadKb : null;
+  };
+  const own = perThread("switchyard");
+  const theirs = perThread("peer");
+  return {
+    scenario: "memory/loaded-thread",
+    rss_per_loaded_thread_kb: own,
+    peer_rss_per_loaded_thread_kb: theirs,
+    // A per-thread cost under 0.1 kB is below what RSS can tell apart: the ratio uses 0.1 kB then.
+    ratio: own !== null && theirs !== null ? theirs / Math.max(own, 0.1) : null,
+    switchyard: measured.switchyard ?? { failed: "not measured" },
+    peer: measured.peer ?? { failed: "not measured" },
+  };
+}
+
+function formatMemoryRow(row: MemoryRow): string {
+  const kb = (value: number | null) => (value === null ? "-" : value.toFixed(1));
+  const verdict = row.ratio === null ? "-" : row.ratio >= 100 ? ">=100x ok" : ">=100x MISS";
+  return [
+    "memory per loaded thread (RSS of the side's processes, kB)",
+    `  Switchyard ${kb(row.rss_per_loaded_thread_kb)} kB (${MEMORY_THREADS.switchyard} threads), ` +
+      `peer ${kb(row.peer_rss_per_loaded_thread_kb)} kB (${MEMORY_THREADS.peer} threads), ` +
+      `peer/Switchyard ${row.ratio === null ? "-" : row.ratio.toFixed(0)}x  target ${verdict}`,
+  ].join("\n");
 }
