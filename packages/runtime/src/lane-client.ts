@@ -2,8 +2,9 @@
 // Unkeyed: core NATS request-reply to the owning service's queue group. Keyed: a JetStream publish to
 // the key's partition, the reply arriving on this client's own reply subject. Every request settles
 // exactly once with a BusOutcome, never a throw:
-//   - refused at once while the bus is down ("retry later"), or when its body is larger than the
-//     server's max_payload allows ("request too large");
+//   - refused while the bus is down ("retry later") once a short grace for a reconnection has passed
+//     (requests waiting for it are sent in arrival order), or at once when its body is larger than
+//     the server's max_payload allows ("request too large");
 //   - answered when the bus connection drops while it is in flight (its reply can no longer arrive:
 //     replies published while we are disconnected are lost), rather than at its deadline; it may
 //     still be applied (a keyed command sits in JetStream, a thread/start may have run), and the
@@ -40,11 +41,21 @@ interface Pending {
 
 const failure = (detail: ErrorDetail): BusOutcome => ({ ok: false, error: toWireError(detail) });
 
+/**
+ * How long a request that arrives while the bus is down waits for it to come back before it is
+ * answered "retry later": long enough for a client to fail over to another node of a cluster, short
+ * enough that a real outage is answered promptly.
+ */
+const BUS_RECONNECT_GRACE_MS = 300;
+
 export class LaneClient {
   private readonly keyed: KeyedLanePublisher;
   /** Requests awaiting their outcome, by command id (keyed replies are matched by it). */
   private readonly pending = new Map<string, Pending>();
   private readonly stopWatching: () => void;
+  private readonly stopWatchingUp: () => void;
+  /** Requests that arrived while the bus was down, waiting for it in arrival order. */
+  private readonly waitingForBus: { release(): void; expire(): void }[] = [];
   private readonly replies: Subscription;
 
   constructor(
@@ -58,6 +69,7 @@ export class LaneClient {
       log.warn({ subject, failed }, "keyed publish not stored (a JetStream leader election?); retrying in order"),
     );
     this.stopWatching = bus.onDown(() => this.failInFlight());
+    this.stopWatchingUp = bus.onUp(() => this.releaseWaiting());
     this.replies = bus.nc.subscribe(subjects.replyWildcard(replyId), {
       callback: (error, msg) => {
         if (error) return;
@@ -68,6 +80,40 @@ export class LaneClient {
   }
 
   request(request: LaneRequest): Promise<BusOutcome> {
+    const { meta } = request;
+    // Disconnected (or releasing those that waited): wait, in arrival order, for a reconnection —
+    // to another node of a cluster it takes milliseconds — up to a short grace, then "retry later".
+    if (!this.bus.isConnected() || this.waitingForBus.length > 0) {
+      return new Promise<BusOutcome>((resolve) => {
+        const waiter = {
+          release: () => {
+            clearTimeout(timer);
+            resolve(this.send(request));
+          },
+          expire: () => resolve(failure({ reason: "busUnavailable", method: meta.method, mayBeApplied: false })),
+        };
+        const timer = setTimeout(
+          () => {
+            const index = this.waitingForBus.indexOf(waiter);
+            if (index >= 0) this.waitingForBus.splice(index, 1);
+            waiter.expire();
+          },
+          Math.min(BUS_RECONNECT_GRACE_MS, Math.max(0, meta.deadlineMs - Date.now())),
+        );
+        this.waitingForBus.push(waiter);
+        if (this.bus.isConnected()) this.releaseWaiting();
+      });
+    }
+    return this.send(request);
+  }
+
+  /** Sends what waited for the bus, in the order it arrived (synchronously, so keyed order holds). */
+  private releaseWaiting(): void {
+    const waiting = this.waitingForBus.splice(0);
+    for (const waiter of waiting) waiter.release();
+  }
+
+  private send(request: LaneRequest): Promise<BusOutcome> {
     const { meta } = request;
     if (!this.bus.isConnected()) {
       return Promise.resolve(failure({ reason: "busUnavailable", method: meta.method, mayBeApplied: false }));
@@ -142,6 +188,8 @@ export class LaneClient {
   /** Answers everything still waiting (at shutdown, after connections have been told). */
   stop(): void {
     this.stopWatching();
+    this.stopWatchingUp();
+    for (const waiter of this.waitingForBus.splice(0)) waiter.expire();
     this.replies.unsubscribe();
     for (const entry of [...this.pending.values()]) entry.settle(failure({ reason: "cancelled", method: entry.method }));
   }

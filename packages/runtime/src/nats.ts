@@ -10,6 +10,8 @@ export interface BusConnection {
   isConnected(): boolean;
   /** Called on every transition to disconnected; returns a function that removes the listener. */
   onDown(listener: () => void): () => void;
+  /** Called on every transition back to connected; returns a function that removes the listener. */
+  onUp(listener: () => void): () => void;
 }
 
 export async function connectNats(options: { url: string; name: string; log: Logger }): Promise<BusConnection> {
@@ -25,15 +27,15 @@ export async function connectNats(options: { url: string; name: string; log: Log
   });
   let isConnected = true;
   const downListeners = new Set<() => void>();
+  const upListeners = new Set<() => void>();
   const setConnected = (connected: boolean) => {
     if (connected === isConnected) return;
     isConnected = connected;
-    if (connected) return;
-    for (const listener of downListeners) {
+    for (const listener of connected ? upListeners : downListeners) {
       try {
         listener();
       } catch (error) {
-        options.log.error({ err: String(error) }, "bus-down listener failed");
+        options.log.error({ err: String(error) }, "bus status listener failed");
       }
     }
   };
@@ -53,6 +55,10 @@ export async function connectNats(options: { url: string; name: string; log: Log
     onDown(listener) {
       downListeners.add(listener);
       return () => downListeners.delete(listener);
+    },
+    onUp(listener) {
+      upListeners.add(listener);
+      return () => upListeners.delete(listener);
     },
   };
 }
