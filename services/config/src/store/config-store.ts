@@ -169,6 +169,7 @@ export class ConfigStore {
         WHERE tenant = $1 AND ((target_kind = 'thread' AND target = $2) OR (target_kind = 'cwd' AND target = $3))
         ORDER BY target_kind DESC LIMIT 1`,
       [tenant, request.threadId ?? "", request.cwd ?? ""],
+      { prepare: true },
     );
     return result.rows[0];
   }
@@ -201,31 +202,32 @@ export class ConfigStore {
       `SELECT thread_id, subject, cwd, session_layer, effective, resolved, client_version
          FROM config.thread_configs WHERE tenant = $1 AND thread_id = $2`,
       [tenant, threadId],
+      { prepare: true },
     );
     return result.rows[0];
   }
 
   async writeThreadConfig(tenant: string, row: ThreadConfigRow): Promise<void> {
-    await this.db.transaction(tenant, async (tx) => {
-      await tx.query(
-        "write thread config",
-        `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-         ON CONFLICT (tenant, thread_id) DO UPDATE SET
-           session_layer = EXCLUDED.session_layer, effective = EXCLUDED.effective, resolved = EXCLUDED.resolved,
-           cwd = EXCLUDED.cwd, refreshed_at = now()`,
-        [
-          tenant,
-          row.thread_id,
-          row.subject,
-          row.cwd,
-          row.session_layer === null ? null : JSON.stringify(row.session_layer),
-          JSON.stringify(row.effective),
-          JSON.stringify(row.resolved),
-          row.client_version,
-        ],
-      );
-    });
+    await this.db.query(
+      tenant,
+      "write thread config",
+      `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (tenant, thread_id) DO UPDATE SET
+         session_layer = EXCLUDED.session_layer, effective = EXCLUDED.effective, resolved = EXCLUDED.resolved,
+         cwd = EXCLUDED.cwd, refreshed_at = now()`,
+      [
+        tenant,
+        row.thread_id,
+        row.subject,
+        row.cwd,
+        row.session_layer === null ? null : JSON.stringify(row.session_layer),
+        JSON.stringify(row.effective),
+        JSON.stringify(row.resolved),
+        row.client_version,
+      ],
+      { prepare: true },
+    );
   }
 
   /** A fork's snapshot: its source's, as it is now (idempotent; false when the source has none). */

@@ -230,6 +230,7 @@ export class PgThreadStore implements ThreadStore {
         thread.parentThreadId ?? null,
         JSON.stringify(thread.dynamicTools ?? []),
       ],
+      { prepare: true },
     );
     return result.rows[0] as ThreadRow;
   }
