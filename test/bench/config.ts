@@ -2,11 +2,11 @@
 import { parseArgs } from "node:util";
 
 export interface BenchConfig {
-  /** Length of each measured window at full concurrency. */
+  /** Length of each measured loaded pass at full concurrency (one per target per round). */
   measureSeconds: number;
-  /** Load applied before each measured window, not recorded (JIT, pools, consumers warm up). */
+  /** Load applied to each target once per scenario (and run) before its passes, not recorded (JIT, pools, consumers warm up). */
   warmupSeconds: number;
-  /** Length of the one-at-a-time window that yields p50/p99 latency. */
+  /** Length of each one-at-a-time pass that yields p50/p99 latency (one per target per round). */
   sequentialSeconds: number;
   /** Requests in flight during the concurrent window, spread evenly over `connections`. */
   concurrency: number;
@@ -15,9 +15,17 @@ export interface BenchConfig {
   threads: number;
   /** Each write connection renames this many threads (overlapping, so threads have several writers). */
   threadsPerWriter: number;
-  /** System and floor alternate order each round; figures are medians over rounds. */
+  /** Request scenarios: rounds of one short pass per target, order rotating (S F, F S, …); rows are medians of per-round ratios. */
   rounds: number;
-  /** The request scenarios selected (thread/read, thread/name/set, config/read). */
+  /** The whole request-scenario measurement is repeated this many times in one invocation, to show cross-run spread. */
+  runs: number;
+  /**
+   * A request-scenario round whose passes saw more CPU outside the bench's processes than this (% of one
+   * core) does not count as quiet: each phase runs rounds until `rounds` were quiet (at most 2 × rounds)
+   * and scores the least disturbed (background.ts, main.ts).
+   */
+  maxBackgroundCpuPercent: number;
+  /** The request scenarios selected (thread/read, thread/name/set, config/read, thread/start). */
   scenarios: ScenarioName[];
   /** The turn scenarios selected (turn/delta, turn/throughput, turn/fanout; README "Turns"). */
   turnScenarios: TurnScenarioName[];
@@ -33,13 +41,15 @@ export interface BenchConfig {
   requestTimeoutMs: number;
 }
 
-export const SCENARIOS = ["thread/read", "thread/name/set", "config/read"] as const;
+export const SCENARIOS = ["thread/read", "thread/name/set", "config/read", "thread/start"] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export const TURN_SCENARIOS = ["turn/delta", "turn/throughput", "turn/fanout"] as const;
 export type TurnScenarioName = (typeof TURN_SCENARIOS)[number];
 const ALL_SCENARIOS: readonly string[] = [...SCENARIOS, ...TURN_SCENARIOS];
 
 export interface TurnSettings {
+  /** Rounds of the turn scenarios (system and floor alternate who goes first); rows are medians over rounds. */
+  rounds: number;
   /** Measured seconds per turn pass (each scenario, target and round). */
   seconds: number;
   /** Seconds of turns run before each measured window and discarded. */
@@ -56,22 +66,30 @@ export interface TurnSettings {
 }
 
 const USAGE = `usage: pnpm bench -- [options]
-  --seconds N           measured seconds at full concurrency per pass (default 5)
-  --warmup N            warm-up seconds before each measured pass (default 1)
-  --seq-seconds N       measured seconds of the sequential (1 in flight) pass (default 2)
+  --seconds N           measured seconds of each loaded pass (full concurrency), per target and round (default 1)
+  --warmup N            warm-up seconds per target, once per request scenario and run (default 1)
+  --seq-seconds N       measured seconds of each sequential (1 in flight) pass, per target and round (default 0.5)
   --concurrency N       requests in flight (default 64)
   --connections N       websocket connections the in-flight requests are spread over (default 8)
   --threads N           threads seeded (default 32)
   --threads-per-writer N  threads each write connection renames (default 8)
-  --rounds N            rounds, alternating system/floor order; medians reported (default 2)
-  --only SCENARIO       thread/read, thread/name/set, config/read, turn/delta, turn/throughput or
-                        turn/fanout (repeatable; default all six); fairness/thread-read runs
+  --rounds N            request scenarios: rounds of interleaved system/floor passes (order S F, F S, …);
+                        rows report medians of per-round ratios (default 8)
+  --runs N              repeat the request scenarios' whole measurement N times in one invocation and
+                        print each ratio's spread across runs (stable: within ±10% of the median; default 1)
+  --max-background-cpu N  a request-scenario round whose passes saw more than N% of a core busy outside
+                        the bench's processes (another user's build, say) is run again; each phase
+                        scores the --rounds least disturbed of at most 2 × --rounds (default 30; a
+                        large value such as 1000 turns it off)
+  --only SCENARIO       thread/read, thread/name/set, config/read, thread/start, turn/delta,
+                        turn/throughput or turn/fanout (repeatable; default all seven); fairness/thread-read runs
                         on its own (two tenants, one flooding; its flags: --rounds, --seconds,
                         --flood-rate, --flood-connections, --flood-in-flight, --threads);
                         connections/idle runs on its own (N idle, initialized connections on one
                         gateway: RSS per connection, accept time, thread/read p99 among them; its
                         flags: --connections (10000), --seconds, --warmup, --settle, --threads,
                         --open-concurrency, --client-processes)
+  --turn-rounds N       rounds of the turn scenarios, alternating system/floor order (default 2)
   --turn-seconds N      measured seconds per turn pass (default 4)
   --turn-warmup N       warm-up seconds before each turn pass (default 1)
   --turn-concurrency N  turn/throughput: connections, each running turns on its own thread (default 16)
@@ -106,6 +124,9 @@ function parseFlags(args: string[]) {
       threads: { type: "string" },
       "threads-per-writer": { type: "string" },
       rounds: { type: "string" },
+      runs: { type: "string" },
+      "max-background-cpu": { type: "string" },
+      "turn-rounds": { type: "string" },
       "turn-seconds": { type: "string" },
       "turn-warmup": { type: "string" },
       "turn-concurrency": { type: "string" },
@@ -145,17 +166,20 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
   const connections = Math.min(positiveNumber("connections", values.connections, 8, true), concurrency);
   const threads = positiveNumber("threads", values.threads, 32, true);
   return {
-    measureSeconds: positiveNumber("seconds", values.seconds, 5, false),
+    measureSeconds: positiveNumber("seconds", values.seconds, 1, false),
     warmupSeconds: positiveNumber("warmup", values.warmup, 1, false),
-    sequentialSeconds: positiveNumber("seq-seconds", values["seq-seconds"], 2, false),
+    sequentialSeconds: positiveNumber("seq-seconds", values["seq-seconds"], 0.5, false),
     concurrency,
     connections,
     threads,
     threadsPerWriter: Math.min(positiveNumber("threads-per-writer", values["threads-per-writer"], 8, true), threads),
-    rounds: positiveNumber("rounds", values.rounds, 2, true),
+    rounds: positiveNumber("rounds", values.rounds, 8, true),
+    runs: positiveNumber("runs", values.runs, 1, true),
+    maxBackgroundCpuPercent: positiveNumber("max-background-cpu", values["max-background-cpu"], 30, false),
     scenarios,
     turnScenarios,
     turns: {
+      rounds: positiveNumber("turn-rounds", values["turn-rounds"], 2, true),
       seconds: positiveNumber("turn-seconds", values["turn-seconds"], 4, false),
       warmupSeconds: positiveNumber("turn-warmup", values["turn-warmup"], 1, false),
       concurrency: positiveNumber("turn-concurrency", values["turn-concurrency"], 16, true),

@@ -4,13 +4,17 @@
 // (thread/start asks it for the new thread's config) and gateway, and the two floor processes
 // (test/bench/floor). Each connection is its own user (an HS256 token per connection on the system
 // side, the same user names on the floor side). Seeds threads through the gateway and each user's
-// config cache, then per scenario and round drives each target with the same load generator: a
-// warm-up, a loaded window (`concurrency` in flight over `connections` websockets) for throughput,
-// then a sequential window (1 in flight) for p50/p99. System and floor alternate which goes first each round.
+// config cache, then per request scenario drives each target with the same load generator: a warm-up
+// per target, then rounds of short interleaved passes, one per target per round, order rotating each
+// round (S F, F S, …): loaded passes (`concurrency` in flight over `connections` websockets) for
+// throughput, then sequential passes (1 in flight) for p50/p99. Rows report medians of per-round
+// ratios and their spread; --runs repeats the whole measurement to show the spread across runs.
 //   thread/read      unkeyed lane: ws → gateway → core NATS → thread service → Postgres SELECT
 //   thread/name/set  keyed lane: ws → gateway → JetStream partition → thread service → Postgres CTE
 //   config/read      keyed lane (shared read): ws → gateway → JetStream partition → config service →
 //                    Postgres generation SELECT → Redis GET (cache hit)
+//   thread/start     unkeyed lane: ws → gateway → core NATS → thread service (→ config service for the
+//                    thread's settings) → Postgres INSERT; its floor: ws → NATS → one INSERT
 // and the turn scenarios (turns.ts), against a scripted provider process (turn-provider.ts) and the
 // turn floor (floor/floor-turns.ts):
 //   turn/delta       provider SSE → thread service → NATS → gateway → ws, per delta
@@ -36,6 +40,7 @@ import {
   startThreadService,
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
+import { type BackgroundSample, backgroundCpuPercent, sampleBackground } from "./background.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
 import { CONNECTIONS_SCENARIO } from "./connections-contract.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
@@ -51,7 +56,15 @@ import {
 import { startFloorProcess } from "./floor-processes.js";
 import { type LoadResult, type PlannedRequest, runLoad } from "./load.js";
 import { NameWriteLedger, readFloorWrites, readSetNameWrites, type WriteCheck } from "./name-writes.js";
-import { buildRow, formatRows, type ScenarioMeasurements, type TargetMeasurement, writeResults } from "./report.js";
+import {
+  buildRow,
+  formatRows,
+  formatRunSpread,
+  type ScenarioMeasurements,
+  type TargetMeasurement,
+  withRunSpread,
+  writeResults,
+} from "./report.js";
 import { BENCH_PROVIDER_ID, benchProviderToml, TURN_PROVIDER_READY } from "./turn-contract.js";
 import { buildTurnRows, formatTurnRows, type TurnRow } from "./turn-report.js";
 import { TurnBench, type TurnPass, type TurnScenarioMeasurements, type TurnTargetName } from "./turns.js";
@@ -64,6 +77,8 @@ const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.me
 const OPTED_OUT_NOTIFICATIONS = ["thread/started", "thread/name/updated"];
 /** config/read as a client sends it for its project: effective config for the cwd, without layers. */
 const CONFIG_READ_PARAMS = { includeLayers: false, cwd: "/workspace/bench" } as const;
+/** thread/start as a client sends it for its project (the started threads stay loaded on their connection). */
+const THREAD_START_PARAMS = { cwd: "/workspace/bench" } as const;
 /** Connection i is user `bench-user-<i>` on both sides (its own config key, so reads spread over partitions). */
 const benchUser = (connectionIndex: number) => `bench-user-${connectionIndex}`;
 
@@ -156,6 +171,16 @@ function planRequest(scenario: ScenarioName, target: Target, workload: Workload)
         onReply: (reply: RpcReply) => checkConfigAnswer(reply.result, expected),
       };
     }
+    if (scenario === "thread/start") {
+      return {
+        method: "thread/start",
+        params: THREAD_START_PARAMS,
+        onReply: (reply: RpcReply) => {
+          const started = (reply.result as { thread?: { id?: unknown } } | undefined)?.thread?.id;
+          return typeof started === "string" ? undefined : `thread/start answered without a thread id`;
+        },
+      };
+    }
     if (scenario === "thread/read") {
       const threadId = threadIds[nextRead++ % threadIds.length] as string;
       return {
@@ -182,43 +207,196 @@ function planRequest(scenario: ScenarioName, target: Target, workload: Workload)
   };
 }
 
-async function measureTarget(
+/** Each loaded pass's own ramp-up (the closed loop filling, the other target's pass settling), discarded. */
+const LOADED_PASS_WARMUP_MS = 200;
+/** Each sequential pass's own warm-up, discarded. */
+const SEQUENTIAL_PASS_WARMUP_MS = 100;
+/** Sequential warm-up per target before the sequential rounds start (after the last loaded pass). */
+const SEQUENTIAL_PHASE_WARMUP_MS = 300;
+
+/** A measured pass and what it cost: CPU per process group (loaded passes) and the machine's background CPU. */
+interface MeasuredPass {
+  result: LoadResult;
+  cpuSpent: Record<string, number>;
+  backgroundCpuPct: number;
+}
+
+/**
+ * One request scenario, one run: each target warmed up once, then `rounds` rounds of one short loaded
+ * pass per target, then `rounds` rounds of one short sequential pass per target. Each round rotates
+ * which target goes first (two targets: S F, F S, S F, … so consecutive rounds form ABBA and drift
+ * cancels), and its passes pair up into that round's ratios (report.ts). A round during which the
+ * machine was busy beyond the bench's own processes (more than --max-background-cpu of a core in
+ * either pass) is followed by another; each phase scores its `rounds` least disturbed of at most 2 × rounds.
+ */
+async function measureScenario(
   config: BenchConfig,
   scenario: ScenarioName,
-  target: Target,
+  compared: Target[],
   workload: Workload,
-): Promise<TargetMeasurement> {
-  const nextRequest = planRequest(scenario, target, workload);
-  const cpuSources = target.cpuSources(scenario);
-  let cpuAtStart: Awaited<ReturnType<typeof sampleCpu>> | undefined;
-  let cpuSpent: Record<string, number> = {};
-  const loaded = await runLoad({
-    clients: target.clients,
-    concurrency: config.concurrency,
-    warmupMs: config.warmupSeconds * 1000,
-    measureMs: config.measureSeconds * 1000,
-    requestTimeoutMs: config.requestTimeoutMs,
-    nextRequest,
-    onWindowStart: async () => {
-      cpuAtStart = await sampleCpu(cpuSources);
-    },
-    onWindowEnd: async () => {
-      if (cpuAtStart) cpuSpent = cpuSpentMs(cpuAtStart, await sampleCpu(cpuSources));
-    },
-  });
-  const sequential = await runLoad({
-    clients: target.clients.slice(0, 1),
-    concurrency: 1,
-    warmupMs: 300,
-    measureMs: config.sequentialSeconds * 1000,
-    requestTimeoutMs: config.requestTimeoutMs,
-    nextRequest,
-  });
-  const cpuMicrosPerRequest: Record<string, number> = {};
-  for (const [name, spentMs] of Object.entries(cpuSpent)) {
-    cpuMicrosPerRequest[name] = loaded.completed > 0 ? (spentMs * 1000) / loaded.completed : 0;
+  run: number,
+  benchSources: CpuSource[],
+): Promise<{
+  perTarget: Map<TargetName, TargetMeasurement[]>;
+  warmups: ScenarioMeasurements["warmups"];
+  redone: ScenarioMeasurements["redone"];
+}> {
+  // One request plan per target for the whole scenario, so read rotation and writers' threads carry on across passes.
+  const plans = new Map(compared.map((target) => [target.name, planRequest(scenario, target, workload)] as const));
+  const planOf = (target: Target) => plans.get(target.name) as (connectionIndex: number) => PlannedRequest;
+  const orderOf = (round: number) => compared.map((_, index) => compared[(index + round) % compared.length] as Target);
+  const pass = async (
+    target: Target,
+    options: { sequential: boolean; warmupMs: number; measureMs: number },
+  ): Promise<MeasuredPass> => {
+    const isMeasured = options.measureMs > 0;
+    const cpuSources = options.sequential || !isMeasured ? [] : target.cpuSources(scenario);
+    let cpuAtStart: Awaited<ReturnType<typeof sampleCpu>> | undefined;
+    let cpuSpent: Record<string, number> = {};
+    let backgroundAtStart: BackgroundSample | undefined;
+    let backgroundCpuPct = Number.NaN;
+    const result = await runLoad({
+      clients: options.sequential ? target.clients.slice(0, 1) : target.clients,
+      concurrency: options.sequential ? 1 : config.concurrency,
+      warmupMs: options.warmupMs,
+      measureMs: options.measureMs,
+      requestTimeoutMs: config.requestTimeoutMs,
+      nextRequest: planOf(target),
+      ...(isMeasured
+        ? {
+            onWindowStart: async () => {
+              if (cpuSources.length > 0) cpuAtStart = await sampleCpu(cpuSources);
+              backgroundAtStart = await sampleBackground(benchSources);
+            },
+            onWindowEnd: async () => {
+              const backgroundAtEnd = await sampleBackground(benchSources);
+              if (backgroundAtStart) backgroundCpuPct = backgroundCpuPercent(backgroundAtStart, backgroundAtEnd);
+              if (cpuAtStart) cpuSpent = cpuSpentMs(cpuAtStart, await sampleCpu(cpuSources));
+            },
+          }
+        : {}),
+    });
+    return { result, cpuSpent, backgroundCpuPct };
+  };
+
+  const warmups: ScenarioMeasurements["warmups"] = [];
+  const redone: ScenarioMeasurements["redone"] = [];
+  /** `rounds` scored rounds of one pass per target: the quietest of those attempted (see above). */
+  const phase = async (sequential: boolean) => {
+    const phaseName = sequential ? "sequential" : "loaded";
+    const attempts: { attempt: number; background: number; round: [Target, MeasuredPass][] }[] = [];
+    const isQuiet = (background: number) => background <= config.maxBackgroundCpuPercent;
+    // Attempt rounds until `rounds` of them were quiet, or 2 × rounds attempts were made.
+    for (let attempt = 0; attempt < 2 * config.rounds; attempt++) {
+      if (attempts.filter((made) => isQuiet(made.background)).length >= config.rounds) break;
+      const round: [Target, MeasuredPass][] = [];
+      for (const target of orderOf(attempt)) {
+        round.push([
+          target,
+          await pass(target, {
+            sequential,
+            warmupMs: sequential ? SEQUENTIAL_PASS_WARMUP_MS : LOADED_PASS_WARMUP_MS,
+            measureMs: (sequential ? config.sequentialSeconds : config.measureSeconds) * 1000,
+          }),
+        ]);
+      }
+      const background = Math.max(
+        ...round.map(([, measured]) => measured.backgroundCpuPct).filter((value) => !Number.isNaN(value)),
+        0,
+      );
+      attempts.push({ attempt, background, round });
+      if (!isQuiet(background)) {
+        log(
+          `run ${run + 1} ${scenario} ${phaseName} attempt ${attempt + 1}: ${background.toFixed(0)}% of a core busy ` +
+            `outside the bench (over ${config.maxBackgroundCpuPercent}%); another round`,
+        );
+      }
+    }
+    // Score the `rounds` least disturbed attempts (all quiet ones first), in the order they ran; the rest were redone.
+    const scored = new Set(
+      [...attempts]
+        .sort((a, b) => a.background - b.background)
+        .slice(0, config.rounds)
+        .map((made) => made.attempt),
+    );
+    const accepted = new Map<TargetName, MeasuredPass[]>(compared.map((target) => [target.name, []]));
+    for (const made of attempts) {
+      for (const [target, measured] of made.round) {
+        if (scored.has(made.attempt)) {
+          accepted.get(target.name)?.push(measured);
+          continue;
+        }
+        redone.push({
+          target: target.name,
+          run,
+          phase: phaseName,
+          attempt: made.attempt,
+          backgroundCpuPct: Number(measured.backgroundCpuPct.toFixed(1)),
+          result: measured.result,
+        });
+      }
+    }
+    return accepted;
+  };
+
+  for (const target of orderOf(1)) {
+    const { result } = await pass(target, { sequential: false, warmupMs: config.warmupSeconds * 1000, measureMs: 0 });
+    warmups.push({ target: target.name, run, result });
   }
-  return { loaded, sequential, cpuMicrosPerRequest };
+  const loaded = await phase(false);
+  for (const target of orderOf(1)) {
+    const { result } = await pass(target, { sequential: true, warmupMs: SEQUENTIAL_PHASE_WARMUP_MS, measureMs: 0 });
+    warmups.push({ target: target.name, run, result });
+  }
+  const sequential = await phase(true);
+
+  const perTarget = new Map<TargetName, TargetMeasurement[]>();
+  for (const target of compared) {
+    const sequentialPasses = sequential.get(target.name) ?? [];
+    perTarget.set(
+      target.name,
+      (loaded.get(target.name) ?? []).map((loadedPass, round) => {
+        const sequentialPass = sequentialPasses[round] as MeasuredPass;
+        const cpuMicrosPerRequest: Record<string, number> = {};
+        for (const [name, spentMs] of Object.entries(loadedPass.cpuSpent)) {
+          cpuMicrosPerRequest[name] = loadedPass.result.completed > 0 ? (spentMs * 1000) / loadedPass.result.completed : 0;
+        }
+        return {
+          run,
+          round,
+          loaded: loadedPass.result,
+          sequential: sequentialPass.result,
+          cpuMicrosPerRequest,
+          cpuSpentMs: loadedPass.cpuSpent,
+          backgroundCpuPct: {
+            loaded: Number(loadedPass.backgroundCpuPct.toFixed(1)),
+            sequential: Number(sequentialPass.backgroundCpuPct.toFixed(1)),
+          },
+        };
+      }),
+    );
+  }
+  const system = perTarget.get("system") ?? [];
+  for (const other of compared.filter((target) => target.name !== "system")) {
+    const passes = perTarget.get(other.name) ?? [];
+    for (const [round, measurement] of system.entries()) {
+      const paired = passes[round] as TargetMeasurement;
+      const background = Math.max(
+        measurement.backgroundCpuPct.loaded,
+        measurement.backgroundCpuPct.sequential,
+        paired.backgroundCpuPct.loaded,
+        paired.backgroundCpuPct.sequential,
+      );
+      log(
+        `run ${run + 1} round ${round + 1} ${scenario} system/${other.name}: ` +
+          `loaded ${describePass(measurement.loaded)} vs ${describePass(paired.loaded)} ` +
+          `(thr ratio ${(measurement.loaded.throughputPerSecond / paired.loaded.throughputPerSecond).toFixed(2)}); ` +
+          `sequential ${describePass(measurement.sequential)} vs ${describePass(paired.sequential)} ` +
+          `(ratio ${(measurement.sequential.p50Ms / paired.sequential.p50Ms).toFixed(2)}); background CPU ≤ ${background.toFixed(0)}%`,
+      );
+    }
+  }
+  return { perTarget, warmups, redone };
 }
 
 const describeTurnPass = (pass: TurnPass) =>
@@ -426,7 +604,15 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       writeMethod: "thread/name/set",
       cpuSources: (scenario) => [
         fixedProcesses("gateway", [gateway.child.pid]),
-        fixedProcesses("service", [(scenario === "config/read" ? configService : threadService).child.pid]),
+        // thread/start's thread service asks the config service for the new thread's settings: both count.
+        fixedProcesses(
+          "service",
+          scenario === "config/read"
+            ? [configService.child.pid]
+            : scenario === "thread/start"
+              ? [threadService.child.pid, configService.child.pid]
+              : [threadService.child.pid],
+        ),
         ...shared,
       ],
       ledger: new NameWriteLedger(),
@@ -447,6 +633,20 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     },
   };
 
+  // Every process of the bench's own, for telling its CPU from the machine's background load (background.ts).
+  const benchSources: CpuSource[] = [
+    fixedProcesses("bench processes", [
+      gateway.child.pid,
+      secondGateway?.child.pid,
+      threadService.child.pid,
+      configService.child.pid,
+      floorGateway.child.pid,
+      floorService.child.pid,
+      provider?.child.pid,
+      ...floorTurns.map((floor) => floor.child.pid),
+    ]),
+    ...shared,
+  ];
   const turnBench =
     provider &&
     new TurnBench({
@@ -489,34 +689,54 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     );
   }
 
-  const measurements: ScenarioMeasurements[] = config.scenarios.map((scenario) => ({
-    scenario,
-    system: [],
-    floor: [],
-    cteFloor: [],
-  }));
+  // Request scenarios: each scenario's rounds back to back (interleaved short passes, measureScenario),
+  // the whole set repeated --runs times; rows pool every run's rounds, and each run's own rows give the spread across runs.
+  const runMeasurements: ScenarioMeasurements[][] = [];
+  for (let run = 0; run < config.runs; run++) {
+    const thisRun: ScenarioMeasurements[] = [];
+    for (const scenario of config.scenarios) {
+      const compared: TargetName[] =
+        scenario === "thread/name/set" && config.isCteFloor ? ["system", "floor", "cteFloor"] : ["system", "floor"];
+      const { perTarget, warmups, redone } = await measureScenario(
+        config,
+        scenario,
+        compared.map((name) => targets[name]),
+        workload,
+        run,
+        benchSources,
+      );
+      thisRun.push({
+        scenario,
+        system: perTarget.get("system") ?? [],
+        floor: perTarget.get("floor") ?? [],
+        cteFloor: perTarget.get("cteFloor") ?? [],
+        warmups,
+        redone,
+      });
+    }
+    runMeasurements.push(thisRun);
+    if (config.runs > 1 && thisRun.length > 0) {
+      console.log(`\nrun ${run + 1} of ${config.runs}\n${formatRows(thisRun.map(buildRow))}\n`);
+    }
+  }
+  const measurements: ScenarioMeasurements[] = config.scenarios.map((scenario, index) => {
+    const ofScenario = runMeasurements.map((thisRun) => thisRun[index] as ScenarioMeasurements);
+    return {
+      scenario,
+      system: ofScenario.flatMap((measured) => measured.system),
+      floor: ofScenario.flatMap((measured) => measured.floor),
+      cteFloor: ofScenario.flatMap((measured) => measured.cteFloor),
+      warmups: ofScenario.flatMap((measured) => measured.warmups),
+      redone: ofScenario.flatMap((measured) => measured.redone),
+    };
+  });
+
   const turnMeasurements: TurnScenarioMeasurements[] = config.turnScenarios.map((scenario) => ({
     scenario,
     system: [],
     floor: [],
   }));
-  for (let round = 0; round < config.rounds; round++) {
-    for (const scenarioMeasurements of measurements) {
-      const compared: TargetName[] =
-        scenarioMeasurements.scenario === "thread/name/set" && config.isCteFloor
-          ? ["system", "floor", "cteFloor"]
-          : ["system", "floor"];
-      // Rotate who goes first each round, so drift on a shared machine does not favour one side.
-      const order = compared.map((_, index) => compared[(index + round) % compared.length] as TargetName);
-      for (const targetName of order) {
-        const measurement = await measureTarget(config, scenarioMeasurements.scenario, targets[targetName], workload);
-        scenarioMeasurements[targetName].push(measurement);
-        log(
-          `round ${round + 1} ${scenarioMeasurements.scenario} ${targetName}: loaded ${describePass(measurement.loaded)}; ` +
-            `sequential ${describePass(measurement.sequential)}`,
-        );
-      }
-    }
+  for (let round = 0; round < config.turns.rounds; round++) {
     for (const scenarioMeasurements of turnMeasurements) {
       if (!turnBench) break;
       const compared: TurnTargetName[] = ["system", "floor"];
@@ -540,6 +760,16 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
           );
         }
       }
+    }
+    for (const { target, result, kind } of [
+      ...scenarioMeasurements.warmups.map((warmup) => ({ ...warmup, kind: "warm-up" })),
+      ...scenarioMeasurements.redone.map((redone) => ({ ...redone, kind: "redone round" })),
+    ]) {
+      if (result.errors + result.wrongAnswers === 0) continue;
+      failures.push(
+        `${scenarioMeasurements.scenario} (${target}, ${kind}): ${result.errors} error replies, ${result.wrongAnswers} wrong answers; ` +
+          result.examples.join("; "),
+      );
     }
   }
   for (const scenarioMeasurements of turnMeasurements) {
@@ -577,8 +807,17 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     }
   }
 
-  const rows = measurements.map(buildRow);
-  if (rows.length > 0) console.log(`\n${formatRows(rows)}\n`);
+  const rows = measurements.map((scenarioMeasurements, index) =>
+    withRunSpread(
+      buildRow(scenarioMeasurements),
+      runMeasurements.map((thisRun) => buildRow(thisRun[index] as ScenarioMeasurements)),
+    ),
+  );
+  if (rows.length > 0) {
+    const pooled = config.runs > 1 ? `all ${config.runs} runs pooled (rows over every run's rounds)\n` : "";
+    console.log(`\n${pooled}${formatRows(rows)}\n`);
+    if (config.runs > 1) console.log(`${formatRunSpread(rows)}\n`);
+  }
   const turnRows: TurnRow[] = turnMeasurements.flatMap((scenarioMeasurements) =>
     buildTurnRows(scenarioMeasurements, config.turns),
   );
@@ -591,6 +830,13 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       "closed loop; slot i on connection i mod connections, connection i = user bench-user-i; floor = plain ws server → " +
       "core NATS / JetStream → bare responder (same SELECT) / partition consumers (one INSERT) / config partition " +
       "consumers acking each read as it starts (generation SELECT + Redis GET of a seeded entry); p50/p99 sequential, throughput loaded",
+    method:
+      `per request scenario and run: ${config.warmupSeconds} s warm-up per target, then ${config.rounds} rounds of one ` +
+      `${config.measureSeconds} s loaded pass per target (+${LOADED_PASS_WARMUP_MS} ms ramp-up each), then ${config.rounds} rounds ` +
+      `of one ${config.sequentialSeconds} s sequential pass per target (+${SEQUENTIAL_PASS_WARMUP_MS} ms each); target order ` +
+      "rotates each round (S F, F S, …); ratio / throughput_ratio = medians of per-round ratios, *_iqr_pct = half IQR / median; " +
+      `${config.runs} run(s)` +
+      (config.runs > 1 ? ", rows pool every run's rounds, *_spread_pct = max |run ratio − median| / median" : ""),
     rows,
     turnRows,
     writeChecks,
@@ -672,13 +918,21 @@ async function main(): Promise<void> {
   }
   const teardown = new Teardown();
   // However the run ends, tear down first and exit after: on a signal, on a hang, on an error.
-  const targetsPerRound =
+  const targetsPerScenario =
     config.scenarios.length * 2 + (config.isCteFloor && config.scenarios.includes("thread/name/set") ? 1 : 0);
-  const secondsPerPass = config.warmupSeconds + config.measureSeconds + config.sequentialSeconds + 1;
+  // Per target, scenario and run: the warm-ups, then per round a loaded and a sequential pass, each with its
+  // ramp-up (+ slack), and as many rounds again at most when rounds are redone for background CPU.
+  const secondsPerTarget =
+    config.warmupSeconds +
+    SEQUENTIAL_PHASE_WARMUP_MS / 1000 +
+    2 *
+      config.rounds *
+      (config.measureSeconds + config.sequentialSeconds + (LOADED_PASS_WARMUP_MS + SEQUENTIAL_PASS_WARMUP_MS) / 1000 + 0.25);
   const turnSeconds = config.turns.seconds + config.turns.warmupSeconds + 3; // + thread setup and the last turns
   const turnSetupSeconds = config.turnScenarios.includes("turn/fanout") ? 60 : 10;
   const expectedSeconds =
-    config.rounds * (targetsPerRound * secondsPerPass + config.turnScenarios.length * 2 * turnSeconds) +
+    config.runs * targetsPerScenario * secondsPerTarget +
+    config.turns.rounds * config.turnScenarios.length * 2 * turnSeconds +
     (config.turnScenarios.length > 0 ? turnSetupSeconds : 0);
   const watchdog = setTimeout(
     () => {

@@ -1,17 +1,26 @@
-// Turns measured passes into result rows (medians over rounds), prints them with their targets, and
-// writes the JSON record to bench/results/. Targets are printed, never enforced: timings on a shared
-// 2-core machine are evidence, not a verdict.
+// Turns measured passes into result rows (medians of per-round ratios, with their spread within a run
+// and, with --runs, across runs), prints them with their targets, and writes the JSON record to
+// bench/results/. Targets are printed, never enforced: timings on a shared 2-core machine are evidence,
+// not a verdict.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ScenarioName } from "./config.js";
 import type { LoadResult } from "./load.js";
+import { halfIqrPercent, maxDeviationPercent, median, perRoundRatios, STABLE_SPREAD_PERCENT } from "./stats.js";
 
 /** One target's measurements in one round: the loaded pass, the sequential pass, CPU per request. */
 export interface TargetMeasurement {
+  /** Which run (0-based, --runs) and round within it the passes belong to; rounds pair targets by index. */
+  run: number;
+  round: number;
   loaded: LoadResult;
   sequential: LoadResult;
   /** CPU microseconds per completed request in the loaded window, per process group. */
   cpuMicrosPerRequest: Record<string, number>;
+  /** CPU milliseconds spent in the loaded window, per process group (rows pool these over rounds). */
+  cpuSpentMs: Record<string, number>;
+  /** CPU busy outside the bench's processes during each window, % of one core (background.ts). */
+  backgroundCpuPct: { loaded: number; sequential: number };
 }
 
 export interface ScenarioMeasurements {
@@ -20,6 +29,17 @@ export interface ScenarioMeasurements {
   floor: TargetMeasurement[];
   /** thread/name/set only, with --cte-floor: the keyed floor running thread/name/set's own statement. */
   cteFloor: TargetMeasurement[];
+  /** Each target's discarded warm-up (once per scenario and run); only its errors and wrong answers count. */
+  warmups: { target: string; run: number; result: LoadResult }[];
+  /** Rounds attempted but not scored (more disturbed by background CPU than the scored ones); their errors still count. */
+  redone: {
+    target: string;
+    run: number;
+    phase: "loaded" | "sequential";
+    attempt: number;
+    backgroundCpuPct: number;
+    result: LoadResult;
+  }[];
 }
 
 interface Targets {
@@ -31,6 +51,9 @@ export const TARGETS: Record<ScenarioName, Targets> = {
   "thread/read": { maxLatencyRatio: 1.25, minThroughputRatio: 0.8 },
   "thread/name/set": { minThroughputRatio: 0.7 },
   "config/read": { maxLatencyRatio: 1.25, minThroughputRatio: 0.8 },
+  // Against its own floor (ws → NATS → one INSERT): the thread service also asks the config service
+  // for the new thread's settings and announces thread/started, which the floor does not.
+  "thread/start": { maxLatencyRatio: 1.5, minThroughputRatio: 0.7 },
 };
 
 export interface ResultRow {
@@ -43,10 +66,29 @@ export interface ResultRow {
   floor_p50_ms: number;
   floor_p99_ms: number;
   floor_throughput_per_s: number;
-  /** p50 / floor p50 (sequential). */
+  /** Median over rounds of each round's p50 / floor p50 (sequential passes). */
   ratio: number;
-  /** throughput / floor throughput (loaded). */
+  /** Median over rounds of each round's throughput / floor throughput (loaded passes). */
   throughput_ratio: number;
+  /** Each round's ratios (sequential p50 and loaded throughput, system / floor), in round order. */
+  ratio_rounds: number[];
+  throughput_ratio_rounds: number[];
+  /** Spread of the per-round ratios within the run: half the interquartile range / median, in %. */
+  ratio_iqr_pct: number;
+  throughput_ratio_iqr_pct: number;
+  /** With --runs N > 1: each run's ratios, and the spread across runs (max |r − median| / median, %). */
+  runs?: {
+    ratio: number;
+    throughput_ratio: number;
+    ratio_iqr_pct: number;
+    throughput_ratio_iqr_pct: number;
+    background_cpu_pct: number;
+    redone_rounds: number;
+  }[];
+  ratio_spread_pct?: number;
+  throughput_ratio_spread_pct?: number;
+  /** Both spreads across runs within ±10%. */
+  stable?: boolean;
   loaded_p50_ms: number;
   loaded_p99_ms: number;
   floor_loaded_p50_ms: number;
@@ -55,7 +97,12 @@ export interface ResultRow {
   connections: number;
   duration_s: number;
   sequential_duration_s: number;
+  /** Rounds the row's medians are over (all runs' rounds, when rows pool several runs). */
   rounds: number;
+  /** Rounds attempted but not scored for background CPU (both phases, all runs). */
+  redone_rounds: number;
+  /** Median over the scored rounds of the busiest pass's background CPU (% of one core, outside the bench's processes). */
+  background_cpu_pct: number;
   counts: {
     requests: number;
     sequential_requests: number;
@@ -66,28 +113,44 @@ export interface ResultRow {
   };
   cpu_us_per_request: { system: Record<string, number>; floor: Record<string, number>; cte_floor?: Record<string, number> };
   /** With --cte-floor: the same pipeline as the floor, running thread/name/set's statement (not a target). */
-  cte_floor?: { p50_ms: number; throughput_per_s: number; ratio: number; throughput_ratio: number };
+  cte_floor?: {
+    p50_ms: number;
+    throughput_per_s: number;
+    ratio: number;
+    throughput_ratio: number;
+    ratio_iqr_pct: number;
+    throughput_ratio_iqr_pct: number;
+  };
   targets: { max_ratio: number | null; min_throughput_ratio: number };
   meets_targets: boolean;
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  if (sorted.length === 0) return Number.NaN;
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 }
 
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
-function medianCpu(measurements: TargetMeasurement[]): Record<string, number> {
-  const names = new Set(measurements.flatMap((measurement) => Object.keys(measurement.cpuMicrosPerRequest)));
+/** CPU µs per request pooled over the loaded passes: all their CPU over all their completions (short passes, coarse ticks). */
+function pooledCpu(measurements: TargetMeasurement[]): Record<string, number> {
+  const names = new Set(measurements.flatMap((measurement) => Object.keys(measurement.cpuSpentMs)));
+  const completed = sum(measurements.map((measurement) => measurement.loaded.completed));
   const result: Record<string, number> = {};
   for (const name of names) {
-    result[name] = round(median(measurements.map((measurement) => measurement.cpuMicrosPerRequest[name] ?? 0)), 1);
+    const spentMs = sum(measurements.map((measurement) => measurement.cpuSpentMs[name] ?? 0));
+    result[name] = round(completed > 0 ? (spentMs * 1000) / completed : 0, 1);
   }
   return result;
+}
+
+/** Per-round ratios of `system` over `other` (sequential p50, loaded throughput), rounds paired by index. */
+function roundRatios(system: TargetMeasurement[], other: TargetMeasurement[]) {
+  const latency = perRoundRatios(
+    system.map((m) => m.sequential.p50Ms),
+    other.map((m) => m.sequential.p50Ms),
+  );
+  const throughput = perRoundRatios(
+    system.map((m) => m.loaded.throughputPerSecond),
+    other.map((m) => m.loaded.throughputPerSecond),
+  );
+  return { latency, throughput };
 }
 
 export function buildRow(measurements: ScenarioMeasurements): ResultRow {
@@ -98,11 +161,13 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
   const throughput = of(system, (m) => m.loaded.throughputPerSecond);
   const floorThroughput = of(floor, (m) => m.loaded.throughputPerSecond);
   const targets = TARGETS[scenario];
-  const ratio = p50 / floorP50;
+  const rounds = roundRatios(system, floor);
+  const ratio = median(rounds.latency);
+  const throughputRatio = median(rounds.throughput);
   const cteFloor = measurements.cteFloor;
   const cteFloorP50 = of(cteFloor, (m) => m.sequential.p50Ms);
   const cteFloorThroughput = of(cteFloor, (m) => m.loaded.throughputPerSecond);
-  const throughputRatio = throughput / floorThroughput;
+  const cteRounds = roundRatios(system, cteFloor);
   const first = system[0] as TargetMeasurement;
   return {
     scenario,
@@ -120,6 +185,10 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
     floor_throughput_per_s: round(floorThroughput, 0),
     ratio: round(ratio, 2),
     throughput_ratio: round(throughputRatio, 2),
+    ratio_rounds: rounds.latency.map((value) => round(value, 3)),
+    throughput_ratio_rounds: rounds.throughput.map((value) => round(value, 3)),
+    ratio_iqr_pct: round(halfIqrPercent(rounds.latency), 1),
+    throughput_ratio_iqr_pct: round(halfIqrPercent(rounds.throughput), 1),
     loaded_p50_ms: round(
       of(system, (m) => m.loaded.p50Ms),
       2,
@@ -141,6 +210,20 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
     duration_s: first.loaded.windowMs / 1000,
     sequential_duration_s: first.sequential.windowMs / 1000,
     rounds: system.length,
+    redone_rounds: new Set(measurements.redone.map((redone) => `${redone.run}/${redone.phase}/${redone.attempt}`)).size,
+    background_cpu_pct: round(
+      median(
+        system.map((m, index) =>
+          Math.max(
+            m.backgroundCpuPct.loaded,
+            m.backgroundCpuPct.sequential,
+            floor[index]?.backgroundCpuPct.loaded ?? 0,
+            floor[index]?.backgroundCpuPct.sequential ?? 0,
+          ),
+        ),
+      ),
+      1,
+    ),
     counts: {
       requests: sum(system.map((m) => m.loaded.completed)),
       sequential_requests: sum(system.map((m) => m.sequential.completed)),
@@ -150,17 +233,19 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
       floor_errors: sum(floor.map((m) => m.loaded.errors + m.sequential.errors)),
     },
     cpu_us_per_request: {
-      system: medianCpu(system),
-      floor: medianCpu(floor),
-      ...(cteFloor.length > 0 ? { cte_floor: medianCpu(cteFloor) } : {}),
+      system: pooledCpu(system),
+      floor: pooledCpu(floor),
+      ...(cteFloor.length > 0 ? { cte_floor: pooledCpu(cteFloor) } : {}),
     },
     ...(cteFloor.length > 0
       ? {
           cte_floor: {
             p50_ms: round(cteFloorP50, 3),
             throughput_per_s: round(cteFloorThroughput, 0),
-            ratio: round(p50 / cteFloorP50, 2),
-            throughput_ratio: round(throughput / cteFloorThroughput, 2),
+            ratio: round(median(cteRounds.latency), 2),
+            throughput_ratio: round(median(cteRounds.throughput), 2),
+            ratio_iqr_pct: round(halfIqrPercent(cteRounds.latency), 1),
+            throughput_ratio_iqr_pct: round(halfIqrPercent(cteRounds.throughput), 1),
           },
         }
       : {}),
@@ -168,6 +253,34 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
     meets_targets:
       (targets.maxLatencyRatio === undefined || ratio <= targets.maxLatencyRatio) &&
       throughputRatio >= targets.minThroughputRatio,
+  };
+}
+
+/**
+ * The pooled row (every run's rounds) with each run's ratios and their spread across runs: the
+ * largest |run ratio − median of run ratios| / that median, in %; stable when both are within ±10%.
+ */
+export function withRunSpread(pooled: ResultRow, runRows: ResultRow[]): ResultRow {
+  if (runRows.length < 2) return pooled;
+  const ratioSpread = maxDeviationPercent(
+    runRows.map((row) => (row.ratio_rounds.length > 0 ? median(row.ratio_rounds) : row.ratio)),
+  );
+  const throughputSpread = maxDeviationPercent(
+    runRows.map((row) => (row.throughput_ratio_rounds.length > 0 ? median(row.throughput_ratio_rounds) : row.throughput_ratio)),
+  );
+  return {
+    ...pooled,
+    runs: runRows.map((row) => ({
+      ratio: row.ratio,
+      throughput_ratio: row.throughput_ratio,
+      ratio_iqr_pct: row.ratio_iqr_pct,
+      throughput_ratio_iqr_pct: row.throughput_ratio_iqr_pct,
+      background_cpu_pct: row.background_cpu_pct,
+      redone_rounds: row.redone_rounds,
+    })),
+    ratio_spread_pct: round(ratioSpread, 1),
+    throughput_ratio_spread_pct: round(throughputSpread, 1),
+    stable: ratioSpread <= STABLE_SPREAD_PERCENT && throughputSpread <= STABLE_SPREAD_PERCENT,
   };
 }
 
@@ -188,8 +301,10 @@ export function formatRows(rows: ResultRow[]): string {
       "floor p50",
       "floor thr/s",
       "ratio",
+      "±rounds",
       "target",
       "thr ratio",
+      "±rounds",
       "target",
       "loaded p50/p99 ms",
       "floor loaded p50/p99",
@@ -202,8 +317,10 @@ export function formatRows(rows: ResultRow[]): string {
       row.floor_p50_ms.toFixed(3),
       row.floor_throughput_per_s.toFixed(0),
       row.ratio.toFixed(2),
+      `±${row.ratio_iqr_pct.toFixed(1)}%`,
       row.targets.max_ratio === null ? "-" : `<=${row.targets.max_ratio} ${verdict(row.ratio <= row.targets.max_ratio)}`,
       row.throughput_ratio.toFixed(2),
+      `±${row.throughput_ratio_iqr_pct.toFixed(1)}%`,
       `>=${row.targets.min_throughput_ratio} ${verdict(row.throughput_ratio >= row.targets.min_throughput_ratio)}`,
       `${row.loaded_p50_ms.toFixed(2)}/${row.loaded_p99_ms.toFixed(2)}`,
       `${row.floor_loaded_p50_ms.toFixed(2)}/${row.floor_loaded_p99_ms.toFixed(2)}`,
@@ -232,18 +349,59 @@ export function formatRows(rows: ResultRow[]): string {
   );
   const first = rows[0];
   const setup = first
-    ? `${first.concurrency} in flight over ${first.connections} connections, ${first.duration_s} s loaded + ${first.sequential_duration_s} s sequential per pass, ${first.rounds} round(s), medians`
+    ? `${first.concurrency} in flight over ${first.connections} connections; per round, interleaved system/floor passes of ` +
+      `${first.duration_s} s loaded, then ${first.sequential_duration_s} s sequential; ${first.rounds} round(s)`
     : "";
   const cteLines = rows.flatMap((row) =>
     row.cte_floor
       ? [
           `${row.scenario} against a floor running its own statement (not a target): floor p50 ${row.cte_floor.p50_ms.toFixed(3)} ms, ` +
-            `${row.cte_floor.throughput_per_s}/s; ratio ${row.cte_floor.ratio.toFixed(2)}, thr ratio ${row.cte_floor.throughput_ratio.toFixed(2)}`,
+            `${row.cte_floor.throughput_per_s}/s; ratio ${row.cte_floor.ratio.toFixed(2)} ±${row.cte_floor.ratio_iqr_pct.toFixed(1)}%, ` +
+            `thr ratio ${row.cte_floor.throughput_ratio.toFixed(2)} ±${row.cte_floor.throughput_ratio_iqr_pct.toFixed(1)}%`,
         ]
       : [],
   );
   const cteNote = cteLines.length > 0 ? `\n\n${cteLines.join("\n")}` : "";
-  return `${setup}\np50/p99: sequential (1 in flight); thr/s: loaded; ratio = p50 / floor p50; thr ratio = thr / floor thr\n\n${main}${cteNote}\n\n${cpu}\n(nats-server and redis-server are shared with anything else running on the machine)`;
+  const background =
+    "background CPU (busy outside the bench's processes, % of a core; median over scored rounds of the round's busiest pass): " +
+    rows.map((row) => `${row.scenario} ${row.background_cpu_pct.toFixed(0)}% (${row.redone_rounds} round(s) redone)`).join(", ");
+  return (
+    `${setup}\np50/p99 (medians of the passes): sequential (1 in flight); thr/s: loaded; ratio = median over rounds of ` +
+    `(p50 / floor p50); thr ratio = median over rounds of (thr / floor thr); ±rounds = half the interquartile range of ` +
+    `the per-round ratios / their median\n\n${main}\n${background}${cteNote}\n\n${cpu}\n(nats-server and redis-server are shared with anything else running on the machine)`
+  );
+}
+
+/** Each run's ratios beside each other and their spread across runs (rows from withRunSpread). */
+export function formatRunSpread(rows: ResultRow[]): string {
+  const verdict = (spread: number) => (spread <= STABLE_SPREAD_PERCENT ? "stable" : "UNSTABLE");
+  const lines = rows.flatMap((row) => {
+    if (!row.runs || row.ratio_spread_pct === undefined || row.throughput_ratio_spread_pct === undefined) return [];
+    const ratios = row.runs.map((run) => run.ratio);
+    const throughputRatios = row.runs.map((run) => run.throughput_ratio);
+    return [
+      [
+        row.scenario,
+        ratios.map((value) => value.toFixed(2)).join(" "),
+        median(ratios).toFixed(2),
+        `±${row.ratio_spread_pct.toFixed(1)}% ${verdict(row.ratio_spread_pct)}`,
+        throughputRatios.map((value) => value.toFixed(2)).join(" "),
+        median(throughputRatios).toFixed(2),
+        `±${row.throughput_ratio_spread_pct.toFixed(1)}% ${verdict(row.throughput_ratio_spread_pct)}`,
+        row.runs.map((run) => `${run.background_cpu_pct.toFixed(0)}%/${run.redone_rounds}`).join(" "),
+      ],
+    ];
+  });
+  if (lines.length === 0) return "";
+  const runs = rows[0]?.runs?.length ?? 0;
+  return (
+    `across ${runs} runs: each run's ratio (median of its per-round ratios), their median, and the spread = ` +
+    `max |run − median| / median (stable within ±${STABLE_SPREAD_PERCENT}%)\n\n` +
+    table(
+      ["scenario", "ratio per run", "median", "spread", "thr ratio per run", "median", "spread", "background/redone per run"],
+      lines,
+    )
+  );
 }
 
 export function writeResults(directory: string, record: Record<string, unknown>): string {

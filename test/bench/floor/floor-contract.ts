@@ -72,6 +72,7 @@ export const STATEMENT_HEADER = "Floor-Statement";
 export function floorSubjects(busPrefix: string) {
   return {
     read: `${busPrefix}.floor.rpc.thread.read`,
+    start: `${busPrefix}.floor.rpc.thread.start`,
     page: `${busPrefix}.floor.rpc.page`,
     readQueue: `${busPrefix}-floor`,
     keyedStream: `${busPrefix.toUpperCase()}_FLOOR_KEYED`,
@@ -125,7 +126,10 @@ export interface FloorConfigSeed {
   result: string;
 }
 
-/** The keyed floor's one INSERT target; `id` is the order rows were applied in. */
+/**
+ * The keyed floor's one INSERT target (`id` is the order rows were applied in), and thread/start's
+ * floor: one INSERT of a thread row.
+ */
 export const FLOOR_SCHEMA_SQL = `
   CREATE SCHEMA IF NOT EXISTS bench_floor;
   CREATE TABLE IF NOT EXISTS bench_floor.name_writes (
@@ -133,14 +137,28 @@ export const FLOOR_SCHEMA_SQL = `
     thread_id  uuid NOT NULL,
     name       text NOT NULL,
     command_id text NOT NULL
+  );
+  CREATE TABLE IF NOT EXISTS bench_floor.threads (
+    tenant     text NOT NULL,
+    id         uuid NOT NULL,
+    cwd        text NOT NULL,
+    created_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, id)
   );`;
+
+/** thread/start's floor: one INSERT, answered with the row. */
+export const FLOOR_START_SQL =
+  "INSERT INTO bench_floor.threads (tenant, id, cwd) VALUES ($1, $2, $3) RETURNING id, cwd, created_at";
 
 /** The same SELECT PgThreadStore.read runs (copied, so the floor never follows the code under test). */
 export const FLOOR_READ_SQL = `SELECT tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision FROM thread.threads WHERE tenant = $1 AND id = $2`;
 
-/** The statement PgThreadStore.setName runs (copied): ledger insert with the new revision, row update. */
+/**
+ * The per-command statement PgThreadStore.setName ran before renames were group-committed (copied):
+ * ledger insert with the new revision, row update. `--cte-floor` runs it on the bare pipeline.
+ */
 export const FLOOR_SET_NAME_SQL = `WITH target AS (
     SELECT id, revision FROM thread.threads WHERE tenant = $1 AND id = $2
   ), ledger AS (

@@ -71,6 +71,13 @@ function onFrame(socket: WebSocket, connection: FloorConnection, text: string): 
     );
     return;
   }
+  if (frame.method === "thread/start") {
+    nc.request(subjects.start, body, { timeout: 30_000 }).then(
+      (msg) => reply(socket, frame.id, decoder.decode(msg.data)),
+      (error) => replyError(socket, frame.id, String(error)),
+    );
+    return;
+  }
   if (frame.method === FLOOR_PAGE) {
     nc.request(subjects.page, body, { timeout: 30_000 }).then(
       (msg) => reply(socket, frame.id, decoder.decode(msg.data)),

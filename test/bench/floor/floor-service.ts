@@ -11,6 +11,7 @@
 // The entries are seeded by the bench (FloorConfigSeed: each user's config/read answer) and deleted
 // at exit; a miss is answered with an error, which fails the run.
 
+import { randomUUID } from "node:crypto";
 import {
   AckPolicy,
   DeliverPolicy,
@@ -28,6 +29,7 @@ import {
   FLOOR_READ_SQL,
   FLOOR_SCHEMA_SQL,
   FLOOR_SET_NAME_SQL,
+  FLOOR_START_SQL,
   type FloorConfigSeed,
   type FloorPageRequest,
   floorConfigCacheKey,
@@ -65,7 +67,20 @@ nc.subscribe(subjects.read, {
   callback: (error, msg) => {
     if (error) return;
     const { threadId } = JSON.parse(decoder.decode(msg.data)) as { threadId: string };
-    pool.query(FLOOR_READ_SQL, [settings.tenant, threadId]).then(
+    pool.query({ name: "floor-read", text: FLOOR_READ_SQL, values: [settings.tenant, threadId] }).then(
+      (result) => msg.respond(encoder.encode(JSON.stringify({ thread: result.rows[0] ?? null }))),
+      (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
+    );
+  },
+});
+
+// thread/start's floor: one INSERT of a thread row, answered with it.
+nc.subscribe(subjects.start, {
+  queue: subjects.readQueue,
+  callback: (error, msg) => {
+    if (error) return;
+    const { cwd } = JSON.parse(decoder.decode(msg.data)) as { cwd?: string };
+    pool.query({ name: "floor-start", text: FLOOR_START_SQL, values: [settings.tenant, randomUUID(), cwd ?? "/"] }).then(
       (result) => msg.respond(encoder.encode(JSON.stringify({ thread: result.rows[0] ?? null }))),
       (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
     );
@@ -109,11 +124,11 @@ async function applyWrite(msg: JsMsg): Promise<void> {
   if (msg.headers?.get(STATEMENT_HEADER) === "cte") {
     await pool.query(FLOOR_SET_NAME_SQL, [settings.cteTenant, threadId, commandId, name]);
   } else {
-    await pool.query("INSERT INTO bench_floor.name_writes (thread_id, name, command_id) VALUES ($1, $2, $3)", [
-      threadId,
-      name,
-      commandId,
-    ]);
+    await pool.query({
+      name: "floor-name-write",
+      text: "INSERT INTO bench_floor.name_writes (thread_id, name, command_id) VALUES ($1, $2, $3)",
+      values: [threadId, name, commandId],
+    });
   }
   const replyTo = msg.headers?.get(REPLY_TO_HEADER);
   if (replyTo) nc.publish(replyTo, emptyResult);
@@ -158,7 +173,13 @@ const redis = settings.redisUrl
 const seededKeys = new Set<string>();
 
 const generationOf = async (tenant: string) =>
-  (await configPool.query<{ generation: string }>(FLOOR_CONFIG_GENERATION_SQL, [tenant])).rows[0]?.generation ?? "0";
+  (
+    await configPool.query<{ generation: string }>({
+      name: "floor-generation",
+      text: FLOOR_CONFIG_GENERATION_SQL,
+      values: [tenant],
+    })
+  ).rows[0]?.generation ?? "0";
 
 async function readConfig(msg: JsMsg): Promise<void> {
   const replyTo = msg.headers?.get(REPLY_TO_HEADER) ?? "";
