@@ -123,13 +123,15 @@ export class OrderedPublisher {
     const failed = state.failed.sort((a, b) => a.issued - b.issued);
     state.failed = [];
     // Nothing is sent while retrying, so no new failure can join: the partition opens afterwards.
-    void this.retryInOrder(failed, state).then(() => {
+    const reopen = () => {
       state.isRetrying = false;
       state.isRecovering = false;
       const waiting = state.waiting;
       state.waiting = [];
       for (const send of waiting) send();
-    });
+    };
+    // retryInOrder settles every publish itself; the partition opens again whatever happens.
+    void this.retryInOrder(failed, state).then(reopen, reopen);
   }
 
   private async retryInOrder(failed: Failed[], state: PartitionState): Promise<void> {
