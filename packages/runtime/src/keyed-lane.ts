@@ -150,11 +150,13 @@ export async function ensureKeyedLane(
 }
 
 /**
- * Whether a keyed publish may succeed if tried again: the stream had no leader (a JetStream cluster
- * electing one after losing a node answers "no responders"), or the ack did not come in time.
+ * Whether a keyed publish is retried: the stream had no leader (a JetStream cluster electing one
+ * after losing a node answers "no responders", or "temporarily unavailable"), so nothing was stored.
+ * A publish whose ack did not come in time is not: it may be stored, and waiting on it again would
+ * hold its partition's later publishes behind a slow server (it is answered as before).
  */
 export function isRetryablePublishFailure(error: unknown): boolean {
-  if (error instanceof natsErrors.TimeoutError || error instanceof natsErrors.NoRespondersError) return true;
+  if (error instanceof natsErrors.NoRespondersError) return true;
   if (error instanceof Error && error.name === "JetStreamNotEnabled") return true; // no responders, as jetstream wraps it
   return error instanceof JetStreamApiError && error.status === 503;
 }

@@ -1,10 +1,11 @@
 // Ordered retries of keyed-lane publishes, per partition subject.
 //
 // A JetStream cluster that loses a node re-elects the leaders the node held; for a few seconds a
-// publish to such a stream gets "no responders" (nobody stores it) or no ack at all. Surfacing that
-// as an error would make a node loss visible to every client writing at the time, so the gateway
-// retries, with the same message id (the stream's duplicate window turns a retry of a publish that
-// was in fact stored into a no-op that keeps its first position).
+// publish to such a stream gets "no responders": nobody stored it. Surfacing that as an error would
+// make a node loss visible to every client writing at the time, so the gateway retries, with the
+// same message id (the stream's duplicate window would turn a retry of a publish that was in fact
+// stored into a no-op that keeps its first position). Which errors are retried is the caller's
+// choice (keyed-lane.ts: only those that say nothing was stored).
 //
 // A retry must not break per-key order: publishes are pipelined, so by the time one fails, later
 // publishes to the same partition may already be stored, and storing the failed one now would put

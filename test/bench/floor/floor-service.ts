@@ -62,30 +62,31 @@ const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 const nanos = (ms: number) => ms * 1_000_000;
 
-nc.subscribe(subjects.read, {
-  queue: subjects.readQueue,
-  callback: (error, msg) => {
-    if (error) return;
-    const { threadId } = JSON.parse(decoder.decode(msg.data)) as { threadId: string };
-    pool.query({ name: "floor-read", text: FLOOR_READ_SQL, values: [settings.tenant, threadId] }).then(
-      (result) => msg.respond(encoder.encode(JSON.stringify({ thread: result.rows[0] ?? null }))),
-      (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
-    );
-  },
-});
+/** A queue subscription answering each request with `{thread: <the statement's first row>}`. */
+function serveThreadRow(subject: string, statement: (params: Record<string, string | undefined>) => pg.QueryConfig) {
+  nc.subscribe(subject, {
+    queue: subjects.readQueue,
+    callback: (error, msg) => {
+      if (error) return;
+      pool.query(statement(JSON.parse(decoder.decode(msg.data)))).then(
+        (result) => msg.respond(encoder.encode(JSON.stringify({ thread: result.rows[0] ?? null }))),
+        (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
+      );
+    },
+  });
+}
 
+serveThreadRow(subjects.read, ({ threadId }) => ({
+  name: "floor-read",
+  text: FLOOR_READ_SQL,
+  values: [settings.tenant, threadId],
+}));
 // thread/start's floor: one INSERT of a thread row, answered with it.
-nc.subscribe(subjects.start, {
-  queue: subjects.readQueue,
-  callback: (error, msg) => {
-    if (error) return;
-    const { cwd } = JSON.parse(decoder.decode(msg.data)) as { cwd?: string };
-    pool.query({ name: "floor-start", text: FLOOR_START_SQL, values: [settings.tenant, randomUUID(), cwd ?? "/"] }).then(
-      (result) => msg.respond(encoder.encode(JSON.stringify({ thread: result.rows[0] ?? null }))),
-      (queryError) => msg.respond(encoder.encode(JSON.stringify({ error: String(queryError) }))),
-    );
-  },
-});
+serveThreadRow(subjects.start, ({ cwd }) => ({
+  name: "floor-start",
+  text: FLOOR_START_SQL,
+  values: [settings.tenant, randomUUID(), cwd ?? "/"],
+}));
 
 // Scale floor: the named statements of one page request, run one after another on one pooled
 // connection (as the service runs them), answered with the last one's rows.
