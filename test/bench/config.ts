@@ -102,14 +102,18 @@ const USAGE = `usage: pnpm bench -- [options]
   --cpu-prof DIR        write V8 CPU profiles of the gateway, thread service and floor processes into DIR
   --help`;
 
-function positiveNumber(flag: string, value: string | undefined, fallback: number, isInteger: boolean): number {
+/** A flag's positive number (its fallback when absent); a bad value is an error naming the flag. */
+export function positiveFlag(flag: string, value: string | undefined, fallback: number, isInteger = false, usage = ""): number {
   if (value === undefined) return fallback;
   const parsed = Number(value);
   if (!Number.isFinite(parsed) || parsed <= 0 || (isInteger && !Number.isInteger(parsed))) {
-    throw new Error(`--${flag} must be a positive ${isInteger ? "integer" : "number"}, got ${value}\n${USAGE}`);
+    throw new Error(`--${flag} must be a positive ${isInteger ? "integer" : "number"}, got ${value}${usage ? `\n${usage}` : ""}`);
   }
   return parsed;
 }
+
+const positiveNumber = (flag: string, value: string | undefined, fallback: number, isInteger: boolean) =>
+  positiveFlag(flag, value, fallback, isInteger, USAGE);
 
 function parseFlags(args: string[]) {
   return parseArgs({

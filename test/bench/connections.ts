@@ -16,7 +16,6 @@
 // (upgrades in flight, 128), --client-processes (1). Timings and memory are printed, never
 // enforced; a failed upgrade or initialize, an idle connection the gateway closed, or an error reply
 // to the measuring connection fails the run. Everything started is stopped and the database dropped.
-import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { CodexTestClient } from "../harness/client.js";
 import { createTestInfra, type TestInfra } from "../harness/infra.js";
@@ -28,6 +27,7 @@ import {
   startThreadService,
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
+import { positiveFlag } from "./config.js";
 import {
   CLIENT_DONE,
   CLIENT_READY,
@@ -37,6 +37,7 @@ import {
   type ConnectionsClientSettings,
   IDLE_TENANT,
 } from "./connections-contract.js";
+import { processCpuMs, processMemoryKb } from "./cpu.js";
 import { sequentialThreadReads } from "./load.js";
 import { writeResults } from "./report.js";
 
@@ -74,34 +75,15 @@ function parseSettings(argv: string[]): ConnectionsSettings {
       "client-processes": { type: "string" },
     },
   });
-  const positive = (name: string, value: string | undefined, fallback: number) => {
-    const parsed = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} must be a positive number, got ${value}`);
-    return parsed;
-  };
   return {
-    connections: Math.ceil(positive("connections", values.connections, 10_000)),
-    seconds: positive("seconds", values.seconds, 5),
-    warmupSeconds: positive("warmup", values.warmup, 1),
-    settleSeconds: positive("settle", values.settle, 3),
-    threads: Math.ceil(positive("threads", values.threads, 8)),
-    openConcurrency: Math.ceil(positive("open-concurrency", values["open-concurrency"], 128)),
-    clientProcesses: Math.ceil(positive("client-processes", values["client-processes"], 1)),
+    connections: Math.ceil(positiveFlag("connections", values.connections, 10_000)),
+    seconds: positiveFlag("seconds", values.seconds, 5),
+    warmupSeconds: positiveFlag("warmup", values.warmup, 1),
+    settleSeconds: positiveFlag("settle", values.settle, 3),
+    threads: Math.ceil(positiveFlag("threads", values.threads, 8)),
+    openConcurrency: Math.ceil(positiveFlag("open-concurrency", values["open-concurrency"], 128)),
+    clientProcesses: Math.ceil(positiveFlag("client-processes", values["client-processes"], 1)),
   };
-}
-
-/** VmRSS and VmHWM (peak) of a process, in kB. */
-function memoryKb(pid: number): { rssKb: number; peakKb: number } {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
-  return { rssKb: field("VmRSS"), peakKb: field("VmHWM") };
-}
-
-/** CPU milliseconds (user + system) a process has used so far. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // CLK_TCK is 100 on Linux
 }
 
 /** Waits `settleSeconds`, then samples VmRSS a few times: max (reported) and min. */
@@ -110,7 +92,7 @@ async function settledRss(pid: number, settleSeconds: number): Promise<{ maxKb: 
   const samplesKb: number[] = [];
   for (let sample = 0; sample < RSS_SAMPLES; sample++) {
     if (sample > 0) await sleep(RSS_SAMPLE_GAP_MS);
-    samplesKb.push(memoryKb(pid).rssKb);
+    samplesKb.push(processMemoryKb(pid).rssKb);
   }
   return { maxKb: Math.max(...samplesKb), minKb: Math.min(...samplesKb), samplesKb };
 }
@@ -196,7 +178,7 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
 
     // The idle connections, from separate client processes (their memory and CPU are not the gateway's).
     const perProcess = Math.ceil(settings.connections / settings.clientProcesses);
-    const cpuBeforeMs = cpuMs(gatewayPid);
+    const cpuBeforeMs = processCpuMs(gatewayPid) ?? Number.NaN;
     log(
       `opening ${settings.connections} connections (${settings.openConcurrency} in flight per client process, ${settings.clientProcesses} process(es))`,
     );
@@ -224,8 +206,8 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
     processes.push(...clientProcesses);
     const notStarted = starting.find((outcome) => outcome.status === "rejected");
     if (notStarted) throw notStarted.reason;
-    const cpuAfterMs = cpuMs(gatewayPid);
-    const peakDuringAcceptKb = memoryKb(gatewayPid).peakKb;
+    const cpuAfterMs = processCpuMs(gatewayPid) ?? Number.NaN;
+    const peakDuringAcceptKb = processMemoryKb(gatewayPid).peakKb;
     const reports = clientProcesses.map((started) => JSON.parse(started.readyLine) as ClientReport);
     const opened = reports.reduce((sum, report) => sum + report.opened, 0);
     const failed = reports.reduce((sum, report) => sum + report.failed, 0);
@@ -244,7 +226,7 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
     const rssPerConnectionKb = (after.maxKb - before.maxKb) / Math.max(1, opened);
 
     const among = await readPass(`thread/read with ${opened} idle connections open`);
-    const rssAfterReadsKb = memoryKb(gatewayPid).rssKb;
+    const rssAfterReadsKb = processMemoryKb(gatewayPid).rssKb;
 
     const dones: ClientDone[] = [];
     for (const started of clientProcesses) {

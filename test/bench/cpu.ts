@@ -1,6 +1,7 @@
 // CPU time per process over a measured window, read from /proc/<pid>/stat (utime + stime), so a
 // result can say where the time per request went: load generator, gateway, service, nats-server
 // (shared with anything else running on the machine), and the Postgres backends of the bench's database.
+// Also a process's resident memory (/proc/<pid>/status), for the memory rows.
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import type pg from "pg";
@@ -13,8 +14,20 @@ const clockTicksPerSecond = (() => {
   }
 })();
 
+/** VmRSS and VmHWM (its peak) of a process, in kB; NaN once it is gone. */
+export function processMemoryKb(pid: number): { rssKb: number; peakKb: number } {
+  let status = "";
+  try {
+    status = readFileSync(`/proc/${pid}/status`, "utf8");
+  } catch {
+    // exited
+  }
+  const field = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? Number.NaN);
+  return { rssKb: field("VmRSS"), peakKb: field("VmHWM") };
+}
+
 /** CPU milliseconds a process has used so far, or undefined once it is gone. */
-function processCpuMs(pid: number): number | undefined {
+export function processCpuMs(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
     // The command name may hold spaces; fields after it are space-separated from `state` (field 3).

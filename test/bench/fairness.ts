@@ -19,6 +19,7 @@ import {
   startThreadService,
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
+import { positiveFlag } from "./config.js";
 import { FAIRNESS_SCENARIO, FLOODER_DONE, FLOODER_READY, type FlooderSettings } from "./fairness-contract.js";
 import { type LoadResult, sequentialThreadReads } from "./load.js";
 import { writeResults } from "./report.js";
@@ -68,19 +69,14 @@ function parseSettings(argv: string[]): FairnessSettings {
       threads: { type: "string" },
     },
   });
-  const positive = (name: string, value: string | undefined, fallback: number) => {
-    const parsed = value === undefined ? fallback : Number(value);
-    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`--${name} must be a positive number, got ${value}`);
-    return parsed;
-  };
   return {
-    rounds: Math.ceil(positive("rounds", values.rounds, 3)),
-    floodRate: positive("flood-rate", values["flood-rate"], 200),
-    seconds: positive("seconds", values.seconds, 8),
-    warmupSeconds: positive("warmup", values.warmup, 1),
-    floodConnections: positive("flood-connections", values["flood-connections"], 32),
-    floodInFlightPerConnection: positive("flood-in-flight", values["flood-in-flight"], 4),
-    threads: positive("threads", values.threads, 16),
+    rounds: Math.ceil(positiveFlag("rounds", values.rounds, 3)),
+    floodRate: positiveFlag("flood-rate", values["flood-rate"], 200),
+    seconds: positiveFlag("seconds", values.seconds, 8),
+    warmupSeconds: positiveFlag("warmup", values.warmup, 1),
+    floodConnections: positiveFlag("flood-connections", values["flood-connections"], 32),
+    floodInFlightPerConnection: positiveFlag("flood-in-flight", values["flood-in-flight"], 4),
+    threads: positiveFlag("threads", values.threads, 16),
   };
 }
 

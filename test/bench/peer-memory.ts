@@ -11,8 +11,8 @@
 // Postgres (a row and a subscription row), not in a process: its figure is what the gateway and the
 // services hold per loaded thread (the gateway's subscription entry). Postgres's own memory is not
 // counted (its buffers do not grow per thread). The threads are unsubscribed afterwards.
-import { readFileSync } from "node:fs";
 import type { CodexTestClient } from "../harness/client.js";
+import { processMemoryKb } from "./cpu.js";
 
 export interface LoadedThreadMemory {
   threads: number;
@@ -23,17 +23,9 @@ export interface LoadedThreadMemory {
   errors: number;
 }
 
-export function rssKb(pids: number[]): number {
-  let total = 0;
-  for (const pid of pids) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, "utf8");
-      total += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
-    } catch {
-      // exited while we looked
-    }
-  }
-  return total;
+/** The summed VmRSS of processes, in kB (those gone count 0). */
+function rssKb(pids: number[]): number {
+  return pids.reduce((total, pid) => total + (processMemoryKb(pid).rssKb || 0), 0);
 }
 
 export async function measureLoadedThreadMemory(options: {

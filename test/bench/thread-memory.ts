@@ -5,18 +5,13 @@
 // send the same number of requests — the first cycles over its 1,000 threads — so that the only
 // difference is how many distinct threads were touched, not how much work the heap has seen. The
 // threads are seeded directly in SQL (a bench of the service, not of thread/start).
-import { readFileSync } from "node:fs";
 import { CodexTestClient } from "../harness/client.js";
 import { startStack } from "../harness/stack.js";
+import { processMemoryKb } from "./cpu.js";
 
 const TOTAL = Number(process.env.SWITCHYARD_BENCH_MEMORY_THREADS ?? 100_000);
 const FIRST = 1_000;
 const CONCURRENCY = 64;
-
-function rssKb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, "utf8");
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? Number.NaN);
-}
 
 async function touch(clients: CodexTestClient[], ids: string[]): Promise<void> {
   let next = 0;
@@ -55,12 +50,12 @@ async function main(): Promise<void> {
       Array.from({ length: TOTAL }, (_, index) => firstThreads[index % FIRST] as string),
     );
     await settle();
-    const afterFirst = rssKb(pid);
+    const afterFirst = processMemoryKb(pid).rssKb;
     console.error(`${TOTAL} reads over ${FIRST} threads: RSS ${afterFirst} kB; now ${TOTAL} reads over ${TOTAL} threads…`);
     const startedAt = Date.now();
     await touch(clients, ids);
     await settle();
-    const afterAll = rssKb(pid);
+    const afterAll = processMemoryKb(pid).rssKb;
     const ratio = afterAll / afterFirst;
     const rows = [
       { scenario: "thread service RSS after touching threads", threads: FIRST, rss_kb: afterFirst },
