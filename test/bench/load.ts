@@ -105,20 +105,29 @@ export async function runLoad(pass: LoadPass): Promise<LoadResult> {
   await Promise.all(Array.from({ length: concurrency }, (_, slot) => runSlot(slot)));
   await windowClosed;
 
-  const sorted = Float64Array.from(latencies).sort();
-  const windowMs = pass.measureMs;
-  return {
+  return loadResultOf(latencies, {
     concurrency,
     connections: Math.min(clients.length, concurrency),
-    windowMs,
-    completed: sorted.length,
-    throughputPerSecond: (sorted.length * 1000) / windowMs,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    meanMs: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
+    windowMs: pass.measureMs,
     errors,
     wrongAnswers,
     examples,
+  });
+}
+
+/** A window's figures from the latencies (ms) of the requests completed in it. */
+export function loadResultOf(
+  latencies: number[],
+  window: Pick<LoadResult, "concurrency" | "connections" | "windowMs" | "errors" | "wrongAnswers" | "examples">,
+): LoadResult {
+  const sorted = Float64Array.from(latencies).sort();
+  return {
+    ...window,
+    completed: sorted.length,
+    throughputPerSecond: (sorted.length * 1000) / window.windowMs,
+    p50Ms: percentile(sorted, 0.5),
+    p99Ms: percentile(sorted, 0.99),
+    meanMs: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
   };
 }
 

@@ -38,7 +38,7 @@ import { scriptedProviderStackEnv, scriptedProviderToml } from "../harness/scrip
 import { type Stack, startStack } from "../harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
-import { type LoadResult, type PlannedRequest, percentile, runLoad } from "./load.js";
+import { type LoadResult, loadResultOf, type PlannedRequest, runLoad } from "./load.js";
 import { type LoadedThreadMemory, measureLoadedThreadMemory } from "./peer-memory.js";
 import { writeResults } from "./report.js";
 import { SHORT_PROMPT, SHORT_REPLY, TURN_PROVIDER_READY } from "./turn-contract.js";
@@ -508,20 +508,7 @@ async function measureTurns(state: SideState, config: PeerBenchConfig): Promise<
   const windowMs = performance.now() - startedAt;
   const spent = cpuSpentMs(before, await sampleCpu(sources));
   state.startedThreads.push({ threadId, connection: 0 });
-  const sorted = Float64Array.from(latencies).sort();
-  const result: LoadResult = {
-    concurrency: 1,
-    connections: 1,
-    windowMs,
-    completed: sorted.length,
-    throughputPerSecond: (sorted.length * 1_000) / windowMs,
-    p50Ms: percentile(sorted, 0.5),
-    p99Ms: percentile(sorted, 0.99),
-    meanMs: sorted.reduce((sum, value) => sum + value, 0) / Math.max(1, sorted.length),
-    errors,
-    wrongAnswers: 0,
-    examples,
-  };
+  const result = loadResultOf(latencies, { concurrency: 1, connections: 1, windowMs, errors, wrongAnswers: 0, examples });
   const perRequest: Record<string, number> = {};
   for (const [name, ms] of Object.entries(spent)) perRequest[name] = ms / Math.max(1, result.completed);
   return { loaded: result, sequential: result, cpuMsPerRequest: perRequest };
