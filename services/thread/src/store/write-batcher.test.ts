@@ -73,3 +73,23 @@ test("tenants are written by separate statements; maxBatch bounds a statement", 
   for (const statement of statements.slice(1)) statement.finish();
   assert.deepEqual(await Promise.all(written), ["t1:a", "t2:x", "t1:b", "t1:c", "t1:d"]);
 });
+
+test("a key being written keeps its next write out of the statements that start meanwhile", async () => {
+  const { batcher, statements } = scripted(64, 2);
+  const first = batcher.submit("t", { key: "a", value: "a1" });
+  const second = batcher.submit("t", { key: "a", value: "a2" });
+  const other = batcher.submit("t", { key: "b", value: "b1" });
+  assert.deepEqual(
+    statements.map((statement) => statement.values),
+    [["a1"], ["b1"]],
+    "the second statement slot takes b1, not a2",
+  );
+  statements[1]?.finish();
+  await tick();
+  assert.equal(statements.length, 2, "a2 still waits for a1");
+  statements[0]?.finish();
+  await tick();
+  assert.deepEqual(statements[2]?.values, ["a2"]);
+  statements[2]?.finish();
+  assert.deepEqual(await Promise.all([first, second, other]), ["t:a1", "t:a2", "t:b1"]);
+});

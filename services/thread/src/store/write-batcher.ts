@@ -9,8 +9,9 @@
 // redelivered command finds its ledger row whether it was committed alone or with others.
 //
 // Order: commands on one key never run concurrently (a partition has one message in flight across
-// the cluster), so a batch never holds two commands of one thread; the batcher still refuses to put
-// two writes of one key in one batch (the second waits for the next), rather than trust that.
+// the cluster), so a batch never holds two commands of one thread; the batcher still keeps a second
+// write of a key out of any batch while one of that key is queued before it or being written (it
+// waits for the next batch), rather than trust that.
 // A batch that fails is split: each of its commands runs alone, so one bad command fails alone, and
 // a dependency that is down fails each of them (they are retried by the keyed lane as before).
 
@@ -34,11 +35,13 @@ interface Queued<Input, Output> {
 interface TenantQueue<Input, Output> {
   queued: Queued<Input, Output>[];
   inFlight: number;
+  /** Keys of the inputs being written now. */
+  writing: Set<string>;
 }
 
 export class WriteBatcher<Input, Output> {
   private readonly tenants = new Map<string, TenantQueue<Input, Output>>();
-  /** Batches written so far and the inputs in them (for the bench and the log). */
+  /** Batches written so far and the inputs in them (the tests read it). */
   readonly stats = { batches: 0, inputs: 0 };
 
   constructor(private readonly write: BatchWrite<Input, Output>) {}
@@ -46,7 +49,7 @@ export class WriteBatcher<Input, Output> {
   submit(tenant: string, input: Input): Promise<Output> {
     let queue = this.tenants.get(tenant);
     if (!queue) {
-      queue = { queued: [], inFlight: 0 };
+      queue = { queued: [], inFlight: 0, writing: new Set() };
       this.tenants.set(tenant, queue);
     }
     const submitted = new Promise<Output>((resolve, reject) => queue.queued.push({ input, resolve, reject }));
@@ -57,8 +60,12 @@ export class WriteBatcher<Input, Output> {
   private drain(tenant: string, queue: TenantQueue<Input, Output>): void {
     while (queue.queued.length > 0 && queue.inFlight < this.write.maxInFlight) {
       const batch = this.take(queue);
+      if (batch.length === 0) return; // every queued key is being written: its batch ends first
+      const keys = batch.map((entry) => this.write.keyOf(entry.input));
+      for (const key of keys) queue.writing.add(key);
       queue.inFlight++;
       void this.runBatch(tenant, batch).finally(() => {
+        for (const key of keys) queue.writing.delete(key);
         queue.inFlight--;
         if (queue.queued.length > 0) this.drain(tenant, queue);
         else if (queue.inFlight === 0) this.tenants.delete(tenant);
@@ -66,19 +73,19 @@ export class WriteBatcher<Input, Output> {
     }
   }
 
-  /** The oldest queued inputs, one per key, up to maxBatch; the rest stay queued in their order. */
+  /**
+   * The oldest queued inputs, one per key and none of a key being written, up to maxBatch; the rest
+   * stay queued in their order.
+   */
   private take(queue: TenantQueue<Input, Output>): Queued<Input, Output>[] {
     const batch: Queued<Input, Output>[] = [];
     const keys = new Set<string>();
     const left: Queued<Input, Output>[] = [];
     for (const entry of queue.queued) {
       const key = this.write.keyOf(entry.input);
-      if (batch.length < this.write.maxBatch && !keys.has(key)) {
-        keys.add(key);
-        batch.push(entry);
-      } else {
-        left.push(entry);
-      }
+      if (batch.length < this.write.maxBatch && !keys.has(key) && !queue.writing.has(key)) batch.push(entry);
+      else left.push(entry);
+      keys.add(key); // a later input of this key stays behind this one
     }
     queue.queued = left;
     return batch;
