@@ -165,6 +165,9 @@ describe("scale-out: a 3-node NATS cluster, 2 gateways, 3 thread and 2 config in
       `with two of three nodes, every write is acknowledged; errors: ${errorSummary(after)}`,
     );
     await assertFanOut(watchers, threadIds[0] as string, after);
+    // The node rejoins; the test ends once JetStream answers through the whole cluster again, so the
+    // clean-up's stream deletions do not meet a cluster still settling.
     await victim.start();
+    await cluster.waitForJetStream();
   });
 });

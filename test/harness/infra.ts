@@ -57,16 +57,20 @@ export async function createTestInfra(name: string, urls: Partial<InfraUrls> = {
     pool,
     nc,
     async dispose() {
-      const jsm = await jetstreamManager(nc);
-      for await (const stream of jsm.streams.list()) {
-        if (stream.config.name.startsWith(`${busPrefix.toUpperCase()}_`)) await jsm.streams.delete(stream.config.name);
+      // The database is dropped even when the streams cannot be removed (the error is still raised).
+      try {
+        const jsm = await jetstreamManager(nc);
+        for await (const stream of jsm.streams.list()) {
+          if (stream.config.name.startsWith(`${busPrefix.toUpperCase()}_`)) await jsm.streams.delete(stream.config.name);
+        }
+      } finally {
+        await nc.close();
+        await pool.end();
+        const cleanup = new pg.Client({ connectionString: servers.postgresAdmin });
+        await cleanup.connect();
+        await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+        await cleanup.end();
       }
-      await nc.close();
-      await pool.end();
-      const cleanup = new pg.Client({ connectionString: servers.postgresAdmin });
-      await cleanup.connect();
-      await cleanup.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await cleanup.end();
     },
   };
 }
