@@ -44,8 +44,11 @@ describe("bus outage", () => {
     threadReadyz = `${stack.threads[0]?.healthUrl}/readyz`;
   });
   after(async () => {
-    await stack?.stop();
-    await nats?.dispose();
+    try {
+      await stack?.stop();
+    } finally {
+      await nats?.dispose(); // a server left running would keep this file's process from exiting
+    }
   });
 
   test("readiness, prompt answers and recovery without restarts across a nats-server kill -9", async (t) => {

@@ -240,10 +240,13 @@ describe("limits with Redis down", () => {
     );
   });
   after(async () => {
-    await Promise.all(clients.map((client) => client.close()));
-    await gateway?.stop();
-    await redis?.dispose();
-    await stack?.stop();
+    try {
+      await Promise.all(clients.map((client) => client.close()));
+      await gateway?.stop();
+    } finally {
+      await redis?.dispose(); // a server left running would keep this file's process from exiting
+      await stack?.stop();
+    }
   });
 
   test("requests are still served within a local bound, refused beyond it, and the log says so once", async () => {

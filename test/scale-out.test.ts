@@ -50,10 +50,15 @@ describe("scale-out: a 3-node NATS cluster, 2 gateways, 3 thread and 2 config in
     });
   });
   after(async () => {
-    await Promise.all(clients.map((client) => client.close().catch(() => 0)));
-    await stack?.stop();
-    await cluster?.stop();
-    if (storeRoot) rmSync(storeRoot, { recursive: true, force: true });
+    // Every step runs whatever the one before it did: a cluster left running would keep this file's
+    // process (and the suite) from ever exiting.
+    try {
+      await Promise.all(clients.map((client) => client.close().catch(() => 0)));
+      await stack?.stop();
+    } finally {
+      await cluster?.stop();
+      if (storeRoot) rmSync(storeRoot, { recursive: true, force: true });
+    }
   });
 
   /** Pipelined renames from writers spread over both gateways; every reply, with its name. */
