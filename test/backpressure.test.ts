@@ -28,7 +28,8 @@ describe("back-pressure and deadlines", () => {
   test("a client that stops reading is disconnected with 1013 once its outbound queue overflows", async () => {
     const seeder = await CodexTestClient.open(stack.url);
     const { PgThreadStore } = await import("../services/thread/src/store/thread-store.js");
-    const store = new PgThreadStore(new TenantDb(stack.infra.pool));
+    const { ThreadChanges } = await import("../services/thread/src/store/thread-changes.js");
+    const store = new PgThreadStore(new TenantDb(stack.infra.pool), new ThreadChanges(() => {}));
     for (let index = 0; index < 40; index++) {
       const { thread } = await seeder.call("thread/start", {});
       await store.appendItems(

@@ -2,7 +2,9 @@
 // their notifications, and tenant isolation, through a real gateway, NATS and Postgres.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { busSubjects } from "@switchyard/protocol";
 import { TenantDb } from "@switchyard/runtime";
+import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
 import { PgThreadStore } from "../services/thread/src/store/thread-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -32,7 +34,11 @@ describe("thread methods", () => {
 
   before(async () => {
     stack = await startStack("threads", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
-    store = new PgThreadStore(new TenantDb(stack.infra.pool));
+    // Writes made here are announced like the service's, so gateways drop their cached reads of them.
+    store = new PgThreadStore(
+      new TenantDb(stack.infra.pool),
+      ThreadChanges.onBus(stack.infra.nc, busSubjects(stack.infra.busPrefix)),
+    );
   });
   after(async () => stack?.stop());
 

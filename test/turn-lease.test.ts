@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createLogger, createPool, type Pool, TenantDb } from "@switchyard/runtime";
+import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
 import { TurnStore } from "../services/thread/src/turns/turn-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { type Stack, startStack } from "./harness/stack.js";
@@ -29,7 +30,7 @@ describe("turn lease and fencing", () => {
       role: "switchyard_service",
     });
     db = new TenantDb(pool);
-    turns = new TurnStore(db);
+    turns = new TurnStore(db, new ThreadChanges(() => {}));
   });
   after(async () => {
     await pool?.end();

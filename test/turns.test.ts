@@ -111,11 +111,21 @@ describe("turns", () => {
     const [owner, watcher] = await Promise.all([open("t-order", 0), open("t-order", 1)]);
     const threadId = await startThread(owner);
     await watcher.call("thread/resume", { threadId });
+    // Read (and so cached by each gateway) before the turn: what the turn stores must replace it.
+    for (const client of [owner, watcher]) {
+      assert.deepEqual((await client.call("thread/read", { threadId, includeTurns: true })).thread.turns, []);
+    }
     provider.script({ text: "The scripted answer, in parts.", chunks: 5, reasoningSummary: "Thinking it over" });
     const started = await owner.call("turn/start", { threadId, input: [text("hello there")] });
     assert.equal(started.turn.status, "inProgress");
     assert.deepEqual(started.turn.items, []);
     const turnId = started.turn.id as string;
+    // Both gateways keep reading while the turn runs (their caches refill between its writes).
+    const isCompleted = (client: CodexTestClient) =>
+      client.notifications.some((n) => n.method === "turn/completed" && n.params.turn.id === turnId);
+    const polls = [owner, watcher].map(async (client) => {
+      while (!isCompleted(client)) await client.call("thread/read", { threadId, includeTurns: true });
+    });
 
     for (const client of [owner, watcher]) {
       const turn = await turnOf(client, threadId, turnId);
@@ -143,7 +153,15 @@ describe("turns", () => {
       assert.equal(completed.params.turn.items[0].text, "The scripted answer, in parts.");
       const usage = turn.find((n) => n.method === "thread/tokenUsage/updated");
       assert.ok(usage && usage.params.tokenUsage.total.totalTokens > 0);
+      // Read back through this client's gateway right after turn/completed: the stored turn, idle.
+      const afterTurn = await client.call("thread/read", { threadId, includeTurns: true });
+      assert.deepEqual(afterTurn.thread.status, { type: "idle" });
+      assert.deepEqual(
+        afterTurn.thread.turns.map((entry: { id: string; status: string }) => [entry.id, entry.status]),
+        [[turnId, "completed"]],
+      );
     }
+    await Promise.all(polls);
     // Codex marks the thread unread from its first unread turn; the TUI answers with thread/readState/update.
     const unread = await owner.waitForNotification(
       (n) => n.method === "thread/readState/changed" && n.params.threadId === threadId,

@@ -6,6 +6,7 @@
 //   <prefix>.evt.<tenant>.tenant                 notifications for every connection of a tenant
 //   <prefix>.evt.<tenant>.thread.<threadId>      notifications for a thread's subscribers
 //   <prefix>.evt.conn.<gatewayId>.<connection>   notifications for one client connection
+//   <prefix>.chg.<tenant>.<threadId>             a thread's stored state changed (empty body): gateways drop cached reads of it
 //   <prefix>.control.connection.closed           a client disconnected: cancel its queued/in-flight work
 //   <prefix>.control.search.cancel               a client cancelled a thread search: every thread instance checks its running ones
 //   <prefix>.turn.<tenant>.<threadId>            turn control (interrupt, steer): request-reply to the instance running the thread's turn
@@ -45,6 +46,9 @@ export function busSubjects(prefix: string) {
       return `${prefix}.evt.conn.${subjectToken(gatewayId)}.${subjectToken(token)}`;
     },
     connectionEventsWildcard: (gatewayId: string) => `${prefix}.evt.conn.${subjectToken(gatewayId)}.*`,
+    /** Published by the thread service after every commit that changes what thread/read answers. */
+    threadChanged: (tenant: string, threadId: string) => `${prefix}.chg.${subjectToken(tenant)}.${subjectToken(threadId)}`,
+    threadChangedWildcard: `${prefix}.chg.*.*`,
     connectionClosed: `${prefix}.control.connection.closed`,
     searchCancel: `${prefix}.control.search.cancel`,
     /** Subscribed only by the instance running that thread's turn, while it runs. */

@@ -5,7 +5,15 @@
 // Call sites record through the functions below; until `startMetrics` runs (unit tests, tools)
 // they cost a branch. Labels are kept bounded: methods come from the registry, outcomes are classes.
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Attributes, Counter, Histogram, Meter, ObservableGauge, ObservableResult } from "@opentelemetry/api";
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  Meter,
+  ObservableCounter,
+  ObservableGauge,
+  ObservableResult,
+} from "@opentelemetry/api";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
@@ -37,7 +45,13 @@ export function loadMetricsEnv(source: NodeJS.ProcessEnv = process.env) {
 const LATENCY_BUCKETS_S = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120];
 
 /** Gauges read on collection from whoever registered a callback (see `observeGauge`). */
-export type GaugeName = "connections" | "turnsRunning" | "keyedLaneDepth" | "keyedLaneOldestAge";
+export type GaugeName =
+  | "connections"
+  | "turnsRunning"
+  | "keyedLaneDepth"
+  | "keyedLaneOldestAge"
+  | "readCacheEntries"
+  | "readCacheLookups";
 type Observe = (value: number, attributes?: Attributes) => void;
 type GaugeCallback = (observe: Observe) => void | Promise<void>;
 const gaugeCallbacks = new Map<GaugeName, Set<GaugeCallback>>();
@@ -47,7 +61,7 @@ interface Instruments {
   requestDuration: Histogram;
   overflow: Counter;
   providerLatency: Histogram;
-  gauges: ObservableGauge[];
+  gauges: Array<ObservableGauge | ObservableCounter>;
 }
 
 let prometheus: PrometheusExporter | undefined;
@@ -55,8 +69,10 @@ let provider: MeterProvider | undefined;
 let instruments: Instruments | undefined;
 
 function createInstruments(meter: Meter): Instruments {
-  const gauge = (name: GaugeName, metricName: string, description: string, unit: string): ObservableGauge => {
-    const instrument = meter.createObservableGauge(metricName, { description, unit });
+  const gauge = (name: GaugeName, metricName: string, description: string, unit: string, isCounter = false) => {
+    const instrument = isCounter
+      ? meter.createObservableCounter(metricName, { description, unit })
+      : meter.createObservableGauge(metricName, { description, unit });
     instrument.addCallback(async (result: ObservableResult) => {
       const observe: Observe = (value, attributes) => result.observe(value, attributes);
       await Promise.all([...(gaugeCallbacks.get(name) ?? [])].map(async (callback) => callback(observe)));
@@ -94,6 +110,14 @@ function createInstruments(meter: Meter): Instruments {
         "switchyard_keyed_lane_oldest_age_seconds",
         "Age of the oldest command on a keyed-lane partition (0 when empty)",
         "s",
+      ),
+      gauge("readCacheEntries", "switchyard_read_cache_entries", "thread/read answers kept by this gateway", "{entry}"),
+      gauge(
+        "readCacheLookups",
+        "switchyard_read_cache_lookups_total",
+        "thread/read lookups in this gateway's cache, by outcome (hit or miss), and change notices applied (invalidation)",
+        "{lookup}",
+        true,
       ),
     ],
   };

@@ -20,19 +20,21 @@ import {
   findJsonDefect,
   type InitializeParams,
   jsonDefectDetail,
+  Method,
   type MethodSpec,
   Notification,
   notificationMessage,
   type RequestId,
   resultMessage,
   type ServerRequestAnswer,
+  type ThreadReadParams,
   TurnNotification,
   toWireError,
   type WireError,
 } from "@switchyard/protocol";
-import { type Caller, type Logger, type LogLimiter, outcomeLabel, recordRequest } from "@switchyard/runtime";
+import { type BusOutcome, type Caller, type Logger, type LogLimiter, outcomeLabel, recordRequest } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
-import { type BusRouter, keyOf } from "./bus-router.js";
+import { type BusRouter, keyOf, type RouteRequest } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
 import { initializeSession } from "./handshake.js";
 import { KeyOrdering } from "./key-ordering.js";
@@ -41,6 +43,7 @@ import type { RateAdmission } from "./limits/request-rate-limiter.js";
 import type { TenantInFlight } from "./limits/tenant-in-flight.js";
 import type { localMethods } from "./local-methods.js";
 import { OutboundChannel } from "./outbound.js";
+import { ThreadReadCache } from "./read-cache.js";
 import { gateRequest } from "./request-gate.js";
 import { answerOf, type IncomingServerRequest, ServerRequestBook } from "./server-requests.js";
 
@@ -55,6 +58,8 @@ export interface ConnectionSettings {
 
 export interface ConnectionServices {
   router: BusRouter;
+  /** thread/read answers kept by this gateway (read-cache.ts); undefined when turned off. */
+  readCache?: ThreadReadCache;
   localMethods: ReturnType<typeof localMethods>;
   fanout: Pick<NotificationFanout, "add" | "remove">;
   subjects: { tenantEvents(tenant: string): string; threadEvents(tenant: string, threadId: string): string };
@@ -72,6 +77,9 @@ export interface ConnectionServices {
   tenantInFlight: TenantInFlight;
   maxTenantInFlight(tenant: string): number;
 }
+
+/** A bus outcome, with a successful answer's serialized result when the read cache handled it. */
+type CachedOutcome = BusOutcome & { json?: string };
 
 /** A client request being answered: its method and when it arrived, for the request metrics. */
 interface RequestClock {
@@ -348,10 +356,14 @@ export class ClientConnection implements NotificationSink {
     this.inFlight++;
     this.services.tenantInFlight.started(this.principal.tenant);
     // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
-    const outcome =
+    const cacheKey =
+      spec.method === Method.threadRead && this.services.readCache
+        ? ThreadReadCache.keyOf(this.principal.tenant, params as ThreadReadParams)
+        : undefined;
+    const outcome: Promise<CachedOutcome> =
       spec.scope.kind !== "unkeyed" && key
         ? this.ordering.write(key, () => router.route(request))
-        : this.ordering.read(key, () => router.route(request));
+        : this.ordering.read(key, () => (cacheKey === undefined ? router.route(request) : this.readThrough(cacheKey, request)));
     void outcome.then((result) => {
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
@@ -370,7 +382,33 @@ export class ClientConnection implements NotificationSink {
         this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
         this.threadsWithTurnInFlight.delete(leftThreadId);
       }
-      this.send(JSON.stringify(resultMessage(id, result.result)));
+      // The same bytes as resultMessage's: a cached answer is spliced in as it was first serialized.
+      this.send(
+        result.json === undefined
+          ? JSON.stringify(resultMessage(id, result.result))
+          : `{"id":${JSON.stringify(id)},"result":${result.json}}`,
+      );
+    });
+  }
+
+  /**
+   * thread/read through the gateway's cache: a hit answers at once (behind this connection's own
+   * earlier writes of the thread, like any read); a miss asks the thread service and keeps the
+   * answer unless the thread changed meanwhile (read-cache.ts).
+   */
+  private readThrough(cacheKey: string, request: RouteRequest): Promise<CachedOutcome> {
+    const cache = this.services.readCache as ThreadReadCache;
+    const json = cache.get(cacheKey);
+    if (json !== undefined) return Promise.resolve({ ok: true, result: undefined, json });
+    const fill = cache.begin(cacheKey);
+    return this.services.router.route(request).then((outcome): CachedOutcome => {
+      if (!outcome.ok || outcome.result === undefined) {
+        cache.abandon(fill);
+        return outcome;
+      }
+      const answer = JSON.stringify(outcome.result);
+      cache.complete(fill, answer);
+      return { ...outcome, json: answer };
     });
   }
 

@@ -65,6 +65,16 @@ const schema = z.object({
   GATEWAY_LIMIT_REDIS_TIMEOUT_MS: envParts.positiveInt
     .default(100)
     .describe("a limit check slower than this counts as Redis unavailable (local bounds apply)"),
+  GATEWAY_READ_CACHE_ENTRIES: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .default(10_000)
+    .describe("thread/read answers kept per gateway, invalidated by the thread service's change notices (0: off)"),
+  GATEWAY_READ_CACHE_BYTES: envParts.positiveInt.default(64 * 1024 * 1024).describe("their serialized size, in all"),
+  GATEWAY_READ_CACHE_TTL_MS: envParts.positiveInt
+    .default(30_000)
+    .describe("the longest an answer is kept (bounds a change notice lost to a thread-service crash)"),
   GATEWAY_CODEX_HOME: z.string().startsWith("/").default("/var/lib/switchyard/codex-home"),
 });
 

@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
 import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
 import {
+  type BusConnection,
   connectNats,
   createRedis,
   encodeJson,
@@ -30,6 +31,7 @@ import { defineLimitCommands } from "./limits/scripts.js";
 import { LimitBook } from "./limits/settings.js";
 import { TenantInFlight } from "./limits/tenant-in-flight.js";
 import { localMethods } from "./local-methods.js";
+import { ThreadReadCache } from "./read-cache.js";
 import { RelayConnection } from "./relay-connection.js";
 import { authorizeRelay } from "./relay-open.js";
 import { buildServer } from "./server.js";
@@ -56,6 +58,53 @@ function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
     }
     redis.once("ready", done);
   });
+}
+
+/**
+ * The thread/read cache and what keeps it correct: every change notice, and the bus connection's
+ * state (read-cache.ts). The subscription is in place at the server before the gateway listens.
+ */
+async function startReadCache(
+  env: GatewayEnv,
+  bus: BusConnection,
+  subjects: ReturnType<typeof busSubjects>,
+  lifecycle: Lifecycle,
+  log: Logger,
+): Promise<ThreadReadCache | undefined> {
+  if (env.GATEWAY_READ_CACHE_ENTRIES === 0) return undefined;
+  const cache = new ThreadReadCache({
+    maxEntries: env.GATEWAY_READ_CACHE_ENTRIES,
+    maxBytes: env.GATEWAY_READ_CACHE_BYTES,
+    ttlMs: env.GATEWAY_READ_CACHE_TTL_MS,
+  });
+  const subscription = bus.nc.subscribe(subjects.threadChangedWildcard, {
+    callback: (error, msg) => {
+      if (error) {
+        // Without notices the cache cannot stay correct: stop using it until the bus is back.
+        log.error({ err: error.message }, "thread change subscription failed; read cache off until reconnected");
+        cache.disconnected();
+        return;
+      }
+      cache.changed(msg.subject);
+    },
+  });
+  await bus.nc.flush();
+  const offDown = bus.onDown(() => cache.disconnected());
+  const offUp = bus.onUp(() => cache.reconnected());
+  const stopEntries = observeGauge("readCacheEntries", (observe) => observe(cache.snapshot().entries));
+  const stopLookups = observeGauge("readCacheLookups", (observe) => {
+    observe(cache.stats.hits, { outcome: "hit" });
+    observe(cache.stats.misses, { outcome: "miss" });
+    observe(cache.stats.invalidations, { outcome: "invalidation" });
+  });
+  lifecycle.onShutdown("read cache", () => {
+    offDown();
+    offUp();
+    stopEntries();
+    stopLookups();
+    subscription.unsubscribe();
+  });
+  return cache;
 }
 
 export async function startGateway(
@@ -115,6 +164,7 @@ export async function startGateway(
   const lanes = new LaneClient(bus, subjects, gatewayId, log);
   lifecycle.onShutdown("lane client", () => lanes.stop());
   const router = new BusRouter(lanes);
+  const readCache = await startReadCache(env, bus, subjects, lifecycle, log);
   const badInputLog = new LogLimiter(log);
   const fanout = new NotificationFanout(nc, log);
   const connectionEvents = new ConnectionEvents(nc, subjects.connectionEventsWildcard(gatewayId), log);
@@ -156,6 +206,7 @@ export async function startGateway(
           },
           {
             router,
+            readCache,
             localMethods: answeredLocally,
             fanout,
             subjects,

@@ -6,6 +6,7 @@
 // (the login role), not the tenant-scoped one.
 import { Notification } from "@switchyard/protocol";
 import { type EventPublisher, type Logger, type Pool, presenceKey, type Redis } from "@switchyard/runtime";
+import type { ThreadChanges } from "./store/thread-changes.js";
 
 /** How long a subscription must exist before a missing gateway presence counts (presence TTL is 15 s). */
 const GATEWAY_GRACE_MS = 60_000;
@@ -15,6 +16,7 @@ export function startIdleSweeper(options: {
   redis: Redis;
   busPrefix: string;
   events: EventPublisher;
+  changes: ThreadChanges;
   idleMs: number;
   log: Logger;
 }): () => void {
@@ -37,6 +39,7 @@ export function startIdleSweeper(options: {
         [options.idleMs],
       );
       for (const thread of unloaded.rows) {
+        options.changes.announce(thread.tenant, [thread.id]);
         const target = { tenant: thread.tenant, threadId: thread.id };
         options.events.emit(Notification.threadStatusChanged, { threadId: thread.id, status: { type: "notLoaded" } }, target);
         options.events.emit(Notification.threadClosed, { threadId: thread.id }, target);

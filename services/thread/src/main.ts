@@ -23,6 +23,7 @@ import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
+import { ThreadChanges } from "./store/thread-changes.js";
 import { PgThreadStore } from "./store/thread-store.js";
 import { TurnBus } from "./turns/turn-bus.js";
 import { TurnRunner } from "./turns/turn-runner.js";
@@ -44,8 +45,10 @@ async function main(): Promise<void> {
       migrations: { schema: "thread", directory: threadMigrationsDirectory },
       postgres: { poolSize: env.THREAD_PG_POOL_SIZE, role: env.THREAD_PG_ROLE, keepMaintenancePool: true },
     });
-  const store = new PgThreadStore(db);
-  const lifecycleStore = new LifecycleStore(db);
+  // Every committed change of a thread is announced, so gateways' cached reads of it are dropped.
+  const changes = ThreadChanges.onBus(nc, subjects);
+  const store = new PgThreadStore(db, changes);
+  const lifecycleStore = new LifecycleStore(db, changes);
   const defaults = {
     model: env.SWITCHYARD_DEFAULT_MODEL,
     modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
@@ -76,7 +79,7 @@ async function main(): Promise<void> {
   };
   // Turns: admitted on the keyed lane, run here outside it under a lease (turns/turn-runner.ts).
   const events = new EventPublisher(nc, subjects);
-  const turnStore = new TurnStore(db);
+  const turnStore = new TurnStore(db, changes);
   const turnBus = new TurnBus(nc, subjects);
   const turnRunner = new TurnRunner(
     turnStore,
@@ -159,6 +162,7 @@ async function main(): Promise<void> {
     redis,
     busPrefix: env.SWITCHYARD_BUS_PREFIX,
     events,
+    changes,
     idleMs: env.THREAD_IDLE_UNLOAD_MS,
     log,
   });

@@ -6,6 +6,7 @@
 import { SwitchyardError } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
+import type { ThreadChanges } from "./thread-changes.js";
 import { APPEND_ITEMS_SQL, appendItemsParams, isThreadId, THREAD_COLUMNS, type ThreadRow } from "./thread-store.js";
 
 export interface StoredItemRow {
@@ -30,10 +31,14 @@ export interface TurnSummary {
 }
 
 export class LifecycleStore {
-  constructor(private readonly db: TenantDb) {}
+  constructor(
+    private readonly db: TenantDb,
+    /** Threads this store's writes change are announced once their transaction commits (thread-changes.ts). */
+    readonly changes: ThreadChanges,
+  ) {}
 
   transaction<T>(tenant: string, work: (tx: TenantQueryable) => Promise<T>): Promise<T> {
-    return this.db.transaction(tenant, work);
+    return this.changes.transaction(this.db, tenant, work);
   }
 
   /**
@@ -45,7 +50,9 @@ export class LifecycleStore {
     command: { commandId: string; method: string; threadId: string },
     apply: (tx: TenantQueryable) => Promise<T>,
   ): Promise<{ result: T; isReplay: boolean }> {
-    return this.db.transaction(tenant, async (tx) => {
+    return this.changes.transaction(this.db, tenant, async (tx) => {
+      // Announced even for a replay: the first run may have committed and died before its notice.
+      if (isThreadId(command.threadId)) this.changes.mark(tx, command.threadId);
       const prior = await tx.query<{ result: T }>(
         "ledger lookup",
         "SELECT result FROM thread.applied_commands WHERE tenant = $1 AND command_id = $2",
@@ -76,6 +83,8 @@ export class LifecycleStore {
       `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2 FOR UPDATE`,
       [tenant, threadId],
     );
+    // Locked to be changed (conservatively: a locked thread may be left as it was).
+    if (result.rows[0]) this.changes.mark(tx, threadId);
     return result.rows[0];
   }
 
@@ -87,6 +96,7 @@ export class LifecycleStore {
     );
     const row = result.rows[0];
     if (!row) throw new SwitchyardError({ reason: "threadNotFound", threadId });
+    this.changes.mark(tx, threadId);
     return row;
   }
 
@@ -138,7 +148,10 @@ export class LifecycleStore {
        SELECT id FROM family`,
       [tenant, threadId],
     );
-    return result.rows.map((row) => row.id);
+    // Asked for to change them all (archive).
+    const family = result.rows.map((row) => row.id);
+    this.changes.mark(tx, family);
+    return family;
   }
 
   async loadedPage(tenant: string, after: string | null, limit: number): Promise<string[]> {
@@ -162,6 +175,7 @@ export class LifecycleStore {
         WHERE tenant = $1 AND thread_id = $2 AND ($4::bigint IS NULL OR seq <= $4::bigint)`,
       [tenant, from, to, throughSeq],
     );
+    this.changes.mark(tx, to);
   }
 
   /** The seq bounds of one turn of a thread, or undefined when the thread has no such turn. */
@@ -188,6 +202,7 @@ export class LifecycleStore {
     preview: string | null,
   ): Promise<void> {
     await tx.query("append items", APPEND_ITEMS_SQL, appendItemsParams(tenant, threadId, items, preview));
+    this.changes.mark(tx, threadId);
   }
 
   /**

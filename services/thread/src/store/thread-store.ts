@@ -5,6 +5,7 @@ import type { TenantDb } from "@switchyard/runtime";
 import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
 import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
 import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
+import type { ThreadChanges } from "./thread-changes.js";
 import { WriteBatcher } from "./write-batcher.js";
 
 export interface ThreadRow {
@@ -193,7 +194,11 @@ const SET_NAMES_SQL = `WITH input AS (
     FROM input ORDER BY input.position`;
 
 export class PgThreadStore implements ThreadStore {
-  constructor(private readonly db: TenantDb) {}
+  constructor(
+    private readonly db: TenantDb,
+    /** Renames and appended items are announced once written (thread-changes.ts). */
+    private readonly changes: ThreadChanges,
+  ) {}
 
   async create(thread: NewThread): Promise<ThreadRow> {
     const result = await this.db.query<ThreadRow>(
@@ -411,15 +416,22 @@ export class PgThreadStore implements ThreadStore {
         ],
         { prepare: true },
       );
-      return result.rows.map((row) => {
+      const outcomes = result.rows.map((row): SetNameOutcome => {
         if (!row.does_exist) return "threadNotFound";
         return row.is_applied ? "applied" : "alreadyApplied";
       });
+      // Before any of them is answered; a redelivered rename is announced again (its first notice may be lost).
+      this.changes.announce(
+        tenant,
+        inputs.filter((_, index) => outcomes[index] !== "threadNotFound").map((input) => input.threadId),
+      );
+      return outcomes;
     },
   });
 
   async appendItems(tenant: string, threadId: string, items: StoredItem[], preview?: string): Promise<void> {
     if (items.length === 0) return;
     await this.db.query(tenant, "append items", APPEND_ITEMS_SQL, appendItemsParams(tenant, threadId, items, preview ?? null));
+    this.changes.announce(tenant, [threadId]);
   }
 }

@@ -5,6 +5,7 @@
 // runner that lost its lease (presumed dead, its turn closed by another instance) changes nothing.
 import type { TurnError, TurnStatus } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import type { ThreadChanges } from "../store/thread-changes.js";
 import { APPEND_ITEMS_SQL, appendItemsParams } from "../store/thread-store.js";
 
 /** A thread's read state after a turn ended on it (Codex marks the thread unread; not ephemeral ones). */
@@ -97,7 +98,11 @@ const TURN_COLUMNS = `tenant, thread_id, id, root_turn_id, kind, status, error, 
 const FENCE_HOLDS = `EXISTS (SELECT 1 FROM thread.threads f WHERE f.tenant = $1 AND f.id = $2 AND f.turn_fence = $4::bigint)`;
 
 export class TurnStore {
-  constructor(private readonly db: TenantDb) {}
+  constructor(
+    private readonly db: TenantDb,
+    /** Every write here changes what thread/read shows; announced once committed (thread-changes.ts). */
+    private readonly changes: ThreadChanges,
+  ) {}
 
   /** The thread's running turn, if any. */
   async runningTurn(queryable: TenantQueryable | undefined, tenant: string, threadId: string): Promise<TurnRow | undefined> {
@@ -145,6 +150,7 @@ export class TurnStore {
     );
     const fence = fenced.rows[0]?.turn_fence;
     if (fence === undefined) throw new Error(`thread ${turn.threadId} vanished during admission`);
+    this.changes.mark(tx, turn.threadId);
     const inserted = await tx.query<TurnRow>(
       "admit turn",
       `INSERT INTO thread.turns (tenant, thread_id, id, root_turn_id, kind, status, fence, owner, lease_expires_at, request)
@@ -182,7 +188,8 @@ export class TurnStore {
   /** Stores items the turn produced, in order; false (nothing stored) when the fence no longer holds. */
   async appendItems(lease: TurnLease, items: TurnItem[], preview: string | null = null): Promise<boolean> {
     if (items.length === 0) return true;
-    return this.db.transaction(lease.tenant, async (tx) => {
+    return this.changes.transaction(this.db, lease.tenant, async (tx) => {
+      this.changes.mark(tx, lease.threadId);
       // The thread row's lock comes first, so the append's next seq is read after any keyed write
       // to the thread (thread/inject_items holds the same lock) has committed.
       if (!(await this.holdsFence(tx, lease))) return false;
@@ -196,7 +203,8 @@ export class TurnStore {
     lease: TurnLease,
     ending: { status: Exclude<TurnStatus, "inProgress">; error: TurnError | null; items?: TurnItem[]; tokenUsage?: unknown },
   ): Promise<TurnRow | undefined> {
-    return this.db.transaction(lease.tenant, async (tx) => {
+    return this.changes.transaction(this.db, lease.tenant, async (tx) => {
+      this.changes.mark(tx, lease.threadId);
       if (!(await this.holdsFence(tx, lease))) return undefined;
       if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
       const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.tokenUsage);
@@ -222,7 +230,8 @@ export class TurnStore {
     turnId: string,
     ending: { status: "failed" | "interrupted"; error: TurnError | null; onlyIfLeaseExpired: boolean },
   ): Promise<TurnRow | undefined> {
-    return this.db.transaction(tenant, async (tx) => {
+    return this.changes.transaction(this.db, tenant, async (tx) => {
+      this.changes.mark(tx, threadId);
       const running = await tx.query<{ id: string }>(
         "lock running turn",
         `SELECT id FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = $3 AND status = 'inProgress'

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { busSubjects } from "@switchyard/protocol";
+import { ThreadReadCache } from "./read-cache.js";
+
+const subjects = busSubjects("sy.test");
+const THREAD = "019a0000-0000-7000-8000-000000000001";
+const OTHER = "019a0000-0000-7000-8000-000000000002";
+
+function cacheWith(options: Partial<ConstructorParameters<typeof ThreadReadCache>[0]> = {}) {
+  let now = 1_000;
+  const cache = new ThreadReadCache({ maxEntries: 100, maxBytes: 1_000_000, ttlMs: 5_000, now: () => now, ...options });
+  return { cache, advance: (ms: number) => (now += ms) };
+}
+
+/** A fill from start to finish: what a miss that got `json` back does. */
+function fill(cache: ThreadReadCache, key: string, json: string) {
+  cache.complete(cache.begin(key), json);
+}
+
+describe("thread/read cache", () => {
+  test("a completed fill is served until the thread's change notice; both shapes are dropped by it", () => {
+    const { cache } = cacheWith();
+    const plain = ThreadReadCache.keyOf("acme", { threadId: THREAD });
+    const withTurns = ThreadReadCache.keyOf("acme", { threadId: THREAD, includeTurns: true });
+    const other = ThreadReadCache.keyOf("acme", { threadId: OTHER });
+    assert.equal(cache.get(plain), undefined);
+    fill(cache, plain, '{"thread":1}');
+    fill(cache, withTurns, '{"thread":2}');
+    fill(cache, other, '{"thread":3}');
+    assert.equal(cache.get(plain), '{"thread":1}');
+    assert.equal(cache.get(withTurns), '{"thread":2}');
+    cache.changed(subjects.threadChanged("acme", THREAD));
+    assert.equal(cache.get(plain), undefined);
+    assert.equal(cache.get(withTurns), undefined);
+    assert.equal(cache.get(other), '{"thread":3}', "another thread's answer stays");
+    assert.deepEqual(cache.snapshot(), { hits: 3, misses: 3, invalidations: 1, entries: 1, bytes: 12 });
+  });
+
+  test("an answer whose thread changed while it was being read is passed on but not kept", () => {
+    const { cache } = cacheWith();
+    const key = ThreadReadCache.keyOf("acme", { threadId: THREAD });
+    const token = cache.begin(key);
+    cache.changed(subjects.threadChanged("acme", THREAD));
+    cache.complete(token, '{"stale":true}');
+    assert.equal(cache.get(key), undefined);
+    // A fill begun after the notice is kept.
+    fill(cache, key, '{"fresh":true}');
+    assert.equal(cache.get(key), '{"fresh":true}');
+  });
+
+  test("only the latest fill of a key is kept; an abandoned one keeps nothing", () => {
+    const { cache } = cacheWith();
+    const key = ThreadReadCache.keyOf("acme", { threadId: THREAD });
+    const first = cache.begin(key);
+    const second = cache.begin(key);
+    cache.complete(first, '{"first":true}');
+    assert.equal(cache.get(key), undefined);
+    cache.abandon(second);
+    cache.complete(second, '{"second":true}');
+    assert.equal(cache.get(key), undefined);
+  });
+
+  test("tenants never share an entry, and tenants with subject-unsafe names match their notices", () => {
+    const { cache } = cacheWith();
+    const tenant = "acme.eu west";
+    fill(cache, ThreadReadCache.keyOf(tenant, { threadId: THREAD }), '{"a":1}');
+    assert.equal(cache.get(ThreadReadCache.keyOf("acme", { threadId: THREAD })), undefined);
+    assert.equal(cache.get(ThreadReadCache.keyOf(tenant, { threadId: THREAD })), '{"a":1}');
+    cache.changed(subjects.threadChanged("acme", THREAD));
+    assert.equal(cache.get(ThreadReadCache.keyOf(tenant, { threadId: THREAD })), '{"a":1}', "another tenant's notice");
+    cache.changed(subjects.threadChanged(tenant, THREAD));
+    assert.equal(cache.get(ThreadReadCache.keyOf(tenant, { threadId: THREAD })), undefined);
+  });
+
+  test("losing the bus empties the cache and keeps nothing until it is back; fills begun before are dropped", () => {
+    const { cache } = cacheWith();
+    const key = ThreadReadCache.keyOf("acme", { threadId: THREAD });
+    fill(cache, key, '{"a":1}');
+    const before = cache.begin(ThreadReadCache.keyOf("acme", { threadId: OTHER }));
+    cache.disconnected();
+    assert.equal(cache.get(key), undefined);
+    fill(cache, key, '{"during":1}');
+    assert.equal(cache.get(key), undefined, "nothing kept while disconnected");
+    const during = cache.begin(key);
+    cache.reconnected();
+    cache.complete(during, '{"during":2}');
+    cache.complete(before, '{"before":1}');
+    assert.equal(cache.get(key), undefined);
+    assert.equal(cache.get(ThreadReadCache.keyOf("acme", { threadId: OTHER })), undefined);
+    fill(cache, key, '{"after":1}');
+    assert.equal(cache.get(key), '{"after":1}');
+  });
+
+  test("entries expire, and the least recently used go first past the count or byte budget", () => {
+    const { cache, advance } = cacheWith({ maxEntries: 2, maxBytes: 800 });
+    const keys = ["a", "b", "c"].map((tenant) => ThreadReadCache.keyOf(tenant, { threadId: THREAD }));
+    const [a, b, c] = keys as [string, string, string];
+    fill(cache, a, '"a"');
+    fill(cache, b, '"b"');
+    assert.equal(cache.get(a), '"a"'); // a is now the most recently used
+    fill(cache, c, '"c"');
+    assert.equal(cache.get(b), undefined, "b was the least recently used");
+    assert.equal(cache.get(a), '"a"');
+    advance(5_001);
+    assert.equal(cache.get(a), undefined, "expired");
+    fill(cache, a, "x".repeat(101));
+    assert.equal(cache.get(a), undefined, "larger than an eighth of the byte budget: never kept");
+    fill(cache, a, "y".repeat(100));
+    assert.equal(cache.get(a), "y".repeat(100));
+    assert.ok(cache.snapshot().bytes <= 800);
+  });
+});
