@@ -33,6 +33,8 @@ export interface BenchConfig {
   turns: TurnSettings;
   /** Also measure thread/name/set against a keyed floor running thread/name/set's own statement. */
   isCteFloor: boolean;
+  /** The gateway's thread/read cache turned off (GATEWAY_READ_CACHE_ENTRIES=0): every read takes the full path. */
+  isReadCacheOff: boolean;
   /** Run the floors with nats.js's default per-request async stack traces (off by default). */
   isFloorAsyncTraces: boolean;
   /** Where the gateway, thread service and floor processes write V8 CPU profiles (`--cpu-prof`), if set. */
@@ -96,6 +98,7 @@ const USAGE = `usage: pnpm bench -- [options]
   --fanout-clients N    turn/fanout: subscribers of the thread over two gateways (default 100)
   --deltas N            stamped deltas per turn in turn/delta and turn/fanout (default 20)
   --delta-gap-ms N      the provider's gap between them (default 5)
+  --no-read-cache       run the system's gateway without its thread/read cache (every read takes the whole path)
   --cte-floor           also run a keyed floor with thread/name/set's own CTE (lane cost vs statement cost)
   --floor-async-traces  run the floors with nats.js's per-request async stack traces (default off)
   --peer                Switchyard beside the real codex app-server 0.171.0, same calls (its flags: --peer --help)
@@ -141,6 +144,7 @@ function parseFlags(args: string[]) {
       "cpu-prof": { type: "string" },
       "floor-async-traces": { type: "boolean" },
       "cte-floor": { type: "boolean" },
+      "no-read-cache": { type: "boolean" },
       help: { type: "boolean" },
     },
   });
@@ -193,6 +197,7 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
       turnTimeoutMs: 15_000,
     },
     isCteFloor: values["cte-floor"] === true,
+    isReadCacheOff: values["no-read-cache"] === true,
     isFloorAsyncTraces: values["floor-async-traces"] === true,
     cpuProfileDirectory: values["cpu-prof"],
     requestTimeoutMs: 15_000,
