@@ -10,17 +10,9 @@ import { busSubjects } from "@switchyard/protocol";
 import { TenantDb } from "@switchyard/runtime";
 import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
 import { CodexTestClient } from "./harness/client.js";
+import { readCacheLookups } from "./harness/metrics.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
-
-/** The gateway's count of cache lookups with this outcome (hit, miss, invalidation), from its scrape endpoint. */
-async function lookups(gatewayUrl: string, outcome: string): Promise<number> {
-  const text = await (await fetch(`${gatewayUrl.replace(/^ws/, "http")}/metrics`)).text();
-  const line = text
-    .split("\n")
-    .find((entry) => entry.startsWith("switchyard_read_cache_lookups_total{") && entry.includes(`outcome="${outcome}"`));
-  return line ? Number(line.split(" ").at(-1)) : 0;
-}
 
 describe("thread/read cache", () => {
   let stack: Stack;
@@ -43,11 +35,11 @@ describe("thread/read cache", () => {
     const [writer, reader] = await Promise.all([open("t-cache"), open("t-cache")]);
     const { thread } = await writer.call("thread/start", {});
     const first = await writer.call("thread/read", { threadId: thread.id });
-    const hitsBefore = await lookups(gateway, "hit");
+    const hitsBefore = await readCacheLookups(gateway, "hit");
     for (let index = 0; index < 20; index++) {
       assert.deepEqual(await reader.call("thread/read", { threadId: thread.id }), first);
     }
-    assert.ok((await lookups(gateway, "hit")) - hitsBefore >= 20, "the repeated reads were cache hits");
+    assert.ok((await readCacheLookups(gateway, "hit")) - hitsBefore >= 20, "the repeated reads were cache hits");
 
     for (let round = 0; round < 25; round++) {
       const name = `name ${round}`;

@@ -4,6 +4,7 @@
 // refused and changes nothing; only an expired lease can be swept.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { busSubjects } from "@switchyard/protocol";
 import { createLogger, createPool, type Pool, TenantDb } from "@switchyard/runtime";
 import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
 import { TurnStore } from "../services/thread/src/turns/turn-store.js";
@@ -18,6 +19,8 @@ describe("turn lease and fencing", () => {
   let pool: Pool;
   let turns: TurnStore;
   let db: TenantDb;
+  // This suite's writes are announced like the service's (gateways' cached reads drop them).
+  let changes: ThreadChanges;
 
   before(async () => {
     stack = await startStack("turn-lease", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
@@ -30,7 +33,8 @@ describe("turn lease and fencing", () => {
       role: "switchyard_service",
     });
     db = new TenantDb(pool);
-    turns = new TurnStore(db, new ThreadChanges(() => {}));
+    changes = ThreadChanges.onBus(stack.infra.nc, busSubjects(stack.infra.busPrefix));
+    turns = new TurnStore(db, changes);
   });
   after(async () => {
     await pool?.end();
@@ -38,7 +42,7 @@ describe("turn lease and fencing", () => {
   });
 
   const admit = (threadId: string, turnId: string, owner: string, leaseMs: number) =>
-    db.transaction(TENANT, (tx) =>
+    changes.transaction(db, TENANT, (tx) =>
       turns.admit(tx, {
         tenant: TENANT,
         threadId,

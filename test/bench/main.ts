@@ -32,6 +32,7 @@ import { fileURLToPath } from "node:url";
 import { KEYED_PARTITIONS } from "@switchyard/protocol";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
 import { createTestInfra, type TestInfra } from "../harness/infra.js";
+import { readCacheLookups } from "../harness/metrics.js";
 import {
   type ServiceProcess,
   startConfigService,
@@ -213,17 +214,7 @@ function planRequest(scenario: ScenarioName, target: Target, workload: Workload)
  */
 async function readCacheLine(gatewayUrl: string, isOff: boolean): Promise<string> {
   if (isOff) return "thread/read: the gateway's read cache was off (--no-read-cache): every read took the whole path";
-  const text = await (await fetch(`${gatewayUrl.replace(/^ws/, "http")}/metrics`)).text();
-  const count = (outcome: string) =>
-    Number(
-      text
-        .split("\n")
-        .find((line) => line.startsWith("switchyard_read_cache_lookups_total{") && line.includes(`outcome="${outcome}"`))
-        ?.split(" ")
-        .at(-1) ?? 0,
-    );
-  const hits = count("hit");
-  const misses = count("miss");
+  const [hits, misses] = await Promise.all([readCacheLookups(gatewayUrl, "hit"), readCacheLookups(gatewayUrl, "miss")]);
   const share = hits + misses > 0 ? ((100 * hits) / (hits + misses)).toFixed(2) : "0";
   return (
     `thread/read: ${share}% of the system's reads were answered by the gateway's cache (${hits} hits, ${misses} misses; ` +
