@@ -11,12 +11,17 @@ test("an error message with line breaks travels: one-line header, the whole mess
 });
 
 test("a null result stays null; an absent one is an empty object", () => {
-  assert.deepEqual(decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: null }) }), {
-    ok: true,
-    result: null,
-  });
-  assert.deepEqual(decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: undefined }) }), {
-    ok: true,
-    result: {},
-  });
+  const nullResult = decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: null }) });
+  assert.deepEqual({ ok: nullResult.ok, result: nullResult.ok && nullResult.result }, { ok: true, result: null });
+  const absent = decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result: undefined }) });
+  assert.deepEqual({ ok: absent.ok, result: absent.ok && absent.result }, { ok: true, result: {} });
+});
+
+test("a result keeps the text the service wrote, parsed only when read", () => {
+  const result = { thread: { id: "t1", name: "caf\u00e9 \u{1F600}", turns: [1, 2.5, -0, null] } };
+  const decoded = decodeOutcome({ headers: undefined, data: outcomeBody({ ok: true, result }) });
+  assert.ok(decoded.ok);
+  assert.equal(decoded.json, JSON.stringify(result));
+  assert.deepEqual(decoded.result, JSON.parse(JSON.stringify(result)));
+  assert.equal(decoded.result, decoded.result, "parsed once, then the same value");
 });

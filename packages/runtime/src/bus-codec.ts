@@ -26,7 +26,12 @@ export interface BusRequest {
   headers: MsgHdrs;
 }
 
-export type BusOutcome = { ok: true; result: unknown } | { ok: false; error: WireError };
+/**
+ * A request's outcome. A successful outcome decoded from the bus also carries `json`, its result's
+ * text as the service serialized it, so a gateway can forward it without parsing it (`result` is then
+ * parsed only when something reads it).
+ */
+export type BusOutcome = { ok: true; result: unknown; json?: string } | { ok: false; error: WireError };
 
 /** How a keyed-lane command shares its key: alone, or together with the reads next to it. */
 export type KeyedScopeKind = "exclusive" | "sharedRead";
@@ -121,5 +126,18 @@ export function decodeOutcome(msg: Pick<Msg, "headers" | "data">): BusOutcome {
       : { code: Number(code), message: msg.headers?.get(BusHeader.serviceError) ?? "service error" };
     return { ok: false, error };
   }
-  return { ok: true, result: decodeJson(msg.data) };
+  return msg.data.length === 0 ? { ok: true, result: undefined } : successOf(decoder.decode(msg.data));
+}
+
+/** A successful outcome whose result is parsed from `json` on first use, and only then. */
+function successOf(json: string): BusOutcome {
+  let parsed: { value: unknown } | undefined;
+  return {
+    ok: true,
+    json,
+    get result() {
+      parsed ??= { value: JSON.parse(json) };
+      return parsed.value;
+    },
+  };
 }

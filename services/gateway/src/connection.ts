@@ -78,9 +78,6 @@ export interface ConnectionServices {
   maxTenantInFlight(tenant: string): number;
 }
 
-/** A bus outcome, with a successful answer's serialized result when the read cache handled it. */
-type CachedOutcome = BusOutcome & { json?: string };
-
 /** A client request being answered: its method and when it arrived, for the request metrics. */
 interface RequestClock {
   method: string;
@@ -360,7 +357,7 @@ export class ClientConnection implements NotificationSink {
       spec.method === Method.threadRead && this.services.readCache
         ? ThreadReadCache.keyOf(this.principal.tenant, params as ThreadReadParams)
         : undefined;
-    const outcome: Promise<CachedOutcome> =
+    const outcome: Promise<BusOutcome> =
       spec.scope.kind !== "unkeyed" && key
         ? this.ordering.write(key, () => router.route(request))
         : this.ordering.read(key, () => (cacheKey === undefined ? router.route(request) : this.readThrough(cacheKey, request)));
@@ -382,7 +379,8 @@ export class ClientConnection implements NotificationSink {
         this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
         this.threadsWithTurnInFlight.delete(leftThreadId);
       }
-      // The same bytes as resultMessage's: a cached answer is spliced in as it was first serialized.
+      // The same bytes as resultMessage's: the result's text (from the bus or the read cache) is
+      // spliced in as the service serialized it, without parsing and serializing it again here.
       this.send(
         result.json === undefined
           ? JSON.stringify(resultMessage(id, result.result))
@@ -396,19 +394,18 @@ export class ClientConnection implements NotificationSink {
    * earlier writes of the thread, like any read); a miss asks the thread service and keeps the
    * answer unless the thread changed meanwhile (read-cache.ts).
    */
-  private readThrough(cacheKey: string, request: RouteRequest): Promise<CachedOutcome> {
+  private readThrough(cacheKey: string, request: RouteRequest): Promise<BusOutcome> {
     const cache = this.services.readCache as ThreadReadCache;
     const json = cache.get(cacheKey);
     if (json !== undefined) return Promise.resolve({ ok: true, result: undefined, json });
     const fill = cache.begin(cacheKey);
-    return this.services.router.route(request).then((outcome): CachedOutcome => {
-      if (!outcome.ok || outcome.result === undefined) {
+    return this.services.router.route(request).then((outcome): BusOutcome => {
+      if (!outcome.ok || outcome.json === undefined) {
         cache.abandon(fill);
         return outcome;
       }
-      const answer = JSON.stringify(outcome.result);
-      cache.complete(fill, answer);
-      return { ...outcome, json: answer };
+      cache.complete(fill, outcome.json);
+      return outcome;
     });
   }
 
