@@ -60,6 +60,9 @@ after(async () => {
   await bus?.nc.close();
 });
 
+/** An outcome as a plain value: `ok` and the parsed result (or the error), without the result's text. */
+const plain = (outcome: BusOutcome) => (outcome.ok ? { ok: true, result: outcome.result } : outcome);
+
 function rename(threadId: string, name: string): Promise<BusOutcome> {
   return lanes.request({
     owner: "thread",
@@ -84,14 +87,14 @@ test("a permanent failure is answered at once, once, and the key's next command 
   assert.equal(!bad.ok && bad.error.code, -32600);
   assert.equal(!bad.ok && (bad.error.data as { reason: string }).reason, "unstorableInput");
   assert.equal(attempts.get("permanent-1"), 1, "never retried");
-  assert.deepEqual(good, { ok: true, result: {} });
+  assert.deepEqual(plain(good), { ok: true, result: {} });
   assert.ok(Date.now() - startedAt < 2_000, `both answered in ${Date.now() - startedAt} ms`);
 });
 
 test("a transient failure is retried in order until it succeeds", async () => {
   const [first, second] = await Promise.all([rename("t2", "transient-1"), rename("t2", "fine-2")]);
-  assert.deepEqual(first, { ok: true, result: {} });
-  assert.deepEqual(second, { ok: true, result: {} });
+  assert.deepEqual(plain(first), { ok: true, result: {} });
+  assert.deepEqual(plain(second), { ok: true, result: {} });
   assert.equal(attempts.get("transient-1"), 3);
   assert.equal(attempts.get("fine-2"), 1);
   assert.deepEqual(
