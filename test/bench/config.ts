@@ -105,6 +105,17 @@ const USAGE = `usage: pnpm bench -- [options]
   --cpu-prof DIR        write V8 CPU profiles of the gateway, thread service and floor processes into DIR
   --help`;
 
+/**
+ * Gateway settings that move its rate limits out of the way: a bench measures the request path, not
+ * a tenant's limit (still checked on every request, never reached). The fairness bench keeps its own.
+ */
+export const UNLIMITED_GATEWAY_ENV: Record<string, string> = {
+  GATEWAY_LIMIT_REQUESTS_PER_S: "1000000",
+  GATEWAY_LIMIT_REQUEST_BURST: "1000000",
+  GATEWAY_LIMIT_TOKEN_REQUESTS_PER_S: "1000000",
+  GATEWAY_LIMIT_TOKEN_REQUEST_BURST: "1000000",
+};
+
 /** A flag's positive number (its fallback when absent); a bad value is an error naming the flag. */
 export function positiveFlag(flag: string, value: string | undefined, fallback: number, isInteger = false, usage = ""): number {
   if (value === undefined) return fallback;

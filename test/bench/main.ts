@@ -42,7 +42,7 @@ import {
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type BackgroundSample, backgroundCpuPercent, sampleBackground } from "./background.js";
-import { type BenchConfig, parseBenchConfig, type ScenarioName } from "./config.js";
+import { type BenchConfig, parseBenchConfig, type ScenarioName, UNLIMITED_GATEWAY_ENV } from "./config.js";
 import { CONNECTIONS_SCENARIO } from "./connections-contract.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
 import { FAIRNESS_SCENARIO } from "./fairness-contract.js";
@@ -552,11 +552,7 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     ...profileEnv,
     GATEWAY_AUTH_DEFAULT_TENANT: BENCH_TENANT,
     GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
-    // The bench measures the request path, not the tenant's rate limit (checked still, never reached here).
-    GATEWAY_LIMIT_REQUESTS_PER_S: "1000000",
-    GATEWAY_LIMIT_REQUEST_BURST: "1000000",
-    GATEWAY_LIMIT_TOKEN_REQUESTS_PER_S: "1000000",
-    GATEWAY_LIMIT_TOKEN_REQUEST_BURST: "1000000",
+    ...UNLIMITED_GATEWAY_ENV,
     ...(config.isReadCacheOff ? { GATEWAY_READ_CACHE_ENTRIES: "0" } : {}),
   };
   const starting = [

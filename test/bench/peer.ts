@@ -37,6 +37,7 @@ import { type ServiceProcess, startProcess } from "../harness/processes.js";
 import { scriptedProviderStackEnv, scriptedProviderToml } from "../harness/scripted-responses.js";
 import { type Stack, startStack } from "../harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
+import { UNLIMITED_GATEWAY_ENV } from "./config.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
 import { type LoadResult, loadResultOf, type PlannedRequest, runLoad } from "./load.js";
 import { type LoadedThreadMemory, measureLoadedThreadMemory } from "./peer-memory.js";
@@ -743,7 +744,11 @@ export async function runPeerBench(argv: string[]): Promise<number> {
     const stackEnv = scriptedProviderStackEnv(scriptedProviderToml(providerBaseUrl));
     const stack: Stack = await startStack("bench_peer", {
       threads: 1,
-      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET, GATEWAY_AUTH_DEFAULT_TENANT: TENANT },
+      gatewayEnv: {
+        GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
+        GATEWAY_AUTH_DEFAULT_TENANT: TENANT,
+        ...UNLIMITED_GATEWAY_ENV,
+      },
       ...stackEnv,
     });
     cleanups.push(() => stack.stop());
