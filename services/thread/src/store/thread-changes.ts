@@ -24,7 +24,8 @@ export class ThreadChanges {
       try {
         nc.publish(subjects.threadChanged(tenant, threadId));
       } catch {
-        // The connection is closed (shutting down): gateways drop their caches when they lose the bus too.
+        // This connection is closed (shutting down): the notice is lost, and gateways' answers for the
+        // thread last until they expire (GATEWAY_READ_CACHE_TTL_MS), as after a crash.
       }
     });
   }
