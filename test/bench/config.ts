@@ -98,7 +98,7 @@ const USAGE = `usage: pnpm bench -- [options]
   --fanout-clients N    turn/fanout: subscribers of the thread over two gateways (default 100)
   --deltas N            stamped deltas per turn in turn/delta and turn/fanout (default 20)
   --delta-gap-ms N      the provider's gap between them (default 5)
-  --no-read-cache       run the system's gateway without its thread/read cache (every read takes the whole path)
+  --no-read-cache       run the system's gateway without its read cache (every thread/read and config/read takes the whole path)
   --cte-floor           also run a keyed floor with thread/name/set's own CTE (lane cost vs statement cost)
   --floor-async-traces  run the floors with nats.js's per-request async stack traces (default off)
   --peer                Switchyard beside the real codex app-server 0.171.0, same calls (its flags: --peer --help)

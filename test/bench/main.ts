@@ -209,17 +209,26 @@ function planRequest(scenario: ScenarioName, target: Target, workload: Workload)
 }
 
 /**
- * How the system's thread/read rows were answered: the gateway's cache lookups over the whole run
- * (its scrape endpoint), so a reader of the table knows whether it measured the cache or the full path.
+ * How the system's thread/read and config/read rows were answered: the gateway's cache lookups over
+ * the whole run (its scrape endpoint), so a reader of the table knows whether it measured the cache
+ * or the full path.
  */
-async function readCacheLine(gatewayUrl: string, isOff: boolean): Promise<string> {
-  if (isOff) return "thread/read: the gateway's read cache was off (--no-read-cache): every read took the whole path";
-  const [hits, misses] = await Promise.all([readCacheLookups(gatewayUrl, "hit"), readCacheLookups(gatewayUrl, "miss")]);
-  const share = hits + misses > 0 ? ((100 * hits) / (hits + misses)).toFixed(2) : "0";
-  return (
-    `thread/read: ${share}% of the system's reads were answered by the gateway's cache (${hits} hits, ${misses} misses; ` +
-    "no writes to these threads during the scenario); --no-read-cache measures the whole path"
-  );
+async function readCacheLines(gatewayUrl: string, isOff: boolean): Promise<string[]> {
+  if (isOff) return ["thread/read, config/read: the gateway's read cache was off (--no-read-cache): every read took the whole path"];
+  const lines: string[] = [];
+  for (const method of ["thread/read", "config/read"] as const) {
+    const [hits, misses] = await Promise.all([
+      readCacheLookups(gatewayUrl, "hit", method),
+      readCacheLookups(gatewayUrl, "miss", method),
+    ]);
+    if (hits + misses === 0) continue;
+    const share = ((100 * hits) / (hits + misses)).toFixed(2);
+    lines.push(
+      `${method}: ${share}% of the system's reads were answered by the gateway's cache (${hits} hits, ${misses} misses; ` +
+        "no writes to what they read during the scenario); --no-read-cache measures the whole path",
+    );
+  }
+  return lines;
 }
 
 /** Each loaded pass's own ramp-up (the closed loop filling, the other target's pass settling), discarded. */
@@ -834,7 +843,8 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     const pooled = config.runs > 1 ? `all ${config.runs} runs pooled (rows over every run's rounds)\n` : "";
     console.log(`\n${pooled}${formatRows(rows)}\n`);
     if (config.runs > 1) console.log(`${formatRunSpread(rows)}\n`);
-    if (config.scenarios.includes("thread/read")) console.log(`${await readCacheLine(gateway.url, config.isReadCacheOff)}\n`);
+    const cacheLines = await readCacheLines(gateway.url, config.isReadCacheOff);
+    if (cacheLines.length > 0) console.log(`${cacheLines.join("\n")}\n`);
   }
   const turnRows: TurnRow[] = turnMeasurements.flatMap((scenarioMeasurements) =>
     buildTurnRows(scenarioMeasurements, config.turns),

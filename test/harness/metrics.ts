@@ -37,8 +37,12 @@ export function sampleValue(samples: Sample[], name: string, labels: Record<stri
   return found[0]?.value;
 }
 
-/** The gateway's read-cache lookups with this outcome (hit, miss, invalidation), 0 before the first. */
-export async function readCacheLookups(gatewayUrl: string, outcome: "hit" | "miss" | "invalidation"): Promise<number> {
+/** The gateway's read-cache lookups of `method` with this outcome (hit, miss, invalidation), 0 before the first. */
+export async function readCacheLookups(
+  gatewayUrl: string,
+  outcome: "hit" | "miss" | "invalidation",
+  method: "thread/read" | "config/read" = "thread/read",
+): Promise<number> {
   const samples = await scrape(`${gatewayUrl.replace(/^ws/, "http").replace(/\/$/, "")}/metrics`);
-  return sampleValue(samples, "switchyard_read_cache_lookups_total", { outcome }) ?? 0;
+  return sampleValue(samples, "switchyard_read_cache_lookups_total", { outcome, method }) ?? 0;
 }

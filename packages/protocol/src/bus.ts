@@ -7,6 +7,8 @@
 //   <prefix>.evt.<tenant>.thread.<threadId>      notifications for a thread's subscribers
 //   <prefix>.evt.conn.<gatewayId>.<connection>   notifications for one client connection
 //   <prefix>.chg.<tenant>.<threadId>             a thread's stored state changed (empty body): gateways drop cached reads of it
+//   <prefix>.cfgchg.<tenant>                     a tenant's config changed (empty body): gateways drop its cached config reads
+//   <prefix>.cfgreset                            config may have changed anywhere (notices missed): gateways drop every cached config read
 //   <prefix>.control.connection.closed           a client disconnected: cancel its queued/in-flight work
 //   <prefix>.control.search.cancel               a client cancelled a thread search: every thread instance checks its running ones
 //   <prefix>.turn.<tenant>.<threadId>            turn control (interrupt, steer): request-reply to the instance running the thread's turn
@@ -49,6 +51,11 @@ export function busSubjects(prefix: string) {
     /** Published by the thread service after every commit that changes what thread/read answers. */
     threadChanged: (tenant: string, threadId: string) => `${prefix}.chg.${subjectToken(tenant)}.${subjectToken(threadId)}`,
     threadChangedWildcard: `${prefix}.chg.*.*`,
+    /** Published by the config service after every commit that bumps a tenant's config generation. */
+    configChanged: (tenant: string) => `${prefix}.cfgchg.${subjectToken(tenant)}`,
+    configChangedWildcard: `${prefix}.cfgchg.*`,
+    /** Published by the config service when it may have missed a change made outside it (its database listener reconnected). */
+    configReset: `${prefix}.cfgreset`,
     connectionClosed: `${prefix}.control.connection.closed`,
     searchCancel: `${prefix}.control.search.cancel`,
     /** Subscribed only by the instance running that thread's turn, while it runs. */

@@ -111,11 +111,16 @@ function createInstruments(meter: Meter): Instruments {
         "Age of the oldest command on a keyed-lane partition (0 when empty)",
         "s",
       ),
-      gauge("readCacheEntries", "switchyard_read_cache_entries", "thread/read answers kept by this gateway", "{entry}"),
+      gauge(
+        "readCacheEntries",
+        "switchyard_read_cache_entries",
+        "thread/read and config/read answers kept by this gateway",
+        "{entry}",
+      ),
       gauge(
         "readCacheLookups",
         "switchyard_read_cache_lookups_total",
-        "thread/read lookups in this gateway's cache, by outcome (hit or miss), and change notices applied (invalidation)",
+        "thread/read and config/read lookups in this gateway's cache, by method and outcome (hit or miss), and change notices applied (invalidation)",
         "{lookup}",
         true,
       ),

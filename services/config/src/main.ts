@@ -3,6 +3,7 @@
 // secrets and the model provider a turn calls, served on both bus lanes and, per tenant, as the
 // thread-config gRPC endpoint.
 import { bootService, defaultKeyedLaneSettings, type Pool, startBusService, startHealthServer } from "@switchyard/runtime";
+import { ConfigChangeRelay, configChangeAnnouncer } from "./config-changes.js";
 import { assignEndpointPort, endpointUrl, startTenantListeners } from "./endpoints.js";
 import { deploymentOpenAiKey, loadConfigEnv } from "./env.js";
 import { closeUpstreamClients } from "./grpc/client.js";
@@ -35,7 +36,17 @@ async function main(): Promise<void> {
     },
   );
   const pool = maintenancePool as Pool;
-  const store = new ConfigStore(db);
+  const store = new ConfigStore(db, configChangeAnnouncer(nc, subjects));
+  // Writes made outside this service (the operator CLI) reach the gateways' caches through Postgres.
+  const changeRelay = new ConfigChangeRelay({
+    databaseUrl: env.DATABASE_URL,
+    applicationName: `switchyard-${instanceId}-config-changes`,
+    nc,
+    subjects,
+    log,
+  });
+  await changeRelay.start();
+  lifecycle.onShutdown("config change relay", () => changeRelay.stop());
   const box = secretBoxFromEnv(env, (message) => log.warn({ event: "config.secrets.developmentKey" }, message));
   const configSecrets = new ConfigSecrets(box);
   const secrets = new TenantSecretStore(db, box);

@@ -26,6 +26,7 @@ import {
   notificationMessage,
   type RequestId,
   resultMessage,
+  type ScopeKey,
   type ServerRequestAnswer,
   type ThreadReadParams,
   TurnNotification,
@@ -43,7 +44,7 @@ import type { RateAdmission } from "./limits/request-rate-limiter.js";
 import type { TenantInFlight } from "./limits/tenant-in-flight.js";
 import type { localMethods } from "./local-methods.js";
 import { OutboundChannel } from "./outbound.js";
-import { ThreadReadCache } from "./read-cache.js";
+import { ReadCache } from "./read-cache.js";
 import { gateRequest } from "./request-gate.js";
 import { answerOf, type IncomingServerRequest, ServerRequestBook } from "./server-requests.js";
 
@@ -58,8 +59,8 @@ export interface ConnectionSettings {
 
 export interface ConnectionServices {
   router: BusRouter;
-  /** thread/read answers kept by this gateway (read-cache.ts); undefined when turned off. */
-  readCache?: ThreadReadCache;
+  /** thread/read and config/read answers kept by this gateway (read-cache.ts); undefined when turned off. */
+  readCache?: ReadCache;
   localMethods: ReturnType<typeof localMethods>;
   fanout: Pick<NotificationFanout, "add" | "remove">;
   subjects: { tenantEvents(tenant: string): string; threadEvents(tenant: string, threadId: string): string };
@@ -353,14 +354,18 @@ export class ClientConnection implements NotificationSink {
     this.inFlight++;
     this.services.tenantInFlight.started(this.principal.tenant);
     // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
-    const cacheKey =
-      spec.method === Method.threadRead && this.services.readCache
-        ? ThreadReadCache.keyOf(this.principal.tenant, params as ThreadReadParams)
-        : undefined;
+    // A cached read is answered by this gateway (read-cache.ts): thread/read behind this connection's
+    // own earlier writes of the thread, like any read; config/read (a keyed shared read) only when
+    // nothing of its key is in flight on this connection, otherwise through the keyed lane as before.
+    const cacheKey = this.readCacheKey(spec.method, params, key);
     const outcome: Promise<BusOutcome> =
       spec.scope.kind !== "unkeyed" && key
-        ? this.ordering.write(key, () => router.route(request))
-        : this.ordering.read(key, () => (cacheKey === undefined ? router.route(request) : this.readThrough(cacheKey, request)));
+        ? cacheKey === undefined
+          ? this.ordering.write(key, () => router.route(request))
+          : (this.cachedAnswer(cacheKey) ?? this.ordering.write(key, () => this.readThrough(cacheKey, request)))
+        : this.ordering.read(key, () =>
+            cacheKey === undefined ? router.route(request) : (this.cachedAnswer(cacheKey) ?? this.readThrough(cacheKey, request)),
+          );
     void outcome.then((result) => {
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
@@ -389,15 +394,29 @@ export class ClientConnection implements NotificationSink {
     });
   }
 
-  /**
-   * thread/read through the gateway's cache: a hit answers at once (behind this connection's own
-   * earlier writes of the thread, like any read); a miss asks the thread service and keeps the
-   * answer unless the thread changed meanwhile (read-cache.ts).
-   */
+  /** The read cache's key for this request, if its answer may come from (and go into) the cache. */
+  private readCacheKey(method: string, params: unknown, key: ScopeKey | undefined): string | undefined {
+    if (!this.services.readCache) return undefined;
+    if (method === Method.threadRead) return ReadCache.threadKey(this.principal.tenant, params as ThreadReadParams);
+    if (method === Method.configRead && key && !this.ordering.hasPending(key)) {
+      return ReadCache.configKey(
+        this.principal.tenant,
+        this.principal.subject,
+        params as { cwd?: string | null; includeLayers?: boolean | null } | null,
+      );
+    }
+    return undefined;
+  }
+
+  /** A kept answer for `cacheKey`, as an outcome, or undefined (a miss). */
+  private cachedAnswer(cacheKey: string): Promise<BusOutcome> | undefined {
+    const json = (this.services.readCache as ReadCache).get(cacheKey);
+    return json === undefined ? undefined : Promise.resolve({ ok: true, result: undefined, json });
+  }
+
+  /** A miss: asks the service and keeps the answer unless its scope changed meanwhile (read-cache.ts). */
   private readThrough(cacheKey: string, request: RouteRequest): Promise<BusOutcome> {
-    const cache = this.services.readCache as ThreadReadCache;
-    const json = cache.get(cacheKey);
-    if (json !== undefined) return Promise.resolve({ ok: true, result: undefined, json });
+    const cache = this.services.readCache as ReadCache;
     const fill = cache.begin(cacheKey);
     return this.services.router.route(request).then((outcome): BusOutcome => {
       if (!outcome.ok || outcome.json === undefined) {

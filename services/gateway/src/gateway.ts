@@ -1,7 +1,7 @@
 // Wires the gateway: authenticator, NATS, the bus router, fan-out and the HTTP/WebSocket server.
 import { randomUUID } from "node:crypto";
 import { isIP } from "node:net";
-import { busSubjects, type ConnectionClosedEvent } from "@switchyard/protocol";
+import { busSubjects, type ConnectionClosedEvent, Method } from "@switchyard/protocol";
 import {
   type BusConnection,
   connectNats,
@@ -31,7 +31,7 @@ import { defineLimitCommands } from "./limits/scripts.js";
 import { LimitBook } from "./limits/settings.js";
 import { TenantInFlight } from "./limits/tenant-in-flight.js";
 import { localMethods } from "./local-methods.js";
-import { ThreadReadCache } from "./read-cache.js";
+import { READ_KINDS, ReadCache } from "./read-cache.js";
 import { RelayConnection } from "./relay-connection.js";
 import { authorizeRelay } from "./relay-open.js";
 import { buildServer } from "./server.js";
@@ -61,8 +61,9 @@ function waitUntilReady(redis: Redis, timeoutMs: number): Promise<void> {
 }
 
 /**
- * The thread/read cache and what keeps it correct: every change notice, and the bus connection's
- * state (read-cache.ts). The subscription is in place at the server before the gateway listens.
+ * The read cache (thread/read, config/read) and what keeps it correct: every change notice of both
+ * services, and the bus connection's state (read-cache.ts). The subscriptions are in place at the
+ * server before the gateway listens.
  */
 async function startReadCache(
   env: GatewayEnv,
@@ -70,39 +71,48 @@ async function startReadCache(
   subjects: ReturnType<typeof busSubjects>,
   lifecycle: Lifecycle,
   log: Logger,
-): Promise<ThreadReadCache | undefined> {
+): Promise<ReadCache | undefined> {
   if (env.GATEWAY_READ_CACHE_ENTRIES === 0) return undefined;
-  const cache = new ThreadReadCache({
+  const cache = new ReadCache({
     maxEntries: env.GATEWAY_READ_CACHE_ENTRIES,
     maxBytes: env.GATEWAY_READ_CACHE_BYTES,
     ttlMs: env.GATEWAY_READ_CACHE_TTL_MS,
   });
-  const subscription = bus.nc.subscribe(subjects.threadChangedWildcard, {
-    callback: (error, msg) => {
-      if (error) {
-        // Without notices the cache cannot stay correct: stop using it until the bus is back.
-        log.error({ err: error.message }, "thread change subscription failed; read cache off until reconnected");
-        cache.disconnected();
-        return;
-      }
-      cache.changed(msg.subject);
-    },
-  });
+  const notices = (subject: string, what: string, handle: (subject: string) => void) =>
+    bus.nc.subscribe(subject, {
+      callback: (error, msg) => {
+        if (error) {
+          // Without notices the cache cannot stay correct: stop using it until the bus is back.
+          log.error({ err: error.message }, `${what} subscription failed; read cache off until reconnected`);
+          cache.disconnected();
+          return;
+        }
+        handle(msg.subject);
+      },
+    });
+  const subscriptions = [
+    notices(subjects.threadChangedWildcard, "thread change", (subject) => cache.threadChanged(subject)),
+    notices(subjects.configChangedWildcard, "config change", (subject) => cache.configChanged(subject)),
+    notices(subjects.configReset, "config reset", () => cache.configReset()),
+  ];
   await bus.nc.flush();
   const offDown = bus.onDown(() => cache.disconnected());
   const offUp = bus.onUp(() => cache.reconnected());
   const stopEntries = observeGauge("readCacheEntries", (observe) => observe(cache.snapshot().entries));
   const stopLookups = observeGauge("readCacheLookups", (observe) => {
-    observe(cache.stats.hits, { outcome: "hit" });
-    observe(cache.stats.misses, { outcome: "miss" });
-    observe(cache.stats.invalidations, { outcome: "invalidation" });
+    for (const kind of READ_KINDS) {
+      const method = kind === "thread" ? Method.threadRead : Method.configRead;
+      observe(cache.stats[kind].hits, { outcome: "hit", method });
+      observe(cache.stats[kind].misses, { outcome: "miss", method });
+      observe(cache.stats[kind].invalidations, { outcome: "invalidation", method });
+    }
   });
   lifecycle.onShutdown("read cache", () => {
     offDown();
     offUp();
     stopEntries();
     stopLookups();
-    subscription.unsubscribe();
+    for (const subscription of subscriptions) subscription.unsubscribe();
   });
   return cache;
 }

@@ -28,6 +28,11 @@ export class KeyOrdering {
     return earlierWrite ? earlierWrite.then(start) : start();
   }
 
+  /** Whether this connection has a keyed request of `key` in flight (a later read must come after it). */
+  hasPending(key: ScopeKey): boolean {
+    return this.pendingWrites.has(key);
+  }
+
   get pendingWriteCount(): number {
     return this.pendingWrites.size;
   }

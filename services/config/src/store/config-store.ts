@@ -35,7 +35,15 @@ const targetColumns = (target: SessionTarget): [string, string] =>
   target.kind === "thread" ? ["thread", target.threadId] : ["cwd", target.cwd];
 
 export class ConfigStore {
-  constructor(private readonly db: TenantDb) {}
+  /**
+   * `announce` publishes a tenant's config change notice (config-changes.ts); applyOnce calls it once
+   * its transaction has committed, before its result is returned. Without it (the operator CLI, the
+   * tests' stores), the generation trigger's notification is relayed by the running config service.
+   */
+  constructor(
+    private readonly db: TenantDb,
+    private readonly announce: (tenant: string) => void = () => {},
+  ) {}
 
   transaction<T>(tenant: string, work: (tx: TenantQueryable) => Promise<T>): Promise<T> {
     return this.db.transaction(tenant, work);
@@ -50,7 +58,7 @@ export class ConfigStore {
     command: { commandId: string; method: string },
     apply: (tx: TenantQueryable) => Promise<T>,
   ): Promise<{ result: T; isReplay: boolean }> {
-    return this.db.transaction(tenant, async (tx) => {
+    const outcome = await this.db.transaction(tenant, async (tx) => {
       const prior = await tx.query<{ result: T }>(
         "config ledger lookup",
         "SELECT result FROM config.applied_commands WHERE tenant = $1 AND command_id = $2",
@@ -66,6 +74,9 @@ export class ConfigStore {
       await this.bumpGeneration(tx, tenant);
       return { result, isReplay: false };
     });
+    // Announced for a replay too: the first delivery may have died between its commit and its notice.
+    this.announce(tenant);
+    return outcome;
   }
 
   async bumpGeneration(tx: TenantQueryable, tenant: string): Promise<void> {
