@@ -19,7 +19,7 @@ import {
 } from "@switchyard/runtime";
 import { Authenticator } from "./auth/authenticator.js";
 import { BusRouter } from "./bus-router.js";
-import { ClientConnection } from "./connection.js";
+import { ClientConnection, type SocketLike } from "./connection.js";
 import type { GatewayEnv } from "./env.js";
 import { ConnectionEvents, NotificationFanout } from "./fanout.js";
 import { missingGatewayHandlers } from "./handshake.js";
@@ -31,6 +31,7 @@ import { defineLimitCommands } from "./limits/scripts.js";
 import { LimitBook } from "./limits/settings.js";
 import { TenantInFlight } from "./limits/tenant-in-flight.js";
 import { localMethods } from "./local-methods.js";
+import type { Corkable } from "./outbound.js";
 import { READ_KINDS, ReadCache } from "./read-cache.js";
 import { RelayConnection } from "./relay-connection.js";
 import { authorizeRelay } from "./relay-open.js";
@@ -117,6 +118,20 @@ async function startReadCache(
   return cache;
 }
 
+/** A client's WebSocket as a connection writes to it, with the TCP stream whose writes it coalesces. */
+function clientSocket(socket: import("ws").WebSocket, transport: Corkable): SocketLike {
+  return {
+    get bufferedAmount() {
+      return socket.bufferedAmount;
+    },
+    send: (data) => socket.send(data),
+    close: (code, reason) => socket.close(code, reason),
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    transport,
+  };
+}
+
 export async function startGateway(
   env: GatewayEnv,
   log: Logger,
@@ -201,10 +216,10 @@ export async function startGateway(
     hooks: {
       isReady: async () => ({ nats: bus.isConnected(), accepting: !lifecycle.isShuttingDown }),
       admitConnection: (principal) => connectionLimiter.admit(principal),
-      onConnection: (socket, principal) => {
+      onConnection: (socket, principal, transport) => {
         const connection = new ClientConnection(
           `${gatewayId}/${newToken(6)}`,
-          socket,
+          clientSocket(socket, transport),
           principal,
           {
             maxInFlight: env.GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION,
@@ -267,11 +282,11 @@ export async function startGateway(
         socket.on("error", () => connection.closed());
       },
       authorizeRelay: (principal, environmentId) => authorizeRelay(nc, subjects, principal, environmentId),
-      onRelayConnection: (socket, principal, environmentId) => {
+      onRelayConnection: (socket, principal, environmentId, transport) => {
         const relay = new RelayConnection(
           `rc-${gatewayId}-${newToken(8)}`,
           randomUUID(),
-          socket,
+          clientSocket(socket, transport),
           principal,
           environmentId,
           {
