@@ -77,6 +77,27 @@ describe("thread/read cache", () => {
     await Promise.all([writer.close(), reader.close()]);
   });
 
+  test("renames committed together (one statement, one notice for all) are each read back at once", async () => {
+    const [writer, reader] = await Promise.all([open("t-cache-batch"), open("t-cache-batch", 1)]);
+    const threads = await Promise.all(Array.from({ length: 8 }, () => writer.call("thread/start", {})));
+    const ids = threads.map(({ thread }) => thread.id as string);
+    for (const client of [writer, reader]) await Promise.all(ids.map((threadId) => client.call("thread/read", { threadId })));
+    for (let round = 0; round < 5; round++) {
+      // Sent together, they reach the thread service together and are written by one statement.
+      await Promise.all(ids.map((threadId, index) => writer.call("thread/name/set", { threadId, name: `r${round}-${index}` })));
+      for (const client of [writer, reader]) {
+        const names = await Promise.all(
+          ids.map(async (threadId) => (await client.call("thread/read", { threadId })).thread.name),
+        );
+        assert.deepEqual(
+          names,
+          ids.map((_, index) => `r${round}-${index}`),
+        );
+      }
+    }
+    await Promise.all([writer.close(), reader.close()]);
+  });
+
   test("lifecycle changes are read back on both gateways after their notification", async () => {
     const [owner, watcher] = await Promise.all([open("t-cache-life", 0), open("t-cache-life", 1)]);
     const { thread } = await owner.call("thread/start", {});

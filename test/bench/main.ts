@@ -214,7 +214,8 @@ function planRequest(scenario: ScenarioName, target: Target, workload: Workload)
  * or the full path.
  */
 async function readCacheLines(gatewayUrl: string, isOff: boolean): Promise<string[]> {
-  if (isOff) return ["thread/read, config/read: the gateway's read cache was off (--no-read-cache): every read took the whole path"];
+  if (isOff)
+    return ["thread/read, config/read: the gateway's read cache was off (--no-read-cache): every read took the whole path"];
   const lines: string[] = [];
   for (const method of ["thread/read", "config/read"] as const) {
     const [hits, misses] = await Promise.all([

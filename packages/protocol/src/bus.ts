@@ -7,6 +7,7 @@
 //   <prefix>.evt.<tenant>.thread.<threadId>      notifications for a thread's subscribers
 //   <prefix>.evt.conn.<gatewayId>.<connection>   notifications for one client connection
 //   <prefix>.chg.<tenant>.<threadId>             a thread's stored state changed (empty body): gateways drop cached reads of it
+//   <prefix>.chgs.<tenant>                       several threads' stored state changed in one commit (body: JSON array of ids)
 //   <prefix>.cfgchg.<tenant>                     a tenant's config changed (empty body): gateways drop its cached config reads
 //   <prefix>.cfgreset                            config may have changed anywhere (notices missed): gateways drop every cached config read
 //   <prefix>.control.connection.closed           a client disconnected: cancel its queued/in-flight work
@@ -51,6 +52,9 @@ export function busSubjects(prefix: string) {
     /** Published by the thread service after every commit that changes what thread/read answers. */
     threadChanged: (tenant: string, threadId: string) => `${prefix}.chg.${subjectToken(tenant)}.${subjectToken(threadId)}`,
     threadChangedWildcard: `${prefix}.chg.*.*`,
+    /** One commit changed several of a tenant's threads (a JSON array of their ids). */
+    threadsChanged: (tenant: string) => `${prefix}.chgs.${subjectToken(tenant)}`,
+    threadsChangedWildcard: `${prefix}.chgs.*`,
     /** Published by the config service after every commit that bumps a tenant's config generation. */
     configChanged: (tenant: string) => `${prefix}.cfgchg.${subjectToken(tenant)}`,
     configChangedWildcard: `${prefix}.cfgchg.*`,

@@ -79,7 +79,7 @@ async function startReadCache(
     maxBytes: env.GATEWAY_READ_CACHE_BYTES,
     ttlMs: env.GATEWAY_READ_CACHE_TTL_MS,
   });
-  const notices = (subject: string, what: string, handle: (subject: string) => void) =>
+  const notices = (subject: string, what: string, handle: (subject: string, body: string) => void) =>
     bus.nc.subscribe(subject, {
       callback: (error, msg) => {
         if (error) {
@@ -88,11 +88,12 @@ async function startReadCache(
           cache.disconnected();
           return;
         }
-        handle(msg.subject);
+        handle(msg.subject, msg.data.length > 0 ? msg.string() : "");
       },
     });
   const subscriptions = [
     notices(subjects.threadChangedWildcard, "thread change", (subject) => cache.threadChanged(subject)),
+    notices(subjects.threadsChangedWildcard, "thread changes", (subject, body) => cache.threadsChanged(subject, body)),
     notices(subjects.configChangedWildcard, "config change", (subject) => cache.configChanged(subject)),
     notices(subjects.configReset, "config reset", () => cache.configReset()),
   ];

@@ -153,4 +153,22 @@ describe("read cache (thread/read, config/read)", () => {
     assert.equal(cache.get(thread), "{}");
     assert.deepEqual(cache.snapshot().entries, 1);
   });
+
+  test("a notice for several threads drops each of them; an unreadable one drops every thread answer of its tenant", () => {
+    const { cache } = cacheWith();
+    const [a, b, c] = [THREAD, OTHER, "019a0000-0000-7000-8000-000000000003"].map((threadId) =>
+      ReadCache.threadKey("acme", { threadId }),
+    ) as [string, string, string];
+    const elsewhere = ReadCache.threadKey("globex", { threadId: THREAD });
+    const config = ReadCache.configKey("acme", "u", null);
+    for (const key of [a, b, c, elsewhere, config]) fill(cache, key, "{}");
+    cache.threadsChanged(subjects.threadsChanged("acme"), JSON.stringify([THREAD, OTHER]));
+    assert.equal(cache.get(a), undefined);
+    assert.equal(cache.get(b), undefined);
+    assert.equal(cache.get(c), "{}", "a thread the notice does not list stays");
+    cache.threadsChanged(subjects.threadsChanged("acme"), "not json");
+    assert.equal(cache.get(c), undefined);
+    assert.equal(cache.get(elsewhere), "{}", "another tenant's threads stay");
+    assert.equal(cache.get(config), "{}", "the tenant's config answers stay");
+  });
 });

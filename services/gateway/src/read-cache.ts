@@ -161,6 +161,23 @@ export class ReadCache {
     this.invalidate(threadScope(tenantToken, threadToken), "thread");
   }
 
+  /** A notice for several threads of a tenant arrived (`….chgs.<tenant>`, a JSON array of thread ids). */
+  threadsChanged(subject: string, body: string): void {
+    const tenantToken = subject.slice(subject.lastIndexOf(".") + 1);
+    let ids: unknown;
+    try {
+      ids = JSON.parse(body);
+    } catch {
+      ids = undefined;
+    }
+    if (!tenantToken || !Array.isArray(ids)) {
+      // Unreadable: which threads changed is unknown, so none of the tenant's answers can be trusted.
+      this.invalidateTenantThreads(tenantToken);
+      return;
+    }
+    for (const id of ids) if (typeof id === "string") this.invalidate(threadScope(tenantToken, subjectToken(id)), "thread");
+  }
+
   /** A config change notice arrived (its subject, `….cfgchg.<tenant>`): forget the tenant's config answers and fills. */
   configChanged(subject: string): void {
     const tenantToken = subject.slice(subject.lastIndexOf(".") + 1);
@@ -194,6 +211,12 @@ export class ReadCache {
       total.invalidations += this.stats[kind].invalidations;
     }
     return { ...total, entries: this.entries.size, bytes: this.bytes };
+  }
+
+  private invalidateTenantThreads(tenantToken: string): void {
+    this.stats.thread.invalidations++;
+    const prefix = `${THREAD_SCOPE}.${tenantToken}.`;
+    for (const scope of [...this.scopes.keys()]) if (scope.startsWith(prefix)) this.dropScope(scope);
   }
 
   private invalidate(scope: string, kind: ReadKind): void {

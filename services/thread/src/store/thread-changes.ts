@@ -1,6 +1,8 @@
 // Change notices: after every commit that changes what thread/read answers for a thread, the thread
-// service publishes `threadChanged(tenant, threadId)` (an empty message), and gateways drop their
-// cached answers for it (services/gateway/src/read-cache.ts). A notice goes out after the commit and
+// service publishes `threadChanged(tenant, threadId)` (an empty message) — or, for a commit that
+// changed several threads of a tenant (a group-committed batch of renames, say), one
+// `threadsChanged(tenant)` listing them (a JSON array of ids) — and gateways drop their cached
+// answers for them (services/gateway/src/read-cache.ts). A notice goes out after the commit and
 // before the request that made the change is answered or any notification about it is emitted (all
 // on this service's one NATS connection, so in that order): whoever learns of a change and then
 // reads the thread misses the cache.
@@ -16,13 +18,15 @@ import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 export class ThreadChanges {
   private readonly marks = new WeakMap<TenantQueryable, Set<string>>();
 
-  /** `publish` sends one notice; tests pass a recorder. */
-  constructor(private readonly publish: (tenant: string, threadId: string) => void) {}
+  /** `publish` sends one notice for one or more threads of a tenant; tests pass a recorder. */
+  constructor(private readonly publish: (tenant: string, threadIds: string[]) => void) {}
 
-  static onBus(nc: NatsConnection, subjects: Pick<BusSubjects, "threadChanged">): ThreadChanges {
-    return new ThreadChanges((tenant, threadId) => {
+  static onBus(nc: NatsConnection, subjects: Pick<BusSubjects, "threadChanged" | "threadsChanged">): ThreadChanges {
+    const encoder = new TextEncoder();
+    return new ThreadChanges((tenant, threadIds) => {
       try {
-        nc.publish(subjects.threadChanged(tenant, threadId));
+        if (threadIds.length === 1) nc.publish(subjects.threadChanged(tenant, threadIds[0] as string));
+        else nc.publish(subjects.threadsChanged(tenant), encoder.encode(JSON.stringify(threadIds)));
       } catch {
         // This connection is closed (shutting down): the notice is lost, and gateways' answers for the
         // thread last until they expire (GATEWAY_READ_CACHE_TTL_MS), as after a crash.
@@ -50,6 +54,7 @@ export class ThreadChanges {
 
   /** Announces threads changed by something already committed. */
   announce(tenant: string, threadIds: Iterable<string>): void {
-    for (const id of threadIds) this.publish(tenant, id);
+    const ids = [...new Set(threadIds)];
+    if (ids.length > 0) this.publish(tenant, ids);
   }
 }
