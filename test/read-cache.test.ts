@@ -77,7 +77,7 @@ describe("thread/read cache", () => {
     await Promise.all([writer.close(), reader.close()]);
   });
 
-  test("renames committed together (one statement, one notice for all) are each read back at once", async () => {
+  test("renames committed together (one statement, one notice, notifications batched) are each read back and announced once", async () => {
     const [writer, reader] = await Promise.all([open("t-cache-batch"), open("t-cache-batch", 1)]);
     const threads = await Promise.all(Array.from({ length: 8 }, () => writer.call("thread/start", {})));
     const ids = threads.map(({ thread }) => thread.id as string);
@@ -92,6 +92,20 @@ describe("thread/read cache", () => {
         assert.deepEqual(
           names,
           ids.map((_, index) => `r${round}-${index}`),
+        );
+      }
+    }
+    // Their notifications, emitted together and sent on the bus together, reached both connections
+    // once each, every thread's in rename order.
+    for (const client of [writer, reader]) {
+      for (const [index, threadId] of ids.entries()) {
+        await client.waitForNotification((n) => n.method === "thread/name/updated" && n.params.threadName === `r4-${index}`);
+        const ofThread = client.notifications
+          .filter((n) => n.method === "thread/name/updated" && n.params.threadId === threadId)
+          .map((n) => n.params.threadName);
+        assert.deepEqual(
+          ofThread,
+          Array.from({ length: 5 }, (_, round) => `r${round}-${index}`),
         );
       }
     }

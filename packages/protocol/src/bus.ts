@@ -114,6 +114,12 @@ export const BusHeader = {
   serverRequest: "Sy-Server-Request",
   /** On an event: the server request with this token was answered or withdrawn (`serverRequest/resolved`). */
   serverRequestResolved: "Sy-Server-Request-Resolved",
+  /**
+   * On an event: the message carries this many notifications for the subject, in order — their
+   * frames joined by a newline (a JSON frame has none of its own) and their methods, comma-joined,
+   * in `Sy-Method`. Notifications a service emits together are published as one message.
+   */
+  eventBatch: "Sy-Event-Batch",
   /** NATS services framework error convention. */
   serviceError: "Nats-Service-Error",
   serviceErrorCode: "Nats-Service-Error-Code",

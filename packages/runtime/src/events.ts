@@ -3,6 +3,13 @@
 // of a tenant, or a thread's subscribers — and validates the params against the spec, so no handler
 // spells a subject or sends a shape the registry does not allow. The emission time is stamped here,
 // where the event happens.
+//
+// Batching on the bus: notifications emitted within one run of the microtask queue (the handlers of
+// a group-committed batch of renames resuming together, say) leave as few messages as their order
+// allows — consecutive ones for one subject go as one message (`Sy-Event-Batch`), which gateways
+// split again; order is kept exactly, across subjects too. Pending notifications are published at
+// the end of that run, and before anything that must follow them: `flush()` runs before a request's
+// answer is published (service-host.ts) and before a server request goes out (turn-bus.ts).
 import { type NatsConnection, headers as natsHeaders } from "@nats-io/nats-core";
 import {
   type BusEvent,
@@ -14,7 +21,8 @@ import {
   type NotificationsFor,
   notificationRegistry,
 } from "@switchyard/protocol";
-import { encodeJson } from "./bus-codec.js";
+
+const encoder = new TextEncoder();
 
 /** Where an event goes, by the audience its notification declares. */
 export type EventTarget<A extends NotificationAudience> = A extends "tenant"
@@ -26,11 +34,90 @@ export type EventTarget<A extends NotificationAudience> = A extends "tenant"
 /** Notifications a service can publish. */
 export type ServiceNotification = NotificationsFor<NotificationAudience>;
 
+/** Notifications in one bus message at most (and bytes, well under any server's max_payload). */
+const MAX_BATCH_EVENTS = 64;
+const MAX_BATCH_BYTES = 64 * 1024;
+
+interface PendingRun {
+  subject: string;
+  frames: string[];
+  methods: string[];
+  bytes: number;
+}
+
+/**
+ * Notifications not yet published on one NATS connection, as runs of consecutive ones for one
+ * subject, in emission order. One per connection, shared by every EventPublisher on it, so the
+ * order of everything a process emits holds whichever publisher emitted it.
+ */
+class EventQueue {
+  private pending: PendingRun[] = [];
+  private isFlushQueued = false;
+  private readonly flushQueued = () => {
+    this.isFlushQueued = false;
+    this.flush();
+  };
+
+  constructor(private readonly nc: NatsConnection) {}
+
+  add(subject: string, method: string, frame: string): void {
+    const last = this.pending[this.pending.length - 1];
+    if (
+      last &&
+      last.subject === subject &&
+      last.frames.length < MAX_BATCH_EVENTS &&
+      last.bytes + frame.length < MAX_BATCH_BYTES
+    ) {
+      last.frames.push(frame);
+      last.methods.push(method);
+      last.bytes += frame.length + 1;
+    } else {
+      this.pending.push({ subject, frames: [frame], methods: [method], bytes: frame.length });
+    }
+    if (!this.isFlushQueued) {
+      this.isFlushQueued = true;
+      queueMicrotask(this.flushQueued);
+    }
+  }
+
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const runs = this.pending;
+    this.pending = [];
+    for (const run of runs) {
+      const headers = natsHeaders();
+      headers.set(BusHeader.method, run.methods.join(","));
+      if (run.frames.length > 1) headers.set(BusHeader.eventBatch, String(run.frames.length));
+      this.nc.publish(run.subject, encoder.encode(run.frames.join("\n")), { headers });
+    }
+  }
+}
+
+const queues = new WeakMap<NatsConnection, EventQueue>();
+
+function queueOf(nc: NatsConnection): EventQueue {
+  let queue = queues.get(nc);
+  if (!queue) {
+    queue = new EventQueue(nc);
+    queues.set(nc, queue);
+  }
+  return queue;
+}
+
+/** Publishes the notifications emitted on `nc` and not yet published (before something that must follow them). */
+export function flushEvents(nc: NatsConnection): void {
+  queues.get(nc)?.flush();
+}
+
 export class EventPublisher {
+  private readonly queue: EventQueue;
+
   constructor(
-    private readonly nc: NatsConnection,
+    nc: NatsConnection,
     private readonly subjects: BusSubjects,
-  ) {}
+  ) {
+    this.queue = queueOf(nc);
+  }
 
   emit<N extends ServiceNotification>(
     method: N,
@@ -51,14 +138,17 @@ export class EventPublisher {
     this.publish(subject, method, params);
   }
 
+  /** Publishes every notification emitted on this connection and still pending, in order. */
+  flush(): void {
+    this.queue.flush();
+  }
+
   /**
    * The body is the client notification frame itself, so gateways forward the bytes unchanged; the
    * method also rides in a header so they can honour opt-outs without parsing the body.
    */
   private publish(subject: string, method: string, params: unknown): void {
     const event: BusEvent = { method, params, emittedAtMs: Date.now() };
-    const headers = natsHeaders();
-    headers.set(BusHeader.method, method);
-    this.nc.publish(subject, encodeJson(event), { headers });
+    this.queue.add(subject, method, JSON.stringify(event));
   }
 }

@@ -11,7 +11,7 @@ import { type BusOutcome, encodeJson } from "./bus-codec.js";
 import { defaultKeyedLaneSettings } from "./keyed-lane.js";
 import { LaneClient } from "./lane-client.js";
 import { type BusConnection, connectNats } from "./nats.js";
-import { type BusServiceHandle, type HandlerContext, type HandlersFor, startBusService } from "./service-host.js";
+import { type BusServiceHandle, Cancellation, type HandlerContext, type HandlersFor, startBusService } from "./service-host.js";
 
 const prefix = `h${randomBytes(4).toString("hex")}`;
 const subjects = busSubjects(prefix);
@@ -110,4 +110,16 @@ test("a request larger than the bus carries is refused before it is sent", async
   assert.equal(!outcome.ok && (outcome.error.data as { reason: string }).reason, "requestTooLarge");
   assert.ok(!outcome.ok && (outcome.error.data as { limitBytes: number }).limitBytes > 0);
   assert.equal(service.isServing(), true);
+});
+
+test("a request's cancellation reaches its signal whether the handler asked for it before or after", () => {
+  const early = new Cancellation();
+  const signal = early.signal;
+  assert.equal(signal.aborted, false);
+  early.abort();
+  assert.equal(signal.aborted, true, "a signal taken before the abort sees it");
+  const late = new Cancellation();
+  late.abort();
+  assert.equal(late.signal.aborted, true, "a signal first asked for after the abort is already aborted");
+  assert.equal(new Cancellation().signal.aborted, false);
 });

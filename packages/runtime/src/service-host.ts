@@ -36,6 +36,28 @@ export type HandlersFor<S extends ServiceName> = HandlerMap<S, HandlerContext>;
 
 type AnyHandler = (params: unknown, context: HandlerContext) => Promise<unknown>;
 
+/**
+ * A request's cancellation: its AbortController is made only when the handler asks for the signal
+ * (most never do, and a controller per request is a measurable share of a hot write's CPU).
+ */
+export class Cancellation {
+  private controller: AbortController | undefined;
+  private isAborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.isAborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.isAborted = true;
+    this.controller?.abort();
+  }
+}
+
 /** How long a closed connection is remembered, so its queued keyed commands are dropped. */
 const CLOSED_CONNECTION_MEMORY_MS = 10 * 60_000;
 
@@ -66,7 +88,7 @@ export async function startBusService<S extends ServiceName>(options: {
   const events = new EventPublisher(nc, subjects);
   const clientLog = new LogLimiter(log);
   const closedConnections = new Map<string, number>();
-  const inFlight = new Map<string, Set<AbortController>>();
+  const inFlight = new Map<string, Set<Cancellation>>();
 
   // Every answer is counted and timed (switchyard_requests_total, switchyard_request_duration_seconds);
   // a keyed command's transient failure, retried by the lane, counts as `unavailable` each time.
@@ -94,8 +116,8 @@ export async function startBusService<S extends ServiceName>(options: {
     if (!parsed.success) {
       return { ok: false, error: toWireError({ reason: "invalidRequest", detail: serdeDetail(parsed.error, request.params) }) };
     }
-    const controller = new AbortController();
-    const controllers = inFlight.get(request.connection) ?? new Set<AbortController>();
+    const controller = new Cancellation();
+    const controllers = inFlight.get(request.connection) ?? new Set<Cancellation>();
     inFlight.set(request.connection, controllers);
     controllers.add(controller);
     // The per-request logger is made only when something is logged.
@@ -106,7 +128,9 @@ export async function startBusService<S extends ServiceName>(options: {
       const handler = handlers[spec.method] as AnyHandler;
       const context: HandlerContext = {
         request,
-        signal: controller.signal,
+        get signal() {
+          return controller.signal;
+        },
         events,
         get log() {
           return requestLogger();
@@ -128,6 +152,8 @@ export async function startBusService<S extends ServiceName>(options: {
     } finally {
       controllers.delete(controller);
       if (controllers.size === 0) inFlight.delete(request.connection);
+      // What the handler emitted goes out before its answer (events.ts batches within a microtask run).
+      events.flush();
     }
   };
 

@@ -29,6 +29,7 @@ export function eventFrame(msg: Msg): { method: string; frame: string } {
 
 type EventKind =
   | { kind: "notification"; method: string; frame: string }
+  | { kind: "notifications"; methods: string[]; frames: string[] }
   | { kind: "serverRequest"; request: IncomingServerRequest }
   | { kind: "serverRequestResolved"; token: string }
   | { kind: "invalid"; reason: string };
@@ -43,6 +44,16 @@ function readEvent(msg: Msg): EventKind {
   }
   const resolvedToken = headers?.get(BusHeader.serverRequestResolved);
   if (resolvedToken) return { kind: "serverRequestResolved", token: resolvedToken };
+  const batch = headers?.get(BusHeader.eventBatch);
+  if (batch) {
+    // Several notifications for this subject, in order (events.ts): frames newline-joined, methods comma-joined.
+    const frames = msg.string().split("\n");
+    const methods = (headers?.get(BusHeader.method) ?? "").split(",");
+    if (frames.length !== Number(batch) || methods.length !== frames.length) {
+      return { kind: "invalid", reason: `event batch of ${batch} holds ${frames.length} frames and ${methods.length} methods` };
+    }
+    return { kind: "notifications", methods, frames };
+  }
   return { kind: "notification", ...eventFrame(msg) };
 }
 
@@ -52,6 +63,12 @@ function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger):
     case "notification":
       for (const sink of sinks) sink.deliverNotification(event.method, event.frame);
       return;
+    case "notifications":
+      for (const [index, frame] of event.frames.entries()) {
+        const method = event.methods[index] as string;
+        for (const sink of sinks) sink.deliverNotification(method, frame);
+      }
+      return;
     case "serverRequest":
       for (const sink of sinks) sink.deliverServerRequest(event.request);
       return;
@@ -60,7 +77,7 @@ function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger):
       return;
     case "invalid":
       // A publisher's defect: the turn that asked times out rather than clients getting a broken frame.
-      log.error({ subject: msg.subject, reason: event.reason }, "server request event dropped");
+      log.error({ subject: msg.subject, reason: event.reason }, "malformed event dropped");
       return;
   }
 }

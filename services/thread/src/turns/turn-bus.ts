@@ -16,7 +16,7 @@ import {
   type TurnControlRequest,
   TurnNotification,
 } from "@switchyard/protocol";
-import { decodeJson, encodeJson, newToken } from "@switchyard/runtime";
+import { decodeJson, encodeJson, flushEvents, newToken } from "@switchyard/runtime";
 
 /** How long an error answer to a server request waits for another client's result. */
 const ERROR_ANSWER_GRACE_MS = 1_000;
@@ -75,12 +75,15 @@ export class TurnBus {
     const events = this.subjects.threadEvents(tenant, threadId);
     const subscription = this.nc.subscribe(this.subjects.serverRequestReply(token));
     const withdraw = () => {
+      flushEvents(this.nc);
       const headers = natsHeaders();
       headers.set(BusHeader.method, TurnNotification.serverRequestResolved);
       headers.set(BusHeader.serverRequestResolved, token);
       this.nc.publish(events, encodeJson({ threadId }), { headers });
     };
     try {
+      // Notifications emitted before it (the item it is about) reach clients first.
+      flushEvents(this.nc);
       const headers = natsHeaders();
       headers.set(BusHeader.method, request.method);
       headers.set(BusHeader.serverRequest, token);
