@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { busSubjects } from "@switchyard/protocol";
 import { TenantDb } from "@switchyard/runtime";
 import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
-import { PgThreadStore } from "../services/thread/src/store/thread-store.js";
+import { PgThreadStore, SET_NAMES_SQL } from "../services/thread/src/store/thread-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
@@ -146,6 +146,57 @@ describe("thread methods", () => {
       assert.equal(thread?.name ?? null, index === 2 ? null : `batch name ${index}`);
     }
     await client.close();
+  });
+
+  test("a batch of renames reads one row per renamed thread however many threads its tenant has", async () => {
+    // The statement as the store prepares it, on a connection of the service's role, with a generic
+    // plan made while the tenant had four threads and the table no statistics; then the tenant grows.
+    const tenant = "t-rename-scale";
+    const insertThreads = (count: number) =>
+      stack.infra.pool.query<{ id: string }>(
+        `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, history_mode,
+           is_ephemeral, cli_version, created_by)
+         SELECT $1, gen_random_uuid(), gen_random_uuid(), '/w', 'openai', 'm', '"appServer"', 'appServer', 'paginated', false, '0', 'u'
+           FROM generate_series(1, $2) RETURNING id`,
+        [tenant, count],
+      );
+    const ids = (await insertThreads(4)).rows.map((row) => row.id);
+    const client = await stack.infra.pool.connect();
+    try {
+      await client.query("SET ROLE switchyard_service");
+      await client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]);
+      await client.query("SET plan_cache_mode = force_generic_plan");
+      const rename = (round: number) =>
+        client.query({
+          name: "rename-scale",
+          text: SET_NAMES_SQL,
+          values: [tenant, ids, ids.map((_, index) => `scale-${round}-${index}`), ids.map((_, index) => `n${round}-${index}`)],
+        });
+      assert.deepEqual(
+        (await rename(0)).rows.map((row) => row.is_applied),
+        [true, true, true, true],
+      );
+      await insertThreads(3_000);
+      await client.query("BEGIN");
+      assert.deepEqual(
+        (await rename(1)).rows.map((row) => row.is_applied),
+        [true, true, true, true],
+      );
+      const stats = await client.query<{ seq_tup_read: string; idx_tup_fetch: string }>(
+        "SELECT seq_tup_read, idx_tup_fetch FROM pg_stat_xact_user_tables WHERE schemaname = 'thread' AND relname = 'threads'",
+      );
+      await client.query("COMMIT");
+      const read = stats.rows[0];
+      assert.equal(Number(read?.seq_tup_read), 0, "no scan of the table");
+      assert.ok(
+        Number(read?.idx_tup_fetch) <= 4 * 10,
+        `a few index lookups per renamed thread, not a read of the tenant's 3,004: ${read?.idx_tup_fetch}`,
+      );
+    } finally {
+      await client.query("RESET ROLE").catch(() => {});
+      client.release(true);
+    }
+    assert.equal((await store.read(tenant, ids[3] as string))?.name, "n1-3");
   });
 
   test("thread/list shows only threads with content, newest first, with keyset pagination", async () => {

@@ -166,32 +166,15 @@ interface RenameInput {
 }
 
 /**
- * thread/name/set for several threads of one tenant in one statement: per input, its ledger row
- * (with the revision it produces) and the rename; a row per input, in input order. A redelivered
- * command conflicts in the ledger and changes nothing. Keyed commands on one thread never run
- * concurrently and a batch holds one input per thread, so `revision + 1` read here is the revision
- * the update writes. A rename does not touch updated_at: in Codex a thread's updatedAt follows its
- * conversation, not its title.
+ * thread/name/set for several threads of one tenant in one statement: `thread.set_names` (migration
+ * 0024) writes, per input, its ledger row (with the revision it produces) and the rename, and
+ * answers a row per input, in input order. A redelivered command conflicts in the ledger and changes
+ * nothing. Keyed commands on one thread never run concurrently and a batch holds one input per
+ * thread. A rename does not touch updated_at: in Codex a thread's updatedAt follows its
+ * conversation, not its title. Each thread is read and written by its whole primary key, so a
+ * rename costs the same however many threads its tenant has (see the migration).
  */
-const SET_NAMES_SQL = `WITH input AS (
-    SELECT * FROM unnest($2::uuid[], $3::text[], $4::text[]) WITH ORDINALITY AS input(thread_id, command_id, name, position)
-  ), target AS (
-    SELECT threads.id, threads.revision, input.command_id, input.name
-      FROM input JOIN thread.threads AS threads ON threads.tenant = $1 AND threads.id = input.thread_id
-  ), ledger AS (
-    INSERT INTO thread.applied_commands (tenant, command_id, method, thread_id, revision, payload)
-    SELECT $1, command_id, 'thread/name/set', id, revision + 1, jsonb_build_object('name', name) FROM target
-    ON CONFLICT (tenant, command_id) DO NOTHING
-    RETURNING command_id, thread_id, revision
-  ), updated AS (
-    UPDATE thread.threads AS threads SET name = target.name, revision = ledger.revision
-      FROM ledger JOIN target ON target.command_id = ledger.command_id
-     WHERE threads.tenant = $1 AND threads.id = ledger.thread_id
-    RETURNING ledger.command_id
-  )
-  SELECT EXISTS (SELECT 1 FROM updated WHERE updated.command_id = input.command_id) AS is_applied,
-         EXISTS (SELECT 1 FROM target WHERE target.command_id = input.command_id) AS does_exist
-    FROM input ORDER BY input.position`;
+export const SET_NAMES_SQL = "SELECT is_applied, does_exist FROM thread.set_names($1, $2::uuid[], $3::text[], $4::text[])";
 
 export class PgThreadStore implements ThreadStore {
   constructor(
