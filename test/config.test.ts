@@ -13,6 +13,7 @@ import { status as grpcStatus, Server, ServerCredentials } from "@grpc/grpc-js";
 import type { ConfigAdmin } from "../services/config/src/admin.js";
 import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
+import { LAYERS_FOR_SQL } from "../services/config/src/store/config-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { startConfigService } from "./harness/processes.js";
 import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
@@ -77,6 +78,43 @@ describe("config service", () => {
     const stranger = await (await open("t-layers-other", "ann")).call("config/read", {});
     assert.equal(stranger.config.model, "gpt-5.2");
     assertConformant();
+  });
+
+  test("a config read reads its user's layer by key however many users its tenant has", async () => {
+    // The statement as the store prepares it, as the service's role, with a generic plan made while
+    // the tenant had one layer and the table no statistics; then the tenant grows.
+    const tenant = "t-layers-scale";
+    await importLayer(tenant, "user", 'model = "mine"\n', { subject: "ann" });
+    const client = await stack.infra.pool.connect();
+    try {
+      await client.query("SET ROLE switchyard_service");
+      await client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]);
+      await client.query("SET plan_cache_mode = force_generic_plan");
+      const read = () => client.query({ name: "layers-scale", text: LAYERS_FOR_SQL, values: [tenant, "ann", ["/", "/work"]] });
+      assert.equal((await read()).rows.length, 1);
+      await stack.infra.pool.query(
+        `INSERT INTO config.layers (tenant, kind, scope, body, version)
+         SELECT $1, 'user', 'user-' || n, '{}', 'v' FROM generate_series(1, 3000) AS n`,
+        [tenant],
+      );
+      await client.query("BEGIN");
+      assert.deepEqual(
+        (await read()).rows.map((row) => [row.kind, row.scope]),
+        [["user", "ann"]],
+      );
+      const stats = await client.query<{ seq_tup_read: string; idx_tup_fetch: string }>(
+        "SELECT seq_tup_read, idx_tup_fetch FROM pg_stat_xact_user_tables WHERE schemaname = 'config' AND relname = 'layers'",
+      );
+      await client.query("COMMIT");
+      assert.equal(Number(stats.rows[0]?.seq_tup_read), 0, "no scan of the table");
+      assert.ok(
+        Number(stats.rows[0]?.idx_tup_fetch) <= 10,
+        `whole-key lookups, not the tenant's 3,001 layers: ${stats.rows[0]?.idx_tup_fetch}`,
+      );
+    } finally {
+      await client.query("RESET ROLE").catch(() => {});
+      client.release(true);
+    }
   });
 
   test("project layers apply at or below their path, and only when trusted", async () => {

@@ -4,6 +4,8 @@
 // the tenant's write generation (read from Postgres on every read), so a cached value never
 // outlives the write that changed it: in this process (a small LRU, no round trip) and in Redis
 // (shared by every instance); with Redis down the stack is read from Postgres when not in memory.
+// A thread's stack (its own session layer) is resolved afresh, from the same stored inputs as the
+// plain read of its user and cwd, kept in this process under the same generation-bearing key.
 import { createHash } from "node:crypto";
 import { configLayerVersion } from "@switchyard/protocol";
 import type { Logger, Redis } from "@switchyard/runtime";
@@ -76,8 +78,17 @@ export function projectPathsFor(cwd: string | null): string[] {
 /** Effective configs kept in this process, by cache key (which holds the generation). */
 const LOCAL_CACHE_ENTRIES = 2_000;
 
+/** What a config read of (tenant, user, cwd) reads from Postgres: the layers, requirements and the cwd's session config. */
+interface StoredInputs {
+  layers: StoredLayer[];
+  requirementsTable: ConfigTable | undefined;
+  cwdSessionLayer: ConfigTable | null;
+}
+
 export class ConfigResolver {
   private readonly localCache = new Map<string, ResolvedConfig>();
+  /** Stored inputs by cache key (which holds the generation): a thread's stack reuses its user's and cwd's. */
+  private readonly storedCache = new Map<string, StoredInputs>();
 
   constructor(
     private readonly options: {
@@ -91,18 +102,21 @@ export class ConfigResolver {
   ) {}
 
   async resolve(request: ResolveRequest): Promise<ResolvedConfig> {
-    const isCacheable = request.sessionLayer === undefined && request.userLayerOverride === undefined;
-    if (!isCacheable) return this.compute(request);
+    // A pending write's stack (the user layer as it would be) is never cached.
+    if (request.userLayerOverride !== undefined) return this.compute(request, await this.readStored(request));
     const generation = await this.options.store.generation(request.tenant);
     const cacheKey = this.cacheKey(request, generation);
+    // A thread's own stack: the same stored layers as the plain read for its user and cwd, under the
+    // same generation, with the thread's session layer; only the stored inputs are cached.
+    if (request.sessionLayer !== undefined) return this.compute(request, await this.storedFor(cacheKey, request));
     const local = this.localCache.get(cacheKey);
     if (local) return local;
     let resolved = await this.cacheGet(cacheKey);
     if (!resolved) {
-      resolved = await this.compute(request);
+      resolved = this.compute(request, await this.storedFor(cacheKey, request));
       void this.cacheSet(cacheKey, resolved);
     }
-    this.remember(cacheKey, resolved);
+    this.remember(this.localCache, cacheKey, resolved);
     return resolved;
   }
 
@@ -124,31 +138,41 @@ export class ConfigResolver {
     ].reduce<ConfigTable>((merged, layer) => mergeTables(merged, layer), {});
   }
 
-  /** Keeps an entry in the local LRU (handlers treat resolved configs as read-only). */
-  private remember(cacheKey: string, resolved: ResolvedConfig): void {
-    this.localCache.delete(cacheKey);
-    this.localCache.set(cacheKey, resolved);
-    if (this.localCache.size > LOCAL_CACHE_ENTRIES) {
-      const oldest = this.localCache.keys().next().value;
-      if (oldest !== undefined) this.localCache.delete(oldest);
+  /** Keeps an entry in a local LRU (handlers treat what it holds as read-only). */
+  private remember<T>(cache: Map<string, T>, cacheKey: string, value: T): void {
+    cache.delete(cacheKey);
+    cache.set(cacheKey, value);
+    if (cache.size > LOCAL_CACHE_ENTRIES) {
+      const oldest = cache.keys().next().value;
+      if (oldest !== undefined) cache.delete(oldest);
     }
   }
 
-  private async compute(request: ResolveRequest): Promise<ResolvedConfig> {
+  /** The stored inputs of (tenant, user, cwd) at the generation in `cacheKey`: from this process's LRU, else Postgres. */
+  private async storedFor(cacheKey: string, request: ResolveRequest): Promise<StoredInputs> {
+    const local = this.storedCache.get(cacheKey);
+    if (local) return local;
+    const stored = await this.readStored(request);
+    this.remember(this.storedCache, cacheKey, stored);
+    return stored;
+  }
+
+  private async readStored(request: ResolveRequest): Promise<StoredInputs> {
     const { store } = this.options;
-    const projectPaths = projectPathsFor(request.cwd);
-    const [stored, requirementsTable, cwdSession] = await Promise.all([
-      store.layersFor(request.tenant, request.subject, projectPaths),
+    const [layers, requirementsTable, cwdSession] = await Promise.all([
+      store.layersFor(request.tenant, request.subject, projectPathsFor(request.cwd)),
       store.readDocument(request.tenant, "requirements"),
-      request.sessionLayer === undefined && request.cwd
-        ? store.readSessionConfig(request.tenant, { kind: "cwd", cwd: request.cwd })
-        : Promise.resolve(undefined),
+      request.cwd ? store.readSessionConfig(request.tenant, { kind: "cwd", cwd: request.cwd }) : Promise.resolve(undefined),
     ]);
-    const sessionLayer = request.sessionLayer === undefined ? (cwdSession?.body ?? null) : request.sessionLayer;
-    const { layers, warnings, userLayer } = this.stack(request, stored, sessionLayer);
+    return { layers, requirementsTable, cwdSessionLayer: cwdSession?.body ?? null };
+  }
+
+  private compute(request: ResolveRequest, stored: StoredInputs): ResolvedConfig {
+    const sessionLayer = request.sessionLayer === undefined ? stored.cwdSessionLayer : request.sessionLayer;
+    const { layers, warnings, userLayer } = this.stack(request, stored.layers, sessionLayer);
     return {
       effective: resolveLayers(layers),
-      requirements: parseRequirements(requirementsTable ?? {}),
+      requirements: parseRequirements(stored.requirementsTable ?? {}),
       warnings,
       userLayer,
     };

@@ -34,6 +34,15 @@ export interface ThreadConfigRow {
 const targetColumns = (target: SessionTarget): [string, string] =>
   target.kind === "thread" ? ["thread", target.threadId] : ["cwd", target.cwd];
 
+/** layersFor's statement: the tenant-wide layers (scope ''), the user's, the project layers named. */
+export const LAYERS_FOR_SQL = ["'system'", "'enterpriseManaged'", "'legacyManaged'"]
+  .map((kind) => `SELECT kind, scope, body, version FROM config.layers WHERE tenant = $1 AND kind = ${kind} AND scope = ''`)
+  .concat([
+    "SELECT kind, scope, body, version FROM config.layers WHERE tenant = $1 AND kind = 'user' AND scope = $2",
+    "SELECT kind, scope, body, version FROM config.layers WHERE tenant = $1 AND kind = 'project' AND scope = ANY($3::text[])",
+  ])
+  .join("\nUNION ALL\n");
+
 export class ConfigStore {
   /**
    * `announce` publishes a tenant's config change notice (config-changes.ts); applyOnce calls it once
@@ -101,18 +110,17 @@ export class ConfigStore {
 
   /**
    * Every layer body a config read for (subject, cwd) can use, in one round trip: the tenant-wide
-   * layers, the user's layer, and the project layers at or above `cwd`.
+   * layers, the user's layer, and the project layers at or above `cwd`. The tenant-wide and user
+   * branches name their rows by the whole key, so a read costs the same however many users the
+   * tenant has (one statement over the tenant with `OR`s could be planned as a read of all of the
+   * tenant's layers, and a prepared statement keeps its plan). The project branch asks for a list of
+   * paths; without table statistics a plan may read the tenant's project layers to find them.
    */
   async layersFor(tenant: string, subject: string, projectPaths: string[], tx?: TenantQueryable): Promise<StoredLayer[]> {
-    const sql = `SELECT kind, scope, body, version FROM config.layers
-                  WHERE tenant = $1
-                    AND (kind IN ('system', 'enterpriseManaged', 'legacyManaged')
-                         OR (kind = 'user' AND scope = $2)
-                         OR (kind = 'project' AND scope = ANY($3::text[])))`;
     const params = [tenant, subject, projectPaths];
     const result = tx
-      ? await tx.query<StoredLayer>("config layers", sql, params)
-      : await this.db.query<StoredLayer>(tenant, "config layers", sql, params);
+      ? await tx.query<StoredLayer>("config layers", LAYERS_FOR_SQL, params)
+      : await this.db.query<StoredLayer>(tenant, "config layers", LAYERS_FOR_SQL, params, { prepare: true });
     return result.rows;
   }
 
@@ -146,7 +154,7 @@ export class ConfigStore {
     const sql = "SELECT body FROM config.tenant_documents WHERE tenant = $1 AND kind = $2";
     const result = tx
       ? await tx.query<{ body: ConfigTable }>("tenant document", sql, [tenant, kind])
-      : await this.db.query<{ body: ConfigTable }>(tenant, "tenant document", sql, [tenant, kind]);
+      : await this.db.query<{ body: ConfigTable }>(tenant, "tenant document", sql, [tenant, kind], { prepare: true });
     return result.rows[0]?.body;
   }
 
@@ -164,7 +172,7 @@ export class ConfigStore {
     const sql = "SELECT body, version FROM config.session_configs WHERE tenant = $1 AND target_kind = $2 AND target = $3";
     const result = tx
       ? await tx.query<StoredSessionConfig>("session config", sql, [tenant, kind, value])
-      : await this.db.query<StoredSessionConfig>(tenant, "session config", sql, [tenant, kind, value]);
+      : await this.db.query<StoredSessionConfig>(tenant, "session config", sql, [tenant, kind, value], { prepare: true });
     return result.rows[0];
   }
 
@@ -176,9 +184,12 @@ export class ConfigStore {
     const result = await this.db.query<StoredSessionConfig & { target_kind: string }>(
       tenant,
       "session config for thread",
-      `SELECT body, version, target_kind FROM config.session_configs
-        WHERE tenant = $1 AND ((target_kind = 'thread' AND target = $2) OR (target_kind = 'cwd' AND target = $3))
-        ORDER BY target_kind DESC LIMIT 1`,
+      // Two whole-key lookups (see layersFor): the thread's own first ('thread' sorts after 'cwd').
+      `SELECT body, version, target_kind FROM (
+         SELECT body, version, target_kind FROM config.session_configs WHERE tenant = $1 AND target_kind = 'thread' AND target = $2
+         UNION ALL
+         SELECT body, version, target_kind FROM config.session_configs WHERE tenant = $1 AND target_kind = 'cwd' AND target = $3
+       ) AS found ORDER BY target_kind DESC LIMIT 1`,
       [tenant, request.threadId ?? "", request.cwd ?? ""],
       { prepare: true },
     );
