@@ -43,7 +43,7 @@ import { RefusalThrottle } from "./limits/refusal-throttle.js";
 import type { RateAdmission } from "./limits/request-rate-limiter.js";
 import type { TenantInFlight } from "./limits/tenant-in-flight.js";
 import type { localMethods } from "./local-methods.js";
-import { type Corkable, OutboundChannel } from "./outbound.js";
+import { OutboundChannel } from "./outbound.js";
 import { ReadCache } from "./read-cache.js";
 import { gateRequest } from "./request-gate.js";
 import { answerOf, type IncomingServerRequest, ServerRequestBook } from "./server-requests.js";
@@ -93,8 +93,6 @@ export interface SocketLike {
   /** Stop and restart reading frames (a flood past its rate limit is held back by TCP meanwhile). */
   pause?(): void;
   resume?(): void;
-  /** The TCP stream under the WebSocket: frames of one event-loop turn are written together (outbound.ts). */
-  readonly transport?: Corkable;
 }
 
 export class ClientConnection implements NotificationSink {

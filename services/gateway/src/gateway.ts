@@ -19,7 +19,7 @@ import {
 } from "@switchyard/runtime";
 import { Authenticator } from "./auth/authenticator.js";
 import { BusRouter } from "./bus-router.js";
-import { ClientConnection, type SocketLike } from "./connection.js";
+import { ClientConnection } from "./connection.js";
 import type { GatewayEnv } from "./env.js";
 import { ConnectionEvents, NotificationFanout } from "./fanout.js";
 import { missingGatewayHandlers } from "./handshake.js";
@@ -31,7 +31,6 @@ import { defineLimitCommands } from "./limits/scripts.js";
 import { LimitBook } from "./limits/settings.js";
 import { TenantInFlight } from "./limits/tenant-in-flight.js";
 import { localMethods } from "./local-methods.js";
-import type { Corkable } from "./outbound.js";
 import { READ_KINDS, ReadCache } from "./read-cache.js";
 import { RelayConnection } from "./relay-connection.js";
 import { authorizeRelay } from "./relay-open.js";
@@ -119,20 +118,6 @@ async function startReadCache(
   return cache;
 }
 
-/** A client's WebSocket as a connection writes to it, with the TCP stream whose writes it coalesces. */
-function clientSocket(socket: import("ws").WebSocket, transport: Corkable): SocketLike {
-  return {
-    get bufferedAmount() {
-      return socket.bufferedAmount;
-    },
-    send: (data) => socket.send(data),
-    close: (code, reason) => socket.close(code, reason),
-    pause: () => socket.pause(),
-    resume: () => socket.resume(),
-    transport,
-  };
-}
-
 export async function startGateway(
   env: GatewayEnv,
   log: Logger,
@@ -217,10 +202,10 @@ export async function startGateway(
     hooks: {
       isReady: async () => ({ nats: bus.isConnected(), accepting: !lifecycle.isShuttingDown }),
       admitConnection: (principal) => connectionLimiter.admit(principal),
-      onConnection: (socket, principal, transport) => {
+      onConnection: (socket, principal) => {
         const connection = new ClientConnection(
           `${gatewayId}/${newToken(6)}`,
-          clientSocket(socket, transport),
+          socket,
           principal,
           {
             maxInFlight: env.GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION,
@@ -283,11 +268,11 @@ export async function startGateway(
         socket.on("error", () => connection.closed());
       },
       authorizeRelay: (principal, environmentId) => authorizeRelay(nc, subjects, principal, environmentId),
-      onRelayConnection: (socket, principal, environmentId, transport) => {
+      onRelayConnection: (socket, principal, environmentId) => {
         const relay = new RelayConnection(
           `rc-${gatewayId}-${newToken(8)}`,
           randomUUID(),
-          clientSocket(socket, transport),
+          socket,
           principal,
           environmentId,
           {

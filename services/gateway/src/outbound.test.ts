@@ -29,26 +29,4 @@ describe("outbound back-pressure", () => {
     assert.equal(channel.send("abcd"), false);
     assert.equal(socket.sent.length, 20);
   });
-
-  test("frames of one event-loop turn are written together: the stream is corked once, uncorked after the turn", async () => {
-    const calls: string[] = [];
-    const socket = Object.assign(new FakeSocket({ isNeverReading: false }), {
-      transport: { cork: () => calls.push("cork"), uncork: () => calls.push("uncork") },
-    });
-    const originalSend = socket.send.bind(socket);
-    socket.send = (frame: string) => {
-      calls.push(`send ${frame}`);
-      originalSend(frame);
-    };
-    const channel = new OutboundChannel(socket, 1_000, () => assert.fail("no overflow"));
-    channel.send("a");
-    channel.send("b");
-    await Promise.resolve();
-    channel.send("c");
-    assert.deepEqual(calls, ["cork", "send a", "send b", "send c"], "still corked within the turn (microtasks included)");
-    await new Promise((resolve) => setImmediate(resolve));
-    channel.send("d");
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.deepEqual(calls, ["cork", "send a", "send b", "send c", "uncork", "cork", "send d", "uncork"]);
-  });
 });

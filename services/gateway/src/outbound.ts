@@ -1,27 +1,11 @@
 // Outbound back-pressure for one client socket: every frame to a client goes through `send`. A
 // client that lets more than `maxOutboundBytes` pile up is disconnected (1013) rather than silently
 // skipped, so it can never miss a turn/completed without knowing.
-//
-// Frames sent in one turn of the event loop leave in one write: the first corks the socket's TCP
-// stream and the rest of the turn's frames (answers and notifications decoded from one read of the
-// bus, say) queue behind it until `setImmediate` uncorks it. Under load that is one system call for
-// several frames instead of one each; alone, a frame waits only for the turn to end.
 import { recordOverflow } from "@switchyard/runtime";
 import type { SocketLike } from "./connection.js";
 
-/** A stream whose writes can be held and then written together (a `net.Socket`). */
-export interface Corkable {
-  cork(): void;
-  uncork(): void;
-}
-
 export class OutboundChannel {
   private isOpen = true;
-  private isCorked = false;
-  private readonly uncork = () => {
-    this.isCorked = false;
-    this.socket.transport?.uncork();
-  };
 
   constructor(
     private readonly socket: SocketLike,
@@ -41,11 +25,6 @@ export class OutboundChannel {
       recordOverflow("connection_closed");
       this.onOverflow(bufferedBytes);
       return false;
-    }
-    if (!this.isCorked && this.socket.transport) {
-      this.isCorked = true;
-      this.socket.transport.cork();
-      setImmediate(this.uncork);
     }
     this.socket.send(frame);
     return true;

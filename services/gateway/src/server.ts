@@ -15,16 +15,10 @@ export interface ServerHooks {
   isReady(): Promise<Record<string, boolean>>;
   /** Takes a connection slot for the principal; it is released when the connection's socket closes. */
   admitConnection(principal: Principal): Promise<ConnectionAdmission>;
-  /** `transport` is the TCP stream under the WebSocket (the connection coalesces its writes). */
-  onConnection(socket: import("ws").WebSocket, principal: Principal, transport: import("node:net").Socket): void;
+  onConnection(socket: import("ws").WebSocket, principal: Principal): void;
   /** May this principal open a relayed session to the environment? Asked before the upgrade. */
   authorizeRelay(principal: Principal, environmentId: string): Promise<RelayGrant>;
-  onRelayConnection(
-    socket: import("ws").WebSocket,
-    principal: Principal,
-    environmentId: string,
-    transport: import("node:net").Socket,
-  ): void;
+  onRelayConnection(socket: import("ws").WebSocket, principal: Principal, environmentId: string): void;
 }
 
 /** `/environments/<environmentId>` (a trailing slash and a query are tolerated) → the id. */
@@ -144,9 +138,8 @@ export async function buildServer(options: {
       isAlive.set(socket, true);
       socket.on("pong", () => isAlive.set(socket, true));
       const environmentId = relayTargets.get(request.raw);
-      const transport = request.raw.socket;
-      if (environmentId !== undefined) options.hooks.onRelayConnection(socket, principal, environmentId, transport);
-      else options.hooks.onConnection(socket, principal, transport);
+      if (environmentId !== undefined) options.hooks.onRelayConnection(socket, principal, environmentId);
+      else options.hooks.onConnection(socket, principal);
     },
   });
   return app;
