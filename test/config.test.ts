@@ -16,6 +16,7 @@ import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { LAYERS_FOR_SQL } from "../services/config/src/store/config-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { startConfigService } from "./harness/processes.js";
+import { rowsReadInTransaction, serviceSession } from "./harness/service-session.js";
 import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -85,11 +86,8 @@ describe("config service", () => {
     // the tenant had one layer and the table no statistics; then the tenant grows.
     const tenant = "t-layers-scale";
     await importLayer(tenant, "user", 'model = "mine"\n', { subject: "ann" });
-    const client = await stack.infra.pool.connect();
+    const client = await serviceSession(stack.infra.databaseUrl, tenant, { isGenericPlan: true });
     try {
-      await client.query("SET ROLE switchyard_service");
-      await client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]);
-      await client.query("SET plan_cache_mode = force_generic_plan");
       const read = () => client.query({ name: "layers-scale", text: LAYERS_FOR_SQL, values: [tenant, "ann", ["/", "/work"]] });
       assert.equal((await read()).rows.length, 1);
       await stack.infra.pool.query(
@@ -102,18 +100,12 @@ describe("config service", () => {
         (await read()).rows.map((row) => [row.kind, row.scope]),
         [["user", "ann"]],
       );
-      const stats = await client.query<{ seq_tup_read: string; idx_tup_fetch: string }>(
-        "SELECT seq_tup_read, idx_tup_fetch FROM pg_stat_xact_user_tables WHERE schemaname = 'config' AND relname = 'layers'",
-      );
+      const reads = await rowsReadInTransaction(client, "config", "layers");
       await client.query("COMMIT");
-      assert.equal(Number(stats.rows[0]?.seq_tup_read), 0, "no scan of the table");
-      assert.ok(
-        Number(stats.rows[0]?.idx_tup_fetch) <= 10,
-        `whole-key lookups, not the tenant's 3,001 layers: ${stats.rows[0]?.idx_tup_fetch}`,
-      );
+      assert.equal(reads.scanned, 0, "no scan of the table");
+      assert.ok(reads.fetchedByIndex <= 10, `whole-key lookups, not the tenant's 3,001 layers: ${reads.fetchedByIndex}`);
     } finally {
-      await client.query("RESET ROLE").catch(() => {});
-      client.release(true);
+      await client.end();
     }
   });
 

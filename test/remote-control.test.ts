@@ -10,12 +10,12 @@
 //     `unknown` ends a relayed session; row-level security on the `remote_control` tables.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import pg from "pg";
 import WebSocket from "ws";
 import { clientRecordId } from "../services/remote-control/src/auth/secrets.js";
 import { attemptUpgrade, CodexTestClient } from "./harness/client.js";
 import { ensureCodexBinary } from "./harness/codex-binary.js";
 import { type CodexMachine, startCodexMachine } from "./harness/machine.js";
+import { serviceSession } from "./harness/service-session.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -425,13 +425,7 @@ describe("remote control with a real codex app-server", () => {
     const all = await stack.infra.pool.query<{ tenant: string }>("SELECT DISTINCT tenant FROM remote_control.servers");
     assert.deepEqual(all.rows.map((row) => row.tenant).sort(), [TENANT, OTHER_TENANT], "the login role sees both tenants");
 
-    const asService = async (tenant: string | undefined) => {
-      const client = new pg.Client({ connectionString: stack.infra.databaseUrl });
-      await client.connect();
-      await client.query("SET ROLE switchyard_service");
-      if (tenant !== undefined) await client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]);
-      return client;
-    };
+    const asService = (tenant: string | undefined) => serviceSession(stack.infra.databaseUrl, tenant);
     const acme = await asService(TENANT);
     const noTenant = await asService(undefined);
     try {

@@ -3,8 +3,8 @@
 // (or none when no tenant is set), and cannot write another tenant's rows.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import pg from "pg";
 import { CodexTestClient } from "./harness/client.js";
+import { serviceSession } from "./harness/service-session.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -15,13 +15,7 @@ describe("tenancy: row-level security", () => {
   });
   after(async () => stack?.stop());
 
-  async function serviceRoleClient(tenant: string | undefined): Promise<pg.Client> {
-    const client = new pg.Client({ connectionString: stack.infra.databaseUrl });
-    await client.connect();
-    await client.query("SET ROLE switchyard_service");
-    if (tenant !== undefined) await client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]);
-    return client;
-  }
+  const serviceRoleClient = (tenant: string | undefined) => serviceSession(stack.infra.databaseUrl, tenant);
 
   test("a query without a tenant predicate returns only the session tenant's rows, or none", async () => {
     const clients = await Promise.all(

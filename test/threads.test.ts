@@ -7,6 +7,7 @@ import { TenantDb } from "@switchyard/runtime";
 import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
 import { PgThreadStore, SET_NAMES_SQL } from "../services/thread/src/store/thread-store.js";
 import { CodexTestClient } from "./harness/client.js";
+import { rowsReadInTransaction, serviceSession } from "./harness/service-session.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -161,11 +162,8 @@ describe("thread methods", () => {
         [tenant, count],
       );
     const ids = (await insertThreads(4)).rows.map((row) => row.id);
-    const client = await stack.infra.pool.connect();
+    const client = await serviceSession(stack.infra.databaseUrl, tenant, { isGenericPlan: true });
     try {
-      await client.query("SET ROLE switchyard_service");
-      await client.query("SELECT set_config('switchyard.tenant', $1, false)", [tenant]);
-      await client.query("SET plan_cache_mode = force_generic_plan");
       const rename = (round: number) =>
         client.query({
           name: "rename-scale",
@@ -182,19 +180,15 @@ describe("thread methods", () => {
         (await rename(1)).rows.map((row) => row.is_applied),
         [true, true, true, true],
       );
-      const stats = await client.query<{ seq_tup_read: string; idx_tup_fetch: string }>(
-        "SELECT seq_tup_read, idx_tup_fetch FROM pg_stat_xact_user_tables WHERE schemaname = 'thread' AND relname = 'threads'",
-      );
+      const reads = await rowsReadInTransaction(client, "thread", "threads");
       await client.query("COMMIT");
-      const read = stats.rows[0];
-      assert.equal(Number(read?.seq_tup_read), 0, "no scan of the table");
+      assert.equal(reads.scanned, 0, "no scan of the table");
       assert.ok(
-        Number(read?.idx_tup_fetch) <= 4 * 10,
-        `a few index lookups per renamed thread, not a read of the tenant's 3,004: ${read?.idx_tup_fetch}`,
+        reads.fetchedByIndex <= 4 * 10,
+        `a few index lookups per renamed thread, not a read of the tenant's 3,004: ${reads.fetchedByIndex}`,
       );
     } finally {
-      await client.query("RESET ROLE").catch(() => {});
-      client.release(true);
+      await client.end();
     }
     assert.equal((await store.read(tenant, ids[3] as string))?.name, "n1-3");
   });
