@@ -411,6 +411,38 @@ describe("config service", () => {
     assert.equal((await user.call("thread/start", { cwd: "/sessions/a" })).modelProvider, "openai");
   });
 
+  test("a thread start resolved from an instance's remembered inputs still sees every config change made since", async () => {
+    const user = await open("t-remember", "ann");
+    const orchestrator = await open("t-remember", "orch", ["orchestrator"]);
+    const startModels = async () => {
+      // Both config instances serve starts (queue group): six starts reach each of them with high odds.
+      const models: string[] = [];
+      for (let index = 0; index < 6; index++) models.push((await user.call("thread/start", { cwd: "/remember" })).model);
+      return models;
+    };
+    await importLayer("t-remember", "user", 'model = "before"\n', { subject: "ann" });
+    assert.deepEqual(new Set(await startModels()), new Set(["before"]));
+    // Written straight to Postgres (as the CLI does): neither instance has read the new generation.
+    await importLayer("t-remember", "user", 'model = "after"\n', { subject: "ann" });
+    assert.deepEqual(new Set(await startModels()), new Set(["after"]), "a start after the import uses it");
+    // A session config for the cwd, written through one instance, reaches starts on the other.
+    await orchestrator.call("switchyard/sessionConfig/set", {
+      cwd: "/remember",
+      config: {
+        model_provider: "orchestrated",
+        model_providers: { orchestrated: { name: "Orchestrated", base_url: "http://127.0.0.1:9/v1", wire_api: "responses" } },
+      },
+    });
+    assert.deepEqual(
+      new Set(
+        (await Promise.all([0, 1, 2, 3, 4, 5].map(() => user.call("thread/start", { cwd: "/remember" })))).map(
+          (s) => s.modelProvider,
+        ),
+      ),
+      new Set(["orchestrated"]),
+    );
+  });
+
   test("a refresh rebuilds a thread's config from fresh layers and keeps its session layer", async () => {
     const orchestrator = await open("t-refresh", "orch", ["orchestrator"]);
     const user = await open("t-refresh", "ann");

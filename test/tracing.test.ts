@@ -100,4 +100,32 @@ describe("distributed tracing", () => {
     const statement = spans.find((span) => span.name === "pg insert thread" && span.traceId === request.traceId);
     assert.equal(statement?.parentSpanId, served.spanId);
   });
+
+  test("a thread start whose config inputs the config service holds costs it one statement", async () => {
+    const client = await CodexTestClient.open(stack.url);
+    /** Starts a thread and returns its trace id (the request span that appears next). */
+    const tracedStart = async () => {
+      const known = new Set(spans.filter((span) => span.name === "request thread/start").map((span) => span.traceId));
+      await client.call("thread/start", { cwd: "/traced/warm" });
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline) {
+        const request = spans.find((span) => span.name === "request thread/start" && !known.has(span.traceId));
+        if (request) return request.traceId;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      assert.fail("the start's request span never arrived");
+    };
+    const first = await tracedStart();
+    const second = await tracedStart();
+    await client.close();
+    // Statement spans end before the request's, so they were exported with it or earlier.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const statementsOf = (traceId: string) =>
+      spans
+        .filter((span) => span.traceId === traceId && span.service === "switchyard-config" && span.name.startsWith("pg "))
+        .map((span) => span.name);
+    // The first start of this cwd reads its inputs (the generation, the session config, the layers).
+    assert.ok(statementsOf(first).includes("pg config generation"), `first start: ${statementsOf(first).join(", ")}`);
+    assert.deepEqual(statementsOf(second), ["pg write thread config at generation"]);
+  });
 });

@@ -85,10 +85,25 @@ interface StoredInputs {
   cwdSessionLayer: ConfigTable | null;
 }
 
+/**
+ * What this process holds for (tenant, user, cwd) at the generation it last read for the tenant, used
+ * without a round trip. That generation may have moved on since: whoever acts on these inputs must
+ * check it again where it writes (a thread start guards its snapshot insert with it).
+ */
+export interface RememberedInputs {
+  generation: string;
+  /** The cwd's stored session config at that generation. */
+  cwdSessionLayer: ConfigTable | null;
+  /** The stack with a thread's session layer, or the plain read's (undefined: the cwd's session config). */
+  resolve(sessionLayer?: ConfigTable | null): ResolvedConfig;
+}
+
 export class ConfigResolver {
   private readonly localCache = new Map<string, ResolvedConfig>();
   /** Stored inputs by cache key (which holds the generation): a thread's stack reuses its user's and cwd's. */
   private readonly storedCache = new Map<string, StoredInputs>();
+  /** The generation last read for each tenant (what `remembered` answers at). */
+  private readonly generations = new Map<string, string>();
 
   constructor(
     private readonly options: {
@@ -105,6 +120,7 @@ export class ConfigResolver {
     // A pending write's stack (the user layer as it would be) is never cached.
     if (request.userLayerOverride !== undefined) return this.compute(request, await this.readStored(request));
     const generation = await this.options.store.generation(request.tenant);
+    this.remember(this.generations, request.tenant, generation);
     const cacheKey = this.cacheKey(request, generation);
     // A thread's own stack: the same stored layers as the plain read for its user and cwd, under the
     // same generation, with the thread's session layer; only the stored inputs are cached.
@@ -118,6 +134,30 @@ export class ConfigResolver {
     }
     this.remember(this.localCache, cacheKey, resolved);
     return resolved;
+  }
+
+  /**
+   * The stored inputs of (tenant, user, cwd) this process holds at the tenant's last-read generation,
+   * or undefined (none read yet at that generation). Costs no round trip; see RememberedInputs.
+   */
+  remembered(request: { tenant: string; subject: string; cwd: string | null }): RememberedInputs | undefined {
+    const generation = this.generations.get(request.tenant);
+    if (generation === undefined) return undefined;
+    const cacheKey = this.cacheKey(request, generation);
+    const stored = this.storedCache.get(cacheKey);
+    if (!stored) return undefined;
+    return {
+      generation,
+      cwdSessionLayer: stored.cwdSessionLayer,
+      resolve: (sessionLayer) => {
+        if (sessionLayer !== undefined) return this.compute({ ...request, sessionLayer }, stored);
+        const local = this.localCache.get(cacheKey);
+        if (local) return local;
+        const resolved = this.compute(request, stored);
+        this.remember(this.localCache, cacheKey, resolved);
+        return resolved;
+      },
+    };
   }
 
   /**
@@ -235,7 +275,7 @@ export class ConfigResolver {
     return { layers, warnings, userLayer: { body: userBody, version: configLayerVersion(userBody) } };
   }
 
-  private cacheKey(request: ResolveRequest, generation: string): string {
+  private cacheKey(request: { tenant: string; subject: string; cwd: string | null }, generation: string): string {
     const scope = createHash("sha256")
       .update(JSON.stringify([request.subject, request.cwd ?? ""]))
       .digest("base64url");

@@ -37,7 +37,7 @@ import {
 } from "../model/index.js";
 import type { ConfigResolver, ResolvedConfig } from "../resolver.js";
 import { type ConfigSecrets, redactSecrets, SecretValueError, secretLeafPaths } from "../secrets/config-secrets.js";
-import type { ConfigStore } from "../store/config-store.js";
+import type { ConfigStore, ThreadConfigRow } from "../store/config-store.js";
 
 export const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
@@ -51,6 +51,15 @@ const normalizeTier = (tier: string) => (tier === "fast" ? "priority" : tier);
 
 const stringAt = (table: ConfigTable, key: string): string | undefined =>
   typeof table[key] === "string" ? (table[key] as string) : undefined;
+
+interface ComputedSession {
+  answer: ResolveThreadConfigResponse;
+  resolved: ResolvedConfig;
+  sessionLayer: ConfigTable;
+  resolvedFields: ConfigTable;
+}
+
+const isSet = (value: unknown): value is string => typeof value === "string" && value !== "";
 
 /** A `debug.config_lockfile.<key>` setting of a config. */
 const lockfileSetting = (config: ConfigTable, key: string): unknown => valueAtPath(config, ["debug", "config_lockfile", key]);
@@ -94,9 +103,51 @@ export class ThreadConfigs {
   ) {}
 
   async resolveThread(caller: Caller, params: ResolveThreadConfigParams): Promise<ResolveThreadConfigResponse> {
+    return (await this.resolveThreadFromMemory(caller, params)) ?? this.resolveThreadFromStorage(caller, params);
+  }
+
+  /**
+   * The common start in one round trip: from the stored inputs this process already holds for the
+   * user and cwd (no upstream endpoint, no fork, no lockfile to replay or export), with the snapshot's
+   * insert guarded by the generation they were read at and by the thread having no session config of
+   * its own. Every config write bumps that generation, so the guard fails exactly when the inputs may
+   * be stale; the start then takes the whole path (as does any refusal, which is decided afresh).
+   */
+  private async resolveThreadFromMemory(
+    caller: Caller,
+    params: ResolveThreadConfigParams,
+  ): Promise<ResolveThreadConfigResponse | undefined> {
+    if (params.forkedFromId) return undefined;
+    const inputs = this.deps.resolver.remembered({ ...caller, cwd: params.cwd });
+    if (!inputs || managedEndpoint(inputs.resolve())) return undefined;
+    let session: ComputedSession;
+    try {
+      session = this.sessionFrom(caller, params, inputs.cwdSessionLayer, (sessionLayer) => inputs.resolve(sessionLayer));
+    } catch (error) {
+      if (error instanceof SwitchyardError) return undefined;
+      throw error;
+    }
+    const config = session.resolved.effective.config;
+    if (isSet(lockfileSetting(config, "load_path")) || isSet(lockfileSetting(config, "export_dir"))) return undefined;
+    const stored = await this.deps.store.writeThreadConfig(caller.tenant, this.snapshotRow(caller, params, session), {
+      generation: inputs.generation,
+    });
+    return stored ? session.answer : undefined;
+  }
+
+  private async resolveThreadFromStorage(
+    caller: Caller,
+    params: ResolveThreadConfigParams,
+  ): Promise<ResolveThreadConfigResponse> {
     const session = await this.computeSession(caller, params);
     await this.checkLockfileReplay(caller, params, session.resolved, session.resolvedFields);
-    await this.deps.store.writeThreadConfig(caller.tenant, {
+    await this.deps.store.writeThreadConfig(caller.tenant, this.snapshotRow(caller, params, session));
+    await this.exportLockfileIfAsked(caller, params, session.resolved, session.resolvedFields);
+    return session.answer;
+  }
+
+  private snapshotRow(caller: Caller, params: ResolveThreadConfigParams, session: ComputedSession): ThreadConfigRow {
+    return {
       thread_id: params.threadId,
       subject: caller.subject,
       cwd: params.cwd,
@@ -104,9 +155,7 @@ export class ThreadConfigs {
       effective: session.resolved.effective.config,
       resolved: session.resolvedFields,
       client_version: params.clientVersion,
-    });
-    await this.exportLockfileIfAsked(caller, params, session.resolved, session.resolvedFields);
-    return session.answer;
+    };
   }
 
   /** The lockfile a thread started now (for this user and cwd, without overrides) would have. */
@@ -122,14 +171,29 @@ export class ThreadConfigs {
   }
 
   /** Resolves a new thread's session: its layers, requirements and the values it reports. Stores nothing. */
-  private async computeSession(caller: Caller, params: ResolveThreadConfigParams) {
-    const sessionOwned = await this.sessionConfigFor(caller, params);
-    const sessionLayer = this.sealedSessionLayer(
-      caller,
-      mergeTables(overridesLayer(params.overrides), sessionOwned ?? {}),
-      sessionOwned,
-    );
-    const resolved = await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer });
+  private async computeSession(caller: Caller, params: ResolveThreadConfigParams): Promise<ComputedSession> {
+    const sessionLayer = this.sessionLayerFor(caller, params, await this.sessionConfigFor(caller, params));
+    return this.sessionOf(sessionLayer, await this.deps.resolver.resolve({ ...caller, cwd: params.cwd, sessionLayer }));
+  }
+
+  /** computeSession from inputs already at hand (no round trip). */
+  private sessionFrom(
+    caller: Caller,
+    params: ResolveThreadConfigParams,
+    sessionOwned: ConfigTable | null,
+    resolve: (sessionLayer: ConfigTable) => ResolvedConfig,
+  ): ComputedSession {
+    const sessionLayer = this.sessionLayerFor(caller, params, sessionOwned);
+    return this.sessionOf(sessionLayer, resolve(sessionLayer));
+  }
+
+  /** The request's overrides with the session config on top, secrets sealed. */
+  private sessionLayerFor(caller: Caller, params: ResolveThreadConfigParams, sessionOwned: ConfigTable | null): ConfigTable {
+    return this.sealedSessionLayer(caller, mergeTables(overridesLayer(params.overrides), sessionOwned ?? {}), sessionOwned);
+  }
+
+  /** The session a resolved stack gives: requirements applied, the values the thread reports. */
+  private sessionOf(sessionLayer: ConfigTable, resolved: ResolvedConfig): ComputedSession {
     const config = resolved.effective.config;
 
     let permissions: ReturnType<typeof resolveSessionPermissions>;
@@ -251,7 +315,7 @@ export class ThreadConfigs {
   ): Promise<void> {
     const config = resolved.effective.config;
     const loadPath = lockfileSetting(config, "load_path");
-    if (typeof loadPath !== "string" || loadPath === "") return;
+    if (!isSet(loadPath)) return;
     const text = await this.deps.store.readLockfile(caller.tenant, loadPath);
     if (text === undefined) {
       throw new SwitchyardError({
@@ -290,7 +354,7 @@ export class ThreadConfigs {
   ): Promise<void> {
     const config = resolved.effective.config;
     const exportDir = lockfileSetting(config, "export_dir");
-    if (typeof exportDir !== "string" || exportDir === "") return;
+    if (!isSet(exportDir)) return;
     const lockfile = lockfileToToml(lockfileOf(config, params.clientVersion, resolvedFields));
     await this.deps.store.writeLockfile(
       undefined,

@@ -43,6 +43,21 @@ export const LAYERS_FOR_SQL = ["'system'", "'enterpriseManaged'", "'legacyManage
   ])
   .join("\nUNION ALL\n");
 
+const THREAD_CONFIG_UPSERT = `ON CONFLICT (tenant, thread_id) DO UPDATE SET
+   session_layer = EXCLUDED.session_layer, effective = EXCLUDED.effective, resolved = EXCLUDED.resolved,
+   cwd = EXCLUDED.cwd, refreshed_at = now()`;
+
+const WRITE_THREAD_CONFIG_SQL = `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
+ VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+ ${THREAD_CONFIG_UPSERT}`;
+
+/** The snapshot insert of a start resolved from remembered inputs: both of its guards are whole-key lookups. */
+export const WRITE_THREAD_CONFIG_AT_GENERATION_SQL = `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
+ SELECT $1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::jsonb, $8::text
+  WHERE COALESCE((SELECT generation FROM config.generations WHERE tenant = $1), 0) = $9::bigint
+    AND NOT EXISTS (SELECT 1 FROM config.session_configs WHERE tenant = $1 AND target_kind = 'thread' AND target = $2)
+ ${THREAD_CONFIG_UPSERT}`;
+
 export class ConfigStore {
   /**
    * `announce` publishes a tenant's config change notice (config-changes.ts); applyOnce calls it once
@@ -229,27 +244,34 @@ export class ConfigStore {
     return result.rows[0];
   }
 
-  async writeThreadConfig(tenant: string, row: ThreadConfigRow): Promise<void> {
-    await this.db.query(
+  /**
+   * Stores a thread's config snapshot (replacing any). With `guard`, only while the tenant's config is
+   * still at `guard.generation` and the thread has no session config of its own (the inputs the
+   * snapshot was computed from in memory): false when that no longer holds and nothing was stored.
+   */
+  async writeThreadConfig(tenant: string, row: ThreadConfigRow, guard?: { generation: string }): Promise<boolean> {
+    const values = [
       tenant,
-      "write thread config",
-      `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-       ON CONFLICT (tenant, thread_id) DO UPDATE SET
-         session_layer = EXCLUDED.session_layer, effective = EXCLUDED.effective, resolved = EXCLUDED.resolved,
-         cwd = EXCLUDED.cwd, refreshed_at = now()`,
-      [
-        tenant,
-        row.thread_id,
-        row.subject,
-        row.cwd,
-        row.session_layer === null ? null : JSON.stringify(row.session_layer),
-        JSON.stringify(row.effective),
-        JSON.stringify(row.resolved),
-        row.client_version,
-      ],
-      { prepare: true },
-    );
+      row.thread_id,
+      row.subject,
+      row.cwd,
+      row.session_layer === null ? null : JSON.stringify(row.session_layer),
+      JSON.stringify(row.effective),
+      JSON.stringify(row.resolved),
+      row.client_version,
+    ];
+    const result = guard
+      ? await this.db.query(
+          tenant,
+          "write thread config at generation",
+          WRITE_THREAD_CONFIG_AT_GENERATION_SQL,
+          [...values, guard.generation],
+          {
+            prepare: true,
+          },
+        )
+      : await this.db.query(tenant, "write thread config", WRITE_THREAD_CONFIG_SQL, values, { prepare: true });
+    return result.rowCount === 1;
   }
 
   /** A fork's snapshot: its source's, as it is now (idempotent; false when the source has none). */
