@@ -1,10 +1,15 @@
-// The project patches @nats-io/nats-core (patches/, applied by pnpm install): an answered request no
-// longer builds a RequestError("cancelled") — with a stack trace — only to reject an already settled
-// promise, which was about 5% of a gateway's CPU. These fail if the patch is lost (a version bump).
+// The project patches @nats-io/nats-core (patches/, applied by pnpm install):
+// - an answered request no longer builds a RequestError("cancelled") — with a stack trace — only to
+//   reject an already settled promise, which was about 5% of a gateway's CPU;
+// - what a connection sends in one turn of the event loop leaves in one write (the library flushed
+//   after each microtask run: a batch's answers, acks and notices went out one write each, and socket
+//   writes were the largest share of a service's CPU), and close() still sends what is queued.
+// These fail if the patch is lost (a version bump).
 import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { test } from "node:test";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
 
 const require = createRequire(import.meta.url);
 const lib = dirname(require.resolve("@nats-io/nats-core"));
@@ -40,5 +45,73 @@ test("an answered request builds no 'cancelled' error; one cancelled before its 
     assert.equal(built, 1);
   } finally {
     errorsModule.RequestError = Original;
+  }
+});
+
+const natsUrl = process.env.NATS_URL ?? "nats://127.0.0.1:4222";
+
+/** Counts the writes a connection makes to its socket. */
+function countWrites(nc: NatsConnection): () => number {
+  const transport = (nc as unknown as { protocol: { transport: { send(frame: Uint8Array): void } } }).protocol.transport;
+  let writes = 0;
+  const send = transport.send.bind(transport);
+  transport.send = (frame) => {
+    writes++;
+    send(frame);
+  };
+  return () => writes;
+}
+
+test("what a connection publishes in one turn of the event loop leaves in one write, all of it delivered", async () => {
+  const subscriber = await connect({ servers: natsUrl });
+  const publisher = await connect({ servers: natsUrl });
+  try {
+    const subject = `nats-patch.${process.pid}.${Date.now()}`;
+    const received: string[] = [];
+    const subscription = subscriber.subscribe(subject, {
+      callback: (_error, msg) => {
+        received.push(msg.string());
+      },
+    });
+    await subscriber.flush();
+    const writes = countWrites(publisher);
+    // Ten publishes, each after its own microtask (as a batch's answers resolve one after another).
+    for (let index = 0; index < 10; index++) {
+      await Promise.resolve();
+      publisher.publish(subject, String(index));
+    }
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes(), 1, "one write for the turn's ten publishes");
+    await publisher.flush();
+    await subscriber.flush();
+    const deadline = Date.now() + 5_000;
+    while (received.length < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(received, ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9"]);
+    subscription.unsubscribe();
+  } finally {
+    await publisher.close();
+    await subscriber.close();
+  }
+});
+
+test("a publish right before close() is still sent", async () => {
+  const subscriber = await connect({ servers: natsUrl });
+  try {
+    const subject = `nats-patch.close.${process.pid}.${Date.now()}`;
+    const received: string[] = [];
+    subscriber.subscribe(subject, {
+      callback: (_error, msg) => {
+        received.push(msg.string());
+      },
+    });
+    await subscriber.flush();
+    const publisher = await connect({ servers: natsUrl });
+    publisher.publish(subject, "last words");
+    await publisher.close();
+    const deadline = Date.now() + 5_000;
+    while (received.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.deepEqual(received, ["last words"]);
+  } finally {
+    await subscriber.close();
   }
 });
