@@ -385,7 +385,7 @@ export class PgThreadStore implements ThreadStore {
   private readonly renames = new WriteBatcher<RenameInput, SetNameOutcome>({
     keyOf: (input) => input.threadId,
     maxBatch: 64,
-    maxInFlight: 2,
+    maxInFlight: 1,
     run: async (tenant, inputs) => {
       const result = await this.db.query<{ is_applied: boolean; does_exist: boolean }>(
         tenant,
