@@ -1,5 +1,5 @@
 // How the write batcher forms batches, against a scripted statement (the Postgres side is covered by
-// test/threads.test.ts): the first write goes at once, later ones gather, a key appears at most once
+// test/threads.test.ts): a turn's writes go together when it ends, later ones gather, a key appears at most once
 // per batch, tenants never share a statement.
 import assert from "node:assert/strict";
 import { test } from "node:test";
@@ -30,22 +30,28 @@ function scripted(maxBatch = 64, maxInFlight = 1) {
 
 const tick = () => new Promise((resolve) => setImmediate(resolve));
 
-test("the first write goes alone; what arrives meanwhile goes in one statement, one write per key", async () => {
+test("the writes of one event-loop turn go in one statement when it ends, one write per key; later ones gather behind it", async () => {
   const { batcher, statements } = scripted();
-  const written = ["a1", "b1", "a2", "c1", "a3"].map((value) => batcher.submit("t", { key: value.slice(0, 1), value }));
+  const written = ["a1", "b1", "a2", "c1"].map((value) => batcher.submit("t", { key: value.slice(0, 1), value }));
+  assert.equal(statements.length, 0, "nothing is written before the turn ends");
+  await tick();
   assert.deepEqual(
     statements.map((statement) => statement.values),
-    [["a1"]],
+    [["a1", "b1", "c1"]],
+    "a2 waits: a1 holds key a in this batch",
   );
+  written.push(...["a3", "d1"].map((value) => batcher.submit("t", { key: value.slice(0, 1), value })));
+  await tick();
+  assert.equal(statements.length, 1, "one statement of a tenant at a time");
   statements[0]?.finish();
   await tick();
-  assert.deepEqual(statements[1]?.values, ["b1", "a2", "c1"], "a3 waits: a2 holds key a in this batch");
+  assert.deepEqual(statements[1]?.values, ["a2", "d1"], "a3 waits: a2 holds key a in this batch");
   statements[1]?.finish();
   await tick();
   assert.deepEqual(statements[2]?.values, ["a3"]);
   statements[2]?.finish();
-  assert.deepEqual(await Promise.all(written), ["t:a1", "t:b1", "t:a2", "t:c1", "t:a3"]);
-  assert.deepEqual(batcher.stats, { batches: 3, inputs: 5 });
+  assert.deepEqual(await Promise.all(written), ["t:a1", "t:b1", "t:a2", "t:c1", "t:a3", "t:d1"]);
+  assert.deepEqual(batcher.stats, { batches: 3, inputs: 6 });
 });
 
 test("tenants are written by separate statements; maxBatch bounds a statement", async () => {
@@ -57,19 +63,17 @@ test("tenants are written by separate statements; maxBatch bounds a statement", 
     batcher.submit("t1", { key: "c", value: "c" }),
     batcher.submit("t1", { key: "d", value: "d" }),
   ];
+  await tick();
   assert.deepEqual(
     statements.map((statement) => [statement.tenant, statement.values]),
     [
-      ["t1", ["a"]],
+      ["t1", ["a", "b"]],
       ["t2", ["x"]],
     ],
   );
   statements[0]?.finish();
   await tick();
-  assert.deepEqual(statements[2]?.values, ["b", "c"]);
-  statements[2]?.finish();
-  await tick();
-  assert.deepEqual(statements[3]?.values, ["d"]);
+  assert.deepEqual(statements[2]?.values, ["c", "d"]);
   for (const statement of statements.slice(1)) statement.finish();
   assert.deepEqual(await Promise.all(written), ["t1:a", "t2:x", "t1:b", "t1:c", "t1:d"]);
 });
@@ -77,8 +81,10 @@ test("tenants are written by separate statements; maxBatch bounds a statement", 
 test("a key being written keeps its next write out of the statements that start meanwhile", async () => {
   const { batcher, statements } = scripted(64, 2);
   const first = batcher.submit("t", { key: "a", value: "a1" });
+  await tick();
   const second = batcher.submit("t", { key: "a", value: "a2" });
   const other = batcher.submit("t", { key: "b", value: "b1" });
+  await tick();
   assert.deepEqual(
     statements.map((statement) => statement.values),
     [["a1"], ["b1"]],

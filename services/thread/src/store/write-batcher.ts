@@ -2,9 +2,10 @@
 // same time are written by one statement, in one transaction, per tenant.
 //
 // Every keyed command used to commit alone: its own round trip, parse, plan, snapshot and commit —
-// most of a rename's Postgres CPU. Here the first command of a tenant goes at once (no added
-// latency when idle); those arriving while its statement runs wait and go together in the next
-// one, up to `maxBatch`. Each command's ledger row and its update are still in the transaction that
+// most of a rename's Postgres CPU. Here a tenant's commands that arrive in one turn of the event
+// loop (several partitions' deliveries read from the bus at once) go together at the end of that
+// turn, so an idle tenant's command waits only for the turn to end; those arriving while its
+// statement runs wait and go together in the next one, up to `maxBatch`. Each command's ledger row and its update are still in the transaction that
 // answers it, so exactly-once holds as before: nothing is answered before its batch commits, and a
 // redelivered command finds its ledger row whether it was committed alone or with others.
 //
@@ -37,6 +38,8 @@ interface TenantQueue<Input, Output> {
   inFlight: number;
   /** Keys of the inputs being written now. */
   writing: Set<string>;
+  /** A batch forms at the end of this turn of the event loop. */
+  isScheduled: boolean;
 }
 
 export class WriteBatcher<Input, Output> {
@@ -49,11 +52,18 @@ export class WriteBatcher<Input, Output> {
   submit(tenant: string, input: Input): Promise<Output> {
     let queue = this.tenants.get(tenant);
     if (!queue) {
-      queue = { queued: [], inFlight: 0, writing: new Set() };
+      queue = { queued: [], inFlight: 0, writing: new Set(), isScheduled: false };
       this.tenants.set(tenant, queue);
     }
-    const submitted = new Promise<Output>((resolve, reject) => queue.queued.push({ input, resolve, reject }));
-    this.drain(tenant, queue);
+    const tenantQueue = queue;
+    const submitted = new Promise<Output>((resolve, reject) => tenantQueue.queued.push({ input, resolve, reject }));
+    if (!tenantQueue.isScheduled && tenantQueue.inFlight < this.write.maxInFlight) {
+      tenantQueue.isScheduled = true;
+      setImmediate(() => {
+        tenantQueue.isScheduled = false;
+        this.drain(tenant, tenantQueue);
+      });
+    }
     return submitted;
   }
 
@@ -68,7 +78,7 @@ export class WriteBatcher<Input, Output> {
         for (const key of keys) queue.writing.delete(key);
         queue.inFlight--;
         if (queue.queued.length > 0) this.drain(tenant, queue);
-        else if (queue.inFlight === 0) this.tenants.delete(tenant);
+        else if (queue.inFlight === 0 && !queue.isScheduled) this.tenants.delete(tenant);
       });
     }
   }
