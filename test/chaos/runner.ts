@@ -7,7 +7,7 @@ import { type ChaosRow, checkConfigWrites, checkNameWrites, errorSummary, reques
 import { type Fault, selectFaults } from "./faults.js";
 import { MixedLoad } from "./load.js";
 import { ChaosProbe } from "./probe.js";
-import { CHAOS_TENANT, type ChaosScale, ChaosSystem, type ChaosTimings } from "./system.js";
+import { CHAOS_TENANT, type ChaosScale, ChaosSystem, type ChaosTimings, SERVICE_KINDS } from "./system.js";
 
 export interface ChaosOptions {
   faults?: string[];
@@ -106,7 +106,11 @@ async function runPhase(
   const observedUntilMs = Date.now();
   await load.stop();
   const names = await checkNameWrites(system.stack.infra.pool, load.ledger, phase);
-  const config = await checkConfigWrites(`${system.gatewayUrls()[0]}/`, system.token, load.ledger);
+  const config = await checkConfigWrites(`${system.gatewayUrls()[0]}/`, system.token, load.ledger).catch((error) => {
+    // A read-back that fails says little by itself: the services' last lines go with it.
+    const logs = SERVICE_KINDS.map((kind) => system.logsOf(kind)).join("\n");
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`);
+  });
   const stuck = await stuckTurns(system.stack.infra.pool, options.timings.turnLeaseMs * 2 + options.turnMs + 1_000);
   const counts = requestCounts(load.ledger);
   const recovery = probe.recoverySeconds(times.endedAtMs, observedUntilMs);
