@@ -52,7 +52,7 @@ const WRITE_THREAD_CONFIG_SQL = `INSERT INTO config.thread_configs (tenant, thre
  ${THREAD_CONFIG_UPSERT}`;
 
 /** The snapshot insert of a start resolved from remembered inputs: both of its guards are whole-key lookups. */
-export const WRITE_THREAD_CONFIG_AT_GENERATION_SQL = `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
+const WRITE_THREAD_CONFIG_AT_GENERATION_SQL = `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
  SELECT $1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::jsonb, $8::text
   WHERE COALESCE((SELECT generation FROM config.generations WHERE tenant = $1), 0) = $9::bigint
     AND NOT EXISTS (SELECT 1 FROM config.session_configs WHERE tenant = $1 AND target_kind = 'thread' AND target = $2)

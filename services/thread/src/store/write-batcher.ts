@@ -5,9 +5,10 @@
 // most of a rename's Postgres CPU. Here a tenant's commands that arrive in one turn of the event
 // loop (several partitions' deliveries read from the bus at once) go together at the end of that
 // turn, so an idle tenant's command waits only for the turn to end; those arriving while its
-// statement runs wait and go together in the next one, up to `maxBatch`. Each command's ledger row and its update are still in the transaction that
-// answers it, so exactly-once holds as before: nothing is answered before its batch commits, and a
-// redelivered command finds its ledger row whether it was committed alone or with others.
+// statement runs wait and go together in the next one, up to `maxBatch`. Each command's ledger row
+// and its update are still in the transaction that answers it, so exactly-once holds as before:
+// nothing is answered before its batch commits, and a redelivered command finds its ledger row
+// whether it was committed alone or with others.
 //
 // Order: commands on one key never run concurrently (a partition has one message in flight across
 // the cluster), so a batch never holds two commands of one thread; the batcher still keeps a second
@@ -62,6 +63,7 @@ export class WriteBatcher<Input, Output> {
       setImmediate(() => {
         tenantQueue.isScheduled = false;
         this.drain(tenant, tenantQueue);
+        if (tenantQueue.queued.length === 0 && tenantQueue.inFlight === 0) this.tenants.delete(tenant);
       });
     }
     return submitted;
