@@ -307,6 +307,12 @@ describe("turns", () => {
     provider.script({ text: "this never arrives", chunks: 2, delayMs: 60_000 });
     const started = await client.call("turn/start", { threadId, input: [text("run on a doomed instance")] });
     await client.waitForNotification((n) => n.method === "turn/started" && n.params.turn.id === started.turn.id);
+    // Kill only once the doomed request reached the provider: killed sooner, its scripted step would
+    // stay queued and answer (by stalling) the survivor's turn below.
+    for (let waited = 0; !JSON.stringify(provider.requests.at(-1)?.input ?? "").includes("doomed instance"); waited += 20) {
+      assert.ok(waited < 5_000, "the running instance asked the provider");
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     const owner = await stack.infra.pool.query("SELECT owner FROM thread.turns WHERE id = $1", [started.turn.id]);
     const victim = stack.threads.find((service) => service.output().includes(owner.rows[0].owner));
     assert.ok(victim, `the instance running the turn (${owner.rows[0].owner}) is one of the stack's`);
@@ -321,7 +327,8 @@ describe("turns", () => {
     // The thread works on the surviving instance.
     provider.script({ text: "survivor answers" });
     const next = await client.call("turn/start", { threadId, input: [text("still there?")] });
-    assert.equal((await turnOf(client, threadId, next.turn.id)).at(-1)?.params.turn.status, "completed");
+    const survived = (await turnOf(client, threadId, next.turn.id)).at(-1)?.params.turn;
+    assert.equal(survived?.status, "completed", JSON.stringify(survived?.error));
     await stack.addThreadService();
     client.socket.close();
   });
