@@ -1,7 +1,9 @@
 // The metrics module: bounded labels, and the Prometheus text served on /metrics of the health
 // server once metrics are started (counters, histograms and registered gauges).
 import assert from "node:assert/strict";
+import { createRequire } from "node:module";
 import type { AddressInfo } from "node:net";
+import { dirname, join } from "node:path";
 import { after, before, test } from "node:test";
 import { toWireError } from "@switchyard/protocol";
 import { startHealthServer } from "./health.js";
@@ -64,4 +66,28 @@ test("/metrics serves what was recorded, in Prometheus text", async () => {
   );
   assert.match(text, /^switchyard_overflow_total\{action="connection_closed"\} 1$/m);
   assert.match(text, /^switchyard_connections\{kind="client"\} 3$/m);
+});
+
+test("the metrics SDK hashes a frozen label set once (the project's patch), a mutable one on every record", () => {
+  const require = createRequire(import.meta.url);
+  const build = dirname(require.resolve("@opentelemetry/sdk-metrics"));
+  const { hashAttributes } = require(join(build, "utils.js")) as { hashAttributes(attributes: object): string };
+  const frozen = Object.freeze({ service: "unit", method: "thread/read", outcome: "ok" });
+  const mutable = { service: "unit", method: "thread/read", outcome: "ok" };
+  const keys = Object.keys;
+  const listed = new Map<object, number>();
+  Object.keys = (value: object) => {
+    listed.set(value, (listed.get(value) ?? 0) + 1);
+    return keys(value);
+  };
+  try {
+    const first = hashAttributes(frozen);
+    assert.equal(hashAttributes(frozen), first);
+    assert.equal(hashAttributes(mutable), first, "the same labels hash alike, frozen or not");
+    hashAttributes(mutable);
+  } finally {
+    Object.keys = keys;
+  }
+  assert.equal(listed.get(frozen), 1, "a frozen set is hashed once");
+  assert.equal(listed.get(mutable), 2, "a mutable set is hashed every time");
 });

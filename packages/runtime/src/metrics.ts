@@ -218,10 +218,27 @@ export function outcomeLabel(error: WireError | undefined): string {
   }
 }
 
+/**
+ * One frozen label set per (service, method, outcome): the metrics SDK hashes a frozen set once
+ * (patches/@opentelemetry__sdk-metrics), not on every record. Bounded: methods outside the registry
+ * share the `unknown` label, and there are a handful of services and outcomes.
+ */
+const requestLabelSets = new Map<string, Readonly<Record<string, string>>>();
+function requestLabels(service: string, method: string, outcome: string): Readonly<Record<string, string>> {
+  const key = `${service}\u0000${method}\u0000${outcome}`;
+  let labels = requestLabelSets.get(key);
+  if (!labels) {
+    labels = Object.freeze({ service, method: methodLabel(method), outcome });
+    // An unregistered method's name is not kept as a key (a client chooses it): its set is rebuilt.
+    if (labels.method === method) requestLabelSets.set(key, labels);
+  }
+  return labels;
+}
+
 /** One answered request: counted and timed under `service`, `method` (bounded) and `outcome`. */
 export function recordRequest(service: string, method: string, outcome: string, seconds: number): void {
   if (!instruments) return;
-  const attributes = { service, method: methodLabel(method), outcome };
+  const attributes = requestLabels(service, method, outcome);
   instruments.requests.add(1, attributes);
   instruments.requestDuration.record(seconds, attributes);
 }
