@@ -929,6 +929,9 @@ export async function runPeerBench(argv: string[]): Promise<number> {
 // ---------------------------------------------------------------------------------------------
 // Memory per loaded thread (peer-memory.ts).
 
+/** Below this (kB per loaded thread) RSS cannot tell a cost from noise. */
+const MEMORY_RESOLUTION_KB = 0.1;
+
 /** Threads each side loads for the memory row: the peer is slow to start threads (about 8/s). */
 const MEMORY_THREADS: Record<Side, number> = { switchyard: 5_000, peer: 40 };
 
@@ -993,8 +996,10 @@ async function measureMemoryRow(
     scenario: "memory/loaded-thread",
     rss_per_loaded_thread_kb: own,
     peer_rss_per_loaded_thread_kb: theirs,
-    // A per-thread cost under 0.1 kB is below what RSS can tell apart: the ratio uses 0.1 kB then.
-    ratio: own !== null && theirs !== null ? theirs / Math.max(own, 0.1) : null,
+    // A per-thread cost under 0.1 kB is below what RSS can tell apart: the ratio uses 0.1 kB then,
+    // and there is no ratio when the peer's own cost is below that too (nothing was measured).
+    ratio:
+      own !== null && theirs !== null && theirs >= MEMORY_RESOLUTION_KB ? theirs / Math.max(own, MEMORY_RESOLUTION_KB) : null,
     switchyard: measured.switchyard ?? { failed: "not measured" },
     peer: measured.peer ?? { failed: "not measured" },
   };
@@ -1002,7 +1007,11 @@ async function measureMemoryRow(
 
 function formatMemoryRow(row: MemoryRow): string {
   const kb = (value: number | null) => (value === null ? "-" : value.toFixed(1));
-  const verdict = row.ratio === null ? "-" : row.ratio >= 100 ? ">=100x ok" : ">=100x MISS";
+  const unresolved =
+    row.peer_rss_per_loaded_thread_kb !== null && row.peer_rss_per_loaded_thread_kb < MEMORY_RESOLUTION_KB
+      ? "not measured: the peer's RSS did not grow with its loaded threads this run (below what RSS tells apart)"
+      : "-";
+  const verdict = row.ratio === null ? unresolved : row.ratio >= 100 ? ">=100x ok" : ">=100x MISS";
   return [
     "memory per loaded thread (RSS of the side's processes, kB)",
     `  Switchyard ${kb(row.rss_per_loaded_thread_kb)} kB (${MEMORY_THREADS.switchyard} threads), ` +
