@@ -7,6 +7,7 @@ import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { CodexTestClient } from "./harness/client.js";
 import { createTestInfra, type TestInfra } from "./harness/infra.js";
+import { freePort } from "./harness/ports.js";
 import { type ServiceProcess, startConfigService, startGatewayProcess, startThreadService } from "./harness/processes.js";
 
 const repoRoot = fileURLToPath(new URL("..", import.meta.url));
@@ -28,7 +29,7 @@ describe("production bundles", () => {
       {
         ...infra.env,
         CONFIG_GRPC_DEFAULT_TENANT: "default",
-        CONFIG_GRPC_PORT_BASE: String(30_000 + Math.floor(Math.random() * 5_000)),
+        CONFIG_GRPC_PORT_BASE: String(await freePort()),
       },
       "config-bundle",
       "services/config/dist/main.js",

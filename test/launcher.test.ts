@@ -6,7 +6,6 @@
 // leaves no process behind. A second Ctrl-C during a shutdown that hangs kills everything at once.
 import assert from "node:assert/strict";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,6 +13,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { CodexTestClient } from "./harness/client.js";
 import { createTestInfra, type TestInfra } from "./harness/infra.js";
+import { freePort } from "./harness/ports.js";
 import { type ServiceProcess, startProcess } from "./harness/processes.js";
 
 interface Proc {
@@ -40,17 +40,6 @@ function processesOf(stateDir: string, redisPort: number): Proc[] {
         return []; // gone meanwhile, or not ours to read
       }
     });
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 async function eventually<T>(what: string, attempt: () => Promise<T | undefined>, timeoutMs = 20_000): Promise<T> {
@@ -119,7 +108,9 @@ async function startLauncher(name: string): Promise<Launcher> {
         REDIS_URL: redisUrl,
         SWITCHYARD_STATE_DIR: stateDir,
         GATEWAY_PORT: "0",
-        CONFIG_GRPC_PORT_BASE: String(40_000 + Math.floor(Math.random() * 5_000)),
+        // A port free right now (a random one could be held by any socket on the machine, and the
+        // config service then leaves the dev tenant's endpoint out of the banner).
+        CONFIG_GRPC_PORT_BASE: String(await freePort()),
         SWITCHYARD_LOG_FORMAT: "json",
         LOG_LEVEL: "info",
         SWITCHYARD_SHUTDOWN_TIMEOUT_MS: "5000",
@@ -190,7 +181,7 @@ describe("pnpm start supervises what it started", { timeout: 90_000 }, () => {
     await createThread();
     // Every service that exists runs, and the banner gives the dev tenant's thread-config endpoint.
     assert.equal(launcher.named(/services\/config\/src\/main\.ts/).length, 1);
-    assert.match(launcher.threadConfigEndpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(launcher.threadConfigEndpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, launcher.process.output().slice(-4_000));
   });
 
   test("a killed nats-server is restarted on the same port with the same JetStream store", async () => {
