@@ -57,8 +57,9 @@ export async function startStack(
     return started;
   };
   const configs: ConfigProcess[] = [];
-  // Each suite's tenants get listener ports of their own (suites run one after another).
-  const grpcPortBase = 20_000 + Math.floor(Math.random() * 400) * 50;
+  // Each suite's tenants get listener ports of their own (suites run one after another), below
+  // Linux's ephemeral range (32768 up), where any outgoing connection may hold a port.
+  const grpcPortBase = 20_000 + Math.floor(Math.random() * 250) * 50;
   const addConfigService = async (extraEnv: Record<string, string> = {}) => {
     const started = await startConfigService(
       {
