@@ -15,6 +15,7 @@ import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js"
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { LAYERS_FOR_SQL } from "../services/config/src/store/config-store.js";
 import { CodexTestClient } from "./harness/client.js";
+import { sampleValue, scrape } from "./harness/metrics.js";
 import { startConfigService } from "./harness/processes.js";
 import { rowsReadInTransaction, serviceSession } from "./harness/service-session.js";
 import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
@@ -441,6 +442,66 @@ describe("config service", () => {
       ),
       new Set(["orchestrated"]),
     );
+  });
+
+  test("a start with the same inputs as a recent one is one statement: no config resolution, its snapshot stored with its row", async () => {
+    const user = await open("t-reuse", "ann");
+    await importLayer("t-reuse", "user", 'model = "reused"\n', { subject: "ann" });
+    const resolutions = async () => {
+      let total = 0;
+      for (const config of stack.configs) {
+        const samples = await scrape(`${config.healthUrl}/metrics`);
+        total +=
+          sampleValue(samples, "switchyard_requests_total", {
+            service: "config",
+            method: "internal/config/resolveThread",
+            outcome: "ok",
+          }) ?? 0;
+      }
+      return total;
+    };
+    const snapshotOf = async (threadId: string) => {
+      const session = await serviceSession(stack.infra.databaseUrl, "t-reuse");
+      try {
+        const { rows } = await session.query(
+          "SELECT subject, cwd, effective, client_version FROM config.thread_configs WHERE tenant = $1 AND thread_id = $2",
+          ["t-reuse", threadId],
+        );
+        return rows[0];
+      } finally {
+        await session.end();
+      }
+    };
+    // A config instance marks its answer reusable once it holds the user's inputs (after its first
+    // resolution); from then on the thread service starts such threads without asking.
+    let reused = false;
+    for (let attempt = 0; attempt < 20 && !reused; attempt++) {
+      const before = await resolutions();
+      await user.call("thread/start", { cwd: "/reuse" });
+      reused = (await resolutions()) === before;
+    }
+    assert.ok(reused, "a start was served without a config resolution");
+    const before = await resolutions();
+    const started = [];
+    for (let index = 0; index < 4; index++) started.push(await user.call("thread/start", { cwd: "/reuse" }));
+    assert.equal(await resolutions(), before, "none of them asked the config service");
+    for (const { thread, model } of started) {
+      assert.equal(model, "reused");
+      const snapshot = await snapshotOf(thread.id);
+      assert.equal(snapshot?.subject, "ann", "the snapshot is stored, as the caller's");
+      assert.equal(snapshot?.cwd, "/reuse");
+      assert.equal(snapshot?.effective.model, "reused");
+      assert.equal((await user.call("thread/read", { threadId: thread.id })).thread.id, thread.id);
+    }
+    // Other inputs are other answers.
+    assert.equal((await user.call("thread/start", { cwd: "/reuse", model: "asked-for" })).model, "asked-for");
+    assert.equal((await (await open("t-reuse", "bob")).call("thread/start", { cwd: "/reuse" })).model, "gpt-5.2");
+    // A config change since: the remembered answer is refused in the statement and resolved afresh.
+    await importLayer("t-reuse", "user", 'model = "changed"\n', { subject: "ann" });
+    const changed = await user.call("thread/start", { cwd: "/reuse" });
+    assert.equal(changed.model, "changed");
+    assert.equal((await snapshotOf(changed.thread.id))?.effective.model, "changed");
+    assert.equal(await resolutions(), before + 3, "the override, the other user and the changed config were resolved");
   });
 
   test("a refresh rebuilds a thread's config from fresh layers and keeps its session layer", async () => {

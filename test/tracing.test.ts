@@ -101,7 +101,7 @@ describe("distributed tracing", () => {
     assert.equal(statement?.parentSpanId, served.spanId);
   });
 
-  test("a thread start whose config inputs the config service holds costs it one statement", async () => {
+  test("a thread start whose config inputs the config service holds costs it one statement, and the next one none", async () => {
     const client = await CodexTestClient.open(stack.url);
     /** Starts a thread and returns its trace id (the request span that appears next). */
     const tracedStart = async () => {
@@ -117,6 +117,7 @@ describe("distributed tracing", () => {
     };
     const first = await tracedStart();
     const second = await tracedStart();
+    const third = await tracedStart();
     await client.close();
     // Statement spans end before the request's, so they were exported with it or earlier.
     await new Promise((resolve) => setTimeout(resolve, 300));
@@ -127,5 +128,13 @@ describe("distributed tracing", () => {
     // The first start of this cwd reads its inputs (the generation, the session config, the layers).
     assert.ok(statementsOf(first).includes("pg config generation"), `first start: ${statementsOf(first).join(", ")}`);
     assert.deepEqual(statementsOf(second), ["pg write thread config at generation"]);
+    // That answer came back marked reusable: the third start never reaches the config service, and
+    // the thread service stores the snapshot and the thread in one statement.
+    const services = new Set(spans.filter((span) => span.traceId === third).map((span) => span.service));
+    assert.deepEqual([...services].sort(), ["switchyard-gateway", "switchyard-thread"]);
+    assert.deepEqual(
+      spans.filter((span) => span.traceId === third && span.name.startsWith("pg ")).map((span) => span.name),
+      ["pg insert thread with config snapshot"],
+    );
   });
 });

@@ -5,7 +5,8 @@
 // The thread service asks the config service for a thread's session settings when the thread starts
 // (a fork gets a copy of its source's config snapshot): the config service resolves the layers (with the orchestrator's session config and any
 // upstream thread-config endpoint), enforces requirements, replays a lockfile when one is named, and
-// stores the thread's config snapshot (its session layer survives later refreshes).
+// stores the thread's config snapshot (its session layer survives later refreshes). An answer marked
+// reusable lets the thread service start the next thread with the same inputs without asking again.
 import { z } from "zod";
 import { defineMethods } from "../define.js";
 import { ApprovalsReviewer, AskForApproval, SandboxMode } from "./thread.js";
@@ -54,6 +55,21 @@ export const ResolveThreadConfigResponse = z.object({
   warnings: z.array(ConfigWarning),
   /** The version of the thread's effective config. */
   configVersion: z.string(),
+  /**
+   * Present when this answer holds for any new thread started with the same inputs (caller, cwd,
+   * overrides, client version) for as long as the tenant's config stays at `generation`: the caller
+   * may keep it and store a later thread's snapshot itself, in the thread's own statement, with
+   * `config.record_thread_config_at` (which refuses once the generation has moved). Absent when the
+   * answer came from anything else (an upstream endpoint, a lockfile, sealed secrets, a fork).
+   */
+  reuse: z
+    .object({
+      generation: z.string(),
+      sessionLayer: z.record(z.string(), z.unknown()),
+      effective: z.record(z.string(), z.unknown()),
+      resolved: z.record(z.string(), z.unknown()),
+    })
+    .optional(),
 });
 export type ResolveThreadConfigResponse = z.infer<typeof ResolveThreadConfigResponse>;
 

@@ -132,7 +132,20 @@ export class ThreadConfigs {
     const stored = await this.deps.store.writeThreadConfig(caller.tenant, this.snapshotRow(caller, params, session), {
       generation: inputs.generation,
     });
-    return stored ? session.answer : undefined;
+    if (!stored) return undefined;
+    // The same inputs give the same answer and snapshot until the generation moves: the thread
+    // service may reuse them. Not with sealed secrets in the session layer (their sealing is this
+    // service's business: each thread's are sealed here).
+    if (secretLeafPaths(session.sessionLayer).length > 0) return session.answer;
+    return {
+      ...session.answer,
+      reuse: {
+        generation: inputs.generation,
+        sessionLayer: session.sessionLayer,
+        effective: config,
+        resolved: session.resolvedFields,
+      },
+    };
   }
 
   private async resolveThreadFromStorage(

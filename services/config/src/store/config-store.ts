@@ -51,12 +51,12 @@ const WRITE_THREAD_CONFIG_SQL = `INSERT INTO config.thread_configs (tenant, thre
  VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
  ${THREAD_CONFIG_UPSERT}`;
 
-/** The snapshot insert of a start resolved from remembered inputs: both of its guards are whole-key lookups. */
-const WRITE_THREAD_CONFIG_AT_GENERATION_SQL = `INSERT INTO config.thread_configs (tenant, thread_id, subject, cwd, session_layer, effective, resolved, client_version)
- SELECT $1::text, $2::text, $3::text, $4::text, $5::jsonb, $6::jsonb, $7::jsonb, $8::text
-  WHERE COALESCE((SELECT generation FROM config.generations WHERE tenant = $1), 0) = $9::bigint
-    AND NOT EXISTS (SELECT 1 FROM config.session_configs WHERE tenant = $1 AND target_kind = 'thread' AND target = $2)
- ${THREAD_CONFIG_UPSERT}`;
+/**
+ * The snapshot insert of a start resolved from remembered inputs, guarded by the generation they were
+ * read at (migration 0004's function: the thread service stores reused snapshots with it too).
+ */
+const WRITE_THREAD_CONFIG_AT_GENERATION_SQL =
+  "SELECT config.record_thread_config_at($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7::jsonb, $8, $9::bigint) AS stored";
 
 export class ConfigStore {
   /**
@@ -260,17 +260,17 @@ export class ConfigStore {
       JSON.stringify(row.resolved),
       row.client_version,
     ];
-    const result = guard
-      ? await this.db.query(
-          tenant,
-          "write thread config at generation",
-          WRITE_THREAD_CONFIG_AT_GENERATION_SQL,
-          [...values, guard.generation],
-          {
-            prepare: true,
-          },
-        )
-      : await this.db.query(tenant, "write thread config", WRITE_THREAD_CONFIG_SQL, values, { prepare: true });
+    if (guard) {
+      const result = await this.db.query<{ stored: boolean }>(
+        tenant,
+        "write thread config at generation",
+        WRITE_THREAD_CONFIG_AT_GENERATION_SQL,
+        [...values, guard.generation],
+        { prepare: true },
+      );
+      return result.rows[0]?.stored === true;
+    }
+    const result = await this.db.query(tenant, "write thread config", WRITE_THREAD_CONFIG_SQL, values, { prepare: true });
     return result.rowCount === 1;
   }
 

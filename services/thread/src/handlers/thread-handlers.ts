@@ -14,8 +14,9 @@ import {
   type ThreadStartResponse,
 } from "@switchyard/protocol";
 import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
+import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
-import { isThreadId, type ThreadStore } from "../store/thread-store.js";
+import { isThreadId, type NewThread, type ThreadStore } from "../store/thread-store.js";
 import { sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 
 export interface ThreadDefaults {
@@ -42,6 +43,8 @@ export function threadHandlers(
   store: ThreadStore,
   defaults: ThreadDefaults,
   config: ThreadConfigSource,
+  /** Reusable config answers of recent starts (start-templates.ts); one per process. */
+  templates: StartTemplates = new StartTemplates(),
 ): Pick<HandlersFor<"thread">, ThreadMethodName> {
   const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
@@ -51,40 +54,24 @@ export function threadHandlers(
       throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
     }
     const threadId = newId();
-    // The config service resolves the layers, the orchestrator's session config and the requirements
-    // (and stores the thread's config snapshot); its refusals reach the client as they are.
-    const session = await config.resolve(
-      {
-        threadId,
-        cwd,
-        overrides: {
-          model: params.model,
-          modelProvider: params.modelProvider,
-          serviceTier: params.serviceTier,
-          // Codex keeps three states: absent (config or unset), null (explicit standard routing), a tier.
-          serviceTierGiven: "serviceTier" in params,
-          approvalPolicy: params.approvalPolicy,
-          approvalsReviewer: params.approvalsReviewer,
-          sandbox: params.sandbox,
-          config: params.config,
-        },
-        clientVersion: request.clientVersion || "0.0.0",
+    const { tenant, subject } = request.caller;
+    const inputs = {
+      cwd,
+      overrides: {
+        model: params.model,
+        modelProvider: params.modelProvider,
+        serviceTier: params.serviceTier,
+        // Codex keeps three states: absent (config or unset), null (explicit standard routing), a tier.
+        serviceTierGiven: "serviceTier" in params,
+        approvalPolicy: params.approvalPolicy,
+        approvalsReviewer: params.approvalsReviewer,
+        sandbox: params.sandbox,
+        config: params.config,
       },
-      request,
-    );
-    for (const warning of session.warnings) {
-      events.emit(Notification.configWarning, warning, { connection: request.connection });
-    }
-    const settings = {
-      approvalPolicy: session.approvalPolicy,
-      approvalsReviewer: session.approvalsReviewer,
-      sandbox: sandboxPolicy(session.sandbox),
-      serviceTier: session.serviceTier,
-      effort: session.reasoningEffort,
-      activePermissionProfile: session.activePermissionProfile,
+      clientVersion: request.clientVersion || "0.0.0",
     };
-    const row = await store.create({
-      tenant: request.caller.tenant,
+    const newThread = (session: ResolveThreadConfigResponse): NewThread => ({
+      tenant,
       id: threadId,
       cwd,
       modelProvider: session.modelProvider || defaults.modelProvider,
@@ -95,15 +82,47 @@ export function threadHandlers(
       // Codex 0.171.0 reports `paginated` for a thread started without a history mode.
       historyMode: params.historyMode ?? "paginated",
       isEphemeral: params.ephemeral ?? false,
-      cliVersion: request.clientVersion || "0.0.0",
+      cliVersion: inputs.clientVersion,
       projectId: params.projectId ?? null,
-      settings,
-      createdBy: request.caller.subject,
+      settings: {
+        approvalPolicy: session.approvalPolicy,
+        approvalsReviewer: session.approvalsReviewer,
+        sandbox: sandboxPolicy(session.sandbox),
+        serviceTier: session.serviceTier,
+        effort: session.reasoningEffort,
+        activePermissionProfile: session.activePermissionProfile,
+      },
+      createdBy: subject,
       subscriber: request.connection,
       dynamicTools: params.dynamicTools ?? [],
     });
+    // The same inputs as a recent start: the thread and its config snapshot in one statement, unless
+    // the tenant's config has changed since (then the config service resolves it afresh).
+    const templateKey = StartTemplates.keyOf(tenant, subject, inputs);
+    const template = templateKey === undefined ? undefined : templates.get(templateKey);
+    let session: ResolveThreadConfigResponse | undefined = template;
+    let row =
+      template &&
+      (await store.createWithSnapshot(newThread(template), {
+        subject,
+        sessionLayer: template.reuse.sessionLayer,
+        effective: template.reuse.effective,
+        resolved: template.reuse.resolved,
+        generation: template.reuse.generation,
+      }));
+    if (!row) {
+      if (templateKey !== undefined) templates.forget(templateKey);
+      // The config service resolves the layers, the orchestrator's session config and the requirements
+      // (and stores the thread's config snapshot); its refusals reach the client as they are.
+      session = await config.resolve({ threadId, ...inputs }, request);
+      if (templateKey !== undefined) templates.remember(templateKey, session);
+      row = await store.create(newThread(session));
+    }
+    for (const warning of (session as ResolveThreadConfigResponse).warnings) {
+      events.emit(Notification.configWarning, warning, { connection: request.connection });
+    }
     const thread = threadView(row);
-    events.emit(Notification.threadStarted, { thread }, { tenant: request.caller.tenant });
+    events.emit(Notification.threadStarted, { thread }, { tenant });
     return sessionView(row, thread, defaults.model);
   }
 

@@ -69,6 +69,15 @@ export interface NewThread {
   dynamicTools?: unknown[];
 }
 
+/** A reusable config answer's snapshot (internal/config/resolveThread's `reuse`) for one start's caller. */
+export interface ConfigSnapshot {
+  subject: string;
+  sessionLayer: Record<string, unknown>;
+  effective: Record<string, unknown>;
+  resolved: Record<string, unknown>;
+  generation: string;
+}
+
 export interface ListQuery {
   tenant: string;
   sortKey: SortColumn;
@@ -106,6 +115,11 @@ export interface StoredItem {
 
 export interface ThreadStore {
   create(thread: NewThread): Promise<ThreadRow>;
+  /**
+   * Creates the thread and stores its config snapshot in one statement, or neither (undefined) when
+   * the snapshot's generation is no longer the tenant's.
+   */
+  createWithSnapshot(thread: NewThread, snapshot: ConfigSnapshot): Promise<ThreadRow | undefined>;
   read(tenant: string, threadId: string): Promise<ThreadRow | undefined>;
   readItems(tenant: string, threadId: string): Promise<StoredItem[]>;
   turnStates(tenant: string, threadId: string): Promise<Map<string, TurnState>>;
@@ -176,6 +190,55 @@ interface RenameInput {
  */
 export const SET_NAMES_SQL = "SELECT is_applied, does_exist FROM thread.set_names($1, $2::uuid[], $3::text[], $4::text[])";
 
+/** A new thread's row from `$1`…`$18` (newThreadParams), and its connection's subscription. */
+const insertThreadSql = (from: string) => `WITH ${from}created AS (
+    INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
+      history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
+      dynamic_tools)
+    SELECT $1, $2::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $16::uuid, $17::uuid, now(),
+           $18::jsonb${from ? " FROM snapshot WHERE stored" : ""}
+    RETURNING ${THREAD_COLUMNS}
+  ), subscribed AS (
+    INSERT INTO thread.subscriptions (tenant, thread_id, connection)
+    SELECT tenant, id, $15 FROM created WHERE $15::text IS NOT NULL
+  )
+  SELECT * FROM created`;
+
+const INSERT_THREAD_SQL = insertThreadSql("");
+
+/**
+ * The same insert, made only if the config snapshot (`$19`…`$23`) is stored first in the same
+ * statement, by the config schema's own guarded function (config migration 0004): one commit for a
+ * whole start, and no thread without its snapshot. No row when the tenant's config generation has
+ * moved since the snapshot was resolved.
+ */
+const INSERT_THREAD_WITH_SNAPSHOT_SQL = insertThreadSql(
+  `snapshot AS (
+    SELECT config.record_thread_config_at($1, $2::uuid::text, $19, $3, $20::jsonb, $21::jsonb, $22::jsonb, $11, $23::bigint) AS stored
+  ), `,
+);
+
+const newThreadParams = (thread: NewThread) => [
+  thread.tenant,
+  thread.id,
+  thread.cwd,
+  thread.modelProvider,
+  thread.model,
+  JSON.stringify(thread.source),
+  thread.sourceKind,
+  thread.threadSource,
+  thread.historyMode,
+  thread.isEphemeral,
+  thread.cliVersion,
+  thread.projectId,
+  JSON.stringify(thread.settings),
+  thread.createdBy,
+  thread.subscriber,
+  thread.forkedFromId ?? null,
+  thread.parentThreadId ?? null,
+  JSON.stringify(thread.dynamicTools ?? []),
+];
+
 export class PgThreadStore implements ThreadStore {
   constructor(
     private readonly db: TenantDb,
@@ -184,43 +247,28 @@ export class PgThreadStore implements ThreadStore {
   ) {}
 
   async create(thread: NewThread): Promise<ThreadRow> {
+    const result = await this.db.query<ThreadRow>(thread.tenant, "insert thread", INSERT_THREAD_SQL, newThreadParams(thread), {
+      prepare: true,
+    });
+    return result.rows[0] as ThreadRow;
+  }
+
+  async createWithSnapshot(thread: NewThread, snapshot: ConfigSnapshot): Promise<ThreadRow | undefined> {
     const result = await this.db.query<ThreadRow>(
       thread.tenant,
-      "insert thread",
-      `WITH created AS (
-         INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
-           history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
-           dynamic_tools)
-         VALUES ($1, $2, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $16, $17, now(), $18)
-         RETURNING ${THREAD_COLUMNS}
-       ), subscribed AS (
-         INSERT INTO thread.subscriptions (tenant, thread_id, connection)
-         SELECT tenant, id, $15 FROM created WHERE $15::text IS NOT NULL
-       )
-       SELECT * FROM created`,
+      "insert thread with config snapshot",
+      INSERT_THREAD_WITH_SNAPSHOT_SQL,
       [
-        thread.tenant,
-        thread.id,
-        thread.cwd,
-        thread.modelProvider,
-        thread.model,
-        JSON.stringify(thread.source),
-        thread.sourceKind,
-        thread.threadSource,
-        thread.historyMode,
-        thread.isEphemeral,
-        thread.cliVersion,
-        thread.projectId,
-        JSON.stringify(thread.settings),
-        thread.createdBy,
-        thread.subscriber,
-        thread.forkedFromId ?? null,
-        thread.parentThreadId ?? null,
-        JSON.stringify(thread.dynamicTools ?? []),
+        ...newThreadParams(thread),
+        snapshot.subject,
+        JSON.stringify(snapshot.sessionLayer),
+        JSON.stringify(snapshot.effective),
+        JSON.stringify(snapshot.resolved),
+        snapshot.generation,
       ],
       { prepare: true },
     );
-    return result.rows[0] as ThreadRow;
+    return result.rows[0];
   }
 
   async read(tenant: string, threadId: string): Promise<ThreadRow | undefined> {

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { ResolveThreadConfigParams, ResolveThreadConfigResponse } from "@switchyard/protocol";
+import { StartTemplates } from "./start-templates.js";
+
+const inputs = (cwd: string, extra: Partial<ResolveThreadConfigParams> = {}) => ({
+  cwd,
+  overrides: { serviceTierGiven: false },
+  clientVersion: "0.171.0",
+  ...extra,
+});
+
+const answer = (model: string, reusable = true): ResolveThreadConfigResponse => ({
+  model,
+  modelProvider: "openai",
+  serviceTier: null,
+  approvalPolicy: "on-request",
+  approvalsReviewer: "user",
+  sandbox: "workspace-write",
+  reasoningEffort: null,
+  activePermissionProfile: null,
+  warnings: [],
+  configVersion: "sha256:0",
+  ...(reusable ? { reuse: { generation: "3", sessionLayer: {}, effective: { model }, resolved: { model } } } : {}),
+});
+
+describe("start templates", () => {
+  test("keys tell tenants, callers, cwds, client versions and overrides apart; forks and oversized inputs have none", () => {
+    const key = StartTemplates.keyOf("t", "ann", inputs("/a"));
+    const others = [
+      StartTemplates.keyOf("u", "ann", inputs("/a")),
+      StartTemplates.keyOf("t", "bob", inputs("/a")),
+      StartTemplates.keyOf("t", "ann", inputs("/b")),
+      StartTemplates.keyOf("t", "ann", { ...inputs("/a"), clientVersion: "0.169.0" }),
+      StartTemplates.keyOf("t", "ann", { ...inputs("/a"), overrides: { serviceTierGiven: false, model: "m" } }),
+      StartTemplates.keyOf("t", "ann", { ...inputs("/a"), overrides: { serviceTierGiven: true } }),
+    ];
+    assert.equal(new Set([key, ...others]).size, 7);
+    assert.equal(StartTemplates.keyOf("t", "ann", inputs("/a")), key, "the same inputs, the same key");
+    assert.equal(StartTemplates.keyOf("t", "ann", inputs("/a", { forkedFromId: "x" })), undefined);
+    const big = { serviceTierGiven: false, config: { instructions: "x".repeat(5_000) } };
+    assert.equal(StartTemplates.keyOf("t", "ann", { ...inputs("/a"), overrides: big }), undefined);
+  });
+
+  test("remembers only answers marked reusable, forgets on request, and keeps the most recently used", () => {
+    const templates = new StartTemplates(2);
+    templates.remember("a", answer("ma", false));
+    assert.equal(templates.get("a"), undefined, "not marked reusable");
+    templates.remember("a", answer("ma"));
+    templates.remember("b", answer("mb"));
+    assert.equal(templates.get("a")?.model, "ma"); // a is now the most recently used
+    templates.remember("c", answer("mc"));
+    assert.equal(templates.size, 2);
+    assert.equal(templates.get("b"), undefined, "the least recently used went");
+    assert.equal(templates.get("a")?.reuse.generation, "3");
+    templates.forget("a");
+    assert.equal(templates.get("a"), undefined);
+    assert.equal(templates.get("c")?.model, "mc");
+  });
+});
