@@ -82,6 +82,12 @@ export type BusSubjects = ReturnType<typeof busSubjects>;
 
 /** Headers on every bus request (both lanes). */
 export const BusHeader = {
+  /**
+   * A request's identity as one JSON array: [commandId, method, tenant, subject, roles, deadline,
+   * connection, client request id or null, client version] (bus-codec.ts). The per-field headers
+   * below are what earlier publishers sent instead; decoders still read them.
+   */
+  request: "Sy-Request",
   /** Unique per client request; JetStream `Nats-Msg-Id` dedup and the Postgres idempotency key. */
   commandId: "Sy-Command-Id",
   method: "Sy-Method",

@@ -1,6 +1,89 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { decodeOutcome, outcomeBody, outcomeHeaders } from "./bus-codec.js";
+import { headers as natsHeaders } from "@nats-io/nats-core";
+import { BusHeader } from "@switchyard/protocol";
+import {
+  type BusRequest,
+  decodeOutcome,
+  decodeRequest,
+  encodeJson,
+  outcomeBody,
+  outcomeHeaders,
+  requestHeaders,
+} from "./bus-codec.js";
+
+const meta = (extra: Partial<Omit<BusRequest, "params" | "headers">> = {}): Omit<BusRequest, "params" | "headers"> => ({
+  commandId: "cmd-1",
+  method: "thread/name/set",
+  caller: { tenant: "acme \u00e9\u{1F600}", subject: 'ann,"quoted"', roles: ["orchestrator", "admin"] },
+  deadlineMs: 1_765_000_000_123,
+  connection: "gw1/c7",
+  clientRequestId: 7,
+  clientVersion: "0.171.0",
+  ...extra,
+});
+
+const strip = ({ params: _params, headers: _headers, ...rest }: BusRequest) => rest;
+
+test("a request's identity travels in one header and comes back whole", () => {
+  for (const request of [
+    meta(),
+    meta({ clientRequestId: "abc" }),
+    meta({ clientRequestId: undefined, clientVersion: "", caller: { tenant: "t", subject: "s", roles: [] } }),
+  ]) {
+    const headers = requestHeaders(request, "_INBOX.reply");
+    assert.deepEqual(
+      [...headers.keys()].sort(),
+      [BusHeader.request, BusHeader.replyTo].sort(),
+      "one header, and the reply subject",
+    );
+    const decoded = decodeRequest({ headers, data: encodeJson({ name: "x" }) });
+    assert.deepEqual(strip(decoded), request);
+    assert.deepEqual(decoded.params, { name: "x" });
+  }
+  assert.equal(requestHeaders(meta()).has(BusHeader.replyTo), false);
+});
+
+test("a request from an earlier publisher (one header per field) still decodes", () => {
+  const headers = natsHeaders();
+  headers.set(BusHeader.commandId, "cmd-old");
+  headers.set(BusHeader.method, "thread/read");
+  headers.set(BusHeader.tenant, "acme");
+  headers.set(BusHeader.subject, "ann");
+  headers.set(BusHeader.roles, "a,b");
+  headers.set(BusHeader.deadline, "1765000000000");
+  headers.set(BusHeader.connection, "gw1/c1");
+  headers.set(BusHeader.requestId, '"r-1"');
+  headers.set(BusHeader.clientVersion, "0.169.0");
+  assert.deepEqual(strip(decodeRequest({ headers, data: new Uint8Array() })), {
+    commandId: "cmd-old",
+    method: "thread/read",
+    caller: { tenant: "acme", subject: "ann", roles: ["a", "b"] },
+    deadlineMs: 1_765_000_000_000,
+    connection: "gw1/c1",
+    clientRequestId: "r-1",
+    clientVersion: "0.169.0",
+  });
+});
+
+test("a malformed request header is refused with what is wrong, never half-read", () => {
+  const withEnvelope = (value: string) => {
+    const headers = natsHeaders();
+    headers.set(BusHeader.request, value);
+    return { headers, data: new Uint8Array() };
+  };
+  const valid = JSON.parse(requestHeaders(meta()).get(BusHeader.request)) as unknown[];
+  const replaced = (index: number, value: unknown) => JSON.stringify(valid.map((field, at) => (at === index ? value : field)));
+  assert.throws(() => decodeRequest(withEnvelope("{not json")), /unreadable Sy-Request/);
+  assert.throws(() => decodeRequest(withEnvelope('{"commandId":"x"}')), /not an array/);
+  assert.throws(() => decodeRequest(withEnvelope(replaced(0, ""))), /without commandId/);
+  assert.throws(() => decodeRequest(withEnvelope(replaced(2, 5))), /without tenant/);
+  assert.throws(() => decodeRequest(withEnvelope(replaced(4, "admin"))), /without roles/);
+  assert.throws(() => decodeRequest(withEnvelope(replaced(5, "soon"))), /without deadline/);
+  assert.throws(() => decodeRequest(withEnvelope(replaced(6, null))), /without connection/);
+  assert.throws(() => decodeRequest({ headers: undefined, data: new Uint8Array() }), /without Sy-Command-Id/);
+  assert.equal(decodeRequest(withEnvelope(replaced(7, { not: "an id" }))).clientRequestId, undefined);
+});
 
 test("an error message with line breaks travels: one-line header, the whole message in the body", () => {
   const outcome = { ok: false as const, error: { code: -32600, message: "first line\nsecond line\r\nthird" } };

@@ -1,5 +1,5 @@
 // How a client request travels on the bus, and how its outcome comes back. Both lanes use this:
-// the identity, deadline and trace context ride in headers; params and results are JSON bodies;
+// the identity and deadline ride in one header (`Sy-Request`), the trace context in its own; params and results are JSON bodies;
 // failures use the NATS services error headers with the rendered wire error as the body.
 import { type Msg, type MsgHdrs, headers as natsHeaders } from "@nats-io/nats-core";
 import { BusHeader, isWireError, type RequestId, toWireError, type WireError } from "@switchyard/protocol";
@@ -47,17 +47,29 @@ const decoder = new TextDecoder();
 export const encodeJson = (value: unknown): Uint8Array => encoder.encode(JSON.stringify(value));
 export const decodeJson = (data: Uint8Array): unknown => (data.length === 0 ? undefined : JSON.parse(decoder.decode(data)));
 
+/**
+ * A request's identity in one header (`Sy-Request`): a JSON array of commandId, method, tenant,
+ * subject, roles, deadline (epoch ms), connection, the client's request id (or null) and the client
+ * version. One header to write, validate and parse instead of nine: headers are scanned and copied
+ * per name on both ends, and every request pays that. Decoders also read the one-header-per-field
+ * form that publishers before it used (keyed commands may still sit in JetStream across an upgrade).
+ */
 export function requestHeaders(request: Omit<BusRequest, "params" | "headers">, replyTo?: string): MsgHdrs {
   const headers = natsHeaders();
-  headers.set(BusHeader.commandId, request.commandId);
-  headers.set(BusHeader.method, request.method);
-  headers.set(BusHeader.tenant, request.caller.tenant);
-  headers.set(BusHeader.subject, request.caller.subject);
-  headers.set(BusHeader.roles, request.caller.roles.join(","));
-  headers.set(BusHeader.deadline, String(request.deadlineMs));
-  headers.set(BusHeader.connection, request.connection);
-  if (request.clientRequestId !== undefined) headers.set(BusHeader.requestId, JSON.stringify(request.clientRequestId));
-  if (request.clientVersion) headers.set(BusHeader.clientVersion, request.clientVersion);
+  headers.set(
+    BusHeader.request,
+    JSON.stringify([
+      request.commandId,
+      request.method,
+      request.caller.tenant,
+      request.caller.subject,
+      request.caller.roles,
+      request.deadlineMs,
+      request.connection,
+      request.clientRequestId ?? null,
+      request.clientVersion,
+    ]),
+  );
   if (replyTo) headers.set(BusHeader.replyTo, replyTo);
   return headers;
 }
@@ -67,15 +79,50 @@ export class MalformedBusRequest extends Error {}
 function parseRequestId(header: string | undefined): RequestId | undefined {
   if (!header) return undefined;
   try {
-    const id = JSON.parse(header) as unknown;
-    return typeof id === "string" || (typeof id === "number" && Number.isInteger(id)) ? id : undefined;
+    return requestIdOf(JSON.parse(header) as unknown);
   } catch {
     return undefined;
   }
 }
 
+const requestIdOf = (id: unknown): RequestId | undefined =>
+  typeof id === "string" || (typeof id === "number" && Number.isInteger(id)) ? id : undefined;
+
+const isText = (value: unknown): value is string => typeof value === "string" && value !== "";
+
+function decodeEnvelope(envelope: string): Omit<BusRequest, "params" | "headers"> {
+  let fields: unknown;
+  try {
+    fields = JSON.parse(envelope);
+  } catch {
+    throw new MalformedBusRequest(`bus request with an unreadable ${BusHeader.request} header`);
+  }
+  if (!Array.isArray(fields)) throw new MalformedBusRequest(`${BusHeader.request} header is not an array`);
+  const [commandId, method, tenant, subject, roles, deadlineMs, connection, clientRequestId, clientVersion] = fields;
+  const missing = (name: string) => new MalformedBusRequest(`bus request without ${name} in its ${BusHeader.request} header`);
+  if (!isText(commandId)) throw missing("commandId");
+  if (!isText(method)) throw missing("method");
+  if (!isText(tenant)) throw missing("tenant");
+  if (!isText(subject)) throw missing("subject");
+  if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) throw missing("roles");
+  if (typeof deadlineMs !== "number" || !Number.isFinite(deadlineMs)) throw missing("deadline");
+  if (!isText(connection)) throw missing("connection");
+  return {
+    commandId,
+    method,
+    caller: { tenant, subject, roles: roles as string[] },
+    deadlineMs,
+    connection,
+    clientRequestId: requestIdOf(clientRequestId),
+    clientVersion: typeof clientVersion === "string" ? clientVersion : "",
+  };
+}
+
 export function decodeRequest(msg: Pick<Msg, "headers" | "data">): BusRequest {
   const headers = msg.headers;
+  const envelope = headers?.get(BusHeader.request);
+  if (envelope) return { ...decodeEnvelope(envelope), params: decodeJson(msg.data), headers: headers as MsgHdrs };
+  // The one-header-per-field form of earlier publishers.
   const get = (name: string): string => {
     const value = headers?.get(name) ?? "";
     if (!value) throw new MalformedBusRequest(`bus request without ${name} header`);
