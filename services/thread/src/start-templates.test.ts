@@ -53,6 +53,7 @@ describe("start templates", () => {
     assert.equal(templates.size, 2);
     assert.equal(templates.get("b"), undefined, "the least recently used went");
     assert.equal(templates.get("a")?.reuse.generation, "3");
+    assert.equal(templates.get("a")?.snapshotJson.effective, JSON.stringify({ model: "ma" }), "serialized once, kept");
     templates.forget("a");
     assert.equal(templates.get("a"), undefined);
     assert.equal(templates.get("c")?.model, "mc");

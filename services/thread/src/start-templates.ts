@@ -8,7 +8,11 @@
 // drops the answer and asks the config service again.
 import type { ResolveThreadConfigParams, ResolveThreadConfigResponse } from "@switchyard/protocol";
 
-export type ReusableAnswer = ResolveThreadConfigResponse & { reuse: NonNullable<ResolveThreadConfigResponse["reuse"]> };
+export type ReusableAnswer = ResolveThreadConfigResponse & {
+  reuse: NonNullable<ResolveThreadConfigResponse["reuse"]>;
+  /** The snapshot's documents as JSON text, serialized once for every start that reuses them. */
+  snapshotJson: { sessionLayer: string; effective: string; resolved: string };
+};
 
 /** Inputs longer than this (large `config` overrides) are not remembered: they would crowd the rest out. */
 const MAX_KEY_CHARS = 4_096;
@@ -37,9 +41,18 @@ export class StartTemplates {
 
   /** Remembers the answer if the config service marked it reusable. */
   remember(key: string, answer: ResolveThreadConfigResponse): void {
-    if (!answer.reuse) return;
+    const reuse = answer.reuse;
+    if (!reuse) return;
     this.answers.delete(key);
-    this.answers.set(key, answer as ReusableAnswer);
+    this.answers.set(key, {
+      ...answer,
+      reuse,
+      snapshotJson: {
+        sessionLayer: JSON.stringify(reuse.sessionLayer),
+        effective: JSON.stringify(reuse.effective),
+        resolved: JSON.stringify(reuse.resolved),
+      },
+    });
     if (this.answers.size > this.capacity) this.answers.delete(this.answers.keys().next().value as string);
   }
 

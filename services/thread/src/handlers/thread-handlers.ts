@@ -105,9 +105,7 @@ export function threadHandlers(
       template &&
       (await store.createWithSnapshot(newThread(template), {
         subject,
-        sessionLayer: template.reuse.sessionLayer,
-        effective: template.reuse.effective,
-        resolved: template.reuse.resolved,
+        ...template.snapshotJson,
         generation: template.reuse.generation,
       }));
     if (!row) {

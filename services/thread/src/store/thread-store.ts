@@ -69,12 +69,15 @@ export interface NewThread {
   dynamicTools?: unknown[];
 }
 
-/** A reusable config answer's snapshot (internal/config/resolveThread's `reuse`) for one start's caller. */
+/**
+ * A reusable config answer's snapshot (internal/config/resolveThread's `reuse`) for one start's
+ * caller; its documents as JSON text.
+ */
 export interface ConfigSnapshot {
   subject: string;
-  sessionLayer: Record<string, unknown>;
-  effective: Record<string, unknown>;
-  resolved: Record<string, unknown>;
+  sessionLayer: string;
+  effective: string;
+  resolved: string;
   generation: string;
 }
 
@@ -261,9 +264,9 @@ export class PgThreadStore implements ThreadStore {
       [
         ...newThreadParams(thread),
         snapshot.subject,
-        JSON.stringify(snapshot.sessionLayer),
-        JSON.stringify(snapshot.effective),
-        JSON.stringify(snapshot.resolved),
+        snapshot.sessionLayer,
+        snapshot.effective,
+        snapshot.resolved,
         snapshot.generation,
       ],
       { prepare: true },
