@@ -13,8 +13,9 @@
 //   thread/name/set  keyed lane: ws → gateway → JetStream partition → thread service → Postgres CTE
 //   config/read      keyed lane (shared read): ws → gateway → JetStream partition → config service →
 //                    Postgres generation SELECT → Redis GET (cache hit)
-//   thread/start     unkeyed lane: ws → gateway → core NATS → thread service (→ config service for the
-//                    thread's settings) → Postgres INSERT; its floor: ws → NATS → one INSERT
+//   thread/start     unkeyed lane: ws → gateway → core NATS → thread service → one Postgres statement
+//                    (config snapshot + thread + subscription; a start with inputs not seen yet asks
+//                    the config service first); its floor: ws → NATS → one INSERT
 // and the turn scenarios (turns.ts), against a scripted provider process (turn-provider.ts) and the
 // turn floor (floor/floor-turns.ts):
 //   turn/delta       provider SSE → thread service → NATS → gateway → ws, per delta
