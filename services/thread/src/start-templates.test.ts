@@ -42,20 +42,30 @@ describe("start templates", () => {
     assert.equal(StartTemplates.keyOf("t", "ann", { ...inputs("/a"), overrides: big }), undefined);
   });
 
-  test("remembers only answers marked reusable, forgets on request, and keeps the most recently used", () => {
-    const templates = new StartTemplates(2);
+  test("remembers only answers marked reusable, forgets on request, and keeps the most recently used within its budget", () => {
+    const entryChars = (key: string, model: string) => key.length + "{}".length + 2 * JSON.stringify({ model }).length;
+    const templates = new StartTemplates(2 * entryChars("a", "ma"));
     templates.remember("a", answer("ma", false));
     assert.equal(templates.get("a"), undefined, "not marked reusable");
     templates.remember("a", answer("ma"));
     templates.remember("b", answer("mb"));
-    assert.equal(templates.get("a")?.model, "ma"); // a is now the most recently used
+    assert.equal(templates.get("a")?.answer.model, "ma"); // a is now the most recently used
+    assert.equal(templates.heldChars, 2 * entryChars("a", "ma"));
     templates.remember("c", answer("mc"));
     assert.equal(templates.size, 2);
     assert.equal(templates.get("b"), undefined, "the least recently used went");
-    assert.equal(templates.get("a")?.reuse.generation, "3");
-    assert.equal(templates.get("a")?.snapshotJson.effective, JSON.stringify({ model: "ma" }), "serialized once, kept");
+    const kept = templates.get("a");
+    assert.equal(kept?.generation, "3");
+    assert.equal(kept?.snapshotJson.effective, JSON.stringify({ model: "ma" }), "serialized once, kept");
+    assert.equal("reuse" in (kept?.answer ?? {}), false, "the parsed documents are not kept twice");
+    templates.remember("a", answer("mz"));
+    assert.equal(templates.get("a")?.answer.model, "mz", "a newer answer replaces the old one");
+    assert.equal(templates.heldChars, entryChars("a", "mz") + entryChars("c", "mc"));
     templates.forget("a");
     assert.equal(templates.get("a"), undefined);
-    assert.equal(templates.get("c")?.model, "mc");
+    assert.equal(templates.heldChars, entryChars("c", "mc"));
+    templates.remember("huge", answer("x".repeat(4 * entryChars("a", "ma"))));
+    assert.equal(templates.get("huge"), undefined, "an answer larger than the budget is not remembered");
+    assert.equal(templates.get("c")?.answer.model, "mc", "and evicts nothing");
   });
 });

@@ -8,19 +8,27 @@
 // drops the answer and asks the config service again.
 import type { ResolveThreadConfigParams, ResolveThreadConfigResponse } from "@switchyard/protocol";
 
-export type ReusableAnswer = ResolveThreadConfigResponse & {
-  reuse: NonNullable<ResolveThreadConfigResponse["reuse"]>;
-  /** The snapshot's documents as JSON text, serialized once for every start that reuses them. */
+/** A remembered answer: what the start reports, and the snapshot it stores (its documents as JSON text). */
+export interface ReusableAnswer {
+  /** The config service's answer, without its `reuse` documents. */
+  answer: ResolveThreadConfigResponse;
+  /** The tenant's config generation the answer holds at. */
+  generation: string;
+  /** The snapshot's documents, serialized once for every start that reuses them. */
   snapshotJson: { sessionLayer: string; effective: string; resolved: string };
-};
+}
 
 /** Inputs longer than this (large `config` overrides) are not remembered: they would crowd the rest out. */
 const MAX_KEY_CHARS = 4_096;
+/** Nor are answers whose snapshot is larger than this (characters of JSON text). */
+const MAX_ENTRY_CHARS = 1 << 20;
 
+/** Remembered answers, least recently used out, within a budget of characters (keys and snapshot text). */
 export class StartTemplates {
-  private readonly answers = new Map<string, ReusableAnswer>();
+  private readonly answers = new Map<string, ReusableAnswer & { chars: number }>();
+  private chars = 0;
 
-  constructor(private readonly capacity = 1_000) {}
+  constructor(private readonly budgetChars = 16 << 20) {}
 
   /** The key of a start's inputs, or undefined when they are not remembered. */
   static keyOf(tenant: string, subject: string, params: Omit<ResolveThreadConfigParams, "threadId">): string | undefined {
@@ -30,37 +38,49 @@ export class StartTemplates {
   }
 
   get(key: string): ReusableAnswer | undefined {
-    const answer = this.answers.get(key);
-    if (answer) {
+    const entry = this.answers.get(key);
+    if (entry) {
       // Most recently used last: the first entry is the one to evict.
       this.answers.delete(key);
-      this.answers.set(key, answer);
+      this.answers.set(key, entry);
     }
-    return answer;
+    return entry;
   }
 
-  /** Remembers the answer if the config service marked it reusable. */
+  /** Remembers the answer if the config service marked it reusable (and it fits). */
   remember(key: string, answer: ResolveThreadConfigResponse): void {
-    const reuse = answer.reuse;
+    const { reuse, ...rest } = answer;
     if (!reuse) return;
-    this.answers.delete(key);
-    this.answers.set(key, {
-      ...answer,
-      reuse,
-      snapshotJson: {
-        sessionLayer: JSON.stringify(reuse.sessionLayer),
-        effective: JSON.stringify(reuse.effective),
-        resolved: JSON.stringify(reuse.resolved),
-      },
-    });
-    if (this.answers.size > this.capacity) this.answers.delete(this.answers.keys().next().value as string);
+    const snapshotJson = {
+      sessionLayer: JSON.stringify(reuse.sessionLayer),
+      effective: JSON.stringify(reuse.effective),
+      resolved: JSON.stringify(reuse.resolved),
+    };
+    const chars = key.length + snapshotJson.sessionLayer.length + snapshotJson.effective.length + snapshotJson.resolved.length;
+    this.forget(key);
+    if (chars > Math.min(MAX_ENTRY_CHARS, this.budgetChars)) return;
+    this.answers.set(key, { answer: rest, generation: reuse.generation, snapshotJson, chars });
+    this.chars += chars;
+    for (const [oldest, entry] of this.answers) {
+      if (this.chars <= this.budgetChars) break;
+      this.answers.delete(oldest);
+      this.chars -= entry.chars;
+    }
   }
 
   forget(key: string): void {
+    const entry = this.answers.get(key);
+    if (!entry) return;
     this.answers.delete(key);
+    this.chars -= entry.chars;
   }
 
   get size(): number {
     return this.answers.size;
+  }
+
+  /** Characters held (keys and snapshot text). */
+  get heldChars(): number {
+    return this.chars;
   }
 }

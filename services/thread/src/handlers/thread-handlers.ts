@@ -100,13 +100,13 @@ export function threadHandlers(
     // the tenant's config has changed since (then the config service resolves it afresh).
     const templateKey = StartTemplates.keyOf(tenant, subject, inputs);
     const template = templateKey === undefined ? undefined : templates.get(templateKey);
-    let session: ResolveThreadConfigResponse | undefined = template;
+    let session: ResolveThreadConfigResponse | undefined = template?.answer;
     let row =
       template &&
-      (await store.createWithSnapshot(newThread(template), {
+      (await store.createWithSnapshot(newThread(template.answer), {
         subject,
         ...template.snapshotJson,
-        generation: template.reuse.generation,
+        generation: template.generation,
       }));
     if (!row) {
       if (templateKey !== undefined) templates.forget(templateKey);
