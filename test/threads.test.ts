@@ -71,6 +71,73 @@ describe("thread methods", () => {
     await Promise.all([caller, sameTenant, otherTenant, optedOut].map((client) => client.close()));
   });
 
+  test("a created thread's row, made from its inputs and the timestamps Postgres returns, is the row stored", async () => {
+    const parent = await store.create({
+      tenant: "t-row",
+      id: "01900000-0000-7000-8000-000000000001",
+      cwd: "/row",
+      modelProvider: "openai",
+      model: "gpt-row",
+      source: "appServer",
+      sourceKind: "appServer",
+      threadSource: null,
+      historyMode: "paginated",
+      isEphemeral: false,
+      cliVersion: "0.171.0",
+      projectId: null,
+      settings: { approvalPolicy: "on-request", sandbox: { type: "readOnly" }, serviceTier: null },
+      createdBy: "ann",
+      subscriber: null,
+    });
+    assert.deepEqual(await store.read("t-row", parent.id), parent);
+    const child = await store.createWithSnapshot(
+      {
+        tenant: "t-row",
+        id: "01900000-0000-7000-8000-000000000002",
+        cwd: "/row/child",
+        modelProvider: "other",
+        model: "gpt-child",
+        source: { subAgent: "review" },
+        sourceKind: "subAgent",
+        threadSource: "review",
+        historyMode: "legacy",
+        isEphemeral: true,
+        cliVersion: "0.169.0",
+        projectId: "project-1",
+        settings: { effort: "high", activePermissionProfile: { id: "p", extends: null } },
+        createdBy: "ann",
+        subscriber: "gw/c1",
+        parentThreadId: parent.id,
+        dynamicTools: [{ name: "lookup", description: "d", inputSchema: { type: "object" } }],
+      },
+      { subject: "ann", sessionLayer: "{}", effective: '{"model":"gpt-child"}', resolved: "{}", generation: "0" },
+    );
+    assert.ok(child, "stored at the tenant's generation");
+    assert.deepEqual(await store.read("t-row", child.id), child);
+    const stale = await store.createWithSnapshot(
+      {
+        tenant: "t-row",
+        id: "01900000-0000-7000-8000-000000000003",
+        cwd: "/row",
+        modelProvider: "openai",
+        model: "gpt-row",
+        source: "appServer",
+        sourceKind: "appServer",
+        threadSource: null,
+        historyMode: "paginated",
+        isEphemeral: false,
+        cliVersion: "0.171.0",
+        projectId: null,
+        settings: {},
+        createdBy: "ann",
+        subscriber: "gw/c1",
+      },
+      { subject: "ann", sessionLayer: "{}", effective: "{}", resolved: "{}", generation: "7" },
+    );
+    assert.equal(stale, undefined, "a snapshot of another generation stores neither it nor the thread");
+    assert.equal(await store.read("t-row", "01900000-0000-7000-8000-000000000003"), undefined);
+  });
+
   test("thread/start without cwd uses the service default; a relative cwd is refused", async () => {
     const client = await open("t-defaults");
     const started = await client.call("thread/start", { cwd: null });

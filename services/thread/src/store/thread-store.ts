@@ -193,19 +193,63 @@ interface RenameInput {
  */
 export const SET_NAMES_SQL = "SELECT is_applied, does_exist FROM thread.set_names($1, $2::uuid[], $3::text[], $4::text[])";
 
-/** A new thread's row from `$1`…`$18` (newThreadParams), and its connection's subscription. */
+/**
+ * A new thread's row from `$1`…`$18` (newThreadParams), and its connection's subscription. It returns
+ * only what Postgres decides (the timestamps); `createdRow` makes the rest from the inputs, so a start
+ * neither ships nor parses back the 32 columns it just wrote.
+ */
 const insertThreadSql = (from: string) => `WITH ${from}created AS (
     INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
       history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
       dynamic_tools)
     SELECT $1, $2::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $16::uuid, $17::uuid, now(),
            $18::jsonb${from ? " FROM snapshot WHERE stored" : ""}
-    RETURNING ${THREAD_COLUMNS}
+    RETURNING tenant, id, created_at, updated_at, loaded_at
   ), subscribed AS (
     INSERT INTO thread.subscriptions (tenant, thread_id, connection)
     SELECT tenant, id, $15 FROM created WHERE $15::text IS NOT NULL
   )
-  SELECT * FROM created`;
+  SELECT created_at, updated_at, loaded_at FROM created`;
+
+type CreatedStamps = Pick<ThreadRow, "created_at" | "updated_at" | "loaded_at">;
+
+/** A just-created thread's row: its inputs, the columns' defaults, and the timestamps Postgres gave it. */
+function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
+  return {
+    tenant: thread.tenant,
+    id: thread.id,
+    session_id: thread.id,
+    created_at: stamps.created_at,
+    updated_at: stamps.updated_at,
+    recency_at: null,
+    materialized_at: null,
+    archived_at: null,
+    name: null,
+    preview: "",
+    cwd: thread.cwd,
+    model_provider: thread.modelProvider,
+    model: thread.model,
+    source: thread.source,
+    source_kind: thread.sourceKind,
+    thread_source: thread.threadSource,
+    history_mode: thread.historyMode,
+    is_ephemeral: thread.isEphemeral,
+    cli_version: thread.cliVersion,
+    project_id: thread.projectId,
+    forked_from_id: thread.forkedFromId ?? null,
+    parent_thread_id: thread.parentThreadId ?? null,
+    settings: thread.settings,
+    revision: "0",
+    loaded_at: stamps.loaded_at,
+    goal: null,
+    git_info: null,
+    read_revision: "0",
+    first_unread: null,
+    dynamic_tools: (thread.dynamicTools ?? []) as Record<string, unknown>[],
+    token_usage: null,
+    active_turn_id: null,
+  };
+}
 
 const INSERT_THREAD_SQL = insertThreadSql("");
 
@@ -250,14 +294,20 @@ export class PgThreadStore implements ThreadStore {
   ) {}
 
   async create(thread: NewThread): Promise<ThreadRow> {
-    const result = await this.db.query<ThreadRow>(thread.tenant, "insert thread", INSERT_THREAD_SQL, newThreadParams(thread), {
-      prepare: true,
-    });
-    return result.rows[0] as ThreadRow;
+    const result = await this.db.query<CreatedStamps>(
+      thread.tenant,
+      "insert thread",
+      INSERT_THREAD_SQL,
+      newThreadParams(thread),
+      {
+        prepare: true,
+      },
+    );
+    return createdRow(thread, result.rows[0] as CreatedStamps);
   }
 
   async createWithSnapshot(thread: NewThread, snapshot: ConfigSnapshot): Promise<ThreadRow | undefined> {
-    const result = await this.db.query<ThreadRow>(
+    const result = await this.db.query<CreatedStamps>(
       thread.tenant,
       "insert thread with config snapshot",
       INSERT_THREAD_WITH_SNAPSHOT_SQL,
@@ -271,7 +321,8 @@ export class PgThreadStore implements ThreadStore {
       ],
       { prepare: true },
     );
-    return result.rows[0];
+    const stamps = result.rows[0];
+    return stamps && createdRow(thread, stamps);
   }
 
   async read(tenant: string, threadId: string): Promise<ThreadRow | undefined> {
