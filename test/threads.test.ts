@@ -5,7 +5,7 @@ import { after, before, describe, test } from "node:test";
 import { busSubjects } from "@switchyard/protocol";
 import { TenantDb } from "@switchyard/runtime";
 import { ThreadChanges } from "../services/thread/src/store/thread-changes.js";
-import { PgThreadStore, SET_NAMES_SQL } from "../services/thread/src/store/thread-store.js";
+import { type NewThread, PgThreadStore, SET_NAMES_SQL } from "../services/thread/src/store/thread-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { rowsReadInTransaction, serviceSession } from "./harness/service-session.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -72,9 +72,9 @@ describe("thread methods", () => {
   });
 
   test("a created thread's row, made from its inputs and the timestamps Postgres returns, is the row stored", async () => {
-    const parent = await store.create({
+    const plain = (id: string): NewThread => ({
       tenant: "t-row",
-      id: "01900000-0000-7000-8000-000000000001",
+      id,
       cwd: "/row",
       modelProvider: "openai",
       model: "gpt-row",
@@ -89,14 +89,20 @@ describe("thread methods", () => {
       createdBy: "ann",
       subscriber: null,
     });
+    const snapshot = (generation: string) => ({
+      subject: "ann",
+      sessionLayer: "{}",
+      effective: "{}",
+      resolved: "{}",
+      generation,
+    });
+    const parent = await store.create(plain("01900000-0000-7000-8000-000000000001"));
     assert.deepEqual(await store.read("t-row", parent.id), parent);
     const child = await store.createWithSnapshot(
       {
-        tenant: "t-row",
-        id: "01900000-0000-7000-8000-000000000002",
+        ...plain("01900000-0000-7000-8000-000000000002"),
         cwd: "/row/child",
         modelProvider: "other",
-        model: "gpt-child",
         source: { subAgent: "review" },
         sourceKind: "subAgent",
         threadSource: "review",
@@ -105,35 +111,15 @@ describe("thread methods", () => {
         cliVersion: "0.169.0",
         projectId: "project-1",
         settings: { effort: "high", activePermissionProfile: { id: "p", extends: null } },
-        createdBy: "ann",
         subscriber: "gw/c1",
         parentThreadId: parent.id,
         dynamicTools: [{ name: "lookup", description: "d", inputSchema: { type: "object" } }],
       },
-      { subject: "ann", sessionLayer: "{}", effective: '{"model":"gpt-child"}', resolved: "{}", generation: "0" },
+      snapshot("0"),
     );
     assert.ok(child, "stored at the tenant's generation");
     assert.deepEqual(await store.read("t-row", child.id), child);
-    const stale = await store.createWithSnapshot(
-      {
-        tenant: "t-row",
-        id: "01900000-0000-7000-8000-000000000003",
-        cwd: "/row",
-        modelProvider: "openai",
-        model: "gpt-row",
-        source: "appServer",
-        sourceKind: "appServer",
-        threadSource: null,
-        historyMode: "paginated",
-        isEphemeral: false,
-        cliVersion: "0.171.0",
-        projectId: null,
-        settings: {},
-        createdBy: "ann",
-        subscriber: "gw/c1",
-      },
-      { subject: "ann", sessionLayer: "{}", effective: "{}", resolved: "{}", generation: "7" },
-    );
+    const stale = await store.createWithSnapshot(plain("01900000-0000-7000-8000-000000000003"), snapshot("7"));
     assert.equal(stale, undefined, "a snapshot of another generation stores neither it nor the thread");
     assert.equal(await store.read("t-row", "01900000-0000-7000-8000-000000000003"), undefined);
   });
