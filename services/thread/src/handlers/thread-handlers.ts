@@ -100,7 +100,7 @@ export function threadHandlers(
     // the tenant's config has changed since (then the config service resolves it afresh).
     const templateKey = StartTemplates.keyOf(tenant, subject, inputs);
     const template = templateKey === undefined ? undefined : templates.get(templateKey);
-    let session: ResolveThreadConfigResponse | undefined = template?.answer;
+    let session = template?.answer;
     let row =
       template &&
       (await store.createWithSnapshot(newThread(template.answer), {
@@ -108,7 +108,7 @@ export function threadHandlers(
         ...template.snapshotJson,
         generation: template.generation,
       }));
-    if (!row) {
+    if (!row || !session) {
       if (templateKey !== undefined) templates.forget(templateKey);
       // The config service resolves the layers, the orchestrator's session config and the requirements
       // (and stores the thread's config snapshot); its refusals reach the client as they are.
@@ -116,7 +116,7 @@ export function threadHandlers(
       if (templateKey !== undefined) templates.remember(templateKey, session);
       row = await store.create(newThread(session));
     }
-    for (const warning of (session as ResolveThreadConfigResponse).warnings) {
+    for (const warning of session.warnings) {
       events.emit(Notification.configWarning, warning, { connection: request.connection });
     }
     const thread = threadView(row);

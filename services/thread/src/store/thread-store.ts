@@ -198,12 +198,12 @@ export const SET_NAMES_SQL = "SELECT is_applied, does_exist FROM thread.set_name
  * only what Postgres decides (the timestamps); `createdRow` makes the rest from the inputs, so a start
  * neither ships nor parses back the 32 columns it just wrote.
  */
-const insertThreadSql = (from: string) => `WITH ${from}created AS (
+const insertThreadSql = (snapshotCte?: string) => `WITH ${snapshotCte ? `${snapshotCte}, ` : ""}created AS (
     INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
       history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
       dynamic_tools)
     SELECT $1, $2::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $16::uuid, $17::uuid, now(),
-           $18::jsonb${from ? " FROM snapshot WHERE stored" : ""}
+           $18::jsonb${snapshotCte ? " FROM snapshot WHERE stored" : ""}
     RETURNING tenant, id, created_at, updated_at, loaded_at
   ), subscribed AS (
     INSERT INTO thread.subscriptions (tenant, thread_id, connection)
@@ -251,7 +251,7 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
   };
 }
 
-const INSERT_THREAD_SQL = insertThreadSql("");
+const INSERT_THREAD_SQL = insertThreadSql();
 
 /**
  * The same insert, made only if the config snapshot (`$19`…`$23`) is stored first in the same
@@ -262,7 +262,7 @@ const INSERT_THREAD_SQL = insertThreadSql("");
 const INSERT_THREAD_WITH_SNAPSHOT_SQL = insertThreadSql(
   `snapshot AS (
     SELECT config.record_thread_config_at($1, $2::uuid::text, $19, $3, $20::jsonb, $21::jsonb, $22::jsonb, $11, $23::bigint) AS stored
-  ), `,
+  )`,
 );
 
 const newThreadParams = (thread: NewThread) => [
