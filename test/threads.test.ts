@@ -122,6 +122,51 @@ describe("thread methods", () => {
     const stale = await store.createWithSnapshot(plain("01900000-0000-7000-8000-000000000003"), snapshot("7"));
     assert.equal(stale, undefined, "a snapshot of another generation stores neither it nor the thread");
     assert.equal(await store.read("t-row", "01900000-0000-7000-8000-000000000003"), undefined);
+
+    // Creations that arrive together share one statement; in it a stale snapshot leaves only its own
+    // thread out, and a row the statement refuses (its id is taken) fails alone.
+    const [fresh, stale2, plainNew, reusedId, fresh2] = ["11", "12", "13", "14", "15"].map(
+      (n) => `01900000-0000-7000-8000-0000000000${n}`,
+    ) as [string, string, string, string, string];
+    const together = [fresh, stale2, plainNew, reusedId, fresh2];
+    const batchesBefore = store.creationStats.batches;
+    const outcomes = await Promise.allSettled([
+      store.createWithSnapshot({ ...plain(fresh), subscriber: "gw/c2" }, snapshot("0")),
+      store.createWithSnapshot(plain(stale2), snapshot("7")),
+      store.create(plain(plainNew)),
+      store.create(plain(parent.id)),
+      store.createWithSnapshot(plain(fresh2), snapshot("0")),
+    ]);
+    assert.equal(outcomes[0].status, "fulfilled");
+    assert.deepEqual(outcomes[1], { status: "fulfilled", value: undefined });
+    assert.equal(outcomes[2].status, "fulfilled");
+    assert.equal(outcomes[3].status, "rejected", "a second thread with a taken id is refused");
+    assert.deepEqual(await store.read("t-row", parent.id), parent, "and the first is unchanged");
+    assert.equal(outcomes[4].status, "fulfilled");
+    for (const index of [0, 2, 4]) {
+      const outcome = outcomes[index] as PromiseFulfilledResult<unknown>;
+      assert.deepEqual(await store.read("t-row", together[index] as string), outcome.value);
+    }
+    assert.equal(await store.read("t-row", stale2), undefined);
+    assert.equal(await store.read("t-row", reusedId), undefined);
+    const snapshots = await stack.infra.pool.query<{ thread_id: string }>(
+      "SELECT thread_id FROM config.thread_configs WHERE tenant = 't-row' AND thread_id = ANY($1) ORDER BY thread_id",
+      [together],
+    );
+    assert.deepEqual(
+      snapshots.rows.map((row) => row.thread_id),
+      [fresh, fresh2],
+    );
+    const subscribed = await stack.infra.pool.query<{ connection: string }>(
+      "SELECT connection FROM thread.subscriptions WHERE tenant = 't-row' AND thread_id = $1",
+      [fresh],
+    );
+    assert.deepEqual(
+      subscribed.rows.map((row) => row.connection),
+      ["gw/c2"],
+    );
+    // One batch for the five (the refusal then split it: each ran alone, which the stats do not count).
+    assert.equal(store.creationStats.batches - batchesBefore, 1);
   });
 
   test("thread/start without cwd uses the service default; a relative cwd is refused", async () => {

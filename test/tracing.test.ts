@@ -97,7 +97,7 @@ describe("distributed tracing", () => {
     const served = spans.find((span) => span.name === "rpc thread/start" && span.traceId === request.traceId);
     assert.ok(served, "the service's span joined the gateway's trace");
     assert.equal(served.parentSpanId, request.spanId);
-    const statement = spans.find((span) => span.name === "pg insert thread" && span.traceId === request.traceId);
+    const statement = spans.find((span) => span.name === "pg insert threads" && span.traceId === request.traceId);
     assert.equal(statement?.parentSpanId, served.spanId);
   });
 
@@ -134,7 +134,7 @@ describe("distributed tracing", () => {
     assert.deepEqual([...services].sort(), ["switchyard-gateway", "switchyard-thread"]);
     assert.deepEqual(
       spans.filter((span) => span.traceId === third && span.name.startsWith("pg ")).map((span) => span.name),
-      ["pg insert thread with config snapshot"],
+      ["pg insert threads"],
     );
   });
 });

@@ -194,22 +194,74 @@ interface RenameInput {
 export const SET_NAMES_SQL = "SELECT is_applied, does_exist FROM thread.set_names($1, $2::uuid[], $3::text[], $4::text[])";
 
 /**
- * A new thread's row from `$1`…`$18` (newThreadParams), and its connection's subscription. It returns
- * only what Postgres decides (the timestamps); `createdRow` makes the rest from the inputs, so a start
- * neither ships nor parses back the 32 columns it just wrote.
+ * New threads of one tenant (`$1`) in one statement, each with its connection's subscription and, if
+ * it carries one, its config snapshot: `$2` is a JSON array of rows (`createRowJson`). A row with a
+ * snapshot is stored by the config schema's own guarded function (config migration 0004) first, and
+ * its thread only if the snapshot was: one commit for a whole start, and no thread without its
+ * snapshot; a row whose snapshot's generation is no longer the tenant's is left out. It returns only
+ * what Postgres decides (the timestamps, by id); `createdRow` makes the rest from the inputs, so a
+ * start neither ships nor parses back the 32 columns it just wrote.
  */
-const insertThreadSql = (snapshotCte?: string) => `WITH ${snapshotCte ? `${snapshotCte}, ` : ""}created AS (
+const CREATE_THREADS_SQL = `WITH input AS (
+    SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
+      id uuid, cwd text, model_provider text, model text, source jsonb, source_kind text, thread_source text,
+      history_mode text, is_ephemeral boolean, cli_version text, project_id text, settings jsonb, created_by text,
+      subscriber text, forked_from_id uuid, parent_thread_id uuid, dynamic_tools jsonb,
+      snapshot_subject text, session_layer jsonb, effective jsonb, resolved jsonb, generation bigint)
+  ), admitted AS (
+    SELECT * FROM input
+     WHERE CASE WHEN snapshot_subject IS NULL THEN true
+                ELSE config.record_thread_config_at($1, id::text, snapshot_subject, cwd, session_layer, effective, resolved,
+                                                    cli_version, generation) END
+  ), created AS (
     INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
       history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
       dynamic_tools)
-    SELECT $1, $2::uuid, $2::uuid, $3, $4, $5, $6::jsonb, $7, $8, $9, $10, $11, $12, $13::jsonb, $14, $16::uuid, $17::uuid, now(),
-           $18::jsonb${snapshotCte ? " FROM snapshot WHERE stored" : ""}
-    RETURNING tenant, id, created_at, updated_at, loaded_at
+    SELECT $1, id, id, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral,
+           cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, now(), dynamic_tools
+      FROM admitted
+    RETURNING id, created_at, updated_at, loaded_at
   ), subscribed AS (
     INSERT INTO thread.subscriptions (tenant, thread_id, connection)
-    SELECT tenant, id, $15 FROM created WHERE $15::text IS NOT NULL
+    SELECT $1, id, subscriber FROM admitted WHERE subscriber IS NOT NULL
   )
-  SELECT created_at, updated_at, loaded_at FROM created`;
+  SELECT id, created_at, updated_at, loaded_at FROM created`;
+
+/**
+ * One row of CREATE_THREADS_SQL's `$2`, as JSON text. The snapshot's documents are JSON texts already
+ * (serialized once per start template), so they are spliced in rather than parsed and serialized again.
+ */
+function createRowJson({ thread, snapshot }: NewThreadInput): string {
+  const row = JSON.stringify({
+    id: thread.id,
+    cwd: thread.cwd,
+    model_provider: thread.modelProvider,
+    model: thread.model,
+    source: thread.source,
+    source_kind: thread.sourceKind,
+    thread_source: thread.threadSource,
+    history_mode: thread.historyMode,
+    is_ephemeral: thread.isEphemeral,
+    cli_version: thread.cliVersion,
+    project_id: thread.projectId,
+    settings: thread.settings,
+    created_by: thread.createdBy,
+    subscriber: thread.subscriber,
+    forked_from_id: thread.forkedFromId ?? null,
+    parent_thread_id: thread.parentThreadId ?? null,
+    dynamic_tools: thread.dynamicTools ?? [],
+    snapshot_subject: snapshot?.subject ?? null,
+    generation: snapshot?.generation ?? null,
+  });
+  if (!snapshot) return row;
+  const documents = `"session_layer":${snapshot.sessionLayer},"effective":${snapshot.effective},"resolved":${snapshot.resolved}`;
+  return `${row.slice(0, -1)},${documents}}`;
+}
+
+interface NewThreadInput {
+  thread: NewThread;
+  snapshot?: ConfigSnapshot;
+}
 
 type CreatedStamps = Pick<ThreadRow, "created_at" | "updated_at" | "loaded_at">;
 
@@ -251,41 +303,6 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
   };
 }
 
-const INSERT_THREAD_SQL = insertThreadSql();
-
-/**
- * The same insert, made only if the config snapshot (`$19`…`$23`) is stored first in the same
- * statement, by the config schema's own guarded function (config migration 0004): one commit for a
- * whole start, and no thread without its snapshot. No row when the tenant's config generation has
- * moved since the snapshot was resolved.
- */
-const INSERT_THREAD_WITH_SNAPSHOT_SQL = insertThreadSql(
-  `snapshot AS (
-    SELECT config.record_thread_config_at($1, $2::uuid::text, $19, $3, $20::jsonb, $21::jsonb, $22::jsonb, $11, $23::bigint) AS stored
-  )`,
-);
-
-const newThreadParams = (thread: NewThread) => [
-  thread.tenant,
-  thread.id,
-  thread.cwd,
-  thread.modelProvider,
-  thread.model,
-  JSON.stringify(thread.source),
-  thread.sourceKind,
-  thread.threadSource,
-  thread.historyMode,
-  thread.isEphemeral,
-  thread.cliVersion,
-  thread.projectId,
-  JSON.stringify(thread.settings),
-  thread.createdBy,
-  thread.subscriber,
-  thread.forkedFromId ?? null,
-  thread.parentThreadId ?? null,
-  JSON.stringify(thread.dynamicTools ?? []),
-];
-
 export class PgThreadStore implements ThreadStore {
   constructor(
     private readonly db: TenantDb,
@@ -294,36 +311,45 @@ export class PgThreadStore implements ThreadStore {
   ) {}
 
   async create(thread: NewThread): Promise<ThreadRow> {
-    const result = await this.db.query<CreatedStamps>(
-      thread.tenant,
-      "insert thread",
-      INSERT_THREAD_SQL,
-      newThreadParams(thread),
-      {
-        prepare: true,
-      },
-    );
-    return createdRow(thread, result.rows[0] as CreatedStamps);
+    const row = await this.creations.submit(thread.tenant, { thread });
+    // Only a snapshot's guard leaves a thread out; a failed statement rejects instead.
+    if (!row) throw new Error(`thread ${thread.id} was not created`);
+    return row;
   }
 
-  async createWithSnapshot(thread: NewThread, snapshot: ConfigSnapshot): Promise<ThreadRow | undefined> {
-    const result = await this.db.query<CreatedStamps>(
-      thread.tenant,
-      "insert thread with config snapshot",
-      INSERT_THREAD_WITH_SNAPSHOT_SQL,
-      [
-        ...newThreadParams(thread),
-        snapshot.subject,
-        snapshot.sessionLayer,
-        snapshot.effective,
-        snapshot.resolved,
-        snapshot.generation,
-      ],
-      { prepare: true },
-    );
-    const stamps = result.rows[0];
-    return stamps && createdRow(thread, stamps);
+  createWithSnapshot(thread: NewThread, snapshot: ConfigSnapshot): Promise<ThreadRow | undefined> {
+    return this.creations.submit(thread.tenant, { thread, snapshot });
   }
+
+  /** How many creation statements ran and how many threads they were asked to create. */
+  get creationStats(): { batches: number; inputs: number } {
+    return this.creations.stats;
+  }
+
+  /**
+   * Thread creations written together (write-batcher.ts): starts that reach this instance at once, or
+   * while the tenant's previous statement runs, share one statement and one commit. A lone start
+   * waits only for the end of its turn of the event loop.
+   */
+  private readonly creations = new WriteBatcher<NewThreadInput, ThreadRow | undefined>({
+    keyOf: (input) => input.thread.id,
+    maxBatch: 64,
+    maxInFlight: 1,
+    run: async (tenant, inputs) => {
+      const result = await this.db.query<CreatedStamps & { id: string }>(
+        tenant,
+        "insert threads",
+        CREATE_THREADS_SQL,
+        [tenant, `[${inputs.map(createRowJson).join(",")}]`],
+        { prepare: true },
+      );
+      const stamps = new Map(result.rows.map((row) => [row.id, row]));
+      return inputs.map((input) => {
+        const created = stamps.get(input.thread.id.toLowerCase());
+        return created && createdRow(input.thread, created);
+      });
+    },
+  });
 
   async read(tenant: string, threadId: string): Promise<ThreadRow | undefined> {
     if (!isThreadId(threadId)) return undefined;

@@ -2,6 +2,7 @@
 // test/threads.test.ts): a turn's writes go together when it ends, later ones gather, a key appears at most once
 // per batch, tenants never share a statement.
 import assert from "node:assert/strict";
+import { AsyncLocalStorage } from "node:async_hooks";
 import { test } from "node:test";
 import { WriteBatcher } from "./write-batcher.js";
 
@@ -98,4 +99,31 @@ test("a key being written keeps its next write out of the statements that start 
   assert.deepEqual(statements[2]?.values, ["a2"]);
   statements[2]?.finish();
   assert.deepEqual(await Promise.all([first, second, other]), ["t:a1", "t:a2", "t:b1"]);
+});
+
+test("a statement runs in the async context of its batch's first write (its span joins that request's trace)", async () => {
+  const requests = new AsyncLocalStorage<string>();
+  const seen: (string | undefined)[] = [];
+  const finishes: (() => void)[] = [];
+  const batcher = new WriteBatcher<Write, string>({
+    keyOf: (write) => write.key,
+    maxBatch: 64,
+    maxInFlight: 1,
+    run: (_tenant, inputs) => {
+      seen.push(requests.getStore());
+      return new Promise((resolve) => finishes.push(() => resolve(inputs.map((input) => input.value))));
+    },
+  });
+  const first = requests.run("request-1", () => batcher.submit("t", { key: "a", value: "a" }));
+  await tick();
+  // These gather while request-1's statement runs; its end starts their statement, from its context.
+  const second = requests.run("request-2", () => batcher.submit("t", { key: "b", value: "b" }));
+  const third = requests.run("request-3", () => batcher.submit("t", { key: "c", value: "c" }));
+  await tick();
+  finishes.shift()?.();
+  assert.equal(await first, "a");
+  await tick();
+  finishes.shift()?.();
+  assert.deepEqual(await Promise.all([second, third]), ["b", "c"]);
+  assert.deepEqual(seen, ["request-1", "request-2"]);
 });

@@ -1,14 +1,15 @@
-// Group commit for keyed writes: commands of different partitions that reach one instance at the
-// same time are written by one statement, in one transaction, per tenant.
+// Group commit: writes that reach one instance at the same time are made by one statement, in one
+// transaction, per tenant. Two kinds use it: keyed commands (renames, from different partitions) and
+// thread creations (thread/start, fork).
 //
-// Every keyed command used to commit alone: its own round trip, parse, plan, snapshot and commit —
-// most of a rename's Postgres CPU. Here a tenant's commands that arrive in one turn of the event
-// loop (several partitions' deliveries read from the bus at once) go together at the end of that
-// turn, so an idle tenant's command waits only for the turn to end; those arriving while its
-// statement runs wait and go together in the next one, up to `maxBatch`. Each command's ledger row
-// and its update are still in the transaction that answers it, so exactly-once holds as before:
-// nothing is answered before its batch commits, and a redelivered command finds its ledger row
-// whether it was committed alone or with others.
+// Every write used to commit alone: its own round trip, parse, plan, snapshot and commit — most of
+// a rename's or a start's Postgres CPU, and a socket write that wakes a backend. Here a tenant's
+// writes that arrive in one turn of the event loop (several deliveries read from the bus at once)
+// go together at the end of that turn, so an idle tenant's write waits only for the turn to end;
+// those arriving while its statements run wait and go together in the next one, up to `maxBatch`.
+// Each keyed command's ledger row and its update are still in the transaction that answers it, so
+// exactly-once holds as before: nothing is answered before its batch commits, and a redelivered
+// command finds its ledger row whether it was committed alone or with others.
 //
 // Order: commands on one key never run concurrently (a partition has one message in flight across
 // the cluster), so a batch never holds two commands of one thread; the batcher still keeps a second
@@ -16,6 +17,9 @@
 // waits for the next batch), rather than trust that.
 // A batch that fails is split: each of its commands runs alone, so one bad command fails alone, and
 // a dependency that is down fails each of them (they are retried by the keyed lane as before).
+// A batch's statement runs in the async context of its first input, so its span joins the trace of
+// the request that opened the batch (alone, each input's own).
+import { AsyncLocalStorage } from "node:async_hooks";
 
 export interface BatchWrite<Input, Output> {
   /** One statement for the tenant's inputs; an output per input, in the same order. */
@@ -30,6 +34,8 @@ export interface BatchWrite<Input, Output> {
 
 interface Queued<Input, Output> {
   input: Input;
+  /** Runs a function in the async context the input was submitted from (its request's trace). */
+  inContext: <R>(run: () => R) => R;
   resolve(output: Output): void;
   reject(error: unknown): void;
 }
@@ -57,7 +63,8 @@ export class WriteBatcher<Input, Output> {
       this.tenants.set(tenant, queue);
     }
     const tenantQueue = queue;
-    const submitted = new Promise<Output>((resolve, reject) => tenantQueue.queued.push({ input, resolve, reject }));
+    const inContext = AsyncLocalStorage.snapshot();
+    const submitted = new Promise<Output>((resolve, reject) => tenantQueue.queued.push({ input, inContext, resolve, reject }));
     if (!tenantQueue.isScheduled && tenantQueue.inFlight < this.write.maxInFlight) {
       tenantQueue.isScheduled = true;
       setImmediate(() => {
@@ -107,9 +114,13 @@ export class WriteBatcher<Input, Output> {
     this.stats.batches++;
     this.stats.inputs += batch.length;
     try {
-      const outputs = await this.write.run(
-        tenant,
-        batch.map((entry) => entry.input),
+      // In the first input's context: the statement's span joins the trace of the request that opened the batch.
+      const first = batch[0] as Queued<Input, Output>;
+      const outputs = await first.inContext(() =>
+        this.write.run(
+          tenant,
+          batch.map((entry) => entry.input),
+        ),
       );
       if (outputs.length !== batch.length) throw new Error(`a batch of ${batch.length} wrote ${outputs.length} outputs`);
       for (const [index, entry] of batch.entries()) entry.resolve(outputs[index] as Output);
@@ -122,7 +133,7 @@ export class WriteBatcher<Input, Output> {
       await Promise.all(
         batch.map(async (entry) => {
           try {
-            const [output] = await this.write.run(tenant, [entry.input]);
+            const [output] = await entry.inContext(() => this.write.run(tenant, [entry.input]));
             entry.resolve(output as Output);
           } catch (aloneError) {
             entry.reject(aloneError);
