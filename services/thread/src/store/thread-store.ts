@@ -233,23 +233,9 @@ const CREATE_THREADS_SQL = `WITH input AS (
  */
 function createRowJson({ thread, snapshot }: NewThreadInput): string {
   const row = JSON.stringify({
-    id: thread.id,
-    cwd: thread.cwd,
-    model_provider: thread.modelProvider,
-    model: thread.model,
-    source: thread.source,
-    source_kind: thread.sourceKind,
-    thread_source: thread.threadSource,
-    history_mode: thread.historyMode,
-    is_ephemeral: thread.isEphemeral,
-    cli_version: thread.cliVersion,
-    project_id: thread.projectId,
-    settings: thread.settings,
+    ...inputColumns(thread),
     created_by: thread.createdBy,
     subscriber: thread.subscriber,
-    forked_from_id: thread.forkedFromId ?? null,
-    parent_thread_id: thread.parentThreadId ?? null,
-    dynamic_tools: thread.dynamicTools ?? [],
     snapshot_subject: snapshot?.subject ?? null,
     generation: snapshot?.generation ?? null,
   });
@@ -265,11 +251,30 @@ interface NewThreadInput {
 
 type CreatedStamps = Pick<ThreadRow, "created_at" | "updated_at" | "loaded_at">;
 
+/** The columns a new thread's inputs decide, named as its row names them. */
+const inputColumns = (thread: NewThread) => ({
+  id: thread.id,
+  cwd: thread.cwd,
+  model_provider: thread.modelProvider,
+  model: thread.model,
+  source: thread.source,
+  source_kind: thread.sourceKind,
+  thread_source: thread.threadSource,
+  history_mode: thread.historyMode,
+  is_ephemeral: thread.isEphemeral,
+  cli_version: thread.cliVersion,
+  project_id: thread.projectId,
+  forked_from_id: thread.forkedFromId ?? null,
+  parent_thread_id: thread.parentThreadId ?? null,
+  settings: thread.settings,
+  dynamic_tools: (thread.dynamicTools ?? []) as Record<string, unknown>[],
+});
+
 /** A just-created thread's row: its inputs, the columns' defaults, and the timestamps Postgres gave it. */
 function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
   return {
+    ...inputColumns(thread),
     tenant: thread.tenant,
-    id: thread.id,
     session_id: thread.id,
     created_at: stamps.created_at,
     updated_at: stamps.updated_at,
@@ -278,26 +283,12 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
     archived_at: null,
     name: null,
     preview: "",
-    cwd: thread.cwd,
-    model_provider: thread.modelProvider,
-    model: thread.model,
-    source: thread.source,
-    source_kind: thread.sourceKind,
-    thread_source: thread.threadSource,
-    history_mode: thread.historyMode,
-    is_ephemeral: thread.isEphemeral,
-    cli_version: thread.cliVersion,
-    project_id: thread.projectId,
-    forked_from_id: thread.forkedFromId ?? null,
-    parent_thread_id: thread.parentThreadId ?? null,
-    settings: thread.settings,
     revision: "0",
     loaded_at: stamps.loaded_at,
     goal: null,
     git_info: null,
     read_revision: "0",
     first_unread: null,
-    dynamic_tools: (thread.dynamicTools ?? []) as Record<string, unknown>[],
     token_usage: null,
     active_turn_id: null,
   };
