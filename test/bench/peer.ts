@@ -1012,10 +1012,12 @@ function formatMemoryRow(row: MemoryRow): string {
       ? "not measured: the peer's RSS did not grow with its loaded threads this run (below what RSS tells apart)"
       : "-";
   const verdict = row.ratio === null ? unresolved : row.ratio >= 100 ? ">=100x ok" : ">=100x MISS";
+  // Switchyard's growth below the resolution: the ratio was taken against the resolution, a lower bound.
+  const atLeast = row.rss_per_loaded_thread_kb !== null && row.rss_per_loaded_thread_kb < MEMORY_RESOLUTION_KB ? "at least " : "";
   return [
     "memory per loaded thread (RSS of the side's processes, kB)",
     `  Switchyard ${kb(row.rss_per_loaded_thread_kb)} kB (${MEMORY_THREADS.switchyard} threads), ` +
       `peer ${kb(row.peer_rss_per_loaded_thread_kb)} kB (${MEMORY_THREADS.peer} threads), ` +
-      `peer/Switchyard ${row.ratio === null ? "-" : row.ratio.toFixed(0)}x  target ${verdict}`,
+      `peer/Switchyard ${row.ratio === null ? "-" : `${atLeast}${row.ratio.toFixed(0)}`}x  target ${verdict}`,
   ].join("\n");
 }
