@@ -71,6 +71,29 @@ describe("thread methods", () => {
     await Promise.all([caller, sameTenant, otherTenant, optedOut].map((client) => client.close()));
   });
 
+  test("the caller is answered before the change is announced to it, in Codex 0.171.0's order", async () => {
+    // Codex sends thread/start's answer, then thread/started (and thread/name/set's, then
+    // thread/name/updated). The service emits the announcement with the answer and the two reach the
+    // gateway on different subjects, so without the gateway holding it back it arrives first.
+    const caller = await open("t-order");
+    const orders: string[] = [];
+    for (let round = 0; round < 20; round++) {
+      const first = caller.received.length;
+      const { thread } = await caller.call("thread/start", { cwd: "/order" });
+      await caller.call("thread/name/set", { threadId: thread.id, name: `order ${round}` });
+      await caller.waitForNotification((n) => n.method === "thread/name/updated" && n.params.threadId === thread.id);
+      orders.push(
+        caller.received
+          .slice(first)
+          .filter((received) => received.kind === "result" || received.method.startsWith("thread/"))
+          .map((received) => (received.kind === "result" ? "answer" : received.method))
+          .join(" "),
+      );
+    }
+    assert.deepEqual(new Set(orders), new Set(["answer thread/started answer thread/name/updated"]));
+    await caller.close();
+  });
+
   test("a created thread's row, made from its inputs and the timestamps Postgres returns, is the row stored", async () => {
     const plain = (id: string): NewThread => ({
       tenant: "t-row",

@@ -24,6 +24,11 @@ export interface MethodSpec<P = unknown, R = unknown> {
   /** Gateway-side effect of a successful result: stop forwarding this thread's events to the caller. */
   unsubscribesCallerFrom?: (params: P, result: R) => string | undefined;
   /**
+   * Notifications announcing this request's change that Codex sends after its answer (thread/start's
+   * thread/started, say): the gateway holds them back from the caller until it has been answered.
+   */
+  announcedAfterAnswer?: readonly string[];
+  /**
    * Service-to-service only (methods/internal.ts): routed on the bus like any method, but a client
    * naming it is answered as for an unknown method.
    */

@@ -116,6 +116,14 @@ export class ClientConnection implements NotificationSink {
    * (`onEventsLost`). Leaving a thread (thread/unsubscribe) forgets it.
    */
   private readonly threadsWithTurnInFlight = new Set<string>();
+  /**
+   * Codex answers a request before it announces the change (thread/start, then thread/started): per
+   * announcing notification, how many of this connection's requests that announce it are unanswered,
+   * and the frames of those notifications held back meanwhile, in arrival order. Both reach the
+   * gateway on different subjects, so the announcement may arrive first.
+   */
+  private readonly unansweredAnnouncers = new Map<string, number>();
+  private heldAnnouncements: { method: string; frame: string }[] = [];
   private readonly caller: Caller;
   private readonly log: Logger;
 
@@ -353,6 +361,9 @@ export class ClientConnection implements NotificationSink {
     };
     this.inFlight++;
     this.services.tenantInFlight.started(this.principal.tenant);
+    for (const announced of spec.announcedAfterAnswer ?? []) {
+      this.unansweredAnnouncers.set(announced, (this.unansweredAnnouncers.get(announced) ?? 0) + 1);
+    }
     // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
     // A cached read is answered by this gateway (read-cache.ts): thread/read behind this connection's
     // own earlier writes of the thread, like any read; config/read (a keyed shared read) only when
@@ -367,31 +378,37 @@ export class ClientConnection implements NotificationSink {
             cacheKey === undefined ? router.route(request) : (this.cachedAnswer(cacheKey) ?? this.readThrough(cacheKey, request)),
           );
     void outcome.then((result) => {
+      // The answer leaves first; the bookkeeping after it runs in the same turn, before any later
+      // frame or notification is handled, so a subscription made here still precedes them all.
+      if (this.state !== "closed") {
+        // The same bytes as resultMessage's: the result's text (from the bus or the read cache) is
+        // spliced in as the service serialized it, without parsing and serializing it again here.
+        this.send(
+          !result.ok
+            ? JSON.stringify(errorMessage(id, result.error))
+            : result.json === undefined
+              ? JSON.stringify(resultMessage(id, result.result))
+              : `{"id":${JSON.stringify(id)},"result":${result.json}}`,
+        );
+        if (result.ok) this.followSubscriptions(spec, params, result.result);
+      }
+      if (spec.announcedAfterAnswer) this.releaseAnnouncements(spec.announcedAfterAnswer);
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
       this.answered(clock, result.ok ? undefined : result.error);
-      if (this.state === "closed") return;
-      if (!result.ok) {
-        this.send(JSON.stringify(errorMessage(id, result.error)));
-        return;
-      }
-      if (spec.subscribesCallerTo) {
-        const threadId = spec.subscribesCallerTo(result.result);
-        this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, threadId));
-      }
-      const leftThreadId = spec.unsubscribesCallerFrom?.(params, result.result);
-      if (leftThreadId) {
-        this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
-        this.threadsWithTurnInFlight.delete(leftThreadId);
-      }
-      // The same bytes as resultMessage's: the result's text (from the bus or the read cache) is
-      // spliced in as the service serialized it, without parsing and serializing it again here.
-      this.send(
-        result.json === undefined
-          ? JSON.stringify(resultMessage(id, result.result))
-          : `{"id":${JSON.stringify(id)},"result":${result.json}}`,
-      );
     });
+  }
+
+  /** The thread subscriptions an answered request starts (thread/start, fork, resume) or ends (unsubscribe). */
+  private followSubscriptions(spec: MethodSpec<unknown, unknown>, params: unknown, result: unknown): void {
+    if (spec.subscribesCallerTo) {
+      this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, spec.subscribesCallerTo(result)));
+    }
+    const leftThreadId = spec.unsubscribesCallerFrom?.(params, result);
+    if (leftThreadId) {
+      this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
+      this.threadsWithTurnInFlight.delete(leftThreadId);
+    }
   }
 
   /** The read cache's key for this request, if its answer may come from (and go into) the cache. */
@@ -448,7 +465,27 @@ export class ClientConnection implements NotificationSink {
       else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
     }
     if (this.optedOut.has(method)) return;
+    if (this.unansweredAnnouncers.has(method)) {
+      this.heldAnnouncements.push({ method, frame });
+      return;
+    }
     this.send(frame);
+  }
+
+  /** A request announcing `methods` was answered: what no other unanswered request holds goes out, in order. */
+  private releaseAnnouncements(methods: readonly string[]): void {
+    for (const method of methods) {
+      const left = (this.unansweredAnnouncers.get(method) ?? 1) - 1;
+      if (left > 0) this.unansweredAnnouncers.set(method, left);
+      else this.unansweredAnnouncers.delete(method);
+    }
+    if (this.heldAnnouncements.length === 0) return;
+    const held = this.heldAnnouncements;
+    this.heldAnnouncements = [];
+    for (const entry of held) {
+      if (this.unansweredAnnouncers.has(entry.method)) this.heldAnnouncements.push(entry);
+      else this.send(entry.frame);
+    }
   }
 
   /**

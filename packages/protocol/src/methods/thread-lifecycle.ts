@@ -12,6 +12,7 @@ import {
   SessionOverrides,
   SortDirection,
   Thread,
+  ThreadNotification,
   ThreadStartResponse,
   ThreadStatus,
 } from "./thread.js";
@@ -265,6 +266,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadForkParams,
     result: ThreadForkResponse,
     subscribesCallerTo: (result: z.infer<typeof ThreadForkResponse>) => result.thread.id,
+    announcedAfterAnswer: [ThreadNotification.threadStarted],
     summary: "Starts a new thread with the source's items up to the fork point; subscribes the caller.",
   },
   [M.threadArchive]: {
@@ -274,6 +276,7 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadIdParams,
     result: EmptyResponse,
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadArchived],
     summary: "Archives a thread and the sub-agent threads it spawned; unloads them.",
   },
   [M.threadUnarchive]: {
@@ -283,6 +286,7 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadIdParams,
     result: ThreadUnarchiveResponse,
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadUnarchived],
     summary: "Restores an archived thread.",
   },
   [M.threadDelete]: {
@@ -292,6 +296,7 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadIdParams,
     result: EmptyResponse,
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadDeleted],
     summary: "Deletes a thread and its items.",
   },
   [M.threadUnsubscribe]: {
@@ -331,6 +336,7 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadGoalSetParams,
     result: z.object({ goal: ThreadGoal }),
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadGoalUpdated],
     summary: "Sets or updates a thread's goal; thread/goal/updated to its subscribers.",
   },
   [M.threadGoalGet]: {
@@ -350,6 +356,7 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadGoalClearParams,
     result: z.object({ cleared: z.boolean() }),
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadGoalCleared],
     summary: "Clears a thread's goal; thread/goal/cleared to its subscribers.",
   },
   [M.threadSettingsUpdate]: {

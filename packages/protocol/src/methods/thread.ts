@@ -202,6 +202,7 @@ export const threadMethods = defineMethods({
     params: ThreadStartParams,
     result: ThreadStartResponse,
     subscribesCallerTo: (result: ThreadStartResponse) => result.thread.id,
+    announcedAfterAnswer: [ThreadNotification.threadStarted],
     summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
   },
   [ThreadMethod.threadRead]: {
@@ -233,6 +234,7 @@ export const threadMethods = defineMethods({
     paramsRequired: true,
     params: ThreadSetNameParams,
     result: ThreadSetNameResponse,
+    announcedAfterAnswer: [ThreadNotification.threadNameUpdated],
     summary: "Renames a thread; announces thread/name/updated to the tenant.",
   },
 });
