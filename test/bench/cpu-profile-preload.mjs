@@ -11,7 +11,7 @@ if (directory) {
   const session = new Session();
   session.connect();
   session.post("Profiler.enable");
-  session.post("Profiler.setSamplingInterval", { interval: 250 });
+  session.post("Profiler.setSamplingInterval", { interval: Number(process.env.BENCH_CPU_PROFILE_INTERVAL ?? 250) });
   session.post("Profiler.start");
   const entry = process.argv.find((argument) => argument.endsWith(".ts")) ?? "node";
   const name = entry.split("/").slice(-3).join("_").replace(/\.ts$/, "");
