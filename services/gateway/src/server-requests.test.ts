@@ -1,13 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { busSubjects, type ServerRequestAnswer } from "@switchyard/protocol";
-import { createLogger, LogLimiter } from "@switchyard/runtime";
-import type { BusRouter } from "./bus-router.js";
-import { ClientConnection } from "./connection.js";
-import { TenantInFlight } from "./limits/tenant-in-flight.js";
-import { localMethods } from "./local-methods.js";
+import type { ServerRequestAnswer } from "@switchyard/protocol";
 import { answerOf, type IncomingServerRequest, parseServerRequestEvent, ServerRequestBook } from "./server-requests.js";
-import { FakeSocket } from "./testing/fake-socket.js";
+import { openConnection } from "./testing/open-connection.js";
 
 const toolCall = {
   threadId: "th-1",
@@ -24,54 +19,6 @@ const request = (token: string, threadId = "th-1"): IncomingServerRequest => {
 };
 const goodResult = { contentItems: [{ type: "inputText", text: "42" }], success: true };
 const roomy = { byteLength: 100, limitBytes: 1_000_000 };
-
-function openConnection(options: { optOut?: string[]; maxOutboundBytes?: number; initialize?: boolean } = {}) {
-  const socket = new FakeSocket();
-  const answers: { token: string; answer: ServerRequestAnswer }[] = [];
-  const log = createLogger({ service: "gateway-test", instanceId: "t", level: "silent" });
-  const connection = new ClientConnection(
-    "gw1/conn1",
-    socket,
-    { tenant: "acme", subject: "ann", roles: [] },
-    {
-      maxInFlight: 8,
-      maxOutboundBytes: options.maxOutboundBytes ?? 1_000_000,
-      requestTimeoutMs: 1_000,
-      codexHome: "/home",
-      serverVersion: "0.0.0",
-      installationId: "test",
-    },
-    {
-      router: {} as BusRouter, // nothing here is routed
-      localMethods: localMethods(),
-      fanout: { add: () => {}, remove: () => {} },
-      subjects: busSubjects("t"),
-      onClosed: () => {},
-      answerServerRequest: (token, answer) => answers.push({ token, answer }),
-      requestLimitBytes: () => 10_000,
-      log,
-      badInputLog: new LogLimiter(log),
-      admitRequest: () => undefined, // no limits here
-      tenantInFlight: new TenantInFlight(),
-      maxTenantInFlight: () => 8,
-    },
-  );
-  const text = (value: unknown) => {
-    const frame = typeof value === "string" ? value : JSON.stringify(value);
-    connection.onText(frame, Buffer.byteLength(frame));
-  };
-  if (options.initialize === false) return { socket, connection, answers, text };
-  text({
-    id: 1,
-    method: "initialize",
-    params: {
-      clientInfo: { name: "test", version: "1" },
-      capabilities: { experimentalApi: false, optOutNotificationMethods: options.optOut ?? null },
-    },
-  });
-  socket.take(); // the initialize result and remoteControl/status/changed
-  return { socket, connection, answers, text };
-}
 
 describe("server request bookkeeping", () => {
   test("ids count from 0 per book and are never reused; a token already pending is not asked twice", () => {

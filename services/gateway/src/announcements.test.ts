@@ -1,0 +1,92 @@
+// A caller hears a change announced only after its answer (Codex 0.171.0 sends thread/start's answer,
+// then thread/started), whatever order the two reach the gateway in; other notifications pass.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { BusOutcome } from "@switchyard/runtime";
+import type { BusRouter, RouteRequest } from "./bus-router.js";
+import { openConnection } from "./testing/open-connection.js";
+
+/** A router whose answers the test gives, in the order the requests were routed. */
+function heldRouter() {
+  const waiting: { request: RouteRequest; answer(outcome: BusOutcome): void }[] = [];
+  const router = {
+    route: (request: RouteRequest) => new Promise<BusOutcome>((answer) => waiting.push({ request, answer })),
+  } as unknown as BusRouter;
+  return { router, waiting };
+}
+
+const started = (threadId: string) => ({ thread: { id: threadId } });
+const startedAnswer = (threadId: string): BusOutcome => ({
+  ok: true,
+  result: started(threadId),
+  json: JSON.stringify(started(threadId)),
+});
+const notification = (method: string, params: unknown) => JSON.stringify({ method, params });
+/** What the socket was sent since the last look: an answer's id, or a notification's method. */
+const sentSince = (socket: { take(): any[] }) =>
+  socket.take().map((frame) => (frame.method ? `${frame.method} ${JSON.stringify(frame.params)}` : `answer ${frame.id}`));
+const settled = () => new Promise((resolve) => setImmediate(resolve));
+
+describe("announcements after the answer", () => {
+  test("thread/started waits for the caller's thread/start answer; other notifications do not", async () => {
+    const { router, waiting } = heldRouter();
+    const { socket, connection, text } = openConnection({ router });
+    text({ id: 2, method: "thread/start", params: {} });
+    await settled();
+    assert.equal(waiting.length, 1);
+
+    // Both reach the gateway before the answer (a different subject from the reply's).
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-1")));
+    connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: "th-0" }));
+    assert.deepEqual(sentSince(socket), ['thread/status/changed {"threadId":"th-0"}']);
+
+    waiting[0]?.answer(startedAnswer("th-1"));
+    await settled();
+    assert.deepEqual(sentSince(socket), ["answer 2", 'thread/started {"thread":{"id":"th-1"}}']);
+
+    // Nothing is held once no start is unanswered.
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-x")));
+    assert.deepEqual(sentSince(socket), ['thread/started {"thread":{"id":"th-x"}}']);
+  });
+
+  test("with two starts unanswered, announcements wait for both and keep their order", async () => {
+    const { router, waiting } = heldRouter();
+    const { socket, connection, text } = openConnection({ router });
+    text({ id: 2, method: "thread/start", params: {} });
+    text({ id: 3, method: "thread/start", params: {} });
+    await settled();
+    assert.equal(waiting.length, 2);
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-a")));
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-b")));
+
+    waiting[0]?.answer(startedAnswer("th-a"));
+    await settled();
+    assert.deepEqual(sentSince(socket), ["answer 2"]);
+
+    waiting[1]?.answer({ ok: false, error: { code: -32603, message: "failed" } });
+    await settled();
+    assert.deepEqual(sentSince(socket), [
+      "answer 3",
+      'thread/started {"thread":{"id":"th-a"}}',
+      'thread/started {"thread":{"id":"th-b"}}',
+    ]);
+  });
+
+  test("a renamed thread's thread/name/updated waits for the rename's answer, and an opted-out one is never held", async () => {
+    const { router, waiting } = heldRouter();
+    const { socket, connection, text } = openConnection({ router, optOut: ["thread/started"] });
+    text({ id: 4, method: "thread/name/set", params: { threadId: "th-1", name: "n" } });
+    text({ id: 5, method: "thread/start", params: {} });
+    await settled();
+    connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: "th-1" }));
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-2")));
+    assert.deepEqual(sentSince(socket), []);
+
+    waiting[0]?.answer({ ok: true, result: {}, json: "{}" });
+    await settled();
+    assert.deepEqual(sentSince(socket), ["answer 4", 'thread/name/updated {"threadId":"th-1"}']);
+    waiting[1]?.answer(startedAnswer("th-2"));
+    await settled();
+    assert.deepEqual(sentSince(socket), ["answer 5"]);
+  });
+});

@@ -1,0 +1,60 @@
+// A client connection for the gateway's unit tests: a fake socket, no limits, silent logs, initialized
+// (unless told not to), and a router that answers what the test says (by default none: nothing is
+// routed).
+import { busSubjects, type ServerRequestAnswer } from "@switchyard/protocol";
+import { createLogger, LogLimiter } from "@switchyard/runtime";
+import type { BusRouter } from "../bus-router.js";
+import { ClientConnection } from "../connection.js";
+import { TenantInFlight } from "../limits/tenant-in-flight.js";
+import { localMethods } from "../local-methods.js";
+import { FakeSocket } from "./fake-socket.js";
+
+export function openConnection(
+  options: { optOut?: string[]; maxOutboundBytes?: number; initialize?: boolean; router?: BusRouter } = {},
+) {
+  const socket = new FakeSocket();
+  const answers: { token: string; answer: ServerRequestAnswer }[] = [];
+  const log = createLogger({ service: "gateway-test", instanceId: "t", level: "silent" });
+  const connection = new ClientConnection(
+    "gw1/conn1",
+    socket,
+    { tenant: "acme", subject: "ann", roles: [] },
+    {
+      maxInFlight: 8,
+      maxOutboundBytes: options.maxOutboundBytes ?? 1_000_000,
+      requestTimeoutMs: 1_000,
+      codexHome: "/home",
+      serverVersion: "0.0.0",
+      installationId: "test",
+    },
+    {
+      router: options.router ?? ({} as BusRouter),
+      localMethods: localMethods(),
+      fanout: { add: () => {}, remove: () => {} },
+      subjects: busSubjects("t"),
+      onClosed: () => {},
+      answerServerRequest: (token, answer) => answers.push({ token, answer }),
+      requestLimitBytes: () => 10_000,
+      log,
+      badInputLog: new LogLimiter(log),
+      admitRequest: () => undefined, // no limits here
+      tenantInFlight: new TenantInFlight(),
+      maxTenantInFlight: () => 8,
+    },
+  );
+  const text = (value: unknown) => {
+    const frame = typeof value === "string" ? value : JSON.stringify(value);
+    connection.onText(frame, Buffer.byteLength(frame));
+  };
+  if (options.initialize === false) return { socket, connection, answers, text };
+  text({
+    id: 1,
+    method: "initialize",
+    params: {
+      clientInfo: { name: "test", version: "1" },
+      capabilities: { experimentalApi: false, optOutNotificationMethods: options.optOut ?? null },
+    },
+  });
+  socket.take(); // the initialize result and remoteControl/status/changed
+  return { socket, connection, answers, text };
+}
