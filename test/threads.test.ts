@@ -73,7 +73,7 @@ describe("thread methods", () => {
 
   test("the caller is answered before the change is announced to it, in Codex 0.171.0's order", async () => {
     // Codex sends thread/start's answer, then thread/started (and thread/name/set's, then
-    // thread/name/updated). The service emits the announcement with the answer and the two reach the
+    // thread/name/updated; thread/settings/update's, then thread/settings/updated). The service emits the announcement with the answer and the two reach the
     // gateway on different subjects, so without the gateway holding it back it arrives first.
     const caller = await open("t-order");
     const orders: string[] = [];
@@ -81,7 +81,8 @@ describe("thread methods", () => {
       const first = caller.received.length;
       const { thread } = await caller.call("thread/start", { cwd: "/order" });
       await caller.call("thread/name/set", { threadId: thread.id, name: `order ${round}` });
-      await caller.waitForNotification((n) => n.method === "thread/name/updated" && n.params.threadId === thread.id);
+      await caller.call("thread/settings/update", { threadId: thread.id, model: `gpt-order-${round}` });
+      await caller.waitForNotification((n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id);
       orders.push(
         caller.received
           .slice(first)
@@ -90,7 +91,10 @@ describe("thread methods", () => {
           .join(" "),
       );
     }
-    assert.deepEqual(new Set(orders), new Set(["answer thread/started answer thread/name/updated"]));
+    assert.deepEqual(
+      new Set(orders),
+      new Set(["answer thread/started answer thread/name/updated answer thread/settings/updated"]),
+    );
     await caller.close();
   });
 

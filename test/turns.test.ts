@@ -116,6 +116,7 @@ describe("turns", () => {
       assert.deepEqual((await client.call("thread/read", { threadId, includeTurns: true })).thread.turns, []);
     }
     provider.script({ text: "The scripted answer, in parts.", chunks: 5, reasoningSummary: "Thinking it over" });
+    const heardBefore = owner.received.length;
     const started = await owner.call("turn/start", { threadId, input: [text("hello there")] });
     assert.equal(started.turn.status, "inProgress");
     assert.deepEqual(started.turn.items, []);
@@ -162,6 +163,11 @@ describe("turns", () => {
       );
     }
     await Promise.all(polls);
+    // Codex answers turn/start before the turn's first notification.
+    assert.deepEqual(
+      owner.received.slice(heardBefore, heardBefore + 2).map((heard) => `${heard.kind} ${heard.method}`),
+      ["result turn/start", "notification thread/status/changed"],
+    );
     // Codex marks the thread unread from its first unread turn; the TUI answers with thread/readState/update.
     const unread = await owner.waitForNotification(
       (n) => n.method === "thread/readState/changed" && n.params.threadId === threadId,
@@ -416,12 +422,18 @@ describe("turns", () => {
     const before = await client.call("turn/start", { threadId: compacted, input: [text("remember the number 7")] });
     await turnOf(client, compacted, before.turn.id);
     provider.script({ text: "SUMMARY: the user asked to remember 7." });
+    const heardBefore = client.received.length;
     assert.deepEqual(await client.call("thread/compact/start", { threadId: compacted }), {});
     const completedCompaction = await client.waitForNotification(
       (n) => n.method === "item/completed" && n.params.item.type === "contextCompaction" && n.params.threadId === compacted,
       10_000,
     );
     await turnOf(client, compacted, completedCompaction.params.turnId);
+    // As Codex: the answer, then the compaction turn's first notification.
+    assert.deepEqual(
+      client.received.slice(heardBefore, heardBefore + 2).map((heard) => `${heard.kind} ${heard.method}`),
+      ["result thread/compact/start", "notification thread/status/changed"],
+    );
     assert.match(JSON.stringify(provider.requests.at(-1)?.input), /CONTEXT CHECKPOINT COMPACTION/);
     provider.script({ text: "7" });
     const after = await client.call("turn/start", { threadId: compacted, input: [text("what was the number?")] });

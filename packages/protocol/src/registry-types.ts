@@ -26,8 +26,10 @@ export interface MethodSpec<P = unknown, R = unknown> {
   /**
    * Notifications announcing this request's change that Codex sends after its answer (thread/start's
    * thread/started, say): the gateway holds them back from the caller until it has been answered.
+   * `all`: everything the caller would hear waits (turn/start is answered before its turn's first
+   * notification).
    */
-  announcedAfterAnswer?: readonly string[];
+  announcedAfterAnswer?: readonly string[] | "all";
   /**
    * Service-to-service only (methods/internal.ts): routed on the bus like any method, but a client
    * naming it is answered as for an unknown method.

@@ -72,6 +72,30 @@ describe("announcements after the answer", () => {
     ]);
   });
 
+  test("while turn/start is unanswered everything waits, server requests too, and leaves in arrival order", async () => {
+    const { router, waiting } = heldRouter();
+    const { socket, connection, text } = openConnection({ router });
+    text({ id: 6, method: "turn/start", params: { threadId: "th-1", input: [] } });
+    await settled();
+    assert.equal(waiting.length, 1);
+    connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: "th-1" }));
+    connection.deliverServerRequest({
+      token: "tok-1",
+      method: "item/tool/call",
+      threadId: "th-0",
+      paramsJson: JSON.stringify({ threadId: "th-0" }),
+    });
+    connection.deliverNotification("turn/started", notification("turn/started", { threadId: "th-1" }));
+    assert.deepEqual(sentSince(socket), []);
+
+    waiting[0]?.answer({ ok: true, result: { turn: { id: "turn-1" } }, json: '{"turn":{"id":"turn-1"}}' });
+    await settled();
+    assert.deepEqual(
+      socket.take().map((frame) => `${frame.method ?? "answer"} ${frame.id ?? ""}`),
+      ["answer 6", "thread/status/changed ", "item/tool/call 0", "turn/started "],
+    );
+  });
+
   test("a renamed thread's thread/name/updated waits for the rename's answer, and an opted-out one is never held", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router, optOut: ["thread/started"] });

@@ -123,7 +123,7 @@ export class ClientConnection implements NotificationSink {
    * gateway on different subjects, so the announcement may arrive first.
    */
   private readonly unansweredAnnouncers = new Map<string, number>();
-  private heldAnnouncements: { method: string; frame: string }[] = [];
+  private heldAnnouncements: ({ method: string; frame: string } | { method: string; request: IncomingServerRequest })[] = [];
   private readonly caller: Caller;
   private readonly log: Logger;
 
@@ -361,7 +361,7 @@ export class ClientConnection implements NotificationSink {
     };
     this.inFlight++;
     this.services.tenantInFlight.started(this.principal.tenant);
-    for (const announced of spec.announcedAfterAnswer ?? []) {
+    for (const announced of announcersOf(spec)) {
       this.unansweredAnnouncers.set(announced, (this.unansweredAnnouncers.get(announced) ?? 0) + 1);
     }
     // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
@@ -392,7 +392,7 @@ export class ClientConnection implements NotificationSink {
         );
         if (result.ok) this.followSubscriptions(spec, params, result.result);
       }
-      if (spec.announcedAfterAnswer) this.releaseAnnouncements(spec.announcedAfterAnswer);
+      if (spec.announcedAfterAnswer) this.releaseAnnouncements(announcersOf(spec));
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
       this.answered(clock, result.ok ? undefined : result.error);
@@ -465,11 +465,16 @@ export class ClientConnection implements NotificationSink {
       else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
     }
     if (this.optedOut.has(method)) return;
-    if (this.unansweredAnnouncers.has(method)) {
+    if (this.isHeld(method)) {
       this.heldAnnouncements.push({ method, frame });
       return;
     }
     this.send(frame);
+  }
+
+  /** Whether a notification (or server request) of `method` waits for an unanswered request. */
+  private isHeld(method: string): boolean {
+    return this.unansweredAnnouncers.size > 0 && (this.unansweredAnnouncers.has(method) || this.unansweredAnnouncers.has(ALL));
   }
 
   /** A request announcing `methods` was answered: what no other unanswered request holds goes out, in order. */
@@ -483,7 +488,8 @@ export class ClientConnection implements NotificationSink {
     const held = this.heldAnnouncements;
     this.heldAnnouncements = [];
     for (const entry of held) {
-      if (this.unansweredAnnouncers.has(entry.method)) this.heldAnnouncements.push(entry);
+      if (this.isHeld(entry.method)) this.heldAnnouncements.push(entry);
+      else if ("request" in entry) this.issueServerRequest(entry.request);
       else this.send(entry.frame);
     }
   }
@@ -508,6 +514,15 @@ export class ClientConnection implements NotificationSink {
   /** Opt-outs name notifications: a server request is always sent. */
   deliverServerRequest(request: IncomingServerRequest): void {
     if (this.state !== "ready") return;
+    // Behind a held notification of its turn (a turn/start joining a running turn is unanswered).
+    if (this.isHeld(request.method)) {
+      this.heldAnnouncements.push({ method: request.method, request });
+      return;
+    }
+    this.issueServerRequest(request);
+  }
+
+  private issueServerRequest(request: IncomingServerRequest): void {
     const frame = this.serverRequests.issue(request);
     if (frame) this.send(frame);
   }
@@ -540,4 +555,13 @@ export class ClientConnection implements NotificationSink {
     this.subscribedSubjects.clear();
     this.services.onClosed(this);
   }
+}
+
+/** `announcedAfterAnswer: "all"` holds every notification: counted under this key. */
+const ALL = "*";
+
+/** The notifications a request holds back from its caller until it is answered. */
+function announcersOf(spec: MethodSpec<unknown, unknown>): readonly string[] {
+  const announced = spec.announcedAfterAnswer;
+  return announced === undefined ? [] : announced === "all" ? [ALL] : announced;
 }

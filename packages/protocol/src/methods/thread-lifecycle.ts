@@ -366,6 +366,7 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadSettingsUpdateParams,
     result: EmptyResponse,
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadSettingsUpdated],
     summary: "Partial update of a thread's settings; thread/settings/updated to subscribers when they change.",
   },
   [M.threadTurnsList]: {

@@ -197,6 +197,8 @@ export const turnMethods = defineMethods({
     paramsRequired: true,
     params: TurnStartParams,
     result: TurnStartResponse,
+    // Codex answers before the turn's first notification (thread/status/changed active).
+    announcedAfterAnswer: "all",
     summary: "Starts a turn (inProgress at once) or adds input to the running one; the model streams after.",
   },
   [TurnMethod.turnSteer]: {
@@ -225,6 +227,8 @@ export const turnMethods = defineMethods({
     paramsRequired: true,
     params: ThreadCompactStartParams,
     result: z.object({}),
+    // Answered before the compaction turn's first notification, as turn/start.
+    announcedAfterAnswer: "all",
     summary: "Runs a compaction turn: the model summarizes the history, which then replaces it.",
   },
   [TurnMethod.collaborationModeList]: {
