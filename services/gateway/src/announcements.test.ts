@@ -96,6 +96,29 @@ describe("announcements after the answer", () => {
     );
   });
 
+  test("what is held is bounded by the outbound limit: past it, everything held goes at once, in order", async () => {
+    const { router, waiting } = heldRouter();
+    const { socket, connection, text } = openConnection({ router, maxOutboundBytes: 600 }); // three 166-character frames fit
+    text({ id: 7, method: "turn/start", params: { threadId: "th-1", input: [] } });
+    await settled();
+    const delta = (index: number) => notification("item/agentMessage/delta", { threadId: "th-0", index, delta: "x".repeat(80) });
+    for (let index = 0; index < 3; index++) connection.deliverNotification("item/agentMessage/delta", delta(index));
+    assert.deepEqual(sentSince(socket), [], "three frames fit within the limit and are held");
+    connection.deliverNotification("item/agentMessage/delta", delta(3));
+    assert.deepEqual(
+      socket.take().map((frame) => frame.params.index),
+      [0, 1, 2, 3],
+    );
+    // The hold goes on for what comes next, and the answer still comes first.
+    connection.deliverNotification("item/agentMessage/delta", delta(4));
+    waiting[0]?.answer({ ok: true, result: { turn: { id: "turn-1" } }, json: '{"turn":{"id":"turn-1"}}' });
+    await settled();
+    assert.deepEqual(
+      socket.take().map((frame) => frame.params?.index ?? `answer ${frame.id}`),
+      ["answer 7", 4],
+    );
+  });
+
   test("a renamed thread's thread/name/updated waits for the rename's answer, and an opted-out one is never held", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router, optOut: ["thread/started"] });

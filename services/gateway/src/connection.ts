@@ -123,7 +123,9 @@ export class ClientConnection implements NotificationSink {
    * gateway on different subjects, so the announcement may arrive first.
    */
   private readonly unansweredAnnouncers = new Map<string, number>();
-  private heldAnnouncements: ({ method: string; frame: string } | { method: string; request: IncomingServerRequest })[] = [];
+  private heldAnnouncements: HeldEntry[] = [];
+  /** Characters held back; past the outbound limit they all go at once (order yields to the bound). */
+  private heldChars = 0;
   private readonly caller: Caller;
   private readonly log: Logger;
 
@@ -466,10 +468,30 @@ export class ClientConnection implements NotificationSink {
     }
     if (this.optedOut.has(method)) return;
     if (this.isHeld(method)) {
-      this.heldAnnouncements.push({ method, frame });
+      this.hold({ method, chars: frame.length, frame });
       return;
     }
     this.send(frame);
+  }
+
+  private hold(entry: HeldEntry): void {
+    this.heldAnnouncements.push(entry);
+    this.heldChars += entry.chars;
+    if (this.heldChars > this.settings.maxOutboundBytes) this.releaseHeld(() => false);
+  }
+
+  /** Sends the held entries `isStillHeld` lets go, in order; the rest stay held. */
+  private releaseHeld(isStillHeld: (method: string) => boolean): void {
+    const held = this.heldAnnouncements;
+    this.heldAnnouncements = [];
+    this.heldChars = 0;
+    for (const entry of held) {
+      if (isStillHeld(entry.method)) {
+        this.heldAnnouncements.push(entry);
+        this.heldChars += entry.chars;
+      } else if ("request" in entry) this.issueServerRequest(entry.request);
+      else this.send(entry.frame);
+    }
   }
 
   /** Whether a notification (or server request) of `method` waits for an unanswered request. */
@@ -484,14 +506,7 @@ export class ClientConnection implements NotificationSink {
       if (left > 0) this.unansweredAnnouncers.set(method, left);
       else this.unansweredAnnouncers.delete(method);
     }
-    if (this.heldAnnouncements.length === 0) return;
-    const held = this.heldAnnouncements;
-    this.heldAnnouncements = [];
-    for (const entry of held) {
-      if (this.isHeld(entry.method)) this.heldAnnouncements.push(entry);
-      else if ("request" in entry) this.issueServerRequest(entry.request);
-      else this.send(entry.frame);
-    }
+    if (this.heldAnnouncements.length > 0) this.releaseHeld((method) => this.isHeld(method));
   }
 
   /**
@@ -516,7 +531,7 @@ export class ClientConnection implements NotificationSink {
     if (this.state !== "ready") return;
     // Behind a held notification of its turn (a turn/start joining a running turn is unanswered).
     if (this.isHeld(request.method)) {
-      this.heldAnnouncements.push({ method: request.method, request });
+      this.hold({ method: request.method, chars: request.paramsJson.length, request });
       return;
     }
     this.issueServerRequest(request);
@@ -556,6 +571,9 @@ export class ClientConnection implements NotificationSink {
     this.services.onClosed(this);
   }
 }
+
+/** A notification frame or a server request held back until a request is answered. */
+type HeldEntry = { method: string; chars: number } & ({ frame: string } | { request: IncomingServerRequest });
 
 /** `announcedAfterAnswer: "all"` holds every notification: counted under this key. */
 const ALL = "*";
