@@ -488,6 +488,113 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("resume, fork and full reads: Codex 0.171.0's deprecation notice before the answer, usage and goal after it", async () => {
+    const owner = await open("t-hydrate", 0);
+    const runTurn = async (threadId: string, reply: string) => {
+      provider.script({ text: reply });
+      const started = await owner.call("turn/start", { threadId, input: [text(reply)] });
+      return { turnId: started.turn.id as string, turn: await turnOf(owner, threadId, started.turn.id) };
+    };
+    const threadId = await startThread(owner);
+    await runTurn(threadId, "First.");
+    const { turnId, turn } = await runTurn(threadId, "Second.");
+    const turnUsage = turn.filter((n) => n.method === "thread/tokenUsage/updated").at(-1)?.params.tokenUsage;
+    assert.ok(turnUsage && turnUsage.total.totalTokens > turnUsage.last.totalTokens, "two turns' usage adds up");
+
+    // What a client hears around one request: the answer and these notifications, in order.
+    const AROUND = new Set([
+      "deprecationNotice",
+      "thread/tokenUsage/updated",
+      "thread/goal/updated",
+      "thread/goal/cleared",
+      "thread/started",
+    ]);
+    const around = async (client: CodexTestClient, method: string, params: Record<string, unknown>, last?: string) => {
+      const from = client.received.length;
+      const heardFrom = client.notifications.length;
+      const result = await client.call(method, params);
+      // What comes after the answer: wait for the last of it (heard after this request was sent).
+      if (last) await client.waitForNotification((n) => n.method === last && client.notifications.indexOf(n) >= heardFrom, 5_000);
+      const heard = client.received
+        .slice(from)
+        .filter((entry) => entry.kind === "result" || AROUND.has(entry.method))
+        .map((entry) => ({ ...entry, params: entry.body as any }));
+      return { result, heard, order: heard.map((entry) => `${entry.kind} ${entry.method}`) };
+    };
+    const DEPRECATED_RESUME =
+      "Full-history hydration is deprecated for paginated threads; use `excludeTurns: true`, then page with `thread/turns/list` and `thread/items/list`.";
+    const DEPRECATED_READ =
+      "Full-history hydration is deprecated for paginated threads; omit `includeTurns` or set it to `false`, then page with `thread/turns/list` and `thread/items/list`.";
+
+    // Another client (on the other gateway) resumes the thread with its turns.
+    const later = await open("t-hydrate", 1);
+    const resumed = await around(later, "thread/resume", { threadId }, "thread/goal/cleared");
+    assert.deepEqual(resumed.order, [
+      "notification deprecationNotice",
+      "result thread/resume",
+      "notification thread/tokenUsage/updated",
+      "notification thread/goal/cleared",
+    ]);
+    assert.deepEqual(resumed.heard[0]?.params, { summary: DEPRECATED_RESUME, details: null });
+    assert.equal(resumed.result.thread.turns.length, 2);
+    const usage = resumed.heard[2]?.params;
+    assert.equal(usage.threadId, threadId);
+    assert.equal(usage.turnId, turnId, "the usage's turn is the last one");
+    assert.deepEqual(usage.tokenUsage.total, turnUsage.total);
+    assert.deepEqual(usage.tokenUsage.last, turnUsage.last);
+    assert.deepEqual(resumed.heard[3]?.params, { threadId });
+    // Told to the resuming client only: the owner, subscribed all along, heard none of it.
+    assert.equal(owner.notifications.filter((n) => n.method === "thread/goal/cleared").length, 0);
+
+    // Without the turns: no notice, no usage; the goal still comes after the answer.
+    const light = await around(later, "thread/resume", { threadId, excludeTurns: true }, "thread/goal/cleared");
+    assert.deepEqual(light.order, ["result thread/resume", "notification thread/goal/cleared"]);
+    await owner.call("thread/goal/set", { threadId, objective: "ship it", status: "paused" });
+    // `later` is subscribed: the change itself reaches it first, as to any subscriber.
+    await later.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === threadId);
+    const withGoal = await around(later, "thread/resume", { threadId, excludeTurns: true }, "thread/goal/updated");
+    assert.deepEqual(withGoal.order, ["result thread/resume", "notification thread/goal/updated"]);
+    assert.equal(withGoal.heard[1]?.params.goal.objective, "ship it");
+    assert.equal(withGoal.heard[1]?.params.turnId, null);
+
+    // A fork with the turns: the notice, the answer, the fork's usage (its source's), thread/started.
+    const forked = await around(later, "thread/fork", { threadId }, "thread/started");
+    assert.deepEqual(forked.order, [
+      "notification deprecationNotice",
+      "result thread/fork",
+      "notification thread/tokenUsage/updated",
+      "notification thread/started",
+    ]);
+    const forkId = forked.result.thread.id;
+    assert.equal(forked.heard[2]?.params.threadId, forkId);
+    assert.equal(forked.heard[2]?.params.turnId, turnId);
+    assert.deepEqual(forked.heard[2]?.params.tokenUsage.total, turnUsage.total);
+    const lightFork = await around(later, "thread/fork", { threadId, excludeTurns: true }, "thread/started");
+    assert.deepEqual(lightFork.order, ["result thread/fork", "notification thread/started"]);
+
+    // thread/read with the turns: the notice before every answer, from the service or the gateway's cache.
+    for (let round = 0; round < 2; round++) {
+      const full = await around(later, "thread/read", { threadId, includeTurns: true });
+      assert.deepEqual(full.order, ["notification deprecationNotice", "result thread/read"], `read ${round + 1}`);
+      assert.deepEqual(full.heard[0]?.params, { summary: DEPRECATED_READ, details: null });
+    }
+    assert.deepEqual((await around(later, "thread/read", { threadId })).order, ["result thread/read"]);
+
+    // A legacy-history thread: no notice anywhere; its usage and goal still follow a resume.
+    const legacyId = await startThread(owner, { historyMode: "legacy" });
+    await runTurn(legacyId, "Legacy.");
+    const legacy = await around(later, "thread/resume", { threadId: legacyId }, "thread/goal/cleared");
+    assert.deepEqual(legacy.order, [
+      "result thread/resume",
+      "notification thread/tokenUsage/updated",
+      "notification thread/goal/cleared",
+    ]);
+    assert.deepEqual((await around(later, "thread/read", { threadId: legacyId, includeTurns: true })).order, [
+      "result thread/read",
+    ]);
+    for (const client of [owner, later]) client.socket.close();
+  });
+
   test("a provider's key and headers come from the tenant's secrets; retries are announced, then the turn goes on", async () => {
     const orchestrator = await CodexTestClient.open(`${stack.gateways[0]?.url}/`, {
       token: await hs256Token({ tenant: "t-keyed", sub: "orchestrator", roles: ["orchestrator"] }),

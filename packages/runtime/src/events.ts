@@ -138,6 +138,19 @@ export class EventPublisher {
     this.publish(subject, method, params);
   }
 
+  /**
+   * Sends one notification, whatever its audience, to one client connection only: the state a client
+   * is told when it attaches to a thread (a resume's token usage and goal), which the thread's other
+   * subscribers already know.
+   */
+  emitToConnection<N extends ServiceNotification>(method: N, params: NotificationParams<N>, connection: string): void {
+    const spec = notificationRegistry.get(method);
+    if (!spec) throw new Error(`${method} is not a registered notification`);
+    const parsed = spec.params.safeParse(params);
+    if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
+    this.publish(this.subjects.connectionEvents(connection), method, params);
+  }
+
   /** Publishes every notification emitted on this connection and still pending, in order. */
   flush(): void {
     this.queue.flush();

@@ -17,6 +17,7 @@ import {
   clip,
   type ErrorDetail,
   errorMessage,
+  FULL_HISTORY_DEPRECATION,
   findJsonDefect,
   type InitializeParams,
   jsonDefectDetail,
@@ -38,6 +39,7 @@ import type { Principal } from "./auth/authenticator.js";
 import { type BusRouter, keyOf, type RouteRequest } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
 import { initializeSession } from "./handshake.js";
+import { readsPaginatedHistory } from "./history-deprecation.js";
 import { KeyOrdering } from "./key-ordering.js";
 import { RefusalThrottle } from "./limits/refusal-throttle.js";
 import type { RateAdmission } from "./limits/request-rate-limiter.js";
@@ -383,6 +385,13 @@ export class ClientConnection implements NotificationSink {
       // The answer leaves first; the bookkeeping after it runs in the same turn, before any later
       // frame or notification is handled, so a subscription made here still precedes them all.
       if (this.state !== "closed") {
+        if (spec.method === Method.threadRead && readsPaginatedHistory(params as ThreadReadParams, result)) {
+          // Codex 0.171.0 warns before the answer; sent here because the answer may come from the cache.
+          this.deliverNotification(
+            Notification.deprecationNotice,
+            JSON.stringify(notificationMessage(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.read, Date.now())),
+          );
+        }
         // The same bytes as resultMessage's: the result's text (from the bus or the read cache) is
         // spliced in as the service serialized it, without parsing and serializing it again here.
         this.send(
@@ -496,7 +505,11 @@ export class ClientConnection implements NotificationSink {
 
   /** Whether a notification (or server request) of `method` waits for an unanswered request. */
   private isHeld(method: string): boolean {
-    return this.unansweredAnnouncers.size > 0 && (this.unansweredAnnouncers.has(method) || this.unansweredAnnouncers.has(ALL));
+    return (
+      this.unansweredAnnouncers.size > 0 &&
+      (this.unansweredAnnouncers.has(method) || this.unansweredAnnouncers.has(ALL)) &&
+      !ANSWER_PREFACES.has(method)
+    );
   }
 
   /** A request announcing `methods` was answered: what no other unanswered request holds goes out, in order. */
@@ -577,6 +590,13 @@ type HeldEntry = { method: string; chars: number } & ({ frame: string } | { requ
 
 /** `announcedAfterAnswer: "all"` holds every notification: counted under this key. */
 const ALL = "*";
+
+/**
+ * Notifications that come just before the answer to the caller's own request (a thread/start's config
+ * warning, a full-history deprecation notice): never held, even under `all`, or another request's
+ * hold could put them after the answer they preface.
+ */
+const ANSWER_PREFACES: ReadonlySet<string> = new Set([Notification.configWarning, Notification.deprecationNotice]);
 
 /** The notifications a request holds back from its caller until it is answered. */
 function announcersOf(spec: MethodSpec<unknown, unknown>): readonly string[] {

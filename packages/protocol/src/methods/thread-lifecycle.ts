@@ -17,7 +17,7 @@ import {
   ThreadStatus,
 } from "./thread.js";
 import { ThreadItemEntry } from "./thread-search.js";
-import { Turn } from "./turn.js";
+import { Turn, TurnNotification } from "./turn.js";
 
 const threadKey = (params: { threadId: string }) => params.threadId;
 const ThreadIdParams = z.object({ threadId: z.string() });
@@ -254,6 +254,12 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadResumeParams,
     result: ThreadResumeResponse,
     subscribesCallerTo: (result: z.infer<typeof ThreadResumeResponse>) => result.thread.id,
+    // Codex 0.171.0 tells the resuming client the thread's usage and goal right after the answer.
+    announcedAfterAnswer: [
+      TurnNotification.threadTokenUsageUpdated,
+      ThreadLifecycleNotification.threadGoalUpdated,
+      ThreadLifecycleNotification.threadGoalCleared,
+    ],
     summary: "Attaches the caller to a thread (loading it when it is not), with its history.",
   },
   [M.threadFork]: {
@@ -266,7 +272,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadForkParams,
     result: ThreadForkResponse,
     subscribesCallerTo: (result: z.infer<typeof ThreadForkResponse>) => result.thread.id,
-    announcedAfterAnswer: [ThreadNotification.threadStarted],
+    announcedAfterAnswer: [TurnNotification.threadTokenUsageUpdated, ThreadNotification.threadStarted],
     summary: "Starts a new thread with the source's items up to the fork point; subscribes the caller.",
   },
   [M.threadArchive]: {

@@ -178,6 +178,28 @@ export const ThreadNameUpdatedNotification = z.object({
   threadName: z.string().nullish(),
 });
 
+/** Codex's notice that a client relies on something deprecated (sent to that client, before the answer). */
+export const DeprecationNoticeNotification = z.object({ summary: z.string(), details: z.string().nullish() });
+export type DeprecationNoticeNotification = z.infer<typeof DeprecationNoticeNotification>;
+
+/**
+ * Codex 0.171.0's deprecation notices for loading a paginated thread's whole history, word for word:
+ * `thread/read` with `includeTurns`, and `thread/resume` or `thread/fork` without `excludeTurns`.
+ * (A legacy-history thread gets none.)
+ */
+export const FULL_HISTORY_DEPRECATION = {
+  read: {
+    summary:
+      "Full-history hydration is deprecated for paginated threads; omit `includeTurns` or set it to `false`, then page with `thread/turns/list` and `thread/items/list`.",
+    details: null,
+  },
+  resumeOrFork: {
+    summary:
+      "Full-history hydration is deprecated for paginated threads; use `excludeTurns: true`, then page with `thread/turns/list` and `thread/items/list`.",
+    details: null,
+  },
+} as const satisfies Record<string, DeprecationNoticeNotification>;
+
 export const ThreadMethod = {
   threadStart: "thread/start",
   threadRead: "thread/read",
@@ -188,6 +210,7 @@ export const ThreadMethod = {
 export const ThreadNotification = {
   threadStarted: "thread/started",
   threadNameUpdated: "thread/name/updated",
+  deprecationNotice: "deprecationNotice",
 } as const;
 
 export const threadMethods = defineMethods({
@@ -253,5 +276,12 @@ export const threadNotifications = defineNotifications({
     experimental: false,
     critical: false,
     summary: "A thread was renamed.",
+  },
+  [ThreadNotification.deprecationNotice]: {
+    params: DeprecationNoticeNotification,
+    audience: "connection",
+    experimental: false,
+    critical: false,
+    summary: "The caller relied on something deprecated (loading a paginated thread's whole history), before its answer.",
   },
 });

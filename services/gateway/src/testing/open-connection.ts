@@ -1,16 +1,17 @@
 // A client connection for the gateway's unit tests: a fake socket, no limits, silent logs, initialized
-// (unless told not to), and a router that answers what the test says (by default none: nothing is
-// routed).
+// (unless told not to), a router that answers what the test says (by default none: nothing is
+// routed), and no read cache unless given one.
 import { busSubjects, type ServerRequestAnswer } from "@switchyard/protocol";
 import { createLogger, LogLimiter } from "@switchyard/runtime";
 import type { BusRouter } from "../bus-router.js";
 import { ClientConnection } from "../connection.js";
 import { TenantInFlight } from "../limits/tenant-in-flight.js";
 import { localMethods } from "../local-methods.js";
+import type { ReadCache } from "../read-cache.js";
 import { FakeSocket } from "./fake-socket.js";
 
 export function openConnection(
-  options: { optOut?: string[]; maxOutboundBytes?: number; initialize?: boolean; router?: BusRouter } = {},
+  options: { optOut?: string[]; maxOutboundBytes?: number; initialize?: boolean; router?: BusRouter; readCache?: ReadCache } = {},
 ) {
   const socket = new FakeSocket();
   const answers: { token: string; answer: ServerRequestAnswer }[] = [];
@@ -29,6 +30,7 @@ export function openConnection(
     },
     {
       router: options.router ?? ({} as BusRouter),
+      readCache: options.readCache,
       localMethods: localMethods(),
       fanout: { add: () => {}, remove: () => {} },
       subjects: busSubjects("t"),

@@ -2,6 +2,7 @@
 // delete, unsubscribe, loaded/list, metadata, goals, settings, turns and items pages, injected items,
 // read state and realtime history. Error texts are Codex's (verified against the 0.171.0 binary).
 import {
+  FULL_HISTORY_DEPRECATION,
   Method,
   Notification,
   SwitchyardError,
@@ -14,6 +15,7 @@ import {
   type ThreadResumeParams,
   type ThreadSettings,
   type ThreadSettingsUpdateParams,
+  type TokenUsageBreakdown,
   type Turn,
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
@@ -31,6 +33,7 @@ import {
   turnStatesOf,
   turnsView,
 } from "../thread-view.js";
+import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
@@ -296,14 +299,29 @@ export function lifecycleHandlers(
         if (existing.archived_at) throw isArchivedError(params.threadId);
         return attach(tx, tenant, existing, request.connection, params);
       });
+      const { row } = outcome;
       if (outcome.wasLoaded) {
         events.emit(
           Notification.threadStatusChanged,
-          { threadId: outcome.row.id, status: { type: "idle" } },
-          { tenant, threadId: outcome.row.id },
+          { threadId: row.id, status: { type: "idle" } },
+          { tenant, threadId: row.id },
         );
       }
-      return sessionView(outcome.row, await withTurns(outcome.row, tenant, params.excludeTurns), defaults.model);
+      // Codex 0.171.0's order: the deprecation notice before the answer; after it (the gateway holds
+      // them, see the method's `announcedAfterAnswer`) the usage as of the last model call, when the
+      // answer carries the turns, and the thread's goal, to the resuming client only.
+      const caller = request.connection;
+      const withHistory = !params.excludeTurns;
+      if (withHistory && row.history_mode === "paginated") {
+        events.emit(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.resumeOrFork, { connection: caller });
+      }
+      const answer = sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model);
+      const usage = withHistory ? historyUsage(row.id, row) : undefined;
+      if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, caller);
+      const goal = row.goal as ThreadGoal | null;
+      if (goal) events.emitToConnection(Notification.threadGoalUpdated, { threadId: row.id, turnId: null, goal }, caller);
+      else events.emitToConnection(Notification.threadGoalCleared, { threadId: row.id }, caller);
+      return answer;
     },
 
     async [Method.threadFork](params, context) {
@@ -318,12 +336,16 @@ export function lifecycleHandlers(
         if (params.approvalPolicy) settings.approvalPolicy = params.approvalPolicy;
         if (params.sandbox) settings.sandbox = sandboxPolicy(params.sandbox);
         const forkId = newId();
+        // A fork of the whole history keeps its source's token usage (Codex's fork replays the
+        // source's usage records); one cut at a turn starts without (usage is not kept per turn).
         await tx.query(
           "insert fork",
           `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
-             history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, loaded_at, preview)
+             history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, loaded_at, preview,
+             token_usage, last_token_usage)
            SELECT tenant, $3, $3, coalesce($4, cwd), coalesce($5, model_provider), coalesce($6, model), source, source_kind,
-                  coalesce($7, thread_source), history_mode, coalesce($8, is_ephemeral), $9, project_id, $10, $11, id, now(), preview
+                  coalesce($7, thread_source), history_mode, coalesce($8, is_ephemeral), $9, project_id, $10, $11, id, now(), preview,
+                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END
              FROM thread.threads WHERE tenant = $1 AND id = $2`,
           [
             tenant,
@@ -337,6 +359,7 @@ export function lifecycleHandlers(
             request.clientVersion || source.cli_version,
             JSON.stringify(settings),
             request.caller.subject,
+            throughSeq === null,
           ],
         );
         await store.copyItems(tx, tenant, source.id, forkId, throughSeq);
@@ -354,6 +377,16 @@ export function lifecycleHandlers(
       if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
       // The fork's config is its source's (session layer included); copying is idempotent on a replay.
       await config.fork(result.thread.id, params.threadId, request);
+      // Codex 0.171.0's order, as for a resume: the deprecation notice before the answer; after it
+      // (held by the gateway) the fork's usage as of its last model call, then thread/started.
+      if (!params.excludeTurns) {
+        if (result.thread.historyMode === "paginated") {
+          events.emit(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.resumeOrFork, { connection: request.connection });
+        }
+        const fork = await threads.read(tenant, result.thread.id);
+        const usage = fork && historyUsage(fork.id, fork);
+        if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, request.connection);
+      }
       events.emit(Notification.threadStarted, { thread: { ...result.thread, turns: [] } }, { tenant });
       return result;
     },
@@ -689,6 +722,22 @@ export function lifecycleHandlers(
     if (!bounds) throw invalid(`turn not found: ${turnId}`);
     return params.lastTurnId ? bounds.last : String(BigInt(bounds.first) - 1n);
   }
+}
+
+/**
+ * thread/tokenUsage/updated as Codex 0.171.0 sends it to a client that resumed or forked `row` with
+ * its turns (after the answer, `threadId` the resumed thread or the fork): the thread's usage as of
+ * its last model call, with that call's turn. Undefined when the thread has made none.
+ */
+function historyUsage(threadId: string, row: ThreadRow) {
+  const last = row.last_token_usage;
+  if (!last || !row.token_usage) return undefined;
+  const breakdown = (usage: Record<string, number>): TokenUsageBreakdown => ({ ...ZERO_USAGE, ...usage });
+  return {
+    threadId,
+    turnId: last.turnId,
+    tokenUsage: { total: breakdown(row.token_usage), last: breakdown(last.usage), modelContextWindow: null },
+  };
 }
 
 function mergeGitInfo(current: ThreadRow["git_info"], update: ThreadMetadataUpdateParams["gitInfo"]): ThreadRow["git_info"] {

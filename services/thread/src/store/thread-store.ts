@@ -8,6 +8,12 @@ import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
 import type { ThreadChanges } from "./thread-changes.js";
 import { WriteBatcher } from "./write-batcher.js";
 
+/** The usage of a thread's last model call and its turn (thread/tokenUsage/updated's `last` and `turnId`). */
+export interface LastTokenUsage {
+  turnId: string;
+  usage: Record<string, number>;
+}
+
 export interface ThreadRow {
   tenant: string;
   id: string;
@@ -42,6 +48,7 @@ export interface ThreadRow {
   dynamic_tools: Record<string, unknown>[];
   /** Cumulative token usage (TokenUsageBreakdown) of the thread's turns, or null before the first. */
   token_usage: Record<string, number> | null;
+  last_token_usage: LastTokenUsage | null;
   /** Id of the running turn, or null (a thread with one is `active`). */
   active_turn_id: string | null;
   sort_at?: string;
@@ -161,7 +168,7 @@ export const appendItemsParams = (
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread,
-  dynamic_tools, token_usage, active_turn_id`;
+  dynamic_tools, token_usage, last_token_usage, active_turn_id`;
 
 const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   created_at: "created_at",
@@ -284,6 +291,7 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
     first_unread: null,
     dynamic_tools: (thread.dynamicTools ?? []) as Record<string, unknown>[],
     token_usage: null,
+    last_token_usage: null,
     active_turn_id: null,
   };
 }

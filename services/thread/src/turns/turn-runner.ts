@@ -97,6 +97,8 @@ interface RunningTurn {
   /** Command ids of the control requests applied (a redelivered keyed command must not add input twice). */
   appliedCommands: Set<string>;
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
+  /** The usage of the turn's last model call (stored with its ending: what a resume reports as `last`). */
+  lastUsage?: TokenUsageBreakdown;
   done: Promise<void>;
 }
 
@@ -108,7 +110,8 @@ const turnEnding = (): TurnControlReply => ({
   error: { ...toWireError({ reason: "invalidArgument", message: "the turn is ending" }), data: { reason: TURN_ENDING } },
 });
 
-const ZERO_USAGE: TokenUsageBreakdown = {
+/** A usage breakdown with every count at zero (stored usage is spread over it: older rows lack newer fields). */
+export const ZERO_USAGE: TokenUsageBreakdown = {
   totalTokens: 0,
   inputTokens: 0,
   cachedInputTokens: 0,
@@ -303,6 +306,7 @@ export class TurnRunner {
       });
       const sampled = await this.sample(resolved, body, running, target, ids, isCompaction);
       addUsage(totals, sampled.usage);
+      running.lastUsage = sampled.usage;
       this.events.emit(
         Notification.threadTokenUsageUpdated,
         { ...ids, tokenUsage: { total: { ...totals }, last: sampled.usage, modelContextWindow: null } },
@@ -644,6 +648,7 @@ export class TurnRunner {
             ]
           : [],
       tokenUsage: totals,
+      lastTokenUsage: running.lastUsage && { turnId: running.lease.turnId, usage: running.lastUsage },
     });
     if (!ended) return; // taken over meanwhile: its taker announced the ending
     announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : []);

@@ -6,7 +6,9 @@
 import type { TurnError, TurnStatus } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 import type { ThreadChanges } from "../store/thread-changes.js";
-import { APPEND_ITEMS_SQL, appendItemsParams } from "../store/thread-store.js";
+import { APPEND_ITEMS_SQL, appendItemsParams, type LastTokenUsage } from "../store/thread-store.js";
+
+const jsonOrNull = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
 /** A thread's read state after a turn ended on it (Codex marks the thread unread; not ephemeral ones). */
 export interface EndedReadState {
@@ -35,21 +37,28 @@ export interface TurnRow {
 /**
  * What an ending does to the thread: no longer active, and (unless ephemeral) unread from the first
  * turn not yet read, with a new read-state revision. `$3` is the ended turn's id, `$4` the thread's
- * token usage after it (null: unchanged).
+ * token usage after it and `$5` its last model call's (`{turnId, usage}`; null: unchanged).
  */
 const THREAD_AFTER_TURN_SQL = `UPDATE thread.threads
     SET active_turn_id = NULL, updated_at = now(), token_usage = coalesce($4::jsonb, token_usage),
+        last_token_usage = coalesce($5::jsonb, last_token_usage),
         read_revision = CASE WHEN is_ephemeral THEN read_revision ELSE read_revision + 1 END,
         first_unread = CASE WHEN is_ephemeral THEN first_unread
                             ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END
   WHERE tenant = $1 AND id = $2
   RETURNING is_ephemeral, read_revision::text AS revision, first_unread`;
 
-async function markThreadAfterTurn(tx: TenantQueryable, tenant: string, threadId: string, turnId: string, tokenUsage?: unknown) {
+async function markThreadAfterTurn(
+  tx: TenantQueryable,
+  tenant: string,
+  threadId: string,
+  turnId: string,
+  usage: { tokenUsage?: unknown; lastTokenUsage?: LastTokenUsage } = {},
+) {
   const result = await tx.query<{ is_ephemeral: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
     "thread after turn",
     THREAD_AFTER_TURN_SQL,
-    [tenant, threadId, turnId, tokenUsage === undefined ? null : JSON.stringify(tokenUsage)],
+    [tenant, threadId, turnId, jsonOrNull(usage.tokenUsage), jsonOrNull(usage.lastTokenUsage)],
   );
   const row = result.rows[0];
   return row && !row.is_ephemeral ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
@@ -201,13 +210,19 @@ export class TurnStore {
   /** Ends the turn (and stores its last items and the thread's token usage); false when fenced out. */
   async complete(
     lease: TurnLease,
-    ending: { status: Exclude<TurnStatus, "inProgress">; error: TurnError | null; items?: TurnItem[]; tokenUsage?: unknown },
+    ending: {
+      status: Exclude<TurnStatus, "inProgress">;
+      error: TurnError | null;
+      items?: TurnItem[];
+      tokenUsage?: unknown;
+      lastTokenUsage?: LastTokenUsage;
+    },
   ): Promise<TurnRow | undefined> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
       this.changes.mark(tx, lease.threadId);
       if (!(await this.holdsFence(tx, lease))) return undefined;
       if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
-      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.tokenUsage);
+      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
