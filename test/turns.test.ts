@@ -154,6 +154,21 @@ describe("turns", () => {
       assert.equal(completed.params.turn.items[0].text, "The scripted answer, in parts.");
       const usage = turn.find((n) => n.method === "thread/tokenUsage/updated");
       assert.ok(usage && usage.params.tokenUsage.total.totalTokens > 0);
+      // As Codex: every usage update is followed by the account's rate limits (the provider sent none).
+      const rateLimits = client.notifications[client.notifications.indexOf(usage) + 1];
+      assert.equal(rateLimits?.method, "account/rateLimits/updated");
+      assert.deepEqual(rateLimits?.params.rateLimits, {
+        limitId: "codex",
+        limitName: null,
+        normalModelSlug: null,
+        primary: null,
+        secondary: null,
+        credits: null,
+        individualLimit: null,
+        spendControlReached: null,
+        planType: null,
+        rateLimitReachedType: null,
+      });
       // Read back through this client's gateway right after turn/completed: the stored turn, idle.
       const afterTurn = await client.call("thread/read", { threadId, includeTurns: true });
       assert.deepEqual(afterTurn.thread.status, { type: "idle" });
@@ -420,7 +435,8 @@ describe("turns", () => {
     const compacted = await startThread(client);
     provider.script({ text: "A long conversation." });
     const before = await client.call("turn/start", { threadId: compacted, input: [text("remember the number 7")] });
-    await turnOf(client, compacted, before.turn.id);
+    const beforeUsage = (await turnOf(client, compacted, before.turn.id)).find((n) => n.method === "thread/tokenUsage/updated")
+      ?.params.tokenUsage;
     provider.script({ text: "SUMMARY: the user asked to remember 7." });
     const heardBefore = client.received.length;
     assert.deepEqual(await client.call("thread/compact/start", { threadId: compacted }), {});
@@ -428,7 +444,24 @@ describe("turns", () => {
       (n) => n.method === "item/completed" && n.params.item.type === "contextCompaction" && n.params.threadId === compacted,
       10_000,
     );
-    await turnOf(client, compacted, completedCompaction.params.turnId);
+    const compaction = await turnOf(client, compacted, completedCompaction.params.turnId);
+    // As Codex: the usage as it stood, after the summary's call, and once the history is replaced
+    // (`last` estimates the new context), each followed by the rate limits, all before the item ends.
+    const usages = compaction.filter((n) => n.method === "thread/tokenUsage/updated").map((n) => n.params.tokenUsage);
+    assert.equal(usages.length, 3);
+    assert.deepEqual(usages[0], beforeUsage, "first: the usage as it stood");
+    assert.ok(usages[1].total.totalTokens > beforeUsage.total.totalTokens, "second: the summary's call added");
+    assert.deepEqual(usages[2].total, usages[1].total);
+    assert.ok(usages[2].last.totalTokens > 0 && usages[2].last.inputTokens === 0, "third: the new context, estimated");
+    const compactionUsageAt = compaction.findIndex((n) => n.method === "thread/tokenUsage/updated");
+    const completedAt = compaction.findIndex((n) => n.method === "item/completed");
+    assert.ok(
+      compactionUsageAt < completedAt && compaction.slice(completedAt).every((n) => n.method !== "thread/tokenUsage/updated"),
+    );
+    const allHeard = client.notifications;
+    for (const usage of compaction.filter((n) => n.method === "thread/tokenUsage/updated")) {
+      assert.equal(allHeard[allHeard.indexOf(usage) + 1]?.method, "account/rateLimits/updated");
+    }
     // As Codex: the answer, then the compaction turn's first notification.
     assert.deepEqual(
       client.received.slice(heardBefore, heardBefore + 2).map((heard) => `${heard.kind} ${heard.method}`),
@@ -441,6 +474,14 @@ describe("turns", () => {
     const input = JSON.stringify(provider.requests.at(-1)?.input);
     assert.match(input, /SUMMARY: the user asked to remember 7/);
     assert.doesNotMatch(input, /remember the number 7/, "the summary replaced the history before it");
+    // Codex leaves the read state alone for a compaction: only the two regular turns announced one
+    // (it goes to the tenant, on another subject, so it may trail turn/completed a little).
+    const readStates = () =>
+      client.notifications.filter((n) => n.method === "thread/readState/changed" && n.params.threadId === compacted);
+    const deadline = Date.now() + 5_000;
+    while (readStates().length < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(readStates().length, 2, "no thread/readState/changed for the compaction turn");
 
     for (const method of ["command/exec", "fs/readFile", "process/spawn"]) {
       const reply = await client.request(method, {});
@@ -490,14 +531,19 @@ describe("turns", () => {
 
   test("resume, fork and full reads: Codex 0.171.0's deprecation notice before the answer, usage and goal after it", async () => {
     const owner = await open("t-hydrate", 0);
-    const runTurn = async (threadId: string, reply: string) => {
-      provider.script({ text: reply });
+    const runTurn = async (threadId: string, reply: string, headers?: Record<string, string>) => {
+      provider.script({ text: reply, headers });
       const started = await owner.call("turn/start", { threadId, input: [text(reply)] });
       return { turnId: started.turn.id as string, turn: await turnOf(owner, threadId, started.turn.id) };
     };
     const threadId = await startThread(owner);
     await runTurn(threadId, "First.");
-    const { turnId, turn } = await runTurn(threadId, "Second.");
+    const { turnId, turn } = await runTurn(threadId, "Second.", {
+      "x-codex-primary-used-percent": "25",
+      "x-codex-primary-window-minutes": "300",
+    });
+    const limits = owner.notifications.filter((n) => n.method === "account/rateLimits/updated").at(-1);
+    assert.deepEqual(limits?.params.rateLimits.primary, { usedPercent: 25, windowDurationMins: 300, resetsAt: null });
     const turnUsage = turn.filter((n) => n.method === "thread/tokenUsage/updated").at(-1)?.params.tokenUsage;
     assert.ok(turnUsage && turnUsage.total.totalTokens > turnUsage.last.totalTokens, "two turns' usage adds up");
 

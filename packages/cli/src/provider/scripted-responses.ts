@@ -41,6 +41,8 @@ export interface ScriptStep {
   failTimes?: number;
   /** Extra response headers sent with a `failStatus` answer (e.g. `{"retry-after-ms": "50"}`). */
   failHeaders?: Record<string, string>;
+  /** Extra response headers sent with the stream (e.g. Codex's `x-codex-primary-used-percent`). */
+  headers?: Record<string, string>;
   /** End the stream right after `response.created`, before any output item (a drop before output). */
   cutAfterCreated?: boolean;
   /** Send `response.failed` with this error after `response.created`, then end the stream. */
@@ -202,7 +204,7 @@ export async function startScriptedResponses(options: ScriptedResponsesOptions =
     }
     responseCount++;
     const responseId = `resp_${responseCount}`;
-    response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache" });
+    response.writeHead(200, { ...step.headers, "content-type": "text/event-stream", "cache-control": "no-cache" });
     // Destroyed only once written: a socket destroyed at once loses the corked headers too.
     const cutNow = step.cutAfterCreated ? () => response.destroy() : undefined;
     sse(response, "response.created", { response: { id: responseId, status: "in_progress" } }, cutNow);

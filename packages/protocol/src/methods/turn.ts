@@ -121,6 +121,27 @@ export const ThreadTokenUsage = z.object({
 });
 export type ThreadTokenUsage = z.infer<typeof ThreadTokenUsage>;
 
+/** One rate-limit window as a provider reports it (Codex's `x-codex-primary-*` / `-secondary-*` headers). */
+export const RateLimitWindow = z.object({
+  usedPercent: z.number().int(),
+  windowDurationMins: z.number().int().nullable(),
+  resetsAt: z.number().int().nullable(),
+});
+/** account/rateLimits/updated's snapshot (the schema's RateLimitSnapshot; what Switchyard can know of it). */
+export const RateLimitSnapshot = z.object({
+  limitId: z.string().nullable(),
+  limitName: z.string().nullable(),
+  normalModelSlug: z.string().nullable(),
+  primary: RateLimitWindow.nullable(),
+  secondary: RateLimitWindow.nullable(),
+  credits: z.object({ hasCredits: z.boolean(), unlimited: z.boolean(), balance: z.string().nullable() }).nullable(),
+  individualLimit: z.unknown().nullable(),
+  spendControlReached: z.boolean().nullable(),
+  planType: z.string().nullable(),
+  rateLimitReachedType: z.string().nullable(),
+});
+export type RateLimitSnapshot = z.infer<typeof RateLimitSnapshot>;
+
 /** A dynamic tool a client declares at thread/start: sent to the model as a function tool. */
 export const DynamicToolSpec = z.looseObject({
   name: z.string(),
@@ -162,6 +183,7 @@ export const TurnNotification = {
   reasoningSummaryPartAdded: "item/reasoning/summaryPartAdded",
   reasoningSummaryTextDelta: "item/reasoning/summaryTextDelta",
   threadTokenUsageUpdated: "thread/tokenUsage/updated",
+  accountRateLimitsUpdated: "account/rateLimits/updated",
   error: "error",
   serverRequestResolved: "serverRequest/resolved",
 } as const;
@@ -307,6 +329,15 @@ export const turnNotifications = defineNotifications({
     experimental: false,
     critical: false,
     summary: "Token usage of the thread after a model response.",
+  },
+  [TurnNotification.accountRateLimitsUpdated]: {
+    params: z.object({ rateLimits: RateLimitSnapshot }),
+    // Codex sends it to its one account's clients after every usage update; here the account's
+    // usage is the turn's provider's, so the turn's audience hears it.
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "The provider's rate limits as of the last model response (nulls where it reported none).",
   },
   [TurnNotification.error]: {
     params: z.object({ ...TurnItemParams, error: TurnError, willRetry: z.boolean() }),

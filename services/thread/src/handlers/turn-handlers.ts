@@ -53,6 +53,7 @@ export function turnThread(row: ThreadRow, defaults: ThreadDefaults, subject: st
     modelProvider: row.model_provider || defaults.modelProvider,
     dynamicTools: row.dynamic_tools ?? [],
     tokenUsage: row.token_usage,
+    lastTokenUsage: row.last_token_usage?.usage ?? null,
   };
 }
 

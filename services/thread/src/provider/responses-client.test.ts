@@ -5,7 +5,14 @@ import { afterEach, beforeEach, describe, test } from "node:test";
 import type { ResolvedModelProvider, TurnError } from "@switchyard/protocol";
 import { type ScriptedResponses, startScriptedResponses } from "../../../../packages/cli/src/provider/scripted-responses.js";
 import { dynamicToolToFunctionTool, findDynamicTool, responsesRequestBody } from "./request-body.js";
-import { isAborted, ProviderError, type ResponsesStreamEvent, streamResponses } from "./responses-client.js";
+import {
+  isAborted,
+  ProviderError,
+  type ResponsesStreamEvent,
+  rateLimitsOf,
+  streamResponses,
+  UNKNOWN_RATE_LIMITS,
+} from "./responses-client.js";
 
 const HIGH_DEMAND = "We\u2019re currently experiencing high demand, which may cause temporary errors.";
 
@@ -123,6 +130,35 @@ describe("streamResponses against the scripted Responses server", () => {
       usage: { inputTokens: 12, cachedInputTokens: 0, outputTokens: 19, reasoningOutputTokens: 0, totalTokens: 31 },
     });
     assert.deepEqual(result.retries, []);
+  });
+
+  test("the response's rate-limit headers come first, as Codex reads them; none: no event", async () => {
+    scripted.script({
+      text: "Limited.",
+      headers: {
+        "x-codex-primary-used-percent": "42.6",
+        "x-codex-primary-window-minutes": "300",
+        "x-codex-primary-reset-at": "1796400000",
+        "x-codex-secondary-used-percent": "7",
+        "x-codex-credits-has-credits": "true",
+        "x-codex-credits-unlimited": "false",
+        "x-codex-credits-balance": "12.50",
+      },
+    });
+    const limited = await run(providerAt(scripted.baseUrl));
+    assert.deepEqual(limited.events[0], {
+      type: "rateLimits",
+      snapshot: {
+        ...UNKNOWN_RATE_LIMITS,
+        primary: { usedPercent: 43, windowDurationMins: 300, resetsAt: 1796400000 },
+        secondary: { usedPercent: 7, windowDurationMins: null, resetsAt: null },
+        credits: { hasCredits: true, unlimited: false, balance: "12.50" },
+      },
+    });
+    scripted.script({ text: "Unlimited." });
+    const plain = await run(providerAt(scripted.baseUrl));
+    assert.equal(plain.events[0]?.type, "created");
+    assert.equal(rateLimitsOf(new Headers({ "x-codex-primary-used-percent": "not a number" })), undefined);
   });
 
   test("reasoning summary events come before the message", async () => {

@@ -8,7 +8,7 @@
 // output has been yielded a drop is final: the caller has shown the deltas. A retried stream yields
 // `created` again with the new response id.
 import { STATUS_CODES } from "node:http";
-import type { ResolvedModelProvider, TurnError } from "@switchyard/protocol";
+import type { RateLimitSnapshot, ResolvedModelProvider, TurnError } from "@switchyard/protocol";
 import { recordProviderLatency } from "@switchyard/runtime";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
 
@@ -24,6 +24,7 @@ export interface ResponsesUsage {
 export type ResponsesItem = Record<string, unknown>;
 
 export type ResponsesStreamEvent =
+  | { type: "rateLimits"; snapshot: RateLimitSnapshot }
   | { type: "created"; responseId: string }
   | { type: "outputItemAdded"; outputIndex: number; item: ResponsesItem }
   | { type: "outputTextDelta"; itemId: string; outputIndex: number; delta: string }
@@ -93,6 +94,58 @@ function backoffMs(attempt: number): number {
 }
 
 /** The server's `retry-after-ms` or `retry-after` (seconds or an HTTP date), capped; else undefined. */
+/** What Codex reports when a provider sent no rate-limit headers: its own limit, nothing known. */
+export const UNKNOWN_RATE_LIMITS: RateLimitSnapshot = {
+  limitId: "codex",
+  limitName: null,
+  normalModelSlug: null,
+  primary: null,
+  secondary: null,
+  credits: null,
+  individualLimit: null,
+  spendControlReached: null,
+  planType: null,
+  rateLimitReachedType: null,
+};
+
+/**
+ * The rate limits a response's headers report, in Codex's header family (`x-codex-primary-used-percent`,
+ * `-window-minutes`, `-reset-at`, the same for `secondary`, and `x-codex-credits-*`); undefined when
+ * it reports neither window nor credits.
+ */
+export function rateLimitsOf(headers: Headers): RateLimitSnapshot | undefined {
+  const number = (name: string) => {
+    const value = Number.parseFloat(headers.get(name) ?? "");
+    return Number.isFinite(value) ? value : undefined;
+  };
+  const window = (prefix: string) => {
+    const usedPercent = number(`x-codex-${prefix}-used-percent`);
+    if (usedPercent === undefined) return null;
+    const minutes = number(`x-codex-${prefix}-window-minutes`);
+    const resetsAt = number(`x-codex-${prefix}-reset-at`);
+    return {
+      usedPercent: Math.round(usedPercent),
+      windowDurationMins: minutes === undefined ? null : Math.round(minutes),
+      resetsAt: resetsAt === undefined ? null : Math.round(resetsAt),
+    };
+  };
+  const flag = (name: string) => headers.get(name)?.trim().toLowerCase() === "true";
+  const hasCreditHeaders = headers.has("x-codex-credits-has-credits") || headers.has("x-codex-credits-unlimited");
+  const snapshot: RateLimitSnapshot = {
+    ...UNKNOWN_RATE_LIMITS,
+    primary: window("primary"),
+    secondary: window("secondary"),
+    credits: hasCreditHeaders
+      ? {
+          hasCredits: flag("x-codex-credits-has-credits"),
+          unlimited: flag("x-codex-credits-unlimited"),
+          balance: headers.get("x-codex-credits-balance"),
+        }
+      : null,
+  };
+  return snapshot.primary || snapshot.secondary || snapshot.credits ? snapshot : undefined;
+}
+
 function retryAfterMs(headers: Headers): number | undefined {
   const milliseconds = Number.parseFloat(headers.get("retry-after-ms") ?? "");
   if (Number.isFinite(milliseconds) && milliseconds >= 0) return Math.min(milliseconds, RETRY_AFTER_CAP_MS);
@@ -322,6 +375,8 @@ async function* streamAttempts(
       } catch (error) {
         throw failureOf(error, false);
       }
+      const rateLimits = rateLimitsOf(response.headers);
+      if (rateLimits) yield { type: "rateLimits", snapshot: rateLimits };
 
       try {
         const messages: EventSourceMessage[] = [];

@@ -14,6 +14,7 @@ import {
   DynamicToolCallResponse as DynamicToolCallResponseSchema,
   type DynamicToolSpec,
   Notification,
+  type RateLimitSnapshot,
   type ResolveModelProviderResponse,
   ServerRequestMethod,
   SwitchyardError,
@@ -28,7 +29,13 @@ import {
 import type { EventPublisher, Logger } from "@switchyard/runtime";
 import { newId } from "@switchyard/runtime";
 import { dynamicToolToFunctionTool, findDynamicTool, responsesRequestBody } from "../provider/request-body.js";
-import { isAborted, ProviderError, type ResponsesStreamEvent, streamResponses } from "../provider/responses-client.js";
+import {
+  isAborted,
+  ProviderError,
+  type ResponsesStreamEvent,
+  streamResponses,
+  UNKNOWN_RATE_LIMITS,
+} from "../provider/responses-client.js";
 import type { TurnBus } from "./turn-bus.js";
 import {
   agentMessageItem,
@@ -67,6 +74,8 @@ export interface TurnThread {
   modelProvider: string;
   dynamicTools: Record<string, unknown>[];
   tokenUsage: Record<string, number> | null;
+  /** The usage of the thread's last model call (what a compaction restates first). */
+  lastTokenUsage: Record<string, number> | null;
 }
 
 export interface AdmittedTurn {
@@ -279,7 +288,22 @@ export class TurnRunner {
     const signal = running.abort.signal;
     const isCompaction = turn.kind === "compact";
     const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
-    if (compaction) this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
+    // Codex 0.171.0 announces a compaction's usage three times: as it stands when it starts, after the
+    // summary's model call, and once the history is replaced (`last` then estimates the new context).
+    const announceUsage = (last: TokenUsageBreakdown, rateLimits: RateLimitSnapshot) => {
+      this.events.emit(
+        Notification.threadTokenUsageUpdated,
+        { ...ids, tokenUsage: { total: { ...totals }, last, modelContextWindow: null } },
+        target,
+      );
+      // Codex follows every usage update with the account's rate limits (all null when the provider
+      // reported none).
+      this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits }, target);
+    };
+    if (compaction) {
+      this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
+      announceUsage({ ...ZERO_USAGE, ...(thread.lastTokenUsage ?? {}) }, UNKNOWN_RATE_LIMITS);
+    }
 
     const resolved = await this.providers(thread);
     const request = turn.request as {
@@ -307,15 +331,15 @@ export class TurnRunner {
       const sampled = await this.sample(resolved, body, running, target, ids, isCompaction);
       addUsage(totals, sampled.usage);
       running.lastUsage = sampled.usage;
-      this.events.emit(
-        Notification.threadTokenUsageUpdated,
-        { ...ids, tokenUsage: { total: { ...totals }, last: sampled.usage, modelContextWindow: null } },
-        target,
-      );
+      announceUsage(sampled.usage, sampled.rateLimits);
       if (sampled.lastAgentMessage) lastAgentMessage = sampled.lastAgentMessage;
       if (isCompaction && compaction) {
         const done = { ...compaction, completedAtMs: Date.now() };
         await this.storeOrFence(running, [{ item: done, responseItem: compactionResponseItem(sampled.text) }]);
+        // The replaced history's size, estimated as Codex does it (about four bytes a token).
+        const compacted = historyInput(await this.store.history(thread.tenant, thread.threadId));
+        running.lastUsage = { ...ZERO_USAGE, totalTokens: Math.ceil(JSON.stringify(compacted).length / 4) };
+        announceUsage(running.lastUsage, sampled.rateLimits);
         this.events.emit(
           Notification.itemCompleted,
           { ...ids, item: done, completedAtMs: done.completedAtMs as number, contentTokenCount: null },
@@ -368,6 +392,7 @@ export class TurnRunner {
     const open = new Map<string, { item: ThreadItem; text: string; summary: string[] }>();
     let lastAgentMessage: ThreadItem | undefined;
     let text = "";
+    let rateLimits: RateLimitSnapshot = UNKNOWN_RATE_LIMITS;
     const onRetry = (retry: { attempt: number; max: number; error: TurnError }) =>
       this.events.emit(
         Notification.error,
@@ -469,6 +494,9 @@ export class TurnRunner {
           }
           break;
         }
+        case "rateLimits":
+          rateLimits = event.snapshot;
+          break;
         case "completed":
           if (event.usage) {
             usage.inputTokens = event.usage.inputTokens;
@@ -482,7 +510,7 @@ export class TurnRunner {
           break;
       }
     }
-    return { usage, toolCalls, lastAgentMessage, text };
+    return { usage, toolCalls, lastAgentMessage, text, rateLimits };
   }
 
   /** A dynamic tool the client declared: the clients are asked, the first answer goes to the model. */

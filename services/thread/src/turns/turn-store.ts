@@ -35,18 +35,24 @@ export interface TurnRow {
 }
 
 /**
- * What an ending does to the thread: no longer active, and (unless ephemeral) unread from the first
- * turn not yet read, with a new read-state revision. `$3` is the ended turn's id, `$4` the thread's
- * token usage after it and `$5` its last model call's (`{turnId, usage}`; null: unchanged).
+ * What an ending does to the thread: no longer active, and unread from the first turn not yet read,
+ * with a new read-state revision, unless the thread is ephemeral or the turn was a compaction (Codex
+ * 0.171.0 leaves the read state alone for `thread/compact/start`). `$3` is the ended turn's id, `$4`
+ * the thread's token usage after it and `$5` its last model call's (`{turnId, usage}`; null: unchanged).
  */
-const THREAD_AFTER_TURN_SQL = `UPDATE thread.threads
+const THREAD_AFTER_TURN_SQL = `WITH ended AS (
+    SELECT coalesce(bool_or(kind = 'compact'), false) AS is_compaction
+      FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = $3
+  )
+  UPDATE thread.threads
     SET active_turn_id = NULL, updated_at = now(), token_usage = coalesce($4::jsonb, token_usage),
         last_token_usage = coalesce($5::jsonb, last_token_usage),
-        read_revision = CASE WHEN is_ephemeral THEN read_revision ELSE read_revision + 1 END,
-        first_unread = CASE WHEN is_ephemeral THEN first_unread
+        read_revision = CASE WHEN is_ephemeral OR ended.is_compaction THEN read_revision ELSE read_revision + 1 END,
+        first_unread = CASE WHEN is_ephemeral OR ended.is_compaction THEN first_unread
                             ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END
+   FROM ended
   WHERE tenant = $1 AND id = $2
-  RETURNING is_ephemeral, read_revision::text AS revision, first_unread`;
+  RETURNING is_ephemeral OR ended.is_compaction AS keeps_read_state, read_revision::text AS revision, first_unread`;
 
 async function markThreadAfterTurn(
   tx: TenantQueryable,
@@ -55,13 +61,13 @@ async function markThreadAfterTurn(
   turnId: string,
   usage: { tokenUsage?: unknown; lastTokenUsage?: LastTokenUsage } = {},
 ) {
-  const result = await tx.query<{ is_ephemeral: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
+  const result = await tx.query<{ keeps_read_state: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
     "thread after turn",
     THREAD_AFTER_TURN_SQL,
     [tenant, threadId, turnId, jsonOrNull(usage.tokenUsage), jsonOrNull(usage.lastTokenUsage)],
   );
   const row = result.rows[0];
-  return row && !row.is_ephemeral ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
+  return row && !row.keeps_read_state ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
 }
 
 /** Appends a turn's items after the thread's last (the caller holds the thread row's lock). */
