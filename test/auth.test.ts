@@ -168,7 +168,7 @@ describe("websocket authentication", () => {
     const globex = await CodexTestClient.open(stack.url, { token: await hs256Token({ ...validClaims, tenant: "globex" }) });
     const started = await acme.call("thread/start", {});
     const readByOther = await globex.request("thread/read", { threadId: started.thread.id });
-    assert.equal(readByOther.error?.message, `thread not found: ${started.thread.id}`);
+    assert.equal(readByOther.error?.message, `thread not loaded: ${started.thread.id}`);
     const readByOwner = await acme.call("thread/read", { threadId: started.thread.id });
     assert.equal(readByOwner.thread.id, started.thread.id);
     await Promise.all([acme.close(), globex.close()]);

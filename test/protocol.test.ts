@@ -106,17 +106,31 @@ describe("protocol errors and session rules", () => {
     await Promise.all([plain.close(), experimental.close()]);
   });
 
-  test("unknown thread ids are -32600 thread not found", async () => {
+  test("unknown and malformed thread ids are -32600 in Codex's words", async () => {
     const client = await CodexTestClient.open(stack.url);
-    for (const threadId of ["01a1fda8-a1f1-7530-9e46-a580f181f942", "not-a-uuid"]) {
-      const read = await client.request("thread/read", { threadId });
+    const unknown = "01a1fda8-a1f1-7530-9e46-a580f181f942";
+    const read = await client.request("thread/read", { threadId: unknown });
+    assert.deepEqual(
+      { code: read.error?.code, message: read.error?.message },
+      { code: -32600, message: `thread not loaded: ${unknown}` },
+    );
+    const rename = await client.request("thread/name/set", { threadId: unknown, name: "x" });
+    assert.equal(rename.error?.message, `no rollout found for thread id ${unknown}`);
+    // Another accepted form names the same thread by its canonical id.
+    const braced = await client.request("thread/read", { threadId: `{${unknown.toUpperCase()}}` });
+    assert.equal(braced.error?.message, `thread not loaded: ${unknown}`);
+    const malformed = "invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `n` at 1";
+    for (const method of ["thread/read", "thread/name/set"]) {
+      const refused = await client.request(method, { threadId: "not-a-uuid", name: "x" });
       assert.deepEqual(
-        { code: read.error?.code, message: read.error?.message },
-        { code: -32600, message: `thread not found: ${threadId}` },
+        { code: refused.error?.code, message: refused.error?.message },
+        { code: -32600, message: `invalid thread id: ${malformed}` },
       );
-      const rename = await client.request("thread/name/set", { threadId, name: "x" });
-      assert.equal(rename.error?.message, `thread not found: ${threadId}`);
     }
+    assert.equal(
+      (await client.request("thread/archive", { threadId: "not-a-uuid" })).error?.message,
+      `invalid session id: ${malformed}`,
+    );
     await client.close();
   });
 

@@ -137,7 +137,7 @@ describe("thread/read cache", () => {
     for (const client of [owner, watcher]) {
       assert.equal(
         (await client.request("thread/read", { threadId: thread.id })).error?.message,
-        `thread not found: ${thread.id}`,
+        `thread not loaded: ${thread.id}`,
       );
     }
     await Promise.all([owner.close(), watcher.close()]);
@@ -149,7 +149,7 @@ describe("thread/read cache", () => {
     await owner.call("thread/read", { threadId: thread.id });
     await owner.call("thread/read", { threadId: thread.id });
     const refused = await stranger.request("thread/read", { threadId: thread.id });
-    assert.equal(refused.error?.message, `thread not found: ${thread.id}`);
+    assert.equal(refused.error?.message, `thread not loaded: ${thread.id}`);
     await Promise.all([owner.close(), stranger.close()]);
   });
 

@@ -254,7 +254,10 @@ describe("thread lifecycle", () => {
 
     assert.deepEqual(await client.call("thread/delete", { threadId: thread.id }), {});
     await watcher.waitForNotification((n) => n.method === "thread/deleted" && n.params.threadId === thread.id);
-    assert.equal((await client.request("thread/read", { threadId: thread.id })).error?.message, `thread not found: ${thread.id}`);
+    assert.equal(
+      (await client.request("thread/read", { threadId: thread.id })).error?.message,
+      `thread not loaded: ${thread.id}`,
+    );
     assert.equal(
       (await client.request("thread/delete", { threadId: thread.id })).error?.message,
       `no rollout found for thread id ${thread.id}`,

@@ -401,12 +401,13 @@ describe("thread methods", () => {
     await addContent("t-owner", thread.id, "secret plans");
     await owner.call("thread/name/set", { threadId: thread.id, name: "Secret" });
 
+    // Codex's words for a thread that is not there (another tenant's is not there for the intruder).
     const read = await intruder.request("thread/read", { threadId: thread.id });
-    assert.equal(read.error?.message, `thread not found: ${thread.id}`);
+    assert.equal(read.error?.message, `thread not loaded: ${thread.id}`);
     const listed = await intruder.call("thread/list", { searchTerm: "secret" });
     assert.deepEqual(listed.data, []);
     const renamed = await intruder.request("thread/name/set", { threadId: thread.id, name: "Pwned" });
-    assert.equal(renamed.error?.message, `thread not found: ${thread.id}`);
+    assert.equal(renamed.error?.message, `no rollout found for thread id ${thread.id}`);
 
     const after = await owner.call("thread/read", { threadId: thread.id });
     assert.equal(after.thread.name, "Secret");

@@ -261,9 +261,14 @@ describe("turns", () => {
       "no active turn to interrupt",
     );
 
-    // Interrupts, sent through the other gateway (any thread instance admits them).
+    // Interrupts, sent through the other gateway (any thread instance admits them). Codex leaves the
+    // read state alone for an interrupted turn (no thread/readState/changed).
     const other = await open("t-control", 0);
     await other.call("thread/resume", { threadId });
+    const readStates = () =>
+      client.notifications.filter((n) => n.method === "thread/readState/changed" && n.params.threadId === threadId).length;
+    await client.waitForNotification((n) => n.method === "thread/readState/changed" && n.params.threadId === threadId);
+    const readStatesBefore = readStates();
     for (let round = 0; round < 3; round++) {
       provider.script({ text: "never finished", chunks: 3, delayMs: 10_000 });
       const running = await client.call("turn/start", { threadId, input: [text(`interrupt me ${round}`)] });
@@ -273,6 +278,14 @@ describe("turns", () => {
       assert.deepEqual(shape(ended).slice(-2), ["thread/status/changed:idle", "turn/completed"]);
       assert.equal(ended.at(-1)?.params.turn.status, "interrupted");
     }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(readStates(), readStatesBefore, "an interrupted turn changes no read state");
+    // Turn control on a thread that is not there: Codex's words.
+    const unknown = "0199a8f0-0000-7000-8000-00000000dead";
+    assert.equal(
+      (await client.request("turn/interrupt", { threadId: unknown, turnId: "x" })).error?.message,
+      `thread not found: ${unknown}`,
+    );
     client.socket.close();
     other.socket.close();
   });

@@ -1,10 +1,11 @@
 // The closed set of failures Switchyard reports, and their one mapping to the wire.
-// Codex (0.169.0 and 0.171.0) reports every request error as -32600 (specs/codex-wire.md); the texts below are
-// part of the contract. `data.reason` is Switchyard's stable machine-readable addition. Client input
+// Codex (0.169.0 and 0.171.0) reports request errors as -32600, with a few -32602s (a malformed thread
+// id for thread/readState/update); the texts below are part of the contract. `data.reason` is Switchyard's stable machine-readable addition. Client input
 // echoed in a text is clipped (`clip`), so an error never carries megabytes back.
 import { clip, type JsonDefect } from "./frame-limits.js";
 
 export const INVALID_REQUEST_CODE = -32600;
+export const INVALID_PARAMS_CODE = -32602;
 export const OVERLOADED_CODE = -32001;
 export const INTERNAL_ERROR_CODE = -32603;
 
@@ -21,9 +22,16 @@ export type ErrorDetail =
   | { reason: "methodNotSupported"; method: string }
   /** A method that acts on a local machine (a shell, files, processes): a cloud thread has none. */
   | { reason: "needsMachine"; method: string }
-  | { reason: "threadNotFound"; threadId: string }
+  /**
+   * No such thread for the caller. Codex words it per method: `thread not found: <id>` (the default),
+   * `thread not loaded: <id>` (thread/read, thread/turns/list), `no rollout found for thread id <id>`
+   * (thread/name/set, thread/metadata/update).
+   */
+  | { reason: "threadNotFound"; threadId: string; wording?: "notLoaded" | "noRollout" }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
+  /** Codex's -32602 (invalid params): a few methods refuse a malformed thread id with it. */
+  | { reason: "invalidParams"; message: string }
   /** Admission refused; `limit` says which limit, when one applies (absent: no detail given). */
   | { reason: "overloaded"; limit?: OverloadLimit }
   | { reason: "deadlineExceeded"; method: string; timeoutMs: number }
@@ -146,7 +154,12 @@ export function toWireError(detail: ErrorDetail): WireError {
     case "threadNotFound":
       return {
         code: INVALID_REQUEST_CODE,
-        message: `thread not found: ${clip(detail.threadId)}`,
+        message:
+          detail.wording === "notLoaded"
+            ? `thread not loaded: ${clip(detail.threadId)}`
+            : detail.wording === "noRollout"
+              ? `no rollout found for thread id ${clip(detail.threadId)}`
+              : `thread not found: ${clip(detail.threadId)}`,
         data: { reason: detail.reason },
       };
     case "invalidCursor":
@@ -155,6 +168,8 @@ export function toWireError(detail: ErrorDetail): WireError {
         message: `invalid cursor: ${clip(detail.cursor, 80)} (${detail.expected})`,
         data: { reason: detail.reason },
       };
+    case "invalidParams":
+      return { code: INVALID_PARAMS_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
     case "invalidArgument":
       return { code: INVALID_REQUEST_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
     case "overloaded":

@@ -1,5 +1,6 @@
 export * from "./bus.js";
 export * from "./codex-methods.js";
+export * from "./codex-uuid.js";
 export * from "./config-version.js";
 export * from "./define.js";
 export * from "./envelope.js";

@@ -19,6 +19,7 @@ import { resourceFromAttributes } from "@opentelemetry/resources";
 import { type IMetricReader, MeterProvider, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
 import {
   INTERNAL_ERROR_CODE,
+  INVALID_PARAMS_CODE,
   INVALID_REQUEST_CODE,
   lookupMethod,
   methodRegistry,
@@ -205,6 +206,7 @@ export function outcomeLabel(error: WireError | undefined): string {
   const reason = (error.data as { reason?: unknown } | undefined)?.reason;
   switch (error.code) {
     case INVALID_REQUEST_CODE:
+    case INVALID_PARAMS_CODE:
       return "invalid_request";
     case OVERLOADED_CODE:
       return "overloaded";

@@ -26,6 +26,8 @@ const notification = (method: string, params: unknown) => JSON.stringify({ metho
 const sentSince = (socket: { take(): any[] }) =>
   socket.take().map((frame) => (frame.method ? `${frame.method} ${JSON.stringify(frame.params)}` : `answer ${frame.id}`));
 const settled = () => new Promise((resolve) => setImmediate(resolve));
+/** The thread the requests below name (a thread id must be a UUID, as in Codex). */
+const TURN_THREAD = "0199a8f0-0000-7000-8000-000000000001";
 
 describe("announcements after the answer", () => {
   test("thread/started waits for the caller's thread/start answer; other notifications do not", async () => {
@@ -75,7 +77,7 @@ describe("announcements after the answer", () => {
   test("while turn/start is unanswered everything waits, server requests too, and leaves in arrival order", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router });
-    text({ id: 6, method: "turn/start", params: { threadId: "th-1", input: [] } });
+    text({ id: 6, method: "turn/start", params: { threadId: TURN_THREAD, input: [] } });
     await settled();
     assert.equal(waiting.length, 1);
     connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: "th-1" }));
@@ -99,7 +101,7 @@ describe("announcements after the answer", () => {
   test("what is held is bounded by the outbound limit: past it, everything held goes at once, in order", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router, maxOutboundBytes: 600 }); // three 166-character frames fit
-    text({ id: 7, method: "turn/start", params: { threadId: "th-1", input: [] } });
+    text({ id: 7, method: "turn/start", params: { threadId: TURN_THREAD, input: [] } });
     await settled();
     const delta = (index: number) => notification("item/agentMessage/delta", { threadId: "th-0", index, delta: "x".repeat(80) });
     for (let index = 0; index < 3; index++) connection.deliverNotification("item/agentMessage/delta", delta(index));
@@ -122,7 +124,7 @@ describe("announcements after the answer", () => {
   test("a renamed thread's thread/name/updated waits for the rename's answer, and an opted-out one is never held", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router, optOut: ["thread/started"] });
-    text({ id: 4, method: "thread/name/set", params: { threadId: "th-1", name: "n" } });
+    text({ id: 4, method: "thread/name/set", params: { threadId: TURN_THREAD, name: "n" } });
     text({ id: 5, method: "thread/start", params: {} });
     await settled();
     connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: "th-1" }));

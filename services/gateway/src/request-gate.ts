@@ -6,6 +6,8 @@
 // (Frame-level checks — size, nesting, NUL strings — run before this, on the raw frame.)
 import {
   CODEX_CLIENT_METHODS,
+  canonicalUuid,
+  codexUuidError,
   type ErrorDetail,
   type InitializeParams,
   isMachineOnlyMethod,
@@ -63,7 +65,9 @@ export function gateRequest(request: { method: string; params: unknown; hasParam
     const field = spec.experimentalFields?.find((name) => record[name] !== undefined && record[name] !== null);
     if (field) return { kind: "refuse", detail: { reason: "experimentalApiRequired", method: `${method}.${field}` } };
   }
-  if (state.isLocal(method)) return { kind: "local", spec, params: parsed.data };
+  const named = spec.threadId ? canonicalThreadId(spec.threadId, parsed.data) : { params: parsed.data };
+  if ("refusal" in named) return { kind: "refuse", detail: named.refusal };
+  if (state.isLocal(method)) return { kind: "local", spec, params: named.params };
   if (state.inFlight >= state.maxInFlight) {
     return {
       kind: "refuse",
@@ -76,5 +80,21 @@ export function gateRequest(request: { method: string; params: unknown; hasParam
       detail: { reason: "overloaded", limit: { kind: "inFlight", scope: "tenant", limit: state.maxTenantInFlight } },
     };
   }
-  return { kind: "route", spec, params: parsed.data };
+  return { kind: "route", spec, params: named.params };
+}
+
+/** Codex parses a thread id before anything else: refused in its words, or named by its canonical form. */
+function canonicalThreadId(
+  check: NonNullable<MethodSpec<unknown, unknown>["threadId"]>,
+  params: unknown,
+): { params: unknown } | { refusal: ErrorDetail } {
+  const record = params as { threadId?: unknown };
+  if (typeof record?.threadId !== "string") return { params };
+  const error = codexUuidError(record.threadId);
+  if (error !== undefined) {
+    const message = `invalid ${check.label} id: ${error}`;
+    return { refusal: check.invalidParams ? { reason: "invalidParams", message } : { reason: "invalidArgument", message } };
+  }
+  const threadId = canonicalUuid(record.threadId);
+  return { params: threadId === record.threadId ? params : { ...record, threadId } };
 }

@@ -246,6 +246,7 @@ const exclusiveOnThread = { kind: "exclusive", family: "thread", id: threadKey }
 
 export const threadLifecycleMethods = defineMethods({
   [M.threadResume]: {
+    threadId: { label: "session" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -263,6 +264,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Attaches the caller to a thread (loading it when it is not), with its history.",
   },
   [M.threadFork]: {
+    threadId: { label: "session" },
     owner: "thread",
     // Keyed on the source thread: the fork reads its items in order with that thread's writes.
     scope: exclusiveOnThread,
@@ -276,6 +278,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Starts a new thread with the source's items up to the fork point; subscribes the caller.",
   },
   [M.threadArchive]: {
+    threadId: { label: "session" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -286,6 +289,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Archives a thread and the sub-agent threads it spawned; unloads them.",
   },
   [M.threadUnarchive]: {
+    threadId: { label: "session" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -296,6 +300,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Restores an archived thread.",
   },
   [M.threadDelete]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -306,6 +311,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Deletes a thread and its items.",
   },
   [M.threadUnsubscribe]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -326,6 +332,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Ids of the tenant's loaded threads.",
   },
   [M.threadMetadataUpdate]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -336,6 +343,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Updates a thread's git info and project.",
   },
   [M.threadGoalSet]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -346,6 +354,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Sets or updates a thread's goal; thread/goal/updated to its subscribers.",
   },
   [M.threadGoalGet]: {
+    threadId: { label: "thread" },
     owner: "thread",
     // Exclusive (as Codex declares it): a read that never overtakes a queued goal write.
     scope: exclusiveOnThread,
@@ -356,6 +365,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Reads a thread's goal.",
   },
   [M.threadGoalClear]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -366,6 +376,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Clears a thread's goal; thread/goal/cleared to its subscribers.",
   },
   [M.threadSettingsUpdate]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: true,
@@ -376,6 +387,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Partial update of a thread's settings; thread/settings/updated to subscribers when they change.",
   },
   [M.threadTurnsList]: {
+    threadId: { label: "thread" },
     owner: "thread",
     // Unkeyed (as Codex declares it): pages of committed turns, served concurrently.
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
@@ -386,6 +398,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "A page of a thread's turns, with cursors both ways.",
   },
   [M.threadItemsList]: {
+    threadId: { label: "thread" },
     owner: "thread",
     // Unkeyed (as Codex declares it): pages of committed items, served concurrently.
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
@@ -405,6 +418,7 @@ export const threadLifecycleMethods = defineMethods({
     summary: "Appends Responses API items to a thread's history; stored at once (listed, readable, searchable).",
   },
   [M.threadReadStateUpdate]: {
+    threadId: { label: "thread", invalidParams: true },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: true,

@@ -229,6 +229,7 @@ export const threadMethods = defineMethods({
     summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
   },
   [ThreadMethod.threadRead]: {
+    threadId: { label: "thread" },
     owner: "thread",
     // Unkeyed: served from committed Postgres state by any instance, concurrently. The gateway
     // still holds it behind the same connection's earlier writes to this thread (read-your-writes).
@@ -251,6 +252,7 @@ export const threadMethods = defineMethods({
     summary: "Lists the tenant's threads that have content, keyset-paginated with opaque cursors.",
   },
   [ThreadMethod.threadNameSet]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "exclusive", family: "thread", id: (params: ThreadSetNameParams) => params.threadId },
     experimental: false,

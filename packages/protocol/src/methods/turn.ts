@@ -200,6 +200,7 @@ const exclusiveOnThread = { kind: "exclusive", family: "thread", id: (params: { 
 
 export const turnMethods = defineMethods({
   [TurnMethod.turnStart]: {
+    threadId: { label: "thread" },
     owner: "thread",
     // Exclusive on the thread: admission (a new turn, or input added to the running one) is ordered
     // with the thread's other writes. The model runs outside the lane, under the thread's turn lease.
@@ -224,6 +225,7 @@ export const turnMethods = defineMethods({
     summary: "Starts a turn (inProgress at once) or adds input to the running one; the model streams after.",
   },
   [TurnMethod.turnSteer]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -234,6 +236,7 @@ export const turnMethods = defineMethods({
     summary: "Adds input to the running turn named by expectedTurnId, on whichever instance runs it.",
   },
   [TurnMethod.turnInterrupt]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,
@@ -243,6 +246,7 @@ export const turnMethods = defineMethods({
     summary: "Stops the running turn (it completes as interrupted), on whichever instance runs it.",
   },
   [TurnMethod.threadCompactStart]: {
+    threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
     experimental: false,

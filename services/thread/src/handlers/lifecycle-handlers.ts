@@ -64,7 +64,8 @@ const noRollout = (threadId: string) => invalid(`no rollout found for thread id 
 const noArchivedRollout = (threadId: string) => invalid(`no archived rollout found for thread id ${threadId}`);
 const isArchivedError = (threadId: string) =>
   invalid(`session ${threadId} is archived. Run \`codex unarchive ${threadId}\` to unarchive it first.`);
-const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
+const threadNotFound = (threadId: string, wording?: "notLoaded" | "noRollout") =>
+  new SwitchyardError({ reason: "threadNotFound", threadId, wording });
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) =>
   Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
@@ -481,7 +482,7 @@ export function lifecycleHandlers(
         throw invalid(`project not found: ${params.projectId}`); // Switchyard has no projects yet
       }
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
-        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId, "noRollout"));
         const git = mergeGitInfo(row.git_info, params.gitInfo);
         const updated = await store.updateThread(
           tx,
@@ -561,7 +562,7 @@ export function lifecycleHandlers(
     async [Method.threadTurnsList](params, context) {
       const tenant = tenantOf(context);
       const row = await threads.read(tenant, params.threadId);
-      if (!row) throw threadNotFound(params.threadId);
+      if (!row) throw threadNotFound(params.threadId, "notLoaded");
       // A turn cursor (from thread/searchOccurrences) opens the page at its turn; a page cursor goes on from its page.
       const cursor = params.cursor ?? undefined;
       const isTurn = cursor !== undefined && isTurnCursor(cursor);
@@ -663,7 +664,7 @@ export function lifecycleHandlers(
     async [Method.threadReadStateUpdate](params, context) {
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
-        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId, "notLoaded"));
         if (params.expectedRevision !== String(row.read_revision)) {
           throw invalid(`read state revision mismatch: expected ${params.expectedRevision}, current ${row.read_revision}`);
         }

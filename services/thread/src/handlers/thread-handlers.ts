@@ -46,7 +46,8 @@ export function threadHandlers(
   /** Reusable config answers of recent starts (start-templates.ts); one per process. */
   templates: StartTemplates = new StartTemplates(),
 ): Pick<HandlersFor<"thread">, ThreadMethodName> {
-  const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
+  const threadNotFound = (threadId: string, wording?: "notLoaded" | "noRollout") =>
+    new SwitchyardError({ reason: "threadNotFound", threadId, wording });
 
   async function start(params: ThreadStartParams, { request, events }: HandlerContext): Promise<ThreadStartResponse> {
     const cwd = params.cwd ?? defaults.cwd;
@@ -126,7 +127,7 @@ export function threadHandlers(
 
   async function read(params: ThreadReadParams, { request }: HandlerContext): Promise<ThreadReadResponse> {
     const row = await store.read(request.caller.tenant, params.threadId);
-    if (!row) throw threadNotFound(params.threadId);
+    if (!row) throw threadNotFound(params.threadId, "notLoaded");
     const turns = params.includeTurns
       ? turnsView(await store.readItems(request.caller.tenant, row.id), await store.turnStates(request.caller.tenant, row.id))
       : [];
@@ -207,7 +208,7 @@ export function threadHandlers(
       throw new SwitchyardError({ reason: "invalidArgument", message: "thread name must not be empty" });
     }
     const outcome = await store.setName(request.caller.tenant, params.threadId, name, request.commandId);
-    if (outcome === "threadNotFound") throw threadNotFound(params.threadId);
+    if (outcome === "threadNotFound") throw threadNotFound(params.threadId, "noRollout");
     // Announced again on a redelivery too: the first delivery may have died before announcing it.
     events.emit(
       Notification.threadNameUpdated,

@@ -88,6 +88,16 @@ export function turnHandlers(deps: {
     announceEnding(events, { tenant, threadId: running.thread_id }, ended, []);
   }
 
+  /**
+   * No turn runs on the thread: Codex says so only of a thread it has loaded; any other (unknown,
+   * archived, unloaded) is not found.
+   */
+  async function noActiveTurn(tenant: string, threadId: string, action: "steer" | "interrupt"): Promise<never> {
+    const row = await lifecycle.transaction(tenant, (tx) => lifecycle.lockThread(tx, tenant, threadId));
+    if (!row?.loaded_at || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId });
+    throw invalid(`no active turn to ${action}`);
+  }
+
   /** Admits a new turn (regular or compaction) and starts it on this instance. */
   async function admit(
     context: HandlerContext,
@@ -106,7 +116,8 @@ export function turnHandlers(deps: {
       { commandId: context.request.commandId, method: context.request.method, threadId },
       async (tx) => {
         const row = await lifecycle.lockThread(tx, tenant, threadId);
-        if (!row) throw new SwitchyardError({ reason: "threadNotFound", threadId });
+        // Codex: an archived thread is not found; one that is stored but not loaded, not loaded.
+        if (!row || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId });
         if (!row.loaded_at) throw invalid(`thread not loaded: ${threadId}`);
         if (await turns.runningTurn(tx, tenant, threadId)) throw invalid("a turn is already running on this thread");
         // Per-turn overrides last for later turns too, and announce changed settings, as in Codex.
@@ -216,7 +227,7 @@ export function turnHandlers(deps: {
     if (params.input.length === 0) throw invalid("input must not be empty");
     userInputItem(params.input, null, 0);
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
-    if (!running) throw invalid("no active turn to steer");
+    if (!running) return noActiveTurn(tenant, params.threadId, "steer");
     if (running.id !== params.expectedTurnId) {
       throw invalid(`expected active turn id \`${params.expectedTurnId}\` but found \`${running.id}\``);
     }
@@ -243,7 +254,7 @@ export function turnHandlers(deps: {
   async function interrupt(params: TurnInterruptParams, context: HandlerContext) {
     const tenant = tenantOf(context);
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
-    if (!running) throw invalid("no active turn to interrupt");
+    if (!running) return noActiveTurn(tenant, params.threadId, "interrupt");
     if (running.id !== params.turnId) throw invalid(`expected active turn id ${params.turnId} but found ${running.id}`);
     const outcome = await bus.send(
       tenant,

@@ -36,35 +36,37 @@ export interface TurnRow {
 
 /**
  * What an ending does to the thread: no longer active, and unread from the first turn not yet read,
- * with a new read-state revision, unless the thread is ephemeral or the turn was a compaction (Codex
- * 0.171.0 leaves the read state alone for `thread/compact/start`). `$3` is the ended turn's id, `$4`
- * the thread's token usage after it and `$5` its last model call's (`{turnId, usage}`; null: unchanged).
+ * with a new read-state revision, unless the thread is ephemeral, the turn was a compaction or it was
+ * interrupted (`$6`): Codex 0.171.0 leaves the read state alone for those. `$3` is the ended turn's id,
+ * `$4` the thread's token usage after it and `$5` its last model call's (`{turnId, usage}`; null:
+ * unchanged).
  */
 const THREAD_AFTER_TURN_SQL = `WITH ended AS (
-    SELECT coalesce(bool_or(kind = 'compact'), false) AS is_compaction
+    SELECT coalesce(bool_or(kind = 'compact'), false) OR $6::boolean AS keeps_read_state
       FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = $3
   )
   UPDATE thread.threads
     SET active_turn_id = NULL, updated_at = now(), token_usage = coalesce($4::jsonb, token_usage),
         last_token_usage = coalesce($5::jsonb, last_token_usage),
-        read_revision = CASE WHEN is_ephemeral OR ended.is_compaction THEN read_revision ELSE read_revision + 1 END,
-        first_unread = CASE WHEN is_ephemeral OR ended.is_compaction THEN first_unread
+        read_revision = CASE WHEN is_ephemeral OR ended.keeps_read_state THEN read_revision ELSE read_revision + 1 END,
+        first_unread = CASE WHEN is_ephemeral OR ended.keeps_read_state THEN first_unread
                             ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END
    FROM ended
   WHERE tenant = $1 AND id = $2
-  RETURNING is_ephemeral OR ended.is_compaction AS keeps_read_state, read_revision::text AS revision, first_unread`;
+  RETURNING is_ephemeral OR ended.keeps_read_state AS keeps_read_state, read_revision::text AS revision, first_unread`;
 
 async function markThreadAfterTurn(
   tx: TenantQueryable,
   tenant: string,
   threadId: string,
   turnId: string,
+  status: Exclude<TurnStatus, "inProgress">,
   usage: { tokenUsage?: unknown; lastTokenUsage?: LastTokenUsage } = {},
 ) {
   const result = await tx.query<{ keeps_read_state: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
     "thread after turn",
     THREAD_AFTER_TURN_SQL,
-    [tenant, threadId, turnId, jsonOrNull(usage.tokenUsage), jsonOrNull(usage.lastTokenUsage)],
+    [tenant, threadId, turnId, jsonOrNull(usage.tokenUsage), jsonOrNull(usage.lastTokenUsage), status === "interrupted"],
   );
   const row = result.rows[0];
   return row && !row.keeps_read_state ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
@@ -228,7 +230,7 @@ export class TurnStore {
       this.changes.mark(tx, lease.threadId);
       if (!(await this.holdsFence(tx, lease))) return undefined;
       if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
-      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending);
+      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.status, ending);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
@@ -264,7 +266,7 @@ export class TurnStore {
         tenant,
         threadId,
       ]);
-      const readState = await markThreadAfterTurn(tx, tenant, threadId, turnId);
+      const readState = await markThreadAfterTurn(tx, tenant, threadId, turnId, ending.status);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL

@@ -1,0 +1,109 @@
+// Thread ids and missing threads, answered as the real `codex app-server` 0.171.0 answers them: the
+// same requests go to the binary (stdio, loopback) and to Switchyard, and every answer must match,
+// code and message — malformed ids (the `uuid` crate's diagnosis, `invalid thread id` or `invalid
+// session id` by method), ids in other accepted forms (named by their canonical form), unknown threads
+// (`thread not loaded`, `no rollout found …`, `thread not found` by method), and turn control on a
+// thread with no turn running.
+import assert from "node:assert/strict";
+import { mkdirSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { CodexTestClient } from "./harness/client.js";
+import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
+import { type Stack, startStack } from "./harness/stack.js";
+import { StdioAppServer } from "./harness/stdio-app-server.js";
+import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+const UNKNOWN = "0199a8f0-0000-7000-8000-00000000dead";
+const IDS = [
+  "nope",
+  "0199a8f0-0000-7000-8000",
+  "{0199a8f0-0000-7000-8000-00000000dea}",
+  "0199a8f0-000-70000-8000-00000000dead",
+  UNKNOWN,
+  "{0199a8f0-0000-7000-8000-00000000dead}",
+  "0199A8F0-0000-7000-8000-00000000DEAD",
+];
+const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
+/** Each method that names a thread, with the rest of its params. */
+const METHODS: [string, Record<string, unknown>][] = [
+  ["thread/read", {}],
+  ["thread/read", { includeTurns: true }],
+  ["thread/turns/list", {}],
+  ["thread/name/set", { name: "x" }],
+  ["thread/metadata/update", { gitInfo: { branch: "main" } }],
+  ["thread/settings/update", { effort: "high" }],
+  ["thread/readState/update", { operation: { type: "read" }, expectedRevision: "1" }],
+  ["thread/goal/set", { objective: "x", status: "paused" }],
+  ["thread/goal/get", {}],
+  ["thread/goal/clear", {}],
+  ["thread/compact/start", {}],
+  ["turn/steer", { expectedTurnId: "x", input: text("x") }],
+  ["turn/interrupt", { turnId: "x" }],
+  ["turn/start", { input: text("x") }],
+  ["thread/unsubscribe", {}],
+  ["thread/archive", {}],
+  ["thread/unarchive", {}],
+  ["thread/resume", {}],
+  ["thread/fork", {}],
+  ["thread/delete", {}],
+];
+
+type Answer = { result?: unknown; error?: { code: number; message: string } };
+const summary = (answer: Answer) => (answer.error ? `${answer.error.code} ${answer.error.message}` : "answered");
+
+describe("thread ids and missing threads, against codex app-server 0.171.0", () => {
+  let codex: StdioAppServer;
+  let stack: Stack;
+  let client: CodexTestClient;
+  let codexThread = "";
+  let ownThread = "";
+
+  before(async () => {
+    const workspace = mkdtempSync(join(tmpdir(), "sy-thread-ids-"));
+    const cwd = join(workspace, "work");
+    mkdirSync(cwd);
+    codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
+      codexHome: loopbackCodexHome(join(workspace, "home")),
+      cwd,
+    });
+    stack = await startStack("thread-ids", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
+    client = await CodexTestClient.open(stack.url, {
+      token: await hs256Token({ tenant: "ids", sub: "ids-user" }),
+      experimentalApi: true,
+    });
+    codexThread = (await codex.request("thread/start", { cwd })).result.thread.id;
+    ownThread = (await client.call("thread/start", { cwd })).thread.id;
+  });
+  after(async () => {
+    await client?.close();
+    await codex?.stop();
+    await stack?.stop();
+  });
+
+  test("malformed, other-form and unknown ids: the same answer as Codex, method by method", async () => {
+    const differences: string[] = [];
+    let compared = 0;
+    for (const [method, rest] of METHODS) {
+      for (const threadId of IDS) {
+        const expected = summary(await codex.request(method, { ...rest, threadId }));
+        const actual = summary((await client.request(method, { ...rest, threadId })) as Answer);
+        compared++;
+        if (actual !== expected)
+          differences.push(`${method} ${JSON.stringify(threadId)}:\n  codex: ${expected}\n  ours:  ${actual}`);
+      }
+    }
+    assert.equal(compared, METHODS.length * IDS.length);
+    assert.deepEqual(differences, []);
+  });
+
+  test("turn control on a loaded thread with no turn running: Codex's words", async () => {
+    for (const [method, rest] of METHODS.filter(([name]) => name === "turn/steer" || name === "turn/interrupt")) {
+      const expected = summary(await codex.request(method, { ...rest, threadId: codexThread }));
+      const actual = summary((await client.request(method, { ...rest, threadId: ownThread })) as Answer);
+      assert.match(expected, /no active turn to/);
+      assert.equal(actual, expected, method);
+    }
+  });
+});
