@@ -26,6 +26,23 @@ describe("request gate", () => {
     );
   });
 
+  test("a thread id is parsed as Codex parses it: malformed refused by its method's words, other forms canonical", () => {
+    const malformed = gateRequest({ method: "thread/archive", params: { threadId: "0199a8f0-0000" }, hasParams: true }, ready);
+    assert.deepEqual(malformed.kind === "refuse" && malformed.detail, {
+      reason: "invalidArgument",
+      message: "invalid session id: invalid group count: expected 5, found 2",
+    });
+    const rename = gateRequest({ method: "thread/name/set", params: { threadId: "x", name: "n" }, hasParams: true }, ready);
+    assert.equal(rename.kind === "refuse" && rename.detail.reason, "invalidArgument");
+    const braced = gateRequest(
+      { method: "thread/read", params: { threadId: "{0199A8F0-0000-7000-8000-00000000DEAD}" }, hasParams: true },
+      ready,
+    );
+    assert.deepEqual(braced.kind === "route" && braced.params, { threadId: "0199a8f0-0000-7000-8000-00000000dead" });
+    // Methods that name no thread are untouched.
+    assert.equal(gateRequest({ method: "thread/list", params: {}, hasParams: true }, ready).kind, "route");
+  });
+
   test("then initialization: initialize passes, anything else waits for it; Codex-only methods too", () => {
     const fresh = { ...ready, isInitialized: false };
     const init = gateRequest(
