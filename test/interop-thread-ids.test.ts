@@ -2,8 +2,8 @@
 // same requests go to the binary (stdio, loopback) and to Switchyard, and every answer must match,
 // code and message — malformed ids (the `uuid` crate's diagnosis, `invalid thread id` or `invalid
 // session id` by method), ids in other accepted forms (named by their canonical form), unknown threads
-// (`thread not loaded`, `no rollout found …`, `thread not found` by method), and turn control on a
-// thread with no turn running.
+// (`thread not loaded`, `no rollout found …`, `thread not found` by method), turn control on a
+// thread with no turn running, and other checks of a request (their order, words and codes).
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -95,6 +95,30 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
       }
     }
     assert.equal(compared, METHODS.length * IDS.length);
+    assert.deepEqual(differences, []);
+  });
+
+  test("other checks of a request: the same order, words and codes as Codex", async () => {
+    const cases: [string, (threadId: string) => Record<string, unknown>][] = [
+      ["thread/list", () => ({ includedThreadIds: ["nope"] })],
+      ["thread/list", () => ({ excludedThreadIds: ["0199a8f0"] })],
+      ["thread/list", () => ({ parentThreadId: "nope" })],
+      ["thread/list", () => ({ ancestorThreadId: "0199a8f0-0000" })],
+      ["thread/list", () => ({ cursor: "zzz" })],
+      ["thread/goal/set", (threadId) => ({ threadId, status: "paused" })],
+      ["thread/goal/set", (threadId) => ({ threadId, objective: "o", tokenBudget: 0 })],
+      ["thread/goal/set", (threadId) => ({ threadId, objective: "  " })],
+      ["thread/metadata/update", (threadId) => ({ threadId, gitInfo: { sha: " " } })],
+      ["turn/steer", (threadId) => ({ threadId, expectedTurnId: "x", input: [] })],
+      ["turn/start", (threadId) => ({ threadId, input: [{ type: "bogus" }] })],
+    ];
+    const differences: string[] = [];
+    for (const [method, params] of cases) {
+      const expected = summary(await codex.request(method, params(codexThread))).replaceAll(codexThread, "<thread>");
+      const actual = summary((await client.request(method, params(ownThread))) as Answer).replaceAll(ownThread, "<thread>");
+      if (actual !== expected)
+        differences.push(`${method} ${JSON.stringify(params("<thread>"))}:\n  codex: ${expected}\n  ours:  ${actual}`);
+    }
     assert.deepEqual(differences, []);
   });
 

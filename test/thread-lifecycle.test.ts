@@ -316,8 +316,18 @@ describe("thread lifecycle", () => {
     const client = await open("t-goal", 0, { experimentalApi: true });
     const { thread } = await client.call("thread/start", {});
     assert.deepEqual(await client.call("thread/goal/get", { threadId: thread.id }), { goal: null });
+    // Codex 0.171.0's checks and words.
     const noObjective = await client.request("thread/goal/set", { threadId: thread.id, status: "paused" });
-    assert.equal(noObjective.error?.code, -32600);
+    assert.deepEqual(
+      { code: noObjective.error?.code, message: noObjective.error?.message },
+      { code: -32600, message: `cannot update goal for thread ${thread.id}: no goal exists` },
+    );
+    for (const tokenBudget of [0, -5]) {
+      const budget = await client.request("thread/goal/set", { threadId: thread.id, objective: "o", tokenBudget });
+      assert.equal(budget.error?.message, "goal budgets must be positive when provided");
+    }
+    const emptySha = await client.request("thread/metadata/update", { threadId: thread.id, gitInfo: { sha: " " } });
+    assert.equal(emptySha.error?.message, "gitInfo.sha must not be empty");
     const set = await client.call("thread/goal/set", { threadId: thread.id, objective: "ship it", tokenBudget: 1000 });
     assert.equal(set.goal.status, "active");
     for (const status of ["paused", "blocked", "usageLimited", "budgetLimited", "complete", "active"]) {
@@ -351,7 +361,7 @@ describe("thread lifecycle", () => {
       expectedRevision: "0",
       operation: { type: "read" },
     });
-    assert.equal(stale.error?.code, -32600);
+    assert.deepEqual({ code: stale.error?.code, message: stale.error?.message }, { code: -32600, message: "read state changed" });
     const read = await client.call("thread/readState/update", {
       threadId: thread.id,
       expectedRevision: "1",

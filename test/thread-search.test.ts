@@ -443,14 +443,16 @@ describe("thread search", () => {
     assert.deepEqual((await stranger.call<{ data: unknown[] }>("thread/list", { searchTerm: "grandchild" })).data, []);
 
     const tooMany = Array.from({ length: 101 }, () => root);
-    const refusals: [Record<string, unknown>, string | RegExp][] = [
+    // Ids in Codex's words (the uuid crate's diagnosis); the two id lists are -32602 in Codex.
+    const badChar = "invalid character: expected an optional prefix of `urn:uuid:` followed by [0-9a-fA-F-], found `x` at 1";
+    const refusals: [Record<string, unknown>, string | RegExp, number?][] = [
       [{ includedThreadIds: tooMany }, "includedThreadIds accepts at most 100 entries"],
       [{ excludedThreadIds: tooMany }, "excludedThreadIds accepts at most 100 entries"],
-      [{ includedThreadIds: ["x"] }, "invalid included thread id: x"],
-      [{ excludedThreadIds: ["x"] }, "invalid excluded thread id: x"],
-      [{ parentThreadId: "x" }, "invalid parent thread id: x"],
-      [{ ancestorThreadId: "x" }, "invalid ancestor thread id: x"],
-      [{ attachedToThreadId: "x" }, "invalid attached thread parent id: x"],
+      [{ includedThreadIds: ["x"] }, `invalid included thread id: ${badChar}`, -32602],
+      [{ excludedThreadIds: ["x"] }, `invalid excluded thread id: ${badChar}`, -32602],
+      [{ parentThreadId: "x" }, `invalid parent thread id: ${badChar}`],
+      [{ ancestorThreadId: "x" }, `invalid ancestor thread id: ${badChar}`],
+      [{ attachedToThreadId: "x" }, `invalid attached thread parent id: ${badChar}`],
       [{ parentThreadId: root, ancestorThreadId: root }, "parentThreadId and ancestorThreadId are mutually exclusive"],
       [
         { attachedToThreadId: root, parentThreadId: root },
@@ -468,9 +470,9 @@ describe("thread search", () => {
       [{ cursor: "garbage" }, /^invalid cursor: garbage/],
       [{ cursor: "garbage", sectionId: "s" }, /^invalid cursor: garbage/],
     ];
-    for (const [params, message] of refusals) {
+    for (const [params, message, code = -32600] of refusals) {
       const reply = await client.request("thread/list", params);
-      assert.equal(reply.error?.code, -32600, JSON.stringify(params).slice(0, 100));
+      assert.equal(reply.error?.code, code, JSON.stringify(params).slice(0, 100));
       if (typeof message === "string") assert.equal(reply.error?.message, message);
       else assert.match(reply.error?.message ?? "", message);
     }

@@ -628,6 +628,14 @@ describe("turns", () => {
     assert.equal(forked.heard[2]?.params.threadId, forkId);
     assert.equal(forked.heard[2]?.params.turnId, turnId);
     assert.deepEqual(forked.heard[2]?.params.tokenUsage.total, turnUsage.total);
+    // Codex warns as soon as it has the source: before a fork point that turns out wrong, too.
+    const heardBeforeRefusal = later.received.length;
+    const refused = await later.request("thread/fork", { threadId, lastTurnId: "nope" });
+    assert.equal(refused.error?.message, "turn not found: nope");
+    assert.deepEqual(
+      later.received.slice(heardBeforeRefusal).map((entry) => entry.method),
+      ["deprecationNotice"],
+    );
     const lightFork = await around(later, "thread/fork", { threadId, excludeTurns: true }, "thread/started");
     assert.deepEqual(lightFork.order, ["result thread/fork", "notification thread/started"]);
 

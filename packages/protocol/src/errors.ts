@@ -165,8 +165,9 @@ export function toWireError(detail: ErrorDetail): WireError {
     case "invalidCursor":
       return {
         code: INVALID_REQUEST_CODE,
-        message: `invalid cursor: ${clip(detail.cursor, 80)} (${detail.expected})`,
-        data: { reason: detail.reason },
+        // Codex's text; what a cursor of this list looks like is in `data.expected`.
+        message: `invalid cursor: ${clip(detail.cursor, 80)}`,
+        data: { reason: detail.reason, expected: detail.expected },
       };
     case "invalidParams":
       return { code: INVALID_PARAMS_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };

@@ -93,7 +93,8 @@ export const ThreadGoalSetParams = z.object({
   threadId: z.string(),
   objective: z.string().nullish(),
   status: ThreadGoalStatus.nullish(),
-  tokenBudget: z.number().int().min(0).nullish(),
+  // Any integer: a budget that is not positive gets Codex's own refusal from the thread service.
+  tokenBudget: z.number().int().nullish(),
   origin: z.unknown().nullish(),
 });
 export type ThreadGoalSetParams = z.infer<typeof ThreadGoalSetParams>;

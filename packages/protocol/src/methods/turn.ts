@@ -12,7 +12,9 @@ export const ThreadItem = z.looseObject({ type: z.string(), id: z.string() });
 export type ThreadItem = z.infer<typeof ThreadItem>;
 
 /** What a user sends: text, an image by URL, … (`localImage` and other local kinds need a machine). */
-export const UserInput = z.looseObject({ type: z.string() });
+/** Codex 0.171.0's input variants, in its order (an unknown one gets serde's "unknown variant" text). */
+export const USER_INPUT_TYPES = ["text", "image", "localImage", "audio", "localAudio", "skill", "mention"] as const;
+export const UserInput = z.looseObject({ type: z.enum(USER_INPUT_TYPES) });
 export type UserInput = z.infer<typeof UserInput>;
 
 export const TurnStatus = z.enum(["completed", "interrupted", "failed", "inProgress"]);

@@ -329,9 +329,17 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { request, events } = context;
       if (params.path?.trim()) throw noRollout(params.threadId);
+      // Codex warns as soon as it has the source, before the fork point can fail.
+      let warned = false;
+      const warnOfFullHistory = (historyMode: string) => {
+        if (params.excludeTurns || historyMode !== "paginated" || warned) return;
+        warned = true;
+        events.emit(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.resumeOrFork, { connection: request.connection });
+      };
       const { result, isReplay } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const source = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
         if (source.archived_at) throw isArchivedError(params.threadId);
+        warnOfFullHistory(source.history_mode);
         const throughSeq = await forkPoint(tx, tenant, params, source.id);
         const settings = { ...(source.settings as unknown as StoredSettings) };
         if (params.approvalPolicy) settings.approvalPolicy = params.approvalPolicy;
@@ -381,9 +389,7 @@ export function lifecycleHandlers(
       // Codex 0.171.0's order, as for a resume: the deprecation notice before the answer; after it
       // (held by the gateway) the fork's usage as of its last model call, then thread/started.
       if (!params.excludeTurns) {
-        if (result.thread.historyMode === "paginated") {
-          events.emit(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.resumeOrFork, { connection: request.connection });
-        }
+        warnOfFullHistory(result.thread.historyMode); // a replay's (its transaction did not run)
         const fork = await threads.read(tenant, result.thread.id);
         const usage = fork && historyUsage(fork.id, fork);
         if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, request.connection);
@@ -665,9 +671,7 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId, "notLoaded"));
-        if (params.expectedRevision !== String(row.read_revision)) {
-          throw invalid(`read state revision mismatch: expected ${params.expectedRevision}, current ${row.read_revision}`);
-        }
+        if (params.expectedRevision !== String(row.read_revision)) throw invalid("read state changed"); // Codex's words
         const firstUnread: ThreadReadState["firstUnread"] = params.operation.type === "read" ? null : { type: "threadStart" };
         const updated = await store.updateThread(
           tx,
@@ -747,7 +751,7 @@ function mergeGitInfo(current: ThreadRow["git_info"], update: ThreadMetadataUpda
   for (const field of ["sha", "branch", "originUrl"] as const) {
     const value = update[field];
     if (value === undefined) continue;
-    if (value !== null && value.trim() === "") throw invalid(`gitInfo.${field} must not be empty (null clears it)`);
+    if (value !== null && value.trim() === "") throw invalid(`gitInfo.${field} must not be empty`);
     merged[field] = value;
   }
   return merged.sha === null && merged.branch === null && merged.originUrl === null ? null : merged;
@@ -757,10 +761,14 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
   const now = Math.floor(Date.now() / 1000);
   const current = row.goal as ThreadGoal | null;
   const objective = params.objective?.trim();
+  // Codex 0.171.0's checks, in its order and words.
+  if (params.tokenBudget !== undefined && params.tokenBudget !== null && params.tokenBudget <= 0) {
+    throw invalid("goal budgets must be positive when provided");
+  }
   if (params.objective !== undefined && params.objective !== null && !objective)
     throw invalid("goal objective must not be empty");
   if (!current) {
-    if (!objective) throw invalid("a thread without a goal needs an objective to set one");
+    if (!objective) throw invalid(`cannot update goal for thread ${row.id}: no goal exists`);
     return {
       threadId: row.id,
       objective,

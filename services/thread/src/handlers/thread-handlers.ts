@@ -1,5 +1,7 @@
 // Request handlers for the thread/* family: thread/start, thread/read, thread/list, thread/name/set.
 import {
+  canonicalUuid,
+  codexUuidError,
   Method,
   Notification,
   type ResolveThreadConfigParams,
@@ -16,7 +18,7 @@ import {
 import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
-import { isThreadId, type NewThread, type ThreadStore } from "../store/thread-store.js";
+import type { NewThread, ThreadStore } from "../store/thread-store.js";
 import { sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 
 export interface ThreadDefaults {
@@ -138,16 +140,22 @@ export function threadHandlers(
     // Refusals in Codex 0.171.0's words (-32600 here); a well-formed id of another tenant is not
     // refused, it just matches nothing, as an unknown id does.
     const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgument", message });
-    const validIds = (ids: string[], what: string) => {
-      const bad = ids.find((id) => !isThreadId(id));
-      if (bad !== undefined) throw invalid(`invalid ${what} id: ${bad}`);
-      return ids;
-    };
+    // Ids parsed as Codex parses them (its diagnosis in the text; -32602 for the id lists), and named
+    // by their canonical form.
+    const validIds = (ids: string[], what: string, asInvalidParams = false) =>
+      ids.map((id) => {
+        const error = codexUuidError(id);
+        if (error === undefined) return canonicalUuid(id);
+        const message = `invalid ${what} id: ${error}`;
+        throw new SwitchyardError(
+          asInvalidParams ? { reason: "invalidParams", message } : { reason: "invalidArgument", message },
+        );
+      });
     const validId = (id: string | null | undefined, what: string) => (id ? validIds([id], what)[0] : undefined);
-    const excludedIds = params.excludedThreadIds ?? [];
-    if (excludedIds.length > MAX_LISTED_IDS) throw invalid(`excludedThreadIds accepts at most ${MAX_LISTED_IDS} entries`);
-    const includedIds = params.includedThreadIds ?? null;
-    if (includedIds && includedIds.length > MAX_LISTED_IDS) {
+    const givenExcludedIds = params.excludedThreadIds ?? [];
+    if (givenExcludedIds.length > MAX_LISTED_IDS) throw invalid(`excludedThreadIds accepts at most ${MAX_LISTED_IDS} entries`);
+    const givenIncludedIds = params.includedThreadIds ?? null;
+    if (givenIncludedIds && givenIncludedIds.length > MAX_LISTED_IDS) {
       throw invalid(`includedThreadIds accepts at most ${MAX_LISTED_IDS} entries`);
     }
     if (params.parentThreadId && params.ancestorThreadId) {
@@ -159,8 +167,8 @@ export function threadHandlers(
     if (params.originators && params.originators.length > 0) {
       throw invalid("originator filtering is not supported: Switchyard does not record thread originators yet");
     }
-    validIds(excludedIds, "excluded thread");
-    if (includedIds) validIds(includedIds, "included thread");
+    const excludedIds = validIds(givenExcludedIds, "excluded thread", true);
+    const includedIds = givenIncludedIds && validIds(givenIncludedIds, "included thread", true);
     const parentThreadId = validId(params.parentThreadId, "parent thread");
     const ancestorThreadId = validId(params.ancestorThreadId, "ancestor thread");
     const attachedTo = validId(params.attachedToThreadId, "attached thread parent");

@@ -224,13 +224,14 @@ export function turnHandlers(deps: {
 
   async function steer(params: TurnSteerParams, context: HandlerContext) {
     const tenant = tenantOf(context);
-    if (params.input.length === 0) throw invalid("input must not be empty");
-    userInputItem(params.input, null, 0);
+    // Codex's order: the running turn, its id, then the input.
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
     if (!running) return noActiveTurn(tenant, params.threadId, "steer");
     if (running.id !== params.expectedTurnId) {
       throw invalid(`expected active turn id \`${params.expectedTurnId}\` but found \`${running.id}\``);
     }
+    if (params.input.length === 0) throw invalid("input must not be empty");
+    userInputItem(params.input, null, 0);
     const outcome = await bus.send(
       tenant,
       params.threadId,
