@@ -549,7 +549,12 @@ describe("config service", () => {
         mergeStrategy: "replace",
       });
       assert.equal((await user.call("thread/start", { cwd: "/up/alpha" })).modelProvider, "openai");
-      await importLayer("t-upstream", "system", `experimental_thread_config_endpoint = "http://127.0.0.1:${port}"\n`);
+      // The provider the endpoint names must exist (Codex refuses a start with an unknown one).
+      await importLayer(
+        "t-upstream",
+        "system",
+        `experimental_thread_config_endpoint = "http://127.0.0.1:${port}"\n[model_providers.upstream-alpha]\nname = "Alpha"\nbase_url = "http://127.0.0.1:9/v1"\n`,
+      );
       assert.equal((await user.call("thread/start", { cwd: "/up/alpha" })).modelProvider, "upstream-alpha");
       behaviour = "unauthenticated";
       const auth = await user.request("thread/start", { cwd: "/up/alpha" });

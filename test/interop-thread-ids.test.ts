@@ -111,6 +111,7 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
       ["thread/metadata/update", (threadId) => ({ threadId, gitInfo: { sha: " " } })],
       ["turn/steer", (threadId) => ({ threadId, expectedTurnId: "x", input: [] })],
       ["turn/start", (threadId) => ({ threadId, input: [{ type: "bogus" }] })],
+      ["thread/start", () => ({ modelProvider: "nope" })],
     ];
     const differences: string[] = [];
     for (const [method, params] of cases) {

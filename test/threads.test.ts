@@ -376,7 +376,7 @@ describe("thread methods", () => {
       return thread.id as string;
     };
     const alpha = await make("/repo/alpha", "Fix the Flaky login test");
-    const beta = await make("/repo/beta", "add dark mode", "local-llm");
+    const beta = await make("/repo/beta", "add dark mode", "ollama");
     const archived = await make("/repo/alpha", "old work");
     await stack.infra.pool.query("UPDATE thread.threads SET archived_at = now() WHERE id = $1", [archived]);
     const ids = (result: { data: { id: string }[] }) => result.data.map((t) => t.id).sort();
@@ -385,7 +385,7 @@ describe("thread methods", () => {
     assert.deepEqual(ids(await client.call("thread/list", { archived: true })), [archived]);
     assert.deepEqual(ids(await client.call("thread/list", { cwd: "/repo/alpha" })), [alpha]);
     assert.deepEqual(ids(await client.call("thread/list", { cwd: ["/repo/alpha", "/repo/beta"] })), [alpha, beta].sort());
-    assert.deepEqual(ids(await client.call("thread/list", { modelProviders: ["local-llm"] })), [beta]);
+    assert.deepEqual(ids(await client.call("thread/list", { modelProviders: ["ollama"] })), [beta]);
     assert.deepEqual(ids(await client.call("thread/list", { searchTerm: "flaky LOGIN" })), [alpha]);
     assert.deepEqual(ids(await client.call("thread/list", { searchTerm: "100%_" })), []);
     await client.call("thread/name/set", { threadId: beta, name: "Theme work" });

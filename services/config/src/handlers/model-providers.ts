@@ -67,6 +67,11 @@ export function providerTableFor(config: ConfigTable, providerId: string): { tab
   throw invalid(`Model provider \`${providerId}\` not found`);
 }
 
+/** Whether `providerId` is configured in `config` or built in. */
+export function isKnownProvider(config: ConfigTable, providerId: string): boolean {
+  return providerTableOrUndefined(config, providerId) !== undefined;
+}
+
 function providerTableOrUndefined(config: ConfigTable, providerId: string) {
   try {
     return providerTableFor(config, providerId);

@@ -38,6 +38,7 @@ import {
 import type { ConfigResolver, ResolvedConfig } from "../resolver.js";
 import { type ConfigSecrets, redactSecrets, SecretValueError, secretLeafPaths } from "../secrets/config-secrets.js";
 import type { ConfigStore, ThreadConfigRow } from "../store/config-store.js";
+import { isKnownProvider } from "./model-providers.js";
 
 export const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
@@ -226,6 +227,15 @@ export class ThreadConfigs {
         throw new SwitchyardError({ reason: "configRejected", message: `failed to load configuration: ${error.message}` });
       }
       throw error;
+    }
+    // A provider no layer defines and no built-in is, refused at the start as Codex refuses it (not
+    // at the first turn).
+    const providerId = stringAt(config, "model_provider");
+    if (providerId !== undefined && !isKnownProvider(config, providerId)) {
+      throw new SwitchyardError({
+        reason: "configRejected",
+        message: `failed to load configuration: Model provider \`${providerId}\` not found`,
+      });
     }
     const tier = stringAt(config, "service_tier");
     const answer: ResolveThreadConfigResponse = {
