@@ -380,6 +380,36 @@ describe("thread lifecycle", () => {
     assert.equal(realtime.coverage, "unsupported");
   });
 
+  test("deleting a loaded thread: every connection of the tenant hears it is no longer loaded, before the answer", async () => {
+    // Codex 0.171.0 tells all its clients, subscribed or not; another tenant hears nothing.
+    const owner = await open("t-delete-loaded", 0);
+    const bystander = await open("t-delete-loaded", 1);
+    const stranger = await open("t-delete-other", 0);
+    const { thread } = await owner.call("thread/start", {});
+    await owner.waitForNotification((n) => n.method === "thread/started" && n.params.thread.id === thread.id);
+    const heardFrom = owner.received.length;
+    assert.deepEqual(await owner.call("thread/delete", { threadId: thread.id }), {});
+    await owner.waitForNotification((n) => n.method === "thread/deleted" && n.params.threadId === thread.id);
+    assert.deepEqual(
+      owner.received
+        .slice(heardFrom)
+        .filter((entry) => entry.kind === "result" || (entry.body as { threadId?: string }).threadId === thread.id)
+        .map((entry) => `${entry.kind} ${entry.method}`),
+      ["notification thread/status/changed", "result thread/delete", "notification thread/deleted"],
+    );
+    const notLoaded = await bystander.waitForNotification(
+      (n) => n.method === "thread/status/changed" && n.params.threadId === thread.id,
+    );
+    assert.deepEqual(notLoaded.params.status, { type: "notLoaded" });
+    await bystander.waitForNotification((n) => n.method === "thread/deleted" && n.params.threadId === thread.id);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(
+      stranger.notifications.filter((n) => n.params?.threadId === thread.id),
+      [],
+    );
+    await Promise.all([owner.close(), bystander.close(), stranger.close()]);
+  });
+
   test("another tenant's thread ids get the same answer as ids that exist nowhere, and no notification", async () => {
     const [owner, intruder] = await Promise.all([open("t-wall-a"), open("t-wall-b")]);
     const { thread } = await owner.call("thread/start", {});

@@ -144,11 +144,23 @@ export class EventPublisher {
    * subscribers already know.
    */
   emitToConnection<N extends ServiceNotification>(method: N, params: NotificationParams<N>, connection: string): void {
+    this.publishChecked(this.subjects.connectionEvents(connection), method, params);
+  }
+
+  /**
+   * Sends one notification, whatever its audience, to every connection of a tenant: what Codex tells
+   * all its clients, subscribed or not (a deleted thread no longer loaded).
+   */
+  emitToTenant<N extends ServiceNotification>(method: N, params: NotificationParams<N>, tenant: string): void {
+    this.publishChecked(this.subjects.tenantEvents(tenant), method, params);
+  }
+
+  private publishChecked(subject: string, method: string, params: unknown): void {
     const spec = notificationRegistry.get(method);
     if (!spec) throw new Error(`${method} is not a registered notification`);
     const parsed = spec.params.safeParse(params);
     if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
-    this.publish(this.subjects.connectionEvents(connection), method, params);
+    this.publish(subject, method, params);
   }
 
   /** Publishes every notification emitted on this connection and still pending, in order. */

@@ -443,11 +443,20 @@ export function lifecycleHandlers(
 
     async [Method.threadDelete](params, context) {
       const tenant = tenantOf(context);
-      await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
         await tx.query("delete thread", "DELETE FROM thread.threads WHERE tenant = $1 AND id = $2", [tenant, row.id]);
-        return {};
+        return { wasLoaded: row.loaded_at !== null };
       });
+      // Codex 0.171.0 tells every client, subscribed or not, that a loaded thread it deletes is no
+      // longer loaded, before its answer; then, after it, that the thread is gone.
+      if ((result as { wasLoaded?: boolean }).wasLoaded) {
+        context.events.emitToTenant(
+          Notification.threadStatusChanged,
+          { threadId: params.threadId, status: { type: "notLoaded" } },
+          tenant,
+        );
+      }
       context.events.emit(Notification.threadDeleted, { threadId: params.threadId }, { tenant });
       return {};
     },
