@@ -1,6 +1,7 @@
 // The request gate: what happens to one decoded request before anything runs, in Codex's order —
 // decode (unknown method, missing `params`, serde-style field errors) → initialized? → experimental
-// gate (methods, then fields) → the gateway answers it itself, or admission (the connection's and
+// gate (methods, then fields) → the thread id it names, parsed as Codex parses it (codex-uuid.ts) →
+// the gateway answers it itself, or admission (the connection's and
 // the tenant's in-flight limits) and routing. (The request-rate limit runs before all of this: a
 // flood of bad or cheap requests costs CPU too; see connection.ts.) A pure function of the request and the connection's state, so each rule is testable alone.
 // (Frame-level checks — size, nesting, NUL strings — run before this, on the raw frame.)
