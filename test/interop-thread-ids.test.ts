@@ -112,6 +112,8 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
       ["turn/steer", (threadId) => ({ threadId, expectedTurnId: "x", input: [] })],
       ["turn/start", (threadId) => ({ threadId, input: [{ type: "bogus" }] })],
       ["thread/start", () => ({ modelProvider: "nope" })],
+      // Nothing recorded about the thread yet (every check above was refused): no read state.
+      ["thread/readState/update", (threadId) => ({ threadId, operation: { type: "read" }, expectedRevision: "0" })],
     ];
     const differences: string[] = [];
     for (const [method, params] of cases) {

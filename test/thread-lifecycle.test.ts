@@ -312,6 +312,58 @@ describe("thread lifecycle", () => {
     assert.equal((await client.call("thread/read", { threadId: thread.id })).thread.model, "gpt-next");
   });
 
+  test("read state: none until something about the thread is recorded, as Codex 0.171.0 keeps it", async () => {
+    const client = await open("t-read-state", 0, { experimentalApi: true });
+    const start = async () => (await client.call("thread/start", {})).thread.id as string;
+    const readStateOf = async (threadId: string) => (await client.call("thread/read", { threadId })).readState;
+    const update = (threadId: string, expectedRevision: string, type = "unread") =>
+      client.request("thread/readState/update", { threadId, expectedRevision, operation: { type } });
+
+    // Only started, or only given settings: no read state, and none to update.
+    const fresh = await start();
+    assert.equal(await readStateOf(fresh), null);
+    await client.call("thread/settings/update", { threadId: fresh, effort: "high" });
+    assert.equal(await readStateOf(fresh), null);
+    const unavailable = await update(fresh, "0");
+    assert.deepEqual(
+      { code: unavailable.error?.code, message: unavailable.error?.message },
+      { code: -32600, message: "thread read state unavailable" },
+    );
+
+    // A rename, a metadata update, a goal or stored items record the thread: it has a read state.
+    const renamed = await start();
+    await client.call("thread/name/set", { threadId: renamed, name: "named" });
+    const withMetadata = await start();
+    await client.call("thread/metadata/update", { threadId: withMetadata, gitInfo: { branch: "main" } });
+    const withGoal = await start();
+    await client.call("thread/goal/set", { threadId: withGoal, objective: "ship it" });
+    const withItems = await start();
+    await client.call("thread/inject_items", { threadId: withItems, items: [userMessage("hello")] });
+    for (const threadId of [renamed, withMetadata, withGoal, withItems]) {
+      assert.deepEqual(await readStateOf(threadId), { revision: `initial:${threadId}`, firstUnread: null }, threadId);
+    }
+
+    // An edit moves the revision; a stale one is refused with the read state as it is now.
+    const marked = await client.call("thread/readState/update", {
+      threadId: renamed,
+      expectedRevision: `initial:${renamed}`,
+      operation: { type: "unread" },
+    });
+    assert.deepEqual(await readStateOf(renamed), marked.readState);
+    const stale = await update(renamed, `initial:${renamed}`, "read");
+    assert.deepEqual(stale.error, {
+      code: -32600,
+      message: "read state changed",
+      data: { reason: "readStateConflict", readState: marked.readState },
+    });
+
+    // thread/list: the read states of the listed threads that have one, by id.
+    const list = await client.call("thread/list", {});
+    assert.ok(list.data.some((entry: { id: string }) => entry.id === withItems));
+    assert.deepEqual(list.readStates[withItems], { revision: `initial:${withItems}`, firstUnread: null });
+    for (const entry of list.data as { id: string }[]) assert.ok(entry.id in list.readStates, entry.id);
+  });
+
   test("goals through every status, metadata, read state and realtime history", async () => {
     const client = await open("t-goal", 0, { experimentalApi: true });
     const { thread } = await client.call("thread/start", {});
@@ -351,17 +403,21 @@ describe("thread lifecycle", () => {
 
     const unread = await client.call("thread/readState/update", {
       threadId: thread.id,
-      expectedRevision: "0",
+      expectedRevision: `initial:${thread.id}`,
       operation: { type: "unread" },
     });
     assert.deepEqual(unread.readState, { revision: "1", firstUnread: { type: "threadStart" } });
     await client.waitForNotification((n) => n.method === "thread/readState/changed" && n.params.threadId === thread.id);
     const stale = await client.request("thread/readState/update", {
       threadId: thread.id,
-      expectedRevision: "0",
+      expectedRevision: `initial:${thread.id}`,
       operation: { type: "read" },
     });
-    assert.deepEqual({ code: stale.error?.code, message: stale.error?.message }, { code: -32600, message: "read state changed" });
+    assert.deepEqual(stale.error, {
+      code: -32600,
+      message: "read state changed",
+      data: { reason: "readStateConflict", readState: unread.readState },
+    });
     const read = await client.call("thread/readState/update", {
       threadId: thread.id,
       expectedRevision: "1",

@@ -30,6 +30,8 @@ export type ErrorDetail =
   | { reason: "threadNotFound"; threadId: string; wording?: "notLoaded" | "noRollout" }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
+  /** thread/readState/update with a revision that is no longer the thread's: Codex's words, and the current read state. */
+  | { reason: "readStateConflict"; readState: { revision: string; firstUnread: unknown } }
   /** Codex's -32602 (invalid params): a few methods refuse a malformed thread id with it. */
   | { reason: "invalidParams"; message: string }
   /** Admission refused; `limit` says which limit, when one applies (absent: no detail given). */
@@ -173,6 +175,12 @@ export function toWireError(detail: ErrorDetail): WireError {
       return { code: INVALID_PARAMS_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
     case "invalidArgument":
       return { code: INVALID_REQUEST_CODE, message: clip(detail.message, 1_000), data: { reason: detail.reason } };
+    case "readStateConflict":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: "read state changed",
+        data: { reason: detail.reason, readState: detail.readState },
+      };
     case "overloaded":
       return { code: OVERLOADED_CODE, message: "Server overloaded; retry later.", data: overloadData(detail.limit) };
     case "deadlineExceeded":

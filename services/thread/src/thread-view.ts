@@ -1,5 +1,5 @@
 // Renders stored threads in the wire shape of the official schema (v2 Thread).
-import type { Thread, ThreadStartParams, ThreadStartResponse } from "@switchyard/protocol";
+import type { Thread, ThreadReadState, ThreadStartParams, ThreadStartResponse } from "@switchyard/protocol";
 import type { StoredItem, ThreadRow } from "./store/thread-store.js";
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
@@ -31,6 +31,20 @@ export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
     gitInfo: row.git_info,
     turns,
   };
+}
+
+/**
+ * The thread's durable read state, or null while it has none (nothing recorded about it yet, or it
+ * is ephemeral): thread/read's `readState`, thread/list's `readStates`, what thread/readState/update
+ * checks and edits.
+ */
+export function readStateView(
+  row: Pick<ThreadRow, "id" | "has_read_state" | "read_revision" | "first_unread">,
+): ThreadReadState | null {
+  if (!row.has_read_state) return null;
+  // The revision is opaque to clients; the unedited one is named as Codex names it.
+  const revision = String(row.read_revision);
+  return { revision: revision === "0" ? `initial:${row.id}` : revision, firstUnread: row.first_unread };
 }
 
 /** A turn's recorded state (thread.turns); turns of injected or forked items have none: completed. */

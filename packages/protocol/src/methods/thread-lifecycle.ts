@@ -13,6 +13,7 @@ import {
   SortDirection,
   Thread,
   ThreadNotification,
+  ThreadReadState,
   ThreadStartResponse,
   ThreadStatus,
 } from "./thread.js";
@@ -174,13 +175,6 @@ export const ThreadItemsListResponse = z.object({
 export const ThreadInjectItemsParams = z.object({ threadId: z.string(), items: z.array(z.unknown()) });
 export type ThreadInjectItemsParams = z.infer<typeof ThreadInjectItemsParams>;
 
-export const ThreadReadState = z.object({
-  revision: z.string(),
-  firstUnread: z
-    .union([z.object({ type: z.literal("threadStart") }), z.object({ type: z.literal("turn"), turnId: z.string() })])
-    .nullable(),
-});
-export type ThreadReadState = z.infer<typeof ThreadReadState>;
 export const ThreadReadStateUpdateParams = z.object({
   threadId: z.string(),
   expectedRevision: z.string(),

@@ -109,7 +109,20 @@ export const ThreadReadParams = z.object({
 });
 export type ThreadReadParams = z.infer<typeof ThreadReadParams>;
 
-export const ThreadReadResponse = z.object({ thread: Thread });
+/**
+ * A thread's durable read state: the first unread position (null: read) and an opaque revision that
+ * guards edits. A thread has one once something about it is recorded (Codex 0.171.0).
+ */
+export const ThreadReadState = z.object({
+  revision: z.string(),
+  firstUnread: z
+    .union([z.object({ type: z.literal("threadStart") }), z.object({ type: z.literal("turn"), turnId: z.string() })])
+    .nullable(),
+});
+export type ThreadReadState = z.infer<typeof ThreadReadState>;
+
+/** `readState` null: the thread has no durable read state (yet). */
+export const ThreadReadResponse = z.object({ thread: Thread, readState: ThreadReadState.nullable() });
 export type ThreadReadResponse = z.infer<typeof ThreadReadResponse>;
 
 export const ThreadSortKey = z.enum(["created_at", "updated_at", "recency_at", "section_position"]);
@@ -163,6 +176,8 @@ export type ThreadListParams = z.infer<typeof ThreadListParams>;
 
 export const ThreadListResponse = z.object({
   data: z.array(Thread),
+  /** The read states of the page's threads that have one, by thread id. */
+  readStates: z.record(z.string(), ThreadReadState).nullish(),
   nextCursor: z.string().nullable(),
   backwardsCursor: z.string().nullable(),
 });

@@ -24,6 +24,7 @@ import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import {
+  readStateView,
   type StoredSettings,
   sandboxPolicy,
   sessionView,
@@ -376,7 +377,8 @@ export function lifecycleHandlers(
           tx,
           tenant,
           forkId,
-          `materialized_at = CASE WHEN EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2) THEN now() END`,
+          `materialized_at = CASE WHEN EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2) THEN now() END,
+           has_read_state = NOT is_ephemeral AND EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2)`,
           [],
         );
         await store.subscribe(tx, tenant, forkId, request.connection);
@@ -503,7 +505,8 @@ export function lifecycleHandlers(
           tx,
           tenant,
           row.id,
-          `git_info = $3::jsonb, project_id = CASE WHEN $4 THEN NULL ELSE project_id END`,
+          // Recorded metadata gives the thread a read state, as in Codex (migration 0027).
+          `git_info = $3::jsonb, project_id = CASE WHEN $4 THEN NULL ELSE project_id END, has_read_state = NOT is_ephemeral`,
           [git ? JSON.stringify(git) : null, params.projectId === null],
         );
         return { thread: threadView(updated) };
@@ -516,7 +519,9 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const goal = nextGoal(row, params);
-        await store.updateThread(tx, tenant, row.id, "goal = $3::jsonb", [JSON.stringify(goal)]);
+        await store.updateThread(tx, tenant, row.id, "goal = $3::jsonb, has_read_state = NOT is_ephemeral", [
+          JSON.stringify(goal),
+        ]);
         return { goal };
       });
       context.events.emit(
@@ -680,7 +685,13 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId, "notLoaded"));
-        if (params.expectedRevision !== String(row.read_revision)) throw invalid("read state changed"); // Codex's words
+        // Codex's checks and words: nothing recorded about the thread yet, then a stale revision
+        // (whose error carries the current read state).
+        const current = readStateView(row);
+        if (!current) throw invalid("thread read state unavailable");
+        if (params.expectedRevision !== current.revision) {
+          throw new SwitchyardError({ reason: "readStateConflict", readState: current });
+        }
         const firstUnread: ThreadReadState["firstUnread"] = params.operation.type === "read" ? null : { type: "threadStart" };
         const updated = await store.updateThread(
           tx,

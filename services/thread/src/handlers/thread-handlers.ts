@@ -11,6 +11,7 @@ import {
   type ThreadListResponse,
   type ThreadReadParams,
   type ThreadReadResponse,
+  type ThreadReadState,
   type ThreadSetNameParams,
   type ThreadStartParams,
   type ThreadStartResponse,
@@ -19,7 +20,7 @@ import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
-import { sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
+import { readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 
 export interface ThreadDefaults {
   model: string;
@@ -133,7 +134,7 @@ export function threadHandlers(
     const turns = params.includeTurns
       ? turnsView(await store.readItems(request.caller.tenant, row.id), await store.turnStates(request.caller.tenant, row.id))
       : [];
-    return { thread: threadView(row, turns) };
+    return { thread: threadView(row, turns), readState: readStateView(row) };
   }
 
   async function list(params: ThreadListParams, { request }: HandlerContext): Promise<ThreadListResponse> {
@@ -203,8 +204,15 @@ export function threadHandlers(
       // Omitted: any project; null: threads without one (the schema's distinction, kept by zod).
       projectId: params.projectId,
     });
+    // The read states of the page's threads that have one, by id (Codex leaves the others out).
+    const readStates: Record<string, ThreadReadState> = {};
+    for (const row of page.rows) {
+      const readState = readStateView(row);
+      if (readState) readStates[row.id] = readState;
+    }
     return {
       data: page.rows.map((row) => threadView(row)),
+      readStates,
       nextCursor: page.nextCursor,
       backwardsCursor: page.backwardsCursor,
     };

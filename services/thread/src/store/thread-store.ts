@@ -44,6 +44,8 @@ export interface ThreadRow {
   git_info: { sha: string | null; branch: string | null; originUrl: string | null } | null;
   read_revision: string;
   first_unread: { type: "threadStart" } | { type: "turn"; turnId: string } | null;
+  /** Whether the thread has a durable read state yet (migration 0027): `read_revision` and `first_unread` are shown only then. */
+  has_read_state: boolean;
   /** Dynamic tools declared at thread/start (`DynamicToolSpec`s), offered to the model each turn. */
   dynamic_tools: Record<string, unknown>[];
   /** Cumulative token usage (TokenUsageBreakdown) of the thread's turns, or null before the first. */
@@ -141,7 +143,7 @@ export interface ThreadStore {
 
 /**
  * Appends items after a thread's last seq and materializes it (the first content makes it listed;
- * the first user text becomes its preview). `$3` is a JSON array of `{turnId, item, responseItem?}`;
+ * the first user text becomes its preview; a thread not ephemeral has a read state from then on). `$3` is a JSON array of `{turnId, item, responseItem?}`;
  * a null `item` is stored as SQL NULL (model-visible only).
  */
 export const APPEND_ITEMS_SQL = `WITH base AS (
@@ -155,6 +157,7 @@ export const APPEND_ITEMS_SQL = `WITH base AS (
   )
   UPDATE thread.threads
      SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
+         has_read_state = NOT is_ephemeral,
          preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
    WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`;
 
@@ -168,7 +171,7 @@ export const appendItemsParams = (
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread,
-  dynamic_tools, token_usage, last_token_usage, active_turn_id`;
+  has_read_state, dynamic_tools, token_usage, last_token_usage, active_turn_id`;
 
 const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   created_at: "created_at",
@@ -289,6 +292,7 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
     git_info: null,
     read_revision: "0",
     first_unread: null,
+    has_read_state: false,
     dynamic_tools: (thread.dynamicTools ?? []) as Record<string, unknown>[],
     token_usage: null,
     last_token_usage: null,
