@@ -125,6 +125,30 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
     assert.deepEqual(differences, []);
   });
 
+  test("thread/start, thread/read and thread/list carry every field Codex sends, and only those", async () => {
+    const keys = (value: Record<string, unknown>) => Object.keys(value).sort();
+    const started = {
+      codex: (await codex.request("thread/start", { cwd: "/tmp" })).result,
+      ours: await client.call("thread/start", {}),
+    };
+    assert.deepEqual(keys(started.ours), keys(started.codex), "thread/start's answer");
+    assert.deepEqual(keys(started.ours.thread), keys(started.codex.thread), "its thread");
+    const read = {
+      codex: (await codex.request("thread/read", { threadId: started.codex.thread.id })).result,
+      ours: await client.call("thread/read", { threadId: started.ours.thread.id }),
+    };
+    assert.deepEqual(keys(read.ours), keys(read.codex), "thread/read's answer");
+    assert.deepEqual(keys(read.ours.thread), keys(read.codex.thread), "its thread");
+    // A fresh thread: loaded, so it takes input; its recency starts at its creation; no read state yet.
+    for (const answer of [read.codex, read.ours]) {
+      assert.equal(answer.thread.canAcceptDirectInput, true);
+      assert.equal(answer.thread.recencyAt, answer.thread.createdAt);
+      assert.equal(answer.readState, null);
+    }
+    const listed = { codex: (await codex.request("thread/list", {})).result, ours: await client.call("thread/list", {}) };
+    assert.deepEqual(keys(listed.ours), keys(listed.codex), "thread/list's answer");
+  });
+
   test("turn control on a loaded thread with no turn running: Codex's words", async () => {
     for (const [method, rest] of METHODS.filter(([name]) => name === "turn/steer" || name === "turn/interrupt")) {
       const expected = summary(await codex.request(method, { ...rest, threadId: codexThread }));

@@ -5,30 +5,46 @@ import type { StoredItem, ThreadRow } from "./store/thread-store.js";
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
+  // Every field Codex 0.171.0 sends, in its order. Sub-agents, attachments, sections, environments,
+  // originators and Daybreak are not part of Switchyard's cloud threads: those are null, as Codex
+  // reports them when it has none.
   return {
     id: row.id,
+    environments: null,
+    extra: null,
     sessionId: row.session_id,
     forkedFromId: row.forked_from_id,
+    attachedToThreadId: null,
     parentThreadId: row.parent_thread_id,
     preview: row.preview,
     ephemeral: row.is_ephemeral,
+    section: null,
+    sectionEnteredAt: null,
+    projectId: row.project_id,
+    historyMode: row.history_mode,
     modelProvider: row.model_provider,
     model: row.model,
+    reasoningEffort: ((row.settings as { effort?: string | null } | null)?.effort as Thread["reasoningEffort"]) ?? null,
     createdAt: seconds(row.created_at),
     updatedAt: seconds(row.updated_at),
-    recencyAt: row.recency_at ? seconds(row.recency_at) : null,
+    // Codex starts a thread's recency at its creation.
+    recencyAt: seconds(row.recency_at ?? row.created_at),
     // Loaded by start, resume and fork (any instance serves it); unloaded by archive and the idle
     // sweeper; active while a turn runs.
     status: row.active_turn_id ? { type: "active", activeFlags: [] } : row.loaded_at ? { type: "idle" } : { type: "notLoaded" },
     path: null,
     cwd: row.cwd,
     cliVersion: row.cli_version,
+    originator: null,
     source: row.source as Thread["source"],
+    // A loaded thread takes turns; for one not loaded the capability is unknown (null), as in Codex.
+    canAcceptDirectInput: row.loaded_at ? true : null,
     threadSource: row.thread_source,
-    historyMode: row.history_mode,
-    name: row.name,
-    projectId: row.project_id,
+    agentNickname: null,
+    agentRole: null,
     gitInfo: row.git_info,
+    name: row.name,
+    daybreakEnabled: null,
     turns,
   };
 }
@@ -117,6 +133,8 @@ export interface StoredSettings {
   summary?: string | null;
   collaborationMode?: { mode: "plan" | "default"; settings: { model: string; reasoning_effort?: string | null } } | null;
   disabledPluginIds?: string[];
+  /** The named or built-in permission profile the config service resolved at thread/start (null: legacy sandbox mode). */
+  activePermissionProfile?: { id: string; extends: string | null } | null;
 }
 
 /** The session answer of thread/start, resume and fork. */
@@ -134,5 +152,9 @@ export function sessionView(row: ThreadRow, thread: Thread, defaultModel: string
     reasoningEffort: (settings.effort as ThreadStartResponse["reasoningEffort"]) ?? null,
     instructionSources: [],
     runtimeWorkspaceRoots: [],
+    activePermissionProfile: settings.activePermissionProfile ?? null,
+    disabledPluginIds: settings.disabledPluginIds ?? [],
+    // Deprecated in Codex 0.171.0 and always this value.
+    multiAgentMode: "explicitRequestOnly",
   };
 }

@@ -22,9 +22,22 @@ export const ThreadHistoryMode = z.enum(["legacy", "paginated"]);
 
 export const Thread = z.object({
   id: z.string(),
+  /** Fields Codex 0.171.0 sends that Switchyard's cloud threads have no value for (null). */
+  environments: z.array(z.unknown()).nullish(),
+  extra: z.unknown().nullish(),
   sessionId: z.string(),
   forkedFromId: z.string().nullable(),
+  attachedToThreadId: z.string().nullish(),
   parentThreadId: z.string().nullable(),
+  section: z.unknown().nullish(),
+  sectionEnteredAt: z.number().int().nullish(),
+  reasoningEffort: z.string().nullish(),
+  originator: z.string().nullish(),
+  /** True for a loaded thread; null when the capability is unknown (not loaded). */
+  canAcceptDirectInput: z.boolean().nullish(),
+  agentNickname: z.string().nullish(),
+  agentRole: z.string().nullish(),
+  daybreakEnabled: z.boolean().nullish(),
   preview: z.string(),
   ephemeral: z.boolean(),
   modelProvider: z.string(),
@@ -100,6 +113,9 @@ export const ThreadStartResponse = z.object({
   reasoningEffort: z.string().nullable(),
   instructionSources: z.array(z.string()),
   runtimeWorkspaceRoots: z.array(z.string()),
+  activePermissionProfile: z.object({ id: z.string(), extends: z.string().nullable() }).nullish(),
+  disabledPluginIds: z.array(z.string()).optional(),
+  multiAgentMode: z.unknown().optional(),
 });
 export type ThreadStartResponse = z.infer<typeof ThreadStartResponse>;
 
