@@ -311,15 +311,21 @@ test("the dead end is judged after the approval fallback", () => {
   assert.equal(session.warnings.length, 2);
 });
 
-test("without a selection the sandbox follows project trust; without requirements nothing changes", () => {
+test("without a selection the built-in profile follows project trust, requirements or not; a sandbox mode has none", () => {
   const none = parseRequirements({});
+  // Codex 0.171.0 names the built-in profile it applied (checked against the binary).
   assert.deepEqual(resolveSessionPermissions({}, {}, none), {
     approvalPolicy: "on-request",
     sandboxMode: "read-only",
-    activeProfile: null,
+    activeProfile: { id: ":read-only", extends: null },
     warnings: [],
   });
-  assert.equal(resolveSessionPermissions({ projectTrusted: true }, {}, none).sandboxMode, "workspace-write");
+  const trusted = resolveSessionPermissions({ projectTrusted: true }, {}, none);
+  assert.equal(trusted.sandboxMode, "workspace-write");
+  assert.deepEqual(trusted.activeProfile, { id: ":workspace", extends: null });
+  // The legacy path: a sandbox mode given or configured, and no active profile.
+  assert.equal(resolveSessionPermissions({ sandboxMode: "read-only" }, {}, none).activeProfile, null);
+  assert.equal(resolveSessionPermissions({}, { sandbox_mode: "workspace-write" }, none).activeProfile, null);
   assert.equal(
     resolveSessionPermissions({ sandboxMode: "danger-full-access" }, { sandbox_mode: "read-only" }, none).sandboxMode,
     "danger-full-access",

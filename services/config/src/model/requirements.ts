@@ -530,7 +530,10 @@ export function resolveSessionPermissions(
     input.profileId ??
     (requestedSandbox === null && typeof effective.default_permissions === "string" ? effective.default_permissions : null);
   let explicitProfile = profileId !== null;
-  if (profileId === null && requestedSandbox === null && effective.sandbox_mode === undefined && req.allowedPermissionProfiles) {
+  // Nothing named and no sandbox mode anywhere: the trust-based built-in profile, with or without an
+  // allowlist (Codex 0.171.0 reports it as the active profile; a sandbox mode given or configured is
+  // the legacy path, which has none).
+  if (profileId === null && requestedSandbox === null && effective.sandbox_mode === undefined) {
     profileId = input.projectTrusted ? ":workspace" : ":read-only";
     explicitProfile = false;
   }
