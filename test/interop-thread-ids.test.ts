@@ -112,6 +112,10 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
       ["turn/steer", (threadId) => ({ threadId, expectedTurnId: "x", input: [] })],
       ["turn/start", (threadId) => ({ threadId, input: [{ type: "bogus" }] })],
       ["thread/start", () => ({ modelProvider: "nope" })],
+      // An effort is any non-empty string (the model's own values): an empty one is refused in Codex's words.
+      ["thread/settings/update", (threadId) => ({ threadId, effort: "" })],
+      ["thread/settings/update", (threadId) => ({ threadId, effort: "ultra-bogus" })],
+      ["turn/start", (threadId) => ({ threadId, effort: "", input: text("x") })],
       // Nothing recorded about the thread yet (every check above was refused): no read state.
       ["thread/readState/update", (threadId) => ({ threadId, operation: { type: "read" }, expectedRevision: "0" })],
     ];

@@ -58,6 +58,9 @@ export function serdeDetail(error: z.ZodError, input: unknown): string {
     case "too_small":
     case "too_big":
       return `invalid value: ${describeFound(found)}, ${issue.message}`;
+    // A check of our own (`refine`) carries the whole text, in Codex's words where Codex has one.
+    case "custom":
+      return issue.message;
     default:
       return `invalid value: ${describeFound(found)}, ${issue.message}`;
   }

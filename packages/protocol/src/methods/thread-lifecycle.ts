@@ -18,7 +18,7 @@ import {
   ThreadStatus,
 } from "./thread.js";
 import { ThreadItemEntry } from "./thread-search.js";
-import { Turn, TurnNotification } from "./turn.js";
+import { ReasoningEffort, Turn, TurnNotification } from "./turn.js";
 
 const threadKey = (params: { threadId: string }) => params.threadId;
 const ThreadIdParams = z.object({ threadId: z.string() });
@@ -132,7 +132,7 @@ export const ThreadSettingsUpdateParams = z.object({
   approvalsReviewer: ApprovalsReviewer.nullish(),
   sandboxPolicy: SandboxPolicy.nullish(),
   collaborationMode: ThreadSettings.shape.collaborationMode.nullish(),
-  effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
+  effort: ReasoningEffort.nullish(),
   summary: z.enum(["auto", "concise", "detailed", "none"]).nullish(),
   disabledPluginIds: z.array(z.string()).nullish(),
   personality: z.unknown().nullish(),

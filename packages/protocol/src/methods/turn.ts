@@ -45,7 +45,10 @@ export const Turn = z.object({
 });
 export type Turn = z.infer<typeof Turn>;
 
-const ReasoningEffort = z.string().min(1);
+/** Codex 0.171.0: "a non-empty reasoning effort value advertised by the model" (any such string is accepted). */
+export const ReasoningEffort = z
+  .string()
+  .refine((effort) => effort.length > 0, { message: "reasoning_effort must not be empty" });
 
 export const TurnStartParams = z.object({
   threadId: z.string(),
