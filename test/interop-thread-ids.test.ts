@@ -116,6 +116,10 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
       ["thread/settings/update", (threadId) => ({ threadId, effort: "" })],
       ["thread/settings/update", (threadId) => ({ threadId, effort: "ultra-bogus" })],
       ["turn/start", (threadId) => ({ threadId, effort: "", input: text("x") })],
+      // A config write to keys Codex does not know is kept, not refused (a newer client's settings).
+      ["config/value/write", () => ({ keyPath: "no_such_key", value: 1, mergeStrategy: "replace" })],
+      ["config/value/write", () => ({ keyPath: "no_such_table.x", value: 1, mergeStrategy: "replace" })],
+      ["config/value/write", () => ({ keyPath: "features.no_such_feature", value: true, mergeStrategy: "replace" })],
       // Nothing recorded about the thread yet (every check above was refused): no read state.
       ["thread/readState/update", (threadId) => ({ threadId, operation: { type: "read" }, expectedRevision: "0" })],
     ];

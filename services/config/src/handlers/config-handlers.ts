@@ -98,8 +98,9 @@ export function configHandlers(deps: {
         const currentBody = current?.body ?? {};
         asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
         const edited = asWire(() => applyEdits(currentBody, edits));
-        // Stricter than Codex (which accepts unknown keys and warns at start-up): a typo is refused here.
-        asWire(() => validateConfig(edited, { rejectUnknownKeys: true }));
+        // Unknown keys and tables are accepted and kept, as Codex 0.171.0 keeps them (a newer client's
+        // settings must survive); only the values of keys Codex knows are checked.
+        asWire(() => validateConfig(edited));
         // The version covers the stored body, secrets sealed: untouched secrets keep their ciphertext.
         const body = sealSecrets(tenant, edited, currentBody);
         const after = await resolver.resolve({ tenant, subject, cwd: null, sessionLayer: null, userLayerOverride: body });

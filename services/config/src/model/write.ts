@@ -134,24 +134,14 @@ export function applyEdits(layer: ConfigTable, edits: ConfigEdit[]): ConfigTable
   return updated;
 }
 
-export interface ValidateOptions {
-  /**
-   * Codex 0.171.0 accepts unknown keys (it warns at startup instead), so by default they pass. With
-   * this set, an unknown top-level key or `[features]` name is refused with `configSchemaUnknownKey`.
-   */
-  rejectUnknownKeys?: boolean;
-}
-
-/** Throws the first problem as Codex words it: "Invalid configuration: <what>\nin `<path>`\n". */
-export function validateConfig(config: ConfigTable, options: ValidateOptions = {}): void {
+/**
+ * Throws the first problem as Codex words it: "Invalid configuration: <what>\nin `<path>`\n". Unknown
+ * keys pass, as in Codex 0.171.0 (`unknownConfigKeys` names them).
+ */
+export function validateConfig(config: ConfigTable): void {
   const failure = validateAgainst(config, CONFIG_SCHEMA, []);
   if (failure) {
     throw validationError(`Invalid configuration: ${failure.message}\nin \`${failure.path.join(".")}\`\n`);
-  }
-  if (options.rejectUnknownKeys) {
-    const [unknown] = unknownConfigKeys(config);
-    // Ours: Codex never raises configSchemaUnknownKey for config writes.
-    if (unknown) throw new ConfigWriteError("configSchemaUnknownKey", `Unknown configuration key \`${unknown}\``);
   }
 }
 
