@@ -141,6 +141,9 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
     };
     assert.deepEqual(keys(started.ours), keys(started.codex), "thread/start's answer");
     assert.deepEqual(keys(started.ours.thread), keys(started.codex.thread), "its thread");
+    // The creating client's name.
+    assert.equal(started.codex.thread.originator, "switchyard-interop");
+    assert.equal(started.ours.thread.originator, "switchyard-test");
     // With no sandbox named anywhere, the built-in profile the project's trust picks is the active one.
     assert.deepEqual(started.ours.activePermissionProfile, started.codex.activePermissionProfile);
     assert.deepEqual(started.ours.activePermissionProfile, { id: ":read-only", extends: null });

@@ -436,6 +436,13 @@ describe("thread search", () => {
     assert.deepEqual((await list({ sectionId: null })).length, 5);
     assert.deepEqual(await list({ attachedToThreadId: root }), []);
     assert.deepEqual(await list({ limit: 0 }), []);
+    // Originators, as a hosted backend serves them: the creating client's name, matched exactly;
+    // an empty list restricts nothing.
+    assert.deepEqual((await list({ originators: ["switchyard-test", "someone-else"] })).length, 5);
+    assert.deepEqual(await list({ originators: ["someone-else"] }), []);
+    assert.deepEqual((await list({ originators: [] })).length, 5);
+    const [listed] = (await client.call<{ data: { originator: string | null }[] }>("thread/list", { limit: 1 })).data;
+    assert.equal(listed?.originator, "switchyard-test");
     assert.deepEqual(await list({ searchTerm: "GRANDCHILD" }), sorted(grandchild, greatGrandchild));
     // Another tenant's threads: the same answer as unknown ids.
     assert.deepEqual((await stranger.call<{ data: unknown[] }>("thread/list", { parentThreadId: root })).data, []);
@@ -458,7 +465,6 @@ describe("thread search", () => {
         { attachedToThreadId: root, parentThreadId: root },
         "attachedToThreadId cannot be combined with parentThreadId or ancestorThreadId",
       ],
-      [{ originators: ["codex_cli_rs"] }, /^originator filtering is not supported/],
       [{ limit: -1 }, "Invalid request: invalid value: integer `-1`, expected u32"],
       [{ limit: 1.5 }, /^Invalid request: invalid type: floating point `1.5`/],
       [

@@ -92,7 +92,7 @@ export class StdioAppServer {
 
   static async start(
     binary: string,
-    options: { codexHome: string; cwd: string; experimentalApi?: boolean },
+    options: { codexHome: string; cwd: string; experimentalApi?: boolean; clientName?: string },
   ): Promise<StdioAppServer> {
     const child = spawn(binary, ["app-server"], {
       cwd: options.cwd,
@@ -101,7 +101,7 @@ export class StdioAppServer {
     });
     const server = new StdioAppServer(child);
     const init = await server.request("initialize", {
-      clientInfo: { name: "switchyard-interop", title: null, version: "0.0.0" },
+      clientInfo: { name: options.clientName ?? "switchyard-interop", title: null, version: "0.0.0" },
       capabilities: { experimentalApi: options.experimentalApi ?? true },
     });
     if (init.error) throw new Error(`initialize failed: ${init.error.message}\n${server.stderr}`);

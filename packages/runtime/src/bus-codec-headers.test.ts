@@ -20,6 +20,7 @@ const meta = (extra: Partial<Omit<BusRequest, "params" | "headers">> = {}): Omit
   connection: "gw1/c7",
   clientRequestId: 7,
   clientVersion: "0.171.0",
+  clientName: "codex-tui",
   ...extra,
 });
 
@@ -29,7 +30,7 @@ test("a request's identity travels in one header and comes back whole", () => {
   for (const request of [
     meta(),
     meta({ clientRequestId: "abc" }),
-    meta({ clientRequestId: undefined, clientVersion: "", caller: { tenant: "t", subject: "s", roles: [] } }),
+    meta({ clientRequestId: undefined, clientVersion: "", clientName: "", caller: { tenant: "t", subject: "s", roles: [] } }),
   ]) {
     const headers = requestHeaders(request, "_INBOX.reply");
     assert.deepEqual(
@@ -42,6 +43,17 @@ test("a request's identity travels in one header and comes back whole", () => {
     assert.deepEqual(decoded.params, { name: "x" });
   }
   assert.equal(requestHeaders(meta()).has(BusHeader.replyTo), false);
+});
+
+test("an envelope from a publisher before the client name decodes with none", () => {
+  const headers = natsHeaders();
+  headers.set(
+    BusHeader.request,
+    JSON.stringify(["cmd-2", "thread/start", "acme", "ann", [], 1_765_000_000_000, "gw1/c1", 3, "0.169.0"]),
+  );
+  const decoded = decodeRequest({ headers, data: encodeJson({}) });
+  assert.equal(decoded.clientName, "");
+  assert.equal(decoded.clientVersion, "0.169.0");
 });
 
 test("a request from an earlier publisher (one header per field) still decodes", () => {

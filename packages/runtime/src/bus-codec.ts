@@ -22,6 +22,8 @@ export interface BusRequest {
   clientRequestId?: RequestId;
   /** The client's `clientInfo.version`, or "" before/without initialize. */
   clientVersion: string;
+  /** The client's `clientInfo.name` (a thread's originator), or "" before/without initialize or from an older publisher. */
+  clientName?: string;
   params: unknown;
   headers: MsgHdrs;
 }
@@ -49,8 +51,8 @@ export const decodeJson = (data: Uint8Array): unknown => (data.length === 0 ? un
 
 /**
  * A request's identity in one header (`Sy-Request`): a JSON array of commandId, method, tenant,
- * subject, roles, deadline (epoch ms), connection, the client's request id (or null) and the client
- * version. One header to write, validate and parse instead of nine: headers are scanned and copied
+ * subject, roles, deadline (epoch ms), connection, the client's request id (or null), the client
+ * version and the client name (added last: a decoder reads an envelope without it as ""). One header to write, validate and parse instead of nine: headers are scanned and copied
  * per name on both ends, and every request pays that. Decoders also read the one-header-per-field
  * form that publishers before it used (keyed commands may still sit in JetStream across an upgrade).
  */
@@ -68,6 +70,7 @@ export function requestHeaders(request: Omit<BusRequest, "params" | "headers">, 
       request.connection,
       request.clientRequestId ?? null,
       request.clientVersion,
+      request.clientName ?? "",
     ]),
   );
   if (replyTo) headers.set(BusHeader.replyTo, replyTo);
@@ -98,7 +101,7 @@ function decodeEnvelope(envelope: string): Omit<BusRequest, "params" | "headers"
     throw new MalformedBusRequest(`bus request with an unreadable ${BusHeader.request} header`);
   }
   if (!Array.isArray(fields)) throw new MalformedBusRequest(`${BusHeader.request} header is not an array`);
-  const [commandId, method, tenant, subject, roles, deadlineMs, connection, clientRequestId, clientVersion] = fields;
+  const [commandId, method, tenant, subject, roles, deadlineMs, connection, clientRequestId, clientVersion, clientName] = fields;
   const missing = (name: string) => new MalformedBusRequest(`bus request without ${name} in its ${BusHeader.request} header`);
   if (!isText(commandId)) throw missing("commandId");
   if (!isText(method)) throw missing("method");
@@ -115,6 +118,7 @@ function decodeEnvelope(envelope: string): Omit<BusRequest, "params" | "headers"
     connection,
     clientRequestId: requestIdOf(clientRequestId),
     clientVersion: typeof clientVersion === "string" ? clientVersion : "",
+    clientName: typeof clientName === "string" ? clientName : "",
   };
 }
 

@@ -17,7 +17,7 @@ export class ServiceClient {
   async call<M extends MethodName>(
     method: M,
     params: MethodParams<M>,
-    origin: Pick<BusRequest, "caller" | "deadlineMs" | "connection" | "clientVersion">,
+    origin: Pick<BusRequest, "caller" | "deadlineMs" | "connection" | "clientVersion" | "clientName">,
   ): Promise<MethodResult<M>> {
     const spec = methodRegistry.get(method);
     if (!spec) throw new Error(`unknown method ${method}`);
@@ -33,6 +33,7 @@ export class ServiceClient {
         deadlineMs: origin.deadlineMs,
         connection: origin.connection,
         clientVersion: origin.clientVersion,
+        clientName: origin.clientName,
       },
       body: encodeJson(params),
       timeoutMs,

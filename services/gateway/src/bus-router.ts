@@ -23,6 +23,8 @@ export interface RouteRequest {
   /** The client's JSON-RPC id (what a later cancel request names). */
   clientRequestId: RequestId;
   clientVersion: string;
+  /** The client's `clientInfo.name` ("" when unknown). */
+  clientName?: string;
   timeoutMs: number;
   /** The method's tenant-qualified key (from `keyOf`); required for keyed methods. */
   key: ScopeKey | undefined;
@@ -65,6 +67,7 @@ export class BusRouter {
           connection: request.connection,
           clientRequestId: request.clientRequestId,
           clientVersion: request.clientVersion,
+          clientName: request.clientName,
         },
         body: encodeJson(request.params ?? {}),
         timeoutMs: request.timeoutMs,

@@ -102,6 +102,7 @@ export class ClientConnection implements NotificationSink {
   private isExperimentalApi = false;
   private optedOut = new Set<string>();
   private clientVersion = "";
+  private clientName = "";
   private inFlight = 0;
   /** Requests waiting on the request-rate check, and the chain that applies its answers in order. */
   private awaitingAdmission = 0;
@@ -328,6 +329,7 @@ export class ClientConnection implements NotificationSink {
     this.isExperimentalApi = outcome.session.isExperimentalApi;
     this.optedOut = outcome.session.optedOut;
     this.clientVersion = outcome.session.clientVersion;
+    this.clientName = outcome.session.clientName;
     this.subscribe(this.services.subjects.tenantEvents(this.principal.tenant));
     this.send(JSON.stringify(resultMessage(id, outcome.result)));
     const remoteControlStatus = {
@@ -360,6 +362,7 @@ export class ClientConnection implements NotificationSink {
       connection: this.id,
       clientRequestId: id,
       clientVersion: this.clientVersion,
+      clientName: this.clientName,
       timeoutMs: this.settings.requestTimeoutMs,
       key,
     };

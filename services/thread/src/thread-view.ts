@@ -5,9 +5,9 @@ import type { StoredItem, ThreadRow } from "./store/thread-store.js";
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
 export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
-  // Every field Codex 0.171.0 sends, in its order. Sub-agents, attachments, sections, environments,
-  // originators and Daybreak are not part of Switchyard's cloud threads: those are null, as Codex
-  // reports them when it has none.
+  // Every field Codex 0.171.0 sends, in its order. Sub-agents, attachments, sections, environments
+  // and Daybreak are not part of Switchyard's cloud threads: those are null, as Codex reports them
+  // when it has none.
   return {
     id: row.id,
     environments: null,
@@ -35,7 +35,7 @@ export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
     path: null,
     cwd: row.cwd,
     cliVersion: row.cli_version,
-    originator: null,
+    originator: row.originator,
     source: row.source as Thread["source"],
     // A loaded thread takes turns; for one not loaded the capability is unknown (null), as in Codex.
     canAcceptDirectInput: row.loaded_at ? true : null,

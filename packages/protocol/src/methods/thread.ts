@@ -183,7 +183,7 @@ export const ThreadListParams = z.object({
   projectId: z.string().nullish(),
   /** Omitted: every section; null: threads without a section; a string: that section's threads. */
   sectionId: z.string().nullish(),
-  /** Hosted-backend filter on a thread's recorded originator; a non-empty list is refused (not recorded yet). */
+  /** Hosted-backend filter on a thread's recorded originator (its creating client's name); empty: any. */
   originators: z.array(z.string()).nullish(),
   useStateDbOnly: z.boolean().nullish(),
   currentAccountOnly: z.boolean().nullish(),

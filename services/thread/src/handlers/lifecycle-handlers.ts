@@ -268,6 +268,7 @@ export function lifecycleHandlers(
       settings: settings as unknown as Record<string, unknown>,
       createdBy: request.caller.subject,
       subscriber: request.connection,
+      originator: request.clientName || null,
     });
     if (items.length > 0) {
       const turnId = newId();
@@ -352,10 +353,10 @@ export function lifecycleHandlers(
           "insert fork",
           `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
              history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, loaded_at, preview,
-             token_usage, last_token_usage)
+             token_usage, last_token_usage, originator)
            SELECT tenant, $3, $3, coalesce($4, cwd), coalesce($5, model_provider), coalesce($6, model), source, source_kind,
                   coalesce($7, thread_source), history_mode, coalesce($8, is_ephemeral), $9, project_id, $10, $11, id, now(), preview,
-                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END
+                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END, $13
              FROM thread.threads WHERE tenant = $1 AND id = $2`,
           [
             tenant,
@@ -370,6 +371,7 @@ export function lifecycleHandlers(
             JSON.stringify(settings),
             request.caller.subject,
             throughSeq === null,
+            request.clientName || null,
           ],
         );
         await store.copyItems(tx, tenant, source.id, forkId, throughSeq);

@@ -99,6 +99,7 @@ export function threadHandlers(
       createdBy: subject,
       subscriber: request.connection,
       dynamicTools: params.dynamicTools ?? [],
+      originator: request.clientName || null,
     });
     // The same inputs as a recent start: the thread and its config snapshot in one statement, unless
     // the tenant's config has changed since (then the config service resolves it afresh).
@@ -165,9 +166,6 @@ export function threadHandlers(
     if (params.attachedToThreadId && (params.parentThreadId || params.ancestorThreadId)) {
       throw invalid("attachedToThreadId cannot be combined with parentThreadId or ancestorThreadId");
     }
-    if (params.originators && params.originators.length > 0) {
-      throw invalid("originator filtering is not supported: Switchyard does not record thread originators yet");
-    }
     const excludedIds = validIds(givenExcludedIds, "excluded thread", true);
     const includedIds = givenIncludedIds && validIds(givenIncludedIds, "included thread", true);
     const parentThreadId = validId(params.parentThreadId, "parent thread");
@@ -195,6 +193,7 @@ export function threadHandlers(
       isArchived: params.archived === true,
       cwds,
       modelProviders: params.modelProviders ?? null,
+      originators: params.originators ?? null,
       sourceKinds: params.sourceKinds ?? null,
       searchTerm: params.searchTerm?.trim() || null,
       excludedIds,

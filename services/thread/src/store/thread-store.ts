@@ -44,6 +44,8 @@ export interface ThreadRow {
   git_info: { sha: string | null; branch: string | null; originUrl: string | null } | null;
   read_revision: string;
   first_unread: { type: "threadStart" } | { type: "turn"; turnId: string } | null;
+  /** The creating client's `clientInfo.name` (migration 0028), or null. */
+  originator: string | null;
   /** Whether the thread has a durable read state yet (migration 0027): `read_revision` and `first_unread` are shown only then. */
   has_read_state: boolean;
   /** Dynamic tools declared at thread/start (`DynamicToolSpec`s), offered to the model each turn. */
@@ -76,6 +78,8 @@ export interface NewThread {
   forkedFromId?: string | null;
   parentThreadId?: string | null;
   dynamicTools?: unknown[];
+  /** The creating client's `clientInfo.name`. */
+  originator?: string | null;
 }
 
 /**
@@ -99,6 +103,8 @@ export interface ListQuery {
   isArchived: boolean;
   cwds: string[] | null;
   modelProviders: string[] | null;
+  /** Creating clients' names (`originators`); null or empty: any. */
+  originators?: string[] | null;
   sourceKinds: string[] | null;
   searchTerm: string | null;
   excludedIds: string[];
@@ -171,7 +177,7 @@ export const appendItemsParams = (
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread,
-  has_read_state, dynamic_tools, token_usage, last_token_usage, active_turn_id`;
+  has_read_state, originator, dynamic_tools, token_usage, last_token_usage, active_turn_id`;
 
 const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   created_at: "created_at",
@@ -216,7 +222,7 @@ const CREATE_THREADS_SQL = `WITH input AS (
     SELECT * FROM jsonb_to_recordset($2::jsonb) AS t(
       id uuid, cwd text, "modelProvider" text, model text, source jsonb, "sourceKind" text, "threadSource" text,
       "historyMode" text, "isEphemeral" boolean, "cliVersion" text, "projectId" text, settings jsonb, "createdBy" text,
-      subscriber text, "forkedFromId" uuid, "parentThreadId" uuid, "dynamicTools" jsonb,
+      subscriber text, "forkedFromId" uuid, "parentThreadId" uuid, "dynamicTools" jsonb, originator text,
       "snapshotSubject" text, "sessionLayer" jsonb, effective jsonb, resolved jsonb, generation bigint)
   ), admitted AS (
     SELECT * FROM input
@@ -226,10 +232,10 @@ const CREATE_THREADS_SQL = `WITH input AS (
   ), created AS (
     INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
       history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, parent_thread_id, loaded_at,
-      dynamic_tools)
+      dynamic_tools, originator)
     SELECT $1, id, id, cwd, "modelProvider", model, source, "sourceKind", "threadSource", "historyMode", "isEphemeral",
            "cliVersion", "projectId", settings, "createdBy", "forkedFromId", "parentThreadId", now(),
-           coalesce("dynamicTools", '[]')
+           coalesce("dynamicTools", '[]'), originator
       FROM admitted
     RETURNING id, created_at, updated_at, loaded_at
   ), subscribed AS (
@@ -293,6 +299,7 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
     read_revision: "0",
     first_unread: null,
     has_read_state: false,
+    originator: thread.originator ?? null,
     dynamic_tools: (thread.dynamicTools ?? []) as Record<string, unknown>[],
     token_usage: null,
     last_token_usage: null,
@@ -387,6 +394,9 @@ export class PgThreadStore implements ThreadStore {
       return `$${params.length}`;
     };
     if (query.cwds) where.push(`cwd = ANY(${bind(query.cwds)}::text[])`);
+    if (query.originators && query.originators.length > 0) {
+      where.push(`originator = ANY(${bind(query.originators)}::text[])`);
+    }
     if (query.modelProviders && query.modelProviders.length > 0) {
       where.push(`model_provider = ANY(${bind(query.modelProviders)}::text[])`);
     }
