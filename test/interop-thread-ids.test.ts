@@ -141,6 +141,8 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
     };
     assert.deepEqual(keys(started.ours), keys(started.codex), "thread/start's answer");
     assert.deepEqual(keys(started.ours.thread), keys(started.codex.thread), "its thread");
+    // The source Codex's app-server records for its clients' threads, which the TUI's lookups ask for.
+    assert.equal(started.ours.thread.source, started.codex.thread.source);
     // The creating client's name.
     assert.equal(started.codex.thread.originator, "switchyard-interop");
     assert.equal(started.ours.thread.originator, "switchyard-test");

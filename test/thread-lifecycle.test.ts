@@ -362,6 +362,9 @@ describe("thread lifecycle", () => {
     assert.ok(list.data.some((entry: { id: string }) => entry.id === withItems));
     assert.deepEqual(list.readStates[withItems], { revision: `initial:${withItems}`, firstUnread: null });
     for (const entry of list.data as { id: string }[]) assert.ok(entry.id in list.readStates, entry.id);
+    // The TUI's resume lookups ask for the interactive kinds: a thread started here is one of them.
+    const interactive = await client.call("thread/list", { sourceKinds: ["cli", "vscode"] });
+    assert.ok(interactive.data.some((entry: { id: string }) => entry.id === withItems));
   });
 
   test("goals through every status, metadata, read state and realtime history", async () => {

@@ -258,8 +258,9 @@ export function lifecycleHandlers(
       cwd: absoluteCwd(params.cwd ?? defaults.cwd),
       modelProvider: params.modelProvider ?? defaults.modelProvider,
       model: params.model ?? defaults.model,
-      source: "appServer",
-      sourceKind: "appServer",
+      // What Codex 0.171.0's app-server records for its clients' threads (an interactive source).
+      source: "vscode",
+      sourceKind: "vscode",
       threadSource: null,
       historyMode: "legacy",
       isEphemeral: false,

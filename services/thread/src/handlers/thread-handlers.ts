@@ -80,8 +80,9 @@ export function threadHandlers(
       cwd,
       modelProvider: session.modelProvider || defaults.modelProvider,
       model: session.model || defaults.model,
-      source: "appServer",
-      sourceKind: "appServer",
+      // What Codex 0.171.0's app-server records for its clients' threads (an interactive source).
+      source: "vscode",
+      sourceKind: "vscode",
       threadSource: params.threadSource ?? null,
       // Codex 0.171.0 reports `paginated` for a thread started without a history mode.
       historyMode: params.historyMode ?? "paginated",
