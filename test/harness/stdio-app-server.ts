@@ -90,10 +90,7 @@ export class StdioAppServer {
     return found() as { method: string; params: any };
   }
 
-  static async start(
-    binary: string,
-    options: { codexHome: string; cwd: string; experimentalApi?: boolean; clientName?: string },
-  ): Promise<StdioAppServer> {
+  static async start(binary: string, options: { codexHome: string; cwd: string }): Promise<StdioAppServer> {
     const child = spawn(binary, ["app-server"], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? "", HOME: options.codexHome, CODEX_HOME: options.codexHome, RUST_LOG: "warn" },
@@ -101,8 +98,8 @@ export class StdioAppServer {
     });
     const server = new StdioAppServer(child);
     const init = await server.request("initialize", {
-      clientInfo: { name: options.clientName ?? "switchyard-interop", title: null, version: "0.0.0" },
-      capabilities: { experimentalApi: options.experimentalApi ?? true },
+      clientInfo: { name: "switchyard-interop", title: null, version: "0.0.0" },
+      capabilities: { experimentalApi: true },
     });
     if (init.error) throw new Error(`initialize failed: ${init.error.message}\n${server.stderr}`);
     return server;

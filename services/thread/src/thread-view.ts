@@ -24,7 +24,7 @@ export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
     historyMode: row.history_mode,
     modelProvider: row.model_provider,
     model: row.model,
-    reasoningEffort: ((row.settings as { effort?: string | null } | null)?.effort as Thread["reasoningEffort"]) ?? null,
+    reasoningEffort: (row.settings as unknown as StoredSettings).effort ?? null,
     createdAt: seconds(row.created_at),
     updatedAt: seconds(row.updated_at),
     // Codex starts a thread's recency at its creation.

@@ -93,7 +93,6 @@ function backoffMs(attempt: number): number {
   return Math.round(exponential * (0.9 + Math.random() * 0.2));
 }
 
-/** The server's `retry-after-ms` or `retry-after` (seconds or an HTTP date), capped; else undefined. */
 /** What Codex reports when a provider sent no rate-limit headers: its own limit, nothing known. */
 export const UNKNOWN_RATE_LIMITS: RateLimitSnapshot = {
   limitId: "codex",
@@ -146,6 +145,7 @@ export function rateLimitsOf(headers: Headers): RateLimitSnapshot | undefined {
   return snapshot.primary || snapshot.secondary || snapshot.credits ? snapshot : undefined;
 }
 
+/** The server's `retry-after-ms` or `retry-after` (seconds or an HTTP date), capped; else undefined. */
 function retryAfterMs(headers: Headers): number | undefined {
   const milliseconds = Number.parseFloat(headers.get("retry-after-ms") ?? "");
   if (Number.isFinite(milliseconds) && milliseconds >= 0) return Math.min(milliseconds, RETRY_AFTER_CAP_MS);
