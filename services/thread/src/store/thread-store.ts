@@ -149,8 +149,9 @@ export interface ThreadStore {
 
 /**
  * Appends items after a thread's last seq and materializes it (the first content makes it listed;
- * the first user text becomes its preview; a thread not ephemeral has a read state from then on). `$3` is a JSON array of `{turnId, item, responseItem?}`;
- * a null `item` is stored as SQL NULL (model-visible only).
+ * the first user text becomes its preview; a thread not ephemeral has a read state from then on).
+ * `$3` is a JSON array of `{turnId, item, responseItem?}`; a null `item` is stored as SQL NULL
+ * (model-visible only).
  */
 export const APPEND_ITEMS_SQL = `WITH base AS (
     SELECT coalesce(max(seq), 0) AS seq FROM thread.items WHERE tenant = $1 AND thread_id = $2
