@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
 import { busSubjects, KEYED_PARTITIONS, partitionOf, scopeKey } from "@switchyard/protocol";
-import { encodeJson, requestHeaders } from "@switchyard/runtime";
+import { decodeOutcome, encodeJson, newId, requestHeaders } from "@switchyard/runtime";
 import pg from "pg";
 import { CodexTestClient } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
@@ -156,6 +156,32 @@ describe("lanes: ordering, concurrency, cancellation, idempotency", () => {
     assert.equal(applied.length, 1);
     const read = await client.call("thread/read", { threadId: thread.id });
     assert.equal(read.thread.name, "dup#0");
+    await client.close();
+  });
+
+  test("thread/start creates the thread under the id its request names (the gateway names it)", async () => {
+    const subjects = busSubjects(stack.infra.busPrefix);
+    const threadId = newId();
+    const meta = {
+      commandId: "named-start-1",
+      method: "thread/start",
+      caller: { tenant: "default", subject: "test", roles: [] },
+      deadlineMs: Date.now() + 30_000,
+      connection: "test/named-start",
+      clientVersion: "test",
+      newThreadId: threadId,
+    };
+    const reply = await stack.infra.nc.request(subjects.rpc("thread/start"), encodeJson({ cwd: "/w" }), {
+      timeout: 30_000,
+      headers: requestHeaders(meta),
+    });
+    const answer = decodeOutcome(reply);
+    assert.ok(answer.ok, JSON.stringify(answer));
+    assert.equal((answer.result as { thread: { id: string } }).thread.id, threadId);
+    const client = await CodexTestClient.open(gatewayUrl(1));
+    const read = await client.call("thread/read", { threadId });
+    assert.equal(read.thread.id, threadId);
+    assert.equal(read.thread.cwd, "/w");
     await client.close();
   });
 

@@ -21,6 +21,12 @@ export interface MethodSpec<P = unknown, R = unknown> {
   result: z.ZodType<R>;
   /** Gateway-side effect of a successful result: subscribe the calling connection to this thread. */
   subscribesCallerTo?: (result: R) => string;
+  /**
+   * The request creates a thread, and the gateway names it (`BusRequest.newThreadId`): the caller's
+   * subscription to it then leaves with the request, in the same write to the bus, instead of after
+   * the answer (the service uses the name it is given; `subscribesCallerTo` still follows the answer).
+   */
+  namesNewThread?: true;
   /** Gateway-side effect of a successful result: stop forwarding this thread's events to the caller. */
   unsubscribesCallerFrom?: (params: P, result: R) => string | undefined;
   /**

@@ -30,6 +30,7 @@ test("a request's identity travels in one header and comes back whole", () => {
   for (const request of [
     meta(),
     meta({ clientRequestId: "abc" }),
+    meta({ method: "thread/start", newThreadId: "0199a8f0-0000-7000-8000-000000000001" }),
     meta({ clientRequestId: undefined, clientVersion: "", clientName: "", caller: { tenant: "t", subject: "s", roles: [] } }),
   ]) {
     const headers = requestHeaders(request, "_INBOX.reply");
@@ -95,6 +96,11 @@ test("a malformed request header is refused with what is wrong, never half-read"
   assert.throws(() => decodeRequest(withEnvelope(replaced(6, null))), /without connection/);
   assert.throws(() => decodeRequest({ headers: undefined, data: new Uint8Array() }), /without Sy-Command-Id/);
   assert.equal(decodeRequest(withEnvelope(replaced(7, { not: "an id" }))).clientRequestId, undefined);
+  // The new thread's id is used as the thread's primary key: only the canonical form is taken.
+  for (const notCanonical of ["th-1", "0199A8F0-0000-7000-8000-000000000001", "{0199a8f0-0000-7000-8000-000000000001}", 7]) {
+    assert.throws(() => decodeRequest(withEnvelope(replaced(10, notCanonical))), /new thread id is not a lower-case UUID/);
+  }
+  assert.equal(decodeRequest(withEnvelope(replaced(10, null))).newThreadId, undefined);
 });
 
 test("an error message with line breaks travels: one-line header, the whole message in the body", () => {

@@ -24,6 +24,11 @@ export interface BusRequest {
   clientVersion: string;
   /** The client's `clientInfo.name` (a thread's originator), or "" before/without initialize or from an older publisher. */
   clientName?: string;
+  /**
+   * The id the new thread must have, for a request that creates one and whose sender named it
+   * (`MethodSpec.namesNewThread`): a lower-case UUID; absent otherwise, and the service names it.
+   */
+  newThreadId?: string;
   params: unknown;
   headers: MsgHdrs;
 }
@@ -52,7 +57,9 @@ export const decodeJson = (data: Uint8Array): unknown => (data.length === 0 ? un
 /**
  * A request's identity in one header (`Sy-Request`): a JSON array of commandId, method, tenant,
  * subject, roles, deadline (epoch ms), connection, the client's request id (or null), the client
- * version and the client name (added last: a decoder reads an envelope without it as ""). One header to write, validate and parse instead of nine: headers are scanned and copied
+ * version, the client name and the new thread's id (or null). Fields were added at the end only: a
+ * decoder reads a shorter envelope's missing ones as "" or absent. One header to write, validate and
+ * parse instead of nine: headers are scanned and copied
  * per name on both ends, and every request pays that. Decoders also read the one-header-per-field
  * form that publishers before it used (keyed commands may still sit in JetStream across an upgrade).
  */
@@ -71,6 +78,7 @@ export function requestHeaders(request: Omit<BusRequest, "params" | "headers">, 
       request.clientRequestId ?? null,
       request.clientVersion,
       request.clientName ?? "",
+      request.newThreadId ?? null,
     ]),
   );
   if (replyTo) headers.set(BusHeader.replyTo, replyTo);
@@ -101,7 +109,19 @@ function decodeEnvelope(envelope: string): Omit<BusRequest, "params" | "headers"
     throw new MalformedBusRequest(`bus request with an unreadable ${BusHeader.request} header`);
   }
   if (!Array.isArray(fields)) throw new MalformedBusRequest(`${BusHeader.request} header is not an array`);
-  const [commandId, method, tenant, subject, roles, deadlineMs, connection, clientRequestId, clientVersion, clientName] = fields;
+  const [
+    commandId,
+    method,
+    tenant,
+    subject,
+    roles,
+    deadlineMs,
+    connection,
+    clientRequestId,
+    clientVersion,
+    clientName,
+    newThreadId,
+  ] = fields;
   const missing = (name: string) => new MalformedBusRequest(`bus request without ${name} in its ${BusHeader.request} header`);
   if (!isText(commandId)) throw missing("commandId");
   if (!isText(method)) throw missing("method");
@@ -110,6 +130,13 @@ function decodeEnvelope(envelope: string): Omit<BusRequest, "params" | "headers"
   if (!Array.isArray(roles) || !roles.every((role) => typeof role === "string")) throw missing("roles");
   if (typeof deadlineMs !== "number" || !Number.isFinite(deadlineMs)) throw missing("deadline");
   if (!isText(connection)) throw missing("connection");
+  if (
+    newThreadId !== undefined &&
+    newThreadId !== null &&
+    !(typeof newThreadId === "string" && NEW_THREAD_ID.test(newThreadId))
+  ) {
+    throw new MalformedBusRequest(`bus request whose new thread id is not a lower-case UUID: ${JSON.stringify(newThreadId)}`);
+  }
   return {
     commandId,
     method,
@@ -119,8 +146,12 @@ function decodeEnvelope(envelope: string): Omit<BusRequest, "params" | "headers"
     clientRequestId: requestIdOf(clientRequestId),
     clientVersion: typeof clientVersion === "string" ? clientVersion : "",
     clientName: typeof clientName === "string" ? clientName : "",
+    ...(typeof newThreadId === "string" ? { newThreadId } : {}),
   };
 }
+
+/** A new thread's id as a sender names it: the canonical (lower-case, hyphenated) UUID form. */
+const NEW_THREAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function decodeRequest(msg: Pick<Msg, "headers" | "data">): BusRequest {
   const headers = msg.headers;

@@ -25,6 +25,8 @@ export interface RouteRequest {
   clientVersion: string;
   /** The client's `clientInfo.name` ("" when unknown). */
   clientName?: string;
+  /** The id the gateway gave the thread this request creates (`MethodSpec.namesNewThread`). */
+  newThreadId?: string;
   timeoutMs: number;
   /** The method's tenant-qualified key (from `keyOf`); required for keyed methods. */
   key: ScopeKey | undefined;
@@ -68,6 +70,7 @@ export class BusRouter {
           clientRequestId: request.clientRequestId,
           clientVersion: request.clientVersion,
           clientName: request.clientName,
+          newThreadId: request.newThreadId,
         },
         body: encodeJson(request.params ?? {}),
         timeoutMs: request.timeoutMs,

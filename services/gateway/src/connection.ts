@@ -34,7 +34,15 @@ import {
   toWireError,
   type WireError,
 } from "@switchyard/protocol";
-import { type BusOutcome, type Caller, type Logger, type LogLimiter, outcomeLabel, recordRequest } from "@switchyard/runtime";
+import {
+  type BusOutcome,
+  type Caller,
+  type Logger,
+  type LogLimiter,
+  newId,
+  outcomeLabel,
+  recordRequest,
+} from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
 import { type BusRouter, keyOf, type RouteRequest } from "./bus-router.js";
 import type { NotificationFanout, NotificationSink } from "./fanout.js";
@@ -355,6 +363,12 @@ export class ClientConnection implements NotificationSink {
   private dispatch(id: RequestId, spec: MethodSpec<unknown, unknown>, params: unknown, clock: RequestClock): void {
     const router = this.services.router;
     const key = keyOf(spec, params, this.principal);
+    // A thread this request creates is named here and its events subscribed to now: the subscription
+    // leaves in the same write to the bus as the request (a write and a wake-up of the bus fewer per
+    // start than subscribing after the answer), and is dropped again if the start fails.
+    const newThreadId = spec.namesNewThread ? newId() : undefined;
+    const newThreadSubject = newThreadId && this.services.subjects.threadEvents(this.principal.tenant, newThreadId);
+    if (newThreadSubject) this.subscribe(newThreadSubject);
     const request = {
       spec,
       params,
@@ -363,6 +377,7 @@ export class ClientConnection implements NotificationSink {
       clientRequestId: id,
       clientVersion: this.clientVersion,
       clientName: this.clientName,
+      newThreadId,
       timeoutMs: this.settings.requestTimeoutMs,
       key,
     };
@@ -404,8 +419,9 @@ export class ClientConnection implements NotificationSink {
               ? JSON.stringify(resultMessage(id, result.result))
               : `{"id":${JSON.stringify(id)},"result":${result.json}}`,
         );
-        if (result.ok) this.followSubscriptions(spec, params, result.result);
+        if (result.ok) this.followSubscriptions(spec, params, result.result, newThreadSubject);
       }
+      if (!result.ok && newThreadSubject) this.unsubscribe(newThreadSubject);
       if (spec.announcedAfterAnswer) this.releaseAnnouncements(announcersOf(spec));
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
@@ -414,9 +430,18 @@ export class ClientConnection implements NotificationSink {
   }
 
   /** The thread subscriptions an answered request starts (thread/start, fork, resume) or ends (unsubscribe). */
-  private followSubscriptions(spec: MethodSpec<unknown, unknown>, params: unknown, result: unknown): void {
+  private followSubscriptions(
+    spec: MethodSpec<unknown, unknown>,
+    params: unknown,
+    result: unknown,
+    /** The subject of the thread the gateway named for this request, subscribed to when it was sent. */
+    newThreadSubject?: string,
+  ): void {
     if (spec.subscribesCallerTo) {
-      this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, spec.subscribesCallerTo(result)));
+      const subject = this.services.subjects.threadEvents(this.principal.tenant, spec.subscribesCallerTo(result));
+      this.subscribe(subject);
+      // A service that gave the thread another id (one from before the gateway named threads).
+      if (newThreadSubject && newThreadSubject !== subject) this.unsubscribe(newThreadSubject);
     }
     const leftThreadId = spec.unsubscribesCallerFrom?.(params, result);
     if (leftThreadId) {

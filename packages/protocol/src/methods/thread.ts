@@ -256,6 +256,7 @@ export const threadMethods = defineMethods({
     params: ThreadStartParams,
     result: ThreadStartResponse,
     subscribesCallerTo: (result: ThreadStartResponse) => result.thread.id,
+    namesNewThread: true,
     announcedAfterAnswer: [ThreadNotification.threadStarted],
     summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
   },

@@ -1,6 +1,7 @@
 // A client connection for the gateway's unit tests: a fake socket, no limits, silent logs, initialized
 // (unless told not to), a router that answers what the test says (by default none: nothing is
-// routed), and no read cache unless given one.
+// routed), no read cache unless given one, and a fanout that only records, in order, what the
+// connection subscribed to and left (`subscriptions`).
 import { busSubjects, type ServerRequestAnswer } from "@switchyard/protocol";
 import { createLogger, LogLimiter } from "@switchyard/runtime";
 import type { BusRouter } from "../bus-router.js";
@@ -15,6 +16,7 @@ export function openConnection(
 ) {
   const socket = new FakeSocket();
   const answers: { token: string; answer: ServerRequestAnswer }[] = [];
+  const subscriptions: string[] = [];
   const log = createLogger({ service: "gateway-test", instanceId: "t", level: "silent" });
   const connection = new ClientConnection(
     "gw1/conn1",
@@ -32,7 +34,10 @@ export function openConnection(
       router: options.router ?? ({} as BusRouter),
       readCache: options.readCache,
       localMethods: localMethods(),
-      fanout: { add: () => {}, remove: () => {} },
+      fanout: {
+        add: (subject) => subscriptions.push(`+${subject}`),
+        remove: (subject) => subscriptions.push(`-${subject}`),
+      },
       subjects: busSubjects("t"),
       onClosed: () => {},
       answerServerRequest: (token, answer) => answers.push({ token, answer }),
@@ -48,7 +53,7 @@ export function openConnection(
     const frame = typeof value === "string" ? value : JSON.stringify(value);
     connection.onText(frame, Buffer.byteLength(frame));
   };
-  if (options.initialize === false) return { socket, connection, answers, text };
+  if (options.initialize === false) return { socket, connection, answers, subscriptions, text };
   text({
     id: 1,
     method: "initialize",
@@ -58,5 +63,5 @@ export function openConnection(
     },
   });
   socket.take(); // the initialize result and remoteControl/status/changed
-  return { socket, connection, answers, text };
+  return { socket, connection, answers, subscriptions, text };
 }

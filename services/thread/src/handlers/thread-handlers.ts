@@ -57,7 +57,9 @@ export function threadHandlers(
     if (!cwd.startsWith("/")) {
       throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
     }
-    const threadId = newId();
+    // The gateway names the thread (and has subscribed its caller to it already); a request without a
+    // name (another sender, an older gateway) gets one here.
+    const threadId = request.newThreadId ?? newId();
     const { tenant, subject } = request.caller;
     const inputs = {
       cwd,
