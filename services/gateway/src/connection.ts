@@ -419,7 +419,7 @@ export class ClientConnection implements NotificationSink {
               ? JSON.stringify(resultMessage(id, result.result))
               : `{"id":${JSON.stringify(id)},"result":${result.json}}`,
         );
-        if (result.ok) this.followSubscriptions(spec, params, result.result, newThreadSubject);
+        if (result.ok) this.followSubscriptions(spec, params, result, newThreadId);
       }
       if (!result.ok && newThreadSubject) this.unsubscribe(newThreadSubject);
       if (spec.announcedAfterAnswer) this.releaseAnnouncements(announcersOf(spec));
@@ -433,17 +433,22 @@ export class ClientConnection implements NotificationSink {
   private followSubscriptions(
     spec: MethodSpec<unknown, unknown>,
     params: unknown,
-    result: unknown,
-    /** The subject of the thread the gateway named for this request, subscribed to when it was sent. */
-    newThreadSubject?: string,
+    outcome: BusOutcome & { ok: true },
+    /** The id the gateway gave the thread this request created (subscribed to when it was sent). */
+    newThreadId?: string,
   ): void {
-    if (spec.subscribesCallerTo) {
-      const subject = this.services.subjects.threadEvents(this.principal.tenant, spec.subscribesCallerTo(result));
-      this.subscribe(subject);
+    // The answer names the thread the gateway named: subscribed already. That fresh id can appear in
+    // the answer only as the thread's, so finding it spares parsing the answer.
+    const isNamedThread = newThreadId !== undefined && outcome.json?.includes(`"${newThreadId}"`) === true;
+    if (spec.subscribesCallerTo && !isNamedThread) {
+      const threadId = spec.subscribesCallerTo(outcome.result);
+      this.subscribe(this.services.subjects.threadEvents(this.principal.tenant, threadId));
       // A service that gave the thread another id (one from before the gateway named threads).
-      if (newThreadSubject && newThreadSubject !== subject) this.unsubscribe(newThreadSubject);
+      if (newThreadId && newThreadId !== threadId) {
+        this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, newThreadId));
+      }
     }
-    const leftThreadId = spec.unsubscribesCallerFrom?.(params, result);
+    const leftThreadId = spec.unsubscribesCallerFrom?.(params, outcome.result);
     if (leftThreadId) {
       this.unsubscribe(this.services.subjects.threadEvents(this.principal.tenant, leftThreadId));
       this.threadsWithTurnInFlight.delete(leftThreadId);

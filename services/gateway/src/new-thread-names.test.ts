@@ -76,6 +76,30 @@ describe("threads named by the gateway", () => {
     assert.deepEqual(subscriptions, [`+${threadSubject(named)}`, `+${threadSubject(other)}`, `-${threadSubject(named)}`]);
   });
 
+  test("an answer naming the gateway's thread is not parsed; one without its text is, and keeps the subscription", async () => {
+    const { router, waiting } = heldRouter();
+    const { subscriptions, text } = openConnection({ router });
+    subscriptions.splice(0);
+    text({ id: 2, method: "thread/start", params: {} });
+    text({ id: 3, method: "thread/start", params: {} });
+    await settled();
+    const [first, second] = waiting.map((entry) => entry.request.newThreadId as string);
+    let parses = 0;
+    const json = JSON.stringify({ thread: { id: first } });
+    waiting[0]?.answer({
+      ok: true,
+      json,
+      get result() {
+        parses++;
+        return JSON.parse(json);
+      },
+    });
+    waiting[1]?.answer({ ok: true, result: { thread: { id: second } } });
+    await settled();
+    assert.equal(parses, 0, "the answer's text named the thread");
+    assert.deepEqual(subscriptions, [`+${threadSubject(first as string)}`, `+${threadSubject(second as string)}`]);
+  });
+
   test("requests that create no thread carry no name", async () => {
     const { router, waiting } = heldRouter();
     const { subscriptions, text } = openConnection({ router });
