@@ -52,6 +52,13 @@ describe("thread search", () => {
     return thread.id;
   };
 
+  /**
+   * The seeded threads become interactive (`vscode`): a listing or search that names no source kind
+   * considers only those, and the paging tests want all 400 (the seed mixes kinds).
+   */
+  const interactive = (tenant: string) =>
+    stack.infra.pool.query(`UPDATE thread.threads SET source = '"vscode"', source_kind = 'vscode' WHERE tenant = $1`, [tenant]);
+
   const ids = (page: { data: { thread?: { id: string }; id?: string }[] }) =>
     page.data.map((entry) => (entry.thread ? entry.thread.id : (entry.id as string)));
 
@@ -159,6 +166,7 @@ describe("thread search", () => {
     const client = await open(tenant);
     // 400 threads whose user message says "common", one in ten also "rarely"; more than the candidate cap.
     await stack.infra.pool.query(INSERT_THREADS_SQL, [tenant, 1, 400, 400]);
+    await interactive(tenant);
     await stack.infra.pool.query(INSERT_ITEMS_SQL, [tenant, 1, 400, 2]);
     await stack.infra.pool.query(
       `UPDATE thread.items SET item = jsonb_set(item, '{content,0,text}',
@@ -485,10 +493,40 @@ describe("thread search", () => {
     await Promise.all([client.close(), stranger.close()]);
   });
 
+  test("thread/list and thread/search consider Codex's interactive kinds unless told otherwise; subAgent names every sub-agent kind", async () => {
+    const tenant = "s-kinds";
+    const client = await open(tenant);
+    const kinds = ["cli", "vscode", "exec", "appServer", "subAgent", "subAgentReview", "subAgentThreadSpawn", "unknown"];
+    const byKind = new Map<string, string>();
+    for (const kind of kinds) {
+      const id = await startThread(client, tenant, `kinded thread of ${kind}`);
+      await stack.infra.pool.query("UPDATE thread.threads SET source_kind = $2 WHERE tenant = $1 AND id = $3", [
+        tenant,
+        kind,
+        id,
+      ]);
+      byKind.set(kind, id);
+    }
+    const of = (...named: string[]) => named.map((kind) => byKind.get(kind) as string).sort();
+    const listed = async (params: Record<string, unknown>) =>
+      (await client.call<{ data: { id: string }[] }>("thread/list", params)).data.map((thread) => thread.id).sort();
+    const searched = async (params: Record<string, unknown>) =>
+      ids(await client.call<SearchPage>("thread/search", { searchTerm: "kinded", ...params })).sort();
+    for (const read of [listed, searched]) {
+      assert.deepEqual(await read({}), of("cli", "vscode"), "no kind named: cli and vscode, as Codex");
+      assert.deepEqual(await read({ sourceKinds: [] }), of("cli", "vscode"), "an empty list is no list");
+      assert.deepEqual(await read({ sourceKinds: ["exec", "unknown"] }), of("exec", "unknown"));
+      assert.deepEqual(await read({ sourceKinds: ["subAgent"] }), of("subAgent", "subAgentReview", "subAgentThreadSpawn"));
+      assert.deepEqual(await read({ sourceKinds: ["subAgentReview", "appServer"] }), of("subAgentReview", "appServer"));
+    }
+    await client.close();
+  });
+
   test("thread/list searchTerm: a rare title (trigram index) and a common one (walk) page completely", async () => {
     const tenant = "s-list-title";
     const client = await open(tenant);
     await stack.infra.pool.query(INSERT_THREADS_SQL, [tenant, 1, 400, 400]);
+    await interactive(tenant);
     await stack.infra.pool.query("UPDATE thread.threads SET name = 'Common title', preview = '' WHERE tenant = $1", [tenant]);
     await stack.infra.pool.query(
       "UPDATE thread.threads SET name = 'Common title with a Rarity' WHERE tenant = $1 AND id::text < '1a'",

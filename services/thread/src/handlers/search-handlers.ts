@@ -30,6 +30,7 @@ import {
   type ThreadSearchResult,
 } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
+import { selectedSourceKinds } from "../source-kinds.js";
 import {
   findMatches,
   foldCase,
@@ -204,7 +205,7 @@ export function searchHandlers(store: SearchStore, cancellations: SearchCancella
           limit: pageSize(params.limit, DEFAULT_SEARCH_PAGE, MAX_SEARCH_PAGE),
           cursor: params.cursor ?? null,
           isArchived: params.archived === true,
-          sourceKinds: params.sourceKinds ?? null,
+          sourceKinds: selectedSourceKinds(params.sourceKinds),
         },
         {
           signal,

@@ -17,6 +17,7 @@ import {
   type ThreadStartResponse,
 } from "@switchyard/protocol";
 import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
+import { selectedSourceKinds } from "../source-kinds.js";
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
@@ -197,7 +198,7 @@ export function threadHandlers(
       cwds,
       modelProviders: params.modelProviders ?? null,
       originators: params.originators ?? null,
-      sourceKinds: params.sourceKinds ?? null,
+      sourceKinds: selectedSourceKinds(params.sourceKinds),
       searchTerm: params.searchTerm?.trim() || null,
       excludedIds,
       includedIds,
