@@ -226,9 +226,8 @@ export const INSERT_THREADS_SQL = `
              ${itemTextSql("id", "1")} AS first_text,
              CASE WHEN n % 10 IN (8, 9) THEN 'subAgentThreadSpawn'
                   WHEN abs(hashtext(id::text || ':k')) % 20 < 3 THEN 'cli'
-                  WHEN abs(hashtext(id::text || ':k')) % 20 < 5 THEN 'vscode'
-                  WHEN abs(hashtext(id::text || ':k')) % 20 < 6 THEN 'exec'
-                  ELSE 'appServer' END AS kind
+                  WHEN abs(hashtext(id::text || ':k')) % 20 < 4 THEN 'exec'
+                  ELSE 'vscode' END AS kind
         FROM (SELECT n, ${THREAD_ID_SQL} AS id FROM generate_series($2::int, $3::int) AS n) AS numbered
       OFFSET 0 -- computed once per row, not once per reference to first_text
     ) AS generated
