@@ -18,6 +18,16 @@ describe("lanes: ordering, concurrency, cancellation, idempotency", () => {
   });
   after(async () => stack?.stop());
 
+  /** A request's identity as a publisher on the bus other than a gateway sends it (tenant `default`). */
+  const busRequestMeta = (commandId: string, method: string) => ({
+    commandId,
+    method,
+    caller: { tenant: "default", subject: "test", roles: [] },
+    deadlineMs: Date.now() + 30_000,
+    connection: `test/${commandId}`,
+    clientVersion: "test",
+  });
+
   const gatewayUrl = (index: number) => `${stack.gateways[index % stack.gateways.length]?.url}/`;
 
   /** Holds a thread's row lock so keyed writes to it block in Postgres until released. */
@@ -135,14 +145,7 @@ describe("lanes: ordering, concurrency, cancellation, idempotency", () => {
     const js = jetstream(stack.infra.nc);
     const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", "default", thread.id), KEYED_PARTITIONS));
     const replies = stack.infra.nc.subscribe(`${stack.infra.busPrefix}.test.replies`, { max: 2 });
-    const meta = {
-      commandId: "duplicate-command-1",
-      method: "thread/name/set",
-      caller: { tenant: "default", subject: "test", roles: [] },
-      deadlineMs: Date.now() + 30_000,
-      connection: "test/duplicate",
-      clientVersion: "test",
-    };
+    const meta = busRequestMeta("duplicate-command-1", "thread/name/set");
     // Published twice without a de-duplication id: exactly what a redelivery looks like to a worker.
     for (let copy = 0; copy < 2; copy++) {
       await js.publish(subject, encodeJson({ threadId: thread.id, name: "dup#0" }), {
@@ -162,15 +165,7 @@ describe("lanes: ordering, concurrency, cancellation, idempotency", () => {
   test("thread/start creates the thread under the id its request names (the gateway names it)", async () => {
     const subjects = busSubjects(stack.infra.busPrefix);
     const threadId = newId();
-    const meta = {
-      commandId: "named-start-1",
-      method: "thread/start",
-      caller: { tenant: "default", subject: "test", roles: [] },
-      deadlineMs: Date.now() + 30_000,
-      connection: "test/named-start",
-      clientVersion: "test",
-      newThreadId: threadId,
-    };
+    const meta = { ...busRequestMeta("named-start-1", "thread/start"), newThreadId: threadId };
     const reply = await stack.infra.nc.request(subjects.rpc("thread/start"), encodeJson({ cwd: "/w" }), {
       timeout: 30_000,
       headers: requestHeaders(meta),

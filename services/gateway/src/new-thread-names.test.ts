@@ -22,6 +22,17 @@ function heldRouter(subscriptionsNow: () => string[] = () => []) {
   return { router, waiting };
 }
 
+/** A connection that has sent `count` thread/starts, all routed and unanswered; its subscriptions recorded from then on. */
+async function pendingStarts(count: number) {
+  const { router, waiting } = heldRouter();
+  const { subscriptions, text } = openConnection({ router });
+  subscriptions.splice(0); // the tenant's subject, at initialize
+  for (let index = 0; index < count; index++) text({ id: 2 + index, method: "thread/start", params: {} });
+  await settled();
+  const names = waiting.map((entry) => entry.request.newThreadId as string);
+  return { waiting, subscriptions, names };
+}
+
 const startedAnswer = (threadId: string): BusOutcome => {
   const result = { thread: { id: threadId } };
   return { ok: true, result, json: JSON.stringify(result) };
@@ -49,13 +60,8 @@ describe("threads named by the gateway", () => {
   });
 
   test("each start gets its own name; a failed start leaves its subscription", async () => {
-    const { router, waiting } = heldRouter();
-    const { subscriptions, text } = openConnection({ router });
-    subscriptions.splice(0);
-    text({ id: 2, method: "thread/start", params: {} });
-    text({ id: 3, method: "thread/start", params: {} });
-    await settled();
-    const [first, second] = waiting.map((entry) => entry.request.newThreadId as string);
+    const { waiting, subscriptions, names } = await pendingStarts(2);
+    const [first, second] = names as [string, string];
     assert.ok(first && second && first !== second);
     waiting[0]?.answer({ ok: false, error: { code: -32603, message: "the database is down" } });
     waiting[1]?.answer(startedAnswer(second));
@@ -64,12 +70,8 @@ describe("threads named by the gateway", () => {
   });
 
   test("a service that named the thread itself: the caller follows the answer's thread, not the gateway's name", async () => {
-    const { router, waiting } = heldRouter();
-    const { subscriptions, text } = openConnection({ router });
-    subscriptions.splice(0);
-    text({ id: 2, method: "thread/start", params: {} });
-    await settled();
-    const named = waiting[0]?.request.newThreadId as string;
+    const { waiting, subscriptions, names } = await pendingStarts(1);
+    const named = names[0] as string;
     const other = "0199a8f0-0000-7000-8000-0000000000aa";
     waiting[0]?.answer(startedAnswer(other));
     await settled();
@@ -77,13 +79,8 @@ describe("threads named by the gateway", () => {
   });
 
   test("an answer naming the gateway's thread is not parsed; one without its text is, and keeps the subscription", async () => {
-    const { router, waiting } = heldRouter();
-    const { subscriptions, text } = openConnection({ router });
-    subscriptions.splice(0);
-    text({ id: 2, method: "thread/start", params: {} });
-    text({ id: 3, method: "thread/start", params: {} });
-    await settled();
-    const [first, second] = waiting.map((entry) => entry.request.newThreadId as string);
+    const { waiting, subscriptions, names } = await pendingStarts(2);
+    const [first, second] = names as [string, string];
     let parses = 0;
     const json = JSON.stringify({ thread: { id: first } });
     waiting[0]?.answer({
@@ -97,7 +94,7 @@ describe("threads named by the gateway", () => {
     waiting[1]?.answer({ ok: true, result: { thread: { id: second } } });
     await settled();
     assert.equal(parses, 0, "the answer's text named the thread");
-    assert.deepEqual(subscriptions, [`+${threadSubject(first as string)}`, `+${threadSubject(second as string)}`]);
+    assert.deepEqual(subscriptions, [`+${threadSubject(first)}`, `+${threadSubject(second)}`]);
   });
 
   test("requests that create no thread carry no name", async () => {
