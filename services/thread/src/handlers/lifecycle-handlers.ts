@@ -19,6 +19,7 @@ import {
   type Turn,
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
+import { CLIENT_THREAD_SOURCE } from "../source-kinds.js";
 import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
 import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
@@ -258,9 +259,7 @@ export function lifecycleHandlers(
       cwd: absoluteCwd(params.cwd ?? defaults.cwd),
       modelProvider: params.modelProvider ?? defaults.modelProvider,
       model: params.model ?? defaults.model,
-      // What Codex 0.171.0's app-server records for its clients' threads (an interactive source).
-      source: "vscode",
-      sourceKind: "vscode",
+      ...CLIENT_THREAD_SOURCE,
       threadSource: null,
       historyMode: "legacy",
       isEphemeral: false,

@@ -17,7 +17,7 @@ import {
   type ThreadStartResponse,
 } from "@switchyard/protocol";
 import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
-import { selectedSourceKinds } from "../source-kinds.js";
+import { CLIENT_THREAD_SOURCE, selectedSourceKinds } from "../source-kinds.js";
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
@@ -83,9 +83,7 @@ export function threadHandlers(
       cwd,
       modelProvider: session.modelProvider || defaults.modelProvider,
       model: session.model || defaults.model,
-      // What Codex 0.171.0's app-server records for its clients' threads (an interactive source).
-      source: "vscode",
-      sourceKind: "vscode",
+      ...CLIENT_THREAD_SOURCE,
       threadSource: params.threadSource ?? null,
       // Codex 0.171.0 reports `paginated` for a thread started without a history mode.
       historyMode: params.historyMode ?? "paginated",
