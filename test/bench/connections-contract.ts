@@ -2,7 +2,7 @@
 export const CONNECTIONS_SCENARIO = "connections/idle";
 export const CLIENT_READY = "bench.connections-client.ready";
 export const CLIENT_DONE = "bench.connections-client.done";
-/** Tenant of every idle connection and of the measuring connection among them. */
+/** Tenant of every idle connection (the measuring connection among them has a tenant of its own). */
 export const IDLE_TENANT = "idle";
 /** Idle connection i is user `idle-user-<i>` (one token per connection, as one user's client each). */
 export const idleUser = (index: number) => `idle-user-${index}`;

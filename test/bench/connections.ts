@@ -1,6 +1,7 @@
 // `pnpm bench -- --only connections/idle`: what 10,000 idle clients cost one gateway. Starts a thread
 // service, config service and one gateway on the machine's infra (own database and bus prefix), and
-// one measuring connection (tenant `idle`) that starts a few threads. Then:
+// one measuring connection (tenant `live`, its request rates out of the way) that starts a few
+// threads. Then:
 //   1. alone:   that connection reads its threads (thread/read, 1 in flight; after an unmeasured
 //               pass of the same length) — the floor;
 //   2. opens N connections (default 10,000) from a separate client process (connections-client.ts),
@@ -41,9 +42,15 @@ import { processCpuMs, processMemoryKb } from "./cpu.js";
 import { sequentialThreadReads } from "./load.js";
 import { writeResults } from "./report.js";
 
-const RESULTS_DIRECTORY = new URL("../../bench/results", import.meta.url).pathname;
 const TARGET_RSS_PER_CONNECTION_KB = 50;
 const WARMUP_CONNECTIONS = 16;
+/**
+ * The measuring connection's tenant. Its reads come from the gateway's cache one after another, more
+ * than a token's default rate (5,000/s) allows, so its rates are raised out of the way (as the request
+ * bench's are); the idle connections' tenant keeps the default rates, which its crowd must fit in.
+ */
+const LIVE_TENANT = "live";
+const OUT_OF_THE_WAY = 1_000_000;
 const RSS_SAMPLES = 5;
 const RSS_SAMPLE_GAP_MS = 500;
 const log = (text: string) => console.log(`[bench:connections] ${text}`);
@@ -135,11 +142,17 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
     const gateway = await startGatewayProcess({
       ...infra.env,
       GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
-      // The default per-tenant cap is 10,000 live connections; the idle ones, the measuring one and
-      // the warm-up ones must all fit (each idle connection is its own token, so the per-token cap
-      // holds). The request rate keeps its default: a crowd of new users must fit in it.
+      // The default per-tenant cap is 10,000 live connections; the idle ones and the warm-up ones must
+      // all fit (each idle connection is its own token, so the per-token cap holds). Their request
+      // rate keeps its default: a crowd of new users must fit in it.
       GATEWAY_TENANT_LIMITS: JSON.stringify({
         [IDLE_TENANT]: { connections: settings.connections + WARMUP_CONNECTIONS + 16 },
+        [LIVE_TENANT]: {
+          requestsPerS: OUT_OF_THE_WAY,
+          requestBurst: OUT_OF_THE_WAY,
+          tokenRequestsPerS: OUT_OF_THE_WAY,
+          tokenRequestBurst: OUT_OF_THE_WAY,
+        },
       }),
     });
     processes.push(gateway);
@@ -149,7 +162,8 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
 
     // The measuring connection, and the threads it reads (started before the idle connections, so
     // their thread/started notifications do not go to all of them).
-    const live = await CodexTestClient.open(gateway.url, { token: await token("live"), optOut: ["thread/started"] });
+    const liveToken = await hs256Token({ tenant: LIVE_TENANT, sub: "live" }, { expiresInS: 86_400 });
+    const live = await CodexTestClient.open(gateway.url, { token: liveToken, optOut: ["thread/started"] });
     clients.push(live);
     const threadIds: string[] = [];
     for (let index = 0; index < settings.threads; index++) {
@@ -324,7 +338,7 @@ export async function runConnectionsBench(argv: string[]): Promise<number> {
         line("client process RSS per connection", `${row.client_rss_per_connection_kb} kB`) +
         "\n",
     );
-    const path = writeResults(RESULTS_DIRECTORY, {
+    const path = writeResults({
       startedAt: new Date(startedAt).toISOString(),
       elapsedS: (Date.now() - startedAt) / 1000,
       settings,

@@ -24,7 +24,6 @@ import { FAIRNESS_SCENARIO, FLOODER_DONE, FLOODER_READY, type FlooderSettings } 
 import { type LoadResult, sequentialThreadReads } from "./load.js";
 import { writeResults } from "./report.js";
 
-const RESULTS_DIRECTORY = new URL("../../bench/results", import.meta.url).pathname;
 const TARGET_P99_RATIO = 2;
 /** The flooding tenant's limits (--flood-rate sets the rate): far below what the flood asks for. */
 const floodLimits = (requestsPerS: number) => ({ requestsPerS, requestBurst: requestsPerS * 2, inFlight: 64 });
@@ -212,7 +211,7 @@ export async function runFairnessBench(argv: string[]): Promise<number> {
         `  under flood: p50 ${row.p50_ms.toFixed(3)} ms  p99 ${row.p99_ms.toFixed(3)} ms  ${row.throughput_per_s}/s\n` +
         `  p99 ratio ${row.ratio.toFixed(2)} (target <= ${TARGET_P99_RATIO}: ${row.meets_target ? "ok" : "MISS"}), p50 ratio ${row.p50_ratio.toFixed(2)}\n`,
     );
-    const path = writeResults(RESULTS_DIRECTORY, {
+    const path = writeResults({
       startedAt: new Date(startedAt).toISOString(),
       elapsedS: (Date.now() - startedAt) / 1000,
       settings,

@@ -74,7 +74,6 @@ import { TurnBench, type TurnPass, type TurnScenarioMeasurements, type TurnTarge
 const BENCH_TENANT = "bench";
 /** The same-statement keyed floor renames copies of the seeded threads under this tenant. */
 const CTE_FLOOR_TENANT = "bench-cte-floor";
-const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 /** Notifications the bench's clients opt out of: every rename is announced to the whole tenant. */
 const OPTED_OUT_NOTIFICATIONS = ["thread/started", "thread/name/updated"];
 /** config/read as a client sends it for its project: effective config for the cwd, without layers. */
@@ -852,7 +851,7 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     buildTurnRows(scenarioMeasurements, config.turns),
   );
   if (turnRows.length > 0) console.log(`\n${formatTurnRows(turnRows, config.turns)}\n`);
-  const path = writeResults(RESULTS_DIRECTORY, {
+  const path = writeResults({
     startedAt: new Date(runStartedAt).toISOString(),
     elapsedS: (Date.now() - runStartedAt) / 1000,
     config,

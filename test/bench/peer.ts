@@ -27,7 +27,6 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
 import { ensureCodexBinary, loopbackCodexHome } from "../harness/codex-binary.js";
@@ -45,7 +44,6 @@ import { writeResults } from "./report.js";
 import { SHORT_PROMPT, SHORT_REPLY, TURN_PROVIDER_READY } from "./turn-contract.js";
 
 const CODEX_VERSION = "0.171.0";
-const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 const TENANT = "bench-peer";
 const SWITCHYARD_CWD = "/workspace/bench";
 const ITEM_THREADS = 4;
@@ -898,7 +896,7 @@ export async function runPeerBench(argv: string[]): Promise<number> {
 
     console.log(`\n${formatPeerRows(rows, config)}\n`);
     console.log(`${formatMemoryRow(memory)}\n`);
-    const path = writeResults(RESULTS_DIRECTORY, {
+    const path = writeResults({
       mode: "peer",
       startedAt: new Date(startedAt).toISOString(),
       peer: { codexVersion: CODEX_VERSION, transport: "websocket", auth: "capability-token" },

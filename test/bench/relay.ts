@@ -9,9 +9,6 @@
 // loaded pass (`--concurrency` in flight on one connection: throughput); rounds rotate which path
 // goes first; rows are medians over rounds. ratio = relay p50 / direct p50. Printed, and written to
 // bench/results/relay-<timestamp>.json. Any error reply fails the run (exit 1).
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CodexTestClient } from "../harness/client.js";
 import { ensureCodexBinary } from "../harness/codex-binary.js";
@@ -19,8 +16,8 @@ import { type CodexMachine, startCodexAppServerMachine } from "../harness/machin
 import { type Stack, startStack } from "../harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type LoadResult, runLoad } from "./load.js";
+import { writeResults } from "./report.js";
 
-const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 const TENANT = "bench-relay";
 const METHOD = "thread/list";
 const PARAMS = { limit: 5 };
@@ -213,8 +210,6 @@ export async function runRelayBench(argv: string[]): Promise<number> {
       ].join("\n"),
     );
 
-    mkdirSync(RESULTS_DIRECTORY, { recursive: true });
-    const path = join(RESULTS_DIRECTORY, `relay-${new Date(startedAt).toISOString().replace(/:/g, "-")}.json`);
     const failures = [
       ...(["direct", "relay"] as const).flatMap((name) => {
         const summarized = name === "direct" ? directRow : relayRow;
@@ -223,9 +218,9 @@ export async function runRelayBench(argv: string[]): Promise<number> {
           : [];
       }),
     ];
-    writeFileSync(
-      path,
-      `${JSON.stringify({ startedAt: new Date(startedAt).toISOString(), config, rows: [row], failures, passes }, null, 2)}\n`,
+    const path = writeResults(
+      { startedAt: new Date(startedAt).toISOString(), config, rows: [row], failures, passes },
+      { prefix: "relay-", at: new Date(startedAt) },
     );
     log(`results written to ${path}`);
     if (failures.length > 0) {

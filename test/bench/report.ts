@@ -4,6 +4,7 @@
 // not a verdict.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { ScenarioName } from "./config.js";
 import type { LoadResult } from "./load.js";
 import { halfIqrPercent, maxDeviationPercent, median, perRoundRatios, STABLE_SPREAD_PERCENT } from "./stats.js";
@@ -404,9 +405,21 @@ export function formatRunSpread(rows: ResultRow[]): string {
   );
 }
 
-export function writeResults(directory: string, record: Record<string, unknown>): string {
-  mkdirSync(directory, { recursive: true });
-  const path = join(directory, `${new Date().toISOString().replace(/:/g, "-")}.json`);
+/**
+ * Where every bench (and `pnpm chaos`) writes its results: `bench/results`, or the directory
+ * `SWITCHYARD_BENCH_RESULTS_DIR` names (the suite's short runs write to a temporary one).
+ */
+export const RESULTS_DIRECTORY =
+  process.env.SWITCHYARD_BENCH_RESULTS_DIR || fileURLToPath(new URL("../../bench/results", import.meta.url));
+
+/**
+ * Writes one run's record to `RESULTS_DIRECTORY/<prefix><timestamp>.json` (the timestamp of `at`,
+ * the run's start where the bench names one, else now) and returns the path.
+ */
+export function writeResults(record: Record<string, unknown>, options: { prefix?: string; at?: Date } = {}): string {
+  mkdirSync(RESULTS_DIRECTORY, { recursive: true });
+  const stamp = (options.at ?? new Date()).toISOString().replace(/:/g, "-");
+  const path = join(RESULTS_DIRECTORY, `${options.prefix ?? ""}${stamp}.json`);
   writeFileSync(path, `${JSON.stringify(record, null, 2)}\n`);
   return path;
 }

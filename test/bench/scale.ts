@@ -13,14 +13,12 @@
 // difference is Switchyard's path, not the query. Before measuring, each scenario's system answer is
 // checked against the floor's rows (same ids, same order); a wrong answer during the run fails it.
 // Timings are printed beside their targets, never enforced.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { KEYED_PARTITIONS } from "@switchyard/protocol";
 import pg from "pg";
 import { seedCommand } from "../../packages/cli/src/commands/seed.js";
 import { loadCliEnv } from "../../packages/cli/src/env.js";
+import { selectedSourceKinds } from "../../services/thread/src/source-kinds.js";
 import { type SearchQuery, searchStatementsFor } from "../../services/thread/src/store/search-store.js";
 import { THREAD_COLUMNS } from "../../services/thread/src/store/thread-store.js";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
@@ -29,8 +27,8 @@ import { startGatewayProcess, startThreadService } from "../harness/processes.js
 import { FLOOR_PAGE, type FloorPageRequest, type FloorSettings } from "./floor/floor-contract.js";
 import { startFloorProcess } from "./floor-processes.js";
 import { type LoadResult, runLoad } from "./load.js";
+import { writeResults } from "./report.js";
 
-const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 const PAGE = 25;
 const DEEP_PAGES = 50;
 const CANDIDATE_CAP = 300;
@@ -105,30 +103,33 @@ export function parseScaleConfig(argv: string[]): ScaleConfig {
   };
 }
 
-// The statements PgThreadStore.list runs (copied, as the read floor copies PgThreadStore.read's SELECT).
-const LIST_WHERE = "tenant = $1 AND materialized_at IS NOT NULL AND (archived_at IS NOT NULL) = $2";
+// The statements PgThreadStore.list runs (copied, as the read floor copies PgThreadStore.read's SELECT),
+// with the source kinds a request that names none selects ($3: the interactive kinds, as Codex).
+const LIST_WHERE =
+  "tenant = $1 AND materialized_at IS NOT NULL AND (archived_at IS NOT NULL) = $2 AND source_kind = ANY($3::text[])";
+const DEFAULT_SOURCE_KINDS = selectedSourceKinds(undefined);
 const LIST_FIRST_SQL = `SELECT ${THREAD_COLUMNS}, (updated_at)::text AS sort_at
-  FROM thread.threads WHERE ${LIST_WHERE} ORDER BY updated_at DESC, id DESC LIMIT $3`;
+  FROM thread.threads WHERE ${LIST_WHERE} ORDER BY updated_at DESC, id DESC LIMIT $4`;
 const LIST_DEEP_SQL = `SELECT ${THREAD_COLUMNS}, (updated_at)::text AS sort_at
-  FROM thread.threads WHERE ${LIST_WHERE} AND (updated_at, id) < ($3::timestamptz, $4::uuid)
-  ORDER BY updated_at DESC, id DESC LIMIT $5`;
+  FROM thread.threads WHERE ${LIST_WHERE} AND (updated_at, id) < ($4::timestamptz, $5::uuid)
+  ORDER BY updated_at DESC, id DESC LIMIT $6`;
 const LIST_TITLE_CANDIDATES_SQL = `WITH title_hits AS MATERIALIZED (
-    SELECT thread_id FROM thread.threads_with_matching_titles($3, $4)
+    SELECT thread_id FROM thread.threads_with_matching_titles($4, $5)
   ), meta AS (
-    SELECT (SELECT count(*) FROM title_hits) >= $4 AS is_capped
+    SELECT (SELECT count(*) FROM title_hits) >= $5 AS is_capped
   )
   SELECT meta.is_capped, page.* FROM meta LEFT JOIN LATERAL (
     SELECT ${THREAD_COLUMNS}, (updated_at)::text AS sort_at, updated_at AS sort_value
       FROM thread.threads
      WHERE id IN (SELECT thread_id FROM title_hits) AND ${LIST_WHERE}
-       AND (coalesce(name, '') || ' ' || preview) ILIKE $3 AND NOT meta.is_capped
+       AND (coalesce(name, '') || ' ' || preview) ILIKE $4 AND NOT meta.is_capped
      ORDER BY updated_at DESC, id DESC
-     LIMIT $5
+     LIMIT $6
   ) AS page ON true
   ORDER BY page.sort_value DESC, page.id DESC`;
 const LIST_TITLE_WALK_SQL = `SELECT ${THREAD_COLUMNS}, (updated_at)::text AS sort_at
-  FROM thread.threads WHERE ${LIST_WHERE} AND strpos(lower(coalesce(name, '') || ' ' || preview), lower($3)) > 0
-  ORDER BY updated_at DESC, id DESC LIMIT $4`;
+  FROM thread.threads WHERE ${LIST_WHERE} AND strpos(lower(coalesce(name, '') || ' ' || preview), lower($4)) > 0
+  ORDER BY updated_at DESC, id DESC LIMIT $5`;
 
 interface Scenario {
   name: string;
@@ -212,11 +213,11 @@ async function prepareScenarios(client: CodexTestClient, pool: pg.Pool, tenant: 
   };
   const titleTerm = "refactor";
   const titlePattern = `%${titleTerm}%`;
-  const titleCandidates = [tenant, false, titlePattern, CANDIDATE_CAP, PAGE + 1];
+  const titleCandidates = [tenant, false, DEFAULT_SOURCE_KINDS, titlePattern, CANDIDATE_CAP, PAGE + 1];
   const listTitleStatements = (await capped(LIST_TITLE_CANDIDATES_SQL, titleCandidates))
     ? {
         statements: [LIST_TITLE_CANDIDATES_SQL, LIST_TITLE_WALK_SQL],
-        params: [titleCandidates, [tenant, false, titleTerm, PAGE + 1]],
+        params: [titleCandidates, [tenant, false, DEFAULT_SOURCE_KINDS, titleTerm, PAGE + 1]],
       }
     : { statements: [LIST_TITLE_CANDIDATES_SQL], params: [titleCandidates] };
 
@@ -229,7 +230,7 @@ async function prepareScenarios(client: CodexTestClient, pool: pg.Pool, tenant: 
       limit: PAGE,
       cursor: null,
       isArchived: false,
-      sourceKinds: null,
+      sourceKinds: DEFAULT_SOURCE_KINDS,
     };
     const { candidate, walk } = searchStatementsFor(query);
     const plan =
@@ -254,7 +255,7 @@ async function prepareScenarios(client: CodexTestClient, pool: pg.Pool, tenant: 
       method: "thread/list",
       params: { limit: PAGE },
       statements: [LIST_FIRST_SQL],
-      floor: { name: "list/first", params: [[tenant, false, PAGE + 1]] },
+      floor: { name: "list/first", params: [[tenant, false, DEFAULT_SOURCE_KINDS, PAGE + 1]] },
       isListPage: true,
     },
     {
@@ -262,7 +263,7 @@ async function prepareScenarios(client: CodexTestClient, pool: pg.Pool, tenant: 
       method: "thread/list",
       params: { limit: PAGE, cursor },
       statements: [LIST_DEEP_SQL],
-      floor: { name: "list/deep", params: [[tenant, false, at, id, PAGE + 1]] },
+      floor: { name: "list/deep", params: [[tenant, false, DEFAULT_SOURCE_KINDS, at, id, PAGE + 1]] },
       isListPage: true,
     },
     {
@@ -429,11 +430,17 @@ export async function runScaleBench(argv: string[]): Promise<number> {
     console.log(
       `\n${config.threads} threads / ${config.tenants} tenants (${config.itemsPerThread} items each), tenant ${tenant}; seeded in ${seedSeconds.toFixed(0)} s\n${header}\n${lines.join("\n")}\n`,
     );
-    mkdirSync(RESULTS_DIRECTORY, { recursive: true });
-    const path = join(RESULTS_DIRECTORY, `scale-${new Date(startedAt).toISOString().replace(/:/g, "-")}.json`);
-    writeFileSync(
-      path,
-      `${JSON.stringify({ startedAt: new Date(startedAt).toISOString(), config, tenant, seedSeconds, rows, failures, results: Object.fromEntries(results) }, null, 2)}\n`,
+    const path = writeResults(
+      {
+        startedAt: new Date(startedAt).toISOString(),
+        config,
+        tenant,
+        seedSeconds,
+        rows,
+        failures,
+        results: Object.fromEntries(results),
+      },
+      { prefix: "scale-", at: new Date(startedAt) },
     );
     log(`results written to ${path}`);
     if (failures.length > 0) {

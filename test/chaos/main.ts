@@ -1,15 +1,12 @@
 // `pnpm chaos`: the whole system, several instances of each service, under a steady mixed load while
 // faults are injected one at a time; prints a table and writes bench/results/chaos-<timestamp>.json.
 // Exits 1 when a target is missed. `pnpm chaos --help` lists the knobs.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
+import { writeResults } from "../bench/report.js";
 import { FAULTS } from "./faults.js";
 import { formatChaosTable } from "./report.js";
 import { type ChaosOptions, missedTargets, runChaos } from "./runner.js";
-
-const RESULTS_DIRECTORY = fileURLToPath(new URL("../../bench/results", import.meta.url));
 
 const HELP = `pnpm chaos [options]
 
@@ -68,11 +65,8 @@ const report = await runChaos({
   log,
 });
 process.stdout.write(`${formatChaosTable(report)}\n`);
-mkdirSync(RESULTS_DIRECTORY, { recursive: true });
-const path = join(RESULTS_DIRECTORY, `chaos-${report.startedAt.replace(/:/g, "-")}.json`);
-const body = `${JSON.stringify(report, null, 2)}\n`;
-writeFileSync(path, body);
-if (values.json) writeFileSync(values.json, body);
+const path = writeResults(report as unknown as Record<string, unknown>, { prefix: "chaos-", at: new Date(report.startedAt) });
+if (values.json) writeFileSync(values.json, `${JSON.stringify(report, null, 2)}\n`);
 log(`results written to ${path}`);
 const missed = report.rows.flatMap((row) => missedTargets(row).map((miss) => `${row.fault}: ${miss}`));
 if (missed.length > 0) {
