@@ -82,6 +82,16 @@ describe("bench commands (short runs)", () => {
         positive(row, field);
       }
     }
+    // CPU per request of each side, under load and one at a time (the second table).
+    for (const row of rows) {
+      for (const phase of ["cpu_us_per_request", "cpu_us_per_request_sequential"]) {
+        const sides = row[phase] as Record<string, Record<string, number>>;
+        for (const side of ["system", "floor"]) {
+          const total = Object.values(sides[side] ?? {}).reduce((sum, value) => sum + value, 0);
+          assert.ok(total > 0, `${row.scenario} ${phase}.${side}: ${JSON.stringify(sides[side])}`);
+        }
+      }
+    }
     assert.deepEqual(record.failures, []);
     const checks = record.writeChecks as Record<string, { isCorrect: boolean; applied: number }>;
     assert.ok(checks.system?.isCorrect && checks.system.applied > 0, JSON.stringify(checks));

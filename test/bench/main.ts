@@ -275,7 +275,7 @@ async function measureScenario(
     options: { sequential: boolean; warmupMs: number; measureMs: number },
   ): Promise<MeasuredPass> => {
     const isMeasured = options.measureMs > 0;
-    const cpuSources = options.sequential || !isMeasured ? [] : target.cpuSources(scenario);
+    const cpuSources = isMeasured ? target.cpuSources(scenario) : [];
     let cpuAtStart: Awaited<ReturnType<typeof sampleCpu>> | undefined;
     let cpuSpent: Record<string, number> = {};
     let backgroundAtStart: BackgroundSample | undefined;
@@ -393,6 +393,7 @@ async function measureScenario(
           sequential: sequentialPass.result,
           cpuMicrosPerRequest,
           cpuSpentMs: loadedPass.cpuSpent,
+          sequentialCpuSpentMs: sequentialPass.cpuSpent,
           backgroundCpuPct: {
             loaded: Number(loadedPass.backgroundCpuPct.toFixed(1)),
             sequential: Number(sequentialPass.backgroundCpuPct.toFixed(1)),

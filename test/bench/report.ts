@@ -20,6 +20,8 @@ export interface TargetMeasurement {
   cpuMicrosPerRequest: Record<string, number>;
   /** CPU milliseconds spent in the loaded window, per process group (rows pool these over rounds). */
   cpuSpentMs: Record<string, number>;
+  /** CPU milliseconds spent in the sequential window (1 in flight), per process group. */
+  sequentialCpuSpentMs: Record<string, number>;
   /** CPU busy outside the bench's processes during each window, % of one core (background.ts). */
   backgroundCpuPct: { loaded: number; sequential: number };
 }
@@ -113,6 +115,8 @@ export interface ResultRow {
     floor_errors: number;
   };
   cpu_us_per_request: { system: Record<string, number>; floor: Record<string, number>; cte_floor?: Record<string, number> };
+  /** The same, over the sequential passes (1 in flight): what one request alone costs each process group. */
+  cpu_us_per_request_sequential: { system: Record<string, number>; floor: Record<string, number> };
   /** With --cte-floor: the same pipeline as the floor, running thread/name/set's statement (not a target). */
   cte_floor?: {
     p50_ms: number;
@@ -129,13 +133,18 @@ export interface ResultRow {
 const round = (value: number, digits: number) => Number(value.toFixed(digits));
 const sum = (values: number[]) => values.reduce((total, value) => total + value, 0);
 
-/** CPU µs per request pooled over the loaded passes: all their CPU over all their completions (short passes, coarse ticks). */
-function pooledCpu(measurements: TargetMeasurement[]): Record<string, number> {
-  const names = new Set(measurements.flatMap((measurement) => Object.keys(measurement.cpuSpentMs)));
-  const completed = sum(measurements.map((measurement) => measurement.loaded.completed));
+/**
+ * CPU µs per request pooled over one phase's passes (loaded, or 1 in flight): all their CPU over all
+ * their completions (short passes, coarse ticks).
+ */
+function pooledCpu(measurements: TargetMeasurement[], phase: "loaded" | "sequential" = "loaded"): Record<string, number> {
+  const spentOf = (measurement: TargetMeasurement) =>
+    phase === "loaded" ? measurement.cpuSpentMs : measurement.sequentialCpuSpentMs;
+  const names = new Set(measurements.flatMap((measurement) => Object.keys(spentOf(measurement))));
+  const completed = sum(measurements.map((measurement) => measurement[phase].completed));
   const result: Record<string, number> = {};
   for (const name of names) {
-    const spentMs = sum(measurements.map((measurement) => measurement.cpuSpentMs[name] ?? 0));
+    const spentMs = sum(measurements.map((measurement) => spentOf(measurement)[name] ?? 0));
     result[name] = round(completed > 0 ? (spentMs * 1000) / completed : 0, 1);
   }
   return result;
@@ -238,6 +247,7 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
       floor: pooledCpu(floor),
       ...(cteFloor.length > 0 ? { cte_floor: pooledCpu(cteFloor) } : {}),
     },
+    cpu_us_per_request_sequential: { system: pooledCpu(system, "sequential"), floor: pooledCpu(floor, "sequential") },
     ...(cteFloor.length > 0
       ? {
           cte_floor: {
@@ -332,20 +342,25 @@ export function formatRows(rows: ResultRow[]): string {
       rows.flatMap((row) => [...Object.keys(row.cpu_us_per_request.system), ...Object.keys(row.cpu_us_per_request.floor)]),
     ),
   ];
+  const cpuRow = (label: string, values: Record<string, number>) => [
+    label,
+    ...cpuNames.map((name) => (values[name] === undefined ? "-" : (values[name] as number).toFixed(0))),
+    sum(Object.values(values)).toFixed(0),
+  ];
   const cpu = table(
     ["CPU µs/request", ...cpuNames, "total"],
     rows.flatMap((row) =>
       (["system", "floor", "cte_floor"] as const).flatMap((side) => {
         const values = row.cpu_us_per_request[side];
-        if (!values) return [];
-        return [
-          [
-            `${row.scenario} ${side}`,
-            ...cpuNames.map((name) => (values[name] === undefined ? "-" : (values[name] as number).toFixed(0))),
-            sum(Object.values(values)).toFixed(0),
-          ],
-        ];
+        return values ? [cpuRow(`${row.scenario} ${side}`, values)] : [];
       }),
+    ),
+  );
+  // One request alone: the CPU on its path, against its sequential p50 (the rest of the p50 is waiting).
+  const sequentialCpu = table(
+    ["CPU µs/request, 1 in flight", ...cpuNames, "total"],
+    rows.flatMap((row) =>
+      (["system", "floor"] as const).map((side) => cpuRow(`${row.scenario} ${side}`, row.cpu_us_per_request_sequential[side])),
     ),
   );
   const first = rows[0];
@@ -369,7 +384,8 @@ export function formatRows(rows: ResultRow[]): string {
   return (
     `${setup}\np50/p99 (medians of the passes): sequential (1 in flight); thr/s: loaded; ratio = median over rounds of ` +
     `(p50 / floor p50); thr ratio = median over rounds of (thr / floor thr); ±rounds = half the interquartile range of ` +
-    `the per-round ratios / their median\n\n${main}\n${background}${cteNote}\n\n${cpu}\n(nats-server and redis-server are shared with anything else running on the machine)`
+    `the per-round ratios / their median\n\n${main}\n${background}${cteNote}\n\n${cpu}\n\n${sequentialCpu}\n` +
+    "(nats-server and redis-server are shared with anything else running on the machine)"
   );
 }
 
