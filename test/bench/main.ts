@@ -268,8 +268,7 @@ async function measureScenario(
   warmups: ScenarioMeasurements["warmups"];
   redone: ScenarioMeasurements["redone"];
 }> {
-  // One request plan per target for the whole block, so read rotation and writers' threads carry on across its passes
-  // (writers' sequence numbers come from the target's ledger, so they carry on across blocks and runs too).
+  // One request plan per target for the whole scenario, so read rotation and writers' threads carry on across passes.
   const plans = new Map(compared.map((target) => [target.name, planRequest(scenario, target, workload)] as const));
   const planOf = (target: Target) => plans.get(target.name) as (connectionIndex: number) => PlannedRequest;
   // Rotation continues across a run's blocks, so a block of an even number of rounds is ABBA-balanced on its own.
@@ -360,7 +359,6 @@ async function measureScenario(
         redone.push({
           target: target.name,
           run,
-          blockFirstRound: block.firstRound,
           phase: phaseName,
           attempt: made.attempt,
           backgroundCpuPct: Number(measured.backgroundCpuPct.toFixed(1)),
@@ -724,8 +722,8 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
     );
   }
 
-  // Request scenarios: each scenario's rounds in blocks (interleaved short passes, measureScenario), the scenarios'
-  // blocks taking turns, the whole set repeated --runs times; rows pool every run's rounds, and each run's own rows give the spread across runs.
+  // Request scenarios: each scenario's rounds back to back (interleaved short passes, measureScenario),
+  // the whole set repeated --runs times; rows pool every run's rounds, and each run's own rows give the spread across runs.
   const runMeasurements: ScenarioMeasurements[][] = [];
   const blocks = splitIntoBlocks(config.rounds, config.blocks, config.warmupSeconds * 1000);
   for (let run = 0; run < config.runs; run++) {

@@ -38,10 +38,7 @@ export interface ScenarioMeasurements {
   redone: {
     target: string;
     run: number;
-    /** The first round (in its run) of the block it was attempted for (main.ts, `--blocks`). */
-    blockFirstRound: number;
     phase: "loaded" | "sequential";
-    /** Its attempt number within that block and phase. */
     attempt: number;
     backgroundCpuPct: number;
     result: LoadResult;
@@ -223,9 +220,7 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
     duration_s: first.loaded.windowMs / 1000,
     sequential_duration_s: first.sequential.windowMs / 1000,
     rounds: system.length,
-    redone_rounds: new Set(
-      measurements.redone.map((redone) => `${redone.run}/${redone.blockFirstRound}/${redone.phase}/${redone.attempt}`),
-    ).size,
+    redone_rounds: new Set(measurements.redone.map((redone) => `${redone.run}/${redone.phase}/${redone.attempt}`)).size,
     background_cpu_pct: round(
       median(
         system.map((m, index) =>
