@@ -20,11 +20,6 @@ export interface BenchConfig {
   /** The whole request-scenario measurement is repeated this many times in one invocation, to show cross-run spread. */
   runs: number;
   /**
-   * Each run's rounds of every request scenario are split into this many blocks, and the scenarios'
-   * blocks take turns (main.ts splitIntoBlocks), so each scenario's rounds sample the whole run.
-   */
-  blocks: number;
-  /**
    * A request-scenario round whose passes saw more CPU outside the bench's processes than this (% of one
    * core) does not count as quiet: each phase runs rounds until `rounds` were quiet (at most 2 × rounds)
    * and scores the least disturbed (background.ts, main.ts).
@@ -84,9 +79,6 @@ const USAGE = `usage: pnpm bench -- [options]
                         rows report medians of per-round ratios (default 8)
   --runs N              repeat the request scenarios' whole measurement N times in one invocation and
                         print each ratio's spread across runs (stable: within ±10% of the median; default 1)
-  --blocks N            split each run's rounds of every request scenario into N blocks that take turns
-                        with the other scenarios' blocks (default 4, at most --rounds; 1: each
-                        scenario's rounds back to back)
   --max-background-cpu N  a request-scenario round whose passes saw more than N% of a core busy outside
                         the bench's processes (another user's build, say) is run again; each phase
                         scores the --rounds least disturbed of at most 2 × --rounds (default 30; a
@@ -151,7 +143,6 @@ function parseFlags(args: string[]) {
       "threads-per-writer": { type: "string" },
       rounds: { type: "string" },
       runs: { type: "string" },
-      blocks: { type: "string" },
       "max-background-cpu": { type: "string" },
       "turn-rounds": { type: "string" },
       "turn-seconds": { type: "string" },
@@ -203,7 +194,6 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
     threadsPerWriter: Math.min(positiveNumber("threads-per-writer", values["threads-per-writer"], 8, true), threads),
     rounds: positiveNumber("rounds", values.rounds, 8, true),
     runs: positiveNumber("runs", values.runs, 1, true),
-    blocks: positiveNumber("blocks", values.blocks, 4, true),
     maxBackgroundCpuPercent: positiveNumber("max-background-cpu", values["max-background-cpu"], 30, false),
     scenarios,
     turnScenarios,

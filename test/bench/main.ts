@@ -43,7 +43,6 @@ import {
 } from "../harness/processes.js";
 import { hs256Token, TEST_HS256_SECRET } from "../harness/tokens.js";
 import { type BackgroundSample, backgroundCpuPercent, sampleBackground } from "./background.js";
-import { type Block, LATER_BLOCK_WARMUP_MS, splitIntoBlocks } from "./blocks.js";
 import { type BenchConfig, parseBenchConfig, type ScenarioName, UNLIMITED_GATEWAY_ENV } from "./config.js";
 import { CONNECTIONS_SCENARIO } from "./connections-contract.js";
 import { type CpuSource, cpuSpentMs, findProcessIds, fixedProcesses, postgresBackends, sampleCpu } from "./cpu.js";
@@ -248,8 +247,8 @@ interface MeasuredPass {
 }
 
 /**
- * One request scenario, one block of one run: each target warmed up, then the block's rounds of one
- * short loaded pass per target, then as many rounds of one short sequential pass per target. Each round rotates
+ * One request scenario, one run: each target warmed up once, then `rounds` rounds of one short loaded
+ * pass per target, then `rounds` rounds of one short sequential pass per target. Each round rotates
  * which target goes first (two targets: S F, F S, S F, … so consecutive rounds form ABBA and drift
  * cancels), and its passes pair up into that round's ratios (report.ts). A round during which the
  * machine was busy beyond the bench's own processes (more than --max-background-cpu of a core in
@@ -261,7 +260,6 @@ async function measureScenario(
   compared: Target[],
   workload: Workload,
   run: number,
-  block: Block,
   benchSources: CpuSource[],
 ): Promise<{
   perTarget: Map<TargetName, TargetMeasurement[]>;
@@ -271,9 +269,7 @@ async function measureScenario(
   // One request plan per target for the whole scenario, so read rotation and writers' threads carry on across passes.
   const plans = new Map(compared.map((target) => [target.name, planRequest(scenario, target, workload)] as const));
   const planOf = (target: Target) => plans.get(target.name) as (connectionIndex: number) => PlannedRequest;
-  // Rotation continues across a run's blocks, so a block of an even number of rounds is ABBA-balanced on its own.
-  const orderOf = (round: number) =>
-    compared.map((_, index) => compared[(index + block.firstRound + round) % compared.length] as Target);
+  const orderOf = (round: number) => compared.map((_, index) => compared[(index + round) % compared.length] as Target);
   const pass = async (
     target: Target,
     options: { sequential: boolean; warmupMs: number; measureMs: number },
@@ -316,8 +312,8 @@ async function measureScenario(
     const attempts: { attempt: number; background: number; round: [Target, MeasuredPass][] }[] = [];
     const isQuiet = (background: number) => background <= config.maxBackgroundCpuPercent;
     // Attempt rounds until `rounds` of them were quiet, or 2 × rounds attempts were made.
-    for (let attempt = 0; attempt < 2 * block.rounds; attempt++) {
-      if (attempts.filter((made) => isQuiet(made.background)).length >= block.rounds) break;
+    for (let attempt = 0; attempt < 2 * config.rounds; attempt++) {
+      if (attempts.filter((made) => isQuiet(made.background)).length >= config.rounds) break;
       const round: [Target, MeasuredPass][] = [];
       for (const target of orderOf(attempt)) {
         round.push([
@@ -336,8 +332,7 @@ async function measureScenario(
       attempts.push({ attempt, background, round });
       if (!isQuiet(background)) {
         log(
-          `run ${run + 1} ${scenario} ${phaseName} rounds ${block.firstRound + 1}–${block.firstRound + block.rounds}, attempt ${attempt + 1}: ` +
-            `${background.toFixed(0)}% of a core busy ` +
+          `run ${run + 1} ${scenario} ${phaseName} attempt ${attempt + 1}: ${background.toFixed(0)}% of a core busy ` +
             `outside the bench (over ${config.maxBackgroundCpuPercent}%); another round`,
         );
       }
@@ -346,7 +341,7 @@ async function measureScenario(
     const scored = new Set(
       [...attempts]
         .sort((a, b) => a.background - b.background)
-        .slice(0, block.rounds)
+        .slice(0, config.rounds)
         .map((made) => made.attempt),
     );
     const accepted = new Map<TargetName, MeasuredPass[]>(compared.map((target) => [target.name, []]));
@@ -370,7 +365,7 @@ async function measureScenario(
   };
 
   for (const target of orderOf(1)) {
-    const { result } = await pass(target, { sequential: false, warmupMs: block.warmupMs, measureMs: 0 });
+    const { result } = await pass(target, { sequential: false, warmupMs: config.warmupSeconds * 1000, measureMs: 0 });
     warmups.push({ target: target.name, run, result });
   }
   const loaded = await phase(false);
@@ -393,7 +388,7 @@ async function measureScenario(
         }
         return {
           run,
-          round: block.firstRound + round,
+          round,
           loaded: loadedPass.result,
           sequential: sequentialPass.result,
           cpuMicrosPerRequest,
@@ -419,7 +414,7 @@ async function measureScenario(
         paired.backgroundCpuPct.sequential,
       );
       log(
-        `run ${run + 1} round ${block.firstRound + round + 1} ${scenario} system/${other.name}: ` +
+        `run ${run + 1} round ${round + 1} ${scenario} system/${other.name}: ` +
           `loaded ${describePass(measurement.loaded)} vs ${describePass(paired.loaded)} ` +
           `(thr ratio ${(measurement.loaded.throughputPerSecond / paired.loaded.throughputPerSecond).toFixed(2)}); ` +
           `sequential ${describePass(measurement.sequential)} vs ${describePass(paired.sequential)} ` +
@@ -725,36 +720,27 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
   // Request scenarios: each scenario's rounds back to back (interleaved short passes, measureScenario),
   // the whole set repeated --runs times; rows pool every run's rounds, and each run's own rows give the spread across runs.
   const runMeasurements: ScenarioMeasurements[][] = [];
-  const blocks = splitIntoBlocks(config.rounds, config.blocks, config.warmupSeconds * 1000);
   for (let run = 0; run < config.runs; run++) {
-    const thisRun: ScenarioMeasurements[] = config.scenarios.map((scenario) => ({
-      scenario,
-      system: [],
-      floor: [],
-      cteFloor: [],
-      warmups: [],
-      redone: [],
-    }));
-    // The scenarios' blocks take turns (block 1 of each scenario, then block 2 of each, …).
-    for (const block of blocks) {
-      for (const measured of thisRun) {
-        const compared: TargetName[] =
-          measured.scenario === "thread/name/set" && config.isCteFloor ? ["system", "floor", "cteFloor"] : ["system", "floor"];
-        const { perTarget, warmups, redone } = await measureScenario(
-          config,
-          measured.scenario,
-          compared.map((name) => targets[name]),
-          workload,
-          run,
-          block,
-          benchSources,
-        );
-        measured.system.push(...(perTarget.get("system") ?? []));
-        measured.floor.push(...(perTarget.get("floor") ?? []));
-        measured.cteFloor.push(...(perTarget.get("cteFloor") ?? []));
-        measured.warmups.push(...warmups);
-        measured.redone.push(...redone);
-      }
+    const thisRun: ScenarioMeasurements[] = [];
+    for (const scenario of config.scenarios) {
+      const compared: TargetName[] =
+        scenario === "thread/name/set" && config.isCteFloor ? ["system", "floor", "cteFloor"] : ["system", "floor"];
+      const { perTarget, warmups, redone } = await measureScenario(
+        config,
+        scenario,
+        compared.map((name) => targets[name]),
+        workload,
+        run,
+        benchSources,
+      );
+      thisRun.push({
+        scenario,
+        system: perTarget.get("system") ?? [],
+        floor: perTarget.get("floor") ?? [],
+        cteFloor: perTarget.get("cteFloor") ?? [],
+        warmups,
+        redone,
+      });
     }
     runMeasurements.push(thisRun);
     if (config.runs > 1 && thisRun.length > 0) {
@@ -879,8 +865,6 @@ async function run(config: BenchConfig, teardown: Teardown): Promise<number> {
       `${config.measureSeconds} s loaded pass per target (+${LOADED_PASS_WARMUP_MS} ms ramp-up each), then ${config.rounds} rounds ` +
       `of one ${config.sequentialSeconds} s sequential pass per target (+${SEQUENTIAL_PASS_WARMUP_MS} ms each); target order ` +
       "rotates each round (S F, F S, …); ratio / throughput_ratio = medians of per-round ratios, *_iqr_pct = half IQR / median; " +
-      `each run's rounds in ${blocks.length} block(s) per scenario, the scenarios' blocks taking turns ` +
-      `(later blocks: ${LATER_BLOCK_WARMUP_MS} ms warm-up per target); ` +
       `${config.runs} run(s)` +
       (config.runs > 1 ? ", rows pool every run's rounds, *_spread_pct = max |run ratio − median| / median" : ""),
     rows,
@@ -966,13 +950,11 @@ async function main(): Promise<void> {
   // However the run ends, tear down first and exit after: on a signal, on a hang, on an error.
   const targetsPerScenario =
     config.scenarios.length * 2 + (config.isCteFloor && config.scenarios.includes("thread/name/set") ? 1 : 0);
-  // Per target, scenario and run: the warm-ups (each block's), then per round a loaded and a sequential pass, each with its
+  // Per target, scenario and run: the warm-ups, then per round a loaded and a sequential pass, each with its
   // ramp-up (+ slack), and as many rounds again at most when rounds are redone for background CPU.
-  const blockCount = splitIntoBlocks(config.rounds, config.blocks, 0).length;
   const secondsPerTarget =
     config.warmupSeconds +
-    (blockCount - 1) * (LATER_BLOCK_WARMUP_MS / 1000) +
-    blockCount * (SEQUENTIAL_PHASE_WARMUP_MS / 1000) +
+    SEQUENTIAL_PHASE_WARMUP_MS / 1000 +
     2 *
       config.rounds *
       (config.measureSeconds + config.sequentialSeconds + (LOADED_PASS_WARMUP_MS + SEQUENTIAL_PASS_WARMUP_MS) / 1000 + 0.25);
