@@ -13,6 +13,15 @@ const officialMethods = (
   }
 ).oneOf.map((variant) => variant.properties.method.enum[0]);
 
+// config/read's Config: the properties the official schema declares.
+const declaredConfigKeys = Object.keys(
+  (
+    JSON.parse(
+      readFileSync(new URL("./fixtures/codex-app-server-schema-0.171.0/v2/ConfigReadResponse.json", import.meta.url), "utf8"),
+    ) as { definitions: { Config: { properties: Record<string, unknown> } } }
+  ).definitions.Config.properties,
+);
+
 describe("protocol errors and session rules", () => {
   let stack: Stack;
   before(async () => {
@@ -218,7 +227,14 @@ describe("protocol errors and session rules", () => {
     // The config service: packaged defaults (the deployment's model and provider) under the user's
     // (empty) layer, which is where the TUI's writes land.
     const config = await client.call("config/read", { includeLayers: true, cwd: "." });
-    assert.deepEqual(config.config, { model: "gpt-5.2", model_provider: "openai" });
+    // As Codex: every key the schema's Config declares, null where no layer sets it.
+    assert.deepEqual(
+      config.config,
+      Object.fromEntries(declaredConfigKeys.map((key) => [key, { model: "gpt-5.2", model_provider: "openai" }[key] ?? null])),
+    );
+    // Without includeLayers Codex leaves `layers` out (not null).
+    const plain = await client.request("config/read", { cwd: "." });
+    assert.deepEqual(Object.keys(plain.result as object), ["config", "origins"]);
     assert.deepEqual(
       config.layers.map((layer: { name: { type: string } }) => layer.name.type),
       ["user", "packagedDefaults"],

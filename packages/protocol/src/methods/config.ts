@@ -34,6 +34,49 @@ export const ConfigLayer = z.object({
 });
 
 export const ConfigReadParams = z.object({ includeLayers: z.boolean().nullish(), cwd: z.string().nullish() });
+
+/**
+ * The keys the 0.171.0 schema's `Config` declares, in the order Codex serializes them. Codex's
+ * config/read answers each of them, null when no layer sets it (its config is a struct, not a map),
+ * so a client may read `config.model === null` as "unset"; Switchyard's answer does the same.
+ */
+export const DECLARED_CONFIG_KEYS = [
+  "model",
+  "review_model",
+  "model_context_window",
+  "model_auto_compact_token_limit",
+  "model_auto_compact_token_limit_scope",
+  "model_provider",
+  "approval_policy",
+  "approvals_reviewer",
+  "sandbox_mode",
+  "sandbox_workspace_write",
+  "forced_chatgpt_workspace_id",
+  "forced_login_method",
+  "web_search",
+  "client_search_provider",
+  "tools",
+  "instructions",
+  "developer_instructions",
+  "compact_prompt",
+  "model_reasoning_effort",
+  "model_reasoning_summary",
+  "model_verbosity",
+  "service_tier",
+  "analytics",
+  "apps",
+  "browser_use",
+  "computer_use",
+  "desktop",
+] as const;
+
+/** An effective config as config/read shows it: every declared key first (null when unset), then the rest as set. */
+export function withDeclaredConfigKeys(config: Record<string, unknown>): Record<string, unknown> {
+  const shown: Record<string, unknown> = {};
+  for (const key of DECLARED_CONFIG_KEYS) shown[key] = config[key] ?? null;
+  return Object.assign(shown, config);
+}
+
 export const ConfigReadResponse = z.object({
   config: z.record(z.string(), z.unknown()),
   origins: z.record(z.string(), ConfigLayerMetadata),
