@@ -264,6 +264,39 @@ describe("thread lifecycle", () => {
     );
   });
 
+  test("as Codex, archiving touches a thread and records its read state; the archived list shows it even without content", async () => {
+    const client = await open("t-arch-empty");
+    const { thread } = await client.call("thread/start", {});
+    await new Promise((resolve) => setTimeout(resolve, 1_100)); // timestamps are in seconds
+    assert.deepEqual(await client.call("thread/archive", { threadId: thread.id }), {});
+    const archived = await client.call("thread/list", { archived: true });
+    assert.deepEqual(
+      archived.data.map((listed: { id: string }) => listed.id),
+      [thread.id],
+    );
+    const [listed] = archived.data;
+    assert.ok(listed.updatedAt > thread.updatedAt, `archiving moves updatedAt (${thread.updatedAt} → ${listed.updatedAt})`);
+    assert.equal(listed.recencyAt, listed.updatedAt);
+    assert.deepEqual(archived.readStates[thread.id], { firstUnread: null, revision: `initial:${thread.id}` });
+    // Unarchived, a thread without content is in neither list, and keeps its read state.
+    await client.call("thread/unarchive", { threadId: thread.id });
+    assert.deepEqual((await client.call("thread/list", {})).data, []);
+    assert.deepEqual((await client.call("thread/list", { archived: true })).data, []);
+    assert.deepEqual((await client.call("thread/read", { threadId: thread.id })).readState, archived.readStates[thread.id]);
+    // Several fields missing: the first in Codex's declaration order is named, as serde does.
+    assert.equal(
+      (await client.request("thread/readState/update", { threadId: thread.id })).error?.message,
+      "Invalid request: missing field `operation`",
+    );
+    // An ephemeral thread has nothing to archive: refused with Codex's text, and it stays loaded.
+    const { thread: ephemeral } = await client.call("thread/start", { ephemeral: true });
+    assert.equal(
+      (await client.request("thread/archive", { threadId: ephemeral.id })).error?.message,
+      `no rollout found for thread id ${ephemeral.id}`,
+    );
+    assert.ok((await client.call("thread/loaded/list", {})).data.includes(ephemeral.id));
+  });
+
   test("loaded/list pages the tenant's loaded threads; an idle thread without subscribers unloads (thread/closed)", async () => {
     const client = await open("t-loaded");
     const ids: string[] = [];

@@ -175,10 +175,11 @@ export const ThreadItemsListResponse = z.object({
 export const ThreadInjectItemsParams = z.object({ threadId: z.string(), items: z.array(z.unknown()) });
 export type ThreadInjectItemsParams = z.infer<typeof ThreadInjectItemsParams>;
 
+// Fields in Codex's declaration order: a request missing several is refused naming the first, as serde does.
 export const ThreadReadStateUpdateParams = z.object({
   threadId: z.string(),
-  expectedRevision: z.string(),
   operation: z.discriminatedUnion("type", [z.object({ type: z.literal("read") }), z.object({ type: z.literal("unread") })]),
+  expectedRevision: z.string(),
 });
 export type ThreadReadStateUpdateParams = z.infer<typeof ThreadReadStateUpdateParams>;
 export const ThreadReadStateUpdateResponse = z.object({ readState: ThreadReadState });

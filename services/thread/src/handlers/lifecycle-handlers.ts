@@ -406,11 +406,15 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
-        if (row.archived_at) throw noRollout(params.threadId);
+        // An ephemeral thread has nothing to archive: Codex refuses it as it refuses an archived one.
+        if (row.archived_at || row.is_ephemeral) throw noRollout(params.threadId);
         const family = await store.withDescendants(tx, tenant, row.id);
+        // As Codex 0.171.0: archiving touches the thread (updatedAt, recencyAt) and records its read
+        // state; the archived list shows it even if it never had content (the live list does not).
         const archived = await tx.query<{ id: string; was_loaded: boolean }>(
           "archive threads",
-          `UPDATE thread.threads AS t SET archived_at = now(), loaded_at = NULL
+          `UPDATE thread.threads AS t SET archived_at = now(), loaded_at = NULL, updated_at = now(), recency_at = now(),
+                  has_read_state = NOT t.is_ephemeral
              FROM (SELECT id, loaded_at IS NOT NULL AS was_loaded FROM thread.threads
                     WHERE tenant = $1 AND id = ANY($2::uuid[]) AND archived_at IS NULL FOR UPDATE) AS before
             WHERE t.tenant = $1 AND t.id = before.id

@@ -389,7 +389,9 @@ export class PgThreadStore implements ThreadStore {
   async list(query: ListQuery): Promise<ListPage> {
     const sortExpression = SORT_EXPRESSIONS[query.sortKey];
     const params: unknown[] = [query.tenant, query.isArchived];
-    const where = ["tenant = $1", "materialized_at IS NOT NULL", "(archived_at IS NOT NULL) = $2"];
+    // As Codex: the live list shows threads with content, the archived list every archived thread.
+    const where = ["tenant = $1", "(archived_at IS NOT NULL) = $2"];
+    if (!query.isArchived) where.push("materialized_at IS NOT NULL");
     const bind = (value: unknown) => {
       params.push(value);
       return `$${params.length}`;
