@@ -22,6 +22,16 @@ const declaredConfigKeys = Object.keys(
   ).definitions.Config.properties,
 );
 
+const officialModelFields = Object.keys(
+  (
+    JSON.parse(
+      readFileSync(new URL("./fixtures/codex-app-server-schema-0.171.0/v2/ModelListResponse.json", import.meta.url), "utf8"),
+    ) as {
+      definitions: { Model: { properties: Record<string, unknown> } };
+    }
+  ).definitions.Model.properties,
+);
+
 describe("protocol errors and session rules", () => {
   let stack: Stack;
   before(async () => {
@@ -207,6 +217,7 @@ describe("protocol errors and session rules", () => {
       account: null,
       requiresOpenaiAuth: false,
       userId: "anonymous",
+      workspaceRouting: null,
     });
     // What the TUI also asks at start-up and on resume, answered with honest empty data.
     assert.deepEqual(await client.call("plugin/installed", { cwds: ["/workspace"] }), {
@@ -223,6 +234,12 @@ describe("protocol errors and session rules", () => {
     assert.deepEqual(
       models.map((model: { model: string; isDefault: boolean }) => [model.model, model.isDefault]),
       [["gpt-5.2", true]],
+    );
+    // Every field Codex 0.171.0 gives a model, with its answers for what a catalog does not say.
+    assert.deepEqual(Object.keys(models[0]).sort(), [...officialModelFields].sort());
+    assert.deepEqual(
+      [models[0].upgradeInfo, models[0].multiAgentVersion, models[0].additionalSpeedTiers, models[0].supportsPersonality],
+      [null, null, [], false],
     );
     // The config service: packaged defaults (the deployment's model and provider) under the user's
     // (empty) layer, which is where the TUI's writes land.
@@ -241,7 +258,7 @@ describe("protocol errors and session rules", () => {
     );
     assert.match(config.layers[1].version, /^sha256:[0-9a-f]{64}$/);
     assert.equal(config.origins.model.version, config.layers[1].version);
-    assert.deepEqual(await client.call("configRequirements/read"), { requirements: null });
+    assert.deepEqual(await client.call("configRequirements/read"), { requirements: null, supportsIndependentSpeedModes: true });
     assert.deepEqual((await client.call("skills/list", { cwds: [], forceReload: false })).data[0].skills, []);
     assert.deepEqual((await client.call("hooks/list", { cwds: [] })).data[0].hooks, []);
     const started = await client.call("thread/start", {

@@ -13,7 +13,12 @@ type LocalMethod = (params: unknown, caller: Caller) => unknown;
 export function localMethods(): ReadonlyMap<string, LocalMethod> {
   const handlers: LocalHandlers = {
     [Method.mockExperimentalMethod]: (params) => ({ echoed: params.value ?? null }),
-    [Method.accountRead]: (_params, caller) => ({ account: null, requiresOpenaiAuth: false, userId: caller.subject }),
+    [Method.accountRead]: (_params, caller) => ({
+      account: null,
+      requiresOpenaiAuth: false,
+      userId: caller.subject,
+      workspaceRouting: null,
+    }),
     [Method.pluginInstalled]: () => ({ marketplaces: [], marketplaceLoadErrors: [] }),
     [Method.bedrockCheckGovCloud]: () => ({ isGovCloud: false, shouldWarn: false }),
     [Method.backgroundTerminalsList]: () => ({ data: [], nextCursor: null }),

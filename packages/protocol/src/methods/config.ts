@@ -168,6 +168,13 @@ export const Model = z.object({
   serviceTiers: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })).optional(),
   inputModalities: z.array(z.enum(["text", "image", "audio"])).optional(),
   upgrade: z.string().nullish(),
+  upgradeInfo: z.unknown().optional(),
+  availabilityNux: z.unknown().optional(),
+  modelSpecialty: z.string().nullish(),
+  supportsPersonality: z.boolean().optional(),
+  multiAgentVersion: z.string().nullish(),
+  additionalSpeedTiers: z.array(z.string()).optional(),
+  availableAccessPrograms: z.unknown().optional(),
 });
 export type Model = z.infer<typeof Model>;
 export const ModelListResponse = z.object({ data: z.array(Model), nextCursor: z.string().nullish() });

@@ -12,6 +12,8 @@ export const GetAccountResponse = z.object({
   account: z.null(),
   requiresOpenaiAuth: z.boolean(),
   userId: z.string().nullable(),
+  /** No ChatGPT workspace routes a cloud session: null, as Codex answers without one. */
+  workspaceRouting: z.null(),
 });
 
 export const PluginInstalledParams = z.object({

@@ -168,11 +168,14 @@ export function configHandlers(deps: {
 
     [Method.configRequirementsRead]: async (_params, context) => {
       const { requirements } = await effectiveFor(context, null);
+      // Each feature requirement is checked on its own key, so `fast_mode` and `ultrafast_mode` are
+      // enforced independently (not Fast mode as a shared speed gate), which Codex 0.171.0 announces.
+      const supportsIndependentSpeedModes = true;
       // A tenant without requirements has none to show (null), rather than an object of nulls.
-      if (isEmptyRequirements(requirements)) return { requirements: null };
+      if (isEmptyRequirements(requirements)) return { requirements: null, supportsIndependentSpeedModes };
       const view = requirementsView(requirements);
       if (view.modelProviders) view.modelProviders = redactSecrets({ model_providers: view.modelProviders }).model_providers;
-      return { requirements: view };
+      return { requirements: view, supportsIndependentSpeedModes };
     },
 
     [Method.permissionProfileList]: async (params, context) => {

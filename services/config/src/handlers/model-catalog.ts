@@ -41,6 +41,22 @@ export class ModelCatalog {
   }
 }
 
+/**
+ * What Codex 0.171.0 answers for a model's fields a catalog entry leaves out (an operator's catalog
+ * may predate them): no upgrade, no availability notice or specialty, no personality, no declared
+ * multi-agent runtime, no extra speed tiers, no access-program metadata.
+ */
+const codexModelDefaults = (): Partial<Model> => ({
+  upgradeInfo: null,
+  availabilityNux: null,
+  modelSpecialty: null,
+  supportsPersonality: false,
+  multiAgentVersion: null,
+  additionalSpeedTiers: [],
+  serviceTiers: [],
+  availableAccessPrograms: null,
+});
+
 /** One page of model/list: the caller's provider's models (or every provider's), the default marked. */
 export function modelPage(
   entries: CatalogEntry[],
@@ -53,6 +69,7 @@ export function modelPage(
     (entry) => (params.includeHidden || !entry.hidden) && (!entry.provider || !provider || entry.provider === provider),
   );
   const data = visible.map(({ provider: _provider, ...model }) => ({
+    ...codexModelDefaults(),
     ...model,
     isDefault: effectiveModel ? model.model === effectiveModel : model.isDefault,
   }));
