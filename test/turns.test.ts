@@ -223,6 +223,26 @@ describe("turns", () => {
     const resumed = await later.call("thread/resume", { threadId });
     assert.equal(resumed.thread.turns.length, 2);
     assert.equal(resumed.thread.turns[1].items.at(-1).text, "Second answer.");
+    // As Codex 0.171.0: the collaboration mode, no initial page unless asked for, and cursors that
+    // page the history back from its newest turn and item (each included).
+    assert.deepEqual(resumed.collaborationMode, {
+      mode: "default",
+      settings: { model: resumed.model, reasoning_effort: null, developer_instructions: null },
+    });
+    assert.equal(resumed.initialTurnsPage, null);
+    const back = await later.call("thread/turns/list", { threadId, cursor: resumed.turnsBackwardsCursor, sortDirection: "desc" });
+    assert.deepEqual(
+      back.data.map((entry: { id: string }) => entry.id),
+      [second.turn.id, turnId],
+    );
+    const backItems = await later.call("thread/items/list", { threadId, cursor: resumed.itemsBackwardsCursor, limit: 1 });
+    assert.equal(backItems.data[0].item.text, "Second answer.");
+    const paged = await later.call("thread/resume", { threadId, excludeTurns: true, initialTurnsPage: { limit: 1 } });
+    assert.deepEqual(paged.thread.turns, []);
+    // The page thread/turns/list answers for the same request (newest first, in summary).
+    assert.deepEqual(paged.initialTurnsPage, await later.call("thread/turns/list", { threadId, limit: 1 }));
+    assert.equal(paged.initialTurnsPage.data[0].id, second.turn.id);
+    assert.equal(paged.initialTurnsPage.data[0].itemsView, "summary");
     for (const client of [owner, watcher, later]) client.socket.close();
   });
 

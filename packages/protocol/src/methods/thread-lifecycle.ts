@@ -30,17 +30,26 @@ const ResumeOverrides = {
   runtimeWorkspaceRoots: z.array(z.string()).nullish(),
 };
 
+export const TurnItemsView = z.enum(["notLoaded", "summary", "full"]);
+export type TurnItemsView = z.infer<typeof TurnItemsView>;
+
+/** A thread/turns/list page to answer with (from the newest turn and in summary unless it says otherwise). */
+export const ThreadResumeInitialTurnsPage = z.object({
+  limit: z.number().int().min(0).max(4294967295).nullish(),
+  sortDirection: z.enum(["asc", "desc"]).nullish(),
+  itemsView: TurnItemsView.nullish(),
+});
+
 export const ThreadResumeParams = z.object({
   threadId: z.string(),
   history: z.array(z.unknown()).nullish(),
   path: z.string().nullish(),
   excludeTurns: z.boolean().nullish(),
-  initialTurnsPage: z.unknown().nullish(),
+  initialTurnsPage: ThreadResumeInitialTurnsPage.nullish(),
   personality: z.unknown().nullish(),
   ...ResumeOverrides,
 });
 export type ThreadResumeParams = z.infer<typeof ThreadResumeParams>;
-export const ThreadResumeResponse = ThreadStartResponse;
 
 export const ThreadForkParams = z.object({
   threadId: z.string(),
@@ -142,7 +151,6 @@ export const ThreadSettingsUpdateParams = z.object({
 });
 export type ThreadSettingsUpdateParams = z.infer<typeof ThreadSettingsUpdateParams>;
 
-export const TurnItemsView = z.enum(["notLoaded", "summary", "full"]);
 export const ThreadTurnsListParams = z.object({
   threadId: z.string(),
   cursor: z.string().nullish(),
@@ -156,6 +164,29 @@ export const ThreadTurnsListResponse = z.object({
   nextCursor: z.string().nullable(),
   backwardsCursor: z.string().nullable(),
 });
+export type ThreadTurnsListResponse = z.infer<typeof ThreadTurnsListResponse>;
+
+/**
+ * Resume answers more than a start (as Codex 0.171.0): the thread's effective collaboration mode, the
+ * turns page `initialTurnsPage` asked for (else null), and cursors to hydrate a paginated history
+ * backwards from its newest turn and item (null while it has none).
+ */
+export const ThreadResumeResponse = ThreadStartResponse.extend({
+  collaborationMode: z
+    .object({
+      mode: z.enum(["plan", "default"]),
+      settings: z.object({
+        model: z.string(),
+        reasoning_effort: z.string().nullable(),
+        developer_instructions: z.string().nullable(),
+      }),
+    })
+    .nullish(),
+  initialTurnsPage: ThreadTurnsListResponse.nullish(),
+  turnsBackwardsCursor: z.string().nullish(),
+  itemsBackwardsCursor: z.string().nullish(),
+});
+export type ThreadResumeResponse = z.infer<typeof ThreadResumeResponse>;
 
 export const ThreadItemsListParams = z.object({
   threadId: z.string(),

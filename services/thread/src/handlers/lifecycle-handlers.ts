@@ -13,15 +13,19 @@ import {
   type ThreadMetadataUpdateParams,
   type ThreadReadState,
   type ThreadResumeParams,
+  type ThreadResumeResponse,
   type ThreadSettings,
   type ThreadSettingsUpdateParams,
+  type ThreadStartResponse,
+  type ThreadTurnsListResponse,
   type TokenUsageBreakdown,
   type Turn,
+  type TurnItemsView,
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import { CLIENT_THREAD_SOURCE } from "../source-kinds.js";
 import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
-import { decodePageCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
+import { decodePageCursor, openingCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import {
@@ -284,7 +288,90 @@ export function lifecycleHandlers(
     }
     const row = (await threads.read(tenant, created.id)) ?? created;
     events.emit(Notification.threadStarted, { thread: threadView(row) }, { tenant });
-    return sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model);
+    return resumeAnswer(tenant, row, params, sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model));
+  }
+
+  /** A page of thread/turns/list (also resume's `initialTurnsPage`). */
+  async function turnsListPage(
+    tenant: string,
+    threadId: string,
+    params: {
+      cursor?: string | null;
+      sortDirection?: "asc" | "desc" | null;
+      limit?: number | null;
+      itemsView?: TurnItemsView | null;
+    },
+  ): Promise<ThreadTurnsListResponse> {
+    // A turn cursor (from thread/searchOccurrences) opens the page at its turn; a page cursor goes on from its page.
+    const cursor = params.cursor ?? undefined;
+    const isTurn = cursor !== undefined && isTurnCursor(cursor);
+    const position = cursor && !isTurn ? decodePageCursor("turns", cursor) : undefined;
+    const direction = position?.direction ?? params.sortDirection ?? "desc";
+    const bounds = cursor && isTurn ? turnCursorBounds(decodeTurnCursor(cursor, threadId), direction) : pageBounds(position);
+    const limit = pageSize(params.limit);
+    const turns = await store.turnsPage(tenant, threadId, { ...bounds, direction, limit: limit + 1 });
+    const page = turns.slice(0, limit);
+    // As the 0.171.0 schema says and Codex does: a page without `itemsView` is a summary.
+    const itemsView = params.itemsView ?? "summary";
+    const items =
+      itemsView === "notLoaded"
+        ? []
+        : await store.itemsOfTurns(
+            tenant,
+            threadId,
+            page.map((turn) => turn.turn_id),
+          );
+    const states = await store.turnStates(tenant, threadId);
+    const data = page.map((turn) =>
+      turnView(
+        turn.turn_id,
+        items.filter((item) => item.turn_id === turn.turn_id),
+        itemsView,
+        turn.started_at,
+        turn.completed_at,
+        states.get(turn.turn_id),
+      ),
+    );
+    return {
+      data,
+      ...pageCursors(
+        "turns",
+        direction,
+        page.map((turn) => turn.first_seq),
+        turns.length > limit,
+      ),
+    };
+  }
+
+  /**
+   * What resume answers beyond a start, as Codex 0.171.0: the effective collaboration mode, the turns
+   * page `initialTurnsPage` asks for (newest first, in summary, unless it says otherwise), and the
+   * cursors a client hydrates a paginated history with: thread/turns/list and thread/items/list pages
+   * that open at the newest turn and item and go on to older ones (null while there is none).
+   */
+  async function resumeAnswer(
+    tenant: string,
+    row: ThreadRow,
+    params: Pick<ThreadResumeParams, "initialTurnsPage">,
+    session: ThreadStartResponse,
+  ): Promise<ThreadResumeResponse> {
+    const newest = { afterSeq: null, beforeSeq: null, direction: "desc", limit: 1 } as const;
+    const [[newestTurn], [newestItem], initialTurnsPage] = await Promise.all([
+      store.turnsPage(tenant, row.id, newest),
+      store.itemsPage(tenant, row.id, { ...newest, turnId: null }),
+      params.initialTurnsPage ? turnsListPage(tenant, row.id, params.initialTurnsPage) : null,
+    ]);
+    const settings = row.settings as unknown as StoredSettings;
+    return {
+      ...session,
+      collaborationMode: {
+        mode: settings.collaborationMode?.mode ?? "default",
+        settings: { model: session.model, reasoning_effort: session.reasoningEffort ?? null, developer_instructions: null },
+      },
+      initialTurnsPage,
+      turnsBackwardsCursor: newestTurn ? openingCursor("turns", newestTurn.first_seq) : null,
+      itemsBackwardsCursor: newestItem ? openingCursor("items", newestItem.seq) : null,
+    };
   }
 
   return {
@@ -318,7 +405,8 @@ export function lifecycleHandlers(
       if (withHistory && row.history_mode === "paginated") {
         events.emit(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.resumeOrFork, { connection: caller });
       }
-      const answer = sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model);
+      const session = sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model);
+      const answer = await resumeAnswer(tenant, row, params, session);
       const usage = withHistory ? historyUsage(row.id, row) : undefined;
       if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, caller);
       const goal = row.goal as ThreadGoal | null;
@@ -589,44 +677,7 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const row = await threads.read(tenant, params.threadId);
       if (!row) throw threadNotFound(params.threadId, "notLoaded");
-      // A turn cursor (from thread/searchOccurrences) opens the page at its turn; a page cursor goes on from its page.
-      const cursor = params.cursor ?? undefined;
-      const isTurn = cursor !== undefined && isTurnCursor(cursor);
-      const position = cursor && !isTurn ? decodePageCursor("turns", cursor) : undefined;
-      const direction = position?.direction ?? params.sortDirection ?? "desc";
-      const bounds = cursor && isTurn ? turnCursorBounds(decodeTurnCursor(cursor, row.id), direction) : pageBounds(position);
-      const limit = pageSize(params.limit);
-      const turns = await store.turnsPage(tenant, row.id, { ...bounds, direction, limit: limit + 1 });
-      const page = turns.slice(0, limit);
-      const itemsView = params.itemsView ?? "full";
-      const items =
-        itemsView === "notLoaded"
-          ? []
-          : await store.itemsOfTurns(
-              tenant,
-              row.id,
-              page.map((turn) => turn.turn_id),
-            );
-      const states = await store.turnStates(tenant, row.id);
-      const data = page.map((turn) =>
-        turnView(
-          turn.turn_id,
-          items.filter((item) => item.turn_id === turn.turn_id),
-          itemsView,
-          turn.started_at,
-          turn.completed_at,
-          states.get(turn.turn_id),
-        ),
-      );
-      return {
-        data,
-        ...pageCursors(
-          "turns",
-          direction,
-          page.map((turn) => turn.first_seq),
-          turns.length > limit,
-        ),
-      };
+      return turnsListPage(tenant, row.id, params);
     },
 
     async [Method.threadItemsList](params, context) {

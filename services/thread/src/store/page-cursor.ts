@@ -52,3 +52,8 @@ export function pageCursors(
     backwardsCursor: first ? encodePageCursor(kind, { seq: first, direction: opposite }) : null,
   };
 }
+
+/** A cursor for a page that opens at the row of `seq` (included) and goes on to older rows. */
+export function openingCursor(kind: PageKind, seq: string): string {
+  return encodePageCursor(kind, { seq: (BigInt(seq) + 1n).toString(), direction: "desc" });
+}
