@@ -201,9 +201,15 @@ describe("thread lifecycle", () => {
         items: [userMessage(text), assistantMessage(`re ${text}`)],
       });
     }
+    await client.call("thread/name/set", { threadId: thread.id, name: "the source" });
     const turns = await client.call("thread/turns/list", { threadId: thread.id, sortDirection: "asc" });
     const whole = await client.call("thread/fork", { threadId: thread.id });
     assert.equal(whole.thread.forkedFromId, thread.id);
+    assert.equal(whole.thread.name, "the source", "a fork keeps its source's name, as in Codex");
+    // As Codex: a loaded thread takes direct input when read, a listed one does not say.
+    assert.equal(whole.thread.canAcceptDirectInput, true);
+    const listed = (await client.call("thread/list", {})).data.find((entry: { id: string }) => entry.id === whole.thread.id);
+    assert.equal(listed.canAcceptDirectInput, null);
     assert.notEqual(whole.thread.id, thread.id);
     assert.equal(whole.thread.turns.length, 2);
     await watcher.waitForNotification((n) => n.method === "thread/started" && n.params.thread.id === whole.thread.id);

@@ -4,7 +4,11 @@ import type { StoredItem, ThreadRow } from "./store/thread-store.js";
 
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 
-export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
+/**
+ * `isStoredView`: the thread as a listing or a metadata write shows it, from its stored record,
+ * where Codex 0.171.0 does not say whether it takes direct input (null) even while it is loaded.
+ */
+export function threadView(row: ThreadRow, turns: unknown[] = [], options: { isStoredView?: boolean } = {}): Thread {
   // Every field Codex 0.171.0 sends, in its order. Sub-agents, attachments, sections, environments
   // and Daybreak are not part of Switchyard's cloud threads: those are null, as Codex reports them
   // when it has none.
@@ -38,7 +42,7 @@ export function threadView(row: ThreadRow, turns: unknown[] = []): Thread {
     originator: row.originator,
     source: row.source as Thread["source"],
     // A loaded thread takes turns; for one not loaded the capability is unknown (null), as in Codex.
-    canAcceptDirectInput: row.loaded_at ? true : null,
+    canAcceptDirectInput: row.loaded_at && !options.isStoredView ? true : null,
     threadSource: row.thread_source,
     agentNickname: null,
     agentRole: null,

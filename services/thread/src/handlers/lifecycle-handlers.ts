@@ -437,14 +437,15 @@ export function lifecycleHandlers(
         const forkId = newId();
         // A fork of the whole history keeps its source's token usage (Codex's fork replays the
         // source's usage records); one cut at a turn starts without (usage is not kept per turn).
+        // It keeps the source's name, as Codex 0.171.0's does.
         await tx.query(
           "insert fork",
           `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
              history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, loaded_at, preview,
-             token_usage, last_token_usage, originator)
+             token_usage, last_token_usage, originator, name)
            SELECT tenant, $3, $3, coalesce($4, cwd), coalesce($5, model_provider), coalesce($6, model), source, source_kind,
                   coalesce($7, thread_source), history_mode, coalesce($8, is_ephemeral), $9, project_id, $10, $11, id, now(), preview,
-                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END, $13
+                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END, $13, name
              FROM thread.threads WHERE tenant = $1 AND id = $2`,
           [
             tenant,
@@ -603,7 +604,7 @@ export function lifecycleHandlers(
           `git_info = $3::jsonb, project_id = CASE WHEN $4 THEN NULL ELSE project_id END, has_read_state = NOT is_ephemeral`,
           [git ? JSON.stringify(git) : null, params.projectId === null],
         );
-        return { thread: threadView(updated) };
+        return { thread: threadView(updated, [], { isStoredView: true }) };
       });
       return result;
     },

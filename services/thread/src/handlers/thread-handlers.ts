@@ -212,7 +212,7 @@ export function threadHandlers(
       if (readState) readStates[row.id] = readState;
     }
     return {
-      data: page.rows.map((row) => threadView(row)),
+      data: page.rows.map((row) => threadView(row, [], { isStoredView: true })),
       readStates,
       nextCursor: page.nextCursor,
       backwardsCursor: page.backwardsCursor,
