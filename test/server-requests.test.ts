@@ -104,7 +104,7 @@ describe("server requests across the bus", () => {
     const { thread } = await owner.call("thread/start", {});
     await resumer.call("thread/resume", { threadId: thread.id });
     // A round trip through the thread subject: both gateways' subscriptions are in place at the server.
-    await owner.call("thread/goal/set", { threadId: thread.id, objective: "answer tools" });
+    await owner.call("thread/goal/set", { threadId: thread.id, objective: "answer tools", status: "paused" });
     await Promise.all(
       [owner, resumer].map((client) =>
         client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id),

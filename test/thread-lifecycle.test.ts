@@ -44,7 +44,8 @@ describe("thread lifecycle", () => {
     assert.equal(resumed.model, "gpt-5.2", "differing overrides are ignored on a live thread");
     assert.deepEqual(resumed.thread.status, { type: "idle" });
 
-    await owner.call("thread/goal/set", { threadId: thread.id, objective: "ship it" });
+    // Paused: an active goal would set the thread working (goal-turns.test.ts).
+    await owner.call("thread/goal/set", { threadId: thread.id, objective: "ship it", status: "paused" });
     await owner.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
     await resumer.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
     await quiet();
@@ -98,7 +99,7 @@ describe("thread lifecycle", () => {
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "unsubscribed" });
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "notSubscribed" });
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: randomUUID() }), { status: "notLoaded" });
-    await owner.call("thread/goal/set", { threadId: thread.id, objective: "after unsubscribe" });
+    await owner.call("thread/goal/set", { threadId: thread.id, objective: "after unsubscribe", status: "paused" });
     await owner.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
     await quiet();
     assert.equal(heard(other, "thread/goal/updated", thread.id).length, 0);
@@ -219,7 +220,7 @@ describe("thread lifecycle", () => {
     const before = await client.call("thread/fork", { threadId: thread.id, beforeTurnId: turns.data[0].id });
     assert.equal(before.thread.turns.length, 0);
     // The caller is subscribed to its fork: it hears the fork's subscriber-only notifications.
-    await watcher.call("thread/goal/set", { threadId: whole.thread.id, objective: "forked goal" });
+    await watcher.call("thread/goal/set", { threadId: whole.thread.id, objective: "forked goal", status: "paused" });
     await client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === whole.thread.id);
   });
 
@@ -375,7 +376,7 @@ describe("thread lifecycle", () => {
     const withMetadata = await start();
     await client.call("thread/metadata/update", { threadId: withMetadata, gitInfo: { branch: "main" } });
     const withGoal = await start();
-    await client.call("thread/goal/set", { threadId: withGoal, objective: "ship it" });
+    await client.call("thread/goal/set", { threadId: withGoal, objective: "ship it", status: "paused" });
     const withItems = await start();
     await client.call("thread/inject_items", { threadId: withItems, items: [userMessage("hello")] });
     for (const threadId of [renamed, withMetadata, withGoal, withItems]) {
@@ -422,9 +423,15 @@ describe("thread lifecycle", () => {
     }
     const emptySha = await client.request("thread/metadata/update", { threadId: thread.id, gitInfo: { sha: " " } });
     assert.equal(emptySha.error?.message, "gitInfo.sha must not be empty");
-    const set = await client.call("thread/goal/set", { threadId: thread.id, objective: "ship it", tokenBudget: 1000 });
-    assert.equal(set.goal.status, "active");
-    for (const status of ["paused", "blocked", "usageLimited", "budgetLimited", "complete", "active"]) {
+    // Every status but active, which sets the thread working (goal-turns.test.ts).
+    const set = await client.call("thread/goal/set", {
+      threadId: thread.id,
+      objective: "ship it",
+      tokenBudget: 1000,
+      status: "paused",
+    });
+    assert.equal(set.goal.status, "paused");
+    for (const status of ["blocked", "usageLimited", "budgetLimited", "complete", "paused"]) {
       const changed = await client.call("thread/goal/set", { threadId: thread.id, status });
       assert.equal(changed.goal.status, status);
       assert.equal(changed.goal.objective, "ship it");

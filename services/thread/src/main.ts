@@ -105,6 +105,7 @@ async function main(): Promise<void> {
       toolCallTimeoutMs: env.THREAD_TOOL_CALL_TIMEOUT_MS,
       // The turns' endings (failed, with their notifications) must be written within the shutdown timeout.
       shutdownGraceMs: Math.max(0, Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000)),
+      defaults,
     },
     log.child({ component: "turns" }),
   );
@@ -115,7 +116,7 @@ async function main(): Promise<void> {
     version: THREAD_SERVICE_VERSION,
     handlers: {
       ...threadHandlers(store, defaults, threadConfig),
-      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig),
+      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, turnRunner),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
       ...turnHandlers({
         lifecycle: lifecycleStore,

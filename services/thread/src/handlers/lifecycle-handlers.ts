@@ -169,11 +169,17 @@ function turnView(
   };
 }
 
+/** What starts a goal's continuation turn on an idle thread (the TurnRunner). */
+export interface GoalTurns {
+  continueGoal(tenant: string, threadId: string, subject: string): void;
+}
+
 export function lifecycleHandlers(
   store: LifecycleStore,
   threads: ThreadStore,
   defaults: ThreadDefaults,
   config: ThreadConfigSource,
+  goalTurns?: GoalTurns,
 ): Pick<HandlersFor<"thread">, LifecycleMethodName> {
   const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
   const command = (context: HandlerContext, threadId: string) => ({
@@ -624,6 +630,9 @@ export function lifecycleHandlers(
         { threadId: params.threadId, turnId: null, goal: result.goal },
         { tenant, threadId: params.threadId },
       );
+      // As Codex 0.171.0: an active goal on an idle thread sets it working (a continuation turn);
+      // on a thread running a turn, that turn's end continues it.
+      if (result.goal.status === "active") goalTurns?.continueGoal(tenant, result.goal.threadId, context.request.caller.subject);
       return result;
     },
 

@@ -23,7 +23,7 @@ import type { ThreadRow } from "../store/thread-store.js";
 import type { StoredSettings } from "../thread-view.js";
 import type { TurnBus } from "../turns/turn-bus.js";
 import { admittedTurnView, previewOf, userInputItem } from "../turns/turn-items.js";
-import { announceEnding, TURN_ENDING, type TurnRunner, type TurnThread } from "../turns/turn-runner.js";
+import { announceEnding, TURN_ENDING, type TurnRunner, turnThread } from "../turns/turn-runner.js";
 import type { TurnRow, TurnStore } from "../turns/turn-store.js";
 import { absoluteCwd, effectiveSettings, updatedSettings } from "./lifecycle-handlers.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
@@ -43,19 +43,6 @@ const unreachableError = (turnId: string): TurnError => ({
   codexErrorInfo: "other",
   additionalDetails: null,
 });
-
-export function turnThread(row: ThreadRow, defaults: ThreadDefaults, subject: string): TurnThread {
-  return {
-    tenant: row.tenant,
-    subject,
-    threadId: row.id,
-    model: row.model ?? defaults.model,
-    modelProvider: row.model_provider || defaults.modelProvider,
-    dynamicTools: row.dynamic_tools ?? [],
-    tokenUsage: row.token_usage,
-    lastTokenUsage: row.last_token_usage?.usage ?? null,
-  };
-}
 
 export function turnHandlers(deps: {
   lifecycle: LifecycleStore;

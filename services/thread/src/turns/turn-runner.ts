@@ -18,6 +18,7 @@ import {
   type ResolveModelProviderResponse,
   ServerRequestMethod,
   SwitchyardError,
+  type ThreadGoal,
   type ThreadItem,
   type TokenUsageBreakdown,
   type TurnControlReply,
@@ -36,6 +37,8 @@ import {
   streamResponses,
   UNKNOWN_RATE_LIMITS,
 } from "../provider/responses-client.js";
+import type { ThreadRow } from "../store/thread-store.js";
+import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
 import type { TurnBus } from "./turn-bus.js";
 import {
   agentMessageItem,
@@ -59,6 +62,8 @@ export interface TurnRunnerSettings {
   toolCallTimeoutMs: number;
   /** How long shutdown lets running turns finish before ending them as failed. */
   shutdownGraceMs: number;
+  /** The deployment's model and provider, for a thread that names none (goal continuations build their thread). */
+  defaults: { model: string; modelProvider: string };
 }
 
 /** Resolves the thread's model provider (the config service: internal/config/modelProvider). */
@@ -76,6 +81,23 @@ export interface TurnThread {
   tokenUsage: Record<string, number> | null;
   /** The usage of the thread's last model call (what a compaction restates first). */
   lastTokenUsage: Record<string, number> | null;
+  /** The thread's goal when the turn was admitted: an active one offers the model `update_goal`. */
+  goal: ThreadGoal | null;
+}
+
+/** What a turn needs of its thread's row; `subject` is who started it (a continuation: who set the goal going). */
+export function turnThread(row: ThreadRow, defaults: { model: string; modelProvider: string }, subject: string): TurnThread {
+  return {
+    tenant: row.tenant,
+    subject,
+    threadId: row.id,
+    model: row.model ?? defaults.model,
+    modelProvider: row.model_provider || defaults.modelProvider,
+    dynamicTools: row.dynamic_tools ?? [],
+    tokenUsage: row.token_usage,
+    lastTokenUsage: row.last_token_usage?.usage ?? null,
+    goal: (row.goal as ThreadGoal | null) ?? null,
+  };
 }
 
 export interface AdmittedTurn {
@@ -108,6 +130,12 @@ interface RunningTurn {
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
   /** The usage of the turn's last model call (stored with its ending: what a resume reports as `last`). */
   lastUsage?: TokenUsageBreakdown;
+  /** The thread's total tokens when the turn began (what it adds is the goal's). */
+  tokensAtStart?: number;
+  /** The model changed the thread's goal during this turn (its usage is the goal's even if no longer active). */
+  isGoalTouched: boolean;
+  /** Once ended: the goal is still active, so the thread takes a continuation turn. */
+  continuesGoal: boolean;
   done: Promise<void>;
 }
 
@@ -166,6 +194,8 @@ export class TurnRunner {
       isEnding: false,
       kind: turn.kind,
       appliedCommands: new Set(),
+      isGoalTouched: false,
+      continuesGoal: false,
       done: Promise.resolve(),
     };
     if (this.isStopping) {
@@ -195,7 +225,30 @@ export class TurnRunner {
         clearInterval(renew);
         stopListening();
         if (this.running.get(key) === running) this.running.delete(key);
+        // Once this turn is fully closed (its control subscription gone): the goal's next turn.
+        if (running.continuesGoal) this.continueGoal(thread.tenant, thread.threadId, thread.subject);
       });
+  }
+
+  /**
+   * An idle thread whose goal is active takes a continuation turn on this instance (after goal/set,
+   * and after each completed turn while the goal stays active). Nothing happens when there is
+   * nothing to continue: the goal is not active, a turn runs, the thread is unloaded or archived.
+   */
+  continueGoal(tenant: string, threadId: string, subject: string): void {
+    if (this.isStopping) return;
+    this.store
+      .admitGoalContinuation(tenant, threadId, {
+        turnId: newId(),
+        owner: this.settings.instanceId,
+        leaseMs: this.settings.leaseMs,
+      })
+      .then((admitted) => {
+        if (!admitted) return;
+        this.log.info({ tenant, threadId, turnId: admitted.turn.id }, "goal continuation admitted");
+        this.start({ thread: turnThread(admitted.row, this.settings.defaults, subject), turn: admitted.turn, userItems: [] });
+      })
+      .catch((error) => this.log.error({ err: (error as Error).message, tenant, threadId }, "goal continuation failed to start"));
   }
 
   /** Shutdown: lets running turns finish for a while, then ends the rest as failed. */
@@ -270,6 +323,7 @@ export class TurnRunner {
     for (const item of admitted.userItems) this.announceStoredItem(target, ids, item);
 
     const totals = { ...ZERO_USAGE, ...(thread.tokenUsage ?? {}) } as TokenUsageBreakdown;
+    running.tokensAtStart = totals.totalTokens;
     let ending: Ending;
     try {
       ending = await this.converse(admitted, running, totals);
@@ -313,6 +367,8 @@ export class TurnRunner {
       summary?: string | null;
     };
     const tools = isCompaction ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
+    const offersGoalTool = !isCompaction && thread.goal?.status === "active";
+    if (offersGoalTool) tools.push(UPDATE_GOAL_TOOL);
     let lastAgentMessage: ThreadItem | undefined;
 
     for (;;) {
@@ -349,7 +405,10 @@ export class TurnRunner {
         return { kind: "completed", items: [] };
       }
       if (sampled.toolCalls.length > 0) {
-        for (const call of sampled.toolCalls) await this.callTool(admitted, running, call, target, ids, signal);
+        for (const call of sampled.toolCalls) {
+          if (offersGoalTool && call.name === UPDATE_GOAL_TOOL_NAME) await this.updateGoal(running, call, target, ids);
+          else await this.callTool(admitted, running, call, target, ids, signal);
+        }
         continue;
       }
       if (running.pendingInput.length > 0) continue;
@@ -597,6 +656,44 @@ export class TurnRunner {
     this.events.emit(Notification.itemCompleted, { ...ids, item: completed, completedAtMs, contentTokenCount: null }, target);
   }
 
+  /** The model's `update_goal`: the goal's new status stored and announced, the goal as stored its answer. */
+  private async updateGoal(
+    running: RunningTurn,
+    call: { callId: string; arguments: string; responseItem: Record<string, unknown> },
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+  ): Promise<void> {
+    let args: unknown;
+    try {
+      args = JSON.parse(call.arguments || "{}");
+    } catch {
+      args = call.arguments;
+    }
+    const requested = requestedGoalStatus(args);
+    let output: string;
+    if ("error" in requested) {
+      output = requested.error;
+    } else {
+      const goal = await this.store.setGoalStatus(running.lease, requested.status);
+      if (goal === false) {
+        running.abortReason = "fencedOut";
+        running.abort.abort();
+        throw new FencedOut();
+      }
+      if (goal) {
+        running.isGoalTouched = true;
+        this.events.emit(Notification.threadGoalUpdated, { ...ids, goal }, target);
+        output = JSON.stringify({ goal });
+      } else {
+        output = "this thread has no goal any more";
+      }
+    }
+    await this.storeOrFence(running, [
+      { item: null, responseItem: call.responseItem },
+      { item: null, responseItem: { type: "function_call_output", call_id: call.callId, output } },
+    ]);
+  }
+
   /** Stores items under the lease; a lost fence aborts the run (someone else ended the turn). */
   private async storeOrFence(running: RunningTurn, items: TurnItem[]): Promise<void> {
     const isStored = await this.store.appendItems(running.lease, items);
@@ -677,9 +774,19 @@ export class TurnRunner {
           : [],
       tokenUsage: totals,
       lastTokenUsage: running.lastUsage && { turnId: running.lease.turnId, usage: running.lastUsage },
+      goalUsage: {
+        tokens: totals.totalTokens - (running.tokensAtStart ?? 0),
+        durationMs: Date.now() - admitted.turn.started_at.getTime(),
+        isGoalTouched: running.isGoalTouched || admitted.turn.request.goalContinuation === true,
+      },
     });
     if (!ended) return; // taken over meanwhile: its taker announced the ending
+    // Codex's order: the goal's usage after the turn's, before the thread goes idle.
+    if (ended.goal) {
+      this.events.emit(Notification.threadGoalUpdated, { threadId: thread.threadId, turnId: ended.id, goal: ended.goal }, target);
+    }
     announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : []);
+    running.continuesGoal = ended.status === "completed" && ended.goal?.status === "active";
     const durationMs = ended.completed_at ? ended.completed_at.getTime() - ended.started_at.getTime() : null;
     const fields = { tenant: thread.tenant, threadId: thread.threadId, turnId: ended.id, status: ended.status, durationMs };
     if (ending.kind === "failed") this.log.warn({ ...fields, error: ending.error.message }, "turn failed");

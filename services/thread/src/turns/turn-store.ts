@@ -3,10 +3,17 @@
 // transaction; everything the runner writes afterwards is fenced — it applies only while the fence
 // the turn was admitted with is still the thread's `turn_fence` and the turn is still running, so a
 // runner that lost its lease (presumed dead, its turn closed by another instance) changes nothing.
-import type { TurnError, TurnStatus } from "@switchyard/protocol";
+import type { ThreadGoal, TurnError, TurnStatus } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 import type { ThreadChanges } from "../store/thread-changes.js";
-import { APPEND_ITEMS_SQL, appendItemsParams, type LastTokenUsage } from "../store/thread-store.js";
+import {
+  APPEND_ITEMS_SQL,
+  appendItemsParams,
+  type LastTokenUsage,
+  THREAD_COLUMNS,
+  type ThreadRow,
+} from "../store/thread-store.js";
+import { accountedGoal, goalContinuationItem, goalInOrder } from "./goal-turns.js";
 
 const jsonOrNull = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
@@ -32,6 +39,8 @@ export interface TurnRow {
   request: Record<string, unknown>;
   /** Set on the row an ending returns: the thread's new read state (absent for an ephemeral thread). */
   readState?: EndedReadState;
+  /** Set on the row an ending returns when the turn was accounted to the thread's goal: the goal after it. */
+  goal?: ThreadGoal;
 }
 
 /**
@@ -224,12 +233,20 @@ export class TurnStore {
       items?: TurnItem[];
       tokenUsage?: unknown;
       lastTokenUsage?: LastTokenUsage;
+      /**
+       * A completed turn's own tokens and time, for the thread's goal: accounted when the goal is
+       * active, or when the turn worked toward it though it is no longer (`isGoalTouched`:
+       * a continuation, or the model's `update_goal`).
+       */
+      goalUsage?: { tokens: number; durationMs: number; isGoalTouched: boolean };
     },
   ): Promise<TurnRow | undefined> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
       this.changes.mark(tx, lease.threadId);
       if (!(await this.holdsFence(tx, lease))) return undefined;
       if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
+      const goal =
+        ending.status === "completed" && ending.goalUsage ? await this.accountGoal(tx, lease, ending.goalUsage) : undefined;
       const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.status, ending);
       const ended = await tx.query<TurnRow>(
         "end turn",
@@ -238,7 +255,92 @@ export class TurnStore {
           RETURNING ${TURN_COLUMNS}`,
         [lease.tenant, lease.threadId, lease.turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
       );
-      return ended.rows[0] && { ...ended.rows[0], readState };
+      return ended.rows[0] && { ...ended.rows[0], readState, goal };
+    });
+  }
+
+  /** Adds a completed turn's usage to the thread's goal (the caller holds the thread row's lock). */
+  private async accountGoal(
+    tx: TenantQueryable,
+    lease: TurnLease,
+    usage: { tokens: number; durationMs: number; isGoalTouched: boolean },
+  ): Promise<ThreadGoal | undefined> {
+    const current = (await this.goalOf(tx, lease)) ?? undefined;
+    if (!current || (current.status !== "active" && !usage.isGoalTouched)) return undefined;
+    const goal = accountedGoal(current, usage, Math.floor(Date.now() / 1000));
+    await this.storeGoal(tx, lease, goal);
+    return goal;
+  }
+
+  private async goalOf(tx: TenantQueryable, lease: TurnLease): Promise<ThreadGoal | null> {
+    const result = await tx.query<{ goal: ThreadGoal | null }>(
+      "read goal",
+      "SELECT goal FROM thread.threads WHERE tenant = $1 AND id = $2",
+      [lease.tenant, lease.threadId],
+    );
+    return result.rows[0]?.goal ?? null;
+  }
+
+  private async storeGoal(tx: TenantQueryable, lease: TurnLease, goal: ThreadGoal): Promise<void> {
+    await tx.query(
+      "store goal",
+      "UPDATE thread.threads SET goal = $3::jsonb, has_read_state = NOT is_ephemeral WHERE tenant = $1 AND id = $2",
+      [lease.tenant, lease.threadId, JSON.stringify(goal)],
+    );
+  }
+
+  /**
+   * The model's `update_goal` during its turn (fenced like the turn's other writes): the goal with
+   * its new status, undefined when the thread has no goal, false when the turn is no longer this
+   * runner's.
+   */
+  async setGoalStatus(lease: TurnLease, status: ThreadGoal["status"]): Promise<ThreadGoal | undefined | false> {
+    return this.changes.transaction(this.db, lease.tenant, async (tx) => {
+      this.changes.mark(tx, lease.threadId);
+      if (!(await this.holdsFence(tx, lease))) return false;
+      const current = await this.goalOf(tx, lease);
+      if (!current) return undefined;
+      const goal = goalInOrder({ ...current, status, updatedAt: Math.floor(Date.now() / 1000) });
+      await this.storeGoal(tx, lease, goal);
+      return goal;
+    });
+  }
+
+  /**
+   * Admits a goal continuation on an idle thread, as `owner`: only while the thread is loaded, not
+   * archived, runs no turn and its goal is active (checked under the thread row's lock, so a turn/start
+   * racing it admits one turn, not two). The turn starts with the continuation message; undefined
+   * when there is nothing to continue.
+   */
+  async admitGoalContinuation(
+    tenant: string,
+    threadId: string,
+    turn: { turnId: string; owner: string; leaseMs: number },
+  ): Promise<{ row: ThreadRow; turn: TurnRow } | undefined> {
+    return this.changes.transaction(this.db, tenant, async (tx) => {
+      const locked = await tx.query<ThreadRow>(
+        "lock thread for goal",
+        `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2 FOR UPDATE`,
+        [tenant, threadId],
+      );
+      const row = locked.rows[0];
+      const goal = row?.goal as ThreadGoal | null | undefined;
+      if (!row?.loaded_at || row.archived_at || goal?.status !== "active") return undefined;
+      if (await this.runningTurn(tx, tenant, threadId)) return undefined;
+      const settings = row.settings as { effort?: string | null; summary?: string | null };
+      const admitted = await this.admit(tx, {
+        tenant,
+        threadId,
+        turnId: turn.turnId,
+        rootTurnId: turn.turnId,
+        kind: "regular",
+        owner: turn.owner,
+        leaseMs: turn.leaseMs,
+        request: { goalContinuation: true, effort: settings.effort ?? null, summary: settings.summary ?? null },
+        items: [goalContinuationItem(goal)],
+        preview: null,
+      });
+      return { row, turn: admitted };
     });
   }
 
