@@ -147,6 +147,9 @@ describe("goal turns", () => {
     await client.call("thread/goal/set", { threadId, objective: "tidy the docs", status: "paused" });
     await quiet();
     assert.equal(started(client, threadId).length, 0, "a paused goal starts nothing");
+    // As in Codex, a goal is something recorded: the thread is listed from then on.
+    const listed = (await client.call("thread/list", {})).data.map((entry: { id: string }) => entry.id);
+    assert.ok(listed.includes(threadId), "a thread with a goal is listed");
     // A user's turn while the goal is paused is the user's, not the goal's.
     const user = await client.call("turn/start", { threadId, input: [text("hello")] });
     await completedTurns(client, threadId, 1);

@@ -3,6 +3,8 @@
 // the same paths, with the same kinds of values (a string where Codex has a string, null where it
 // has null), so a client reading a field finds it on both. Values may differ (ids, times, the model
 // catalog). A few differences are deliberate and listed in EXPECTED_DIFFERENCES with their reason.
+// A turn runs on both against the same scripted Responses server: its notifications must come in
+// Codex's order with Codex's fields, and so must the thread's pages and resume after it.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -10,6 +12,12 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { CodexTestClient } from "./harness/client.js";
 import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { StdioAppServer } from "./harness/stdio-app-server.js";
 
@@ -29,6 +37,7 @@ const EXPECTED_DIFFERENCES: [RegExp, string][] = [
   [/^\.config\./, "config/read: compared separately (Codex also lists its own built-in defaults)"],
   [/^\.userId$/, "account/read: a cloud session always has a user (Codex without a ChatGPT login has none)"],
   [/^\.origins\./, "config/read: which keys have origins follows each side's own config"],
+  [/^\.tokenUsage\.modelContextWindow$/, "the deployment's models carry no context window Switchyard could report (null)"],
   [
     /^(\.data\[0\]|\.thread)\.model$/,
     "a thread as Codex stores it (listed, unarchived) has a model once a turn ran; Switchyard records it at start",
@@ -77,31 +86,39 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
   let codex: StdioAppServer;
   let stack: Stack;
   let client: CodexTestClient;
+  let provider: ScriptedResponses;
   let cwd = "";
   const threads = { codex: "", switchyard: "" };
 
   before(async () => {
+    // Both sides' turns go to the same scripted Responses server on loopback.
+    provider = await startScriptedResponses();
     const workspace = mkdtempSync(join(tmpdir(), "sy-shapes-"));
     cwd = join(workspace, "work");
     mkdirSync(cwd);
     codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
-      codexHome: loopbackCodexHome(join(workspace, "home")),
+      codexHome: loopbackCodexHome(join(workspace, "home"), { providerBaseUrl: provider.baseUrl }),
       cwd,
     });
-    stack = await startStack("shapes");
+    stack = await startStack("shapes", scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)));
     client = await CodexTestClient.open(stack.url, { experimentalApi: true, name: "switchyard-interop" });
   });
   after(async () => {
     await client?.close();
     await codex?.stop();
     await stack?.stop();
+    await provider?.close();
   });
 
   /** The same call on both sides (`params` gets each side's thread id); both answers, shapes compared. */
   async function same(method: string, params: (threadId: string) => unknown = () => ({})) {
     const theirs = await codex.request(method, params(threads.codex));
     const ours = await client.request(method, params(threads.switchyard));
-    assert.equal(ours.error?.message, theirs.error?.message, `${method}: the same outcome`);
+    assert.deepEqual(
+      { code: ours.error?.code, message: ours.error?.message },
+      { code: theirs.error?.code, message: theirs.error?.message },
+      `${method}: the same outcome`,
+    );
     const found = differences(theirs.result, ours.result);
     assert.deepEqual(found, [], `${method}: fields that differ from Codex's\n${found.join("\n")}`);
     return { theirs: theirs.result, ours: ours.result };
@@ -114,6 +131,16 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
     threads.codex = theirs.result.thread.id;
     threads.switchyard = (ours.result as { thread: { id: string } }).thread.id;
     await same("thread/read", (threadId) => ({ threadId }));
+    // Nothing recorded about the thread yet: its history cannot be read or paged (Codex's refusals;
+    // turns/list first: once Codex has been asked for the turns, it words its refusal as read's).
+    const list = await codex.request("thread/turns/list", { threadId: threads.codex });
+    const ownList = await client.request("thread/turns/list", { threadId: threads.switchyard });
+    assert.deepEqual(
+      { code: ownList.error?.code, message: ownList.error?.message?.replace(threads.switchyard, "<id>") },
+      { code: list.error?.code, message: list.error?.message?.replace(threads.codex, "<id>") },
+    );
+    await same("thread/read", (threadId) => ({ threadId, includeTurns: true }));
+    await same("thread/items/list", (threadId) => ({ threadId }));
     await same("thread/name/set", (threadId) => ({ threadId, name: "shapes" }));
     await same("thread/read", (threadId) => ({ threadId, includeTurns: true }));
     await same("thread/metadata/update", (threadId) => ({ threadId, gitInfo: { branch: "main" } }));
@@ -128,6 +155,59 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
     assert.ok((archived.ours as { data: unknown[] }).data.length > 0, "the archived list shows the thread");
     await same("thread/unarchive", (threadId) => ({ threadId }));
     await same("thread/goal/clear", (threadId) => ({ threadId }));
+  });
+
+  test("a turn: its notifications in Codex's order and shapes, then the thread's pages and resume", async () => {
+    const turnOn = async (side: "codex" | "switchyard") => {
+      const notifications = side === "codex" ? codex.notifications : client.notifications;
+      const call = async (method: string, params: unknown) => {
+        const reply = side === "codex" ? await codex.request(method, params) : await client.request(method, params);
+        assert.equal(reply.error, undefined, `${side} ${method}: ${JSON.stringify(reply.error)}`);
+        return reply.result;
+      };
+      const threadId = (await call("thread/start", side === "codex" ? { cwd } : {})).thread.id as string;
+      const from = notifications.length;
+      provider.script({ text: "The scripted answer.", chunks: 2, reasoningSummary: "Thinking it over." });
+      const started = await call("turn/start", { threadId, input: [{ type: "text", text: "hello", text_elements: [] }] });
+      const deadline = Date.now() + 20_000;
+      while (!notifications.slice(from).some((n) => n.method === "turn/completed") && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const turn = notifications.slice(from).filter((n) => n.params?.threadId === threadId);
+      return {
+        turn,
+        answers: {
+          "turn/start": started,
+          "thread/read": await call("thread/read", { threadId, includeTurns: true }),
+          "thread/turns/list": await call("thread/turns/list", { threadId, itemsView: "full" }),
+          "thread/items/list": await call("thread/items/list", { threadId }),
+          "thread/resume": await call("thread/resume", { threadId, initialTurnsPage: { limit: 5 } }),
+          "thread/list": await call("thread/list", {}),
+        } as Record<string, unknown>,
+      };
+    };
+    const theirs = await turnOn("codex");
+    const ours = await turnOn("switchyard");
+    // The tenant-wide read-state notice travels on another subject: its place in the order is not fixed.
+    const kind = (n: { method: string; params: { item?: { type: string } } }) =>
+      n.params.item ? `${n.method}:${n.params.item.type}` : n.method;
+    const order = (turn: typeof theirs.turn) =>
+      turn
+        .filter((n) => n.method !== "thread/readState/changed")
+        .map(kind)
+        .filter((name, index, all) => name !== all[index - 1]);
+    assert.deepEqual(order(ours.turn), order(theirs.turn));
+    for (const name of new Set(theirs.turn.map(kind))) {
+      const found = differences(
+        theirs.turn.find((n) => kind(n) === name)?.params,
+        ours.turn.find((n) => kind(n) === name)?.params,
+      );
+      assert.deepEqual(found, [], `notification ${name}: fields that differ from Codex's\n${found.join("\n")}`);
+    }
+    for (const [method, answer] of Object.entries(theirs.answers)) {
+      const found = differences(answer, ours.answers[method]);
+      assert.deepEqual(found, [], `${method} after a turn: fields that differ from Codex's\n${found.join("\n")}`);
+    }
   });
 
   test("start-up reads: account, requirements, models, config", async () => {

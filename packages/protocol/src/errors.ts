@@ -5,6 +5,8 @@
 import { clip, type JsonDefect } from "./frame-limits.js";
 
 export const INVALID_REQUEST_CODE = -32600;
+/** JSON-RPC method not found: Codex answers it for what a thread store does not support yet. */
+export const METHOD_NOT_FOUND_CODE = -32601;
 export const INVALID_PARAMS_CODE = -32602;
 export const OVERLOADED_CODE = -32001;
 export const INTERNAL_ERROR_CODE = -32603;
@@ -28,6 +30,12 @@ export type ErrorDetail =
    * (thread/name/set, thread/metadata/update).
    */
   | { reason: "threadNotFound"; threadId: string; wording?: "notLoaded" | "noRollout" }
+  /**
+   * A thread nothing has been recorded about yet (Codex has written no rollout for it) has no history
+   * to page, in Codex 0.171.0's words and codes: thread/read with `includeTurns` and
+   * thread/items/list are -32601 "not supported yet", thread/turns/list -32600 "not materialized yet".
+   */
+  | { reason: "notMaterialized"; threadId: string; what: "readTurns" | "turnsList" | "itemsList" }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
   /** thread/readState/update with a revision that is no longer the thread's: Codex's words, and the current read state. */
@@ -162,6 +170,17 @@ export function toWireError(detail: ErrorDetail): WireError {
             : detail.wording === "noRollout"
               ? `no rollout found for thread id ${clip(detail.threadId)}`
               : `thread not found: ${clip(detail.threadId)}`,
+        data: { reason: detail.reason },
+      };
+    case "notMaterialized":
+      return {
+        code: detail.what === "turnsList" ? INVALID_REQUEST_CODE : METHOD_NOT_FOUND_CODE,
+        message:
+          detail.what === "turnsList"
+            ? `thread ${clip(detail.threadId)} is not materialized yet; thread/turns/list is unavailable before first user message`
+            : detail.what === "readTurns"
+              ? "list_turns is not supported yet"
+              : "thread/items/list is not supported yet",
         data: { reason: detail.reason },
       };
     case "invalidCursor":

@@ -162,3 +162,12 @@ export function sessionView(row: ThreadRow, thread: Thread, defaultModel: string
     multiAgentMode: "explicitRequestOnly",
   };
 }
+
+/**
+ * A thread nothing has been recorded about yet (no turn, items, rename, metadata or goal: what also
+ * gives it a read state, migration 0027), which Codex 0.171.0 has written nothing for: its history
+ * cannot be read or paged there (refused, in Codex's words). An ephemeral thread keeps its own.
+ */
+export function hasNothingRecorded(row: Pick<ThreadRow, "has_read_state" | "is_ephemeral">): boolean {
+  return !row.has_read_state && !row.is_ephemeral;
+}

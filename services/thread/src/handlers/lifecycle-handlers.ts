@@ -29,6 +29,7 @@ import { decodePageCursor, openingCursor, pageBounds, pageCursors } from "../sto
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import {
+  hasNothingRecorded,
   readStateView,
   type StoredSettings,
   sandboxPolicy,
@@ -620,9 +621,14 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const goal = nextGoal(row, params);
-        await store.updateThread(tx, tenant, row.id, "goal = $3::jsonb, has_read_state = NOT is_ephemeral", [
-          JSON.stringify(goal),
-        ]);
+        // As in Codex 0.171.0 a goal materializes the thread: it is listed from then on.
+        await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          "goal = $3::jsonb, has_read_state = NOT is_ephemeral, materialized_at = coalesce(materialized_at, now())",
+          [JSON.stringify(goal)],
+        );
         return { goal };
       });
       context.events.emit(
@@ -687,6 +693,7 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const row = await threads.read(tenant, params.threadId);
       if (!row) throw threadNotFound(params.threadId, "notLoaded");
+      if (hasNothingRecorded(row)) throw new SwitchyardError({ reason: "notMaterialized", threadId: row.id, what: "turnsList" });
       return turnsListPage(tenant, row.id, params);
     },
 
@@ -694,6 +701,7 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const row = await threads.read(tenant, params.threadId);
       if (!row) throw threadNotFound(params.threadId);
+      if (hasNothingRecorded(row)) throw new SwitchyardError({ reason: "notMaterialized", threadId: row.id, what: "itemsList" });
       if (params.cursor !== undefined && params.cursor !== null && typeof params.cursor !== "string") {
         throw invalid("item anchors are not supported: pass the cursors thread/items/list returns");
       }
@@ -707,12 +715,12 @@ export function lifecycleHandlers(
         limit: limit + 1,
       });
       const page = rows.slice(0, limit);
+      // Every item's whole output is kept, so none is deferred: Codex leaves `outputDeferred` out then.
       const data = page.map((entry) => ({
         turnId: entry.turn_id,
         item: entry.item,
         startedAtMs: entry.created_at.getTime(),
         completedAtMs: entry.created_at.getTime(),
-        outputDeferred: false,
       }));
       return {
         data,

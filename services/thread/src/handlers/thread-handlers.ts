@@ -21,7 +21,7 @@ import { CLIENT_THREAD_SOURCE, selectedSourceKinds } from "../source-kinds.js";
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
-import { readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
+import { hasNothingRecorded, readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 
 export interface ThreadDefaults {
   model: string;
@@ -134,6 +134,9 @@ export function threadHandlers(
   async function read(params: ThreadReadParams, { request }: HandlerContext): Promise<ThreadReadResponse> {
     const row = await store.read(request.caller.tenant, params.threadId);
     if (!row) throw threadNotFound(params.threadId, "notLoaded");
+    if (params.includeTurns && hasNothingRecorded(row)) {
+      throw new SwitchyardError({ reason: "notMaterialized", threadId: row.id, what: "readTurns" });
+    }
     const turns = params.includeTurns
       ? turnsView(await store.readItems(request.caller.tenant, row.id), await store.turnStates(request.caller.tenant, row.id))
       : [];
