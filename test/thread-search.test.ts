@@ -40,7 +40,8 @@ describe("thread search", () => {
     const first = items[0] as { content?: { text: string }[]; text?: string };
     await stack.infra.pool.query(
       `UPDATE thread.threads SET materialized_at = coalesce(materialized_at, now()), updated_at = clock_timestamp(),
-              recency_at = clock_timestamp(), preview = CASE WHEN preview = '' THEN $3 ELSE preview END
+              recency_at = clock_timestamp(), preview = CASE WHEN preview = '' THEN $3 ELSE preview END,
+              has_read_state = NOT is_ephemeral
         WHERE tenant = $1 AND id = $2`,
       [tenant, threadId, first.content?.[0]?.text ?? first.text ?? ""],
     );
