@@ -37,7 +37,10 @@ const EXPECTED_DIFFERENCES: [RegExp, string][] = [
   [/^\.config\./, "config/read: compared separately (Codex also lists its own built-in defaults)"],
   [/^\.userId$/, "account/read: a cloud session always has a user (Codex without a ChatGPT login has none)"],
   [/^\.origins\./, "config/read: which keys have origins follows each side's own config"],
-  [/^\.tokenUsage\.modelContextWindow$/, "the deployment's models carry no context window Switchyard could report (null)"],
+  [
+    /^\.tokenUsage\.modelContextWindow$/,
+    "null unless the thread's config sets model_context_window (the deployment's catalog names none)",
+  ],
   [
     /^(\.data\[0\]|\.thread)\.model$/,
     "a thread as Codex stores it (listed, unarchived) has a model once a turn ran; Switchyard records it at start",

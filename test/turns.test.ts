@@ -416,6 +416,23 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("the usage a turn announces names the context window the thread's config sets (null while none does)", async () => {
+    const client = await open("t-window");
+    const plain = await startThread(client);
+    const first = await client.call("turn/start", { threadId: plain, input: [text("no window")] });
+    const unset = (await turnOf(client, plain, first.turn.id)).filter((n) => n.method === "thread/tokenUsage/updated");
+    assert.ok(unset.length > 0 && unset.every((n) => n.params.tokenUsage.modelContextWindow === null));
+    await client.call("config/value/write", { keyPath: "model_context_window", value: 272000, mergeStrategy: "replace" });
+    const windowed = await startThread(client);
+    const second = await client.call("turn/start", { threadId: windowed, input: [text("a window")] });
+    const set = (await turnOf(client, windowed, second.turn.id)).filter((n) => n.method === "thread/tokenUsage/updated");
+    assert.deepEqual(
+      set.map((n) => n.params.tokenUsage.modelContextWindow),
+      set.map(() => 272000),
+    );
+    client.socket.close();
+  });
+
   test("a dynamic tool: the model's call reaches the client, its answer goes back, the turn goes on", async () => {
     const client = await open("t-tools", 0);
     const threadId = await startThread(client, {

@@ -108,6 +108,8 @@ export const ResolveModelProviderResponse = z.object({
   /** `model_reasoning_effort` and `model_reasoning_summary` of the thread's effective config. */
   reasoningEffort: z.string().nullable(),
   reasoningSummary: z.string().nullable(),
+  /** `model_context_window` of the thread's effective config (null: not set; absent from older instances). */
+  modelContextWindow: z.number().int().positive().nullish(),
 });
 export type ResolveModelProviderResponse = z.infer<typeof ResolveModelProviderResponse>;
 

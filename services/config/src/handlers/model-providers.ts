@@ -46,6 +46,11 @@ const stringAt = (table: ConfigTable, key: string): string | undefined => {
   return typeof value === "string" ? value : undefined;
 };
 
+const positiveIntegerAt = (table: ConfigTable, key: string): number | undefined => {
+  const value = table[key];
+  return typeof value === "number" && Number.isSafeInteger(value) && value > 0 ? value : undefined;
+};
+
 const stringMapAt = (table: ConfigTable, key: string): Record<string, string> => {
   const value = table[key];
   if (!isConfigTable(value)) return {};
@@ -235,6 +240,7 @@ export class ModelProviders {
       provider: resolved,
       reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
       reasoningSummary: stringAt(config, "model_reasoning_summary") ?? null,
+      modelContextWindow: positiveIntegerAt(config, "model_context_window") ?? null,
     };
   }
 

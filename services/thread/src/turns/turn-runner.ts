@@ -344,10 +344,12 @@ export class TurnRunner {
     const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
     // Codex 0.171.0 announces a compaction's usage three times: as it stands when it starts, after the
     // summary's model call, and once the history is replaced (`last` then estimates the new context).
+    // The context window the thread's config names (`model_context_window`), once its provider is resolved.
+    let modelContextWindow: number | null = null;
     const announceUsage = (last: TokenUsageBreakdown, rateLimits: RateLimitSnapshot) => {
       this.events.emit(
         Notification.threadTokenUsageUpdated,
-        { ...ids, tokenUsage: { total: { ...totals }, last, modelContextWindow: null } },
+        { ...ids, tokenUsage: { total: { ...totals }, last, modelContextWindow } },
         target,
       );
       // Codex follows every usage update with the account's rate limits (all null when the provider
@@ -360,6 +362,7 @@ export class TurnRunner {
     }
 
     const resolved = await this.providers(thread);
+    modelContextWindow = resolved.modelContextWindow ?? null;
     const request = turn.request as {
       outputSchema?: unknown;
       model?: string | null;
