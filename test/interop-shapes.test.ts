@@ -4,7 +4,8 @@
 // has null), so a client reading a field finds it on both. Values may differ (ids, times, the model
 // catalog). A few differences are deliberate and listed in EXPECTED_DIFFERENCES with their reason.
 // A turn runs on both against the same scripted Responses server: its notifications must come in
-// Codex's order with Codex's fields, and so must the thread's pages and resume after it.
+// Codex's order with Codex's fields, and so must the thread's pages and resume after it, and the
+// answers and notifications of turn control (settings, steer, interrupt), a compaction and search.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -83,6 +84,26 @@ function differences(codex: unknown, switchyard: unknown): string[] {
     found.push(`${path}: codex ${theirs.get(path) ?? "absent"}, switchyard ${ours.get(path) ?? "absent"}`);
   }
   return found;
+}
+
+type Heard = { method: string; params: any };
+
+/**
+ * The same notifications in the same order (repeats collapsed, deltas apart), each kind with Codex's
+ * fields. The tenant-wide read-state notice travels on another subject: its place is not fixed.
+ */
+function sameNotifications(theirs: Heard[], ours: Heard[]): void {
+  const kind = (n: Heard) => (n.params?.item ? `${n.method}:${n.params.item.type}` : n.method);
+  const order = (heard: Heard[]) =>
+    heard
+      .filter((n) => n.method !== "thread/readState/changed")
+      .map(kind)
+      .filter((name, index, all) => name !== all[index - 1]);
+  assert.deepEqual(order(ours), order(theirs));
+  for (const name of new Set(theirs.map(kind))) {
+    const found = differences(theirs.find((n) => kind(n) === name)?.params, ours.find((n) => kind(n) === name)?.params);
+    assert.deepEqual(found, [], `notification ${name}: fields that differ from Codex's\n${found.join("\n")}`);
+  }
 }
 
 describe("answer shapes, against codex app-server 0.171.0", () => {
@@ -170,6 +191,8 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
       };
       const threadId = (await call("thread/start", side === "codex" ? { cwd } : {})).thread.id as string;
       const from = notifications.length;
+      // Each side takes its own steps: none the other left over (Codex may ask the provider once more).
+      provider.clearScript();
       provider.script({ text: "The scripted answer.", chunks: 2, reasoningSummary: "Thinking it over." });
       const started = await call("turn/start", { threadId, input: [{ type: "text", text: "hello", text_elements: [] }] });
       const deadline = Date.now() + 20_000;
@@ -191,26 +214,63 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
     };
     const theirs = await turnOn("codex");
     const ours = await turnOn("switchyard");
-    // The tenant-wide read-state notice travels on another subject: its place in the order is not fixed.
-    const kind = (n: { method: string; params: { item?: { type: string } } }) =>
-      n.params.item ? `${n.method}:${n.params.item.type}` : n.method;
-    const order = (turn: typeof theirs.turn) =>
-      turn
-        .filter((n) => n.method !== "thread/readState/changed")
-        .map(kind)
-        .filter((name, index, all) => name !== all[index - 1]);
-    assert.deepEqual(order(ours.turn), order(theirs.turn));
-    for (const name of new Set(theirs.turn.map(kind))) {
-      const found = differences(
-        theirs.turn.find((n) => kind(n) === name)?.params,
-        ours.turn.find((n) => kind(n) === name)?.params,
-      );
-      assert.deepEqual(found, [], `notification ${name}: fields that differ from Codex's\n${found.join("\n")}`);
-    }
+    sameNotifications(theirs.turn, ours.turn);
     for (const [method, answer] of Object.entries(theirs.answers)) {
       const found = differences(answer, ours.answers[method]);
       assert.deepEqual(found, [], `${method} after a turn: fields that differ from Codex's\n${found.join("\n")}`);
     }
+  });
+
+  test("turn control and compaction: settings, steer, interrupt, compact, unsubscribe, search", async () => {
+    const controlOn = async (side: "codex" | "switchyard") => {
+      const notifications = side === "codex" ? codex.notifications : client.notifications;
+      const answers: Record<string, unknown> = {};
+      const call = async (method: string, params: unknown) => {
+        const reply = side === "codex" ? await codex.request(method, params) : await client.request(method, params);
+        assert.equal(reply.error, undefined, `${side} ${method}: ${JSON.stringify(reply.error)}`);
+        answers[method] = reply.result;
+        return reply.result;
+      };
+      const until = async (from: number, count: number) => {
+        const deadline = Date.now() + 20_000;
+        while (notifications.slice(from).filter((n) => n.method === "turn/completed").length < count && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      };
+      const threadId = (await call("thread/start", side === "codex" ? { cwd } : {})).thread.id as string;
+      const from = notifications.length;
+      await call("thread/settings/update", { threadId, effort: "high" });
+      provider.clearScript();
+      provider.script({ text: "a slow answer", chunks: 4, delayMs: 1_500 });
+      const asked = provider.requests.length;
+      const turn = await call("turn/start", { threadId, input: [{ type: "text", text: "steer me", text_elements: [] }] });
+      // Steered while the model is answering (its request is at the provider), then interrupted.
+      const deadline = Date.now() + 20_000;
+      while (provider.requests.length === asked && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      await call("turn/steer", {
+        threadId,
+        expectedTurnId: turn.turn.id,
+        input: [{ type: "text", text: "more", text_elements: [] }],
+      });
+      await call("turn/interrupt", { threadId, turnId: turn.turn.id });
+      await until(from, 1);
+      provider.clearScript();
+      provider.script({ text: "The summary." });
+      await call("thread/compact/start", { threadId });
+      await until(from, 2);
+      await call("thread/unsubscribe", { threadId });
+      await call("thread/search", { searchTerm: "steer me" });
+      return { answers, heard: notifications.slice(from).filter((n) => n.params?.threadId === threadId) };
+    };
+    const theirs = await controlOn("codex");
+    const ours = await controlOn("switchyard");
+    for (const [method, answer] of Object.entries(theirs.answers)) {
+      const found = differences(answer, ours.answers[method]);
+      assert.deepEqual(found, [], `${method}: fields that differ from Codex's\n${found.join("\n")}`);
+    }
+    sameNotifications(theirs.heard, ours.heard);
   });
 
   test("start-up reads: account, requirements, models, config", async () => {

@@ -130,6 +130,10 @@ export const ThreadSettings = z.object({
   summary: z.string().nullable(),
   disabledPluginIds: z.array(z.string()),
   environments: z.null(),
+  activePermissionProfile: z.object({ id: z.string(), extends: z.string().nullable() }).nullable(),
+  /** Deprecated in Codex 0.171.0 and always this value. */
+  multiAgentMode: z.literal("explicitRequestOnly"),
+  personality: z.null(),
 });
 export type ThreadSettings = z.infer<typeof ThreadSettings>;
 export const ThreadSettingsUpdateParams = z.object({

@@ -94,11 +94,22 @@ export function effectiveSettings(row: ThreadRow, defaultModel: string): ThreadS
     approvalPolicy: stored.approvalPolicy ?? "on-request",
     approvalsReviewer: stored.approvalsReviewer ?? "user",
     sandboxPolicy: stored.sandbox ?? sandboxPolicy(null),
-    collaborationMode: stored.collaborationMode ?? { mode: "default", settings: { model, reasoning_effort: null } },
+    // As Codex 0.171.0: the mode's settings follow the thread's effort.
+    collaborationMode: {
+      mode: stored.collaborationMode?.mode ?? "default",
+      settings: {
+        model: stored.collaborationMode?.settings.model ?? model,
+        reasoning_effort: stored.effort ?? stored.collaborationMode?.settings.reasoning_effort ?? null,
+        developer_instructions: null,
+      },
+    },
     effort: stored.effort ?? null,
     summary: stored.summary ?? null,
     disabledPluginIds: stored.disabledPluginIds ?? [],
     environments: null,
+    activePermissionProfile: stored.activePermissionProfile ?? null,
+    multiAgentMode: "explicitRequestOnly",
+    personality: null,
   };
 }
 

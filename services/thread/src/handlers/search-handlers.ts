@@ -185,7 +185,7 @@ export function searchHandlers(store: SearchStore, cancellations: SearchCancella
 
   const resultOf = (hit: SearchHit, term: string): ThreadSearchResult => {
     const title = hit.row.name ?? hit.row.preview;
-    return { thread: threadView(hit.row), snippet: snippetFor(hit.matchText ?? title, term) };
+    return { thread: threadView(hit.row, [], { isStoredView: true }), snippet: snippetFor(hit.matchText ?? title, term) };
   };
 
   async function runSearch(kind: SearchKind, params: ThreadSearchParams, context: HandlerContext): Promise<ThreadSearchResponse> {

@@ -358,7 +358,9 @@ export class TurnRunner {
     };
     if (compaction) {
       this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
-      announceUsage({ ...ZERO_USAGE, ...(thread.lastTokenUsage ?? {}) }, UNKNOWN_RATE_LIMITS);
+      // A thread no model call has been made for yet has no usage to restate: Codex sends only the rate limits.
+      if (thread.lastTokenUsage) announceUsage({ ...ZERO_USAGE, ...thread.lastTokenUsage }, UNKNOWN_RATE_LIMITS);
+      else this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits: UNKNOWN_RATE_LIMITS }, target);
     }
 
     const resolved = await this.providers(thread);
