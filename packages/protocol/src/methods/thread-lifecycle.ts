@@ -176,16 +176,7 @@ export type ThreadTurnsListResponse = z.infer<typeof ThreadTurnsListResponse>;
  * backwards from its newest turn and item (null while it has none).
  */
 export const ThreadResumeResponse = ThreadStartResponse.extend({
-  collaborationMode: z
-    .object({
-      mode: z.enum(["plan", "default"]),
-      settings: z.object({
-        model: z.string(),
-        reasoning_effort: z.string().nullable(),
-        developer_instructions: z.string().nullable(),
-      }),
-    })
-    .nullish(),
+  collaborationMode: ThreadSettings.shape.collaborationMode.nullish(),
   initialTurnsPage: ThreadTurnsListResponse.nullish(),
   turnsBackwardsCursor: z.string().nullish(),
   itemsBackwardsCursor: z.string().nullish(),

@@ -379,13 +379,9 @@ export function lifecycleHandlers(
       store.itemsPage(tenant, row.id, { ...newest, turnId: null }),
       params.initialTurnsPage ? turnsListPage(tenant, row.id, params.initialTurnsPage) : null,
     ]);
-    const settings = row.settings as unknown as StoredSettings;
     return {
       ...session,
-      collaborationMode: {
-        mode: settings.collaborationMode?.mode ?? "default",
-        settings: { model: session.model, reasoning_effort: session.reasoningEffort ?? null, developer_instructions: null },
-      },
+      collaborationMode: effectiveSettings(row, defaults.model).collaborationMode,
       initialTurnsPage,
       turnsBackwardsCursor: newestTurn ? openingCursor("turns", newestTurn.first_seq) : null,
       itemsBackwardsCursor: newestItem ? openingCursor("items", newestItem.seq) : null,

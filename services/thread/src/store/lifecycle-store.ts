@@ -30,6 +30,20 @@ export interface TurnSummary {
   completed_at: Date;
 }
 
+/** The thread's row, locked for the caller's transaction (keyed writes, turn admission). */
+export async function selectThreadForUpdate(
+  tx: TenantQueryable,
+  tenant: string,
+  threadId: string,
+): Promise<ThreadRow | undefined> {
+  const result = await tx.query<ThreadRow>(
+    "lock thread",
+    `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2 FOR UPDATE`,
+    [tenant, threadId],
+  );
+  return result.rows[0];
+}
+
 export class LifecycleStore {
   constructor(
     private readonly db: TenantDb,
@@ -78,14 +92,10 @@ export class LifecycleStore {
   /** The thread, locked for the rest of the transaction; undefined when it does not exist here. */
   async lockThread(tx: TenantQueryable, tenant: string, threadId: string): Promise<ThreadRow | undefined> {
     if (!isThreadId(threadId)) return undefined;
-    const result = await tx.query<ThreadRow>(
-      "lock thread",
-      `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2 FOR UPDATE`,
-      [tenant, threadId],
-    );
+    const row = await selectThreadForUpdate(tx, tenant, threadId);
     // Locked to be changed (conservatively: a locked thread may be left as it was).
-    if (result.rows[0]) this.changes.mark(tx, threadId);
-    return result.rows[0];
+    if (row) this.changes.mark(tx, threadId);
+    return row;
   }
 
   async updateThread(tx: TenantQueryable, tenant: string, threadId: string, set: string, params: unknown[]): Promise<ThreadRow> {

@@ -5,14 +5,9 @@
 // runner that lost its lease (presumed dead, its turn closed by another instance) changes nothing.
 import type { ThreadGoal, TurnError, TurnStatus } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import { selectThreadForUpdate } from "../store/lifecycle-store.js";
 import type { ThreadChanges } from "../store/thread-changes.js";
-import {
-  APPEND_ITEMS_SQL,
-  appendItemsParams,
-  type LastTokenUsage,
-  THREAD_COLUMNS,
-  type ThreadRow,
-} from "../store/thread-store.js";
+import { APPEND_ITEMS_SQL, appendItemsParams, type LastTokenUsage, type ThreadRow } from "../store/thread-store.js";
 import { accountedGoal, goalContinuationItem, goalInOrder } from "./goal-turns.js";
 
 const jsonOrNull = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
@@ -243,10 +238,13 @@ export class TurnStore {
   ): Promise<TurnRow | undefined> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
       this.changes.mark(tx, lease.threadId);
-      if (!(await this.holdsFence(tx, lease))) return undefined;
+      const held = await this.holdsFence(tx, lease);
+      if (!held) return undefined;
       if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
       const goal =
-        ending.status === "completed" && ending.goalUsage ? await this.accountGoal(tx, lease, ending.goalUsage) : undefined;
+        ending.status === "completed" && ending.goalUsage
+          ? await this.accountGoal(tx, lease, held.goal, ending.goalUsage)
+          : undefined;
       const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.status, ending);
       const ended = await tx.query<TurnRow>(
         "end turn",
@@ -259,26 +257,17 @@ export class TurnStore {
     });
   }
 
-  /** Adds a completed turn's usage to the thread's goal (the caller holds the thread row's lock). */
+  /** Adds a completed turn's usage to the thread's goal (`current`, read under the thread row's lock). */
   private async accountGoal(
     tx: TenantQueryable,
     lease: TurnLease,
+    current: ThreadGoal | null,
     usage: { tokens: number; durationMs: number; isGoalTouched: boolean },
   ): Promise<ThreadGoal | undefined> {
-    const current = (await this.goalOf(tx, lease)) ?? undefined;
     if (!current || (current.status !== "active" && !usage.isGoalTouched)) return undefined;
     const goal = accountedGoal(current, usage, Math.floor(Date.now() / 1000));
     await this.storeGoal(tx, lease, goal);
     return goal;
-  }
-
-  private async goalOf(tx: TenantQueryable, lease: TurnLease): Promise<ThreadGoal | null> {
-    const result = await tx.query<{ goal: ThreadGoal | null }>(
-      "read goal",
-      "SELECT goal FROM thread.threads WHERE tenant = $1 AND id = $2",
-      [lease.tenant, lease.threadId],
-    );
-    return result.rows[0]?.goal ?? null;
   }
 
   private async storeGoal(tx: TenantQueryable, lease: TurnLease, goal: ThreadGoal): Promise<void> {
@@ -297,8 +286,9 @@ export class TurnStore {
   async setGoalStatus(lease: TurnLease, status: ThreadGoal["status"]): Promise<ThreadGoal | undefined | false> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
       this.changes.mark(tx, lease.threadId);
-      if (!(await this.holdsFence(tx, lease))) return false;
-      const current = await this.goalOf(tx, lease);
+      const held = await this.holdsFence(tx, lease);
+      if (!held) return false;
+      const current = held.goal;
       if (!current) return undefined;
       const goal = goalInOrder({ ...current, status, updatedAt: Math.floor(Date.now() / 1000) });
       await this.storeGoal(tx, lease, goal);
@@ -318,12 +308,7 @@ export class TurnStore {
     turn: { turnId: string; owner: string; leaseMs: number },
   ): Promise<{ row: ThreadRow; turn: TurnRow } | undefined> {
     return this.changes.transaction(this.db, tenant, async (tx) => {
-      const locked = await tx.query<ThreadRow>(
-        "lock thread for goal",
-        `SELECT ${THREAD_COLUMNS} FROM thread.threads WHERE tenant = $1 AND id = $2 FOR UPDATE`,
-        [tenant, threadId],
-      );
-      const row = locked.rows[0];
+      const row = await selectThreadForUpdate(tx, tenant, threadId);
       const goal = row?.goal as ThreadGoal | null | undefined;
       if (!row?.loaded_at || row.archived_at || goal?.status !== "active") return undefined;
       if (await this.runningTurn(tx, tenant, threadId)) return undefined;
@@ -405,19 +390,20 @@ export class TurnStore {
   /**
    * Locks the thread row while the turn runs under this fence: every write of the runner happens
    * under it, so a take-over (which bumps the fence on the same row) either waits for the write or
-   * makes it find the fence gone.
+   * makes it find the fence gone. Undefined when the fence no longer holds; else the thread's goal
+   * as it stands under the lock.
    */
-  private async holdsFence(tx: TenantQueryable, lease: TurnLease): Promise<boolean> {
-    const result = await tx.query(
+  private async holdsFence(tx: TenantQueryable, lease: TurnLease): Promise<{ goal: ThreadGoal | null } | undefined> {
+    const result = await tx.query<{ goal: ThreadGoal | null }>(
       "check turn fence",
-      `SELECT 1 FROM thread.threads f
+      `SELECT f.goal FROM thread.threads f
         WHERE f.tenant = $1 AND f.id = $2 AND f.turn_fence = $4::bigint
           AND EXISTS (SELECT 1 FROM thread.turns t
                        WHERE t.tenant = $1 AND t.thread_id = $2 AND t.id = $3 AND t.status = 'inProgress')
         FOR UPDATE OF f`,
       [lease.tenant, lease.threadId, lease.turnId, lease.fence],
     );
-    return (result.rowCount ?? 0) > 0;
+    return result.rows[0];
   }
 }
 
