@@ -25,6 +25,7 @@ import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
 import { ThreadChanges } from "./store/thread-changes.js";
 import { PgThreadStore } from "./store/thread-store.js";
+import { startGoalSweeper } from "./turns/goal-sweeper.js";
 import { TurnBus } from "./turns/turn-bus.js";
 import { TurnRunner } from "./turns/turn-runner.js";
 import { TurnStore } from "./turns/turn-store.js";
@@ -158,6 +159,13 @@ async function main(): Promise<void> {
     log: log.child({ component: "turn-sweeper" }),
   });
   lifecycle.onShutdown("turn sweeper", stopTurnSweeper);
+  const stopGoalSweeper = startGoalSweeper({
+    pool: maintenancePool as Pool,
+    goals: turnRunner,
+    graceMs: env.THREAD_GOAL_CONTINUATION_GRACE_MS,
+    log: log.child({ component: "goal-sweeper" }),
+  });
+  lifecycle.onShutdown("goal sweeper", stopGoalSweeper);
   const stopSweeper = startIdleSweeper({
     pool: maintenancePool as Pool,
     redis,

@@ -183,7 +183,7 @@ function turnView(
 
 /** What starts a goal's continuation turn on an idle thread (the TurnRunner). */
 export interface GoalTurns {
-  continueGoal(tenant: string, threadId: string, subject: string): void;
+  continueGoal(tenant: string, threadId: string, subject: string): Promise<boolean>;
 }
 
 export function lifecycleHandlers(
@@ -628,13 +628,16 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const goal = nextGoal(row, params);
-        // As in Codex 0.171.0 a goal materializes the thread: it is listed from then on.
+        // As in Codex 0.171.0 a goal materializes the thread: it is listed from then on. An active
+        // goal is owed a continuation (migration 0031), admitted below, or by another instance's
+        // goal sweeper if this one stops first; any other status owes none.
         await store.updateThread(
           tx,
           tenant,
           row.id,
-          "goal = $3::jsonb, has_read_state = NOT is_ephemeral, materialized_at = coalesce(materialized_at, now())",
-          [JSON.stringify(goal)],
+          `goal = $3::jsonb, has_read_state = NOT is_ephemeral, materialized_at = coalesce(materialized_at, now()),
+           goal_continuation_due_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, goal_continuation_subject = $4::text`,
+          [JSON.stringify(goal), goal.status === "active" ? context.request.caller.subject : null],
         );
         return { goal };
       });
@@ -645,7 +648,8 @@ export function lifecycleHandlers(
       );
       // As Codex 0.171.0: an active goal on an idle thread sets it working (a continuation turn);
       // on a thread running a turn, that turn's end continues it.
-      if (result.goal.status === "active") goalTurns?.continueGoal(tenant, result.goal.threadId, context.request.caller.subject);
+      if (result.goal.status === "active")
+        void goalTurns?.continueGoal(tenant, result.goal.threadId, context.request.caller.subject);
       return result;
     },
 
@@ -660,7 +664,13 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         if (!row.goal) return { cleared: false };
-        await store.updateThread(tx, tenant, row.id, "goal = NULL", []);
+        await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          "goal = NULL, goal_continuation_due_at = NULL, goal_continuation_subject = NULL",
+          [],
+        );
         return { cleared: true };
       });
       if (result.cleared) {

@@ -226,29 +226,34 @@ export class TurnRunner {
         stopListening();
         if (this.running.get(key) === running) this.running.delete(key);
         // Once this turn is fully closed (its control subscription gone): the goal's next turn.
-        if (running.continuesGoal) this.continueGoal(thread.tenant, thread.threadId, thread.subject);
+        if (running.continuesGoal) void this.continueGoal(thread.tenant, thread.threadId, thread.subject);
       });
   }
 
   /**
    * An idle thread whose goal is active takes a continuation turn on this instance (after goal/set,
-   * and after each completed turn while the goal stays active). Nothing happens when there is
-   * nothing to continue: the goal is not active, a turn runs, the thread is unloaded or archived.
+   * after each completed turn while the goal stays active, and for the goal sweeper). Nothing
+   * happens when there is nothing to continue: the goal is not active, a turn runs, the thread is
+   * unloaded or archived. Resolves true when a turn was admitted; a stopping instance admits none
+   * (what it owes stays marked for another instance's sweeper).
    */
-  continueGoal(tenant: string, threadId: string, subject: string): void {
-    if (this.isStopping) return;
-    this.store
-      .admitGoalContinuation(tenant, threadId, {
+  async continueGoal(tenant: string, threadId: string, subject: string): Promise<boolean> {
+    if (this.isStopping) return false;
+    try {
+      const admitted = await this.store.admitGoalContinuation(tenant, threadId, {
         turnId: newId(),
         owner: this.settings.instanceId,
         leaseMs: this.settings.leaseMs,
-      })
-      .then((admitted) => {
-        if (!admitted) return;
-        this.log.info({ tenant, threadId, turnId: admitted.turn.id }, "goal continuation admitted");
-        this.start({ thread: turnThread(admitted.row, this.settings.defaults, subject), turn: admitted.turn, userItems: [] });
-      })
-      .catch((error) => this.log.error({ err: (error as Error).message, tenant, threadId }, "goal continuation failed to start"));
+      });
+      if (!admitted) return false;
+      this.log.info({ tenant, threadId, turnId: admitted.turn.id }, "goal continuation admitted");
+      this.start({ thread: turnThread(admitted.row, this.settings.defaults, subject), turn: admitted.turn, userItems: [] });
+      return true;
+    } catch (error) {
+      // Still marked as owed: the goal sweeper tries again.
+      this.log.error({ err: (error as Error).message, tenant, threadId }, "goal continuation failed to start");
+      return false;
+    }
   }
 
   /** Shutdown: lets running turns finish for a while, then ends the rest as failed. */
@@ -784,6 +789,11 @@ export class TurnRunner {
         durationMs: Date.now() - admitted.turn.started_at.getTime(),
         isGoalTouched: running.isGoalTouched || admitted.turn.request.goalContinuation === true,
       },
+      // A completed turn owes an active goal its next turn, and so does one our shutdown ended (the
+      // goal carries on elsewhere); an interrupt or a failure does not, as in Codex. Nor does a turn
+      // whose instance died (its sweeper's take-over): a turn that kills its instance must not hop
+      // from instance to instance.
+      continueGoalAs: ending.kind === "completed" || running.abortReason === "shutdown" ? thread.subject : undefined,
     });
     if (!ended) return; // taken over meanwhile: its taker announced the ending
     // Codex's order: the goal's usage after the turn's, before the thread goes idle.

@@ -54,7 +54,9 @@ const THREAD_AFTER_TURN_SQL = `WITH ended AS (
         last_token_usage = coalesce($5::jsonb, last_token_usage),
         read_revision = CASE WHEN is_ephemeral OR ended.keeps_read_state THEN read_revision ELSE read_revision + 1 END,
         first_unread = CASE WHEN is_ephemeral OR ended.keeps_read_state THEN first_unread
-                            ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END
+                            ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END,
+        goal_continuation_due_at = CASE WHEN $7::text IS NOT NULL AND goal->>'status' = 'active' THEN now() END,
+        goal_continuation_subject = CASE WHEN goal->>'status' = 'active' THEN $7::text END
    FROM ended
   WHERE tenant = $1 AND id = $2
   RETURNING is_ephemeral OR ended.keeps_read_state AS keeps_read_state, read_revision::text AS revision, first_unread`;
@@ -65,12 +67,20 @@ async function markThreadAfterTurn(
   threadId: string,
   turnId: string,
   status: Exclude<TurnStatus, "inProgress">,
-  usage: { tokenUsage?: unknown; lastTokenUsage?: LastTokenUsage } = {},
+  usage: { tokenUsage?: unknown; lastTokenUsage?: LastTokenUsage; continueGoalAs?: string } = {},
 ) {
   const result = await tx.query<{ keeps_read_state: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
     "thread after turn",
     THREAD_AFTER_TURN_SQL,
-    [tenant, threadId, turnId, jsonOrNull(usage.tokenUsage), jsonOrNull(usage.lastTokenUsage), status === "interrupted"],
+    [
+      tenant,
+      threadId,
+      turnId,
+      jsonOrNull(usage.tokenUsage),
+      jsonOrNull(usage.lastTokenUsage),
+      status === "interrupted",
+      usage.continueGoalAs ?? null,
+    ],
   );
   const row = result.rows[0];
   return row && !row.keeps_read_state ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
@@ -147,6 +157,7 @@ export class TurnStore {
   /**
    * Admits a turn inside the caller's transaction (the thread row is locked by the caller): bumps the
    * thread's fence, records the turn as running under `owner`'s lease, and stores its first items.
+   * Whatever goal continuation was owed is settled by this turn (its end decides whether another is).
    */
   async admit(
     tx: TenantQueryable,
@@ -165,7 +176,8 @@ export class TurnStore {
   ): Promise<TurnRow> {
     const fenced = await tx.query<{ turn_fence: string }>(
       "bump turn fence",
-      `UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = $3
+      `UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = $3,
+              goal_continuation_due_at = NULL, goal_continuation_subject = NULL
         WHERE tenant = $1 AND id = $2 RETURNING turn_fence::text`,
       [turn.tenant, turn.threadId, turn.turnId],
     );
@@ -234,6 +246,12 @@ export class TurnStore {
        * a continuation, or the model's `update_goal`).
        */
       goalUsage?: { tokens: number; durationMs: number; isGoalTouched: boolean };
+      /**
+       * Who the goal's next turn runs as, when this turn's end owes it one (a completed turn, or one
+       * a shutdown ended): marked on the thread, in this transaction, if the goal is still active
+       * after the turn is accounted (migration 0031), so it is owed even if this instance stops.
+       */
+      continueGoalAs?: string;
     },
   ): Promise<TurnRow | undefined> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
@@ -310,8 +328,11 @@ export class TurnStore {
     return this.changes.transaction(this.db, tenant, async (tx) => {
       const row = await selectThreadForUpdate(tx, tenant, threadId);
       const goal = row?.goal as ThreadGoal | null | undefined;
-      if (!row?.loaded_at || row.archived_at || goal?.status !== "active") return undefined;
-      if (await this.runningTurn(tx, tenant, threadId)) return undefined;
+      if (!row?.loaded_at || row.archived_at || goal?.status !== "active" || (await this.runningTurn(tx, tenant, threadId))) {
+        // Nothing to continue now, so nothing is owed (a running turn's end decides afresh).
+        await tx.query("settle goal continuation", SETTLE_GOAL_CONTINUATION_SQL, [tenant, threadId]);
+        return undefined;
+      }
       const settings = row.settings as { effort?: string | null; summary?: string | null };
       const admitted = await this.admit(tx, {
         tenant,
@@ -411,5 +432,13 @@ export class TurnStore {
  * Turns whose lease lapsed, across tenants (the sweeper's query; run on the login role's pool, which
  * row-level security does not restrict — the rows it returns are then handled per tenant).
  */
+const SETTLE_GOAL_CONTINUATION_SQL = `UPDATE thread.threads SET goal_continuation_due_at = NULL, goal_continuation_subject = NULL
+  WHERE tenant = $1 AND id = $2 AND goal_continuation_due_at IS NOT NULL`;
+
+/** Owed goal continuations older than `$1` ms, oldest first (the goal sweeper's scan, across tenants). */
+export const OWED_GOAL_CONTINUATIONS_SQL = `SELECT tenant, id, goal_continuation_subject AS subject FROM thread.threads
+  WHERE goal_continuation_due_at < now() - make_interval(secs => $1::double precision / 1000)
+  ORDER BY goal_continuation_due_at LIMIT $2`;
+
 export const EXPIRED_TURNS_SQL = `SELECT tenant, thread_id, id FROM thread.turns
   WHERE status = 'inProgress' AND lease_expires_at < now() ORDER BY lease_expires_at LIMIT $1`;
