@@ -153,7 +153,16 @@ describe("@switchyard/client", () => {
   test("reconnect: a new socket resumes the threads, and their notifications come on it", async () => {
     const client = await connect("c-reconnect");
     const { thread } = await client.request("thread/start", {});
-    await client.reconnect();
+    await client.request("thread/name/set", { threadId: thread.id, name: "recorded" });
+    // As in Codex, a thread nothing is recorded about has no rollout to resume: forgotten, reported.
+    const { thread: fresh } = await client.request("thread/start", {});
+    const outcome = await client.reconnect();
+    assert.deepEqual(outcome.resumed, [thread.id]);
+    assert.deepEqual(
+      outcome.refused.map(({ threadId, error }) => [threadId, error.code, error.message]),
+      [[fresh.id, -32600, `thread/resume: no rollout found for thread id ${fresh.id}`]],
+    );
+    assert.deepEqual([...client.threads], [thread.id]);
     provider.script({ text: "after reconnect" });
     const completed = client.waitFor("turn/completed", (params) => params.threadId === thread.id, 20_000);
     await client.request("turn/start", { threadId: thread.id, input: [text("still there?")] });

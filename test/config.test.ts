@@ -14,7 +14,7 @@ import type { ConfigAdmin } from "../services/config/src/admin.js";
 import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { LAYERS_FOR_SQL } from "../services/config/src/store/config-store.js";
-import { CodexTestClient } from "./harness/client.js";
+import { CodexTestClient, recordSomething } from "./harness/client.js";
 import { sampleValue, scrape } from "./harness/metrics.js";
 import { startConfigService } from "./harness/processes.js";
 import { rowsReadInTransaction, serviceSession } from "./harness/service-session.js";
@@ -579,6 +579,7 @@ describe("config service", () => {
     assert.doesNotMatch(exported.lockfile, /export_dir/, "replay-irrelevant inputs are stripped");
     await user.call("switchyard/configLock/save", { path: "/locks/replay.toml", lockfile: exported.lockfile });
     // A fork's config is its source's: the same lockfile (but for nothing).
+    await recordSomething(user, first.thread.id);
     const fork = await user.call("thread/fork", { threadId: first.thread.id });
     const forkLock = await user.call("switchyard/configLock/export", { threadId: fork.thread.id });
     assert.equal(forkLock.lockfile, exported.lockfile);

@@ -122,6 +122,10 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
       ["config/value/write", () => ({ keyPath: "features.no_such_feature", value: true, mergeStrategy: "replace" })],
       // Nothing recorded about the thread yet (every check above was refused): no read state.
       ["thread/readState/update", (threadId) => ({ threadId, operation: { type: "read" }, expectedRevision: "0" })],
+      // Nor a rollout: such a thread cannot be resumed or forked, even while it is loaded.
+      ["thread/resume", (threadId) => ({ threadId })],
+      ["thread/fork", (threadId) => ({ threadId })],
+      ["thread/resume", (threadId) => ({ threadId, excludeTurns: true })],
     ];
     const differences: string[] = [];
     for (const [method, params] of cases) {
@@ -131,6 +135,22 @@ describe("thread ids and missing threads, against codex app-server 0.171.0", () 
         differences.push(`${method} ${JSON.stringify(params("<thread>"))}:\n  codex: ${expected}\n  ours:  ${actual}`);
     }
     assert.deepEqual(differences, []);
+  });
+
+  test("an ephemeral thread is never written: resume and fork refuse it, as Codex does", async () => {
+    const codexEphemeral = (await codex.request("thread/start", { cwd: "/tmp", ephemeral: true })).result.thread.id;
+    const ownEphemeral = (await client.call("thread/start", { ephemeral: true })).thread.id;
+    await client.call("thread/name/set", { threadId: ownEphemeral, name: "still ephemeral" });
+    await codex.request("thread/name/set", { threadId: codexEphemeral, name: "still ephemeral" });
+    for (const method of ["thread/resume", "thread/fork"]) {
+      const expected = summary(await codex.request(method, { threadId: codexEphemeral })).replaceAll(codexEphemeral, "<thread>");
+      const actual = summary((await client.request(method, { threadId: ownEphemeral })) as Answer).replaceAll(
+        ownEphemeral,
+        "<thread>",
+      );
+      assert.equal(actual, expected, method);
+      assert.equal(actual, "-32600 no rollout found for thread id <thread>");
+    }
   });
 
   test("thread/start, thread/read and thread/list carry every field Codex sends, and only those", async () => {

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type NatsCluster, startNatsCluster } from "../packages/cli/src/infra/nats-cluster.js";
-import { CodexTestClient, type RpcReply } from "./harness/client.js";
+import { CodexTestClient, type RpcReply, recordSomething } from "./harness/client.js";
 import { freePort } from "./harness/ports.js";
 import { type Stack, startStack } from "./harness/stack.js";
 import { appliedWrites, orderViolations, writeName } from "./harness/writes.js";
@@ -143,6 +143,7 @@ describe("scale-out: a 3-node NATS cluster, 2 gateways, 3 thread and 2 config in
     const threadIds: string[] = [];
     for (let index = 0; index < 4; index++) threadIds.push((await owner.call("thread/start", {})).thread.id);
     const watchers = [await open(0), await open(1)];
+    await recordSomething(owner, threadIds[0] as string);
     for (const watcher of watchers) await watcher.call("thread/resume", { threadId: threadIds[0] });
 
     const calm = await writeRound("calm", threadIds, 30);

@@ -8,7 +8,7 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { headers as natsHeaders, type Subscription } from "@nats-io/transport-node";
 import { BusHeader, busSubjects, type ServerRequestAnswer } from "@switchyard/protocol";
-import { CodexTestClient } from "./harness/client.js";
+import { CodexTestClient, recordSomething } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -102,6 +102,7 @@ describe("server requests across the bus", () => {
       open(1, "srq-bystander-b"),
     ]);
     const { thread } = await owner.call("thread/start", {});
+    await recordSomething(owner, thread.id);
     await resumer.call("thread/resume", { threadId: thread.id });
     // A round trip through the thread subject: both gateways' subscriptions are in place at the server.
     await owner.call("thread/goal/set", { threadId: thread.id, objective: "answer tools", status: "paused" });

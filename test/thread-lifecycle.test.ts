@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient, type Notification } from "./harness/client.js";
+import { CodexTestClient, type Notification, recordSomething } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -39,6 +39,7 @@ describe("thread lifecycle", () => {
   test("resume attaches across gateways; subscriber-only notifications reach exactly the subscribers", async () => {
     const [owner, resumer, bystander] = await Promise.all([open("t-res", 0), open("t-res", 1), open("t-res", 1)]);
     const { thread } = await owner.call("thread/start", {});
+    await recordSomething(owner, thread.id);
     const resumed = await resumer.call("thread/resume", { threadId: thread.id, model: "ignored-on-a-live-thread" });
     assert.equal(resumed.thread.id, thread.id);
     assert.equal(resumed.model, "gpt-5.2", "differing overrides are ignored on a live thread");
@@ -95,6 +96,7 @@ describe("thread lifecycle", () => {
   test("unsubscribe answers unsubscribed, notSubscribed, notLoaded and stops the caller's notifications", async () => {
     const [owner, other] = await Promise.all([open("t-unsub", 0), open("t-unsub", 1)]);
     const { thread } = await owner.call("thread/start", {});
+    await recordSomething(owner, thread.id);
     await other.call("thread/resume", { threadId: thread.id });
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "unsubscribed" });
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "notSubscribed" });
@@ -224,6 +226,33 @@ describe("thread lifecycle", () => {
     await client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === whole.thread.id);
   });
 
+  test("as Codex 0.171.0, a thread cannot be deleted while a fork's history refers to it", async () => {
+    const client = await open("t-fork-delete", 0);
+    const withHistory = async () => {
+      const { thread } = await client.call("thread/start", {});
+      await client.call("thread/inject_items", { threadId: thread.id, items: [userMessage("one"), assistantMessage("re one")] });
+      return thread.id as string;
+    };
+    const refusal = (threadId: string) => `cannot delete thread ${threadId}: forked history still references it`;
+    const source = await withHistory();
+    const fork = (await client.call("thread/fork", { threadId: source })).thread.id;
+    const refused = await client.request("thread/delete", { threadId: source });
+    assert.deepEqual({ code: refused.error?.code, message: refused.error?.message }, { code: -32600, message: refusal(source) });
+    // An archived fork still refers to it; once the fork is deleted the source can go.
+    await client.call("thread/archive", { threadId: fork });
+    assert.equal((await client.request("thread/delete", { threadId: source })).error?.message, refusal(source));
+    assert.deepEqual(await client.call("thread/delete", { threadId: fork }), {});
+    assert.deepEqual(await client.call("thread/delete", { threadId: source }), {});
+    // A fork that took no history (its source had none), or an ephemeral one, refers to nothing.
+    const { thread: named } = await client.call("thread/start", {});
+    await client.call("thread/name/set", { threadId: named.id, name: "nothing to copy" });
+    await client.call("thread/fork", { threadId: named.id });
+    assert.deepEqual(await client.call("thread/delete", { threadId: named.id }), {});
+    const another = await withHistory();
+    await client.call("thread/fork", { threadId: another, ephemeral: true });
+    assert.deepEqual(await client.call("thread/delete", { threadId: another }), {});
+  });
+
   test("archive takes spawned descendants with it and unloads; unarchive and delete; Codex's texts on repeats", async () => {
     const [client, watcher] = await Promise.all([open("t-arch", 0), open("t-arch", 1)]);
     const { thread } = await client.call("thread/start", {});
@@ -314,6 +343,7 @@ describe("thread lifecycle", () => {
     assert.equal(second.nextCursor, null);
 
     const watcher = await open("t-loaded", 1);
+    await recordSomething(client, ids[0] as string);
     await watcher.call("thread/resume", { threadId: ids[0] });
     for (const id of ids) await client.call("thread/unsubscribe", { threadId: id });
     // ids[1] and ids[2] have no subscriber left; ids[0] still has the watcher.

@@ -110,15 +110,16 @@ describe("turns", () => {
   test("a turn streams in Codex's order to every subscriber and is stored as it completes", async () => {
     const [owner, watcher] = await Promise.all([open("t-order", 0), open("t-order", 1)]);
     const threadId = await startThread(owner);
-    await watcher.call("thread/resume", { threadId });
     // Read (and so cached by each gateway) before the turn: what the turn stores must replace it. A
-    // thread nothing is recorded about has no history to read yet (as in Codex): named, it has.
+    // thread nothing is recorded about has no history to read yet, nor can it be resumed (as in
+    // Codex): named, it has and can.
     const fresh = await owner.request("thread/read", { threadId, includeTurns: true });
     assert.deepEqual(
       { code: fresh.error?.code, message: fresh.error?.message },
       { code: -32601, message: "list_turns is not supported yet" },
     );
     await owner.call("thread/name/set", { threadId, name: "in order" });
+    await watcher.call("thread/resume", { threadId });
     for (const client of [owner, watcher]) {
       assert.deepEqual((await client.call("thread/read", { threadId, includeTurns: true })).thread.turns, []);
     }

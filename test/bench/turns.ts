@@ -351,8 +351,10 @@ export class TurnBench {
     if (target === "floor") {
       threadId = `floor-fanout-${randomUUID()}`;
     } else {
-      // The thread's creator is subscribed by thread/start; every other client resumes it.
+      // The thread's creator is subscribed by thread/start; every other client resumes it, once
+      // something is recorded about it (as in Codex, a thread with nothing recorded has no rollout).
       threadId = (await runner.call<{ thread: { id: string } }>("thread/start", { cwd: CWD })).thread.id;
+      await runner.call("thread/name/set", { threadId, name: "fan-out" });
     }
     const watches = clients.map((client) => client.watch(threadId));
     const resuming = target === "floor" ? clients : clients.slice(1);

@@ -237,6 +237,9 @@ export class MixedLoad {
           : await this.send(client, "turn", "thread/start", {});
         const result = reply?.result as { thread?: { id: string } } | undefined;
         if (!result?.thread) {
+          // As in Codex, a thread nothing is recorded about yet (its connection dropped before its
+          // first turn was admitted) cannot be resumed: the worker starts another.
+          if (reply?.error?.message.startsWith("no rollout found")) threadId = undefined;
           await sleep(200);
           continue;
         }

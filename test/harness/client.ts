@@ -218,3 +218,12 @@ export async function attemptUpgrade(
     socket.once("error", (error) => reject(error));
   });
 }
+
+/**
+ * Records something about a thread just started (its git branch), so that it can be resumed or
+ * forked: as in Codex 0.171.0, a thread nothing is recorded about has no rollout, and resume and fork
+ * refuse it. Sends no notification.
+ */
+export async function recordSomething(client: CodexTestClient, threadId: string): Promise<void> {
+  await client.call("thread/metadata/update", { threadId, gitInfo: { branch: "main" } });
+}

@@ -242,13 +242,29 @@ export class SwitchyardClient {
     return this.request("thread/resume", { threadId } as RequestParams<"thread/resume">);
   }
 
-  /** Opens a new socket, initializes and resumes every thread this client was subscribed to. */
-  async reconnect(): Promise<void> {
+  /**
+   * Opens a new socket, initializes and resumes every thread this client was subscribed to. A thread
+   * the server refuses to resume is forgotten and returned in `refused` with the server's error: as in
+   * Codex, a thread nothing is recorded about yet (no turn, name, metadata or goal) has no rollout to
+   * resume (`no rollout found for thread id …`), though it still takes a `turn/start`.
+   */
+  async reconnect(): Promise<{ resumed: string[]; refused: { threadId: string; error: SwitchyardRpcError }[] }> {
     const old = this.socket;
     if (old.readyState === WebSocket.OPEN || old.readyState === WebSocket.CONNECTING) old.terminate();
     this.failPending("reconnecting");
     await this.open();
-    for (const threadId of [...this.threads]) await this.resume(threadId);
+    const outcome: Awaited<ReturnType<SwitchyardClient["reconnect"]>> = { resumed: [], refused: [] };
+    for (const threadId of [...this.threads]) {
+      try {
+        await this.resume(threadId);
+        outcome.resumed.push(threadId);
+      } catch (error) {
+        if (!(error instanceof SwitchyardRpcError)) throw error;
+        this.threads.delete(threadId);
+        outcome.refused.push({ threadId, error });
+      }
+    }
+    return outcome;
   }
 
   private track(method: string, params: unknown, result: unknown): void {

@@ -171,3 +171,12 @@ export function sessionView(row: ThreadRow, thread: Thread, defaultModel: string
 export function hasNothingRecorded(row: Pick<ThreadRow, "has_read_state" | "is_ephemeral">): boolean {
   return !row.has_read_state && !row.is_ephemeral;
 }
+
+/**
+ * A thread Codex 0.171.0 has no rollout for: one nothing is recorded about yet, or an ephemeral one
+ * (never written). Codex cannot resume or fork it (`no rollout found for thread id …`), and Switchyard
+ * answers the same.
+ */
+export function hasNoRollout(row: Pick<ThreadRow, "has_read_state">): boolean {
+  return !row.has_read_state;
+}

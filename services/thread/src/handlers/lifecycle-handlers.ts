@@ -29,6 +29,7 @@ import { decodePageCursor, openingCursor, pageBounds, pageCursors } from "../sto
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import {
+  hasNoRollout,
   hasNothingRecorded,
   readStateView,
   type StoredSettings,
@@ -401,6 +402,7 @@ export function lifecycleHandlers(
         if (path) throw noRollout(params.threadId); // Switchyard threads have no rollout file: any path is stale
         if (!existing) throw noRollout(params.threadId);
         if (existing.archived_at) throw isArchivedError(params.threadId);
+        if (hasNoRollout(existing)) throw noRollout(params.threadId);
         return attach(tx, tenant, existing, request.connection, params);
       });
       const { row } = outcome;
@@ -443,6 +445,7 @@ export function lifecycleHandlers(
       const { result, isReplay } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const source = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
         if (source.archived_at) throw isArchivedError(params.threadId);
+        if (hasNoRollout(source)) throw noRollout(params.threadId);
         warnOfFullHistory(source.history_mode);
         const throughSeq = await forkPoint(tx, tenant, params, source.id);
         const settings = { ...(source.settings as unknown as StoredSettings) };
@@ -483,7 +486,9 @@ export function lifecycleHandlers(
           tenant,
           forkId,
           `materialized_at = CASE WHEN EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2) THEN now() END,
-           has_read_state = NOT is_ephemeral AND EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2)`,
+           has_read_state = NOT is_ephemeral AND EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2),
+           copied_history_from = CASE WHEN NOT is_ephemeral AND EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2)
+                                      THEN forked_from_id END`,
           [],
         );
         await store.subscribe(tx, tenant, forkId, request.connection);
@@ -556,6 +561,13 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => noRollout(params.threadId));
+        // As Codex 0.171.0: not while a fork's history refers to it (migration 0032).
+        const referenced = await tx.query(
+          "forks referring",
+          "SELECT 1 FROM thread.threads WHERE tenant = $1 AND copied_history_from = $2 LIMIT 1",
+          [tenant, row.id],
+        );
+        if (referenced.rows.length > 0) throw invalid(`cannot delete thread ${row.id}: forked history still references it`);
         await tx.query("delete thread", "DELETE FROM thread.threads WHERE tenant = $1 AND id = $2", [tenant, row.id]);
         return { wasLoaded: row.loaded_at !== null };
       });
