@@ -58,6 +58,8 @@ function onlyThread(list: { data: { id: string }[]; readStates?: Record<string, 
   };
 }
 
+const UNKNOWN_THREAD = "0199a8f0-0000-7000-8000-00000000dead";
+
 const THREAD_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 type Shape = Map<string, string>;
@@ -277,6 +279,101 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
     };
     const theirs = await controlOn("codex");
     const ours = await controlOn("switchyard");
+    for (const [method, answer] of Object.entries(theirs.answers)) {
+      const found = differences(answer, ours.answers[method]);
+      assert.deepEqual(found, [], `${method}: fields that differ from Codex's\n${found.join("\n")}`);
+    }
+    sameNotifications(theirs.heard, ours.heard);
+  });
+
+  test("the thread queue: submissions queued while a turn runs start one by one, in order; an interrupt holds them", async () => {
+    const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
+    const queueOn = async (side: "codex" | "switchyard") => {
+      const notifications = side === "codex" ? codex.notifications : client.notifications;
+      const send = (method: string, params: unknown) =>
+        side === "codex" ? codex.request(method, params) : client.request(method, params);
+      const answers: Record<string, unknown> = {};
+      const refusals: string[] = [];
+      const call = async (method: string, params: unknown) => {
+        const reply = await send(method, params);
+        assert.equal(reply.error, undefined, `${side} ${method}: ${JSON.stringify(reply.error)}`);
+        answers[method] = reply.result;
+        return reply.result;
+      };
+      const refused = async (method: string, params: unknown) => {
+        const reply = await send(method, params);
+        refusals.push(`${method}: ${reply.error ? `${reply.error.code} ${reply.error.message}` : "answered"}`);
+      };
+      const waitFor = async (isDone: () => boolean) => {
+        const deadline = Date.now() + 20_000;
+        while (!isDone() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      };
+      const completed = () =>
+        notifications.slice(from).filter((n) => n.method === "turn/completed" && n.params.threadId === threadId);
+      const atProvider = async (asked: number) => waitFor(() => provider.requests.length > asked);
+
+      const threadId = (await call("thread/start", side === "codex" ? { cwd } : {})).thread.id as string;
+      const from = notifications.length;
+      provider.clearScript();
+      provider.script({ text: "a slow answer", chunks: 2, delayMs: 1_200 });
+      let asked = provider.requests.length;
+      await call("turn/start", { threadId, input: text("first") });
+      await atProvider(asked);
+      // Queued while the first turn runs, reordered and edited; refusals meanwhile.
+      const one = (await call("thread/queue/add", { threadId, clientUserMessageId: "q1", input: text("one") })).queuedSubmission;
+      const two = (await call("thread/queue/add", { threadId, clientUserMessageId: "q2", input: text("two") })).queuedSubmission;
+      await call("thread/queue/list", { threadId });
+      await call("thread/queue/reorder", { threadId, queuedSubmissionIds: [two.id, one.id] });
+      await call("thread/queue/update", { threadId, queuedSubmissionId: two.id, input: text("two, edited") });
+      await call("thread/queue/delete", { threadId, queuedSubmissionId: "nope" });
+      await refused("thread/queue/start", { threadId, queuedSubmissionId: one.id });
+      await refused("thread/queue/reorder", { threadId, queuedSubmissionIds: [one.id] });
+      await refused("thread/queue/add", { threadId, clientUserMessageId: "q0", input: [] });
+      await refused("thread/queue/add", { threadId: UNKNOWN_THREAD, clientUserMessageId: "q0", input: text("x") });
+      await waitFor(() => completed().length >= 3);
+      await refused("thread/queue/start", { threadId });
+      await refused("thread/queue/start", { threadId, queuedSubmissionId: "nope" });
+
+      // An interrupted turn leaves the queue waiting; thread/queue/start takes it up.
+      provider.clearScript();
+      provider.script({ text: "another slow answer", chunks: 2, delayMs: 1_500 });
+      asked = provider.requests.length;
+      const held = await call("turn/start", { threadId, input: text("hold") });
+      await atProvider(asked);
+      await call("thread/queue/add", { threadId, clientUserMessageId: "q3", input: text("three") });
+      await call("turn/interrupt", { threadId, turnId: held.turn.id });
+      await waitFor(() => completed().length >= 4);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      const waiting = await call("thread/queue/list", { threadId });
+      await call("thread/queue/start", { threadId });
+      await waitFor(() => completed().length >= 5);
+      const heard = notifications.slice(from).filter((n) => n.params?.threadId === threadId);
+      const prompts = heard
+        .filter((n) => n.method === "item/started" && n.params.item.type === "userMessage")
+        .map((n) => [n.params.item.clientId, n.params.item.content[0].text]);
+      return {
+        answers,
+        heard,
+        prompts,
+        waiting: waiting.data.map((entry: { clientUserMessageId: string }) => entry.clientUserMessageId),
+        statuses: completed().map((n) => n.params.turn.status),
+        refusals: refusals.map((line) => line.replaceAll(threadId, "<thread>")),
+      };
+    };
+    const theirs = await queueOn("codex");
+    const ours = await queueOn("switchyard");
+    assert.deepEqual(theirs.prompts, [
+      [null, "first"],
+      ["q2", "two, edited"],
+      ["q1", "one"],
+      [null, "hold"],
+      ["q3", "three"],
+    ]);
+    assert.deepEqual(ours.prompts, theirs.prompts);
+    assert.deepEqual(theirs.waiting, ["q3"], "an interrupt holds the queue");
+    assert.deepEqual(ours.waiting, theirs.waiting);
+    assert.deepEqual(ours.statuses, theirs.statuses);
+    assert.deepEqual(ours.refusals, theirs.refusals);
     for (const [method, answer] of Object.entries(theirs.answers)) {
       const found = differences(answer, ours.answers[method]);
       assert.deepEqual(found, [], `${method}: fields that differ from Codex's\n${found.join("\n")}`);

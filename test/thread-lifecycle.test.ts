@@ -568,6 +568,12 @@ describe("thread lifecycle", () => {
       ["thread/items/list", (id) => ({ threadId: id })],
       ["thread/inject_items", (id) => ({ threadId: id, items: [userMessage("x")] })],
       ["thread/readState/update", (id) => ({ threadId: id, expectedRevision: "0", operation: { type: "read" } })],
+      ["thread/queue/add", (id) => ({ threadId: id, clientUserMessageId: "c", input: [{ type: "text", text: "hijack" }] })],
+      ["thread/queue/list", (id) => ({ threadId: id })],
+      ["thread/queue/update", (id) => ({ threadId: id, queuedSubmissionId: nowhere, input: [{ type: "text", text: "x" }] })],
+      ["thread/queue/delete", (id) => ({ threadId: id, queuedSubmissionId: nowhere })],
+      ["thread/queue/reorder", (id) => ({ threadId: id, queuedSubmissionIds: [] })],
+      ["thread/queue/start", (id) => ({ threadId: id })],
     ];
     for (const [method, params] of calls) {
       const foreign = await intruder.request(method, params(thread.id));

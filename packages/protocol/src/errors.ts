@@ -29,7 +29,7 @@ export type ErrorDetail =
    * `thread not loaded: <id>` (thread/read, thread/turns/list), `no rollout found for thread id <id>`
    * (thread/name/set, thread/metadata/update).
    */
-  | { reason: "threadNotFound"; threadId: string; wording?: "notLoaded" | "noRollout" }
+  | { reason: "threadNotFound"; threadId: string; wording?: "notLoaded" | "noRollout" | "threadStore" }
   /**
    * A thread nothing has been recorded about yet (Codex has written no rollout for it) has no history
    * to page, in Codex 0.171.0's words and codes: thread/read with `includeTurns` and
@@ -162,6 +162,14 @@ export function toWireError(detail: ErrorDetail): WireError {
         data: { reason: detail.reason },
       };
     case "threadNotFound":
+      // Codex 0.171.0's thread queue reads the thread through its thread store, whose failure is internal.
+      if (detail.wording === "threadStore") {
+        return {
+          code: INTERNAL_ERROR_CODE,
+          message: `failed to read thread: invalid thread-store request: no rollout found for thread id ${clip(detail.threadId)}`,
+          data: { reason: detail.reason },
+        };
+      }
       return {
         code: INVALID_REQUEST_CODE,
         message:

@@ -13,6 +13,7 @@ export * from "./methods/remote-control.js";
 export * from "./methods/session.js";
 export * from "./methods/thread.js";
 export * from "./methods/thread-lifecycle.js";
+export * from "./methods/thread-queue.js";
 export * from "./methods/thread-search.js";
 export * from "./methods/turn.js";
 export * from "./registry.js";

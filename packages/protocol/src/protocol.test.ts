@@ -153,6 +153,12 @@ describe("registry", () => {
     "thread/unarchive": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/delete": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/unsubscribe": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/queue/add": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/queue/list": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/queue/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/queue/delete": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/queue/reorder": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/queue/start": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/loaded/list": { params: {}, kind: "unkeyed" },
     "thread/metadata/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/set": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
@@ -207,7 +213,7 @@ describe("registry", () => {
       if (spec.scope.kind !== "unkeyed") assert.equal(typeof spec.scope.id, "function");
     }
     assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
-    assert.equal(lookupMethod("thread/queue/add").kind, "codexOnly");
+    assert.equal(lookupMethod("thread/attachment/add").kind, "codexOnly");
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
     // Service-to-service methods are routed on the bus but unknown to clients.
     assert.equal(methodRegistry.get("internal/config/resolveThread")?.internal, true);

@@ -32,6 +32,12 @@ import {
   threadLifecycleNotifications,
 } from "./methods/thread-lifecycle.js";
 import {
+  ThreadQueueMethod,
+  ThreadQueueNotification,
+  threadQueueMethods,
+  threadQueueNotifications,
+} from "./methods/thread-queue.js";
+import {
   ThreadSearchMethod,
   ThreadSearchNotification,
   threadSearchMethods,
@@ -49,6 +55,7 @@ export const methods = {
   ...threadMethods,
   ...threadSearchMethods,
   ...threadLifecycleMethods,
+  ...threadQueueMethods,
   ...turnMethods,
   ...remoteControlMethods,
 };
@@ -59,6 +66,7 @@ export const notifications = {
   ...threadNotifications,
   ...threadSearchNotifications,
   ...threadLifecycleNotifications,
+  ...threadQueueNotifications,
   ...turnNotifications,
   ...remoteControlNotifications,
 };
@@ -72,6 +80,7 @@ export const Method = {
   ...ThreadMethod,
   ...ThreadSearchMethod,
   ...ThreadLifecycleMethod,
+  ...ThreadQueueMethod,
   ...TurnMethod,
   ...RemoteControlMethod,
 } as const;
@@ -82,6 +91,7 @@ export const Notification = {
   ...ThreadNotification,
   ...ThreadSearchNotification,
   ...ThreadLifecycleNotification,
+  ...ThreadQueueNotification,
   ...TurnNotification,
   ...RemoteControlNotification,
 } as const;

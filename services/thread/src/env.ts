@@ -33,10 +33,10 @@ const schema = z.object({
     .describe(
       "on shutdown, how long running turns may finish before they are ended as failed (at most SWITCHYARD_SHUTDOWN_TIMEOUT_MS less 3 s, so their endings are written before the process gives up)",
     ),
-  THREAD_GOAL_CONTINUATION_GRACE_MS: envParts.positiveInt
+  THREAD_NEXT_TURN_GRACE_MS: envParts.positiveInt
     .default(5_000)
     .describe(
-      "a goal continuation owed for this long (its instance stopped or failed to start it) is started by any instance's goal sweeper",
+      "a next turn owed for this long (a queued submission or a goal's continuation whose instance stopped or failed to start it) is started by any instance's next-turn sweeper",
     ),
   SWITCHYARD_KEYED_ACK_WAIT_MS: envParts.positiveInt.default(5_000),
   SWITCHYARD_KEYED_MAX_DELIVER: envParts.positiveInt.default(5),

@@ -17,6 +17,7 @@ import {
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
+import { queueHandlers } from "./handlers/queue-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
@@ -25,7 +26,7 @@ import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
 import { ThreadChanges } from "./store/thread-changes.js";
 import { PgThreadStore } from "./store/thread-store.js";
-import { startGoalSweeper } from "./turns/goal-sweeper.js";
+import { startNextTurnSweeper } from "./turns/next-turn-sweeper.js";
 import { TurnBus } from "./turns/turn-bus.js";
 import { TurnRunner } from "./turns/turn-runner.js";
 import { TurnStore } from "./turns/turn-store.js";
@@ -119,6 +120,7 @@ async function main(): Promise<void> {
       ...threadHandlers(store, defaults, threadConfig),
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, turnRunner),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
+      ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
       ...turnHandlers({
         lifecycle: lifecycleStore,
         turns: turnStore,
@@ -159,13 +161,13 @@ async function main(): Promise<void> {
     log: log.child({ component: "turn-sweeper" }),
   });
   lifecycle.onShutdown("turn sweeper", stopTurnSweeper);
-  const stopGoalSweeper = startGoalSweeper({
+  const stopNextTurnSweeper = startNextTurnSweeper({
     pool: maintenancePool as Pool,
-    goals: turnRunner,
-    graceMs: env.THREAD_GOAL_CONTINUATION_GRACE_MS,
-    log: log.child({ component: "goal-sweeper" }),
+    turns: turnRunner,
+    graceMs: env.THREAD_NEXT_TURN_GRACE_MS,
+    log: log.child({ component: "next-turn-sweeper" }),
   });
-  lifecycle.onShutdown("goal sweeper", stopGoalSweeper);
+  lifecycle.onShutdown("next-turn sweeper", stopNextTurnSweeper);
   const stopSweeper = startIdleSweeper({
     pool: maintenancePool as Pool,
     redis,

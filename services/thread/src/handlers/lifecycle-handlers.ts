@@ -42,6 +42,7 @@ import {
   turnsView,
 } from "../thread-view.js";
 import { ZERO_USAGE } from "../turns/turn-runner.js";
+import type { NextTurn } from "../turns/turn-store.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
@@ -182,9 +183,9 @@ function turnView(
   };
 }
 
-/** What starts a goal's continuation turn on an idle thread (the TurnRunner). */
-export interface GoalTurns {
-  continueGoal(tenant: string, threadId: string, subject: string): Promise<boolean>;
+/** What starts the turn a thread is owed (a queued submission, a goal's continuation): the TurnRunner. */
+export interface NextTurns {
+  continueThread(tenant: string, threadId: string, subject: string): Promise<NextTurn>;
 }
 
 export function lifecycleHandlers(
@@ -192,7 +193,7 @@ export function lifecycleHandlers(
   threads: ThreadStore,
   defaults: ThreadDefaults,
   config: ThreadConfigSource,
-  goalTurns?: GoalTurns,
+  nextTurns?: NextTurns,
 ): Pick<HandlersFor<"thread">, LifecycleMethodName> {
   const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
   const command = (context: HandlerContext, threadId: string) => ({
@@ -648,7 +649,7 @@ export function lifecycleHandlers(
           tenant,
           row.id,
           `goal = $3::jsonb, has_read_state = NOT is_ephemeral, materialized_at = coalesce(materialized_at, now()),
-           goal_continuation_due_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, goal_continuation_subject = $4::text`,
+           next_turn_due_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, next_turn_subject = $4::text`,
           [JSON.stringify(goal), goal.status === "active" ? context.request.caller.subject : null],
         );
         return { goal };
@@ -661,7 +662,7 @@ export function lifecycleHandlers(
       // As Codex 0.171.0: an active goal on an idle thread sets it working (a continuation turn);
       // on a thread running a turn, that turn's end continues it.
       if (result.goal.status === "active")
-        void goalTurns?.continueGoal(tenant, result.goal.threadId, context.request.caller.subject);
+        void nextTurns?.continueThread(tenant, result.goal.threadId, context.request.caller.subject);
       return result;
     },
 
@@ -676,13 +677,7 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         if (!row.goal) return { cleared: false };
-        await store.updateThread(
-          tx,
-          tenant,
-          row.id,
-          "goal = NULL, goal_continuation_due_at = NULL, goal_continuation_subject = NULL",
-          [],
-        );
+        await store.updateThread(tx, tenant, row.id, "goal = NULL, next_turn_due_at = NULL, next_turn_subject = NULL", []);
         return { cleared: true };
       });
       if (result.cleared) {

@@ -53,7 +53,7 @@ import {
   turnView,
   userInputItem,
 } from "./turn-items.js";
-import type { TurnItem, TurnLease, TurnRow, TurnStore } from "./turn-store.js";
+import type { NextTurn, TurnItem, TurnLease, TurnRow, TurnStore } from "./turn-store.js";
 
 export interface TurnRunnerSettings {
   instanceId: string;
@@ -134,8 +134,8 @@ interface RunningTurn {
   tokensAtStart?: number;
   /** The model changed the thread's goal during this turn (its usage is the goal's even if no longer active). */
   isGoalTouched: boolean;
-  /** Once ended: the goal is still active, so the thread takes a continuation turn. */
-  continuesGoal: boolean;
+  /** Once ended: the thread is owed its next turn (a queued submission, or its active goal's continuation). */
+  owesNextTurn: boolean;
   done: Promise<void>;
 }
 
@@ -195,7 +195,7 @@ export class TurnRunner {
       kind: turn.kind,
       appliedCommands: new Set(),
       isGoalTouched: false,
-      continuesGoal: false,
+      owesNextTurn: false,
       done: Promise.resolve(),
     };
     if (this.isStopping) {
@@ -226,34 +226,42 @@ export class TurnRunner {
         stopListening();
         if (this.running.get(key) === running) this.running.delete(key);
         // Once this turn is fully closed (its control subscription gone): the goal's next turn.
-        if (running.continuesGoal) void this.continueGoal(thread.tenant, thread.threadId, thread.subject);
+        if (running.owesNextTurn) void this.continueThread(thread.tenant, thread.threadId, thread.subject);
       });
   }
 
   /**
-   * An idle thread whose goal is active takes a continuation turn on this instance (after goal/set,
-   * after each completed turn while the goal stays active, and for the goal sweeper). Nothing
-   * happens when there is nothing to continue: the goal is not active, a turn runs, the thread is
-   * unloaded or archived. Resolves true when a turn was admitted; a stopping instance admits none
-   * (what it owes stays marked for another instance's sweeper).
+   * Starts the turn a thread is owed on this instance, if it has one: its next queued submission,
+   * else a continuation of its active goal (after a turn ends, a submission is queued on an idle
+   * thread, a goal/set makes a goal active, and for the next-turn sweeper). `subject` is who a goal's
+   * continuation runs as; a submission runs as whoever queued it. Resolves with what was admitted; a
+   * stopping instance admits nothing (what it owes stays marked for another instance's sweeper).
    */
-  async continueGoal(tenant: string, threadId: string, subject: string): Promise<boolean> {
-    if (this.isStopping) return false;
+  async continueThread(tenant: string, threadId: string, subject: string): Promise<NextTurn> {
+    if (this.isStopping) return { kind: "none" };
     try {
-      const admitted = await this.store.admitGoalContinuation(tenant, threadId, {
-        turnId: newId(),
-        owner: this.settings.instanceId,
-        leaseMs: this.settings.leaseMs,
-      });
-      if (!admitted) return false;
-      this.log.info({ tenant, threadId, turnId: admitted.turn.id }, "goal continuation admitted");
-      this.start({ thread: turnThread(admitted.row, this.settings.defaults, subject), turn: admitted.turn, userItems: [] });
-      return true;
+      const next = await this.store.admitNextTurn(tenant, threadId, this.nextTurnLease());
+      this.startNext(tenant, threadId, next, subject);
+      return next;
     } catch (error) {
-      // Still marked as owed: the goal sweeper tries again.
-      this.log.error({ err: (error as Error).message, tenant, threadId }, "goal continuation failed to start");
-      return false;
+      // Still marked as owed: the next-turn sweeper tries again.
+      this.log.error({ err: (error as Error).message, tenant, threadId }, "next turn failed to start");
+      return { kind: "none" };
     }
+  }
+
+  /** A new turn's id and this instance's lease on it, for an admission of the thread's next turn. */
+  nextTurnLease(): { turnId: string; owner: string; leaseMs: number } {
+    return { turnId: newId(), owner: this.settings.instanceId, leaseMs: this.settings.leaseMs };
+  }
+
+  /** Runs an admitted next turn (a queued submission's announced as taken from the queue first). */
+  startNext(tenant: string, threadId: string, next: NextTurn, subject: string): void {
+    if (next.kind !== "queued" && next.kind !== "goal") return;
+    if (next.kind === "queued") this.events.emit(Notification.threadQueueChanged, { threadId }, { tenant, threadId });
+    this.log.info({ tenant, threadId, turnId: next.turn.id, source: next.kind }, "next turn admitted");
+    const runAs = next.kind === "queued" ? next.subject : subject;
+    this.start({ thread: turnThread(next.row, this.settings.defaults, runAs), turn: next.turn, userItems: next.userItems });
   }
 
   /** Shutdown: lets running turns finish for a while, then ends the rest as failed. */
@@ -801,7 +809,7 @@ export class TurnRunner {
       this.events.emit(Notification.threadGoalUpdated, { threadId: thread.threadId, turnId: ended.id, goal: ended.goal }, target);
     }
     announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : []);
-    running.continuesGoal = ended.status === "completed" && ended.goal?.status === "active";
+    running.owesNextTurn = ended.owesNextTurn === true;
     const durationMs = ended.completed_at ? ended.completed_at.getTime() - ended.started_at.getTime() : null;
     const fields = { tenant: thread.tenant, threadId: thread.threadId, turnId: ended.id, status: ended.status, durationMs };
     if (ending.kind === "failed") this.log.warn({ ...fields, error: ending.error.message }, "turn failed");

@@ -3,12 +3,13 @@
 // transaction; everything the runner writes afterwards is fenced — it applies only while the fence
 // the turn was admitted with is still the thread's `turn_fence` and the turn is still running, so a
 // runner that lost its lease (presumed dead, its turn closed by another instance) changes nothing.
-import type { ThreadGoal, TurnError, TurnStatus } from "@switchyard/protocol";
+import type { QueuedSubmission, ThreadGoal, ThreadItem, TurnError, TurnStatus, UserInput } from "@switchyard/protocol";
 import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 import { selectThreadForUpdate } from "../store/lifecycle-store.js";
 import type { ThreadChanges } from "../store/thread-changes.js";
 import { APPEND_ITEMS_SQL, appendItemsParams, type LastTokenUsage, type ThreadRow } from "../store/thread-store.js";
 import { accountedGoal, goalContinuationItem, goalInOrder } from "./goal-turns.js";
+import { previewOf, userInputItem } from "./turn-items.js";
 
 const jsonOrNull = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
 
@@ -36,6 +37,8 @@ export interface TurnRow {
   readState?: EndedReadState;
   /** Set on the row an ending returns when the turn was accounted to the thread's goal: the goal after it. */
   goal?: ThreadGoal;
+  /** Set on the row an ending returns: whether the thread is owed its next turn (queue or goal). */
+  owesNextTurn?: boolean;
 }
 
 /**
@@ -55,11 +58,14 @@ const THREAD_AFTER_TURN_SQL = `WITH ended AS (
         read_revision = CASE WHEN is_ephemeral OR ended.keeps_read_state THEN read_revision ELSE read_revision + 1 END,
         first_unread = CASE WHEN is_ephemeral OR ended.keeps_read_state THEN first_unread
                             ELSE coalesce(first_unread, jsonb_build_object('type', 'turn', 'turnId', $3::text)) END,
-        goal_continuation_due_at = CASE WHEN $7::text IS NOT NULL AND goal->>'status' = 'active' THEN now() END,
-        goal_continuation_subject = CASE WHEN goal->>'status' = 'active' THEN $7::text END
+        next_turn_due_at = CASE WHEN ($7::text IS NOT NULL AND goal->>'status' = 'active') OR (NOT $6::boolean AND EXISTS (
+                                      SELECT 1 FROM thread.queued_submissions AS q WHERE q.tenant = $1 AND q.thread_id = $2))
+                                THEN now() END,
+        next_turn_subject = CASE WHEN goal->>'status' = 'active' THEN $7::text END
    FROM ended
   WHERE tenant = $1 AND id = $2
-  RETURNING is_ephemeral OR ended.keeps_read_state AS keeps_read_state, read_revision::text AS revision, first_unread`;
+  RETURNING is_ephemeral OR ended.keeps_read_state AS keeps_read_state, read_revision::text AS revision, first_unread,
+            next_turn_due_at IS NOT NULL AS owes_next_turn`;
 
 async function markThreadAfterTurn(
   tx: TenantQueryable,
@@ -69,21 +75,25 @@ async function markThreadAfterTurn(
   status: Exclude<TurnStatus, "inProgress">,
   usage: { tokenUsage?: unknown; lastTokenUsage?: LastTokenUsage; continueGoalAs?: string } = {},
 ) {
-  const result = await tx.query<{ keeps_read_state: boolean; revision: string; first_unread: EndedReadState["firstUnread"] }>(
-    "thread after turn",
-    THREAD_AFTER_TURN_SQL,
-    [
-      tenant,
-      threadId,
-      turnId,
-      jsonOrNull(usage.tokenUsage),
-      jsonOrNull(usage.lastTokenUsage),
-      status === "interrupted",
-      usage.continueGoalAs ?? null,
-    ],
-  );
+  const result = await tx.query<{
+    keeps_read_state: boolean;
+    revision: string;
+    first_unread: EndedReadState["firstUnread"];
+    owes_next_turn: boolean;
+  }>("thread after turn", THREAD_AFTER_TURN_SQL, [
+    tenant,
+    threadId,
+    turnId,
+    jsonOrNull(usage.tokenUsage),
+    jsonOrNull(usage.lastTokenUsage),
+    status === "interrupted",
+    usage.continueGoalAs ?? null,
+  ]);
   const row = result.rows[0];
-  return row && !row.keeps_read_state ? { revision: row.revision, firstUnread: row.first_unread } : undefined;
+  return {
+    readState: row && !row.keeps_read_state ? { revision: row.revision, firstUnread: row.first_unread } : undefined,
+    owesNextTurn: row?.owes_next_turn === true,
+  };
 }
 
 /** Appends a turn's items after the thread's last (the caller holds the thread row's lock). */
@@ -177,7 +187,7 @@ export class TurnStore {
     const fenced = await tx.query<{ turn_fence: string }>(
       "bump turn fence",
       `UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = $3,
-              goal_continuation_due_at = NULL, goal_continuation_subject = NULL
+              next_turn_due_at = NULL, next_turn_subject = NULL
         WHERE tenant = $1 AND id = $2 RETURNING turn_fence::text`,
       [turn.tenant, turn.threadId, turn.turnId],
     );
@@ -263,7 +273,7 @@ export class TurnStore {
         ending.status === "completed" && ending.goalUsage
           ? await this.accountGoal(tx, lease, held.goal, ending.goalUsage)
           : undefined;
-      const readState = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.status, ending);
+      const after = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.status, ending);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
@@ -271,7 +281,7 @@ export class TurnStore {
           RETURNING ${TURN_COLUMNS}`,
         [lease.tenant, lease.threadId, lease.turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
       );
-      return ended.rows[0] && { ...ended.rows[0], readState, goal };
+      return ended.rows[0] && { ...ended.rows[0], readState: after.readState, goal, owesNextTurn: after.owesNextTurn };
     });
   }
 
@@ -315,25 +325,79 @@ export class TurnStore {
   }
 
   /**
-   * Admits a goal continuation on an idle thread, as `owner`: only while the thread is loaded, not
-   * archived, runs no turn and its goal is active (checked under the thread row's lock, so a turn/start
-   * racing it admits one turn, not two). The turn starts with the continuation message; undefined
-   * when there is nothing to continue.
+   * Admits the turn a thread is owed, as `owner`, under the thread row's lock (so a turn/start racing
+   * it admits one turn, not two): its next queued submission, which leaves the queue in this transaction and loads the thread, as Codex 0.171.0 does;
+   * else, on a loaded thread whose goal is active, a goal continuation. Whatever was owed is settled
+   * here: a running turn's end decides afresh, and a thread with nothing to start owes nothing.
    */
-  async admitGoalContinuation(
+  async admitNextTurn(
     tenant: string,
     threadId: string,
     turn: { turnId: string; owner: string; leaseMs: number },
-  ): Promise<{ row: ThreadRow; turn: TurnRow } | undefined> {
-    return this.changes.transaction(this.db, tenant, async (tx) => {
+  ): Promise<NextTurn> {
+    return this.changes.transaction(this.db, tenant, (tx) => this.admitNextTurnIn(tx, tenant, threadId, turn));
+  }
+
+  /**
+   * `admitNextTurn` inside the caller's transaction (thread/queue/start's ledger transaction); with
+   * `queueOnly`, a queued submission or nothing (a goal is not started in its place).
+   */
+  async admitNextTurnIn(
+    tx: TenantQueryable,
+    tenant: string,
+    threadId: string,
+    turn: { turnId: string; owner: string; leaseMs: number },
+    options: { submissionId?: string; queueOnly?: boolean } = {},
+  ): Promise<NextTurn> {
+    {
       const row = await selectThreadForUpdate(tx, tenant, threadId);
-      const goal = row?.goal as ThreadGoal | null | undefined;
-      if (!row?.loaded_at || row.archived_at || goal?.status !== "active" || (await this.runningTurn(tx, tenant, threadId))) {
-        // Nothing to continue now, so nothing is owed (a running turn's end decides afresh).
-        await tx.query("settle goal continuation", SETTLE_GOAL_CONTINUATION_SQL, [tenant, threadId]);
-        return undefined;
-      }
+      const settle = async (outcome: NextTurn) => {
+        await tx.query("settle next turn", SETTLE_NEXT_TURN_SQL, [tenant, threadId]);
+        return outcome;
+      };
+      if (!row || row.archived_at) return settle({ kind: "none" });
+      if (await this.runningTurn(tx, tenant, threadId)) return settle({ kind: "busy" });
       const settings = row.settings as { effort?: string | null; summary?: string | null };
+      const request = { effort: settings.effort ?? null, summary: settings.summary ?? null };
+      const taken = await tx.query<QueuedRow>(
+        "take queued submission",
+        `DELETE FROM thread.queued_submissions WHERE (tenant, thread_id, id) = (
+           SELECT tenant, thread_id, id FROM thread.queued_submissions
+            WHERE tenant = $1 AND thread_id = $2 AND ($3::uuid IS NULL OR id = $3::uuid)
+            ORDER BY position LIMIT 1)
+         RETURNING ${QUEUED_COLUMNS}`,
+        [tenant, threadId, options.submissionId ?? null],
+      );
+      const submission = taken.rows[0];
+      if (submission) {
+        const input = submission.input as UserInput[];
+        const user = userInputItem(input, submission.client_user_message_id, Date.now());
+        this.changes.mark(tx, threadId);
+        if (!row.loaded_at) {
+          await tx.query("load thread", "UPDATE thread.threads SET loaded_at = now() WHERE tenant = $1 AND id = $2", [
+            tenant,
+            threadId,
+          ]);
+        }
+        const admitted = await this.admit(tx, {
+          tenant,
+          threadId,
+          turnId: turn.turnId,
+          rootTurnId: turn.turnId,
+          kind: "regular",
+          owner: turn.owner,
+          leaseMs: turn.leaseMs,
+          request: { ...request, queuedSubmissionId: submission.id },
+          items: [user],
+          preview: previewOf(input),
+        });
+        const loaded = row.loaded_at ? row : { ...row, loaded_at: new Date() };
+        return { kind: "queued", row: loaded, turn: admitted, userItems: [user.item], subject: submission.subject };
+      }
+      if (options.submissionId !== undefined) return settle({ kind: "notQueued" });
+      if (options.queueOnly) return settle({ kind: "none" });
+      const goal = row.goal as ThreadGoal | null;
+      if (!row.loaded_at || goal?.status !== "active") return settle({ kind: "none" });
       const admitted = await this.admit(tx, {
         tenant,
         threadId,
@@ -342,12 +406,22 @@ export class TurnStore {
         kind: "regular",
         owner: turn.owner,
         leaseMs: turn.leaseMs,
-        request: { goalContinuation: true, effort: settings.effort ?? null, summary: settings.summary ?? null },
+        request: { ...request, goalContinuation: true },
         items: [goalContinuationItem(goal)],
         preview: null,
       });
-      return { row, turn: admitted };
-    });
+      return { kind: "goal", row, turn: admitted, userItems: [] };
+    }
+  }
+
+  /** A thread's queued submissions, next first. */
+  async queued(tx: TenantQueryable, tenant: string, threadId: string): Promise<QueuedRow[]> {
+    const result = await tx.query<QueuedRow>(
+      "queued submissions",
+      `SELECT ${QUEUED_COLUMNS} FROM thread.queued_submissions WHERE tenant = $1 AND thread_id = $2 ORDER BY position`,
+      [tenant, threadId],
+    );
+    return result.rows;
   }
 
   /**
@@ -374,14 +448,14 @@ export class TurnStore {
         tenant,
         threadId,
       ]);
-      const readState = await markThreadAfterTurn(tx, tenant, threadId, turnId, ending.status);
+      const after = await markThreadAfterTurn(tx, tenant, threadId, turnId, ending.status);
       const ended = await tx.query<TurnRow>(
         "end turn",
         `UPDATE thread.turns SET status = $4, error = $5, completed_at = now(), lease_expires_at = NULL
           WHERE tenant = $1 AND thread_id = $2 AND id = $3 RETURNING ${TURN_COLUMNS}`,
         [tenant, threadId, turnId, ending.status, ending.error ? JSON.stringify(ending.error) : null],
       );
-      return ended.rows[0] && { ...ended.rows[0], readState };
+      return ended.rows[0] && { ...ended.rows[0], readState: after.readState, owesNextTurn: after.owesNextTurn };
     });
   }
 
@@ -432,13 +506,40 @@ export class TurnStore {
  * Turns whose lease lapsed, across tenants (the sweeper's query; run on the login role's pool, which
  * row-level security does not restrict — the rows it returns are then handled per tenant).
  */
-const SETTLE_GOAL_CONTINUATION_SQL = `UPDATE thread.threads SET goal_continuation_due_at = NULL, goal_continuation_subject = NULL
-  WHERE tenant = $1 AND id = $2 AND goal_continuation_due_at IS NOT NULL`;
+/** A queued submission as stored (migration 0033). */
+export interface QueuedRow {
+  id: string;
+  position: string;
+  client_user_message_id: string;
+  input: unknown;
+  metadata: Record<string, string> | null;
+  subject: string;
+}
+const QUEUED_COLUMNS = "id, position::text, client_user_message_id, input, metadata, subject";
 
-/** Owed goal continuations older than `$1` ms, oldest first (the goal sweeper's scan, across tenants). */
-export const OWED_GOAL_CONTINUATIONS_SQL = `SELECT tenant, id, goal_continuation_subject AS subject FROM thread.threads
-  WHERE goal_continuation_due_at < now() - make_interval(secs => $1::double precision / 1000)
-  ORDER BY goal_continuation_due_at LIMIT $2`;
+/** A queued submission as the wire shows it. */
+export const queuedView = (row: QueuedRow): QueuedSubmission => ({
+  id: row.id,
+  input: row.input as UserInput[],
+  clientUserMessageId: row.client_user_message_id,
+  responsesapiClientMetadata: row.metadata,
+});
+
+/** What `admitNextTurn` did: admitted a queued submission's turn or a goal's, or why nothing. */
+export type NextTurn =
+  | { kind: "queued"; row: ThreadRow; turn: TurnRow; userItems: ThreadItem[]; subject: string }
+  | { kind: "goal"; row: ThreadRow; turn: TurnRow; userItems: ThreadItem[] }
+  | { kind: "busy" }
+  | { kind: "notQueued" }
+  | { kind: "none" };
+
+const SETTLE_NEXT_TURN_SQL = `UPDATE thread.threads SET next_turn_due_at = NULL, next_turn_subject = NULL
+  WHERE tenant = $1 AND id = $2 AND next_turn_due_at IS NOT NULL`;
+
+/** Owed next turns older than `$1` ms, oldest first (the next-turn sweeper's scan, across tenants). */
+export const OWED_NEXT_TURNS_SQL = `SELECT tenant, id, next_turn_subject AS subject FROM thread.threads
+  WHERE next_turn_due_at < now() - make_interval(secs => $1::double precision / 1000)
+  ORDER BY next_turn_due_at LIMIT $2`;
 
 export const EXPIRED_TURNS_SQL = `SELECT tenant, thread_id, id FROM thread.turns
   WHERE status = 'inProgress' AND lease_expires_at < now() ORDER BY lease_expires_at LIMIT $1`;

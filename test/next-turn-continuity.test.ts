@@ -1,9 +1,9 @@
-// A goal's turns outlive the instance that runs them. A continuation that is owed (a turn of an
-// active goal completed, or a goal/set made it active) is marked on the thread in the same
-// transaction, so when that instance stops between two turns, or dies before it starts the next,
-// another instance's goal sweeper carries the goal on: every turn of the budget runs exactly once,
-// one at a time, and is accounted. An interrupt still stops the goal (no mark is left behind for a
-// sweeper to find).
+// A thread's next turn outlives the instance that owes it: its goal's continuations and its queued
+// submissions. A next turn that is owed (a turn of an active goal completed, a goal/set made it
+// active, a turn ended with submissions queued, a submission was queued on an idle thread) is marked
+// on the thread in the same transaction, so when that instance stops between two turns, or dies
+// before it starts the next, another instance's sweeper starts it: every turn runs exactly once, one
+// at a time, in order. An interrupt still stops a goal (no mark is left for a sweeper to find).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CodexTestClient } from "./harness/client.js";
@@ -19,7 +19,7 @@ const quiet = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** How old an owed continuation must be before a sweeper takes it (short, so the suite is quick). */
 const GRACE_MS = 300;
 
-describe("goal continuity across instances", () => {
+describe("next turns across instances", () => {
   let stack: Stack;
   let provider: ScriptedResponses;
 
@@ -27,9 +27,9 @@ describe("goal continuity across instances", () => {
     // Every answer takes a while, so an instance can be stopped while the goal is mid-way.
     provider = await startScriptedResponses({ defaultReply: "working on it", stepFor: () => ({ delayMs: 400 }) });
     const env = scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl), {
-      THREAD_GOAL_CONTINUATION_GRACE_MS: String(GRACE_MS),
+      THREAD_NEXT_TURN_GRACE_MS: String(GRACE_MS),
     });
-    stack = await startStack("goal-continuity", { ...env, threads: 2 });
+    stack = await startStack("next-turn-continuity", { ...env, threads: 2 });
   });
   after(async () => {
     await stack?.stop();
@@ -48,11 +48,8 @@ describe("goal continuity across instances", () => {
   /** The thread-service instance that logged starting `turnId`. */
   const runnerOf = (turnId: string) => stack.threads.find((service) => service.output().includes(turnId));
   const owed = async (threadId: string) =>
-    (
-      await stack.infra.pool.query("SELECT goal_continuation_due_at IS NOT NULL AS owed FROM thread.threads WHERE id = $1", [
-        threadId,
-      ])
-    ).rows[0]?.owed as boolean;
+    (await stack.infra.pool.query("SELECT next_turn_due_at IS NOT NULL AS owed FROM thread.threads WHERE id = $1", [threadId]))
+      .rows[0]?.owed as boolean;
 
   test("an instance stopped mid-goal: another carries the goal on to its budget, each turn once", async () => {
     const client = await CodexTestClient.open(stack.url, { experimentalApi: true });
@@ -89,7 +86,7 @@ describe("goal continuity across instances", () => {
     }
     const afterStop = started.slice(3).map((n) => n.params.turn.id as string);
     assert.ok(afterStop.length > 0 && afterStop.every((turnId) => runnerOf(turnId) === other), "the other instance took over");
-    assert.match(other?.output() ?? "", /carried on a goal whose continuation its instance did not start/);
+    assert.match(other?.output() ?? "", /started a thread's next turn that its instance did not start/);
     // Every turn was accounted once, wherever it ran.
     const goal = (await client.call("thread/goal/get", { threadId })).goal;
     assert.equal(goal.tokensUsed, 150);
@@ -105,7 +102,7 @@ describe("goal continuity across instances", () => {
     // What a crash right after goal/set commits leaves behind: an active goal, owed a turn nobody started.
     await stack.infra.pool.query(
       `UPDATE thread.threads SET goal = jsonb_set(goal, '{status}', '"active"'),
-              goal_continuation_due_at = now(), goal_continuation_subject = 'someone' WHERE id = $1`,
+              next_turn_due_at = now(), next_turn_subject = 'someone' WHERE id = $1`,
       [threadId],
     );
     const continuation = await client.waitForNotification(
@@ -119,6 +116,42 @@ describe("goal continuity across instances", () => {
     assert.equal(ofThread(client, "turn/started", threadId).length, 1, "an interrupted goal is not carried on");
     assert.equal(await owed(threadId), false);
     assert.equal((await client.call("thread/goal/get", { threadId })).goal.status, "active");
+    await client.close();
+  });
+
+  test("an instance stopped while a thread works through its queue: another starts the rest, each once, in order", async () => {
+    await stack.addThreadService(); // two live instances again (the first test stopped one)
+    const client = await CodexTestClient.open(stack.url, { experimentalApi: true });
+    const threadId = (await client.call("thread/start", {})).thread.id;
+    const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
+    await client.call("turn/start", { threadId, input: text("first") });
+    for (const id of ["q1", "q2", "q3", "q4"]) {
+      await client.call("thread/queue/add", { threadId, clientUserMessageId: id, input: text(`queued ${id}`) });
+    }
+    await waitFor("the first queued turn", () => ofThread(client, "turn/started", threadId).length >= 2);
+    const second = ofThread(client, "turn/started", threadId)[1];
+    const first = runnerOf(second?.params.turn.id);
+    assert.ok(first, "some instance runs the thread's turns");
+    const other = stack.threads.find((service) => service !== first && service.child.exitCode === null);
+    assert.equal(await first.stop(), 0);
+
+    await waitFor("every queued submission", () => ofThread(client, "turn/completed", threadId).length >= 5);
+    await quiet(GRACE_MS * 3);
+    const prompts = client.notifications
+      .filter((n) => n.method === "item/started" && n.params.threadId === threadId && n.params.item.type === "userMessage")
+      .map((n) => n.params.item.clientId);
+    assert.deepEqual(prompts, [null, "q1", "q2", "q3", "q4"], "each submission once, in the queue's order");
+    assert.deepEqual(
+      ofThread(client, "turn/completed", threadId).map((n) => n.params.turn.status),
+      ["completed", "completed", "completed", "completed", "completed"],
+    );
+    const started = ofThread(client, "turn/started", threadId).map((n) => n.params.turn.id as string);
+    assert.ok(
+      started.slice(3).every((turnId) => runnerOf(turnId) === other),
+      "the other instance took the rest",
+    );
+    assert.deepEqual((await client.call("thread/queue/list", { threadId })).data, []);
+    assert.equal(await owed(threadId), false, "nothing is owed once the queue is empty");
     await client.close();
   });
 
