@@ -349,56 +349,17 @@ export class TurnStore {
     turn: { turnId: string; owner: string; leaseMs: number },
     options: { submissionId?: string; queueOnly?: boolean } = {},
   ): Promise<NextTurn> {
-    {
-      const row = await selectThreadForUpdate(tx, tenant, threadId);
-      const settle = async (outcome: NextTurn) => {
-        await tx.query("settle next turn", SETTLE_NEXT_TURN_SQL, [tenant, threadId]);
-        return outcome;
-      };
-      if (!row || row.archived_at) return settle({ kind: "none" });
-      if (await this.runningTurn(tx, tenant, threadId)) return settle({ kind: "busy" });
-      const settings = row.settings as { effort?: string | null; summary?: string | null };
-      const request = { effort: settings.effort ?? null, summary: settings.summary ?? null };
-      const taken = await tx.query<QueuedRow>(
-        "take queued submission",
-        `DELETE FROM thread.queued_submissions WHERE (tenant, thread_id, id) = (
-           SELECT tenant, thread_id, id FROM thread.queued_submissions
-            WHERE tenant = $1 AND thread_id = $2 AND ($3::uuid IS NULL OR id = $3::uuid)
-            ORDER BY position LIMIT 1)
-         RETURNING ${QUEUED_COLUMNS}`,
-        [tenant, threadId, options.submissionId ?? null],
-      );
-      const submission = taken.rows[0];
-      if (submission) {
-        const input = submission.input as UserInput[];
-        const user = userInputItem(input, submission.client_user_message_id, Date.now());
-        this.changes.mark(tx, threadId);
-        if (!row.loaded_at) {
-          await tx.query("load thread", "UPDATE thread.threads SET loaded_at = now() WHERE tenant = $1 AND id = $2", [
-            tenant,
-            threadId,
-          ]);
-        }
-        const admitted = await this.admit(tx, {
-          tenant,
-          threadId,
-          turnId: turn.turnId,
-          rootTurnId: turn.turnId,
-          kind: "regular",
-          owner: turn.owner,
-          leaseMs: turn.leaseMs,
-          request: { ...request, queuedSubmissionId: submission.id },
-          items: [user],
-          preview: previewOf(input),
-        });
-        const loaded = row.loaded_at ? row : { ...row, loaded_at: new Date() };
-        return { kind: "queued", row: loaded, turn: admitted, userItems: [user.item], subject: submission.subject };
-      }
-      if (options.submissionId !== undefined) return settle({ kind: "notQueued" });
-      if (options.queueOnly) return settle({ kind: "none" });
-      const goal = row.goal as ThreadGoal | null;
-      if (!row.loaded_at || goal?.status !== "active") return settle({ kind: "none" });
-      const admitted = await this.admit(tx, {
+    const row = await selectThreadForUpdate(tx, tenant, threadId);
+    const settle = async (outcome: NextTurn) => {
+      await tx.query("settle next turn", SETTLE_NEXT_TURN_SQL, [tenant, threadId]);
+      return outcome;
+    };
+    if (!row || row.archived_at) return settle({ kind: "none" });
+    if (await this.runningTurn(tx, tenant, threadId)) return settle({ kind: "busy" });
+    const settings = row.settings as { effort?: string | null; summary?: string | null };
+    const request = { effort: settings.effort ?? null, summary: settings.summary ?? null };
+    const admitRegular = (turnRequest: Record<string, unknown>, items: TurnItem[], preview: string | null) =>
+      this.admit(tx, {
         tenant,
         threadId,
         turnId: turn.turnId,
@@ -406,12 +367,39 @@ export class TurnStore {
         kind: "regular",
         owner: turn.owner,
         leaseMs: turn.leaseMs,
-        request: { ...request, goalContinuation: true },
-        items: [goalContinuationItem(goal)],
-        preview: null,
+        request: turnRequest,
+        items,
+        preview,
       });
-      return { kind: "goal", row, turn: admitted, userItems: [] };
+    const taken = await tx.query<QueuedRow>(
+      "take queued submission",
+      `DELETE FROM thread.queued_submissions WHERE (tenant, thread_id, id) = (
+           SELECT tenant, thread_id, id FROM thread.queued_submissions
+            WHERE tenant = $1 AND thread_id = $2 AND ($3::uuid IS NULL OR id = $3::uuid)
+            ORDER BY position LIMIT 1)
+         RETURNING ${QUEUED_COLUMNS}`,
+      [tenant, threadId, options.submissionId ?? null],
+    );
+    const submission = taken.rows[0];
+    if (submission) {
+      const input = submission.input as UserInput[];
+      const user = userInputItem(input, submission.client_user_message_id, Date.now());
+      if (!row.loaded_at) {
+        await tx.query("load thread", "UPDATE thread.threads SET loaded_at = now() WHERE tenant = $1 AND id = $2", [
+          tenant,
+          threadId,
+        ]);
+      }
+      const admitted = await admitRegular({ ...request, queuedSubmissionId: submission.id }, [user], previewOf(input));
+      const loaded = row.loaded_at ? row : { ...row, loaded_at: new Date() };
+      return { kind: "queued", row: loaded, turn: admitted, userItems: [user.item], subject: submission.subject };
     }
+    if (options.submissionId !== undefined) return settle({ kind: "notQueued" });
+    if (options.queueOnly) return settle({ kind: "none" });
+    const goal = row.goal as ThreadGoal | null;
+    if (!row.loaded_at || goal?.status !== "active") return settle({ kind: "none" });
+    const admitted = await admitRegular({ ...request, goalContinuation: true }, [goalContinuationItem(goal)], null);
+    return { kind: "goal", row, turn: admitted, userItems: [] };
   }
 
   /** A thread's queued submissions, next first. */
