@@ -104,11 +104,11 @@ type Heard = { method: string; params: any };
  * The same notifications in the same order (repeats collapsed, deltas apart), each kind with Codex's
  * fields. The tenant-wide read-state notice travels on another subject: its place is not fixed.
  */
-function sameNotifications(theirs: Heard[], ours: Heard[]): void {
+function sameNotifications(theirs: Heard[], ours: Heard[], options: { unordered?: string[] } = {}): void {
   const kind = (n: Heard) => (n.params?.item ? `${n.method}:${n.params.item.type}` : n.method);
   const order = (heard: Heard[]) =>
     heard
-      .filter((n) => n.method !== "thread/readState/changed")
+      .filter((n) => n.method !== "thread/readState/changed" && !options.unordered?.includes(n.method))
       .map(kind)
       .filter((name, index, all) => name !== all[index - 1]);
   assert.deepEqual(order(ours), order(theirs));
@@ -329,6 +329,11 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
       await refused("thread/queue/start", { threadId, queuedSubmissionId: one.id });
       await refused("thread/queue/reorder", { threadId, queuedSubmissionIds: [one.id] });
       await refused("thread/queue/add", { threadId, clientUserMessageId: "q0", input: [] });
+      await refused("thread/queue/add", {
+        threadId,
+        clientUserMessageId: "q0",
+        input: [{ type: "image", url: "https://example.com/a.png" }],
+      });
       await refused("thread/queue/add", { threadId: UNKNOWN_THREAD, clientUserMessageId: "q0", input: text("x") });
       await waitFor(() => completed().length >= 3);
       await refused("thread/queue/start", { threadId });
@@ -378,7 +383,30 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
       const found = differences(answer, ours.answers[method]);
       assert.deepEqual(found, [], `${method}: fields that differ from Codex's\n${found.join("\n")}`);
     }
-    sameNotifications(theirs.heard, ours.heard);
+    // A change made while a turn streams lands among its items wherever the timing puts it, on
+    // either side, so thread/queue/changed is left out of the order compared above. What is compared:
+    // each turn taken from the queue is announced by a thread/queue/changed right before its
+    // turn/started, after the turn before it completed. (Codex 0.171.0 was also seen to send one more
+    // thread/queue/changed before a client's turn/start on a thread whose queue had just emptied;
+    // Switchyard sends none there. Its cause was not pinned down.)
+    const takes = (heard: Heard[]) => {
+      const marks = heard.filter((n) => ["turn/started", "turn/completed", "thread/queue/changed"].includes(n.method));
+      return marks
+        .map((n, index) => ({ n, index }))
+        .filter(({ n }) => n.method === "turn/started")
+        .map(({ n, index }) => {
+          const prompt = heard.find(
+            (m) => m.method === "item/started" && m.params.item.type === "userMessage" && m.params.turnId === n.params.turn.id,
+          );
+          return [prompt?.params.item.clientId ?? null, marks[index - 1]?.method ?? null, marks[index - 2]?.method ?? null];
+        })
+        .filter(([clientId]) => clientId !== null);
+    };
+    assert.deepEqual(
+      takes(theirs.heard),
+      ["q2", "q1", "q3"].map((clientId) => [clientId, "thread/queue/changed", "turn/completed"]),
+    );
+    assert.deepEqual(takes(ours.heard), takes(theirs.heard));
   });
 
   test("start-up reads: account, requirements, models, config", async () => {

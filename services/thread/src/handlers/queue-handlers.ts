@@ -5,7 +5,7 @@
 // this instance starts it after the answer; one added while a turn runs waits for that turn's end.
 // `thread/queue/start` admits its turn inside its own ledger transaction, so the submission leaves the
 // queue exactly once.
-import { Method, Notification, SwitchyardError } from "@switchyard/protocol";
+import { Method, Notification, SwitchyardError, type UserInput } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import type { LifecycleStore } from "../store/lifecycle-store.js";
 import { isThreadId } from "../store/thread-store.js";
@@ -28,6 +28,16 @@ const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgum
 /** Codex reads the thread through its thread store first; a thread it has none of fails there. */
 const noThread = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId, wording: "threadStore" });
 const notQueued = (id: string) => invalid(`queued submission not found: ${id}`);
+
+/** What a queued submission may hold, checked as Codex 0.171.0 checks it, then as a turn would. */
+function checkQueuedInput(input: UserInput[]): void {
+  if (input.length === 0) throw invalid("only user input can be added to the user-message queue");
+  // Codex's queue keeps no remote image: it takes an image inline (a data URL) or not at all.
+  if (input.some((part) => part.type === "image" && typeof part.url === "string" && !part.url.startsWith("data:"))) {
+    throw invalid("remote image URLs are not supported; use an inline data URL instead");
+  }
+  userInputItem(input, null, 0); // refuses, in Switchyard's words, input a cloud thread cannot take
+}
 
 const QUEUED_RETURNING = "RETURNING id, position::text, client_user_message_id, input, metadata, subject";
 
@@ -55,8 +65,7 @@ export function queueHandlers(deps: {
   return {
     async [Method.threadQueueAdd](params, context) {
       const tenant = tenantOf(context);
-      if (params.input.length === 0) throw invalid("only user input can be added to the user-message queue");
-      userInputItem(params.input, null, 0); // refuses, in Codex's words, input a cloud thread cannot take
+      checkQueuedInput(params.input);
       let startsNow = false;
       const { result, isReplay } = await lifecycle.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockQueueThread(tx, tenant, params.threadId);
@@ -113,8 +122,7 @@ export function queueHandlers(deps: {
 
     async [Method.threadQueueUpdate](params, context) {
       const tenant = tenantOf(context);
-      if (params.input.length === 0) throw invalid("only user input can be added to the user-message queue");
-      userInputItem(params.input, null, 0);
+      checkQueuedInput(params.input);
       const { result, isReplay } = await lifecycle.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockQueueThread(tx, tenant, params.threadId);
         if (!isThreadId(params.queuedSubmissionId)) throw notQueued(params.queuedSubmissionId);
