@@ -11,7 +11,7 @@ import type { LifecycleStore } from "../store/lifecycle-store.js";
 import { isThreadId } from "../store/thread-store.js";
 import { admittedTurnView, userInputItem } from "../turns/turn-items.js";
 import type { TurnRunner } from "../turns/turn-runner.js";
-import { type NextTurn, type QueuedRow, queuedView, type TurnStore } from "../turns/turn-store.js";
+import { type NextTurn, QUEUED_COLUMNS, type QueuedRow, queuedView, type TurnStore } from "../turns/turn-store.js";
 
 type QueueMethodName =
   | typeof Method.threadQueueAdd
@@ -38,8 +38,6 @@ function checkQueuedInput(input: UserInput[]): void {
   }
   userInputItem(input, null, 0); // refuses, in Switchyard's words, input a cloud thread cannot take
 }
-
-const QUEUED_RETURNING = "RETURNING id, position::text, client_user_message_id, input, metadata, subject";
 
 export function queueHandlers(deps: {
   lifecycle: LifecycleStore;
@@ -74,7 +72,7 @@ export function queueHandlers(deps: {
           `INSERT INTO thread.queued_submissions (tenant, thread_id, id, position, client_user_message_id, input, metadata, subject)
            SELECT $1, $2, $3, coalesce(max(position), 0) + 1, $4, $5::jsonb, $6::jsonb, $7
              FROM thread.queued_submissions WHERE tenant = $1 AND thread_id = $2
-           ${QUEUED_RETURNING}`,
+           RETURNING ${QUEUED_COLUMNS}`,
           [
             tenant,
             row.id,
@@ -129,7 +127,7 @@ export function queueHandlers(deps: {
         const updated = await tx.query<QueuedRow>(
           "update queued submission",
           `UPDATE thread.queued_submissions SET input = $4::jsonb, metadata = $5::jsonb
-            WHERE tenant = $1 AND thread_id = $2 AND id = $3::uuid ${QUEUED_RETURNING}`,
+            WHERE tenant = $1 AND thread_id = $2 AND id = $3::uuid RETURNING ${QUEUED_COLUMNS}`,
           [
             tenant,
             row.id,

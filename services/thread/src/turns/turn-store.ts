@@ -503,7 +503,8 @@ export interface QueuedRow {
   metadata: Record<string, string> | null;
   subject: string;
 }
-const QUEUED_COLUMNS = "id, position::text, client_user_message_id, input, metadata, subject";
+/** The columns a `QueuedRow` is read with. */
+export const QUEUED_COLUMNS = "id, position::text, client_user_message_id, input, metadata, subject";
 
 /** A queued submission as the wire shows it. */
 export const queuedView = (row: QueuedRow): QueuedSubmission => ({
