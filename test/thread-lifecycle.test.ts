@@ -243,6 +243,11 @@ describe("thread lifecycle", () => {
     assert.equal((await client.request("thread/delete", { threadId: source })).error?.message, refusal(source));
     assert.deepEqual(await client.call("thread/delete", { threadId: fork }), {});
     assert.deepEqual(await client.call("thread/delete", { threadId: source }), {});
+    // A deleted thread's subscriptions go with it (its creator's was written by thread/start).
+    const left = await stack.infra.pool.query("SELECT thread_id FROM thread.subscriptions WHERE thread_id = ANY($1::uuid[])", [
+      [source, fork],
+    ]);
+    assert.deepEqual(left.rows, []);
     // A fork that took no history (its source had none), or an ephemeral one, refers to nothing.
     const { thread: named } = await client.call("thread/start", {});
     await client.call("thread/name/set", { threadId: named.id, name: "nothing to copy" });

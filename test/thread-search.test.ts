@@ -565,5 +565,36 @@ describe("thread search", () => {
     await client.close();
   });
 
+  test("title search asks the trigram index, which holds titled threads only (a start writes no entry)", async () => {
+    // The function's own text, planned with sequential scans off over a tenant with many threads: the
+    // index's predicate (migration 0034) must follow from the function's, or the planner cannot use it.
+    const source = await stack.infra.pool.query<{ prosrc: string }>(
+      "SELECT prosrc FROM pg_proc WHERE proname = 'threads_with_matching_titles'",
+    );
+    const text = source.rows[0]?.prosrc.replace(/\bpattern\b/, "'%needle%'").replace(/\bcap\b/, "200");
+    assert.ok(text, "the title-search function exists");
+    // Rows inserted since the index was built wait in its pending list until a vacuum merges them (as
+    // autovacuum does), and the planner prices a long pending list as expensive to read.
+    await stack.infra.pool.query("VACUUM ANALYZE thread.threads");
+    const db = await stack.infra.pool.connect();
+    try {
+      await db.query("BEGIN");
+      await db.query("SET LOCAL enable_seqscan = off");
+      // s-cancel's 8,000 seeded threads (an earlier test), most of them titled.
+      await db.query("SELECT set_config('switchyard.tenant', 's-cancel', true)");
+      const plan = (await db.query(`EXPLAIN ${text}`)).rows.map((row) => row["QUERY PLAN"]).join("\n");
+      assert.match(plan, /threads_title_trgm/, `the trigram index is used:\n${plan}`);
+      await db.query("ROLLBACK");
+    } finally {
+      db.release();
+    }
+    const indexes = await stack.infra.pool.query<{ definition: string }>(
+      "SELECT pg_get_indexdef(indexrelid) AS definition FROM pg_index WHERE indexrelid::regclass::text LIKE 'thread.threads_title_trgm%'",
+    );
+    assert.ok(indexes.rows.length > 0);
+    for (const { definition } of indexes.rows)
+      assert.match(definition, /WHERE \(\(name IS NOT NULL\) OR \(preview <> ''::text\)\)/);
+  });
+
   test("every result and notification matched the official schema", () => assertConformant());
 });

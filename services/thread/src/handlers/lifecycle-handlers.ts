@@ -570,6 +570,8 @@ export function lifecycleHandlers(
         );
         if (referenced.rows.length > 0) throw invalid(`cannot delete thread ${row.id}: forked history still references it`);
         await tx.query("delete thread", "DELETE FROM thread.threads WHERE tenant = $1 AND id = $2", [tenant, row.id]);
+        // Its subscriptions go with it (no foreign key cascades them since migration 0034).
+        await store.dropSubscribers(tx, tenant, [row.id]);
         return { wasLoaded: row.loaded_at !== null };
       });
       // Codex 0.171.0 tells every client, subscribed or not, that a loaded thread it deletes is no

@@ -113,7 +113,11 @@ export class LifecycleStore {
   async subscribe(tx: TenantQueryable, tenant: string, threadId: string, connection: string): Promise<void> {
     await tx.query(
       "subscribe",
-      `INSERT INTO thread.subscriptions (tenant, thread_id, connection) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`,
+      // Only to a thread that exists, key-share locked until this commits so a delete cannot slip in
+      // between (what the foreign key did before migration 0034; a delete removes its subscriptions).
+      `INSERT INTO thread.subscriptions (tenant, thread_id, connection)
+       SELECT $1, $2, $3 WHERE EXISTS (SELECT 1 FROM thread.threads WHERE tenant = $1 AND id = $2 FOR KEY SHARE)
+       ON CONFLICT DO NOTHING`,
       [tenant, threadId, connection],
     );
   }
