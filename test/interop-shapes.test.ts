@@ -39,10 +39,6 @@ const EXPECTED_DIFFERENCES: [RegExp, string][] = [
   [/^\.userId$/, "account/read: a cloud session always has a user (Codex without a ChatGPT login has none)"],
   [/^\.origins\./, "config/read: which keys have origins follows each side's own config"],
   [
-    /^\.tokenUsage\.modelContextWindow$/,
-    "null unless the thread's config sets model_context_window (the deployment's catalog names none)",
-  ],
-  [
     /^(\.data\[0\]|\.thread)\.model$/,
     "a thread as Codex stores it (listed, unarchived) has a model once a turn ran; Switchyard records it at start",
   ],

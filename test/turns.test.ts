@@ -417,20 +417,39 @@ describe("turns", () => {
     client.socket.close();
   });
 
-  test("the usage a turn announces names the context window the thread's config sets (null while none does)", async () => {
+  test("the usage a turn announces names the context window as Codex does: 95% of the config's, else of Codex's fallback", async () => {
     const client = await open("t-window");
+    const windows = (heard: Notification[]) =>
+      heard.filter((n) => n.method === "thread/tokenUsage/updated").map((n) => n.params.tokenUsage.modelContextWindow);
+    // Codex 0.171.0 reports 258,400 (95% of 272,000) for a model it has no metadata for.
     const plain = await startThread(client);
     const first = await client.call("turn/start", { threadId: plain, input: [text("no window")] });
-    const unset = (await turnOf(client, plain, first.turn.id)).filter((n) => n.method === "thread/tokenUsage/updated");
-    assert.ok(unset.length > 0 && unset.every((n) => n.params.tokenUsage.modelContextWindow === null));
-    await client.call("config/value/write", { keyPath: "model_context_window", value: 272000, mergeStrategy: "replace" });
+    const unset = windows(await turnOf(client, plain, first.turn.id));
+    assert.ok(unset.length > 0);
+    assert.deepEqual(
+      unset,
+      unset.map(() => 258_400),
+    );
+    // And 95% of the configured window, rounded down (Codex: 95,018 for 100,019).
+    await client.call("config/value/write", { keyPath: "model_context_window", value: 100_019, mergeStrategy: "replace" });
     const windowed = await startThread(client);
     const second = await client.call("turn/start", { threadId: windowed, input: [text("a window")] });
-    const set = (await turnOf(client, windowed, second.turn.id)).filter((n) => n.method === "thread/tokenUsage/updated");
+    const set = windows(await turnOf(client, windowed, second.turn.id));
+    assert.ok(set.length > 0);
     assert.deepEqual(
-      set.map((n) => n.params.tokenUsage.modelContextWindow),
-      set.map(() => 272000),
+      set,
+      set.map(() => 95_018),
     );
+    // A client that resumes the thread hears its last usage with the window it was announced with,
+    // though the tenant's config has changed since.
+    await client.call("config/value/write", { keyPath: "model_context_window", value: 50_000, mergeStrategy: "replace" });
+    const resumer = await open("t-window");
+    const replayed = resumer.waitForNotification(
+      (n) => n.method === "thread/tokenUsage/updated" && n.params.threadId === windowed,
+    );
+    await resumer.call("thread/resume", { threadId: windowed });
+    assert.equal((await replayed).params.tokenUsage.modelContextWindow, 95_018);
+    resumer.socket.close();
     client.socket.close();
   });
 

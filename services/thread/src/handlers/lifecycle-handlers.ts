@@ -41,6 +41,7 @@ import {
   turnStatesOf,
   turnsView,
 } from "../thread-view.js";
+import { reportedContextWindow } from "../turns/context-window.js";
 import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
@@ -862,7 +863,11 @@ function historyUsage(threadId: string, row: ThreadRow) {
   return {
     threadId,
     turnId: last.turnId,
-    tokenUsage: { total: breakdown(row.token_usage), last: breakdown(last.usage), modelContextWindow: null },
+    tokenUsage: {
+      total: breakdown(row.token_usage),
+      last: breakdown(last.usage),
+      modelContextWindow: last.modelContextWindow ?? reportedContextWindow(null),
+    },
   };
 }
 

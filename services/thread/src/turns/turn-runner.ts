@@ -38,6 +38,7 @@ import {
   UNKNOWN_RATE_LIMITS,
 } from "../provider/responses-client.js";
 import type { ThreadRow } from "../store/thread-store.js";
+import { reportedContextWindow } from "./context-window.js";
 import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
 import type { TurnBus } from "./turn-bus.js";
 import {
@@ -81,6 +82,8 @@ export interface TurnThread {
   tokenUsage: Record<string, number> | null;
   /** The usage of the thread's last model call (what a compaction restates first). */
   lastTokenUsage: Record<string, number> | null;
+  /** The `modelContextWindow` the last model call's usage was announced with, if it was kept. */
+  lastContextWindow: number | null;
   /** The thread's goal when the turn was admitted: an active one offers the model `update_goal`. */
   goal: ThreadGoal | null;
 }
@@ -96,6 +99,7 @@ export function turnThread(row: ThreadRow, defaults: { model: string; modelProvi
     dynamicTools: row.dynamic_tools ?? [],
     tokenUsage: row.token_usage,
     lastTokenUsage: row.last_token_usage?.usage ?? null,
+    lastContextWindow: row.last_token_usage?.modelContextWindow ?? null,
     goal: (row.goal as ThreadGoal | null) ?? null,
   };
 }
@@ -130,6 +134,8 @@ interface RunningTurn {
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
   /** The usage of the turn's last model call (stored with its ending: what a resume reports as `last`). */
   lastUsage?: TokenUsageBreakdown;
+  /** The `modelContextWindow` this turn's usage is announced with, once its provider is resolved. */
+  contextWindow?: number;
   /** The thread's total tokens when the turn began (what it adds is the goal's). */
   tokensAtStart?: number;
   /** The model changed the thread's goal during this turn (its usage is the goal's even if no longer active). */
@@ -357,8 +363,9 @@ export class TurnRunner {
     const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
     // Codex 0.171.0 announces a compaction's usage three times: as it stands when it starts, after the
     // summary's model call, and once the history is replaced (`last` then estimates the new context).
-    // The context window the thread's config names (`model_context_window`), once its provider is resolved.
-    let modelContextWindow: number | null = null;
+    // As Codex reports it (context-window.ts): from the thread's config once its provider is resolved;
+    // until then (a compaction's first restatement) the one its last model call was announced with.
+    let modelContextWindow = thread.lastContextWindow ?? reportedContextWindow(null);
     const announceUsage = (last: TokenUsageBreakdown, rateLimits: RateLimitSnapshot) => {
       this.events.emit(
         Notification.threadTokenUsageUpdated,
@@ -377,7 +384,8 @@ export class TurnRunner {
     }
 
     const resolved = await this.providers(thread);
-    modelContextWindow = resolved.modelContextWindow ?? null;
+    modelContextWindow = reportedContextWindow(resolved.modelContextWindow);
+    running.contextWindow = modelContextWindow;
     const request = turn.request as {
       outputSchema?: unknown;
       model?: string | null;
@@ -791,7 +799,11 @@ export class TurnRunner {
             ]
           : [],
       tokenUsage: totals,
-      lastTokenUsage: running.lastUsage && { turnId: running.lease.turnId, usage: running.lastUsage },
+      lastTokenUsage: running.lastUsage && {
+        turnId: running.lease.turnId,
+        usage: running.lastUsage,
+        ...(running.contextWindow === undefined ? {} : { modelContextWindow: running.contextWindow }),
+      },
       goalUsage: {
         tokens: totals.totalTokens - (running.tokensAtStart ?? 0),
         durationMs: Date.now() - admitted.turn.started_at.getTime(),
