@@ -419,27 +419,20 @@ describe("turns", () => {
 
   test("the usage a turn announces names the context window as Codex does: 95% of the config's, else of Codex's fallback", async () => {
     const client = await open("t-window");
-    const windows = (heard: Notification[]) =>
-      heard.filter((n) => n.method === "thread/tokenUsage/updated").map((n) => n.params.tokenUsage.modelContextWindow);
+    /** A turn on a new thread: the thread and the window each of its usage updates named (at least one). */
+    const turnWindows = async (prompt: string) => {
+      const threadId = await startThread(client);
+      const started = await client.call("turn/start", { threadId, input: [text(prompt)] });
+      const heard = (await turnOf(client, threadId, started.turn.id)).filter((n) => n.method === "thread/tokenUsage/updated");
+      assert.ok(heard.length > 0);
+      return { threadId, windows: new Set(heard.map((n) => n.params.tokenUsage.modelContextWindow)) };
+    };
     // Codex 0.171.0 reports 258,400 (95% of 272,000) for a model it has no metadata for.
-    const plain = await startThread(client);
-    const first = await client.call("turn/start", { threadId: plain, input: [text("no window")] });
-    const unset = windows(await turnOf(client, plain, first.turn.id));
-    assert.ok(unset.length > 0);
-    assert.deepEqual(
-      unset,
-      unset.map(() => 258_400),
-    );
+    assert.deepEqual((await turnWindows("no window")).windows, new Set([258_400]));
     // And 95% of the configured window, rounded down (Codex: 95,018 for 100,019).
     await client.call("config/value/write", { keyPath: "model_context_window", value: 100_019, mergeStrategy: "replace" });
-    const windowed = await startThread(client);
-    const second = await client.call("turn/start", { threadId: windowed, input: [text("a window")] });
-    const set = windows(await turnOf(client, windowed, second.turn.id));
-    assert.ok(set.length > 0);
-    assert.deepEqual(
-      set,
-      set.map(() => 95_018),
-    );
+    const { threadId: windowed, windows } = await turnWindows("a window");
+    assert.deepEqual(windows, new Set([95_018]));
     // A client that resumes the thread hears its last usage with the window it was announced with,
     // though the tenant's config has changed since.
     await client.call("config/value/write", { keyPath: "model_context_window", value: 50_000, mergeStrategy: "replace" });
