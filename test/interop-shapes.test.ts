@@ -38,10 +38,6 @@ const EXPECTED_DIFFERENCES: [RegExp, string][] = [
   [/^\.config\./, "config/read: compared separately (Codex also lists its own built-in defaults)"],
   [/^\.userId$/, "account/read: a cloud session always has a user (Codex without a ChatGPT login has none)"],
   [/^\.origins\./, "config/read: which keys have origins follows each side's own config"],
-  [
-    /^(\.data\[0\]|\.thread)\.model$/,
-    "a thread as Codex stores it (listed, unarchived) has a model once a turn ran; Switchyard records it at start",
-  ],
 ];
 
 /** A thread/list answer cut down to one thread's entry and read state. */

@@ -446,6 +446,27 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("a thread's model as Codex 0.171.0 shows it: configured while loaded, else recorded by its turns (null before one)", async () => {
+    const client = await open("t-model");
+    const idle = await startThread(client);
+    await client.call("thread/name/set", { threadId: idle, name: "no turn yet" });
+    const turned = await startThread(client);
+    const started = await client.call("turn/start", { threadId: turned, input: [text("record a model")] });
+    await turnOf(client, turned, started.turn.id);
+    const loaded = await client.call("thread/read", { threadId: idle });
+    assert.equal(typeof loaded.thread.model, "string", "a loaded thread shows its configured model");
+    for (const threadId of [idle, turned]) await client.call("thread/archive", { threadId });
+    const archived = await client.call("thread/list", { archived: true });
+    const listed = new Map(archived.data.map((thread: { id: string; model: string | null }) => [thread.id, thread.model]));
+    assert.deepEqual([listed.get(idle), listed.get(turned)], [null, loaded.thread.model]);
+    const [idleBack, turnedBack] = [
+      await client.call("thread/unarchive", { threadId: idle }),
+      await client.call("thread/unarchive", { threadId: turned }),
+    ];
+    assert.deepEqual([idleBack.thread.model, turnedBack.thread.model], [null, loaded.thread.model]);
+    client.socket.close();
+  });
+
   test("a dynamic tool: the model's call reaches the client, its answer goes back, the turn goes on", async () => {
     const client = await open("t-tools", 0);
     const threadId = await startThread(client, {

@@ -27,7 +27,9 @@ export function threadView(row: ThreadRow, turns: unknown[] = [], options: { isS
     projectId: row.project_id,
     historyMode: row.history_mode,
     modelProvider: row.model_provider,
-    model: row.model,
+    // As Codex 0.171.0: a loaded thread's configured model; one not loaded shows the model its turns
+    // recorded, null while none has started.
+    model: row.loaded_at !== null || row.model_recorded ? row.model : null,
     reasoningEffort: (row.settings as unknown as StoredSettings).effort ?? null,
     createdAt: seconds(row.created_at),
     updatedAt: seconds(row.updated_at),

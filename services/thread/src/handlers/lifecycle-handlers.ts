@@ -461,10 +461,10 @@ export function lifecycleHandlers(
           "insert fork",
           `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, thread_source,
              history_mode, is_ephemeral, cli_version, project_id, settings, created_by, forked_from_id, loaded_at, preview,
-             token_usage, last_token_usage, originator, name)
+             token_usage, last_token_usage, originator, name, model_recorded)
            SELECT tenant, $3, $3, coalesce($4, cwd), coalesce($5, model_provider), coalesce($6, model), source, source_kind,
                   coalesce($7, thread_source), history_mode, coalesce($8, is_ephemeral), $9, project_id, $10, $11, id, now(), preview,
-                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END, $13, name
+                  CASE WHEN $12 THEN token_usage END, CASE WHEN $12 THEN last_token_usage END, $13, name, model_recorded
              FROM thread.threads WHERE tenant = $1 AND id = $2`,
           [
             tenant,

@@ -57,6 +57,8 @@ export interface ThreadRow {
   last_token_usage: LastTokenUsage | null;
   /** Id of the running turn, or null (a thread with one is `active`). */
   active_turn_id: string | null;
+  /** A turn has started on it: Codex shows its model while it is not loaded (migration 0035). */
+  model_recorded: boolean;
   sort_at?: string;
 }
 
@@ -180,7 +182,7 @@ export const appendItemsParams = (
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread,
-  has_read_state, originator, dynamic_tools, token_usage, last_token_usage, active_turn_id`;
+  has_read_state, originator, dynamic_tools, token_usage, last_token_usage, active_turn_id, model_recorded`;
 
 const SORT_EXPRESSIONS: Record<SortColumn, string> = {
   created_at: "created_at",
@@ -307,6 +309,7 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
     token_usage: null,
     last_token_usage: null,
     active_turn_id: null,
+    model_recorded: false,
   };
 }
 

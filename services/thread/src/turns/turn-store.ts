@@ -186,7 +186,7 @@ export class TurnStore {
   ): Promise<TurnRow> {
     const fenced = await tx.query<{ turn_fence: string }>(
       "bump turn fence",
-      `UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = $3,
+      `UPDATE thread.threads SET turn_fence = turn_fence + 1, active_turn_id = $3, model_recorded = true,
               next_turn_due_at = NULL, next_turn_subject = NULL
         WHERE tenant = $1 AND id = $2 RETURNING turn_fence::text`,
       [turn.tenant, turn.threadId, turn.turnId],
