@@ -6,7 +6,7 @@
 // bundled catalog, 95,018 for a configured 100,019).
 
 /** The window Codex 0.171.0 assumes for a model it has no metadata for. */
-export const FALLBACK_CONTEXT_WINDOW = 272_000;
+const FALLBACK_CONTEXT_WINDOW = 272_000;
 /** The share of a model's window Codex reports and plans with, in percent. */
 const EFFECTIVE_CONTEXT_WINDOW_PERCENT = 95;
 

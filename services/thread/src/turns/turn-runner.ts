@@ -363,13 +363,14 @@ export class TurnRunner {
     const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
     // Codex 0.171.0 announces a compaction's usage three times: as it stands when it starts, after the
     // summary's model call, and once the history is replaced (`last` then estimates the new context).
-    // As Codex reports it (context-window.ts): from the thread's config once its provider is resolved;
-    // until then (a compaction's first restatement) the one its last model call was announced with.
-    let modelContextWindow = thread.lastContextWindow ?? reportedContextWindow(null);
+    // As Codex reports it (context-window.ts): from the thread's config once its provider is resolved
+    // (`running.contextWindow`); until then (a compaction's first restatement) the one its last model
+    // call was announced with.
+    const modelContextWindow = () => running.contextWindow ?? thread.lastContextWindow ?? reportedContextWindow(null);
     const announceUsage = (last: TokenUsageBreakdown, rateLimits: RateLimitSnapshot) => {
       this.events.emit(
         Notification.threadTokenUsageUpdated,
-        { ...ids, tokenUsage: { total: { ...totals }, last, modelContextWindow } },
+        { ...ids, tokenUsage: { total: { ...totals }, last, modelContextWindow: modelContextWindow() } },
         target,
       );
       // Codex follows every usage update with the account's rate limits (all null when the provider
@@ -384,8 +385,7 @@ export class TurnRunner {
     }
 
     const resolved = await this.providers(thread);
-    modelContextWindow = reportedContextWindow(resolved.modelContextWindow);
-    running.contextWindow = modelContextWindow;
+    running.contextWindow = reportedContextWindow(resolved.modelContextWindow);
     const request = turn.request as {
       outputSchema?: unknown;
       model?: string | null;
