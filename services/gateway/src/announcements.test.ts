@@ -138,4 +138,34 @@ describe("announcements after the answer", () => {
     await settled();
     assert.deepEqual(sentSince(socket), ["answer 5"]);
   });
+
+  test("a notification fanned out to the tenant's connections leaves after an answer settled in the same turn", async () => {
+    const { router, waiting } = heldRouter();
+    const caller = openConnection({ router });
+    const other = openConnection({ router });
+    const written: string[] = [];
+    for (const [name, socket] of [
+      ["caller", caller.socket],
+      ["other", other.socket],
+    ] as const) {
+      const send = socket.send.bind(socket);
+      socket.send = (data: string) => {
+        const frame = JSON.parse(data);
+        written.push(`${name} ${frame.method ?? `answer ${frame.id}`}`);
+        send(data);
+      };
+    }
+    caller.text({ id: 2, method: "thread/start", params: {} });
+    await settled();
+    assert.equal(waiting.length, 1);
+
+    // The bus hands over thread/started (the tenant's subject) and then the start's answer, in one read.
+    const frame = notification("thread/started", started("th-1"));
+    other.connection.deliverNotification("thread/started", frame, true);
+    caller.connection.deliverNotification("thread/started", frame, true);
+    waiting[0]?.answer(startedAnswer("th-1"));
+    await settled();
+    // The caller's copy was held for its answer and follows it at once; the other connection's waited for the turn's end.
+    assert.deepEqual(written, ["caller answer 2", "caller thread/started", "other thread/started"]);
+  });
 });

@@ -500,7 +500,7 @@ export class ClientConnection implements NotificationSink {
     this.services.fanout.remove(subject, this);
   }
 
-  deliverNotification(method: string, frame: string): void {
+  deliverNotification(method: string, frame: string, afterAnswers = false): void {
     if (this.state !== "ready") return;
     // Two frames per turn are parsed for their thread; every other notification passes untouched.
     if (method === Notification.turnStarted || method === Notification.turnCompleted) {
@@ -513,7 +513,8 @@ export class ClientConnection implements NotificationSink {
       this.hold({ method, chars: frame.length, frame });
       return;
     }
-    this.send(frame);
+    if (afterAnswers) this.outbound.sendAfterAnswers(frame);
+    else this.send(frame);
   }
 
   private hold(entry: HeldEntry): void {

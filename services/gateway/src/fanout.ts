@@ -5,13 +5,16 @@
 // notifications: a server→client request and its resolution (`server-requests.ts`), read once per
 // message and handed to each connection, which numbers them itself.
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import { type BusEvent, BusHeader } from "@switchyard/protocol";
+import { type BusEvent, BusHeader, notificationRegistry } from "@switchyard/protocol";
 import { decodeJson, type Logger } from "@switchyard/runtime";
 import { type IncomingServerRequest, parseServerRequestEvent } from "./server-requests.js";
 
 export interface NotificationSink {
-  /** Delivers an already-serialized notification, unless the connection opted out of `method`. */
-  deliverNotification(method: string, frame: string): void;
+  /**
+   * Delivers an already-serialized notification, unless the connection opted out of `method`;
+   * `afterAnswers`: written after the answers settled in this turn of the event loop (outbound.ts).
+   */
+  deliverNotification(method: string, frame: string, afterAnswers?: boolean): void;
   /** Sends a server→client request under an id of the connection's own. */
   deliverServerRequest(request: IncomingServerRequest): void;
   /** The server request with this token was answered (by any connection) or withdrawn. */
@@ -57,16 +60,29 @@ function readEvent(msg: Msg): EventKind {
   return { kind: "notification", ...eventFrame(msg) };
 }
 
-function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger): void {
+/**
+ * A tenant-wide announcement (`thread/started`, `thread/name/updated`, …) goes to every connection of
+ * the tenant, and the bus often hands it over together with the answer to the request that caused
+ * it, ahead of that answer: it is written after the answers of this turn, so the caller's answer
+ * does not wait for a socket write per connection of its tenant. Turn streaming (a thread's
+ * subscribers) and a connection's own events are written at once.
+ */
+const isWrittenAfterAnswers = (method: string) => notificationRegistry.get(method)?.audience === "tenant";
+
+/** `isShared`: from a subject's subscription (a tenant's, a thread's), not one connection's own. */
+function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger, isShared: boolean): void {
   const event = readEvent(msg);
   switch (event.kind) {
-    case "notification":
-      for (const sink of sinks) sink.deliverNotification(event.method, event.frame);
+    case "notification": {
+      const afterAnswers = isShared && isWrittenAfterAnswers(event.method);
+      for (const sink of sinks) sink.deliverNotification(event.method, event.frame, afterAnswers);
       return;
+    }
     case "notifications":
       for (const [index, frame] of event.frames.entries()) {
         const method = event.methods[index] as string;
-        for (const sink of sinks) sink.deliverNotification(method, frame);
+        const afterAnswers = isShared && isWrittenAfterAnswers(method);
+        for (const sink of sinks) sink.deliverNotification(method, frame, afterAnswers);
       }
       return;
     case "serverRequest":
@@ -99,7 +115,7 @@ export class ConnectionEvents {
         }
         const sink = this.sinks.get(msg.subject);
         if (!sink) return; // the connection has gone
-        deliverEvent(msg, [sink], log);
+        deliverEvent(msg, [sink], log, false);
       },
     });
   }
@@ -138,7 +154,7 @@ export class NotificationFanout {
           this.log.error({ err: error.message, subject }, "notification subscription failed");
           return;
         }
-        deliverEvent(msg, sinks, this.log);
+        deliverEvent(msg, sinks, this.log, true);
       },
     });
     this.subscriptions.set(subject, { subscription, sinks });
