@@ -219,6 +219,21 @@ describe("registry", () => {
     assert.equal(methodRegistry.get("internal/config/resolveThread")?.internal, true);
     assert.equal(lookupMethod("internal/config/resolveThread").kind, "unknown");
   });
+
+  test("a method whose announcements are about one thread names it: by its params, or as the gateway's new thread", () => {
+    const about: Record<string, string> = {};
+    for (const spec of methodRegistry.values()) {
+      if (!spec.announcesThread) continue;
+      about[spec.method] = spec.announcesThread;
+      assert.ok(Array.isArray(spec.announcedAfterAnswer), `${spec.method} announces a list of notifications`);
+      if (spec.announcesThread === "params") assert.ok(spec.threadId, `${spec.method} names a thread in params.threadId`);
+      else assert.equal(spec.namesNewThread, true, `${spec.method} has the gateway name its thread`);
+    }
+    assert.equal(about["thread/start"], "new");
+    assert.equal(about["thread/name/set"], "params");
+    // A fork announces its new thread, which the service names: any thread's announcements wait.
+    assert.equal(about["thread/fork"], undefined);
+  });
 });
 
 describe("config layer versions", () => {

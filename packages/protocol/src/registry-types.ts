@@ -37,6 +37,13 @@ export interface MethodSpec<P = unknown, R = unknown> {
    */
   announcedAfterAnswer?: readonly string[] | "all";
   /**
+   * The one thread those notifications are about, when the gateway knows it before the answer:
+   * `params` (the thread the request names, `params.threadId`) or `new` (the thread the gateway names
+   * for it, `namesNewThread`). Then only that thread's announcements wait for the answer; absent, any
+   * thread's do (a fork's new thread is named by the service).
+   */
+  announcesThread?: "params" | "new";
+  /**
    * The method names a thread by `params.threadId`, which Codex parses as a UUID before anything else:
    * a malformed one is refused as `invalid <label> id: <the uuid crate's diagnosis>` (`session` for
    * archive, unarchive, resume and fork; `thread` for the rest; -32600, or -32602 where Codex answers

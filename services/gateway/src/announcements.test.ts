@@ -36,42 +36,47 @@ describe("announcements after the answer", () => {
     text({ id: 2, method: "thread/start", params: {} });
     await settled();
     assert.equal(waiting.length, 1);
+    const threadId = waiting[0]?.request.newThreadId as string;
 
-    // Both reach the gateway before the answer (a different subject from the reply's).
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-1")));
+    // These reach the gateway before the answer (a different subject from the reply's); another
+    // connection's new thread is announced at once.
+    connection.deliverNotification("thread/started", notification("thread/started", started(threadId)));
     connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: "th-0" }));
-    assert.deepEqual(sentSince(socket), ['thread/status/changed {"threadId":"th-0"}']);
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-other")));
+    assert.deepEqual(sentSince(socket), [
+      'thread/status/changed {"threadId":"th-0"}',
+      'thread/started {"thread":{"id":"th-other"}}',
+    ]);
 
-    waiting[0]?.answer(startedAnswer("th-1"));
+    waiting[0]?.answer(startedAnswer(threadId));
     await settled();
-    assert.deepEqual(sentSince(socket), ["answer 2", 'thread/started {"thread":{"id":"th-1"}}']);
+    assert.deepEqual(sentSince(socket), ["answer 2", `thread/started {"thread":{"id":"${threadId}"}}`]);
 
     // Nothing is held once no start is unanswered.
     connection.deliverNotification("thread/started", notification("thread/started", started("th-x")));
     assert.deepEqual(sentSince(socket), ['thread/started {"thread":{"id":"th-x"}}']);
   });
 
-  test("with two starts unanswered, announcements wait for both and keep their order", async () => {
+  test("with two starts unanswered, each thread/started follows its own start's answer", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router });
     text({ id: 2, method: "thread/start", params: {} });
     text({ id: 3, method: "thread/start", params: {} });
     await settled();
     assert.equal(waiting.length, 2);
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-a")));
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-b")));
+    const [first, second] = waiting.map((entry) => entry.request.newThreadId as string);
+    // The second start's announcement reaches the gateway first.
+    connection.deliverNotification("thread/started", notification("thread/started", started(second as string)));
+    connection.deliverNotification("thread/started", notification("thread/started", started(first as string)));
+    assert.deepEqual(sentSince(socket), []);
 
-    waiting[0]?.answer(startedAnswer("th-a"));
+    waiting[0]?.answer(startedAnswer(first as string));
     await settled();
-    assert.deepEqual(sentSince(socket), ["answer 2"]);
+    assert.deepEqual(sentSince(socket), ["answer 2", `thread/started {"thread":{"id":"${first}"}}`]);
 
     waiting[1]?.answer({ ok: false, error: { code: -32603, message: "failed" } });
     await settled();
-    assert.deepEqual(sentSince(socket), [
-      "answer 3",
-      'thread/started {"thread":{"id":"th-a"}}',
-      'thread/started {"thread":{"id":"th-b"}}',
-    ]);
+    assert.deepEqual(sentSince(socket), ["answer 3", `thread/started {"thread":{"id":"${second}"}}`]);
   });
 
   test("while turn/start is unanswered everything waits, server requests too, and leaves in arrival order", async () => {
@@ -121,22 +126,38 @@ describe("announcements after the answer", () => {
     );
   });
 
-  test("a renamed thread's thread/name/updated waits for the rename's answer, and an opted-out one is never held", async () => {
+  test("a renamed thread's thread/name/updated waits for the rename's answer, another thread's does not, and an opted-out one is never held", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router, optOut: ["thread/started"] });
     text({ id: 4, method: "thread/name/set", params: { threadId: TURN_THREAD, name: "n" } });
     text({ id: 5, method: "thread/start", params: {} });
     await settled();
-    connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: "th-1" }));
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-2")));
-    assert.deepEqual(sentSince(socket), []);
+    const started2 = waiting[1]?.request.newThreadId as string;
+    connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: TURN_THREAD }));
+    connection.deliverNotification("thread/started", notification("thread/started", started(started2)));
+    // Another client renamed another thread meanwhile: not held for this client's rename.
+    connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: "th-other" }));
+    assert.deepEqual(sentSince(socket), ['thread/name/updated {"threadId":"th-other"}']);
 
     waiting[0]?.answer({ ok: true, result: {}, json: "{}" });
     await settled();
-    assert.deepEqual(sentSince(socket), ["answer 4", 'thread/name/updated {"threadId":"th-1"}']);
-    waiting[1]?.answer(startedAnswer("th-2"));
+    assert.deepEqual(sentSince(socket), ["answer 4", `thread/name/updated {"threadId":"${TURN_THREAD}"}`]);
+    waiting[1]?.answer(startedAnswer(started2));
     await settled();
     assert.deepEqual(sentSince(socket), ["answer 5"]);
+  });
+
+  test("a fork's announcements (its new thread is named by the service) wait whatever thread they name", async () => {
+    const { router, waiting } = heldRouter();
+    const { socket, connection, text } = openConnection({ router });
+    text({ id: 8, method: "thread/fork", params: { threadId: TURN_THREAD } });
+    await settled();
+    assert.equal(waiting.length, 1);
+    connection.deliverNotification("thread/started", notification("thread/started", started("th-fork")));
+    assert.deepEqual(sentSince(socket), []);
+    waiting[0]?.answer(startedAnswer("th-fork"));
+    await settled();
+    assert.deepEqual(sentSince(socket), ["answer 8", 'thread/started {"thread":{"id":"th-fork"}}']);
   });
 
   test("a notification fanned out to the tenant's connections leaves after an answer settled in the same turn", async () => {
@@ -158,12 +179,13 @@ describe("announcements after the answer", () => {
     caller.text({ id: 2, method: "thread/start", params: {} });
     await settled();
     assert.equal(waiting.length, 1);
+    const threadId = waiting[0]?.request.newThreadId as string;
 
     // The bus hands over thread/started (the tenant's subject) and then the start's answer, in one read.
-    const frame = notification("thread/started", started("th-1"));
+    const frame = notification("thread/started", started(threadId));
     other.connection.deliverNotification("thread/started", frame, true);
     caller.connection.deliverNotification("thread/started", frame, true);
-    waiting[0]?.answer(startedAnswer("th-1"));
+    waiting[0]?.answer(startedAnswer(threadId));
     await settled();
     // The caller's copy was held for its answer and follows it at once; the other connection's waited for the turn's end.
     assert.deepEqual(written, ["caller answer 2", "caller thread/started", "other thread/started"]);

@@ -129,11 +129,14 @@ export class ClientConnection implements NotificationSink {
   private readonly threadsWithTurnInFlight = new Set<string>();
   /**
    * Codex answers a request before it announces the change (thread/start, then thread/started): per
-   * announcing notification, how many of this connection's requests that announce it are unanswered,
-   * and the frames of those notifications held back meanwhile, in arrival order. Both reach the
-   * gateway on different subjects, so the announcement may arrive first.
+   * announcing notification, how many of this connection's requests that announce it are unanswered
+   * (about any thread, or about one: `announcesThread`), and the frames of those notifications held
+   * back meanwhile, in arrival order. Both reach the gateway on different subjects, so the
+   * announcement may arrive first. A request about one thread holds only that thread's
+   * announcements: a client renaming threads back to back still hears other threads' renames as they
+   * come, not once it stops.
    */
-  private readonly unansweredAnnouncers = new Map<string, number>();
+  private readonly unansweredAnnouncers = new Map<string, Announcers>();
   private heldAnnouncements: HeldEntry[] = [];
   /** Characters held back; past the outbound limit they all go at once (order yields to the bound). */
   private heldChars = 0;
@@ -383,9 +386,8 @@ export class ClientConnection implements NotificationSink {
     };
     this.inFlight++;
     this.services.tenantInFlight.started(this.principal.tenant);
-    for (const announced of announcersOf(spec)) {
-      this.unansweredAnnouncers.set(announced, (this.unansweredAnnouncers.get(announced) ?? 0) + 1);
-    }
+    const announcedThread = announcedThreadOf(spec, params, newThreadId);
+    for (const announced of announcersOf(spec)) this.countAnnouncer(announced, announcedThread, 1);
     // Keyed: published now, in arrival order; later reads of the key on this connection wait for it.
     // A cached read is answered by this gateway (read-cache.ts): thread/read behind this connection's
     // own earlier writes of the thread, like any read; config/read (a keyed shared read) only when
@@ -422,7 +424,7 @@ export class ClientConnection implements NotificationSink {
         if (result.ok) this.followSubscriptions(spec, params, result, newThreadId);
       }
       if (!result.ok && newThreadSubject) this.unsubscribe(newThreadSubject);
-      if (spec.announcedAfterAnswer) this.releaseAnnouncements(announcersOf(spec));
+      if (spec.announcedAfterAnswer) this.releaseAnnouncements(announcersOf(spec), announcedThread);
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);
       this.answered(clock, result.ok ? undefined : result.error);
@@ -509,8 +511,9 @@ export class ClientConnection implements NotificationSink {
       else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
     }
     if (this.optedOut.has(method)) return;
-    if (this.isHeld(method)) {
-      this.hold({ method, chars: frame.length, frame });
+    const entry: HeldEntry = { method, chars: frame.length, frame };
+    if (this.isHeld(entry)) {
+      this.hold(entry);
       return;
     }
     if (afterAnswers) this.outbound.sendAfterAnswers(frame);
@@ -524,12 +527,12 @@ export class ClientConnection implements NotificationSink {
   }
 
   /** Sends the held entries `isStillHeld` lets go, in order; the rest stay held. */
-  private releaseHeld(isStillHeld: (method: string) => boolean): void {
+  private releaseHeld(isStillHeld: (entry: HeldEntry) => boolean): void {
     const held = this.heldAnnouncements;
     this.heldAnnouncements = [];
     this.heldChars = 0;
     for (const entry of held) {
-      if (isStillHeld(entry.method)) {
+      if (isStillHeld(entry)) {
         this.heldAnnouncements.push(entry);
         this.heldChars += entry.chars;
       } else if ("request" in entry) this.issueServerRequest(entry.request);
@@ -537,23 +540,38 @@ export class ClientConnection implements NotificationSink {
     }
   }
 
-  /** Whether a notification (or server request) of `method` waits for an unanswered request. */
-  private isHeld(method: string): boolean {
-    return (
-      this.unansweredAnnouncers.size > 0 &&
-      (this.unansweredAnnouncers.has(method) || this.unansweredAnnouncers.has(ALL)) &&
-      !ANSWER_PREFACES.has(method)
-    );
+  /** Whether a notification (or server request) waits for an unanswered request. */
+  private isHeld(entry: HeldEntry): boolean {
+    if (this.unansweredAnnouncers.size === 0 || ANSWER_PREFACES.has(entry.method)) return false;
+    if (this.unansweredAnnouncers.has(ALL)) return true;
+    const announcers = this.unansweredAnnouncers.get(entry.method);
+    if (!announcers) return false;
+    if (announcers.anyThread > 0) return true;
+    // Held for some threads only: the notification's own thread decides (read once, when first needed).
+    if (entry.threadId === undefined) entry.threadId = "frame" in entry ? threadOfNotification(entry.frame) : null;
+    return entry.threadId === null || announcers.byThread.has(entry.threadId);
+  }
+
+  /** One more (`change` 1) or one fewer (-1) unanswered request announcing `method`, about `threadId` or any thread. */
+  private countAnnouncer(method: string, threadId: string | undefined, change: 1 | -1): void {
+    let announcers = this.unansweredAnnouncers.get(method);
+    if (!announcers) {
+      announcers = { anyThread: 0, byThread: new Map() };
+      this.unansweredAnnouncers.set(method, announcers);
+    }
+    if (threadId === undefined) announcers.anyThread += change;
+    else {
+      const left = (announcers.byThread.get(threadId) ?? 0) + change;
+      if (left > 0) announcers.byThread.set(threadId, left);
+      else announcers.byThread.delete(threadId);
+    }
+    if (announcers.anyThread <= 0 && announcers.byThread.size === 0) this.unansweredAnnouncers.delete(method);
   }
 
   /** A request announcing `methods` was answered: what no other unanswered request holds goes out, in order. */
-  private releaseAnnouncements(methods: readonly string[]): void {
-    for (const method of methods) {
-      const left = (this.unansweredAnnouncers.get(method) ?? 1) - 1;
-      if (left > 0) this.unansweredAnnouncers.set(method, left);
-      else this.unansweredAnnouncers.delete(method);
-    }
-    if (this.heldAnnouncements.length > 0) this.releaseHeld((method) => this.isHeld(method));
+  private releaseAnnouncements(methods: readonly string[], threadId: string | undefined): void {
+    for (const method of methods) this.countAnnouncer(method, threadId, -1);
+    if (this.heldAnnouncements.length > 0) this.releaseHeld((entry) => this.isHeld(entry));
   }
 
   /**
@@ -577,8 +595,9 @@ export class ClientConnection implements NotificationSink {
   deliverServerRequest(request: IncomingServerRequest): void {
     if (this.state !== "ready") return;
     // Behind a held notification of its turn (a turn/start joining a running turn is unanswered).
-    if (this.isHeld(request.method)) {
-      this.hold({ method: request.method, chars: request.paramsJson.length, request });
+    const entry: HeldEntry = { method: request.method, chars: request.paramsJson.length, request };
+    if (this.isHeld(entry)) {
+      this.hold(entry);
       return;
     }
     this.issueServerRequest(request);
@@ -620,7 +639,20 @@ export class ClientConnection implements NotificationSink {
 }
 
 /** A notification frame or a server request held back until a request is answered. */
-type HeldEntry = { method: string; chars: number } & ({ frame: string } | { request: IncomingServerRequest });
+/**
+ * A notification or server request held for an answer. `threadId`: the thread a notification is
+ * about, once read (null: none); read only when a hold about some threads must decide.
+ */
+type HeldEntry = { method: string; chars: number; threadId?: string | null } & (
+  | { frame: string }
+  | { request: IncomingServerRequest }
+);
+
+/** A connection's unanswered requests announcing one notification: about any thread, and per thread. */
+interface Announcers {
+  anyThread: number;
+  byThread: Map<string, number>;
+}
 
 /** `announcedAfterAnswer: "all"` holds every notification: counted under this key. */
 const ALL = "*";
@@ -636,4 +668,25 @@ const ANSWER_PREFACES: ReadonlySet<string> = new Set([Notification.configWarning
 function announcersOf(spec: MethodSpec<unknown, unknown>): readonly string[] {
   const announced = spec.announcedAfterAnswer;
   return announced === undefined ? [] : announced === "all" ? [ALL] : announced;
+}
+
+/** The one thread a request's announcements are about, when the gateway knows it (`announcesThread`). */
+function announcedThreadOf(
+  spec: MethodSpec<unknown, unknown>,
+  params: unknown,
+  newThreadId: string | undefined,
+): string | undefined {
+  if (spec.announcesThread === "new") return newThreadId;
+  if (spec.announcesThread === "params") {
+    const threadId = (params as { threadId?: unknown } | null)?.threadId;
+    return typeof threadId === "string" ? threadId : undefined;
+  }
+  return undefined;
+}
+
+/** The thread an announcement is about: its `threadId`, or its thread's id (thread/started); null if none. */
+function threadOfNotification(frame: string): string | null {
+  const params = (JSON.parse(frame) as { params?: { threadId?: unknown; thread?: { id?: unknown } } }).params;
+  const threadId = params?.threadId ?? params?.thread?.id;
+  return typeof threadId === "string" ? threadId : null;
 }

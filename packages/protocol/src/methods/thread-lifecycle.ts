@@ -283,6 +283,7 @@ export const threadLifecycleMethods = defineMethods({
       ThreadLifecycleNotification.threadGoalUpdated,
       ThreadLifecycleNotification.threadGoalCleared,
     ],
+    announcesThread: "params",
     summary: "Attaches the caller to a thread (loading it when it is not), with its history.",
   },
   [M.threadFork]: {
@@ -308,6 +309,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadIdParams,
     result: EmptyResponse,
     announcedAfterAnswer: [ThreadLifecycleNotification.threadArchived],
+    announcesThread: "params",
     summary: "Archives a thread and the sub-agent threads it spawned; unloads them.",
   },
   [M.threadUnarchive]: {
@@ -319,6 +321,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadIdParams,
     result: ThreadUnarchiveResponse,
     announcedAfterAnswer: [ThreadLifecycleNotification.threadUnarchived],
+    announcesThread: "params",
     summary: "Restores an archived thread.",
   },
   [M.threadDelete]: {
@@ -330,6 +333,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadIdParams,
     result: EmptyResponse,
     announcedAfterAnswer: [ThreadLifecycleNotification.threadDeleted],
+    announcesThread: "params",
     summary: "Deletes a thread and its items.",
   },
   [M.threadUnsubscribe]: {
@@ -373,6 +377,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadGoalSetParams,
     result: z.object({ goal: ThreadGoal }),
     announcedAfterAnswer: [ThreadLifecycleNotification.threadGoalUpdated],
+    announcesThread: "params",
     summary: "Sets or updates a thread's goal; thread/goal/updated to its subscribers.",
   },
   [M.threadGoalGet]: {
@@ -395,6 +400,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadGoalClearParams,
     result: z.object({ cleared: z.boolean() }),
     announcedAfterAnswer: [ThreadLifecycleNotification.threadGoalCleared],
+    announcesThread: "params",
     summary: "Clears a thread's goal; thread/goal/cleared to its subscribers.",
   },
   [M.threadSettingsUpdate]: {
@@ -406,6 +412,7 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadSettingsUpdateParams,
     result: EmptyResponse,
     announcedAfterAnswer: [ThreadLifecycleNotification.threadSettingsUpdated],
+    announcesThread: "params",
     summary: "Partial update of a thread's settings; thread/settings/updated to subscribers when they change.",
   },
   [M.threadTurnsList]: {

@@ -83,6 +83,7 @@ export const threadQueueMethods = defineMethods({
     params: ThreadQueueUpdateParams,
     result: z.object({ queuedSubmission: QueuedSubmission }),
     announcedAfterAnswer: [ThreadQueueNotification.threadQueueChanged],
+    announcesThread: "params",
     summary: "Replaces a queued submission's input (and metadata).",
   },
   [M.threadQueueDelete]: {
@@ -90,6 +91,7 @@ export const threadQueueMethods = defineMethods({
     params: ThreadQueueDeleteParams,
     result: z.object({ deleted: z.boolean() }),
     announcedAfterAnswer: [ThreadQueueNotification.threadQueueChanged],
+    announcesThread: "params",
     summary: "Removes a queued submission.",
   },
   [M.threadQueueReorder]: {
@@ -97,6 +99,7 @@ export const threadQueueMethods = defineMethods({
     params: ThreadQueueReorderParams,
     result: z.object({}),
     announcedAfterAnswer: [ThreadQueueNotification.threadQueueChanged],
+    announcesThread: "params",
     summary: "Puts a thread's queued submissions in the given order (every one, exactly once).",
   },
   [M.threadQueueStart]: {

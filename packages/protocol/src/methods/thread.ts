@@ -258,6 +258,7 @@ export const threadMethods = defineMethods({
     subscribesCallerTo: (result: ThreadStartResponse) => result.thread.id,
     namesNewThread: true,
     announcedAfterAnswer: [ThreadNotification.threadStarted],
+    announcesThread: "new",
     summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",
   },
   [ThreadMethod.threadRead]: {
@@ -292,6 +293,7 @@ export const threadMethods = defineMethods({
     params: ThreadSetNameParams,
     result: ThreadSetNameResponse,
     announcedAfterAnswer: [ThreadNotification.threadNameUpdated],
+    announcesThread: "params",
     summary: "Renames a thread; announces thread/name/updated to the tenant.",
   },
 });
