@@ -225,12 +225,13 @@ describe("registry", () => {
     for (const spec of methodRegistry.values()) {
       if (!spec.announcesThread) continue;
       about[spec.method] = spec.announcesThread;
-      assert.ok(Array.isArray(spec.announcedAfterAnswer), `${spec.method} announces a list of notifications`);
+      assert.ok(spec.announcedAfterAnswer, `${spec.method} announces something after its answer`);
       if (spec.announcesThread === "params") assert.ok(spec.threadId, `${spec.method} names a thread in params.threadId`);
       else assert.equal(spec.namesNewThread, true, `${spec.method} has the gateway name its thread`);
     }
     assert.equal(about["thread/start"], "new");
     assert.equal(about["thread/name/set"], "params");
+    assert.equal(about["turn/start"], "params", "a turn/start holds what is about its own thread only");
     // A fork announces its new thread, which the service names: any thread's announcements wait.
     assert.equal(about["thread/fork"], undefined);
   });

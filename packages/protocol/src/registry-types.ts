@@ -39,8 +39,9 @@ export interface MethodSpec<P = unknown, R = unknown> {
   /**
    * The one thread those notifications are about, when the gateway knows it before the answer:
    * `params` (the thread the request names, `params.threadId`) or `new` (the thread the gateway names
-   * for it, `namesNewThread`). Then only that thread's announcements wait for the answer; absent, any
-   * thread's do (a fork's new thread is named by the service).
+   * for it, `namesNewThread`). Then only that thread's announcements wait for the answer (under `all`,
+   * everything about that thread, its server requests too); absent, any thread's do (a fork's new
+   * thread is named by the service).
    */
   announcesThread?: "params" | "new";
   /**

@@ -79,27 +79,38 @@ describe("announcements after the answer", () => {
     assert.deepEqual(sentSince(socket), ["answer 3", `thread/started {"thread":{"id":"${second}"}}`]);
   });
 
-  test("while turn/start is unanswered everything waits, server requests too, and leaves in arrival order", async () => {
+  test("while turn/start is unanswered everything about its thread waits, server requests too, and leaves in arrival order; other threads' do not", async () => {
     const { router, waiting } = heldRouter();
     const { socket, connection, text } = openConnection({ router });
     text({ id: 6, method: "turn/start", params: { threadId: TURN_THREAD, input: [] } });
     await settled();
     assert.equal(waiting.length, 1);
-    connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: "th-1" }));
+    connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: TURN_THREAD }));
     connection.deliverServerRequest({
       token: "tok-1",
       method: "item/tool/call",
-      threadId: "th-0",
-      paramsJson: JSON.stringify({ threadId: "th-0" }),
+      threadId: TURN_THREAD,
+      paramsJson: JSON.stringify({ threadId: TURN_THREAD }),
     });
-    connection.deliverNotification("turn/started", notification("turn/started", { threadId: "th-1" }));
-    assert.deepEqual(sentSince(socket), []);
+    connection.deliverNotification("turn/started", notification("turn/started", { threadId: TURN_THREAD }));
+    // Another thread's turn streams on meanwhile (an orchestrator driving several threads on one connection).
+    connection.deliverNotification("item/agentMessage/delta", notification("item/agentMessage/delta", { threadId: "th-other" }));
+    connection.deliverServerRequest({
+      token: "tok-2",
+      method: "item/tool/call",
+      threadId: "th-other",
+      paramsJson: JSON.stringify({ threadId: "th-other" }),
+    });
+    assert.deepEqual(
+      socket.take().map((frame) => `${frame.method} ${frame.params.threadId}`),
+      ["item/agentMessage/delta th-other", "item/tool/call th-other"],
+    );
 
     waiting[0]?.answer({ ok: true, result: { turn: { id: "turn-1" } }, json: '{"turn":{"id":"turn-1"}}' });
     await settled();
     assert.deepEqual(
       socket.take().map((frame) => `${frame.method ?? "answer"} ${frame.id ?? ""}`),
-      ["answer 6", "thread/status/changed ", "item/tool/call 0", "turn/started "],
+      ["answer 6", "thread/status/changed ", "item/tool/call 1", "turn/started "],
     );
   });
 
@@ -108,7 +119,8 @@ describe("announcements after the answer", () => {
     const { socket, connection, text } = openConnection({ router, maxOutboundBytes: 600 }); // three 166-character frames fit
     text({ id: 7, method: "turn/start", params: { threadId: TURN_THREAD, input: [] } });
     await settled();
-    const delta = (index: number) => notification("item/agentMessage/delta", { threadId: "th-0", index, delta: "x".repeat(80) });
+    const delta = (index: number) =>
+      notification("item/agentMessage/delta", { threadId: TURN_THREAD, index, delta: "x".repeat(48) });
     for (let index = 0; index < 3; index++) connection.deliverNotification("item/agentMessage/delta", delta(index));
     assert.deepEqual(sentSince(socket), [], "three frames fit within the limit and are held");
     connection.deliverNotification("item/agentMessage/delta", delta(3));

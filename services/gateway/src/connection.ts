@@ -543,12 +543,18 @@ export class ClientConnection implements NotificationSink {
   /** Whether a notification (or server request) waits for an unanswered request. */
   private isHeld(entry: HeldEntry): boolean {
     if (this.unansweredAnnouncers.size === 0 || ANSWER_PREFACES.has(entry.method)) return false;
-    if (this.unansweredAnnouncers.has(ALL)) return true;
-    const announcers = this.unansweredAnnouncers.get(entry.method);
+    return (
+      this.holds(this.unansweredAnnouncers.get(ALL), entry) || this.holds(this.unansweredAnnouncers.get(entry.method), entry)
+    );
+  }
+
+  /** Whether these unanswered requests hold `entry`: any of them about any thread, or one about its thread. */
+  private holds(announcers: Announcers | undefined, entry: HeldEntry): boolean {
     if (!announcers) return false;
     if (announcers.anyThread > 0) return true;
-    // Held for some threads only: the notification's own thread decides (read once, when first needed).
-    if (entry.threadId === undefined) entry.threadId = "frame" in entry ? threadOfNotification(entry.frame) : null;
+    // Held for some threads only: the entry's own thread decides (read once, when first needed).
+    if (entry.threadId === undefined)
+      entry.threadId = "frame" in entry ? threadOfNotification(entry.frame) : entry.request.threadId;
     return entry.threadId === null || announcers.byThread.has(entry.threadId);
   }
 
@@ -654,7 +660,7 @@ interface Announcers {
   byThread: Map<string, number>;
 }
 
-/** `announcedAfterAnswer: "all"` holds every notification: counted under this key. */
+/** `announcedAfterAnswer: "all"` holds every notification (about its thread, with `announcesThread`): counted under this key. */
 const ALL = "*";
 
 /**

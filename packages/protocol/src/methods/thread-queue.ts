@@ -70,6 +70,7 @@ export const threadQueueMethods = defineMethods({
     params: ThreadQueueAddParams,
     result: z.object({ queuedSubmission: QueuedSubmission }),
     announcedAfterAnswer: "all",
+    announcesThread: "params",
     summary: "Queues a user submission on a thread; an idle thread starts it at once as a turn.",
   },
   [M.threadQueueList]: {
@@ -107,6 +108,7 @@ export const threadQueueMethods = defineMethods({
     params: ThreadQueueStartParams,
     result: z.object({ turn: Turn }),
     announcedAfterAnswer: "all",
+    announcesThread: "params",
     summary: "Starts a queued submission (the next one unless named) as a turn on an idle thread.",
   },
 });

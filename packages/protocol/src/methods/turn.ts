@@ -227,6 +227,7 @@ export const turnMethods = defineMethods({
     result: TurnStartResponse,
     // Codex answers before the turn's first notification (thread/status/changed active).
     announcedAfterAnswer: "all",
+    announcesThread: "params",
     summary: "Starts a turn (inProgress at once) or adds input to the running one; the model streams after.",
   },
   [TurnMethod.turnSteer]: {
@@ -260,6 +261,7 @@ export const turnMethods = defineMethods({
     result: z.object({}),
     // Answered before the compaction turn's first notification, as turn/start.
     announcedAfterAnswer: "all",
+    announcesThread: "params",
     summary: "Runs a compaction turn: the model summarizes the history, which then replaces it.",
   },
   [TurnMethod.collaborationModeList]: {
