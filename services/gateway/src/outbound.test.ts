@@ -3,11 +3,17 @@ import { describe, test } from "node:test";
 import { OutboundChannel } from "./outbound.js";
 import { FakeSocket } from "./testing/fake-socket.js";
 
+/** A channel of `limit` bytes to a client that never reads, and the backlogs it overflowed at. */
+function neverReadingChannel(limit: number) {
+  const socket = new FakeSocket({ isNeverReading: true });
+  const overflows: number[] = [];
+  const channel = new OutboundChannel(socket, limit, (buffered) => overflows.push(buffered));
+  return { socket, channel, overflows };
+}
+
 describe("outbound back-pressure", () => {
   test("frames go out until the client's backlog would pass the limit; then it is disconnected with 1013, once", () => {
-    const socket = new FakeSocket({ isNeverReading: true });
-    const overflows: number[] = [];
-    const channel = new OutboundChannel(socket, 10, (buffered) => overflows.push(buffered));
+    const { socket, channel, overflows } = neverReadingChannel(10);
     assert.equal(channel.send("abcd"), true);
     assert.equal(channel.send("efgh"), true);
     assert.equal(channel.send("ijkl"), false, "12 bytes would exceed the 10-byte limit");
@@ -54,9 +60,7 @@ describe("outbound back-pressure", () => {
   });
 
   test("waiting frames count against the limit; a closed channel drops them; a disconnect writes them first", async () => {
-    const socket = new FakeSocket({ isNeverReading: true });
-    const overflows: number[] = [];
-    const channel = new OutboundChannel(socket, 10, (buffered) => overflows.push(buffered));
+    const { socket, channel, overflows } = neverReadingChannel(10);
     assert.equal(channel.send("abcd"), true);
     assert.equal(channel.sendAfterAnswers("efgh"), true);
     assert.equal(channel.sendAfterAnswers("ijkl"), false, "4 written + 4 waiting + 4 would exceed 10");
