@@ -511,10 +511,12 @@ export class ClientConnection implements NotificationSink {
       else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
     }
     if (this.optedOut.has(method)) return;
-    const entry: HeldEntry = { method, chars: frame.length, frame };
-    if (this.isHeld(entry)) {
-      this.hold(entry);
-      return;
+    if (this.unansweredAnnouncers.size > 0) {
+      const entry: HeldEntry = { method, chars: frame.length, frame };
+      if (this.isHeld(entry)) {
+        this.hold(entry);
+        return;
+      }
     }
     if (afterAnswers) this.outbound.sendAfterAnswers(frame);
     else this.send(frame);
@@ -601,10 +603,12 @@ export class ClientConnection implements NotificationSink {
   deliverServerRequest(request: IncomingServerRequest): void {
     if (this.state !== "ready") return;
     // Behind a held notification of its turn (a turn/start joining a running turn is unanswered).
-    const entry: HeldEntry = { method: request.method, chars: request.paramsJson.length, request };
-    if (this.isHeld(entry)) {
-      this.hold(entry);
-      return;
+    if (this.unansweredAnnouncers.size > 0) {
+      const entry: HeldEntry = { method: request.method, chars: request.paramsJson.length, request };
+      if (this.isHeld(entry)) {
+        this.hold(entry);
+        return;
+      }
     }
     this.issueServerRequest(request);
   }
@@ -644,9 +648,8 @@ export class ClientConnection implements NotificationSink {
   }
 }
 
-/** A notification frame or a server request held back until a request is answered. */
 /**
- * A notification or server request held for an answer. `threadId`: the thread a notification is
+ * A notification or server request held back until a request is answered. `threadId`: the thread a notification is
  * about, once read (null: none); read only when a hold about some threads must decide.
  */
 type HeldEntry = { method: string; chars: number; threadId?: string | null } & (
