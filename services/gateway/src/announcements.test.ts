@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { BusOutcome } from "@switchyard/runtime";
 import type { BusRouter, RouteRequest } from "./bus-router.js";
+import { OutgoingNotification } from "./fanout.js";
 import { openConnection } from "./testing/open-connection.js";
 
 /** A router whose answers the test gives, in the order the requests were routed. */
@@ -21,7 +22,8 @@ const startedAnswer = (threadId: string): BusOutcome => ({
   result: started(threadId),
   json: JSON.stringify(started(threadId)),
 });
-const notification = (method: string, params: unknown) => JSON.stringify({ method, params });
+const notification = (method: string, params: unknown, afterAnswers = false) =>
+  new OutgoingNotification(method, JSON.stringify({ method, params }), afterAnswers);
 /** What the socket was sent since the last look: an answer's id, or a notification's method. */
 const sentSince = (socket: { take(): any[] }) =>
   socket.take().map((frame) => (frame.method ? `${frame.method} ${JSON.stringify(frame.params)}` : `answer ${frame.id}`));
@@ -40,9 +42,9 @@ describe("announcements after the answer", () => {
 
     // These reach the gateway before the answer (a different subject from the reply's); another
     // connection's new thread is announced at once.
-    connection.deliverNotification("thread/started", notification("thread/started", started(threadId)));
-    connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: "th-0" }));
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-other")));
+    connection.deliverNotification(notification("thread/started", started(threadId)));
+    connection.deliverNotification(notification("thread/status/changed", { threadId: "th-0" }));
+    connection.deliverNotification(notification("thread/started", started("th-other")));
     assert.deepEqual(sentSince(socket), [
       'thread/status/changed {"threadId":"th-0"}',
       'thread/started {"thread":{"id":"th-other"}}',
@@ -53,7 +55,7 @@ describe("announcements after the answer", () => {
     assert.deepEqual(sentSince(socket), ["answer 2", `thread/started {"thread":{"id":"${threadId}"}}`]);
 
     // Nothing is held once no start is unanswered.
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-x")));
+    connection.deliverNotification(notification("thread/started", started("th-x")));
     assert.deepEqual(sentSince(socket), ['thread/started {"thread":{"id":"th-x"}}']);
   });
 
@@ -66,8 +68,8 @@ describe("announcements after the answer", () => {
     assert.equal(waiting.length, 2);
     const [first, second] = waiting.map((entry) => entry.request.newThreadId as string);
     // The second start's announcement reaches the gateway first.
-    connection.deliverNotification("thread/started", notification("thread/started", started(second as string)));
-    connection.deliverNotification("thread/started", notification("thread/started", started(first as string)));
+    connection.deliverNotification(notification("thread/started", started(second as string)));
+    connection.deliverNotification(notification("thread/started", started(first as string)));
     assert.deepEqual(sentSince(socket), []);
 
     waiting[0]?.answer(startedAnswer(first as string));
@@ -85,16 +87,16 @@ describe("announcements after the answer", () => {
     text({ id: 6, method: "turn/start", params: { threadId: TURN_THREAD, input: [] } });
     await settled();
     assert.equal(waiting.length, 1);
-    connection.deliverNotification("thread/status/changed", notification("thread/status/changed", { threadId: TURN_THREAD }));
+    connection.deliverNotification(notification("thread/status/changed", { threadId: TURN_THREAD }));
     connection.deliverServerRequest({
       token: "tok-1",
       method: "item/tool/call",
       threadId: TURN_THREAD,
       paramsJson: JSON.stringify({ threadId: TURN_THREAD }),
     });
-    connection.deliverNotification("turn/started", notification("turn/started", { threadId: TURN_THREAD }));
+    connection.deliverNotification(notification("turn/started", { threadId: TURN_THREAD }));
     // Another thread's turn streams on meanwhile (an orchestrator driving several threads on one connection).
-    connection.deliverNotification("item/agentMessage/delta", notification("item/agentMessage/delta", { threadId: "th-other" }));
+    connection.deliverNotification(notification("item/agentMessage/delta", { threadId: "th-other" }));
     connection.deliverServerRequest({
       token: "tok-2",
       method: "item/tool/call",
@@ -121,15 +123,15 @@ describe("announcements after the answer", () => {
     await settled();
     const delta = (index: number) =>
       notification("item/agentMessage/delta", { threadId: TURN_THREAD, index, delta: "x".repeat(48) });
-    for (let index = 0; index < 3; index++) connection.deliverNotification("item/agentMessage/delta", delta(index));
+    for (let index = 0; index < 3; index++) connection.deliverNotification(delta(index));
     assert.deepEqual(sentSince(socket), [], "three frames fit within the limit and are held");
-    connection.deliverNotification("item/agentMessage/delta", delta(3));
+    connection.deliverNotification(delta(3));
     assert.deepEqual(
       socket.take().map((frame) => frame.params.index),
       [0, 1, 2, 3],
     );
     // The hold goes on for what comes next, and the answer still comes first.
-    connection.deliverNotification("item/agentMessage/delta", delta(4));
+    connection.deliverNotification(delta(4));
     waiting[0]?.answer({ ok: true, result: { turn: { id: "turn-1" } }, json: '{"turn":{"id":"turn-1"}}' });
     await settled();
     assert.deepEqual(
@@ -145,10 +147,10 @@ describe("announcements after the answer", () => {
     text({ id: 5, method: "thread/start", params: {} });
     await settled();
     const started2 = waiting[1]?.request.newThreadId as string;
-    connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: TURN_THREAD }));
-    connection.deliverNotification("thread/started", notification("thread/started", started(started2)));
+    connection.deliverNotification(notification("thread/name/updated", { threadId: TURN_THREAD }));
+    connection.deliverNotification(notification("thread/started", started(started2)));
     // Another client renamed another thread meanwhile: not held for this client's rename.
-    connection.deliverNotification("thread/name/updated", notification("thread/name/updated", { threadId: "th-other" }));
+    connection.deliverNotification(notification("thread/name/updated", { threadId: "th-other" }));
     assert.deepEqual(sentSince(socket), ['thread/name/updated {"threadId":"th-other"}']);
 
     waiting[0]?.answer({ ok: true, result: {}, json: "{}" });
@@ -165,7 +167,7 @@ describe("announcements after the answer", () => {
     text({ id: 8, method: "thread/fork", params: { threadId: TURN_THREAD } });
     await settled();
     assert.equal(waiting.length, 1);
-    connection.deliverNotification("thread/started", notification("thread/started", started("th-fork")));
+    connection.deliverNotification(notification("thread/started", started("th-fork")));
     assert.deepEqual(sentSince(socket), []);
     waiting[0]?.answer(startedAnswer("th-fork"));
     await settled();
@@ -194,9 +196,9 @@ describe("announcements after the answer", () => {
     const threadId = waiting[0]?.request.newThreadId as string;
 
     // The bus hands over thread/started (the tenant's subject) and then the start's answer, in one read.
-    const frame = notification("thread/started", started(threadId));
-    other.connection.deliverNotification("thread/started", frame, true);
-    caller.connection.deliverNotification("thread/started", frame, true);
+    const announced = notification("thread/started", started(threadId), true);
+    other.connection.deliverNotification(announced);
+    caller.connection.deliverNotification(announced);
     waiting[0]?.answer(startedAnswer(threadId));
     await settled();
     // The caller's copy was held for its answer and follows it at once; the other connection's waited for the turn's end.

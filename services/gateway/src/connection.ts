@@ -45,7 +45,7 @@ import {
 } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
 import { type BusRouter, keyOf, type RouteRequest } from "./bus-router.js";
-import type { NotificationFanout, NotificationSink } from "./fanout.js";
+import { type NotificationFanout, type NotificationSink, OutgoingNotification } from "./fanout.js";
 import { initializeSession } from "./handshake.js";
 import { readsPaginatedHistory } from "./history-deprecation.js";
 import { KeyOrdering } from "./key-ordering.js";
@@ -349,7 +349,7 @@ export class ClientConnection implements NotificationSink {
       installationId: this.settings.installationId,
       environmentId: null,
     };
-    this.deliverNotification(
+    this.notify(
       Notification.remoteControlStatusChanged,
       JSON.stringify(notificationMessage(Notification.remoteControlStatusChanged, remoteControlStatus, Date.now())),
     );
@@ -407,7 +407,7 @@ export class ClientConnection implements NotificationSink {
       if (this.state !== "closed") {
         if (spec.method === Method.threadRead && readsPaginatedHistory(params as ThreadReadParams, result)) {
           // Codex 0.171.0 warns before the answer; sent here because the answer may come from the cache.
-          this.deliverNotification(
+          this.notify(
             Notification.deprecationNotice,
             JSON.stringify(notificationMessage(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.read, Date.now())),
           );
@@ -502,24 +502,30 @@ export class ClientConnection implements NotificationSink {
     this.services.fanout.remove(subject, this);
   }
 
-  deliverNotification(method: string, frame: string, afterAnswers = false): void {
+  deliverNotification(notification: OutgoingNotification): void {
     if (this.state !== "ready") return;
-    // Two frames per turn are parsed for their thread; every other notification passes untouched.
+    const { method, frame } = notification;
+    // Two frames per turn are read for their thread; every other notification passes untouched.
     if (method === Notification.turnStarted || method === Notification.turnCompleted) {
-      const threadId = (JSON.parse(frame) as { params?: { threadId?: string } }).params?.threadId;
+      const threadId = notification.threadId;
       if (threadId && method === Notification.turnStarted) this.threadsWithTurnInFlight.add(threadId);
       else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
     }
     if (this.optedOut.has(method)) return;
     if (this.unansweredAnnouncers.size > 0) {
-      const entry: HeldEntry = { method, chars: frame.length, frame };
+      const entry: HeldEntry = { method, chars: frame.length, notification };
       if (this.isHeld(entry)) {
         this.hold(entry);
         return;
       }
     }
-    if (afterAnswers) this.outbound.sendAfterAnswers(frame);
+    if (notification.afterAnswers) this.outbound.sendAfterAnswers(frame);
     else this.send(frame);
+  }
+
+  /** A notification this connection makes itself (not fanned out from the bus). */
+  private notify(method: string, frame: string): void {
+    this.deliverNotification(new OutgoingNotification(method, frame));
   }
 
   private hold(entry: HeldEntry): void {
@@ -538,7 +544,7 @@ export class ClientConnection implements NotificationSink {
         this.heldAnnouncements.push(entry);
         this.heldChars += entry.chars;
       } else if ("request" in entry) this.issueServerRequest(entry.request);
-      else this.send(entry.frame);
+      else this.send(entry.notification.frame);
     }
   }
 
@@ -554,10 +560,9 @@ export class ClientConnection implements NotificationSink {
   private holds(announcers: Announcers | undefined, entry: HeldEntry): boolean {
     if (!announcers) return false;
     if (announcers.anyThread > 0) return true;
-    // Held for some threads only: the entry's own thread decides (read once, when first needed).
-    if (entry.threadId === undefined)
-      entry.threadId = "frame" in entry ? threadOfNotification(entry.frame) : entry.request.threadId;
-    return entry.threadId === null || announcers.byThread.has(entry.threadId);
+    // Held for some threads only: the entry's own thread decides (a notification's is read once, when first needed).
+    const threadId = "request" in entry ? entry.request.threadId : entry.notification.threadId;
+    return threadId === null || announcers.byThread.has(threadId);
   }
 
   /** One more (`change` 1) or one fewer (-1) unanswered request announcing `method`, about `threadId` or any thread. */
@@ -621,7 +626,7 @@ export class ClientConnection implements NotificationSink {
   serverRequestResolved(token: string): void {
     if (this.state !== "ready") return;
     const frame = this.serverRequests.resolve(token, Date.now());
-    if (frame) this.deliverNotification(TurnNotification.serverRequestResolved, frame);
+    if (frame) this.notify(TurnNotification.serverRequestResolved, frame);
   }
 
   get pendingServerRequestCount(): number {
@@ -648,12 +653,9 @@ export class ClientConnection implements NotificationSink {
   }
 }
 
-/**
- * A notification or server request held back until a request is answered. `threadId`: the thread a notification is
- * about, once read (null: none); read only when a hold about some threads must decide.
- */
-type HeldEntry = { method: string; chars: number; threadId?: string | null } & (
-  | { frame: string }
+/** A notification or server request held back until a request is answered. */
+type HeldEntry = { method: string; chars: number } & (
+  | { notification: OutgoingNotification }
   | { request: IncomingServerRequest }
 );
 
@@ -691,11 +693,4 @@ function announcedThreadOf(
     return typeof threadId === "string" ? threadId : undefined;
   }
   return undefined;
-}
-
-/** The thread an announcement is about: its `threadId`, or its thread's id (thread/started); null if none. */
-function threadOfNotification(frame: string): string | null {
-  const params = (JSON.parse(frame) as { params?: { threadId?: unknown; thread?: { id?: unknown } } }).params;
-  const threadId = params?.threadId ?? params?.thread?.id;
-  return typeof threadId === "string" ? threadId : null;
 }

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { BusHeader, Notification } from "@switchyard/protocol";
 import { createLogger } from "@switchyard/runtime";
-import { ConnectionEvents, NotificationFanout, type NotificationSink } from "./fanout.js";
+import { ConnectionEvents, NotificationFanout, type NotificationSink, OutgoingNotification } from "./fanout.js";
 
 /** A bus connection whose subscriptions the test feeds by hand. */
 function fakeBus() {
@@ -33,7 +33,7 @@ function fakeBus() {
 function recordingSink() {
   const delivered: string[] = [];
   const sink: NotificationSink = {
-    deliverNotification: (method, _frame, afterAnswers) => delivered.push(`${method}${afterAnswers ? " after answers" : ""}`),
+    deliverNotification: ({ method, afterAnswers }) => delivered.push(`${method}${afterAnswers ? " after answers" : ""}`),
     deliverServerRequest: () => {},
     serverRequestResolved: () => {},
   };
@@ -69,5 +69,69 @@ describe("notification fan-out", () => {
     own.add("evt.conn.1", mine.sink);
     publish("evt.conn.1", Notification.threadStarted, "evt.conn.*");
     assert.deepEqual(mine.delivered, [Notification.threadStarted]);
+  });
+
+  test("every connection gets the same notification, whose thread is read from the frame once for all of them", () => {
+    const { nc, publish } = fakeBus();
+    const fanout = new NotificationFanout(nc, log);
+    const received: OutgoingNotification[] = [];
+    const sink = (): NotificationSink => ({
+      deliverNotification: (notification) => received.push(notification),
+      deliverServerRequest: () => {},
+      serverRequestResolved: () => {},
+    });
+    for (let index = 0; index < 3; index++) fanout.add("evt.tenant", sink());
+    publish("evt.tenant", Notification.threadNameUpdated);
+    assert.equal(received.length, 3);
+    assert.equal(new Set(received).size, 1, "one notification object shared by the three connections");
+
+    const parse = JSON.parse;
+    let parses = 0;
+    JSON.parse = (...args: Parameters<typeof JSON.parse>) => {
+      parses++;
+      return parse(...args);
+    };
+    /** The thread each way of reading finds, and how many parses it took. */
+    const readThread = (method: string, frame: string) => {
+      parses = 0;
+      const notification = new OutgoingNotification(method, frame);
+      const threadIds = [notification.threadId, notification.threadId, notification.threadId];
+      return { threadIds: [...new Set(threadIds)], parses };
+    };
+    // As publishers write them (events.ts): the id is read off the text.
+    const asPublished = (method: string, params: unknown) => JSON.stringify({ method, params, emittedAtMs: 1 });
+    const id = "0199a8f0-0000-7000-8000-000000000009";
+    try {
+      assert.deepEqual(
+        readThread(Notification.threadStarted, asPublished(Notification.threadStarted, { thread: { id, name: "x" } })),
+        {
+          threadIds: [id],
+          parses: 0,
+        },
+      );
+      assert.deepEqual(
+        readThread(Notification.threadNameUpdated, asPublished(Notification.threadNameUpdated, { threadId: id })),
+        {
+          threadIds: [id],
+          parses: 0,
+        },
+      );
+      // Otherwise parsed, once, and the same answer as the parse gives.
+      assert.deepEqual(readThread("turn/x", asPublished("turn/x", { turnId: "t", threadId: id })), {
+        threadIds: [id],
+        parses: 1,
+      });
+      assert.deepEqual(readThread("x", JSON.stringify({ params: { thread: { id } } })), { threadIds: [id], parses: 1 });
+      assert.deepEqual(readThread("x", asPublished("x", { threadId: 'a"b' })), { threadIds: ['a"b'], parses: 1 });
+      // Only thread/started's thread is read off its text: another method's `thread` object yields to its threadId.
+      assert.deepEqual(readThread("x", asPublished("x", { thread: { id: "other" }, threadId: id })), {
+        threadIds: [id],
+        parses: 1,
+      });
+      assert.deepEqual(readThread("x", asPublished("x", {})), { threadIds: [null], parses: 1 });
+      assert.deepEqual(readThread("x", "not json"), { threadIds: [null], parses: 1 }, "a malformed frame names no thread");
+    } finally {
+      JSON.parse = parse;
+    }
   });
 });

@@ -1,20 +1,68 @@
 // Notification fan-out: one NATS subscription per subject this gateway's connections need
 // (a tenant's subject, a thread's subject), reference-counted; each event is serialized once and
-// written to every interested connection. Events for one connection arrive on one wildcard
+// written to every interested connection, as one `OutgoingNotification` whose thread, when a
+// connection must know it, is read once for all of them. Events for one connection arrive on one wildcard
 // subscription per gateway (`ConnectionEvents`). Two headers mark the events that are not
 // notifications: a server→client request and its resolution (`server-requests.ts`), read once per
 // message and handed to each connection, which numbers them itself.
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
-import { type BusEvent, BusHeader, notificationRegistry } from "@switchyard/protocol";
+import { type BusEvent, BusHeader, Notification, notificationRegistry } from "@switchyard/protocol";
 import { decodeJson, type Logger } from "@switchyard/runtime";
 import { type IncomingServerRequest, parseServerRequestEvent } from "./server-requests.js";
 
+/**
+ * One notification as every connection it goes to receives it: the client frame, written as is, and
+ * the thread it is about, read from the frame at most once for all of them (a tenant's announcement
+ * reaches each of its connections, and a connection holding announcements for an unanswered request
+ * must know the thread; parsing the frame per connection cost a parse per connection per event).
+ */
+export class OutgoingNotification {
+  private thread: string | null | undefined;
+
+  constructor(
+    readonly method: string,
+    readonly frame: string,
+    /** Written after the answers settled in this turn of the event loop (outbound.ts). */
+    readonly afterAnswers = false,
+  ) {}
+
+  /** Its `threadId`, or its thread's id (`thread/started`); null when it names none. */
+  get threadId(): string | null {
+    if (this.thread === undefined) this.thread = threadOfFrame(this.method, this.frame);
+    return this.thread;
+  }
+}
+
+/**
+ * The thread a frame names. Publishers write `{"method":…,"params":{…}}` (events.ts), and most
+ * notifications about a thread open their params with its `threadId` (`thread/started` with its
+ * thread, whose first field is its id): that id is read off the text, which spares parsing a whole
+ * thread on a start's critical path. Anything else is parsed.
+ */
+function threadOfFrame(method: string, frame: string): string | null {
+  const head = `{"method":${JSON.stringify(method)},"params":{`;
+  if (frame.startsWith(head)) {
+    const key = method === Notification.threadStarted ? '"thread":{"id":"' : '"threadId":"';
+    if (frame.startsWith(key, head.length)) {
+      const start = head.length + key.length;
+      const end = frame.indexOf('"', start);
+      const id = frame.slice(start, end);
+      if (end > start && !id.includes("\\")) return id;
+    }
+  }
+  let params: { threadId?: unknown; thread?: { id?: unknown } } | undefined;
+  try {
+    params = (JSON.parse(frame) as { params?: typeof params } | null)?.params;
+  } catch {
+    return null; // not JSON: a publisher's defect, held as a notification about no one thread
+  }
+  const threadId = params?.threadId ?? params?.thread?.id;
+  return typeof threadId === "string" ? threadId : null;
+}
+
 export interface NotificationSink {
-  /**
-   * Delivers an already-serialized notification, unless the connection opted out of `method`;
-   * `afterAnswers`: written after the answers settled in this turn of the event loop (outbound.ts).
-   */
-  deliverNotification(method: string, frame: string, afterAnswers?: boolean): void;
+  /** Delivers an already-serialized notification, unless the connection opted out of its method. */
+  deliverNotification(notification: OutgoingNotification): void;
   /** Sends a server→client request under an id of the connection's own. */
   deliverServerRequest(request: IncomingServerRequest): void;
   /** The server request with this token was answered (by any connection) or withdrawn. */
@@ -69,21 +117,21 @@ function readEvent(msg: Msg): EventKind {
  */
 const isWrittenAfterAnswers = (method: string) => notificationRegistry.get(method)?.audience === "tenant";
 
+/** One notification to every sink: its thread is read at most once, whichever sinks need it. */
+function deliverToAll(sinks: Iterable<NotificationSink>, method: string, frame: string, isShared: boolean): void {
+  const notification = new OutgoingNotification(method, frame, isShared && isWrittenAfterAnswers(method));
+  for (const sink of sinks) sink.deliverNotification(notification);
+}
+
 /** `isShared`: from a subject's subscription (a tenant's, a thread's), not one connection's own. */
 function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger, isShared: boolean): void {
   const event = readEvent(msg);
   switch (event.kind) {
-    case "notification": {
-      const afterAnswers = isShared && isWrittenAfterAnswers(event.method);
-      for (const sink of sinks) sink.deliverNotification(event.method, event.frame, afterAnswers);
+    case "notification":
+      deliverToAll(sinks, event.method, event.frame, isShared);
       return;
-    }
     case "notifications":
-      for (const [index, frame] of event.frames.entries()) {
-        const method = event.methods[index] as string;
-        const afterAnswers = isShared && isWrittenAfterAnswers(method);
-        for (const sink of sinks) sink.deliverNotification(method, frame, afterAnswers);
-      }
+      for (const [index, frame] of event.frames.entries()) deliverToAll(sinks, event.methods[index] as string, frame, isShared);
       return;
     case "serverRequest":
       for (const sink of sinks) sink.deliverServerRequest(event.request);

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { ServerRequestAnswer } from "@switchyard/protocol";
+import { OutgoingNotification } from "./fanout.js";
 import { answerOf, type IncomingServerRequest, parseServerRequestEvent, ServerRequestBook } from "./server-requests.js";
 import { openConnection } from "./testing/open-connection.js";
 
@@ -191,11 +192,12 @@ describe("server requests on a connection (fake socket)", () => {
 });
 
 describe("events lost while a turn runs", () => {
-  const frame = (method: string) => JSON.stringify({ method, params: { threadId: "th-1" }, emittedAtMs: 1 });
+  const frame = (method: string) =>
+    new OutgoingNotification(method, JSON.stringify({ method, params: { threadId: "th-1" }, emittedAtMs: 1 }));
 
   test("a connection waiting on a turn is closed (1013) when the bus drops: its turn/completed may be gone", () => {
     const { socket, connection } = openConnection({ optOut: ["turn/started"] });
-    connection.deliverNotification("turn/started", frame("turn/started"));
+    connection.deliverNotification(frame("turn/started"));
     assert.equal(connection.onEventsLost(), true);
     assert.equal(socket.closedWith?.[0], 1013);
     assert.match(socket.closedWith?.[1] ?? "", /reconnect/);
@@ -206,10 +208,10 @@ describe("events lost while a turn runs", () => {
     assert.equal(idle.connection.onEventsLost(), false);
     assert.equal(idle.socket.closedWith, undefined);
     const finished = openConnection();
-    finished.connection.deliverNotification("turn/started", frame("turn/started"));
-    finished.connection.deliverNotification("turn/completed", frame("turn/completed"));
+    finished.connection.deliverNotification(frame("turn/started"));
+    finished.connection.deliverNotification(frame("turn/completed"));
     // A client that subscribed mid-turn sees a completion without a start: never below zero.
-    finished.connection.deliverNotification("turn/completed", frame("turn/completed"));
+    finished.connection.deliverNotification(frame("turn/completed"));
     assert.equal(finished.connection.onEventsLost(), false);
     assert.equal(finished.socket.closedWith, undefined);
   });
