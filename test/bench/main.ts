@@ -26,6 +26,7 @@
 // model than its user's, an error reply, a wrong turn (deltas missing, out of order or not adding up,
 // a turn not completed), or a failed write check makes the run exit non-zero.
 // Timings never do. Everything started is stopped and the database dropped.
+import "./deployed.js";
 import type { ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { resolve } from "node:path";

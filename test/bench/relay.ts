@@ -9,6 +9,7 @@
 // loaded pass (`--concurrency` in flight on one connection: throughput); rounds rotate which path
 // goes first; rows are medians over rounds. ratio = relay p50 / direct p50. Printed, and written to
 // bench/results/relay-<timestamp>.json. Any error reply fails the run (exit 1).
+import "./deployed.js";
 import { parseArgs } from "node:util";
 import { CodexTestClient } from "../harness/client.js";
 import { ensureCodexBinary } from "../harness/codex-binary.js";

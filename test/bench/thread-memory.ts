@@ -8,6 +8,7 @@
 // the service, not of thread/start). The gateway runs
 // without its read cache, so that every read reaches the thread service, and with its rate limits out
 // of the way (64 reads in flight from one token exceed a token's default rate).
+import "./deployed.js";
 import { CodexTestClient } from "../harness/client.js";
 import { startStack } from "../harness/stack.js";
 import { UNLIMITED_GATEWAY_ENV } from "./config.js";

@@ -49,6 +49,9 @@ export async function createTestInfra(name: string, urls: Partial<InfraUrls> = {
     REDIS_URL: servers.redis,
     SWITCHYARD_BUS_PREFIX: busPrefix,
     LOG_LEVEL: process.env.SWITCHYARD_TEST_LOG_LEVEL ?? "warn",
+    // Suites run the services with their development checks on (each emitted notification parsed
+    // against its spec); the benchmarks run them as deployed (test/bench/deployed.ts).
+    SWITCHYARD_CHECK_EVENTS: process.env.SWITCHYARD_CHECK_EVENTS ?? "1",
   };
   return {
     env,

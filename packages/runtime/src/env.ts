@@ -18,6 +18,11 @@ export function parseEnv<S extends z.ZodObject>(schema: S, source: NodeJS.Proces
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 
+/** Booleans as operators write them: 1/0, true/false, yes/no. */
+export const envBoolean = z
+  .enum(["1", "0", "true", "false", "yes", "no", ""])
+  .transform((value) => value === "1" || value === "true" || value === "yes");
+
 /** Settings every process shares: where the infrastructure is and how to name things on the bus. */
 export const commonEnv = {
   NATS_URL: z.string().default("nats://127.0.0.1:4222").describe("NATS server URL(s), comma-separated"),
@@ -38,6 +43,9 @@ export const commonEnv = {
     .describe("copies of each keyed-lane stream in a JetStream cluster (3 survives losing a node; 1 on one server)"),
   SWITCHYARD_DEFAULT_MODEL: z.string().min(1).default("gpt-5.2").describe("model of threads that name none"),
   SWITCHYARD_DEFAULT_MODEL_PROVIDER: z.string().min(1).default("openai").describe("model provider of threads that name none"),
+  SWITCHYARD_CHECK_EVENTS: envBoolean
+    .default(false)
+    .describe("parse every notification a service emits against its spec (development and tests: CPU per notification)"),
 };
 
 /** The parsed shape of `commonEnv`, as every service's env object includes it. */
@@ -57,8 +65,3 @@ const commaList = z
   );
 
 export const envParts = { port, positiveInt, commaList };
-
-/** Booleans as operators write them: 1/0, true/false, yes/no. */
-export const envBoolean = z
-  .enum(["1", "0", "true", "false", "yes", "no", ""])
-  .transform((value) => value === "1" || value === "true" || value === "yes");

@@ -78,9 +78,9 @@ test("a flush publishes at once; publishers on one connection share one order", 
   assert.equal(published.length, 4);
 });
 
-test("a batch holds at most 64 notifications; an invalid notification is refused at emit", async () => {
+test("a batch holds at most 64 notifications; an invalid notification is refused at emit when shapes are checked", async () => {
   const { nc, published } = recordingConnection();
-  const events = new EventPublisher(nc, subjects);
+  const events = new EventPublisher(nc, subjects, { checkShapes: true });
   for (let index = 0; index < 70; index++) events.emit(Notification.threadNameUpdated, renamed(`n${index}`), tenant);
   await Promise.resolve();
   assert.deepEqual(
@@ -91,4 +91,15 @@ test("a batch holds at most 64 notifications; an invalid notification is refused
     () => events.emit(Notification.threadNameUpdated, { threadId: 1 } as never, tenant),
     /params do not match its spec/,
   );
+});
+
+test("unchecked (as deployed), a notification goes out as emitted; an unregistered one is refused either way", async () => {
+  const { nc, published } = recordingConnection();
+  const events = new EventPublisher(nc, subjects, { checkShapes: false });
+  events.emit(Notification.threadNameUpdated, { threadId: 1 } as never, tenant);
+  events.flush();
+  assert.equal(published.length, 1);
+  assert.throws(() => events.emit("thread/unheardOf" as never, {} as never, tenant as never), /not a registered notification/);
+  const checked = new EventPublisher(nc, subjects, { checkShapes: true });
+  assert.throws(() => checked.emit("thread/unheardOf" as never, {} as never, tenant as never), /not a registered notification/);
 });

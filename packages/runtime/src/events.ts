@@ -1,8 +1,12 @@
 // Services announce notifications; gateways forward them to the connections that need them. A
 // notification's spec declares its audience, and `emit` picks the subject from it — every connection
-// of a tenant, or a thread's subscribers — and validates the params against the spec, so no handler
-// spells a subject or sends a shape the registry does not allow. The emission time is stamped here,
-// where the event happens.
+// of a tenant, or a thread's subscribers — so no handler spells a subject, and only registered
+// notifications go out. Their shapes are the compiler's to check (`NotificationParams`), and the
+// suite checks every frame its clients receive against Codex's official schema; with
+// SWITCHYARD_CHECK_EVENTS=1 (development, and the test harness) each one is also parsed against its
+// spec as it is emitted. Not in production: that parse was 15% of the thread service's CPU for a lone
+// thread/start (a whole thread), and it ran again for every streamed delta. The emission time is
+// stamped here, where the event happens.
 //
 // Batching on the bus: notifications emitted within one run of the microtask queue (the handlers of
 // a group-committed batch of renames resuming together, say) leave as few messages as their order
@@ -21,6 +25,8 @@ import {
   type NotificationsFor,
   notificationRegistry,
 } from "@switchyard/protocol";
+
+import { envBoolean } from "./env.js";
 
 const encoder = new TextEncoder();
 
@@ -109,14 +115,25 @@ export function flushEvents(nc: NatsConnection): void {
   queues.get(nc)?.flush();
 }
 
+export interface EventPublisherOptions {
+  /** Parse each notification's params against its spec as it is emitted; a mismatch throws. Default: SWITCHYARD_CHECK_EVENTS. */
+  checkShapes?: boolean;
+}
+
+/** SWITCHYARD_CHECK_EVENTS, as `commonEnv` reads it (where an invalid value stops a service at startup). */
+const checksShapesByDefault = (): boolean => envBoolean.safeParse(process.env.SWITCHYARD_CHECK_EVENTS ?? "").data === true;
+
 export class EventPublisher {
   private readonly queue: EventQueue;
+  private readonly checksShapes: boolean;
 
   constructor(
     nc: NatsConnection,
     private readonly subjects: BusSubjects,
+    options: EventPublisherOptions = {},
   ) {
     this.queue = queueOf(nc);
+    this.checksShapes = options.checkShapes ?? checksShapesByDefault();
   }
 
   emit<N extends ServiceNotification>(
@@ -124,10 +141,7 @@ export class EventPublisher {
     params: NotificationParams<N>,
     target: EventTarget<NotificationAudienceOf<N>>,
   ): void {
-    const spec = notificationRegistry.get(method);
-    if (!spec) throw new Error(`${method} is not a registered notification`);
-    const parsed = spec.params.safeParse(params);
-    if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
+    const spec = this.specOf(method, params);
     const to = target as { tenant?: string; threadId?: string; connection?: string };
     const subject =
       spec.audience === "connection"
@@ -156,11 +170,19 @@ export class EventPublisher {
   }
 
   private publishChecked(subject: string, method: string, params: unknown): void {
+    this.specOf(method, params);
+    this.publish(subject, method, params);
+  }
+
+  /** The notification's spec; throws for an unregistered one, and (when checking) for params it does not allow. */
+  private specOf(method: string, params: unknown) {
     const spec = notificationRegistry.get(method);
     if (!spec) throw new Error(`${method} is not a registered notification`);
-    const parsed = spec.params.safeParse(params);
-    if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
-    this.publish(subject, method, params);
+    if (this.checksShapes) {
+      const parsed = spec.params.safeParse(params);
+      if (!parsed.success) throw new Error(`${method} params do not match its spec: ${parsed.error.message}`);
+    }
+    return spec;
   }
 
   /** Publishes every notification emitted on this connection and still pending, in order. */
