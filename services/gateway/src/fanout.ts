@@ -1,8 +1,8 @@
 // Notification fan-out: one NATS subscription per subject this gateway's connections need
 // (a tenant's subject, a thread's subject), reference-counted; each event is serialized once and
 // written to every interested connection, as one `OutgoingNotification` whose thread, when a
-// connection must know it, is read once for all of them. Events for one connection arrive on one wildcard
-// subscription per gateway (`ConnectionEvents`). Two headers mark the events that are not
+// connection must know it, is read once for all of them. Events for one connection arrive on one
+// wildcard subscription per gateway (`ConnectionEvents`). Two headers mark the events that are not
 // notifications: a server→client request and its resolution (`server-requests.ts`), read once per
 // message and handed to each connection, which numbers them itself.
 import type { Msg, NatsConnection, Subscription } from "@nats-io/nats-core";
