@@ -232,8 +232,9 @@ describe("tenant secrets and model providers", () => {
       },
       reasoningEffort: "high",
       reasoningSummary: "detailed",
-      // No layer sets model_context_window here.
+      // No layer sets model_context_window here, and the tenant imported no model catalog.
       modelContextWindow: null,
+      catalogWindow: null,
     });
     await orch.call("switchyard/secret/set", { name: "ACME_ORG", value: "org-42" });
     assert.deepEqual((await modelProvider(ann, "th-acme", "acme")).provider.headers, { "X-Team": "blue", "X-Org": "org-42" });

@@ -67,6 +67,7 @@ async function main(): Promise<void> {
     secrets,
     configSecrets,
     deploymentOpenAiKey: deploymentOpenAiKey(env),
+    catalog,
   });
 
   const lanes = await startBusService({

@@ -89,10 +89,10 @@ async function main(): Promise<void> {
     turnBus,
     // The runner calls on no client's request: the config service sees the thread's tenant and a
     // deadline of its own.
-    (thread) =>
+    (thread, model) =>
       configService.call(
         Method.resolveModelProvider,
-        { threadId: thread.threadId, providerId: thread.modelProvider },
+        { threadId: thread.threadId, providerId: thread.modelProvider, model },
         {
           // As the user who started the turn (a thread without a config snapshot resolves their config).
           caller: { tenant: thread.tenant, subject: thread.subject, roles: [] },

@@ -47,7 +47,11 @@ export const configImportCommand: Command = {
   options: {
     tenant: tenantOption,
     layer: { type: "string", description: `one of ${IMPORT_TARGETS.join(", ")}`, required: true },
-    file: { type: "string", description: "a TOML file (a JSON array for model-catalog)", required: true },
+    file: {
+      type: "string",
+      description: "a TOML file (for model-catalog, JSON: an array of models or Codex's models.json)",
+      required: true,
+    },
     subject: { type: "string", description: "the user, for --layer user" },
     project: { type: "string", description: "the project's absolute path, for --layer project" },
   },

@@ -77,7 +77,12 @@ export const ForkThreadConfigParams = z.object({ threadId: z.string(), sourceThr
 export const ForkThreadConfigResponse = z.object({ isCopied: z.boolean() });
 
 /** Which provider a turn needs: the thread's `modelProvider`, in the thread's effective config. */
-export const ResolveModelProviderParams = z.object({ threadId: z.string(), providerId: z.string() });
+export const ResolveModelProviderParams = z.object({
+  threadId: z.string(),
+  providerId: z.string(),
+  /** The model the turn runs (its own, else the thread's): whose catalog entry gives the window. */
+  model: z.string().optional(),
+});
 export type ResolveModelProviderParams = z.infer<typeof ResolveModelProviderParams>;
 
 /**
@@ -110,6 +115,16 @@ export const ResolveModelProviderResponse = z.object({
   reasoningSummary: z.string().nullable(),
   /** `model_context_window` of the thread's effective config (null: not set; absent from older instances). */
   modelContextWindow: z.number().int().positive().nullish(),
+  /**
+   * The tenant's model catalog on the turn's model: its window (null: not known) and the share of it
+   * Codex reports. Null when the catalog does not list the model; absent from older instances.
+   */
+  catalogWindow: z
+    .object({
+      contextWindow: z.number().int().positive().nullable(),
+      effectiveContextWindowPercent: z.number().int().min(1).max(100),
+    })
+    .nullish(),
 });
 export type ResolveModelProviderResponse = z.infer<typeof ResolveModelProviderResponse>;
 

@@ -181,7 +181,7 @@ export function configHandlers(deps: {
     [Method.permissionProfileList]: async (params, context) => {
       const { effective, requirements } = await effectiveFor(context, params?.cwd);
       const all = permissionProfiles(effective.config, requirements);
-      const { page, nextCursor } = pageOf(all, params?.cursor, params?.limit ?? all.length);
+      const { page, nextCursor } = pageOf(all, params?.cursor, params?.limit, "permission profiles");
       return { data: page, nextCursor };
     },
 

@@ -1,12 +1,107 @@
-// The model catalog a tenant's clients see in model/list: the tenant's own (imported with
-// `switchyard config import --layer model-catalog`), else the deployment's one entry (its default
-// model). Entries are the wire `Model` plus an optional `provider` they belong to.
-import { type Model, SwitchyardError } from "@switchyard/protocol";
+// The model catalog a tenant's clients see in model/list, and the context window its turns report:
+// the tenant's own (imported with `switchyard config import --layer model-catalog`), else the
+// deployment's one entry (its default model). An operator imports either Switchyard's form (the
+// wire `Model`, plus the provider it belongs to and its context window) or the catalog Codex itself
+// reads (`models.json`, what Codex's `model_catalog_json` names), which is stored in the first form.
+import { Model, SwitchyardError } from "@switchyard/protocol";
+import { z } from "zod";
 import type { ConfigTable } from "../model/index.js";
 import type { ConfigStore } from "../store/config-store.js";
 import { pageOf } from "./pages.js";
 
-export type CatalogEntry = Model & { provider?: string | null };
+/**
+ * How a model's window is reported (`thread/tokenUsage/updated`'s `modelContextWindow`): its tokens
+ * (null: the catalog knows the model but not its window) and the share of them Codex reports.
+ */
+export interface CatalogWindow {
+  contextWindow: number | null;
+  effectiveContextWindowPercent: number;
+}
+
+/** Switchyard's additions to a wire `Model`; never sent to a client. */
+const CatalogExtras = z.object({
+  /** The provider the model belongs to (model/list filters by it); absent or null: any provider. */
+  provider: z.string().nullish(),
+  /** Its context window in tokens; absent or null: not known. */
+  contextWindow: z.number().int().positive().nullish(),
+  /** The share of the window Codex reports and plans with (Codex's default: 95). */
+  effectiveContextWindowPercent: z.number().int().min(1).max(100).optional(),
+  /** false: a model Codex lists only to ChatGPT sign-ins, so not in model/list here (its window still counts). */
+  supportedInApi: z.boolean().optional(),
+});
+
+export const CatalogEntry = Model.extend(CatalogExtras.shape);
+export type CatalogEntry = z.infer<typeof CatalogEntry>;
+
+/** Codex's default share of a window (a catalog entry that names none). */
+const DEFAULT_EFFECTIVE_PERCENT = 95;
+
+/**
+ * One model of Codex's own catalog (`models.json`): the fields Codex requires, and those that shape
+ * its model/list answer or its turns' window. The rest (instructions, tool types, truncation) are
+ * for Codex's runtime and are not kept.
+ */
+const CodexCatalogModel = z.object({
+  slug: z.string().min(1),
+  display_name: z.string(),
+  description: z.string().nullish(),
+  default_reasoning_level: z.string().nullish(),
+  supported_reasoning_levels: z.array(z.object({ effort: z.string(), description: z.string() })),
+  visibility: z.enum(["list", "hide", "none"]),
+  supported_in_api: z.boolean(),
+  priority: z.number().int(),
+  upgrade: z
+    .object({
+      model: z.string(),
+      upgrade_copy: z.string().nullish(),
+      model_link: z.string().nullish(),
+      migration_markdown: z.string().nullish(),
+      retirement_at: z.unknown().optional(),
+    })
+    .nullish(),
+  context_window: z.number().int().positive().nullish(),
+  effective_context_window_percent: z.number().int().min(1).max(100).optional(),
+  input_modalities: z.array(z.enum(["text", "image", "audio"])).optional(),
+  service_tiers: z.array(z.object({ id: z.string(), name: z.string(), description: z.string() })).optional(),
+  additional_speed_tiers: z.array(z.string()).optional(),
+  default_service_tier: z.string().nullish(),
+});
+type CodexCatalogModel = z.infer<typeof CodexCatalogModel>;
+
+/** A Codex catalog model as Codex 0.171.0 answers it in model/list (checked against the binary). */
+function fromCodexCatalog(model: CodexCatalogModel): CatalogEntry {
+  const { upgrade } = model;
+  return {
+    id: model.slug,
+    model: model.slug,
+    displayName: model.display_name,
+    description: model.description ?? "",
+    hidden: model.visibility !== "list",
+    isDefault: false,
+    defaultReasoningEffort: model.default_reasoning_level ?? "none",
+    supportedReasoningEfforts: model.supported_reasoning_levels.map(({ effort, description }) => ({
+      reasoningEffort: effort,
+      description,
+    })),
+    inputModalities: model.input_modalities ?? ["text", "image"],
+    upgrade: upgrade?.model ?? null,
+    upgradeInfo: upgrade
+      ? {
+          model: upgrade.model,
+          upgradeCopy: upgrade.upgrade_copy ?? null,
+          modelLink: upgrade.model_link ?? null,
+          migrationMarkdown: upgrade.migration_markdown ?? null,
+          retirementAt: upgrade.retirement_at ?? null,
+        }
+      : null,
+    serviceTiers: model.service_tiers ?? [],
+    additionalSpeedTiers: model.additional_speed_tiers ?? [],
+    defaultServiceTier: model.default_service_tier ?? null,
+    contextWindow: model.context_window ?? null,
+    effectiveContextWindowPercent: model.effective_context_window_percent ?? DEFAULT_EFFECTIVE_PERCENT,
+    supportedInApi: model.supported_in_api,
+  };
+}
 
 export class ModelCatalog {
   constructor(
@@ -39,6 +134,24 @@ export class ModelCatalog {
       },
     ];
   }
+
+  /**
+   * The window a turn on `model` reports, from the tenant's imported catalog (the entry of the turn's
+   * provider first): undefined when it does not list the model, or the tenant imported none (the
+   * deployment's entry knows no window), so its turns report Codex's fallback.
+   */
+  async windowOf(tenant: string, model: string, provider: string): Promise<CatalogWindow | undefined> {
+    const stored = await this.store.readDocument(tenant, "modelCatalog");
+    if (!Array.isArray(stored)) return undefined;
+    const matching = (stored as CatalogEntry[]).filter((entry) => entry.model === model);
+    const entry =
+      matching.find((candidate) => candidate.provider === provider) ?? matching.find((candidate) => !candidate.provider);
+    if (!entry) return undefined;
+    return {
+      contextWindow: entry.contextWindow ?? null,
+      effectiveContextWindowPercent: entry.effectiveContextWindowPercent ?? DEFAULT_EFFECTIVE_PERCENT,
+    };
+  }
 }
 
 /**
@@ -57,7 +170,10 @@ const codexModelDefaults = (): Partial<Model> => ({
   availableAccessPrograms: null,
 });
 
-/** One page of model/list: the caller's provider's models (or every provider's), the default marked. */
+/**
+ * One page of model/list: the caller's provider's models (or every provider's). The default is the
+ * effective config's model, else (as Codex) the first model listed that is not hidden.
+ */
 export function modelPage(
   entries: CatalogEntry[],
   effective: ConfigTable,
@@ -65,24 +181,59 @@ export function modelPage(
 ): { data: Model[]; nextCursor: string | null } {
   const provider = params.modelProvider ?? (typeof effective.model_provider === "string" ? effective.model_provider : null);
   const effectiveModel = typeof effective.model === "string" ? effective.model : null;
-  const visible = entries.filter(
-    (entry) => (params.includeHidden || !entry.hidden) && (!entry.provider || !provider || entry.provider === provider),
+  const offered = entries.filter(
+    (entry) => entry.supportedInApi !== false && (!entry.provider || !provider || entry.provider === provider),
   );
-  const data = visible.map(({ provider: _provider, ...model }) => ({
-    ...codexModelDefaults(),
-    ...model,
-    isDefault: effectiveModel ? model.model === effectiveModel : model.isDefault,
-  }));
-  const { page, nextCursor } = pageOf(data, params.cursor, params.limit ?? 0);
+  const defaultModel =
+    effectiveModel && offered.some((entry) => entry.model === effectiveModel)
+      ? effectiveModel
+      : (offered.find((entry) => !entry.hidden)?.model ?? null);
+  const data = offered
+    .filter((entry) => params.includeHidden || !entry.hidden)
+    .map(
+      ({
+        provider: _provider,
+        contextWindow: _window,
+        effectiveContextWindowPercent: _percent,
+        supportedInApi: _api,
+        ...model
+      }) => ({
+        ...codexModelDefaults(),
+        ...model,
+        isDefault: model.model === defaultModel,
+      }),
+    );
+  const { page, nextCursor } = pageOf(data, params.cursor, params.limit, "models");
   return { data: page, nextCursor };
 }
 
+/**
+ * An imported catalog: an array of models, or `{models: [...]}` (Codex's file). Each model is in
+ * Switchyard's form or, when it has a `slug`, in Codex's; Codex's are listed by their `priority`,
+ * as Codex lists them. Every model is checked, and a refusal names the first that fails and why.
+ */
 export function parseModelCatalog(value: unknown): CatalogEntry[] {
-  const entries = Array.isArray(value) ? value : (value as { models?: unknown })?.models;
+  const entries = Array.isArray(value) ? value : (value as { models?: unknown } | null)?.models;
   if (!Array.isArray(entries))
     throw new SwitchyardError({
       reason: "invalidArgument",
       message: "a model catalog is an array of models (or {models: [...]})",
     });
-  return entries as CatalogEntry[];
+  const parsed = entries.map((entry: unknown, index) => {
+    const isCodexForm = typeof entry === "object" && entry !== null && "slug" in entry;
+    const result = isCodexForm ? CodexCatalogModel.safeParse(entry) : CatalogEntry.safeParse(entry);
+    if (!result.success) {
+      const named = (entry as { slug?: unknown; model?: unknown } | null)?.[isCodexForm ? "slug" : "model"];
+      const issue = result.error.issues[0];
+      const path = issue?.path.join(".") || "(the model)";
+      throw new SwitchyardError({
+        reason: "invalidArgument",
+        message: `model ${index}${typeof named === "string" ? ` (${named})` : ""}: ${path}: ${issue?.message ?? "invalid"}`,
+      });
+    }
+    const priority = isCodexForm ? (result.data as CodexCatalogModel).priority : 0;
+    const model = isCodexForm ? fromCodexCatalog(result.data as CodexCatalogModel) : (result.data as CatalogEntry);
+    return { model, priority, index };
+  });
+  return parsed.sort((a, b) => a.priority - b.priority || a.index - b.index).map(({ model }) => model);
 }

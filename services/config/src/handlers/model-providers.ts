@@ -20,6 +20,7 @@ import type { ConfigSecrets } from "../secrets/config-secrets.js";
 import { SecretBoxError } from "../secrets/secret-box.js";
 import type { ConfigStore } from "../store/config-store.js";
 import type { TenantSecretStore } from "../store/secret-store.js";
+import type { ModelCatalog } from "./model-catalog.js";
 
 export const OPENAI_PROVIDER_ID = "openai";
 export const OPENAI_BASE_URL = "https://api.openai.com/v1";
@@ -195,6 +196,7 @@ export class ModelProviders {
       secrets: TenantSecretStore;
       configSecrets: ConfigSecrets;
       deploymentOpenAiKey: string | null;
+      catalog: ModelCatalog;
     },
   ) {}
 
@@ -236,11 +238,14 @@ export class ModelProviders {
         }
       },
     });
+    const model = params.model ?? stringAt(config, "model");
     return {
       provider: resolved,
       reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
       reasoningSummary: stringAt(config, "model_reasoning_summary") ?? null,
       modelContextWindow: positiveIntegerAt(config, "model_context_window") ?? null,
+      catalogWindow:
+        model === undefined ? null : ((await this.deps.catalog.windowOf(caller.tenant, model, params.providerId)) ?? null),
     };
   }
 

@@ -41,7 +41,7 @@ import {
   turnStatesOf,
   turnsView,
 } from "../thread-view.js";
-import { reportedContextWindow } from "../turns/context-window.js";
+import { FALLBACK_REPORTED_CONTEXT_WINDOW } from "../turns/context-window.js";
 import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
@@ -866,7 +866,7 @@ function historyUsage(threadId: string, row: ThreadRow) {
     tokenUsage: {
       total: breakdown(row.token_usage),
       last: breakdown(last.usage),
-      modelContextWindow: last.modelContextWindow ?? reportedContextWindow(null),
+      modelContextWindow: last.modelContextWindow === undefined ? FALLBACK_REPORTED_CONTEXT_WINDOW : last.modelContextWindow,
     },
   };
 }

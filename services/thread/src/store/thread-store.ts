@@ -12,8 +12,8 @@ import { WriteBatcher } from "./write-batcher.js";
 export interface LastTokenUsage {
   turnId: string;
   usage: Record<string, number>;
-  /** The `modelContextWindow` that call was announced with (absent: recorded before it was kept). */
-  modelContextWindow?: number;
+  /** The `modelContextWindow` that call was announced with (absent: recorded before it was kept; null: none known). */
+  modelContextWindow?: number | null;
 }
 
 export interface ThreadRow {

@@ -38,7 +38,7 @@ import {
   UNKNOWN_RATE_LIMITS,
 } from "../provider/responses-client.js";
 import type { ThreadRow } from "../store/thread-store.js";
-import { reportedContextWindow } from "./context-window.js";
+import { FALLBACK_REPORTED_CONTEXT_WINDOW, reportedContextWindow } from "./context-window.js";
 import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
 import type { TurnBus } from "./turn-bus.js";
 import {
@@ -68,7 +68,8 @@ export interface TurnRunnerSettings {
 }
 
 /** Resolves the thread's model provider (the config service: internal/config/modelProvider). */
-export type ProviderSource = (thread: TurnThread) => Promise<ResolveModelProviderResponse>;
+/** The thread's provider, resolved for a turn that runs `model`. */
+export type ProviderSource = (thread: TurnThread, model: string) => Promise<ResolveModelProviderResponse>;
 
 /** What the runner needs of the thread it runs a turn on. */
 export interface TurnThread {
@@ -82,8 +83,8 @@ export interface TurnThread {
   tokenUsage: Record<string, number> | null;
   /** The usage of the thread's last model call (what a compaction restates first). */
   lastTokenUsage: Record<string, number> | null;
-  /** The `modelContextWindow` the last model call's usage was announced with, if it was kept. */
-  lastContextWindow: number | null;
+  /** The `modelContextWindow` the last model call's usage was announced with (undefined: not kept). */
+  lastContextWindow: number | null | undefined;
   /** The thread's goal when the turn was admitted: an active one offers the model `update_goal`. */
   goal: ThreadGoal | null;
 }
@@ -99,7 +100,7 @@ export function turnThread(row: ThreadRow, defaults: { model: string; modelProvi
     dynamicTools: row.dynamic_tools ?? [],
     tokenUsage: row.token_usage,
     lastTokenUsage: row.last_token_usage?.usage ?? null,
-    lastContextWindow: row.last_token_usage?.modelContextWindow ?? null,
+    lastContextWindow: row.last_token_usage?.modelContextWindow,
     goal: (row.goal as ThreadGoal | null) ?? null,
   };
 }
@@ -135,7 +136,7 @@ interface RunningTurn {
   /** The usage of the turn's last model call (stored with its ending: what a resume reports as `last`). */
   lastUsage?: TokenUsageBreakdown;
   /** The `modelContextWindow` this turn's usage is announced with, once its provider is resolved. */
-  contextWindow?: number;
+  contextWindow?: number | null;
   /** The thread's total tokens when the turn began (what it adds is the goal's). */
   tokensAtStart?: number;
   /** The model changed the thread's goal during this turn (its usage is the goal's even if no longer active). */
@@ -366,7 +367,12 @@ export class TurnRunner {
     // As Codex reports it (context-window.ts): from the thread's config once its provider is resolved
     // (`running.contextWindow`); until then (a compaction's first restatement) the one its last model
     // call was announced with.
-    const modelContextWindow = () => running.contextWindow ?? thread.lastContextWindow ?? reportedContextWindow(null);
+    const modelContextWindow = () =>
+      running.contextWindow !== undefined
+        ? running.contextWindow
+        : thread.lastContextWindow !== undefined
+          ? thread.lastContextWindow
+          : FALLBACK_REPORTED_CONTEXT_WINDOW;
     const announceUsage = (last: TokenUsageBreakdown, rateLimits: RateLimitSnapshot) => {
       this.events.emit(
         Notification.threadTokenUsageUpdated,
@@ -384,14 +390,14 @@ export class TurnRunner {
       else this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits: UNKNOWN_RATE_LIMITS }, target);
     }
 
-    const resolved = await this.providers(thread);
-    running.contextWindow = reportedContextWindow(resolved.modelContextWindow);
     const request = turn.request as {
       outputSchema?: unknown;
       model?: string | null;
       effort?: string | null;
       summary?: string | null;
     };
+    const resolved = await this.providers(thread, request.model ?? thread.model);
+    running.contextWindow = reportedContextWindow(resolved.modelContextWindow, resolved.catalogWindow);
     const tools = isCompaction ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
     const offersGoalTool = !isCompaction && thread.goal?.status === "active";
     if (offersGoalTool) tools.push(UPDATE_GOAL_TOOL);
