@@ -445,6 +445,15 @@ describe("thread search", () => {
     assert.deepEqual((await list({ sectionId: null })).length, 5);
     assert.deepEqual(await list({ attachedToThreadId: root }), []);
     assert.deepEqual(await list({ limit: 0 }), []);
+    // A page nothing can match is still a whole page, as Codex 0.171.0 answers it (the TUI lists by section).
+    for (const nothing of [{ sectionId: "section-1" }, { attachedToThreadId: root }, { includedThreadIds: [] }, { limit: 0 }]) {
+      assert.deepEqual(await client.call("thread/list", nothing), {
+        data: [],
+        readStates: {},
+        nextCursor: null,
+        backwardsCursor: null,
+      });
+    }
     // Originators, as a hosted backend serves them: the creating client's name, matched exactly;
     // an empty list restricts nothing.
     assert.deepEqual((await list({ originators: ["switchyard-test", "someone-else"] })).length, 5);

@@ -182,12 +182,13 @@ export function threadHandlers(
     const limit = Math.min(params.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     // Nothing can match: Switchyard has no attachments and no sections yet (every thread is
     // unattached and unsectioned), an empty inclusion list matches nothing, and a page of 0 is empty.
-    // A cursor is still checked, as any page checks it.
+    // A cursor is still checked, as any page checks it. The empty page has its (empty) read states,
+    // as Codex 0.171.0's has.
     const matchesNothing =
       attachedTo !== undefined || typeof params.sectionId === "string" || includedIds?.length === 0 || limit === 0;
     if (matchesNothing) {
       if (params.cursor) decodeCursor(params.cursor, sortKey);
-      return { data: [], nextCursor: null, backwardsCursor: null };
+      return { data: [], readStates: {}, nextCursor: null, backwardsCursor: null };
     }
     const page = await store.list({
       tenant: request.caller.tenant,
