@@ -239,15 +239,19 @@ export const checks = {
   /**
    * No -32603. `allowUnavailable`: for well-formed requests that reach a service, "the … service is
    * unavailable" is a fact of the deployment (the fuzz stack runs no remote-control service, say),
-   * not a failure to handle the input.
+   * not a failure to handle the input. Codex's own -32603 for a thread its thread store cannot read
+   * (the queue methods on a thread that is unknown or archived, which other frames of the run may
+   * have done to the sample thread) is an answer, classified `threadNotFound`, not a failure either.
    */
   notInternal(rule: Rule, options: { allowUnavailable?: boolean } = {}): ReplyCheck {
     return {
       rule,
-      verify: (reply) =>
-        reply.error?.code !== INTERNAL_ERROR || (options.allowUnavailable && errorData(reply).reason === "serviceUnavailable")
-          ? undefined
-          : `got ${describeReply(reply)}`,
+      verify: (reply) => {
+        if (reply.error?.code !== INTERNAL_ERROR) return undefined;
+        const { reason } = errorData(reply);
+        if (reason === "threadNotFound" || (options.allowUnavailable && reason === "serviceUnavailable")) return undefined;
+        return `got ${describeReply(reply)}`;
+      },
     };
   },
 };

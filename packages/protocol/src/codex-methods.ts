@@ -1,5 +1,7 @@
-// The client request methods of the official Codex 0.171.0 app-server schema, in its order.
-// Generated from ClientRequest.json; Codex lists them in this order in its unknown-variant error.
+// The client request methods of the official Codex 0.171.0 app-server schema, in its order
+// (ClientRequest.json), with the three v1 methods the binary still accepts though its schema no
+// longer lists them (getConversationSummary, gitDiffToRemote, getAuthStatus) where the binary's
+// unknown-variant error lists them: after account/read. Codex lists them in this order in that error.
 export const CODEX_CLIENT_METHODS = [
   "initialize",
   "server/diagnostics",
@@ -186,6 +188,9 @@ export const CODEX_CLIENT_METHODS = [
   "config/batchWrite",
   "configRequirements/read",
   "account/read",
+  "getConversationSummary",
+  "gitDiffToRemote",
+  "getAuthStatus",
   "fuzzyFileSearch",
   "fuzzyFileSearch/sessionStart",
   "fuzzyFileSearch/sessionUpdate",
@@ -203,6 +208,7 @@ export function isMachineOnlyMethod(method: string): boolean {
     method.startsWith("process/") ||
     method.startsWith("fuzzyFileSearch") ||
     method === "thread/shellCommand" ||
+    method === "gitDiffToRemote" ||
     (method.startsWith("thread/backgroundTerminals/") && method !== "thread/backgroundTerminals/list")
   );
 }

@@ -117,6 +117,7 @@ describe("registry", () => {
     initialize: { params: {}, kind: "unkeyed" },
     "mock/experimentalMethod": { params: {}, kind: "unkeyed" },
     "account/read": { params: {}, kind: "unkeyed" },
+    getAuthStatus: { params: {}, kind: "unkeyed" },
     // Codex's global config bucket, per tenant and user here: writes exclusive, reads shared.
     "model/list": { params: {}, kind: "unkeyed" },
     "config/read": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },

@@ -19,6 +19,8 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
       userId: caller.subject,
       workspaceRouting: null,
     }),
+    // Codex 0.171.0's answer without a sign-in, whatever the params ask for.
+    [Method.getAuthStatus]: () => ({ authMethod: null, authToken: null, requiresOpenaiAuth: false }),
     [Method.pluginInstalled]: () => ({ marketplaces: [], marketplaceLoadErrors: [] }),
     [Method.bedrockCheckGovCloud]: () => ({ isGovCloud: false, shouldWarn: false }),
     [Method.backgroundTerminalsList]: () => ({ data: [], nextCursor: null }),

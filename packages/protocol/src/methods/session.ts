@@ -16,6 +16,14 @@ export const GetAccountResponse = z.object({
   workspaceRouting: z.null(),
 });
 
+/** Codex's v1 auth query (still answered by Codex 0.171.0, not in its schema): the same facts as account/read. */
+export const GetAuthStatusParams = z.object({ includeToken: z.boolean().nullish(), refreshToken: z.boolean().nullish() });
+export const GetAuthStatusResponse = z.object({
+  authMethod: z.null(),
+  authToken: z.null(),
+  requiresOpenaiAuth: z.boolean(),
+});
+
 export const PluginInstalledParams = z.object({
   cwds: z.array(z.string()).nullish(),
   installSuggestionPluginNames: z.array(z.string()).nullish(),
@@ -34,6 +42,7 @@ export const BackgroundTerminalsListResponse = z.object({ data: z.array(z.unknow
 
 export const SessionMethod = {
   accountRead: "account/read",
+  getAuthStatus: "getAuthStatus",
   pluginInstalled: "plugin/installed",
   bedrockCheckGovCloud: "account/bedrock/checkGovCloudRequirements",
   backgroundTerminalsList: "thread/backgroundTerminals/list",
@@ -48,6 +57,16 @@ export const sessionMethods = defineMethods({
     params: GetAccountParams,
     result: GetAccountResponse,
     summary: "No OpenAI account is involved: clients authenticate to the gateway; userId is the caller's subject.",
+  },
+  [SessionMethod.getAuthStatus]: {
+    owner: "gateway",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: GetAuthStatusParams,
+    result: GetAuthStatusResponse,
+    summary:
+      "Codex's v1 auth status: no OpenAI sign-in is involved (clients authenticate to the gateway), so no method and no token.",
   },
   [SessionMethod.pluginInstalled]: {
     owner: "gateway",
