@@ -20,3 +20,4 @@ export * from "./registry.js";
 export * from "./registry-types.js";
 export * from "./scope.js";
 export * from "./serde-messages.js";
+export * from "./serde-types.js";

@@ -52,7 +52,10 @@ export function serdeDetail(error: z.ZodError, input: unknown): string {
   if (found === undefined && field !== undefined) return `missing field \`${String(field)}\``;
   switch (issue.code) {
     case "invalid_type":
-      return `invalid type: ${describeFound(found)}, expected ${describeExpected(issue.expected)}`;
+      // A serde integer type names itself (serde-types.ts: `expected u32`).
+      return issue.message.startsWith("expected ")
+        ? `invalid type: ${describeFound(found)}, ${issue.message}`
+        : `invalid type: ${describeFound(found)}, expected ${describeExpected(issue.expected)}`;
     case "invalid_value":
       return `unknown variant \`${clip(String(found), 100)}\`, expected ${serdeOneOf(issue.values.map(String))}`;
     case "too_small":

@@ -11,6 +11,7 @@
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
 import type { ScopeCaller } from "../scope.js";
+import { U32 } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -118,7 +119,7 @@ export const ConfigRequirementsReadResponse = z.object({
 
 export const PermissionProfileListParams = z.object({
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).nullish(),
+  limit: U32.nullish(),
   cwd: z.string().nullish(),
 });
 export const PermissionProfileListResponse = z.object({
@@ -129,7 +130,7 @@ export const PermissionProfileListResponse = z.object({
 export const ExperimentalFeatureStage = z.enum(["beta", "underDevelopment", "stable", "deprecated", "removed"]);
 export const ExperimentalFeatureListParams = z.object({
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).nullish(),
+  limit: U32.nullish(),
   threadId: z.string().nullish(),
 });
 export const ExperimentalFeatureListResponse = z.object({
@@ -151,7 +152,7 @@ export const ExperimentalFeatureEnablementSetResponse = z.object({ enablement: z
 
 export const ModelListParams = z.object({
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).nullish(),
+  limit: U32.nullish(),
   includeHidden: z.boolean().nullish(),
   modelProvider: z.string().nullish(),
 });

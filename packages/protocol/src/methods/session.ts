@@ -6,6 +6,7 @@
 // config service's (methods/config.ts).
 import { z } from "zod";
 import { defineMethods } from "../define.js";
+import { U32 } from "../serde-types.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
 export const GetAccountResponse = z.object({
@@ -36,7 +37,7 @@ export const BedrockCheckGovCloudResponse = z.object({ isGovCloud: z.boolean(), 
 export const BackgroundTerminalsListParams = z.object({
   threadId: z.string(),
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
 });
 export const BackgroundTerminalsListResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
 

@@ -5,6 +5,7 @@
 // id; the pages and lists are unkeyed.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { I64, U32, U64 } from "../serde-types.js";
 import {
   ApprovalsReviewer,
   AskForApproval,
@@ -35,7 +36,7 @@ export type TurnItemsView = z.infer<typeof TurnItemsView>;
 
 /** A thread/turns/list page to answer with (from the newest turn and in summary unless it says otherwise). */
 export const ThreadResumeInitialTurnsPage = z.object({
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
   sortDirection: z.enum(["asc", "desc"]).nullish(),
   itemsView: TurnItemsView.nullish(),
 });
@@ -74,7 +75,7 @@ export const ThreadUnsubscribeResponse = z.object({ status: z.enum(["unsubscribe
 
 export const ThreadLoadedListParams = z.object({
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
 });
 export const ThreadLoadedListResponse = z.object({ data: z.array(z.string()), nextCursor: z.string().nullable() });
 
@@ -104,7 +105,7 @@ export const ThreadGoalSetParams = z.object({
   objective: z.string().nullish(),
   status: ThreadGoalStatus.nullish(),
   // Any integer: a budget that is not positive gets Codex's own refusal from the thread service.
-  tokenBudget: z.number().int().nullish(),
+  tokenBudget: I64.nullish(),
   origin: z.unknown().nullish(),
 });
 export type ThreadGoalSetParams = z.infer<typeof ThreadGoalSetParams>;
@@ -158,7 +159,7 @@ export type ThreadSettingsUpdateParams = z.infer<typeof ThreadSettingsUpdatePara
 export const ThreadTurnsListParams = z.object({
   threadId: z.string(),
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
   sortDirection: SortDirection.nullish(),
   itemsView: TurnItemsView.nullish(),
 });
@@ -187,7 +188,7 @@ export const ThreadItemsListParams = z.object({
   threadId: z.string(),
   turnId: z.string().nullish(),
   cursor: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
   sortDirection: SortDirection.nullish(),
   deferOutput: z.unknown().nullish(),
 });
@@ -213,15 +214,15 @@ export const ThreadReadStateUpdateResponse = z.object({ readState: ThreadReadSta
 export const ThreadRealtimeListParams = z.object({
   threadId: z.string(),
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
   sessionId: z.string().nullish(),
   eventId: z.string().nullish(),
   order: z.enum(["asc", "desc"]).nullish(),
-  afterPosition: z.number().int().nullish(),
-  fromObservedAtMs: z.number().int().nullish(),
-  toObservedAtMs: z.number().int().nullish(),
-  requiredThroughPosition: z.number().int().nullish(),
-  snapshotEnd: z.number().int().nullish(),
+  afterPosition: U64.nullish(),
+  fromObservedAtMs: I64.nullish(),
+  toObservedAtMs: I64.nullish(),
+  requiredThroughPosition: U64.nullish(),
+  snapshotEnd: U64.nullish(),
 });
 export const ThreadRealtimeListResponse = z.object({
   data: z.array(z.unknown()),

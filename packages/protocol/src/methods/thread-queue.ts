@@ -6,6 +6,7 @@
 // methods are exclusive on the thread: they are ordered with its turns' admissions.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { U32 } from "../serde-types.js";
 import { Turn, UserInput } from "./turn.js";
 
 const threadKey = (params: { threadId: string }) => params.threadId;
@@ -30,7 +31,7 @@ export const ThreadQueueAddParams = z.object({
 export const ThreadQueueListParams = z.object({
   threadId: z.string(),
   cursor: z.string().nullish(),
-  limit: z.number().int().min(0).max(4294967295).nullish(),
+  limit: U32.nullish(),
 });
 export const ThreadQueueUpdateParams = z.object({
   threadId: z.string(),

@@ -5,10 +5,8 @@
 // items of one turn. All experimental in Codex 0.171.0 (absent from its stable schema).
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { U32 } from "../serde-types.js";
 import { SortDirection, Thread, ThreadSourceKind } from "./thread.js";
-
-/** serde's `u32`: Codex answers ``invalid value: integer `-1`, expected u32``. */
-export const U32 = z.number().int().min(0, "expected u32").max(4_294_967_295, "expected u32");
 
 /** A JSON-RPC request id as the cancel methods name it: a string or an integer (`RequestId`). */
 export const RequestIdSchema = z.union([z.string(), z.number().int()], {

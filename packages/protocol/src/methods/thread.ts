@@ -1,6 +1,7 @@
 // Thread methods and the Thread shape, as the official 0.171.0 schema defines them (v2/Thread*.json).
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { U32 } from "../serde-types.js";
 
 export const ThreadStatus = z.discriminatedUnion("type", [
   z.object({ type: z.literal("notLoaded") }),
@@ -159,7 +160,7 @@ export const ThreadSourceKind = z.enum([
 export const ThreadListParams = z.object({
   cursor: z.string().nullish(),
   /** serde's u32 (Codex: ``invalid value: integer `-1`, expected u32``); the service clamps it to its page size. */
-  limit: z.number().int().min(0, "expected u32").max(4294967295, "expected u32").nullish(),
+  limit: U32.nullish(),
   sortKey: ThreadSortKey.nullish(),
   sortDirection: SortDirection.nullish(),
   modelProviders: z.array(z.string()).nullish(),
