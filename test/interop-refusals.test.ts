@@ -1,6 +1,7 @@
 // Refusals of malformed params against the real `codex app-server` 0.171.0: the same code and the
 // same text, for integer fields serde types as u32, u64 or i64 (negative, fractional, too large, a
-// string), whatever method they belong to. Clients that match on Codex's texts keep working.
+// string), for enums, structs, tagged enums and paths, for fields a cloud session ignores but Codex
+// checks, and for methods whose params are required. Clients that match on Codex's texts keep working.
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +28,53 @@ const LIMITED: [string, Record<string, unknown>][] = [
   ["permissionProfile/list", {}],
 ];
 const BAD_INTEGERS = [-1, 1.5, 4_294_967_296, "10"];
+
+/** Malformed params of every other kind the binary refuses (each found by sending it every method's fields wrongly typed). */
+const MALFORMED: [string, unknown][] = [
+  // Enums: an unknown variant, and null where a value is required.
+  ["thread/start", { approvalPolicy: "sometimes" }],
+  ["thread/start", { personality: "grumpy" }],
+  ["thread/start", { multiAgentMode: "wrong" }],
+  ["thread/start", { sessionStartSource: "wrong" }],
+  ["turn/start", { summary: "wrong", threadId: THREAD, input: [] }],
+  ["turn/start", { cyberAccessProgram: "wrong", threadId: THREAD, input: [] }],
+  ["thread/goal/set", { origin: "wrong", threadId: THREAD }],
+  ["thread/goal/clear", { origin: 5 }],
+  ["thread/realtime/list", { order: "wrong" }],
+  ["config/value/write", { keyPath: "model", value: "x", mergeStrategy: null }],
+  // Structs and tagged enums by their Rust names.
+  ["turn/start", { collaborationMode: "wrong" }],
+  ["turn/start", { sandboxPolicy: "wrong" }],
+  ["turn/start", { toolOutput: "wrong", threadId: THREAD, input: [] }],
+  ["thread/settings/update", { collaborationMode: 5 }],
+  ["thread/resume", { initialTurnsPage: "wrong" }],
+  ["thread/metadata/update", { gitInfo: "wrong" }],
+  ["thread/readState/update", { threadId: THREAD, operation: null, expectedRevision: "1" }],
+  ["thread/items/list", { deferOutput: "wrong", threadId: THREAD }],
+  // Paths.
+  ["thread/resume", { path: 12345 }],
+  ["turn/start", { cwd: 12345 }],
+  ["skills/config/write", { path: "relative/SKILL.md" }],
+  // Fields a cloud session does not use, checked all the same.
+  ["thread/start", { experimentalRawEvents: "wrong" }],
+  ["thread/start", { environments: "wrong" }],
+  ["thread/start", { serviceName: 12345 }],
+  ["thread/fork", { deferGoalContinuation: "wrong" }],
+  ["turn/start", { turnTrigger: 12345, threadId: THREAD, input: [] }],
+  ["turn/start", { permissions: 12345, threadId: THREAD, input: [] }],
+  // A map where serde wants a map, by any other name.
+  ["thread/start", { config: "wrong" }],
+  // Methods whose params are required.
+  ...[
+    "account/read",
+    "model/list",
+    "config/read",
+    "thread/loaded/list",
+    "skills/list",
+    "hooks/list",
+    "collaborationMode/list",
+  ].map((method): [string, unknown] => [method, undefined]),
+];
 
 describe("refusals of malformed params, against codex app-server 0.171.0", () => {
   let codex: StdioAppServer;
@@ -68,6 +116,13 @@ describe("refusals of malformed params, against codex app-server 0.171.0", () =>
         assert.match(theirs.message, /expected u32$/);
         assert.deepEqual(ours, theirs, `${method} limit ${JSON.stringify(limit)}`);
       }
+    }
+  });
+
+  test("enums, structs, tagged enums, paths, unused fields and required params", async () => {
+    for (const [method, params] of MALFORMED) {
+      const { theirs, ours } = await refusals(method, params);
+      assert.deepEqual(ours, theirs, `${method} ${JSON.stringify(params)}`);
     }
   });
 

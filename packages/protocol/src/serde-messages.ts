@@ -5,7 +5,8 @@ import type { z } from "zod";
 import { serdeOneOf } from "./errors.js";
 import { clip } from "./frame-limits.js";
 
-function describeFound(value: unknown): string {
+/** How serde describes a value it did not expect (`integer \`5\``, `a sequence`, …). */
+export function describeFound(value: unknown): string {
   if (value === null) return "null";
   if (typeof value === "boolean") return `boolean \`${value}\``;
   if (typeof value === "number") return Number.isInteger(value) ? `integer \`${value}\`` : `floating point \`${value}\``;
@@ -26,6 +27,7 @@ function describeExpected(expected: string): string {
     case "array":
       return "a sequence";
     case "object":
+    case "record":
       return "a map";
     default:
       return expected;
@@ -41,6 +43,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
   return current;
 }
 
+/** Messages that are serde's whole text already (serde-types.ts), not a detail to wrap. */
+const WHOLE_TEXT = /^(unknown variant `|invalid type: |invalid value: |AbsolutePathBuf )/;
+
 /** The serde-style detail for the first issue, preferring wrong values over missing fields as serde does. */
 export function serdeDetail(error: z.ZodError, input: unknown): string {
   const issues = error.issues;
@@ -50,13 +55,17 @@ export function serdeDetail(error: z.ZodError, input: unknown): string {
   const found = valueAt(input, issue.path);
   const field = issue.path[issue.path.length - 1];
   if (found === undefined && field !== undefined) return `missing field \`${String(field)}\``;
+  // A type of serde-types.ts gave serde's whole text.
+  if (WHOLE_TEXT.test(issue.message)) return issue.message;
   switch (issue.code) {
     case "invalid_type":
-      // A serde integer type names itself (serde-types.ts: `expected u32`).
+      // A serde type names itself (serde-types.ts: `expected u32`, `expected struct CollaborationMode`).
       return issue.message.startsWith("expected ")
         ? `invalid type: ${describeFound(found)}, ${issue.message}`
         : `invalid type: ${describeFound(found)}, expected ${describeExpected(issue.expected)}`;
     case "invalid_value":
+      // serde_json reads an enum from a string (a unit variant) or a map (one with data).
+      if (typeof found !== "string") return `invalid type: ${describeFound(found)}, expected string or map`;
       return `unknown variant \`${clip(String(found), 100)}\`, expected ${serdeOneOf(issue.values.map(String))}`;
     case "too_small":
     case "too_big":

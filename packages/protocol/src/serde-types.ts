@@ -1,7 +1,14 @@
-// Integer fields as Codex's serde types them (u32, u64, i64): a refusal names the Rust type as serde
-// words it (``invalid value: integer `-1`, expected u32``, ``invalid type: floating point `1.5`,
-// expected i64``, ``invalid type: string "x", expected u32``), which serde-messages.ts renders.
+// Params types as Codex's serde types them, so a refusal names what serde names (serde-messages.ts
+// renders them; test/interop-refusals.test.ts compares them with the 0.171.0 binary's):
+// - integers: u32, u64, i64 (``invalid value: integer `-1`, expected u32``, ``invalid type: floating
+//   point `1.5`, expected i64``);
+// - enums: ``unknown variant `x`, expected one of `a`, `b` `` for a string, ``invalid type: null,
+//   expected string or map`` for anything else (serde_json's words for an enum read from a value);
+// - structs and tagged enums by their Rust names (`expected struct CollaborationMode`, `expected
+//   internally tagged enum SandboxPolicyDeserialize`), paths (`expected path string`).
 import { z } from "zod";
+import { serdeOneOf } from "./errors.js";
+import { describeFound } from "./serde-messages.js";
 
 function serdeInteger(rust: string, range: { min?: number; max?: number } = {}) {
   const expected = `expected ${rust}`;
@@ -15,3 +22,32 @@ export const U32 = serdeInteger("u32", { min: 0, max: 4_294_967_295 });
 /** u64 (JSON numbers past 2^53 are not exact in JavaScript; none of these fields gets near them). */
 export const U64 = serdeInteger("u64", { min: 0 });
 export const I64 = serdeInteger("i64");
+
+/** A path field (Rust `PathBuf`): any string. */
+export const PathString = z.string({ error: "expected path string" });
+/** An absolute path field (Rust `AbsolutePathBuf`): a relative one is refused as the binary refuses it. */
+export const AbsolutePathString = PathString.refine((path) => path.startsWith("/"), {
+  error: "AbsolutePathBuf deserialized without a base path",
+});
+
+/**
+ * The whole text serde gives for an enum that did not match: an unknown variant for a string (`variants`,
+ * in Codex's order, may name variants that carry data and so are not plain strings here), else the
+ * value's type.
+ */
+export function enumRefusal(variants: readonly string[]) {
+  return (issue: { input?: unknown }) =>
+    typeof issue.input === "string"
+      ? `unknown variant \`${issue.input}\`, expected ${serdeOneOf(variants)}`
+      : `invalid type: ${describeFound(issue.input ?? null)}, expected string or map`;
+}
+
+/** A unit-only enum, refused in serde's words. */
+export function serdeEnum<const T extends readonly [string, ...string[]]>(values: T) {
+  return z.enum(values, { error: enumRefusal(values) });
+}
+
+/** A struct field: a value that is not a map is refused naming the struct. */
+export function serdeStruct<Shape extends z.ZodRawShape>(name: string, shape: Shape) {
+  return z.object(shape, { error: `expected struct ${name}` });
+}

@@ -11,7 +11,7 @@
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
 import type { ScopeCaller } from "../scope.js";
-import { U32 } from "../serde-types.js";
+import { AbsolutePathString, U32 } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -190,7 +190,7 @@ export const SkillsListResponse = z.object({
 export const SkillsConfigWriteParams = z.object({
   enabled: z.boolean(),
   name: z.string().nullish(),
-  path: z.string().nullish(),
+  path: AbsolutePathString.nullish(),
 });
 export const SkillsConfigWriteResponse = z.object({ effectiveEnabled: z.boolean() });
 export const HooksListParams = z.object({ cwds: z.array(z.string()).nullish(), threadId: z.string().nullish() });
@@ -291,7 +291,7 @@ export const configMethods = defineMethods({
   [ConfigMethod.configRead]: {
     ...common,
     scope: sharedRead,
-    paramsRequired: false,
+    paramsRequired: true,
     params: ConfigReadParams,
     result: ConfigReadResponse,
     summary: "Effective config for the caller (and a cwd): values, per-leaf origins, layers highest first.",
@@ -323,7 +323,7 @@ export const configMethods = defineMethods({
   [ConfigMethod.permissionProfileList]: {
     ...common,
     scope: sharedRead,
-    paramsRequired: false,
+    paramsRequired: true,
     params: PermissionProfileListParams,
     result: PermissionProfileListResponse,
     summary: "Built-in, configured and managed permission profiles, each marked allowed or not.",
@@ -332,7 +332,7 @@ export const configMethods = defineMethods({
     ...common,
     // Exclusive as in Codex: with a threadId it refreshes that thread's config.
     scope: exclusive,
-    paramsRequired: false,
+    paramsRequired: true,
     params: ExperimentalFeatureListParams,
     result: ExperimentalFeatureListResponse,
     summary: "Feature flags with stage and enablement (a thread's refreshed config with threadId).",
@@ -349,7 +349,7 @@ export const configMethods = defineMethods({
     ...common,
     // Unkeyed as in Codex: a read of the catalog, nothing to order it against.
     scope: { kind: "unkeyed" },
-    paramsRequired: false,
+    paramsRequired: true,
     params: ModelListParams,
     result: ModelListResponse,
     summary: "The tenant's model catalog for its configured providers.",
@@ -365,7 +365,7 @@ export const configMethods = defineMethods({
   [ConfigMethod.skillsList]: {
     ...common,
     scope: sharedRead,
-    paramsRequired: false,
+    paramsRequired: true,
     params: SkillsListParams,
     result: SkillsListResponse,
     summary: "Skills per cwd (a cloud session has no skill files; entries carry the configured toggles).",
@@ -381,7 +381,7 @@ export const configMethods = defineMethods({
   [ConfigMethod.hooksList]: {
     ...common,
     scope: sharedRead,
-    paramsRequired: false,
+    paramsRequired: true,
     params: HooksListParams,
     result: HooksListResponse,
     summary: "Hooks per cwd (a cloud session runs none).",

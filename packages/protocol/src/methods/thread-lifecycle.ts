@@ -5,10 +5,12 @@
 // id; the pages and lists are unkeyed.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
-import { I64, U32, U64 } from "../serde-types.js";
+import { I64, PathString, serdeEnum, serdeStruct, U32, U64 } from "../serde-types.js";
 import {
   ApprovalsReviewer,
   AskForApproval,
+  MultiAgentMode,
+  Personality,
   SandboxPolicy,
   SessionOverrides,
   SortDirection,
@@ -19,7 +21,7 @@ import {
   ThreadStatus,
 } from "./thread.js";
 import { ThreadItemEntry } from "./thread-search.js";
-import { ReasoningEffort, Turn, TurnNotification } from "./turn.js";
+import { ReasoningEffort, ReasoningSummary, Turn, TurnNotification } from "./turn.js";
 
 const threadKey = (params: { threadId: string }) => params.threadId;
 const ThreadIdParams = z.object({ threadId: z.string() });
@@ -35,7 +37,7 @@ export const TurnItemsView = z.enum(["notLoaded", "summary", "full"]);
 export type TurnItemsView = z.infer<typeof TurnItemsView>;
 
 /** A thread/turns/list page to answer with (from the newest turn and in summary unless it says otherwise). */
-export const ThreadResumeInitialTurnsPage = z.object({
+export const ThreadResumeInitialTurnsPage = serdeStruct("ThreadResumeInitialTurnsPageParams", {
   limit: U32.nullish(),
   sortDirection: z.enum(["asc", "desc"]).nullish(),
   itemsView: TurnItemsView.nullish(),
@@ -44,17 +46,21 @@ export const ThreadResumeInitialTurnsPage = z.object({
 export const ThreadResumeParams = z.object({
   threadId: z.string(),
   history: z.array(z.unknown()).nullish(),
-  path: z.string().nullish(),
+  path: PathString.nullish(),
   excludeTurns: z.boolean().nullish(),
   initialTurnsPage: ThreadResumeInitialTurnsPage.nullish(),
-  personality: z.unknown().nullish(),
+  personality: Personality.nullish(),
   ...ResumeOverrides,
 });
 export type ThreadResumeParams = z.infer<typeof ThreadResumeParams>;
 
 export const ThreadForkParams = z.object({
   threadId: z.string(),
-  path: z.string().nullish(),
+  path: PathString.nullish(),
+  // Accepted and checked as Codex checks them; a cloud fork has no use for them.
+  deferGoalContinuation: z.boolean().optional(),
+  experimentalDisablePredictionMcp: z.boolean().optional(),
+  experimentalPredictionMode: z.boolean().optional(),
   /** Fork before this turn (it and later turns are left out). */
   beforeTurnId: z.string().nullish(),
   /** Fork after this turn (later turns are left out). */
@@ -82,7 +88,11 @@ export const ThreadLoadedListResponse = z.object({ data: z.array(z.string()), ne
 export const ThreadMetadataUpdateParams = z.object({
   threadId: z.string(),
   projectId: z.string().nullish(),
-  gitInfo: z.object({ sha: z.string().nullish(), branch: z.string().nullish(), originUrl: z.string().nullish() }).nullish(),
+  gitInfo: serdeStruct("ThreadMetadataGitInfoUpdateParams", {
+    sha: z.string().nullish(),
+    branch: z.string().nullish(),
+    originUrl: z.string().nullish(),
+  }).nullish(),
   daybreakEnabled: z.boolean().nullish(),
 });
 export type ThreadMetadataUpdateParams = z.infer<typeof ThreadMetadataUpdateParams>;
@@ -100,16 +110,18 @@ export const ThreadGoal = z.object({
   updatedAt: z.number().int(),
 });
 export type ThreadGoal = z.infer<typeof ThreadGoal>;
+/** Who changed a goal: its provenance, not an authorization. */
+const ThreadGoalMutationOrigin = serdeEnum(["user", "automatic"]);
 export const ThreadGoalSetParams = z.object({
   threadId: z.string(),
   objective: z.string().nullish(),
   status: ThreadGoalStatus.nullish(),
   // Any integer: a budget that is not positive gets Codex's own refusal from the thread service.
   tokenBudget: I64.nullish(),
-  origin: z.unknown().nullish(),
+  origin: ThreadGoalMutationOrigin.nullish(),
 });
 export type ThreadGoalSetParams = z.infer<typeof ThreadGoalSetParams>;
-export const ThreadGoalClearParams = z.object({ threadId: z.string(), origin: z.unknown().nullish() });
+export const ThreadGoalClearParams = z.object({ threadId: z.string(), origin: ThreadGoalMutationOrigin.nullish() });
 
 export const ThreadSettings = z.object({
   cwd: z.string(),
@@ -119,7 +131,7 @@ export const ThreadSettings = z.object({
   approvalPolicy: AskForApproval,
   approvalsReviewer: ApprovalsReviewer,
   sandboxPolicy: SandboxPolicy,
-  collaborationMode: z.object({
+  collaborationMode: serdeStruct("CollaborationMode", {
     mode: z.enum(["plan", "default"]),
     settings: z.object({
       model: z.string(),
@@ -139,7 +151,7 @@ export const ThreadSettings = z.object({
 export type ThreadSettings = z.infer<typeof ThreadSettings>;
 export const ThreadSettingsUpdateParams = z.object({
   threadId: z.string(),
-  cwd: z.string().nullish(),
+  cwd: PathString.nullish(),
   model: z.string().nullish(),
   serviceTier: z.string().nullish(),
   approvalPolicy: AskForApproval.nullish(),
@@ -147,12 +159,12 @@ export const ThreadSettingsUpdateParams = z.object({
   sandboxPolicy: SandboxPolicy.nullish(),
   collaborationMode: ThreadSettings.shape.collaborationMode.nullish(),
   effort: ReasoningEffort.nullish(),
-  summary: z.enum(["auto", "concise", "detailed", "none"]).nullish(),
+  summary: ReasoningSummary.nullish(),
   disabledPluginIds: z.array(z.string()).nullish(),
-  personality: z.unknown().nullish(),
+  personality: Personality.nullish(),
   permissions: z.string().nullish(),
   environments: z.array(z.unknown()).nullish(),
-  multiAgentMode: z.unknown().nullish(),
+  multiAgentMode: MultiAgentMode.nullish(),
 });
 export type ThreadSettingsUpdateParams = z.infer<typeof ThreadSettingsUpdateParams>;
 
@@ -190,7 +202,10 @@ export const ThreadItemsListParams = z.object({
   cursor: z.union([z.string(), z.record(z.string(), z.unknown())]).nullish(),
   limit: U32.nullish(),
   sortDirection: SortDirection.nullish(),
-  deferOutput: z.unknown().nullish(),
+  deferOutput: serdeStruct("ThreadItemOutputDeferral", {
+    commandExecution: z.boolean().optional(),
+    mcpToolCall: z.boolean().optional(),
+  }).nullish(),
 });
 export type ThreadItemsListParams = z.infer<typeof ThreadItemsListParams>;
 export const ThreadItemsListResponse = z.object({
@@ -205,7 +220,9 @@ export type ThreadInjectItemsParams = z.infer<typeof ThreadInjectItemsParams>;
 // Fields in Codex's declaration order: a request missing several is refused naming the first, as serde does.
 export const ThreadReadStateUpdateParams = z.object({
   threadId: z.string(),
-  operation: z.discriminatedUnion("type", [z.object({ type: z.literal("read") }), z.object({ type: z.literal("unread") })]),
+  operation: z.discriminatedUnion("type", [z.object({ type: z.literal("read") }), z.object({ type: z.literal("unread") })], {
+    error: "expected internally tagged enum ThreadReadStateOperation",
+  }),
   expectedRevision: z.string(),
 });
 export type ThreadReadStateUpdateParams = z.infer<typeof ThreadReadStateUpdateParams>;
@@ -217,7 +234,7 @@ export const ThreadRealtimeListParams = z.object({
   limit: U32.nullish(),
   sessionId: z.string().nullish(),
   eventId: z.string().nullish(),
-  order: z.enum(["asc", "desc"]).nullish(),
+  order: serdeEnum(["observedAt", "position"]).nullish(),
   afterPosition: U64.nullish(),
   fromObservedAtMs: I64.nullish(),
   toObservedAtMs: I64.nullish(),
@@ -353,7 +370,7 @@ export const threadLifecycleMethods = defineMethods({
     // Unkeyed: a tenant-wide listing of loaded thread ids; it orders against no single thread.
     scope: { kind: "unkeyed" },
     experimental: false,
-    paramsRequired: false,
+    paramsRequired: true,
     params: ThreadLoadedListParams,
     result: ThreadLoadedListResponse,
     summary: "Ids of the tenant's loaded threads.",

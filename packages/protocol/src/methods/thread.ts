@@ -1,7 +1,7 @@
 // Thread methods and the Thread shape, as the official 0.171.0 schema defines them (v2/Thread*.json).
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
-import { U32 } from "../serde-types.js";
+import { enumRefusal, serdeEnum, U32 } from "../serde-types.js";
 
 export const ThreadStatus = z.discriminatedUnion("type", [
   z.object({ type: z.literal("notLoaded") }),
@@ -61,20 +61,32 @@ export const Thread = z.object({
 export type Thread = z.infer<typeof Thread>;
 
 export const SandboxMode = z.enum(["read-only", "workspace-write", "danger-full-access"]);
-export const AskForApproval = z.union([z.enum(["untrusted", "on-request", "never"]), z.object({ granular: z.unknown() })]);
+export const AskForApproval = z.union([z.enum(["untrusted", "on-request", "never"]), z.object({ granular: z.unknown() })], {
+  error: enumRefusal(["untrusted", "on-request", "granular", "never"]),
+});
+/** Deprecated in Codex 0.171.0 (it selects no style), still checked. */
+export const Personality = serdeEnum(["none", "friendly", "pragmatic"]);
+/** Deprecated and ignored in Codex 0.171.0, still checked: a unit variant or `{custom: "…"}`. */
+export const MultiAgentMode = z.union([z.enum(["none", "explicitRequestOnly", "proactive"]), z.object({ custom: z.string() })], {
+  error: enumRefusal(["none", "custom", "explicitRequestOnly", "proactive"]),
+});
 export const ApprovalsReviewer = z.enum(["user", "auto_review", "guardian_subagent"]);
 
-export const SandboxPolicy = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("dangerFullAccess") }),
-  z.object({ type: z.literal("readOnly"), networkAccess: z.boolean() }),
-  z.object({
-    type: z.literal("workspaceWrite"),
-    writableRoots: z.array(z.string()),
-    networkAccess: z.boolean(),
-    excludeTmpdirEnvVar: z.boolean(),
-    excludeSlashTmp: z.boolean(),
-  }),
-]);
+export const SandboxPolicy = z.discriminatedUnion(
+  "type",
+  [
+    z.object({ type: z.literal("dangerFullAccess") }),
+    z.object({ type: z.literal("readOnly"), networkAccess: z.boolean() }),
+    z.object({
+      type: z.literal("workspaceWrite"),
+      writableRoots: z.array(z.string()),
+      networkAccess: z.boolean(),
+      excludeTmpdirEnvVar: z.boolean(),
+      excludeSlashTmp: z.boolean(),
+    }),
+  ],
+  { error: "expected internally tagged enum SandboxPolicyDeserialize" },
+);
 
 /** Session settings a client may ask for when it starts, resumes or forks a thread. */
 export const SessionOverrides = {
@@ -99,6 +111,18 @@ export const ThreadStartParams = z.object({
   dynamicTools: z.array(z.unknown()).nullish(),
   /** Codex's test-only experimental field. */
   mockExperimentalField: z.string().nullish(),
+  // Accepted and checked as Codex checks them; a cloud thread has no use for them yet.
+  allowProviderModelFallback: z.boolean().optional(),
+  daybreakEnabled: z.boolean().nullish(),
+  environments: z.array(z.unknown()).nullish(),
+  experimentalRawEvents: z.boolean().optional(),
+  multiAgentMode: MultiAgentMode.nullish(),
+  permissions: z.string().nullish(),
+  personality: Personality.nullish(),
+  runtimeWorkspaceRoots: z.array(z.string()).nullish(),
+  selectedCapabilityRoots: z.array(z.unknown()).nullish(),
+  serviceName: z.string().nullish(),
+  sessionStartSource: serdeEnum(["startup", "clear"]).nullish(),
 });
 export type ThreadStartParams = z.infer<typeof ThreadStartParams>;
 

@@ -5,7 +5,8 @@
 // suite holds every frame to the official schema.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
-import { ApprovalsReviewer, AskForApproval, SandboxPolicy } from "./thread.js";
+import { PathString, serdeEnum, serdeStruct } from "../serde-types.js";
+import { ApprovalsReviewer, AskForApproval, MultiAgentMode, Personality, SandboxPolicy } from "./thread.js";
 
 /** A ThreadItem (userMessage, agentMessage, reasoning, dynamicToolCall, contextCompaction, …). */
 export const ThreadItem = z.looseObject({ type: z.string(), id: z.string() });
@@ -50,6 +51,9 @@ export const ReasoningEffort = z
   .string()
   .refine((effort) => effort.length > 0, { message: "reasoning_effort must not be empty" });
 
+/** Codex's reasoning summary setting (`none` turns summaries off). */
+export const ReasoningSummary = serdeEnum(["auto", "concise", "detailed", "none"]);
+
 export const TurnStartParams = z.object({
   threadId: z.string(),
   input: z.array(UserInput),
@@ -58,29 +62,37 @@ export const TurnStartParams = z.object({
   outputSchema: z.unknown().optional(),
   model: z.string().nullish(),
   effort: ReasoningEffort.nullish(),
-  summary: z.string().nullish(),
-  cwd: z.string().nullish(),
+  summary: ReasoningSummary.nullish(),
+  cwd: PathString.nullish(),
   approvalPolicy: AskForApproval.nullish(),
   approvalsReviewer: ApprovalsReviewer.nullish(),
   sandboxPolicy: SandboxPolicy.nullish(),
   serviceTier: z.string().nullish(),
   serviceTierForTurn: z.string().nullish(),
-  personality: z.string().nullish(),
+  personality: Personality.nullish(),
   parentTurnId: z.string().nullish(),
   rootTurnId: z.string().nullish(),
   disabledPluginIds: z.array(z.string()).nullish(),
-  toolOutput: z.unknown().optional(),
-  turnTrigger: z.unknown().optional(),
+  toolOutput: serdeStruct("TurnToolOutput", {
+    name: z.string(),
+    namespace: z.string().nullish(),
+    output: z.unknown(),
+    retain: z.boolean().optional(),
+  }).nullish(),
+  turnTrigger: z.string().nullish(),
   // Experimental fields (accepted with experimentalApi; collaborationMode sets model and effort).
-  collaborationMode: z.object({ mode: z.enum(["plan", "default"]), settings: z.looseObject({ model: z.string() }) }).nullish(),
+  collaborationMode: serdeStruct("CollaborationMode", {
+    mode: z.enum(["plan", "default"]),
+    settings: z.looseObject({ model: z.string() }),
+  }).nullish(),
   additionalContext: z.record(z.string(), z.unknown()).nullish(),
   environments: z.array(z.unknown()).nullish(),
-  permissions: z.unknown().optional(),
+  permissions: z.string().nullish(),
   runtimeWorkspaceRoots: z.array(z.string()).nullish(),
   responsesapiClientMetadata: z.record(z.string(), z.string()).nullish(),
   responsesapiClientMetadataPatch: z.record(z.string(), z.string()).nullish(),
-  cyberAccessProgram: z.unknown().optional(),
-  multiAgentMode: z.unknown().optional(),
+  cyberAccessProgram: serdeEnum(["standard", "daybreakBlue", "daybreakRed"]).nullish(),
+  multiAgentMode: MultiAgentMode.nullish(),
 });
 export type TurnStartParams = z.infer<typeof TurnStartParams>;
 export const TurnStartResponse = z.object({ turn: Turn });
@@ -269,7 +281,7 @@ export const turnMethods = defineMethods({
     // Unkeyed: fixed presets, answered by the gateway.
     scope: { kind: "unkeyed" },
     experimental: true,
-    paramsRequired: false,
+    paramsRequired: true,
     params: z.object({}).nullish(),
     result: CollaborationModeListResponse,
     summary: "Codex's collaboration-mode presets (Plan, Default).",
