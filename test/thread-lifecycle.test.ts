@@ -382,9 +382,11 @@ describe("thread lifecycle", () => {
     const stable = await open("t-settings", 0, { experimentalApi: false });
     const gated = await stable.request("thread/settings/update", { threadId: thread.id, model: "x" });
     assert.equal(gated.error?.message, "`thread/settings/update` requires experimentalApi capability");
-    const relative = await client.request("thread/settings/update", { threadId: thread.id, cwd: "relative/dir" });
-    assert.equal(relative.error?.code, -32600);
-    assert.equal((await client.call("thread/read", { threadId: thread.id })).thread.model, "gpt-next");
+    // A relative cwd is taken relative to the deployment's default cwd, as Codex takes one relative to its own.
+    assert.deepEqual(await client.call("thread/settings/update", { threadId: thread.id, cwd: "relative/dir/.." }), {});
+    const read = (await client.call("thread/read", { threadId: thread.id })).thread;
+    assert.equal(read.model, "gpt-next");
+    assert.equal(read.cwd, "/workspace/relative");
   });
 
   test("read state: none until something about the thread is recorded, as Codex 0.171.0 keeps it", async () => {

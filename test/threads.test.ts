@@ -196,13 +196,12 @@ describe("thread methods", () => {
     assert.equal(store.creationStats.batches - batchesBefore, 1);
   });
 
-  test("thread/start without cwd uses the service default; a relative cwd is refused", async () => {
+  test("thread/start without cwd uses the service default; a relative cwd is taken relative to it", async () => {
     const client = await open("t-defaults");
     const started = await client.call("thread/start", { cwd: null });
     assert.equal(started.thread.cwd, "/workspace");
-    const relative = await client.request("thread/start", { cwd: "relative/path" });
-    assert.equal(relative.error?.code, -32600);
-    assert.match(relative.error?.message ?? "", /absolute/);
+    const relative = await client.call("thread/start", { cwd: "relative/path/" });
+    assert.equal(relative.thread.cwd, "/workspace/relative/path");
     await client.close();
   });
 

@@ -1,6 +1,7 @@
 // Handlers for the thread lifecycle beyond start/read/list/rename: resume, fork, archive, unarchive,
 // delete, unsubscribe, loaded/list, metadata, goals, settings, turns and items pages, injected items,
 // read state and realtime history. Error texts are Codex's (verified against the 0.171.0 binary).
+import { posix } from "node:path";
 import {
   FULL_HISTORY_DEPRECATION,
   Method,
@@ -80,9 +81,14 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
 const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) =>
   Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
 
-export function absoluteCwd(cwd: string): string {
-  if (!cwd.startsWith("/")) throw invalid(`cwd must be an absolute path, got ${cwd}`);
-  return cwd;
+/**
+ * A cwd a client names, as Codex 0.171.0 takes it (checked against the binary): relative to the
+ * server's own directory, which for a cloud thread is the deployment's default cwd
+ * (`THREAD_DEFAULT_CWD`), and normalized (`.` and `..` segments, a trailing slash), so `""` and `.`
+ * name that directory and `/x/../y/` is `/y`.
+ */
+export function resolveCwd(defaultCwd: string, cwd: string): string {
+  return posix.resolve(defaultCwd, cwd);
 }
 
 /** The effective settings a thread/settings/updated notification carries. */
@@ -226,7 +232,7 @@ export function lifecycleHandlers(
       [
         overrides.model ?? null,
         overrides.modelProvider ?? null,
-        overrides.cwd ? absoluteCwd(overrides.cwd) : null,
+        overrides.cwd == null ? null : resolveCwd(defaults.cwd, overrides.cwd),
         JSON.stringify(settings),
       ],
     );
@@ -281,7 +287,7 @@ export function lifecycleHandlers(
     const created = await threads.create({
       tenant,
       id: params.threadId,
-      cwd: absoluteCwd(params.cwd ?? defaults.cwd),
+      cwd: resolveCwd(defaults.cwd, params.cwd ?? defaults.cwd),
       modelProvider: params.modelProvider ?? defaults.modelProvider,
       model: params.model ?? defaults.model,
       ...CLIENT_THREAD_SOURCE,
@@ -470,7 +476,7 @@ export function lifecycleHandlers(
             tenant,
             source.id,
             forkId,
-            params.cwd ? absoluteCwd(params.cwd) : null,
+            params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd),
             params.modelProvider ?? null,
             params.model ?? null,
             params.threadSource ?? null,
@@ -700,7 +706,7 @@ export function lifecycleHandlers(
           tenant,
           row.id,
           "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd)",
-          [JSON.stringify(settings), params.model ?? null, params.cwd ? absoluteCwd(params.cwd) : null],
+          [JSON.stringify(settings), params.model ?? null, params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd)],
         );
         const after = effectiveSettings(updated, defaults.model);
         return { changed: JSON.stringify(before) !== JSON.stringify(after), settings: after };

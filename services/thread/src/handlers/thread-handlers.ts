@@ -22,6 +22,7 @@ import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type SortColumn } from "../store/cursor.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
 import { hasNothingRecorded, readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
+import { resolveCwd } from "./lifecycle-handlers.js";
 
 export interface ThreadDefaults {
   model: string;
@@ -54,10 +55,7 @@ export function threadHandlers(
     new SwitchyardError({ reason: "threadNotFound", threadId, wording });
 
   async function start(params: ThreadStartParams, { request, events }: HandlerContext): Promise<ThreadStartResponse> {
-    const cwd = params.cwd ?? defaults.cwd;
-    if (!cwd.startsWith("/")) {
-      throw new SwitchyardError({ reason: "invalidArgument", message: `cwd must be an absolute path, got ${cwd}` });
-    }
+    const cwd = resolveCwd(defaults.cwd, params.cwd ?? defaults.cwd);
     // The gateway names the thread (and has subscribed its caller to it already); a request without a
     // name (another sender, an older gateway) gets one here.
     const threadId = request.newThreadId ?? newId();

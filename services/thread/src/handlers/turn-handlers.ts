@@ -25,7 +25,7 @@ import type { TurnBus } from "../turns/turn-bus.js";
 import { admittedTurnView, previewOf, userInputItem } from "../turns/turn-items.js";
 import { announceEnding, TURN_ENDING, type TurnRunner, turnThread } from "../turns/turn-runner.js";
 import type { TurnRow, TurnStore } from "../turns/turn-store.js";
-import { absoluteCwd, effectiveSettings, updatedSettings } from "./lifecycle-handlers.js";
+import { effectiveSettings, resolveCwd, updatedSettings } from "./lifecycle-handlers.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
 
 type TurnMethodName = "turn/start" | "turn/steer" | "turn/interrupt" | "thread/compact/start";
@@ -123,13 +123,17 @@ export function turnHandlers(deps: {
         };
         const nextSettings = updatedSettings(row.settings as unknown as StoredSettings, overrides);
         const updated =
-          JSON.stringify(nextSettings) !== JSON.stringify(row.settings) || params.model || params.cwd
+          JSON.stringify(nextSettings) !== JSON.stringify(row.settings) || params.model || params.cwd != null
             ? await lifecycle.updateThread(
                 tx,
                 tenant,
                 threadId,
                 "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd)",
-                [JSON.stringify(nextSettings), params.model ?? null, params.cwd ? absoluteCwd(params.cwd) : null],
+                [
+                  JSON.stringify(nextSettings),
+                  params.model ?? null,
+                  params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd),
+                ],
               )
             : row;
         const after = effectiveSettings(updated, defaults.model);
