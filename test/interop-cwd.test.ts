@@ -3,40 +3,22 @@
 // start and in a settings update. Switchyard does the same against the deployment's default cwd
 // (`THREAD_DEFAULT_CWD`, `/workspace` here), the cloud's counterpart of the server's directory.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
-import { type Stack, startStack } from "./harness/stack.js";
-import { StdioAppServer } from "./harness/stdio-app-server.js";
+import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
 
 const DEFAULT_CWD = "/workspace";
 const CWDS = ["", ".", "project", "a/../b/./c/", "/srv/x/../y/./z/", "/srv/plain"];
 
 describe("cwds as Codex 0.171.0 takes them", () => {
-  let codex: StdioAppServer;
-  let stack: Stack;
-  let client: CodexTestClient;
-  let serverCwd = "";
+  let sides: BesideCodex;
 
   before(async () => {
-    const workspace = mkdtempSync(join(tmpdir(), "sy-cwd-"));
-    serverCwd = join(workspace, "work");
-    mkdirSync(serverCwd);
-    codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
-      codexHome: loopbackCodexHome(join(workspace, "home")),
-      cwd: serverCwd,
+    sides = await besideCodex("cwd", {
+      stack: { threadEnv: { THREAD_DEFAULT_CWD: DEFAULT_CWD } },
+      client: { experimentalApi: true },
     });
-    stack = await startStack("cwd", { threadEnv: { THREAD_DEFAULT_CWD: DEFAULT_CWD } });
-    client = await CodexTestClient.open(stack.url, { experimentalApi: true });
   });
-  after(async () => {
-    await client?.close();
-    await stack?.stop();
-    await codex?.stop();
-  });
+  after(async () => sides?.stop());
 
   /** A cwd with each side's base directory named alike, so the two sides compare. */
   const relativeTo = (base: string, cwd: string) =>
@@ -44,36 +26,42 @@ describe("cwds as Codex 0.171.0 takes them", () => {
 
   test("thread/start: relative to the base directory, normalized", async () => {
     for (const cwd of CWDS) {
-      const theirs = await codex.request("thread/start", { cwd });
+      const theirs = await sides.codex.request("thread/start", { cwd });
       assert.equal(theirs.error, undefined, JSON.stringify(theirs.error));
-      const ours = await client.call("thread/start", { cwd });
-      assert.equal(relativeTo(DEFAULT_CWD, ours.cwd), relativeTo(serverCwd, theirs.result.cwd), `cwd ${JSON.stringify(cwd)}`);
+      const ours = await sides.client.call("thread/start", { cwd });
+      assert.equal(
+        relativeTo(DEFAULT_CWD, ours.cwd),
+        relativeTo(sides.serverCwd, theirs.result.cwd),
+        `cwd ${JSON.stringify(cwd)}`,
+      );
       assert.equal(ours.thread.cwd, ours.cwd);
     }
     // Both sides resolved "a/../b/./c/" to <base>/b/c.
-    assert.equal((await client.call("thread/start", { cwd: "a/../b/./c/" })).cwd, "/workspace/b/c");
+    assert.equal((await sides.client.call("thread/start", { cwd: "a/../b/./c/" })).cwd, "/workspace/b/c");
   });
 
   test("thread/settings/update: the same rule, as the settings notification shows", async () => {
-    const codexThread = (await codex.request("thread/start", { cwd: "/srv/start" })).result.thread.id;
-    const ourThread = (await client.call("thread/start", { cwd: "/srv/start" })).thread.id;
+    const codexThread = (await sides.codex.request("thread/start", { cwd: "/srv/start" })).result.thread.id;
+    const ourThread = (await sides.client.call("thread/start", { cwd: "/srv/start" })).thread.id;
     for (const cwd of ["sub/../dir", ""]) {
-      const from = codex.notifications.length;
-      assert.deepEqual((await codex.request("thread/settings/update", { threadId: codexThread, cwd })).result, {});
-      const theirs = await codex.waitForNotification(
-        (n) => n.method === "thread/settings/updated" && codex.notifications.indexOf(n) >= from,
+      const from = sides.codex.notifications.length;
+      assert.deepEqual((await sides.codex.request("thread/settings/update", { threadId: codexThread, cwd })).result, {});
+      const theirs = await sides.codex.waitForNotification(
+        (n) => n.method === "thread/settings/updated" && sides.codex.notifications.indexOf(n) >= from,
         10_000,
       );
-      const ourFrom = client.notifications.length;
-      const heard = client.waitForNotification(
+      const ourFrom = sides.client.notifications.length;
+      const heard = sides.client.waitForNotification(
         (n) =>
-          n.method === "thread/settings/updated" && n.params.threadId === ourThread && client.notifications.indexOf(n) >= ourFrom,
+          n.method === "thread/settings/updated" &&
+          n.params.threadId === ourThread &&
+          sides.client.notifications.indexOf(n) >= ourFrom,
       );
-      assert.deepEqual(await client.call("thread/settings/update", { threadId: ourThread, cwd }), {});
+      assert.deepEqual(await sides.client.call("thread/settings/update", { threadId: ourThread, cwd }), {});
       const ours = await heard;
       assert.equal(
         relativeTo(DEFAULT_CWD, ours.params.threadSettings.cwd),
-        relativeTo(serverCwd, theirs.params.threadSettings.cwd),
+        relativeTo(sides.serverCwd, theirs.params.threadSettings.cwd),
         `settings cwd ${JSON.stringify(cwd)}`,
       );
     }

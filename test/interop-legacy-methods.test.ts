@@ -3,41 +3,22 @@
 // unknown-method text (which lists them), the same getAuthStatus answer; the two that need a rollout
 // file or a git checkout on the server's machine are refused with a reason rather than called unknown.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
-import { assertConformant, type Stack, startStack } from "./harness/stack.js";
-import { StdioAppServer } from "./harness/stdio-app-server.js";
+import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import { assertConformant } from "./harness/stack.js";
 
 describe("Codex's v1 methods, against codex app-server 0.171.0", () => {
-  let codex: StdioAppServer;
-  let stack: Stack;
-  let client: CodexTestClient;
+  let sides: BesideCodex;
 
   before(async () => {
-    const workspace = mkdtempSync(join(tmpdir(), "sy-legacy-"));
-    const cwd = join(workspace, "work");
-    mkdirSync(cwd);
-    codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
-      codexHome: loopbackCodexHome(join(workspace, "home")),
-      cwd,
-    });
-    stack = await startStack("legacy-methods");
-    client = await CodexTestClient.open(stack.url);
+    sides = await besideCodex("legacy-methods");
   });
-  after(async () => {
-    await client?.close();
-    await stack?.stop();
-    await codex?.stop();
-  });
+  after(async () => sides?.stop());
 
   /** Both sides' answer to one call: the result, or the error's code and message. */
   const answers = async (method: string, params: unknown) => {
-    const theirs = await codex.request(method, params);
-    const ours = await client.request(method, params);
+    const theirs = await sides.codex.request(method, params);
+    const ours = await sides.client.request(method, params);
     const outcome = (reply: { result?: unknown; error?: { code: number; message: string } }) =>
       reply.error ? { code: reply.error.code, message: reply.error.message } : { result: reply.result };
     return { theirs: outcome(theirs), ours: outcome(ours) };
@@ -68,10 +49,12 @@ describe("Codex's v1 methods, against codex app-server 0.171.0", () => {
   });
 
   test("the two that need the server's machine are refused with why, not called unknown", async () => {
-    const diff = await client.request("gitDiffToRemote", { cwd: "/workspace" });
+    const diff = await sides.client.request("gitDiffToRemote", { cwd: "/workspace" });
     assert.equal(diff.error?.code, -32600);
     assert.match(diff.error?.message ?? "", /^`gitDiffToRemote` needs a machine/);
-    const summary = await client.request("getConversationSummary", { conversationId: "019a0000-0000-7000-8000-000000000000" });
+    const summary = await sides.client.request("getConversationSummary", {
+      conversationId: "019a0000-0000-7000-8000-000000000000",
+    });
     assert.equal(summary.error?.code, -32600);
     assert.match(summary.error?.message ?? "", /^`getConversationSummary` is not supported/);
   });

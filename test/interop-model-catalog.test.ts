@@ -4,20 +4,18 @@
 // a turn on each kind of model (listed with a window and its own share, listed without one, not
 // listed, and with the config's own window). Both sides' turns go to one scripted Responses server.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
+import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
 import {
   type ScriptedResponses,
   scriptedProviderStackEnv,
   scriptedProviderToml,
   startScriptedResponses,
 } from "./harness/scripted-responses.js";
-import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
-import { StdioAppServer } from "./harness/stdio-app-server.js";
+import { assertConformant, openStackConfigAdmin } from "./harness/stack.js";
 
 /** A model as Codex's catalog holds it: the fields Codex requires, then `fields`. */
 const codexModel = (slug: string, fields: Record<string, unknown>) => ({
@@ -69,44 +67,34 @@ const CATALOG = {
 const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
 
 describe("a Codex model catalog, imported, against codex app-server 0.171.0 reading the same file", () => {
-  let codex: StdioAppServer;
-  let stack: Stack;
-  let client: CodexTestClient;
+  let sides: BesideCodex;
   let provider: ScriptedResponses;
   let cwd = "";
 
   before(async () => {
     provider = await startScriptedResponses();
-    const workspace = mkdtempSync(join(tmpdir(), "sy-model-catalog-"));
-    cwd = join(workspace, "work");
-    mkdirSync(cwd);
-    const catalogFile = join(workspace, "models.json");
+    const catalogFile = join(mkdtempSync(join(tmpdir(), "sy-catalog-file-")), "models.json");
     writeFileSync(catalogFile, JSON.stringify(CATALOG));
-    codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
-      codexHome: loopbackCodexHome(join(workspace, "home"), {
-        providerBaseUrl: provider.baseUrl,
-        topLevel: [`model_catalog_json = "${catalogFile}"`, 'model = "wide"'],
-      }),
-      cwd,
+    sides = await besideCodex("model-catalog", {
+      codexHome: { providerBaseUrl: provider.baseUrl, topLevel: [`model_catalog_json = "${catalogFile}"`, 'model = "wide"'] },
+      stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
+      client: { experimentalApi: true, name: "switchyard-interop" },
+      prepare: async (stack) => {
+        const admin = await openStackConfigAdmin(stack);
+        try {
+          const text = JSON.stringify(CATALOG);
+          assert.match(await admin.importDocument({ tenant: "default", target: "model-catalog", text }), /imported 5 models/);
+          // The tenant's model, as the binary's config.toml sets it.
+          await admin.importDocument({ tenant: "default", target: "system", text: 'model = "wide"\n' });
+        } finally {
+          await admin.close();
+        }
+      },
     });
-    stack = await startStack("model-catalog", scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)));
-    const admin = await openStackConfigAdmin(stack);
-    try {
-      assert.match(
-        await admin.importDocument({ tenant: "default", target: "model-catalog", text: JSON.stringify(CATALOG) }),
-        /imported 5 models/,
-      );
-      // The tenant's model, as the binary's config.toml sets it.
-      await admin.importDocument({ tenant: "default", target: "system", text: 'model = "wide"\n' });
-    } finally {
-      await admin.close();
-    }
-    client = await CodexTestClient.open(stack.url, { experimentalApi: true, name: "switchyard-interop" });
+    cwd = sides.serverCwd;
   });
   after(async () => {
-    await client?.close();
-    await stack?.stop();
-    await codex?.stop();
+    await sides?.stop();
     await provider?.close();
   });
 
@@ -115,8 +103,8 @@ describe("a Codex model catalog, imported, against codex app-server 0.171.0 read
     // the end is refused in Codex's words.
     const pages = [{ includeHidden: true }, {}, { limit: 2 }, { limit: 0, cursor: "1" }, { cursor: "4" }, { cursor: "5" }];
     for (const params of [...pages, { cursor: "Mg" }, { cursor: "-1" }]) {
-      const theirs = await codex.request("model/list", params);
-      const ours = await client.request("model/list", params);
+      const theirs = await sides.codex.request("model/list", params);
+      const ours = await sides.client.request("model/list", params);
       assert.deepEqual(ours.result, theirs.result, `model/list ${JSON.stringify(params)}`);
       assert.deepEqual(
         ours.error && { code: ours.error.code, message: ours.error.message },
@@ -124,7 +112,7 @@ describe("a Codex model catalog, imported, against codex app-server 0.171.0 read
         `model/list ${JSON.stringify(params)}`,
       );
     }
-    const listed = (await client.call("model/list", { includeHidden: true })).data;
+    const listed = (await sides.client.call("model/list", { includeHidden: true })).data;
     assert.deepEqual(
       listed.map((model: { model: string; isDefault: boolean; hidden: boolean }) => [model.model, model.isDefault, model.hidden]),
       [
@@ -155,27 +143,27 @@ describe("a Codex model catalog, imported, against codex app-server 0.171.0 read
     const onCodex = (model?: string) =>
       windows(
         async (params) => {
-          const started = await codex.request("thread/start", params);
+          const started = await sides.codex.request("thread/start", params);
           assert.equal(started.error, undefined, JSON.stringify(started.error));
           return started.result.thread.id as string;
         },
         async (threadId) => {
-          const from = codex.notifications.length;
-          const reply = await codex.request("turn/start", { threadId, input: text("hello") });
+          const from = sides.codex.notifications.length;
+          const reply = await sides.codex.request("turn/start", { threadId, input: text("hello") });
           assert.equal(reply.error, undefined, JSON.stringify(reply.error));
-          await codex.waitForNotification((n) => n.method === "turn/completed" && n.params.threadId === threadId, 30_000);
-          return codex.notifications.slice(from).filter((n) => n.params?.threadId === threadId);
+          await sides.codex.waitForNotification((n) => n.method === "turn/completed" && n.params.threadId === threadId, 30_000);
+          return sides.codex.notifications.slice(from).filter((n) => n.params?.threadId === threadId);
         },
         model,
       );
     const onSwitchyard = (model?: string) =>
       windows(
-        async (params) => (await client.call("thread/start", params)).thread.id as string,
+        async (params) => (await sides.client.call("thread/start", params)).thread.id as string,
         async (threadId) => {
-          const from = client.notifications.length;
-          await client.call("turn/start", { threadId, input: text("hello") });
-          await client.waitForNotification((n) => n.method === "turn/completed" && n.params.threadId === threadId, 30_000);
-          return client.notifications.slice(from).filter((n) => n.params?.threadId === threadId);
+          const from = sides.client.notifications.length;
+          await sides.client.call("turn/start", { threadId, input: text("hello") });
+          await sides.client.waitForNotification((n) => n.method === "turn/completed" && n.params.threadId === threadId, 30_000);
+          return sides.client.notifications.slice(from).filter((n) => n.params?.threadId === threadId);
         },
         model,
       );

@@ -3,14 +3,8 @@
 // string), for enums, structs, tagged enums and paths, for fields a cloud session ignores but Codex
 // checks, and for methods whose params are required. Clients that match on Codex's texts keep working.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
-import { type Stack, startStack } from "./harness/stack.js";
-import { StdioAppServer } from "./harness/stdio-app-server.js";
+import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
 
 const THREAD = "019a0000-0000-7000-8000-000000000000";
 
@@ -77,31 +71,17 @@ const MALFORMED: [string, unknown][] = [
 ];
 
 describe("refusals of malformed params, against codex app-server 0.171.0", () => {
-  let codex: StdioAppServer;
-  let stack: Stack;
-  let client: CodexTestClient;
+  let sides: BesideCodex;
 
   before(async () => {
-    const workspace = mkdtempSync(join(tmpdir(), "sy-refusals-"));
-    const cwd = join(workspace, "work");
-    mkdirSync(cwd);
-    codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
-      codexHome: loopbackCodexHome(join(workspace, "home")),
-      cwd,
-    });
-    stack = await startStack("refusals");
-    client = await CodexTestClient.open(stack.url, { experimentalApi: true });
+    sides = await besideCodex("refusals", { client: { experimentalApi: true } });
   });
-  after(async () => {
-    await client?.close();
-    await stack?.stop();
-    await codex?.stop();
-  });
+  after(async () => sides?.stop());
 
   /** The binary's refusal and Switchyard's, as `{code, message}`. */
   const refusals = async (method: string, params: unknown) => {
-    const theirs = await codex.request(method, params);
-    const ours = await client.request(method, params);
+    const theirs = await sides.codex.request(method, params);
+    const ours = await sides.client.request(method, params);
     assert.ok(theirs.error, `codex refuses ${method} ${JSON.stringify(params)}`);
     return {
       theirs: { code: theirs.error.code, message: theirs.error.message },

@@ -4,15 +4,16 @@ import { SwitchyardError } from "@switchyard/protocol";
 import { type CatalogEntry, modelPage, parseModelCatalog } from "./model-catalog.js";
 import { pageOf } from "./pages.js";
 
-const messageOf = (work: () => unknown) => {
-  try {
-    work();
-  } catch (error) {
-    assert.ok(error instanceof SwitchyardError);
-    return error.message;
-  }
-  assert.fail("expected an error");
-};
+/** The message of the SwitchyardError `work` throws (it must throw one). */
+function messageOf(work: () => unknown): string {
+  let message = "";
+  assert.throws(work, (error) => {
+    if (!(error instanceof SwitchyardError)) return false;
+    message = error.message;
+    return true;
+  });
+  return message;
+}
 
 /** A Codex `models.json` model with the fields Codex requires. */
 const codexModel = (slug: string, fields: Record<string, unknown> = {}) => ({
