@@ -176,7 +176,11 @@ export function threadHandlers(
     const attachedTo = validId(params.attachedToThreadId, "attached thread parent");
     // section_position has no meaning without sections yet; it orders like updated_at.
     const sortKey: SortColumn = params.sortKey === "section_position" || !params.sortKey ? "updated_at" : params.sortKey;
-    const cwds = params.cwd === null || params.cwd === undefined ? null : Array.isArray(params.cwd) ? params.cwd : [params.cwd];
+    // Taken as a thread's own cwd is (resolveCwd), so `./sub` and `/workspace/x/../sub/` find a thread started in `sub`.
+    const cwds =
+      params.cwd === null || params.cwd === undefined
+        ? null
+        : (Array.isArray(params.cwd) ? params.cwd : [params.cwd]).map((cwd) => resolveCwd(defaults.cwd, cwd));
     const limit = Math.min(params.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
     // Nothing can match: Switchyard has no attachments and no sections yet (every thread is
     // unattached and unsectioned), an empty inclusion list matches nothing, and a page of 0 is empty.
