@@ -67,8 +67,7 @@ export interface TurnRunnerSettings {
   defaults: { model: string; modelProvider: string };
 }
 
-/** Resolves the thread's model provider (the config service: internal/config/modelProvider). */
-/** The thread's provider, resolved for a turn that runs `model`. */
+/** Resolves the thread's model provider for a turn that runs `model` (the config service: internal/config/modelProvider). */
 export type ProviderSource = (thread: TurnThread, model: string) => Promise<ResolveModelProviderResponse>;
 
 /** What the runner needs of the thread it runs a turn on. */
