@@ -336,7 +336,8 @@ describe("tenant secrets and model providers", () => {
     assert.deepEqual((await storedLayer()).model_providers.tok, sealed);
     const roundTrip = await ann.call("config/value/write", {
       keyPath: "model_providers.tok",
-      value: read.config.model_providers.tok,
+      // The user layer as read (config/read's `config` shows every field of a provider, as Codex does, nulls included).
+      value: userLayer.config.model_providers.tok,
       mergeStrategy: "replace",
       expectedVersion: second.version,
     });
@@ -467,7 +468,9 @@ describe("tenant secrets and model providers", () => {
   test("packaged default providers (CONFIG_DEFAULT_MODEL_PROVIDERS) are in config/read and can be named", async () => {
     const client = await open("t-packaged", "ann");
     const read = await client.call("config/read", { includeLayers: true });
-    assert.deepEqual(read.config.model_providers.scripted, { name: "Scripted", base_url: "http://127.0.0.1:9/v1" });
+    const packaged = read.layers.find((layer: { name: { type: string } }) => layer.name.type === "packagedDefaults");
+    assert.deepEqual(packaged.config.model_providers.scripted, { name: "Scripted", base_url: "http://127.0.0.1:9/v1" });
+    assert.equal(read.config.model_providers.scripted.base_url, "http://127.0.0.1:9/v1");
     assert.equal(read.origins["model_providers.scripted.base_url"].name.type, "packagedDefaults");
     // A deployment's plaintext token is redacted like any other.
     assert.equal(read.config.model_providers.packaged_tok.experimental_bearer_token, "********");

@@ -154,12 +154,17 @@ describe("config service", () => {
       ],
       expectedVersion: first.version,
     });
-    const after = await client.call("config/read", {});
-    assert.deepEqual(after.config.model_providers.acme, {
+    const after = await client.call("config/read", { includeLayers: true });
+    const written = after.layers.find((layer: { name: { type: string } }) => layer.name.type === "user");
+    assert.deepEqual(written.config.model_providers.acme, {
       name: "Acme",
       base_url: "http://127.0.0.1:9/v1",
       requires_openai_auth: false,
     });
+    // The effective config shows the provider as Codex does: every field, unset ones null or defaulted.
+    assert.equal(after.config.model_providers.acme.base_url, "http://127.0.0.1:9/v1");
+    assert.equal(after.config.model_providers.acme.wire_api, "responses");
+    assert.equal(after.config.model_providers.acme.env_key, null);
     assert.equal(after.config.projects["/a.b/c"].trust_level, "trusted");
     // A stale expectedVersion is a conflict, and nothing is saved.
     const conflict = await writeError(client, "config/value/write", {

@@ -249,11 +249,13 @@ describe("protocol errors and session rules", () => {
     // The config service: packaged defaults (the deployment's model and provider) under the user's
     // (empty) layer, which is where the TUI's writes land.
     const config = await client.call("config/read", { includeLayers: true, cwd: "." });
-    // As Codex: every key the schema's Config declares, null where no layer sets it.
+    // As Codex: every key the schema's Config declares first, null where no layer sets it, then the
+    // keys Codex adds (its defaults where no layer sets them; test/interop-config-read.test.ts compares them all).
     assert.deepEqual(
-      config.config,
+      Object.fromEntries(Object.entries(config.config).slice(0, declaredConfigKeys.length)),
       Object.fromEntries(declaredConfigKeys.map((key) => [key, { model: "gpt-5.2", model_provider: "openai" }[key] ?? null])),
     );
+    assert.equal(config.config.project_doc_max_bytes, 32768);
     // Without includeLayers Codex leaves `layers` out (not null).
     const plain = await client.request("config/read", { cwd: "." });
     assert.deepEqual(Object.keys(plain.result as object), ["config", "origins"]);

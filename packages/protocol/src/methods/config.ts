@@ -39,7 +39,8 @@ export const ConfigReadParams = z.object({ includeLayers: z.boolean().nullish(),
 /**
  * The keys the 0.171.0 schema's `Config` declares, in the order Codex serializes them. Codex's
  * config/read answers each of them, null when no layer sets it (its config is a struct, not a map),
- * so a client may read `config.model === null` as "unset"; Switchyard's answer does the same.
+ * so a client may read `config.model === null` as "unset"; Switchyard's answer does the same
+ * (services/config's codex-config-view.ts).
  */
 export const DECLARED_CONFIG_KEYS = [
   "model",
@@ -70,13 +71,6 @@ export const DECLARED_CONFIG_KEYS = [
   "computer_use",
   "desktop",
 ] as const;
-
-/** An effective config as config/read shows it: every declared key first (null when unset), then the rest as set. */
-export function withDeclaredConfigKeys(config: Record<string, unknown>): Record<string, unknown> {
-  const shown: Record<string, unknown> = {};
-  for (const key of DECLARED_CONFIG_KEYS) shown[key] = config[key] ?? null;
-  return Object.assign(shown, config);
-}
 
 export const ConfigReadResponse = z.object({
   config: z.record(z.string(), z.unknown()),

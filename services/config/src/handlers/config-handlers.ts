@@ -3,14 +3,7 @@
 // hooks. Reads are shared reads on the caller's config key; writes are exclusive on it and run once
 // (the ledger answers a redelivered command with its first result). Provider secrets are sealed
 // before a layer is saved and shown as `********` in everything a read or a write answers.
-import {
-  type ConfigEdit,
-  type ConfigWriteResponse,
-  configLayerVersion,
-  Method,
-  SwitchyardError,
-  withDeclaredConfigKeys,
-} from "@switchyard/protocol";
+import { type ConfigEdit, type ConfigWriteResponse, configLayerVersion, Method, SwitchyardError } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
 import {
   applyEdits,
@@ -19,6 +12,7 @@ import {
   canonicalFeatureName,
   checkExpectedVersion,
   checkWriteAgainstRequirements,
+  codexConfigView,
   findOverride,
   isEmptyRequirements,
   layerReadonlyError,
@@ -142,7 +136,7 @@ export function configHandlers(deps: {
   return {
     [Method.configRead]: async (params, context) => {
       const { effective } = await effectiveFor(context, params?.cwd);
-      const config = withDeclaredConfigKeys(redactSecrets(effective.config));
+      const config = codexConfigView(redactSecrets(effective.config));
       // As Codex: the layers only when asked for (the key is left out otherwise, not null).
       if (!params?.includeLayers) return { config, origins: effective.origins };
       return {

@@ -1,5 +1,6 @@
 // The config model: Codex's layered configuration, requirements, features and lockfiles as pure
 // functions over plain tables. Storage, the bus and the wire live elsewhere in the service.
+export * from "./codex-config-view.js";
 export * from "./errors.js";
 export * from "./features.js";
 export * from "./key-path.js";
