@@ -54,6 +54,8 @@ export type ErrorDetail =
   | { reason: "rateLimited"; what: string; retryAfterMs: number }
   | { reason: "configWrite"; code: ConfigWriteErrorCode; message: string }
   | { reason: "configRejected"; message: string }
+  /** Codex's -32603 when the config a request needs cannot be loaded (an unknown default provider, say); the message as Codex words it. */
+  | { reason: "configLoadFailed"; message: string }
   | { reason: "configLockMismatch"; message: string; diff: string }
   | { reason: "threadConfigLoadFailed"; kind: "auth" | "timeout" | "requestFailed" | "parse"; message: string }
   | { reason: "forbidden"; message: string }
@@ -280,6 +282,8 @@ export function toWireError(detail: ErrorDetail): WireError {
         message: clip(detail.message, 2_000),
         data: { reason: detail.reason, kind: detail.kind },
       };
+    case "configLoadFailed":
+      return { code: INTERNAL_ERROR_CODE, message: clip(detail.message, 2_000), data: { reason: detail.reason } };
     case "relayed":
       return detail.error;
     case "internal":

@@ -128,6 +128,8 @@ describe("registry", () => {
     "experimentalFeature/list": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "experimentalFeature/enablement/set": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "modelProvider/default/set": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "modelProvider/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "modelProvider/capabilities/read": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "skills/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "skills/config/write": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "hooks/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },

@@ -177,6 +177,37 @@ export const ModelListResponse = z.object({ data: z.array(Model), nextCursor: z.
 export const ModelProviderDefaultSetParams = z.object({ providerId: z.string() });
 export const ModelProviderDefaultSetResponse = z.object({});
 
+/** How a custom provider authenticates, as modelProvider/list shows it (never the credential itself). */
+export const GatewayAuth = z.union([
+  z.object({ mode: z.literal("none") }),
+  z.object({ mode: z.literal("environmentVariable"), envKey: z.string() }),
+  z.object({ mode: z.literal("externallyConfigured"), envKey: z.string().nullable() }),
+]);
+export type GatewayAuth = z.infer<typeof GatewayAuth>;
+export const ProviderSettings = z.union([
+  z.object({ type: z.literal("openai") }),
+  z.object({ type: z.literal("customGateway"), auth: GatewayAuth }),
+]);
+export const ModelProviderSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  canEdit: z.boolean(),
+  /** Null when the provider has none, or one that is not safe to show (credentials or a query in it). */
+  baseUrl: z.string().nullable(),
+  settings: ProviderSettings,
+});
+export type ModelProviderSummary = z.infer<typeof ModelProviderSummary>;
+export const ModelProviderListParams = z.object({});
+export const ModelProviderListResponse = z.object({
+  data: z.array(ModelProviderSummary),
+  defaultProviderId: z.string(),
+  canChangeDefault: z.boolean(),
+});
+export type ModelProviderListResponse = z.infer<typeof ModelProviderListResponse>;
+export const ModelProviderCapabilitiesReadParams = z.object({});
+export const ModelProviderCapabilitiesReadResponse = z.object({ imageGeneration: z.boolean(), webSearch: z.boolean() });
+export type ModelProviderCapabilitiesReadResponse = z.infer<typeof ModelProviderCapabilitiesReadResponse>;
+
 export const SkillsListParams = z.object({ cwds: z.array(z.string()).nullish(), forceReload: z.boolean().nullish() });
 export const SkillsListResponse = z.object({
   data: z.array(z.object({ cwd: z.string(), skills: z.array(z.unknown()), errors: z.array(z.unknown()) })),
@@ -263,7 +294,9 @@ export const ConfigMethod = {
   experimentalFeatureList: "experimentalFeature/list",
   experimentalFeatureEnablementSet: "experimentalFeature/enablement/set",
   modelList: "model/list",
+  modelProviderList: "modelProvider/list",
   modelProviderDefaultSet: "modelProvider/default/set",
+  modelProviderCapabilitiesRead: "modelProvider/capabilities/read",
   skillsList: "skills/list",
   skillsConfigWrite: "skills/config/write",
   hooksList: "hooks/list",
@@ -347,6 +380,22 @@ export const configMethods = defineMethods({
     params: ModelListParams,
     result: ModelListResponse,
     summary: "The tenant's model catalog for its configured providers.",
+  },
+  [ConfigMethod.modelProviderList]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: true,
+    params: ModelProviderListParams,
+    result: ModelProviderListResponse,
+    summary: "The caller's configured model providers and the built-in openai, its default provider, and what it may edit.",
+  },
+  [ConfigMethod.modelProviderCapabilitiesRead]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: true,
+    params: ModelProviderCapabilitiesReadParams,
+    result: ModelProviderCapabilitiesReadResponse,
+    summary: "What the caller's default model provider offers: image generation and web search.",
   },
   [ConfigMethod.modelProviderDefaultSet]: {
     ...common,

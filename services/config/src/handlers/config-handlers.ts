@@ -26,6 +26,7 @@ import { type ConfigResolver, LayerFiles } from "../resolver.js";
 import { type ConfigSecrets, redactSecrets, redactValueAt, SecretValueError } from "../secrets/config-secrets.js";
 import type { ConfigStore } from "../store/config-store.js";
 import { type ModelCatalog, modelPage } from "./model-catalog.js";
+import { modelProviderCapabilities, modelProviderList } from "./model-providers.js";
 import { pageOf } from "./pages.js";
 import type { ThreadConfigs } from "./thread-configs.js";
 
@@ -38,6 +39,8 @@ type ConfigMethodName =
   | "experimentalFeature/list"
   | "experimentalFeature/enablement/set"
   | "model/list"
+  | "modelProvider/list"
+  | "modelProvider/capabilities/read"
   | "modelProvider/default/set"
   | "skills/list"
   | "skills/config/write"
@@ -208,6 +211,11 @@ export function configHandlers(deps: {
       const models = await catalog.models(context.request.caller.tenant);
       return modelPage(models, effective.config, params ?? {});
     },
+
+    [Method.modelProviderList]: async (_params, context) => modelProviderList((await effectiveFor(context, null)).effective),
+
+    [Method.modelProviderCapabilitiesRead]: async (_params, context) =>
+      modelProviderCapabilities((await effectiveFor(context, null)).effective.config),
 
     [Method.modelProviderDefaultSet]: async (params, context) => {
       const { effective } = await effectiveFor(context, null);

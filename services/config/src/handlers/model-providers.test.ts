@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SwitchyardError } from "@switchyard/protocol";
-import { type ProviderCredentials, providerTableFor, resolveProvider, secretNamesOf } from "./model-providers.js";
+import { resolveLayers } from "../model/index.js";
+import {
+  modelProviderList,
+  type ProviderCredentials,
+  providerTableFor,
+  resolveProvider,
+  secretNamesOf,
+} from "./model-providers.js";
 
 const credentials = (secrets: Record<string, string> = {}, deploymentOpenAiKey: string | null = null): ProviderCredentials => ({
   secrets: new Map(Object.entries(secrets)),
@@ -112,5 +119,69 @@ describe("model providers", () => {
       messageOf(() => resolve({ model_providers: { a: { name: "A", auth: { command: "gettoken" } } } }, "a")),
       /cannot run/,
     );
+  });
+});
+
+// The binary's answers for user-layer providers are compared in test/interop-config-read.test.ts; what
+// a layer above the user's does cannot be set up on the binary through the protocol, so it is here.
+describe("modelProvider/list and the layers above the user's", () => {
+  const user = { name: { type: "user", file: "/u/config.toml" } as const, config: {} as Record<string, unknown> };
+  const providers = { mine: { name: "Mine", base_url: "https://example.com/mine" } };
+
+  test("a provider or default set only in the user's layer (or below) can be changed there", () => {
+    const listed = modelProviderList(
+      resolveLayers([
+        {
+          name: { type: "packagedDefaults", file: "/etc/d.toml" },
+          config: { model_provider: "openai", model_providers: { base: { name: "Base" } } },
+        },
+        { ...user, config: { model_providers: providers } },
+      ]),
+    );
+    assert.deepEqual(
+      listed.data.map((entry) => [entry.id, entry.canEdit]),
+      [
+        ["base", true],
+        ["mine", true],
+        ["openai", false],
+      ],
+    );
+    assert.equal(listed.canChangeDefault, true);
+    assert.equal(listed.defaultProviderId, "openai");
+  });
+
+  test("a managed layer that sets a provider or the default makes it not editable", () => {
+    const listed = modelProviderList(
+      resolveLayers([
+        { ...user, config: { model_providers: providers } },
+        {
+          name: { type: "legacyManagedConfigTomlFromFile", file: "/etc/codex/managed_config.toml" },
+          config: { model_provider: "mine", model_providers: { mine: { base_url: "https://managed.example.com" } } },
+        },
+      ]),
+    );
+    assert.deepEqual(listed.data[0], {
+      id: "mine",
+      name: "Mine",
+      canEdit: false,
+      baseUrl: "https://managed.example.com",
+      settings: { type: "customGateway", auth: { mode: "none" } },
+    });
+    assert.equal(listed.canChangeDefault, false);
+    assert.equal(listed.defaultProviderId, "mine");
+  });
+
+  test("a disabled layer above the user's does not count", () => {
+    const listed = modelProviderList(
+      resolveLayers([
+        { ...user, config: { model_providers: providers } },
+        {
+          name: { type: "project", dotCodexFolder: "/w/.codex" },
+          config: { model_provider: "mine" },
+          disabledReason: "untrusted",
+        },
+      ]),
+    );
+    assert.equal(listed.canChangeDefault, true);
   });
 });

@@ -9,12 +9,16 @@
 // deployment's variables to a base_url of its own). The one exception is the built-in `openai`
 // provider at its built-in base URL: without an OPENAI_API_KEY secret it uses the deployment's key.
 import {
+  type GatewayAuth,
+  type ModelProviderCapabilitiesReadResponse,
+  type ModelProviderListResponse,
+  type ModelProviderSummary,
   type ResolvedModelProvider,
   type ResolveModelProviderParams,
   type ResolveModelProviderResponse,
   SwitchyardError,
 } from "@switchyard/protocol";
-import { type ConfigTable, isConfigTable } from "../model/index.js";
+import { type ConfigTable, type EffectiveConfig, isConfigTable, precedenceOf, valueAtPath } from "../model/index.js";
 import type { ConfigResolver } from "../resolver.js";
 import type { ConfigSecrets } from "../secrets/config-secrets.js";
 import { SecretBoxError } from "../secrets/secret-box.js";
@@ -265,4 +269,93 @@ export class ModelProviders {
     const resolved = await this.deps.resolver.resolve({ ...caller, cwd: null, sessionLayer });
     return { config: resolved.effective.config, sessionLayer };
   }
+}
+
+// ---- modelProvider/list and modelProvider/capabilities/read -------------------------------------
+//
+// As Codex 0.171.0 answers them (each rule below was read off the binary's answers): the effective
+// config's providers and the built-in `openai`, by id; a provider's credentials never shown, only
+// how it authenticates; a base URL only when it carries no credentials, query or fragment.
+
+/** A provider's keys that mean its credentials are configured outside an `env_key` (any of them set). */
+const EXTERNAL_AUTH_KEYS = ["experimental_bearer_token", "http_headers", "env_http_headers", "query_params", "auth", "aws"];
+
+const OPENAI_SUMMARY: ModelProviderSummary = {
+  id: OPENAI_PROVIDER_ID,
+  name: "OpenAI",
+  canEdit: false,
+  baseUrl: null,
+  settings: { type: "openai" },
+};
+
+/** The base URL as config names it, or null when absent, not http(s), or carrying credentials, a query or a fragment. */
+function displayedBaseUrl(url: URL | undefined, text: string | undefined): string | null {
+  if (!url || !text || (url.protocol !== "http:" && url.protocol !== "https:")) return null;
+  return url.username || url.password || url.search || url.hash ? null : text;
+}
+
+function parsedUrl(text: string | undefined): URL | undefined {
+  try {
+    return text === undefined ? undefined : new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** One configured provider as modelProvider/list shows it. */
+export function providerSummary(id: string, table: ConfigTable, canEdit: boolean): ModelProviderSummary {
+  const baseUrlText = stringAt(table, "base_url");
+  const url = parsedUrl(baseUrlText);
+  const envKey = stringAt(table, "env_key");
+  const isExternal =
+    table.requires_openai_auth === true ||
+    EXTERNAL_AUTH_KEYS.some((key) => table[key] !== undefined && table[key] !== null) ||
+    Boolean(url && (url.username || url.password || url.search));
+  const auth: GatewayAuth = isExternal
+    ? { mode: "externallyConfigured", envKey: envKey ?? null }
+    : envKey !== undefined
+      ? { mode: "environmentVariable", envKey }
+      : { mode: "none" };
+  return {
+    id,
+    name: stringAt(table, "name") ?? id,
+    canEdit,
+    baseUrl: displayedBaseUrl(url, baseUrlText),
+    settings: { type: "customGateway", auth },
+  };
+}
+
+/** Whether an enabled layer above the user's sets the value at `path` (a user write there would not take effect). */
+function isSetAboveUser(effective: EffectiveConfig, path: readonly string[]): boolean {
+  const user = precedenceOf({ type: "user", file: "" });
+  return effective.layers.some(
+    (layer) => layer.disabledReason === null && precedenceOf(layer.name) > user && valueAtPath(layer.config, path) !== undefined,
+  );
+}
+
+/** modelProvider/list's answer for an effective config. */
+export function modelProviderList(effective: EffectiveConfig): ModelProviderListResponse {
+  const providers = isConfigTable(effective.config.model_providers) ? effective.config.model_providers : {};
+  const custom = Object.entries(providers)
+    .filter((entry): entry is [string, ConfigTable] => entry[0] !== OPENAI_PROVIDER_ID && isConfigTable(entry[1]))
+    .map(([id, table]) => providerSummary(id, table, !isSetAboveUser(effective, ["model_providers", id])));
+  const data = [...custom, OPENAI_SUMMARY].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  return {
+    data,
+    defaultProviderId: stringAt(effective.config, "model_provider") ?? OPENAI_PROVIDER_ID,
+    canChangeDefault: !isSetAboveUser(effective, ["model_provider"]),
+  };
+}
+
+/** modelProvider/capabilities/read's answer: the default provider's; Codex's -32603 when it is not known. */
+export function modelProviderCapabilities(config: ConfigTable): ModelProviderCapabilitiesReadResponse {
+  const providerId = stringAt(config, "model_provider") ?? OPENAI_PROVIDER_ID;
+  if (!isKnownProvider(config, providerId)) {
+    throw new SwitchyardError({
+      reason: "configLoadFailed",
+      message: `failed to resolve feature override precedence: Model provider \`${providerId}\` not found`,
+    });
+  }
+  // Every provider Switchyard can call offers both (Codex answers false only for image generation on Bedrock).
+  return { imageGeneration: true, webSearch: true };
 }
