@@ -776,5 +776,59 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("thread/revert: refused while a turn runs; heard by every subscriber on any gateway; a caller not subscribed is attached; reads see the cut", async () => {
+    const owner = await open("t-revert", 0);
+    const threadId = await startThread(owner);
+    const turnIds: string[] = [];
+    for (const prompt of ["one", "two"]) {
+      provider.script({ text: `answer ${prompt}` });
+      const turnId = (await owner.call("turn/start", { threadId, input: [text(prompt)] })).turn.id as string;
+      await turnOf(owner, threadId, turnId);
+      turnIds.push(turnId);
+    }
+    // A reader through the other gateway, its answer cached there before the revert.
+    const reader = await open("t-revert", 1);
+    const readPrompts = async () =>
+      (await reader.call("thread/read", { threadId, includeTurns: true })).thread.turns.map(
+        (turn: { items: { type: string; content: { text: string }[] }[] }) => turn.items[0]?.content[0]?.text,
+      );
+    assert.deepEqual(await readPrompts(), ["one", "two"]);
+    const subscriber = await open("t-revert", 1);
+    await subscriber.call("thread/resume", { threadId });
+
+    provider.script({ text: "slow reply", chunks: 4, delayMs: 600 });
+    const running = (await owner.call("turn/start", { threadId, input: [text("three")] })).turn.id as string;
+    const refused = await owner.request("thread/revert", { threadId, beforeTurnId: turnIds[1] });
+    assert.equal(refused.error?.message, `cannot revert thread ${threadId} while turn ${running} is running; interrupt it first`);
+    await turnOf(owner, threadId, running);
+
+    // A caller that never opened the thread: attached by the revert, it hears what the binary says, in its order.
+    const stranger = await open("t-revert", 0);
+    const heardFrom = stranger.received.length;
+    const answer = await stranger.call("thread/revert", { threadId, beforeTurnId: turnIds[1] });
+    assert.deepEqual(answer.thread.turns, []);
+    await subscriber.waitForNotification((n) => n.method === "thread/reverted" && n.params.threadId === threadId);
+    await stranger.waitForNotification((n) => n.method === "thread/reverted" && n.params.threadId === threadId);
+    assert.deepEqual(
+      stranger.received
+        .slice(heardFrom)
+        .map((frame) => (frame.kind === "result" ? "answer" : `${frame.method}:${(frame.body as any)?.status?.type ?? ""}`)),
+      ["thread/status/changed:notLoaded", "thread/status/changed:idle", "answer", "thread/reverted:"],
+    );
+    assert.deepEqual(await readPrompts(), ["one"], "the other gateway's cached answer was dropped");
+    // The stranger now hears the thread's turns.
+    provider.script({ text: "answer four" });
+    const next = (await owner.call("turn/start", { threadId, input: [text("four")] })).turn.id as string;
+    await turnOf(stranger, threadId, next);
+    // A failed revert does not leave a new caller attached.
+    const bystander = await open("t-revert", 0);
+    const missing = await bystander.request("thread/revert", { threadId, beforeTurnId: "nope" });
+    assert.equal(missing.error?.message, "turn not found: nope");
+    provider.script({ text: "answer five" });
+    const fifth = (await owner.call("turn/start", { threadId, input: [text("five")] })).turn.id as string;
+    await turnOf(owner, threadId, fifth);
+    assert.equal(bystander.notifications.filter((n) => n.params?.threadId === threadId).length, 0);
+  });
+
   test("every frame matched the official schema", () => assertConformant());
 });

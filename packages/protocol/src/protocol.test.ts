@@ -154,6 +154,7 @@ describe("registry", () => {
     "thread/fork": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/archive": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/unarchive": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/revert": { params: { threadId: "t1", beforeTurnId: "u1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/delete": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/unsubscribe": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/queue/add": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },

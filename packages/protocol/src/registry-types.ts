@@ -27,6 +27,13 @@ export interface MethodSpec<P = unknown, R = unknown> {
    * the answer (the service uses the name it is given; `subscribesCallerTo` still follows the answer).
    */
   namesNewThread?: true;
+  /**
+   * The request attaches its caller to the thread it names (`params.threadId`) and the service
+   * announces to that thread's subscribers before answering (thread/revert's status changes): the
+   * gateway subscribes the caller to the thread's events when it sends the request, and drops that
+   * subscription again if the request fails and the caller was not subscribed before.
+   */
+  subscribesCallerFirst?: true;
   /** Gateway-side effect of a successful result: stop forwarding this thread's events to the caller. */
   unsubscribesCallerFrom?: (params: P, result: R) => string | undefined;
   /**

@@ -372,6 +372,13 @@ export class ClientConnection implements NotificationSink {
     const newThreadId = spec.namesNewThread ? newId() : undefined;
     const newThreadSubject = newThreadId && this.services.subjects.threadEvents(this.principal.tenant, newThreadId);
     if (newThreadSubject) this.subscribe(newThreadSubject);
+    // A thread the request attaches its caller to, subscribed now so that what the service announces
+    // before its answer reaches the caller (kept only if the request succeeds or it was there before).
+    const attachedSubject = spec.subscribesCallerFirst
+      ? this.services.subjects.threadEvents(this.principal.tenant, (params as { threadId: string }).threadId)
+      : undefined;
+    const isNewAttachment = attachedSubject !== undefined && !this.subscribedSubjects.has(attachedSubject);
+    if (attachedSubject) this.subscribe(attachedSubject);
     const request = {
       spec,
       params,
@@ -424,6 +431,7 @@ export class ClientConnection implements NotificationSink {
         if (result.ok) this.followSubscriptions(spec, params, result, newThreadId);
       }
       if (!result.ok && newThreadSubject) this.unsubscribe(newThreadSubject);
+      if (!result.ok && isNewAttachment && attachedSubject) this.unsubscribe(attachedSubject);
       if (spec.announcedAfterAnswer) this.releaseAnnouncements(announcersOf(spec), announcedThread);
       this.inFlight--;
       this.services.tenantInFlight.finished(this.principal.tenant);

@@ -77,6 +77,13 @@ export const ThreadForkResponse = ThreadStartResponse;
 export type ThreadIdParams = z.infer<typeof ThreadIdParams>;
 export const EmptyResponse = z.object({});
 export const ThreadUnarchiveResponse = z.object({ thread: Thread });
+export const ThreadRevertParams = z.object({ threadId: z.string(), beforeTurnId: z.string() });
+export const ThreadRevertResponse = z.object({
+  /** The thread as it is after the revert; `turns` is always empty (thread/turns/list pages them). */
+  thread: Thread,
+  turnsBackwardsCursor: z.string().nullish(),
+  itemsBackwardsCursor: z.string().nullish(),
+});
 export const ThreadUnsubscribeResponse = z.object({ status: z.enum(["unsubscribed", "notSubscribed", "notLoaded"]) });
 
 export const ThreadLoadedListParams = z.object({
@@ -254,6 +261,7 @@ export const ThreadLifecycleMethod = {
   threadFork: "thread/fork",
   threadArchive: "thread/archive",
   threadUnarchive: "thread/unarchive",
+  threadRevert: "thread/revert",
   threadDelete: "thread/delete",
   threadUnsubscribe: "thread/unsubscribe",
   threadLoadedList: "thread/loaded/list",
@@ -274,6 +282,7 @@ export const ThreadLifecycleNotification = {
   threadClosed: "thread/closed",
   threadArchived: "thread/archived",
   threadUnarchived: "thread/unarchived",
+  threadReverted: "thread/reverted",
   threadDeleted: "thread/deleted",
   threadGoalUpdated: "thread/goal/updated",
   threadGoalCleared: "thread/goal/cleared",
@@ -329,6 +338,22 @@ export const threadLifecycleMethods = defineMethods({
     announcedAfterAnswer: [ThreadLifecycleNotification.threadArchived],
     announcesThread: "params",
     summary: "Archives a thread and the sub-agent threads it spawned; unloads them.",
+  },
+  [M.threadRevert]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ThreadRevertParams,
+    result: ThreadRevertResponse,
+    // As Codex 0.171.0: the revert loads the thread for its caller (status changes before the
+    // answer), and thread/reverted follows the answer.
+    subscribesCallerFirst: true,
+    subscribesCallerTo: (result: z.infer<typeof ThreadRevertResponse>) => result.thread.id,
+    announcedAfterAnswer: [ThreadLifecycleNotification.threadReverted],
+    announcesThread: "params",
+    summary: "Cuts a paginated thread's stored history before one turn (that turn and every later one go).",
   },
   [M.threadUnarchive]: {
     threadId: { label: "session" },
@@ -517,6 +542,13 @@ export const threadLifecycleNotifications = defineNotifications({
     experimental: false,
     critical: false,
     summary: "A thread was unarchived.",
+  },
+  [N.threadReverted]: {
+    params: ThreadIdNotification,
+    audience: "threadSubscribers",
+    experimental: false,
+    critical: false,
+    summary: "A thread's history was cut before a turn (thread/revert).",
   },
   [N.threadDeleted]: {
     params: ThreadIdNotification,

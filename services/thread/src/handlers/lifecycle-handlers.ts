@@ -52,6 +52,7 @@ type LifecycleMethodName =
   | "thread/fork"
   | "thread/archive"
   | "thread/unarchive"
+  | "thread/revert"
   | "thread/delete"
   | "thread/unsubscribe"
   | "thread/loaded/list"
@@ -382,16 +383,26 @@ export function lifecycleHandlers(
     params: Pick<ThreadResumeParams, "initialTurnsPage">,
     session: ThreadStartResponse,
   ): Promise<ThreadResumeResponse> {
-    const newest = { afterSeq: null, beforeSeq: null, direction: "desc", limit: 1 } as const;
-    const [[newestTurn], [newestItem], initialTurnsPage] = await Promise.all([
-      store.turnsPage(tenant, row.id, newest),
-      store.itemsPage(tenant, row.id, { ...newest, turnId: null }),
+    const [cursors, initialTurnsPage] = await Promise.all([
+      backwardsCursors(tenant, row.id),
       params.initialTurnsPage ? turnsListPage(tenant, row.id, params.initialTurnsPage) : null,
     ]);
     return {
       ...session,
       collaborationMode: effectiveSettings(row, defaults.model).collaborationMode,
       initialTurnsPage,
+      ...cursors,
+    };
+  }
+
+  /** Cursors that page a thread's turns and items backwards from its newest (resume's and revert's answers). */
+  async function backwardsCursors(tenant: string, threadId: string) {
+    const newest = { afterSeq: null, beforeSeq: null, direction: "desc", limit: 1 } as const;
+    const [[newestTurn], [newestItem]] = await Promise.all([
+      store.turnsPage(tenant, threadId, newest),
+      store.itemsPage(tenant, threadId, { ...newest, turnId: null }),
+    ]);
+    return {
       turnsBackwardsCursor: newestTurn ? openingCursor("turns", newestTurn.first_seq) : null,
       itemsBackwardsCursor: newestItem ? openingCursor("items", newestItem.seq) : null,
     };
@@ -551,6 +562,52 @@ export function lifecycleHandlers(
         context.events.emit(Notification.threadArchived, { threadId: thread.id }, { tenant });
       }
       return {};
+    },
+
+    async [Method.threadRevert](params, context) {
+      const tenant = tenantOf(context);
+      const { request, events } = context;
+      // Codex 0.171.0's checks and words, in its order; an archived thread is not found.
+      const threadNotFound = () => invalid(`thread not found: ${params.threadId}`);
+      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const existing = await lockExisting(tx, tenant, params.threadId, threadNotFound);
+        if (existing.archived_at) throw threadNotFound();
+        if (existing.is_ephemeral) throw invalid("ephemeral threads do not support thread/revert");
+        if (existing.history_mode !== "paginated") throw invalid("thread/revert only supports paginated threads");
+        const bounds = await store.turnBounds(tx, tenant, existing.id, params.beforeTurnId);
+        if (!bounds) throw invalid(`turn not found: ${params.beforeTurnId}`);
+        // Ours: Codex drops a running turn along with the history; here it is interrupted first.
+        if (existing.active_turn_id) {
+          throw invalid(
+            `cannot revert thread ${existing.id} while turn ${existing.active_turn_id} is running; interrupt it first`,
+          );
+        }
+        const cutTurns = await store.cutHistory(tx, tenant, existing.id, params.beforeTurnId, bounds.first);
+        const { row } = await attach(tx, tenant, existing, request.connection, { threadId: existing.id });
+        // The history changed (updatedAt, as Codex's); usage is not kept per turn, so the cut thread has
+        // none until its next model call (as a fork cut at a turn); a first unread turn that is gone is forgotten.
+        const firstUnread = row.first_unread?.type === "turn" ? row.first_unread.turnId : null;
+        const forgetsUnread = firstUnread !== null && cutTurns.includes(firstUnread);
+        await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          `updated_at = now(), token_usage = NULL, last_token_usage = NULL,
+           first_unread = CASE WHEN $3 THEN NULL ELSE first_unread END,
+           read_revision = read_revision + CASE WHEN $3 THEN 1 ELSE 0 END`,
+          [forgetsUnread],
+        );
+        return { wasLoaded: existing.loaded_at !== null };
+      });
+      // As Codex: the thread is unloaded (when it was loaded) and loaded again before the answer.
+      const target = { tenant, threadId: params.threadId };
+      if (result.wasLoaded)
+        events.emit(Notification.threadStatusChanged, { threadId: params.threadId, status: { type: "notLoaded" } }, target);
+      events.emit(Notification.threadStatusChanged, { threadId: params.threadId, status: { type: "idle" } }, target);
+      events.emit(Notification.threadReverted, { threadId: params.threadId }, target);
+      const row = await threads.read(tenant, params.threadId);
+      if (!row) throw threadNotFound();
+      return { thread: threadView(row), ...(await backwardsCursors(tenant, row.id)) };
     },
 
     async [Method.threadUnarchive](params, context) {

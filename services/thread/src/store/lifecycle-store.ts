@@ -192,6 +192,29 @@ export class LifecycleStore {
     this.changes.mark(tx, to);
   }
 
+  /**
+   * Cuts a thread's history before one of its turns (thread/revert): the items from `fromSeq` (that
+   * turn's first) on, that turn and every turn started with or after it. The ids of the turns removed.
+   */
+  async cutHistory(tx: TenantQueryable, tenant: string, threadId: string, turnId: string, fromSeq: string): Promise<string[]> {
+    const items = await tx.query<{ turn_id: string }>(
+      "cut items",
+      "DELETE FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND seq >= $3::bigint RETURNING turn_id",
+      [tenant, threadId, fromSeq],
+    );
+    const cut = await tx.query<{ id: string }>(
+      "cut turns",
+      `DELETE FROM thread.turns AS t
+        WHERE t.tenant = $1 AND t.thread_id = $2
+          AND (t.id = ANY($3::text[])
+               OR t.started_at >= (SELECT started_at FROM thread.turns WHERE tenant = $1 AND thread_id = $2 AND id = $4))
+       RETURNING t.id`,
+      [tenant, threadId, [...new Set(items.rows.map((row) => row.turn_id))], turnId],
+    );
+    this.changes.mark(tx, threadId);
+    return cut.rows.map((row) => row.id);
+  }
+
   /** The seq bounds of one turn of a thread, or undefined when the thread has no such turn. */
   async turnBounds(
     tx: TenantQueryable,
