@@ -47,6 +47,9 @@ const responseNames = schemaNamesByMethod("ClientRequest.json", "Params", "Respo
 // ConfigWriteResponse), or exports none (modelProvider/default/set answers an empty object).
 responseNames.set("config/value/write", "ConfigWriteResponse");
 responseNames.set("config/batchWrite", "ConfigWriteResponse");
+responseNames.set("account/logout", "LogoutAccountResponse");
+responseNames.set("account/securitySetup/read", "GetAccountSecuritySetupResponse");
+responseNames.set("accountSession/list", "AccountSessionsResponse");
 // getAuthStatus is one of the v1 methods the binary still answers but its schema no longer exports:
 // its shape is pinned against the binary instead (test/interop-legacy-methods.test.ts).
 const registryOnlyResults = new Set(["modelProvider/default/set", "getAuthStatus"]);

@@ -38,6 +38,8 @@ export type ErrorDetail =
   | { reason: "notMaterialized"; threadId: string; what: "readTurns" | "turnsList" | "itemsList" }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
+  /** A method Codex 0.171.0 itself answers as not built yet: -32601 ``<method> is not supported yet``, its words. */
+  | { reason: "notSupportedByCodex"; method: string }
   /** thread/readState/update with a revision that is no longer the thread's: Codex's words, and the current read state. */
   | { reason: "readStateConflict"; readState: { revision: string; firstUnread: unknown } }
   /** Codex's -32602 (invalid params): a few methods refuse a malformed thread id with it. */
@@ -180,6 +182,12 @@ export function toWireError(detail: ErrorDetail): WireError {
             : detail.wording === "noRollout"
               ? `no rollout found for thread id ${clip(detail.threadId)}`
               : `thread not found: ${clip(detail.threadId)}`,
+        data: { reason: detail.reason },
+      };
+    case "notSupportedByCodex":
+      return {
+        code: METHOD_NOT_FOUND_CODE,
+        message: `${clip(detail.method)} is not supported yet`,
         data: { reason: detail.reason },
       };
     case "notMaterialized":

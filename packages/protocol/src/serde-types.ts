@@ -47,6 +47,18 @@ export function serdeEnum<const T extends readonly [string, ...string[]]>(values
   return z.enum(values, { error: enumRefusal(values) });
 }
 
+/**
+ * Params that are Rust's unit `()` (a method that takes none): absent, null or an empty map pass;
+ * anything else is refused as serde refuses it (``invalid type: map, expected unit``).
+ */
+export const UnitParams = z.unknown().superRefine((value, context) => {
+  if (value === null || value === undefined) return;
+  if (typeof value === "object" && !Array.isArray(value) && Object.keys(value).length === 0) return;
+  // serde's unit visitor names a map and a sequence without an article (serde_json's struct visitor says "a map").
+  const found = Array.isArray(value) ? "sequence" : typeof value === "object" ? "map" : describeFound(value);
+  context.addIssue({ code: "custom", message: `invalid type: ${found}, expected unit` });
+});
+
 /** A struct field: a value that is not a map is refused naming the struct. */
 export function serdeStruct<Shape extends z.ZodRawShape>(name: string, shape: Shape) {
   return z.object(shape, { error: `expected struct ${name}` });

@@ -29,6 +29,7 @@ import {
   resultMessage,
   type ScopeKey,
   type ServerRequestAnswer,
+  SwitchyardError,
   type ThreadReadParams,
   TurnNotification,
   toWireError,
@@ -309,7 +310,15 @@ export class ClientConnection implements NotificationSink {
         return;
       case "local": {
         const local = this.services.localMethods.get(method) as (params: Record<string, unknown>, caller: Caller) => unknown;
-        const result = local((decision.params ?? {}) as Record<string, unknown>, this.caller);
+        let result: unknown;
+        try {
+          result = local((decision.params ?? {}) as Record<string, unknown>, this.caller);
+        } catch (error) {
+          // A local method's refusal (a SwitchyardError) is answered like any other.
+          if (!(error instanceof SwitchyardError)) throw error;
+          this.fail(id, error.detail, clock);
+          return;
+        }
         this.answered(clock);
         this.send(JSON.stringify(resultMessage(id, result)));
         return;

@@ -1,7 +1,10 @@
 // Methods the gateway answers itself, without a bus hop: Codex's test-only experimental method,
-// account/read (no OpenAI account is involved: clients authenticate to the gateway) and Codex's
-// collaboration-mode presets (fixed data, the same as Codex 0.171.0 lists).
-import { Method, type MethodParams, type MethodResult, type MethodsOwnedBy } from "@switchyard/protocol";
+// account/read and the other account methods (no OpenAI account is involved: clients authenticate to
+// the gateway, so each answers as Codex 0.171.0 does without a sign-in), what a cloud session does not
+// have (plugins, background terminals, other agents' config on a local machine) and Codex's
+// collaboration-mode presets (fixed data, the same as Codex 0.171.0 lists). A handler may refuse with
+// a SwitchyardError, answered like any refusal.
+import { Method, type MethodParams, type MethodResult, type MethodsOwnedBy, SwitchyardError } from "@switchyard/protocol";
 import type { Caller } from "@switchyard/runtime";
 
 /** Gateway-owned methods other than `initialize` (which the connection handles itself). */
@@ -9,6 +12,11 @@ type LocalMethodName = Exclude<MethodsOwnedBy<"gateway">, typeof Method.initiali
 /** One synchronous handler per local method, exactly: a missing or extra one does not compile. */
 type LocalHandlers = { [M in LocalMethodName]: (params: MethodParams<M>, caller: Caller) => MethodResult<M> };
 type LocalMethod = (params: unknown, caller: Caller) => unknown;
+
+/** Codex 0.171.0's refusal of an account read without a ChatGPT sign-in. */
+const signInRequired = (what: string): never => {
+  throw new SwitchyardError({ reason: "invalidArgument", message: `codex account authentication required to read ${what}` });
+};
 
 export function localMethods(): ReadonlyMap<string, LocalMethod> {
   const handlers: LocalHandlers = {
@@ -24,6 +32,23 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
     [Method.pluginInstalled]: () => ({ marketplaces: [], marketplaceLoadErrors: [] }),
     [Method.bedrockCheckGovCloud]: () => ({ isGovCloud: false, shouldWarn: false }),
     [Method.backgroundTerminalsList]: () => ({ data: [], nextCursor: null }),
+    // No ChatGPT sign-in is involved: Codex 0.171.0's answers without one.
+    [Method.accountRateLimitsRead]: () => signInRequired("rate limits"),
+    [Method.accountUsageRead]: () => signInRequired("token usage"),
+    [Method.accountWorkspaceMessagesRead]: () => signInRequired("workspace messages"),
+    [Method.accountLogout]: () => ({}),
+    [Method.accountSecuritySetupRead]: () => ({ notice: null }),
+    [Method.accountSessionList]: () => ({ activeSessionId: null, sessions: [] }),
+    // Looked for on a local machine: a cloud session has nothing to find.
+    [Method.externalAgentConfigDetect]: () => ({ items: [], connectors: [] }),
+    [Method.userVerificationStatus]: () => ({
+      credentialId: null,
+      unavailableReason: "providerUnavailable",
+      unavailableMessage: "User verification is not available in this build or account.",
+    }),
+    [Method.threadTimelineList]: () => {
+      throw new SwitchyardError({ reason: "notSupportedByCodex", method: Method.threadTimelineList });
+    },
     [Method.collaborationModeList]: () => ({
       data: [
         { name: "Plan", mode: "plan", model: null, reasoning_effort: "medium" },

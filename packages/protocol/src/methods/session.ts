@@ -6,7 +6,7 @@
 // config service's (methods/config.ts).
 import { z } from "zod";
 import { defineMethods } from "../define.js";
-import { U32 } from "../serde-types.js";
+import { serdeStruct, U32, UnitParams } from "../serde-types.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
 export const GetAccountResponse = z.object({
@@ -41,13 +41,66 @@ export const BackgroundTerminalsListParams = z.object({
 });
 export const BackgroundTerminalsListResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
 
+// Account methods answered as Codex 0.171.0 answers them without a ChatGPT sign-in (no OpenAI account
+// is involved), and its local-machine detections, which find nothing on a cloud session.
+export const GetAccountRateLimitsParams = serdeStruct("GetAccountRateLimitsParams", {
+  excludeResetCreditDetails: z.boolean().optional(),
+  supportsLunaReserve: z.boolean().optional(),
+}).nullish();
+export const GetAccountTokenUsageParams = serdeStruct("GetAccountTokenUsageParams", { threadId: z.string().nullish() }).nullish();
+export const AccountSessionsListParams = serdeStruct("AccountSessionsListParams", {
+  refreshWorkspaceMetadata: z.boolean().optional(),
+});
+export const AccountSessionsResponse = z.object({ activeSessionId: z.null(), sessions: z.array(z.unknown()) });
+export const GetAccountSecuritySetupResponse = z.object({ notice: z.null() });
+export const ExternalAgentConfigDetectParams = serdeStruct("ExternalAgentConfigDetectParams", {
+  cwds: z.array(z.string()).nullish(),
+  includeHome: z.boolean().optional(),
+  maxSessionAgeDays: U32.nullish(),
+  maxSessions: U32.nullish(),
+  migrationSource: z.string().nullish(),
+  source: z.string().nullish(),
+});
+export const ExternalAgentConfigDetectResponse = z.object({ items: z.array(z.unknown()), connectors: z.array(z.unknown()) });
+/** A struct without fields that refuses unknown ones (serde's `deny_unknown_fields`), in serde's words. */
+export const UserVerificationStatusParams = z
+  .looseObject({}, { error: "expected struct UserVerificationStatusParams" })
+  .superRefine((value, context) => {
+    const [unknown] = Object.keys(value);
+    if (unknown !== undefined) context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, there are no fields` });
+  });
+export const UserVerificationStatusResponse = z.object({
+  credentialId: z.null(),
+  unavailableReason: z.literal("providerUnavailable"),
+  unavailableMessage: z.string(),
+});
+export const ThreadTimelineListParams = serdeStruct("ThreadTimelineListParams", {
+  threadId: z.string(),
+  cursor: z.string().nullish(),
+  limit: U32.nullish(),
+});
+
 export const SessionMethod = {
   accountRead: "account/read",
   getAuthStatus: "getAuthStatus",
   pluginInstalled: "plugin/installed",
   bedrockCheckGovCloud: "account/bedrock/checkGovCloudRequirements",
   backgroundTerminalsList: "thread/backgroundTerminals/list",
+  accountRateLimitsRead: "account/rateLimits/read",
+  accountUsageRead: "account/usage/read",
+  accountWorkspaceMessagesRead: "account/workspaceMessages/read",
+  accountLogout: "account/logout",
+  accountSecuritySetupRead: "account/securitySetup/read",
+  accountSessionList: "accountSession/list",
+  externalAgentConfigDetect: "externalAgentConfig/detect",
+  userVerificationStatus: "userVerification/status",
+  threadTimelineList: "thread/timeline/list",
 } as const;
+
+const local = { owner: "gateway", scope: { kind: "unkeyed" }, experimental: false } as const;
+/** What Codex 0.171.0 answers without a ChatGPT sign-in, in its words. */
+const signInRequired = (what: string) =>
+  `Codex answers -32600 \`codex account authentication required to read ${what}\` without a sign-in; so does Switchyard.`;
 
 export const sessionMethods = defineMethods({
   [SessionMethod.accountRead]: {
@@ -96,5 +149,70 @@ export const sessionMethods = defineMethods({
     params: BackgroundTerminalsListParams,
     result: BackgroundTerminalsListResponse,
     summary: "A thread's background terminals: none (a cloud thread has no shell).",
+  },
+  [SessionMethod.accountRateLimitsRead]: {
+    ...local,
+    paramsRequired: false,
+    params: GetAccountRateLimitsParams,
+    result: z.never(),
+    summary: signInRequired("rate limits"),
+  },
+  [SessionMethod.accountUsageRead]: {
+    ...local,
+    paramsRequired: false,
+    params: GetAccountTokenUsageParams,
+    result: z.never(),
+    summary: signInRequired("token usage"),
+  },
+  [SessionMethod.accountWorkspaceMessagesRead]: {
+    ...local,
+    paramsRequired: false,
+    params: UnitParams,
+    result: z.never(),
+    summary: signInRequired("workspace messages"),
+  },
+  [SessionMethod.accountLogout]: {
+    ...local,
+    paramsRequired: false,
+    params: UnitParams,
+    result: z.object({}),
+    summary:
+      "Nothing to sign out of (clients authenticate to the gateway, not to OpenAI): answered {} as Codex does without a sign-in.",
+  },
+  [SessionMethod.accountSecuritySetupRead]: {
+    ...local,
+    paramsRequired: false,
+    params: UnitParams,
+    result: GetAccountSecuritySetupResponse,
+    summary: "No account security reminder (no OpenAI account is involved).",
+  },
+  [SessionMethod.accountSessionList]: {
+    ...local,
+    paramsRequired: true,
+    params: AccountSessionsListParams,
+    result: AccountSessionsResponse,
+    summary: "No ChatGPT account sessions (no OpenAI account is involved).",
+  },
+  [SessionMethod.externalAgentConfigDetect]: {
+    ...local,
+    paramsRequired: true,
+    params: ExternalAgentConfigDetectParams,
+    result: ExternalAgentConfigDetectResponse,
+    summary: "Other agents' config to import: none (it is looked for on a local machine; a cloud session has none).",
+  },
+  [SessionMethod.userVerificationStatus]: {
+    ...local,
+    paramsRequired: true,
+    params: UserVerificationStatusParams,
+    result: UserVerificationStatusResponse,
+    summary: "User verification is unavailable, in Codex's words for a build or account without it.",
+  },
+  [SessionMethod.threadTimelineList]: {
+    ...local,
+    paramsRequired: true,
+    params: ThreadTimelineListParams,
+    result: z.never(),
+    summary:
+      "Codex 0.171.0 answers -32601 `thread/timeline/list is not supported yet` (after checking its params); so does Switchyard.",
   },
 });

@@ -1,0 +1,49 @@
+// Methods about the signed-in account and the local machine that a cloud session answers as the real
+// `codex app-server` 0.171.0 answers them without a ChatGPT sign-in (Switchyard's clients authenticate
+// to the gateway, never to OpenAI): the same requests, with no params, empty ones and ones with a
+// field neither knows, must get the same answers and refusals from both.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import { assertConformant } from "./harness/stack.js";
+
+const METHODS = [
+  "account/rateLimits/read",
+  "account/usage/read",
+  "account/workspaceMessages/read",
+  "account/logout",
+  "account/securitySetup/read",
+  "accountSession/list",
+  "externalAgentConfig/detect",
+  "userVerification/status",
+  "thread/timeline/list",
+];
+
+/** No params, empty params, a field nobody knows, and a wrong type. */
+const PARAMS: unknown[] = [undefined, {}, { bogus: 1 }, "text"];
+
+describe("account and machine methods beside codex app-server 0.171.0 (no sign-in)", () => {
+  let sides: BesideCodex;
+
+  before(async () => {
+    sides = await besideCodex("account-methods", { client: { experimentalApi: true } });
+  });
+  after(async () => {
+    await sides?.stop();
+  });
+
+  test("the same answers and refusals", async () => {
+    const outcome = (reply: { result?: unknown; error?: { code: number; message: string } }) =>
+      reply.error ? { code: reply.error.code, message: reply.error.message } : { result: reply.result };
+    const threadId = "019a0000-0000-7000-8000-000000000000";
+    for (const method of METHODS) {
+      const variants = method === "thread/timeline/list" ? [...PARAMS, { threadId }] : PARAMS;
+      for (const params of variants) {
+        const theirs = outcome(await sides.codex.request(method, params));
+        const ours = outcome(await sides.client.request(method, params));
+        assert.deepEqual(ours, theirs, `${method} ${JSON.stringify(params)}`);
+      }
+    }
+    assertConformant();
+  });
+});
