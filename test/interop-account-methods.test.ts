@@ -17,6 +17,11 @@ const METHODS = [
   "externalAgentConfig/detect",
   "userVerification/status",
   "thread/timeline/list",
+  "plugin/list",
+  "app/list",
+  "app/installed",
+  "thread/attachment/list",
+  "windowsSandbox/readiness",
 ];
 
 /** No params, empty params, a field nobody knows, and a wrong type. */
@@ -37,7 +42,7 @@ describe("account and machine methods beside codex app-server 0.171.0 (no sign-i
       reply.error ? { code: reply.error.code, message: reply.error.message } : { result: reply.result };
     const threadId = "019a0000-0000-7000-8000-000000000000";
     for (const method of METHODS) {
-      const variants = method === "thread/timeline/list" ? [...PARAMS, { threadId }] : PARAMS;
+      const variants = method.startsWith("thread/") ? [...PARAMS, { threadId }, { threadId, limit: -1 }] : PARAMS;
       for (const params of variants) {
         const theirs = outcome(await sides.codex.request(method, params));
         const ours = outcome(await sides.client.request(method, params));

@@ -46,6 +46,11 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
       unavailableReason: "providerUnavailable",
       unavailableMessage: "User verification is not available in this build or account.",
     }),
+    [Method.pluginList]: () => ({ marketplaces: [], marketplaceLoadErrors: [], featuredPluginIds: [] }),
+    [Method.appList]: () => ({ data: [], nextCursor: null }),
+    [Method.appInstalled]: () => ({ apps: [] }),
+    [Method.threadAttachmentList]: () => ({ data: [], nextCursor: null }),
+    [Method.windowsSandboxReadiness]: () => ({ status: "notConfigured" }),
     [Method.threadTimelineList]: () => {
       throw new SwitchyardError({ reason: "notSupportedByCodex", method: Method.threadTimelineList });
     },

@@ -6,7 +6,7 @@
 // config service's (methods/config.ts).
 import { z } from "zod";
 import { defineMethods } from "../define.js";
-import { serdeStruct, U32, UnitParams } from "../serde-types.js";
+import { serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
 export const GetAccountResponse = z.object({
@@ -80,6 +80,40 @@ export const ThreadTimelineListParams = serdeStruct("ThreadTimelineListParams", 
   limit: U32.nullish(),
 });
 
+// Catalogs a cloud session has nothing in: plugins and apps (ChatGPT connectors, which need a sign-in),
+// a thread's attachments (Switchyard threads are never attached), and the Windows sandbox (none).
+export const PluginListParams = serdeStruct("PluginListParams", {
+  cwds: z.array(z.string()).nullish(),
+  forceRefetch: z.boolean().optional(),
+  marketplaceKinds: z
+    .array(serdeEnum(["local", "vertical", "workspace-directory", "shared-with-me", "created-by-me-remote"]))
+    .nullish(),
+});
+export const PluginListResponse = z.object({
+  marketplaces: z.array(z.unknown()),
+  marketplaceLoadErrors: z.array(z.unknown()),
+  featuredPluginIds: z.array(z.string()),
+});
+export const AppsListParams = serdeStruct("AppsListParams", {
+  cursor: z.string().nullish(),
+  forceRefetch: z.boolean().optional(),
+  limit: U32.nullish(),
+  threadId: z.string().nullish(),
+});
+export const AppsListResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
+export const AppsInstalledParams = serdeStruct("AppsInstalledParams", {
+  forceRefresh: z.boolean().optional(),
+  threadId: z.string().nullish(),
+});
+export const AppsInstalledResponse = z.object({ apps: z.array(z.unknown()) });
+export const ThreadAttachmentListParams = serdeStruct("ThreadAttachmentListParams", {
+  threadId: z.string(),
+  cursor: z.string().nullish(),
+  limit: U32.nullish(),
+});
+export const ThreadAttachmentListResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
+export const WindowsSandboxReadinessResponse = z.object({ status: z.literal("notConfigured") });
+
 export const SessionMethod = {
   accountRead: "account/read",
   getAuthStatus: "getAuthStatus",
@@ -95,6 +129,11 @@ export const SessionMethod = {
   externalAgentConfigDetect: "externalAgentConfig/detect",
   userVerificationStatus: "userVerification/status",
   threadTimelineList: "thread/timeline/list",
+  pluginList: "plugin/list",
+  appList: "app/list",
+  appInstalled: "app/installed",
+  threadAttachmentList: "thread/attachment/list",
+  windowsSandboxReadiness: "windowsSandbox/readiness",
 } as const;
 
 const local = { owner: "gateway", scope: { kind: "unkeyed" }, experimental: false } as const;
@@ -214,5 +253,40 @@ export const sessionMethods = defineMethods({
     result: z.never(),
     summary:
       "Codex 0.171.0 answers -32601 `thread/timeline/list is not supported yet` (after checking its params); so does Switchyard.",
+  },
+  [SessionMethod.pluginList]: {
+    ...local,
+    paramsRequired: true,
+    params: PluginListParams,
+    result: PluginListResponse,
+    summary: "Plugins: none (a cloud session has no plugin marketplaces).",
+  },
+  [SessionMethod.appList]: {
+    ...local,
+    paramsRequired: true,
+    params: AppsListParams,
+    result: AppsListResponse,
+    summary: "Apps (ChatGPT connectors): none (they come with a ChatGPT sign-in, and none is involved).",
+  },
+  [SessionMethod.appInstalled]: {
+    ...local,
+    paramsRequired: true,
+    params: AppsInstalledParams,
+    result: AppsInstalledResponse,
+    summary: "Installed apps: none (no ChatGPT sign-in is involved).",
+  },
+  [SessionMethod.threadAttachmentList]: {
+    ...local,
+    paramsRequired: true,
+    params: ThreadAttachmentListParams,
+    result: ThreadAttachmentListResponse,
+    summary: "A thread's attachments: none (Switchyard threads are never attached; Codex answers the same for any id).",
+  },
+  [SessionMethod.windowsSandboxReadiness]: {
+    ...local,
+    paramsRequired: false,
+    params: UnitParams,
+    result: WindowsSandboxReadinessResponse,
+    summary: "The Windows sandbox: not configured (a cloud session runs no local sandbox).",
   },
 });
