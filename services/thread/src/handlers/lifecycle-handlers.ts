@@ -576,7 +576,8 @@ export function lifecycleHandlers(
         if (existing.history_mode !== "paginated") throw invalid("thread/revert only supports paginated threads");
         const bounds = await store.turnBounds(tx, tenant, existing.id, params.beforeTurnId);
         if (!bounds) throw invalid(`turn not found: ${params.beforeTurnId}`);
-        // Ours: Codex drops a running turn along with the history; here it is interrupted first.
+        // Ours: Codex drops a running turn along with the history; here the revert is refused until
+        // the turn ends (turn/interrupt ends it), so no instance is left running a turn that is gone.
         if (existing.active_turn_id) {
           throw invalid(
             `cannot revert thread ${existing.id} while turn ${existing.active_turn_id} is running; interrupt it first`,
