@@ -19,7 +19,7 @@ const text = (value: string) => [{ type: "text", text: value, text_elements: [] 
 interface Side {
   name: string;
   request(method: string, params: unknown): Promise<{ result?: any; error?: { code: number; message: string } }>;
-  /** Methods of what this side sent from now on (answers as `answer`), once `settled` resolves. */
+  /** From now on: a function listing what this side sent since, by method (an answer as `answer`). */
   heardFrom(): () => string[];
   turnCompleted(turnId: string): Promise<unknown>;
 }

@@ -38,6 +38,8 @@ export type ErrorDetail =
   | { reason: "notMaterialized"; threadId: string; what: "readTurns" | "turnsList" | "itemsList" }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
+  /** An account read Codex 0.171.0 refuses without a ChatGPT sign-in (none is involved here): -32600, its words. */
+  | { reason: "signInRequired"; what: "rate limits" | "token usage" | "workspace messages" }
   /** A method Codex 0.171.0 itself answers as not built yet: -32601 ``<method> is not supported yet``, its words. */
   | { reason: "notSupportedByCodex"; method: string }
   /** thread/readState/update with a revision that is no longer the thread's: Codex's words, and the current read state. */
@@ -182,6 +184,12 @@ export function toWireError(detail: ErrorDetail): WireError {
             : detail.wording === "noRollout"
               ? `no rollout found for thread id ${clip(detail.threadId)}`
               : `thread not found: ${clip(detail.threadId)}`,
+        data: { reason: detail.reason },
+      };
+    case "signInRequired":
+      return {
+        code: INVALID_REQUEST_CODE,
+        message: `codex account authentication required to read ${detail.what}`,
         data: { reason: detail.reason },
       };
     case "notSupportedByCodex":

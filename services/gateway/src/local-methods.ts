@@ -14,8 +14,8 @@ type LocalHandlers = { [M in LocalMethodName]: (params: MethodParams<M>, caller:
 type LocalMethod = (params: unknown, caller: Caller) => unknown;
 
 /** Codex 0.171.0's refusal of an account read without a ChatGPT sign-in. */
-const signInRequired = (what: string): never => {
-  throw new SwitchyardError({ reason: "invalidArgument", message: `codex account authentication required to read ${what}` });
+const signInRequired = (what: "rate limits" | "token usage" | "workspace messages"): never => {
+  throw new SwitchyardError({ reason: "signInRequired", what });
 };
 
 export function localMethods(): ReadonlyMap<string, LocalMethod> {

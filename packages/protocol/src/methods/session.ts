@@ -137,9 +137,8 @@ export const SessionMethod = {
 } as const;
 
 const local = { owner: "gateway", scope: { kind: "unkeyed" }, experimental: false } as const;
-/** What Codex 0.171.0 answers without a ChatGPT sign-in, in its words. */
-const signInRequired = (what: string) =>
-  `Codex answers -32600 \`codex account authentication required to read ${what}\` without a sign-in; so does Switchyard.`;
+/** Refused as Codex 0.171.0 refuses it without a ChatGPT sign-in (the `signInRequired` error). */
+const signInRequired = (what: string) => `${what}: refused as Codex refuses it without a sign-in (none is involved).`;
 
 export const sessionMethods = defineMethods({
   [SessionMethod.accountRead]: {
@@ -194,21 +193,21 @@ export const sessionMethods = defineMethods({
     paramsRequired: false,
     params: GetAccountRateLimitsParams,
     result: z.never(),
-    summary: signInRequired("rate limits"),
+    summary: signInRequired("Rate limits"),
   },
   [SessionMethod.accountUsageRead]: {
     ...local,
     paramsRequired: false,
     params: GetAccountTokenUsageParams,
     result: z.never(),
-    summary: signInRequired("token usage"),
+    summary: signInRequired("Token usage"),
   },
   [SessionMethod.accountWorkspaceMessagesRead]: {
     ...local,
     paramsRequired: false,
     params: UnitParams,
     result: z.never(),
-    summary: signInRequired("workspace messages"),
+    summary: signInRequired("Workspace messages"),
   },
   [SessionMethod.accountLogout]: {
     ...local,
