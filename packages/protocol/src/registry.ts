@@ -43,6 +43,12 @@ import {
   threadSearchMethods,
   threadSearchNotifications,
 } from "./methods/thread-search.js";
+import {
+  ThreadSectionMethod,
+  ThreadSectionNotification,
+  threadSectionMethods,
+  threadSectionNotifications,
+} from "./methods/thread-sections.js";
 import { TurnMethod, TurnNotification, turnMethods, turnNotifications } from "./methods/turn.js";
 import type { MethodSpec, NotificationAudience, NotificationSpec, ServiceName } from "./registry-types.js";
 
@@ -56,6 +62,7 @@ export const methods = {
   ...threadSearchMethods,
   ...threadLifecycleMethods,
   ...threadQueueMethods,
+  ...threadSectionMethods,
   ...turnMethods,
   ...remoteControlMethods,
 };
@@ -67,6 +74,7 @@ export const notifications = {
   ...threadSearchNotifications,
   ...threadLifecycleNotifications,
   ...threadQueueNotifications,
+  ...threadSectionNotifications,
   ...turnNotifications,
   ...remoteControlNotifications,
 };
@@ -81,6 +89,7 @@ export const Method = {
   ...ThreadSearchMethod,
   ...ThreadLifecycleMethod,
   ...ThreadQueueMethod,
+  ...ThreadSectionMethod,
   ...TurnMethod,
   ...RemoteControlMethod,
 } as const;
@@ -92,6 +101,7 @@ export const Notification = {
   ...ThreadSearchNotification,
   ...ThreadLifecycleNotification,
   ...ThreadQueueNotification,
+  ...ThreadSectionNotification,
   ...TurnNotification,
   ...RemoteControlNotification,
 } as const;

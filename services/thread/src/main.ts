@@ -19,11 +19,13 @@ import { loadThreadEnv } from "./env.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
+import { sectionHandlers } from "./handlers/section-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
+import { SectionStore } from "./store/section-store.js";
 import { ThreadChanges } from "./store/thread-changes.js";
 import { PgThreadStore } from "./store/thread-store.js";
 import { startNextTurnSweeper } from "./turns/next-turn-sweeper.js";
@@ -121,6 +123,7 @@ async function main(): Promise<void> {
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, turnRunner),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
       ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
+      ...sectionHandlers(lifecycleStore, new SectionStore(db)),
       ...turnHandlers({
         lifecycle: lifecycleStore,
         turns: turnStore,

@@ -9,7 +9,7 @@ const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
  * where Codex 0.171.0 does not say whether it takes direct input (null) even while it is loaded.
  */
 export function threadView(row: ThreadRow, turns: unknown[] = [], options: { isStoredView?: boolean } = {}): Thread {
-  // Every field Codex 0.171.0 sends, in its order. Sub-agents, attachments, sections, environments
+  // Every field Codex 0.171.0 sends, in its order. Sub-agents, attachments, environments
   // and Daybreak are not part of Switchyard's cloud threads: those are null, as Codex reports them
   // when it has none.
   return {
@@ -22,8 +22,8 @@ export function threadView(row: ThreadRow, turns: unknown[] = [], options: { isS
     parentThreadId: row.parent_thread_id,
     preview: row.preview,
     ephemeral: row.is_ephemeral,
-    section: null,
-    sectionEnteredAt: null,
+    section: row.section,
+    sectionEnteredAt: row.section_entered_at && seconds(row.section_entered_at),
     projectId: row.project_id,
     historyMode: row.history_mode,
     modelProvider: row.model_provider,

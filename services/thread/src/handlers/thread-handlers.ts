@@ -19,7 +19,8 @@ import {
 import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import { CLIENT_THREAD_SOURCE, selectedSourceKinds } from "../source-kinds.js";
 import { StartTemplates } from "../start-templates.js";
-import { decodeCursor, type SortColumn } from "../store/cursor.js";
+import { decodeCursor, type ListSortKey } from "../store/cursor.js";
+import { sectionIdOf } from "../store/section-store.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
 import { hasNothingRecorded, readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 import { resolveCwd } from "./lifecycle-handlers.js";
@@ -174,20 +175,26 @@ export function threadHandlers(
     const parentThreadId = validId(params.parentThreadId, "parent thread");
     const ancestorThreadId = validId(params.ancestorThreadId, "ancestor thread");
     const attachedTo = validId(params.attachedToThreadId, "attached thread parent");
-    // section_position has no meaning without sections yet; it orders like updated_at.
-    const sortKey: SortColumn = params.sortKey === "section_position" || !params.sortKey ? "updated_at" : params.sortKey;
+    // A thread's place in its section orders only one section's threads (Codex's refusal otherwise),
+    // first place first unless asked otherwise; the timestamps order newest first.
+    if (params.sortKey === "section_position" && typeof params.sectionId !== "string") {
+      throw invalid("section-position sorting requires a section filter");
+    }
+    const sortKey: ListSortKey = params.sortKey ?? "updated_at";
+    const direction = params.sortDirection ?? (sortKey === "section_position" ? "asc" : "desc");
     // Taken as a thread's own cwd is (resolveCwd), so `./sub` and `/workspace/x/../sub/` find a thread started in `sub`.
     const cwds =
       params.cwd === null || params.cwd === undefined
         ? null
         : (Array.isArray(params.cwd) ? params.cwd : [params.cwd]).map((cwd) => resolveCwd(defaults.cwd, cwd));
     const limit = Math.min(params.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
-    // Nothing can match: Switchyard has no attachments and no sections yet (every thread is
-    // unattached and unsectioned), an empty inclusion list matches nothing, and a page of 0 is empty.
-    // A cursor is still checked, as any page checks it. The empty page has its (empty) read states,
-    // as Codex 0.171.0's has.
-    const matchesNothing =
-      attachedTo !== undefined || typeof params.sectionId === "string" || includedIds?.length === 0 || limit === 0;
+    // Nothing can match: Switchyard has no attachments yet (every thread is unattached), a section id
+    // that is not one as stored names no section, an empty inclusion list matches nothing, and a page of 0 is
+    // empty. A cursor is still checked, as any page checks it. The empty page has its (empty) read
+    // states, as Codex 0.171.0's has.
+    const sectionId = typeof params.sectionId === "string" ? sectionIdOf(params.sectionId) : params.sectionId;
+    const namesNoSection = typeof params.sectionId === "string" && sectionId === undefined;
+    const matchesNothing = attachedTo !== undefined || namesNoSection || includedIds?.length === 0 || limit === 0;
     if (matchesNothing) {
       if (params.cursor) decodeCursor(params.cursor, sortKey);
       return { data: [], readStates: {}, nextCursor: null, backwardsCursor: null };
@@ -195,7 +202,7 @@ export function threadHandlers(
     const page = await store.list({
       tenant: request.caller.tenant,
       sortKey,
-      direction: params.sortDirection ?? "desc",
+      direction,
       limit,
       cursor: params.cursor ?? null,
       isArchived: params.archived === true,
@@ -210,6 +217,8 @@ export function threadHandlers(
       ancestorThreadId: ancestorThreadId ?? null,
       // Omitted: any project; null: threads without one (the schema's distinction, kept by zod).
       projectId: params.projectId,
+      // Likewise for sections.
+      sectionId,
     });
     // The read states of the page's threads that have one, by id (Codex leaves the others out).
     const readStates: Record<string, ThreadReadState> = {};

@@ -1,9 +1,10 @@
 // Thread persistence in Postgres. Every query is tenant-qualified and runs through `TenantDb`, so
 // row-level security checks the tenant too; every write that a keyed command performs is one
 // statement that also records the command in the idempotency ledger.
+import type { ThreadSection } from "@switchyard/protocol";
 import type { TenantDb } from "@switchyard/runtime";
 import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
-import { type CursorPosition, decodeCursor, encodeCursor, type SortColumn } from "./cursor.js";
+import { type CursorPosition, decodeCursor, encodeCursor, type ListSortKey } from "./cursor.js";
 import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
 import type { ThreadChanges } from "./thread-changes.js";
 import { WriteBatcher } from "./write-batcher.js";
@@ -59,6 +60,10 @@ export interface ThreadRow {
   active_turn_id: string | null;
   /** A turn has started on it: Codex shows its model while it is not loaded (migration 0035). */
   model_recorded: boolean;
+  /** The section the thread is filed in, as the wire shows it (migration 0036), or null. */
+  section: ThreadSection | null;
+  /** When it entered that section. */
+  section_entered_at: Date | null;
   sort_at?: string;
 }
 
@@ -100,7 +105,7 @@ export interface ConfigSnapshot {
 
 export interface ListQuery {
   tenant: string;
-  sortKey: SortColumn;
+  sortKey: ListSortKey;
   direction: "asc" | "desc";
   limit: number;
   cursor: string | null;
@@ -120,6 +125,8 @@ export interface ListQuery {
   ancestorThreadId?: string | null;
   /** Absent: every project; null: threads without a project; a string: that project's threads. */
   projectId?: string | null;
+  /** Absent: every section; null: threads in none; a string: that section's threads (a UUID). */
+  sectionId?: string | null;
 }
 
 export interface ListPage {
@@ -182,12 +189,14 @@ export const appendItemsParams = (
 export const THREAD_COLUMNS = `tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, archived_at, name,
   preview, cwd, model_provider, model, source, source_kind, thread_source, history_mode, is_ephemeral, cli_version,
   project_id, forked_from_id, parent_thread_id, settings, revision, loaded_at, goal, git_info, read_revision, first_unread,
-  has_read_state, originator, dynamic_tools, token_usage, last_token_usage, active_turn_id, model_recorded`;
+  has_read_state, originator, dynamic_tools, token_usage, last_token_usage, active_turn_id, model_recorded, section,
+  section_entered_at`;
 
-const SORT_EXPRESSIONS: Record<SortColumn, string> = {
+const SORT_EXPRESSIONS: Record<ListSortKey, string> = {
   created_at: "created_at",
   updated_at: "updated_at",
   recency_at: "coalesce(recency_at, updated_at)",
+  section_position: "section_position",
 };
 
 /** How much of a `thread/list` search term asks the trigram index for candidate titles. */
@@ -310,6 +319,8 @@ function createdRow(thread: NewThread, stamps: CreatedStamps): ThreadRow {
     last_token_usage: null,
     active_turn_id: null,
     model_recorded: false,
+    section: null,
+    section_entered_at: null,
   };
 }
 
@@ -435,11 +446,17 @@ export class PgThreadStore implements ThreadStore {
     }
     if (query.projectId === null) where.push("project_id IS NULL");
     else if (query.projectId !== undefined) where.push(`project_id = ${bind(query.projectId)}`);
+    if (query.sectionId === null) where.push("section_id IS NULL");
+    else if (query.sectionId !== undefined) {
+      if (!isThreadId(query.sectionId)) return { rows: [], nextCursor: null, backwardsCursor: null };
+      where.push(`section_id = ${bind(query.sectionId)}::uuid`);
+    }
     if (query.cursor) {
       const position = decodeCursor(query.cursor, query.sortKey);
       if (!isThreadId(position.id)) return { rows: [], nextCursor: null, backwardsCursor: null };
       const comparison = query.direction === "desc" ? "<" : ">";
-      where.push(`(${sortExpression}, id) ${comparison} (${bind(position.at)}::timestamptz, ${bind(position.id)}::uuid)`);
+      const type = query.sortKey === "section_position" ? "bigint" : "timestamptz";
+      where.push(`(${sortExpression}, id) ${comparison} (${bind(position.at)}::${type}, ${bind(position.id)}::uuid)`);
     }
     const direction = query.direction === "desc" ? "DESC" : "ASC";
     const orderBy = `${sortExpression} ${direction}, id ${direction}`;
