@@ -12,6 +12,7 @@ export * from "./methods/internal.js";
 export * from "./methods/remote-control.js";
 export * from "./methods/session.js";
 export * from "./methods/thread.js";
+export * from "./methods/thread-attachments.js";
 export * from "./methods/thread-lifecycle.js";
 export * from "./methods/thread-queue.js";
 export * from "./methods/thread-search.js";

@@ -169,6 +169,10 @@ describe("registry", () => {
     "threadSection/update": { params: { sectionId: "s1", name: "n" }, kind: "exclusive", key: "thread:acme:sections" },
     "threadSection/delete": { params: { sectionId: "s1" }, kind: "exclusive", key: "thread:acme:sections" },
     "thread/section/move": { params: { threadId: "t1", sectionId: null }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/attachment/add": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/attachment/remove": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/attachment/list": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
+    "thread/attachmentOwner/list": { params: {}, kind: "unkeyed" },
     "thread/metadata/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/set": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "plugin/installed": { params: {}, kind: "unkeyed" },
@@ -186,7 +190,6 @@ describe("registry", () => {
     "plugin/list": { params: {}, kind: "unkeyed" },
     "app/list": { params: {}, kind: "unkeyed" },
     "app/installed": { params: {}, kind: "unkeyed" },
-    "thread/attachment/list": { params: { threadId: "t1" }, kind: "unkeyed" },
     "windowsSandbox/readiness": { params: {}, kind: "unkeyed" },
     "turn/start": { params: { threadId: "t1", input: [] }, kind: "exclusive", key: "thread:acme:t1" },
     "turn/steer": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
@@ -236,7 +239,7 @@ describe("registry", () => {
       if (spec.scope.kind !== "unkeyed") assert.equal(typeof spec.scope.id, "function");
     }
     assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
-    assert.equal(lookupMethod("thread/attachment/add").kind, "codexOnly");
+    assert.equal(lookupMethod("review/start").kind, "codexOnly");
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
     // Service-to-service methods are routed on the bus but unknown to clients.
     assert.equal(methodRegistry.get("internal/config/resolveThread")?.internal, true);

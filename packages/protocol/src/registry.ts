@@ -26,6 +26,12 @@ import {
 import { SessionMethod, sessionMethods } from "./methods/session.js";
 import { ThreadMethod, ThreadNotification, threadMethods, threadNotifications } from "./methods/thread.js";
 import {
+  ThreadAttachmentMethod,
+  ThreadAttachmentNotification,
+  threadAttachmentMethods,
+  threadAttachmentNotifications,
+} from "./methods/thread-attachments.js";
+import {
   ThreadLifecycleMethod,
   ThreadLifecycleNotification,
   threadLifecycleMethods,
@@ -63,6 +69,7 @@ export const methods = {
   ...threadLifecycleMethods,
   ...threadQueueMethods,
   ...threadSectionMethods,
+  ...threadAttachmentMethods,
   ...turnMethods,
   ...remoteControlMethods,
 };
@@ -75,6 +82,7 @@ export const notifications = {
   ...threadLifecycleNotifications,
   ...threadQueueNotifications,
   ...threadSectionNotifications,
+  ...threadAttachmentNotifications,
   ...turnNotifications,
   ...remoteControlNotifications,
 };
@@ -90,6 +98,7 @@ export const Method = {
   ...ThreadLifecycleMethod,
   ...ThreadQueueMethod,
   ...ThreadSectionMethod,
+  ...ThreadAttachmentMethod,
   ...TurnMethod,
   ...RemoteControlMethod,
 } as const;
@@ -102,6 +111,7 @@ export const Notification = {
   ...ThreadLifecycleNotification,
   ...ThreadQueueNotification,
   ...ThreadSectionNotification,
+  ...ThreadAttachmentNotification,
   ...TurnNotification,
   ...RemoteControlNotification,
 } as const;

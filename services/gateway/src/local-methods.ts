@@ -49,7 +49,6 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
     [Method.pluginList]: () => ({ marketplaces: [], marketplaceLoadErrors: [], featuredPluginIds: [] }),
     [Method.appList]: () => ({ data: [], nextCursor: null }),
     [Method.appInstalled]: () => ({ apps: [] }),
-    [Method.threadAttachmentList]: () => ({ data: [], nextCursor: null }),
     [Method.windowsSandboxReadiness]: () => ({ status: "notConfigured" }),
     [Method.threadTimelineList]: () => {
       throw new SwitchyardError({ reason: "notSupportedByCodex", method: Method.threadTimelineList });

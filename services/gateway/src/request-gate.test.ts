@@ -52,11 +52,11 @@ describe("request gate", () => {
     assert.equal(init.kind, "initialize");
     assert.equal(reasonOf(gateRequest({ method: "thread/list", params: {}, hasParams: true }, fresh)), "notInitialized");
     assert.equal(
-      reasonOf(gateRequest({ method: "thread/attachment/add", params: {}, hasParams: true }, fresh)),
+      reasonOf(gateRequest({ method: "review/start", params: {}, hasParams: true }, fresh)),
       "notInitialized",
     );
     assert.equal(
-      reasonOf(gateRequest({ method: "thread/attachment/add", params: {}, hasParams: true }, ready)),
+      reasonOf(gateRequest({ method: "review/start", params: {}, hasParams: true }, ready)),
       "methodNotSupported",
     );
   });

@@ -16,6 +16,7 @@ import {
   startHealthServer,
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
+import { attachmentHandlers } from "./handlers/attachment-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
@@ -23,6 +24,7 @@ import { sectionHandlers } from "./handlers/section-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
+import { AttachmentStore } from "./store/attachment-store.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
 import { SectionStore } from "./store/section-store.js";
@@ -113,6 +115,7 @@ async function main(): Promise<void> {
     },
     log.child({ component: "turns" }),
   );
+  const attachmentStore = new AttachmentStore(db);
   const lanes = await startBusService({
     nc,
     subjects,
@@ -120,10 +123,11 @@ async function main(): Promise<void> {
     version: THREAD_SERVICE_VERSION,
     handlers: {
       ...threadHandlers(store, defaults, threadConfig),
-      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, turnRunner),
+      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, turnRunner, attachmentStore),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
       ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
       ...sectionHandlers(lifecycleStore, new SectionStore(db)),
+      ...attachmentHandlers(lifecycleStore, attachmentStore),
       ...turnHandlers({
         lifecycle: lifecycleStore,
         turns: turnStore,

@@ -106,12 +106,6 @@ export const AppsInstalledParams = serdeStruct("AppsInstalledParams", {
   threadId: z.string().nullish(),
 });
 export const AppsInstalledResponse = z.object({ apps: z.array(z.unknown()) });
-export const ThreadAttachmentListParams = serdeStruct("ThreadAttachmentListParams", {
-  threadId: z.string(),
-  cursor: z.string().nullish(),
-  limit: U32.nullish(),
-});
-export const ThreadAttachmentListResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
 export const WindowsSandboxReadinessResponse = z.object({ status: z.literal("notConfigured") });
 
 export const SessionMethod = {
@@ -132,7 +126,6 @@ export const SessionMethod = {
   pluginList: "plugin/list",
   appList: "app/list",
   appInstalled: "app/installed",
-  threadAttachmentList: "thread/attachment/list",
   windowsSandboxReadiness: "windowsSandbox/readiness",
 } as const;
 
@@ -273,13 +266,6 @@ export const sessionMethods = defineMethods({
     params: AppsInstalledParams,
     result: AppsInstalledResponse,
     summary: "Installed apps: none (no ChatGPT sign-in is involved).",
-  },
-  [SessionMethod.threadAttachmentList]: {
-    ...local,
-    paramsRequired: true,
-    params: ThreadAttachmentListParams,
-    result: ThreadAttachmentListResponse,
-    summary: "A thread's attachments: none (Switchyard threads are never attached; Codex answers the same for any id).",
   },
   [SessionMethod.windowsSandboxReadiness]: {
     ...local,

@@ -25,6 +25,7 @@ import {
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import { CLIENT_THREAD_SOURCE } from "../source-kinds.js";
+import type { AttachmentStore } from "../store/attachment-store.js";
 import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
 import { decodePageCursor, openingCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
@@ -202,6 +203,8 @@ export function lifecycleHandlers(
   defaults: ThreadDefaults,
   config: ThreadConfigSource,
   nextTurns?: NextTurns,
+  /** A fork copies its source's attachments (as Codex's fork does). */
+  attachments?: AttachmentStore,
 ): Pick<HandlersFor<"thread">, LifecycleMethodName> {
   const tenantOf = (context: HandlerContext) => context.request.caller.tenant;
   const command = (context: HandlerContext, threadId: string) => ({
@@ -500,6 +503,7 @@ export function lifecycleHandlers(
           ],
         );
         await store.copyItems(tx, tenant, source.id, forkId, throughSeq);
+        if (!(params.ephemeral ?? source.is_ephemeral)) await attachments?.copy(tx, tenant, source.id, forkId);
         const fork = await store.updateThread(
           tx,
           tenant,

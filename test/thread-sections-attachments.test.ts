@@ -1,9 +1,10 @@
-// Thread sections across the deployment (the binary's own behaviour is compared in
-// interop-thread-sections.test.ts): a move is announced to every connection of the tenant on every
-// gateway, and what thread/read shows of a thread's section (cached by the gateways) follows moves,
-// renames and deletes at once; tenants never see or touch each other's sections; moves into one
-// section from many threads at once (two thread instances) each get their own place; a section
-// write delivered twice is applied once.
+// Thread sections and attachments across the deployment (the binary's own behaviour is compared in
+// interop-thread-sections.test.ts and interop-thread-attachments.test.ts): a move is announced to
+// every connection of the tenant on every gateway, and what thread/read shows of a thread's section
+// (cached by the gateways) follows moves, renames and deletes at once; tenants never see or touch
+// each other's sections or attachments; moves into one section from many threads at once (two
+// thread instances) each get their own place; a section write or an attachment delivered twice is
+// applied once; a thread's attachments go with it when it is deleted.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { jetstream } from "@nats-io/jetstream";
@@ -13,7 +14,7 @@ import { CodexTestClient } from "./harness/client.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
-describe("thread sections", () => {
+describe("thread sections and attachments", () => {
   let stack: Stack;
   const open = async (tenant: string, gateway = 0) =>
     CodexTestClient.open(`${stack.gateways[gateway]?.url}/`, {
@@ -31,7 +32,7 @@ describe("thread sections", () => {
   };
 
   before(async () => {
-    stack = await startStack("thread-sections", {
+    stack = await startStack("thread-sections-attachments", {
       threads: 2,
       gateways: 2,
       gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
@@ -182,5 +183,66 @@ describe("thread sections", () => {
       ["Pinned", "Once"],
     );
     await client.close();
+  });
+
+  test("attachments: heard on every gateway, kept apart by tenant, applied once when delivered twice, gone with their thread", async () => {
+    const [owner, watcher, stranger] = await Promise.all([open("t-attach", 0), open("t-attach", 1), open("t-attach-other", 1)]);
+    const threadId = await listedThread(owner, "with attachments");
+    const identity = { attachmentType: "pr", identityKey: "github.com/acme/app#7" };
+    const added = await owner.call("thread/attachment/add", { threadId, ...identity, payload: { state: "open" } });
+    assert.equal(added.outcome, "created");
+    const heard = await watcher.waitForNotification((n) => n.method === "thread/attachment/updated");
+    assert.deepEqual(heard.params, { threadId, ...identity, attachmentId: added.attachment.id, operation: "created" });
+    // Another tenant with the same identity on a thread of its own: neither sees the other's.
+    const strangerThread = await listedThread(stranger, "elsewhere");
+    await stranger.call("thread/attachment/add", { threadId: strangerThread, ...identity, payload: 1 });
+    assert.deepEqual((await owner.call("thread/attachmentOwner/list", identity)).data, [{ threadId, archived: false }]);
+    assert.deepEqual((await stranger.call("thread/attachmentOwner/list", identity)).data, [
+      { threadId: strangerThread, archived: false },
+    ]);
+    assert.deepEqual((await stranger.call("thread/attachment/list", { threadId })).data, []);
+    assert.equal(
+      (await stranger.request("thread/attachment/add", { threadId, ...identity, payload: 2 })).error?.message,
+      `thread not found: ${threadId}`,
+    );
+
+    // One add delivered twice (what a redelivery looks like to a worker): one attachment, one answer twice.
+    const subjects = busSubjects(stack.infra.busPrefix);
+    const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", "t-attach", threadId), KEYED_PARTITIONS));
+    const replies = stack.infra.nc.subscribe(`${stack.infra.busPrefix}.test.attachment-replies`, { max: 2 });
+    const meta = {
+      commandId: "duplicate-attachment-1",
+      method: "thread/attachment/add",
+      caller: { tenant: "t-attach", subject: "test", roles: [] },
+      deadlineMs: Date.now() + 30_000,
+      connection: "test/duplicate-attachment-1",
+      clientVersion: "test",
+    };
+    const js = jetstream(stack.infra.nc);
+    for (let copy = 0; copy < 2; copy++) {
+      await js.publish(subject, encodeJson({ threadId, attachmentType: "doc", identityKey: "once", payload: null }), {
+        headers: requestHeaders(meta, `${stack.infra.busPrefix}.test.attachment-replies`),
+      });
+    }
+    const answers: unknown[] = [];
+    for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
+    assert.equal(answers.length, 2);
+    assert.deepEqual(answers[0], answers[1]);
+    const listed = await owner.call("thread/attachment/list", { threadId });
+    assert.deepEqual(
+      listed.data.map((attachment: { identityKey: string }) => attachment.identityKey),
+      ["github.com/acme/app#7", "once"],
+    );
+
+    // Deleting the thread deletes its attachments.
+    await owner.call("thread/delete", { threadId });
+    assert.deepEqual((await owner.call("thread/attachmentOwner/list", identity)).data, []);
+    const left = await stack.infra.pool.query("SELECT 1 FROM thread.attachments WHERE tenant = $1 AND thread_id = $2", [
+      "t-attach",
+      threadId,
+    ]);
+    assert.equal(left.rows.length, 0);
+    await Promise.all([owner.close(), watcher.close(), stranger.close()]);
+    assertConformant();
   });
 });
