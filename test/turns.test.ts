@@ -501,6 +501,36 @@ describe("turns", () => {
     client.socket.close();
   });
 
+  test("an out-of-band elicitation pauses a tool call's wait for its client: the time paused is not counted", async () => {
+    const client = await open("t-tools-paused", 0);
+    const threadId = await startThread(client, {
+      dynamicTools: [{ name: "lookup", description: "Looks a thing up", inputSchema: { type: "object", properties: {} } }],
+    });
+    provider.script({ toolCall: { name: "lookup", arguments: {} } }, { text: "No answer came." });
+    const started = await client.call("turn/start", { threadId, input: [text("use the tool")] });
+    await client.waitForServerRequest((r) => r.method === "item/tool/call", 10_000);
+    const askedAt = Date.now();
+    // The client shows its user a form for 2 s (counted twice, then down twice) and never answers the call.
+    assert.deepEqual(await client.call("thread/increment_elicitation", { threadId }), { count: 1, paused: true });
+    assert.deepEqual(await client.call("thread/increment_elicitation", { threadId }), { count: 2, paused: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.deepEqual(await client.call("thread/decrement_elicitation", { threadId }), { count: 1, paused: true });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    assert.deepEqual(await client.call("thread/decrement_elicitation", { threadId }), { count: 0, paused: false });
+    const turn = await turnOf(client, threadId, started.turn.id);
+    const waited = Date.now() - askedAt;
+    const toolItem = turn.find((n) => n.method === "item/completed" && n.params.item.type === "dynamicToolCall");
+    assert.equal(toolItem?.params.item.success, false);
+    assert.match(toolItem?.params.item.contentItems[0].text, /no client answered the lookup tool call within 5000 ms/);
+    // The 5 s timeout ran only while nothing was paused: about 7 s in all, where it would be 5 s unpaused.
+    assert.ok(waited >= 6_500, `the call timed out ${waited} ms after it was asked, its pause counted`);
+    assert.equal(
+      (await client.request("thread/decrement_elicitation", { threadId })).error?.message,
+      "out-of-band elicitation count is already zero",
+    );
+    client.socket.close();
+  });
+
   test("structured output, compaction, and methods that need a machine", async () => {
     const client = await open("t-misc", 0);
     const threadId = await startThread(client, { ephemeral: true, threadSource: "thread_title" });

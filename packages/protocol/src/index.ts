@@ -13,6 +13,7 @@ export * from "./methods/remote-control.js";
 export * from "./methods/session.js";
 export * from "./methods/thread.js";
 export * from "./methods/thread-attachments.js";
+export * from "./methods/thread-elicitation.js";
 export * from "./methods/thread-lifecycle.js";
 export * from "./methods/thread-queue.js";
 export * from "./methods/thread-search.js";

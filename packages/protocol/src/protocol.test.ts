@@ -173,6 +173,8 @@ describe("registry", () => {
     "thread/attachment/remove": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/attachment/list": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/attachmentOwner/list": { params: {}, kind: "unkeyed" },
+    "thread/increment_elicitation": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "thread/decrement_elicitation": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/metadata/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/set": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "plugin/installed": { params: {}, kind: "unkeyed" },

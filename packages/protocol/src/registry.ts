@@ -31,6 +31,7 @@ import {
   threadAttachmentMethods,
   threadAttachmentNotifications,
 } from "./methods/thread-attachments.js";
+import { ThreadElicitationMethod, threadElicitationMethods } from "./methods/thread-elicitation.js";
 import {
   ThreadLifecycleMethod,
   ThreadLifecycleNotification,
@@ -70,6 +71,7 @@ export const methods = {
   ...threadQueueMethods,
   ...threadSectionMethods,
   ...threadAttachmentMethods,
+  ...threadElicitationMethods,
   ...turnMethods,
   ...remoteControlMethods,
 };
@@ -99,6 +101,7 @@ export const Method = {
   ...ThreadQueueMethod,
   ...ThreadSectionMethod,
   ...ThreadAttachmentMethod,
+  ...ThreadElicitationMethod,
   ...TurnMethod,
   ...RemoteControlMethod,
 } as const;

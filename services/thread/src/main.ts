@@ -17,6 +17,7 @@ import {
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
 import { attachmentHandlers } from "./handlers/attachment-handlers.js";
+import { elicitationHandlers } from "./handlers/elicitation-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
@@ -25,6 +26,7 @@ import { threadHandlers } from "./handlers/thread-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
 import { AttachmentStore } from "./store/attachment-store.js";
+import { ElicitationStore } from "./store/elicitation-store.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
 import { PgSearchStore } from "./store/search-store.js";
 import { SectionStore } from "./store/section-store.js";
@@ -87,6 +89,7 @@ async function main(): Promise<void> {
   const events = new EventPublisher(nc, subjects);
   const turnStore = new TurnStore(db, changes);
   const turnBus = new TurnBus(nc, subjects);
+  const elicitationStore = new ElicitationStore(db);
   const turnRunner = new TurnRunner(
     turnStore,
     events,
@@ -109,6 +112,8 @@ async function main(): Promise<void> {
       instanceId,
       leaseMs: env.THREAD_TURN_LEASE_MS,
       toolCallTimeoutMs: env.THREAD_TOOL_CALL_TIMEOUT_MS,
+      // Out-of-band elicitations pause a thread's waits for its clients.
+      pauseClock: (tenant, threadId) => elicitationStore.reading(tenant, threadId),
       // The turns' endings (failed, with their notifications) must be written within the shutdown timeout.
       shutdownGraceMs: Math.max(0, Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000)),
       defaults,
@@ -128,6 +133,7 @@ async function main(): Promise<void> {
       ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
       ...sectionHandlers(lifecycleStore, new SectionStore(db)),
       ...attachmentHandlers(lifecycleStore, attachmentStore),
+      ...elicitationHandlers(lifecycleStore, elicitationStore),
       ...turnHandlers({
         lifecycle: lifecycleStore,
         turns: turnStore,

@@ -17,9 +17,12 @@ import {
   TurnNotification,
 } from "@switchyard/protocol";
 import { decodeJson, encodeJson, flushEvents, newToken } from "@switchyard/runtime";
+import type { PauseReading } from "../store/elicitation-store.js";
 
 /** How long an error answer to a server request waits for another client's result. */
 const ERROR_ANSWER_GRACE_MS = 1_000;
+/** How often a wait that fell due while its thread was paused looks again. */
+const PAUSED_RECHECK_MS = 500;
 
 export type TurnControlOutcome = TurnControlReply | { ok: false; unreachable: "noResponders" | "timeout" };
 
@@ -62,7 +65,9 @@ export class TurnBus {
   /**
    * Asks the thread's subscribed clients (all of them; the first answer wins) and withdraws the
    * request from the others once answered. Undefined when nobody answered in `timeoutMs`; rejects
-   * when `signal` aborts (the turn was interrupted).
+   * when `signal` aborts (the turn was interrupted). With `pauseClock`, time the thread spent paused
+   * (out-of-band elicitations) does not count: when the wait is due it reads the clock, and waits on
+   * while the thread is paused, then for as long as it was paused.
    */
   async askClients(
     tenant: string,
@@ -70,7 +75,9 @@ export class TurnBus {
     request: ServerRequestEvent,
     timeoutMs: number,
     signal: AbortSignal,
+    pauseClock?: () => Promise<PauseReading>,
   ): Promise<ServerRequestAnswer | undefined> {
+    const pausedAtStart = pauseClock ? (await pauseClock().catch(() => undefined))?.pausedMs : undefined;
     const token = newToken(12);
     const events = this.subjects.threadEvents(tenant, threadId);
     const subscription = this.nc.subscribe(this.subjects.serverRequestReply(token));
@@ -92,13 +99,33 @@ export class TurnBus {
         // A client's error answer (one that does not implement the tool, say) gives the others a
         // moment to answer with a result before it is taken.
         let firstError: ServerRequestAnswer | undefined;
-        let timer = setTimeout(() => resolve(firstError), timeoutMs);
+        let isSettled = false;
+        const askedAt = Date.now();
+        // Due `timeoutMs` after it was asked plus the time the thread was paused meanwhile.
+        const whenDue = async () => {
+          const reading = pauseClock && pausedAtStart !== undefined ? await pauseClock().catch(() => undefined) : undefined;
+          if (isSettled) return;
+          if (reading?.isPaused) {
+            timer = setTimeout(whenDue, PAUSED_RECHECK_MS);
+            return;
+          }
+          const pausedMeanwhile = reading ? reading.pausedMs - (pausedAtStart as number) : 0;
+          const remaining = askedAt + timeoutMs + pausedMeanwhile - Date.now();
+          if (remaining > 0) {
+            timer = setTimeout(whenDue, remaining);
+            return;
+          }
+          settle(firstError);
+        };
+        let timer = setTimeout(whenDue, timeoutMs);
         const settle = (answer: ServerRequestAnswer | undefined) => {
+          isSettled = true;
           clearTimeout(timer);
           signal.removeEventListener("abort", onAbort);
           resolve(answer);
         };
         const onAbort = () => {
+          isSettled = true;
           clearTimeout(timer);
           reject(signal.reason ?? new Error("aborted"));
         };

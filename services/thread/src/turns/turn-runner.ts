@@ -37,6 +37,7 @@ import {
   streamResponses,
   UNKNOWN_RATE_LIMITS,
 } from "../provider/responses-client.js";
+import type { PauseReading } from "../store/elicitation-store.js";
 import type { ThreadRow } from "../store/thread-store.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW, reportedContextWindow } from "./context-window.js";
 import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
@@ -59,13 +60,18 @@ import type { NextTurn, TurnItem, TurnLease, TurnRow, TurnStore } from "./turn-s
 export interface TurnRunnerSettings {
   instanceId: string;
   leaseMs: number;
-  /** How long a dynamic tool call waits for a client's answer. */
+  /** How long a dynamic tool call waits for a client's answer (time paused by elicitations not counted). */
   toolCallTimeoutMs: number;
+  /** The thread's pause clock (out-of-band elicitations, store/elicitation-store.ts); absent: never paused. */
+  pauseClock?: PauseClock;
   /** How long shutdown lets running turns finish before ending them as failed. */
   shutdownGraceMs: number;
   /** The deployment's model and provider, for a thread that names none (goal continuations build their thread). */
   defaults: { model: string; modelProvider: string };
 }
+
+/** A thread's pause clock: whether its waits are paused now, and for how long they have been in all. */
+export type PauseClock = (tenant: string, threadId: string) => Promise<PauseReading>;
 
 /** Resolves the thread's model provider for a turn that runs `model` (the config service: internal/config/modelProvider). */
 export type ProviderSource = (thread: TurnThread, model: string) => Promise<ResolveModelProviderResponse>;
@@ -639,6 +645,7 @@ export class TurnRunner {
       completedAtMs: null,
     });
     this.events.emit(Notification.itemStarted, { ...ids, item: started, startedAtMs }, target);
+    const { pauseClock } = this.settings;
     const answer = await this.bus.askClients(
       target.tenant,
       target.threadId,
@@ -649,6 +656,7 @@ export class TurnRunner {
       },
       this.settings.toolCallTimeoutMs,
       signal,
+      pauseClock && (() => pauseClock(target.tenant, target.threadId)),
     );
     let response: DynamicToolCallResponse;
     if (!answer) {
