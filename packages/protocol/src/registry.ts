@@ -38,6 +38,7 @@ import {
   threadLifecycleMethods,
   threadLifecycleNotifications,
 } from "./methods/thread-lifecycle.js";
+import { ThreadMemoryMethod, threadMemoryMethods } from "./methods/thread-memory.js";
 import {
   ThreadQueueMethod,
   ThreadQueueNotification,
@@ -72,6 +73,7 @@ export const methods = {
   ...threadSectionMethods,
   ...threadAttachmentMethods,
   ...threadElicitationMethods,
+  ...threadMemoryMethods,
   ...turnMethods,
   ...remoteControlMethods,
 };
@@ -102,6 +104,7 @@ export const Method = {
   ...ThreadSectionMethod,
   ...ThreadAttachmentMethod,
   ...ThreadElicitationMethod,
+  ...ThreadMemoryMethod,
   ...TurnMethod,
   ...RemoteControlMethod,
 } as const;

@@ -13,6 +13,9 @@ type LocalMethodName = Exclude<MethodsOwnedBy<"gateway">, typeof Method.initiali
 type LocalHandlers = { [M in LocalMethodName]: (params: MethodParams<M>, caller: Caller) => MethodResult<M> };
 type LocalMethod = (params: unknown, caller: Caller) => unknown;
 
+/** memory/status's `minConsolidatedThreads` goes up to this (Codex 0.171.0's range is 1 to 4096). */
+const MAX_MIN_CONSOLIDATED_THREADS = 4096;
+
 /** Codex 0.171.0's refusal of an account read without a ChatGPT sign-in. */
 const signInRequired = (what: "rate limits" | "token usage" | "workspace messages"): never => {
   throw new SwitchyardError({ reason: "signInRequired", what });
@@ -50,6 +53,18 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
     [Method.appList]: () => ({ data: [], nextCursor: null }),
     [Method.appInstalled]: () => ({ apps: [] }),
     [Method.windowsSandboxReadiness]: () => ({ status: "notConfigured" }),
+    // No memories are generated here (yet): the answers of a Codex that has none.
+    [Method.memoryStatus]: (params) => {
+      const minimum = params.minConsolidatedThreads;
+      if (minimum != null && (minimum < 1 || minimum > MAX_MIN_CONSOLIDATED_THREADS)) {
+        throw new SwitchyardError({
+          reason: "invalidParams",
+          message: `minConsolidatedThreads must be between 1 and ${MAX_MIN_CONSOLIDATED_THREADS}`,
+        });
+      }
+      return { v2ConsolidatedThreads: 0, v2Ready: true };
+    },
+    [Method.memoryReset]: () => ({}),
     [Method.threadTimelineList]: () => {
       throw new SwitchyardError({ reason: "notSupportedByCodex", method: Method.threadTimelineList });
     },

@@ -19,6 +19,7 @@ import { loadThreadEnv } from "./env.js";
 import { attachmentHandlers } from "./handlers/attachment-handlers.js";
 import { elicitationHandlers } from "./handlers/elicitation-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
+import { memoryHandlers } from "./handlers/memory-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
 import { sectionHandlers } from "./handlers/section-handlers.js";
@@ -134,6 +135,7 @@ async function main(): Promise<void> {
       ...sectionHandlers(lifecycleStore, new SectionStore(db)),
       ...attachmentHandlers(lifecycleStore, attachmentStore),
       ...elicitationHandlers(lifecycleStore, elicitationStore),
+      ...memoryHandlers(lifecycleStore, db),
       ...turnHandlers({
         lifecycle: lifecycleStore,
         turns: turnStore,
