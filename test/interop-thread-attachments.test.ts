@@ -4,7 +4,16 @@
 // are named in the order they first appear (the same order on both) and times are compared as times.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import {
+  type BesideCodex,
+  besideCodex,
+  sideCall as call,
+  idNamer,
+  type Side,
+  type SideReply,
+  sidesOf,
+  threadWithTurns,
+} from "./harness/beside-codex.js";
 import {
   type ScriptedResponses,
   scriptedProviderStackEnv,
@@ -14,26 +23,18 @@ import {
 import { assertConformant } from "./harness/stack.js";
 
 const UNKNOWN = "019a0000-0000-7000-8000-000000000000";
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-
-type Reply = { result?: any; error?: { code: number; message: string } };
-
-/** One side as the test drives it: the binary over stdio, or Switchyard through its gateway. */
-interface Side {
-  name: string;
-  request(method: string, params: unknown): Promise<Reply>;
-  /** From now on: a function listing what this side sent since (an answer as `answer`). */
-  heardFrom(): () => string[];
-  turnCompleted(turnId: string): Promise<unknown>;
-  /** Names for this side's ids, in the order they first appear. */
-  names: Map<string, string>;
-}
 
 describe("thread attachments beside codex app-server 0.171.0", () => {
   let sides: BesideCodex;
   let provider: ScriptedResponses;
   let codex: Side;
   let switchyard: Side;
+  const namers = new Map<Side, (text: string) => string>();
+  /** `text` with this side's ids named in the order they first appear (the unknown id kept) and its times as `<t>`. */
+  const named = (side: Side, text: string) =>
+    (namers.get(side) as (text: string) => string)(text)
+      .replaceAll(/"createdAt":\d+/g, '"createdAt":"<t>"')
+      .replaceAll(/\|\d+\|/g, "|<t>|");
 
   before(async () => {
     provider = await startScriptedResponses();
@@ -42,69 +43,21 @@ describe("thread attachments beside codex app-server 0.171.0", () => {
       stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
       client: { experimentalApi: true },
     });
-    codex = {
-      name: "codex",
-      request: (method, params) => sides.codex.request(method, params),
-      heardFrom: () => {
-        const from = sides.codex.lines.length;
-        return () =>
-          sides.codex.lines.slice(from).map((line) => {
-            const message = JSON.parse(line);
-            return message.method ?? "answer";
-          });
-      },
-      turnCompleted: (turnId) =>
-        sides.codex.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 30_000),
-      names: new Map(),
-    };
-    switchyard = {
-      name: "switchyard",
-      request: (method, params) => sides.client.request(method, params),
-      heardFrom: () => {
-        const from = sides.client.received.length;
-        return () => sides.client.received.slice(from).map((frame) => (frame.kind === "result" ? "answer" : frame.method));
-      },
-      turnCompleted: (turnId) =>
-        sides.client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 30_000),
-      names: new Map(),
-    };
+    ({ codex, switchyard } = sidesOf(sides));
+    for (const side of [codex, switchyard]) namers.set(side, idNamer([UNKNOWN]));
   });
   after(async () => {
     await sides?.stop();
     await provider?.close();
   });
 
-  /** `text` with this side's ids replaced by their names (the unknown id kept) and its times as `<t>`. */
-  const named = (side: Side, text: string) =>
-    text
-      .replaceAll(UUID, (spelled) => {
-        const id = spelled.toLowerCase();
-        if (id === UNKNOWN) return spelled;
-        if (!side.names.has(id)) side.names.set(id, `<${side.names.size + 1}>`);
-        return `${side.names.get(id)}${spelled === id ? "" : " in upper case"}`;
-      })
-      .replaceAll(/"createdAt":\d+/g, '"createdAt":"<t>"')
-      .replaceAll(/\|\d+\|/g, "|<t>|");
-
   /** The reply as compared: refusals by code and text, answers as they are. */
-  const shown = (side: Side, reply: Reply) =>
+  const shown = (side: Side, reply: SideReply) =>
     named(side, reply.error ? `error ${reply.error.code} ${reply.error.message}` : JSON.stringify(reply.result));
 
-  async function call(side: Side, method: string, params: unknown): Promise<any> {
-    const reply = await side.request(method, params);
-    assert.equal(reply.error, undefined, `${side.name} ${method}: ${JSON.stringify(reply.error)}`);
-    return reply.result;
-  }
-
   /** A thread with one turn (its preview is `prompt`); its id. */
-  async function threadWith(side: Side, prompt: string): Promise<string> {
-    const threadId = (await call(side, "thread/start", { cwd: sides.serverCwd })).thread.id as string;
-    provider.script({ text: `answer ${prompt}` });
-    const turnId = (await call(side, "turn/start", { threadId, input: [{ type: "text", text: prompt, text_elements: [] }] })).turn
-      .id as string;
-    await side.turnCompleted(turnId);
-    return threadId;
-  }
+  const threadWith = async (side: Side, prompt: string) =>
+    (await threadWithTurns(side, provider, sides.serverCwd, [prompt])).threadId;
 
   test("attachments are filed, found again, paged, looked up by identity and removed as Codex does it", async () => {
     const run = async (side: Side) => {
@@ -206,7 +159,9 @@ describe("thread attachments beside codex app-server 0.171.0", () => {
       await call(side, "thread/attachment/remove", { threadId, attachmentType: "t", identityKey: "k" });
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(
-        heard().filter((method) => method === "answer" || method.startsWith("thread/attachment/")),
+        heard()
+          .map((frame) => frame.method)
+          .filter((method) => method === "answer" || method.startsWith("thread/attachment/")),
         ["answer", "thread/attachment/updated", "answer", "thread/attachment/updated"],
         side.name,
       );

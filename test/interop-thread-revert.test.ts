@@ -4,7 +4,15 @@
 // what was kept, and refuse what the binary refuses in its words.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import {
+  type BesideCodex,
+  besideCodex,
+  sideCall as call,
+  type Heard,
+  type Side,
+  sidesOf,
+  threadWithTurns,
+} from "./harness/beside-codex.js";
 import {
   type ScriptedResponses,
   scriptedProviderStackEnv,
@@ -14,15 +22,6 @@ import {
 import { assertConformant } from "./harness/stack.js";
 
 const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
-
-/** One side as the test drives it: the binary over stdio, or Switchyard through its gateway. */
-interface Side {
-  name: string;
-  request(method: string, params: unknown): Promise<{ result?: any; error?: { code: number; message: string } }>;
-  /** From now on: a function listing what this side sent since, by method (an answer as `answer`). */
-  heardFrom(): () => string[];
-  turnCompleted(turnId: string): Promise<unknown>;
-}
 
 /** The user messages' texts of a Responses request's input, context blocks left out. */
 function userTexts(body: Record<string, unknown>): string[] {
@@ -46,62 +45,23 @@ describe("thread/revert beside codex app-server 0.171.0", () => {
       stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
       client: { experimentalApi: true },
     });
-    codex = {
-      name: "codex",
-      request: (method, params) => sides.codex.request(method, params),
-      heardFrom: () => {
-        const from = sides.codex.lines.length;
-        return () =>
-          sides.codex.lines.slice(from).map((line) => {
-            const message = JSON.parse(line);
-            return message.method ? `${message.method}${statusOf(message)}` : "answer";
-          });
-      },
-      turnCompleted: (turnId) =>
-        sides.codex.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 30_000),
-    };
-    switchyard = {
-      name: "switchyard",
-      request: (method, params) => sides.client.request(method, params),
-      heardFrom: () => {
-        const from = sides.client.received.length;
-        return () =>
-          sides.client.received
-            .slice(from)
-            .map((frame) => (frame.kind === "result" ? "answer" : `${frame.method}${statusOf({ params: frame.body })}`));
-      },
-      turnCompleted: (turnId) =>
-        sides.client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 30_000),
-    };
+    ({ codex, switchyard } = sidesOf(sides));
   });
   after(async () => {
     await sides?.stop();
     await provider?.close();
   });
 
-  const statusOf = (message: { params?: any }) => {
-    const status = message.params?.status?.type;
-    return typeof status === "string" ? `:${status}` : "";
-  };
-
-  async function call(side: Side, method: string, params: unknown): Promise<any> {
-    const reply = await side.request(method, params);
-    assert.equal(reply.error, undefined, `${side.name} ${method}: ${JSON.stringify(reply.error)}`);
-    return reply.result;
-  }
+  /** What a side said, by method, with the status a status change names (`thread/status/changed:idle`). */
+  const said = (heard: Heard[]) =>
+    heard.map((frame) => {
+      const status = frame.params?.status?.type;
+      return typeof status === "string" ? `${frame.method}:${status}` : frame.method;
+    });
 
   /** A thread with one turn per prompt (each answered "answer <prompt>"); its id and its turns' ids. */
-  async function conversation(side: Side, prompts: string[], start: Record<string, unknown> = {}) {
-    const threadId = (await call(side, "thread/start", { cwd: sides.serverCwd, ...start })).thread.id as string;
-    const turnIds: string[] = [];
-    for (const prompt of prompts) {
-      provider.script({ text: `answer ${prompt}` });
-      const turnId = (await call(side, "turn/start", { threadId, input: text(prompt) })).turn.id as string;
-      await side.turnCompleted(turnId);
-      turnIds.push(turnId);
-    }
-    return { threadId, turnIds };
-  }
+  const conversation = (side: Side, prompts: string[], start: Record<string, unknown> = {}) =>
+    threadWithTurns(side, provider, sides.serverCwd, prompts, start);
 
   const promptsOf = (thread: { turns: { items: { type: string; content?: { text: string }[] }[] }[] }) =>
     thread.turns.flatMap((turn) =>
@@ -116,7 +76,7 @@ describe("thread/revert beside codex app-server 0.171.0", () => {
       const answer = await call(side, "thread/revert", { threadId, beforeTurnId: turnIds[1] });
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(
-        heard().filter((method) => !method.startsWith("thread/name") && !method.startsWith("remoteControl/")),
+        said(heard()).filter((method) => !method.startsWith("thread/name") && !method.startsWith("remoteControl/")),
         ["thread/status/changed:notLoaded", "thread/status/changed:idle", "answer", "thread/reverted"],
         `${side.name}: what is said around the answer`,
       );

@@ -5,7 +5,16 @@
 // only by whether there is one, and by where paging with them leads.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import {
+  type BesideCodex,
+  besideCodex,
+  sideCall as call,
+  idNamer,
+  type Side,
+  type SideReply,
+  sidesOf,
+  threadWithTurns,
+} from "./harness/beside-codex.js";
 import {
   type ScriptedResponses,
   scriptedProviderStackEnv,
@@ -16,26 +25,15 @@ import { assertConformant } from "./harness/stack.js";
 
 const PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318";
 const UNKNOWN = "019a0000-0000-7000-8000-000000000000";
-const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
-
-type Reply = { result?: any; error?: { code: number; message: string } };
-
-/** One side as the test drives it: the binary over stdio, or Switchyard through its gateway. */
-interface Side {
-  name: string;
-  request(method: string, params: unknown): Promise<Reply>;
-  /** From now on: a function listing what this side sent since (an answer as `answer`). */
-  heardFrom(): () => string[];
-  turnCompleted(turnId: string): Promise<unknown>;
-  /** Names for this side's ids, in the order they first appear. */
-  names: Map<string, string>;
-}
 
 describe("thread sections beside codex app-server 0.171.0", () => {
   let sides: BesideCodex;
   let provider: ScriptedResponses;
   let codex: Side;
   let switchyard: Side;
+  /** Each side's ids named in the order they first appear (the Pinned id and the unknown id kept). */
+  const namers = new Map<Side, (text: string) => string>();
+  const named = (side: Side, text: string) => (namers.get(side) as (text: string) => string)(text);
 
   before(async () => {
     provider = await startScriptedResponses();
@@ -44,46 +42,13 @@ describe("thread sections beside codex app-server 0.171.0", () => {
       stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
       client: { experimentalApi: true },
     });
-    codex = {
-      name: "codex",
-      request: (method, params) => sides.codex.request(method, params),
-      heardFrom: () => {
-        const from = sides.codex.lines.length;
-        return () =>
-          sides.codex.lines.slice(from).map((line) => {
-            const message = JSON.parse(line);
-            return message.method ?? "answer";
-          });
-      },
-      turnCompleted: (turnId) =>
-        sides.codex.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 30_000),
-      names: new Map(),
-    };
-    switchyard = {
-      name: "switchyard",
-      request: (method, params) => sides.client.request(method, params),
-      heardFrom: () => {
-        const from = sides.client.received.length;
-        return () => sides.client.received.slice(from).map((frame) => (frame.kind === "result" ? "answer" : frame.method));
-      },
-      turnCompleted: (turnId) =>
-        sides.client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 30_000),
-      names: new Map(),
-    };
+    ({ codex, switchyard } = sidesOf(sides));
+    for (const side of [codex, switchyard]) namers.set(side, idNamer([PINNED, UNKNOWN]));
   });
   after(async () => {
     await sides?.stop();
     await provider?.close();
   });
-
-  /** `text` with this side's ids replaced by their names (the Pinned id and the unknown id kept). */
-  const named = (side: Side, text: string) =>
-    text.replaceAll(UUID, (spelled) => {
-      const id = spelled.toLowerCase();
-      if (id === PINNED || id === UNKNOWN) return spelled;
-      if (!side.names.has(id)) side.names.set(id, `<${side.names.size + 1}>`);
-      return `${side.names.get(id)}${spelled === id ? "" : " in upper case"}`;
-    });
 
   /** A thread as these comparisons look at it: its preview, its section and whether it says when it entered. */
   const threadShape = (thread: any) => ({
@@ -94,7 +59,7 @@ describe("thread sections beside codex app-server 0.171.0", () => {
   });
 
   /** The reply as compared: thread lists and reads by the threads' shapes, cursors by presence. */
-  function shown(side: Side, method: string, reply: Reply): string {
+  function shown(side: Side, method: string, reply: SideReply): string {
     if (reply.error) return named(side, `error ${reply.error.code} ${reply.error.message}`);
     let result = reply.result;
     if (method === "thread/list") {
@@ -109,30 +74,14 @@ describe("thread sections beside codex app-server 0.171.0", () => {
     return named(side, JSON.stringify(result));
   }
 
-  async function call(side: Side, method: string, params: unknown): Promise<any> {
-    const reply = await side.request(method, params);
-    assert.equal(reply.error, undefined, `${side.name} ${method}: ${JSON.stringify(reply.error)}`);
-    return reply.result;
-  }
-
   /** A thread with one turn (its preview is `prompt`); its id. */
-  async function threadWith(side: Side, prompt: string): Promise<string> {
-    const threadId = (await call(side, "thread/start", { cwd: sides.serverCwd })).thread.id as string;
-    provider.script({ text: `answer ${prompt}` });
-    const turnId = (await call(side, "turn/start", { threadId, input: [{ type: "text", text: prompt, text_elements: [] }] })).turn
-      .id as string;
-    await side.turnCompleted(turnId);
-    return threadId;
-  }
+  const threadWith = async (side: Side, prompt: string) =>
+    (await threadWithTurns(side, provider, sides.serverCwd, [prompt])).threadId;
 
   /** Runs `steps` on a side; each step's reply as compared. */
-  async function transcript(
-    side: Side,
-    steps: (ids: Record<string, string>) => [string, unknown][],
-    ids: Record<string, string>,
-  ) {
+  async function transcript(side: Side, steps: [string, unknown][]) {
     const lines: string[] = [];
-    for (const [method, params] of steps(ids)) {
+    for (const [method, params] of steps) {
       const reply = await side.request(method, params);
       lines.push(`${method} ${named(side, JSON.stringify(params) ?? "")} => ${shown(side, method, reply)}`);
     }
@@ -205,68 +154,65 @@ describe("thread sections beside codex app-server 0.171.0", () => {
       ids.section = (await call(side, "threadSection/create", { name: "Desk" })).section.id;
       ids.ephemeral = (await call(side, "thread/start", { cwd: sides.serverCwd, ephemeral: true })).thread.id;
       const inSection = { sectionId: ids.section, sortKey: "section_position" };
-      const lines = await transcript(
-        side,
-        (t) => [
-          ["thread/section/move", { threadId: t.a, sectionId: t.section }],
-          ["thread/section/move", { threadId: t.b, sectionId: t.section }],
-          ["thread/section/move", { threadId: t.c, sectionId: t.section, beforeThreadId: t.a }],
-          ["thread/list", inSection],
-          ["thread/list", { ...inSection, sortDirection: "desc" }],
-          ["thread/list", { ...inSection, sortDirection: "asc" }],
-          ["thread/list", { sectionId: t.section }],
-          ["thread/list", { sectionId: null }],
-          ["thread/list", { sectionId: "nope" }],
-          ["thread/list", { sectionId: UNKNOWN }],
-          ["thread/list", { sectionId: ids.section?.toUpperCase() }],
-          ["thread/read", { threadId: t.c }],
-          // Moved again within its section: last, unless placed before another.
-          ["thread/section/move", { threadId: t.c, sectionId: t.section }],
-          ["thread/list", inSection],
-          ["thread/section/move", { threadId: t.b, sectionId: t.section, beforeThreadId: t.a }],
-          ["thread/list", inSection],
-          // Pinned, and out of any section.
-          ["thread/section/move", { threadId: t.a, sectionId: PINNED }],
-          ["thread/list", { sectionId: PINNED, sortKey: "section_position" }],
-          ["thread/list", inSection],
-          ["thread/read", { threadId: t.a }],
-          ["thread/section/move", { threadId: t.a, sectionId: null }],
-          ["thread/section/move", { threadId: t.a, sectionId: null }],
-          ["thread/read", { threadId: t.a }],
-          ["thread/list", { sectionId: null }],
-          // Refusals, in the binary's words and order.
-          ["thread/section/move", { threadId: t.a, sectionId: t.section, beforeThreadId: t.a }],
-          ["thread/section/move", { threadId: t.a, sectionId: null, beforeThreadId: t.b }],
-          ["thread/section/move", { threadId: t.a, sectionId: t.section, beforeThreadId: UNKNOWN }],
-          ["thread/section/move", { threadId: t.a, sectionId: t.section, beforeThreadId: "bad" }],
-          ["thread/section/move", { threadId: t.a, sectionId: "nope" }],
-          ["thread/section/move", { threadId: t.a, sectionId: UNKNOWN }],
-          ["thread/section/move", { threadId: t.a, sectionId: ids.section?.toUpperCase() }],
-          ["thread/section/move", { threadId: UNKNOWN, sectionId: t.section }],
-          ["thread/section/move", { threadId: "bad", sectionId: null }],
-          ["thread/section/move", { threadId: t.ephemeral, sectionId: t.section }],
-          ["thread/section/move", { threadId: t.a }],
-          ["thread/section/move", { sectionId: null }],
-          ["thread/list", { sortKey: "section_position" }],
-          ["thread/list", { sectionId: null, sortKey: "section_position" }],
-          ["thread/list", { ...inSection, cursor: "garbage" }],
-          // An archived thread keeps its section; a renamed section is shown renamed; a deleted one
-          // leaves its threads in none.
-          ["thread/archive", { threadId: t.b }],
-          ["thread/list", inSection],
-          ["thread/list", { ...inSection, archived: true }],
-          ["thread/unarchive", { threadId: t.b }],
-          ["thread/list", inSection],
-          ["threadSection/update", { sectionId: t.section, name: "Renamed" }],
-          ["thread/read", { threadId: t.c }],
-          ["thread/list", inSection],
-          ["threadSection/delete", { sectionId: t.section }],
-          ["thread/read", { threadId: t.c }],
-          ["thread/list", { sectionId: t.section }],
-          ["thread/section/move", { threadId: t.c, sectionId: t.section }],
-        ],
-        ids,
-      );
+      const t = ids;
+      const lines = await transcript(side, [
+        ["thread/section/move", { threadId: t.a, sectionId: t.section }],
+        ["thread/section/move", { threadId: t.b, sectionId: t.section }],
+        ["thread/section/move", { threadId: t.c, sectionId: t.section, beforeThreadId: t.a }],
+        ["thread/list", inSection],
+        ["thread/list", { ...inSection, sortDirection: "desc" }],
+        ["thread/list", { ...inSection, sortDirection: "asc" }],
+        ["thread/list", { sectionId: t.section }],
+        ["thread/list", { sectionId: null }],
+        ["thread/list", { sectionId: "nope" }],
+        ["thread/list", { sectionId: UNKNOWN }],
+        ["thread/list", { sectionId: ids.section?.toUpperCase() }],
+        ["thread/read", { threadId: t.c }],
+        // Moved again within its section: last, unless placed before another.
+        ["thread/section/move", { threadId: t.c, sectionId: t.section }],
+        ["thread/list", inSection],
+        ["thread/section/move", { threadId: t.b, sectionId: t.section, beforeThreadId: t.a }],
+        ["thread/list", inSection],
+        // Pinned, and out of any section.
+        ["thread/section/move", { threadId: t.a, sectionId: PINNED }],
+        ["thread/list", { sectionId: PINNED, sortKey: "section_position" }],
+        ["thread/list", inSection],
+        ["thread/read", { threadId: t.a }],
+        ["thread/section/move", { threadId: t.a, sectionId: null }],
+        ["thread/section/move", { threadId: t.a, sectionId: null }],
+        ["thread/read", { threadId: t.a }],
+        ["thread/list", { sectionId: null }],
+        // Refusals, in the binary's words and order.
+        ["thread/section/move", { threadId: t.a, sectionId: t.section, beforeThreadId: t.a }],
+        ["thread/section/move", { threadId: t.a, sectionId: null, beforeThreadId: t.b }],
+        ["thread/section/move", { threadId: t.a, sectionId: t.section, beforeThreadId: UNKNOWN }],
+        ["thread/section/move", { threadId: t.a, sectionId: t.section, beforeThreadId: "bad" }],
+        ["thread/section/move", { threadId: t.a, sectionId: "nope" }],
+        ["thread/section/move", { threadId: t.a, sectionId: UNKNOWN }],
+        ["thread/section/move", { threadId: t.a, sectionId: ids.section?.toUpperCase() }],
+        ["thread/section/move", { threadId: UNKNOWN, sectionId: t.section }],
+        ["thread/section/move", { threadId: "bad", sectionId: null }],
+        ["thread/section/move", { threadId: t.ephemeral, sectionId: t.section }],
+        ["thread/section/move", { threadId: t.a }],
+        ["thread/section/move", { sectionId: null }],
+        ["thread/list", { sortKey: "section_position" }],
+        ["thread/list", { sectionId: null, sortKey: "section_position" }],
+        ["thread/list", { ...inSection, cursor: "garbage" }],
+        // An archived thread keeps its section; a renamed section is shown renamed; a deleted one
+        // leaves its threads in none.
+        ["thread/archive", { threadId: t.b }],
+        ["thread/list", inSection],
+        ["thread/list", { ...inSection, archived: true }],
+        ["thread/unarchive", { threadId: t.b }],
+        ["thread/list", inSection],
+        ["threadSection/update", { sectionId: t.section, name: "Renamed" }],
+        ["thread/read", { threadId: t.c }],
+        ["thread/list", inSection],
+        ["threadSection/delete", { sectionId: t.section }],
+        ["thread/read", { threadId: t.c }],
+        ["thread/list", { sectionId: t.section }],
+        ["thread/section/move", { threadId: t.c, sectionId: t.section }],
+      ]);
       return lines;
     };
     assert.deepEqual(await run(switchyard), await run(codex));
@@ -320,7 +266,9 @@ describe("thread sections beside codex app-server 0.171.0", () => {
       await new Promise((resolve) => setTimeout(resolve, 300));
       assert.deepEqual(
         // (thread/start's own thread/started may still be on its way)
-        heard().filter((method) => method === "answer" || method.startsWith("thread/section/")),
+        heard()
+          .map((frame) => frame.method)
+          .filter((method) => method === "answer" || method.startsWith("thread/section/")),
         ["answer", "thread/section/changed"],
         side.name,
       );

@@ -31,6 +31,31 @@ describe("thread sections and attachments", () => {
     return thread.id as string;
   };
 
+  /**
+   * A keyed command published twice on its partition without a de-duplication id (exactly what a
+   * redelivery looks like to a worker); both answers, parsed.
+   */
+  async function deliveredTwice(tenant: string, keyId: string, method: string, params: unknown): Promise<unknown[]> {
+    const subjects = busSubjects(stack.infra.busPrefix);
+    const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", tenant, keyId), KEYED_PARTITIONS));
+    const replyTo = `${stack.infra.busPrefix}.test.replies.${method.replaceAll("/", "-")}`;
+    const replies = stack.infra.nc.subscribe(replyTo, { max: 2 });
+    const meta = {
+      commandId: `duplicate-${method}`,
+      method,
+      caller: { tenant, subject: "test", roles: [] },
+      deadlineMs: Date.now() + 30_000,
+      connection: `test/duplicate-${method}`,
+      clientVersion: "test",
+    };
+    const js = jetstream(stack.infra.nc);
+    for (let copy = 0; copy < 2; copy++)
+      await js.publish(subject, encodeJson(params), { headers: requestHeaders(meta, replyTo) });
+    const answers: unknown[] = [];
+    for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
+    return answers;
+  }
+
   before(async () => {
     stack = await startStack("thread-sections-attachments", {
       threads: 2,
@@ -153,30 +178,9 @@ describe("thread sections and attachments", () => {
 
   test("a section created by a command delivered twice exists once", async () => {
     const client = await open("t-sections-dup", 0);
-    const subjects = busSubjects(stack.infra.busPrefix);
-    const subject = subjects.keyedPartition(
-      "thread",
-      partitionOf(scopeKey("thread", "t-sections-dup", "sections"), KEYED_PARTITIONS),
-    );
-    const replies = stack.infra.nc.subscribe(`${stack.infra.busPrefix}.test.section-replies`, { max: 2 });
-    const meta = {
-      commandId: "duplicate-section-1",
-      method: "threadSection/create",
-      caller: { tenant: "t-sections-dup", subject: "test", roles: [] },
-      deadlineMs: Date.now() + 30_000,
-      connection: "test/duplicate-section-1",
-      clientVersion: "test",
-    };
-    const js = jetstream(stack.infra.nc);
-    for (let copy = 0; copy < 2; copy++) {
-      await js.publish(subject, encodeJson({ name: "Once" }), {
-        headers: requestHeaders(meta, `${stack.infra.busPrefix}.test.section-replies`),
-      });
-    }
-    const answers: string[] = [];
-    for await (const reply of replies) answers.push(new TextDecoder().decode(reply.data));
+    const answers = await deliveredTwice("t-sections-dup", "sections", "threadSection/create", { name: "Once" });
     assert.equal(answers.length, 2, "both deliveries are answered");
-    assert.equal(answers[0], answers[1], "with the same section");
+    assert.deepEqual(answers[0], answers[1], "with the same section");
     const { data } = await client.call("threadSection/list", {});
     assert.deepEqual(
       data.map((entry: { name: string }) => entry.name),
@@ -207,25 +211,12 @@ describe("thread sections and attachments", () => {
     );
 
     // One add delivered twice (what a redelivery looks like to a worker): one attachment, one answer twice.
-    const subjects = busSubjects(stack.infra.busPrefix);
-    const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", "t-attach", threadId), KEYED_PARTITIONS));
-    const replies = stack.infra.nc.subscribe(`${stack.infra.busPrefix}.test.attachment-replies`, { max: 2 });
-    const meta = {
-      commandId: "duplicate-attachment-1",
-      method: "thread/attachment/add",
-      caller: { tenant: "t-attach", subject: "test", roles: [] },
-      deadlineMs: Date.now() + 30_000,
-      connection: "test/duplicate-attachment-1",
-      clientVersion: "test",
-    };
-    const js = jetstream(stack.infra.nc);
-    for (let copy = 0; copy < 2; copy++) {
-      await js.publish(subject, encodeJson({ threadId, attachmentType: "doc", identityKey: "once", payload: null }), {
-        headers: requestHeaders(meta, `${stack.infra.busPrefix}.test.attachment-replies`),
-      });
-    }
-    const answers: unknown[] = [];
-    for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
+    const answers = await deliveredTwice("t-attach", threadId, "thread/attachment/add", {
+      threadId,
+      attachmentType: "doc",
+      identityKey: "once",
+      payload: null,
+    });
     assert.equal(answers.length, 2);
     assert.deepEqual(answers[0], answers[1]);
     const listed = await owner.call("thread/attachment/list", { threadId });

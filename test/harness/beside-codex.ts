@@ -52,3 +52,98 @@ export async function besideCodex(
   }
   return { ...(parts as Omit<BesideCodex, "stop">), stop };
 }
+
+/** A reply as either side gives it. */
+export type SideReply = { result?: any; error?: { code: number; message: string } };
+/** What a side sent: a notification by its method and params, an answer as `answer`. */
+export interface Heard {
+  method: string;
+  params?: any;
+}
+
+/** One side as an interop suite drives it: the binary over stdio, or Switchyard through its gateway. */
+export interface Side {
+  name: "codex" | "switchyard";
+  request(method: string, params: unknown): Promise<SideReply>;
+  /** From now on: a function listing what this side sent since. */
+  heardFrom(): () => Heard[];
+  turnCompleted(turnId: string): Promise<unknown>;
+}
+
+/** The two sides of `beside`, each driven the same way. */
+export function sidesOf(beside: BesideCodex): { codex: Side; switchyard: Side } {
+  const completed = (turnId: string) => (n: { method: string; params: any }) =>
+    n.method === "turn/completed" && n.params.turn.id === turnId;
+  return {
+    codex: {
+      name: "codex",
+      request: (method, params) => beside.codex.request(method, params),
+      heardFrom: () => {
+        const from = beside.codex.lines.length;
+        return () =>
+          beside.codex.lines.slice(from).map((line) => {
+            const message = JSON.parse(line);
+            return message.method ? { method: message.method, params: message.params } : { method: "answer" };
+          });
+      },
+      turnCompleted: (turnId) => beside.codex.waitForNotification(completed(turnId), 30_000),
+    },
+    switchyard: {
+      name: "switchyard",
+      request: (method, params) => beside.client.request(method, params),
+      heardFrom: () => {
+        const from = beside.client.received.length;
+        return () =>
+          beside.client.received
+            .slice(from)
+            .map((frame) => (frame.kind === "result" ? { method: "answer" } : { method: frame.method, params: frame.body }));
+      },
+      turnCompleted: (turnId) => beside.client.waitForNotification(completed(turnId), 30_000),
+    },
+  };
+}
+
+/** The result of a request the side must answer without an error. */
+export async function sideCall(side: Side, method: string, params: unknown): Promise<any> {
+  const reply = await side.request(method, params);
+  if (reply.error) throw new Error(`${side.name} ${method}: ${JSON.stringify(reply.error)}`);
+  return reply.result;
+}
+
+/**
+ * Names for ids (UUIDs, any case) in the order they first appear, so two sides' transcripts compare
+ * though their ids differ: `<1>`, `<2>`, … (`in upper case` for an id spelled so); `kept` ids stay.
+ */
+export function idNamer(kept: readonly string[] = []): (text: string) => string {
+  const names = new Map<string, string>();
+  return (text) =>
+    text.replaceAll(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, (spelled) => {
+      const id = spelled.toLowerCase();
+      if (kept.includes(id)) return spelled;
+      if (!names.has(id)) names.set(id, `<${names.size + 1}>`);
+      return `${names.get(id)}${spelled === id ? "" : " in upper case"}`;
+    });
+}
+
+/**
+ * A thread started in `cwd` with one turn per prompt, each answered `answer <prompt>` by the scripted
+ * provider both sides use (so the thread's preview is its first prompt); its id and its turns' ids.
+ */
+export async function threadWithTurns(
+  side: Side,
+  provider: { script(...steps: { text: string }[]): void },
+  cwd: string,
+  prompts: string[],
+  start: Record<string, unknown> = {},
+): Promise<{ threadId: string; turnIds: string[] }> {
+  const threadId = (await sideCall(side, "thread/start", { cwd, ...start })).thread.id as string;
+  const turnIds: string[] = [];
+  for (const prompt of prompts) {
+    provider.script({ text: `answer ${prompt}` });
+    const input = [{ type: "text", text: prompt, text_elements: [] }];
+    const turnId = (await sideCall(side, "turn/start", { threadId, input })).turn.id as string;
+    await side.turnCompleted(turnId);
+    turnIds.push(turnId);
+  }
+  return { threadId, turnIds };
+}

@@ -7,17 +7,13 @@ import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
 import type { AttachmentPosition, AttachmentStore } from "../store/attachment-store.js";
 import type { LifecycleStore } from "../store/lifecycle-store.js";
 import { isThreadId } from "../store/thread-store.js";
+import { pageSize } from "./page-size.js";
 
 type AttachmentMethodName =
   | typeof Method.threadAttachmentAdd
   | typeof Method.threadAttachmentRemove
   | typeof Method.threadAttachmentList
   | typeof Method.threadAttachmentOwnerList;
-
-/** Codex's pages of attachments and of owners: 25 unless asked, at most 100, at least 1. */
-const DEFAULT_PAGE = 25;
-const MAX_PAGE = 100;
-const pageSize = (limit: number | null | undefined) => Math.max(1, Math.min(limit ?? DEFAULT_PAGE, MAX_PAGE));
 
 // Codex's words, all -32602 (invalid params).
 const invalidParams = (message: string) => new SwitchyardError({ reason: "invalidParams", message });
@@ -124,6 +120,7 @@ export function attachmentHandlers(
 
     async [Method.threadAttachmentList](params, context) {
       const after = params.cursor ? attachmentPosition(params.cursor, params.threadId) : null;
+      // Codex's page: 25 unless asked, 1 to 100.
       const limit = pageSize(params.limit);
       const page = await attachments.list(tenantOf(context), params.threadId, after, limit + 1);
       const data = page.slice(0, limit);

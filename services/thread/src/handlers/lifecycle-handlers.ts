@@ -46,6 +46,7 @@ import {
 import { FALLBACK_REPORTED_CONTEXT_WINDOW } from "../turns/context-window.js";
 import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
+import { pageSize } from "./page-size.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
@@ -68,7 +69,6 @@ type LifecycleMethodName =
   | "thread/readState/update"
   | "thread/realtime/list";
 
-const DEFAULT_PAGE_SIZE = 25;
 const MAX_PAGE_SIZE = 200;
 const MAX_LOADED_PAGE = 1_000;
 
@@ -80,8 +80,6 @@ const isArchivedError = (threadId: string) =>
 const threadNotFound = (threadId: string, wording?: "notLoaded" | "noRollout") =>
   new SwitchyardError({ reason: "threadNotFound", threadId, wording });
 const seconds = (date: Date) => Math.floor(date.getTime() / 1000);
-const pageSize = (limit: number | null | undefined, max = MAX_PAGE_SIZE) =>
-  Math.min(Math.max(limit ?? DEFAULT_PAGE_SIZE, 1), max);
 
 /**
  * A cwd a client names, as Codex 0.171.0 takes it (checked against the binary): relative to the
@@ -339,7 +337,7 @@ export function lifecycleHandlers(
     const position = cursor && !isTurn ? decodePageCursor("turns", cursor) : undefined;
     const direction = position?.direction ?? params.sortDirection ?? "desc";
     const bounds = cursor && isTurn ? turnCursorBounds(decodeTurnCursor(cursor, threadId), direction) : pageBounds(position);
-    const limit = pageSize(params.limit);
+    const limit = pageSize(params.limit, MAX_PAGE_SIZE);
     const turns = await store.turnsPage(tenant, threadId, { ...bounds, direction, limit: limit + 1 });
     const page = turns.slice(0, limit);
     // As the 0.171.0 schema says and Codex does: a page without `itemsView` is a summary.
@@ -802,7 +800,7 @@ export function lifecycleHandlers(
       }
       const position = params.cursor ? decodePageCursor("items", params.cursor) : undefined;
       const direction = position?.direction ?? params.sortDirection ?? "asc";
-      const limit = pageSize(params.limit);
+      const limit = pageSize(params.limit, MAX_PAGE_SIZE);
       const rows = await store.itemsPage(tenant, row.id, {
         turnId: params.turnId ?? null,
         ...pageBounds(position),

@@ -16,6 +16,7 @@ import { type HandlerContext, type HandlersFor, newId } from "@switchyard/runtim
 import type { LifecycleStore } from "../store/lifecycle-store.js";
 import { type SectionStore, sectionIdOf, storedAppearance } from "../store/section-store.js";
 import { isThreadId } from "../store/thread-store.js";
+import { pageSize } from "./page-size.js";
 
 type SectionMethodName =
   | typeof Method.threadSectionList
@@ -24,9 +25,6 @@ type SectionMethodName =
   | typeof Method.threadSectionDelete
   | typeof Method.threadSectionMove;
 
-/** Codex's page of sections: 25 unless asked, at most 100, at least 1. */
-const DEFAULT_SECTION_PAGE = 25;
-const MAX_SECTION_PAGE = 100;
 /** The ledger's thread column for commands about no thread. */
 const NO_THREAD = "00000000-0000-0000-0000-000000000000";
 
@@ -63,7 +61,8 @@ export function sectionHandlers(
 
   return {
     async [Method.threadSectionList](params, context) {
-      const limit = Math.max(1, Math.min(params.limit ?? DEFAULT_SECTION_PAGE, MAX_SECTION_PAGE));
+      // Codex's page of sections: 25 unless asked, 1 to 100.
+      const limit = pageSize(params.limit);
       const page = await sections.list(tenantOf(context), params.cursor ?? null, limit + 1);
       const data = page.slice(0, limit);
       return { data, nextCursor: page.length > limit ? (data[data.length - 1]?.id ?? null) : null };
