@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   type BesideCodex,
-  besideCodex,
+  besideCodexScripted,
   sideCall as call,
   idNamer,
   type Side,
@@ -14,12 +14,7 @@ import {
   sidesOf,
   threadWithTurns,
 } from "./harness/beside-codex.js";
-import {
-  type ScriptedResponses,
-  scriptedProviderStackEnv,
-  scriptedProviderToml,
-  startScriptedResponses,
-} from "./harness/scripted-responses.js";
+import type { ScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant } from "./harness/stack.js";
 
 const UNKNOWN = "019a0000-0000-7000-8000-000000000000";
@@ -37,18 +32,12 @@ describe("thread attachments beside codex app-server 0.171.0", () => {
       .replaceAll(/\|\d+\|/g, "|<t>|");
 
   before(async () => {
-    provider = await startScriptedResponses();
-    sides = await besideCodex("thread-attachments", {
-      codexHome: { providerBaseUrl: provider.baseUrl },
-      stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
-      client: { experimentalApi: true },
-    });
+    ({ sides, provider } = await besideCodexScripted("thread-attachments"));
     ({ codex, switchyard } = sidesOf(sides));
     for (const side of [codex, switchyard]) namers.set(side, idNamer([UNKNOWN]));
   });
   after(async () => {
     await sides?.stop();
-    await provider?.close();
   });
 
   /** The reply as compared: refusals by code and text, answers as they are. */

@@ -6,19 +6,14 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   type BesideCodex,
-  besideCodex,
+  besideCodexScripted,
   sideCall as call,
   type Heard,
   type Side,
   sidesOf,
   threadWithTurns,
 } from "./harness/beside-codex.js";
-import {
-  type ScriptedResponses,
-  scriptedProviderStackEnv,
-  scriptedProviderToml,
-  startScriptedResponses,
-} from "./harness/scripted-responses.js";
+import type { ScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant } from "./harness/stack.js";
 
 const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
@@ -39,17 +34,11 @@ describe("thread/revert beside codex app-server 0.171.0", () => {
   let switchyard: Side;
 
   before(async () => {
-    provider = await startScriptedResponses();
-    sides = await besideCodex("thread-revert", {
-      codexHome: { providerBaseUrl: provider.baseUrl },
-      stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
-      client: { experimentalApi: true },
-    });
+    ({ sides, provider } = await besideCodexScripted("thread-revert"));
     ({ codex, switchyard } = sidesOf(sides));
   });
   after(async () => {
     await sides?.stop();
-    await provider?.close();
   });
 
   /** What a side said, by method, with the status a status change names (`thread/status/changed:idle`). */

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
   type BesideCodex,
-  besideCodex,
+  besideCodexScripted,
   sideCall as call,
   idNamer,
   type Side,
@@ -15,12 +15,7 @@ import {
   sidesOf,
   threadWithTurns,
 } from "./harness/beside-codex.js";
-import {
-  type ScriptedResponses,
-  scriptedProviderStackEnv,
-  scriptedProviderToml,
-  startScriptedResponses,
-} from "./harness/scripted-responses.js";
+import type { ScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant } from "./harness/stack.js";
 
 const PINNED = "01984de2-8f74-7c91-a3b2-5c5e937cf318";
@@ -36,18 +31,12 @@ describe("thread sections beside codex app-server 0.171.0", () => {
   const named = (side: Side, text: string) => (namers.get(side) as (text: string) => string)(text);
 
   before(async () => {
-    provider = await startScriptedResponses();
-    sides = await besideCodex("thread-sections", {
-      codexHome: { providerBaseUrl: provider.baseUrl },
-      stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
-      client: { experimentalApi: true },
-    });
+    ({ sides, provider } = await besideCodexScripted("thread-sections"));
     ({ codex, switchyard } = sidesOf(sides));
     for (const side of [codex, switchyard]) namers.set(side, idNamer([PINNED, UNKNOWN]));
   });
   after(async () => {
     await sides?.stop();
-    await provider?.close();
   });
 
   /** A thread as these comparisons look at it: its preview, its section and whether it says when it entered. */

@@ -5,6 +5,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CodexTestClient } from "./client.js";
 import { ensureCodexBinary, loopbackCodexHome } from "./codex-binary.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./scripted-responses.js";
 import { type Stack, startStack } from "./stack.js";
 import { StdioAppServer } from "./stdio-app-server.js";
 
@@ -146,4 +152,28 @@ export async function threadWithTurns(
     turnIds.push(turnId);
   }
   return { threadId, turnIds };
+}
+
+/**
+ * Both sides with one scripted Responses server as their model provider (what a suite that runs turns
+ * on both needs), the experimental API on; `stop` stops the sides, then the provider.
+ */
+export async function besideCodexScripted(name: string): Promise<{ sides: BesideCodex; provider: ScriptedResponses }> {
+  const provider = await startScriptedResponses();
+  try {
+    const sides = await besideCodex(name, {
+      codexHome: { providerBaseUrl: provider.baseUrl },
+      stack: scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
+      client: { experimentalApi: true },
+    });
+    const stopSides = sides.stop;
+    sides.stop = async () => {
+      await stopSides();
+      await provider.close();
+    };
+    return { sides, provider };
+  } catch (error) {
+    await provider.close();
+    throw error;
+  }
 }
