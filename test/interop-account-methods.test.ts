@@ -18,11 +18,24 @@ const METHODS = [
   "userVerification/status",
   "thread/timeline/list",
   "plugin/list",
+  "plugin/search",
+  "plugin/share/list",
   "app/list",
   "app/installed",
   "thread/attachment/list",
   "windowsSandbox/readiness",
 ];
+
+/** Params a method takes beyond the common variants: well-formed ones, and each field wrong. */
+const EXTRA: Record<string, unknown[]> = {
+  "plugin/search": [
+    { searchTerm: "x" },
+    { searchTerm: "", scope: "personal", limit: 5, cursor: "garbage", cwds: ["/w"] },
+    { searchTerm: "x", scope: "bogus" },
+    { searchTerm: "x", cwds: ["relative"] },
+    { searchTerm: "x", limit: -1 },
+  ],
+};
 
 /** No params, empty params, a field nobody knows, and a wrong type. */
 const PARAMS: unknown[] = [undefined, {}, { bogus: 1 }, "text"];
@@ -42,7 +55,11 @@ describe("account and machine methods beside codex app-server 0.171.0 (no sign-i
       reply.error ? { code: reply.error.code, message: reply.error.message } : { result: reply.result };
     const threadId = "019a0000-0000-7000-8000-000000000000";
     for (const method of METHODS) {
-      const variants = method.startsWith("thread/") ? [...PARAMS, { threadId }, { threadId, limit: -1 }] : PARAMS;
+      const variants = [
+        ...PARAMS,
+        ...(method.startsWith("thread/") ? [{ threadId }, { threadId, limit: -1 }] : []),
+        ...(EXTRA[method] ?? []),
+      ];
       for (const params of variants) {
         const theirs = outcome(await sides.codex.request(method, params));
         const ours = outcome(await sides.client.request(method, params));

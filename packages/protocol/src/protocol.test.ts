@@ -179,6 +179,8 @@ describe("registry", () => {
     "thread/memory/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "memory/status": { params: {}, kind: "unkeyed" },
     "memory/reset": { params: {}, kind: "unkeyed" },
+    "plugin/search": { params: { searchTerm: "x" }, kind: "unkeyed" },
+    "plugin/share/list": { params: {}, kind: "unkeyed" },
     "thread/metadata/update": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/set": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "plugin/installed": { params: {}, kind: "unkeyed" },

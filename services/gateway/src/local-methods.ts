@@ -50,6 +50,13 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
       unavailableMessage: "User verification is not available in this build or account.",
     }),
     [Method.pluginList]: () => ({ marketplaces: [], marketplaceLoadErrors: [], featuredPluginIds: [] }),
+    [Method.pluginSearch]: () => ({ data: [], nextCursor: null }),
+    [Method.pluginShareList]: () => {
+      throw new SwitchyardError({
+        reason: "invalidArgument",
+        message: "list remote plugin shares: chatgpt authentication required for remote plugin catalog",
+      });
+    },
     [Method.appList]: () => ({ data: [], nextCursor: null }),
     [Method.appInstalled]: () => ({ apps: [] }),
     [Method.windowsSandboxReadiness]: () => ({ status: "notConfigured" }),

@@ -6,7 +6,7 @@
 // config service's (methods/config.ts).
 import { z } from "zod";
 import { defineMethods } from "../define.js";
-import { serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
+import { AbsolutePathString, serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
 export const GetAccountResponse = z.object({
@@ -81,7 +81,7 @@ export const ThreadTimelineListParams = serdeStruct("ThreadTimelineListParams", 
 });
 
 // Catalogs a cloud session has nothing in: plugins and apps (ChatGPT connectors, which need a sign-in),
-// a thread's attachments (Switchyard threads are never attached), and the Windows sandbox (none).
+// and the Windows sandbox (none).
 export const PluginListParams = serdeStruct("PluginListParams", {
   cwds: z.array(z.string()).nullish(),
   forceRefetch: z.boolean().optional(),
@@ -94,6 +94,16 @@ export const PluginListResponse = z.object({
   marketplaceLoadErrors: z.array(z.unknown()),
   featuredPluginIds: z.array(z.string()),
 });
+export const PluginSearchParams = serdeStruct("PluginSearchParams", {
+  searchTerm: z.string(),
+  cursor: z.string().nullish(),
+  cwds: z.array(AbsolutePathString).nullish(),
+  limit: U32.nullish(),
+  scope: serdeEnum(["global", "workspace", "personal"]).nullish(),
+});
+export const PluginSearchResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
+/** A struct without fields: any map (unknown fields are ignored). */
+export const PluginShareListParams = serdeStruct("PluginShareListParams", {});
 export const AppsListParams = serdeStruct("AppsListParams", {
   cursor: z.string().nullish(),
   forceRefetch: z.boolean().optional(),
@@ -124,6 +134,8 @@ export const SessionMethod = {
   userVerificationStatus: "userVerification/status",
   threadTimelineList: "thread/timeline/list",
   pluginList: "plugin/list",
+  pluginSearch: "plugin/search",
+  pluginShareList: "plugin/share/list",
   appList: "app/list",
   appInstalled: "app/installed",
   windowsSandboxReadiness: "windowsSandbox/readiness",
@@ -252,6 +264,20 @@ export const sessionMethods = defineMethods({
     params: PluginListParams,
     result: PluginListResponse,
     summary: "Plugins: none (a cloud session has no plugin marketplaces).",
+  },
+  [SessionMethod.pluginSearch]: {
+    ...local,
+    paramsRequired: true,
+    params: PluginSearchParams,
+    result: PluginSearchResponse,
+    summary: "Searches plugins: none found (a cloud session has no plugin marketplaces).",
+  },
+  [SessionMethod.pluginShareList]: {
+    ...local,
+    paramsRequired: true,
+    params: PluginShareListParams,
+    result: z.never(),
+    summary: "Remote plugin shares: refused as Codex refuses them without a ChatGPT sign-in (none is involved).",
   },
   [SessionMethod.appList]: {
     ...local,
