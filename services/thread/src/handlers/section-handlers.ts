@@ -148,10 +148,12 @@ export function sectionHandlers(
         );
         return {};
       }
+      const noSuchSection = () => invalid(`section ${sectionId} does not exist`);
       const storedId = sectionIdOf(sectionId);
-      if (storedId !== undefined) await sections.lockSection(tx, tenant, storedId);
-      const section = storedId === undefined ? undefined : await sections.find(tx, tenant, storedId);
-      if (!section || storedId === undefined) throw invalid(`section ${sectionId} does not exist`);
+      if (storedId === undefined) throw noSuchSection();
+      await sections.lockSection(tx, tenant, storedId);
+      const section = await sections.find(tx, tenant, storedId);
+      if (!section) throw noSuchSection();
       let before: { threadId: string; position: number } | null = null;
       if (beforeThreadId !== undefined) {
         const position = await sections.positionOf(tx, tenant, storedId, beforeThreadId);
