@@ -414,11 +414,14 @@ describe("thread search", () => {
       await addTurn(tenant, thread.id, "turn-1", [userMessage("u1", text)]);
       return thread.id;
     };
-    const root = await make("root", "project-a");
-    const child = await make("child", "project-a");
+    const project = async (name: string) =>
+      (await client.call("project/create", { idempotencyKey: name, name, roots: [] })).project.id as string;
+    const [projectA, projectB] = [await project("a"), await project("b")];
+    const root = await make("root", projectA);
+    const child = await make("child", projectA);
     const grandchild = await make("grandchild");
     const greatGrandchild = await make("great grandchild");
-    const sibling = await make("sibling", "project-b");
+    const sibling = await make("sibling", projectB);
     const setParent = (id: string, parent: string) =>
       stack.infra.pool.query("UPDATE thread.threads SET parent_thread_id = $2 WHERE id = $1", [id, parent]);
     await setParent(child, root);
@@ -438,7 +441,7 @@ describe("thread search", () => {
     assert.deepEqual(await list({ includedThreadIds: [root, grandchild, strangerThread] }), sorted(root, grandchild));
     assert.deepEqual(await list({ includedThreadIds: [root, grandchild], excludedThreadIds: [root] }), [grandchild]);
     assert.deepEqual(await list({ includedThreadIds: [] }), []);
-    assert.deepEqual(await list({ projectId: "project-a" }), sorted(root, child));
+    assert.deepEqual(await list({ projectId: projectA }), sorted(root, child));
     assert.deepEqual(await list({ projectId: null }), sorted(grandchild, greatGrandchild));
     assert.deepEqual((await list({})).length, 5);
     assert.deepEqual(await list({ sectionId: "section-1" }), []);

@@ -123,6 +123,12 @@ describe("thread methods", () => {
       resolved: "{}",
       generation,
     });
+    // A thread's project is one of its tenant's (migration 0040's foreign key).
+    const rowProject = "01900000-0000-7000-8000-0000000000aa";
+    await stack.infra.pool.query(
+      `INSERT INTO thread.projects (tenant, id, name, roots, metadata, position) VALUES ('t-row', $1, 'Row', '[]', '{}', 0)`,
+      [rowProject],
+    );
     const parent = await store.create(plain("01900000-0000-7000-8000-000000000001"));
     assert.deepEqual(await store.read("t-row", parent.id), parent);
     const child = await store.createWithSnapshot(
@@ -136,7 +142,7 @@ describe("thread methods", () => {
         historyMode: "legacy",
         isEphemeral: true,
         cliVersion: "0.169.0",
-        projectId: "project-1",
+        projectId: rowProject,
         settings: { effort: "high", activePermissionProfile: { id: "p", extends: null } },
         subscriber: "gw/c1",
         parentThreadId: parent.id,

@@ -17,6 +17,7 @@ import type { ParamsOf, ResultOf } from "./define.js";
 import { ConfigMethod, ConfigNotification, configMethods, configNotifications } from "./methods/config.js";
 import { InitializeMethod, InitializeNotification, initializeMethods, initializeNotifications } from "./methods/initialize.js";
 import { InternalMethod, internalMethods } from "./methods/internal.js";
+import { ProjectMethod, ProjectNotification, projectMethods, projectNotifications } from "./methods/projects.js";
 import {
   RemoteControlMethod,
   RemoteControlNotification,
@@ -71,6 +72,7 @@ export const methods = {
   ...threadLifecycleMethods,
   ...threadQueueMethods,
   ...threadSectionMethods,
+  ...projectMethods,
   ...threadAttachmentMethods,
   ...threadElicitationMethods,
   ...threadMemoryMethods,
@@ -86,6 +88,7 @@ export const notifications = {
   ...threadLifecycleNotifications,
   ...threadQueueNotifications,
   ...threadSectionNotifications,
+  ...projectNotifications,
   ...threadAttachmentNotifications,
   ...turnNotifications,
   ...remoteControlNotifications,
@@ -102,6 +105,7 @@ export const Method = {
   ...ThreadLifecycleMethod,
   ...ThreadQueueMethod,
   ...ThreadSectionMethod,
+  ...ProjectMethod,
   ...ThreadAttachmentMethod,
   ...ThreadElicitationMethod,
   ...ThreadMemoryMethod,
@@ -117,6 +121,7 @@ export const Notification = {
   ...ThreadLifecycleNotification,
   ...ThreadQueueNotification,
   ...ThreadSectionNotification,
+  ...ProjectNotification,
   ...ThreadAttachmentNotification,
   ...TurnNotification,
   ...RemoteControlNotification,

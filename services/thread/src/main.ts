@@ -20,6 +20,7 @@ import { attachmentHandlers } from "./handlers/attachment-handlers.js";
 import { elicitationHandlers } from "./handlers/elicitation-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { memoryHandlers } from "./handlers/memory-handlers.js";
+import { projectHandlers } from "./handlers/project-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
 import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
 import { sectionHandlers } from "./handlers/section-handlers.js";
@@ -29,6 +30,7 @@ import { startIdleSweeper } from "./idle-sweeper.js";
 import { AttachmentStore } from "./store/attachment-store.js";
 import { ElicitationStore } from "./store/elicitation-store.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
+import { ProjectStore } from "./store/project-store.js";
 import { PgSearchStore } from "./store/search-store.js";
 import { SectionStore } from "./store/section-store.js";
 import { ThreadChanges } from "./store/thread-changes.js";
@@ -58,6 +60,7 @@ async function main(): Promise<void> {
   const changes = ThreadChanges.onBus(nc, subjects);
   const store = new PgThreadStore(db, changes);
   const lifecycleStore = new LifecycleStore(db, changes);
+  const projectStore = new ProjectStore(db);
   const defaults = {
     model: env.SWITCHYARD_DEFAULT_MODEL,
     modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
@@ -128,11 +131,12 @@ async function main(): Promise<void> {
     service: "thread",
     version: THREAD_SERVICE_VERSION,
     handlers: {
-      ...threadHandlers(store, defaults, threadConfig),
-      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, turnRunner, attachmentStore),
+      ...threadHandlers(store, defaults, threadConfig, projectStore),
+      ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, projectStore, turnRunner, attachmentStore),
       ...searchHandlers(new PgSearchStore(db), searchCancellations),
       ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
       ...sectionHandlers(lifecycleStore, new SectionStore(db)),
+      ...projectHandlers(lifecycleStore, projectStore),
       ...attachmentHandlers(lifecycleStore, attachmentStore),
       ...elicitationHandlers(lifecycleStore, elicitationStore),
       ...memoryHandlers(lifecycleStore, db),

@@ -200,7 +200,16 @@ function itemTextSql(idSql: string, kSql: string): string {
 const THREAD_ID_SQL = "md5($1 || ':' || n)::uuid";
 
 /** One batch of threads: n in [$2, $3] of tenant $1, $4 = the tenant's thread count. */
+/** Each seeded tenant has this many projects (ids from md5(tenant:project:k)); one thread in five is in one. */
+const SEED_PROJECTS = 20;
+const SEED_PROJECT_ID_SQL = (k: string) => `md5($1 || ':project:' || (${k}))::uuid::text`;
+
 export const INSERT_THREADS_SQL = `
+  WITH projects AS (
+    INSERT INTO thread.projects (tenant, id, name, roots, metadata, position)
+    SELECT $1, ${SEED_PROJECT_ID_SQL("k")}, 'Project ' || k, '[]', '{}', k FROM generate_series(0, ${SEED_PROJECTS - 1}) AS k
+    ON CONFLICT DO NOTHING
+  )
   INSERT INTO thread.threads (tenant, id, session_id, created_at, updated_at, recency_at, materialized_at, name,
     preview, cwd, model_provider, model, source, source_kind, history_mode, is_ephemeral, cli_version, project_id,
     parent_thread_id, settings, created_by)
@@ -216,7 +225,7 @@ export const INSERT_THREADS_SQL = `
                   jsonb_build_object('parent_thread_id', md5($1 || ':' || (n - 1))::uuid, 'depth', 1)))
            ELSE to_jsonb(kind) END,
          kind, 'paginated', false, '0.171.0',
-         CASE WHEN h % 5 = 0 THEN 'project-' || (h % 20) END,
+         CASE WHEN h % 5 = 0 THEN ${SEED_PROJECT_ID_SQL(`h % ${SEED_PROJECTS}`)} END,
          CASE WHEN n % 10 IN (8, 9) THEN md5($1 || ':' || (n - 1))::uuid END,
          '{}'::jsonb, 'seed'
     FROM (

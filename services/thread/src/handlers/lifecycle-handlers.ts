@@ -28,6 +28,7 @@ import { CLIENT_THREAD_SOURCE } from "../source-kinds.js";
 import type { AttachmentStore } from "../store/attachment-store.js";
 import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
 import { decodePageCursor, openingCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
+import { isProjectGone, type ProjectStore } from "../store/project-store.js";
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import { decodeTurnCursor, isTurnCursor, turnCursorBounds } from "../store/turn-cursor.js";
 import {
@@ -47,6 +48,7 @@ import { FALLBACK_REPORTED_CONTEXT_WINDOW } from "../turns/context-window.js";
 import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
 import { pageSize } from "./page-size.js";
+import { projectNotFound } from "./project-handlers.js";
 import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
@@ -200,6 +202,8 @@ export function lifecycleHandlers(
   threads: ThreadStore,
   defaults: ThreadDefaults,
   config: ThreadConfigSource,
+  /** thread/metadata/update puts a thread in one of its tenant's projects. */
+  projects: ProjectStore,
   nextTurns?: NextTurns,
   /** A fork copies its source's attachments (as Codex's fork does). */
   attachments?: AttachmentStore,
@@ -686,23 +690,46 @@ export function lifecycleHandlers(
 
     async [Method.threadMetadataUpdate](params, context) {
       const tenant = tenantOf(context);
-      if (params.projectId !== undefined && params.projectId !== null) {
-        throw invalid(`project not found: ${params.projectId}`); // Switchyard has no projects yet
+      if (params.gitInfo == null && params.projectId == null && params.daybreakEnabled == null) {
+        throw invalid("thread metadata update must include at least one field");
       }
-      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
-        const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId, "noRollout"));
-        const git = mergeGitInfo(row.git_info, params.gitInfo);
-        const updated = await store.updateThread(
-          tx,
-          tenant,
-          row.id,
-          // Recorded metadata gives the thread a read state, as in Codex (migration 0027).
-          `git_info = $3::jsonb, project_id = CASE WHEN $4 THEN NULL ELSE project_id END, has_read_state = NOT is_ephemeral`,
-          [git ? JSON.stringify(git) : null, params.projectId === null],
+      // Absent or null: the project stays; "": out of any project; an id: into that project (-32600
+      // when the tenant has none so named, or it is deleted meanwhile: the foreign key refuses it).
+      const givenProject = params.projectId ?? undefined;
+      const projectGone = () => invalid(projectNotFound(givenProject as string));
+      let projectId: string | null | undefined = givenProject === "" ? null : givenProject;
+      if (typeof projectId === "string") {
+        projectId = await projects.named(tenant, projectId);
+        if (projectId === undefined) throw projectGone();
+      }
+      const applied = await store
+        .applyOnce(tenant, command(context, params.threadId), async (tx) => {
+          const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId, "noRollout"));
+          const git = mergeGitInfo(row.git_info, params.gitInfo);
+          const movesProject = projectId !== undefined && projectId !== row.project_id;
+          const updated = await store.updateThread(
+            tx,
+            tenant,
+            row.id,
+            // Recorded metadata gives the thread a read state, as in Codex (migration 0027).
+            `git_info = $3::jsonb, project_id = CASE WHEN $4 THEN $5 ELSE project_id END, has_read_state = NOT is_ephemeral`,
+            [git ? JSON.stringify(git) : null, movesProject, projectId ?? null],
+          );
+          return { thread: threadView(updated, [], { isStoredView: true }), movedToProject: movesProject };
+        })
+        .catch((error) => {
+          throw isProjectGone(error) ? projectGone() : error;
+        });
+      const { movedToProject, ...answer } = applied.result;
+      // Announced to the tenant before the answer, as Codex does (again on a redelivery).
+      if (movedToProject) {
+        context.events.emit(
+          Notification.threadProjectUpdated,
+          { threadId: answer.thread.id, projectId: answer.thread.projectId },
+          { tenant },
         );
-        return { thread: threadView(updated, [], { isStoredView: true }) };
-      });
-      return result;
+      }
+      return answer;
     },
 
     async [Method.threadGoalSet](params, context) {

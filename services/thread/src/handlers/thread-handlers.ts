@@ -20,10 +20,12 @@ import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@
 import { CLIENT_THREAD_SOURCE, selectedSourceKinds } from "../source-kinds.js";
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type ListSortKey } from "../store/cursor.js";
+import { isProjectGone, type ProjectStore } from "../store/project-store.js";
 import { sectionIdOf } from "../store/section-store.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
 import { hasNothingRecorded, readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
 import { resolveCwd } from "./lifecycle-handlers.js";
+import { projectNotFound } from "./project-handlers.js";
 
 export interface ThreadDefaults {
   model: string;
@@ -49,13 +51,34 @@ export function threadHandlers(
   store: ThreadStore,
   defaults: ThreadDefaults,
   config: ThreadConfigSource,
+  /** A thread's project must be one of its tenant's (thread/start, thread/list by project). */
+  projects: ProjectStore,
   /** Reusable config answers of recent starts (start-templates.ts); one per process. */
   templates: StartTemplates = new StartTemplates(),
 ): Pick<HandlersFor<"thread">, ThreadMethodName> {
   const threadNotFound = (threadId: string, wording?: "notLoaded" | "noRollout") =>
     new SwitchyardError({ reason: "threadNotFound", threadId, wording });
 
-  async function start(params: ThreadStartParams, { request, events }: HandlerContext): Promise<ThreadStartResponse> {
+  async function start(params: ThreadStartParams, context: HandlerContext): Promise<ThreadStartResponse> {
+    const projectId = params.projectId ?? null;
+    if (projectId === null) return startIn(null, params, context);
+    // Refused as Codex refuses it (-32600); a project deleted while the thread is created refuses it
+    // too (the foreign key on the thread's project fails it).
+    const gone = () => new SwitchyardError({ reason: "invalidArgument", message: projectNotFound(projectId) });
+    const id = await projects.named(context.request.caller.tenant, projectId);
+    if (id === undefined) throw gone();
+    try {
+      return await startIn(id, params, context);
+    } catch (error) {
+      throw isProjectGone(error) ? gone() : error;
+    }
+  }
+
+  async function startIn(
+    projectId: string | null,
+    params: ThreadStartParams,
+    { request, events }: HandlerContext,
+  ): Promise<ThreadStartResponse> {
     const cwd = resolveCwd(defaults.cwd, params.cwd ?? defaults.cwd);
     // The gateway names the thread (and has subscribed its caller to it already); a request without a
     // name (another sender, an older gateway) gets one here.
@@ -88,7 +111,7 @@ export function threadHandlers(
       historyMode: params.historyMode ?? "paginated",
       isEphemeral: params.ephemeral ?? false,
       cliVersion: inputs.clientVersion,
-      projectId: params.projectId ?? null,
+      projectId,
       settings: {
         approvalPolicy: session.approvalPolicy,
         approvalsReviewer: session.approvalsReviewer,
@@ -188,6 +211,10 @@ export function threadHandlers(
         ? null
         : (Array.isArray(params.cwd) ? params.cwd : [params.cwd]).map((cwd) => resolveCwd(defaults.cwd, cwd));
     const limit = Math.min(params.limit ?? DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE);
+    // A project is named exactly (as Codex matches it), and must be one of the tenant's (-32602).
+    if (typeof params.projectId === "string" && (await projects.named(request.caller.tenant, params.projectId)) === undefined) {
+      throw new SwitchyardError({ reason: "invalidParams", message: projectNotFound(params.projectId) });
+    }
     // Nothing can match: Switchyard has no attachments yet (every thread is unattached), a section id
     // that is not one as stored names no section, an empty inclusion list matches nothing, and a page of 0 is
     // empty. A cursor is still checked, as any page checks it. The empty page has its (empty) read
