@@ -15,7 +15,7 @@ export interface BenchConfig {
   threads: number;
   /** Each write connection renames this many threads (overlapping, so threads have several writers). */
   threadsPerWriter: number;
-  /** Request scenarios: rounds of one short pass per target, order rotating (S F, F S, …); rows are medians of per-round ratios. */
+  /** Request scenarios: rounds of one short pass per target, order rotating (S F, F S, …); rows are interquartile means of per-round ratios. */
   rounds: number;
   /** The whole request-scenario measurement is repeated this many times in one invocation, to show cross-run spread. */
   runs: number;
@@ -76,7 +76,7 @@ const USAGE = `usage: pnpm bench -- [options]
   --threads N           threads seeded (default 32)
   --threads-per-writer N  threads each write connection renames (default 8)
   --rounds N            request scenarios: rounds of interleaved system/floor passes (order S F, F S, …);
-                        rows report medians of per-round ratios (default 8)
+                        rows report interquartile means of per-round ratios (default 16)
   --runs N              repeat the request scenarios' whole measurement N times in one invocation and
                         print each ratio's spread across runs (stable: within ±10% of the median; default 1)
   --max-background-cpu N  a request-scenario round whose passes saw more than N% of a core busy outside
@@ -192,7 +192,7 @@ export function parseBenchConfig(argv: string[]): BenchConfig {
     connections,
     threads,
     threadsPerWriter: Math.min(positiveNumber("threads-per-writer", values["threads-per-writer"], 8, true), threads),
-    rounds: positiveNumber("rounds", values.rounds, 8, true),
+    rounds: positiveNumber("rounds", values.rounds, 16, true),
     runs: positiveNumber("runs", values.runs, 1, true),
     maxBackgroundCpuPercent: positiveNumber("max-background-cpu", values["max-background-cpu"], 30, false),
     scenarios,

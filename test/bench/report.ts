@@ -1,4 +1,4 @@
-// Turns measured passes into result rows (medians of per-round ratios, with their spread within a run
+// Turns measured passes into result rows (interquartile means of per-round ratios, with their spread within a run
 // and, with --runs, across runs), prints them with their targets, and writes the JSON record to
 // bench/results/. Targets are printed, never enforced: timings on a shared 2-core machine are evidence,
 // not a verdict.
@@ -7,7 +7,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { ScenarioName } from "./config.js";
 import type { LoadResult } from "./load.js";
-import { halfIqrPercent, maxDeviationPercent, median, perRoundRatios, STABLE_SPREAD_PERCENT } from "./stats.js";
+import {
+  halfIqrPercent,
+  interquartileMean,
+  maxDeviationPercent,
+  median,
+  perRoundRatios,
+  STABLE_SPREAD_PERCENT,
+} from "./stats.js";
 
 /** One target's measurements in one round: the loaded pass, the sequential pass, CPU per request. */
 export interface TargetMeasurement {
@@ -172,8 +179,8 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
   const floorThroughput = of(floor, (m) => m.loaded.throughputPerSecond);
   const targets = TARGETS[scenario];
   const rounds = roundRatios(system, floor);
-  const ratio = median(rounds.latency);
-  const throughputRatio = median(rounds.throughput);
+  const ratio = interquartileMean(rounds.latency);
+  const throughputRatio = interquartileMean(rounds.throughput);
   const cteFloor = measurements.cteFloor;
   const cteFloorP50 = of(cteFloor, (m) => m.sequential.p50Ms);
   const cteFloorThroughput = of(cteFloor, (m) => m.loaded.throughputPerSecond);
@@ -253,8 +260,8 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
           cte_floor: {
             p50_ms: round(cteFloorP50, 3),
             throughput_per_s: round(cteFloorThroughput, 0),
-            ratio: round(median(cteRounds.latency), 2),
-            throughput_ratio: round(median(cteRounds.throughput), 2),
+            ratio: round(interquartileMean(cteRounds.latency), 2),
+            throughput_ratio: round(interquartileMean(cteRounds.throughput), 2),
             ratio_iqr_pct: round(halfIqrPercent(cteRounds.latency), 1),
             throughput_ratio_iqr_pct: round(halfIqrPercent(cteRounds.throughput), 1),
           },
@@ -274,10 +281,12 @@ export function buildRow(measurements: ScenarioMeasurements): ResultRow {
 export function withRunSpread(pooled: ResultRow, runRows: ResultRow[]): ResultRow {
   if (runRows.length < 2) return pooled;
   const ratioSpread = maxDeviationPercent(
-    runRows.map((row) => (row.ratio_rounds.length > 0 ? median(row.ratio_rounds) : row.ratio)),
+    runRows.map((row) => (row.ratio_rounds.length > 0 ? interquartileMean(row.ratio_rounds) : row.ratio)),
   );
   const throughputSpread = maxDeviationPercent(
-    runRows.map((row) => (row.throughput_ratio_rounds.length > 0 ? median(row.throughput_ratio_rounds) : row.throughput_ratio)),
+    runRows.map((row) =>
+      row.throughput_ratio_rounds.length > 0 ? interquartileMean(row.throughput_ratio_rounds) : row.throughput_ratio,
+    ),
   );
   return {
     ...pooled,
@@ -382,8 +391,8 @@ export function formatRows(rows: ResultRow[]): string {
     "background CPU (busy outside the bench's processes, % of a core; median over scored rounds of the round's busiest pass): " +
     rows.map((row) => `${row.scenario} ${row.background_cpu_pct.toFixed(0)}% (${row.redone_rounds} round(s) redone)`).join(", ");
   return (
-    `${setup}\np50/p99 (medians of the passes): sequential (1 in flight); thr/s: loaded; ratio = median over rounds of ` +
-    `(p50 / floor p50); thr ratio = median over rounds of (thr / floor thr); ±rounds = half the interquartile range of ` +
+    `${setup}\np50/p99 (medians of the passes): sequential (1 in flight); thr/s: loaded; ratio = interquartile mean over rounds of ` +
+    `(p50 / floor p50); thr ratio = interquartile mean over rounds of (thr / floor thr); ±rounds = half the interquartile range of ` +
     `the per-round ratios / their median\n\n${main}\n${background}${cteNote}\n\n${cpu}\n\n${sequentialCpu}\n` +
     "(nats-server and redis-server are shared with anything else running on the machine)"
   );
@@ -412,7 +421,7 @@ export function formatRunSpread(rows: ResultRow[]): string {
   if (lines.length === 0) return "";
   const runs = rows[0]?.runs?.length ?? 0;
   return (
-    `across ${runs} runs: each run's ratio (median of its per-round ratios), their median, and the spread = ` +
+    `across ${runs} runs: each run's ratio (interquartile mean of its per-round ratios), their median, and the spread = ` +
     `max |run − median| / median (stable within ±${STABLE_SPREAD_PERCENT}%)\n\n` +
     table(
       ["scenario", "ratio per run", "median", "spread", "thr ratio per run", "median", "spread", "background/redone per run"],
