@@ -254,7 +254,7 @@ describe("turns", () => {
     for (const client of [owner, watcher, later]) client.socket.close();
   });
 
-  test("turn/start while a turn runs joins it; steer and interrupt reach the running instance", async () => {
+  test("turn/start while a turn runs joins it; steer, interrupt and settings updates reach the running turn", async () => {
     const client = await open("t-control", 1);
     const threadId = await startThread(client);
     // Whatever samplings the joined and steered input cause after this one get the default reply.
@@ -301,8 +301,17 @@ describe("turns", () => {
       provider.script({ text: "never finished", chunks: 3, delayMs: 10_000 });
       const running = await client.call("turn/start", { threadId, input: [text(`interrupt me ${round}`)] });
       await client.waitForNotification((n) => n.method === "turn/started" && n.params.turn.id === running.turn.id);
+      // turn/settings/update finds the running turn from any gateway, and only for its own tenant.
+      const update = { threadId, turnId: running.turn.id, approvalsReviewer: "user" };
+      if (round === 0) {
+        assert.deepEqual(await other.call("turn/settings/update", update), { status: "applied" });
+        const stranger = await open("t-control-stranger", 0);
+        assert.equal((await stranger.request("turn/settings/update", update)).error?.message, `thread not found: ${threadId}`);
+        stranger.socket.close();
+      }
       assert.deepEqual(await other.call("turn/interrupt", { threadId, turnId: running.turn.id }), {});
       const ended = await turnOf(client, threadId, running.turn.id);
+      if (round === 0) assert.deepEqual(await other.call("turn/settings/update", update), { status: "targetUnavailable" });
       assert.deepEqual(shape(ended).slice(-2), ["thread/status/changed:idle", "turn/completed"]);
       assert.equal(ended.at(-1)?.params.turn.status, "interrupted");
     }

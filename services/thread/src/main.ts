@@ -16,6 +16,7 @@ import {
   startHealthServer,
 } from "@switchyard/runtime";
 import { loadThreadEnv } from "./env.js";
+import { appHandlers } from "./handlers/app-handlers.js";
 import { attachmentHandlers } from "./handlers/attachment-handlers.js";
 import { elicitationHandlers } from "./handlers/elicitation-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
       ...attachmentHandlers(lifecycleStore, attachmentStore),
       ...elicitationHandlers(lifecycleStore, elicitationStore),
       ...memoryHandlers(lifecycleStore, db),
+      ...appHandlers(db),
       ...turnHandlers({
         lifecycle: lifecycleStore,
         turns: turnStore,

@@ -116,6 +116,16 @@ export const AppsInstalledParams = serdeStruct("AppsInstalledParams", {
   threadId: z.string().nullish(),
 });
 export const AppsInstalledResponse = z.object({ apps: z.array(z.unknown()) });
+export const AppsReadParams = serdeStruct("AppsReadParams", {
+  appIds: z.array(z.string()),
+  includeTools: z.boolean().optional(),
+  threadId: z.string().nullish(),
+});
+export type AppsReadParams = z.infer<typeof AppsReadParams>;
+export const AppsReadResponse = z.object({ apps: z.array(z.unknown()), missingAppIds: z.array(z.string()) });
+export type AppsReadResponse = z.infer<typeof AppsReadResponse>;
+/** app/read reads at most this many ids (Codex's limit, counted before repeats are dropped). */
+export const MAX_APP_READ_IDS = 100;
 export const WindowsSandboxReadinessResponse = z.object({ status: z.literal("notConfigured") });
 
 export const SessionMethod = {
@@ -138,6 +148,7 @@ export const SessionMethod = {
   pluginShareList: "plugin/share/list",
   appList: "app/list",
   appInstalled: "app/installed",
+  appRead: "app/read",
   windowsSandboxReadiness: "windowsSandbox/readiness",
 } as const;
 
@@ -285,6 +296,17 @@ export const sessionMethods = defineMethods({
     params: AppsListParams,
     result: AppsListResponse,
     summary: "Apps (ChatGPT connectors): none (they come with a ChatGPT sign-in, and none is involved).",
+  },
+  [SessionMethod.appRead]: {
+    // The thread service's: a thread it names must be one of the caller's loaded threads.
+    threadId: { label: "thread" },
+    owner: "thread",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: AppsReadParams,
+    result: AppsReadResponse,
+    summary: "Apps by id: each one missing (apps come with a ChatGPT sign-in, and none is involved), each id once.",
   },
   [SessionMethod.appInstalled]: {
     ...local,

@@ -5,6 +5,7 @@
 // suite holds every frame to the official schema.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { serdeOneOf } from "../errors.js";
 import { PathString, serdeEnum, serdeStruct } from "../serde-types.js";
 import { ApprovalsReviewer, AskForApproval, MultiAgentMode, Personality, SandboxPolicy } from "./thread.js";
 
@@ -109,6 +110,44 @@ export const TurnSteerParams = z.object({
 export type TurnSteerParams = z.infer<typeof TurnSteerParams>;
 export const TurnSteerResponse = z.object({ turnId: z.string() });
 
+/** The fields turn/settings/update takes; Codex refuses any other (`deny_unknown_fields`). */
+const TURN_SETTINGS_FIELDS = [
+  "threadId",
+  "turnId",
+  "approvalsReviewer",
+  "environments",
+  "model",
+  "effort",
+  "summary",
+  "serviceTier",
+];
+/** The fields that change a running turn's model steps: Codex 0.171.0 takes them only with `step_model_switching` on. */
+export const STEP_SETTINGS_FIELDS = ["model", "effort", "summary", "serviceTier"] as const;
+export const TurnSettingsUpdateParams = z
+  .looseObject({
+    threadId: z.string(),
+    turnId: z.string(),
+    approvalsReviewer: ApprovalsReviewer.nullish(),
+    environments: z
+      .array(z.object({ environmentId: z.string(), cwd: z.string(), runtimeWorkspaceRoots: z.array(z.string()).nullish() }))
+      .nullish(),
+    model: z.string().nullish(),
+    effort: ReasoningEffort.nullish(),
+    summary: ReasoningSummary.nullish(),
+    serviceTier: z.string().nullish(),
+  })
+  .superRefine((_params, context) => {
+    const given = context.value as Record<string, unknown>;
+    const unknown = Object.keys(given).find((key) => !TURN_SETTINGS_FIELDS.includes(key));
+    if (unknown !== undefined) {
+      context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected ${serdeOneOf(TURN_SETTINGS_FIELDS)}` });
+    }
+  });
+export type TurnSettingsUpdateParams = z.infer<typeof TurnSettingsUpdateParams>;
+/** `applied`: published to the running turn; `targetUnavailable`: no such turn is running. */
+export const TurnSettingsUpdateResponse = z.object({ status: serdeEnum(["applied", "targetUnavailable"]) });
+export type TurnSettingsUpdateResponse = z.infer<typeof TurnSettingsUpdateResponse>;
+
 export const TurnInterruptParams = z.object({ threadId: z.string(), turnId: z.string() });
 export type TurnInterruptParams = z.infer<typeof TurnInterruptParams>;
 
@@ -187,6 +226,7 @@ export const TurnMethod = {
   turnStart: "turn/start",
   turnSteer: "turn/steer",
   turnInterrupt: "turn/interrupt",
+  turnSettingsUpdate: "turn/settings/update",
   threadCompactStart: "thread/compact/start",
   collaborationModeList: "collaborationMode/list",
 } as const;
@@ -262,6 +302,17 @@ export const turnMethods = defineMethods({
     params: TurnInterruptParams,
     result: z.object({}),
     summary: "Stops the running turn (it completes as interrupted), on whichever instance runs it.",
+  },
+  [TurnMethod.turnSettingsUpdate]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: TurnSettingsUpdateParams,
+    result: TurnSettingsUpdateResponse,
+    summary:
+      "Changes the running turn's approvals reviewer or environments (model steps only with Codex's step_model_switching feature, off as in Codex).",
   },
   [TurnMethod.threadCompactStart]: {
     threadId: { label: "thread" },

@@ -42,18 +42,21 @@ export function memoryHandlers(lifecycle: LifecycleStore, db: TenantDb): Pick<Ha
     },
 
     async [Method.threadMemoryRead](params, context) {
-      const tenant = context.request.caller.tenant;
-      const found = isThreadId(params.threadId)
-        ? await db.query<{ id: string }>(
-            tenant,
-            "memory thread",
-            "SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2 AND loaded_at IS NOT NULL AND archived_at IS NULL",
-            [tenant, params.threadId],
-          )
-        : undefined;
-      // The thread must be loaded (started or resumed), as in Codex.
-      if (!found?.rows[0]) throw new SwitchyardError({ reason: "threadNotFound", threadId: params.threadId });
+      await requireLoadedThread(db, context.request.caller.tenant, params.threadId);
       return { summary: null };
     },
   };
+}
+
+/** The thread must be one of the tenant's loaded ones (started or resumed, not archived), as Codex requires; else not found. */
+export async function requireLoadedThread(db: TenantDb, tenant: string, threadId: string): Promise<void> {
+  const found = isThreadId(threadId)
+    ? await db.query<{ id: string }>(
+        tenant,
+        "loaded thread",
+        "SELECT id FROM thread.threads WHERE tenant = $1 AND id = $2 AND loaded_at IS NOT NULL AND archived_at IS NULL",
+        [tenant, threadId],
+      )
+    : undefined;
+  if (!found?.rows[0]) throw new SwitchyardError({ reason: "threadNotFound", threadId });
 }

@@ -6,12 +6,15 @@
 import {
   Method,
   Notification,
+  STEP_SETTINGS_FIELDS,
   SwitchyardError,
   type ThreadSettings,
   type ThreadSettingsUpdateParams,
   type Turn,
   type TurnError,
   type TurnInterruptParams,
+  type TurnSettingsUpdateParams,
+  type TurnSettingsUpdateResponse,
   type TurnStartParams,
   type TurnSteerParams,
   type UserInput,
@@ -28,7 +31,7 @@ import type { TurnRow, TurnStore } from "../turns/turn-store.js";
 import { effectiveSettings, resolveCwd, updatedSettings } from "./lifecycle-handlers.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
 
-type TurnMethodName = "turn/start" | "turn/steer" | "turn/interrupt" | "thread/compact/start";
+type TurnMethodName = "turn/start" | "turn/steer" | "turn/interrupt" | "turn/settings/update" | "thread/compact/start";
 
 export interface TurnHandlerSettings {
   instanceId: string;
@@ -243,6 +246,26 @@ export function turnHandlers(deps: {
     throw invalid("no active turn to steer");
   }
 
+  /**
+   * turn/settings/update as Codex 0.171.0 answers it with its `step_model_switching` feature off (its
+   * default, and Switchyard switches no model mid-turn): a change to the turn's model steps (`model`,
+   * `effort`, `summary`, `serviceTier`, even to null), or no change at all, is refused; the approvals
+   * reviewer and the environments are published to the running turn (`applied`: Switchyard's turns
+   * route no approvals and run in no environment, so nothing later differs), or there is no such turn
+   * running (`targetUnavailable`). Only a loaded thread is found, as for steer and interrupt.
+   */
+  async function updateSettings(params: TurnSettingsUpdateParams, context: HandlerContext): Promise<TurnSettingsUpdateResponse> {
+    const touchesSteps = STEP_SETTINGS_FIELDS.some((field) => field in params);
+    if (touchesSteps || (params.approvalsReviewer == null && params.environments == null)) {
+      throw invalid("turn settings updates require the step_model_switching feature");
+    }
+    const tenant = tenantOf(context);
+    const row = await lifecycle.transaction(tenant, (tx) => lifecycle.lockThread(tx, tenant, params.threadId));
+    if (!row?.loaded_at || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId: params.threadId });
+    const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    return { status: running?.id === params.turnId ? "applied" : "targetUnavailable" };
+  }
+
   async function interrupt(params: TurnInterruptParams, context: HandlerContext) {
     const tenant = tenantOf(context);
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
@@ -276,6 +299,7 @@ export function turnHandlers(deps: {
     [Method.turnStart]: start,
     [Method.turnSteer]: steer,
     [Method.turnInterrupt]: interrupt,
+    [Method.turnSettingsUpdate]: updateSettings,
     [Method.threadCompactStart]: compact,
   };
 }
