@@ -5,10 +5,9 @@
 // once; a thread/start racing the deletion of its project is refused, never left in a deleted project.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { jetstream } from "@nats-io/jetstream";
-import { busSubjects, KEYED_PARTITIONS, PROJECTS_KEY_ID, partitionOf, scopeKey } from "@switchyard/protocol";
-import { encodeJson, requestHeaders } from "@switchyard/runtime";
+import { PROJECTS_KEY_ID } from "@switchyard/protocol";
 import { CodexTestClient } from "./harness/client.js";
+import { deliveredTwice } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -109,39 +108,12 @@ describe("projects", () => {
     await Promise.all([alice.close(), bob.close()]);
   });
 
-  /**
-   * A project command published twice on its partition without a de-duplication id (exactly what a
-   * redelivery looks like to a worker); both answers, parsed.
-   */
-  async function deliveredTwice(tenant: string, commandId: string, method: string, params: unknown): Promise<unknown[]> {
-    const subjects = busSubjects(stack.infra.busPrefix);
-    const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", tenant, PROJECTS_KEY_ID), KEYED_PARTITIONS));
-    const replyTo = `${stack.infra.busPrefix}.test.replies.${commandId}`;
-    const replies = stack.infra.nc.subscribe(replyTo, { max: 2 });
-    const meta = {
-      commandId,
-      method,
-      caller: { tenant, subject: "test", roles: [] },
-      deadlineMs: Date.now() + 30_000,
-      connection: `test/${commandId}`,
-      clientVersion: "test",
-    };
-    const js = jetstream(stack.infra.nc);
-    for (let copy = 0; copy < 2; copy++)
-      await js.publish(subject, encodeJson(params), { headers: requestHeaders(meta, replyTo) });
-    const answers: unknown[] = [];
-    for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
-    return answers;
-  }
-
   test("a project write delivered twice is applied once, and announced by both deliveries", async () => {
     const tenant = "t-twice";
     const listener = await open(tenant);
-    const created = await deliveredTwice(tenant, "create-twice", "project/create", {
-      idempotencyKey: "k",
-      name: "Once",
-      roots: [],
-    });
+    const twice = (commandId: string, method: string, params: unknown) =>
+      deliveredTwice(stack, { tenant, keyId: PROJECTS_KEY_ID, commandId, method, params });
+    const created = await twice("create-twice", "project/create", { idempotencyKey: "k", name: "Once", roots: [] });
     assert.deepEqual(created[0], created[1], "the second delivery answers what the first did");
     assert.equal((await listener.call("project/list", {})).data.length, 1);
     const projectId = (created[0] as any).project.id;
@@ -149,7 +121,7 @@ describe("projects", () => {
     await listener.call("thread/metadata/update", { threadId, projectId });
 
     const heardBefore = listener.notifications.length;
-    const deleted = await deliveredTwice(tenant, "delete-twice", "project/delete", { projectId });
+    const deleted = await twice("delete-twice", "project/delete", { projectId });
     assert.deepEqual(deleted[0], deleted[1]);
     assert.deepEqual(deleted[0], {});
     await listener.waitForNotification(

@@ -7,10 +7,9 @@
 // applied once; a thread's attachments go with it when it is deleted.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { jetstream } from "@nats-io/jetstream";
-import { busSubjects, KEYED_PARTITIONS, PINNED_SECTION_ID, partitionOf, scopeKey } from "@switchyard/protocol";
-import { encodeJson, requestHeaders } from "@switchyard/runtime";
+import { PINNED_SECTION_ID } from "@switchyard/protocol";
 import { CodexTestClient } from "./harness/client.js";
+import { deliveredTwice } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -30,31 +29,6 @@ describe("thread sections and attachments", () => {
     });
     return thread.id as string;
   };
-
-  /**
-   * A keyed command published twice on its partition without a de-duplication id (exactly what a
-   * redelivery looks like to a worker); both answers, parsed.
-   */
-  async function deliveredTwice(tenant: string, keyId: string, method: string, params: unknown): Promise<unknown[]> {
-    const subjects = busSubjects(stack.infra.busPrefix);
-    const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", tenant, keyId), KEYED_PARTITIONS));
-    const replyTo = `${stack.infra.busPrefix}.test.replies.${method.replaceAll("/", "-")}`;
-    const replies = stack.infra.nc.subscribe(replyTo, { max: 2 });
-    const meta = {
-      commandId: `duplicate-${method}`,
-      method,
-      caller: { tenant, subject: "test", roles: [] },
-      deadlineMs: Date.now() + 30_000,
-      connection: `test/duplicate-${method}`,
-      clientVersion: "test",
-    };
-    const js = jetstream(stack.infra.nc);
-    for (let copy = 0; copy < 2; copy++)
-      await js.publish(subject, encodeJson(params), { headers: requestHeaders(meta, replyTo) });
-    const answers: unknown[] = [];
-    for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
-    return answers;
-  }
 
   before(async () => {
     stack = await startStack("thread-sections-attachments", {
@@ -178,7 +152,13 @@ describe("thread sections and attachments", () => {
 
   test("a section created by a command delivered twice exists once", async () => {
     const client = await open("t-sections-dup", 0);
-    const answers = await deliveredTwice("t-sections-dup", "sections", "threadSection/create", { name: "Once" });
+    const answers = await deliveredTwice(stack, {
+      tenant: "t-sections-dup",
+      keyId: "sections",
+      commandId: "duplicate-threadSection/create",
+      method: "threadSection/create",
+      params: { name: "Once" },
+    });
     assert.equal(answers.length, 2, "both deliveries are answered");
     assert.deepEqual(answers[0], answers[1], "with the same section");
     const { data } = await client.call("threadSection/list", {});
@@ -211,11 +191,12 @@ describe("thread sections and attachments", () => {
     );
 
     // One add delivered twice (what a redelivery looks like to a worker): one attachment, one answer twice.
-    const answers = await deliveredTwice("t-attach", threadId, "thread/attachment/add", {
-      threadId,
-      attachmentType: "doc",
-      identityKey: "once",
-      payload: null,
+    const answers = await deliveredTwice(stack, {
+      tenant: "t-attach",
+      keyId: threadId,
+      commandId: "duplicate-thread/attachment/add",
+      method: "thread/attachment/add",
+      params: { threadId, attachmentType: "doc", identityKey: "once", payload: null },
     });
     assert.equal(answers.length, 2);
     assert.deepEqual(answers[0], answers[1]);

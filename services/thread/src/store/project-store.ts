@@ -23,19 +23,17 @@ export type ProjectAnchor =
   | { sortKey: "position"; position: number; id: string }
   | { sortKey: "recencyAt"; recencyMs: number | null; id: string };
 
-/** What project/create and project/import store (id and normalized fields decided by the caller). */
-export interface NewProject {
-  id: string;
-  idempotencyKey: string;
+/** A project's own fields, normalized by the caller (names trimmed, roots normalized, metadata keys sorted). */
+export interface ProjectChanges {
   name: string;
   roots: { path: string }[];
   metadata: Record<string, string>;
 }
 
-export interface ProjectChanges {
-  name: string;
-  roots: { path: string }[];
-  metadata: Record<string, string>;
+/** What project/create and project/import store. */
+export interface NewProject extends ProjectChanges {
+  id: string;
+  idempotencyKey: string;
 }
 
 /** A project as it is stored, and its place and recency (what list cursors are made of). */

@@ -1,0 +1,33 @@
+// A keyed command delivered twice: published twice on its partition of the thread family's keyed
+// lane without a de-duplication id, exactly what a redelivery looks like to a worker (its first
+// delivery applied, then delivered again). Suites use it to show a write is applied and announced
+// as once.
+import { jetstream } from "@nats-io/jetstream";
+import { busSubjects, KEYED_PARTITIONS, partitionOf, scopeKey } from "@switchyard/protocol";
+import { encodeJson, requestHeaders } from "@switchyard/runtime";
+import type { Stack } from "./stack.js";
+
+/** Both answers, parsed, of `method` sent twice on the key `keyId` of `tenant` under one command id. */
+export async function deliveredTwice(
+  stack: Stack,
+  command: { tenant: string; keyId: string; commandId: string; method: string; params: unknown },
+): Promise<unknown[]> {
+  const { tenant, keyId, commandId, method, params } = command;
+  const subjects = busSubjects(stack.infra.busPrefix);
+  const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", tenant, keyId), KEYED_PARTITIONS));
+  const replyTo = `${stack.infra.busPrefix}.test.replies.${commandId.replaceAll(/[^A-Za-z0-9_-]/g, "-")}`;
+  const replies = stack.infra.nc.subscribe(replyTo, { max: 2 });
+  const meta = {
+    commandId,
+    method,
+    caller: { tenant, subject: "test", roles: [] },
+    deadlineMs: Date.now() + 30_000,
+    connection: `test/${commandId}`,
+    clientVersion: "test",
+  };
+  const js = jetstream(stack.infra.nc);
+  for (let copy = 0; copy < 2; copy++) await js.publish(subject, encodeJson(params), { headers: requestHeaders(meta, replyTo) });
+  const answers: unknown[] = [];
+  for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
+  return answers;
+}
