@@ -26,7 +26,7 @@ import {
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import { CLIENT_THREAD_SOURCE } from "../source-kinds.js";
 import type { AttachmentStore } from "../store/attachment-store.js";
-import type { LifecycleStore, NewItem, StoredItemRow } from "../store/lifecycle-store.js";
+import { type LifecycleStore, type NewItem, NO_THREAD, type StoredItemRow } from "../store/lifecycle-store.js";
 import { decodePageCursor, openingCursor, pageBounds, pageCursors } from "../store/page-cursor.js";
 import { isProjectGone, type ProjectStore } from "../store/project-store.js";
 import { isThreadId, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
@@ -212,7 +212,7 @@ export function lifecycleHandlers(
   const command = (context: HandlerContext, threadId: string) => ({
     commandId: context.request.commandId,
     method: context.request.method,
-    threadId: isThreadId(threadId) ? threadId : "00000000-0000-0000-0000-000000000000",
+    threadId: isThreadId(threadId) ? threadId : NO_THREAD,
   });
 
   async function lockExisting(tx: TenantQueryable, tenant: string, threadId: string, missing: () => SwitchyardError) {

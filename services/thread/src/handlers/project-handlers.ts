@@ -16,7 +16,7 @@ import {
   SwitchyardError,
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
-import type { LifecycleStore } from "../store/lifecycle-store.js";
+import { type LifecycleStore, NO_THREAD } from "../store/lifecycle-store.js";
 import { type ProjectAnchor, type ProjectStore, projectIdOf, type StoredProject } from "../store/project-store.js";
 import { pageSize } from "./page-size.js";
 
@@ -28,9 +28,6 @@ type ProjectMethodName =
   | typeof Method.projectUpdate
   | typeof Method.projectMove
   | typeof Method.projectDelete;
-
-/** The ledger's thread column for commands about no thread. */
-const NO_THREAD = "00000000-0000-0000-0000-000000000000";
 
 // Codex's words: -32602 for the project methods' refusals; a root that is not absolute fails to
 // deserialize (-32600).

@@ -13,7 +13,7 @@ import {
   type ThreadSectionMoveParams,
 } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
-import type { LifecycleStore } from "../store/lifecycle-store.js";
+import { type LifecycleStore, NO_THREAD } from "../store/lifecycle-store.js";
 import { type SectionStore, sectionIdOf, storedAppearance } from "../store/section-store.js";
 import { isThreadId } from "../store/thread-store.js";
 import { pageSize } from "./page-size.js";
@@ -24,9 +24,6 @@ type SectionMethodName =
   | typeof Method.threadSectionUpdate
   | typeof Method.threadSectionDelete
   | typeof Method.threadSectionMove;
-
-/** The ledger's thread column for commands about no thread. */
-const NO_THREAD = "00000000-0000-0000-0000-000000000000";
 
 // Codex's words: -32602 for the section methods' refusals, -32600 for a move's.
 const invalidParams = (message: string) => new SwitchyardError({ reason: "invalidParams", message });

@@ -44,6 +44,9 @@ export async function selectThreadForUpdate(
   return result.rows[0];
 }
 
+/** The ledger's thread column for a command about no one thread (a tenant's sections or projects). */
+export const NO_THREAD = "00000000-0000-0000-0000-000000000000";
+
 export class LifecycleStore {
   constructor(
     private readonly db: TenantDb,
@@ -66,7 +69,7 @@ export class LifecycleStore {
   ): Promise<{ result: T; isReplay: boolean }> {
     return this.changes.transaction(this.db, tenant, async (tx) => {
       // Announced even for a replay: the first run may have committed and died before its notice.
-      if (isThreadId(command.threadId)) this.changes.mark(tx, command.threadId);
+      if (command.threadId !== NO_THREAD && isThreadId(command.threadId)) this.changes.mark(tx, command.threadId);
       const prior = await tx.query<{ result: T }>(
         "ledger lookup",
         "SELECT result FROM thread.applied_commands WHERE tenant = $1 AND command_id = $2",
