@@ -90,7 +90,13 @@ export class ProjectStore {
   /** The id of the tenant's project `text` names, or undefined when it names none of the tenant's. */
   async named(tenant: string, text: string): Promise<string | undefined> {
     const id = projectIdOf(text);
-    return id !== undefined && (await this.read(tenant, id)) ? id : undefined;
+    if (id === undefined) return undefined;
+    // An existence check by primary key: the project's recency (a scan of its threads) is not needed.
+    const found = await this.db.query(tenant, "project exists", "SELECT 1 FROM thread.projects WHERE tenant = $1 AND id = $2", [
+      tenant,
+      id,
+    ]);
+    return found.rows.length > 0 ? id : undefined;
   }
 
   /** One page of the tenant's projects in `sortKey` order, after `anchor`; `limit` rows at most. */
