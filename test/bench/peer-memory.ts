@@ -3,7 +3,8 @@
 // A loaded thread is one a connection has started (or resumed) and is still subscribed to. Per
 // side: first a warm-up of `count` thread/start calls whose threads are then unloaded (so the heaps
 // have grown to what that much work needs: RSS growth from garbage not yet collected is not a
-// loaded thread's cost), then, with the side drained, the summed RSS of its processes (the peer:
+// loaded thread's cost), then, with the side drained and its garbage collected (Switchyard's
+// processes run forced full collections first; the peer, in Rust, has none), the summed RSS of its processes (the peer:
 // `codex app-server` and its children; Switchyard: gateways, thread and config services), `count`
 // thread/start calls on one connection (the threads stay loaded), a drain, the RSS again; the
 // difference over `count` is the cost of one loaded thread. What the same calls add when their
@@ -38,6 +39,8 @@ export async function measureLoadedThreadMemory(options: {
   groups: () => { name: string; pids: number[] }[];
   /** Waits until the side is idle (its background work after thread/start done). */
   settle: () => Promise<unknown>;
+  /** Makes processes drop their garbage (a forced collection) before their RSS is read. */
+  collect: (pids: number[]) => Promise<void>;
   /** Unloads threads (thread/unsubscribe on the connection that started them). */
   unload: (threadIds: string[]) => Promise<unknown>;
   timeoutMs: number;
@@ -47,15 +50,19 @@ export async function measureLoadedThreadMemory(options: {
   await options.settle();
   // The control, printed beside the figure: the same calls with their threads unloaded again. It is
   // not subtracted: a side that keeps memory after unloading (the peer does) would be credited for it.
-  const sample = () => options.groups().map((group) => ({ name: group.name, kb: rssKb(group.pids) }));
-  const controlBefore = sample();
+  const sample = async () => {
+    const groups = options.groups();
+    await options.collect(groups.flatMap((group) => group.pids));
+    return groups.map((group) => ({ name: group.name, kb: rssKb(group.pids) }));
+  };
+  const controlBefore = await sample();
   const control = await startThreads(options);
   await options.unload(control.threadIds);
   await options.settle();
-  const before = sample();
+  const before = await sample();
   const { threadIds, errors } = await startThreads(options);
   await options.settle();
-  const after = sample();
+  const after = await sample();
   const sum = (groups: { kb: number }[]) => groups.reduce((total, group) => total + group.kb, 0);
   const rssBeforeKb = sum(before);
   const rssAfterKb = sum(after);

@@ -27,6 +27,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
 import { ensureCodexBinary, loopbackCodexHome } from "../harness/codex-binary.js";
@@ -739,6 +740,8 @@ export async function runPeerBench(argv: string[]): Promise<number> {
     const providerBaseUrl = (JSON.parse(provider.readyLine) as { baseUrl: string }).baseUrl;
     log(`scripted provider at ${providerBaseUrl} ("${SHORT_PROMPT}" → "${SHORT_REPLY}")`);
 
+    // Every Switchyard process can be made to collect its garbage before the memory row reads it.
+    const collectable = { NODE_OPTIONS: `--expose-gc --import ${fileURLToPath(new URL("./gc-preload.mjs", import.meta.url))}` };
     const stackEnv = scriptedProviderStackEnv(scriptedProviderToml(providerBaseUrl));
     const stack: Stack = await startStack("bench_peer", {
       threads: 1,
@@ -746,8 +749,10 @@ export async function runPeerBench(argv: string[]): Promise<number> {
         GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET,
         GATEWAY_AUTH_DEFAULT_TENANT: TENANT,
         ...UNLIMITED_GATEWAY_ENV,
+        ...collectable,
       },
-      ...stackEnv,
+      configEnv: { ...stackEnv.configEnv, ...collectable },
+      threadEnv: { ...stackEnv.threadEnv, ...collectable },
     });
     cleanups.push(() => stack.stop());
     log(`Switchyard stack up at ${stack.url}`);
@@ -892,6 +897,7 @@ export async function runPeerBench(argv: string[]): Promise<number> {
       ],
       peer: () => [{ name: "codex", pids: processTree(peer.child.pid) }],
       settle: () => drain(everything, config.pauseMs),
+      collect: { switchyard: collectGarbage, peer: async () => {} },
     });
 
     console.log(`\n${formatPeerRows(rows, config)}\n`);
@@ -930,6 +936,24 @@ export async function runPeerBench(argv: string[]): Promise<number> {
 /** Below this (kB per loaded thread) RSS cannot tell a cost from noise. */
 const MEMORY_RESOLUTION_KB = 0.1;
 
+/** How long a Switchyard process is given to run its collections after SIGUSR2 (gc-preload.mjs). */
+const COLLECT_WAIT_MS = 1_000;
+
+/**
+ * Full garbage collections in Switchyard's processes (started with gc-preload.mjs), so that their
+ * RSS is what they keep. The peer is Rust: it frees as it goes, and has nothing to collect.
+ */
+async function collectGarbage(pids: number[]): Promise<void> {
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGUSR2");
+    } catch {
+      // gone: it counts 0
+    }
+  }
+  await new Promise((resolve) => setTimeout(resolve, COLLECT_WAIT_MS));
+}
+
 /** Threads each side loads for the memory row: the peer is slow to start threads (about 8/s). */
 const MEMORY_THREADS: Record<Side, number> = { switchyard: 5_000, peer: 40 };
 
@@ -949,6 +973,8 @@ async function measureMemoryRow(
     switchyard: () => { name: string; pids: number[] }[];
     peer: () => { name: string; pids: number[] }[];
     settle: () => Promise<unknown>;
+    /** Brings each side's processes to what they keep before their RSS is read. */
+    collect: Record<Side, (pids: number[]) => Promise<void>>;
   },
 ): Promise<MemoryRow> {
   const measured: Partial<Record<Side, LoadedThreadMemory | { failed: string }>> = {};
@@ -966,6 +992,7 @@ async function measureMemoryRow(
         inFlight: side === "peer" ? 4 : 16,
         groups: sides[side],
         settle: sides.settle,
+        collect: sides.collect[side],
         unload,
         timeoutMs: 30_000,
       });
