@@ -17,6 +17,7 @@ import { LAYERS_FOR_SQL } from "../services/config/src/store/config-store.js";
 import { CodexTestClient, recordSomething } from "./harness/client.js";
 import { sampleValue, scrape } from "./harness/metrics.js";
 import { startConfigService } from "./harness/processes.js";
+import { deliveredTwice } from "./harness/redelivery.js";
 import { rowsReadInTransaction, serviceSession } from "./harness/service-session.js";
 import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
@@ -372,6 +373,75 @@ describe("config service", () => {
     assert.deepEqual((await client.call("hooks/list", { cwds: ["/w"] })).data, [
       { cwd: "/w", hooks: [], warnings: [], errors: [] },
     ]);
+    assertConformant();
+  });
+
+  test("modelProvider/config/write: a provider made in the user's layer, used by threads, applied once, its sealed token kept", async () => {
+    const ann = await open("t-provider-write", "ann");
+    const bob = await open("t-provider-write", "bob");
+    // A managed layer's provider: listed for every user, not editable in a user's layer.
+    await importLayer(
+      "t-provider-write",
+      "legacy-managed",
+      '[model_providers.shared]\nname = "Shared"\nbase_url = "https://shared.example/v1"\n',
+    );
+    const created = await ann.call("modelProvider/config/write", {
+      settings: { type: "customGateway", name: "Team Gateway", baseUrl: "https://gw.example/v1", envKey: "GW_KEY" },
+    });
+    assert.equal(created.provider.id, "team-gateway");
+    // The same write redelivered (one command id, twice on the config lane): applied once, answered the same.
+    const params = { settings: { type: "customGateway", name: "Team Gateway", baseUrl: "https://gw.example/v1" } };
+    const twice = await deliveredTwice(stack, {
+      family: "config",
+      tenant: "t-provider-write",
+      keyId: "user:ann",
+      subject: "ann",
+      commandId: "provider-write-twice",
+      method: "modelProvider/config/write",
+      params,
+    });
+    assert.deepEqual(twice[0], twice[1]);
+    assert.equal((twice[0] as any).provider.id, "team-gateway-2");
+    const ids = (await ann.call("modelProvider/list", {})).data.map((provider: { id: string }) => provider.id);
+    assert.deepEqual(ids, ["openai", "shared", "team-gateway", "team-gateway-2"]);
+    // Another user of the tenant has their own layer: the tenant's provider, not ann's.
+    assert.deepEqual(
+      (await bob.call("modelProvider/list", {})).data.map((provider: { id: string }) => provider.id),
+      ["openai", "shared"],
+    );
+    const shared = await ann.call("modelProvider/config/write", {
+      settings: { type: "customGateway", providerId: "shared", name: "Mine" },
+    });
+    assert.equal(shared.provider.canEdit, false, "a layer above the user's sets it");
+    assert.equal(shared.provider.name, "Shared", "the managed layer's name still wins");
+
+    // A provider with a sealed bearer token: editing its name leaves the token as it was.
+    await ann.call("config/value/write", {
+      keyPath: "model_providers.sealed",
+      value: { name: "Sealed", base_url: "https://sealed.example/v1", experimental_bearer_token: "s3cret" },
+      mergeStrategy: "replace",
+    });
+    const storedSealed = async () => {
+      const { rows } = await stack.infra.pool.query(
+        "SELECT body->'model_providers'->'sealed' AS provider FROM config.layers WHERE tenant = $1 AND kind = 'user' AND scope = $2",
+        ["t-provider-write", "ann"],
+      );
+      return rows[0]?.provider as { name: string; experimental_bearer_token: string };
+    };
+    const sealedBefore = await storedSealed();
+    assert.ok(!JSON.stringify(sealedBefore).includes("s3cret"), "the token is stored sealed");
+    await ann.call("modelProvider/config/write", { settings: { type: "customGateway", providerId: "sealed", name: "Renamed" } });
+    const sealedAfter = await storedSealed();
+    assert.equal(sealedAfter.name, "Renamed");
+    assert.equal(
+      sealedAfter.experimental_bearer_token,
+      sealedBefore.experimental_bearer_token,
+      "the sealed token is not rewritten",
+    );
+
+    // A thread started on the new provider uses it.
+    await ann.call("modelProvider/default/set", { providerId: "team-gateway" });
+    assert.equal((await ann.call("thread/start", { cwd: "/w" })).modelProvider, "team-gateway");
     assertConformant();
   });
 

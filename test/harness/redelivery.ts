@@ -1,4 +1,4 @@
-// A keyed command delivered twice: published twice on its partition of the thread family's keyed
+// A keyed command delivered twice: published twice on its partition of its family's keyed
 // lane without a de-duplication id, exactly what a redelivery looks like to a worker (its first
 // delivery applied, then delivered again). Suites use it to show a write is applied and announced
 // as once.
@@ -7,20 +7,31 @@ import { busSubjects, KEYED_PARTITIONS, partitionOf, scopeKey } from "@switchyar
 import { encodeJson, requestHeaders } from "@switchyard/runtime";
 import type { Stack } from "./stack.js";
 
-/** Both answers, parsed, of `method` sent twice on the key `keyId` of `tenant` under one command id. */
+/**
+ * Both answers, parsed, of `method` sent twice on the key `keyId` of `tenant` under one command id, on
+ * the thread family's lane unless `family` names another, from the caller `subject` ("test").
+ */
 export async function deliveredTwice(
   stack: Stack,
-  command: { tenant: string; keyId: string; commandId: string; method: string; params: unknown },
+  command: {
+    tenant: string;
+    keyId: string;
+    commandId: string;
+    method: string;
+    params: unknown;
+    family?: "thread" | "config";
+    subject?: string;
+  },
 ): Promise<unknown[]> {
-  const { tenant, keyId, commandId, method, params } = command;
+  const { tenant, keyId, commandId, method, params, family = "thread", subject: caller = "test" } = command;
   const subjects = busSubjects(stack.infra.busPrefix);
-  const subject = subjects.keyedPartition("thread", partitionOf(scopeKey("thread", tenant, keyId), KEYED_PARTITIONS));
+  const subject = subjects.keyedPartition(family, partitionOf(scopeKey(family, tenant, keyId), KEYED_PARTITIONS));
   const replyTo = `${stack.infra.busPrefix}.test.replies.${commandId.replaceAll(/[^A-Za-z0-9_-]/g, "-")}`;
   const replies = stack.infra.nc.subscribe(replyTo, { max: 2 });
   const meta = {
     commandId,
     method,
-    caller: { tenant, subject: "test", roles: [] },
+    caller: { tenant, subject: caller, roles: [] },
     deadlineMs: Date.now() + 30_000,
     connection: `test/${commandId}`,
     clientVersion: "test",

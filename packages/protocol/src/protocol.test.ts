@@ -128,6 +128,7 @@ describe("registry", () => {
     "experimentalFeature/list": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "experimentalFeature/enablement/set": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "modelProvider/default/set": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
+    "modelProvider/config/write": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "modelProvider/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "modelProvider/capabilities/read": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "skills/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },

@@ -10,8 +10,10 @@
 // (`config:<tenant>:secrets`) are the tenant's: set and delete are exclusive on it, list a shared read.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { serdeOneOf } from "../errors.js";
 import type { ScopeCaller } from "../scope.js";
-import { AbsolutePathString, U32 } from "../serde-types.js";
+import { describeFound } from "../serde-messages.js";
+import { AbsolutePathString, enumRefusal, U32 } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -187,6 +189,13 @@ export type GatewayAuth = z.infer<typeof GatewayAuth>;
 export const ProviderSettings = z.union([
   z.object({ type: z.literal("openai") }),
   z.object({ type: z.literal("customGateway"), auth: GatewayAuth }),
+  z.object({ type: z.literal("bedrock"), profile: z.string().nullable(), region: z.string().nullable() }),
+  z.object({
+    type: z.literal("gcp"),
+    projectId: z.string().nullable(),
+    location: z.string().nullable(),
+    credentialFile: z.string().nullable(),
+  }),
 ]);
 export const ModelProviderSummary = z.object({
   id: z.string(),
@@ -204,6 +213,96 @@ export const ModelProviderListResponse = z.object({
   canChangeDefault: z.boolean(),
 });
 export type ModelProviderListResponse = z.infer<typeof ModelProviderListResponse>;
+/** Codex's built-in providers that authenticate with a cloud's own credentials (AWS, Google Cloud). */
+export const BEDROCK_PROVIDER_IDS = ["amazon-bedrock", "amazon-bedrock-runtime"] as const;
+export const GCP_PROVIDER_IDS = ["gcp"] as const;
+
+/**
+ * modelProvider/config/write's `settings`, checked as serde checks Codex 0.171.0's internally tagged,
+ * deny-unknown-fields `ProviderSettingsPatch` (its texts: the tag, unknown fields, the Bedrock ids).
+ * An omitted field keeps its value; null clears it.
+ */
+const PATCH_FIELDS = {
+  customGateway: ["providerId", "name", "baseUrl", "envKey"],
+  bedrock: ["providerId", "profile", "region"],
+  gcp: ["providerId", "projectId", "location", "credentialFile"],
+} as const;
+const nullableText = z.string().nullish();
+const ProviderSettingsPatchShapes = {
+  customGateway: z.object({
+    type: z.literal("customGateway"),
+    providerId: nullableText,
+    name: z.string().optional(),
+    baseUrl: nullableText,
+    envKey: nullableText,
+  }),
+  bedrock: z.object({
+    type: z.literal("bedrock"),
+    providerId: z.enum(BEDROCK_PROVIDER_IDS, { error: enumRefusal([...BEDROCK_PROVIDER_IDS]) }),
+    profile: nullableText,
+    region: nullableText,
+  }),
+  gcp: z.object({
+    type: z.literal("gcp"),
+    providerId: z.enum(GCP_PROVIDER_IDS, { error: enumRefusal([...GCP_PROVIDER_IDS]) }),
+    projectId: nullableText,
+    location: nullableText,
+    credentialFile: nullableText,
+  }),
+};
+export const ProviderSettingsPatch = z
+  .unknown()
+  .superRefine((value, context) => {
+    if (value === null || typeof value !== "object" || Array.isArray(value)) {
+      context.addIssue({
+        code: "custom",
+        message: `invalid type: ${describeFound(value)}, expected internally tagged enum ProviderSettingsPatch`,
+      });
+      return;
+    }
+    const given = value as Record<string, unknown>;
+    if (given.type === undefined) {
+      context.addIssue({ code: "custom", message: "missing field `type`" });
+      return;
+    }
+    const kind = given.type;
+    if (typeof kind !== "string" || !Object.hasOwn(PATCH_FIELDS, kind)) {
+      context.addIssue({
+        code: "custom",
+        message:
+          typeof kind === "string"
+            ? `unknown variant \`${kind}\`, expected ${serdeOneOf(Object.keys(PATCH_FIELDS))}`
+            : `invalid type: ${describeFound(kind)}, expected variant identifier`,
+      });
+      return;
+    }
+    const fields: readonly string[] = PATCH_FIELDS[kind as keyof typeof PATCH_FIELDS];
+    const unknown = Object.keys(given).find((key) => key !== "type" && !fields.includes(key));
+    if (unknown !== undefined) {
+      context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected ${serdeOneOf(fields)}` });
+      return;
+    }
+    const parsed = ProviderSettingsPatchShapes[kind as keyof typeof PATCH_FIELDS].safeParse(given);
+    if (!parsed.success) {
+      for (const issue of parsed.error.issues) context.addIssue({ ...issue, path: issue.path } as never);
+    }
+  })
+  .transform((value) => {
+    const given = value as { type: keyof typeof PATCH_FIELDS };
+    return ProviderSettingsPatchShapes[given.type].parse(given);
+  });
+export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;
+export const ModelProviderConfigWriteParams = z
+  .looseObject({ settings: ProviderSettingsPatch })
+  .superRefine((_params, context) => {
+    const unknown = Object.keys(context.value as Record<string, unknown>).find((key) => key !== "settings");
+    if (unknown !== undefined)
+      context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected \`settings\`` });
+  });
+export type ModelProviderConfigWriteParams = z.infer<typeof ModelProviderConfigWriteParams>;
+export const ModelProviderConfigWriteResponse = z.object({ provider: ModelProviderSummary });
+export type ModelProviderConfigWriteResponse = z.infer<typeof ModelProviderConfigWriteResponse>;
+
 export const ModelProviderCapabilitiesReadParams = z.object({});
 export const ModelProviderCapabilitiesReadResponse = z.object({ imageGeneration: z.boolean(), webSearch: z.boolean() });
 export type ModelProviderCapabilitiesReadResponse = z.infer<typeof ModelProviderCapabilitiesReadResponse>;
@@ -296,6 +395,7 @@ export const ConfigMethod = {
   modelList: "model/list",
   modelProviderList: "modelProvider/list",
   modelProviderDefaultSet: "modelProvider/default/set",
+  modelProviderConfigWrite: "modelProvider/config/write",
   modelProviderCapabilitiesRead: "modelProvider/capabilities/read",
   skillsList: "skills/list",
   skillsConfigWrite: "skills/config/write",
@@ -404,6 +504,14 @@ export const configMethods = defineMethods({
     params: ModelProviderDefaultSetParams,
     result: ModelProviderDefaultSetResponse,
     summary: "Sets the caller's default model provider (a configured one) for new threads.",
+  },
+  [ConfigMethod.modelProviderConfigWrite]: {
+    ...common,
+    scope: exclusive,
+    paramsRequired: true,
+    params: ModelProviderConfigWriteParams,
+    result: ModelProviderConfigWriteResponse,
+    summary: "Creates or edits a custom provider (or a Bedrock or Vertex AI provider's settings) in the caller's user layer.",
   },
   [ConfigMethod.skillsList]: {
     ...common,

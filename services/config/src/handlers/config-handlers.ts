@@ -13,6 +13,7 @@ import {
   checkExpectedVersion,
   checkWriteAgainstRequirements,
   codexConfigView,
+  type EffectiveConfig,
   findOverride,
   isEmptyRequirements,
   layerReadonlyError,
@@ -26,8 +27,9 @@ import { type ConfigResolver, LayerFiles } from "../resolver.js";
 import { type ConfigSecrets, redactSecrets, redactValueAt, SecretValueError } from "../secrets/config-secrets.js";
 import type { ConfigStore } from "../store/config-store.js";
 import { type ModelCatalog, modelPage } from "./model-catalog.js";
-import { modelProviderCapabilities, modelProviderList } from "./model-providers.js";
+import { modelProviderCapabilities, modelProviderList, providerSummaryIn } from "./model-providers.js";
 import { pageOf } from "./pages.js";
+import { planProviderWrite } from "./provider-config-write.js";
 import type { ThreadConfigs } from "./thread-configs.js";
 
 type ConfigMethodName =
@@ -42,6 +44,7 @@ type ConfigMethodName =
   | "modelProvider/list"
   | "modelProvider/capabilities/read"
   | "modelProvider/default/set"
+  | "modelProvider/config/write"
   | "skills/list"
   | "skills/config/write"
   | "hooks/list";
@@ -81,7 +84,24 @@ export function configHandlers(deps: {
     context: HandlerContext,
     edits: ConfigEdit[],
     options: { filePath?: string | null; expectedVersion?: string | null },
-  ): Promise<ConfigWriteResponse> {
+  ): Promise<ConfigWriteResponse>;
+  /**
+   * Edits planned from the layer as it is in the write's transaction (`plan` gets the user's layer and
+   * the caller's effective config with it), answered by `answer` from the config after the write: the
+   * ledger keeps that answer, so a redelivered write gets the first one.
+   */
+  async function writeUserLayer<Answer>(
+    context: HandlerContext,
+    plan: (before: { userLayer: ConfigTable; effective: ConfigTable }) => ConfigEdit[],
+    options: { filePath?: string | null; expectedVersion?: string | null },
+    answer: (after: EffectiveConfig, edits: ConfigEdit[]) => Answer,
+  ): Promise<Answer>;
+  async function writeUserLayer<Answer>(
+    context: HandlerContext,
+    planned: ConfigEdit[] | ((before: { userLayer: ConfigTable; effective: ConfigTable }) => ConfigEdit[]),
+    options: { filePath?: string | null; expectedVersion?: string | null },
+    answer?: (after: EffectiveConfig, edits: ConfigEdit[]) => Answer,
+  ): Promise<ConfigWriteResponse | Answer> {
     const { tenant, subject } = callerOf(context);
     if (subject === ANONYMOUS_SUBJECT) {
       // Ours: a connection without a user identity (no authentication configured) has no user layer.
@@ -101,6 +121,17 @@ export function configHandlers(deps: {
         const current = await store.readLayer(tx, tenant, "user", subject);
         const currentBody = current?.body ?? {};
         asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
+        let edits = planned as ConfigEdit[];
+        if (typeof planned === "function") {
+          const before = await resolver.resolve({
+            tenant,
+            subject,
+            cwd: null,
+            sessionLayer: null,
+            userLayerOverride: currentBody,
+          });
+          edits = asWire(() => planned({ userLayer: currentBody, effective: before.effective.config }));
+        }
         const edited = asWire(() => applyEdits(currentBody, edits));
         // Unknown keys and tables are accepted and kept, as Codex 0.171.0 keeps them (a newer client's
         // settings must survive); only the values of keys Codex knows are checked.
@@ -111,6 +142,7 @@ export function configHandlers(deps: {
         const editedPaths = edits.map((edit) => asWire(() => parseKeyPath(edit.keyPath)));
         asWire(() => checkWriteAgainstRequirements(after.effective.config, after.requirements, editedPaths));
         const version = await store.writeLayer(tx, tenant, "user", subject, body);
+        if (answer) return answer(after.effective, edits);
         const overridden = findOverride(after.effective, body, editedPaths, redactValueAt);
         return {
           status: overridden ? ("okOverridden" as const) : ("ok" as const),
@@ -228,6 +260,20 @@ export function configHandlers(deps: {
       }
       await writeUserLayer(context, [{ keyPath: "model_provider", value: params.providerId, mergeStrategy: "replace" }], {});
       return {};
+    },
+
+    [Method.modelProviderConfigWrite]: async (params, context) => {
+      let providerId = "";
+      return writeUserLayer(
+        context,
+        ({ effective }) => {
+          const plan = planProviderWrite(params.settings, effective);
+          providerId = plan.providerId;
+          return plan.edits;
+        },
+        {},
+        (after) => ({ provider: providerSummaryIn(after, providerId) }),
+      );
     },
 
     [Method.skillsList]: async (params) => {

@@ -98,6 +98,21 @@ describe("model providers", () => {
     assert.equal(resolve({}, "ollama").baseUrl, "http://localhost:11434/v1");
   });
 
+  test("Bedrock and Vertex AI are known, but a turn cannot call them without a base URL of their own", () => {
+    for (const id of ["amazon-bedrock", "amazon-bedrock-runtime", "gcp"]) {
+      const message = messageOf(() => resolve({}, id));
+      assert.match(message, new RegExp(`^Model provider \`${id}\` signs in with (AWS|Google Cloud) credentials`));
+      const configured = { model_providers: { [id]: { aws: { region: "r" }, project_id: "p" } } };
+      assert.equal(
+        messageOf(() => resolve(configured, id)),
+        message,
+      );
+    }
+    // With a base URL of its own it is an ordinary gateway.
+    const gateway = { model_providers: { gcp: { name: "Vertex via gateway", base_url: "https://gw.example/v1" } } };
+    assert.equal(resolve(gateway, "gcp").baseUrl, "https://gw.example/v1");
+  });
+
   test("refusals: an unknown provider, a wire_api other than responses, a command-based auth", () => {
     assert.equal(
       messageOf(() => providerTableFor({}, "nope")),

@@ -18,7 +18,14 @@ import {
   type ResolveModelProviderResponse,
   SwitchyardError,
 } from "@switchyard/protocol";
-import { type ConfigTable, type EffectiveConfig, isConfigTable, precedenceOf, valueAtPath } from "../model/index.js";
+import {
+  CLOUD_BUILT_IN_PROVIDER_IDS,
+  type ConfigTable,
+  type EffectiveConfig,
+  isConfigTable,
+  precedenceOf,
+  valueAtPath,
+} from "../model/index.js";
 import type { ConfigResolver } from "../resolver.js";
 import type { ConfigSecrets } from "../secrets/config-secrets.js";
 import { SecretBoxError } from "../secrets/secret-box.js";
@@ -34,6 +41,11 @@ export const BUILT_IN_MODEL_PROVIDERS: Readonly<Record<string, ConfigTable>> = {
   [OPENAI_PROVIDER_ID]: { name: "OpenAI", base_url: OPENAI_BASE_URL, env_key: "OPENAI_API_KEY", wire_api: "responses" },
   ollama: { name: "gpt-oss", base_url: "http://localhost:11434/v1", wire_api: "responses" },
   lmstudio: { name: "gpt-oss", base_url: "http://localhost:1234/v1", wire_api: "responses" },
+  // Bedrock and Vertex AI sign in with the cloud's own credentials: listed and configurable as in
+  // Codex, but a Switchyard turn cannot call them (resolveProvider says so).
+  "amazon-bedrock": { name: "Amazon Bedrock Mantle" },
+  "amazon-bedrock-runtime": { name: "Amazon Bedrock Runtime" },
+  gcp: { name: "Google Cloud Vertex AI" },
 };
 
 /** Codex's defaults and caps for a provider's retry and idle settings. */
@@ -125,6 +137,11 @@ export function resolveProvider(
   credentials: ProviderCredentials,
 ): ResolvedModelProvider {
   const { table } = provider;
+  if (CLOUD_BUILT_IN_PROVIDER_IDS.includes(providerId) && stringAt(table, "base_url") === undefined) {
+    throw invalid(
+      `Model provider \`${providerId}\` signs in with ${providerId === "gcp" ? "Google Cloud" : "AWS"} credentials on the app-server's host, which a Switchyard session does not have: use a custom provider (a base_url, and env_key with a tenant secret)`,
+    );
+  }
   const wireApi = table.wire_api ?? "responses";
   if (wireApi !== "responses") {
     throw invalid(
@@ -302,6 +319,39 @@ function parsedUrl(text: string | undefined): URL | undefined {
   }
 }
 
+/** A Bedrock or Vertex AI provider as Codex shows it: its cloud settings (null when unset), no base URL unless configured. */
+function cloudProviderSummary(id: string, table: ConfigTable, canEdit: boolean): ModelProviderSummary {
+  const text = (from: ConfigTable, key: string) => stringAt(from, key) ?? null;
+  const aws = isConfigTable(table.aws) ? table.aws : {};
+  const baseUrlText = stringAt(table, "base_url");
+  return {
+    id,
+    name: stringAt(table, "name") ?? (stringAt(BUILT_IN_MODEL_PROVIDERS[id] ?? {}, "name") as string),
+    canEdit,
+    baseUrl: displayedBaseUrl(parsedUrl(baseUrlText), baseUrlText),
+    settings:
+      id === "gcp"
+        ? {
+            type: "gcp",
+            projectId: text(table, "project_id"),
+            location: text(table, "location"),
+            credentialFile: text(table, "credential_file"),
+          }
+        : { type: "bedrock", profile: text(aws, "profile"), region: text(aws, "region") },
+  };
+}
+
+/** How modelProvider/list and modelProvider/config/write show provider `id` of `config` (configured or not). */
+export function providerSummaryIn(effective: EffectiveConfig, id: string): ModelProviderSummary {
+  if (id === OPENAI_PROVIDER_ID) return OPENAI_SUMMARY;
+  const providers = isConfigTable(effective.config.model_providers) ? effective.config.model_providers : {};
+  const table = isConfigTable(providers[id]) ? providers[id] : {};
+  const canEdit = !isSetAboveUser(effective, ["model_providers", id]);
+  return CLOUD_BUILT_IN_PROVIDER_IDS.includes(id)
+    ? cloudProviderSummary(id, table, canEdit)
+    : providerSummary(id, table, canEdit);
+}
+
 /** One configured provider as modelProvider/list shows it. */
 export function providerSummary(id: string, table: ConfigTable, canEdit: boolean): ModelProviderSummary {
   const baseUrlText = stringAt(table, "base_url");
@@ -338,7 +388,7 @@ export function modelProviderList(effective: EffectiveConfig): ModelProviderList
   const providers = isConfigTable(effective.config.model_providers) ? effective.config.model_providers : {};
   const custom = Object.entries(providers)
     .filter((entry): entry is [string, ConfigTable] => entry[0] !== OPENAI_PROVIDER_ID && isConfigTable(entry[1]))
-    .map(([id, table]) => providerSummary(id, table, !isSetAboveUser(effective, ["model_providers", id])));
+    .map(([id]) => providerSummaryIn(effective, id));
   const data = [...custom, OPENAI_SUMMARY].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
   return {
     data,

@@ -490,7 +490,8 @@ export const CODEX_ENTRY_DEFAULTS: Readonly<Record<string, Record<string, unknow
   },
   projects: { trust_level: null },
   model_providers: {
-    name: null,
+    // serde's default for a provider without one (a Bedrock or Vertex AI table that only adds settings).
+    name: "",
     base_url: null,
     model_catalog_url: null,
     env_key: null,

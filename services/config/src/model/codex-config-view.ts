@@ -108,13 +108,18 @@ const profileNested: NestedViews = {
   features: (value) => features(value, false),
 };
 
+/** A provider's `[aws]` table (Bedrock's settings) is a struct: every field shown. */
+const providerNested: NestedViews = {
+  aws: (value) => asStruct(value, { profile: null, region: null, credential_export: null, auth_refresh: null }),
+};
+
 /** How each key's value is shown once a layer sets it (keys not here are shown as set). */
 const VIEWS: NestedViews = {
   ...Object.fromEntries(Object.keys(CODEX_TABLE_DEFAULTS).map((name) => [name, table(name)])),
   tools,
   features: (value) => features(value, true),
   mcp_servers: entries(mcpServer),
-  model_providers: entries((value) => asStruct(value, CODEX_ENTRY_DEFAULTS.model_providers ?? {})),
+  model_providers: entries((value) => asStruct(value, CODEX_ENTRY_DEFAULTS.model_providers ?? {}, providerNested)),
   profiles: entries((value) => asStruct(value, CODEX_ENTRY_DEFAULTS.profiles ?? {}, profileNested)),
   projects: entries((value) => asStruct(value, CODEX_ENTRY_DEFAULTS.projects ?? {})),
   marketplaces: entries((value) => asStruct(value, CODEX_ENTRY_DEFAULTS.marketplaces ?? {})),

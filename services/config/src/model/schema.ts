@@ -190,14 +190,23 @@ const MODEL_PROVIDER: Schema = struct("ModelProviderInfo", {
   credential_file: string,
 });
 
+/** Codex's built-in providers that take cloud settings (`aws`; `project_id`, `location`, `credential_file`) and need no name. */
+export const CLOUD_BUILT_IN_PROVIDER_IDS: readonly string[] = ["amazon-bedrock", "amazon-bedrock-runtime", "gcp"];
+
 const modelProviders: Schema = {
   kind: "map",
   values: MODEL_PROVIDER,
   check(table, path) {
     for (const [id, provider] of Object.entries(table)) {
       const name = isConfigTable(provider) ? provider.name : undefined;
-      if (typeof name !== "string" || name.trim() === "") {
+      // Codex 0.171.0's Bedrock and Vertex AI providers are built in: a table for one only adds settings.
+      const isCloudBuiltIn = CLOUD_BUILT_IN_PROVIDER_IDS.includes(id) && name === undefined;
+      if (!isCloudBuiltIn && (typeof name !== "string" || name.trim() === "")) {
         return fail(`${[...path, id].join(".")}: provider name must not be empty`, path);
+      }
+      const credentialFile = isConfigTable(provider) ? provider.credential_file : undefined;
+      if (typeof credentialFile === "string" && !credentialFile.startsWith("/")) {
+        return fail(`${[...path, id].join(".")}: provider credential_file must be an absolute path`, path);
       }
     }
     return null;
