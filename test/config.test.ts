@@ -13,6 +13,7 @@ import { status as grpcStatus, Server, ServerCredentials } from "@grpc/grpc-js";
 import type { ConfigAdmin } from "../services/config/src/admin.js";
 import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
+import { MCP_NOT_STARTED } from "../services/config/src/handlers/mcp-handlers.js";
 import { LAYERS_FOR_SQL } from "../services/config/src/store/config-store.js";
 import { CodexTestClient, recordSomething } from "./harness/client.js";
 import { sampleValue, scrape } from "./harness/metrics.js";
@@ -442,6 +443,33 @@ describe("config service", () => {
     // A thread started on the new provider uses it.
     await ann.call("modelProvider/default/set", { providerId: "team-gateway" });
     assert.equal((await ann.call("thread/start", { cwd: "/w" })).modelProvider, "team-gateway");
+    assertConformant();
+  });
+
+  test("mcpServerStatus/list: a bearer token's variable is looked up among the tenant's secrets, a thread's among its config", async () => {
+    const ann = await open("t-mcp", "ann");
+    const orchestrator = await open("t-mcp", "orch", ["orchestrator"]);
+    const stranger = await open("t-mcp-other", "ann", ["orchestrator"]);
+    await ann.call("config/value/write", {
+      keyPath: "mcp_servers.docs",
+      value: { url: "https://docs.example/mcp", bearer_token_env_var: "DOCS_TOKEN" },
+      mergeStrategy: "replace",
+    });
+    const toolsError = async () => (await ann.call("mcpServerStatus/list", {})).data[0].toolsError;
+    assert.equal(await toolsError(), "MCP startup failed: Environment variable DOCS_TOKEN for MCP server 'docs' is not set");
+    await stranger.call("switchyard/secret/set", { name: "DOCS_TOKEN", value: "another tenant's" });
+    assert.match(await toolsError(), /is not set$/, "another tenant's secret does not count");
+    await orchestrator.call("switchyard/secret/set", { name: "DOCS_TOKEN", value: "t0ken" });
+    assert.equal(await toolsError(), MCP_NOT_STARTED);
+    // A thread's servers come from its own config; another tenant's thread is not found.
+    const { thread } = await ann.call("thread/start", { cwd: "/w" });
+    const ofThread = await ann.call("mcpServerStatus/list", { threadId: thread.id });
+    assert.deepEqual(
+      ofThread.data.map((server: { name: string; runtimeStatus: string }) => [server.name, server.runtimeStatus]),
+      [["docs", "failed"]],
+    );
+    const elsewhere = await stranger.request("mcpServerStatus/list", { threadId: thread.id });
+    assert.equal(elsewhere.error?.message, `thread not found: ${thread.id}`);
     assertConformant();
   });
 

@@ -131,6 +131,8 @@ describe("registry", () => {
     "modelProvider/config/write": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "modelProvider/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "modelProvider/capabilities/read": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "mcpServerStatus/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
+    "config/mcpServer/reload": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "skills/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },
     "skills/config/write": { params: {}, kind: "exclusive", key: "config:acme:user:u1" },
     "hooks/list": { params: {}, kind: "sharedRead", key: "config:acme:user:u1" },

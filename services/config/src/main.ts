@@ -10,6 +10,7 @@ import { closeUpstreamClients } from "./grpc/client.js";
 import { ThreadConfigServer } from "./grpc/server.js";
 import type { SessionConfigToml } from "./grpc/session-config-codec.js";
 import { configHandlers } from "./handlers/config-handlers.js";
+import { mcpHandlers } from "./handlers/mcp-handlers.js";
 import { ModelCatalog } from "./handlers/model-catalog.js";
 import { ModelProviders } from "./handlers/model-providers.js";
 import { secretHandlers } from "./handlers/secret-handlers.js";
@@ -79,6 +80,7 @@ async function main(): Promise<void> {
       ...configHandlers({ store, resolver, threads, catalog, configSecrets }),
       ...sessionHandlers({ store, threads, configSecrets }),
       ...secretHandlers({ store, secrets, providers }),
+      ...mcpHandlers({ store, resolver, secrets }),
     },
     keyedSettings: {
       ...defaultKeyedLaneSettings,

@@ -13,7 +13,7 @@ import { defineMethods, defineNotifications } from "../define.js";
 import { serdeOneOf } from "../errors.js";
 import type { ScopeCaller } from "../scope.js";
 import { describeFound } from "../serde-messages.js";
-import { AbsolutePathString, enumRefusal, U32 } from "../serde-types.js";
+import { AbsolutePathString, enumRefusal, serdeEnum, U32 } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -303,6 +303,38 @@ export type ModelProviderConfigWriteParams = z.infer<typeof ModelProviderConfigW
 export const ModelProviderConfigWriteResponse = z.object({ provider: ModelProviderSummary });
 export type ModelProviderConfigWriteResponse = z.infer<typeof ModelProviderConfigWriteResponse>;
 
+/** mcpServerStatus/list: the caller's configured MCP servers (or a thread's), by name, in pages. */
+export const ListMcpServerStatusParams = z.object({
+  cursor: z.string().nullish(),
+  detail: serdeEnum(["full", "toolsAndAuthOnly"]).nullish(),
+  environmentId: z.string().nullish(),
+  limit: U32.nullish(),
+  serverName: z.string().nullish(),
+  threadId: z.string().nullish(),
+});
+export type ListMcpServerStatusParams = z.infer<typeof ListMcpServerStatusParams>;
+export const McpAuthStatus = z.enum(["unknown", "unsupported", "notLoggedIn", "bearerToken", "oAuth"]);
+export const McpServerStatus = z.object({
+  name: z.string(),
+  environmentId: z.string().nullable(),
+  runtimeStatus: z.string().nullable(),
+  pluginId: z.string().nullable(),
+  httpOrigin: z.string().nullable(),
+  serverInfo: z.unknown().nullable(),
+  serverCapabilities: z.unknown().nullable(),
+  toolListMeta: z.unknown().nullable(),
+  tools: z.record(z.string(), z.unknown()),
+  toolsError: z.string().nullable(),
+  resources: z.array(z.unknown()),
+  resourceTemplates: z.array(z.unknown()),
+  authStatus: McpAuthStatus,
+});
+export type McpServerStatus = z.infer<typeof McpServerStatus>;
+export const ListMcpServerStatusResponse = z.object({ data: z.array(McpServerStatus), nextCursor: z.string().nullable() });
+export type ListMcpServerStatusResponse = z.infer<typeof ListMcpServerStatusResponse>;
+export const McpServerRefreshParams = z.unknown();
+export const McpServerRefreshResponse = z.object({});
+
 export const ModelProviderCapabilitiesReadParams = z.object({});
 export const ModelProviderCapabilitiesReadResponse = z.object({ imageGeneration: z.boolean(), webSearch: z.boolean() });
 export type ModelProviderCapabilitiesReadResponse = z.infer<typeof ModelProviderCapabilitiesReadResponse>;
@@ -396,6 +428,8 @@ export const ConfigMethod = {
   modelProviderList: "modelProvider/list",
   modelProviderDefaultSet: "modelProvider/default/set",
   modelProviderConfigWrite: "modelProvider/config/write",
+  mcpServerStatusList: "mcpServerStatus/list",
+  mcpServerReload: "config/mcpServer/reload",
   modelProviderCapabilitiesRead: "modelProvider/capabilities/read",
   skillsList: "skills/list",
   skillsConfigWrite: "skills/config/write",
@@ -512,6 +546,24 @@ export const configMethods = defineMethods({
     params: ModelProviderConfigWriteParams,
     result: ModelProviderConfigWriteResponse,
     summary: "Creates or edits a custom provider (or a Bedrock or Vertex AI provider's settings) in the caller's user layer.",
+  },
+  [ConfigMethod.mcpServerStatusList]: {
+    ...common,
+    // A thread it names is read as Codex reads thread ids (a malformed one is refused first).
+    threadId: { label: "thread" },
+    scope: sharedRead,
+    paramsRequired: true,
+    params: ListMcpServerStatusParams,
+    result: ListMcpServerStatusResponse,
+    summary: "The caller's configured MCP servers (or a thread's) by name, as Codex shows them; Switchyard starts none.",
+  },
+  [ConfigMethod.mcpServerReload]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: McpServerRefreshParams,
+    result: McpServerRefreshResponse,
+    summary: "Codex's reload of loaded threads' MCP servers: Switchyard runs none, so there is nothing to reload.",
   },
   [ConfigMethod.skillsList]: {
     ...common,
