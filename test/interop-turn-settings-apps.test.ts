@@ -2,7 +2,8 @@
 // both sides (one scripted Responses server keeps a turn running on each), compared call by call.
 // Codex's `step_model_switching` feature is off, as it is by default: a change to a running turn's
 // model steps is refused, its approvals reviewer and environments are taken, and a turn that is not
-// running is unavailable; app/read answers every id missing (no ChatGPT sign-in is involved).
+// running is unavailable; app/read answers every id missing (no ChatGPT sign-in is involved); a
+// loaded thread has no background terminals.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type BesideCodex, besideCodexScripted, sideCall as call, idNamer, type Side, sidesOf } from "./harness/beside-codex.js";
@@ -97,6 +98,26 @@ describe("turn/settings/update and app/read beside codex app-server 0.171.0", ()
         ["app/read", { appIds: ["a"], threadId: "nope" }],
         ["app/read", {}],
         ["app/read", { appIds: "a" }],
+      ]);
+    };
+    assert.deepEqual(await run(switchyard), await run(codex));
+    assertConformant();
+  });
+
+  test("background terminals: a loaded thread has none to list, clean or terminate; another thread is not found", async () => {
+    const run = async (side: Side) => {
+      const threadId = (await call(side, "thread/start", { cwd: sides.serverCwd })).thread.id as string;
+      return transcript(side, [
+        ["thread/backgroundTerminals/list", { threadId }],
+        ["thread/backgroundTerminals/list", { threadId, limit: 1, cursor: null }],
+        ["thread/backgroundTerminals/clean", { threadId }],
+        ["thread/backgroundTerminals/terminate", { threadId, processId: "1" }],
+        ["thread/backgroundTerminals/list", { threadId: UNKNOWN }],
+        ["thread/backgroundTerminals/clean", { threadId: UNKNOWN }],
+        ["thread/backgroundTerminals/terminate", { threadId: UNKNOWN, processId: "1" }],
+        ["thread/backgroundTerminals/clean", { threadId: "nope" }],
+        ["thread/backgroundTerminals/terminate", { threadId }],
+        ["thread/backgroundTerminals/clean", {}],
       ]);
     };
     assert.deepEqual(await run(switchyard), await run(codex));

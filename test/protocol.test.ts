@@ -233,7 +233,11 @@ describe("protocol errors and session rules", () => {
       isGovCloud: false,
       shouldWarn: false,
     });
-    assert.deepEqual(await client.call("thread/backgroundTerminals/list", { threadId: "x" }), { data: [], nextCursor: null });
+    const { thread } = await client.call("thread/start", {});
+    assert.deepEqual(await client.call("thread/backgroundTerminals/list", { threadId: thread.id }), {
+      data: [],
+      nextCursor: null,
+    });
     const models = (await client.call("model/list", { modelProvider: null, cursor: null, limit: null, includeHidden: true }))
       .data;
     assert.deepEqual(

@@ -208,7 +208,6 @@ export function isMachineOnlyMethod(method: string): boolean {
     method.startsWith("process/") ||
     method.startsWith("fuzzyFileSearch") ||
     method === "thread/shellCommand" ||
-    method === "gitDiffToRemote" ||
-    (method.startsWith("thread/backgroundTerminals/") && method !== "thread/backgroundTerminals/list")
+    method === "gitDiffToRemote"
   );
 }

@@ -196,6 +196,8 @@ describe("registry", () => {
     "plugin/installed": { params: {}, kind: "unkeyed" },
     "account/bedrock/checkGovCloudRequirements": { params: {}, kind: "unkeyed" },
     "thread/backgroundTerminals/list": { params: { threadId: "t1" }, kind: "unkeyed" },
+    "thread/backgroundTerminals/clean": { params: { threadId: "t1" }, kind: "unkeyed" },
+    "thread/backgroundTerminals/terminate": { params: { threadId: "t1", processId: "1" }, kind: "unkeyed" },
     "account/rateLimits/read": { params: {}, kind: "unkeyed" },
     "account/usage/read": { params: {}, kind: "unkeyed" },
     "account/workspaceMessages/read": { params: {}, kind: "unkeyed" },

@@ -34,7 +34,6 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
     [Method.getAuthStatus]: () => ({ authMethod: null, authToken: null, requiresOpenaiAuth: false }),
     [Method.pluginInstalled]: () => ({ marketplaces: [], marketplaceLoadErrors: [] }),
     [Method.bedrockCheckGovCloud]: () => ({ isGovCloud: false, shouldWarn: false }),
-    [Method.backgroundTerminalsList]: () => ({ data: [], nextCursor: null }),
     // No ChatGPT sign-in is involved: Codex 0.171.0's answers without one.
     [Method.accountRateLimitsRead]: () => signInRequired("rate limits"),
     [Method.accountUsageRead]: () => signInRequired("token usage"),

@@ -40,6 +40,10 @@ export const BackgroundTerminalsListParams = z.object({
   limit: U32.nullish(),
 });
 export const BackgroundTerminalsListResponse = z.object({ data: z.array(z.unknown()), nextCursor: z.string().nullable() });
+export const BackgroundTerminalsCleanParams = z.object({ threadId: z.string() });
+export const BackgroundTerminalsCleanResponse = z.object({});
+export const BackgroundTerminalsTerminateParams = z.object({ threadId: z.string(), processId: z.string() });
+export const BackgroundTerminalsTerminateResponse = z.object({ terminated: z.boolean() });
 
 // Account methods answered as Codex 0.171.0 answers them without a ChatGPT sign-in (no OpenAI account
 // is involved), and its local-machine detections, which find nothing on a cloud session.
@@ -134,6 +138,8 @@ export const SessionMethod = {
   pluginInstalled: "plugin/installed",
   bedrockCheckGovCloud: "account/bedrock/checkGovCloudRequirements",
   backgroundTerminalsList: "thread/backgroundTerminals/list",
+  backgroundTerminalsClean: "thread/backgroundTerminals/clean",
+  backgroundTerminalsTerminate: "thread/backgroundTerminals/terminate",
   accountRateLimitsRead: "account/rateLimits/read",
   accountUsageRead: "account/usage/read",
   accountWorkspaceMessagesRead: "account/workspaceMessages/read",
@@ -194,15 +200,38 @@ export const sessionMethods = defineMethods({
     result: BedrockCheckGovCloudResponse,
     summary: "Bedrock GovCloud check: not GovCloud, nothing to warn about (no Bedrock account is involved).",
   },
+  // A cloud thread never has background terminals (it has no shell), so there is nothing to order
+  // against (unkeyed); the thread service answers because the thread must be one of the caller's
+  // loaded threads, as in Codex 0.171.0 (`thread not found: <id>` otherwise).
   [SessionMethod.backgroundTerminalsList]: {
-    owner: "gateway",
-    // Unkeyed: a cloud thread never has background terminals, so there is nothing to order against.
+    threadId: { label: "thread" },
+    owner: "thread",
     scope: { kind: "unkeyed" },
     experimental: false,
     paramsRequired: true,
     params: BackgroundTerminalsListParams,
     result: BackgroundTerminalsListResponse,
-    summary: "A thread's background terminals: none (a cloud thread has no shell).",
+    summary: "A loaded thread's background terminals: none (a cloud thread has no shell).",
+  },
+  [SessionMethod.backgroundTerminalsClean]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: BackgroundTerminalsCleanParams,
+    result: BackgroundTerminalsCleanResponse,
+    summary: "Cleans a loaded thread's background terminals: there are none.",
+  },
+  [SessionMethod.backgroundTerminalsTerminate]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    scope: { kind: "unkeyed" },
+    experimental: false,
+    paramsRequired: true,
+    params: BackgroundTerminalsTerminateParams,
+    result: BackgroundTerminalsTerminateResponse,
+    summary: "Terminates one of a loaded thread's background terminals: there are none, so nothing is terminated.",
   },
   [SessionMethod.accountRateLimitsRead]: {
     ...local,
