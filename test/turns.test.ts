@@ -613,7 +613,7 @@ describe("turns", () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     assert.equal(readStates().length, 2, "no thread/readState/changed for the compaction turn");
 
-    for (const method of ["command/exec", "fs/readFile", "process/spawn"]) {
+    for (const method of ["command/exec", "fs/readFile", "process/spawn", "marketplace/add"]) {
       const reply = await client.request(method, {});
       assert.equal(reply.error?.code, -32600);
       assert.match(reply.error?.message ?? "", /needs a machine/, method);

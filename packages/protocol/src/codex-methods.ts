@@ -208,6 +208,8 @@ export function isMachineOnlyMethod(method: string): boolean {
     method.startsWith("process/") ||
     method.startsWith("fuzzyFileSearch") ||
     method === "thread/shellCommand" ||
-    method === "gitDiffToRemote"
+    method === "gitDiffToRemote" ||
+    // A marketplace is cloned or copied onto the app-server's machine.
+    method === "marketplace/add"
   );
 }

@@ -9,6 +9,7 @@ export * from "./frame-limits.js";
 export * from "./methods/config.js";
 export * from "./methods/initialize.js";
 export * from "./methods/internal.js";
+export * from "./methods/plugins.js";
 export * from "./methods/projects.js";
 export * from "./methods/remote-control.js";
 export * from "./methods/session.js";

@@ -17,6 +17,7 @@ import type { ParamsOf, ResultOf } from "./define.js";
 import { ConfigMethod, ConfigNotification, configMethods, configNotifications } from "./methods/config.js";
 import { InitializeMethod, InitializeNotification, initializeMethods, initializeNotifications } from "./methods/initialize.js";
 import { InternalMethod, internalMethods } from "./methods/internal.js";
+import { PluginMethod, pluginMethods } from "./methods/plugins.js";
 import { ProjectMethod, ProjectNotification, projectMethods, projectNotifications } from "./methods/projects.js";
 import {
   RemoteControlMethod,
@@ -65,6 +66,7 @@ import type { MethodSpec, NotificationAudience, NotificationSpec, ServiceName } 
 export const methods = {
   ...initializeMethods,
   ...sessionMethods,
+  ...pluginMethods,
   ...configMethods,
   ...internalMethods,
   ...threadMethods,
@@ -98,6 +100,7 @@ export const notifications = {
 export const Method = {
   ...InitializeMethod,
   ...SessionMethod,
+  ...PluginMethod,
   ...ConfigMethod,
   ...InternalMethod,
   ...ThreadMethod,

@@ -21,6 +21,25 @@ const signInRequired = (what: "rate limits" | "token usage" | "workspace message
   throw new SwitchyardError({ reason: "signInRequired", what });
 };
 
+/** A refusal in Codex 0.171.0's words (-32600). */
+const refuse = (message: string): never => {
+  throw new SwitchyardError({ reason: "invalidArgument", message });
+};
+/** Codex 0.171.0's refusal of the remote plugin catalog without a ChatGPT sign-in, after what it was doing. */
+const remoteCatalog = (doing: string): never => refuse(`${doing}: chatgpt authentication required for remote plugin catalog`);
+/** A plugin's marketplace: exactly one of a file (none exists on a cloud session) and the remote catalog. */
+const pluginSource = (
+  method: "plugin/read" | "plugin/install",
+  params: { marketplacePath?: string | null; remoteMarketplaceName?: string | null },
+  remoteDoing: string,
+): never => {
+  const hasPath = params.marketplacePath != null;
+  if (hasPath === (params.remoteMarketplaceName != null)) {
+    refuse(`${method} requires exactly one of marketplacePath or remoteMarketplaceName`);
+  }
+  return hasPath ? refuse(`marketplace file \`${params.marketplacePath}\` does not exist`) : remoteCatalog(remoteDoing);
+};
+
 export function localMethods(): ReadonlyMap<string, LocalMethod> {
   const handlers: LocalHandlers = {
     [Method.mockExperimentalMethod]: (params) => ({ echoed: params.value ?? null }),
@@ -50,12 +69,30 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
     }),
     [Method.pluginList]: () => ({ marketplaces: [], marketplaceLoadErrors: [], featuredPluginIds: [] }),
     [Method.pluginSearch]: () => ({ data: [], nextCursor: null }),
-    [Method.pluginShareList]: () => {
-      throw new SwitchyardError({
-        reason: "invalidArgument",
-        message: "list remote plugin shares: chatgpt authentication required for remote plugin catalog",
-      });
+    [Method.pluginShareList]: () => remoteCatalog("list remote plugin shares"),
+    // No marketplace files on a cloud session, no ChatGPT sign-in for the remote catalog, nothing installed.
+    [Method.pluginRead]: (params) => pluginSource("plugin/read", params, "read remote plugin details"),
+    [Method.pluginInstall]: (params) => pluginSource("plugin/install", params, "read remote plugin details before install"),
+    [Method.pluginSkillRead]: () => remoteCatalog("read remote plugin skill details"),
+    [Method.pluginUninstall]: (params) => {
+      // A local plugin id (`name@marketplace`) that is not installed leaves nothing to do.
+      if (params.pluginId.includes("@")) return {};
+      return params.pluginId === ""
+        ? refuse("invalid remote plugin id")
+        : remoteCatalog("resolve remote plugin before uninstall");
     },
+    [Method.pluginReconcile]: () => ({ changedPlugins: [], failedRemotePluginIds: [], failedMaterializationRemotePluginIds: [] }),
+    [Method.marketplaceRemove]: (params) => refuse(`marketplace \`${params.marketplaceName}\` is not configured or installed`),
+    [Method.marketplaceUpgrade]: (params) =>
+      params.marketplaceName == null
+        ? { selectedMarketplaces: [], upgradedRoots: [], errors: [] }
+        : refuse(`marketplace \`${params.marketplaceName}\` is not configured as a Git marketplace`),
+    [Method.pluginShareSave]: () => remoteCatalog("save remote plugin share"),
+    [Method.pluginShareUpdateTargets]: () => remoteCatalog("update remote plugin share targets"),
+    [Method.pluginShareCheckout]: () => remoteCatalog("checkout plugin share"),
+    [Method.pluginShareDelete]: () => remoteCatalog("delete remote plugin share"),
+    // Roots on the app-server's machine: a cloud session has no files there, so no skill is found in them.
+    [Method.skillsExtraRootsSet]: () => ({}),
     [Method.appList]: () => ({ data: [], nextCursor: null }),
     [Method.appInstalled]: () => ({ apps: [] }),
     [Method.windowsSandboxReadiness]: () => ({ status: "notConfigured" }),
