@@ -16,6 +16,12 @@ const METHODS = [
   "accountSession/list",
   "externalAgentConfig/detect",
   "userVerification/status",
+  "userVerification/enroll",
+  "userVerification/delete",
+  "userVerification/verify",
+  "userVerification/cancel",
+  "rollout/compress",
+  "externalAgentConfig/import/readHistories",
   "thread/timeline/list",
   "plugin/list",
   "plugin/search",
@@ -72,6 +78,22 @@ const EXTRA: Record<string, unknown[]> = {
   "plugin/share/checkout": [{ remotePluginId: "p" }],
   "plugin/share/delete": [{ remotePluginId: "p" }],
   "skills/extraRoots/set": [{ extraRoots: [] }, { extraRoots: ["/x"] }, { extraRoots: ["relative"] }],
+  // A well-formed verification (then unavailable), and each kind of malformed input (-32602 first).
+  "userVerification/verify": [
+    { challenge: "AAEC", description: "d", title: "t" },
+    { challenge: "AAEC", description: "", title: "t" },
+    { challenge: "", description: "d", title: "t" },
+    { challenge: "AA==", description: "d", title: "t" },
+    { challenge: "A", description: "d", title: "t" },
+    { challenge: "a+b/", description: "d", title: "t" },
+    { challenge: "A".repeat(5464), description: "d", title: "t" },
+    { challenge: "AAEC", description: "d", title: "" },
+    { challenge: "AAEC", description: "d", title: "é".repeat(129) },
+    { challenge: "AAEC", description: "d".repeat(4097), title: "t" },
+    { challenge: "AAEC", description: "d", title: "t", extra: 1 },
+    { challenge: "AAEC" },
+  ],
+  "userVerification/cancel": [{ requestId: 1 }, { requestId: "abc" }, { requestId: 1, extra: 1 }, { requestId: null }],
 };
 
 /** No params, empty params, a field nobody knows, and a wrong type. */
@@ -104,5 +126,28 @@ describe("account and machine methods beside codex app-server 0.171.0 (no sign-i
       }
     }
     assertConformant();
+  });
+
+  test("user verification's refusals carry Codex's own data; server/diagnostics describes the answering process", async () => {
+    for (const [method, params] of [
+      ["userVerification/enroll", {}],
+      ["userVerification/verify", { challenge: "AAEC", description: "d", title: "t" }],
+      ["userVerification/verify", { challenge: "", description: "d", title: "t" }],
+    ] as const) {
+      const theirs = await sides.codex.request(method, params);
+      const ours = await sides.client.request(method, params);
+      assert.deepEqual(ours.error, theirs.error, `${method} ${JSON.stringify(params)}`);
+    }
+    const theirs = (await sides.codex.request("server/diagnostics", {})).result;
+    const ours = await sides.client.call("server/diagnostics", {});
+    const shape = (answer: any) =>
+      Object.fromEntries(Object.entries(answer.process).map(([key, value]) => [key, value === null ? null : typeof value]));
+    assert.deepEqual(shape(ours), shape(theirs));
+    // Codex adds gauges for what it runs (live threads, queued requests); the gateway reports its requests in flight.
+    const gaugeNames = (answer: any) => answer.gauges.map((gauge: { name: string }) => gauge.name);
+    assert.deepEqual(gaugeNames(ours), ["app.requests.in_flight"]);
+    assert.ok(gaugeNames(theirs).includes("app.requests.in_flight"));
+    assert.ok(ours.process.residentMemoryBytes > 10_000_000, "the gateway's resident memory");
+    assert.equal(ours.gauges[0].value, 1, "this request, the only one in flight");
   });
 });

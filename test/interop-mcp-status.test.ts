@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import { assertConformant } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 const SERVERS = {
@@ -100,6 +101,7 @@ describe("MCP server status beside codex app-server 0.171.0", () => {
       await same("mcpServerStatus/list", params);
     }
     assert.deepEqual((await same("config/mcpServer/reload", undefined)).result, {});
+    assertConformant();
   });
 
   test("a thread's servers are those of its config", async () => {

@@ -50,6 +50,10 @@ responseNames.set("config/batchWrite", "ConfigWriteResponse");
 responseNames.set("account/logout", "LogoutAccountResponse");
 responseNames.set("account/securitySetup/read", "GetAccountSecuritySetupResponse");
 responseNames.set("accountSession/list", "AccountSessionsResponse");
+// Methods without params (the export names their response only).
+responseNames.set("externalAgentConfig/import/readHistories", "ExternalAgentConfigImportHistoriesReadResponse");
+responseNames.set("rollout/compress", "RolloutCompressResponse");
+responseNames.set("config/mcpServer/reload", "McpServerRefreshResponse");
 // getAuthStatus is one of the v1 methods the binary still answers but its schema no longer exports:
 // its shape is pinned against the binary instead (test/interop-legacy-methods.test.ts).
 const registryOnlyResults = new Set(["modelProvider/default/set", "getAuthStatus"]);

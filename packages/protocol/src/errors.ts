@@ -10,6 +10,8 @@ export const METHOD_NOT_FOUND_CODE = -32601;
 export const INVALID_PARAMS_CODE = -32602;
 export const OVERLOADED_CODE = -32001;
 export const INTERNAL_ERROR_CODE = -32603;
+/** Codex 0.171.0's words for user verification in a build or account without it. */
+export const USER_VERIFICATION_UNAVAILABLE = "User verification is not available in this build or account.";
 
 export type ErrorDetail =
   | { reason: "notInitialized" }
@@ -40,6 +42,12 @@ export type ErrorDetail =
   | { reason: "invalidArgument"; message: string }
   /** An account read Codex 0.171.0 refuses without a ChatGPT sign-in (none is involved here): -32600, its words. */
   | { reason: "signInRequired"; what: "rate limits" | "token usage" | "workspace messages" }
+  /**
+   * User verification (a device's own signing key): Codex 0.171.0's answer in a build without it,
+   * -32603 with its own `data` ({type, reason}); malformed verification input is its -32602.
+   */
+  | { reason: "userVerificationUnavailable" }
+  | { reason: "userVerificationInvalidInput" }
   /** A method Codex 0.171.0 itself answers as not built yet: -32601 ``<method> is not supported yet``, its words. */
   | { reason: "notSupportedByCodex"; method: string }
   /** thread/readState/update with a revision that is no longer the thread's: Codex's words, and the current read state. */
@@ -191,6 +199,19 @@ export function toWireError(detail: ErrorDetail): WireError {
         code: INVALID_REQUEST_CODE,
         message: `codex account authentication required to read ${detail.what}`,
         data: { reason: detail.reason },
+      };
+    // Codex's own `data` for these (its `reason`, not one of Switchyard's): clients read it as Codex's.
+    case "userVerificationUnavailable":
+      return {
+        code: INTERNAL_ERROR_CODE,
+        message: USER_VERIFICATION_UNAVAILABLE,
+        data: { type: "unavailable", reason: "providerUnavailable" },
+      };
+    case "userVerificationInvalidInput":
+      return {
+        code: INVALID_PARAMS_CODE,
+        message: "Invalid verification challenge or display text.",
+        data: { type: "invalidRequest", reason: "invalidParams" },
       };
     case "notSupportedByCodex":
       return {

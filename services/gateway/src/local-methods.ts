@@ -4,7 +4,14 @@
 // have (plugins, background terminals, other agents' config on a local machine) and Codex's
 // collaboration-mode presets (fixed data, the same as Codex 0.171.0 lists). A handler may refuse with
 // a SwitchyardError, answered like any refusal.
-import { Method, type MethodParams, type MethodResult, type MethodsOwnedBy, SwitchyardError } from "@switchyard/protocol";
+import {
+  Method,
+  type MethodParams,
+  type MethodResult,
+  type MethodsOwnedBy,
+  SwitchyardError,
+  USER_VERIFICATION_UNAVAILABLE,
+} from "@switchyard/protocol";
 import type { Caller } from "@switchyard/runtime";
 
 /** Gateway-owned methods other than `initialize` (which the connection handles itself). */
@@ -40,7 +47,33 @@ const pluginSource = (
   return hasPath ? refuse(`marketplace file \`${params.marketplacePath}\` does not exist`) : remoteCatalog(remoteDoing);
 };
 
-export function localMethods(): ReadonlyMap<string, LocalMethod> {
+/** Checks user verification input as Codex 0.171.0 does before it finds verification unavailable. */
+function checkVerificationInput(params: { challenge: string; description: string; title: string }): void {
+  const bytes = (text: string) => Buffer.byteLength(text, "utf8");
+  // Unpadded base64url of 1 to 4096 bytes.
+  const challenge = params.challenge;
+  const isBase64Url = /^[A-Za-z0-9_-]+$/.test(challenge) && challenge.length % 4 !== 1;
+  const challengeBytes = Math.floor((challenge.length * 3) / 4);
+  const isValid =
+    isBase64Url &&
+    challengeBytes >= 1 &&
+    challengeBytes <= 4096 &&
+    bytes(params.title) >= 1 &&
+    bytes(params.title) <= 256 &&
+    bytes(params.description) <= 4096;
+  if (!isValid) throw new SwitchyardError({ reason: "userVerificationInvalidInput" });
+}
+
+/** What the gateway reports about itself (server/diagnostics). */
+export interface GatewayDiagnostics {
+  /** The caller's tenant's requests in flight on this gateway (admitted to the bus), this one not counted. */
+  tenantRequestsInFlight(tenant: string): number;
+}
+
+export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<string, LocalMethod> {
+  const unavailable = (): never => {
+    throw new SwitchyardError({ reason: "userVerificationUnavailable" });
+  };
   const handlers: LocalHandlers = {
     [Method.mockExperimentalMethod]: (params) => ({ echoed: params.value ?? null }),
     [Method.accountRead]: (_params, caller) => ({
@@ -65,8 +98,26 @@ export function localMethods(): ReadonlyMap<string, LocalMethod> {
     [Method.userVerificationStatus]: () => ({
       credentialId: null,
       unavailableReason: "providerUnavailable",
-      unavailableMessage: "User verification is not available in this build or account.",
+      unavailableMessage: USER_VERIFICATION_UNAVAILABLE,
     }),
+    [Method.userVerificationEnroll]: unavailable,
+    [Method.userVerificationDelete]: unavailable,
+    [Method.userVerificationVerify]: (params) => {
+      checkVerificationInput(params);
+      return unavailable();
+    },
+    // No verification is ever in progress here, so there is nothing to cancel.
+    [Method.userVerificationCancel]: () => ({}),
+    // The gateway this connection is on: a Switchyard deployment is many processes, and this is the
+    // one that answers. Requests in flight are the caller's tenant's only (this one included, as
+    // Codex counts the diagnostics request itself): other tenants' load is not theirs to see.
+    [Method.serverDiagnostics]: (_params, caller) => ({
+      process: { id: process.pid, residentMemoryBytes: process.memoryUsage.rss(), physicalFootprintBytes: null },
+      gauges: [{ name: "app.requests.in_flight", value: diagnostics.tenantRequestsInFlight(caller.tenant) + 1 }],
+    }),
+    // A Switchyard thread lives in Postgres: there is no rollout file to compress.
+    [Method.rolloutCompress]: () => ({}),
+    [Method.externalAgentImportReadHistories]: () => ({ data: [], connectors: [] }),
     [Method.pluginList]: () => ({ marketplaces: [], marketplaceLoadErrors: [], featuredPluginIds: [] }),
     [Method.pluginSearch]: () => ({ data: [], nextCursor: null }),
     [Method.pluginShareList]: () => remoteCatalog("list remote plugin shares"),

@@ -60,6 +60,10 @@ describe("request gate", () => {
       reasonOf(gateRequest({ method: "mock/experimentalMethod", params: {}, hasParams: true }, ready)),
       "experimentalApiRequired",
     );
+    // As Codex 0.171.0 gates them (each probed without the capability).
+    for (const method of ["userVerification/status", "userVerification/enroll", "server/diagnostics", "rollout/compress"]) {
+      assert.equal(reasonOf(gateRequest({ method, params: {}, hasParams: true }, ready)), "experimentalApiRequired", method);
+    }
     const field = gateRequest({ method: "thread/start", params: { mockExperimentalField: "x" }, hasParams: true }, ready);
     assert.equal(
       field.kind === "refuse" && field.detail.reason === "experimentalApiRequired" && field.detail.method,

@@ -6,6 +6,8 @@
 // config service's (methods/config.ts).
 import { z } from "zod";
 import { defineMethods } from "../define.js";
+import { serdeOneOf } from "../errors.js";
+import { describeFound } from "../serde-messages.js";
 import { AbsolutePathString, serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
@@ -67,12 +69,62 @@ export const ExternalAgentConfigDetectParams = serdeStruct("ExternalAgentConfigD
 });
 export const ExternalAgentConfigDetectResponse = z.object({ items: z.array(z.unknown()), connectors: z.array(z.unknown()) });
 /** A struct without fields that refuses unknown ones (serde's `deny_unknown_fields`), in serde's words. */
-export const UserVerificationStatusParams = z
-  .looseObject({}, { error: "expected struct UserVerificationStatusParams" })
-  .superRefine((value, context) => {
+const fieldlessStrictStruct = (name: string) =>
+  z.looseObject({}, { error: `expected struct ${name}` }).superRefine((value, context) => {
     const [unknown] = Object.keys(value);
     if (unknown !== undefined) context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, there are no fields` });
   });
+/**
+ * A struct that refuses unknown fields, in serde's words: an unknown field is refused before a
+ * missing one (serde meets it while it reads the map). `fields` in the struct's declaration order.
+ */
+const strictStruct = <Shape extends z.ZodRawShape>(name: string, shape: Shape, fields: readonly (keyof Shape & string)[]) =>
+  z
+    .unknown()
+    .superRefine((value, context) => {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        const found = Array.isArray(value) ? "a sequence" : describeFound(value);
+        context.addIssue({ code: "custom", message: `invalid type: ${found}, expected struct ${name}` });
+        return;
+      }
+      const unknown = Object.keys(value).find((key) => !fields.includes(key));
+      if (unknown !== undefined) {
+        context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected ${serdeOneOf(fields)}` });
+      }
+    })
+    .pipe(z.object(shape));
+export const UserVerificationStatusParams = fieldlessStrictStruct("UserVerificationStatusParams");
+export const UserVerificationEnrollParams = fieldlessStrictStruct("UserVerificationEnrollParams");
+export const UserVerificationDeleteParams = fieldlessStrictStruct("UserVerificationDeleteParams");
+export const UserVerificationVerifyParams = strictStruct(
+  "UserVerificationVerifyParams",
+  { challenge: z.string(), title: z.string(), description: z.string() },
+  ["challenge", "title", "description"],
+);
+export type UserVerificationVerifyParams = z.infer<typeof UserVerificationVerifyParams>;
+export const UserVerificationCancelParams = strictStruct(
+  "UserVerificationCancelParams",
+  {
+    requestId: z.custom<string | number>((value) => typeof value === "string" || Number.isSafeInteger(value), {
+      error: "data did not match any variant of untagged enum RequestId",
+    }),
+  },
+  ["requestId"],
+);
+export const UserVerificationCancelResponse = z.object({});
+/** server/diagnostics: the answering process (here the gateway the connection is on) and its gauges. */
+export const ServerDiagnosticsParams = z.looseObject({}, { error: "expected struct ServerDiagnosticsParams" });
+export const ServerDiagnosticsResponse = z.object({
+  process: z.object({
+    id: z.number().int(),
+    residentMemoryBytes: z.number().int().nullable(),
+    physicalFootprintBytes: z.number().int().nullable(),
+  }),
+  gauges: z.array(z.object({ name: z.string(), value: z.number() })),
+});
+export const RolloutCompressResponse = z.object({});
+export const ExternalAgentImportHistoriesResponse = z.object({ data: z.array(z.unknown()), connectors: z.array(z.unknown()) });
+
 export const UserVerificationStatusResponse = z.object({
   credentialId: z.null(),
   unavailableReason: z.literal("providerUnavailable"),
@@ -148,6 +200,13 @@ export const SessionMethod = {
   accountSessionList: "accountSession/list",
   externalAgentConfigDetect: "externalAgentConfig/detect",
   userVerificationStatus: "userVerification/status",
+  userVerificationEnroll: "userVerification/enroll",
+  userVerificationDelete: "userVerification/delete",
+  userVerificationVerify: "userVerification/verify",
+  userVerificationCancel: "userVerification/cancel",
+  serverDiagnostics: "server/diagnostics",
+  rolloutCompress: "rollout/compress",
+  externalAgentImportReadHistories: "externalAgentConfig/import/readHistories",
   threadTimelineList: "thread/timeline/list",
   pluginList: "plugin/list",
   pluginSearch: "plugin/search",
@@ -283,12 +342,71 @@ export const sessionMethods = defineMethods({
     result: ExternalAgentConfigDetectResponse,
     summary: "Other agents' config to import: none (it is looked for on a local machine; a cloud session has none).",
   },
+  // User verification signs with a key on the user's own device: Codex 0.171.0 answers these (all
+  // experimental) in a build or account without it, and so does Switchyard (a cloud session has none).
   [SessionMethod.userVerificationStatus]: {
     ...local,
+    experimental: true,
     paramsRequired: true,
     params: UserVerificationStatusParams,
     result: UserVerificationStatusResponse,
     summary: "User verification is unavailable, in Codex's words for a build or account without it.",
+  },
+  [SessionMethod.userVerificationEnroll]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: UserVerificationEnrollParams,
+    result: z.never(),
+    summary: "User verification is unavailable: Codex's -32603 for a build or account without it.",
+  },
+  [SessionMethod.userVerificationDelete]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: UserVerificationDeleteParams,
+    result: z.never(),
+    summary: "User verification is unavailable: Codex's -32603 for a build or account without it.",
+  },
+  [SessionMethod.userVerificationVerify]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: UserVerificationVerifyParams,
+    result: z.never(),
+    summary: "User verification is unavailable (after the challenge and display text are checked, as Codex checks them).",
+  },
+  [SessionMethod.userVerificationCancel]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: UserVerificationCancelParams,
+    result: UserVerificationCancelResponse,
+    summary: "Cancels a verification in progress on this connection: there is none, so nothing is left to do.",
+  },
+  [SessionMethod.serverDiagnostics]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: ServerDiagnosticsParams,
+    result: ServerDiagnosticsResponse,
+    summary:
+      "The gateway process serving the connection (id, resident memory) and the caller's tenant's requests in flight on it.",
+  },
+  [SessionMethod.rolloutCompress]: {
+    ...local,
+    experimental: true,
+    paramsRequired: false,
+    params: UnitParams,
+    result: RolloutCompressResponse,
+    summary: "Compresses Codex's rollout files: a Switchyard thread is kept in Postgres, with no rollout file to compress.",
+  },
+  [SessionMethod.externalAgentImportReadHistories]: {
+    ...local,
+    paramsRequired: false,
+    params: UnitParams,
+    result: ExternalAgentImportHistoriesResponse,
+    summary: "Histories of other agents' config imports on the local machine: none (a cloud session has no local machine).",
   },
   [SessionMethod.threadTimelineList]: {
     ...local,

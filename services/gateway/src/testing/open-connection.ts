@@ -33,7 +33,7 @@ export function openConnection(
     {
       router: options.router ?? ({} as BusRouter),
       readCache: options.readCache,
-      localMethods: localMethods(),
+      localMethods: localMethods({ tenantRequestsInFlight: () => 0 }),
       fanout: {
         add: (subject) => subscriptions.push(`+${subject}`),
         remove: (subject) => subscriptions.push(`-${subject}`),
