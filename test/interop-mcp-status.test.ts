@@ -32,7 +32,14 @@ describe("MCP server status beside codex app-server 0.171.0", () => {
 
   /** An answer with each enabled server's startup error cut to Codex's prefix (the reason differs by design). */
   const comparable = (reply: { result?: any; error?: any }) => {
-    if (reply.error) return { error: { code: reply.error.code, message: reply.error.message } };
+    if (reply.error) {
+      // A server that failed to start (Codex) or is not started (Switchyard): the same refusal, its reason cut.
+      const message = reply.error.message.replace(
+        /^(failed to get client: MCP startup failed: )(handshaking|this Switchyard).*$/s,
+        "$1…",
+      );
+      return { error: { code: reply.error.code, message } };
+    }
     if (!Array.isArray(reply.result?.data)) return { result: reply.result };
     const data = reply.result.data.map((server: { toolsError: string | null }) => ({
       ...server,
@@ -116,6 +123,26 @@ describe("MCP server status beside codex app-server 0.171.0", () => {
     assert.deepEqual(comparable({ result: ourList }), comparable(theirList));
     assert.equal(ourList.data.length, 1);
     assert.equal(ourList.data[0].runtimeStatus, "failed");
+    // A server's resources and tools need it running; its OAuth login needs it to be an HTTP one.
+    for (const [method, params] of [
+      ["mcpServer/resource/read", { server: "stdio", uri: "u" }],
+      ["mcpServer/resource/read", { server: "nope", uri: "u" }],
+      ["mcpServer/resource/read", { server: "bearer", uri: "u" }],
+      ["mcpServer/tool/call", { server: "nope", tool: "t", threadId: "00000000-0000-0000-0000-000000000000" }],
+      ["mcpServer/oauth/login", { name: "nope" }],
+      ["mcpServer/oauth/login", { name: "stdio" }],
+      ["mcpServer/tool/call", { server: "stdio" }],
+      ["mcpServer/tool/call", {}],
+      ["mcpServer/resource/read", {}],
+      ["mcpServer/resource/read", { threadId: "00000000-0000-0000-0000-000000000000", server: "stdio", uri: "u" }],
+    ] as const) {
+      await same(method, params);
+    }
+    for (const server of ["stdio", "nope", "bearer", "off"]) {
+      const theirCall = await side.codex.request("mcpServer/tool/call", { server, tool: "t", threadId: theirs.result.thread.id });
+      const ourCall = await side.client.request("mcpServer/tool/call", { server, tool: "t", threadId: ours.thread.id });
+      assert.deepEqual(comparable(ourCall), comparable(theirCall), server);
+    }
     // Every server of the thread, a disabled one reported as such; a malformed thread id refused as Codex refuses it.
     const theirAll = await side.codex.request("mcpServerStatus/list", { threadId: theirs.result.thread.id });
     assert.deepEqual(

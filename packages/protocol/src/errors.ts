@@ -68,6 +68,8 @@ export type ErrorDetail =
   | { reason: "configRejected"; message: string }
   /** Codex's -32603 when the config a request needs cannot be loaded (an unknown default provider, say); the message as Codex words it. */
   | { reason: "configLoadFailed"; message: string }
+  /** An MCP server a call names is not running (Switchyard starts none): Codex's -32603 and words. */
+  | { reason: "mcpServerUnavailable"; message: string }
   | { reason: "configLockMismatch"; message: string; diff: string }
   | { reason: "threadConfigLoadFailed"; kind: "auth" | "timeout" | "requestFailed" | "parse"; message: string }
   | { reason: "forbidden"; message: string }
@@ -320,6 +322,7 @@ export function toWireError(detail: ErrorDetail): WireError {
         data: { reason: detail.reason, kind: detail.kind },
       };
     case "configLoadFailed":
+    case "mcpServerUnavailable":
       return { code: INTERNAL_ERROR_CODE, message: clip(detail.message, 2_000), data: { reason: detail.reason } };
     case "relayed":
       return detail.error;

@@ -332,6 +332,33 @@ export const McpServerStatus = z.object({
 export type McpServerStatus = z.infer<typeof McpServerStatus>;
 export const ListMcpServerStatusResponse = z.object({ data: z.array(McpServerStatus), nextCursor: z.string().nullable() });
 export type ListMcpServerStatusResponse = z.infer<typeof ListMcpServerStatusResponse>;
+export const McpResourceReadParams = z.object({
+  threadId: z.string().nullish(),
+  server: z.string(),
+  uri: z.string(),
+  environmentId: z.string().nullish(),
+  connectorId: z.string().nullish(),
+  originCallId: z.string().nullish(),
+  target: z.unknown().optional(),
+  _meta: z.record(z.string(), z.unknown()).nullish(),
+});
+// Fields in Codex's declaration order: a request missing several is refused naming the first, as serde does.
+export const McpServerToolCallParams = z.object({
+  threadId: z.string(),
+  server: z.string(),
+  tool: z.string(),
+  environmentId: z.string().nullish(),
+  arguments: z.unknown().optional(),
+  _meta: z.unknown().optional(),
+});
+export const McpServerOauthLoginParams = z.object({
+  name: z.string(),
+  threadId: z.string().nullish(),
+  environmentId: z.string().nullish(),
+  scopes: z.array(z.string()).nullish(),
+  timeoutSecs: z.number().int().nullish(),
+  clientRegistration: z.unknown().optional(),
+});
 export const McpServerRefreshParams = z.unknown();
 export const McpServerRefreshResponse = z.object({});
 
@@ -430,6 +457,9 @@ export const ConfigMethod = {
   modelProviderConfigWrite: "modelProvider/config/write",
   mcpServerStatusList: "mcpServerStatus/list",
   mcpServerReload: "config/mcpServer/reload",
+  mcpResourceRead: "mcpServer/resource/read",
+  mcpToolCall: "mcpServer/tool/call",
+  mcpOauthLogin: "mcpServer/oauth/login",
   modelProviderCapabilitiesRead: "modelProvider/capabilities/read",
   skillsList: "skills/list",
   skillsConfigWrite: "skills/config/write",
@@ -556,6 +586,35 @@ export const configMethods = defineMethods({
     params: ListMcpServerStatusParams,
     result: ListMcpServerStatusResponse,
     summary: "The caller's configured MCP servers (or a thread's) by name, as Codex shows them; Switchyard starts none.",
+  },
+  // A server's resources, tools and login need it running: Switchyard starts none, so these are
+  // refused as Codex refuses a server it could not start (or does not know).
+  [ConfigMethod.mcpResourceRead]: {
+    ...common,
+    threadId: { label: "thread" },
+    scope: sharedRead,
+    paramsRequired: true,
+    params: McpResourceReadParams,
+    result: z.never(),
+    summary: "Reads an MCP server's resource: refused, as Codex refuses a server it could not start.",
+  },
+  [ConfigMethod.mcpToolCall]: {
+    ...common,
+    threadId: { label: "thread" },
+    scope: sharedRead,
+    paramsRequired: true,
+    params: McpServerToolCallParams,
+    result: z.never(),
+    summary: "Calls an MCP server's tool for a thread: refused, as Codex refuses a server it could not start.",
+  },
+  [ConfigMethod.mcpOauthLogin]: {
+    ...common,
+    threadId: { label: "thread" },
+    scope: sharedRead,
+    paramsRequired: true,
+    params: McpServerOauthLoginParams,
+    result: z.never(),
+    summary: "Starts an MCP server's OAuth login: refused (a session starts no MCP servers), in Codex's words where it has them.",
   },
   [ConfigMethod.mcpServerReload]: {
     ...common,

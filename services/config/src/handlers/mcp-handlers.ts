@@ -71,7 +71,10 @@ export function mcpHandlers(deps: {
   store: ConfigStore;
   resolver: ConfigResolver;
   secrets: TenantSecretStore;
-}): Pick<HandlersFor<"config">, "mcpServerStatus/list" | "config/mcpServer/reload"> {
+}): Pick<
+  HandlersFor<"config">,
+  "mcpServerStatus/list" | "config/mcpServer/reload" | "mcpServer/resource/read" | "mcpServer/tool/call" | "mcpServer/oauth/login"
+> {
   const { store, resolver, secrets } = deps;
 
   /** The caller's effective config, or the named thread's (its snapshot from thread start). */
@@ -83,13 +86,29 @@ export function mcpHandlers(deps: {
     return row.effective;
   }
 
+  const serversOf = (config: ConfigTable): ConfigTable => (isConfigTable(config.mcp_servers) ? config.mcp_servers : {});
+
+  /**
+   * Codex's refusal of a call to a server that is not running: one it does not know (or a disabled
+   * one) is unknown; an enabled one failed to start, with the reason mcpServerStatus/list gives.
+   */
+  async function notRunning(context: HandlerContext, name: string, threadId: string | null | undefined): Promise<Error> {
+    const server = serversOf(await configFor(context, threadId))[name];
+    if (!isConfigTable(server) || server.enabled === false) {
+      return new SwitchyardError({ reason: "mcpServerUnavailable", message: `unknown MCP server '${name}'` });
+    }
+    const secretNames = new Set((await secrets.list(context.request.caller.tenant)).map((entry) => entry.name));
+    const { toolsError } = mcpServerStatus(name, server, secretNames, threadId != null);
+    return new SwitchyardError({ reason: "mcpServerUnavailable", message: `failed to get client: ${toolsError}` });
+  }
+
   return {
     "mcpServerStatus/list": async (params, context): Promise<ListMcpServerStatusResponse> => {
       if (params.environmentId != null && (params.serverName == null || params.threadId == null)) {
         throw invalid("environmentId requires serverName and threadId");
       }
       const config = await configFor(context, params.threadId);
-      const servers = isConfigTable(config.mcp_servers) ? config.mcp_servers : {};
+      const servers = serversOf(config);
       const names = Object.keys(servers)
         .filter((name) => isConfigTable(servers[name]) && (params.serverName == null || name === params.serverName))
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
@@ -103,5 +122,23 @@ export function mcpHandlers(deps: {
 
     // Codex reloads its loaded threads' MCP servers from config; Switchyard's threads run none.
     "config/mcpServer/reload": async () => ({}),
+
+    "mcpServer/resource/read": async (params, context) => {
+      throw await notRunning(context, params.server, params.threadId);
+    },
+
+    "mcpServer/tool/call": async (params, context) => {
+      throw await notRunning(context, params.server, params.threadId);
+    },
+
+    "mcpServer/oauth/login": async (params, context) => {
+      const servers = serversOf(await configFor(context, params.threadId));
+      const server = servers[params.name];
+      if (!isConfigTable(server)) throw invalid(`No MCP server named '${params.name}' found.`);
+      if (typeof server.url !== "string") throw invalid("OAuth login is only supported for streamable HTTP servers.");
+      throw invalid(
+        `OAuth login for MCP server '${params.name}' is not available: this Switchyard deployment does not start MCP servers`,
+      );
+    },
   };
 }
