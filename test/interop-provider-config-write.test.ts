@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import { assertConformant } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 /** The binary's own config.toml sets these; Switchyard's user is given the same first. */
@@ -133,6 +134,30 @@ describe("modelProvider/config/write beside codex app-server 0.171.0", () => {
     ]) {
       await same("modelProvider/config/write", params);
     }
+  });
+
+  test("gateway OAuth: the default provider does not use it, so nothing to sign in to or cancel", async () => {
+    for (const [method, params] of [
+      ["account/gatewayOAuth/read", undefined],
+      ["account/gatewayOAuth/read", {}],
+      ["account/gatewayOAuth/read", { providerId: "openai" }],
+      ["account/gatewayOAuth/login", undefined],
+      ["account/gatewayOAuth/login", { deviceAuth: true }],
+      ["account/gatewayOAuth/cancel", undefined],
+      ["account/gatewayOAuth/cancel", { x: 1 }],
+    ] as const) {
+      await same(method, params);
+    }
+    const read = await same("account/gatewayOAuth/read", {});
+    assert.deepEqual(read.result, {
+      providerId: "loopback",
+      providerName: "spaced", // renamed by the first test
+      required: false,
+      supportsDeviceAuth: false,
+      status: null,
+      error: null,
+    });
+    assertConformant();
   });
 
   test("Bedrock and Vertex AI settings are kept per field and cleared with null", async () => {

@@ -54,6 +54,8 @@ responseNames.set("accountSession/list", "AccountSessionsResponse");
 responseNames.set("externalAgentConfig/import/readHistories", "ExternalAgentConfigImportHistoriesReadResponse");
 responseNames.set("rollout/compress", "RolloutCompressResponse");
 responseNames.set("config/mcpServer/reload", "McpServerRefreshResponse");
+responseNames.set("account/gatewayOAuth/read", "GatewayOAuthReadResponse");
+responseNames.set("account/gatewayOAuth/cancel", "GatewayOAuthCancelResponse");
 // getAuthStatus is one of the v1 methods the binary still answers but its schema no longer exports:
 // its shape is pinned against the binary instead (test/interop-legacy-methods.test.ts).
 const registryOnlyResults = new Set(["modelProvider/default/set", "getAuthStatus"]);

@@ -13,7 +13,7 @@ import { defineMethods, defineNotifications } from "../define.js";
 import { serdeOneOf } from "../errors.js";
 import type { ScopeCaller } from "../scope.js";
 import { describeFound } from "../serde-messages.js";
-import { AbsolutePathString, enumRefusal, serdeEnum, U32 } from "../serde-types.js";
+import { AbsolutePathString, enumRefusal, serdeEnum, U32, UnitParams } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -362,6 +362,20 @@ export const McpServerOauthLoginParams = z.object({
 export const McpServerRefreshParams = z.unknown();
 export const McpServerRefreshResponse = z.object({});
 
+/** account/gatewayOAuth/*: the default provider's gateway OAuth (a sign-in to an LLM gateway). */
+export const GatewayOAuthReadParams = z.unknown();
+export const GatewayOAuthReadResponse = z.object({
+  providerId: z.string(),
+  providerName: z.string(),
+  required: z.boolean(),
+  supportsDeviceAuth: z.boolean(),
+  status: z.enum(["notReady", "started", "succeeded", "failed"]).nullable(),
+  error: z.string().nullable(),
+});
+export type GatewayOAuthReadResponse = z.infer<typeof GatewayOAuthReadResponse>;
+export const GatewayOAuthLoginParams = z.unknown();
+export const GatewayOAuthCancelResponse = z.object({});
+
 export const ModelProviderCapabilitiesReadParams = z.object({});
 export const ModelProviderCapabilitiesReadResponse = z.object({ imageGeneration: z.boolean(), webSearch: z.boolean() });
 export type ModelProviderCapabilitiesReadResponse = z.infer<typeof ModelProviderCapabilitiesReadResponse>;
@@ -456,6 +470,9 @@ export const ConfigMethod = {
   modelProviderDefaultSet: "modelProvider/default/set",
   modelProviderConfigWrite: "modelProvider/config/write",
   mcpServerStatusList: "mcpServerStatus/list",
+  gatewayOAuthRead: "account/gatewayOAuth/read",
+  gatewayOAuthLogin: "account/gatewayOAuth/login",
+  gatewayOAuthCancel: "account/gatewayOAuth/cancel",
   mcpServerReload: "config/mcpServer/reload",
   mcpResourceRead: "mcpServer/resource/read",
   mcpToolCall: "mcpServer/tool/call",
@@ -576,6 +593,32 @@ export const configMethods = defineMethods({
     params: ModelProviderConfigWriteParams,
     result: ModelProviderConfigWriteResponse,
     summary: "Creates or edits a custom provider (or a Bedrock or Vertex AI provider's settings) in the caller's user layer.",
+  },
+  // Gateway OAuth signs the app-server's machine in to an LLM gateway in a browser: a Switchyard
+  // session has no browser, and its turns take a provider's key from a tenant secret instead.
+  [ConfigMethod.gatewayOAuthRead]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: GatewayOAuthReadParams,
+    result: GatewayOAuthReadResponse,
+    summary: "Whether the caller's default provider uses gateway OAuth (never signed in here).",
+  },
+  [ConfigMethod.gatewayOAuthLogin]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: GatewayOAuthLoginParams,
+    result: z.never(),
+    summary: "Starts a gateway OAuth sign-in: refused (in Codex's words when the provider does not use it).",
+  },
+  [ConfigMethod.gatewayOAuthCancel]: {
+    ...common,
+    scope: sharedRead,
+    paramsRequired: false,
+    params: UnitParams,
+    result: GatewayOAuthCancelResponse,
+    summary: "Cancels a gateway OAuth sign-in in progress: there is none.",
   },
   [ConfigMethod.mcpServerStatusList]: {
     ...common,

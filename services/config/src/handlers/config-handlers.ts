@@ -27,7 +27,7 @@ import { type ConfigResolver, LayerFiles } from "../resolver.js";
 import { type ConfigSecrets, redactSecrets, redactValueAt, SecretValueError } from "../secrets/config-secrets.js";
 import type { ConfigStore } from "../store/config-store.js";
 import { type ModelCatalog, modelPage } from "./model-catalog.js";
-import { modelProviderCapabilities, modelProviderList, providerSummaryIn } from "./model-providers.js";
+import { gatewayOAuthState, modelProviderCapabilities, modelProviderList, providerSummaryIn } from "./model-providers.js";
 import { pageOf } from "./pages.js";
 import { planProviderWrite } from "./provider-config-write.js";
 import type { ThreadConfigs } from "./thread-configs.js";
@@ -45,6 +45,9 @@ type ConfigMethodName =
   | "modelProvider/capabilities/read"
   | "modelProvider/default/set"
   | "modelProvider/config/write"
+  | "account/gatewayOAuth/read"
+  | "account/gatewayOAuth/login"
+  | "account/gatewayOAuth/cancel"
   | "skills/list"
   | "skills/config/write"
   | "hooks/list";
@@ -245,6 +248,19 @@ export function configHandlers(deps: {
     },
 
     [Method.modelProviderList]: async (_params, context) => modelProviderList((await effectiveFor(context, null)).effective),
+
+    [Method.gatewayOAuthRead]: async (_params, context) =>
+      gatewayOAuthState((await effectiveFor(context, null)).effective.config),
+    [Method.gatewayOAuthLogin]: async (_params, context) => {
+      const state = gatewayOAuthState((await effectiveFor(context, null)).effective.config);
+      throw new SwitchyardError({
+        reason: "invalidArgument",
+        message: state.required
+          ? `Gateway OAuth sign-in for \`${state.providerId}\` is not available on Switchyard: a session has no browser; give the provider an env_key and a tenant secret instead`
+          : "The selected provider does not use gateway OAuth",
+      });
+    },
+    [Method.gatewayOAuthCancel]: async () => ({}),
 
     [Method.modelProviderCapabilitiesRead]: async (_params, context) =>
       modelProviderCapabilities((await effectiveFor(context, null)).effective.config),

@@ -3,6 +3,7 @@ import { describe, test } from "node:test";
 import { SwitchyardError } from "@switchyard/protocol";
 import { resolveLayers } from "../model/index.js";
 import {
+  gatewayOAuthState,
   modelProviderList,
   type ProviderCredentials,
   providerTableFor,
@@ -111,6 +112,39 @@ describe("model providers", () => {
     // With a base URL of its own it is an ordinary gateway.
     const gateway = { model_providers: { gcp: { name: "Vertex via gateway", base_url: "https://gw.example/v1" } } };
     assert.equal(resolve(gateway, "gcp").baseUrl, "https://gw.example/v1");
+  });
+
+  test("gateway OAuth: reported required and never ready, and a turn on such a provider refused unless it has a key", () => {
+    const oauth = { authorization_url: "https://a.example/auth", token_url: "https://a.example/token", client_id: "c" };
+    const config = {
+      model_provider: "gw",
+      model_providers: { gw: { name: "Gateway", base_url: "https://gw.example/v1", gateway_oauth: oauth } },
+    };
+    assert.deepEqual(gatewayOAuthState(config), {
+      providerId: "gw",
+      providerName: "Gateway",
+      required: true,
+      supportsDeviceAuth: false,
+      status: "notReady",
+      error: null,
+    });
+    const withDevice = structuredClone(config);
+    (withDevice.model_providers.gw.gateway_oauth as Record<string, string>).device_authorization_url = "https://a.example/device";
+    assert.equal(gatewayOAuthState(withDevice).supportsDeviceAuth, true);
+    assert.deepEqual(gatewayOAuthState({}), {
+      providerId: "openai",
+      providerName: "OpenAI",
+      required: false,
+      supportsDeviceAuth: false,
+      status: null,
+      error: null,
+    });
+    assert.match(
+      messageOf(() => resolve(config, "gw")),
+      /signs in with gateway OAuth in a browser/,
+    );
+    const keyed = { model_providers: { gw: { ...config.model_providers.gw, env_key: "GW_KEY" } } };
+    assert.equal(resolve(keyed, "gw", credentials({ GW_KEY: "k" })).bearerToken, "k");
   });
 
   test("refusals: an unknown provider, a wire_api other than responses, a command-based auth", () => {

@@ -10,6 +10,7 @@
 // provider at its built-in base URL: without an OPENAI_API_KEY secret it uses the deployment's key.
 import {
   type GatewayAuth,
+  type GatewayOAuthReadResponse,
   type ModelProviderCapabilitiesReadResponse,
   type ModelProviderListResponse,
   type ModelProviderSummary,
@@ -146,6 +147,11 @@ export function resolveProvider(
   if (wireApi !== "responses") {
     throw invalid(
       `Model provider \`${providerId}\` uses wire_api \`${String(wireApi)}\`; Switchyard supports only "responses" (set wire_api = "responses" in [model_providers.${providerId}])`,
+    );
+  }
+  if (isConfigTable(table.gateway_oauth) && table.experimental_bearer_token === undefined && table.env_key === undefined) {
+    throw invalid(
+      `Model provider \`${providerId}\` signs in with gateway OAuth in a browser, which a Switchyard session cannot do: use env_key with a tenant secret, or experimental_bearer_token`,
     );
   }
   if (table.auth !== undefined && table.experimental_bearer_token === undefined) {
@@ -394,6 +400,22 @@ export function modelProviderList(effective: EffectiveConfig): ModelProviderList
     data,
     defaultProviderId: stringAt(effective.config, "model_provider") ?? OPENAI_PROVIDER_ID,
     canChangeDefault: !isSetAboveUser(effective, ["model_provider"]),
+  };
+}
+
+/** account/gatewayOAuth/read's answer: the default provider, and whether it uses gateway OAuth (never signed in here). */
+export function gatewayOAuthState(config: ConfigTable): GatewayOAuthReadResponse {
+  const providerId = stringAt(config, "model_provider") ?? OPENAI_PROVIDER_ID;
+  const table = providerTableOrUndefined(config, providerId)?.table ?? {};
+  const oauth = isConfigTable(table.gateway_oauth) ? table.gateway_oauth : undefined;
+  return {
+    providerId,
+    providerName: stringAt(table, "name") ?? providerId,
+    required: oauth !== undefined,
+    supportsDeviceAuth: oauth !== undefined && typeof oauth.device_authorization_url === "string",
+    // Switchyard runs no sign-in flow: a provider that needs one is never ready here.
+    status: oauth === undefined ? null : "notReady",
+    error: null,
   };
 }
 
