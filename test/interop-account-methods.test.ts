@@ -21,6 +21,12 @@ const METHODS = [
   "userVerification/verify",
   "userVerification/cancel",
   "rollout/compress",
+  "account/login/cancel",
+  "accountSession/switch",
+  "account/rateLimitResetCredit/consume",
+  "account/sendAddCreditsNudgeEmail",
+  "account/bedrock/discover",
+  "mcpServer/event/stream/stop",
   "externalAgentConfig/import/readHistories",
   "thread/timeline/list",
   "plugin/list",
@@ -93,6 +99,20 @@ const EXTRA: Record<string, unknown[]> = {
     { challenge: "AAEC", description: "d", title: "t", extra: 1 },
     { challenge: "AAEC" },
   ],
+  "account/login/cancel": [
+    { loginId: "x" },
+    { loginId: "019a0000-0000-7000-8000-000000000000" },
+    { loginId: "urn:uuid:019a0000-0000-7000-8000-000000000000" },
+    { loginId: "019A0000000070008000000000000000" },
+  ],
+  "accountSession/switch": [
+    { sessionId: "s", accountId: "a" },
+    { sessionId: "s", accountId: "a", allowBrowserLogin: true },
+    { sessionId: "s" },
+  ],
+  "account/rateLimitResetCredit/consume": [{ idempotencyKey: "k" }, { idempotencyKey: "k", creditId: "c" }],
+  "account/sendAddCreditsNudgeEmail": [{ creditType: "credits" }, { creditType: "usage_limit" }, { creditType: "x" }],
+  "mcpServer/event/stream/stop": [{ subscriptionId: "s" }],
   "userVerification/cancel": [{ requestId: 1 }, { requestId: "abc" }, { requestId: 1, extra: 1 }, { requestId: null }],
 };
 

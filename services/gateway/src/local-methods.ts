@@ -5,6 +5,7 @@
 // collaboration-mode presets (fixed data, the same as Codex 0.171.0 lists). A handler may refuse with
 // a SwitchyardError, answered like any refusal.
 import {
+  codexUuidError,
   Method,
   type MethodParams,
   type MethodResult,
@@ -115,6 +116,15 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
       process: { id: process.pid, residentMemoryBytes: process.memoryUsage.rss(), physicalFootprintBytes: null },
       gauges: [{ name: "app.requests.in_flight", value: diagnostics.tenantRequestsInFlight(caller.tenant) + 1 }],
     }),
+    // No sign-in is ever in progress here; a malformed id is refused as Codex refuses it.
+    [Method.accountLoginCancel]: (params) =>
+      codexUuidError(params.loginId) === undefined ? { status: "notFound" } : refuse(`invalid login id: ${params.loginId}`),
+    [Method.accountSessionSwitch]: () => refuse("Workspace switching requires a managed ChatGPT login"),
+    [Method.accountRateLimitResetCreditConsume]: () =>
+      refuse("codex account authentication required for rate limit reset credits"),
+    [Method.accountSendAddCreditsNudgeEmail]: () => refuse("codex account authentication required to notify workspace owner"),
+    [Method.bedrockDiscover]: () => ({ profiles: [], environmentCredentials: [] }),
+    [Method.mcpEventStreamStop]: () => ({}),
     // A Switchyard thread lives in Postgres: there is no rollout file to compress.
     [Method.rolloutCompress]: () => ({}),
     [Method.externalAgentImportReadHistories]: () => ({ data: [], connectors: [] }),

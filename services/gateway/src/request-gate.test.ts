@@ -61,8 +61,19 @@ describe("request gate", () => {
       "experimentalApiRequired",
     );
     // As Codex 0.171.0 gates them (each probed without the capability).
-    for (const method of ["userVerification/status", "userVerification/enroll", "server/diagnostics", "rollout/compress"]) {
-      assert.equal(reasonOf(gateRequest({ method, params: {}, hasParams: true }, ready)), "experimentalApiRequired", method);
+    const thread = { threadId: "019a0000-0000-7000-8000-000000000000" };
+    for (const [method, params] of [
+      ["userVerification/status", {}],
+      ["userVerification/enroll", {}],
+      ["server/diagnostics", {}],
+      ["rollout/compress", {}],
+      ["accountSession/switch", { sessionId: "s", accountId: "a" }],
+      ["account/bedrock/discover", {}],
+      ["mcpServer/event/stream/stop", { subscriptionId: "s" }],
+      ["thread/backgroundTerminals/list", thread],
+      ["thread/backgroundTerminals/clean", thread],
+    ] as const) {
+      assert.equal(reasonOf(gateRequest({ method, params, hasParams: true }, ready)), "experimentalApiRequired", method);
     }
     const field = gateRequest({ method: "thread/start", params: { mockExperimentalField: "x" }, hasParams: true }, ready);
     assert.equal(

@@ -123,6 +123,24 @@ export const ServerDiagnosticsResponse = z.object({
   gauges: z.array(z.object({ name: z.string(), value: z.number() })),
 });
 export const RolloutCompressResponse = z.object({});
+export const CancelLoginAccountParams = serdeStruct("CancelLoginAccountParams", { loginId: z.string() });
+export const CancelLoginAccountResponse = z.object({ status: z.enum(["canceled", "notFound"]) });
+export const AccountSessionsSwitchParams = serdeStruct("AccountSessionsSwitchParams", {
+  sessionId: z.string(),
+  accountId: z.string(),
+  allowBrowserLogin: z.boolean().optional(),
+});
+export const ConsumeRateLimitResetCreditParams = serdeStruct("ConsumeAccountRateLimitResetCreditParams", {
+  idempotencyKey: z.string(),
+  creditId: z.string().nullish(),
+});
+export const SendAddCreditsNudgeEmailParams = serdeStruct("SendAddCreditsNudgeEmailParams", {
+  creditType: serdeEnum(["credits", "usage_limit"]),
+});
+export const BedrockDiscoverParams = z.looseObject({}, { error: "expected struct BedrockDiscoverParams" });
+export const BedrockDiscoverResponse = z.object({ profiles: z.array(z.unknown()), environmentCredentials: z.array(z.unknown()) });
+export const McpServerEventStreamStopParams = serdeStruct("McpServerEventStreamStopParams", { subscriptionId: z.string() });
+export const McpServerEventStreamStopResponse = z.object({});
 export const ExternalAgentImportHistoriesResponse = z.object({ data: z.array(z.unknown()), connectors: z.array(z.unknown()) });
 
 export const UserVerificationStatusResponse = z.object({
@@ -206,6 +224,12 @@ export const SessionMethod = {
   userVerificationCancel: "userVerification/cancel",
   serverDiagnostics: "server/diagnostics",
   rolloutCompress: "rollout/compress",
+  accountLoginCancel: "account/login/cancel",
+  accountSessionSwitch: "accountSession/switch",
+  accountRateLimitResetCreditConsume: "account/rateLimitResetCredit/consume",
+  accountSendAddCreditsNudgeEmail: "account/sendAddCreditsNudgeEmail",
+  bedrockDiscover: "account/bedrock/discover",
+  mcpEventStreamStop: "mcpServer/event/stream/stop",
   externalAgentImportReadHistories: "externalAgentConfig/import/readHistories",
   threadTimelineList: "thread/timeline/list",
   pluginList: "plugin/list",
@@ -266,7 +290,7 @@ export const sessionMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed" },
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: BackgroundTerminalsListParams,
     result: BackgroundTerminalsListResponse,
@@ -276,7 +300,7 @@ export const sessionMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed" },
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: BackgroundTerminalsCleanParams,
     result: BackgroundTerminalsCleanResponse,
@@ -286,7 +310,7 @@ export const sessionMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed" },
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: BackgroundTerminalsTerminateParams,
     result: BackgroundTerminalsTerminateResponse,
@@ -392,6 +416,53 @@ export const sessionMethods = defineMethods({
     result: ServerDiagnosticsResponse,
     summary:
       "The gateway process serving the connection (id, resident memory) and the caller's tenant's requests in flight on it.",
+  },
+  // Sign-ins and ChatGPT account features: no OpenAI account is involved (clients authenticate to
+  // the gateway), so each answers as Codex 0.171.0 does without one.
+  [SessionMethod.accountLoginCancel]: {
+    ...local,
+    paramsRequired: true,
+    params: CancelLoginAccountParams,
+    result: CancelLoginAccountResponse,
+    summary: "Cancels a sign-in in progress: none ever is (`notFound`; a malformed id refused in Codex's words).",
+  },
+  [SessionMethod.accountSessionSwitch]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: AccountSessionsSwitchParams,
+    result: z.never(),
+    summary: "Switches ChatGPT workspace: refused, as Codex refuses it without a managed ChatGPT login.",
+  },
+  [SessionMethod.accountRateLimitResetCreditConsume]: {
+    ...local,
+    paramsRequired: true,
+    params: ConsumeRateLimitResetCreditParams,
+    result: z.never(),
+    summary: signInRequired("Rate limit reset credits"),
+  },
+  [SessionMethod.accountSendAddCreditsNudgeEmail]: {
+    ...local,
+    paramsRequired: true,
+    params: SendAddCreditsNudgeEmailParams,
+    result: z.never(),
+    summary: signInRequired("Notifying the workspace owner"),
+  },
+  [SessionMethod.bedrockDiscover]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: BedrockDiscoverParams,
+    result: BedrockDiscoverResponse,
+    summary: "AWS profiles and credentials found on the local machine: none (a cloud session has no local machine).",
+  },
+  [SessionMethod.mcpEventStreamStop]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: McpServerEventStreamStopParams,
+    result: McpServerEventStreamStopResponse,
+    summary: "Stops an MCP event stream: none is ever started (no MCP server runs), so there is nothing to stop.",
   },
   [SessionMethod.rolloutCompress]: {
     ...local,
