@@ -170,6 +170,13 @@ export const replyOutcome = (reply: RpcReply): string => (reply.error ? `err ${r
 const errorData = (reply: RpcReply): Record<string, unknown> =>
   typeof reply.error?.data === "object" && reply.error.data !== null ? (reply.error.data as Record<string, unknown>) : {};
 
+/**
+ * -32603 answers that are Codex 0.171.0's own for well-formed input (the contract, not a failure):
+ * a thread it cannot find, user verification in a build without it (Codex's own `data.reason`), an
+ * MCP server that is not running, a default provider that is not known.
+ */
+const CODEX_INTERNAL_REASONS = new Set(["threadNotFound", "providerUnavailable", "mcpServerUnavailable", "configLoadFailed"]);
+
 export const checks = {
   invalidRequest(rule: Rule): ReplyCheck {
     return {
@@ -249,7 +256,7 @@ export const checks = {
       verify: (reply) => {
         if (reply.error?.code !== INTERNAL_ERROR) return undefined;
         const { reason } = errorData(reply);
-        if (reason === "threadNotFound" || (options.allowUnavailable && reason === "serviceUnavailable")) return undefined;
+        if (CODEX_INTERNAL_REASONS.has(String(reason)) || (options.allowUnavailable && reason === "serviceUnavailable")) return undefined;
         return `got ${describeReply(reply)}`;
       },
     };

@@ -90,7 +90,10 @@ export class StdioAppServer {
     return found() as { method: string; params: any };
   }
 
-  static async start(binary: string, options: { codexHome: string; cwd: string }): Promise<StdioAppServer> {
+  static async start(
+    binary: string,
+    options: { codexHome: string; cwd: string; experimentalApi?: boolean },
+  ): Promise<StdioAppServer> {
     const child = spawn(binary, ["app-server"], {
       cwd: options.cwd,
       env: { PATH: process.env.PATH ?? "", HOME: options.codexHome, CODEX_HOME: options.codexHome, RUST_LOG: "warn" },
@@ -99,7 +102,7 @@ export class StdioAppServer {
     const server = new StdioAppServer(child);
     const init = await server.request("initialize", {
       clientInfo: { name: "switchyard-interop", title: null, version: "0.0.0" },
-      capabilities: { experimentalApi: true },
+      capabilities: { experimentalApi: options.experimentalApi ?? true },
     });
     if (init.error) throw new Error(`initialize failed: ${init.error.message}\n${server.stderr}`);
     return server;

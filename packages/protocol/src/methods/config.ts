@@ -13,7 +13,7 @@ import { defineMethods, defineNotifications } from "../define.js";
 import { serdeOneOf } from "../errors.js";
 import type { ScopeCaller } from "../scope.js";
 import { describeFound } from "../serde-messages.js";
-import { AbsolutePathString, enumRefusal, serdeEnum, U32, UnitParams } from "../serde-types.js";
+import { AbsolutePathString, enumRefusal, serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -359,11 +359,11 @@ export const McpServerOauthLoginParams = z.object({
   timeoutSecs: z.number().int().nullish(),
   clientRegistration: z.unknown().optional(),
 });
-export const McpServerRefreshParams = z.unknown();
+export const McpServerRefreshParams = UnitParams;
 export const McpServerRefreshResponse = z.object({});
 
 /** account/gatewayOAuth/*: the default provider's gateway OAuth (a sign-in to an LLM gateway). */
-export const GatewayOAuthReadParams = z.unknown();
+export const GatewayOAuthReadParams = serdeStruct("GatewayOAuthReadParams", { modelProvider: z.string().nullish() }).nullish();
 export const GatewayOAuthReadResponse = z.object({
   providerId: z.string(),
   providerName: z.string(),
@@ -373,7 +373,10 @@ export const GatewayOAuthReadResponse = z.object({
   error: z.string().nullable(),
 });
 export type GatewayOAuthReadResponse = z.infer<typeof GatewayOAuthReadResponse>;
-export const GatewayOAuthLoginParams = z.unknown();
+export const GatewayOAuthLoginParams = serdeStruct("GatewayOAuthLoginParams", {
+  deviceAuth: z.boolean().optional(),
+  modelProvider: z.string().nullish(),
+}).nullish();
 export const GatewayOAuthCancelResponse = z.object({});
 
 export const ModelProviderCapabilitiesReadParams = z.object({});

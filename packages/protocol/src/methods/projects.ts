@@ -102,11 +102,12 @@ const onTheTenantsProjects = { kind: "exclusive", family: "thread", id: () => PR
 const unkeyed = { kind: "unkeyed" } as const;
 
 const M = ProjectMethod;
+// Every project method is experimental in Codex 0.171.0 (the binary gates them).
 export const projectMethods = defineMethods({
   [M.projectList]: {
     owner: "thread",
     scope: unkeyed,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectListParams,
     result: ProjectListResponse,
@@ -115,7 +116,7 @@ export const projectMethods = defineMethods({
   [M.projectRead]: {
     owner: "thread",
     scope: unkeyed,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectIdParams,
     result: ProjectResponse,
@@ -124,7 +125,7 @@ export const projectMethods = defineMethods({
   [M.projectCreate]: {
     owner: "thread",
     scope: onTheTenantsProjects,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectCreateParams,
     result: ProjectResponse,
@@ -133,7 +134,7 @@ export const projectMethods = defineMethods({
   [M.projectImport]: {
     owner: "thread",
     scope: onTheTenantsProjects,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectImportParams,
     result: ProjectResponse,
@@ -142,7 +143,7 @@ export const projectMethods = defineMethods({
   [M.projectUpdate]: {
     owner: "thread",
     scope: onTheTenantsProjects,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectUpdateParams,
     result: ProjectResponse,
@@ -151,7 +152,7 @@ export const projectMethods = defineMethods({
   [M.projectMove]: {
     owner: "thread",
     scope: onTheTenantsProjects,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectMoveParams,
     result: z.object({}),
@@ -160,7 +161,7 @@ export const projectMethods = defineMethods({
   [M.projectDelete]: {
     owner: "thread",
     scope: onTheTenantsProjects,
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ProjectIdParams,
     result: z.object({}),

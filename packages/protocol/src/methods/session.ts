@@ -277,7 +277,7 @@ export const sessionMethods = defineMethods({
   [SessionMethod.bedrockCheckGovCloud]: {
     owner: "gateway",
     scope: { kind: "unkeyed" },
-    experimental: false,
+    experimental: true, // as Codex 0.171.0 gates it
     paramsRequired: true,
     params: z.object({}).nullish(),
     result: BedrockCheckGovCloudResponse,
@@ -354,6 +354,7 @@ export const sessionMethods = defineMethods({
   },
   [SessionMethod.accountSessionList]: {
     ...local,
+    experimental: true, // as Codex 0.171.0 gates it
     paramsRequired: true,
     params: AccountSessionsListParams,
     result: AccountSessionsResponse,
@@ -481,6 +482,7 @@ export const sessionMethods = defineMethods({
   },
   [SessionMethod.threadTimelineList]: {
     ...local,
+    experimental: true, // as Codex 0.171.0 gates it
     paramsRequired: true,
     params: ThreadTimelineListParams,
     result: z.never(),
@@ -496,6 +498,7 @@ export const sessionMethods = defineMethods({
   },
   [SessionMethod.pluginSearch]: {
     ...local,
+    experimental: true, // as Codex 0.171.0 gates it
     paramsRequired: true,
     params: PluginSearchParams,
     result: PluginSearchResponse,

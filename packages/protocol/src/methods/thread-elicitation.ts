@@ -21,7 +21,7 @@ const common = {
   threadId: { label: "thread" },
   owner: "thread",
   scope: { kind: "exclusive", family: "thread", id: (params: ThreadElicitationParams) => params.threadId },
-  experimental: false,
+  experimental: true, // as Codex 0.171.0 gates them
   paramsRequired: true,
   params: ThreadElicitationParams,
   result: ThreadElicitationResponse,

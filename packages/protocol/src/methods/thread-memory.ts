@@ -26,12 +26,13 @@ export const ThreadMemoryMethod = {
 
 const threadKey = (params: { threadId: string }) => params.threadId;
 
+// Every memory method is experimental in Codex 0.171.0 (the binary gates them).
 export const threadMemoryMethods = defineMethods({
   [ThreadMemoryMethod.threadMemoryModeSet]: {
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "exclusive", family: "thread", id: threadKey },
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ThreadMemoryModeSetParams,
     result: z.object({}),
@@ -41,7 +42,7 @@ export const threadMemoryMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: ThreadMemoryReadParams,
     result: ThreadMemoryReadResponse,
@@ -50,7 +51,7 @@ export const threadMemoryMethods = defineMethods({
   [ThreadMemoryMethod.memoryStatus]: {
     owner: "gateway",
     scope: { kind: "unkeyed" },
-    experimental: false,
+    experimental: true,
     paramsRequired: true,
     params: MemoryStatusParams,
     result: MemoryStatusResponse,
@@ -59,7 +60,7 @@ export const threadMemoryMethods = defineMethods({
   [ThreadMemoryMethod.memoryReset]: {
     owner: "gateway",
     scope: { kind: "unkeyed" },
-    experimental: false,
+    experimental: true,
     paramsRequired: false,
     params: UnitParams,
     result: z.object({}),

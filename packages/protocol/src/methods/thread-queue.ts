@@ -61,7 +61,8 @@ const common = {
   threadId: { label: "thread" },
   owner: "thread",
   scope: exclusiveOnThread,
-  experimental: false,
+  // Experimental in Codex 0.171.0 (the binary gates every queue method).
+  experimental: true,
   paramsRequired: true,
 } as const;
 

@@ -307,7 +307,7 @@ export const turnMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: exclusiveOnThread,
-    experimental: false,
+    experimental: true, // as Codex 0.171.0 gates it
     paramsRequired: true,
     params: TurnSettingsUpdateParams,
     result: TurnSettingsUpdateResponse,
