@@ -1,9 +1,9 @@
 // Which methods need the experimental API, against the real `codex app-server` 0.171.0: a client that
 // did not ask for it sends every method Switchyard answers, with well-formed params made from the
 // official schema (each required field given a value of its type), to both sides; a method one side
-// refuses with ``<method> requires experimentalApi capability`` the other must refuse so too. Methods
-// that act on the machine are left out (the binary would run them), as are those that start work
-// (threads, turns) whose answers do not bear on the gate.
+// refuses with ``<method> requires experimentalApi capability`` the other must refuse so too; then
+// each optional field alone (``<method>.<field> requires …``). Methods that act on the machine are
+// left out (the binary would run them), as are turns and reviews (they would wait on a model).
 import assert from "node:assert/strict";
 import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -66,6 +66,38 @@ function methodsToProbe(): [string, unknown][] {
   return probes;
 }
 
+/** A params node with its references and nullable wrappers resolved. */
+const resolved = (node: Schema | undefined): Schema | undefined =>
+  node?.$ref
+    ? resolved(definitions[String(node.$ref).split("/").pop() as string])
+    : node?.anyOf
+      ? resolved(node.anyOf.find((choice: Schema) => choice.type !== "null"))
+      : node;
+
+/**
+ * Each optional field of each method's params, given a value of its type alone beside the required
+ * ones (a plain boolean both false and true: Codex gates some only when true).
+ */
+function fieldsToProbe(): [string, string, Record<string, unknown>][] {
+  const probes: [string, string, Record<string, unknown>][] = [];
+  for (const variant of schema.oneOf as Schema[]) {
+    const method = variant.properties.method.enum[0] as string;
+    if (method === "initialize" || method === "turn/start" || method === "review/start") continue;
+    if (isMachineOnlyMethod(method) || lookupMethod(method).kind !== "known") continue;
+    const params = resolved(variant.properties.params);
+    if (!params?.properties) continue;
+    const base = sample(params, "params") as Record<string, unknown>;
+    for (const [field, node] of Object.entries(params.properties as Record<string, Schema>)) {
+      if ((params.required ?? []).includes(field)) continue;
+      const value = sample(node, field);
+      if (value === null) continue;
+      probes.push([method, field, { ...base, [field]: value }]);
+      if (node.type === "boolean") probes.push([method, field, { ...base, [field]: true }]);
+    }
+  }
+  return probes;
+}
+
 const gated = (reply: { error?: { message: string } }) => /requires experimentalApi capability$/.test(reply.error?.message ?? "");
 
 describe("the experimental API gate beside codex app-server 0.171.0", () => {
@@ -105,5 +137,22 @@ describe("the experimental API gate beside codex app-server 0.171.0", () => {
     }
     assert.deepEqual(differences, []);
     assert.ok(gatedCount > 10, `${gatedCount} gated methods seen`);
+  });
+
+  test("and every optional field of theirs is gated where the binary gates it", async () => {
+    const probes = fieldsToProbe();
+    assert.ok(probes.length > 300, `${probes.length} fields probed`);
+    const differences: string[] = [];
+    let gatedCount = 0;
+    for (const [method, field, params] of probes) {
+      const theirs = gated(await codex.request(method, params));
+      const ours = gated(await client.request(method, params));
+      if (theirs) gatedCount++;
+      if (theirs !== ours) {
+        differences.push(`${method}.${field} = ${JSON.stringify(params[field])}: binary ${theirs}, Switchyard ${ours}`);
+      }
+    }
+    assert.deepEqual(differences, []);
+    assert.ok(gatedCount > 10, `${gatedCount} gated fields seen`);
   });
 });

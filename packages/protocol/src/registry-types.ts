@@ -14,6 +14,11 @@ export interface MethodSpec<P = unknown, R = unknown> {
   experimental: boolean;
   /** Params fields that need the experimentalApi capability when present (non-null). */
   experimentalFields?: readonly string[];
+  /**
+   * Boolean params fields (plain `bool`s defaulting to false, not `Option<bool>`) that need the
+   * capability only when true, as Codex gates them: `false` is their default, not a setting.
+   */
+  experimentalFlags?: readonly string[];
   /** Codex rejects a request that omits `params` with ``missing field `params` `` when this is true. */
   paramsRequired: boolean;
   params: z.ZodType<P>;

@@ -63,7 +63,9 @@ export function gateRequest(request: { method: string; params: unknown; hasParam
   if (!state.isExperimentalApi) {
     if (spec.experimental) return { kind: "refuse", detail: { reason: "experimentalApiRequired", method } };
     const record = (parsed.data ?? {}) as Record<string, unknown>;
-    const field = spec.experimentalFields?.find((name) => record[name] !== undefined && record[name] !== null);
+    const field =
+      spec.experimentalFields?.find((name) => record[name] !== undefined && record[name] !== null) ??
+      spec.experimentalFlags?.find((name) => record[name] === true);
     if (field) return { kind: "refuse", detail: { reason: "experimentalApiRequired", method: `${method}.${field}` } };
   }
   const named = spec.threadId ? canonicalThreadId(spec.threadId, parsed.data) : { params: parsed.data };

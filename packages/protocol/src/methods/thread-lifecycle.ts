@@ -319,7 +319,13 @@ export const threadLifecycleMethods = defineMethods({
     // Keyed on the source thread: the fork reads its items in order with that thread's writes.
     scope: exclusiveOnThread,
     experimental: false,
-    experimentalFields: ["attachToSource", "beforeTurnId", "path", "permissions", "runtimeWorkspaceRoots"],
+    experimentalFields: ["beforeTurnId", "path", "permissions", "runtimeWorkspaceRoots"],
+    experimentalFlags: [
+      "attachToSource",
+      "deferGoalContinuation",
+      "experimentalDisablePredictionMcp",
+      "experimentalPredictionMode",
+    ],
     paramsRequired: true,
     params: ThreadForkParams,
     result: ThreadForkResponse,

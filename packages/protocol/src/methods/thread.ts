@@ -275,8 +275,21 @@ export const threadMethods = defineMethods({
     // Unkeyed: the thread does not exist yet, so there is no key to order it behind.
     scope: { kind: "unkeyed" },
     experimental: false,
-    // Fields the 0.171.0 stable schema does not have (generate-json-schema without --experimental).
-    experimentalFields: ["mockExperimentalField", "historyMode", "projectId", "dynamicTools"],
+    // Fields the 0.171.0 stable schema does not have (generate-json-schema without --experimental),
+    // and those the binary gates besides (test/interop-experimental-gate.test.ts).
+    experimentalFields: [
+      "mockExperimentalField",
+      "historyMode",
+      "projectId",
+      "dynamicTools",
+      "daybreakEnabled",
+      "environments",
+      "multiAgentMode",
+      "permissions",
+      "runtimeWorkspaceRoots",
+      "selectedCapabilityRoots",
+    ],
+    experimentalFlags: ["allowProviderModelFallback", "experimentalRawEvents"],
     paramsRequired: true,
     params: ThreadStartParams,
     result: ThreadStartResponse,
@@ -303,7 +316,8 @@ export const threadMethods = defineMethods({
     // Unkeyed: a tenant-wide query over committed state; it orders against no single thread.
     scope: { kind: "unkeyed" },
     experimental: false,
-    experimentalFields: ["parentThreadId", "ancestorThreadId", "attachedToThreadId", "includeAttachedThreads", "projectId"],
+    experimentalFields: ["parentThreadId", "ancestorThreadId", "attachedToThreadId", "projectId"],
+    experimentalFlags: ["includeAttachedThreads"],
     paramsRequired: true,
     params: ThreadListParams,
     result: ThreadListResponse,
