@@ -4,8 +4,7 @@
 // it does not know dropped — and Switchyard must answer the same (codex-config-view.ts).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
-import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+import { type BesideCodex, besideCodexAsUser } from "./harness/beside-codex.js";
 
 /** What both sides are given first, so the keys the binary's own config.toml sets match on both. */
 const COMMON = {
@@ -65,10 +64,7 @@ describe("config/read beside codex app-server 0.171.0", () => {
 
   before(async () => {
     // A user of a tenant: config/batchWrite writes that user's layer.
-    side = await besideCodex("config-read", {
-      stack: { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } },
-      client: { token: await hs256Token({ tenant: "t-config-read", sub: "ann" }) },
-    });
+    side = await besideCodexAsUser("config-read", { tenant: "t-config-read", subject: "ann" });
   });
   after(async () => {
     await side?.stop();

@@ -5,9 +5,8 @@
 // refusal exactly.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import { type BesideCodex, besideCodexAsUser } from "./harness/beside-codex.js";
 import { assertConformant } from "./harness/stack.js";
-import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 const SERVERS = {
   stdio: { command: "false" },
@@ -21,10 +20,7 @@ describe("MCP server status beside codex app-server 0.171.0", () => {
   let side: BesideCodex;
 
   before(async () => {
-    side = await besideCodex("mcp-status", {
-      stack: { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } },
-      client: { token: await hs256Token({ tenant: "t-mcp-status", sub: "ann" }) },
-    });
+    side = await besideCodexAsUser("mcp-status", { tenant: "t-mcp-status", subject: "ann" });
   });
   after(async () => {
     await side?.stop();

@@ -3,9 +3,8 @@
 // text and config_write_error_code), then modelProvider/list and the providers config/read shows.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import { type BesideCodex, besideCodexAsUser } from "./harness/beside-codex.js";
 import { assertConformant } from "./harness/stack.js";
-import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 /** The binary's own config.toml sets these; Switchyard's user is given the same first. */
 const COMMON = {
@@ -21,10 +20,7 @@ describe("modelProvider/config/write beside codex app-server 0.171.0", () => {
   let side: BesideCodex;
 
   before(async () => {
-    side = await besideCodex("provider-write", {
-      stack: { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } },
-      client: { token: await hs256Token({ tenant: "t-provider-write", sub: "ann" }) },
-    });
+    side = await besideCodexAsUser("provider-write", { tenant: "t-provider-write", subject: "ann" });
     await side.client.call("config/batchWrite", {
       edits: Object.entries(COMMON).map(([keyPath, value]) => ({ keyPath, value, mergeStrategy: "replace" })),
     });

@@ -256,7 +256,8 @@ export const checks = {
       verify: (reply) => {
         if (reply.error?.code !== INTERNAL_ERROR) return undefined;
         const { reason } = errorData(reply);
-        if (CODEX_INTERNAL_REASONS.has(String(reason)) || (options.allowUnavailable && reason === "serviceUnavailable")) return undefined;
+        if (CODEX_INTERNAL_REASONS.has(String(reason)) || (options.allowUnavailable && reason === "serviceUnavailable"))
+          return undefined;
         return `got ${describeReply(reply)}`;
       },
     };

@@ -13,6 +13,7 @@ import {
 } from "./scripted-responses.js";
 import { type Stack, startStack } from "./stack.js";
 import { StdioAppServer } from "./stdio-app-server.js";
+import { hs256Token, TEST_HS256_SECRET } from "./tokens.js";
 
 export interface BesideCodex {
   codex: StdioAppServer;
@@ -57,6 +58,17 @@ export async function besideCodex(
     throw error;
   }
   return { ...(parts as Omit<BesideCodex, "stop">), stop };
+}
+
+/**
+ * `besideCodex` with its client a user of a tenant (a token the stack's gateway accepts), so what the
+ * client writes to its config lands in that user's layer, as the binary's lands in its config.toml.
+ */
+export async function besideCodexAsUser(name: string, user: { tenant: string; subject: string }): Promise<BesideCodex> {
+  return besideCodex(name, {
+    stack: { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } },
+    client: { token: await hs256Token({ tenant: user.tenant, sub: user.subject }) },
+  });
 }
 
 /** A reply as either side gives it. */
