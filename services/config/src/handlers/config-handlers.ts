@@ -52,6 +52,12 @@ type ConfigMethodName =
   | "skills/config/write"
   | "hooks/list";
 
+/** Edits of the caller's user layer, and how the write is answered from the config after it. */
+interface PlannedWrite<Answer> {
+  edits: ConfigEdit[];
+  answer(after: EffectiveConfig): Answer;
+}
+
 const writeError = (error: ConfigWriteError) =>
   new SwitchyardError({ reason: "configWrite", code: error.code, message: error.message });
 
@@ -89,21 +95,18 @@ export function configHandlers(deps: {
     options: { filePath?: string | null; expectedVersion?: string | null },
   ): Promise<ConfigWriteResponse>;
   /**
-   * Edits planned from the layer as it is in the write's transaction (`plan` gets the user's layer and
-   * the caller's effective config with it), answered by `answer` from the config after the write: the
-   * ledger keeps that answer, so a redelivered write gets the first one.
+   * Edits planned from the caller's effective config as it is in the write's transaction, with the
+   * plan's own answer made from the config after the write: the ledger keeps that answer, so a
+   * redelivered write gets the first one.
    */
   async function writeUserLayer<Answer>(
     context: HandlerContext,
-    plan: (before: { userLayer: ConfigTable; effective: ConfigTable }) => ConfigEdit[],
-    options: { filePath?: string | null; expectedVersion?: string | null },
-    answer: (after: EffectiveConfig, edits: ConfigEdit[]) => Answer,
+    plan: (effectiveBefore: ConfigTable) => PlannedWrite<Answer>,
   ): Promise<Answer>;
   async function writeUserLayer<Answer>(
     context: HandlerContext,
-    planned: ConfigEdit[] | ((before: { userLayer: ConfigTable; effective: ConfigTable }) => ConfigEdit[]),
-    options: { filePath?: string | null; expectedVersion?: string | null },
-    answer?: (after: EffectiveConfig, edits: ConfigEdit[]) => Answer,
+    planned: ConfigEdit[] | ((effectiveBefore: ConfigTable) => PlannedWrite<Answer>),
+    options: { filePath?: string | null; expectedVersion?: string | null } = {},
   ): Promise<ConfigWriteResponse | Answer> {
     const { tenant, subject } = callerOf(context);
     if (subject === ANONYMOUS_SUBJECT) {
@@ -124,7 +127,7 @@ export function configHandlers(deps: {
         const current = await store.readLayer(tx, tenant, "user", subject);
         const currentBody = current?.body ?? {};
         asWire(() => checkExpectedVersion(options.expectedVersion, configLayerVersion(currentBody)));
-        let edits = planned as ConfigEdit[];
+        let plan: PlannedWrite<Answer> | undefined;
         if (typeof planned === "function") {
           const before = await resolver.resolve({
             tenant,
@@ -133,8 +136,9 @@ export function configHandlers(deps: {
             sessionLayer: null,
             userLayerOverride: currentBody,
           });
-          edits = asWire(() => planned({ userLayer: currentBody, effective: before.effective.config }));
+          plan = asWire(() => planned(before.effective.config));
         }
+        const edits = plan?.edits ?? (planned as ConfigEdit[]);
         const edited = asWire(() => applyEdits(currentBody, edits));
         // Unknown keys and tables are accepted and kept, as Codex 0.171.0 keeps them (a newer client's
         // settings must survive); only the values of keys Codex knows are checked.
@@ -145,7 +149,7 @@ export function configHandlers(deps: {
         const editedPaths = edits.map((edit) => asWire(() => parseKeyPath(edit.keyPath)));
         asWire(() => checkWriteAgainstRequirements(after.effective.config, after.requirements, editedPaths));
         const version = await store.writeLayer(tx, tenant, "user", subject, body);
-        if (answer) return answer(after.effective, edits);
+        if (plan) return plan.answer(after.effective);
         const overridden = findOverride(after.effective, body, editedPaths, redactValueAt);
         return {
           status: overridden ? ("okOverridden" as const) : ("ok" as const),
@@ -278,19 +282,11 @@ export function configHandlers(deps: {
       return {};
     },
 
-    [Method.modelProviderConfigWrite]: async (params, context) => {
-      let providerId = "";
-      return writeUserLayer(
-        context,
-        ({ effective }) => {
-          const plan = planProviderWrite(params.settings, effective);
-          providerId = plan.providerId;
-          return plan.edits;
-        },
-        {},
-        (after) => ({ provider: providerSummaryIn(after, providerId) }),
-      );
-    },
+    [Method.modelProviderConfigWrite]: (params, context) =>
+      writeUserLayer(context, (effective) => {
+        const { providerId, edits } = planProviderWrite(params.settings, effective);
+        return { edits, answer: (after) => ({ provider: providerSummaryIn(after, providerId) }) };
+      }),
 
     [Method.skillsList]: async (params) => {
       const cwds = params?.cwds?.length ? params.cwds : ["/"];

@@ -81,12 +81,15 @@ export function mcpHandlers(deps: {
   async function configFor(context: HandlerContext, threadId: string | null | undefined): Promise<ConfigTable> {
     const { tenant, subject } = context.request.caller;
     if (threadId == null) return (await resolver.resolve({ tenant, subject, cwd: null })).effective.config;
-    const row = await store.readThreadConfig(tenant, threadId).catch(() => undefined);
+    const row = await store.readThreadConfig(tenant, threadId);
     if (!row) throw invalid(`thread not found: ${threadId}`);
     return row.effective;
   }
 
   const serversOf = (config: ConfigTable): ConfigTable => (isConfigTable(config.mcp_servers) ? config.mcp_servers : {});
+  /** The names of the caller's tenant's secrets (a bearer token's variable is one of them, or unset). */
+  const secretNamesOf = async (context: HandlerContext) =>
+    new Set((await secrets.list(context.request.caller.tenant)).map((entry) => entry.name));
 
   /**
    * Codex's refusal of a call to a server that is not running: one it does not know (or a disabled
@@ -97,7 +100,7 @@ export function mcpHandlers(deps: {
     if (!isConfigTable(server) || server.enabled === false) {
       return new SwitchyardError({ reason: "mcpServerUnavailable", message: `unknown MCP server '${name}'` });
     }
-    const secretNames = new Set((await secrets.list(context.request.caller.tenant)).map((entry) => entry.name));
+    const secretNames = await secretNamesOf(context);
     const { toolsError } = mcpServerStatus(name, server, secretNames, threadId != null);
     return new SwitchyardError({ reason: "mcpServerUnavailable", message: `failed to get client: ${toolsError}` });
   }
@@ -113,7 +116,7 @@ export function mcpHandlers(deps: {
         .filter((name) => isConfigTable(servers[name]) && (params.serverName == null || name === params.serverName))
         .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
       const { page, nextCursor } = pageOf(names, params.cursor, params.limit, "MCP servers");
-      const secretNames = new Set((await secrets.list(context.request.caller.tenant)).map((entry) => entry.name));
+      const secretNames = await secretNamesOf(context);
       return {
         data: page.map((name) => mcpServerStatus(name, servers[name] as ConfigTable, secretNames, params.threadId != null)),
         nextCursor,

@@ -4,6 +4,8 @@
 // Codex 0.171.0 accepts unknown keys everywhere (it only warns at startup), so every table here is
 // open: unknown keys pass validation and are reported separately by `unknownConfigKeys`. Free-form
 // tables (mcp_servers.<name>.env, http_headers, desktop, …) are maps of `any` or of strings.
+
+import { BEDROCK_PROVIDER_IDS, GCP_PROVIDER_IDS } from "@switchyard/protocol";
 import { type ConfigTable, isConfigTable } from "./layers.js";
 
 export type Schema =
@@ -191,7 +193,7 @@ const MODEL_PROVIDER: Schema = struct("ModelProviderInfo", {
 });
 
 /** Codex's built-in providers that take cloud settings (`aws`; `project_id`, `location`, `credential_file`) and need no name. */
-export const CLOUD_BUILT_IN_PROVIDER_IDS: readonly string[] = ["amazon-bedrock", "amazon-bedrock-runtime", "gcp"];
+export const CLOUD_BUILT_IN_PROVIDER_IDS: readonly string[] = [...BEDROCK_PROVIDER_IDS, ...GCP_PROVIDER_IDS];
 
 const modelProviders: Schema = {
   kind: "map",
