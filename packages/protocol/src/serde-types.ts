@@ -63,3 +63,33 @@ export const UnitParams = z.unknown().superRefine((value, context) => {
 export function serdeStruct<Shape extends z.ZodRawShape>(name: string, shape: Shape) {
   return z.object(shape, { error: `expected struct ${name}` });
 }
+
+/** A struct without fields that refuses unknown ones (serde's `deny_unknown_fields`), in serde's words. */
+export const fieldlessStrictStruct = (name: string) =>
+  z.looseObject({}, { error: `expected struct ${name}` }).superRefine((value, context) => {
+    const [unknown] = Object.keys(value);
+    if (unknown !== undefined) context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, there are no fields` });
+  });
+/**
+ * A struct that refuses unknown fields, in serde's words: an unknown field is refused before a
+ * missing one (serde meets it while it reads the map). `fields` in the struct's declaration order.
+ */
+export const strictStruct = <Shape extends z.ZodRawShape>(
+  name: string,
+  shape: Shape,
+  fields: readonly (keyof Shape & string)[],
+) =>
+  z
+    .unknown()
+    .superRefine((value, context) => {
+      if (value === null || typeof value !== "object" || Array.isArray(value)) {
+        const found = Array.isArray(value) ? "a sequence" : describeFound(value);
+        context.addIssue({ code: "custom", message: `invalid type: ${found}, expected struct ${name}` });
+        return;
+      }
+      const unknown = Object.keys(value).find((key) => !fields.includes(key));
+      if (unknown !== undefined) {
+        context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected ${serdeOneOf(fields)}` });
+      }
+    })
+    .pipe(z.object(shape));

@@ -13,7 +13,7 @@ import { defineMethods, defineNotifications } from "../define.js";
 import { serdeOneOf } from "../errors.js";
 import type { ScopeCaller } from "../scope.js";
 import { describeFound } from "../serde-messages.js";
-import { AbsolutePathString, enumRefusal, serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
+import { AbsolutePathString, enumRefusal, serdeEnum, serdeStruct, strictStruct, U32, UnitParams } from "../serde-types.js";
 
 /** The user's own config bucket: one per tenant and user (the key is tenant-qualified by the lane). */
 const userConfigKey = (_params: unknown, caller: ScopeCaller) => `user:${caller.subject}`;
@@ -292,13 +292,11 @@ export const ProviderSettingsPatch = z
     return ProviderSettingsPatchShapes[given.type].parse(given);
   });
 export type ProviderSettingsPatch = z.infer<typeof ProviderSettingsPatch>;
-export const ModelProviderConfigWriteParams = z
-  .looseObject({ settings: ProviderSettingsPatch })
-  .superRefine((_params, context) => {
-    const unknown = Object.keys(context.value as Record<string, unknown>).find((key) => key !== "settings");
-    if (unknown !== undefined)
-      context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected \`settings\`` });
-  });
+export const ModelProviderConfigWriteParams = strictStruct(
+  "ModelProviderConfigWriteParams",
+  { settings: ProviderSettingsPatch },
+  ["settings"],
+);
 export type ModelProviderConfigWriteParams = z.infer<typeof ModelProviderConfigWriteParams>;
 export const ModelProviderConfigWriteResponse = z.object({ provider: ModelProviderSummary });
 export type ModelProviderConfigWriteResponse = z.infer<typeof ModelProviderConfigWriteResponse>;

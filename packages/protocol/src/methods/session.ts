@@ -6,9 +6,15 @@
 // config service's (methods/config.ts).
 import { z } from "zod";
 import { defineMethods } from "../define.js";
-import { serdeOneOf } from "../errors.js";
-import { describeFound } from "../serde-messages.js";
-import { AbsolutePathString, serdeEnum, serdeStruct, U32, UnitParams } from "../serde-types.js";
+import {
+  AbsolutePathString,
+  fieldlessStrictStruct,
+  serdeEnum,
+  serdeStruct,
+  strictStruct,
+  U32,
+  UnitParams,
+} from "../serde-types.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
 export const GetAccountResponse = z.object({
@@ -68,31 +74,6 @@ export const ExternalAgentConfigDetectParams = serdeStruct("ExternalAgentConfigD
   source: z.string().nullish(),
 });
 export const ExternalAgentConfigDetectResponse = z.object({ items: z.array(z.unknown()), connectors: z.array(z.unknown()) });
-/** A struct without fields that refuses unknown ones (serde's `deny_unknown_fields`), in serde's words. */
-const fieldlessStrictStruct = (name: string) =>
-  z.looseObject({}, { error: `expected struct ${name}` }).superRefine((value, context) => {
-    const [unknown] = Object.keys(value);
-    if (unknown !== undefined) context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, there are no fields` });
-  });
-/**
- * A struct that refuses unknown fields, in serde's words: an unknown field is refused before a
- * missing one (serde meets it while it reads the map). `fields` in the struct's declaration order.
- */
-const strictStruct = <Shape extends z.ZodRawShape>(name: string, shape: Shape, fields: readonly (keyof Shape & string)[]) =>
-  z
-    .unknown()
-    .superRefine((value, context) => {
-      if (value === null || typeof value !== "object" || Array.isArray(value)) {
-        const found = Array.isArray(value) ? "a sequence" : describeFound(value);
-        context.addIssue({ code: "custom", message: `invalid type: ${found}, expected struct ${name}` });
-        return;
-      }
-      const unknown = Object.keys(value).find((key) => !fields.includes(key));
-      if (unknown !== undefined) {
-        context.addIssue({ code: "custom", message: `unknown field \`${unknown}\`, expected ${serdeOneOf(fields)}` });
-      }
-    })
-    .pipe(z.object(shape));
 export const UserVerificationStatusParams = fieldlessStrictStruct("UserVerificationStatusParams");
 export const UserVerificationEnrollParams = fieldlessStrictStruct("UserVerificationEnrollParams");
 export const UserVerificationDeleteParams = fieldlessStrictStruct("UserVerificationDeleteParams");
