@@ -38,10 +38,10 @@ class AnswerInbox {
 describe("server requests across the bus", () => {
   let stack: Stack;
   const tenant = "t-srq";
-  const open = async (gateway: number, name: string) =>
+  const open = async (gateway: number, name: string, experimentalApi = true) =>
     CodexTestClient.open(`${stack.gateways[gateway]?.url}/`, {
       token: await hs256Token({ tenant, sub: `${tenant}-user` }),
-      experimentalApi: true,
+      experimentalApi,
       name,
     });
   /** The gateway's connection id of the client that initialized as `name` (from its `initialized` log line). */
@@ -95,20 +95,24 @@ describe("server requests across the bus", () => {
   after(async () => stack?.stop());
 
   test("every subscriber is asked under its own id; answers, resolution, bad answers and bystanders", async () => {
-    const [owner, resumer, bystanderA, bystanderB] = await Promise.all([
+    const [owner, resumer, bystanderA, bystanderB, stable] = await Promise.all([
       open(0, "srq-owner"),
       open(1, "srq-resumer"),
       open(0, "srq-bystander-a"),
       open(1, "srq-bystander-b"),
+      open(1, "srq-stable", false),
     ]);
     const { thread } = await owner.call("thread/start", {});
     await recordSomething(owner, thread.id);
     await resumer.call("thread/resume", { threadId: thread.id });
+    // Subscribed, but without the experimental API: Codex 0.171.0 never asks it a dynamic tool call.
+    await stable.call("thread/resume", { threadId: thread.id });
     // A round trip through the thread subject: both gateways' subscriptions are in place at the server.
-    await owner.call("thread/goal/set", { threadId: thread.id, objective: "answer tools", status: "paused" });
+    // (thread/settings/updated goes to the thread's subscribers; a goal change would go to the tenant.)
+    await owner.call("thread/settings/update", { threadId: thread.id, effort: "high" });
     await Promise.all(
       [owner, resumer].map((client) =>
-        client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id),
+        client.waitForNotification((n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id),
       ),
     );
 
@@ -178,6 +182,8 @@ describe("server requests across the bus", () => {
       "a connection that answered is not told its request resolved",
     );
     assert.equal(resumer.notifications.filter((n) => n.method === "serverRequest/resolved").length, 1);
+    assert.deepEqual(stable.serverRequests, [], "a subscriber without the experimental API is asked nothing");
+    assert.equal(stable.notifications.filter((n) => n.method === "serverRequest/resolved").length, 0);
     for (const bystander of [bystanderA, bystanderB]) {
       assert.deepEqual(bystander.serverRequests, [], "a connection not subscribed to the thread is asked nothing");
       assert.equal(bystander.notifications.filter((n) => n.method === "serverRequest/resolved").length, 0);

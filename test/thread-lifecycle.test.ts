@@ -37,7 +37,13 @@ describe("thread lifecycle", () => {
   after(async () => stack?.stop());
 
   test("resume attaches across gateways; subscriber-only notifications reach exactly the subscribers", async () => {
-    const [owner, resumer, bystander] = await Promise.all([open("t-res", 0), open("t-res", 1), open("t-res", 1)]);
+    const [owner, resumer, bystander, stableResumer, stableBystander] = await Promise.all([
+      open("t-res", 0),
+      open("t-res", 1),
+      open("t-res", 1),
+      open("t-res", 0, { experimentalApi: false }),
+      open("t-res", 1, { experimentalApi: false }),
+    ]);
     const { thread } = await owner.call("thread/start", {});
     await recordSomething(owner, thread.id);
     const resumed = await resumer.call("thread/resume", { threadId: thread.id, model: "ignored-on-a-live-thread" });
@@ -45,12 +51,25 @@ describe("thread lifecycle", () => {
     assert.equal(resumed.model, "gpt-5.2", "differing overrides are ignored on a live thread");
     assert.deepEqual(resumed.thread.status, { type: "idle" });
 
-    // Paused: an active goal would set the thread working (goal-turns.test.ts).
+    await stableResumer.call("thread/resume", { threadId: thread.id });
+
+    // As Codex 0.171.0: a goal change reaches every connection of the tenant, subscribed or not, and
+    // with or without the experimental API. Paused: an active goal would set the thread working
+    // (goal-turns.test.ts).
     await owner.call("thread/goal/set", { threadId: thread.id, objective: "ship it", status: "paused" });
-    await owner.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
-    await resumer.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
+    for (const client of [owner, resumer, bystander, stableResumer, stableBystander]) {
+      await client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
+    }
+    // A settings change reaches the thread's subscribers only, and only those with the experimental
+    // API (thread/settings/updated is experimental in Codex 0.171.0).
+    await owner.call("thread/settings/update", { threadId: thread.id, effort: "high" });
+    for (const client of [owner, resumer]) {
+      await client.waitForNotification((n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id);
+    }
     await quiet();
-    assert.equal(heard(bystander, "thread/goal/updated", thread.id).length, 0, "a connection not subscribed hears nothing");
+    assert.equal(heard(bystander, "thread/settings/updated", thread.id).length, 0, "a connection not subscribed hears nothing");
+    assert.equal(heard(stableResumer, "thread/settings/updated", thread.id).length, 0, "nor one without the experimental API");
+    assert.equal(heard(stableBystander, "thread/settings/updated", thread.id).length, 0);
 
     const history = await resumer.request("thread/resume", { threadId: thread.id, history: [] });
     assert.equal(history.error?.message, `cannot resume thread ${thread.id} with history while it is already running`);
@@ -101,10 +120,10 @@ describe("thread lifecycle", () => {
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "unsubscribed" });
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: thread.id }), { status: "notSubscribed" });
     assert.deepEqual(await other.call("thread/unsubscribe", { threadId: randomUUID() }), { status: "notLoaded" });
-    await owner.call("thread/goal/set", { threadId: thread.id, objective: "after unsubscribe", status: "paused" });
-    await owner.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === thread.id);
+    await owner.call("thread/settings/update", { threadId: thread.id, effort: "high" });
+    await owner.waitForNotification((n) => n.method === "thread/settings/updated" && n.params.threadId === thread.id);
     await quiet();
-    assert.equal(heard(other, "thread/goal/updated", thread.id).length, 0);
+    assert.equal(heard(other, "thread/settings/updated", thread.id).length, 0);
   });
 
   test("inject_items stores content at once: listed, readable, paged by turns and items both ways", async () => {

@@ -704,6 +704,8 @@ describe("turns", () => {
 
     // Another client (on the other gateway) resumes the thread with its turns.
     const later = await open("t-hydrate", 1);
+    const ownerUsages = () => owner.notifications.filter((n) => n.method === "thread/tokenUsage/updated").length;
+    const ownerUsagesBefore = ownerUsages();
     const resumed = await around(later, "thread/resume", { threadId }, "thread/goal/cleared");
     assert.deepEqual(resumed.order, [
       "notification deprecationNotice",
@@ -719,8 +721,10 @@ describe("turns", () => {
     assert.deepEqual(usage.tokenUsage.total, turnUsage.total);
     assert.deepEqual(usage.tokenUsage.last, turnUsage.last);
     assert.deepEqual(resumed.heard[3]?.params, { threadId });
-    // Told to the resuming client only: the owner, subscribed all along, heard none of it.
-    assert.equal(owner.notifications.filter((n) => n.method === "thread/goal/cleared").length, 0);
+    // The usage is told to the resuming client only; the goal, as every goal notification in Codex
+    // 0.171.0, to every connection of the tenant: the owner, subscribed all along, hears it too.
+    await owner.waitForNotification((n) => n.method === "thread/goal/cleared" && n.params.threadId === threadId);
+    assert.equal(ownerUsages(), ownerUsagesBefore);
 
     // Without the turns: no notice, no usage; the goal still comes after the answer.
     const light = await around(later, "thread/resume", { threadId, excludeTurns: true }, "thread/goal/cleared");
@@ -868,7 +872,12 @@ describe("turns", () => {
     provider.script({ text: "answer five" });
     const fifth = (await owner.call("turn/start", { threadId, input: [text("five")] })).turn.id as string;
     await turnOf(owner, threadId, fifth);
-    assert.equal(bystander.notifications.filter((n) => n.params?.threadId === threadId).length, 0);
+    // It hears the thread's status changes (every connection does, as in Codex 0.171.0), not its turns.
+    const aboutTurns = bystander.notifications.filter(
+      (n) => n.params?.threadId === threadId && (n.method.startsWith("turn/") || n.method.startsWith("item/")),
+    );
+    assert.equal(aboutTurns.length, 0);
+    assert.ok(bystander.notifications.some((n) => n.method === "thread/status/changed" && n.params.threadId === threadId));
   });
 
   test("every frame matched the official schema", () => assertConformant());

@@ -83,6 +83,10 @@ export interface NotificationSpec<P = unknown> {
   method: string;
   params: z.ZodType<P>;
   audience: NotificationAudience;
+  /**
+   * Sent only to connections that initialized with the `experimentalApi` capability: Codex 0.171.0
+   * withholds its experimental notifications from the others (they never hear them, subscribed or not).
+   */
   experimental: boolean;
   /** Never dropped: a connection that cannot take it is disconnected instead. */
   critical: boolean;

@@ -39,7 +39,7 @@ test("notifications emitted together leave as one message per run of a subject, 
   const events = new EventPublisher(nc, subjects);
   events.emit(Notification.threadNameUpdated, renamed("a"), tenant);
   events.emit(Notification.threadNameUpdated, renamed("b"), tenant);
-  events.emit(Notification.threadStatusChanged, { threadId: "t1", status: { type: "idle" } }, thread);
+  events.emit(Notification.threadClosed, { threadId: "t1" }, thread);
   events.emit(Notification.threadNameUpdated, renamed("c"), tenant);
   assert.equal(published.length, 0, "nothing leaves before the microtask run ends");
   await Promise.resolve();
@@ -47,7 +47,7 @@ test("notifications emitted together leave as one message per run of a subject, 
     published.map(({ subject, methods, batch }) => ({ subject, methods, batch })),
     [
       { subject: subjects.tenantEvents("acme"), methods: "thread/name/updated,thread/name/updated", batch: "2" },
-      { subject: subjects.threadEvents("acme", "t1"), methods: "thread/status/changed", batch: undefined },
+      { subject: subjects.threadEvents("acme", "t1"), methods: "thread/closed", batch: undefined },
       { subject: subjects.tenantEvents("acme"), methods: "thread/name/updated", batch: undefined },
     ],
   );
@@ -55,7 +55,7 @@ test("notifications emitted together leave as one message per run of a subject, 
     published.flatMap(({ frames }) =>
       frames.map((frame) => (frame.params as { threadName?: string }).threadName ?? frame.method),
     ),
-    ["a", "b", "thread/status/changed", "c"],
+    ["a", "b", "thread/closed", "c"],
   );
 });
 
@@ -64,12 +64,12 @@ test("a flush publishes at once; publishers on one connection share one order", 
   const first = new EventPublisher(nc, subjects);
   const second = new EventPublisher(nc, subjects);
   first.emit(Notification.threadNameUpdated, renamed("a"), tenant);
-  second.emit(Notification.threadStatusChanged, { threadId: "t1", status: { type: "idle" } }, thread);
+  second.emit(Notification.threadClosed, { threadId: "t1" }, thread);
   first.emit(Notification.threadNameUpdated, renamed("b"), tenant);
   flushEvents(nc);
   assert.deepEqual(
     published.map(({ methods }) => methods),
-    ["thread/name/updated", "thread/status/changed", "thread/name/updated"],
+    ["thread/name/updated", "thread/closed", "thread/name/updated"],
   );
   await Promise.resolve();
   assert.equal(published.length, 3, "the queued flush finds nothing left");

@@ -154,19 +154,11 @@ export class EventPublisher {
 
   /**
    * Sends one notification, whatever its audience, to one client connection only: the state a client
-   * is told when it attaches to a thread (a resume's token usage and goal), which the thread's other
+   * is told when it attaches to a thread (a resume's token usage), which the thread's other
    * subscribers already know.
    */
   emitToConnection<N extends ServiceNotification>(method: N, params: NotificationParams<N>, connection: string): void {
     this.publishChecked(this.subjects.connectionEvents(connection), method, params);
-  }
-
-  /**
-   * Sends one notification, whatever its audience, to every connection of a tenant: what Codex tells
-   * all its clients, subscribed or not (a deleted thread no longer loaded).
-   */
-  emitToTenant<N extends ServiceNotification>(method: N, params: NotificationParams<N>, tenant: string): void {
-    this.publishChecked(this.subjects.tenantEvents(tenant), method, params);
   }
 
   private publishChecked(subject: string, method: string, params: unknown): void {

@@ -25,11 +25,13 @@ import {
   type MethodSpec,
   Notification,
   notificationMessage,
+  notificationRegistry,
   type RequestId,
   resultMessage,
   type ScopeKey,
   type ServerRequestAnswer,
   SwitchyardError,
+  serverRequests,
   type ThreadReadParams,
   TurnNotification,
   toWireError,
@@ -529,6 +531,7 @@ export class ClientConnection implements NotificationSink {
       else if (threadId) this.threadsWithTurnInFlight.delete(threadId);
     }
     if (this.optedOut.has(method)) return;
+    if (!this.isExperimentalApi && EXPERIMENTAL_NOTIFICATIONS.has(method)) return;
     if (this.unansweredAnnouncers.size > 0) {
       const entry: HeldEntry = { method, chars: frame.length, notification };
       if (this.isHeld(entry)) {
@@ -624,6 +627,7 @@ export class ClientConnection implements NotificationSink {
   /** Opt-outs name notifications: a server request is always sent. */
   deliverServerRequest(request: IncomingServerRequest): void {
     if (this.state !== "ready") return;
+    if (!this.isExperimentalApi && isExperimentalOnlyRequest(request.method)) return;
     // Behind a held notification of its turn (a turn/start joining a running turn is unanswered).
     if (this.unansweredAnnouncers.size > 0) {
       const entry: HeldEntry = { method: request.method, chars: request.paramsJson.length, request };
@@ -680,6 +684,17 @@ type HeldEntry = { method: string; chars: number } & (
 interface Announcers {
   anyThread: number;
   byThread: Map<string, number>;
+}
+
+/** Notifications a connection without the experimentalApi capability never hears (as Codex 0.171.0). */
+const EXPERIMENTAL_NOTIFICATIONS: ReadonlySet<string> = new Set(
+  [...notificationRegistry.values()].filter((spec) => spec.experimental).map((spec) => spec.method),
+);
+
+/** A server request only connections with the experimentalApi capability are asked (a dynamic tool call). */
+function isExperimentalOnlyRequest(method: string): boolean {
+  const spec = (serverRequests as Record<string, { experimentalOnly?: boolean }>)[method];
+  return spec?.experimentalOnly === true;
 }
 
 /** `announcedAfterAnswer: "all"` holds every notification (about its thread, with `announcesThread`): counted under this key. */

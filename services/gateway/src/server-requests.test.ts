@@ -125,7 +125,7 @@ describe("server request answers", () => {
 
 describe("server requests on a connection (fake socket)", () => {
   test("sent under the connection's ids; the answer goes to the token once; unknown ids are ignored", () => {
-    const { socket, connection, answers, text } = openConnection();
+    const { socket, connection, answers, text } = openConnection({ experimentalApi: true });
     connection.deliverServerRequest(request("tok-a"));
     connection.deliverServerRequest(request("tok-b"));
     assert.deepEqual(
@@ -152,7 +152,7 @@ describe("server requests on a connection (fake socket)", () => {
   });
 
   test("resolution: a notification with the connection's own id, only while pending; opt-out honoured", () => {
-    const { socket, connection } = openConnection();
+    const { socket, connection } = openConnection({ experimentalApi: true });
     connection.deliverServerRequest(request("tok-a"));
     socket.take();
     connection.serverRequestResolved("tok-a");
@@ -164,7 +164,7 @@ describe("server requests on a connection (fake socket)", () => {
     assert.deepEqual(frames[0].params, { threadId: "th-1", requestId: 0 });
     assert.equal(typeof frames[0].emittedAtMs, "number");
 
-    const optedOut = openConnection({ optOut: ["serverRequest/resolved", "item/tool/call"] });
+    const optedOut = openConnection({ experimentalApi: true, optOut: ["serverRequest/resolved", "item/tool/call"] });
     optedOut.connection.deliverServerRequest(request("tok-c"));
     assert.equal(optedOut.socket.take()[0]?.method, "item/tool/call", "opt-outs apply to notifications only");
     optedOut.connection.serverRequestResolved("tok-c");
@@ -173,7 +173,7 @@ describe("server requests on a connection (fake socket)", () => {
   });
 
   test("back-pressure as for notifications; a closed connection forgets its requests and sends nothing", () => {
-    const { socket, connection } = openConnection({ maxOutboundBytes: 150 });
+    const { socket, connection } = openConnection({ experimentalApi: true, maxOutboundBytes: 150 });
     socket.bufferedAmount = 100; // a client that stopped reading
     connection.deliverServerRequest(request("tok-a"));
     assert.equal(socket.closedWith?.[0], 1013);
@@ -182,8 +182,40 @@ describe("server requests on a connection (fake socket)", () => {
     assert.deepEqual(socket.take(), []);
   });
 
+  test("a connection without the experimentalApi capability is never asked a dynamic tool call, nor hears experimental notifications", () => {
+    // As Codex 0.171.0: item/tool/call goes only to connections that opted into the experimental API,
+    // and thread/settings/updated, thread/queue/changed, thread/readState/changed, project/changed
+    // and thread/project/updated never reach the others.
+    const stable = openConnection();
+    const experimental = openConnection({ experimentalApi: true });
+    const settings = (method: string) =>
+      new OutgoingNotification(method, JSON.stringify({ method, params: { threadId: "th-1" }, emittedAtMs: 1 }));
+    const experimentalMethods = [
+      "thread/settings/updated",
+      "thread/queue/changed",
+      "thread/readState/changed",
+      "project/changed",
+      "thread/project/updated",
+    ];
+    for (const { connection } of [stable, experimental]) {
+      connection.deliverServerRequest(request("tok-a"));
+      for (const method of [...experimentalMethods, "thread/status/changed"]) connection.deliverNotification(settings(method));
+    }
+    assert.deepEqual(
+      stable.socket.take().map((frame) => frame.method),
+      ["thread/status/changed"],
+      "a stable client hears only what is not experimental",
+    );
+    assert.equal(stable.connection.pendingServerRequestCount, 0);
+    assert.deepEqual(
+      experimental.socket.take().map((frame) => frame.method),
+      ["item/tool/call", ...experimentalMethods, "thread/status/changed"],
+    );
+    assert.equal(experimental.connection.pendingServerRequestCount, 1);
+  });
+
   test("nothing is asked before initialize", () => {
-    const { socket, connection, answers, text } = openConnection({ initialize: false });
+    const { socket, connection, answers, text } = openConnection({ experimentalApi: true, initialize: false });
     connection.deliverServerRequest(request("tok-a"));
     text({ id: 0, result: goodResult });
     assert.deepEqual(socket.sent, []);

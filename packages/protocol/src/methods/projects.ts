@@ -173,14 +173,14 @@ export const projectNotifications = defineNotifications({
   [ProjectNotification.projectChanged]: {
     params: ProjectChangedNotification,
     audience: "tenant",
-    experimental: false,
+    experimental: true,
     critical: false,
     summary: "A project was created, changed (renamed, re-rooted, moved) or deleted.",
   },
   [ProjectNotification.threadProjectUpdated]: {
     params: ThreadProjectUpdatedNotification,
     audience: "tenant",
-    experimental: false,
+    experimental: true,
     critical: false,
     summary: "A thread was put in a project or taken out of one.",
   },

@@ -523,7 +523,7 @@ const ThreadIdNotification = z.object({ threadId: z.string() });
 export const threadLifecycleNotifications = defineNotifications({
   [N.threadStatusChanged]: {
     params: z.object({ threadId: z.string(), status: ThreadStatus }),
-    audience: "threadSubscribers",
+    audience: "tenant",
     experimental: false,
     critical: false,
     summary: "A thread was loaded, became idle or active, or was unloaded.",
@@ -565,14 +565,14 @@ export const threadLifecycleNotifications = defineNotifications({
   },
   [N.threadGoalUpdated]: {
     params: z.object({ threadId: z.string(), turnId: z.string().nullish(), goal: ThreadGoal }),
-    audience: "threadSubscribers",
+    audience: "tenant",
     experimental: false,
     critical: false,
     summary: "A thread's goal was set or changed.",
   },
   [N.threadGoalCleared]: {
     params: ThreadIdNotification,
-    audience: "threadSubscribers",
+    audience: "tenant",
     experimental: false,
     critical: false,
     summary: "A thread's goal was cleared.",
@@ -580,14 +580,14 @@ export const threadLifecycleNotifications = defineNotifications({
   [N.threadSettingsUpdated]: {
     params: z.object({ threadId: z.string(), threadSettings: ThreadSettings }),
     audience: "threadSubscribers",
-    experimental: false,
+    experimental: true,
     critical: true,
     summary: "A thread's effective settings changed.",
   },
   [N.threadReadStateChanged]: {
     params: z.object({ threadId: z.string(), readState: ThreadReadState }),
     audience: "tenant",
-    experimental: false,
+    experimental: true,
     critical: false,
     summary: "A thread was marked read or unread.",
   },

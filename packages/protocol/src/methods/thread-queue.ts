@@ -119,7 +119,7 @@ export const threadQueueNotifications = defineNotifications({
   [ThreadQueueNotification.threadQueueChanged]: {
     params: z.object({ threadId: z.string() }),
     audience: "threadSubscribers",
-    experimental: false,
+    experimental: true,
     critical: false,
     summary: "A thread's queue of submissions changed (added, updated, removed, reordered or started).",
   },

@@ -12,7 +12,15 @@ import type { ReadCache } from "../read-cache.js";
 import { FakeSocket } from "./fake-socket.js";
 
 export function openConnection(
-  options: { optOut?: string[]; maxOutboundBytes?: number; initialize?: boolean; router?: BusRouter; readCache?: ReadCache } = {},
+  options: {
+    optOut?: string[];
+    maxOutboundBytes?: number;
+    initialize?: boolean;
+    /** Initialize with the experimentalApi capability (default false). */
+    experimentalApi?: boolean;
+    router?: BusRouter;
+    readCache?: ReadCache;
+  } = {},
 ) {
   const socket = new FakeSocket();
   const answers: { token: string; answer: ServerRequestAnswer }[] = [];
@@ -59,7 +67,7 @@ export function openConnection(
     method: "initialize",
     params: {
       clientInfo: { name: "test", version: "1" },
-      capabilities: { experimentalApi: false, optOutNotificationMethods: options.optOut ?? null },
+      capabilities: { experimentalApi: options.experimentalApi ?? false, optOutNotificationMethods: options.optOut ?? null },
     },
   });
   socket.take(); // the initialize result and remoteControl/status/changed

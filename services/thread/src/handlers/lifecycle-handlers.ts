@@ -431,15 +431,12 @@ export function lifecycleHandlers(
       });
       const { row } = outcome;
       if (outcome.wasLoaded) {
-        events.emit(
-          Notification.threadStatusChanged,
-          { threadId: row.id, status: { type: "idle" } },
-          { tenant, threadId: row.id },
-        );
+        events.emit(Notification.threadStatusChanged, { threadId: row.id, status: { type: "idle" } }, { tenant });
       }
       // Codex 0.171.0's order: the deprecation notice before the answer; after it (the gateway holds
       // them, see the method's `announcedAfterAnswer`) the usage as of the last model call, when the
-      // answer carries the turns, and the thread's goal, to the resuming client only.
+      // answer carries the turns, to the resuming client only, and the thread's goal, to every
+      // connection of the tenant (as every goal notification).
       const caller = request.connection;
       const withHistory = !params.excludeTurns;
       if (withHistory && row.history_mode === "paginated") {
@@ -450,8 +447,8 @@ export function lifecycleHandlers(
       const usage = withHistory ? historyUsage(row.id, row) : undefined;
       if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, caller);
       const goal = row.goal as ThreadGoal | null;
-      if (goal) events.emitToConnection(Notification.threadGoalUpdated, { threadId: row.id, turnId: null, goal }, caller);
-      else events.emitToConnection(Notification.threadGoalCleared, { threadId: row.id }, caller);
+      if (goal) events.emit(Notification.threadGoalUpdated, { threadId: row.id, turnId: null, goal }, { tenant });
+      else events.emit(Notification.threadGoalCleared, { threadId: row.id }, { tenant });
       return answer;
     },
 
@@ -562,7 +559,7 @@ export function lifecycleHandlers(
           context.events.emit(
             Notification.threadStatusChanged,
             { threadId: thread.id, status: { type: "notLoaded" } },
-            { tenant, threadId: thread.id },
+            { tenant },
           );
         }
         context.events.emit(Notification.threadArchived, { threadId: thread.id }, { tenant });
@@ -645,13 +642,13 @@ export function lifecycleHandlers(
         await store.dropSubscribers(tx, tenant, [row.id]);
         return { wasLoaded: row.loaded_at !== null };
       });
-      // Codex 0.171.0 tells every client, subscribed or not, that a loaded thread it deletes is no
-      // longer loaded, before its answer; then, after it, that the thread is gone.
+      // Codex 0.171.0 tells every client, subscribed or not (as every status change), that a loaded
+      // thread it deletes is no longer loaded, before its answer; then, after it, that the thread is gone.
       if ((result as { wasLoaded?: boolean }).wasLoaded) {
-        context.events.emitToTenant(
+        context.events.emit(
           Notification.threadStatusChanged,
           { threadId: params.threadId, status: { type: "notLoaded" } },
-          tenant,
+          { tenant },
         );
       }
       context.events.emit(Notification.threadDeleted, { threadId: params.threadId }, { tenant });
@@ -753,7 +750,7 @@ export function lifecycleHandlers(
       context.events.emit(
         Notification.threadGoalUpdated,
         { threadId: params.threadId, turnId: null, goal: result.goal },
-        { tenant, threadId: params.threadId },
+        { tenant },
       );
       // As Codex 0.171.0: an active goal on an idle thread sets it working (a continuation turn);
       // on a thread running a turn, that turn's end continues it.
@@ -777,7 +774,7 @@ export function lifecycleHandlers(
         return { cleared: true };
       });
       if (result.cleared) {
-        context.events.emit(Notification.threadGoalCleared, { threadId: params.threadId }, { tenant, threadId: params.threadId });
+        context.events.emit(Notification.threadGoalCleared, { threadId: params.threadId }, { tenant });
       }
       return result;
     },
