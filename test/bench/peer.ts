@@ -20,19 +20,13 @@
 // A scenario the peer answers with an error in its probe is reported as unsupported, not measured.
 // Printed, and written to bench/results/<timestamp>.json (`mode: "peer"`). Exit 1 only when
 // Switchyard answered with errors or wrong answers; the peer's errors are reported, not fatal.
-import { type ChildProcess, spawn } from "node:child_process";
-import { randomBytes } from "node:crypto";
-import { once } from "node:events";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { CodexTestClient, type RpcReply } from "../harness/client.js";
-import { ensureCodexBinary, loopbackCodexHome } from "../harness/codex-binary.js";
+import { ensureCodexBinary } from "../harness/codex-binary.js";
+import { processTree, startCodexListener } from "../harness/codex-listener.js";
 import { conformance } from "../harness/conformance.js";
-import { freePort } from "../harness/ports.js";
 import { type ServiceProcess, startProcess } from "../harness/processes.js";
 import { scriptedProviderStackEnv, scriptedProviderToml } from "../harness/scripted-responses.js";
 import { type Stack, startStack } from "../harness/stack.js";
@@ -126,115 +120,6 @@ function parsePeerConfig(argv: string[]): PeerBenchConfig {
     requestTimeoutMs: 10_000,
     scenarios: PEER_SCENARIOS.filter((name) => selected.includes(name)),
   };
-}
-
-// ---------------------------------------------------------------------------------------------
-// The peer: codex app-server on a loopback websocket listener with a capability token.
-
-interface PeerServer {
-  url: string;
-  token: string;
-  cwd: string;
-  child: ChildProcess;
-  output(): string;
-  stop(): Promise<void>;
-}
-
-/** Process ids of `root` and all its descendants (the npm wrapper spawns the native binary). */
-function processTree(root: number | undefined): number[] {
-  if (root === undefined) return [];
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync("/proc")) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
-      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-      const list = children.get(parent) ?? [];
-      list.push(Number(entry));
-      children.set(parent, list);
-    } catch {
-      // exited while we looked
-    }
-  }
-  const found: number[] = [];
-  const queue = [root];
-  while (queue.length > 0) {
-    const pid = queue.shift() as number;
-    found.push(pid);
-    queue.push(...(children.get(pid) ?? []));
-  }
-  return found;
-}
-
-async function startPeer(binary: string, providerBaseUrl: string): Promise<PeerServer> {
-  const workspace = mkdtempSync(join(tmpdir(), "sy-bench-peer-"));
-  const cwd = join(workspace, "work");
-  mkdirSync(cwd);
-  const home = loopbackCodexHome(join(workspace, "home"), { providerBaseUrl });
-  const token = randomBytes(24).toString("hex");
-  const tokenFile = join(workspace, "ws-token");
-  writeFileSync(tokenFile, token, { mode: 0o600 });
-  const port = await freePort();
-  const child = spawn(
-    binary,
-    ["app-server", "--listen", `ws://127.0.0.1:${port}`, "--ws-auth", "capability-token", "--ws-token-file", tokenFile],
-    {
-      cwd,
-      env: {
-        PATH: process.env.PATH ?? "",
-        HOME: home,
-        CODEX_HOME: home,
-        RUST_LOG: "warn",
-        HTTPS_PROXY: "http://127.0.0.1:9",
-        HTTP_PROXY: "http://127.0.0.1:9",
-        NO_PROXY: "127.0.0.1,localhost",
-      },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let output = "";
-  const onData = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-20_000);
-  };
-  child.stdout?.on("data", onData);
-  child.stderr?.on("data", onData);
-  const stop = async () => {
-    const tree = processTree(child.pid);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, "exit");
-      child.kill("SIGINT");
-      const stuck = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(stuck);
-    }
-    // The native binary under the npm wrapper, if the wrapper's exit left it behind.
-    for (const pid of tree.slice(1)) {
-      try {
-        process.kill(pid, "SIGKILL");
-      } catch {
-        // already gone
-      }
-    }
-    rmSync(workspace, { recursive: true, force: true });
-  };
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const isReady = await fetch(`http://127.0.0.1:${port}/readyz`).then(
-      (response) => response.ok,
-      () => false,
-    );
-    if (isReady) break;
-    if (child.exitCode !== null || child.signalCode !== null) {
-      await stop();
-      throw new Error(`codex app-server exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
-    }
-    if (Date.now() > deadline) {
-      await stop();
-      throw new Error(`codex app-server did not become ready:\n${output}`);
-    }
-    await sleep(100);
-  }
-  return { url: `ws://127.0.0.1:${port}`, token, cwd, child, output: () => output, stop };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -757,7 +642,7 @@ export async function runPeerBench(argv: string[]): Promise<number> {
     cleanups.push(() => stack.stop());
     log(`Switchyard stack up at ${stack.url}`);
 
-    const peer = await startPeer(binary, providerBaseUrl);
+    const peer = await startCodexListener(binary, { providerBaseUrl });
     cleanups.push(() => peer.stop());
     log(`peer codex app-server ${CODEX_VERSION} at ${peer.url} (--ws-auth capability-token), cwd ${peer.cwd}`);
 

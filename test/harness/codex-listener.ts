@@ -1,0 +1,121 @@
+// The real `codex app-server` on its loopback websocket listener, as several clients reach it:
+// `--listen ws://127.0.0.1:<port> --ws-auth capability-token --ws-token-file <file>`, with a fresh
+// CODEX_HOME (its model provider, when given, the tests' scripted Responses server) and working
+// directory, and no way off the machine (its proxies point at a closed port). `pnpm bench --peer`
+// measures it; interop suites that need more than one connection compare against it.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loopbackCodexHome } from "./codex-binary.js";
+import { freePort } from "./ports.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export interface CodexListener {
+  url: string;
+  token: string;
+  cwd: string;
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Process ids of `root` and all its descendants (the npm wrapper spawns the native binary). */
+export function processTree(root: number | undefined): number[] {
+  if (root === undefined) return [];
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8");
+      const parent = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      const list = children.get(parent) ?? [];
+      list.push(Number(entry));
+      children.set(parent, list);
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [root];
+  while (queue.length > 0) {
+    const pid = queue.shift() as number;
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+export async function startCodexListener(binary: string, options: { providerBaseUrl?: string } = {}): Promise<CodexListener> {
+  const workspace = mkdtempSync(join(tmpdir(), "sy-codex-ws-"));
+  const cwd = join(workspace, "work");
+  mkdirSync(cwd);
+  const home = loopbackCodexHome(join(workspace, "home"), { providerBaseUrl: options.providerBaseUrl });
+  const token = randomBytes(24).toString("hex");
+  const tokenFile = join(workspace, "ws-token");
+  writeFileSync(tokenFile, token, { mode: 0o600 });
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    ["app-server", "--listen", `ws://127.0.0.1:${port}`, "--ws-auth", "capability-token", "--ws-token-file", tokenFile],
+    {
+      cwd,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOME: home,
+        CODEX_HOME: home,
+        RUST_LOG: "warn",
+        HTTPS_PROXY: "http://127.0.0.1:9",
+        HTTP_PROXY: "http://127.0.0.1:9",
+        NO_PROXY: "127.0.0.1,localhost",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let output = "";
+  const onData = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", onData);
+  child.stderr?.on("data", onData);
+  const stop = async () => {
+    const tree = processTree(child.pid);
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = once(child, "exit");
+      child.kill("SIGINT");
+      const stuck = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      await exited;
+      clearTimeout(stuck);
+    }
+    // The native binary under the npm wrapper, if the wrapper's exit left it behind.
+    for (const pid of tree.slice(1)) {
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    rmSync(workspace, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const isReady = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (isReady) break;
+    if (child.exitCode !== null || child.signalCode !== null) {
+      await stop();
+      throw new Error(`codex app-server exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
+    }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`codex app-server did not become ready:\n${output}`);
+    }
+    await sleep(100);
+  }
+  return { url: `ws://127.0.0.1:${port}`, token, cwd, child, output: () => output, stop };
+}

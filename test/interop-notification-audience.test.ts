@@ -1,0 +1,180 @@
+// Who hears what when a tenant has several clients, side by side with the real `codex app-server`
+// 0.171.0 on its websocket listener (one process, several connections, as the official clients reach
+// a shared app-server). On each side four clients: the actor (experimentalApi) that does everything,
+// a subscriber without the experimental API (it resumes the thread), and two bystanders that never
+// open the thread, one with the experimental API and one without. After each step, each client's
+// notifications about the thread (or the new project) are compared by method: both sides must
+// deliver the same methods to the same clients. Among what this pins: status and goal changes reach
+// every connection; thread/settings/updated, thread/readState/changed and project/changed only
+// connections with the experimental API; a turn's own notifications only its subscribers, with or
+// without the experimental API.
+import assert from "node:assert/strict";
+import { randomUUID } from "node:crypto";
+import { after, before, describe, test } from "node:test";
+import { CodexTestClient, type Notification } from "./harness/client.js";
+import { ensureCodexBinary } from "./harness/codex-binary.js";
+import { type CodexListener, startCodexListener } from "./harness/codex-listener.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
+import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+/** What the comparison looks at: notifications about threads and projects (not, e.g., a new connection's remoteControl status). */
+const WATCHED = new Set([
+  "thread/started",
+  "thread/status/changed",
+  "thread/name/updated",
+  "thread/goal/updated",
+  "thread/goal/cleared",
+  "thread/settings/updated",
+  "thread/readState/changed",
+  "project/changed",
+  "turn/started",
+  "turn/completed",
+  "item/completed",
+]);
+const SETTLE_MS = 700;
+const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+const ROLES = ["actor", "subscriber", "bystander", "experimentalBystander"] as const;
+type Role = (typeof ROLES)[number];
+const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
+
+/** One side's clients, and what each heard at each step. */
+class Side {
+  private readonly seen = new Map<Role, number>();
+  threadId = "";
+
+  constructor(
+    readonly name: string,
+    readonly clients: Record<Role, CodexTestClient>,
+  ) {
+    for (const role of ROLES) this.seen.set(role, 0);
+  }
+
+  /** Per client, the watched methods it heard about this side's thread or project since the last look. */
+  heardSinceLast(): Record<Role, string[]> {
+    const heard = {} as Record<Role, string[]>;
+    for (const role of ROLES) {
+      const all = this.clients[role].notifications;
+      const fresh = all.slice(this.seen.get(role));
+      this.seen.set(role, all.length);
+      heard[role] = [...new Set(fresh.filter((n) => this.isAboutUs(n)).map((n) => n.method))].sort();
+    }
+    return heard;
+  }
+
+  private isAboutUs(n: Notification): boolean {
+    if (!WATCHED.has(n.method)) return false;
+    const params = n.params ?? {};
+    if (n.method === "project/changed") return true; // each side's only project is the one the steps create
+    const threadId = params.threadId ?? params.thread?.id;
+    return threadId === this.threadId;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(ROLES.map((role) => this.clients[role].close()));
+  }
+}
+
+describe("who hears what, several clients beside the 0.171.0 binary", () => {
+  let provider: ScriptedResponses;
+  let codex: CodexListener;
+  let stack: Stack;
+
+  before(async () => {
+    provider = await startScriptedResponses();
+    codex = await startCodexListener(ensureCodexBinary("0.171.0"), { providerBaseUrl: provider.baseUrl });
+    stack = await startStack("audience", {
+      gateways: 2,
+      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
+      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
+    });
+  });
+  after(async () => {
+    await stack?.stop();
+    await codex?.stop();
+    await provider?.close();
+  });
+
+  /** The four clients of one side; on Switchyard they share a tenant and are spread over both gateways. */
+  async function openSide(name: "codex" | "switchyard"): Promise<Side> {
+    const clients = {} as Record<Role, CodexTestClient>;
+    for (const [index, role] of ROLES.entries()) {
+      const experimentalApi = role === "actor" || role === "experimentalBystander";
+      // One at a time: the binary's listener is slow to take several handshakes at once.
+      clients[role] =
+        name === "codex"
+          ? await CodexTestClient.open(codex.url, { token: codex.token, experimentalApi, name: role })
+          : await CodexTestClient.open(`${stack.gateways[index % 2]?.url}/`, {
+              token: await hs256Token({ tenant: "t-audience", sub: "audience-user" }),
+              experimentalApi,
+              name: role,
+            });
+    }
+    return new Side(name, clients);
+  }
+
+  /** The steps, on one side: what each client heard after each. */
+  async function play(side: Side): Promise<Record<string, Record<Role, string[]>>> {
+    const { actor, subscriber } = side.clients;
+    const record: Record<string, Record<Role, string[]>> = {};
+    const step = async (name: string, action: () => Promise<unknown>) => {
+      await action();
+      await settle();
+      record[name] = side.heardSinceLast();
+    };
+    await step("thread/start", async () => {
+      side.threadId = (await actor.call("thread/start", {})).thread.id;
+    });
+    await step("a turn", async () => {
+      provider.script({ text: "hello" });
+      const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("hi") })).turn.id;
+      await actor.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
+    });
+    await step("thread/resume (the subscriber)", () =>
+      subscriber.call("thread/resume", { threadId: side.threadId, excludeTurns: true }),
+    );
+    await step("a turn with a subscriber", async () => {
+      provider.script({ text: "again" });
+      const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("again") })).turn.id;
+      await actor.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
+    });
+    await step("thread/goal/set", () =>
+      actor.call("thread/goal/set", { threadId: side.threadId, objective: "ship it", status: "paused" }),
+    );
+    await step("thread/settings/update", () => actor.call("thread/settings/update", { threadId: side.threadId, effort: "high" }));
+    await step("thread/name/set", () => actor.call("thread/name/set", { threadId: side.threadId, name: "audience" }));
+    await step("thread/goal/clear", () => actor.call("thread/goal/clear", { threadId: side.threadId }));
+    await step("project/create", () =>
+      actor.call("project/create", { idempotencyKey: randomUUID(), name: "Audience", roots: [] }),
+    );
+    return record;
+  }
+
+  test("the binary and Switchyard deliver the same notifications to the same clients", async () => {
+    const codexSide = await openSide("codex");
+    const ours = await openSide("switchyard");
+    try {
+      const expected = await play(codexSide);
+      const actual = await play(ours);
+      // The binary itself, as probed: what this suite exists to hold Switchyard to.
+      assert.deepEqual(expected["thread/goal/set"]?.bystander, ["thread/goal/updated"], "a goal change reaches a bystander");
+      assert.deepEqual(expected["thread/settings/update"]?.subscriber, [], "settings changes are experimental");
+      assert.deepEqual(expected["project/create"]?.bystander, [], "project changes are experimental");
+      assert.deepEqual(expected["project/create"]?.experimentalBystander, ["project/changed"]);
+      assert.ok(expected["a turn with a subscriber"]?.subscriber.includes("turn/completed"), "a subscriber hears the turn");
+      for (const name of Object.keys(expected)) {
+        assert.deepEqual(actual[name], expected[name], `after ${name}: who heard what differs from the binary`);
+      }
+    } finally {
+      await codexSide.close();
+      await ours.close();
+    }
+  });
+
+  test("every frame matched the official schema", () => assertConformant());
+});
