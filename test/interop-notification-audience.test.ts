@@ -6,8 +6,8 @@
 // notifications about the thread (or the new project) are compared by method: both sides must
 // deliver the same methods to the same clients. Among what this pins: status and goal changes reach
 // every connection; thread/settings/updated, thread/readState/changed and project/changed only
-// connections with the experimental API; a turn's own notifications only its subscribers, with or
-// without the experimental API.
+// connections with the experimental API; a turn's own notifications, and its dynamic tool calls
+// (item/tool/call), only its subscribers, with or without the experimental API.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
@@ -42,17 +42,27 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
 const ROLES = ["actor", "subscriber", "bystander", "experimentalBystander"] as const;
 type Role = (typeof ROLES)[number];
 const text = (value: string) => [{ type: "text", text: value, text_elements: [] }];
+const WEATHER_TOOL = {
+  type: "function",
+  name: "weather",
+  description: "The weather in a city.",
+  inputSchema: { type: "object" },
+};
 
 /** One side's clients, and what each heard at each step. */
 class Side {
   private readonly seen = new Map<Role, number>();
+  private readonly asked = new Map<Role, number>();
   threadId = "";
 
   constructor(
     readonly name: string,
     readonly clients: Record<Role, CodexTestClient>,
   ) {
-    for (const role of ROLES) this.seen.set(role, 0);
+    for (const role of ROLES) {
+      this.seen.set(role, 0);
+      this.asked.set(role, 0);
+    }
   }
 
   /** Per client, the watched methods it heard about this side's thread or project since the last look. */
@@ -62,7 +72,12 @@ class Side {
       const all = this.clients[role].notifications;
       const fresh = all.slice(this.seen.get(role));
       this.seen.set(role, all.length);
-      heard[role] = [...new Set(fresh.filter((n) => this.isAboutUs(n)).map((n) => n.method))].sort();
+      // Server requests (a dynamic tool call) count as heard by the clients asked.
+      const requests = this.clients[role].serverRequests;
+      const freshRequests = requests.slice(this.asked.get(role)).filter((r) => r.params?.threadId === this.threadId);
+      this.asked.set(role, requests.length);
+      const methods = [...fresh.filter((n) => this.isAboutUs(n)).map((n) => n.method), ...freshRequests.map((r) => r.method)];
+      heard[role] = [...new Set(methods)].sort();
     }
     return heard;
   }
@@ -128,7 +143,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       record[name] = side.heardSinceLast();
     };
     await step("thread/start", async () => {
-      side.threadId = (await actor.call("thread/start", {})).thread.id;
+      side.threadId = (await actor.call("thread/start", { dynamicTools: [WEATHER_TOOL] })).thread.id;
     });
     await step("a turn", async () => {
       provider.script({ text: "hello" });
@@ -138,9 +153,11 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("thread/resume (the subscriber)", () =>
       subscriber.call("thread/resume", { threadId: side.threadId, excludeTurns: true }),
     );
-    await step("a turn with a subscriber", async () => {
-      provider.script({ text: "again" });
-      const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("again") })).turn.id;
+    await step("a turn with a subscriber and a dynamic tool call", async () => {
+      provider.script({ toolCall: { name: WEATHER_TOOL.name, arguments: { city: "Oslo" } } }, { text: "sunny, then" });
+      const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("weather?") })).turn.id;
+      const asked = await actor.waitForServerRequest((r) => r.method === "item/tool/call", 20_000);
+      actor.respond(asked?.id as number, { contentItems: [{ type: "inputText", text: "sunny" }], success: true });
       await actor.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
     });
     await step("thread/goal/set", () =>
@@ -166,7 +183,9 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       assert.deepEqual(expected["thread/settings/update"]?.subscriber, [], "settings changes are experimental");
       assert.deepEqual(expected["project/create"]?.bystander, [], "project changes are experimental");
       assert.deepEqual(expected["project/create"]?.experimentalBystander, ["project/changed"]);
-      assert.ok(expected["a turn with a subscriber"]?.subscriber.includes("turn/completed"), "a subscriber hears the turn");
+      const withTool = expected["a turn with a subscriber and a dynamic tool call"];
+      assert.ok(withTool?.subscriber.includes("turn/completed"), "a subscriber hears the turn");
+      assert.ok(withTool?.subscriber.includes("item/tool/call"), "and is asked the tool call, without the experimental API");
       for (const name of Object.keys(expected)) {
         assert.deepEqual(actual[name], expected[name], `after ${name}: who heard what differs from the binary`);
       }

@@ -31,7 +31,6 @@ import {
   type ScopeKey,
   type ServerRequestAnswer,
   SwitchyardError,
-  serverRequests,
   type ThreadReadParams,
   TurnNotification,
   toWireError,
@@ -627,7 +626,6 @@ export class ClientConnection implements NotificationSink {
   /** Opt-outs name notifications: a server request is always sent. */
   deliverServerRequest(request: IncomingServerRequest): void {
     if (this.state !== "ready") return;
-    if (!this.isExperimentalApi && isExperimentalOnlyRequest(request.method)) return;
     // Behind a held notification of its turn (a turn/start joining a running turn is unanswered).
     if (this.unansweredAnnouncers.size > 0) {
       const entry: HeldEntry = { method: request.method, chars: request.paramsJson.length, request };
@@ -690,12 +688,6 @@ interface Announcers {
 const EXPERIMENTAL_NOTIFICATIONS: ReadonlySet<string> = new Set(
   [...notificationRegistry.values()].filter((spec) => spec.experimental).map((spec) => spec.method),
 );
-
-/** A server request only connections with the experimentalApi capability are asked (a dynamic tool call). */
-function isExperimentalOnlyRequest(method: string): boolean {
-  const spec = (serverRequests as Record<string, { experimentalOnly?: boolean }>)[method];
-  return spec?.experimentalOnly === true;
-}
 
 /** `announcedAfterAnswer: "all"` holds every notification (about its thread, with `announcesThread`): counted under this key. */
 const ALL = "*";

@@ -249,16 +249,8 @@ export const TurnNotification = {
 export const ServerRequestMethod = {
   dynamicToolCall: "item/tool/call",
 } as const;
-/**
- * Each server request's shapes, and whether only connections with the `experimentalApi` capability
- * are asked (Codex 0.171.0 sends a dynamic tool call to those alone, and never replays it to others).
- */
 export const serverRequests = {
-  [ServerRequestMethod.dynamicToolCall]: {
-    params: DynamicToolCallParams,
-    result: DynamicToolCallResponse,
-    experimentalOnly: true,
-  },
+  [ServerRequestMethod.dynamicToolCall]: { params: DynamicToolCallParams, result: DynamicToolCallResponse },
 } as const;
 
 const exclusiveOnThread = { kind: "exclusive", family: "thread", id: (params: { threadId: string }) => params.threadId } as const;
