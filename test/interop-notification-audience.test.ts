@@ -32,6 +32,9 @@ const WATCHED = new Set([
   "thread/goal/cleared",
   "thread/settings/updated",
   "thread/readState/changed",
+  "thread/attachment/updated",
+  "thread/archived",
+  "thread/unarchived",
   "project/changed",
   "turn/started",
   "turn/completed",
@@ -166,6 +169,16 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("thread/settings/update", () => actor.call("thread/settings/update", { threadId: side.threadId, effort: "high" }));
     await step("thread/name/set", () => actor.call("thread/name/set", { threadId: side.threadId, name: "audience" }));
     await step("thread/goal/clear", () => actor.call("thread/goal/clear", { threadId: side.threadId }));
+    await step("thread/attachment/add", () =>
+      actor.call("thread/attachment/add", {
+        threadId: side.threadId,
+        attachmentType: "link",
+        identityKey: "audience",
+        payload: { url: "https://example.com" },
+      }),
+    );
+    await step("thread/archive", () => actor.call("thread/archive", { threadId: side.threadId }));
+    await step("thread/unarchive", () => actor.call("thread/unarchive", { threadId: side.threadId }));
     await step("project/create", () =>
       actor.call("project/create", { idempotencyKey: randomUUID(), name: "Audience", roots: [] }),
     );
