@@ -36,6 +36,7 @@ const WATCHED = new Set([
   "thread/archived",
   "thread/unarchived",
   "project/changed",
+  "thread/project/updated",
   "turn/started",
   "turn/completed",
   "item/completed",
@@ -179,8 +180,12 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     );
     await step("thread/archive", () => actor.call("thread/archive", { threadId: side.threadId }));
     await step("thread/unarchive", () => actor.call("thread/unarchive", { threadId: side.threadId }));
-    await step("project/create", () =>
-      actor.call("project/create", { idempotencyKey: randomUUID(), name: "Audience", roots: [] }),
+    let projectId = "";
+    await step("project/create", async () => {
+      projectId = (await actor.call("project/create", { idempotencyKey: randomUUID(), name: "Audience", roots: [] })).project.id;
+    });
+    await step("thread/metadata/update (into the project)", () =>
+      actor.call("thread/metadata/update", { threadId: side.threadId, projectId }),
     );
     return record;
   }
@@ -196,6 +201,9 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       assert.deepEqual(expected["thread/settings/update"]?.subscriber, [], "settings changes are experimental");
       assert.deepEqual(expected["project/create"]?.bystander, [], "project changes are experimental");
       assert.deepEqual(expected["project/create"]?.experimentalBystander, ["project/changed"]);
+      const intoProject = expected["thread/metadata/update (into the project)"];
+      assert.ok(intoProject?.experimentalBystander.includes("thread/project/updated"), "a thread's project reaches the tenant");
+      assert.ok(!intoProject?.bystander.includes("thread/project/updated"), "but only clients with the experimental API");
       const withTool = expected["a turn with a subscriber and a dynamic tool call"];
       assert.ok(withTool?.subscriber.includes("turn/completed"), "a subscriber hears the turn");
       assert.ok(withTool?.subscriber.includes("item/tool/call"), "and is asked the tool call, without the experimental API");

@@ -83,7 +83,7 @@ describe("announcements after the answer", () => {
 
   test("while turn/start is unanswered everything about its thread waits, server requests too, and leaves in arrival order; other threads' do not", async () => {
     const { router, waiting } = heldRouter();
-    const { socket, connection, text } = openConnection({ router, experimentalApi: true });
+    const { socket, connection, text } = openConnection({ router });
     text({ id: 6, method: "turn/start", params: { threadId: TURN_THREAD, input: [] } });
     await settled();
     assert.equal(waiting.length, 1);

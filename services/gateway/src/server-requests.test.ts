@@ -125,7 +125,7 @@ describe("server request answers", () => {
 
 describe("server requests on a connection (fake socket)", () => {
   test("sent under the connection's ids; the answer goes to the token once; unknown ids are ignored", () => {
-    const { socket, connection, answers, text } = openConnection({ experimentalApi: true });
+    const { socket, connection, answers, text } = openConnection();
     connection.deliverServerRequest(request("tok-a"));
     connection.deliverServerRequest(request("tok-b"));
     assert.deepEqual(
@@ -152,7 +152,7 @@ describe("server requests on a connection (fake socket)", () => {
   });
 
   test("resolution: a notification with the connection's own id, only while pending; opt-out honoured", () => {
-    const { socket, connection } = openConnection({ experimentalApi: true });
+    const { socket, connection } = openConnection();
     connection.deliverServerRequest(request("tok-a"));
     socket.take();
     connection.serverRequestResolved("tok-a");
@@ -164,7 +164,7 @@ describe("server requests on a connection (fake socket)", () => {
     assert.deepEqual(frames[0].params, { threadId: "th-1", requestId: 0 });
     assert.equal(typeof frames[0].emittedAtMs, "number");
 
-    const optedOut = openConnection({ experimentalApi: true, optOut: ["serverRequest/resolved", "item/tool/call"] });
+    const optedOut = openConnection({ optOut: ["serverRequest/resolved", "item/tool/call"] });
     optedOut.connection.deliverServerRequest(request("tok-c"));
     assert.equal(optedOut.socket.take()[0]?.method, "item/tool/call", "opt-outs apply to notifications only");
     optedOut.connection.serverRequestResolved("tok-c");
@@ -173,7 +173,7 @@ describe("server requests on a connection (fake socket)", () => {
   });
 
   test("back-pressure as for notifications; a closed connection forgets its requests and sends nothing", () => {
-    const { socket, connection } = openConnection({ experimentalApi: true, maxOutboundBytes: 150 });
+    const { socket, connection } = openConnection({ maxOutboundBytes: 150 });
     socket.bufferedAmount = 100; // a client that stopped reading
     connection.deliverServerRequest(request("tok-a"));
     assert.equal(socket.closedWith?.[0], 1013);
@@ -213,7 +213,7 @@ describe("server requests on a connection (fake socket)", () => {
   });
 
   test("nothing is asked before initialize", () => {
-    const { socket, connection, answers, text } = openConnection({ experimentalApi: true, initialize: false });
+    const { socket, connection, answers, text } = openConnection({ initialize: false });
     connection.deliverServerRequest(request("tok-a"));
     text({ id: 0, result: goodResult });
     assert.deepEqual(socket.sent, []);
