@@ -35,6 +35,8 @@ const WATCHED = new Set([
   "thread/attachment/updated",
   "thread/archived",
   "thread/unarchived",
+  "thread/reverted",
+  "thread/closed",
   "project/changed",
   "thread/project/updated",
   "turn/started",
@@ -141,6 +143,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
   async function play(side: Side): Promise<Record<string, Record<Role, string[]>>> {
     const { actor, subscriber } = side.clients;
     const record: Record<string, Record<Role, string[]>> = {};
+    let toolTurnId = "";
     const step = async (name: string, action: () => Promise<unknown>) => {
       await action();
       await settle();
@@ -160,6 +163,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("a turn with a subscriber and a dynamic tool call", async () => {
       provider.script({ toolCall: { name: WEATHER_TOOL.name, arguments: { city: "Oslo" } } }, { text: "sunny, then" });
       const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("weather?") })).turn.id;
+      toolTurnId = turnId;
       const asked = await actor.waitForServerRequest((r) => r.method === "item/tool/call", 20_000);
       actor.respond(asked?.id as number, { contentItems: [{ type: "inputText", text: "sunny" }], success: true });
       await actor.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
@@ -170,6 +174,9 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("thread/settings/update", () => actor.call("thread/settings/update", { threadId: side.threadId, effort: "high" }));
     await step("thread/name/set", () => actor.call("thread/name/set", { threadId: side.threadId, name: "audience" }));
     await step("thread/goal/clear", () => actor.call("thread/goal/clear", { threadId: side.threadId }));
+    await step("thread/revert (before the tool call's turn)", () =>
+      actor.call("thread/revert", { threadId: side.threadId, beforeTurnId: toolTurnId }),
+    );
     await step("thread/attachment/add", () =>
       actor.call("thread/attachment/add", {
         threadId: side.threadId,
@@ -178,6 +185,8 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
         payload: { url: "https://example.com" },
       }),
     );
+    await step("thread/unsubscribe (the subscriber)", () => subscriber.call("thread/unsubscribe", { threadId: side.threadId }));
+    await step("thread/unsubscribe (the actor)", () => actor.call("thread/unsubscribe", { threadId: side.threadId }));
     await step("thread/archive", () => actor.call("thread/archive", { threadId: side.threadId }));
     await step("thread/unarchive", () => actor.call("thread/unarchive", { threadId: side.threadId }));
     let projectId = "";
@@ -196,6 +205,8 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     try {
       const expected = await play(codexSide);
       const actual = await play(ours);
+      // AUDIENCE_DEBUG=1 prints both sides' records (to see what a new binary changed).
+      if (process.env.AUDIENCE_DEBUG) console.log(JSON.stringify({ expected, actual }));
       // The binary itself, as probed: what this suite exists to hold Switchyard to.
       assert.deepEqual(expected["thread/goal/set"]?.bystander, ["thread/goal/updated"], "a goal change reaches a bystander");
       assert.deepEqual(expected["thread/settings/update"]?.subscriber, [], "settings changes are experimental");

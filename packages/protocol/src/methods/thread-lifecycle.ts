@@ -551,7 +551,7 @@ export const threadLifecycleNotifications = defineNotifications({
   },
   [N.threadReverted]: {
     params: ThreadIdNotification,
-    audience: "threadSubscribers",
+    audience: "tenant",
     experimental: false,
     critical: false,
     summary: "A thread's history was cut before a turn (thread/revert).",
