@@ -36,6 +36,7 @@ const WATCHED = new Set([
   "thread/archived",
   "thread/unarchived",
   "thread/reverted",
+  "thread/queue/changed",
   "thread/closed",
   "project/changed",
   "thread/project/updated",
@@ -174,6 +175,15 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("thread/settings/update", () => actor.call("thread/settings/update", { threadId: side.threadId, effort: "high" }));
     await step("thread/name/set", () => actor.call("thread/name/set", { threadId: side.threadId, name: "audience" }));
     await step("thread/goal/clear", () => actor.call("thread/goal/clear", { threadId: side.threadId }));
+    await step("thread/queue/add (the thread idle: it starts at once)", async () => {
+      provider.script({ text: "queued" });
+      const from = actor.notifications.length;
+      await actor.call("thread/queue/add", { threadId: side.threadId, clientUserMessageId: randomUUID(), input: text("queued") });
+      await actor.waitForNotification(
+        (n) => n.method === "turn/completed" && n.params.threadId === side.threadId && actor.notifications.indexOf(n) >= from,
+        20_000,
+      );
+    });
     await step("thread/revert (before the tool call's turn)", () =>
       actor.call("thread/revert", { threadId: side.threadId, beforeTurnId: toolTurnId }),
     );
