@@ -35,6 +35,7 @@ const WATCHED = new Set([
   "thread/attachment/updated",
   "thread/archived",
   "thread/unarchived",
+  "thread/deleted",
   "thread/reverted",
   "thread/queue/changed",
   "thread/closed",
@@ -206,6 +207,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("thread/metadata/update (into the project)", () =>
       actor.call("thread/metadata/update", { threadId: side.threadId, projectId }),
     );
+    await step("thread/delete", () => actor.call("thread/delete", { threadId: side.threadId }));
     return record;
   }
 
