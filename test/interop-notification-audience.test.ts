@@ -75,19 +75,42 @@ class Side {
 
   /** Per client, the watched methods it heard about this side's thread or project since the last look. */
   heardSinceLast(): Record<Role, string[]> {
+    const heard = this.heardSoFar();
+    for (const role of ROLES) {
+      this.seen.set(role, this.clients[role].notifications.length);
+      this.asked.set(role, this.clients[role].serverRequests.length);
+    }
+    return heard;
+  }
+
+  /** The same, without moving the mark. */
+  heardSoFar(): Record<Role, string[]> {
     const heard = {} as Record<Role, string[]>;
     for (const role of ROLES) {
-      const all = this.clients[role].notifications;
-      const fresh = all.slice(this.seen.get(role));
-      this.seen.set(role, all.length);
+      const fresh = this.clients[role].notifications.slice(this.seen.get(role));
       // Server requests (a dynamic tool call) count as heard by the clients asked.
-      const requests = this.clients[role].serverRequests;
-      const freshRequests = requests.slice(this.asked.get(role)).filter((r) => r.params?.threadId === this.threadId);
-      this.asked.set(role, requests.length);
+      const freshRequests = this.clients[role].serverRequests
+        .slice(this.asked.get(role))
+        .filter((r) => r.params?.threadId === this.threadId);
       const methods = [...fresh.filter((n) => this.isAboutUs(n)).map((n) => n.method), ...freshRequests.map((r) => r.method)];
       heard[role] = [...new Set(methods)].sort();
     }
     return heard;
+  }
+
+  /**
+   * Waits (up to a bound) until every client has heard at least what `expected` says it should, then
+   * settles: a slow delivery on a busy machine is not counted against the next step, and anything
+   * extra that comes within the settling time still shows.
+   */
+  async settleAgainst(expected: Record<Role, string[]> | undefined): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    const covered = () => {
+      const heard = this.heardSoFar();
+      return ROLES.every((role) => (expected?.[role] ?? []).every((method) => heard[role].includes(method)));
+    };
+    while (expected && !covered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await settle();
   }
 
   private isAboutUs(n: Notification): boolean {
@@ -141,14 +164,20 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     return new Side(name, clients);
   }
 
-  /** The steps, on one side: what each client heard after each. */
-  async function play(side: Side): Promise<Record<string, Record<Role, string[]>>> {
+  /**
+   * The steps, on one side: what each client heard after each. With `expected` (the binary's record),
+   * each step first waits for what the binary delivered, so only a real difference shows.
+   */
+  async function play(
+    side: Side,
+    expected?: Record<string, Record<Role, string[]>>,
+  ): Promise<Record<string, Record<Role, string[]>>> {
     const { actor, subscriber } = side.clients;
     const record: Record<string, Record<Role, string[]>> = {};
     let toolTurnId = "";
     const step = async (name: string, action: () => Promise<unknown>) => {
       await action();
-      await settle();
+      await side.settleAgainst(expected?.[name]);
       record[name] = side.heardSinceLast();
     };
     await step("thread/start", async () => {
@@ -216,7 +245,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     const ours = await openSide("switchyard");
     try {
       const expected = await play(codexSide);
-      const actual = await play(ours);
+      const actual = await play(ours, expected);
       // AUDIENCE_DEBUG=1 prints both sides' records (to see what a new binary changed).
       if (process.env.AUDIENCE_DEBUG) console.log(JSON.stringify({ expected, actual }));
       // The binary itself, as probed: what this suite exists to hold Switchyard to.
