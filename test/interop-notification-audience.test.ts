@@ -118,7 +118,8 @@ class Side {
     const params = n.params ?? {};
     if (n.method === "project/changed") return true; // each side's only project is the one the steps create
     const threadId = params.threadId ?? params.thread?.id;
-    return threadId === this.threadId;
+    // A fork's announcement is about the fork, named by its source.
+    return threadId === this.threadId || params.thread?.forkedFromId === this.threadId;
   }
 
   async close(): Promise<void> {
@@ -205,6 +206,9 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
     await step("thread/settings/update", () => actor.call("thread/settings/update", { threadId: side.threadId, effort: "high" }));
     await step("thread/name/set", () => actor.call("thread/name/set", { threadId: side.threadId, name: "audience" }));
     await step("thread/goal/clear", () => actor.call("thread/goal/clear", { threadId: side.threadId }));
+    await step("thread/fork (ephemeral: it holds no history back from the delete below)", () =>
+      actor.call("thread/fork", { threadId: side.threadId, ephemeral: true, excludeTurns: true }),
+    );
     await step("thread/queue/add (the thread idle: it starts at once)", async () => {
       provider.script({ text: "queued" });
       const from = actor.notifications.length;
