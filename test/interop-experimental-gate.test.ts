@@ -5,15 +5,12 @@
 // each optional field alone (``<method>.<field> requires …``). Methods that act on the machine are
 // left out (the binary would run them), as are turns and reviews (they would wait on a model).
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { isMachineOnlyMethod, lookupMethod } from "@switchyard/protocol";
-import { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary, loopbackCodexHome } from "./harness/codex-binary.js";
-import { type Stack, startStack } from "./harness/stack.js";
-import { StdioAppServer } from "./harness/stdio-app-server.js";
+import { type BesideCodex, besideCodex } from "./harness/beside-codex.js";
+import type { CodexTestClient } from "./harness/client.js";
+import type { StdioAppServer } from "./harness/stdio-app-server.js";
 
 type Schema = Record<string, any>;
 const schema = JSON.parse(
@@ -101,27 +98,19 @@ function fieldsToProbe(): [string, string, Record<string, unknown>][] {
 const gated = (reply: { error?: { message: string } }) => /requires experimentalApi capability$/.test(reply.error?.message ?? "");
 
 describe("the experimental API gate beside codex app-server 0.171.0", () => {
+  let sides: BesideCodex;
   let codex: StdioAppServer;
-  let stack: Stack;
   let client: CodexTestClient;
 
   before(async () => {
-    const workspace = mkdtempSync(join(tmpdir(), "sy-experimental-gate-"));
-    const cwd = join(workspace, "work");
-    mkdirSync(cwd);
-    codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
-      codexHome: loopbackCodexHome(join(workspace, "home")),
-      cwd,
-      experimentalApi: false,
+    // Neither side's client asks for the experimental API.
+    sides = await besideCodex("experimental_gate", {
+      codexExperimentalApi: false,
+      client: { experimentalApi: false },
     });
-    stack = await startStack("experimental_gate");
-    client = await CodexTestClient.open(stack.url, { experimentalApi: false });
+    ({ codex, client } = sides);
   });
-  after(async () => {
-    await client?.close();
-    await stack?.stop();
-    await codex?.stop();
-  });
+  after(async () => sides?.stop());
 
   test("every method Switchyard answers is gated exactly where the binary gates it", async () => {
     const probes = methodsToProbe();

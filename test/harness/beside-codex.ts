@@ -30,6 +30,8 @@ export async function besideCodex(
   options: {
     /** config.toml lines and the provider, as `loopbackCodexHome` takes them. */
     codexHome?: Parameters<typeof loopbackCodexHome>[1];
+    /** The binary's own client asks for the experimental API (default true). */
+    codexExperimentalApi?: boolean;
     stack?: Parameters<typeof startStack>[1];
     client?: Parameters<typeof CodexTestClient.open>[1];
     /** Runs after the stack is up and before the client connects (operator setup). */
@@ -49,6 +51,7 @@ export async function besideCodex(
     parts.codex = await StdioAppServer.start(ensureCodexBinary("0.171.0"), {
       codexHome: loopbackCodexHome(join(workspace, "home"), options.codexHome),
       cwd: serverCwd,
+      experimentalApi: options.codexExperimentalApi,
     });
     parts.stack = await startStack(name, options.stack);
     await options.prepare?.(parts.stack, workspace);
