@@ -2,8 +2,8 @@
 // `pnpm build`: one self-contained, runnable bundle per process (services/<name>/dist/main.js,
 // packages/cli/dist/main.js) for production images: `node dist/main.js` needs no node_modules.
 // Files a process reads at run time (migrations) stay beside it and are found relative to the bundle.
-import { copyFileSync, existsSync, readdirSync } from "node:fs";
-import { join } from "node:path";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
@@ -22,7 +22,7 @@ const requireShim =
 
 const entries = workspaceDirs.filter((dir) => existsSync(join(dir, "src", "main.ts")));
 for (const dir of entries) {
-  await build({
+  const { outputFiles } = await build({
     entryPoints: [join(dir, "src", "main.ts")],
     outfile: join(dir, "dist", "main.js"),
     bundle: true,
@@ -33,10 +33,24 @@ for (const dir of entries) {
     external: externalDependencies,
     banner: { js: requireShim },
     logLevel: "warning",
+    write: false,
   });
+  // Each file lands whole (written beside, then renamed over the old one): a test suite starting a
+  // service from dist/ while another rebuilds never loads a half-written bundle.
+  for (const file of outputFiles) writeAtomically(file.path, file.contents);
   // Protocol definitions a module loads from beside itself (the thread-config .proto) go beside the bundle.
-  for (const proto of findFiles(join(dir, "src"), ".proto")) copyFileSync(proto, join(dir, "dist", proto.split("/").pop()));
+  for (const proto of findFiles(join(dir, "src"), ".proto")) {
+    const target = join(dir, "dist", proto.split("/").pop());
+    copyFileSync(proto, `${target}.${process.pid}`);
+    renameSync(`${target}.${process.pid}`, target);
+  }
   console.log(`built ${join(dir, "dist", "main.js").slice(root.length)}`);
+}
+
+function writeAtomically(path, contents) {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(`${path}.${process.pid}`, contents);
+  renameSync(`${path}.${process.pid}`, path);
 }
 
 function findFiles(directory, extension) {

@@ -1,8 +1,11 @@
 #!/usr/bin/env node
 // `pnpm test`: every unit test (beside the code, *.test.ts) and every integration test (test/*.test.ts)
 // with node's test runner, against the real NATS, Postgres and Redis the environment points at.
-// Integration suites spawn service processes (bundles built first, see below), so files run one at
-// a time on these 2-core machines.
+// Integration suites spawn service processes (bundles built first, see below). Each suite has a
+// database, a bus prefix and ports of its own (test/harness/infra.ts), so files run side by side:
+// most of a suite's time is waiting on its processes, the bus and the database, not CPU, and two at a
+// time take well under half the time of one at a time on these 2-core machines
+// (SWITCHYARD_TEST_CONCURRENCY sets how many; 1 runs them one after another).
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -27,6 +30,7 @@ const files = roots
   .map((file) => relative(root, file))
   .filter((file) => filter.length === 0 || filter.some((pattern) => file.includes(pattern)))
   .sort((a, b) => Number(a.startsWith("test/")) - Number(b.startsWith("test/")) || a.localeCompare(b));
+const concurrency = process.env.SWITCHYARD_TEST_CONCURRENCY ?? "2";
 
 if (files.length === 0) {
   console.error("no test files matched");
@@ -54,10 +58,10 @@ const build = spawnSync(process.execPath, [join(root, "scripts/build.mjs")], {
   stdio: ["ignore", "ignore", "inherit"],
 });
 if (build.status !== 0) process.exit(build.status ?? 1);
-console.log(`running ${files.length} test files`);
+console.log(`running ${files.length} test files, ${concurrency} at a time`);
 const result = spawnSync(
   process.execPath,
-  ["--import", "tsx", "--test", "--test-concurrency=1", "--test-reporter=spec", ...files],
+  ["--import", "tsx", "--test", `--test-concurrency=${concurrency}`, "--test-reporter=spec", ...files],
   { cwd: root, stdio: "inherit", env: { ...process.env, SWITCHYARD_TEST_BUNDLES: "1" } },
 );
 process.exit(result.status ?? 1);

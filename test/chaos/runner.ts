@@ -3,11 +3,34 @@
 // load going `observeMs` past the fault's end, stops the load (every request answered or at its
 // deadline), checks the phase, then replaces the instances the fault killed and waits until the
 // probe says the system serves before the next fault.
+import { jetstreamManager } from "@nats-io/jetstream";
 import { type ChaosRow, checkConfigWrites, checkNameWrites, errorSummary, requestCounts, stuckTurns } from "./checks.js";
 import { type Fault, selectFaults } from "./faults.js";
 import { MixedLoad } from "./load.js";
 import { ChaosProbe } from "./probe.js";
 import { CHAOS_TENANT, type ChaosScale, ChaosSystem, type ChaosTimings, SERVICE_KINDS } from "./system.js";
+
+/** The suite's keyed-lane consumers with messages waiting or unacknowledged, one line each. */
+async function keyedLaneStates(system: ChaosSystem): Promise<string> {
+  const jsm = await jetstreamManager(system.stack.infra.nc, { timeout: 2_000 });
+  const prefix = `${system.stack.infra.busPrefix.toUpperCase()}_`;
+  const lines: string[] = [];
+  for await (const stream of jsm.streams.list()) {
+    if (!stream.config.name.startsWith(prefix)) continue;
+    lines.push(
+      `stream ${stream.config.name}: ${stream.state.messages} stored, seq ${stream.state.first_seq}–${stream.state.last_seq}`,
+    );
+    for await (const consumer of jsm.consumers.list(stream.config.name)) {
+      if (consumer.num_pending === 0 && consumer.num_ack_pending === 0) continue;
+      lines.push(
+        `  ${consumer.name}: ${consumer.num_pending} waiting, ${consumer.num_ack_pending} unacknowledged, ` +
+          `delivered ${consumer.delivered.stream_seq}, ack floor ${consumer.ack_floor.stream_seq}, ` +
+          `${consumer.num_redelivered} redelivered, ${consumer.num_waiting} pulls waiting`,
+      );
+    }
+  }
+  return lines.join("\n");
+}
 
 export interface ChaosOptions {
   faults?: string[];
@@ -106,10 +129,12 @@ async function runPhase(
   const observedUntilMs = Date.now();
   await load.stop();
   const names = await checkNameWrites(system.stack.infra.pool, load.ledger, phase);
-  const config = await checkConfigWrites(`${system.gatewayUrls()[0]}/`, system.token, load.ledger).catch((error) => {
-    // A read-back that fails says little by itself: the services' last lines go with it.
+  const config = await checkConfigWrites(`${system.gatewayUrls()[0]}/`, system.token, load.ledger).catch(async (error) => {
+    // A read-back that fails says little by itself: the keyed lanes' consumers that hold or wait
+    // for messages, and the services' last lines, go with it.
+    const lanes = await keyedLaneStates(system).catch((stateError: unknown) => `keyed lanes unreadable: ${String(stateError)}`);
     const logs = SERVICE_KINDS.map((kind) => system.logsOf(kind)).join("\n");
-    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${logs}`);
+    throw new Error(`${error instanceof Error ? error.message : String(error)}\n${lanes}\n${logs}`);
   });
   const stuck = await stuckTurns(system.stack.infra.pool, options.timings.turnLeaseMs * 2 + options.turnMs + 1_000);
   const counts = requestCounts(load.ledger);

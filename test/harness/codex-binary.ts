@@ -1,7 +1,7 @@
 // The real Codex binary for interop tests, from the npm registry, installed once under
 // .switchyard/interop (gitignored; never committed). SWITCHYARD_CODEX_BIN points at another copy.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -11,12 +11,30 @@ export function ensureCodexBinary(version: string): string {
   if (process.env.SWITCHYARD_CODEX_BIN) return process.env.SWITCHYARD_CODEX_BIN;
   const prefix = join(repoRoot, ".switchyard", "interop", `codex-${version}`);
   const binary = join(prefix, "node_modules", ".bin", "codex");
-  if (!existsSync(binary)) {
-    mkdirSync(prefix, { recursive: true });
-    execFileSync("npm", ["install", "--prefix", prefix, "--no-save", "--no-audit", "--no-fund", `@openai/codex@${version}`], {
+  if (existsSync(binary)) return binary;
+  // Suites run side by side (scripts/test.mjs), and two may ask for the same version at once: each
+  // installs into a folder of its own and renames it into place, which succeeds for one of them; the
+  // others drop theirs. A reader never sees a half-installed copy.
+  const staging = `${prefix}.installing-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  try {
+    execFileSync("npm", ["install", "--prefix", staging, "--no-save", "--no-audit", "--no-fund", `@openai/codex@${version}`], {
       stdio: "ignore",
       timeout: 300_000,
     });
+    if (!existsSync(binary)) {
+      // A folder without the binary is what an interrupted install of an earlier checkout left.
+      rmSync(prefix, { recursive: true, force: true });
+      try {
+        renameSync(staging, prefix);
+      } catch (error) {
+        // Another suite's copy landed first.
+        if (!existsSync(binary)) throw error;
+      }
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
   return binary;
 }
