@@ -6,6 +6,7 @@ import {
   FULL_HISTORY_DEPRECATION,
   Method,
   Notification,
+  type ResolveThreadConfigResponse,
   SwitchyardError,
   type Thread,
   type ThreadForkParams,
@@ -49,7 +50,7 @@ import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
 import { pageSize } from "./page-size.js";
 import { projectNotFound } from "./project-handlers.js";
-import type { ThreadConfigSource, ThreadDefaults } from "./thread-handlers.js";
+import { configOverridesOf, sessionSettings, type ThreadConfigSource, type ThreadDefaults } from "./thread-handlers.js";
 
 type LifecycleMethodName =
   | "thread/resume"
@@ -222,9 +223,51 @@ export function lifecycleHandlers(
   }
 
   /** Loads an unloaded thread (applying overrides) and subscribes the caller; true when it was loaded here. */
-  async function attach(tx: TenantQueryable, tenant: string, row: ThreadRow, connection: string, overrides: ThreadResumeParams) {
+  /**
+   * The session a thread without turns loads with when it is resumed while not loaded: as Codex
+   * 0.171.0 records a thread's settings only with its turns, it resumes such a thread with the config
+   * as it is now and the resume's overrides, as a start would (probed: a thread started with another
+   * model, effort, approval policy and sandbox came back with the config's after it was unloaded).
+   * The config service resolves it and stores it as the thread's config snapshot. Undefined for any
+   * other thread (a loaded one keeps its session; one with turns loads with what they recorded).
+   */
+  async function settingsAfresh(params: ThreadResumeParams, context: HandlerContext) {
+    const { request } = context;
+    const row = await threads.read(tenantOf(context), params.threadId);
+    if (!row || row.loaded_at || row.model_recorded || row.archived_at || hasNoRollout(row)) return undefined;
+    const cwd = params.cwd == null ? row.cwd : resolveCwd(defaults.cwd, params.cwd);
+    return config.resolve(
+      { threadId: row.id, cwd, overrides: configOverridesOf(params), clientVersion: request.clientVersion || "0.0.0" },
+      request,
+    );
+  }
+
+  async function attach(
+    tx: TenantQueryable,
+    tenant: string,
+    row: ThreadRow,
+    connection: string,
+    overrides: ThreadResumeParams,
+    afresh?: ResolveThreadConfigResponse,
+  ) {
     await store.subscribe(tx, tenant, row.id, connection);
     if (row.loaded_at) return { row, wasLoaded: false };
+    // Resumes run one at a time per thread (the keyed lane), so the row is as settingsAfresh read it.
+    if (afresh && !row.model_recorded) {
+      const loaded = await store.updateThread(
+        tx,
+        tenant,
+        row.id,
+        "loaded_at = now(), model = $3, model_provider = $4, cwd = coalesce($5, cwd), settings = $6",
+        [
+          afresh.model || defaults.model,
+          afresh.modelProvider || defaults.modelProvider,
+          overrides.cwd == null ? null : resolveCwd(defaults.cwd, overrides.cwd),
+          JSON.stringify(sessionSettings(afresh)),
+        ],
+      );
+      return { row: loaded, wasLoaded: true };
+    }
     const settings = { ...(row.settings as unknown as StoredSettings) };
     if (overrides.approvalPolicy) settings.approvalPolicy = overrides.approvalPolicy;
     if (overrides.approvalsReviewer) settings.approvalsReviewer = overrides.approvalsReviewer;
@@ -421,13 +464,14 @@ export function lifecycleHandlers(
       if (params.history !== null && params.history !== undefined) {
         return resumeFromHistory(params, context, params.history);
       }
+      const afresh = path ? undefined : await settingsAfresh(params, context);
       const outcome = await store.transaction(tenant, async (tx) => {
         const existing = await store.lockThread(tx, tenant, params.threadId);
         if (path) throw noRollout(params.threadId); // Switchyard threads have no rollout file: any path is stale
         if (!existing) throw noRollout(params.threadId);
         if (existing.archived_at) throw isArchivedError(params.threadId);
         if (hasNoRollout(existing)) throw noRollout(params.threadId);
-        return attach(tx, tenant, existing, request.connection, params);
+        return attach(tx, tenant, existing, request.connection, params, afresh);
       });
       const { row } = outcome;
       if (outcome.wasLoaded) {

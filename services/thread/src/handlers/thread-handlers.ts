@@ -23,9 +23,49 @@ import { decodeCursor, type ListSortKey } from "../store/cursor.js";
 import { isProjectGone, type ProjectStore } from "../store/project-store.js";
 import { sectionIdOf } from "../store/section-store.js";
 import type { NewThread, ThreadStore } from "../store/thread-store.js";
-import { hasNothingRecorded, readStateView, sandboxPolicy, sessionView, threadView, turnsView } from "../thread-view.js";
+import {
+  hasNothingRecorded,
+  readStateView,
+  type StoredSettings,
+  sandboxPolicy,
+  sessionView,
+  threadView,
+  turnsView,
+} from "../thread-view.js";
 import { resolveCwd } from "./lifecycle-handlers.js";
 import { projectNotFound } from "./project-handlers.js";
+
+/** What a thread/start (or a resume that loads a thread afresh) asks of the config: its overrides. */
+export function configOverridesOf(
+  params: Pick<
+    ThreadStartParams,
+    "model" | "modelProvider" | "serviceTier" | "approvalPolicy" | "approvalsReviewer" | "sandbox" | "config"
+  >,
+): ResolveThreadConfigParams["overrides"] {
+  return {
+    model: params.model,
+    modelProvider: params.modelProvider,
+    serviceTier: params.serviceTier,
+    // Codex keeps three states: absent (config or unset), null (explicit standard routing), a tier.
+    serviceTierGiven: "serviceTier" in params,
+    approvalPolicy: params.approvalPolicy,
+    approvalsReviewer: params.approvalsReviewer,
+    sandbox: params.sandbox,
+    config: params.config,
+  };
+}
+
+/** A thread's stored settings as the config service resolved its session. */
+export function sessionSettings(session: ResolveThreadConfigResponse): StoredSettings {
+  return {
+    approvalPolicy: session.approvalPolicy,
+    approvalsReviewer: session.approvalsReviewer,
+    sandbox: sandboxPolicy(session.sandbox),
+    serviceTier: session.serviceTier,
+    effort: session.reasoningEffort,
+    activePermissionProfile: session.activePermissionProfile,
+  };
+}
 
 export interface ThreadDefaults {
   model: string;
@@ -84,21 +124,7 @@ export function threadHandlers(
     // name (another sender, an older gateway) gets one here.
     const threadId = request.newThreadId ?? newId();
     const { tenant, subject } = request.caller;
-    const inputs = {
-      cwd,
-      overrides: {
-        model: params.model,
-        modelProvider: params.modelProvider,
-        serviceTier: params.serviceTier,
-        // Codex keeps three states: absent (config or unset), null (explicit standard routing), a tier.
-        serviceTierGiven: "serviceTier" in params,
-        approvalPolicy: params.approvalPolicy,
-        approvalsReviewer: params.approvalsReviewer,
-        sandbox: params.sandbox,
-        config: params.config,
-      },
-      clientVersion: request.clientVersion || "0.0.0",
-    };
+    const inputs = { cwd, overrides: configOverridesOf(params), clientVersion: request.clientVersion || "0.0.0" };
     const newThread = (session: ResolveThreadConfigResponse): NewThread => ({
       tenant,
       id: threadId,
@@ -112,14 +138,7 @@ export function threadHandlers(
       isEphemeral: params.ephemeral ?? false,
       cliVersion: inputs.clientVersion,
       projectId,
-      settings: {
-        approvalPolicy: session.approvalPolicy,
-        approvalsReviewer: session.approvalsReviewer,
-        sandbox: sandboxPolicy(session.sandbox),
-        serviceTier: session.serviceTier,
-        effort: session.reasoningEffort,
-        activePermissionProfile: session.activePermissionProfile,
-      },
+      settings: { ...sessionSettings(session) },
       createdBy: subject,
       subscriber: request.connection,
       dynamicTools: params.dynamicTools ?? [],

@@ -1,0 +1,124 @@
+// Which settings a resumed thread comes back with, beside the real `codex app-server` 0.171.0 (its
+// websocket listener, two clients per side). Codex records a thread's settings with its turns: a
+// thread without turns that was unloaded (here by archiving and unarchiving it; it has a name, so it
+// can be resumed at all) comes back with the config's settings as they are now and the resume's
+// overrides, as a thread started now would, not with those it was started with; a thread still
+// loaded keeps its own and ignores the overrides. Each side is compared with itself (a fresh start's
+// settings) and with the other (the same pattern of kept and replaced settings).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { CodexTestClient } from "./harness/client.js";
+import { ensureCodexBinary } from "./harness/codex-binary.js";
+import { type CodexListener, startCodexListener } from "./harness/codex-listener.js";
+import { assertConformant, type Stack, startStack } from "./harness/stack.js";
+import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+/** A thread started with settings other than the config's. */
+const STARTED_WITH = {
+  model: "gpt-started-with",
+  approvalPolicy: "never",
+  sandbox: "danger-full-access",
+  config: { model_reasoning_effort: "low" },
+};
+/** A resume's overrides. */
+const RESUMED_WITH = { model: "gpt-resumed-with", approvalPolicy: "untrusted", config: { model_reasoning_effort: "high" } };
+
+interface Session {
+  model: string;
+  reasoningEffort: string | null;
+  approvalPolicy: unknown;
+  sandbox: { type: string };
+}
+const settingsOf = (answer: Session) => ({
+  model: answer.model,
+  effort: answer.reasoningEffort,
+  approvalPolicy: answer.approvalPolicy,
+  sandbox: answer.sandbox.type,
+});
+type Settings = ReturnType<typeof settingsOf>;
+
+/** What one side answered, each resume's settings named by how they relate to the side's own. */
+async function play(open: () => Promise<CodexTestClient>) {
+  const actor = await open();
+  const other = await open();
+  try {
+    const fresh = settingsOf(await actor.call<Session>("thread/start", {}));
+    const started = async () => {
+      const answer = await actor.call<Session & { thread: { id: string } }>("thread/start", STARTED_WITH);
+      await actor.call("thread/name/set", { threadId: answer.thread.id, name: "resumable" });
+      return { threadId: answer.thread.id, settings: settingsOf(answer) };
+    };
+    const unloaded = async () => {
+      const thread = await started();
+      await actor.call("thread/archive", { threadId: thread.threadId });
+      await actor.call("thread/unarchive", { threadId: thread.threadId });
+      return thread;
+    };
+    const resume = async (threadId: string, overrides: Record<string, unknown> = {}) =>
+      settingsOf(await other.call<Session>("thread/resume", { threadId, ...overrides }));
+
+    const loaded = await started();
+    const whileLoaded = await resume(loaded.threadId, RESUMED_WITH);
+    const plain = await unloaded();
+    const afterUnload = await resume(plain.threadId);
+    const overridden = await unloaded();
+    const afterUnloadWithOverrides = await resume(overridden.threadId, RESUMED_WITH);
+    return { fresh, startedWith: loaded.settings, whileLoaded, afterUnload, afterUnloadWithOverrides };
+  } finally {
+    await actor.close();
+    await other.close();
+  }
+}
+
+describe("resumed settings beside the 0.171.0 binary", () => {
+  let codex: CodexListener;
+  let stack: Stack;
+
+  before(async () => {
+    codex = await startCodexListener(ensureCodexBinary("0.171.0"));
+    stack = await startStack("resume-settings", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
+  });
+  after(async () => {
+    await stack?.stop();
+    await codex?.stop();
+  });
+
+  test("a thread without turns comes back with the config's settings once unloaded, and keeps its own while loaded", async () => {
+    const sides = {
+      codex: await play(() => CodexTestClient.open(codex.url, { token: codex.token, experimentalApi: true })),
+      switchyard: await play(async () =>
+        CodexTestClient.open(`${stack.gateways[0]?.url}/`, {
+          token: await hs256Token({ tenant: "t-resume", sub: "resume-user" }),
+          experimentalApi: true,
+        }),
+      ),
+    };
+    /** How each resume relates to the side's own settings: the same pattern is expected of both. */
+    const pattern = (side: (typeof sides)["codex"]) => {
+      const sameAs = (a: Settings, b: Settings) => JSON.stringify(a) === JSON.stringify(b);
+      return {
+        startedWithOverrides: !sameAs(side.startedWith, side.fresh),
+        whileLoadedKeepsItsOwn: sameAs(side.whileLoaded, side.startedWith),
+        afterUnloadTakesTheConfigs: sameAs(side.afterUnload, side.fresh),
+        afterUnloadWithOverrides: side.afterUnloadWithOverrides,
+      };
+    };
+    const expected = {
+      startedWithOverrides: true,
+      whileLoadedKeepsItsOwn: true,
+      afterUnloadTakesTheConfigs: true,
+      afterUnloadWithOverrides: {
+        model: RESUMED_WITH.model,
+        effort: "high",
+        approvalPolicy: "untrusted",
+        sandbox: sides.codex.fresh.sandbox,
+      },
+    };
+    assert.deepEqual(pattern(sides.codex), expected, `the binary: ${JSON.stringify(sides.codex)}`);
+    assert.deepEqual(pattern(sides.switchyard), expected, `Switchyard: ${JSON.stringify(sides.switchyard)}`);
+    // The sandbox the config gives is the same on both sides (read-only): so is what the overrides leave.
+    assert.equal(sides.switchyard.fresh.sandbox, sides.codex.fresh.sandbox);
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
