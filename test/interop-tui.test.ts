@@ -5,7 +5,7 @@
 // and `codex --remote … resume <threadId>` shows the whole conversation again.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -177,6 +177,7 @@ describe("official Codex TUI against Switchyard", { skip: hasTmux() ? false : "t
     }
     await stack?.stop();
     await provider?.close();
+    for (const folder of [home, workdir]) if (folder) rmSync(folder, { recursive: true, force: true });
   });
 
   test("codex --remote starts a session: initialize, account, config, thread/start, lists", async (t) => {

@@ -5,7 +5,7 @@
 // app-server that a client reaches directly and, once it enables remote control, through the relay.
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdirSync, mkdtempSync, realpathSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -60,6 +60,11 @@ async function prepareMachine(options: MachineOptions): Promise<{ codexHome: str
   return { codexHome, cwd, env };
 }
 
+/** A machine's CODEX_HOME and working directory go once it has stopped (the suites run often). */
+function removeFolders(...folders: string[]): void {
+  for (const folder of folders) rmSync(folder, { recursive: true, force: true });
+}
+
 /** Spawns the binary and resolves once `isReady` says so (or rejects with its output). */
 async function spawnMachine(
   options: MachineOptions,
@@ -77,10 +82,12 @@ async function spawnMachine(
   const deadline = Date.now() + (options.timeoutMs ?? 30_000);
   while (!(await isReady(output))) {
     if (child.exitCode !== null || child.signalCode !== null) {
+      removeFolders(codexHome, cwd);
       throw new Error(`codex exited with ${child.exitCode ?? child.signalCode}:\n${output}`);
     }
     if (Date.now() > deadline) {
       child.kill("SIGKILL");
+      removeFolders(codexHome, cwd);
       throw new Error(`codex did not become ready:\n${output}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -91,12 +98,14 @@ async function spawnMachine(
     cwd,
     output: () => output,
     async stop() {
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = once(child, "exit");
-      child.kill("SIGINT");
-      const stuck = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(stuck);
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = once(child, "exit");
+        child.kill("SIGINT");
+        const stuck = setTimeout(() => child.kill("SIGKILL"), 5_000);
+        await exited;
+        clearTimeout(stuck);
+      }
+      removeFolders(codexHome, cwd);
     },
   };
 }
