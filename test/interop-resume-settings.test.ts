@@ -1,15 +1,24 @@
-// Which settings a resumed thread comes back with, beside the real `codex app-server` 0.171.0 (its
+// Which settings a resumed or forked thread has, beside the real `codex app-server` 0.171.0 (its
 // websocket listener, two clients per side). Codex records a thread's settings with its turns: a
 // thread without turns that was unloaded (here by archiving and unarchiving it; it has a name, so it
 // can be resumed at all) comes back with the config's settings as they are now and the resume's
 // overrides, as a thread started now would, not with those it was started with; a thread still
-// loaded keeps its own and ignores the overrides. Each side is compared with itself (a fresh start's
-// settings) and with the other (the same pattern of kept and replaced settings).
+// loaded keeps its own and ignores the overrides. A fork takes its model and reasoning effort from
+// the config (and its overrides) always, and its approval policy and sandbox from its source when the
+// source has a session (loaded, or recorded by its turns), else from the config. Each side is
+// compared with itself (a fresh start's settings) and with the other (the same pattern of kept and
+// replaced settings).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { CodexTestClient } from "./harness/client.js";
 import { ensureCodexBinary } from "./harness/codex-binary.js";
 import { type CodexListener, startCodexListener } from "./harness/codex-listener.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -20,6 +29,8 @@ const STARTED_WITH = {
   sandbox: "danger-full-access",
   config: { model_reasoning_effort: "low" },
 };
+/** A fork's overrides. */
+const FORKED_WITH = { model: "gpt-forked-with", approvalPolicy: "untrusted" };
 /** A resume's overrides. */
 const RESUMED_WITH = { model: "gpt-resumed-with", approvalPolicy: "untrusted", config: { model_reasoning_effort: "high" } };
 
@@ -57,13 +68,47 @@ async function play(open: () => Promise<CodexTestClient>) {
     const resume = async (threadId: string, overrides: Record<string, unknown> = {}) =>
       settingsOf(await other.call<Session>("thread/resume", { threadId, ...overrides }));
 
+    const fork = async (threadId: string, overrides: Record<string, unknown> = {}) =>
+      settingsOf(await actor.call<Session>("thread/fork", { threadId, ...overrides }));
+    /** A thread started with STARTED_WITH that ran one turn (its settings recorded). */
+    const withTurn = async () => {
+      const thread = await started();
+      await actor.call("turn/start", { threadId: thread.threadId, input: [{ type: "text", text: "hi", text_elements: [] }] });
+      await actor.waitForNotification((n) => n.method === "turn/completed" && n.params?.threadId === thread.threadId, 20_000);
+      return thread;
+    };
+    const unload = async (threadId: string) => {
+      await actor.call("thread/archive", { threadId });
+      await actor.call("thread/unarchive", { threadId });
+    };
+
     const loaded = await started();
     const whileLoaded = await resume(loaded.threadId, RESUMED_WITH);
     const plain = await unloaded();
     const afterUnload = await resume(plain.threadId);
     const overridden = await unloaded();
     const afterUnloadWithOverrides = await resume(overridden.threadId, RESUMED_WITH);
-    return { fresh, startedWith: loaded.settings, whileLoaded, afterUnload, afterUnloadWithOverrides };
+    const forkOfLoaded = await fork(loaded.threadId);
+    const forkOfUnloaded = await fork((await unloaded()).threadId);
+    const forkWithOverrides = await fork((await unloaded()).threadId, FORKED_WITH);
+    const ran = await withTurn();
+    const forkOfLoadedWithTurn = await fork(ran.threadId);
+    await unload(ran.threadId);
+    const forkOfUnloadedWithTurn = await fork(ran.threadId);
+    const resumeOfUnloadedWithTurn = await resume(ran.threadId);
+    return {
+      fresh,
+      startedWith: loaded.settings,
+      whileLoaded,
+      afterUnload,
+      afterUnloadWithOverrides,
+      forkOfLoaded,
+      forkOfUnloaded,
+      forkWithOverrides,
+      forkOfLoadedWithTurn,
+      forkOfUnloadedWithTurn,
+      resumeOfUnloadedWithTurn,
+    };
   } finally {
     await actor.close();
     await other.close();
@@ -71,19 +116,25 @@ async function play(open: () => Promise<CodexTestClient>) {
 }
 
 describe("resumed settings beside the 0.171.0 binary", () => {
+  let provider: ScriptedResponses;
   let codex: CodexListener;
   let stack: Stack;
 
   before(async () => {
-    codex = await startCodexListener(ensureCodexBinary("0.171.0"));
-    stack = await startStack("resume-settings", { gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET } });
+    provider = await startScriptedResponses();
+    codex = await startCodexListener(ensureCodexBinary("0.171.0"), { providerBaseUrl: provider.baseUrl });
+    stack = await startStack("resume-settings", {
+      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
+      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
+    });
   });
   after(async () => {
     await stack?.stop();
     await codex?.stop();
+    await provider?.close();
   });
 
-  test("a thread without turns comes back with the config's settings once unloaded, and keeps its own while loaded", async () => {
+  test("resumes and forks take the settings Codex gives them: the config's or the thread's, as it recorded them", async () => {
     const sides = {
       codex: await play(() => CodexTestClient.open(codex.url, { token: codex.token, experimentalApi: true })),
       switchyard: await play(async () =>
@@ -101,6 +152,21 @@ describe("resumed settings beside the 0.171.0 binary", () => {
         whileLoadedKeepsItsOwn: sameAs(side.whileLoaded, side.startedWith),
         afterUnloadTakesTheConfigs: sameAs(side.afterUnload, side.fresh),
         afterUnloadWithOverrides: side.afterUnloadWithOverrides,
+        // A fork: the config's model and effort; its source's approval and sandbox while it has a session.
+        forkOfLoaded: sameAs(side.forkOfLoaded, {
+          ...side.fresh,
+          approvalPolicy: side.startedWith.approvalPolicy,
+          sandbox: side.startedWith.sandbox,
+        }),
+        forkOfUnloaded: sameAs(side.forkOfUnloaded, side.fresh),
+        forkWithOverrides: sameAs(side.forkWithOverrides, {
+          ...side.fresh,
+          model: FORKED_WITH.model,
+          approvalPolicy: "untrusted",
+        }),
+        forkOfLoadedWithTurn: sameAs(side.forkOfLoadedWithTurn, side.forkOfLoaded),
+        forkOfUnloadedWithTurn: sameAs(side.forkOfUnloadedWithTurn, side.forkOfLoaded),
+        resumeOfUnloadedWithTurnKeepsItsOwn: sameAs(side.resumeOfUnloadedWithTurn, side.startedWith),
       };
     };
     const expected = {
@@ -113,6 +179,12 @@ describe("resumed settings beside the 0.171.0 binary", () => {
         approvalPolicy: "untrusted",
         sandbox: sides.codex.fresh.sandbox,
       },
+      forkOfLoaded: true,
+      forkOfUnloaded: true,
+      forkWithOverrides: true,
+      forkOfLoadedWithTurn: true,
+      forkOfUnloadedWithTurn: true,
+      resumeOfUnloadedWithTurnKeepsItsOwn: true,
     };
     assert.deepEqual(pattern(sides.codex), expected, `the binary: ${JSON.stringify(sides.codex)}`);
     assert.deepEqual(pattern(sides.switchyard), expected, `Switchyard: ${JSON.stringify(sides.switchyard)}`);

@@ -288,6 +288,63 @@ export function lifecycleHandlers(
     return { row: loaded, wasLoaded: true };
   }
 
+  /**
+   * A fork's session, as Codex 0.171.0's (probed): its model, provider and reasoning effort come
+   * from the config as it is now with the fork's overrides, never from its source; its approval
+   * policy and sandbox are its source's when the source has a session (it is loaded, or its turns
+   * recorded one), else the config's; an override wins either way. The config service resolves the
+   * fork afresh, keeping its source's session config (what an orchestrator set for it), and stores
+   * that as the fork's snapshot. Should it refuse (the config changed since the source started), the
+   * fork keeps a copy of its source's snapshot and settings, as it was created. Runs again on a replay
+   * (same inputs, same outcome), so the answer is built from the row as it ends up.
+   */
+  async function settleForkSession(
+    tenant: string,
+    created: ThreadStartResponse,
+    params: ThreadForkParams,
+    context: HandlerContext,
+  ): Promise<ThreadStartResponse> {
+    const { request } = context;
+    const forkId = created.thread.id;
+    let session: ResolveThreadConfigResponse;
+    try {
+      session = await config.resolve(
+        {
+          threadId: forkId,
+          cwd: created.cwd,
+          forkedFromId: params.threadId,
+          overrides: configOverridesOf(params),
+          clientVersion: request.clientVersion || "0.0.0",
+        },
+        request,
+      );
+    } catch (error) {
+      if (!(error instanceof SwitchyardError)) throw error;
+      await config.fork(forkId, params.threadId, request);
+      return created;
+    }
+    const source = await threads.read(tenant, params.threadId);
+    const settings = sessionSettings(session);
+    const sourceSettings = source?.settings as unknown as StoredSettings | undefined;
+    if (source && sourceSettings && (source.loaded_at !== null || source.model_recorded)) {
+      settings.approvalPolicy = params.approvalPolicy ?? sourceSettings.approvalPolicy;
+      settings.approvalsReviewer = params.approvalsReviewer ?? sourceSettings.approvalsReviewer;
+      settings.sandbox = params.sandbox ? sandboxPolicy(params.sandbox) : sourceSettings.sandbox;
+    }
+    const fork = await store.transaction(tenant, async (tx) => {
+      const row = await store.lockThread(tx, tenant, forkId);
+      if (!row) throw noRollout(forkId);
+      // What the source's settings held beyond the session (a collaboration mode, say) stays.
+      const kept = { ...(row.settings as unknown as StoredSettings), ...settings };
+      return store.updateThread(tx, tenant, forkId, "model = $3, model_provider = $4, settings = $5", [
+        session.model || defaults.model,
+        session.modelProvider || defaults.modelProvider,
+        JSON.stringify(kept),
+      ]);
+    });
+    return { ...created, ...sessionView(fork, await withTurns(fork, tenant, params.excludeTurns), defaults.model) };
+  }
+
   async function withTurns(row: ThreadRow, tenant: string, excludeTurns: boolean | null | undefined): Promise<Thread> {
     if (excludeTurns) return threadView(row);
     const items = await store.itemsPage(tenant, row.id, {
@@ -562,18 +619,17 @@ export function lifecycleHandlers(
         return sessionView(fork, thread, defaults.model);
       });
       if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
-      // The fork's config is its source's (session layer included); copying is idempotent on a replay.
-      await config.fork(result.thread.id, params.threadId, request);
+      const answer = await settleForkSession(tenant, result, params, context);
       // Codex 0.171.0's order, as for a resume: the deprecation notice before the answer; after it
       // (held by the gateway) the fork's usage as of its last model call, then thread/started.
       if (!params.excludeTurns) {
-        warnOfFullHistory(result.thread.historyMode); // a replay's (its transaction did not run)
-        const fork = await threads.read(tenant, result.thread.id);
+        warnOfFullHistory(answer.thread.historyMode); // a replay's (its transaction did not run)
+        const fork = await threads.read(tenant, answer.thread.id);
         const usage = fork && historyUsage(fork.id, fork);
         if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, request.connection);
       }
-      events.emit(Notification.threadStarted, { thread: { ...result.thread, turns: [] } }, { tenant });
-      return result;
+      events.emit(Notification.threadStarted, { thread: { ...answer.thread, turns: [] } }, { tenant });
+      return answer;
     },
 
     async [Method.threadArchive](params, context) {
