@@ -222,7 +222,6 @@ export function lifecycleHandlers(
     return row;
   }
 
-  /** Loads an unloaded thread (applying overrides) and subscribes the caller; true when it was loaded here. */
   /**
    * The session a thread without turns loads with when it is resumed while not loaded: as Codex
    * 0.171.0 records a thread's settings only with its turns, it resumes such a thread with the config
@@ -242,6 +241,10 @@ export function lifecycleHandlers(
     );
   }
 
+  /**
+   * Subscribes the caller and, when the thread is not loaded, loads it: with the session resolved
+   * afresh (settingsAfresh), else with its own and the overrides; `wasLoaded` when it was loaded here.
+   */
   async function attach(
     tx: TenantQueryable,
     tenant: string,

@@ -35,7 +35,7 @@ import {
 import { resolveCwd } from "./lifecycle-handlers.js";
 import { projectNotFound } from "./project-handlers.js";
 
-/** What a thread/start (or a resume that loads a thread afresh) asks of the config: its overrides. */
+/** What a thread/start asks of the config (as do a resume that loads a thread afresh and a fork): its overrides. */
 export function configOverridesOf(
   params: Pick<
     ThreadStartParams,
