@@ -11,17 +11,10 @@
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient, type Notification } from "./harness/client.js";
+import type { CodexTestClient, Notification } from "./harness/client.js";
 import { ensureCodexBinary } from "./harness/codex-binary.js";
-import { type CodexListener, startCodexListener } from "./harness/codex-listener.js";
-import {
-  type ScriptedResponses,
-  scriptedProviderStackEnv,
-  scriptedProviderToml,
-  startScriptedResponses,
-} from "./harness/scripted-responses.js";
-import { assertConformant, type Stack, startStack } from "./harness/stack.js";
-import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+import { type ListenerBesideStack, listenerBesideStack } from "./harness/codex-listener.js";
+import { assertConformant } from "./harness/stack.js";
 
 /** What the comparison looks at: notifications about threads and projects (not, e.g., a new connection's remoteControl status). */
 const WATCHED = new Set([
@@ -128,23 +121,13 @@ class Side {
 }
 
 describe("who hears what, several clients beside the 0.171.0 binary", () => {
-  let provider: ScriptedResponses;
-  let codex: CodexListener;
-  let stack: Stack;
+  let sides: ListenerBesideStack;
 
   before(async () => {
-    provider = await startScriptedResponses();
-    codex = await startCodexListener(ensureCodexBinary("0.171.0"), { providerBaseUrl: provider.baseUrl });
-    stack = await startStack("audience", {
-      gateways: 2,
-      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
-      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
-    });
+    sides = await listenerBesideStack("audience", ensureCodexBinary("0.171.0"), { gateways: 2 });
   });
   after(async () => {
-    await stack?.stop();
-    await codex?.stop();
-    await provider?.close();
+    await sides?.stop();
   });
 
   /** The four clients of one side; on Switchyard they share a tenant and are spread over both gateways. */
@@ -155,12 +138,8 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       // One at a time: the binary's listener is slow to take several handshakes at once.
       clients[role] =
         name === "codex"
-          ? await CodexTestClient.open(codex.url, { token: codex.token, experimentalApi, name: role })
-          : await CodexTestClient.open(`${stack.gateways[index % 2]?.url}/`, {
-              token: await hs256Token({ tenant: "t-audience", sub: "audience-user" }),
-              experimentalApi,
-              name: role,
-            });
+          ? await sides.openCodex({ experimentalApi, name: role })
+          : await sides.openSwitchyard("t-audience", "audience-user", { experimentalApi, name: role, gateway: index });
     }
     return new Side(name, clients);
   }
@@ -185,7 +164,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       side.threadId = (await actor.call("thread/start", { dynamicTools: [WEATHER_TOOL] })).thread.id;
     });
     await step("a turn", async () => {
-      provider.script({ text: "hello" });
+      sides.provider.script({ text: "hello" });
       const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("hi") })).turn.id;
       await actor.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
     });
@@ -193,7 +172,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       subscriber.call("thread/resume", { threadId: side.threadId, excludeTurns: true }),
     );
     await step("a turn with a subscriber and a dynamic tool call", async () => {
-      provider.script({ toolCall: { name: WEATHER_TOOL.name, arguments: { city: "Oslo" } } }, { text: "sunny, then" });
+      sides.provider.script({ toolCall: { name: WEATHER_TOOL.name, arguments: { city: "Oslo" } } }, { text: "sunny, then" });
       const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("weather?") })).turn.id;
       toolTurnId = turnId;
       const asked = await actor.waitForServerRequest((r) => r.method === "item/tool/call", 20_000);
@@ -210,7 +189,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       actor.call("thread/fork", { threadId: side.threadId, ephemeral: true, excludeTurns: true }),
     );
     await step("thread/queue/add (the thread idle: it starts at once)", async () => {
-      provider.script({ text: "queued" });
+      sides.provider.script({ text: "queued" });
       const from = actor.notifications.length;
       await actor.call("thread/queue/add", { threadId: side.threadId, clientUserMessageId: randomUUID(), input: text("queued") });
       await actor.waitForNotification(

@@ -10,17 +10,10 @@
 // replaced settings).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { CodexTestClient } from "./harness/client.js";
+import type { CodexTestClient } from "./harness/client.js";
 import { ensureCodexBinary } from "./harness/codex-binary.js";
-import { type CodexListener, startCodexListener } from "./harness/codex-listener.js";
-import {
-  type ScriptedResponses,
-  scriptedProviderStackEnv,
-  scriptedProviderToml,
-  startScriptedResponses,
-} from "./harness/scripted-responses.js";
-import { assertConformant, type Stack, startStack } from "./harness/stack.js";
-import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+import { type ListenerBesideStack, listenerBesideStack } from "./harness/codex-listener.js";
+import { assertConformant } from "./harness/stack.js";
 
 /** A thread started with settings other than the config's. */
 const STARTED_WITH = {
@@ -116,36 +109,22 @@ async function play(open: () => Promise<CodexTestClient>) {
 }
 
 describe("resumed settings beside the 0.171.0 binary", () => {
-  let provider: ScriptedResponses;
-  let codex: CodexListener;
-  let stack: Stack;
+  let sides: ListenerBesideStack;
 
   before(async () => {
-    provider = await startScriptedResponses();
-    codex = await startCodexListener(ensureCodexBinary("0.171.0"), { providerBaseUrl: provider.baseUrl });
-    stack = await startStack("resume-settings", {
-      gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
-      ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
-    });
+    sides = await listenerBesideStack("resume-settings", ensureCodexBinary("0.171.0"));
   });
   after(async () => {
-    await stack?.stop();
-    await codex?.stop();
-    await provider?.close();
+    await sides?.stop();
   });
 
   test("resumes and forks take the settings Codex gives them: the config's or the thread's, as it recorded them", async () => {
-    const sides = {
-      codex: await play(() => CodexTestClient.open(codex.url, { token: codex.token, experimentalApi: true })),
-      switchyard: await play(async () =>
-        CodexTestClient.open(`${stack.gateways[0]?.url}/`, {
-          token: await hs256Token({ tenant: "t-resume", sub: "resume-user" }),
-          experimentalApi: true,
-        }),
-      ),
+    const answered = {
+      codex: await play(() => sides.openCodex({ experimentalApi: true })),
+      switchyard: await play(() => sides.openSwitchyard("t-resume", "resume-user", { experimentalApi: true })),
     };
     /** How each resume relates to the side's own settings: the same pattern is expected of both. */
-    const pattern = (side: (typeof sides)["codex"]) => {
+    const pattern = (side: (typeof answered)["codex"]) => {
       const sameAs = (a: Settings, b: Settings) => JSON.stringify(a) === JSON.stringify(b);
       return {
         startedWithOverrides: !sameAs(side.startedWith, side.fresh),
@@ -177,7 +156,7 @@ describe("resumed settings beside the 0.171.0 binary", () => {
         model: RESUMED_WITH.model,
         effort: "high",
         approvalPolicy: "untrusted",
-        sandbox: sides.codex.fresh.sandbox,
+        sandbox: answered.codex.fresh.sandbox,
       },
       forkOfLoaded: true,
       forkOfUnloaded: true,
@@ -186,10 +165,10 @@ describe("resumed settings beside the 0.171.0 binary", () => {
       forkOfUnloadedWithTurn: true,
       resumeOfUnloadedWithTurnKeepsItsOwn: true,
     };
-    assert.deepEqual(pattern(sides.codex), expected, `the binary: ${JSON.stringify(sides.codex)}`);
-    assert.deepEqual(pattern(sides.switchyard), expected, `Switchyard: ${JSON.stringify(sides.switchyard)}`);
+    assert.deepEqual(pattern(answered.codex), expected, `the binary: ${JSON.stringify(answered.codex)}`);
+    assert.deepEqual(pattern(answered.switchyard), expected, `Switchyard: ${JSON.stringify(answered.switchyard)}`);
     // The sandbox the config gives is the same on both sides (read-only): so is what the overrides leave.
-    assert.equal(sides.switchyard.fresh.sandbox, sides.codex.fresh.sandbox);
+    assert.equal(answered.switchyard.fresh.sandbox, answered.codex.fresh.sandbox);
   });
 
   test("every result and notification matched the official schema", () => assertConformant());

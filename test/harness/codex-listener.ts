@@ -5,12 +5,20 @@
 // measures it; interop suites that need more than one connection compare against it.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { once } from "node:events";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { CodexTestClient } from "./client.js";
 import { loopbackCodexHome } from "./codex-binary.js";
-import { freePort } from "./ports.js";
+import { freePort, interruptProcess } from "./ports.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./scripted-responses.js";
+import { type Stack, startStack } from "./stack.js";
+import { hs256Token, TEST_HS256_SECRET } from "./tokens.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -83,13 +91,7 @@ export async function startCodexListener(binary: string, options: { providerBase
   child.stderr?.on("data", onData);
   const stop = async () => {
     const tree = processTree(child.pid);
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = once(child, "exit");
-      child.kill("SIGINT");
-      const stuck = setTimeout(() => child.kill("SIGKILL"), 5_000);
-      await exited;
-      clearTimeout(stuck);
-    }
+    await interruptProcess(child);
     // The native binary under the npm wrapper, if the wrapper's exit left it behind.
     for (const pid of tree.slice(1)) {
       try {
@@ -118,4 +120,61 @@ export async function startCodexListener(binary: string, options: { providerBase
     await sleep(100);
   }
   return { url: `ws://127.0.0.1:${port}`, token, cwd, child, output: () => output, stop };
+}
+
+export interface ListenerBesideStack {
+  provider: ScriptedResponses;
+  codex: CodexListener;
+  stack: Stack;
+  /** A client of the stack's gateway `index` (round robin), as `subject` of `tenant`. */
+  openSwitchyard(
+    tenant: string,
+    subject: string,
+    options?: { experimentalApi?: boolean; name?: string; gateway?: number },
+  ): Promise<CodexTestClient>;
+  /** A client of the binary's listener. */
+  openCodex(options?: { experimentalApi?: boolean; name?: string }): Promise<CodexTestClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The binary's listener and a Switchyard stack (HS256 tokens), both with the scripted Responses
+ * server as their model provider: what suites comparing several clients per side start.
+ */
+export async function listenerBesideStack(
+  name: string,
+  binary: string,
+  options: { gateways?: number } = {},
+): Promise<ListenerBesideStack> {
+  const provider = await startScriptedResponses();
+  const codex = await startCodexListener(binary, { providerBaseUrl: provider.baseUrl });
+  const stack = await startStack(name, {
+    gateways: options.gateways ?? 1,
+    gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
+    ...scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl)),
+  });
+  return {
+    provider,
+    codex,
+    stack,
+    async openSwitchyard(tenant, subject, clientOptions = {}) {
+      const gateway = stack.gateways[(clientOptions.gateway ?? 0) % stack.gateways.length];
+      return CodexTestClient.open(`${gateway?.url}/`, {
+        token: await hs256Token({ tenant, sub: subject }),
+        experimentalApi: clientOptions.experimentalApi,
+        name: clientOptions.name,
+      });
+    },
+    openCodex: (clientOptions = {}) =>
+      CodexTestClient.open(codex.url, {
+        token: codex.token,
+        experimentalApi: clientOptions.experimentalApi,
+        name: clientOptions.name,
+      }),
+    async stop() {
+      await stack.stop();
+      await codex.stop();
+      await provider.close();
+    },
+  };
 }

@@ -4,12 +4,12 @@
 // relay bench, `codex app-server --listen ws://127.0.0.1:PORT` with the same CODEX_HOME: one
 // app-server that a client reaches directly and, once it enables remote control, through the relay.
 import { type ChildProcess, spawn } from "node:child_process";
-import { once } from "node:events";
 import { mkdirSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { machineAccessToken, writeMachineCodexHome } from "../../packages/cli/src/commands/connect-machine.js";
+import { interruptProcess } from "./ports.js";
 
 const workRoot = fileURLToPath(new URL("../../.switchyard/interop", import.meta.url));
 
@@ -98,13 +98,7 @@ async function spawnMachine(
     cwd,
     output: () => output,
     async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, "exit");
-        child.kill("SIGINT");
-        const stuck = setTimeout(() => child.kill("SIGKILL"), 5_000);
-        await exited;
-        clearTimeout(stuck);
-      }
+      await interruptProcess(child);
       removeFolders(codexHome, cwd);
     },
   };

@@ -14,6 +14,16 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
+/** SIGINT, then SIGKILL if it is still running after `graceMs`; resolves once it has exited. */
+export async function interruptProcess(child: ChildProcess, graceMs = 5_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  child.kill("SIGINT");
+  const stuck = setTimeout(() => child.kill("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(stuck);
+}
+
 export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
