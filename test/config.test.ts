@@ -681,7 +681,8 @@ describe("config service", () => {
     assert.match(exported.lockfile, /locked-model/);
     assert.doesNotMatch(exported.lockfile, /export_dir/, "replay-irrelevant inputs are stripped");
     await user.call("switchyard/configLock/save", { path: "/locks/replay.toml", lockfile: exported.lockfile });
-    // A fork's config is its source's: the same lockfile (but for nothing).
+    // A fork's config is resolved as it is now, with its source's session config: nothing changed
+    // since the source started, so it has the same lockfile.
     await recordSomething(user, first.thread.id);
     const fork = await user.call("thread/fork", { threadId: first.thread.id });
     const forkLock = await user.call("switchyard/configLock/export", { threadId: fork.thread.id });
