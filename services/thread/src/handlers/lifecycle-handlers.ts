@@ -39,10 +39,8 @@ import {
   type StoredSettings,
   sandboxPolicy,
   sessionView,
-  TURN_STATES_SQL,
   type TurnState,
   threadView,
-  turnStatesOf,
   turnsView,
 } from "../thread-view.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW } from "../turns/context-window.js";
@@ -299,7 +297,8 @@ export function lifecycleHandlers(
    * fork afresh, keeping its source's session config (what an orchestrator set for it), and stores
    * that as the fork's snapshot. Should it refuse (the config changed since the source started), the
    * fork keeps a copy of its source's snapshot and settings, as it was created. Runs again on a replay
-   * (same inputs, same outcome), so the answer is built from the row as it ends up.
+   * (same inputs, same outcome); either way the answer, with the fork's turns unless they are
+   * excluded, is built from the row as it ends up.
    */
   async function settleForkSession(
     tenant: string,
@@ -324,7 +323,9 @@ export function lifecycleHandlers(
     } catch (error) {
       if (!(error instanceof SwitchyardError)) throw error;
       await config.fork(forkId, params.threadId, request);
-      return created;
+      const kept = await threads.read(tenant, forkId);
+      if (!kept) throw noRollout(forkId);
+      return { ...created, ...sessionView(kept, await withTurns(kept, tenant, params.excludeTurns), defaults.model) };
     }
     const source = await threads.read(tenant, params.threadId);
     const settings = sessionSettings(session);
@@ -618,8 +619,8 @@ export function lifecycleHandlers(
           [],
         );
         await store.subscribe(tx, tenant, forkId, request.connection);
-        const thread = await withTurnsIn(tx, fork, params.excludeTurns);
-        return sessionView(fork, thread, defaults.model);
+        // The ledger keeps the answer without turns: settleForkSession builds the one sent.
+        return sessionView(fork, threadView(fork), defaults.model);
       });
       if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
       const answer = await settleForkSession(tenant, result, params, context);
@@ -1012,23 +1013,6 @@ export function lifecycleHandlers(
       return { data: [], nextCursor: null, snapshotEnd: 0, projectedThroughItemIndex: 0, coverage: "unsupported" };
     },
   };
-
-  async function withTurnsIn(tx: TenantQueryable, row: ThreadRow, excludeTurns: boolean | null | undefined): Promise<Thread> {
-    if (excludeTurns) return threadView(row);
-    const items = await tx.query<{ turn_id: string; item: Record<string, unknown> }>(
-      "select items",
-      "SELECT turn_id, item FROM thread.items WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL ORDER BY seq",
-      [row.tenant, row.id],
-    );
-    const states = await tx.query<TurnState & { id: string }>("turn states", TURN_STATES_SQL, [row.tenant, row.id]);
-    return threadView(
-      row,
-      turnsView(
-        items.rows.map((entry) => ({ turnId: entry.turn_id, item: entry.item })),
-        turnStatesOf(states.rows),
-      ),
-    );
-  }
 
   async function forkPoint(
     tx: TenantQueryable,
