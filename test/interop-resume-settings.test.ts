@@ -7,7 +7,9 @@
 // the config (and its overrides) always, and its approval policy and sandbox from its source when the
 // source has a session (loaded, or recorded by its turns), else from the config. Each side is
 // compared with itself (a fresh start's settings) and with the other (the same pattern of kept and
-// replaced settings).
+// replaced settings). The second scenario plays thread/settings/update on both sides and compares
+// what they announce and answer: a collaboration mode carries the thread's model and effort, any
+// update records a thread's settings as a turn does, a fork keeps only its source's disabled plugins.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import type { CodexTestClient } from "./harness/client.js";
@@ -108,6 +110,114 @@ async function play(open: () => Promise<CodexTestClient>) {
   }
 }
 
+/** Developer instructions a client gives its collaboration mode. */
+const MY_INSTRUCTIONS = "my instructions";
+/** A collaboration mode as a client sends it. */
+const mode = (name: "plan" | "default", model: string, effort: string | null, instructions: string | null = null) => ({
+  mode: name,
+  settings: { model, reasoning_effort: effort, developer_instructions: instructions },
+});
+
+interface SettingsUpdates {
+  defaultModel: string;
+  observed: Record<string, unknown>;
+}
+
+/**
+ * thread/settings/update on one side: the settings each update announces (thread/settings/updated),
+ * and the session a resume or fork answers after an update of a thread without turns.
+ */
+async function playSettingsUpdates(open: () => Promise<CodexTestClient>): Promise<SettingsUpdates> {
+  const client = await open();
+  try {
+    const defaultModel = (await client.call<Session>("thread/start", {})).model;
+    const newThread = async (params: Record<string, unknown> = {}) =>
+      (await client.call<{ thread: { id: string } }>("thread/start", params)).thread.id;
+    /** What the update announced for its thread: the settings' model-related fields. */
+    const update = async (threadId: string, change: Record<string, unknown>) => {
+      const earlier = new Set(client.notifications);
+      await client.call("thread/settings/update", { threadId, ...change });
+      const announced = await client.waitForNotification(
+        (n) => !earlier.has(n) && n.method === "thread/settings/updated" && n.params?.threadId === threadId,
+      );
+      const settings = announced.params?.threadSettings as Record<string, unknown>;
+      return ["model", "effort", "summary", "serviceTier", "disabledPluginIds", "collaborationMode"].map((key) => [
+        key,
+        settings[key],
+      ]);
+    };
+    const updates = async (threadId: string, changes: Record<string, unknown>[]) => {
+      const seen = [];
+      for (const change of changes) seen.push(Object.fromEntries(await update(threadId, change)));
+      return seen;
+    };
+    const session = (answer: Session & Record<string, unknown>) => ({
+      ...settingsOf(answer),
+      serviceTier: answer.serviceTier,
+      disabledPluginIds: answer.disabledPluginIds,
+      collaborationMode: answer.collaborationMode,
+    });
+    const unloadedAfter = async (change: Record<string, unknown> | undefined) => {
+      const threadId = await newThread(STARTED_WITH);
+      await client.call("thread/name/set", { threadId, name: "updated" });
+      if (change) await client.call("thread/settings/update", { threadId, ...change });
+      await client.call("thread/archive", { threadId });
+      await client.call("thread/unarchive", { threadId });
+      return threadId;
+    };
+    const everything = {
+      collaborationMode: mode("plan", "gpt-mode", "minimal"),
+      summary: "detailed",
+      disabledPluginIds: ["probe@market"],
+      serviceTier: "priority",
+    };
+
+    const modeWinsOverModel = await updates(await newThread(), [
+      { model: "gpt-own", effort: "high", collaborationMode: mode("plan", "gpt-mode", null) },
+    ]);
+    const laterChangesMoveTheMode = await updates(await newThread(), [
+      { collaborationMode: mode("plan", "gpt-mode", "minimal", MY_INSTRUCTIONS) },
+      { model: "gpt-later" },
+      { effort: "low" },
+      { summary: "concise", serviceTier: "flex" },
+      { collaborationMode: mode("default", "gpt-back", "medium") },
+    ]);
+    const source = await newThread();
+    await client.call("thread/name/set", { threadId: source, name: "source" }); // a thread can be forked once stored
+    await update(source, everything);
+    const fork = await client.call<Session & Record<string, unknown> & { thread: { id: string } }>("thread/fork", {
+      threadId: source,
+    });
+    const forkOfLoaded = session(fork);
+    const forkSettings = await updates(fork.thread.id, [{ approvalPolicy: "untrusted" }]);
+    const resumedAfterUpdate = session(
+      await client.call("thread/resume", { threadId: await unloadedAfter({ approvalPolicy: "never" }) }),
+    );
+    const resumedAfterModeUpdate = session(await client.call("thread/resume", { threadId: await unloadedAfter(everything) }));
+    const forkOfUnloadedAfterUpdate = session(await client.call("thread/fork", { threadId: await unloadedAfter(everything) }));
+    const resumedWithoutUpdate = session(await client.call("thread/resume", { threadId: await unloadedAfter(undefined) }));
+    const recordedRead = await client.call<{ thread: { model: string | null } }>("thread/read", {
+      threadId: await unloadedAfter({ summary: "concise" }),
+    });
+    return {
+      defaultModel,
+      observed: {
+        modeWinsOverModel,
+        laterChangesMoveTheMode,
+        forkOfLoaded,
+        forkSettings,
+        resumedAfterUpdate,
+        resumedAfterModeUpdate,
+        forkOfUnloadedAfterUpdate,
+        resumedWithoutUpdate,
+        recordedModel: recordedRead.thread.model,
+      },
+    };
+  } finally {
+    await client.close();
+  }
+}
+
 describe("resumed settings beside the 0.171.0 binary", () => {
   let sides: ListenerBesideStack;
 
@@ -169,6 +279,42 @@ describe("resumed settings beside the 0.171.0 binary", () => {
     assert.deepEqual(pattern(answered.switchyard), expected, `Switchyard: ${JSON.stringify(answered.switchyard)}`);
     // The sandbox the config gives is the same on both sides (read-only): so is what the overrides leave.
     assert.equal(answered.switchyard.fresh.sandbox, answered.codex.fresh.sandbox);
+  });
+
+  test("a settings update: the collaboration mode carries the model and effort, it records the settings, a fork keeps only the disabled plugins", async () => {
+    const answered = {
+      codex: await playSettingsUpdates(() => sides.openCodex({ experimentalApi: true })),
+      switchyard: await playSettingsUpdates(() => sides.openSwitchyard("t-settings", "settings-user", { experimentalApi: true })),
+    };
+    // The deployment's default model is not Codex's: each side's is read off a fresh start of its own.
+    const ownDefault = (side: SettingsUpdates, value: unknown) => (value === side.defaultModel ? "<default>" : value);
+    const normalized = (side: SettingsUpdates) =>
+      JSON.parse(JSON.stringify(side.observed, (_key, value) => ownDefault(side, value))) as Record<string, unknown>;
+    const binary = normalized(answered.codex);
+    // The one difference kept: for a mode set without instructions of its own, Codex shows its built-in
+    // prompt for that mode ("# Plan Mode …", "# Collaboration Mode: Default …"), which Switchyard does
+    // not carry (null there).
+    const builtInPrompt = (value: unknown) => (typeof value === "string" && value !== MY_INSTRUCTIONS ? null : value);
+    // And a second: a resume answers the service tier a stored thread recorded as null in Codex (its
+    // settings still hold it: the next thread/settings/updated shows it), where Switchyard answers it.
+    const binaryResumeTier = (binary.resumedAfterModeUpdate as { serviceTier: unknown }).serviceTier;
+    assert.equal(binaryResumeTier, null);
+    const switchyard = normalized(answered.switchyard);
+    assert.equal((switchyard.resumedAfterModeUpdate as { serviceTier: unknown }).serviceTier, "priority");
+    (switchyard.resumedAfterModeUpdate as { serviceTier: unknown }).serviceTier = binaryResumeTier;
+    assert.deepEqual(
+      switchyard,
+      JSON.parse(JSON.stringify(binary, (key, value) => (key === "developer_instructions" ? builtInPrompt(value) : value))),
+    );
+    // What the comparison rests on, read off the binary: the mode's model and effort win over the
+    // update's own, and an update records the settings of a thread without turns.
+    const modeAndModel = binary.modeWinsOverModel as { model: string; effort: string | null }[];
+    assert.deepEqual(
+      modeAndModel.map(({ model, effort }) => ({ model, effort })),
+      [{ model: "gpt-mode", effort: null }],
+    );
+    assert.equal((binary.resumedAfterUpdate as { model: string }).model, STARTED_WITH.model);
+    assert.equal((binary.resumedWithoutUpdate as { model: string }).model, "<default>");
   });
 
   test("every result and notification matched the official schema", () => assertConformant());

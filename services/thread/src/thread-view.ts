@@ -137,7 +137,15 @@ export interface StoredSettings {
   serviceTier: string | null;
   effort?: string | null;
   summary?: string | null;
-  collaborationMode?: { mode: "plan" | "default"; settings: { model: string; reasoning_effort?: string | null } } | null;
+  /**
+   * The collaboration mode last set (updatedSettings); its model and effort are the thread's own.
+   * Rows written before that rule hold the mode's `model` and `reasoning_effort` instead: the effort
+   * is read from there when the thread has none of its own.
+   */
+  collaborationMode?: {
+    mode: "plan" | "default";
+    settings: { developer_instructions?: string | null; model?: string; reasoning_effort?: string | null };
+  } | null;
   disabledPluginIds?: string[];
   /** The named or built-in permission profile the config service resolved at thread/start (null: legacy sandbox mode). */
   activePermissionProfile?: { id: string; extends: string | null } | null;

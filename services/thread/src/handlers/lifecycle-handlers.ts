@@ -104,13 +104,13 @@ export function effectiveSettings(row: ThreadRow, defaultModel: string): ThreadS
     approvalPolicy: stored.approvalPolicy ?? "on-request",
     approvalsReviewer: stored.approvalsReviewer ?? "user",
     sandboxPolicy: stored.sandbox ?? sandboxPolicy(null),
-    // As Codex 0.171.0: the mode's settings follow the thread's effort.
+    // As Codex 0.171.0: the mode's settings are the thread's model and effort (updatedSettings).
     collaborationMode: {
       mode: stored.collaborationMode?.mode ?? "default",
       settings: {
-        model: stored.collaborationMode?.settings.model ?? model,
+        model,
         reasoning_effort: stored.effort ?? stored.collaborationMode?.settings.reasoning_effort ?? null,
-        developer_instructions: null,
+        developer_instructions: stored.collaborationMode?.settings.developer_instructions ?? null,
       },
     },
     effort: stored.effort ?? null,
@@ -290,10 +290,11 @@ export function lifecycleHandlers(
   }
 
   /**
-   * A fork's session, as Codex 0.171.0's (probed): its model, provider and reasoning effort come
-   * from the config as it is now with the fork's overrides, never from its source; its approval
-   * policy and sandbox are its source's when the source has a session (it is loaded, or its turns
-   * recorded one), else the config's; an override wins either way. The config service resolves the
+   * A fork's session, as Codex 0.171.0's (probed): its model, provider, reasoning effort and service
+   * tier come from the config as it is now with the fork's overrides, never from its source; its
+   * approval policy and sandbox are its source's when the source has a session (it is loaded, or its
+   * turns recorded one), else the config's; an override wins either way. Its source's disabled
+   * plugins carry over; its collaboration mode and reasoning summary do not. The config service resolves the
    * fork afresh, keeping its source's session config (what an orchestrator set for it), and stores
    * that as the fork's snapshot. Should it refuse (the config changed since the source started), the
    * fork keeps a copy of its source's snapshot and settings, as it was created. Runs again on a replay
@@ -338,8 +339,12 @@ export function lifecycleHandlers(
     const fork = await store.transaction(tenant, async (tx) => {
       const row = await store.lockThread(tx, tenant, forkId);
       if (!row) throw noRollout(forkId);
-      // What the source's settings held beyond the session (a collaboration mode, say) stays.
-      const kept = { ...(row.settings as unknown as StoredSettings), ...settings };
+      // Of what the source's settings held beyond the session, its disabled plugins stay; its
+      // collaboration mode and summary do not (the fork's mode is the default one, on its own model).
+      const kept: StoredSettings = {
+        ...settings,
+        disabledPluginIds: (row.settings as unknown as StoredSettings).disabledPluginIds ?? [],
+      };
       return store.updateThread(tx, tenant, forkId, "model = $3, model_provider = $4, settings = $5", [
         session.model || defaults.model,
         session.modelProvider || defaults.modelProvider,
@@ -888,13 +893,16 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const before = effectiveSettings(row, defaults.model);
-        const settings = updatedSettings(row.settings as unknown as StoredSettings, params);
+        const { settings, model } = updatedSettings(row.settings as unknown as StoredSettings, params);
+        // Any update, one that changes nothing too, records the thread's settings as a turn does
+        // (Codex 0.171.0, probed): unloaded, it is then read with its model, resumed with its own
+        // settings, and forked with its approval policy and sandbox.
         const updated = await store.updateThread(
           tx,
           tenant,
           row.id,
-          "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd)",
-          [JSON.stringify(settings), params.model ?? null, params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd)],
+          "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd), model_recorded = true",
+          [JSON.stringify(settings), model ?? null, params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd)],
         );
         const after = effectiveSettings(updated, defaults.model);
         return { changed: JSON.stringify(before) !== JSON.stringify(after), settings: after };
@@ -1092,15 +1100,32 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
   };
 }
 
-export function updatedSettings(current: StoredSettings, params: Omit<ThreadSettingsUpdateParams, "threadId">): StoredSettings {
+/**
+ * A thread's settings after an update (thread/settings/update, or a turn/start's overrides), and the
+ * model it names, if any, as Codex 0.171.0 applies one (probed on the binary): a collaboration mode
+ * carries the thread's model and reasoning effort. Given one, its model and its effort (null too)
+ * become the thread's, over any `model` and `effort` in the same update, and its developer
+ * instructions are kept as given; a later model or effort moves the mode's settings with it
+ * (effectiveSettings reads them from the thread's).
+ */
+export function updatedSettings(
+  current: StoredSettings,
+  params: Omit<ThreadSettingsUpdateParams, "threadId">,
+): { settings: StoredSettings; model: string | undefined } {
   const next: StoredSettings = { ...current };
+  let model = params.model ?? undefined;
   if (params.approvalPolicy) next.approvalPolicy = params.approvalPolicy;
   if (params.approvalsReviewer) next.approvalsReviewer = params.approvalsReviewer;
   if (params.sandboxPolicy) next.sandbox = params.sandboxPolicy;
   if (params.serviceTier !== undefined && params.serviceTier !== null) next.serviceTier = params.serviceTier;
   if (params.effort) next.effort = params.effort;
   if (params.summary) next.summary = params.summary;
-  if (params.collaborationMode) next.collaborationMode = params.collaborationMode;
+  if (params.collaborationMode) {
+    const { mode, settings } = params.collaborationMode;
+    next.collaborationMode = { mode, settings: { developer_instructions: settings.developer_instructions ?? null } };
+    model = settings.model;
+    next.effort = settings.reasoning_effort ?? null;
+  }
   if (params.disabledPluginIds) next.disabledPluginIds = params.disabledPluginIds;
-  return next;
+  return { settings: next, model };
 }

@@ -124,19 +124,15 @@ export function turnHandlers(deps: {
           collaborationMode: params.collaborationMode as ThreadSettingsUpdateParams["collaborationMode"],
           disabledPluginIds: params.disabledPluginIds,
         };
-        const nextSettings = updatedSettings(row.settings as unknown as StoredSettings, overrides);
+        const { settings: nextSettings, model } = updatedSettings(row.settings as unknown as StoredSettings, overrides);
         const updated =
-          JSON.stringify(nextSettings) !== JSON.stringify(row.settings) || params.model || params.cwd != null
+          JSON.stringify(nextSettings) !== JSON.stringify(row.settings) || model || params.cwd != null
             ? await lifecycle.updateThread(
                 tx,
                 tenant,
                 threadId,
                 "settings = $3::jsonb, model = coalesce($4, model), cwd = coalesce($5, cwd)",
-                [
-                  JSON.stringify(nextSettings),
-                  params.model ?? null,
-                  params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd),
-                ],
+                [JSON.stringify(nextSettings), model ?? null, params.cwd == null ? null : resolveCwd(defaults.cwd, params.cwd)],
               )
             : row;
         const after = effectiveSettings(updated, defaults.model);
@@ -152,8 +148,8 @@ export function turnHandlers(deps: {
           leaseMs: settings.leaseMs,
           request: {
             outputSchema: params.outputSchema ?? null,
-            model: params.model ?? null,
-            effort: params.effort ?? (updated.settings as { effort?: string }).effort ?? null,
+            model: model ?? null,
+            effort: nextSettings.effort ?? null,
             summary: params.summary ?? (updated.settings as { summary?: string }).summary ?? null,
           },
           items: user ? [user] : [],
@@ -178,13 +174,6 @@ export function turnHandlers(deps: {
 
   async function start(params: TurnStartParams, context: HandlerContext) {
     const tenant = tenantOf(context);
-    if (params.collaborationMode) {
-      params = {
-        ...params,
-        model: params.collaborationMode.settings.model,
-        effort: (params.collaborationMode.settings.reasoning_effort as string | undefined) ?? params.effort,
-      };
-    }
     // Checked before anything is admitted: input a cloud thread cannot take is refused whole.
     if (params.input.length > 0) userInputItem(params.input, null, 0);
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
