@@ -147,6 +147,12 @@ export interface StoredSettings {
     settings: { developer_instructions?: string | null; model?: string; reasoning_effort?: string | null };
   } | null;
   disabledPluginIds?: string[];
+  /**
+   * Instructions the client gave at start, resume or fork (`baseInstructions`, `developerInstructions`):
+   * a turn gives them to the model (turn-context.ts); the developer instructions over the config's.
+   */
+  baseInstructions?: string;
+  developerInstructions?: string;
   /** The named or built-in permission profile the config service resolved at thread/start (null: legacy sandbox mode). */
   activePermissionProfile?: { id: string; extends: string | null } | null;
 }

@@ -113,6 +113,12 @@ export const ResolveModelProviderResponse = z.object({
   /** `model_reasoning_effort` and `model_reasoning_summary` of the thread's effective config. */
   reasoningEffort: z.string().nullable(),
   reasoningSummary: z.string().nullable(),
+  /**
+   * `developer_instructions` of the thread's effective config (a layer, the orchestrator's session
+   * config or a start's `config` override): what a turn gives the model as developer instructions
+   * unless the thread was started with its own (null: none; absent from older instances).
+   */
+  developerInstructions: z.string().nullish(),
   /** `model_context_window` of the thread's effective config (null: not set; absent from older instances). */
   modelContextWindow: z.number().int().positive().nullish(),
   /**

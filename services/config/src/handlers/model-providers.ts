@@ -270,6 +270,7 @@ export class ModelProviders {
       provider: resolved,
       reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
       reasoningSummary: stringAt(config, "model_reasoning_summary") ?? null,
+      developerInstructions: stringAt(config, "developer_instructions") ?? null,
       modelContextWindow: positiveIntegerAt(config, "model_context_window") ?? null,
       catalogWindow:
         model === undefined ? null : ((await this.deps.catalog.windowOf(caller.tenant, model, params.providerId)) ?? null),

@@ -48,7 +48,13 @@ import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
 import { pageSize } from "./page-size.js";
 import { projectNotFound } from "./project-handlers.js";
-import { configOverridesOf, sessionSettings, type ThreadConfigSource, type ThreadDefaults } from "./thread-handlers.js";
+import {
+  configOverridesOf,
+  instructionsOf,
+  sessionSettings,
+  type ThreadConfigSource,
+  type ThreadDefaults,
+} from "./thread-handlers.js";
 
 type LifecycleMethodName =
   | "thread/resume"
@@ -264,7 +270,7 @@ export function lifecycleHandlers(
           afresh.model || defaults.model,
           afresh.modelProvider || defaults.modelProvider,
           overrides.cwd == null ? null : resolveCwd(defaults.cwd, overrides.cwd),
-          JSON.stringify(sessionSettings(afresh)),
+          JSON.stringify({ ...sessionSettings(afresh), ...instructionsOf(overrides) }),
         ],
       );
       return { row: loaded, wasLoaded: true };
@@ -339,11 +345,15 @@ export function lifecycleHandlers(
     const fork = await store.transaction(tenant, async (tx) => {
       const row = await store.lockThread(tx, tenant, forkId);
       if (!row) throw noRollout(forkId);
-      // Of what the source's settings held beyond the session, its disabled plugins stay; its
-      // collaboration mode and summary do not (the fork's mode is the default one, on its own model).
+      // Of what the source's settings held beyond the session, its disabled plugins and instructions
+      // stay (Codex's fork copies them with the history its turns recorded), the fork's own winning;
+      // its collaboration mode and summary do not (the fork's mode is the default one, on its model).
+      const copied = row.settings as unknown as StoredSettings;
       const kept: StoredSettings = {
         ...settings,
-        disabledPluginIds: (row.settings as unknown as StoredSettings).disabledPluginIds ?? [],
+        disabledPluginIds: copied.disabledPluginIds ?? [],
+        ...instructionsOf(copied),
+        ...instructionsOf(params),
       };
       return store.updateThread(tx, tenant, forkId, "model = $3, model_provider = $4, settings = $5", [
         session.model || defaults.model,

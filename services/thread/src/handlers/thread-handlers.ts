@@ -55,6 +55,16 @@ export function configOverridesOf(
   };
 }
 
+/** The instructions a start, resume or fork gives its thread (StoredSettings), those it names only. */
+export function instructionsOf(
+  params: Pick<ThreadStartParams, "baseInstructions" | "developerInstructions">,
+): Pick<StoredSettings, "baseInstructions" | "developerInstructions"> {
+  return {
+    ...(params.baseInstructions != null ? { baseInstructions: params.baseInstructions } : {}),
+    ...(params.developerInstructions != null ? { developerInstructions: params.developerInstructions } : {}),
+  };
+}
+
 /** A thread's stored settings as the config service resolved its session. */
 export function sessionSettings(session: ResolveThreadConfigResponse): StoredSettings {
   return {
@@ -138,7 +148,7 @@ export function threadHandlers(
       isEphemeral: params.ephemeral ?? false,
       cliVersion: inputs.clientVersion,
       projectId,
-      settings: { ...sessionSettings(session) },
+      settings: { ...sessionSettings(session), ...instructionsOf(params) },
       createdBy: subject,
       subscriber: request.connection,
       dynamicTools: params.dynamicTools ?? [],

@@ -39,9 +39,11 @@ import {
 } from "../provider/responses-client.js";
 import type { PauseReading } from "../store/elicitation-store.js";
 import type { ThreadRow } from "../store/thread-store.js";
+import type { StoredSettings } from "../thread-view.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW, reportedContextWindow } from "./context-window.js";
 import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
 import type { TurnBus } from "./turn-bus.js";
+import { contextInput, type ThreadInstructions, threadInstructions } from "./turn-context.js";
 import {
   agentMessageItem,
   COMPACTION_PROMPT,
@@ -92,6 +94,8 @@ export interface TurnThread {
   lastContextWindow: number | null | undefined;
   /** The thread's goal when the turn was admitted: an active one offers the model `update_goal`. */
   goal: ThreadGoal | null;
+  /** The instructions its settings hold (turn-context.ts), as they were when the turn was admitted. */
+  instructions: ThreadInstructions;
 }
 
 /** What a turn needs of its thread's row; `subject` is who started it (a continuation: who set the goal going). */
@@ -107,6 +111,7 @@ export function turnThread(row: ThreadRow, defaults: { model: string; modelProvi
     lastTokenUsage: row.last_token_usage?.usage ?? null,
     lastContextWindow: row.last_token_usage?.modelContextWindow,
     goal: (row.goal as ThreadGoal | null) ?? null,
+    instructions: threadInstructions(row.settings as unknown as StoredSettings),
   };
 }
 
@@ -410,7 +415,10 @@ export class TurnRunner {
 
     for (;;) {
       await this.takePendingInput(running, target, ids);
-      const input = historyInput(await this.store.history(thread.tenant, thread.threadId));
+      const input = [
+        ...contextInput(thread.instructions, resolved.developerInstructions),
+        ...historyInput(await this.store.history(thread.tenant, thread.threadId)),
+      ];
       if (isCompaction) input.push({ type: "message", role: "user", content: [{ type: "input_text", text: COMPACTION_PROMPT }] });
       const body = responsesRequestBody({
         model: request.model ?? thread.model,

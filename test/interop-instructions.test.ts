@@ -1,0 +1,114 @@
+// What instructions reach the model, beside the real `codex app-server` 0.171.0: both sides talk to
+// the same scripted Responses server, which keeps every request body. Codex 0.171.0 opens a request's
+// `input` with developer messages: the base instructions (thread/start's `baseInstructions`) as one
+// message of their own, then one message whose parts begin with the developer instructions (the
+// start's `developerInstructions`, else the config's `developer_instructions`) and hold the
+// collaboration mode's own instructions wrapped in `<collaboration_mode>`. Codex adds built-in texts
+// around them (its base prompt, skills, permissions, a mode's default prompt, the environment
+// context) that Switchyard does not carry: the comparison keeps only the texts the test gave.
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import type { CodexTestClient } from "./harness/client.js";
+import { ensureCodexBinary } from "./harness/codex-binary.js";
+import { type ListenerBesideStack, listenerBesideStack } from "./harness/codex-listener.js";
+import { assertConformant } from "./harness/stack.js";
+
+/** Every text the test gives starts with one of these. */
+const OURS = /^(BASE|DEV|CFG|MODE|ask)-/;
+const COLLABORATION_MODE = /^<collaboration_mode>(.*)<\/collaboration_mode>$/s;
+
+type Message = { type?: string; role?: string; content?: { type: string; text?: string }[] };
+
+/** A request's messages reduced to the texts the test gave: `role: part | part`, in order. */
+function given(body: Record<string, unknown>): string[] {
+  const lines: string[] = [];
+  for (const item of body.input as Message[]) {
+    if (item.type !== "message" || !item.content) continue;
+    const parts = item.content
+      .map((part) => part.text ?? "")
+      .map((text) => {
+        const wrapped = COLLABORATION_MODE.exec(text)?.[1];
+        return wrapped !== undefined && OURS.test(wrapped) ? `mode(${wrapped})` : text;
+      })
+      .filter((text) => OURS.test(text) || text.startsWith("mode("));
+    if (parts.length > 0) lines.push(`${item.role}: ${parts.join(" | ")}`);
+  }
+  return lines;
+}
+
+async function play(sides: ListenerBesideStack, open: () => Promise<CodexTestClient>) {
+  const client = await open();
+  /** The requests one turn made, as `given` reduces them. */
+  const turn = async (threadId: string, text: string) => {
+    const from = sides.provider.requests.length;
+    const earlier = new Set(client.notifications);
+    await client.call("turn/start", { threadId, input: [{ type: "text", text, text_elements: [] }] });
+    await client.waitForNotification(
+      (n) => !earlier.has(n) && n.method === "turn/completed" && n.params?.threadId === threadId,
+      20_000,
+    );
+    return sides.provider.requests.slice(from).map(given);
+  };
+  const start = async (params: Record<string, unknown>) =>
+    (await client.call<{ thread: { id: string } }>("thread/start", params)).thread.id;
+  try {
+    const instructed = await start({ baseInstructions: "BASE-start", developerInstructions: "DEV-start" });
+    const firstTurn = await turn(instructed, "ask-first");
+    const secondTurn = await turn(instructed, "ask-second");
+    const moded = await start({});
+    await client.call("thread/settings/update", {
+      threadId: moded,
+      collaborationMode: {
+        mode: "default",
+        settings: { model: "gpt-mode", reasoning_effort: null, developer_instructions: "MODE-mine" },
+      },
+    });
+    const withMode = await turn(moded, "ask-mode");
+    const fromConfig = await turn(await start({ config: { developer_instructions: "CFG-config" } }), "ask-config");
+    const startWinsOverConfig = await turn(
+      await start({ developerInstructions: "DEV-own", config: { developer_instructions: "CFG-loses" } }),
+      "ask-both",
+    );
+    const plain = await turn(await start({}), "ask-plain");
+    const source = await start({ developerInstructions: "DEV-source" });
+    await turn(source, "ask-source");
+    const fork = (await client.call<{ thread: { id: string } }>("thread/fork", { threadId: source })).thread.id;
+    const forkTurn = await turn(fork, "ask-fork");
+    return { firstTurn, secondTurn, withMode, fromConfig, startWinsOverConfig, plain, forkTurn };
+  } finally {
+    await client.close();
+  }
+}
+
+describe("instructions given to the model, beside the 0.171.0 binary", () => {
+  let sides: ListenerBesideStack;
+
+  before(async () => {
+    sides = await listenerBesideStack("instructions", ensureCodexBinary("0.171.0"));
+  });
+  after(async () => {
+    await sides?.stop();
+  });
+
+  test("base and developer instructions, the config's, a collaboration mode's: where the binary puts them", async () => {
+    const codex = await play(sides, () => sides.openCodex({ experimentalApi: true }));
+    const switchyard = await play(sides, () => sides.openSwitchyard("t-instructions", "instructed", { experimentalApi: true }));
+    // Read off the binary (one request per turn: the scripted answer calls no tool).
+    assert.deepEqual(
+      codex,
+      {
+        firstTurn: [["developer: BASE-start", "developer: DEV-start", "user: ask-first"]],
+        secondTurn: [["developer: BASE-start", "developer: DEV-start", "user: ask-first", "user: ask-second"]],
+        withMode: [["developer: mode(MODE-mine)", "user: ask-mode"]],
+        fromConfig: [["developer: CFG-config", "user: ask-config"]],
+        startWinsOverConfig: [["developer: DEV-own", "user: ask-both"]],
+        plain: [["user: ask-plain"]],
+        forkTurn: [["developer: DEV-source", "user: ask-source", "user: ask-fork"]],
+      },
+      JSON.stringify(codex),
+    );
+    assert.deepEqual(switchyard, codex);
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
