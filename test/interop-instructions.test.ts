@@ -74,7 +74,38 @@ async function play(sides: ListenerBesideStack, open: () => Promise<CodexTestCli
     await turn(source, "ask-source");
     const fork = (await client.call<{ thread: { id: string } }>("thread/fork", { threadId: source })).thread.id;
     const forkTurn = await turn(fork, "ask-fork");
-    return { firstTurn, secondTurn, withMode, fromConfig, startWinsOverConfig, plain, forkTurn };
+    // A resume's instructions: a thread whose turns recorded its own keeps them, loaded or not; one
+    // without turns, unloaded, comes back with the config's (here none), as its other settings do.
+    const unload = async (threadId: string) => {
+      await client.call("thread/archive", { threadId });
+      await client.call("thread/unarchive", { threadId });
+    };
+    await client.call("thread/resume", { threadId: source, developerInstructions: "DEV-loaded-resume" });
+    const afterLoadedResume = await turn(source, "ask-loaded-resume");
+    await unload(source);
+    await client.call("thread/resume", {
+      threadId: source,
+      developerInstructions: "DEV-resume",
+      baseInstructions: "BASE-resume",
+    });
+    const afterUnloadedResume = await turn(source, "ask-unloaded-resume");
+    const turnless = await start({ developerInstructions: "DEV-turnless" });
+    await client.call("thread/name/set", { threadId: turnless, name: "stored" });
+    await unload(turnless);
+    await client.call("thread/resume", { threadId: turnless });
+    const turnlessResumed = await turn(turnless, "ask-turnless");
+    return {
+      firstTurn,
+      secondTurn,
+      withMode,
+      fromConfig,
+      startWinsOverConfig,
+      plain,
+      forkTurn,
+      afterLoadedResume,
+      afterUnloadedResume,
+      turnlessResumed,
+    };
   } finally {
     await client.close();
   }
@@ -104,6 +135,11 @@ describe("instructions given to the model, beside the 0.171.0 binary", () => {
         startWinsOverConfig: [["developer: DEV-own", "user: ask-both"]],
         plain: [["user: ask-plain"]],
         forkTurn: [["developer: DEV-source", "user: ask-source", "user: ask-fork"]],
+        afterLoadedResume: [["developer: DEV-source", "user: ask-source", "user: ask-loaded-resume"]],
+        afterUnloadedResume: [
+          ["developer: DEV-source", "user: ask-source", "user: ask-loaded-resume", "user: ask-unloaded-resume"],
+        ],
+        turnlessResumed: [["user: ask-turnless"]],
       },
       JSON.stringify(codex),
     );
