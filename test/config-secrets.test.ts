@@ -190,12 +190,18 @@ describe("tenant secrets and model providers", () => {
   test("internal/config/modelProvider maps the thread's provider and uses the tenant secret; Codex's errors when it cannot", async () => {
     const orch = await orchestrator("t-prov");
     await orch.call("switchyard/secret/set", { name: "ACME_KEY", value: "sk-acme-plaintext-123" });
-    // The tenant defines the provider (system layer); the user picks it and its reasoning settings.
+    // The tenant defines the provider (system layer); the user picks it, its reasoning settings and
+    // the developer instructions a turn gives the model.
     await admin.importDocument({
       tenant: "t-prov",
       target: "user",
       subject: "ann",
-      text: ['model_provider = "acme"', 'model_reasoning_effort = "high"', 'model_reasoning_summary = "detailed"'].join("\n"),
+      text: [
+        'model_provider = "acme"',
+        'model_reasoning_effort = "high"',
+        'model_reasoning_summary = "detailed"',
+        'developer_instructions = "Answer in haiku."',
+      ].join("\n"),
     });
     await admin.importDocument({
       tenant: "t-prov",
@@ -232,6 +238,7 @@ describe("tenant secrets and model providers", () => {
       },
       reasoningEffort: "high",
       reasoningSummary: "detailed",
+      developerInstructions: "Answer in haiku.",
       // No layer sets model_context_window here, and the tenant imported no model catalog.
       modelContextWindow: null,
       catalogWindow: null,
