@@ -7,10 +7,9 @@
 // around them (its base prompt, skills, permissions, a mode's default prompt, the environment
 // context) that Switchyard does not carry: the comparison keeps only the texts the test gave.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary } from "./harness/codex-binary.js";
-import { type ListenerBesideStack, listenerBesideStack } from "./harness/codex-listener.js";
+import { type ListenerBesideStack, listenerBesideStackForSuite } from "./harness/codex-listener.js";
 import { assertConformant } from "./harness/stack.js";
 
 /** Every text the test gives starts with one of these. */
@@ -112,16 +111,10 @@ async function play(sides: ListenerBesideStack, open: () => Promise<CodexTestCli
 }
 
 describe("instructions given to the model, beside the 0.171.0 binary", () => {
-  let sides: ListenerBesideStack;
-
-  before(async () => {
-    sides = await listenerBesideStack("instructions", ensureCodexBinary("0.171.0"));
-  });
-  after(async () => {
-    await sides?.stop();
-  });
+  const besideListener = listenerBesideStackForSuite("instructions");
 
   test("base and developer instructions, the config's, a collaboration mode's: where the binary puts them", async () => {
+    const sides = besideListener();
     const codex = await play(sides, () => sides.openCodex({ experimentalApi: true }));
     const switchyard = await play(sides, () => sides.openSwitchyard("t-instructions", "instructed", { experimentalApi: true }));
     // Read off the binary (one request per turn: the scripted answer calls no tool).

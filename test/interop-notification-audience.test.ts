@@ -10,10 +10,9 @@
 // (item/tool/call), only its subscribers, with or without the experimental API.
 import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { CodexTestClient, Notification } from "./harness/client.js";
-import { ensureCodexBinary } from "./harness/codex-binary.js";
-import { type ListenerBesideStack, listenerBesideStack } from "./harness/codex-listener.js";
+import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
 import { assertConformant } from "./harness/stack.js";
 
 /** What the comparison looks at: notifications about threads and projects (not, e.g., a new connection's remoteControl status). */
@@ -121,14 +120,7 @@ class Side {
 }
 
 describe("who hears what, several clients beside the 0.171.0 binary", () => {
-  let sides: ListenerBesideStack;
-
-  before(async () => {
-    sides = await listenerBesideStack("audience", ensureCodexBinary("0.171.0"), { gateways: 2 });
-  });
-  after(async () => {
-    await sides?.stop();
-  });
+  const besideListener = listenerBesideStackForSuite("audience", { gateways: 2 });
 
   /** The four clients of one side; on Switchyard they share a tenant and are spread over both gateways. */
   async function openSide(name: "codex" | "switchyard"): Promise<Side> {
@@ -138,8 +130,8 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       // One at a time: the binary's listener is slow to take several handshakes at once.
       clients[role] =
         name === "codex"
-          ? await sides.openCodex({ experimentalApi, name: role })
-          : await sides.openSwitchyard("t-audience", "audience-user", { experimentalApi, name: role, gateway: index });
+          ? await besideListener().openCodex({ experimentalApi, name: role })
+          : await besideListener().openSwitchyard("t-audience", "audience-user", { experimentalApi, name: role, gateway: index });
     }
     return new Side(name, clients);
   }
@@ -164,7 +156,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       side.threadId = (await actor.call("thread/start", { dynamicTools: [WEATHER_TOOL] })).thread.id;
     });
     await step("a turn", async () => {
-      sides.provider.script({ text: "hello" });
+      besideListener().provider.script({ text: "hello" });
       const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("hi") })).turn.id;
       await actor.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
     });
@@ -172,7 +164,10 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       subscriber.call("thread/resume", { threadId: side.threadId, excludeTurns: true }),
     );
     await step("a turn with a subscriber and a dynamic tool call", async () => {
-      sides.provider.script({ toolCall: { name: WEATHER_TOOL.name, arguments: { city: "Oslo" } } }, { text: "sunny, then" });
+      besideListener().provider.script(
+        { toolCall: { name: WEATHER_TOOL.name, arguments: { city: "Oslo" } } },
+        { text: "sunny, then" },
+      );
       const turnId = (await actor.call("turn/start", { threadId: side.threadId, input: text("weather?") })).turn.id;
       toolTurnId = turnId;
       const asked = await actor.waitForServerRequest((r) => r.method === "item/tool/call", 20_000);
@@ -189,7 +184,7 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       actor.call("thread/fork", { threadId: side.threadId, ephemeral: true, excludeTurns: true }),
     );
     await step("thread/queue/add (the thread idle: it starts at once)", async () => {
-      sides.provider.script({ text: "queued" });
+      besideListener().provider.script({ text: "queued" });
       const from = actor.notifications.length;
       await actor.call("thread/queue/add", { threadId: side.threadId, clientUserMessageId: randomUUID(), input: text("queued") });
       await actor.waitForNotification(

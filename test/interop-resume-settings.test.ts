@@ -11,10 +11,9 @@
 // what they announce and answer: a collaboration mode carries the thread's model and effort, any
 // update records a thread's settings as a turn does, a fork keeps only its source's disabled plugins.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { describe, test } from "node:test";
 import type { CodexTestClient } from "./harness/client.js";
-import { ensureCodexBinary } from "./harness/codex-binary.js";
-import { type ListenerBesideStack, listenerBesideStack } from "./harness/codex-listener.js";
+import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
 import { assertConformant } from "./harness/stack.js";
 
 /** A thread started with settings other than the config's. */
@@ -219,16 +218,10 @@ async function playSettingsUpdates(open: () => Promise<CodexTestClient>): Promis
 }
 
 describe("resumed settings beside the 0.171.0 binary", () => {
-  let sides: ListenerBesideStack;
-
-  before(async () => {
-    sides = await listenerBesideStack("resume-settings", ensureCodexBinary("0.171.0"));
-  });
-  after(async () => {
-    await sides?.stop();
-  });
+  const besideListener = listenerBesideStackForSuite("resume-settings");
 
   test("resumes and forks take the settings Codex gives them: the config's or the thread's, as it recorded them", async () => {
+    const sides = besideListener();
     const answered = {
       codex: await play(() => sides.openCodex({ experimentalApi: true })),
       switchyard: await play(() => sides.openSwitchyard("t-resume", "resume-user", { experimentalApi: true })),
@@ -282,6 +275,7 @@ describe("resumed settings beside the 0.171.0 binary", () => {
   });
 
   test("a settings update: the collaboration mode carries the model and effort, it records the settings, a fork keeps only the disabled plugins", async () => {
+    const sides = besideListener();
     const answered = {
       codex: await playSettingsUpdates(() => sides.openCodex({ experimentalApi: true })),
       switchyard: await playSettingsUpdates(() => sides.openSwitchyard("t-settings", "settings-user", { experimentalApi: true })),

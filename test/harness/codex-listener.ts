@@ -8,8 +8,9 @@ import { randomBytes } from "node:crypto";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { after, before } from "node:test";
 import { CodexTestClient } from "./client.js";
-import { loopbackCodexHome } from "./codex-binary.js";
+import { ensureCodexBinary, loopbackCodexHome } from "./codex-binary.js";
 import { freePort, interruptProcess } from "./ports.js";
 import {
   type ScriptedResponses,
@@ -176,5 +177,23 @@ export async function listenerBesideStack(
       await codex.stop();
       await provider.close();
     },
+  };
+}
+
+/**
+ * The 0.171.0 binary's listener beside a stack for the enclosing suite (call it inside `describe`):
+ * started before its tests, stopped after them; the getter gives them to a test.
+ */
+export function listenerBesideStackForSuite(name: string, options: { gateways?: number } = {}): () => ListenerBesideStack {
+  let sides: ListenerBesideStack | undefined;
+  before(async () => {
+    sides = await listenerBesideStack(name, ensureCodexBinary("0.171.0"), options);
+  });
+  after(async () => {
+    await sides?.stop();
+  });
+  return () => {
+    if (!sides) throw new Error(`${name}: the listener and stack did not start`);
+    return sides;
   };
 }
