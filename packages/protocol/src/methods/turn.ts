@@ -237,6 +237,7 @@ export const TurnNotification = {
   itemStarted: "item/started",
   itemCompleted: "item/completed",
   agentMessageDelta: "item/agentMessage/delta",
+  planDelta: "item/plan/delta",
   reasoningSummaryPartAdded: "item/reasoning/summaryPartAdded",
   reasoningSummaryTextDelta: "item/reasoning/summaryTextDelta",
   threadTokenUsageUpdated: "thread/tokenUsage/updated",
@@ -382,6 +383,14 @@ export const turnNotifications = defineNotifications({
     experimental: false,
     critical: false,
     summary: "Streamed text of an agent message.",
+  },
+  [TurnNotification.planDelta]: {
+    params: z.object({ ...TurnItemParams, itemId: z.string(), delta: z.string() }),
+    audience: "threadSubscribers",
+    // Marked experimental in Codex's schema, yet the 0.171.0 binary sends it to every subscriber.
+    experimental: false,
+    critical: false,
+    summary: "Streamed text of a proposed plan (plan mode): the plan item's, as Codex 0.171.0 streams it.",
   },
   [TurnNotification.reasoningSummaryPartAdded]: {
     params: z.object({ ...TurnItemParams, itemId: z.string(), summaryIndex: z.number().int() }),

@@ -86,6 +86,11 @@ export function agentMessageItem(id: string, text: string, startedAtMs: number, 
   };
 }
 
+/** A proposed plan (plan mode, proposed-plan.ts): kept for the clients, not sent back to the model. */
+export function planItem(id: string, text: string, startedAtMs: number, completedAtMs: number | null): ThreadItem {
+  return { type: "plan", id, text, startedAtMs, completedAtMs };
+}
+
 export function reasoningItem(id: string, summary: string[], startedAtMs: number, completedAtMs: number | null): ThreadItem {
   return { type: "reasoning", id, summary, content: [], startedAtMs, completedAtMs };
 }

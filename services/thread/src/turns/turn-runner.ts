@@ -42,6 +42,7 @@ import type { ThreadRow } from "../store/thread-store.js";
 import type { StoredSettings } from "../thread-view.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW, reportedContextWindow } from "./context-window.js";
 import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
+import { type PlanSegment, ProposedPlanSplitter, splitProposedPlan } from "./proposed-plan.js";
 import type { TurnBus } from "./turn-bus.js";
 import { contextInput, type ThreadInstructions, threadInstructions } from "./turn-context.js";
 import {
@@ -51,6 +52,7 @@ import {
   contextCompactionItem,
   dynamicToolCallItem,
   historyInput,
+  planItem,
   reasoningItem,
   TURN_ABORTED_MESSAGE,
   toolOutput,
@@ -96,6 +98,8 @@ export interface TurnThread {
   goal: ThreadGoal | null;
   /** The instructions its settings hold (turn-context.ts), as they were when the turn was admitted. */
   instructions: ThreadInstructions;
+  /** In plan mode, a proposed plan in the agent's text becomes a plan item (proposed-plan.ts). */
+  planMode: boolean;
 }
 
 /** What a turn needs of its thread's row; `subject` is who started it (a continuation: who set the goal going). */
@@ -112,6 +116,7 @@ export function turnThread(row: ThreadRow, defaults: { model: string; modelProvi
     lastContextWindow: row.last_token_usage?.modelContextWindow,
     goal: (row.goal as ThreadGoal | null) ?? null,
     instructions: threadInstructions(row.settings as unknown as StoredSettings),
+    planMode: (row.settings as unknown as StoredSettings).collaborationMode?.mode === "plan",
   };
 }
 
@@ -429,7 +434,7 @@ export class TurnRunner {
         reasoningSummary: request.summary ?? resolved.reasoningSummary,
         promptCacheKey: thread.threadId,
       });
-      const sampled = await this.sample(resolved, body, running, target, ids, isCompaction);
+      const sampled = await this.sample(resolved, body, running, target, ids, isCompaction, thread.planMode);
       addUsage(totals, sampled.usage);
       running.lastUsage = sampled.usage;
       announceUsage(sampled.usage, sampled.rateLimits);
@@ -484,6 +489,7 @@ export class TurnRunner {
     target: { tenant: string; threadId: string },
     ids: { threadId: string; turnId: string },
     isCompaction: boolean,
+    planMode: boolean,
   ) {
     const usage: TokenUsageBreakdown = { ...ZERO_USAGE };
     const toolCalls: {
@@ -493,7 +499,26 @@ export class TurnRunner {
       arguments: string;
       responseItem: Record<string, unknown>;
     }[] = [];
-    const open = new Map<string, { item: ThreadItem; text: string; summary: string[] }>();
+    /** Items being streamed; a message in plan mode also splits out its proposed plan (`plan`). */
+    const open = new Map<
+      string,
+      { item: ThreadItem; text: string; summary: string[]; plan?: { splitter: ProposedPlanSplitter; item?: ThreadItem } }
+    >();
+    /** A plan-mode message's streamed text as the splitter cuts it: the message's deltas, the plan's. */
+    const streamSplit = (itemId: string, plan: { item?: ThreadItem }, segments: PlanSegment[]) => {
+      for (const segment of segments) {
+        if (segment.kind === "message") {
+          this.events.emit(Notification.agentMessageDelta, { ...ids, itemId, delta: segment.text }, target);
+        } else if (segment.kind === "planStart" && !plan.item) {
+          const now = Date.now();
+          plan.item = planItem(newId(), "", now, null);
+          this.events.emit(Notification.itemStarted, { ...ids, item: plan.item, startedAtMs: now }, target);
+        } else if (segment.kind === "plan" && plan.item) {
+          this.events.emit(Notification.planDelta, { ...ids, itemId: plan.item.id, delta: segment.text }, target);
+        }
+        // planEnd: the plan completes with its message, as Codex's does.
+      }
+    };
     let lastAgentMessage: ThreadItem | undefined;
     let text = "";
     let rateLimits: RateLimitSnapshot = UNKNOWN_RATE_LIMITS;
@@ -519,7 +544,7 @@ export class TurnRunner {
           const now = Date.now();
           if (raw.type === "message" && !isCompaction) {
             const item = agentMessageItem(id, "", now, null);
-            open.set(id, { item, text: "", summary: [] });
+            open.set(id, { item, text: "", summary: [], plan: planMode ? { splitter: new ProposedPlanSplitter() } : undefined });
             this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
           } else if (raw.type === "reasoning" && !isCompaction) {
             const item = reasoningItem(id, [], now, null);
@@ -533,7 +558,8 @@ export class TurnRunner {
           const entry = open.get(event.itemId);
           if (!entry) break;
           entry.text += event.delta;
-          this.events.emit(Notification.agentMessageDelta, { ...ids, itemId: event.itemId, delta: event.delta }, target);
+          if (entry.plan) streamSplit(event.itemId, entry.plan, entry.plan.splitter.push(event.delta));
+          else this.events.emit(Notification.agentMessageDelta, { ...ids, itemId: event.itemId, delta: event.delta }, target);
           break;
         }
         case "reasoningSummaryPartAdded": {
@@ -579,9 +605,34 @@ export class TurnRunner {
               text = finalText;
               break;
             }
-            const item = agentMessageItem(id || newId(), finalText, (entry?.item.startedAtMs as number) ?? now, now);
+            // In plan mode the proposed plan is an item of its own, completed just before its message;
+            // the message keeps the text around it (the model's own item, sent back to it, keeps all).
+            let plan: ThreadItem | undefined;
+            let messageTextShown = finalText;
+            if (planMode) {
+              const planState: { item?: ThreadItem } = entry?.plan ?? {};
+              if (entry?.plan) streamSplit(id, entry.plan, entry.plan.splitter.finish());
+              const split = splitProposedPlan(finalText);
+              messageTextShown = split.message;
+              if (split.plan !== null) {
+                if (!planState.item) streamSplit(id, planState, [{ kind: "planStart" }]);
+                const started = planState.item as ThreadItem;
+                plan = planItem(started.id, split.plan, started.startedAtMs as number, now);
+              }
+            }
+            const item = agentMessageItem(id || newId(), messageTextShown, (entry?.item.startedAtMs as number) ?? now, now);
             open.delete(id);
-            await this.storeOrFence(running, [{ item, responseItem: raw }]);
+            await this.storeOrFence(running, [
+              ...(plan ? [{ item: plan, responseItem: null }] : []),
+              { item, responseItem: raw },
+            ]);
+            if (plan) {
+              this.events.emit(
+                Notification.itemCompleted,
+                { ...ids, item: plan, completedAtMs: now, contentTokenCount: null },
+                target,
+              );
+            }
             this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
             lastAgentMessage = item;
           } else if (raw.type === "reasoning") {

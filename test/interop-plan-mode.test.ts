@@ -1,0 +1,109 @@
+// A proposed plan in plan mode, beside the real `codex app-server` 0.171.0 (both sides on one
+// scripted Responses server): in a turn whose collaboration mode is `plan`, a block of the model's
+// text between `<proposed_plan>` and `</proposed_plan>` lines becomes a `plan` item, streamed with
+// `item/plan/delta` (to every subscriber, one without the experimental API too, though Codex's schema
+// calls it experimental), completed just before its message, which keeps the text around the block. The model is sent its
+// own text back whole on the next turn. Outside plan mode the same text is an ordinary message.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import type { CodexTestClient, Notification } from "./harness/client.js";
+import { type ListenerBesideStack, listenerBesideStackForSuite } from "./harness/codex-listener.js";
+import { assertConformant } from "./harness/stack.js";
+
+const REPLY = "Here is what I propose.\n<proposed_plan>\n# Plan\n- step one\n- step two\n</proposed_plan>\nTell me if it suits.";
+const planMode = (mode: "plan" | "default") => ({
+  mode,
+  settings: { model: "gpt-planner", reasoning_effort: null, developer_instructions: "MODE-plan carefully" },
+});
+
+/** A turn's item notifications as lines: what started, streamed and completed, with its text. */
+function itemLines(notifications: Notification[]): string[] {
+  return notifications.flatMap((n) => {
+    const params = n.params as { item?: { type: string; text?: string }; delta?: string };
+    if (n.method === "item/started" || n.method === "item/completed") {
+      return params.item?.type === "userMessage"
+        ? []
+        : [`${n.method} ${params.item?.type} ${JSON.stringify(params.item?.text ?? "")}`];
+    }
+    if (n.method === "item/agentMessage/delta" || n.method === "item/plan/delta")
+      return [`${n.method} ${JSON.stringify(params.delta)}`];
+    return [];
+  });
+}
+
+async function play(sides: ListenerBesideStack, open: (options: { experimentalApi: boolean }) => Promise<CodexTestClient>) {
+  const actor = await open({ experimentalApi: true });
+  const bystander = await open({ experimentalApi: false });
+  try {
+    const threadId = (await actor.call<{ thread: { id: string } }>("thread/start", {})).thread.id;
+    await actor.call("thread/name/set", { threadId, name: "planned" });
+    await bystander.call("thread/resume", { threadId });
+    const turn = async (mode: "plan" | "default", reply: string) => {
+      const seen = { actor: new Set(actor.notifications), bystander: new Set(bystander.notifications) };
+      sides.provider.script({ text: reply });
+      await actor.call("turn/start", {
+        threadId,
+        collaborationMode: planMode(mode),
+        input: [{ type: "text", text: `ask-${mode}`, text_elements: [] }],
+      });
+      const ended = (client: CodexTestClient, earlier: Set<Notification>) =>
+        client.waitForNotification((n) => !earlier.has(n) && n.method === "turn/completed", 20_000);
+      await ended(actor, seen.actor);
+      await ended(bystander, seen.bystander);
+      return {
+        actor: itemLines(actor.notifications.filter((n) => !seen.actor.has(n))),
+        bystander: itemLines(bystander.notifications.filter((n) => !seen.bystander.has(n))),
+      };
+    };
+    const planned = await turn("plan", REPLY);
+    const stored = (
+      await actor.call<{ thread: { turns: { items: { type: string; text?: string }[] }[] } }>("thread/read", {
+        threadId,
+        includeTurns: true,
+      })
+    ).thread.turns.flatMap((t) =>
+      t.items.filter((item) => item.type !== "userMessage").map((item) => `${item.type} ${JSON.stringify(item.text)}`),
+    );
+    const requestsBefore = sides.provider.requests.length;
+    const unplanned = await turn("default", REPLY);
+    // What the model was sent back of the planned turn's answer.
+    const sentBack = (sides.provider.requests[requestsBefore]?.input as { role?: string; content?: { text?: string }[] }[])
+      .filter((item) => item.role === "assistant")
+      .map((item) => item.content?.map((part) => part.text).join(""));
+    return { planned, stored, sentBack, unplanned };
+  } finally {
+    await actor.close();
+    await bystander.close();
+  }
+}
+
+describe("proposed plans in plan mode, beside the 0.171.0 binary", () => {
+  const besideListener = listenerBesideStackForSuite("plan-mode");
+
+  test("a proposed plan becomes a plan item where the binary makes one, and only in plan mode", async () => {
+    const sides = besideListener();
+    const codex = await play(sides, (options) => sides.openCodex(options));
+    const switchyard = await play(sides, (options) =>
+      sides.openSwitchyard("t-plans", "planner", { ...options, name: options.experimentalApi ? "actor" : "bystander" }),
+    );
+    // Read off the binary.
+    assert.deepEqual(
+      codex.planned.actor,
+      [
+        'item/started agentMessage ""',
+        'item/agentMessage/delta "Here is what I propose.\\n"',
+        'item/started plan ""',
+        'item/plan/delta "# Plan\\n- step one\\n- step two\\n"',
+        'item/agentMessage/delta "Tell me if it suits."',
+        'item/completed plan "# Plan\\n- step one\\n- step two\\n"',
+        'item/completed agentMessage "Here is what I propose.\\nTell me if it suits."',
+      ],
+      JSON.stringify(codex),
+    );
+    assert.deepEqual(codex.sentBack, [REPLY]);
+    assert.ok(codex.unplanned.actor.includes(`item/completed agentMessage ${JSON.stringify(REPLY)}`), JSON.stringify(codex));
+    assert.deepEqual(switchyard, codex);
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
