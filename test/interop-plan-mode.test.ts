@@ -67,7 +67,9 @@ async function play(sides: ListenerBesideStack, open: (options: { experimentalAp
     const requestsBefore = sides.provider.requests.length;
     const unplanned = await turn("default", REPLY);
     // What the model was sent back of the planned turn's answer.
-    const sentBack = (sides.provider.requests[requestsBefore]?.input as { role?: string; content?: { text?: string }[] }[])
+    const request = sides.provider.requests[requestsBefore];
+    assert.ok(request, "the unplanned turn asked the model");
+    const sentBack = (request.input as { role?: string; content?: { text?: string }[] }[])
       .filter((item) => item.role === "assistant")
       .map((item) => item.content?.map((part) => part.text).join(""));
     return { planned, stored, sentBack, unplanned };
