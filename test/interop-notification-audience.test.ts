@@ -119,6 +119,29 @@ class Side {
   }
 }
 
+/**
+ * The binary's record of a step without the one `thread/queue/changed` it sometimes sends a client
+ * beyond Switchyard's: Codex 0.171.0 now and then sends one more between two turns, late enough to
+ * land in a later step (seen after the queue's turn, in the revert step). Only a surplus on the
+ * binary's side is dropped; a `thread/queue/changed` Switchyard sends and the binary does not still
+ * fails the comparison, as does every other difference.
+ */
+function withoutExtraQueueChange(
+  binary: Record<Role, string[]> | undefined,
+  ours: Record<Role, string[]> | undefined,
+): Record<Role, string[]> | undefined {
+  if (!binary || !ours) return binary;
+  const count = (methods: string[]) => methods.filter((method) => method === "thread/queue/changed").length;
+  const trimmed = { ...binary };
+  for (const role of ROLES) {
+    const methods = binary[role];
+    if (count(methods) !== count(ours[role]) + 1) continue;
+    const at = methods.indexOf("thread/queue/changed");
+    trimmed[role] = [...methods.slice(0, at), ...methods.slice(at + 1)];
+  }
+  return trimmed;
+}
+
 describe("who hears what, several clients beside the 0.171.0 binary", () => {
   const besideListener = listenerBesideStackForSuite("audience", { gateways: 2 });
 
@@ -238,7 +261,11 @@ describe("who hears what, several clients beside the 0.171.0 binary", () => {
       assert.ok(withTool?.subscriber.includes("turn/completed"), "a subscriber hears the turn");
       assert.ok(withTool?.subscriber.includes("item/tool/call"), "and is asked the tool call, without the experimental API");
       for (const name of Object.keys(expected)) {
-        assert.deepEqual(actual[name], expected[name], `after ${name}: who heard what differs from the binary`);
+        assert.deepEqual(
+          actual[name],
+          withoutExtraQueueChange(expected[name], actual[name]),
+          `after ${name}: who heard what differs from the binary`,
+        );
       }
     } finally {
       await codexSide.close();
