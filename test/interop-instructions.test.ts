@@ -5,7 +5,8 @@
 // start's `developerInstructions`, else the config's `developer_instructions`) and hold the
 // collaboration mode's own instructions wrapped in `<collaboration_mode>`. Codex adds built-in texts
 // around them (its base prompt, skills, permissions, a mode's default prompt, the environment
-// context) that Switchyard does not carry: the comparison keeps only the texts the test gave.
+// context) that Switchyard does not carry: the comparison keeps only the texts the test gave. Last,
+// what the model is told when it calls a tool nobody offered it.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { CodexTestClient } from "./harness/client.js";
@@ -93,6 +94,16 @@ async function play(sides: ListenerBesideStack, open: () => Promise<CodexTestCli
     await unload(turnless);
     await client.call("thread/resume", { threadId: turnless });
     const turnlessResumed = await turn(turnless, "ask-turnless");
+    // A call of a tool nobody offered: what the model is told back (here Codex offers no update_plan).
+    const from = sides.provider.requests.length;
+    sides.provider.script({ toolCall: { name: "update_plan", arguments: { plan: [] } } }, { text: "ok" });
+    await turn(await start({}), "ask-tool");
+    const toldBack = sides.provider.requests
+      .slice(from)
+      .flatMap((body) =>
+        (body.input as { type?: string; output?: unknown }[]).filter((item) => item.type === "function_call_output"),
+      )
+      .map((item) => item.output);
     return {
       firstTurn,
       secondTurn,
@@ -104,6 +115,7 @@ async function play(sides: ListenerBesideStack, open: () => Promise<CodexTestCli
       afterLoadedResume,
       afterUnloadedResume,
       turnlessResumed,
+      toldBack,
     };
   } finally {
     await client.close();
@@ -133,6 +145,7 @@ describe("instructions given to the model, beside the 0.171.0 binary", () => {
           ["developer: DEV-source", "user: ask-source", "user: ask-loaded-resume", "user: ask-unloaded-resume"],
         ],
         turnlessResumed: [["user: ask-turnless"]],
+        toldBack: ["unsupported call: update_plan"],
       },
       JSON.stringify(codex),
     );

@@ -687,8 +687,8 @@ export class TurnRunner {
       args = call.arguments;
     }
     if (!tool) {
-      // The model named a tool nobody declared: it is told so and goes on.
-      const output = { type: "function_call_output", call_id: call.callId, output: `unknown tool: ${call.name}` };
+      // The model named a tool nobody declared: it is told so, in the binary's words, and goes on.
+      const output = { type: "function_call_output", call_id: call.callId, output: `unsupported call: ${call.name}` };
       await this.storeOrFence(running, [
         { item: null, responseItem: call.responseItem },
         { item: null, responseItem: output },
