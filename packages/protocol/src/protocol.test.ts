@@ -314,6 +314,37 @@ describe("registry", () => {
     // A fork announces its new thread, which the service names: any thread's announcements wait.
     assert.equal(about["thread/fork"], undefined);
   });
+
+  test("a method asked again when late (readOnly) is an unkeyed read on the bus with no effect beyond its answer", () => {
+    const readOnly = [...methodRegistry.values()].filter((spec) => spec.readOnly);
+    for (const spec of readOnly) {
+      assert.equal(spec.scope.kind, "unkeyed", `${spec.method}: the keyed lane redelivers on its own`);
+      assert.notEqual(spec.owner, "gateway", `${spec.method} travels on the bus`);
+      for (const effect of [
+        "subscribesCallerTo",
+        "subscribesCallerFirst",
+        "unsubscribesCallerFrom",
+        "namesNewThread",
+        "announcedAfterAnswer",
+      ] as const) {
+        assert.equal(spec[effect], undefined, `${spec.method} has no ${effect}`);
+      }
+    }
+    const names = new Set(readOnly.map((spec) => spec.method));
+    for (const read of ["thread/read", "thread/list", "thread/turns/list", "model/list", "switchyard/environments/list"]) {
+      assert.ok(names.has(read), `${read} is read-only`);
+    }
+    // Writes, a read that streams notifications before its answer, and a cancellable search are never asked twice.
+    for (const other of [
+      "thread/start",
+      "thread/search",
+      "thread/search/stream",
+      "switchyard/configLock/export",
+      "switchyard/secret/set",
+    ]) {
+      assert.ok(!names.has(other), `${other} is not read-only`);
+    }
+  });
 });
 
 describe("config layer versions", () => {

@@ -69,6 +69,13 @@ export interface MethodSpec<P = unknown, R = unknown> {
    * naming it is answered as for an unknown method.
    */
   internal?: boolean;
+  /**
+   * An unkeyed method that changes nothing and sends nothing but its answer: asking it twice is
+   * harmless. When its answer is late (the instance that took it died or stalls with it), the
+   * sender asks the owning service's group again after a delay (`SWITCHYARD_READ_HEDGE_MS`) and takes
+   * whichever answer comes first (lane-client.ts).
+   */
+  readOnly?: true;
   /** One line for the schema export and `switchyard status`. */
   summary: string;
 }

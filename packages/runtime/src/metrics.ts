@@ -61,6 +61,7 @@ interface Instruments {
   requests: Counter;
   requestDuration: Histogram;
   overflow: Counter;
+  hedges: Counter;
   providerLatency: Histogram;
   gauges: Array<ObservableGauge | ObservableCounter>;
 }
@@ -91,6 +92,10 @@ function createInstruments(meter: Meter): Instruments {
     }),
     overflow: meter.createCounter("switchyard_overflow_total", {
       description: "Outbound overflow at the gateway: connections closed (1013) and the frames that did not fit",
+    }),
+    hedges: meter.createCounter("switchyard_read_hedges_total", {
+      description:
+        "Read-only requests asked again of their service's group because the first ask was not answered in time, by service and method",
     }),
     providerLatency: meter.createHistogram("switchyard_provider_latency_seconds", {
       description: "Model provider calls: time to the first event and in total, by phase and outcome",
@@ -248,6 +253,11 @@ export function recordRequest(service: string, method: string, outcome: string, 
 /** Outbound overflow at the gateway: `connection_closed` once per closed connection, `frame_dropped` per frame that did not fit. */
 export function recordOverflow(action: "connection_closed" | "frame_dropped"): void {
   instruments?.overflow.add(1, { action });
+}
+
+/** A read-only request asked again because its first ask was late (lane-client.ts). */
+export function recordHedge(service: string, method: string): void {
+  instruments?.hedges.add(1, { service, method: methodLabel(method) });
 }
 
 /** A model provider call: `first_event` when its first event arrives, `total` when it ends. */

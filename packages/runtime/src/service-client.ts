@@ -37,6 +37,7 @@ export class ServiceClient {
       },
       body: encodeJson(params),
       timeoutMs,
+      readOnly: spec.readOnly === true,
     });
     if (!outcome.ok) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
     return outcome.result as MethodResult<M>;

@@ -74,6 +74,7 @@ export class BusRouter {
         },
         body: encodeJson(request.params ?? {}),
         timeoutMs: request.timeoutMs,
+        readOnly: request.spec.readOnly === true,
       }),
     );
     void outcome.then((result) => {

@@ -558,6 +558,7 @@ export const configMethods = defineMethods({
     ...common,
     // Unkeyed as in Codex: a read of the catalog, nothing to order it against.
     scope: { kind: "unkeyed" },
+    readOnly: true,
     paramsRequired: true,
     params: ModelListParams,
     result: ModelListResponse,
@@ -756,6 +757,7 @@ export const configMethods = defineMethods({
     ...common,
     // Unkeyed: a read of committed rows (names and times only).
     scope: { kind: "unkeyed" },
+    readOnly: true,
     paramsRequired: false,
     params: SecretListParams,
     result: SecretListResponse,

@@ -168,6 +168,7 @@ export const internalMethods = defineMethods({
     internal: true,
     // Unkeyed: a read of committed config (cached by the tenant's write generation).
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ResolveModelProviderParams,

@@ -107,6 +107,7 @@ export const projectMethods = defineMethods({
   [M.projectList]: {
     owner: "thread",
     scope: unkeyed,
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: ProjectListParams,
@@ -116,6 +117,7 @@ export const projectMethods = defineMethods({
   [M.projectRead]: {
     owner: "thread",
     scope: unkeyed,
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: ProjectIdParams,

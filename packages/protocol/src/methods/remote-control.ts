@@ -59,6 +59,7 @@ export const remoteControlMethods = defineMethods({
   [RemoteControlMethod.environmentsList]: {
     owner: "remote-control",
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: false,
     paramsRequired: false,
     params: EnvironmentsListParams,

@@ -118,6 +118,7 @@ export const threadAttachmentMethods = defineMethods({
     threadId: threadIdParam,
     owner: "thread",
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadAttachmentListParams,
@@ -128,6 +129,7 @@ export const threadAttachmentMethods = defineMethods({
     owner: "thread",
     // Unkeyed: a tenant-wide lookup over committed state; it orders against no single thread.
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadAttachmentOwnerListParams,

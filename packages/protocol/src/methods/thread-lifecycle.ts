@@ -400,6 +400,7 @@ export const threadLifecycleMethods = defineMethods({
     owner: "thread",
     // Unkeyed: a tenant-wide listing of loaded thread ids; it orders against no single thread.
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadLoadedListParams,
@@ -469,6 +470,7 @@ export const threadLifecycleMethods = defineMethods({
     owner: "thread",
     // Unkeyed (as Codex declares it): pages of committed turns, served concurrently.
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadTurnsListParams,
@@ -480,6 +482,7 @@ export const threadLifecycleMethods = defineMethods({
     owner: "thread",
     // Unkeyed (as Codex declares it): pages of committed items, served concurrently.
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadItemsListParams,
@@ -509,6 +512,7 @@ export const threadLifecycleMethods = defineMethods({
     owner: "thread",
     // Unkeyed: realtime audio is not supported, so there is no history to order against.
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: ThreadRealtimeListParams,

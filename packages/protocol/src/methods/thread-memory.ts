@@ -42,6 +42,7 @@ export const threadMemoryMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: ThreadMemoryReadParams,

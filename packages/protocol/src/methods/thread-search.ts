@@ -132,6 +132,8 @@ export const threadSearchMethods = defineMethods({
     owner: "thread",
     // Unkeyed: a tenant-wide read of committed state; it orders against no single thread.
     scope: { kind: "unkeyed" },
+    // Not readOnly: a search over a large tenant is slow for its own reasons and cancellable by its
+    // request id; asking it again would double the heaviest query and leave a cancel racing two runs.
     experimental: true,
     paramsRequired: true,
     params: ThreadSearchParams,
@@ -174,6 +176,7 @@ export const threadSearchMethods = defineMethods({
     // append-only items by any instance, concurrently. The gateway still holds it behind the same
     // connection's earlier writes to this thread (read-your-writes), as thread/read.
     scope: {
+      readOnly: true,
       kind: "unkeyed",
       readYourWrites: { family: "thread", id: (params: ThreadSearchOccurrencesParams) => params.threadId },
     },
@@ -187,6 +190,7 @@ export const threadSearchMethods = defineMethods({
     owner: "thread",
     // Unkeyed: as thread/searchOccurrences (stored items never change once appended).
     scope: {
+      readOnly: true,
       kind: "unkeyed",
       readYourWrites: { family: "thread", id: (params: ThreadItemsReadParams) => params.threadId },
     },

@@ -81,6 +81,7 @@ export const threadSectionMethods = defineMethods({
     // Unkeyed: a listing of committed state; a connection's earlier section writes were answered
     // (committed) before it could send this.
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadSectionListParams,

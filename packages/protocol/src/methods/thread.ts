@@ -305,6 +305,7 @@ export const threadMethods = defineMethods({
     // Unkeyed: served from committed Postgres state by any instance, concurrently. The gateway
     // still holds it behind the same connection's earlier writes to this thread (read-your-writes).
     scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: (params: ThreadReadParams) => params.threadId } },
+    readOnly: true,
     experimental: false,
     paramsRequired: true,
     params: ThreadReadParams,
@@ -315,6 +316,7 @@ export const threadMethods = defineMethods({
     owner: "thread",
     // Unkeyed: a tenant-wide query over committed state; it orders against no single thread.
     scope: { kind: "unkeyed" },
+    readOnly: true,
     experimental: false,
     experimentalFields: ["parentThreadId", "ancestorThreadId", "attachedToThreadId", "projectId"],
     experimentalFlags: ["includeAttachedThreads"],
