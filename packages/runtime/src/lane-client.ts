@@ -16,7 +16,7 @@
 // `readHedgeMs` without an answer it is sent again to the service's queue group (which a dead
 // instance has left), and again after 2×, 4×, … that delay while its deadline leaves time; the
 // first answer wins. An instance that stalls rather than dies keeps its place in the group, so an
-// ask may reach it again; each further ask halves the chance that all of them did. The keyed lane
+// ask may reach it again; each further ask makes it less likely that all of them did. The keyed lane
 // needs none of this: JetStream redelivers what a dead instance took.
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { errors as natsErrors } from "@nats-io/nats-core";
