@@ -1,6 +1,7 @@
 // What each fault is judged by, from the load's ledger and from Postgres (never from the services'
 // own word): every acknowledged write applied exactly once and in per-key order, every request
 // answered, no turn left `inProgress`.
+import { methodRegistry } from "@switchyard/protocol";
 import type pg from "pg";
 import { CodexTestClient } from "../harness/client.js";
 import { appliedWrites, orderViolations, parseWriteName } from "../harness/writes.js";
@@ -22,6 +23,8 @@ export interface ChaosRow {
   interrupted: number;
   /** Requests answered with an error (a result or an error both count as answered). */
   errors: number;
+  /** Of those, read-only requests (`MethodSpec.readOnly`: the ones asked again when late). */
+  read_errors: number;
   turns_completed: number;
   /** Service processes that exited during the phase although nobody killed them. */
   process_exits: number;
@@ -134,6 +137,7 @@ export function requestCounts(ledger: LedgerEntry[]) {
     unanswered: ledger.filter((entry) => entry.outcome === "unanswered" || entry.outcome === "pending").length,
     interrupted: ledger.filter((entry) => entry.outcome === "interrupted").length,
     errors: ledger.filter((entry) => entry.outcome === "error").length,
+    readErrors: ledger.filter((entry) => entry.outcome === "error" && methodRegistry.get(entry.method)?.readOnly).length,
   };
 }
 

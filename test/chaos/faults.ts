@@ -13,6 +13,11 @@ export interface FaultTimes {
 export interface Fault {
   name: string;
   description: string;
+  /**
+   * Every read-only request of the phase is answered with its result: a read that a killed or stopped
+   * instance had taken is asked again of the others (hedged reads), and the infrastructure stays up.
+   */
+  readsAnswered: boolean;
   inject(system: ChaosSystem, holdMs: number): Promise<FaultTimes>;
 }
 
@@ -22,6 +27,7 @@ function killOne(kind: ServiceKind): Fault {
   return {
     name: `kill-${kind}`,
     description: `kill -9 one ${kind} instance`,
+    readsAnswered: true,
     async inject(system) {
       const injectedAtMs = Date.now();
       await system.kill(kind);
@@ -38,6 +44,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: "restart-nats",
     description: "kill -9 nats-server, start it again on the same store",
+    readsAnswered: false,
     async inject(system, holdMs) {
       const injectedAtMs = Date.now();
       await system.nats.kill();
@@ -49,6 +56,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: "restart-postgres",
     description: "immediate stop of Postgres (no checkpoint), start it again (crash recovery)",
+    readsAnswered: false,
     async inject(system, holdMs) {
       const injectedAtMs = Date.now();
       await system.postgres.crash();
@@ -60,6 +68,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: "stop-redis",
     description: "kill -9 redis-server for a while (it keeps nothing on disk), start it again empty",
+    readsAnswered: true,
     async inject(system, holdMs) {
       const injectedAtMs = Date.now();
       await system.redis.kill();
@@ -71,6 +80,7 @@ export const FAULTS: readonly Fault[] = [
   {
     name: "pause-thread",
     description: "SIGSTOP one thread instance past the keyed lane's ack_wait and the turn lease, then SIGCONT",
+    readsAnswered: true,
     async inject(system) {
       const injectedAtMs = Date.now();
       const resume = system.pause("thread");

@@ -15,6 +15,7 @@ const COLUMNS: (keyof ChaosRow)[] = [
   "recovery_s",
   "interrupted",
   "errors",
+  "read_errors",
   "turns_completed",
   "process_exits",
 ];
@@ -24,9 +25,12 @@ export function formatChaosTable(report: ChaosReport): string {
   const widths = COLUMNS.map((column, index) => Math.max(column.length, ...cells.map((line) => (line[index] as string).length)));
   const line = (values: string[]) => `| ${values.map((value, index) => value.padEnd(widths[index] as number)).join(" | ")} |`;
   const out = [line(COLUMNS as string[]), `|${widths.map((width) => "-".repeat(width + 2)).join("|")}|`, ...cells.map(line)];
-  out.push("", "Targets: 0 lost, 0 duplicates, 0 reordered, 0 unanswered, 0 stuck turns, recovery ≤ 10 s.");
   out.push(
-    "interrupted: requests whose connection closed under them (their gateway was killed); errors: answered with an error.",
+    "",
+    "Targets: 0 lost, 0 duplicates, 0 reordered, 0 unanswered, 0 stuck turns, recovery ≤ 10 s; 0 read errors when an instance is killed or stopped, or Redis is.",
+  );
+  out.push(
+    "interrupted: requests whose connection closed under them (their gateway was killed); errors: answered with an error (read_errors: of read-only requests).",
   );
   for (const row of report.rows) {
     const missed = missedTargets(row);

@@ -5,7 +5,7 @@
 // probe says the system serves before the next fault.
 import { jetstreamManager } from "@nats-io/jetstream";
 import { type ChaosRow, checkConfigWrites, checkNameWrites, errorSummary, requestCounts, stuckTurns } from "./checks.js";
-import { type Fault, selectFaults } from "./faults.js";
+import { FAULTS, type Fault, selectFaults } from "./faults.js";
 import { MixedLoad } from "./load.js";
 import { ChaosProbe } from "./probe.js";
 import { CHAOS_TENANT, type ChaosScale, ChaosSystem, type ChaosTimings, SERVICE_KINDS } from "./system.js";
@@ -63,6 +63,8 @@ export function missedTargets(row: ChaosRow): string[] {
   if (row.recovery_s === null) missed.push("never recovered");
   else if (row.recovery_s > 10) missed.push(`recovery ${row.recovery_s} s > 10 s`);
   if (row.acknowledged === 0) missed.push("no write was acknowledged (the phase proves nothing)");
+  if (row.read_errors > 0 && FAULTS.find((fault) => fault.name === row.fault)?.readsAnswered)
+    missed.push(`read errors = ${row.read_errors}`);
   return missed;
 }
 
@@ -153,6 +155,7 @@ async function runPhase(
     recovery_s: recovery === undefined ? null : Math.round(recovery * 10) / 10,
     interrupted: counts.interrupted,
     errors: counts.errors,
+    read_errors: counts.readErrors,
     turns_completed: load.turnsCompleted,
     process_exits: exits.length,
     findings: [
