@@ -315,7 +315,7 @@ describe("registry", () => {
     assert.equal(about["thread/fork"], undefined);
   });
 
-  test("a method asked again when late (readOnly) is an unkeyed read on the bus with no effect beyond its answer", () => {
+  test("a read asked again when late (readOnly) is an unkeyed read on the bus with no effect beyond its answer", () => {
     const readOnly = [...methodRegistry.values()].filter((spec) => spec.readOnly);
     for (const spec of readOnly) {
       assert.equal(spec.scope.kind, "unkeyed", `${spec.method}: the keyed lane redelivers on its own`);
@@ -334,7 +334,7 @@ describe("registry", () => {
     for (const read of ["thread/read", "thread/list", "thread/turns/list", "model/list", "switchyard/environments/list"]) {
       assert.ok(names.has(read), `${read} is read-only`);
     }
-    // Writes, a read that streams notifications before its answer, and a cancellable search are never asked twice.
+    // Writes, a read that streams notifications before its answer, and a cancellable search are not read-only.
     for (const other of [
       "thread/start",
       "thread/search",
@@ -343,6 +343,20 @@ describe("registry", () => {
       "switchyard/secret/set",
     ]) {
       assert.ok(!names.has(other), `${other} is not read-only`);
+    }
+  });
+
+  test("a write asked again when late (repeatable) creates what the gateway names, so a second ask finds it", () => {
+    const repeatable = [...methodRegistry.values()].filter((spec) => spec.repeatable);
+    assert.deepEqual(
+      repeatable.map((spec) => spec.method),
+      ["thread/start"],
+    );
+    for (const spec of repeatable) {
+      assert.equal(spec.scope.kind, "unkeyed", spec.method);
+      assert.notEqual(spec.owner, "gateway", spec.method);
+      assert.equal(spec.namesNewThread, true, `${spec.method}: the gateway names what it creates`);
+      assert.equal(spec.readOnly, undefined, `${spec.method} is one or the other`);
     }
   });
 });

@@ -72,10 +72,17 @@ export interface MethodSpec<P = unknown, R = unknown> {
   /**
    * An unkeyed method that changes nothing and sends nothing but its answer: asking it twice is
    * harmless. When its answer is late (the instance that took it died or stalls with it), the
-   * sender asks the owning service's group again after a delay (`SWITCHYARD_READ_HEDGE_MS`) and takes
+   * sender asks the owning service's group again after a delay (`SWITCHYARD_HEDGE_AFTER_MS`) and takes
    * whichever answer comes first (lane-client.ts).
    */
   readOnly?: true;
+  /**
+   * An unkeyed method that changes something, but asking it twice has the effect of asking once:
+   * thread/start, whose thread the gateway names (`namesNewThread`), so a second ask finds the
+   * thread the first one made and answers with it, announcing nothing again. Asked again when late,
+   * as a `readOnly` method is.
+   */
+  repeatable?: true;
   /** One line for the schema export and `switchyard status`. */
   summary: string;
 }

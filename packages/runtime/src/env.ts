@@ -24,11 +24,11 @@ export const envBoolean = z
   .transform((value) => value === "1" || value === "true" || value === "yes");
 
 /**
- * The default for `SWITCHYARD_READ_HEDGE_MS` (lane-client.ts): far beyond a healthy read's time
- * (milliseconds), so a hedge means a lost or stalled request rather than a slow one, and a read that
- * is slow for its own reasons (a search over a large tenant) runs twice at most.
+ * The default for `SWITCHYARD_HEDGE_AFTER_MS` (lane-client.ts): far beyond a healthy request's time
+ * (milliseconds), so asking again means a lost or stalled request rather than a slow one, and one
+ * that is slow for its own reasons is run a few times at most.
  */
-export const DEFAULT_READ_HEDGE_MS = 2_000;
+export const DEFAULT_HEDGE_AFTER_MS = 2_000;
 
 /** Settings every process shares: where the infrastructure is and how to name things on the bus. */
 export const commonEnv = {
@@ -50,12 +50,12 @@ export const commonEnv = {
     .describe("copies of each keyed-lane stream in a JetStream cluster (3 survives losing a node; 1 on one server)"),
   SWITCHYARD_DEFAULT_MODEL: z.string().min(1).default("gpt-5.2").describe("model of threads that name none"),
   SWITCHYARD_DEFAULT_MODEL_PROVIDER: z.string().min(1).default("openai").describe("model provider of threads that name none"),
-  SWITCHYARD_READ_HEDGE_MS: z.coerce
+  SWITCHYARD_HEDGE_AFTER_MS: z.coerce
     .number()
     .int()
     .min(0)
-    .default(DEFAULT_READ_HEDGE_MS)
-    .describe("a read-only request unanswered this long is asked again of its service's other instances (0: never)"),
+    .default(DEFAULT_HEDGE_AFTER_MS)
+    .describe("a read, or a thread/start, unanswered this long is asked again of its service's other instances (0: never)"),
   SWITCHYARD_CHECK_EVENTS: envBoolean
     .default(false)
     .describe("parse every notification a service emits against its spec (development and tests: CPU per notification)"),

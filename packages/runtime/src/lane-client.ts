@@ -10,19 +10,20 @@
 //     still be applied (a keyed command sits in JetStream, a thread/start may have run), and the
 //     error says so;
 //   - answered at its deadline otherwise.
-// A read-only unkeyed request (`MethodSpec.readOnly`) whose answer is late is asked again (hedged):
-// a core NATS request taken by an instance that then dies is otherwise answered only at its deadline
-// (30 s for a client), though every other instance could answer it in milliseconds. After
-// `readHedgeMs` without an answer it is sent again to the service's queue group (which a dead
-// instance has left), and again after 2×, 4×, … that delay while its deadline leaves time; the
-// first answer wins. An instance that stalls rather than dies keeps its place in the group, so an
-// ask may reach it again; each further ask makes it less likely that all of them did. The keyed lane
-// needs none of this: JetStream redelivers what a dead instance took.
+// A repeatable unkeyed request (`MethodSpec.readOnly` or `repeatable`: asking it twice has the
+// effect of asking it once) whose answer is late is asked again (hedged): a core NATS request taken
+// by an instance that then dies is otherwise answered only at its deadline (30 s for a client),
+// though every other instance could answer it in milliseconds. After `hedgeAfterMs` without an
+// answer it is sent again to the service's queue group (which a dead instance has left), and again
+// after 2×, 4×, … that delay while its deadline leaves time; the first answer wins. An instance that
+// stalls rather than dies keeps its place in the group, so an ask may reach it again; each further
+// ask makes it less likely that all of them did. The keyed lane needs none of this: JetStream
+// redelivers what a dead instance took.
 import type { Msg, Subscription } from "@nats-io/nats-core";
 import { errors as natsErrors } from "@nats-io/nats-core";
 import { type BusSubjects, type ErrorDetail, type ScopeKey, type ServiceName, toWireError } from "@switchyard/protocol";
 import { type BusOutcome, type BusRequest, decodeOutcome, type KeyedScopeKind, requestHeaders } from "./bus-codec.js";
-import { DEFAULT_READ_HEDGE_MS } from "./env.js";
+import { DEFAULT_HEDGE_AFTER_MS } from "./env.js";
 import { KeyedLanePublisher } from "./keyed-lane.js";
 import type { Logger } from "./logger.js";
 import { recordHedge } from "./metrics.js";
@@ -42,13 +43,16 @@ export interface LaneRequest {
   meta: Omit<BusRequest, "params" | "headers">;
   body: Uint8Array;
   timeoutMs: number;
-  /** The method changes nothing (`MethodSpec.readOnly`): an unkeyed one is asked again when its answer is late. */
-  readOnly?: boolean;
+  /**
+   * Asking twice has the effect of asking once (`MethodSpec.readOnly` or `repeatable`): an unkeyed
+   * request is asked again when its answer is late.
+   */
+  repeatable?: boolean;
 }
 
 export interface LaneClientOptions {
-  /** How long a read-only unkeyed request waits for its answer before it is asked again (0: never). */
-  readHedgeMs: number;
+  /** How long a repeatable unkeyed request waits for its answer before it is asked again (0: never). */
+  hedgeAfterMs: number;
 }
 
 interface Pending {
@@ -81,7 +85,7 @@ export class LaneClient {
     /** This client's reply-subject token (the gateway id). */
     private readonly replyId: string,
     private readonly log: Logger,
-    private readonly options: LaneClientOptions = { readHedgeMs: DEFAULT_READ_HEDGE_MS },
+    private readonly options: LaneClientOptions = { hedgeAfterMs: DEFAULT_HEDGE_AFTER_MS },
   ) {
     this.keyed = new KeyedLanePublisher(bus.nc, subjects, undefined, (subject, failed) =>
       log.warn({ subject, failed }, "keyed publish not stored (a JetStream leader election?); retrying in order"),
@@ -169,12 +173,12 @@ export class LaneClient {
         return;
       }
       settleWith(this.requestUnkeyed(request));
-      if (request.readOnly && this.options.readHedgeMs > 0) {
+      if (request.repeatable && this.options.hedgeAfterMs > 0) {
         hedges = this.hedgeTimes(meta.deadlineMs).map((delayMs) =>
           setTimeout(() => {
             if (this.pending.get(meta.commandId) !== entry || !this.bus.isConnected()) return;
             recordHedge(request.owner, meta.method);
-            this.log.info({ method: meta.method, commandId: meta.commandId, waitedMs: delayMs }, "read unanswered; asking again");
+            this.log.info({ method: meta.method, commandId: meta.commandId, waitedMs: delayMs }, "request unanswered; asking again");
             // A late ask's own failure (no responders, its timeout) settles nothing the first ask can still answer.
             void this.requestUnkeyed(request).then(
               (outcome) => entry.settle(outcome),
@@ -186,11 +190,11 @@ export class LaneClient {
     });
   }
 
-  /** When a late read is asked again: after `readHedgeMs`, then 2×, 4×, … that, while its deadline leaves time to answer. */
+  /** When a late request is asked again: after `hedgeAfterMs`, then 2×, 4×, … that, while its deadline leaves time to answer. */
   private hedgeTimes(deadlineMs: number): number[] {
     const remainingMs = deadlineMs - Date.now();
     const times: number[] = [];
-    for (let delayMs = this.options.readHedgeMs; delayMs < remainingMs; delayMs *= 2) times.push(delayMs);
+    for (let delayMs = this.options.hedgeAfterMs; delayMs < remainingMs; delayMs *= 2) times.push(delayMs);
     return times;
   }
 

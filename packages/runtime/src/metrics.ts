@@ -93,9 +93,9 @@ function createInstruments(meter: Meter): Instruments {
     overflow: meter.createCounter("switchyard_overflow_total", {
       description: "Outbound overflow at the gateway: connections closed (1013) and the frames that did not fit",
     }),
-    hedges: meter.createCounter("switchyard_read_hedges_total", {
+    hedges: meter.createCounter("switchyard_request_hedges_total", {
       description:
-        "Read-only requests asked again of their service's group because the first ask was not answered in time, by service and method",
+        "Repeatable requests (reads, thread/start) asked again of their service's group because the first ask was not answered in time, by service and method",
     }),
     providerLatency: meter.createHistogram("switchyard_provider_latency_seconds", {
       description: "Model provider calls: time to the first event and in total, by phase and outcome",
@@ -255,7 +255,7 @@ export function recordOverflow(action: "connection_closed" | "frame_dropped"): v
   instruments?.overflow.add(1, { action });
 }
 
-/** A read-only request asked again because its first ask was late (lane-client.ts). */
+/** A repeatable request asked again because its first ask was late (lane-client.ts). */
 export function recordHedge(service: string, method: string): void {
   instruments?.hedges.add(1, { service, method: methodLabel(method) });
 }

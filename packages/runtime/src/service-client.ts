@@ -37,7 +37,7 @@ export class ServiceClient {
       },
       body: encodeJson(params),
       timeoutMs,
-      readOnly: spec.readOnly === true,
+      repeatable: spec.readOnly === true || spec.repeatable === true,
     });
     if (!outcome.ok) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
     return outcome.result as MethodResult<M>;

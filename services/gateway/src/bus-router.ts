@@ -74,7 +74,7 @@ export class BusRouter {
         },
         body: encodeJson(request.params ?? {}),
         timeoutMs: request.timeoutMs,
-        readOnly: request.spec.readOnly === true,
+        repeatable: request.spec.readOnly === true || request.spec.repeatable === true,
       }),
     );
     void outcome.then((result) => {

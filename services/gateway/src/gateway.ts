@@ -172,7 +172,7 @@ export async function startGateway(
   lifecycle.onShutdown("connection limiter", () => connectionLimiter.stop());
   const tenantInFlight = new TenantInFlight();
 
-  const lanes = new LaneClient(bus, subjects, gatewayId, log, { readHedgeMs: env.SWITCHYARD_READ_HEDGE_MS });
+  const lanes = new LaneClient(bus, subjects, gatewayId, log, { hedgeAfterMs: env.SWITCHYARD_HEDGE_AFTER_MS });
   lifecycle.onShutdown("lane client", () => lanes.stop());
   const router = new BusRouter(lanes);
   const readCache = await startReadCache(env, bus, subjects, lifecycle, log);

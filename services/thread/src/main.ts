@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   });
   lifecycle.onShutdown("search cancellations", () => searchCancellations.stop());
   // New threads' settings come from the config service (internal/config/resolveThread).
-  const serviceLanes = new LaneClient(bus, subjects, instanceId, log, { readHedgeMs: env.SWITCHYARD_READ_HEDGE_MS });
+  const serviceLanes = new LaneClient(bus, subjects, instanceId, log, { hedgeAfterMs: env.SWITCHYARD_HEDGE_AFTER_MS });
   lifecycle.onShutdown("service lane client", () => serviceLanes.stop());
   const configService = new ServiceClient(serviceLanes);
   const threadConfig = {

@@ -295,6 +295,8 @@ export const threadMethods = defineMethods({
     result: ThreadStartResponse,
     subscribesCallerTo: (result: ThreadStartResponse) => result.thread.id,
     namesNewThread: true,
+    // A second ask of one start (the first one's answer was late) finds the thread the gateway named and answers with it.
+    repeatable: true,
     announcedAfterAnswer: [ThreadNotification.threadStarted],
     announcesThread: "new",
     summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",

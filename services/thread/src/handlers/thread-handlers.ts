@@ -22,7 +22,7 @@ import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type ListSortKey } from "../store/cursor.js";
 import { isProjectGone, type ProjectStore } from "../store/project-store.js";
 import { sectionIdOf } from "../store/section-store.js";
-import type { NewThread, ThreadStore } from "../store/thread-store.js";
+import { isThreadTaken, type NewThread, type ThreadRow, type ThreadStore } from "../store/thread-store.js";
 import {
   hasNothingRecorded,
   readStateView,
@@ -159,20 +159,32 @@ export function threadHandlers(
     const templateKey = StartTemplates.keyOf(tenant, subject, inputs);
     const template = templateKey === undefined ? undefined : templates.get(templateKey);
     let session = template?.answer;
-    let row =
-      template &&
-      (await store.createWithSnapshot(newThread(template.answer), {
-        subject,
-        ...template.snapshotJson,
-        generation: template.generation,
-      }));
-    if (!row || !session) {
-      if (templateKey !== undefined) templates.forget(templateKey);
-      // The config service resolves the layers, the orchestrator's session config and the requirements
-      // (and stores the thread's config snapshot); its refusals reach the client as they are.
-      session = await config.resolve({ threadId, ...inputs }, request);
-      if (templateKey !== undefined) templates.remember(templateKey, session);
-      row = await store.create(newThread(session));
+    let row: ThreadRow | undefined;
+    try {
+      row =
+        template &&
+        (await store.createWithSnapshot(newThread(template.answer), {
+          subject,
+          ...template.snapshotJson,
+          generation: template.generation,
+        }));
+      if (!row || !session) {
+        if (templateKey !== undefined) templates.forget(templateKey);
+        // The config service resolves the layers, the orchestrator's session config and the requirements
+        // (and stores the thread's config snapshot); its refusals reach the client as they are.
+        session = await config.resolve({ threadId, ...inputs }, request);
+        if (templateKey !== undefined) templates.remember(templateKey, session);
+        row = await store.create(newThread(session));
+      }
+    } catch (error) {
+      // A second ask of this start (the gateway asked again because the first one's answer was late:
+      // its instance died or stalls) finds the thread the first one made. The gateway names each
+      // start's thread afresh (a UUIDv7 no client chooses), so a thread under that name in this
+      // tenant is this request's. It answers with that thread and announces nothing: the first ask
+      // did, or died in the moment between its commit and its announcement.
+      const made = isThreadTaken(error) && request.newThreadId ? await store.read(tenant, threadId) : undefined;
+      if (!made) throw error;
+      return sessionView(made, threadView(made), defaults.model);
     }
     for (const warning of session.warnings) {
       events.emit(Notification.configWarning, warning, { connection: request.connection });

@@ -206,6 +206,11 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** Ids that are not UUIDs cannot name a thread; answering "not found" beats a Postgres cast error. */
 export const isThreadId = (value: string) => UUID_PATTERN.test(value);
 
+/** A thread with this id is stored already (the threads table's primary key refused a second one). */
+export const isThreadTaken = (error: unknown): boolean =>
+  (error as { code?: string; constraint?: string } | null)?.code === "23505" &&
+  (error as { constraint?: string }).constraint === "threads_pkey";
+
 interface RenameInput {
   threadId: string;
   name: string;
