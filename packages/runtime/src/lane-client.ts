@@ -178,7 +178,10 @@ export class LaneClient {
           setTimeout(() => {
             if (this.pending.get(meta.commandId) !== entry || !this.bus.isConnected()) return;
             recordHedge(request.owner, meta.method);
-            this.log.info({ method: meta.method, commandId: meta.commandId, waitedMs: delayMs }, "request unanswered; asking again");
+            this.log.info(
+              { method: meta.method, commandId: meta.commandId, waitedMs: delayMs },
+              "request unanswered; asking again",
+            );
             // A late ask's own failure (no responders, its timeout) settles nothing the first ask can still answer.
             void this.requestUnkeyed(request).then(
               (outcome) => entry.settle(outcome),
