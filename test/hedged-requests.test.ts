@@ -68,9 +68,9 @@ describe("hedged requests", () => {
     await stack?.stop();
   });
 
-  /** Sends `burst` while a second thread instance is stopped, then kills that instance under it. */
-  async function withInstanceDyingUnder(burst: () => Promise<Timed[]>): Promise<Timed[]> {
-    const victim = await stack.addThreadService();
+  /** Sends `burst` while a second thread (or config) instance is stopped, then kills that instance under it. */
+  async function withInstanceDyingUnder(burst: () => Promise<Timed[]>, kind: "thread" | "config" = "thread"): Promise<Timed[]> {
+    const victim = kind === "thread" ? await stack.addThreadService() : await stack.addConfigService();
     victim.child.kill("SIGSTOP");
     const results = burst();
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -148,6 +148,20 @@ describe("hedged requests", () => {
     assert.deepEqual([...announced].sort(), [...ids].sort(), "each thread announced once to the tenant's other connection");
     client.socket.close();
     observer.socket.close();
+  });
+
+  test("starts whose config the dead config instance was resolving are asked again as a whole", async () => {
+    const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "u" }) });
+    const hedgesBefore = await hedgeCount("thread/start");
+    // A cwd of its own per start: no start reuses an earlier answer, so each asks the config service.
+    const results = await withInstanceDyingUnder(
+      () => Promise.all(Array.from({ length: 12 }, (_, index) => timed(client, "thread/start", { cwd: `/w/config-${index}` }))),
+      "config",
+    );
+    for (const result of results) assert.ok(result.ok, `answered: ${result.error}`);
+    assert.ok(Math.max(...results.map((result) => result.ms)) < DEADLINE_MS / 2, "every start answered well before its deadline");
+    assert.ok((await hedgeCount("thread/start")) - hedgesBefore > 0, "the dead config instance held some starts' config");
+    client.socket.close();
   });
 
   test("a start asked twice (the first ask answered, the second late) answers the same thread and announces it once", async () => {
