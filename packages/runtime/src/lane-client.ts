@@ -149,14 +149,15 @@ export class LaneClient {
         () => entry.settle(failure({ reason: "deadlineExceeded", method: meta.method, timeoutMs: request.timeoutMs })),
         request.timeoutMs,
       );
-      let hedges: NodeJS.Timeout[] = [];
+      /** The next ask again of a late repeatable request (one timer at a time). */
+      let hedge: NodeJS.Timeout | undefined;
       const entry: Pending = {
         method: meta.method,
         settle: (outcome) => {
           if (this.pending.get(meta.commandId) !== entry) return;
           this.pending.delete(meta.commandId);
           clearTimeout(timer);
-          for (const hedge of hedges) clearTimeout(hedge);
+          clearTimeout(hedge);
           resolve(outcome);
         },
       };
@@ -174,31 +175,28 @@ export class LaneClient {
       }
       settleWith(this.requestUnkeyed(request));
       if (request.repeatable && this.options.hedgeAfterMs > 0) {
-        hedges = this.hedgeTimes(meta.deadlineMs).map((delayMs) =>
-          setTimeout(() => {
-            if (this.pending.get(meta.commandId) !== entry || !this.bus.isConnected()) return;
-            recordHedge(request.owner, meta.method);
-            this.log.info(
-              { method: meta.method, commandId: meta.commandId, waitedMs: delayMs },
-              "request unanswered; asking again",
-            );
-            // A late ask's own failure (no responders, its timeout) settles nothing the first ask can still answer.
-            void this.requestUnkeyed(request).then(
-              (outcome) => entry.settle(outcome),
-              () => {},
-            );
-          }, delayMs),
-        );
+        // Asked again at hedgeAfterMs, 2×, 4×, … after sending, while the deadline leaves time.
+        const sentAtMs = Date.now();
+        const askAgainAt = (waitedMs: number) => {
+          if (waitedMs >= meta.deadlineMs - sentAtMs) return;
+          hedge = setTimeout(
+            () => {
+              if (this.pending.get(meta.commandId) !== entry || !this.bus.isConnected()) return;
+              recordHedge(request.owner, meta.method);
+              this.log.info({ method: meta.method, commandId: meta.commandId, waitedMs }, "request unanswered; asking again");
+              // A late ask's own failure (no responders, its timeout) settles nothing the first ask can still answer.
+              void this.requestUnkeyed(request).then(
+                (outcome) => entry.settle(outcome),
+                () => {},
+              );
+              askAgainAt(waitedMs * 2);
+            },
+            waitedMs - (Date.now() - sentAtMs),
+          );
+        };
+        askAgainAt(this.options.hedgeAfterMs);
       }
     });
-  }
-
-  /** When a late request is asked again: after `hedgeAfterMs`, then 2×, 4×, … that, while its deadline leaves time to answer. */
-  private hedgeTimes(deadlineMs: number): number[] {
-    const remainingMs = deadlineMs - Date.now();
-    const times: number[] = [];
-    for (let delayMs = this.options.hedgeAfterMs; delayMs < remainingMs; delayMs *= 2) times.push(delayMs);
-    return times;
   }
 
   private publishKeyed(request: LaneRequest, key: ScopeKey): Promise<undefined> {
