@@ -4,7 +4,8 @@
 // none), sends a burst of requests, and kills it while they wait. Through a gateway that hedges after
 // 300 ms every request is answered soon after that; through one that does not, those the dead
 // instance took are answered only at their deadline. A start asked twice makes one thread, announced
-// once. Which methods are asked again is pinned by the protocol test.
+// once. A config instance dying under starts and forks: the thread service asks the config service
+// again for their config (after 150 ms here). Which methods are asked again is pinned by the protocol test.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { busSubjects } from "@switchyard/protocol";
@@ -16,6 +17,7 @@ import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
 const HEDGE_MS = 300;
+const SERVICE_HEDGE_MS = 150;
 const DEADLINE_MS = 4_000;
 const READS = 24;
 
@@ -23,12 +25,13 @@ interface Timed {
   ok: boolean;
   ms: number;
   error?: string;
+  result?: unknown;
 }
 
 async function timed(client: CodexTestClient, method: string, params: unknown): Promise<Timed> {
   const startedAt = performance.now();
   const reply = await client.request(method, params);
-  return { ok: reply.error === undefined, ms: performance.now() - startedAt, error: reply.error?.message };
+  return { ok: reply.error === undefined, ms: performance.now() - startedAt, error: reply.error?.message, result: reply.result };
 }
 
 describe("hedged requests", () => {
@@ -44,6 +47,8 @@ describe("hedged requests", () => {
         GATEWAY_REQUEST_TIMEOUT_MS: String(DEADLINE_MS),
         SWITCHYARD_HEDGE_AFTER_MS: String(HEDGE_MS),
       },
+      // The thread service asks the config service again sooner than the gateway would ask it.
+      threadEnv: { SWITCHYARD_HEDGE_AFTER_MS: String(SERVICE_HEDGE_MS) },
     });
     const unhedged = await startGatewayProcess(
       {
@@ -127,7 +132,12 @@ describe("hedged requests", () => {
           const reply = await client.request("thread/start", { cwd: "/w" });
           const id = (reply.result as { thread?: { id: string } } | undefined)?.thread?.id;
           if (id) ids.push(id);
-          return { ok: reply.error === undefined, ms: performance.now() - startedAt, error: reply.error?.message };
+          return {
+            ok: reply.error === undefined,
+            ms: performance.now() - startedAt,
+            error: reply.error?.message,
+            result: reply.result,
+          };
         }),
       ),
     );
@@ -150,9 +160,9 @@ describe("hedged requests", () => {
     observer.socket.close();
   });
 
-  test("starts whose config the dead config instance was resolving are asked again as a whole", async () => {
+  test("starts whose config the dead config instance was resolving: the thread service asks for it again", async () => {
     const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "u" }) });
-    const hedgesBefore = await hedgeCount("thread/start");
+    const hedgesBefore = await threadServiceHedges("internal/config/resolveThread");
     // A cwd of its own per start: no start reuses an earlier answer, so each asks the config service.
     const results = await withInstanceDyingUnder(
       () => Promise.all(Array.from({ length: 12 }, (_, index) => timed(client, "thread/start", { cwd: `/w/config-${index}` }))),
@@ -160,7 +170,42 @@ describe("hedged requests", () => {
     );
     for (const result of results) assert.ok(result.ok, `answered: ${result.error}`);
     assert.ok(Math.max(...results.map((result) => result.ms)) < DEADLINE_MS / 2, "every start answered well before its deadline");
-    assert.ok((await hedgeCount("thread/start")) - hedgesBefore > 0, "the dead config instance held some starts' config");
+    const hedged = (await threadServiceHedges("internal/config/resolveThread")) - hedgesBefore;
+    assert.ok(hedged > 0, "the dead config instance held some starts' config, and the thread service asked again");
+    client.socket.close();
+  });
+
+  test("forks whose config the dead config instance was resolving are answered too (thread/fork is keyed: never asked again)", async () => {
+    const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "u" }) });
+    // A source of its own per fork (forks of one source take turns on its key), each with content.
+    const sources: string[] = [];
+    for (let index = 0; index < 12; index++) {
+      const { thread } = await client.call<{ thread: { id: string } }>("thread/start", { cwd: `/w/fork-${index}` });
+      await client.call("thread/inject_items", {
+        threadId: thread.id,
+        items: [{ type: "message", role: "user", content: [{ type: "input_text", text: `source ${index}` }] }],
+      });
+      sources.push(thread.id);
+    }
+    const hedgesBefore = await threadServiceHedges("internal/config/resolveThread");
+    const results = await withInstanceDyingUnder(
+      () => Promise.all(sources.map((source) => timed(client, "thread/fork", { threadId: source }))),
+      "config",
+    );
+    for (const result of results) assert.ok(result.ok, `answered: ${result.error}`);
+    const slowest = Math.max(...results.map((result) => result.ms));
+    assert.ok(slowest < DEADLINE_MS / 2, `every fork answered well before its deadline (slowest ${slowest.toFixed(0)} ms)`);
+    assert.ok(
+      (await threadServiceHedges("internal/config/resolveThread")) - hedgesBefore > 0,
+      "some forks' config was asked again",
+    );
+    // Each answer is a new thread forked from its source, stored with its source's content.
+    for (const [index, result] of results.entries()) {
+      const fork = (result.result as { thread: { id: string; forkedFromId: string } }).thread;
+      assert.equal(fork.forkedFromId, sources[index]);
+      const read = await client.call<{ thread: { turns: unknown[] } }>("thread/read", { threadId: fork.id, includeTurns: true });
+      assert.equal(read.thread.turns.length, 1, "the fork holds its source's content");
+    }
     client.socket.close();
   });
 
@@ -198,6 +243,20 @@ describe("hedged requests", () => {
     assert.equal(announced.length, 1, "announced once");
     observer.socket.close();
   });
+
+  /** Asks again of the config service by every thread instance alive, for `method`. */
+  async function threadServiceHedges(method: string): Promise<number> {
+    let total = 0;
+    for (const instance of stack.threads) {
+      if (instance.child.exitCode !== null || instance.child.signalCode !== null) continue;
+      total +=
+        sampleValue(await scrape(`${instance.healthUrl}/metrics`), "switchyard_request_hedges_total", {
+          service: "config",
+          method,
+        }) ?? 0;
+    }
+    return total;
+  }
 
   async function hedgeCount(method: string): Promise<number> {
     const url = `${(stack.gateways[0]?.url ?? "").replace(/^ws/, "http")}/metrics`;

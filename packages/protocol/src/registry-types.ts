@@ -77,10 +77,12 @@ export interface MethodSpec<P = unknown, R = unknown> {
    */
   readOnly?: true;
   /**
-   * An unkeyed method that changes something, but asking it twice has the effect of asking once:
-   * thread/start, whose thread the gateway names (`namesNewThread`), so a second ask finds the
-   * thread the first one made and answers with it, announcing nothing again. Asked again when late,
-   * as a `readOnly` method is.
+   * An unkeyed method that changes something, but asking it twice has the effect of asking once.
+   * Asked again when late, as a `readOnly` method is. Two kinds: thread/start, whose thread the
+   * gateway names (`namesNewThread`), so a second ask finds the thread the first one made and
+   * answers with it, announcing nothing again; and the thread service's calls to the config service
+   * for a thread it names in `params.threadId` (a new thread's snapshot, a fork's copy), whose one
+   * write is an upsert keyed by that id, so a second ask writes the same row again.
    */
   repeatable?: true;
   /** One line for the schema export and `switchyard status`. */

@@ -146,6 +146,9 @@ export const internalMethods = defineMethods({
     internal: true,
     // Unkeyed: the thread id is new (or the caller holds the thread's key); config reads see commits.
     scope: { kind: "unkeyed" },
+    // Its one write is the thread's snapshot, an upsert keyed by the thread id it is given: a second
+    // ask stores the snapshot again for the same thread and answers as the first did.
+    repeatable: true,
     experimental: false,
     paramsRequired: true,
     params: ResolveThreadConfigParams,
@@ -155,8 +158,9 @@ export const internalMethods = defineMethods({
   [InternalMethod.forkThreadConfig]: {
     owner: "config",
     internal: true,
-    // Unkeyed: the fork is new; copying its source's snapshot is idempotent.
+    // Unkeyed: the fork is new; copying its source's snapshot is idempotent (an upsert keyed by the fork's id).
     scope: { kind: "unkeyed" },
+    repeatable: true,
     experimental: false,
     paramsRequired: true,
     params: ForkThreadConfigParams,
