@@ -4,6 +4,8 @@
 // `item/plan/delta` (to every subscriber, one without the experimental API too, though Codex's schema
 // calls it experimental), completed just before its message, which keeps the text around the block. The model is sent its
 // own text back whole on the next turn. Outside plan mode the same text is an ordinary message.
+// The checklist tool `update_plan` (whose calls would send `turn/plan/updated`) is offered by neither:
+// a call to it is answered to the model as unsupported, as the binary answers it.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type { CodexTestClient, Notification } from "./harness/client.js";
@@ -104,6 +106,49 @@ describe("proposed plans in plan mode, beside the 0.171.0 binary", () => {
     );
     assert.deepEqual(codex.sentBack, [REPLY]);
     assert.ok(codex.unplanned.actor.includes(`item/completed agentMessage ${JSON.stringify(REPLY)}`), JSON.stringify(codex));
+    assert.deepEqual(switchyard, codex);
+  });
+
+  test("the model calling update_plan: neither side offers it or sends turn/plan/updated; both answer it as unsupported", async () => {
+    const sides = besideListener();
+    const plan = {
+      explanation: "why",
+      plan: [
+        { step: "one", status: "completed" },
+        { step: "two", status: "in_progress" },
+      ],
+    };
+    const playPlanCall = async (client: CodexTestClient) => {
+      try {
+        const threadId = (await client.call<{ thread: { id: string } }>("thread/start", {})).thread.id;
+        const earlier = new Set(client.notifications);
+        const requestsBefore = sides.provider.requests.length;
+        sides.provider.script({ toolCall: { name: "update_plan", arguments: plan, callId: "call_plan" } }, { text: "planned" });
+        await client.call("turn/start", { threadId, input: [{ type: "text", text: "make a plan", text_elements: [] }] });
+        await client.waitForNotification((n) => !earlier.has(n) && n.method === "turn/completed", 20_000);
+        const [first, second] = sides.provider.requests.slice(requestsBefore) as {
+          tools?: { name?: string }[];
+          input: unknown[];
+        }[];
+        assert.ok(first && second, "the model was asked again after its call");
+        const output = (second.input as { type?: string; call_id?: string; output?: unknown }[]).find(
+          (item) => item.type === "function_call_output" && item.call_id === "call_plan",
+        );
+        const heard = client.notifications.filter((n) => !earlier.has(n));
+        return {
+          offered: (first.tools ?? []).some((tool) => tool.name === "update_plan"),
+          output: output?.output,
+          planUpdates: heard.filter((n) => n.method === "turn/plan/updated").length,
+          completed: heard.find((n) => n.method === "turn/completed")?.params.turn.status,
+        };
+      } finally {
+        await client.close();
+      }
+    };
+    const codex = await playPlanCall(await sides.openCodex({ experimentalApi: true }));
+    // Read off the binary: 0.171.0 offers its models no update_plan tool (probed with five models).
+    assert.deepEqual(codex, { offered: false, output: "unsupported call: update_plan", planUpdates: 0, completed: "completed" });
+    const switchyard = await playPlanCall(await sides.openSwitchyard("t-plans", "plan-tool", { experimentalApi: true }));
     assert.deepEqual(switchyard, codex);
   });
 
