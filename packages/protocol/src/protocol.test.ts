@@ -331,7 +331,15 @@ describe("registry", () => {
       }
     }
     const names = new Set(readOnly.map((spec) => spec.method));
-    for (const read of ["thread/read", "thread/list", "thread/turns/list", "model/list", "switchyard/environments/list"]) {
+    for (const read of [
+      "thread/read",
+      "thread/list",
+      "thread/turns/list",
+      "thread/items/read",
+      "thread/searchOccurrences",
+      "model/list",
+      "switchyard/environments/list",
+    ]) {
       assert.ok(names.has(read), `${read} is read-only`);
     }
     // Writes, a read that streams notifications before its answer, and a cancellable search are not read-only.
@@ -343,6 +351,19 @@ describe("registry", () => {
       "switchyard/secret/set",
     ]) {
       assert.ok(!names.has(other), `${other} is not read-only`);
+    }
+  });
+
+  test("a scope holds only its kind's fields (a mark put inside it by mistake would be silently ignored)", () => {
+    const fields = {
+      unkeyed: ["kind", "readYourWrites"],
+      exclusive: ["kind", "family", "id"],
+      sharedRead: ["kind", "family", "id"],
+    };
+    for (const spec of methodRegistry.values()) {
+      for (const field of Object.keys(spec.scope)) {
+        assert.ok(fields[spec.scope.kind].includes(field), `${spec.method}: scope.${field} is not a scope field`);
+      }
     }
   });
 

@@ -176,10 +176,10 @@ export const threadSearchMethods = defineMethods({
     // append-only items by any instance, concurrently. The gateway still holds it behind the same
     // connection's earlier writes to this thread (read-your-writes), as thread/read.
     scope: {
-      readOnly: true,
       kind: "unkeyed",
       readYourWrites: { family: "thread", id: (params: ThreadSearchOccurrencesParams) => params.threadId },
     },
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: ThreadSearchOccurrencesParams,
@@ -190,10 +190,10 @@ export const threadSearchMethods = defineMethods({
     owner: "thread",
     // Unkeyed: as thread/searchOccurrences (stored items never change once appended).
     scope: {
-      readOnly: true,
       kind: "unkeyed",
       readYourWrites: { family: "thread", id: (params: ThreadItemsReadParams) => params.threadId },
     },
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: ThreadItemsReadParams,
