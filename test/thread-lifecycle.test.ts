@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { CodexTestClient, type Notification, recordSomething } from "./harness/client.js";
+import { deliveredTwice } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -243,6 +244,40 @@ describe("thread lifecycle", () => {
     // The caller is subscribed to its fork: it hears the fork's subscriber-only notifications.
     await watcher.call("thread/goal/set", { threadId: whole.thread.id, objective: "forked goal", status: "paused" });
     await client.waitForNotification((n) => n.method === "thread/goal/updated" && n.params.threadId === whole.thread.id);
+  });
+
+  test("a fork delivered again after a config change answers the fork as it was settled, not resolved anew", async () => {
+    const client = await open("t-fork-again");
+    const { thread } = await client.call("thread/start", {});
+    await client.call("thread/inject_items", { threadId: thread.id, items: [userMessage("one")] });
+    const answers = (await deliveredTwice(
+      stack,
+      {
+        tenant: "t-fork-again",
+        keyId: thread.id,
+        subject: "t-fork-again-user",
+        commandId: `fork-again-${thread.id}`,
+        method: "thread/fork",
+        params: { threadId: thread.id },
+      },
+      // While the first delivery's ack is lost, the user's config names another model.
+      async () =>
+        void (await client.call("config/value/write", {
+          keyPath: "model",
+          value: "gpt-written-later",
+          mergeStrategy: "replace",
+        })),
+    )) as { model: string; thread: { id: string } }[];
+    const [first, second] = answers;
+    assert.ok(first?.thread && second?.thread, JSON.stringify(answers));
+    assert.notEqual(first.model, "gpt-written-later");
+    assert.equal(second.thread.id, first.thread.id, "one fork");
+    assert.equal(second.model, first.model, "the second delivery answers the fork as the first settled it");
+    const read = await client.call("thread/resume", { threadId: first.thread.id });
+    assert.equal(read.model, first.model, "and the fork keeps that model");
+    // A fork made now takes the model written since.
+    assert.equal((await client.call("thread/fork", { threadId: thread.id })).model, "gpt-written-later");
+    client.socket.close();
   });
 
   test("as Codex 0.171.0, a thread cannot be deleted while a fork's history refers to it", async () => {

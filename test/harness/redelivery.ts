@@ -9,7 +9,9 @@ import type { Stack } from "./stack.js";
 
 /**
  * Both answers, parsed, of `method` sent twice on the key `keyId` of `tenant` under one command id, on
- * the thread family's lane unless `family` names another, from the caller `subject` ("test").
+ * the thread family's lane unless `family` names another, from the caller `subject` ("test"). With
+ * `between`, the second copy is sent only after the first is answered and `between` has run (what
+ * changed while the first delivery's ack was lost); without it, both are sent at once.
  */
 export async function deliveredTwice(
   stack: Stack,
@@ -22,6 +24,7 @@ export async function deliveredTwice(
     family?: "thread" | "config";
     subject?: string;
   },
+  between?: () => Promise<void>,
 ): Promise<unknown[]> {
   const { tenant, keyId, commandId, method, params, family = "thread", subject: caller = "test" } = command;
   const subjects = busSubjects(stack.infra.busPrefix);
@@ -37,8 +40,17 @@ export async function deliveredTwice(
     clientVersion: "test",
   };
   const js = jetstream(stack.infra.nc);
-  for (let copy = 0; copy < 2; copy++) await js.publish(subject, encodeJson(params), { headers: requestHeaders(meta, replyTo) });
+  const send = () => js.publish(subject, encodeJson(params), { headers: requestHeaders(meta, replyTo) });
   const answers: unknown[] = [];
-  for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
+  const collected = (async () => {
+    for await (const reply of replies) answers.push(JSON.parse(new TextDecoder().decode(reply.data)));
+  })();
+  await send();
+  if (between) {
+    while (answers.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    await between();
+  }
+  await send();
+  await collected;
   return answers;
 }

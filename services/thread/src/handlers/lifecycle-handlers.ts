@@ -303,9 +303,12 @@ export function lifecycleHandlers(
    * plugins carry over; its collaboration mode and reasoning summary do not. The config service resolves the
    * fork afresh, keeping its source's session config (what an orchestrator set for it), and stores
    * that as the fork's snapshot. Should it refuse (the config changed since the source started), the
-   * fork keeps a copy of its source's snapshot and settings, as it was created. Runs again on a replay
-   * (same inputs, same outcome); either way the answer, with the fork's turns unless they are
-   * excluded, is built from the row as it ends up.
+   * fork keeps a copy of its source's snapshot and settings, as it was created. Once settled, the
+   * fork's ledger entry says so (in the transaction that settles it): a replay of the command (its
+   * first delivery committed and its instance died before the ack) settles the fork only if the
+   * first delivery did not, so a config written in between never changes a fork already answered.
+   * Either way the answer, with the fork's turns unless they are excluded, is built from the row as
+   * it ends up.
    */
   async function settleForkSession(
     tenant: string,
@@ -315,6 +318,7 @@ export function lifecycleHandlers(
   ): Promise<ThreadStartResponse> {
     const { request } = context;
     const forkId = created.thread.id;
+    const markSettled = (tx: TenantQueryable) => store.markForkSettled(tx, tenant, request.commandId);
     let session: ResolveThreadConfigResponse;
     try {
       session = await config.resolve(
@@ -330,9 +334,8 @@ export function lifecycleHandlers(
     } catch (error) {
       if (!(error instanceof SwitchyardError)) throw error;
       await config.fork(forkId, params.threadId, request);
-      const kept = await threads.read(tenant, forkId);
-      if (!kept) throw noRollout(forkId);
-      return { ...created, ...sessionView(kept, await withTurns(kept, tenant, params.excludeTurns), defaults.model) };
+      await store.transaction(tenant, markSettled);
+      return settledForkAnswer(tenant, created, params);
     }
     const source = await threads.read(tenant, params.threadId);
     const settings = sessionSettings(session);
@@ -355,12 +358,24 @@ export function lifecycleHandlers(
         ...instructionsOf(copied),
         ...instructionsOf(params),
       };
+      await markSettled(tx);
       return store.updateThread(tx, tenant, forkId, "model = $3, model_provider = $4, settings = $5", [
         session.model || defaults.model,
         session.modelProvider || defaults.modelProvider,
         JSON.stringify(kept),
       ]);
     });
+    return { ...created, ...sessionView(fork, await withTurns(fork, tenant, params.excludeTurns), defaults.model) };
+  }
+
+  /** A settled fork's answer: its session as its row holds it now. */
+  async function settledForkAnswer(
+    tenant: string,
+    created: ThreadStartResponse,
+    params: ThreadForkParams,
+  ): Promise<ThreadStartResponse> {
+    const fork = await threads.read(tenant, created.thread.id);
+    if (!fork) throw noRollout(created.thread.id);
     return { ...created, ...sessionView(fork, await withTurns(fork, tenant, params.excludeTurns), defaults.model) };
   }
 
@@ -638,7 +653,10 @@ export function lifecycleHandlers(
         return sessionView(fork, threadView(fork), defaults.model);
       });
       if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
-      const answer = await settleForkSession(tenant, result, params, context);
+      const { isSettled, ...created } = result as ThreadStartResponse & { isSettled?: true };
+      const answer = isSettled
+        ? await settledForkAnswer(tenant, created, params)
+        : await settleForkSession(tenant, created, params, context);
       // Codex 0.171.0's order, as for a resume: the deprecation notice before the answer; after it
       // (held by the gateway) the fork's usage as of its last model call, then thread/started.
       if (!params.excludeTurns) {

@@ -87,6 +87,19 @@ export class LifecycleStore {
     });
   }
 
+  /**
+   * Records in a thread/fork's ledger entry that its fork's session is settled (its config resolved
+   * and stored): a replay of the command then answers from the fork as it is, without resolving again.
+   */
+  async markForkSettled(tx: TenantQueryable, tenant: string, commandId: string): Promise<void> {
+    await tx.query(
+      "mark fork settled",
+      `UPDATE thread.applied_commands SET result = result || '{"isSettled": true}'::jsonb
+        WHERE tenant = $1 AND command_id = $2 AND jsonb_typeof(result) = 'object'`,
+      [tenant, commandId],
+    );
+  }
+
   async turnStates(tenant: string, threadId: string): Promise<Map<string, TurnState>> {
     const result = await this.db.query<TurnState & { id: string }>(tenant, "turn states", TURN_STATES_SQL, [tenant, threadId]);
     return turnStatesOf(result.rows);
