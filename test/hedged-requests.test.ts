@@ -209,6 +209,22 @@ describe("hedged requests", () => {
     client.socket.close();
   });
 
+  test("lockfile exports the dead config instance took are asked again: each saves and answers the same lockfile", async () => {
+    const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "u" }) });
+    const hedgesBefore = await hedgeCount("switchyard/configLock/export", "config");
+    const results = await withInstanceDyingUnder(
+      () => Promise.all(Array.from({ length: 12 }, () => timed(client, "switchyard/configLock/export", { threadId }))),
+      "config",
+    );
+    for (const result of results) assert.ok(result.ok, `answered: ${result.error}`);
+    const slowest = Math.max(...results.map((result) => result.ms));
+    assert.ok(slowest < DEADLINE_MS / 2, `every export answered well before its deadline (slowest ${slowest.toFixed(0)} ms)`);
+    assert.ok((await hedgeCount("switchyard/configLock/export", "config")) - hedgesBefore > 0, "some were asked again");
+    const answers = new Set(results.map((result) => JSON.stringify(result.result)));
+    assert.equal(answers.size, 1, "every ask answers the same lockfile");
+    client.socket.close();
+  });
+
   test("a start asked twice (the first ask answered, the second late) answers the same thread and announces it once", async () => {
     const observer = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "o" }) });
     const subjects = busSubjects(stack.infra.busPrefix);
@@ -258,8 +274,8 @@ describe("hedged requests", () => {
     return total;
   }
 
-  async function hedgeCount(method: string): Promise<number> {
+  async function hedgeCount(method: string, service = "thread"): Promise<number> {
     const url = `${(stack.gateways[0]?.url ?? "").replace(/^ws/, "http")}/metrics`;
-    return sampleValue(await scrape(url), "switchyard_request_hedges_total", { service: "thread", method }) ?? 0;
+    return sampleValue(await scrape(url), "switchyard_request_hedges_total", { service, method }) ?? 0;
   }
 });

@@ -80,9 +80,10 @@ export interface MethodSpec<P = unknown, R = unknown> {
    * An unkeyed method that changes something, but asking it twice has the effect of asking once.
    * Asked again when late, as a `readOnly` method is. Two kinds: thread/start, whose thread the
    * gateway names (`namesNewThread`), so a second ask finds the thread the first one made and
-   * answers with it, announcing nothing again; and the thread service's calls to the config service
-   * for a thread it names in `params.threadId` (a new thread's snapshot, a fork's copy), whose one
-   * write is an upsert keyed by that id, so a second ask writes the same row again.
+   * answers with it, announcing nothing again; and methods whose writes are upserts keyed by the
+   * thread their `params.threadId` names (the thread service's calls to the config service for a new
+   * thread's snapshot or a fork's copy, a thread's lockfile export), so a second ask writes the same
+   * rows again.
    */
   repeatable?: true;
   /** One line for the schema export and `switchyard status`. */

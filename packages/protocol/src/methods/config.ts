@@ -721,6 +721,9 @@ export const configMethods = defineMethods({
     ...common,
     // Unkeyed: a read of the thread's stored config snapshot, written once at its start.
     scope: { kind: "unkeyed" },
+    // Its one write is the lockfile saved under a path named after the thread (an upsert of what it
+    // read): a second ask saves the same lockfile again and answers as the first did.
+    repeatable: true,
     paramsRequired: true,
     params: ConfigLockExportParams,
     result: ConfigLockExportResponse,
