@@ -47,7 +47,11 @@ export async function deliveredTwice(
   })();
   await send();
   if (between) {
-    while (answers.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    const deadline = Date.now() + 30_000;
+    while (answers.length === 0) {
+      if (Date.now() > deadline) throw new Error(`${method} (${commandId}): the first delivery was not answered`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
     await between();
   }
   await send();
