@@ -19,6 +19,7 @@ import {
   encodeJson,
   LaneClient,
   newCommandId,
+  TenantDb,
 } from "@switchyard/runtime";
 import { type ConfigAdmin, openConfigAdmin } from "../services/config/src/admin.js";
 import { loadConfigAdminEnv } from "../services/config/src/env.js";
@@ -26,8 +27,10 @@ import { loadUpstreamThreadConfig } from "../services/config/src/grpc/client.js"
 import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
 import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { secretKeyId } from "../services/config/src/secrets/secret-box.js";
+import { ConfigStore } from "../services/config/src/store/config-store.js";
 import { CodexTestClient } from "./harness/client.js";
 import { runConfigServiceExpectingExit } from "./harness/processes.js";
+import { askedUnkeyed } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -185,6 +188,64 @@ describe("tenant secrets and model providers", () => {
     assert.match(empty.error?.message ?? "", /must not be empty/);
     assert.equal((await orch.call("switchyard/secret/list", {})).data.length, 1, "nothing stored by refused writes");
     assertConformant();
+  });
+
+  test("a secret write asked twice under one command id is applied once; a late ask never undoes a later write", async () => {
+    // What the gateway's ask again looks like to the config service: the same command id twice.
+    const caller = { tenant: "t-twice", subject: "orch", roles: ["orchestrator"] };
+    const ask = (commandId: string, method: string, params: unknown) =>
+      askedUnkeyed(stack, { commandId, method, params, caller });
+    await admin.importDocument({
+      tenant: "t-twice",
+      target: "system",
+      text: [
+        'model_provider = "twice"',
+        "[model_providers.twice]",
+        'name = "Twice"',
+        'base_url = "http://127.0.0.1:9/v1"',
+        'env_key = "TWICE_KEY"',
+      ].join("\n"),
+    });
+    const first = await ask("set-1", "switchyard/secret/set", { name: "TWICE_KEY", value: "tok-first" });
+    assert.ok(first.ok, JSON.stringify(first));
+    const later = await ask("set-2", "switchyard/secret/set", { name: "TWICE_KEY", value: "tok-later" });
+    assert.ok(later.ok, JSON.stringify(later));
+    // The first set asked again late (its first ask stalled, say): it answers as it did, and changes nothing.
+    assert.deepEqual(await ask("set-1", "switchyard/secret/set", { name: "TWICE_KEY", value: "tok-first" }), first);
+    const orch = { tenant: "t-twice", subject: "orch" };
+    assert.equal((await startThread(orch, "th-twice")).modelProvider, "twice");
+    assert.equal((await modelProvider(orch, "th-twice", "twice")).provider.bearerToken, "tok-later", "the later set stands");
+    const answerOf = async (commandId: string) => {
+      const outcome = await ask(commandId, "switchyard/secret/delete", { name: "TWICE_KEY" });
+      assert.ok(outcome.ok, JSON.stringify(outcome));
+      return outcome.result;
+    };
+    assert.deepEqual(await answerOf("delete-1"), { deleted: true });
+    assert.deepEqual(await answerOf("delete-1"), { deleted: true }, "asked again: the same answer");
+    assert.deepEqual(await answerOf("delete-2"), { deleted: false }, "a new delete finds nothing");
+
+    // Both runs at once: the first ask stalls inside its transaction while the second commits. The
+    // stalled one's ledger row collides; it rolls back whole and answers what the second stored.
+    const store = new ConfigStore(new TenantDb(stack.infra.pool));
+    let release = () => {};
+    const gate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let entered = () => {};
+    const inApply = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const command = { commandId: "race-1", method: "switchyard/secret/set" };
+    const stalled = store.applyOnce("t-twice", command, async () => {
+      entered();
+      await gate;
+      return { run: "stalled" };
+    });
+    await inApply;
+    const second = await store.applyOnce("t-twice", command, async () => ({ run: "second" }));
+    release();
+    assert.deepEqual(second, { result: { run: "second" }, isReplay: false });
+    assert.deepEqual(await stalled, { result: { run: "second" }, isReplay: true });
   });
 
   test("internal/config/modelProvider maps the thread's provider and uses the tenant secret; Codex's errors when it cannot", async () => {

@@ -5,14 +5,17 @@
 // 300 ms every request is answered soon after that; through one that does not, those the dead
 // instance took are answered only at their deadline. A start asked twice makes one thread, announced
 // once. A config instance dying under starts and forks: the thread service asks the config service
-// again for their config (after 150 ms here). Which methods are asked again is pinned by the protocol test.
+// again for their config (after 150 ms here). A thread instance that dies between a start's commit and
+// its announcement (a failpoint): the second ask announces it. Secret writes under a dying config
+// instance. Which methods are asked again is pinned by the protocol test.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { busSubjects } from "@switchyard/protocol";
-import { decodeOutcome, encodeJson, newId, requestHeaders } from "@switchyard/runtime";
+import { newId } from "@switchyard/runtime";
 import { CodexTestClient } from "./harness/client.js";
 import { sampleValue, scrape } from "./harness/metrics.js";
 import { startGatewayProcess } from "./harness/processes.js";
+import { askedUnkeyed } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -225,26 +228,24 @@ describe("hedged requests", () => {
     client.socket.close();
   });
 
-  test("a start asked twice (the first ask answered, the second late) answers the same thread and announces it once", async () => {
+  test("a start asked twice (the first ask answered, the second late) answers the same thread; the tenant hears of it once", async () => {
     const observer = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "o" }) });
-    const subjects = busSubjects(stack.infra.busPrefix);
     const threadId = newId();
-    const meta = {
-      commandId: `twice-${threadId}`,
-      method: "thread/start",
-      caller: { tenant: "t-hedge", subject: "u", roles: [] },
-      deadlineMs: Date.now() + 10_000,
-      connection: `test/twice-${threadId}`,
-      clientVersion: "0.171.0",
-      newThreadId: threadId,
-    };
-    const ask = async () =>
-      decodeOutcome(
-        await stack.infra.nc.request(subjects.rpc("thread/start"), encodeJson({ cwd: "/w" }), {
-          timeout: 10_000,
-          headers: requestHeaders(meta),
-        }),
-      );
+    // What the bus carries for the tenant: both asks announce the thread (the first may have died before it could).
+    const onBus: string[] = [];
+    const tap = stack.infra.nc.subscribe(busSubjects(stack.infra.busPrefix).tenantEvents("t-hedge"), {
+      callback: (_error, msg) => {
+        if (msg.string().includes(threadId)) onBus.push(msg.string());
+      },
+    });
+    const ask = () =>
+      askedUnkeyed(stack, {
+        commandId: `twice-${threadId}`,
+        method: "thread/start",
+        params: { cwd: "/w" },
+        caller: { tenant: "t-hedge", subject: "u" },
+        extra: { newThreadId: threadId },
+      });
     const first = await ask();
     const second = await ask();
     assert.ok(first.ok && second.ok, JSON.stringify({ first, second }));
@@ -252,12 +253,76 @@ describe("hedged requests", () => {
     assert.equal(threadOf(first)?.id, threadId);
     assert.deepEqual(threadOf(second), threadOf(first), "the second ask answers the thread the first made");
     await new Promise((resolve) => setTimeout(resolve, 300));
+    tap.unsubscribe();
+    assert.equal(onBus.length, 2, "each ask announced the thread on the bus");
     const announced = observer.notifications.filter(
       (notification) =>
         notification.method === "thread/started" && (notification.params as { thread: { id: string } }).thread.id === threadId,
     );
-    assert.equal(announced.length, 1, "announced once");
+    assert.equal(announced.length, 1, "the gateway passed on one of them");
     observer.socket.close();
+  });
+
+  test("a start whose instance died between its commit and its announcement is announced by the second ask, once", async () => {
+    const client = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "u" }) });
+    const observer = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: "t-hedge", sub: "o" }) });
+    // An instance that kills itself right after committing a start, before announcing it.
+    const armed = await stack.addThreadService({ SWITCHYARD_FAILPOINTS: "thread.start.committed" });
+    assert.match(armed.output(), /failpoints armed/);
+    const isAlive = () => armed.child.exitCode === null && armed.child.signalCode === null;
+    const ids: string[] = [];
+    // Starts one at a time until the armed instance has taken one (it is one of three in the group).
+    for (let attempt = 0; attempt < 40 && isAlive(); attempt++) {
+      const { thread } = await client.call<{ thread: { id: string } }>("thread/start", { cwd: "/w" });
+      ids.push(thread.id);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(armed.child.signalCode, "SIGKILL", "the armed instance took a start and died at the failpoint");
+    const announced = observer.notifications
+      .filter((notification) => notification.method === "thread/started")
+      .map((notification) => (notification.params as { thread: { id: string } }).thread.id)
+      .filter((id) => ids.includes(id));
+    assert.deepEqual(announced.sort(), [...ids].sort(), "every thread announced, once, the dead instance's too");
+    for (const id of ids)
+      assert.equal((await client.request("thread/read", { threadId: id })).error, undefined, `${id} is stored`);
+    client.socket.close();
+    observer.socket.close();
+  });
+
+  test("secret writes the dead config instance took are asked again: each answers as if asked once", async () => {
+    const orchestrator = await CodexTestClient.open(stack.url, {
+      token: await hs256Token({ tenant: "t-hedge-secrets", sub: "orch", roles: ["orchestrator"] }),
+    });
+    const names = Array.from({ length: 12 }, (_, index) => `HEDGED_KEY_${index}`);
+    const setsBefore = await hedgeCount("switchyard/secret/set", "config");
+    const sets = await withInstanceDyingUnder(
+      () => Promise.all(names.map((name) => timed(orchestrator, "switchyard/secret/set", { name, value: `value of ${name}` }))),
+      "config",
+    );
+    for (const result of sets) assert.ok(result.ok, `answered: ${result.error}`);
+    const slowestSet = Math.max(...sets.map((result) => result.ms));
+    assert.ok(slowestSet < DEADLINE_MS / 2, `every set answered well before its deadline (slowest ${slowestSet.toFixed(0)} ms)`);
+    assert.ok((await hedgeCount("switchyard/secret/set", "config")) - setsBefore > 0, "some sets were asked again");
+    const listed = await orchestrator.call<{ data: { name: string; updatedAt: string }[] }>("switchyard/secret/list", {});
+    assert.deepEqual(
+      listed.data.map((entry) => [entry.name, entry.updatedAt]).sort(),
+      sets.map((result) => [(result.result as { name: string }).name, (result.result as { updatedAt: string }).updatedAt]).sort(),
+      "each secret stored once, as its answer says",
+    );
+
+    const deletesBefore = await hedgeCount("switchyard/secret/delete", "config");
+    const deletes = await withInstanceDyingUnder(
+      () => Promise.all(names.map((name) => timed(orchestrator, "switchyard/secret/delete", { name }))),
+      "config",
+    );
+    for (const result of deletes) assert.deepEqual(result.result, { deleted: true }, `answered: ${result.error}`);
+    assert.ok(
+      Math.max(...deletes.map((result) => result.ms)) < DEADLINE_MS / 2,
+      "every delete answered well before its deadline",
+    );
+    assert.ok((await hedgeCount("switchyard/secret/delete", "config")) - deletesBefore > 0, "some deletes were asked again");
+    assert.deepEqual((await orchestrator.call<{ data: unknown[] }>("switchyard/secret/list", {})).data, []);
+    orchestrator.socket.close();
   });
 
   /** Asks again of the config service by every thread instance alive, for `method`. */

@@ -15,6 +15,7 @@ import { clientRecordId } from "../services/remote-control/src/auth/secrets.js";
 import { attemptUpgrade, CodexTestClient } from "./harness/client.js";
 import { ensureCodexBinary } from "./harness/codex-binary.js";
 import { type CodexMachine, startCodexMachine } from "./harness/machine.js";
+import { askedUnkeyed } from "./harness/redelivery.js";
 import { serviceSession } from "./harness/service-session.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
@@ -192,11 +193,20 @@ describe("remote control with a real codex app-server", () => {
     );
 
     const owner = await CodexTestClient.open(stack.url, { token: await hs256Token({ tenant: TENANT, sub: "bob" }) });
-    const claimed = await owner.call("switchyard/environments/pairing/claim", {
-      manualPairingCode: pairing.manualPairingCode.toLowerCase(),
-      displayName: "Bob's phone",
-    });
+    // The claim is asked twice under one command id, as the gateway asks it again when its answer
+    // is late: the second ask finds its own claim and answers the same (and is no new attempt).
+    const askClaim = () =>
+      askedUnkeyed(stack, {
+        commandId: `claim-${pairing.pairingCode.slice(0, 8)}`,
+        method: "switchyard/environments/pairing/claim",
+        params: { manualPairingCode: pairing.manualPairingCode.toLowerCase(), displayName: "Bob's phone" },
+        caller: { tenant: TENANT, subject: "bob" },
+      });
+    const claimedOutcome = await askClaim();
+    assert.ok(claimedOutcome.ok, JSON.stringify(claimedOutcome));
+    const claimed = claimedOutcome.result as { environmentId: string; clientId: string };
     assert.equal(claimed.environmentId, environmentId);
+    assert.deepEqual(await askClaim(), claimedOutcome, "a second ask of the same claim answers as the first");
     const again = await owner.request("switchyard/environments/pairing/claim", { pairingCode: pairing.pairingCode });
     assert.equal((again.error?.data as { reason?: string })?.reason, "pairingCodeInvalid", "a code is single use");
     assert.equal((await relayed.call("remoteControl/pairing/status", { pairingCode: pairing.pairingCode })).claimed, true);

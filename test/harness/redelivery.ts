@@ -1,10 +1,11 @@
 // A keyed command delivered twice: published twice on its partition of its family's keyed
 // lane without a de-duplication id, exactly what a redelivery looks like to a worker (its first
 // delivery applied, then delivered again). Suites use it to show a write is applied and announced
-// as once.
+// as once. And one ask of an unkeyed request under a command id of the test's choosing: asking
+// twice under one id is what a sender's ask again (hedge) looks like to the service.
 import { jetstream } from "@nats-io/jetstream";
 import { busSubjects, KEYED_PARTITIONS, partitionOf, scopeKey } from "@switchyard/protocol";
-import { encodeJson, requestHeaders } from "@switchyard/runtime";
+import { type BusOutcome, type BusRequest, decodeOutcome, encodeJson, requestHeaders } from "@switchyard/runtime";
 import type { Stack } from "./stack.js";
 
 /**
@@ -57,4 +58,36 @@ export async function deliveredTwice(
   await send();
   await collected;
   return answers;
+}
+
+/**
+ * One ask of an unkeyed `method` on its service's queue group, under `commandId`, as the gateway
+ * sends it for `caller` (roles none unless given); `extra` adds what the gateway would (a start's
+ * `newThreadId`). Its decoded outcome.
+ */
+export async function askedUnkeyed(
+  stack: Stack,
+  command: {
+    commandId: string;
+    method: string;
+    params: unknown;
+    caller: { tenant: string; subject: string; roles?: string[] };
+    extra?: Partial<BusRequest>;
+  },
+): Promise<BusOutcome> {
+  const { commandId, method, params, caller } = command;
+  const meta = {
+    commandId,
+    method,
+    caller: { roles: [], ...caller },
+    deadlineMs: Date.now() + 10_000,
+    connection: `test/${commandId}`,
+    clientVersion: "0.171.0",
+    ...command.extra,
+  };
+  const reply = await stack.infra.nc.request(busSubjects(stack.infra.busPrefix).rpc(method), encodeJson(params), {
+    timeout: 10_000,
+    headers: requestHeaders(meta),
+  });
+  return decodeOutcome(reply);
 }

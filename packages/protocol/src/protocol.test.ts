@@ -4,7 +4,7 @@ import { z } from "zod";
 import { busSubjects, subjectToken } from "./bus.js";
 import { classifyIncoming } from "./envelope.js";
 import { type ErrorDetail, toWireError } from "./errors.js";
-import { lookupMethod, methodRegistry } from "./registry.js";
+import { lookupMethod, mayAskAgain, methodRegistry } from "./registry.js";
 import { fnv1a32, KEYED_PARTITIONS, partitionOf, scopeKey } from "./scope.js";
 import { serdeDetail } from "./serde-messages.js";
 
@@ -339,6 +339,8 @@ describe("registry", () => {
       "thread/searchOccurrences",
       "model/list",
       "switchyard/environments/list",
+      "thread/backgroundTerminals/clean",
+      "thread/backgroundTerminals/terminate",
     ]) {
       assert.ok(names.has(read), `${read} is read-only`);
     }
@@ -367,23 +369,47 @@ describe("registry", () => {
     }
   });
 
-  test("a write asked again when late (repeatable) writes what its sender names, so a second ask finds it", () => {
+  test("a write asked again when late (repeatable) has a reason a second ask is harmless", () => {
     const repeatable = [...methodRegistry.values()].filter((spec) => spec.repeatable);
-    assert.deepEqual(repeatable.map((spec) => spec.method).sort(), [
+    const byReason = (reason: string) =>
+      repeatable
+        .filter((spec) => spec.repeatable === reason)
+        .map((spec) => spec.method)
+        .sort();
+    assert.deepEqual(byReason("namedThread"), ["thread/start"]);
+    assert.deepEqual(byReason("threadUpsert"), [
       "internal/config/forkThread",
       "internal/config/resolveThread",
       "switchyard/configLock/export",
-      "thread/start",
     ]);
+    // Checked end to end by test/hedged-requests.test.ts: the ledger answers a second ask.
+    assert.deepEqual(byReason("commandLedger"), [
+      "switchyard/environments/pairing/claim",
+      "switchyard/secret/delete",
+      "switchyard/secret/set",
+    ]);
+    assert.deepEqual(byReason("idempotent"), ["thread/search/cancel", "thread/search/stream/cancel"]);
     for (const spec of repeatable) {
       assert.equal(spec.scope.kind, "unkeyed", spec.method);
       assert.notEqual(spec.owner, "gateway", spec.method);
       assert.equal(spec.readOnly, undefined, `${spec.method} is one or the other`);
-      if (spec.namesNewThread) continue; // the gateway names what it creates
-      // Otherwise its writes are keyed by the thread its params name: the id is in every valid params.
+      assert.ok(mayAskAgain(spec), spec.method);
+      assert.equal(
+        spec.repeatable === "namedThread",
+        spec.namesNewThread === true,
+        `${spec.method}: the gateway names its thread`,
+      );
+      if (spec.repeatable !== "threadUpsert") continue;
+      // Its writes are keyed by the thread its params name: the id is in every valid params.
       const shape = (spec.params as unknown as { shape?: Record<string, unknown> }).shape ?? {};
       assert.ok("threadId" in shape, `${spec.method}: the thread it writes for is named in its params`);
     }
+    // What is never asked again: keyed methods (JetStream redelivers), and the unkeyed rest, by name.
+    const neverAskedAgain = [...methodRegistry.values()]
+      .filter((spec) => spec.scope.kind === "unkeyed" && spec.owner !== "gateway" && !mayAskAgain(spec))
+      .map((spec) => spec.method)
+      .sort();
+    assert.deepEqual(neverAskedAgain, ["thread/search", "thread/search/stream"]);
   });
 });
 

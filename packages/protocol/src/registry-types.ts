@@ -78,14 +78,19 @@ export interface MethodSpec<P = unknown, R = unknown> {
   readOnly?: true;
   /**
    * An unkeyed method that changes something, but asking it twice has the effect of asking once.
-   * Asked again when late, as a `readOnly` method is. Two kinds: thread/start, whose thread the
-   * gateway names (`namesNewThread`), so a second ask finds the thread the first one made and
-   * answers with it, announcing nothing again; and methods whose writes are upserts keyed by the
-   * thread their `params.threadId` names (the thread service's calls to the config service for a new
-   * thread's snapshot or a fork's copy, a thread's lockfile export), so a second ask writes the same
-   * rows again.
+   * Asked again when late, as a `readOnly` method is. Why a second ask is harmless, one of:
+   * - `namedThread`: thread/start, whose thread the gateway names (`namesNewThread`): a second ask
+   *   finds the thread the first one made and answers with it (announcing it again: the gateway
+   *   passes one `thread/started` per thread, fanout.ts).
+   * - `threadUpsert`: its writes are upserts keyed by the thread its `params.threadId` names (the
+   *   thread service's calls to the config service for a new thread's snapshot or a fork's copy, a
+   *   thread's lockfile export): a second ask writes the same rows again.
+   * - `commandLedger`: it runs once per command id, which every ask of one request shares: its
+   *   write and its ledger row (or the row it marks with the id) commit together, and a second ask
+   *   answers what the first one stored.
+   * - `idempotent`: what it changes is the same however often it is asked (a search's cancel).
    */
-  repeatable?: true;
+  repeatable?: "namedThread" | "threadUpsert" | "commandLedger" | "idempotent";
   /** One line for the schema export and `switchyard status`. */
   summary: string;
 }

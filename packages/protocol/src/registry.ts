@@ -175,3 +175,12 @@ export function lookupMethod(
 export function methodsOwnedBy(owner: ServiceName): MethodSpec<unknown, unknown>[] {
   return [...methodRegistry.values()].filter((spec) => spec.owner === owner);
 }
+
+/**
+ * Whether a late answer may be asked for again (lane-client.ts): asking twice has the effect of
+ * asking once (`readOnly`, or `repeatable` for one of its reasons). Only unkeyed methods are asked
+ * again; JetStream redelivers what a dead instance took from the keyed lane.
+ */
+export function mayAskAgain(spec: Pick<MethodSpec<unknown, unknown>, "readOnly" | "repeatable">): boolean {
+  return spec.readOnly === true || spec.repeatable !== undefined;
+}

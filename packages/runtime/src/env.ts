@@ -23,6 +23,19 @@ export const envBoolean = z
   .enum(["1", "0", "true", "false", "yes", "no", ""])
   .transform((value) => value === "1" || value === "true" || value === "yes");
 
+/** A comma-separated list, trimmed, empty items dropped; absent means []. */
+const commaList = z
+  .string()
+  .optional()
+  .transform((value) =>
+    value
+      ? value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean)
+      : [],
+  );
+
 /**
  * The default for `SWITCHYARD_HEDGE_AFTER_MS` (lane-client.ts): far beyond a healthy request's time
  * (milliseconds), so asking again means a lost or stalled request rather than a slow one, and one
@@ -59,22 +72,12 @@ export const commonEnv = {
   SWITCHYARD_CHECK_EVENTS: envBoolean
     .default(false)
     .describe("parse every notification a service emits against its spec (development and tests: CPU per notification)"),
+  SWITCHYARD_FAILPOINTS: commaList.describe(
+    "tests only: failpoints where this process kills itself (failpoints.ts), comma-separated; never in production",
+  ),
 };
 
 /** The parsed shape of `commonEnv`, as every service's env object includes it. */
 export type CommonEnv = z.infer<z.ZodObject<typeof commonEnv>>;
-
-/** A comma-separated list, trimmed, empty items dropped; absent means []. */
-const commaList = z
-  .string()
-  .optional()
-  .transform((value) =>
-    value
-      ? value
-          .split(",")
-          .map((item) => item.trim())
-          .filter(Boolean)
-      : [],
-  );
 
 export const envParts = { port, positiveInt, commaList };

@@ -1,6 +1,7 @@
 export * from "./bus-codec.js";
 export * from "./env.js";
 export * from "./events.js";
+export * from "./failpoints.js";
 export * from "./failures.js";
 export * from "./health.js";
 export * from "./ids.js";

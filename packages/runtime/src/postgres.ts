@@ -41,6 +41,10 @@ export function createPool(options: {
   return pool;
 }
 
+/** A row the named unique constraint already holds was written again (23505, unique_violation). */
+export const isUniqueViolation = (error: unknown, constraint: string): boolean =>
+  (error as { code?: string } | null)?.code === "23505" && (error as { constraint?: string }).constraint === constraint;
+
 export interface Migration {
   version: number;
   name: string;

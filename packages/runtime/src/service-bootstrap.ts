@@ -4,6 +4,7 @@
 // presence. A service's main.ts wires only what is its own on top of the returned value.
 import { type BusSubjects, busSubjects } from "@switchyard/protocol";
 import type { CommonEnv } from "./env.js";
+import { armFailpoints } from "./failpoints.js";
 import { newToken } from "./ids.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createLogger, type Logger } from "./logger.js";
@@ -53,6 +54,7 @@ export async function bootService(options: ServiceBootOptions): Promise<BootedSe
   const { env, service } = options;
   const instanceId = env.SWITCHYARD_INSTANCE_ID ?? `${service}-${newToken(4)}`;
   const log = createLogger({ service, instanceId, level: env.LOG_LEVEL });
+  armFailpoints(env.SWITCHYARD_FAILPOINTS, log);
   const lifecycle = new Lifecycle(log, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS);
   lifecycle.installSignalHandlers();
 

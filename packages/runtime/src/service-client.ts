@@ -1,7 +1,14 @@
 // One service calling another on a client's behalf (the thread service asking the config service
 // for a new thread's settings): a typed request on the owner's lane, with the original caller,
 // connection and remaining deadline, whose error answer is passed on to the client unchanged.
-import { type MethodName, type MethodParams, type MethodResult, methodRegistry, SwitchyardError } from "@switchyard/protocol";
+import {
+  type MethodName,
+  type MethodParams,
+  type MethodResult,
+  mayAskAgain,
+  methodRegistry,
+  SwitchyardError,
+} from "@switchyard/protocol";
 import { type BusRequest, encodeJson } from "./bus-codec.js";
 import { newCommandId } from "./ids.js";
 import type { LaneClient } from "./lane-client.js";
@@ -37,7 +44,7 @@ export class ServiceClient {
       },
       body: encodeJson(params),
       timeoutMs,
-      repeatable: spec.readOnly === true || spec.repeatable === true,
+      repeatable: mayAskAgain(spec),
     });
     if (!outcome.ok) throw new SwitchyardError({ reason: "relayed", error: outcome.error });
     return outcome.result as MethodResult<M>;

@@ -1,7 +1,7 @@
 // Sends a validated client request to its owning service and resolves with the outcome: one span
 // per request (its context rides to the service in the NATS headers), then the runtime's lane client,
 // which picks the lane from the key and answers transport failures itself.
-import { type MethodSpec, type RequestId, type ScopeKey, scopeKey } from "@switchyard/protocol";
+import { type MethodSpec, mayAskAgain, type RequestId, type ScopeKey, scopeKey } from "@switchyard/protocol";
 import {
   type BusOutcome,
   type Caller,
@@ -74,7 +74,7 @@ export class BusRouter {
         },
         body: encodeJson(request.params ?? {}),
         timeoutMs: request.timeoutMs,
-        repeatable: request.spec.readOnly === true || request.spec.repeatable === true,
+        repeatable: mayAskAgain(request.spec),
       }),
     );
     void outcome.then((result) => {

@@ -5,7 +5,7 @@ import { describe, test } from "node:test";
 import type { Msg, NatsConnection } from "@nats-io/nats-core";
 import { BusHeader, Notification } from "@switchyard/protocol";
 import { createLogger } from "@switchyard/runtime";
-import { ConnectionEvents, NotificationFanout, type NotificationSink, OutgoingNotification } from "./fanout.js";
+import { ConnectionEvents, NotificationFanout, type NotificationSink, OutgoingNotification, StartedThreads } from "./fanout.js";
 
 /** A bus connection whose subscriptions the test feeds by hand. */
 function fakeBus() {
@@ -17,8 +17,8 @@ function fakeBus() {
     },
   } as unknown as NatsConnection;
   /** A message on `subject`, to the subscription of `subscribedAs` (a wildcard's, or the subject itself). */
-  const publish = (subject: string, method: string, subscribedAs = subject) => {
-    const frame = JSON.stringify({ method, params: {} });
+  const publish = (subject: string, method: string, subscribedAs = subject, params: unknown = {}) => {
+    const frame = JSON.stringify({ method, params });
     const msg = {
       subject,
       headers: { get: (name: string) => (name === BusHeader.method ? method : "") },
@@ -69,6 +69,53 @@ describe("notification fan-out", () => {
     own.add("evt.conn.1", mine.sink);
     publish("evt.conn.1", Notification.threadStarted, "evt.conn.*");
     assert.deepEqual(mine.delivered, [Notification.threadStarted]);
+  });
+
+  test("a thread's thread/started is passed on once: a second announcement of it (a start asked again) is dropped", () => {
+    const { nc, publish } = fakeBus();
+    const fanout = new NotificationFanout(nc, log);
+    const first = recordingSink();
+    const second = recordingSink();
+    fanout.add("evt.tenant", first.sink);
+    fanout.add("evt.tenant", second.sink);
+    const started = (id: string) => publish("evt.tenant", Notification.threadStarted, "evt.tenant", { thread: { id } });
+    started("th-1");
+    started("th-2");
+    started("th-1");
+    publish("evt.tenant", Notification.threadNameUpdated, "evt.tenant", { threadId: "th-1" });
+    publish("evt.tenant", Notification.threadNameUpdated, "evt.tenant", { threadId: "th-1" });
+    const expected = [
+      `${Notification.threadStarted} after answers`,
+      `${Notification.threadStarted} after answers`,
+      `${Notification.threadNameUpdated} after answers`,
+      `${Notification.threadNameUpdated} after answers`,
+    ];
+    assert.deepEqual(first.delivered, expected, "th-1 once, th-2 once; other notifications as often as they come");
+    assert.deepEqual(second.delivered, expected);
+    // A connection's own events are its own: nothing there is dropped.
+    const own = new ConnectionEvents(nc, "evt.conn.*", log);
+    const mine = recordingSink();
+    own.add("evt.conn.1", mine.sink);
+    publish("evt.conn.1", Notification.threadStarted, "evt.conn.*", { thread: { id: "th-1" } });
+    assert.deepEqual(mine.delivered, [Notification.threadStarted]);
+  });
+
+  test("the memory of announced threads forgets the oldest: past its time, or past its size", () => {
+    let now = 0;
+    const memory = new StartedThreads(1_000, 3, () => now);
+    assert.equal(memory.isFirst("a"), true);
+    assert.equal(memory.isFirst("a"), false);
+    now = 500;
+    assert.equal(memory.isFirst("b"), true);
+    now = 1_200; // a is 1,200 ms old: forgotten; b (700 ms) is not
+    assert.equal(memory.isFirst("b"), false);
+    assert.equal(memory.isFirst("a"), true, "announced again after the memory let it go");
+    assert.equal(memory.isFirst("c"), true);
+    assert.equal(memory.size, 3);
+    assert.equal(memory.isFirst("d"), true, "a fourth: the oldest (b) is forgotten");
+    assert.equal(memory.size, 3);
+    assert.equal(memory.isFirst("b"), true);
+    assert.equal(memory.isFirst("d"), false);
   });
 
   test("every connection gets the same notification, whose thread is read from the frame once for all of them", () => {

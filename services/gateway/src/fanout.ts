@@ -117,21 +117,89 @@ function readEvent(msg: Msg): EventKind {
  */
 const isWrittenAfterAnswers = (method: string) => notificationRegistry.get(method)?.audience === "tenant";
 
-/** One notification to every sink: its thread is read at most once, whichever sinks need it. */
-function deliverToAll(sinks: Iterable<NotificationSink>, method: string, frame: string, isShared: boolean): void {
+/** How long a gateway remembers a thread it passed `thread/started` on for (StartedThreads). */
+export const STARTED_MEMORY_MS = 120_000;
+/** At most this many threads remembered: at a thousand starts a second, two minutes' worth. */
+export const STARTED_MEMORY_ENTRIES = 131_072;
+
+/**
+ * The threads this gateway passed `thread/started` on for lately. A thread is announced when it is
+ * made, once, but its announcement can reach the bus twice: a start asked again (the first ask's
+ * answer was late) announces its thread again, since the first ask may have died between its
+ * commit and its announcement; a redelivered fork announces again as its first delivery may have.
+ * The first one through is passed on and the others dropped, so a client hears of a thread once.
+ * A second announcement comes within a request's deadline or a redelivery's wait: far inside the
+ * memory, which forgets the oldest first.
+ */
+export class StartedThreads {
+  private readonly seen = new Map<string, number>();
+
+  constructor(
+    private readonly memoryMs = STARTED_MEMORY_MS,
+    private readonly maxEntries = STARTED_MEMORY_ENTRIES,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Whether this is the first announcement of the thread this gateway sees (it is remembered). */
+  isFirst(threadId: string): boolean {
+    const now = this.now();
+    for (const [oldest, at] of this.seen) {
+      if (now - at <= this.memoryMs) break;
+      this.seen.delete(oldest);
+    }
+    if (this.seen.has(threadId)) return false;
+    if (this.seen.size >= this.maxEntries) {
+      const oldest = this.seen.keys().next().value;
+      if (oldest !== undefined) this.seen.delete(oldest);
+    }
+    this.seen.set(threadId, now);
+    return true;
+  }
+
+  get size(): number {
+    return this.seen.size;
+  }
+}
+
+/**
+ * One notification to every sink: its thread is read at most once, whichever sinks need it. A
+ * repeated `thread/started` from a shared subject is dropped (`started`).
+ */
+function deliverToAll(
+  sinks: Iterable<NotificationSink>,
+  method: string,
+  frame: string,
+  isShared: boolean,
+  started: StartedThreads | undefined,
+): void {
   const notification = new OutgoingNotification(method, frame, isShared && isWrittenAfterAnswers(method));
+  if (started && method === Notification.threadStarted) {
+    const threadId = notification.threadId;
+    if (threadId !== null && !started.isFirst(threadId)) return;
+  }
   for (const sink of sinks) sink.deliverNotification(notification);
 }
 
-/** `isShared`: from a subject's subscription (a tenant's, a thread's), not one connection's own. */
-function deliverEvent(msg: Msg, sinks: Iterable<NotificationSink>, log: Logger, isShared: boolean): void {
+/**
+ * `isShared`: from a subject's subscription (a tenant's, a thread's), not one connection's own;
+ * `started`: the gateway's memory of announced threads, for shared subjects.
+ */
+function deliverEvent(
+  msg: Msg,
+  sinks: Iterable<NotificationSink>,
+  log: Logger,
+  isShared: boolean,
+  started?: StartedThreads,
+): void {
   const event = readEvent(msg);
   switch (event.kind) {
     case "notification":
-      deliverToAll(sinks, event.method, event.frame, isShared);
+      deliverToAll(sinks, event.method, event.frame, isShared, started);
       return;
     case "notifications":
-      for (const [index, frame] of event.frames.entries()) deliverToAll(sinks, event.methods[index] as string, frame, isShared);
+      for (const [index, frame] of event.frames.entries()) {
+        deliverToAll(sinks, event.methods[index] as string, frame, isShared, started);
+      }
       return;
     case "serverRequest":
       for (const sink of sinks) sink.deliverServerRequest(event.request);
@@ -187,6 +255,7 @@ export class NotificationFanout {
   constructor(
     private readonly nc: NatsConnection,
     private readonly log: Logger,
+    private readonly started = new StartedThreads(),
   ) {}
 
   add(subject: string, sink: NotificationSink): void {
@@ -202,7 +271,7 @@ export class NotificationFanout {
           this.log.error({ err: error.message, subject }, "notification subscription failed");
           return;
         }
-        deliverEvent(msg, sinks, this.log, true);
+        deliverEvent(msg, sinks, this.log, true, this.started);
       },
     });
     this.subscriptions.set(subject, { subscription, sinks });

@@ -723,7 +723,7 @@ export const configMethods = defineMethods({
     scope: { kind: "unkeyed" },
     // Its one write is the lockfile saved under a path named after the thread (an upsert of what it
     // read): a second ask saves the same lockfile again and answers as the first did.
-    repeatable: true,
+    repeatable: "threadUpsert",
     paramsRequired: true,
     params: ConfigLockExportParams,
     result: ConfigLockExportResponse,
@@ -742,6 +742,9 @@ export const configMethods = defineMethods({
     // Unkeyed: a secret's value must never rest in the keyed lane's on-disk JetStream stream. A set is
     // one upsert (last write wins), so it needs no queue to be ordered behind.
     scope: { kind: "unkeyed" },
+    // It runs once per command id (the config ledger): a second ask answers what the first stored,
+    // and a first ask that stalled and finishes late rolls back rather than overwrite a later set.
+    repeatable: "commandLedger",
     paramsRequired: true,
     params: SecretSetParams,
     result: SecretSetResponse,
@@ -751,6 +754,8 @@ export const configMethods = defineMethods({
     ...common,
     // Unkeyed, as secret/set (one idempotent delete).
     scope: { kind: "unkeyed" },
+    // Once per command id, as secret/set: a second ask answers `deleted` as the first one did.
+    repeatable: "commandLedger",
     paramsRequired: true,
     params: SecretDeleteParams,
     result: SecretDeleteResponse,

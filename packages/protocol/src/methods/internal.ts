@@ -148,7 +148,7 @@ export const internalMethods = defineMethods({
     scope: { kind: "unkeyed" },
     // Its one write is the thread's snapshot, an upsert keyed by the thread id it is given: a second
     // ask stores the snapshot again for the same thread and answers as the first did.
-    repeatable: true,
+    repeatable: "threadUpsert",
     experimental: false,
     paramsRequired: true,
     params: ResolveThreadConfigParams,
@@ -160,7 +160,7 @@ export const internalMethods = defineMethods({
     internal: true,
     // Unkeyed: the fork is new; copying its source's snapshot is idempotent (an upsert keyed by the fork's id).
     scope: { kind: "unkeyed" },
-    repeatable: true,
+    repeatable: "threadUpsert",
     experimental: false,
     paramsRequired: true,
     params: ForkThreadConfigParams,

@@ -70,6 +70,9 @@ export const remoteControlMethods = defineMethods({
   [RemoteControlMethod.pairingClaim]: {
     owner: "remote-control",
     scope: { kind: "unkeyed" },
+    // The code records the command that claimed it: a second ask (same command id) finds its own
+    // claim and answers again, where any other claim of a used code is refused.
+    repeatable: "commandLedger",
     experimental: false,
     paramsRequired: true,
     params: PairingClaimParams,

@@ -282,6 +282,8 @@ export const sessionMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed" },
+    // Switchyard runs no background terminals: it checks the thread and changes nothing.
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: BackgroundTerminalsCleanParams,
@@ -292,6 +294,8 @@ export const sessionMethods = defineMethods({
     threadId: { label: "thread" },
     owner: "thread",
     scope: { kind: "unkeyed" },
+    // Switchyard runs no background terminals: it checks the thread and changes nothing.
+    readOnly: true,
     experimental: true,
     paramsRequired: true,
     params: BackgroundTerminalsTerminateParams,

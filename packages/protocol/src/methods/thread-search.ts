@@ -154,6 +154,8 @@ export const threadSearchMethods = defineMethods({
     owner: "thread",
     // Unkeyed: it must overtake the search it cancels, which may be running on another instance.
     scope: { kind: "unkeyed" },
+    // A cancel is remembered by every instance (a broadcast): a second one changes nothing more.
+    repeatable: "idempotent",
     experimental: true,
     paramsRequired: true,
     params: ThreadSearchCancelParams,
@@ -164,6 +166,8 @@ export const threadSearchMethods = defineMethods({
     owner: "thread",
     // Unkeyed: as thread/search/cancel.
     scope: { kind: "unkeyed" },
+    // A cancel is remembered by every instance (a broadcast): a second one changes nothing more.
+    repeatable: "idempotent",
     experimental: true,
     paramsRequired: true,
     params: ThreadSearchCancelParams,

@@ -296,7 +296,7 @@ export const threadMethods = defineMethods({
     subscribesCallerTo: (result: ThreadStartResponse) => result.thread.id,
     namesNewThread: true,
     // A second ask of one start (the first one's answer was late) finds the thread the gateway named and answers with it.
-    repeatable: true,
+    repeatable: "namedThread",
     announcedAfterAnswer: [ThreadNotification.threadStarted],
     announcesThread: "new",
     summary: "Creates a thread and subscribes the caller; announces thread/started to the tenant.",

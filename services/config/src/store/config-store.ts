@@ -2,7 +2,7 @@
 // row-level security: layers, tenant documents (requirements, model catalog), session configs,
 // thread config snapshots, lockfiles, the command ledger and the cache generation.
 import { configLayerVersion } from "@switchyard/protocol";
-import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
+import { isUniqueViolation, type TenantDb, type TenantQueryable } from "@switchyard/runtime";
 import type { ConfigTable } from "../model/index.js";
 
 export type StoredLayerKind = "system" | "enterpriseManaged" | "user" | "project" | "legacyManaged";
@@ -74,30 +74,45 @@ export class ConfigStore {
   }
 
   /**
-   * Runs a keyed write once: a redelivered command (same id) gets the stored result and `apply` is
-   * not run again. The tenant's cache generation is bumped in the same transaction.
+   * Runs a write once per command id: a redelivered command, or a second ask of an unkeyed one
+   * (`repeatable: "commandLedger"`), gets the stored result and `apply` is not run again. The
+   * tenant's cache generation is bumped in the same transaction. Two runs of one command at once
+   * (an ask that stalled past its hedge, and the second ask): the one whose ledger row commits
+   * second is rolled back whole, its write with it, and answers what the first stored.
    */
   async applyOnce<T>(
     tenant: string,
     command: { commandId: string; method: string },
     apply: (tx: TenantQueryable) => Promise<T>,
   ): Promise<{ result: T; isReplay: boolean }> {
-    const outcome = await this.db.transaction(tenant, async (tx) => {
-      const prior = await tx.query<{ result: T }>(
-        "config ledger lookup",
-        "SELECT result FROM config.applied_commands WHERE tenant = $1 AND command_id = $2",
-        [tenant, command.commandId],
-      );
-      if (prior.rows[0]) return { result: prior.rows[0].result, isReplay: true };
-      const result = await apply(tx);
-      await tx.query(
-        "config ledger insert",
-        "INSERT INTO config.applied_commands (tenant, command_id, method, result) VALUES ($1, $2, $3, $4)",
-        [tenant, command.commandId, command.method, JSON.stringify(result ?? null)],
-      );
-      await this.bumpGeneration(tx, tenant);
-      return { result, isReplay: false };
-    });
+    const stored = async (tx: TenantQueryable) =>
+      (
+        await tx.query<{ result: T }>(
+          "config ledger lookup",
+          "SELECT result FROM config.applied_commands WHERE tenant = $1 AND command_id = $2",
+          [tenant, command.commandId],
+        )
+      ).rows[0];
+    let outcome: { result: T; isReplay: boolean };
+    try {
+      outcome = await this.db.transaction(tenant, async (tx) => {
+        const prior = await stored(tx);
+        if (prior) return { result: prior.result, isReplay: true };
+        const result = await apply(tx);
+        await tx.query(
+          "config ledger insert",
+          "INSERT INTO config.applied_commands (tenant, command_id, method, result) VALUES ($1, $2, $3, $4)",
+          [tenant, command.commandId, command.method, JSON.stringify(result ?? null)],
+        );
+        await this.bumpGeneration(tx, tenant);
+        return { result, isReplay: false };
+      });
+    } catch (error) {
+      if (!isLedgerTaken(error)) throw error;
+      const prior = await this.db.transaction(tenant, stored);
+      if (!prior) throw error;
+      outcome = { result: prior.result, isReplay: true };
+    }
     // Announced for a replay too: the first delivery may have died between its commit and its notice.
     this.announce(tenant);
     return outcome;
@@ -381,3 +396,6 @@ export class ConfigStore {
     return result.rows[0]?.port;
   }
 }
+
+/** Another run of the same command committed its ledger row first (a unique violation on the row). */
+const isLedgerTaken = (error: unknown): boolean => isUniqueViolation(error, "applied_commands_pkey");

@@ -59,21 +59,20 @@ export function remoteControlHandlers(
       if (!params.pairingCode && !params.manualPairingCode) {
         throw new SwitchyardError({ reason: "invalidRequest", detail: "missing field `pairingCode` (or `manualPairingCode`)" });
       }
-      // Every attempt counts, right or wrong: manual codes are short enough to guess otherwise.
-      const decision = await rateLimiter.take(`claim:${tenant}`, settings.pairingClaimsPerMinute, 60_000);
-      if (!decision.allowed)
-        throw new SwitchyardError({ reason: "rateLimited", what: "pairing attempts", retryAfterMs: decision.retryAfterMs });
+      const code = {
+        codeSha256: params.pairingCode ? sha256(params.pairingCode) : undefined,
+        manualCodeSha256: params.manualPairingCode ? sha256(normalizeManualCode(params.manualPairingCode)) : undefined,
+      };
+      const { commandId } = context.request;
+      // Every attempt counts, right or wrong: manual codes are short enough to guess otherwise. A
+      // second ask of a claim that succeeded (its answer was late) is not an attempt: it answers again.
+      if (!(await store.claimedByCommand(tenant, commandId, code))) {
+        const decision = await rateLimiter.take(`claim:${tenant}`, settings.pairingClaimsPerMinute, 60_000);
+        if (!decision.allowed)
+          throw new SwitchyardError({ reason: "rateLimited", what: "pairing attempts", retryAfterMs: decision.retryAfterMs });
+      }
       const clientId = clientRecordId(tenant, subject);
-      const claimed = await store.claimPairingCode({
-        tenant,
-        subject,
-        clientId,
-        code: {
-          codeSha256: params.pairingCode ? sha256(params.pairingCode) : undefined,
-          manualCodeSha256: params.manualPairingCode ? sha256(normalizeManualCode(params.manualPairingCode)) : undefined,
-        },
-        details: params,
-      });
+      const claimed = await store.claimPairingCode({ tenant, subject, clientId, commandId, code, details: params });
       // Unknown, expired, used, or another tenant's: one answer.
       if (!claimed) throw new SwitchyardError({ reason: "pairingCodeInvalid" });
       return { environmentId: claimed.environmentId, clientId };

@@ -286,14 +286,32 @@ export class PgRemoteControlStore {
     return (result.rows[0] as { claimed: boolean } | undefined)?.claimed;
   }
 
+  /** Whether this command (`commandId`, the same for every ask of one request) claimed this code already. */
+  async claimedByCommand(
+    tenant: string,
+    commandId: string,
+    code: { codeSha256?: Buffer; manualCodeSha256?: Buffer },
+  ): Promise<boolean> {
+    const result = await this.db.query(
+      tenant,
+      "pairing claimed by command",
+      `SELECT 1 FROM remote_control.pairing_codes
+       WHERE tenant = $1 AND (code_sha256 = $2 OR manual_code_sha256 = $3) AND claimed_command = $4`,
+      [tenant, code.codeSha256 ?? null, code.manualCodeSha256 ?? null, commandId],
+    );
+    return result.rows.length > 0;
+  }
+
   /**
    * Claims an unexpired, unclaimed code of this tenant for `subject` (single use: one conditional
-   * UPDATE) and records the client. Undefined when no such code exists.
+   * UPDATE) and records the client. Undefined when no such code exists. A code this command claimed
+   * already (a second ask of one claim) is claimed again: same client record, same answer.
    */
   async claimPairingCode(input: {
     tenant: string;
     subject: string;
     clientId: string;
+    commandId: string;
     code: { codeSha256?: Buffer; manualCodeSha256?: Buffer };
     details: ClientDetails;
   }): Promise<{ environmentId: string } | undefined> {
@@ -302,9 +320,10 @@ export class PgRemoteControlStore {
       input.tenant,
       "claim pairing code",
       `WITH claimed AS (
-         UPDATE remote_control.pairing_codes SET claimed_at = now(), claimed_by = $2
+         UPDATE remote_control.pairing_codes
+         SET claimed_at = coalesce(claimed_at, now()), claimed_by = $2, claimed_command = $12
          WHERE tenant = $1 AND (code_sha256 = $4 OR manual_code_sha256 = $5)
-           AND claimed_at IS NULL AND expires_at > now()
+           AND ((claimed_at IS NULL AND expires_at > now()) OR (claimed_command = $12 AND claimed_by = $2))
          RETURNING server_id
        ), server AS (
          SELECT s.environment_id FROM remote_control.servers s JOIN claimed c ON c.server_id = s.server_id
@@ -331,6 +350,7 @@ export class PgRemoteControlStore {
         d.osVersion ?? null,
         d.deviceModel ?? null,
         d.appVersion ?? null,
+        input.commandId,
       ],
     );
     const row = result.rows[0] as { environment_id: string } | undefined;

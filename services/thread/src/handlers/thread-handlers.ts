@@ -16,7 +16,7 @@ import {
   type ThreadStartParams,
   type ThreadStartResponse,
 } from "@switchyard/protocol";
-import { type BusRequest, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
+import { type BusRequest, FAILPOINTS, failpoint, type HandlerContext, type HandlersFor, newId } from "@switchyard/runtime";
 import { CLIENT_THREAD_SOURCE, selectedSourceKinds } from "../source-kinds.js";
 import { StartTemplates } from "../start-templates.js";
 import { decodeCursor, type ListSortKey } from "../store/cursor.js";
@@ -180,12 +180,16 @@ export function threadHandlers(
       // A second ask of this start (the gateway asked again because the first one's answer was late:
       // its instance died or stalls) finds the thread the first one made. The gateway names each
       // start's thread afresh (a UUIDv7 no client chooses), so a thread under that name in this
-      // tenant is this request's. It answers with that thread and announces nothing: the first ask
-      // did, or died in the moment between its commit and its announcement.
+      // tenant is this request's. It answers with that thread and announces it again: the first ask
+      // may have died between its commit and its announcement, and a gateway passes on one
+      // thread/started per thread (fanout.ts), so a client hears it once either way.
       const made = isThreadTaken(error) && request.newThreadId ? await store.read(tenant, threadId) : undefined;
       if (!made) throw error;
-      return sessionView(made, threadView(made), defaults.model);
+      const thread = threadView(made);
+      events.emit(Notification.threadStarted, { thread }, { tenant });
+      return sessionView(made, thread, defaults.model);
     }
+    failpoint(FAILPOINTS.threadStartCommitted);
     for (const warning of session.warnings) {
       events.emit(Notification.configWarning, warning, { connection: request.connection });
     }

@@ -2,7 +2,7 @@
 // row-level security checks the tenant too; every write that a keyed command performs is one
 // statement that also records the command in the idempotency ledger.
 import type { ThreadSection } from "@switchyard/protocol";
-import type { TenantDb } from "@switchyard/runtime";
+import { isUniqueViolation, type TenantDb } from "@switchyard/runtime";
 import { TURN_STATES_SQL, type TurnState, turnStatesOf } from "../thread-view.js";
 import { type CursorPosition, decodeCursor, encodeCursor, type ListSortKey } from "./cursor.js";
 import { CANDIDATE_CAP, hasTrigram, likePattern } from "./search-store.js";
@@ -207,9 +207,7 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export const isThreadId = (value: string) => UUID_PATTERN.test(value);
 
 /** A thread with this id is stored already (the threads table's primary key refused a second one). */
-export const isThreadTaken = (error: unknown): boolean =>
-  (error as { code?: string; constraint?: string } | null)?.code === "23505" &&
-  (error as { constraint?: string }).constraint === "threads_pkey";
+export const isThreadTaken = (error: unknown): boolean => isUniqueViolation(error, "threads_pkey");
 
 interface RenameInput {
   threadId: string;
