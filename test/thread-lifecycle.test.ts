@@ -277,6 +277,11 @@ describe("thread lifecycle", () => {
     assert.equal(read.model, first.model, "and the fork keeps that model");
     // A fork made now takes the model written since.
     assert.equal((await client.call("thread/fork", { threadId: thread.id })).model, "gpt-written-later");
+    // Both deliveries announced the fork (the first may have died before it could); the tenant's
+    // connection heard of it once.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const heard = client.notifications.filter((n) => n.method === "thread/started" && n.params.thread.id === first.thread.id);
+    assert.equal(heard.length, 1, "thread/started once for the fork");
     client.socket.close();
   });
 
