@@ -53,7 +53,7 @@ if (filter.length === 0) {
 // (test/harness/processes.ts): ready in well under half the time tsx takes, on every start of a run.
 // A source that does not bundle fails the run here.
 console.log("building the service bundles (scripts/build.mjs)");
-const build = spawnSync(process.execPath, [join(root, "scripts/build.mjs")], {
+const build = spawnSync(process.execPath, [join(root, "scripts/build.mjs"), "--bench"], {
   cwd: root,
   stdio: ["ignore", "ignore", "inherit"],
 });

@@ -1,5 +1,6 @@
 // Starts the floor processes (test/bench/floor/*) as separate node processes, exactly as the harness
-// starts the services, so the floor pays the same process hops the real path pays.
+// starts the services (as bundles when the services run as bundles), so the floor pays the same
+// process hops the real path pays.
 import { type ServiceProcess, startProcess } from "../harness/processes.js";
 import { type FloorSettings, type FloorTurnSettings, READY_EVENT } from "./floor/floor-contract.js";
 
@@ -15,7 +16,12 @@ export async function startFloorProcess(
   env: Record<string, string> = {},
   timeoutMs = 20_000,
 ): Promise<FloorProcess> {
-  const started = await startProcess(name, `test/bench/floor/${script}`, env, (line) => line.includes(READY_EVENT), {
+  // Bundled as the services are when the benchmark runs them as bundles (deployed.ts).
+  const entry =
+    process.env.SWITCHYARD_TEST_BUNDLES === "1"
+      ? `test/bench/floor/dist/${script.replace(/\.ts$/, ".js")}`
+      : `test/bench/floor/${script}`;
+  const started = await startProcess(name, entry, env, (line) => line.includes(READY_EVENT), {
     args: [JSON.stringify(settings)],
     timeoutMs,
   });

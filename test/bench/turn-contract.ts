@@ -8,9 +8,10 @@
 // The stamp is the provider's send time on the machine's monotonic clock (`process.hrtime`, the same
 // CLOCK_MONOTONIC in every process on the machine), so a receiver in another process subtracts it
 // from its own reading of the same clock: no wall-clock steps, no per-process time origin.
+import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 export const STAMPED_PROMPT = "bench-stamped";
 export const SHORT_PROMPT = "bench-short";
@@ -66,13 +67,25 @@ interface EventSourceParserModule {
 
 let parserModule: Promise<EventSourceParserModule> | undefined;
 
+/** services/thread/package.json, found upwards from this module (a source under test/bench, or a floor's bundle under test/bench/floor/dist). */
+function threadServicePackage(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const candidate = join(directory, "services", "thread", "package.json");
+    if (existsSync(candidate)) return candidate;
+    const parent = dirname(directory);
+    if (parent === directory) throw new Error("services/thread/package.json not found above the benchmark");
+    directory = parent;
+  }
+}
+
 /**
  * The thread service's own `eventsource-parser` (its dependency, not the test package's), loaded
  * from the file the service imports, so the floors parse SSE with exactly the service's parser.
  */
 export function loadEventSourceParser(): Promise<EventSourceParserModule> {
   parserModule ??= (async () => {
-    const threadRequire = createRequire(new URL("../../services/thread/package.json", import.meta.url));
+    const threadRequire = createRequire(threadServicePackage());
     const required = threadRequire.resolve("eventsource-parser"); // dist/index.cjs: the ESM build sits beside it
     const esm = join(dirname(required), "index.js");
     try {

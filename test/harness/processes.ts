@@ -8,7 +8,7 @@ const repoRoot = fileURLToPath(new URL("../..", import.meta.url));
 
 /**
  * A service's entry point for a test: its bundle (services/<name>/dist/main.js) when the run built
- * them (`pnpm test` builds every bundle from the sources first and sets SWITCHYARD_TEST_BUNDLES=1),
+ * them (`pnpm test` and the benchmark build every bundle from the sources first and set SWITCHYARD_TEST_BUNDLES=1),
  * its TypeScript source through tsx otherwise (a test file run on its own). Measured on a 2-core
  * machine: a thread, config and gateway service started together were ready in 1.4 s from bundles
  * against 3.3 s through tsx, and the whole suite took 1,057 s against 1,138 s.
