@@ -78,7 +78,10 @@ interface Launcher {
   dispose(): Promise<void>;
 }
 
-async function startLauncher(name: string): Promise<Launcher> {
+/** A service's process, whichever way the launcher runs it (its bundle, or its source through tsx). */
+const serviceProcess = (service: string) => new RegExp(`services/${service}/(dist/main\\.js|src/main\\.ts)`);
+
+async function startLauncher(name: string, extraEnv: Record<string, string> = {}): Promise<Launcher> {
   const infra = await createTestInfra(name);
   const stateDir = mkdtempSync(join(tmpdir(), "switchyard-launcher-"));
   const natsUrl = `nats://127.0.0.1:${await freePort()}`;
@@ -114,6 +117,7 @@ async function startLauncher(name: string): Promise<Launcher> {
         SWITCHYARD_LOG_FORMAT: "json",
         LOG_LEVEL: "info",
         SWITCHYARD_SHUTDOWN_TIMEOUT_MS: "5000",
+        ...extraEnv,
       },
       (line) => line.includes('"event":"switchyard.ready"'),
       { args: ["start"], timeoutMs: 45_000 },
@@ -167,7 +171,8 @@ describe("pnpm start supervises what it started", { timeout: 90_000 }, () => {
   };
 
   before(async () => {
-    launcher = await startLauncher("launcher");
+    // The default: the service bundles are built from the sources, then run.
+    launcher = await startLauncher("launcher", { SWITCHYARD_RUN_FROM: "build" });
   });
   after(async () => launcher?.dispose());
 
@@ -180,7 +185,12 @@ describe("pnpm start supervises what it started", { timeout: 90_000 }, () => {
     assert.equal(launcher.named(/nats-server/).length, 1);
     await createThread();
     // Every service that exists runs, and the banner gives the dev tenant's thread-config endpoint.
-    assert.equal(launcher.named(/services\/config\/src\/main\.ts/).length, 1);
+    assert.equal(launcher.named(/services\/config\/dist\/main\.js/).length, 1);
+    // As by default: the bundles built from the sources first, then run.
+    assert.ok(
+      messages.some((message) => message.startsWith("built the service bundles")),
+      messages.join("\n"),
+    );
     assert.match(launcher.threadConfigEndpoint ?? "", /^http:\/\/127\.0\.0\.1:\d+$/, launcher.process.output().slice(-4_000));
   });
 
@@ -239,7 +249,7 @@ describe("pnpm start supervises what it started", { timeout: 90_000 }, () => {
   });
 
   test("a killed thread service is restarted", async () => {
-    const [thread] = launcher.named(/services\/thread\/src\/main\.ts/);
+    const [thread] = launcher.named(serviceProcess("thread"));
     assert.ok(thread);
     process.kill(thread.pid, "SIGKILL");
 
@@ -250,7 +260,7 @@ describe("pnpm start supervises what it started", { timeout: 90_000 }, () => {
     assert.ok(
       launcher.messages().some((message) => message.startsWith(`thread (pid ${thread.pid}) died unexpectedly (signal SIGKILL`)),
     );
-    const restarted = launcher.named(/services\/thread\/src\/main\.ts/);
+    const restarted = launcher.named(serviceProcess("thread"));
     assert.equal(restarted.length, 1);
     assert.notEqual(restarted[0]?.pid, thread.pid);
     await eventually("a request through the gateway works again", createThread);
@@ -295,7 +305,7 @@ describe("a second Ctrl-C during shutdown", { timeout: 60_000 }, () => {
 
   test("kills everything at once and exits non-zero", async () => {
     // A frozen gateway cannot shut down, so the launcher's orderly stop waits for it.
-    const [gateway] = launcher.named(/services\/gateway\/src\/main\.ts/);
+    const [gateway] = launcher.named(serviceProcess("gateway"));
     assert.ok(gateway);
     process.kill(gateway.pid, "SIGSTOP");
     const exited = new Promise<number | null>((resolve) => launcher.process.child.once("exit", (code) => resolve(code)));

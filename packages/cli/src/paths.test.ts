@@ -19,6 +19,7 @@ it("finds services with a src/main.ts (gateway last) and their migration folders
     discoverServices(root).map((entry) => entry.name),
     ["remote-control", "thread", "gateway"],
   );
+  assert.equal(discoverServices(root)[0]?.bundle, join(root, "services", "remote-control", "dist", "main.js"));
   assert.deepEqual(
     discoverMigrations(root).map((set) => [set.service, set.schema]),
     [

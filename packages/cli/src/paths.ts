@@ -11,6 +11,8 @@ export interface ServiceEntry {
   name: string;
   /** Absolute path of `services/<name>/src/main.ts`. */
   entry: string;
+  /** Absolute path of its bundle, `services/<name>/dist/main.js` (`pnpm build`; it may not exist yet). */
+  bundle: string;
 }
 
 /**
@@ -23,7 +25,11 @@ export function discoverServices(root = repoRoot): ServiceEntry[] {
   if (!existsSync(servicesDirectory)) return [];
   return readdirSync(servicesDirectory, { withFileTypes: true })
     .filter((dirent) => dirent.isDirectory() && existsSync(join(servicesDirectory, dirent.name, "src", "main.ts")))
-    .map((dirent) => ({ name: dirent.name, entry: join(servicesDirectory, dirent.name, "src", "main.ts") }))
+    .map((dirent) => ({
+      name: dirent.name,
+      entry: join(servicesDirectory, dirent.name, "src", "main.ts"),
+      bundle: join(servicesDirectory, dirent.name, "dist", "main.js"),
+    }))
     .sort((a, b) => Number(a.name === "gateway") - Number(b.name === "gateway") || a.name.localeCompare(b.name));
 }
 

@@ -1,4 +1,4 @@
-// One service child process (`node --import tsx services/<name>/src/main.ts`): its output lines go
+// One service child process (`node services/<name>/dist/main.js`, or a source through tsx): its output lines go
 // to the launcher output (the last few are kept, to say why it died), a readiness line resolves
 // `ready`, and `stop` is SIGTERM with a bound.
 import { type ChildProcess, spawn } from "node:child_process";
@@ -42,7 +42,9 @@ export function spawnService(options: {
   env: NodeJS.ProcessEnv;
   onLine: (name: string, line: string, stream: OutputStream) => void;
 }): ServiceProcess {
-  const child: ChildProcess = spawn(process.execPath, ["--import", "tsx", options.entry], {
+  // A bundle as built (stack traces name the sources through its source map), a source through tsx.
+  const args = options.entry.endsWith(".js") ? ["--enable-source-maps", options.entry] : ["--import", "tsx", options.entry];
+  const child: ChildProcess = spawn(process.execPath, args, {
     cwd: options.cwd,
     env: options.env,
     stdio: ["ignore", "pipe", "pipe"],
