@@ -42,14 +42,30 @@ function recordingSink() {
 
 const log = createLogger({ service: "gateway-test", instanceId: "t", level: "silent" });
 
+/** A fan-out with two connections on the tenant's subject. */
+function twoConnections() {
+  const bus = fakeBus();
+  const fanout = new NotificationFanout(bus.nc, log);
+  const first = recordingSink();
+  const second = recordingSink();
+  fanout.add("evt.tenant", first.sink);
+  fanout.add("evt.tenant", second.sink);
+  return { ...bus, fanout, first, second };
+}
+
+/** What a connection's own subject delivers of a thread/started with `params`. */
+function ownThreadStarted(bus: ReturnType<typeof fakeBus>, params?: unknown): string[] {
+  const own = new ConnectionEvents(bus.nc, "evt.conn.*", log);
+  const mine = recordingSink();
+  own.add("evt.conn.1", mine.sink);
+  bus.publish("evt.conn.1", Notification.threadStarted, "evt.conn.*", params);
+  return mine.delivered;
+}
+
 describe("notification fan-out", () => {
   test("a tenant-wide announcement waits for the turn's answers; a thread's streaming and a connection's own events do not", () => {
-    const { nc, publish } = fakeBus();
-    const fanout = new NotificationFanout(nc, log);
-    const first = recordingSink();
-    const second = recordingSink();
-    fanout.add("evt.tenant", first.sink);
-    fanout.add("evt.tenant", second.sink);
+    const bus = twoConnections();
+    const { publish, fanout, first, second } = bus;
     fanout.add("evt.thread", first.sink);
     publish("evt.tenant", Notification.threadStarted);
     publish("evt.thread", Notification.agentMessageDelta);
@@ -63,21 +79,12 @@ describe("notification fan-out", () => {
       `${Notification.threadStarted} after answers`,
       `${Notification.threadNameUpdated} after answers`,
     ]);
-
-    const own = new ConnectionEvents(nc, "evt.conn.*", log);
-    const mine = recordingSink();
-    own.add("evt.conn.1", mine.sink);
-    publish("evt.conn.1", Notification.threadStarted, "evt.conn.*");
-    assert.deepEqual(mine.delivered, [Notification.threadStarted]);
+    assert.deepEqual(ownThreadStarted(bus), [Notification.threadStarted]);
   });
 
   test("a thread's thread/started is passed on once: a second announcement of it (a start asked again) is dropped", () => {
-    const { nc, publish } = fakeBus();
-    const fanout = new NotificationFanout(nc, log);
-    const first = recordingSink();
-    const second = recordingSink();
-    fanout.add("evt.tenant", first.sink);
-    fanout.add("evt.tenant", second.sink);
+    const bus = twoConnections();
+    const { publish, first, second } = bus;
     const started = (id: string) => publish("evt.tenant", Notification.threadStarted, "evt.tenant", { thread: { id } });
     started("th-1");
     started("th-2");
@@ -93,11 +100,7 @@ describe("notification fan-out", () => {
     assert.deepEqual(first.delivered, expected, "th-1 once, th-2 once; other notifications as often as they come");
     assert.deepEqual(second.delivered, expected);
     // A connection's own events are its own: nothing there is dropped.
-    const own = new ConnectionEvents(nc, "evt.conn.*", log);
-    const mine = recordingSink();
-    own.add("evt.conn.1", mine.sink);
-    publish("evt.conn.1", Notification.threadStarted, "evt.conn.*", { thread: { id: "th-1" } });
-    assert.deepEqual(mine.delivered, [Notification.threadStarted]);
+    assert.deepEqual(ownThreadStarted(bus, { thread: { id: "th-1" } }), [Notification.threadStarted]);
   });
 
   test("the memory of announced threads forgets the oldest: past its time, or past its size", () => {
