@@ -382,7 +382,7 @@ describe("registry", () => {
       "internal/config/resolveThread",
       "switchyard/configLock/export",
     ]);
-    // Checked end to end by test/hedged-requests.test.ts: the ledger answers a second ask.
+    // A second ask answered from what the first stored: test/config-secrets.test.ts, test/remote-control.test.ts, test/hedged-requests.test.ts.
     assert.deepEqual(byReason("commandLedger"), [
       "switchyard/environments/pairing/claim",
       "switchyard/secret/delete",

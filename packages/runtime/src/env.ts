@@ -68,7 +68,9 @@ export const commonEnv = {
     .int()
     .min(0)
     .default(DEFAULT_HEDGE_AFTER_MS)
-    .describe("a read, or a thread/start, unanswered this long is asked again of its service's other instances (0: never)"),
+    .describe(
+      "a request safe to ask twice (readOnly or repeatable) unanswered this long is asked again of its service's instances (0: never)",
+    ),
   SWITCHYARD_CHECK_EVENTS: envBoolean
     .default(false)
     .describe("parse every notification a service emits against its spec (development and tests: CPU per notification)"),
