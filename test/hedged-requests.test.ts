@@ -76,12 +76,23 @@ describe("hedged requests", () => {
     await stack?.stop();
   });
 
-  /** Sends `burst` while a second thread (or config) instance is stopped, then kills that instance under it. */
-  async function withInstanceDyingUnder(burst: () => Promise<Timed[]>, kind: "thread" | "config" = "thread"): Promise<Timed[]> {
+  /**
+   * Sends `burst` while a second thread (or config) instance is stopped, then kills that instance
+   * under it: after 100 ms, or, with `heldSome`, once it says the stopped instance held some of the
+   * burst (at most 1.5 s: requests that reach the service late, as forks' config calls do on a slow
+   * machine, could otherwise all arrive after the kill).
+   */
+  async function withInstanceDyingUnder(
+    burst: () => Promise<Timed[]>,
+    kind: "thread" | "config" = "thread",
+    heldSome?: () => Promise<boolean>,
+  ): Promise<Timed[]> {
     const victim = kind === "thread" ? await stack.addThreadService() : await stack.addConfigService();
     victim.child.kill("SIGSTOP");
     const results = burst();
+    const killBy = Date.now() + 1_500;
     await new Promise((resolve) => setTimeout(resolve, 100));
+    while (heldSome && Date.now() < killBy && !(await heldSome())) await new Promise((resolve) => setTimeout(resolve, 25));
     victim.child.kill("SIGKILL");
     return results;
   }
@@ -198,6 +209,7 @@ describe("hedged requests", () => {
     const results = await withInstanceDyingUnder(
       () => Promise.all(sources.map((source) => timed(client, "thread/fork", { threadId: source }))),
       "config",
+      async () => (await forkHedges()) > hedgesBefore,
     );
     for (const result of results) assert.ok(result.ok, `answered: ${result.error}`);
     const slowest = Math.max(...results.map((result) => result.ms));
