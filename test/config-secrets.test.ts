@@ -16,6 +16,7 @@ import {
   type BusOutcome,
   connectNats,
   createLogger,
+  egressPolicy,
   encodeJson,
   LaneClient,
   newCommandId,
@@ -33,6 +34,9 @@ import { runConfigServiceExpectingExit } from "./harness/processes.js";
 import { askedUnkeyed } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+
+/** The tests' upstream endpoints listen on loopback, which a deployment's policy refuses unless allowed. */
+const LOOPBACK_ALLOWED = egressPolicy(["private"], ["loopback"]);
 
 const run = promisify(execFile);
 const log = createLogger({ service: "config-secrets-test", instanceId: "t", level: "silent" });
@@ -487,12 +491,14 @@ describe("tenant secrets and model providers", () => {
     const endpoint = await admin.endpointFor("t-session");
     let served: Awaited<ReturnType<typeof loadUpstreamThreadConfig>> | undefined;
     for (let attempt = 0; attempt < 50 && !served; attempt++) {
-      served = await loadUpstreamThreadConfig(endpoint, { threadId: "th-session", cwd: null }, { timeoutMs: 2_000 }).catch(
-        async () => {
-          await new Promise((resolve) => setTimeout(resolve, 200));
-          return undefined;
-        },
-      );
+      served = await loadUpstreamThreadConfig(
+        endpoint,
+        { threadId: "th-session", cwd: null },
+        { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED },
+      ).catch(async () => {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        return undefined;
+      });
     }
     assert.ok(served?.session, "the listener answers");
     assert.equal(served.session.model_providers?.sess?.base_url, "http://127.0.0.1:9/v1");

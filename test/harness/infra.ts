@@ -54,6 +54,9 @@ export async function createTestInfra(name: string, urls: Partial<InfraUrls> = {
     SWITCHYARD_CHECK_EVENTS: process.env.SWITCHYARD_CHECK_EVENTS ?? "1",
     // A `switchyard start` a suite runs starts the services as the suite does: the bundles `pnpm test` just built.
     SWITCHYARD_RUN_FROM: process.env.SWITCHYARD_TEST_BUNDLES === "1" ? "dist" : "src",
+    // The suites' model providers and thread-config endpoints listen on loopback; the rest of the
+    // private ranges stay refused, as in a deployment (test/egress.test.ts runs without this).
+    SWITCHYARD_EGRESS_ALLOW: "loopback",
   };
   return {
     env,

@@ -74,6 +74,14 @@ export const commonEnv = {
   SWITCHYARD_CHECK_EVENTS: envBoolean
     .default(false)
     .describe("parse every notification a service emits against its spec (development and tests: CPU per notification)"),
+  SWITCHYARD_EGRESS_DENY: commaList
+    .transform((entries) => (entries.length > 0 ? entries : ["private"]))
+    .describe(
+      "addresses the services never connect to for a tenant (a provider's base_url, a thread-config endpoint): private (every non-public range, the default), loopback, IP addresses or CIDR ranges, comma-separated; none: no limit",
+    ),
+  SWITCHYARD_EGRESS_ALLOW: commaList.describe(
+    "exceptions to SWITCHYARD_EGRESS_DENY (loopback, IP addresses or CIDR ranges), e.g. an internal model gateway's 10.20.0.0/16",
+  ),
   SWITCHYARD_FAILPOINTS: commaList.describe(
     "tests only: failpoints where this process kills itself (failpoints.ts), comma-separated; never in production",
   ),

@@ -1,4 +1,5 @@
 export * from "./bus-codec.js";
+export * from "./egress.js";
 export * from "./env.js";
 export * from "./events.js";
 export * from "./failpoints.js";

@@ -3,7 +3,16 @@
 // `thread-config-endpoint` do. It uses the service's own store, resolver and secrets key ring (same
 // validation, same sealing, same cache generation), as the database's login role.
 import { configLayerVersion, SwitchyardError, TENANT_SECRET_NAME_PATTERN } from "@switchyard/protocol";
-import { createLogger, createPool, createRedis, ensureDatabase, loadMigrations, migrate, TenantDb } from "@switchyard/runtime";
+import {
+  createLogger,
+  createPool,
+  createRedis,
+  egressPolicy,
+  ensureDatabase,
+  loadMigrations,
+  migrate,
+  TenantDb,
+} from "@switchyard/runtime";
 import { assignEndpointPort, endpointUrl } from "./endpoints.js";
 import { type ConfigAdminEnv, loadConfigAdminEnv } from "./env.js";
 import { parseModelCatalog } from "./handlers/model-catalog.js";
@@ -110,7 +119,14 @@ export async function openConfigAdmin(options: {
     packagedDefaults: packagedDefaultsLayer(options.deploymentDefault, adminEnv.CONFIG_DEFAULT_MODEL_PROVIDERS),
     log,
   });
-  const threads = new ThreadConfigs({ store, resolver, configSecrets, upstreamTimeoutMs: 5_000, log });
+  const threads = new ThreadConfigs({
+    store,
+    resolver,
+    configSecrets,
+    upstreamTimeoutMs: 5_000,
+    egress: egressPolicy(adminEnv.SWITCHYARD_EGRESS_DENY, adminEnv.SWITCHYARD_EGRESS_ALLOW),
+    log,
+  });
 
   const sealFor = (tenant: string, body: ConfigTable, stored: ConfigTable | undefined): ConfigTable => {
     try {

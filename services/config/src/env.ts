@@ -103,7 +103,11 @@ export const loadConfigEnv = (source: NodeJS.ProcessEnv = process.env): ConfigEn
 export const deploymentOpenAiKey = (env: ConfigEnv): string | null =>
   env.CONFIG_OPENAI_API_KEY?.trim() || env.OPENAI_API_KEY?.trim() || null;
 
-const adminSchema = z.object(secretsAndDefaults);
+const adminSchema = z.object({
+  ...secretsAndDefaults,
+  SWITCHYARD_EGRESS_DENY: commonEnv.SWITCHYARD_EGRESS_DENY,
+  SWITCHYARD_EGRESS_ALLOW: commonEnv.SWITCHYARD_EGRESS_ALLOW,
+});
 export type ConfigAdminEnv = z.infer<typeof adminSchema>;
 /** The settings the operator CLI needs to read and write secrets as the service does. */
 export const loadConfigAdminEnv = (source: NodeJS.ProcessEnv = process.env): ConfigAdminEnv => parseEnv(adminSchema, source);

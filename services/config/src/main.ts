@@ -2,7 +2,14 @@
 // session config, thread config snapshots and lockfiles in Postgres (cached in Redis), tenant
 // secrets and the model provider a turn calls, served on both bus lanes and, per tenant, as the
 // thread-config gRPC endpoint.
-import { bootService, defaultKeyedLaneSettings, type Pool, startBusService, startHealthServer } from "@switchyard/runtime";
+import {
+  bootService,
+  defaultKeyedLaneSettings,
+  egressPolicy,
+  type Pool,
+  startBusService,
+  startHealthServer,
+} from "@switchyard/runtime";
 import { ConfigChangeRelay, configChangeAnnouncer } from "./config-changes.js";
 import { assignEndpointPort, endpointUrl, startTenantListeners } from "./endpoints.js";
 import { deploymentOpenAiKey, loadConfigEnv } from "./env.js";
@@ -27,6 +34,8 @@ export const CONFIG_SERVICE_VERSION = "0.1.0";
 
 async function main(): Promise<void> {
   const env = loadConfigEnv();
+  // Read first: an entry it cannot read stops the service before it connects to anything.
+  const egress = egressPolicy(env.SWITCHYARD_EGRESS_DENY, env.SWITCHYARD_EGRESS_ALLOW);
   // The maintenance pool (login role) reads the listener assignments of every tenant.
   const { instanceId, log, lifecycle, maintenancePool, redis, nc, subjects, db, readiness, announcePresence } = await bootService(
     {
@@ -60,7 +69,14 @@ async function main(): Promise<void> {
     packagedDefaults: packagedDefaultsLayer(deploymentDefault, env.CONFIG_DEFAULT_MODEL_PROVIDERS),
     log,
   });
-  const threads = new ThreadConfigs({ store, resolver, configSecrets, upstreamTimeoutMs: env.CONFIG_UPSTREAM_TIMEOUT_MS, log });
+  const threads = new ThreadConfigs({
+    store,
+    resolver,
+    configSecrets,
+    upstreamTimeoutMs: env.CONFIG_UPSTREAM_TIMEOUT_MS,
+    egress,
+    log,
+  });
   const catalog = new ModelCatalog(store, deploymentDefault);
   const providers = new ModelProviders({
     store,

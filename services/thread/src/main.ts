@@ -7,6 +7,7 @@ import {
   decodeJson,
   defaultKeyedLaneSettings,
   EventPublisher,
+  egressPolicy,
   encodeJson,
   LaneClient,
   observeGauge,
@@ -28,6 +29,7 @@ import { sectionHandlers } from "./handlers/section-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
+import { providerEgress } from "./provider/egress.js";
 import { AttachmentStore } from "./store/attachment-store.js";
 import { ElicitationStore } from "./store/elicitation-store.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
@@ -49,6 +51,8 @@ export const threadMigrationsDirectory = fileURLToPath(new URL("../migrations", 
 
 async function main(): Promise<void> {
   const env = loadThreadEnv();
+  // Read first: an entry it cannot read stops the service before it connects to anything.
+  const egress = egressPolicy(env.SWITCHYARD_EGRESS_DENY, env.SWITCHYARD_EGRESS_ALLOW);
   // The maintenance pool (login role) is kept for the idle sweeper, which spans tenants.
   const { instanceId, log, lifecycle, maintenancePool, redis, bus, nc, subjects, db, readiness, announcePresence } =
     await bootService({
@@ -122,6 +126,7 @@ async function main(): Promise<void> {
       // The turns' endings (failed, with their notifications) must be written within the shutdown timeout.
       shutdownGraceMs: Math.max(0, Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000)),
       defaults,
+      providerEgress: providerEgress(egress),
     },
     log.child({ component: "turns" }),
   );
@@ -211,7 +216,7 @@ async function main(): Promise<void> {
 
   announcePresence(() => ({ healthPort }));
 
-  log.info({ healthPort, instanceId }, "thread service ready");
+  log.info({ healthPort, instanceId, egress: egress.description }, "thread service ready");
 }
 
 main().catch((error) => {

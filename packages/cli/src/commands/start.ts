@@ -317,6 +317,9 @@ class Launcher {
       CONFIG_GRPC_DEFAULT_TENANT: DEV_TENANT,
       CONFIG_GRPC_PORT_BASE: String(env.CONFIG_GRPC_PORT_BASE),
       CONFIG_GRPC_PUBLIC_HOST: env.CONFIG_GRPC_PUBLIC_HOST,
+      // On one machine its own model servers (the scripted one, a local model) are on loopback: allowed
+      // unless told otherwise; the rest of the private ranges stay refused, as in a deployment.
+      SWITCHYARD_EGRESS_ALLOW: process.env.SWITCHYARD_EGRESS_ALLOW ?? "loopback",
     };
     // Per-process ids must differ between instances; each service picks a random one.
     delete childEnv.SWITCHYARD_INSTANCE_ID;
@@ -445,6 +448,7 @@ class Launcher {
       `  Services     ${servicesLine}`,
       `  Infra        ${infraLine}`,
       `  Model        ${facts.modelProvider}`,
+      `  Egress       ${egressSummary()} (SWITCHYARD_EGRESS_DENY, SWITCHYARD_EGRESS_ALLOW)`,
       `  State        ${env.SWITCHYARD_STATE_DIR}`,
       "",
       `Token (tenant ${DEV_TENANT}, subject ${DEV_SUBJECT}, valid ${facts.ttl}; same as: pnpm -s switchyard token --tenant ${DEV_TENANT} --subject ${DEV_SUBJECT}):`,
@@ -581,3 +585,11 @@ export const startCommand: Command = {
     return new Launcher(env, output, options.scale as string | undefined).run();
   },
 };
+
+/** Where the services may connect for a tenant (a provider's base_url), as the banner says it. */
+function egressSummary(): string {
+  const deny = process.env.SWITCHYARD_EGRESS_DENY?.trim() || "private";
+  const allow = process.env.SWITCHYARD_EGRESS_ALLOW?.trim() ?? "loopback";
+  if (deny === "none") return "tenants' providers may be anywhere";
+  return `tenants' providers refused in ${deny === "private" ? "private ranges" : deny}${allow ? `, except ${allow}` : ""}`;
+}

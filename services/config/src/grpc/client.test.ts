@@ -9,9 +9,13 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
+import { type EgressPolicy, egressPolicy } from "@switchyard/runtime";
 import { closeUpstreamClients, loadUpstreamThreadConfig, ThreadConfigLoadError } from "./client.js";
 import { type LoadThreadConfigRequestMessage, type LoadThreadConfigResponseMessage, threadConfigLoaderService } from "./proto.js";
 import { sessionConfigToProto } from "./session-config-codec.js";
+
+/** The tests' upstream endpoints listen on loopback, which a deployment's policy refuses unless allowed. */
+const LOOPBACK_ALLOWED = egressPolicy(["private"], ["loopback"]);
 
 // A scripted upstream: the request's cwd picks the behaviour.
 const seen: { path: string; threadId: string | undefined; cwd: string | undefined }[] = [];
@@ -82,12 +86,15 @@ after(() => {
 
 const endpoint = () => `http://127.0.0.1:${port}`;
 
-async function loadError(cwd: string, options: { endpoint?: string; timeoutMs?: number } = {}): Promise<ThreadConfigLoadError> {
+async function loadError(
+  cwd: string,
+  options: { endpoint?: string; timeoutMs?: number; egress?: EgressPolicy } = {},
+): Promise<ThreadConfigLoadError> {
   try {
     await loadUpstreamThreadConfig(
       options.endpoint ?? endpoint(),
       { threadId: null, cwd },
-      { timeoutMs: options.timeoutMs ?? 2_000 },
+      { timeoutMs: options.timeoutMs ?? 2_000, egress: options.egress ?? LOOPBACK_ALLOWED },
     );
   } catch (error) {
     assert.ok(error instanceof ThreadConfigLoadError, `expected ThreadConfigLoadError, got ${String(error)}`);
@@ -97,7 +104,11 @@ async function loadError(cwd: string, options: { endpoint?: string; timeoutMs?: 
 }
 
 test("success: the session source comes back TOML-shaped, with the user source noted", async () => {
-  const result = await loadUpstreamThreadConfig(endpoint(), { threadId: "thr_9", cwd: "/ok" }, { timeoutMs: 2_000 });
+  const result = await loadUpstreamThreadConfig(
+    endpoint(),
+    { threadId: "thr_9", cwd: "/ok" },
+    { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED },
+  );
   assert.deepEqual(result, {
     session: {
       model_provider: "orchestrator",
@@ -122,15 +133,34 @@ test("success: the session source comes back TOML-shaped, with the user source n
 });
 
 test("a null thread id or cwd is not sent at all", async () => {
-  await loadUpstreamThreadConfig(endpoint(), { threadId: null, cwd: "/empty" }, { timeoutMs: 2_000 });
+  await loadUpstreamThreadConfig(endpoint(), { threadId: null, cwd: "/empty" }, { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED });
   assert.deepEqual(seen.at(-1), { path: "/codex.thread_config.v1.ThreadConfigLoader/Load", threadId: undefined, cwd: "/empty" });
 });
 
 test("an empty response means no session config", async () => {
-  assert.deepEqual(await loadUpstreamThreadConfig(endpoint(), { threadId: null, cwd: "/empty" }, { timeoutMs: 2_000 }), {
-    session: null,
-    user: false,
-  });
+  assert.deepEqual(
+    await loadUpstreamThreadConfig(endpoint(), { threadId: null, cwd: "/empty" }, { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED }),
+    {
+      session: null,
+      user: false,
+    },
+  );
+});
+
+test("an endpoint the egress policy refuses is never called: requestFailed, saying why", async () => {
+  const calls = seen.length;
+  const refused = await loadError("/ok", { egress: egressPolicy(["private"], []) });
+  assert.equal(refused.kind, "requestFailed");
+  assert.equal(
+    refused.message,
+    "failed to connect to remote thread config loader: the address 127.0.0.1 is not allowed by this deployment's egress policy",
+  );
+  const byName = await loadError("/ok", { endpoint: `http://localhost:${port}`, egress: egressPolicy(["private"], []) });
+  assert.match(
+    byName.message,
+    /: localhost resolves to (127\.0\.0\.1|::1), which this deployment's egress policy does not allow$/,
+  );
+  assert.equal(seen.length, calls, "the upstream saw no call");
 });
 
 test("UNAUTHENTICATED and PERMISSION_DENIED are auth errors", async () => {
@@ -173,7 +203,7 @@ test("a path in the endpoint is ignored, as Codex ignores it", async () => {
   const result = await loadUpstreamThreadConfig(
     `${endpoint()}/tenants/acme/thread-config?x=1`,
     { threadId: null, cwd: "/ok" },
-    { timeoutMs: 2_000 },
+    { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED },
   );
   assert.equal(result.session?.model_provider, "orchestrator");
   assert.equal(seen.at(-1)?.path, "/codex.thread_config.v1.ThreadConfigLoader/Load");

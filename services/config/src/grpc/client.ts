@@ -4,6 +4,7 @@
 // auth / timeout / requestFailed, responses parsed with Codex's rules. Every failure throws; there is
 // no fallback to "no session config".
 import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { checkResolvedHost, type EgressPolicy, egressDenialOf } from "@switchyard/runtime";
 import { ThreadConfigLoadError, type ThreadConfigLoadErrorKind } from "./errors.js";
 import { type LoadThreadConfigRequestMessage, loadMethodPath, threadConfigLoaderService } from "./proto.js";
 import { type SessionConfigToml, sessionConfigFromSources } from "./session-config-codec.js";
@@ -21,10 +22,23 @@ const clientsByTarget = new Map<string, Client>();
 export async function loadUpstreamThreadConfig(
   endpoint: string,
   request: { threadId: string | null; cwd: string | null },
-  options: { timeoutMs: number },
+  /**
+   * `egress`: the deployment's egress policy. The endpoint is the tenant's to name, so its host is
+   * resolved and checked before every call (grpc-js resolves names itself, so unlike a provider's
+   * connection this one cannot be pinned to the address checked).
+   */
+  options: { timeoutMs: number; egress: EgressPolicy },
 ): Promise<{ session: SessionConfigToml | null; user: boolean }> {
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
+  }
+  const { target, isSecure } = parseEndpoint(endpoint);
+  try {
+    await checkResolvedHost(options.egress, new URL(`${isSecure ? "https" : "http"}://${target}`).hostname);
+  } catch (error) {
+    const denial = egressDenialOf(error);
+    // A name that does not resolve is left to grpc-js, which reports it as Codex does.
+    if (denial) throw connectError(denial.message);
   }
   const client = clientFor(endpoint);
   const message: LoadThreadConfigRequestMessage = {};

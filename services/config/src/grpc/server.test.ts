@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createServer } from "node:net";
 import { after, test } from "node:test";
 import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { egressPolicy } from "@switchyard/runtime";
 import { closeUpstreamClients, loadUpstreamThreadConfig } from "./client.js";
 import {
   type LoadThreadConfigRequestMessage,
@@ -11,6 +12,9 @@ import {
 } from "./proto.js";
 import { loadResponseFor, type SessionConfigLookup, ThreadConfigServer } from "./server.js";
 import { type SessionConfigToml, sessionConfigFromSources } from "./session-config-codec.js";
+
+/** The tests' upstream endpoints listen on loopback, which a deployment's policy refuses unless allowed. */
+const LOOPBACK_ALLOWED = egressPolicy(["private"], ["loopback"]);
 
 const load = threadConfigLoaderService.Load;
 const silentLog = { debug() {}, info() {}, warn() {}, error() {} };
@@ -199,11 +203,15 @@ test("close stops every listener and refuses new ones", async () => {
 test("our own client reads what our server serves, through a tenant's listener", async () => {
   const port = await server.listenTenant("globex", "127.0.0.1", 0);
   const endpoint = `http://127.0.0.1:${port}/ignored/path`;
-  const loaded = await loadUpstreamThreadConfig(endpoint, { threadId: null, cwd: "/work/globex" }, { timeoutMs: 2_000 });
+  const loaded = await loadUpstreamThreadConfig(
+    endpoint,
+    { threadId: null, cwd: "/work/globex" },
+    { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED },
+  );
   assert.equal(loaded.session?.model_providers?.["globex-gw"]?.base_url, "http://globex.internal/v1");
   assert.equal(loaded.user, false);
   await assert.rejects(
-    loadUpstreamThreadConfig(endpoint, { threadId: null, cwd: "/broken" }, { timeoutMs: 2_000 }),
+    loadUpstreamThreadConfig(endpoint, { threadId: null, cwd: "/broken" }, { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED }),
     (error: unknown) => error instanceof Error && "kind" in error && error.kind === "requestFailed",
   );
 });

@@ -18,7 +18,7 @@ import {
   type ResolveThreadConfigResponse,
   SwitchyardError,
 } from "@switchyard/protocol";
-import type { Logger } from "@switchyard/runtime";
+import type { EgressPolicy, Logger } from "@switchyard/runtime";
 import { loadUpstreamThreadConfig, ThreadConfigLoadError } from "../grpc/client.js";
 import {
   applyEdits,
@@ -99,6 +99,8 @@ export class ThreadConfigs {
       resolver: ConfigResolver;
       configSecrets: ConfigSecrets;
       upstreamTimeoutMs: number;
+      /** Where an upstream endpoint may be: the deployment's egress policy. */
+      egress: EgressPolicy;
       log: Logger;
     },
   ) {}
@@ -312,7 +314,7 @@ export class ThreadConfigs {
         const loaded = await loadUpstreamThreadConfig(
           endpoint,
           { threadId: params.threadId, cwd: params.cwd },
-          { timeoutMs: this.deps.upstreamTimeoutMs },
+          { timeoutMs: this.deps.upstreamTimeoutMs, egress: this.deps.egress },
         );
         return (loaded.session as ConfigTable | null) ?? null;
       } catch (error) {

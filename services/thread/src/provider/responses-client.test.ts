@@ -3,7 +3,9 @@ import { createServer, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, beforeEach, describe, test } from "node:test";
 import type { ResolvedModelProvider, TurnError } from "@switchyard/protocol";
+import { egressPolicy } from "@switchyard/runtime";
 import { type ScriptedResponses, startScriptedResponses } from "../../../../packages/cli/src/provider/scripted-responses.js";
+import { type ProviderEgress, providerEgress } from "./egress.js";
 import { dynamicToolToFunctionTool, findDynamicTool, responsesRequestBody } from "./request-body.js";
 import {
   isAborted,
@@ -13,6 +15,9 @@ import {
   streamResponses,
   UNKNOWN_RATE_LIMITS,
 } from "./responses-client.js";
+
+/** As the tests' deployments: private ranges denied, loopback allowed (the scripted providers listen there). */
+const LOOPBACK_ALLOWED = providerEgress(egressPolicy(["private"], ["loopback"]));
 
 const HIGH_DEMAND = "We\u2019re currently experiencing high demand, which may cause temporary errors.";
 
@@ -43,12 +48,18 @@ interface Run {
 
 async function run(
   provider: ResolvedModelProvider,
-  options: { signal?: AbortSignal; onEvent?: (event: ResponsesStreamEvent) => void; requestBody?: Record<string, unknown> } = {},
+  options: {
+    signal?: AbortSignal;
+    onEvent?: (event: ResponsesStreamEvent) => void;
+    requestBody?: Record<string, unknown>;
+    egress?: ProviderEgress;
+  } = {},
 ): Promise<Run> {
   const result: Run = { events: [], retries: [] };
   try {
     const stream = streamResponses(provider, options.requestBody ?? body(), {
       signal: options.signal ?? new AbortController().signal,
+      egress: options.egress ?? LOOPBACK_ALLOWED,
       onRetry: (retry) => result.retries.push(retry),
     });
     for await (const event of stream) {
@@ -105,6 +116,35 @@ describe("streamResponses against the scripted Responses server", () => {
   });
   afterEach(async () => {
     await scripted.close();
+  });
+
+  test("egress policy: a provider at a denied address is never called, and the turn fails at once saying why", async () => {
+    const denied = providerEgress(egressPolicy(["private"], []));
+    const result = await run(providerAt(scripted.baseUrl, { requestMaxRetries: 3 }), { egress: denied });
+    const error = turnErrorOf(result);
+    assert.match(
+      error.message,
+      /^stream disconnected before completion: error sending request for url \(http:\/\/127\.0\.0\.1:\d+\/v1\/responses\)/,
+    );
+    assert.match(error.message, /the address 127\.0\.0\.1 is not allowed by this deployment's egress policy$/);
+    assert.deepEqual(error.codexErrorInfo, { httpConnectionFailed: { httpStatusCode: null } });
+    assert.equal(result.retries.length, 0, "a refusal is not retried");
+    assert.equal(scripted.requests.length, 0);
+
+    // By name: what the name resolves to is checked where the socket connects.
+    const byName = await run(providerAt(scripted.baseUrl.replace("127.0.0.1", "localhost")), { egress: denied });
+    assert.match(
+      turnErrorOf(byName).message,
+      /localhost resolves to (127\.0\.0\.1|::1), which this deployment's egress policy does not allow$/,
+    );
+    assert.equal(scripted.requests.length, 0);
+
+    // Allowed by the operator: the same provider answers.
+    scripted.script({ text: "through" });
+    const allowed = await run(providerAt(scripted.baseUrl), { egress: providerEgress(egressPolicy(["private"], ["127.0.0.1"])) });
+    assert.equal(allowed.error, undefined);
+    assert.equal(textOf(allowed.events), "through");
+    assert.equal(scripted.requests.length, 1);
   });
 
   test("a full stream: events in order, the text adds up, usage", async () => {
@@ -497,6 +537,7 @@ describe("streamResponses against the scripted Responses server", () => {
     const result = await (async () => {
       const stream = streamResponses(providerAt(scripted.baseUrl, { requestMaxRetries: 1 }), body(), {
         signal: controller.signal,
+        egress: LOOPBACK_ALLOWED,
         onRetry: () => setTimeout(() => controller.abort(), 50),
       });
       try {
@@ -539,6 +580,7 @@ describe("streamResponses against the scripted Responses server", () => {
     try {
       const stream = streamResponses(providerAt(server.baseUrl, { streamIdleTimeoutMs: 60_000 }), body(), {
         signal: new AbortController().signal,
+        egress: LOOPBACK_ALLOWED,
       });
       for await (const event of stream) {
         assert.deepEqual(event, { type: "created", responseId: "resp_raw" });

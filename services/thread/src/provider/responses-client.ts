@@ -9,8 +9,9 @@
 // `created` again with the new response id.
 import { STATUS_CODES } from "node:http";
 import type { RateLimitSnapshot, ResolvedModelProvider, TurnError } from "@switchyard/protocol";
-import { recordProviderLatency } from "@switchyard/runtime";
+import { egressDenialOf, recordProviderLatency } from "@switchyard/runtime";
 import { createParser, type EventSourceMessage } from "eventsource-parser";
+import type { ProviderEgress } from "./egress.js";
 
 export interface ResponsesUsage {
   inputTokens: number;
@@ -36,6 +37,8 @@ export type ResponsesStreamEvent =
 
 export interface StreamResponsesOptions {
   signal: AbortSignal;
+  /** How the provider is reached: through the deployment's egress policy (egress.ts). */
+  egress: ProviderEgress;
   /** Called before each retry (then the client waits its backoff); `attempt` counts from 1 up to `max`. */
   onRetry?: (retry: { attempt: number; max: number; error: TurnError }) => void;
 }
@@ -351,6 +354,19 @@ async function* streamAttempts(
     const failureOf = (error: unknown, whileReading: boolean): AttemptFailure => {
       if (signal.aborted) throw new ResponsesAbortError();
       if (error instanceof AttemptFailure) return error;
+      const denial = egressDenialOf(error);
+      // Refused by the deployment, not failed: asking again would be refused again.
+      if (denial) {
+        return new AttemptFailure(
+          "final",
+          turnError(
+            `stream disconnected before completion: error sending request for url (${url.split("?")[0]}): ${denial.message}`,
+            {
+              httpConnectionFailed: { httpStatusCode: null },
+            },
+          ),
+        );
+      }
       if (attempt.signal.reason === IDLE) return new AttemptFailure("stream", disconnected("idle timeout waiting for SSE"));
       if (whileReading) return new AttemptFailure("stream", disconnected("error sending request"));
       if (closedAfterConnecting(error)) return new AttemptFailure("request", disconnected("error sending request"));
@@ -369,7 +385,12 @@ async function* streamAttempts(
       let response: Response;
       try {
         armIdle(); // also bounds reading an error answer's body
-        response = await fetch(url, { method: "POST", headers: requestHeaders(provider), body: payload, signal: attemptSignal });
+        response = await options.egress.fetch(url, {
+          method: "POST",
+          headers: requestHeaders(provider),
+          body: payload,
+          signal: attemptSignal,
+        });
         if (!response.ok) throw await statusFailure(response);
         disarmIdle();
       } catch (error) {

@@ -29,6 +29,7 @@ import {
 } from "@switchyard/protocol";
 import type { EventPublisher, Logger } from "@switchyard/runtime";
 import { newId } from "@switchyard/runtime";
+import type { ProviderEgress } from "../provider/egress.js";
 import { dynamicToolToFunctionTool, findDynamicTool, responsesRequestBody } from "../provider/request-body.js";
 import {
   isAborted,
@@ -72,6 +73,8 @@ export interface TurnRunnerSettings {
   shutdownGraceMs: number;
   /** The deployment's model and provider, for a thread that names none (goal continuations build their thread). */
   defaults: { model: string; modelProvider: string };
+  /** How model providers are reached: through the deployment's egress policy. */
+  providerEgress: ProviderEgress;
 }
 
 /** A thread's pause clock: whether its waits are paused now, and for how long they have been in all. */
@@ -534,6 +537,7 @@ export class TurnRunner {
       );
     const stream: AsyncIterable<ResponsesStreamEvent> = streamResponses(resolved.provider, body, {
       signal: running.abort.signal,
+      egress: this.settings.providerEgress,
       onRetry,
     });
     for await (const event of stream) {
