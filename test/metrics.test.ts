@@ -61,6 +61,8 @@ describe("metrics", () => {
     assert.equal(handled("thread/read", "ok"), 1);
     assert.equal(handled("thread/read", "invalid_request"), 0, "the gateway refused the invalid read before the bus");
     assert.equal(sampleValue(thread, "switchyard_turns_running", {}), 0, "no turn is running");
+    assert.equal(sampleValue(thread, "switchyard_db_waiting", { of: "statements" }), 0, "no statement waits for a connection");
+    assert.equal(sampleValue(thread, "switchyard_db_waiting", { of: "tenants" }), 0);
     await client.close();
   });
 

@@ -52,7 +52,8 @@ export type GaugeName =
   | "keyedLaneDepth"
   | "keyedLaneOldestAge"
   | "readCacheEntries"
-  | "readCacheLookups";
+  | "readCacheLookups"
+  | "dbWaiting";
 type Observe = (value: number, attributes?: Attributes) => void;
 type GaugeCallback = (observe: Observe) => void | Promise<void>;
 const gaugeCallbacks = new Map<GaugeName, Set<GaugeCallback>>();
@@ -105,6 +106,12 @@ function createInstruments(meter: Meter): Instruments {
     gauges: [
       gauge("connections", "switchyard_connections", "Open connections, by kind", "{connection}"),
       gauge("turnsRunning", "switchyard_turns_running", "Turns running on this thread-service instance", "{turn}"),
+      gauge(
+        "dbWaiting",
+        "switchyard_db_waiting",
+        "Statements waiting for one of this instance's Postgres connections (all busy; served a tenant at a time, in turn), and the tenants they belong to (`of`: statements, tenants)",
+        "{statement}",
+      ),
       gauge(
         "keyedLaneDepth",
         "switchyard_keyed_lane_depth",

@@ -8,7 +8,7 @@ import { armFailpoints } from "./failpoints.js";
 import { newToken } from "./ids.js";
 import { Lifecycle } from "./lifecycle.js";
 import { createLogger, type Logger } from "./logger.js";
-import { loadMetricsEnv, startMetrics } from "./metrics.js";
+import { loadMetricsEnv, observeGauge, startMetrics } from "./metrics.js";
 import { type BusConnection, connectNats, type NatsConnection } from "./nats.js";
 import { assertRowLevelSecurityApplies, createPool, loadMigrations, migrate, type Pool } from "./postgres.js";
 import { startPresence } from "./presence.js";
@@ -101,12 +101,18 @@ export async function bootService(options: ServiceBootOptions): Promise<BootedSe
   const bus = await connectNats({ url: env.NATS_URL, name: instanceId, log });
   lifecycle.onShutdown("nats", () => bus.nc.drain());
 
+  const db = new TenantDb(pool);
+  observeGauge("dbWaiting", (observe) => {
+    const { statements, tenants } = db.slots.queued;
+    observe(statements, { of: "statements" });
+    observe(tenants, { of: "tenants" });
+  });
   return {
     instanceId,
     log,
     lifecycle,
     pool,
-    db: new TenantDb(pool),
+    db,
     maintenancePool,
     redis,
     bus,

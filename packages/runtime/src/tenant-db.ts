@@ -6,6 +6,7 @@
 // outside a transaction (a rolled-back transaction would undo it).
 import type pg from "pg";
 import type { PoolClient, QueryResult, QueryResultRow } from "pg";
+import { FairSlots } from "./fair-slots.js";
 import { SpanKind, SpanStatusCode, tracer } from "./tracing.js";
 
 /** The Postgres setting the row-level security policies read. */
@@ -39,7 +40,12 @@ export interface TenantQueryable {
 }
 
 export class TenantDb {
-  constructor(private readonly pool: pg.Pool) {}
+  /** The pool's connections, shared between tenants in turn when they run out (fair-slots.ts). */
+  readonly slots: FairSlots;
+
+  constructor(private readonly pool: pg.Pool) {
+    this.slots = new FairSlots(pool.options.max ?? 10);
+  }
 
   /** Runs one statement for `tenant` (a span per statement, named `pg <operation>`). */
   async query<Row extends QueryResultRow>(
@@ -72,7 +78,15 @@ export class TenantDb {
   }
 
   private async withClient<T>(tenant: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
-    const client = await this.pool.connect();
+    const turn = this.slots.acquire(tenant);
+    if (turn) await turn;
+    let client: PoolClient;
+    try {
+      client = await this.pool.connect();
+    } catch (error) {
+      this.slots.release();
+      throw error;
+    }
     let broken: Error | undefined;
     try {
       if (tenantOf.get(client) !== tenant) {
@@ -91,6 +105,7 @@ export class TenantDb {
       throw error;
     } finally {
       client.release(broken);
+      this.slots.release();
     }
   }
 }
