@@ -9,7 +9,6 @@ import { execFile } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { promisify } from "node:util";
-import { type Server as GrpcServer, Server, ServerCredentials } from "@grpc/grpc-js";
 import { busSubjects, type ResolveModelProviderResponse } from "@switchyard/protocol";
 import {
   type BusConnection,
@@ -25,8 +24,6 @@ import {
 import { type ConfigAdmin, openConfigAdmin } from "../services/config/src/admin.js";
 import { loadConfigAdminEnv } from "../services/config/src/env.js";
 import { loadUpstreamThreadConfig } from "../services/config/src/grpc/client.js";
-import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
-import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { secretKeyId } from "../services/config/src/secrets/secret-box.js";
 import { ConfigStore } from "../services/config/src/store/config-store.js";
 import { CodexTestClient } from "./harness/client.js";
@@ -34,6 +31,7 @@ import { runConfigServiceExpectingExit } from "./harness/processes.js";
 import { askedUnkeyed } from "./harness/redelivery.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+import { startUpstreamThreadConfig } from "./harness/upstream-thread-config.js";
 
 /** The tests' upstream endpoints listen on loopback, which a deployment's policy refuses unless allowed. */
 const LOOPBACK_ALLOWED = egressPolicy(["private"], ["loopback"]);
@@ -506,36 +504,24 @@ describe("tenant secrets and model providers", () => {
   });
 
   test("a token from an upstream thread-config endpoint is sealed in the thread's snapshot", async () => {
-    const upstream: GrpcServer = new Server();
-    upstream.addService(threadConfigLoaderService, {
-      Load: (_call: unknown, callback: (error: null, value: unknown) => void) =>
-        callback(
-          null,
-          loadResponseFor({
-            model_provider: "up",
-            model_providers: {
-              up: { name: "Up", base_url: "http://127.0.0.1:9/v1", experimental_bearer_token: "tok-upstream-plaintext" },
-            },
-          }),
-        ),
+    const upstream = await startUpstreamThreadConfig({
+      model_provider: "up",
+      model_providers: {
+        up: { name: "Up", base_url: "http://127.0.0.1:9/v1", experimental_bearer_token: "tok-upstream-plaintext" },
+      },
     });
-    const port = await new Promise<number>((resolve, reject) =>
-      upstream.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
     try {
       await admin.importDocument({
         tenant: "t-upstream",
         target: "system",
-        text: `experimental_thread_config_endpoint = "http://127.0.0.1:${port}"\n`,
+        text: `experimental_thread_config_endpoint = "${upstream.endpoint}"\n`,
       });
       const caller = { tenant: "t-upstream", subject: "ann" };
       assert.equal((await startThread(caller, "th-up")).modelProvider, "up");
       assert.equal((await modelProvider(caller, "th-up", "up")).provider.bearerToken, "tok-upstream-plaintext");
       assertNoPlaintext(await rawConfigRows(), "the snapshot of a thread configured upstream");
     } finally {
-      upstream.forceShutdown();
+      upstream.stop();
     }
   });
 

@@ -5,15 +5,13 @@
 // be reached is. A setting the services cannot read stops them at start, naming it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { Server as GrpcServer, ServerCredentials } from "@grpc/grpc-js";
 import type { ConfigAdmin } from "../services/config/src/admin.js";
-import { threadConfigLoaderService } from "../services/config/src/grpc/proto.js";
-import { loadResponseFor } from "../services/config/src/grpc/server.js";
 import { CodexTestClient } from "./harness/client.js";
 import { runServiceExpectingExit, serviceEntry } from "./harness/processes.js";
 import { type ScriptedResponses, startScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant, openStackConfigAdmin, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
+import { startUpstreamThreadConfig } from "./harness/upstream-thread-config.js";
 
 const DENY_PRIVATE = { SWITCHYARD_EGRESS_DENY: "private", SWITCHYARD_EGRESS_ALLOW: "" };
 
@@ -76,24 +74,12 @@ describe("egress policy", () => {
   });
 
   test("a thread-config endpoint at a private address is never called; the start is refused as unreachable", async () => {
-    let calls = 0;
-    const upstream = new GrpcServer();
-    upstream.addService(threadConfigLoaderService, {
-      Load: (_call: unknown, callback: (error: null, value: unknown) => void) => {
-        calls++;
-        callback(null, loadResponseFor({ features: { tools: true } }));
-      },
-    });
-    const port = await new Promise<number>((resolve, reject) =>
-      upstream.bindAsync("127.0.0.1:0", ServerCredentials.createInsecure(), (error, bound) =>
-        error ? reject(error) : resolve(bound),
-      ),
-    );
+    const upstream = await startUpstreamThreadConfig({ features: { tools: true } });
     try {
       await admin.importDocument({
         tenant: "t-egress-upstream",
         target: "system",
-        text: `experimental_thread_config_endpoint = "http://127.0.0.1:${port}"\n`,
+        text: `experimental_thread_config_endpoint = "${upstream.endpoint}"\n`,
       });
       const client = await open("t-egress-upstream", "ann");
       const refused = await client.request("thread/start", { cwd: "/w" });
@@ -103,10 +89,10 @@ describe("egress policy", () => {
         "failed to connect to remote thread config loader: the address 127.0.0.1 is not allowed by this deployment's egress policy",
       );
       assert.deepEqual(refused.error?.data, { reason: "threadConfigLoadFailed", kind: "requestFailed" });
-      assert.equal(calls, 0, "the endpoint was never called");
+      assert.equal(upstream.calls(), 0, "the endpoint was never called");
       client.socket.close();
     } finally {
-      upstream.forceShutdown();
+      upstream.stop();
     }
   });
 
