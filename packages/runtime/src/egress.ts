@@ -98,6 +98,9 @@ export function egressPolicy(deny: readonly string[], allow: readonly string[]):
 
 type Family = "ipv4" | "ipv6";
 
+/** An IPv6 literal as a URL writes it (`[::1]`) without its brackets; anything else as it is. */
+const unbracketed = (host: string) => (host.startsWith("[") && host.endsWith("]") ? host.slice(1, -1) : host);
+
 function blockListOf(entries: readonly string[], setting: string): BlockList {
   const list = new BlockList();
   for (const entry of entries) {
@@ -123,7 +126,7 @@ function blockListOf(entries: readonly string[], setting: string): BlockList {
  * the connection really goes. None for text that is not an address.
  */
 function comparableForms(address: string): Array<[string, Family]> {
-  const bare = address.startsWith("[") && address.endsWith("]") ? address.slice(1, -1) : address;
+  const bare = unbracketed(address);
   const version = isIP(bare);
   if (version === 4) return [[bare, "ipv4"]];
   if (version !== 6) return [];
@@ -190,7 +193,7 @@ export function guardedLookup(policy: EgressPolicy) {
  * guardedLookup never sees them). A name passes here; guardedLookup checks what it resolves to.
  */
 export function checkHost(policy: EgressPolicy, hostname: string): void {
-  const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  const bare = unbracketed(hostname);
   if (isIP(bare) !== 0 && !policy.allows(bare)) throw new EgressDeniedError(bare, bare);
 }
 
@@ -201,7 +204,7 @@ export function checkHost(policy: EgressPolicy, hostname: string): void {
  */
 export async function checkResolvedHost(policy: EgressPolicy, hostname: string): Promise<void> {
   checkHost(policy, hostname);
-  const bare = hostname.startsWith("[") && hostname.endsWith("]") ? hostname.slice(1, -1) : hostname;
+  const bare = unbracketed(hostname);
   if (isIP(bare) !== 0) return;
   const addresses = await new Promise<LookupAddress[]>((resolve, reject) =>
     dnsLookup(bare, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),

@@ -12,7 +12,7 @@ import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { constants } from "node:os";
 import { join } from "node:path";
-import { ensureDatabase } from "@switchyard/runtime";
+import { commonEnv, egressPolicy, ensureDatabase } from "@switchyard/runtime";
 import { ensureDevSecret } from "../auth/dev-token.js";
 import { type CliEnv, inheritedEnvironment } from "../env.js";
 import { redactUrl } from "../infra/endpoints.js";
@@ -319,7 +319,7 @@ class Launcher {
       CONFIG_GRPC_PUBLIC_HOST: env.CONFIG_GRPC_PUBLIC_HOST,
       // On one machine its own model servers (the scripted one, a local model) are on loopback: allowed
       // unless told otherwise; the rest of the private ranges stay refused, as in a deployment.
-      SWITCHYARD_EGRESS_ALLOW: process.env.SWITCHYARD_EGRESS_ALLOW ?? "loopback",
+      SWITCHYARD_EGRESS_ALLOW: localEgressAllow(),
     };
     // Per-process ids must differ between instances; each service picks a random one.
     delete childEnv.SWITCHYARD_INSTANCE_ID;
@@ -448,7 +448,7 @@ class Launcher {
       `  Services     ${servicesLine}`,
       `  Infra        ${infraLine}`,
       `  Model        ${facts.modelProvider}`,
-      `  Egress       ${egressSummary()} (SWITCHYARD_EGRESS_DENY, SWITCHYARD_EGRESS_ALLOW)`,
+      `  Egress       tenants' providers and endpoints: ${egressDescription()} (SWITCHYARD_EGRESS_DENY, SWITCHYARD_EGRESS_ALLOW)`,
       `  State        ${env.SWITCHYARD_STATE_DIR}`,
       "",
       `Token (tenant ${DEV_TENANT}, subject ${DEV_SUBJECT}, valid ${facts.ttl}; same as: pnpm -s switchyard token --tenant ${DEV_TENANT} --subject ${DEV_SUBJECT}):`,
@@ -586,10 +586,16 @@ export const startCommand: Command = {
   },
 };
 
-/** Where the services may connect for a tenant (a provider's base_url), as the banner says it. */
-function egressSummary(): string {
-  const deny = process.env.SWITCHYARD_EGRESS_DENY?.trim() || "private";
-  const allow = process.env.SWITCHYARD_EGRESS_ALLOW?.trim() ?? "loopback";
-  if (deny === "none") return "tenants' providers may be anywhere";
-  return `tenants' providers refused in ${deny === "private" ? "private ranges" : deny}${allow ? `, except ${allow}` : ""}`;
+/** What the services may connect to for a tenant here: loopback too, unless SWITCHYARD_EGRESS_ALLOW says otherwise. */
+const localEgressAllow = () => process.env.SWITCHYARD_EGRESS_ALLOW ?? "loopback";
+
+/** The services' egress policy as they read it (and log it in their ready line). */
+function egressDescription(): string {
+  const deny = commonEnv.SWITCHYARD_EGRESS_DENY.parse(process.env.SWITCHYARD_EGRESS_DENY);
+  const allow = commonEnv.SWITCHYARD_EGRESS_ALLOW.parse(localEgressAllow());
+  try {
+    return egressPolicy(deny, allow).description;
+  } catch (error) {
+    return (error as Error).message;
+  }
 }

@@ -32,15 +32,15 @@ export async function loadUpstreamThreadConfig(
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
   }
-  const { target, isSecure } = parseEndpoint(endpoint);
+  const parsed = parseEndpoint(endpoint);
   try {
-    await checkResolvedHost(options.egress, new URL(`${isSecure ? "https" : "http"}://${target}`).hostname);
+    await checkResolvedHost(options.egress, parsed.hostname);
   } catch (error) {
     const denial = egressDenialOf(error);
     // A name that does not resolve is left to grpc-js, which reports it as Codex does.
     if (denial) throw connectError(denial.message);
   }
-  const client = clientFor(endpoint);
+  const client = clientFor(parsed);
   const message: LoadThreadConfigRequestMessage = {};
   if (request.threadId !== null) message.thread_id = request.threadId;
   if (request.cwd !== null) message.cwd = request.cwd;
@@ -70,8 +70,7 @@ export function closeUpstreamClients(): void {
   clientsByTarget.clear();
 }
 
-function clientFor(endpoint: string): Client {
-  const { target, isSecure } = parseEndpoint(endpoint);
+function clientFor({ target, isSecure }: Endpoint): Client {
   const key = `${isSecure ? "https" : "http"}://${target}`;
   let client = clientsByTarget.get(key);
   if (!client) {
@@ -81,8 +80,16 @@ function clientFor(endpoint: string): Client {
   return client;
 }
 
+interface Endpoint {
+  /** host:port, as grpc-js dials it. */
+  target: string;
+  /** The host alone (an IPv6 literal in brackets), as the egress policy checks it. */
+  hostname: string;
+  isSecure: boolean;
+}
+
 /** "http://host:port/any/path" → "host:port"; like tonic, a missing port means 80 (http) or 443 (https). */
-function parseEndpoint(endpoint: string): { target: string; isSecure: boolean } {
+function parseEndpoint(endpoint: string): Endpoint {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -95,7 +102,7 @@ function parseEndpoint(endpoint: string): { target: string; isSecure: boolean } 
   if (url.hostname === "") throw connectError(`invalid endpoint ${JSON.stringify(endpoint)}: no host`);
   const isSecure = url.protocol === "https:";
   // `hostname` keeps the brackets of an IPv6 literal, which is the form grpc-js expects.
-  return { target: `${url.hostname}:${url.port || (isSecure ? "443" : "80")}`, isSecure };
+  return { target: `${url.hostname}:${url.port || (isSecure ? "443" : "80")}`, hostname: url.hostname, isSecure };
 }
 
 function connectError(detail: string): ThreadConfigLoadError {

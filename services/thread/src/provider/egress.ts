@@ -9,13 +9,11 @@ import { Agent, fetch as undiciFetch } from "undici";
 export interface ProviderEgress {
   /** fetch, through the policy: rejects with an error whose cause is EgressDeniedError when refused. */
   fetch(url: string, init: RequestInit): Promise<Response>;
-  readonly policy: EgressPolicy;
 }
 
 export function providerEgress(policy: EgressPolicy): ProviderEgress {
   const dispatcher = new Agent({ connect: { lookup: guardedLookup(policy) } });
   return {
-    policy,
     async fetch(url, init) {
       checkHost(policy, new URL(url).hostname);
       // undici's fetch is the one Node's global fetch is built on; its types are its own.
