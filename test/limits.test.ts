@@ -32,6 +32,7 @@ const DEFAULT_LIMITS = {
 /** Slow refills (one request per 5 s) where a test must not see a token come back mid-way. */
 const TENANT_LIMITS = {
   "rate-shared": { requestsPerS: 0.2, requestBurst: 5 },
+  "rate-paced": { requestsPerS: 0.2, requestBurst: 5 },
   tokens: { requestsPerS: 1000, requestBurst: 1000, tokenRequestsPerS: 0.2, tokenRequestBurst: 3 },
   big: { requestBurst: 30, requestsPerS: 0.2 },
   small: { requestsPerS: 0.2 },
@@ -114,6 +115,19 @@ describe("limits per tenant and per token", () => {
     const again = await client.request("thread/list", { limit: 1 });
     assert.ok(again.result, `served after the wait: ${JSON.stringify(again.error)}`);
     assert.equal(client.closeCode, undefined, "the limited connection stayed open");
+  });
+
+  test("a connection that keeps sending past the limit is read no faster than it is served: the gateway stops reading it a while", async () => {
+    const client = track(await open(urls[0] as string, "rate-paced", "carol"));
+    const first = await flood(client, 16); // initialize took 1 of the burst of 5: about 12 refused in a row
+    assert.ok(limited(first).length >= 10, `refused ${limited(first).length}`);
+    const sentAt = performance.now();
+    const next = await flood(client, 4);
+    const waitedMs = performance.now() - sentAt;
+    assert.equal(served(next).length + limited(next).length, 4, "every request is answered, served or limited");
+    // The pause (at least 1 s) began before the first batch's last answer left.
+    assert.ok(waitedMs >= 800, `the next requests were answered ${waitedMs.toFixed(0)} ms after they were sent`);
+    assert.equal(client.closeCode, undefined, "the paused connection stayed open");
   });
 
   test("pipelined requests of one principal share one batch fetch: a burst within the limit is all served", async () => {

@@ -289,7 +289,6 @@ export class ClientConnection implements NotificationSink {
       if (pauseMs !== undefined) this.pauseReading(pauseMs);
       return;
     }
-    this.refusals.admitted();
     const decision = gateRequest(
       { method, params, hasParams },
       {

@@ -1,23 +1,27 @@
 // Push-back on a connection that keeps sending past its rate limit. Each refusal is cheap, but a
 // client answering every -32001 with another request makes the gateway spend its CPU on refusals,
-// which other tenants feel. After REFUSALS_BEFORE_PAUSE rate refusals in a row, the connection's
-// socket is not read for a while (TCP holds the client's next frames back); an admitted request
-// resets the count. A client that backs off as told never meets this.
-export const REFUSALS_BEFORE_PAUSE = 16;
-const MIN_PAUSE_MS = 250;
-const MAX_PAUSE_MS = 1_000;
+// which other tenants feel. Each connection keeps a score of its recent rate refusals, decaying
+// with a one-second time constant (so a steady stream of r refusals a second holds it near r).
+// Admitted requests do not clear it: a flood spread over many connections of one tenant has each of
+// them admitted now and then, between many refusals. Once the score reaches REFUSAL_SCORE_TO_PAUSE,
+// the next refusal stops reading the connection's socket for the bucket's retry time, bounded to
+// MIN_PAUSE_MS – MAX_PAUSE_MS (TCP holds the client's next frames back meanwhile). A client that
+// backs off as told never meets this; one that does not is read about as fast as it can be served.
+export const REFUSAL_SCORE_TO_PAUSE = 8;
+export const MIN_PAUSE_MS = 1_000;
+export const MAX_PAUSE_MS = 2_000;
+const DECAY_MS = 1_000;
 
 export class RefusalThrottle {
-  private consecutive = 0;
+  private score = 0;
+  private scoredAt = 0;
 
-  /** A rate refusal: how long to stop reading the connection (ms), or undefined to keep reading. */
-  refused(retryAfterMs: number): number | undefined {
-    this.consecutive++;
-    if (this.consecutive < REFUSALS_BEFORE_PAUSE) return undefined;
-    return Math.min(MAX_PAUSE_MS, Math.max(MIN_PAUSE_MS, retryAfterMs));
-  }
-
-  admitted(): void {
-    this.consecutive = 0;
+  /** A rate refusal at `nowMs`: how long to stop reading the connection (ms), or undefined to keep reading. */
+  refused(retryAfterMs: number, nowMs: number = performance.now()): number | undefined {
+    this.score = this.score * Math.exp(-Math.max(0, nowMs - this.scoredAt) / DECAY_MS) + 1;
+    this.scoredAt = nowMs;
+    if (this.score < REFUSAL_SCORE_TO_PAUSE) return undefined;
+    const pauseMs = Math.max(retryAfterMs, (MIN_PAUSE_MS * this.score) / REFUSAL_SCORE_TO_PAUSE);
+    return Math.min(MAX_PAUSE_MS, pauseMs);
   }
 }
