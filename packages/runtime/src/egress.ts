@@ -166,6 +166,13 @@ function expandIpv6(address: string): number[] | undefined {
 
 type LookupCallback = (error: NodeJS.ErrnoException | null, address: string | LookupAddress[], family?: number) => void;
 
+/** The addresses the policy allows, in the resolver's order; EgressDeniedError when it allows none. */
+function allowedOf(policy: EgressPolicy, hostname: string, addresses: LookupAddress[]): LookupAddress[] {
+  const allowed = addresses.filter((entry) => policy.allows(entry.address));
+  if (allowed.length === 0) throw new EgressDeniedError(hostname, addresses[0]?.address ?? hostname);
+  return allowed;
+}
+
 /**
  * A `lookup` for net.connect and tls.connect (and so for an undici Agent's `connect` options): the
  * name resolved as usual, then only the addresses the policy allows are handed back, so the socket
@@ -176,10 +183,11 @@ export function guardedLookup(policy: EgressPolicy) {
   return (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, []);
-      const allowed = addresses.filter((entry) => policy.allows(entry.address));
-      if (allowed.length === 0) {
-        const refused = addresses[0]?.address ?? hostname;
-        return callback(new EgressDeniedError(hostname, refused) as NodeJS.ErrnoException, []);
+      let allowed: LookupAddress[];
+      try {
+        allowed = allowedOf(policy, hostname, addresses);
+      } catch (denial) {
+        return callback(denial as NodeJS.ErrnoException, []);
       }
       if (options.all) return callback(null, allowed);
       const [first] = allowed as [LookupAddress];
@@ -197,18 +205,26 @@ export function checkHost(policy: EgressPolicy, hostname: string): void {
   if (isIP(bare) !== 0 && !policy.allows(bare)) throw new EgressDeniedError(bare, bare);
 }
 
+/** Resolves a name to all its addresses (dns.lookup by default). */
+export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
+
+const systemResolver: HostResolver = (hostname) =>
+  new Promise((resolve, reject) => dnsLookup(hostname, { all: true }, (error, found) => (error ? reject(error) : resolve(found))));
+
 /**
- * Resolves a name (or takes an address) and refuses it unless every address it resolves to is
- * allowed: for a client that resolves names itself (grpc-js), checked before each call. Unlike
- * guardedLookup it cannot pin the connection, so it is the weaker check.
+ * For a client that resolves names itself (grpc-js) and can be given an address to dial instead:
+ * the first address the host resolves to that the policy allows, so the caller connects to an address
+ * that was checked (EgressDeniedError when none is; a resolver's error is passed on). An IP address
+ * is checked and returned as it is.
  */
-export async function checkResolvedHost(policy: EgressPolicy, hostname: string): Promise<void> {
+export async function allowedAddress(
+  policy: EgressPolicy,
+  hostname: string,
+  resolve: HostResolver = systemResolver,
+): Promise<LookupAddress> {
   checkHost(policy, hostname);
   const bare = unbracketed(hostname);
-  if (isIP(bare) !== 0) return;
-  const addresses = await new Promise<LookupAddress[]>((resolve, reject) =>
-    dnsLookup(bare, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),
-  );
-  const refused = addresses.find((entry) => !policy.allows(entry.address));
-  if (refused) throw new EgressDeniedError(bare, refused.address);
+  const family = isIP(bare);
+  if (family !== 0) return { address: bare, family };
+  return allowedOf(policy, bare, await resolve(bare))[0] as LookupAddress;
 }

@@ -9,8 +9,8 @@ import {
   type sendUnaryData,
   status,
 } from "@grpc/grpc-js";
-import { type EgressPolicy, egressPolicy } from "@switchyard/runtime";
-import { closeUpstreamClients, loadUpstreamThreadConfig, ThreadConfigLoadError } from "./client.js";
+import { type EgressPolicy, egressPolicy, type HostResolver } from "@switchyard/runtime";
+import { channelFor, closeUpstreamClients, loadUpstreamThreadConfig, parseEndpoint, ThreadConfigLoadError } from "./client.js";
 import { type LoadThreadConfigRequestMessage, type LoadThreadConfigResponseMessage, threadConfigLoaderService } from "./proto.js";
 import { sessionConfigToProto } from "./session-config-codec.js";
 
@@ -20,6 +20,8 @@ const LOOPBACK_ALLOWED = egressPolicy(["private"], ["loopback"]);
 // A scripted upstream: the request's cwd picks the behaviour.
 const seen: { path: string; threadId: string | undefined; cwd: string | undefined }[] = [];
 const hanging: (() => void)[] = [];
+/** The `:authority` of each call, in order. */
+const hosts: string[] = [];
 const upstream = new Server();
 let port = 0;
 
@@ -62,6 +64,7 @@ before(async () => {
     ) => {
       const request = call.request;
       seen.push({ path: call.getPath(), threadId: request.thread_id ?? undefined, cwd: request.cwd ?? undefined });
+      hosts.push(call.getHost());
       const behaviour = scripted[request.cwd ?? ""];
       const outcome = behaviour ? behaviour() : failure(status.NOT_FOUND, "no script");
       if (outcome === "hang") {
@@ -161,6 +164,58 @@ test("an endpoint the egress policy refuses is never called: requestFailed, sayi
     /: localhost resolves to (127\.0\.0\.1|::1), which this deployment's egress policy does not allow$/,
   );
   assert.equal(seen.length, calls, "the upstream saw no call");
+});
+
+test("the channel dials the address that was checked, never the name: grpc-js does not resolve it again", async () => {
+  // A name only the checking resolver knows: had grpc-js been given the name, it could not have
+  // resolved it, and a name that answered differently the second time (DNS rebinding) would get past.
+  const answers: Record<string, string> = { "config.tenant.test": "127.0.0.1", "rebound.tenant.test": "169.254.169.254" };
+  const resolve: HostResolver = async (name) => (answers[name] ? [{ address: answers[name] as string, family: 4 }] : []);
+  const calls = seen.length;
+  const result = await loadUpstreamThreadConfig(
+    `http://config.tenant.test:${port}`,
+    { threadId: "thr_pinned", cwd: "/ok" },
+    { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED, resolve },
+  );
+  assert.equal(result.user, true);
+  assert.equal(seen.length, calls + 1);
+  assert.equal(hosts.at(-1), `config.tenant.test:${port}`, "the name still goes in :authority");
+  let refused: unknown;
+  try {
+    await loadUpstreamThreadConfig(
+      `http://rebound.tenant.test:${port}`,
+      { threadId: null, cwd: "/ok" },
+      { timeoutMs: 2_000, egress: LOOPBACK_ALLOWED, resolve },
+    );
+  } catch (error) {
+    refused = error;
+  }
+  assert.ok(refused instanceof ThreadConfigLoadError);
+  assert.equal(
+    refused.message,
+    "failed to connect to remote thread config loader: rebound.tenant.test resolves to 169.254.169.254, which this deployment's egress policy does not allow",
+  );
+  assert.equal(seen.length, calls + 1, "the refused endpoint saw no call");
+});
+
+test("a channel's target and options: the address (IPv4 or IPv6), the name as authority and, over TLS, as the server name", () => {
+  assert.deepEqual(channelFor(parseEndpoint("https://config.example.com/any/path"), { address: "203.0.113.9", family: 4 }), {
+    target: "ipv4:203.0.113.9:443",
+    options: { "grpc.default_authority": "config.example.com:443", "grpc.ssl_target_name_override": "config.example.com" },
+  });
+  assert.deepEqual(channelFor(parseEndpoint("http://config.example.com:8443"), { address: "2001:db8::7", family: 6 }), {
+    target: "ipv6:[2001:db8::7]:8443",
+    options: { "grpc.default_authority": "config.example.com:8443" },
+  });
+  // An endpoint that is an address is dialled as it is; so is a name that did not resolve.
+  assert.deepEqual(channelFor(parseEndpoint("https://[2001:db8::7]"), { address: "2001:db8::7", family: 6 }), {
+    target: "[2001:db8::7]:443",
+    options: {},
+  });
+  assert.deepEqual(channelFor(parseEndpoint("http://nowhere.invalid:80"), undefined), {
+    target: "nowhere.invalid:80",
+    options: {},
+  });
 });
 
 test("UNAUTHENTICATED and PERMISSION_DENIED are auth errors", async () => {

@@ -3,16 +3,23 @@
 // requests always go to the service path), one deadline per call, gRPC statuses mapped to
 // auth / timeout / requestFailed, responses parsed with Codex's rules. Every failure throws; there is
 // no fallback to "no session config".
-import { Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
-import { checkResolvedHost, type EgressPolicy, egressDenialOf } from "@switchyard/runtime";
+import type { LookupAddress } from "node:dns";
+import { isIP } from "node:net";
+import { type ChannelOptions, Client, credentials, Metadata, type ServiceError, status } from "@grpc/grpc-js";
+import { allowedAddress, type EgressPolicy, egressDenialOf, type HostResolver } from "@switchyard/runtime";
 import { ThreadConfigLoadError, type ThreadConfigLoadErrorKind } from "./errors.js";
 import { type LoadThreadConfigRequestMessage, loadMethodPath, threadConfigLoaderService } from "./proto.js";
 import { type SessionConfigToml, sessionConfigFromSources } from "./session-config-codec.js";
 
 export { ThreadConfigLoadError, type ThreadConfigLoadErrorKind } from "./errors.js";
 
-/** One channel per endpoint origin, reused across calls; closed by `closeUpstreamClients`. */
+/**
+ * One channel per endpoint origin and the address it is dialled at, reused across calls; closed by
+ * `closeUpstreamClients`. Bounded: past MAX_CHANNELS the oldest is closed (a name that resolves to a
+ * new address each time must not grow this without end).
+ */
 const clientsByTarget = new Map<string, Client>();
+const MAX_CHANNELS = 256;
 
 /**
  * Calls `Load` on an upstream thread-config endpoint and returns the effective session config (the
@@ -23,24 +30,27 @@ export async function loadUpstreamThreadConfig(
   endpoint: string,
   request: { threadId: string | null; cwd: string | null },
   /**
-   * `egress`: the deployment's egress policy. The endpoint is the tenant's to name, so its host is
-   * resolved and checked before every call (grpc-js resolves names itself, so unlike a provider's
-   * connection this one cannot be pinned to the address checked).
+   * `egress`: the deployment's egress policy. The endpoint is the tenant's to name, so before every
+   * call its host is resolved (`resolve`, dns.lookup unless a test gives its own) and the channel
+   * dialled at the first address the policy allows, never at the name: grpc-js would resolve the name
+   * again, and could get another answer (DNS rebinding). The name still goes in `:authority` and, over
+   * TLS, in the server name and the certificate check.
    */
-  options: { timeoutMs: number; egress: EgressPolicy },
+  options: { timeoutMs: number; egress: EgressPolicy; resolve?: HostResolver },
 ): Promise<{ session: SessionConfigToml | null; user: boolean }> {
   if (!Number.isFinite(options.timeoutMs) || options.timeoutMs <= 0) {
     throw new RangeError(`timeoutMs must be a positive number of milliseconds, got ${options.timeoutMs}`);
   }
   const parsed = parseEndpoint(endpoint);
+  let address: LookupAddress | undefined;
   try {
-    await checkResolvedHost(options.egress, parsed.hostname);
+    address = await allowedAddress(options.egress, parsed.hostname, options.resolve);
   } catch (error) {
     const denial = egressDenialOf(error);
-    // A name that does not resolve is left to grpc-js, which reports it as Codex does.
     if (denial) throw connectError(denial.message);
+    // A name that does not resolve is left to grpc-js, which fails on it the same way and reports it as Codex does.
   }
-  const client = clientFor(parsed);
+  const client = clientFor(parsed, address);
   const message: LoadThreadConfigRequestMessage = {};
   if (request.threadId !== null) message.thread_id = request.threadId;
   if (request.cwd !== null) message.cwd = request.cwd;
@@ -70,26 +80,49 @@ export function closeUpstreamClients(): void {
   clientsByTarget.clear();
 }
 
-function clientFor({ target, isSecure }: Endpoint): Client {
-  const key = `${isSecure ? "https" : "http"}://${target}`;
+function clientFor(endpoint: Endpoint, address: LookupAddress | undefined): Client {
+  const { target, options } = channelFor(endpoint, address);
+  const key = `${endpoint.isSecure ? "https" : "http"}://${endpoint.authority} ${target}`;
   let client = clientsByTarget.get(key);
   if (!client) {
-    client = new Client(target, isSecure ? credentials.createSsl() : credentials.createInsecure());
+    client = new Client(target, endpoint.isSecure ? credentials.createSsl() : credentials.createInsecure(), options);
     clientsByTarget.set(key, client);
+    if (clientsByTarget.size > MAX_CHANNELS) {
+      const [oldestKey, oldest] = clientsByTarget.entries().next().value as [string, Client];
+      oldest.close();
+      clientsByTarget.delete(oldestKey);
+    }
   }
   return client;
 }
 
-interface Endpoint {
-  /** host:port, as grpc-js dials it. */
-  target: string;
+/**
+ * Where a channel dials: the checked address (grpc-js's `ipv4:` / `ipv6:` targets, which it does not
+ * resolve), with the endpoint's own name as `:authority` and, over TLS, as the server name the
+ * certificate must be for. An endpoint that is an address is dialled as it is, and a name that did not
+ * resolve too (the call then fails as it would).
+ */
+export function channelFor(endpoint: Endpoint, address: LookupAddress | undefined): { target: string; options: ChannelOptions } {
+  if (address === undefined || endpoint.isAddress) return { target: endpoint.authority, options: {} };
+  const target = address.family === 6 ? `ipv6:[${address.address}]:${endpoint.port}` : `ipv4:${address.address}:${endpoint.port}`;
+  const options: ChannelOptions = { "grpc.default_authority": endpoint.authority };
+  if (endpoint.isSecure) options["grpc.ssl_target_name_override"] = endpoint.hostname;
+  return { target, options };
+}
+
+export interface Endpoint {
+  /** host:port, as a client names it in `:authority`. */
+  authority: string;
   /** The host alone (an IPv6 literal in brackets), as the egress policy checks it. */
   hostname: string;
+  port: string;
+  /** The host is an IP address, not a name. */
+  isAddress: boolean;
   isSecure: boolean;
 }
 
 /** "http://host:port/any/path" → "host:port"; like tonic, a missing port means 80 (http) or 443 (https). */
-function parseEndpoint(endpoint: string): Endpoint {
+export function parseEndpoint(endpoint: string): Endpoint {
   let url: URL;
   try {
     url = new URL(endpoint);
@@ -101,8 +134,10 @@ function parseEndpoint(endpoint: string): Endpoint {
   }
   if (url.hostname === "") throw connectError(`invalid endpoint ${JSON.stringify(endpoint)}: no host`);
   const isSecure = url.protocol === "https:";
-  // `hostname` keeps the brackets of an IPv6 literal, which is the form grpc-js expects.
-  return { target: `${url.hostname}:${url.port || (isSecure ? "443" : "80")}`, hostname: url.hostname, isSecure };
+  // `hostname` keeps the brackets of an IPv6 literal, which is the form `:authority` takes.
+  const port = url.port || (isSecure ? "443" : "80");
+  const isAddress = isIP(url.hostname.replace(/^\[(.*)\]$/, "$1")) !== 0;
+  return { authority: `${url.hostname}:${port}`, hostname: url.hostname, port, isAddress, isSecure };
 }
 
 function connectError(detail: string): ThreadConfigLoadError {
