@@ -10,6 +10,7 @@ import { after, before, describe, test } from "node:test";
 import { Redis } from "ioredis";
 import WebSocket from "ws";
 import { CodexTestClient, type RpcReply } from "./harness/client.js";
+import { sampleValue, scrape } from "./harness/metrics.js";
 import { type PrivateRedis, startPrivateRedis } from "./harness/private-redis.js";
 import { runGatewayExpectingExit, type ServiceProcess, startGatewayProcess } from "./harness/processes.js";
 import { type Stack, startStack } from "./harness/stack.js";
@@ -128,6 +129,17 @@ describe("limits per tenant and per token", () => {
     // The pause (at least 1 s) began before the first batch's last answer left.
     assert.ok(waitedMs >= 800, `the next requests were answered ${waitedMs.toFixed(0)} ms after they were sent`);
     assert.equal(client.closeCode, undefined, "the paused connection stayed open");
+    // The operator sees it: a counter on the gateway's scrape endpoint and one (rate-limited) log line.
+    const gateway = stack.gateways[0] as Stack["gateways"][number];
+    const samples = await scrape(`${gateway.url.replace(/^ws/, "http")}/metrics`);
+    assert.ok((sampleValue(samples, "switchyard_read_pauses_total", { scope: "tenant" }) ?? 0) >= 1, "the pause is counted");
+    const line = gateway
+      .output()
+      .split("\n")
+      .find((entry) => entry.includes("keeps sending past its rate limit"));
+    assert.ok(line, "the pause is logged");
+    assert.match(line, /"tenant":"rate-paced"/);
+    assert.match(line, /"pauseMs":\d+/);
   });
 
   test("pipelined requests of one principal share one batch fetch: a burst within the limit is all served", async () => {

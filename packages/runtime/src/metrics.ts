@@ -62,6 +62,7 @@ interface Instruments {
   requests: Counter;
   requestDuration: Histogram;
   overflow: Counter;
+  readPauses: Counter;
   hedges: Counter;
   providerLatency: Histogram;
   gauges: Array<ObservableGauge | ObservableCounter>;
@@ -93,6 +94,10 @@ function createInstruments(meter: Meter): Instruments {
     }),
     overflow: meter.createCounter("switchyard_overflow_total", {
       description: "Outbound overflow at the gateway: connections closed (1013) and the frames that did not fit",
+    }),
+    readPauses: meter.createCounter("switchyard_read_pauses_total", {
+      description:
+        "Connections the gateway stopped reading for a while because they kept sending past their rate limit, by the limit's scope (tenant or token)",
     }),
     hedges: meter.createCounter("switchyard_request_hedges_total", {
       description:
@@ -260,6 +265,11 @@ export function recordRequest(service: string, method: string, outcome: string, 
 /** Outbound overflow at the gateway: `connection_closed` once per closed connection, `frame_dropped` per frame that did not fit. */
 export function recordOverflow(action: "connection_closed" | "frame_dropped"): void {
   instruments?.overflow.add(1, { action });
+}
+
+/** A connection not read for a while: it kept sending past its `scope`'s rate limit (the gateway's refusal throttle). */
+export function recordReadPause(scope: "tenant" | "token"): void {
+  instruments?.readPauses.add(1, { scope });
 }
 
 /** A repeatable request asked again because its first ask was late (lane-client.ts). */

@@ -43,6 +43,7 @@ import {
   type LogLimiter,
   newId,
   outcomeLabel,
+  recordReadPause,
   recordRequest,
 } from "@switchyard/runtime";
 import type { Principal } from "./auth/authenticator.js";
@@ -286,7 +287,13 @@ export class ClientConnection implements NotificationSink {
     if (refusal) {
       this.fail(id, { reason: "overloaded", limit: refusal }, clock);
       const pauseMs = this.refusals.refused(refusal.retryAfterMs);
-      if (pauseMs !== undefined) this.pauseReading(pauseMs);
+      if (pauseMs !== undefined && this.pauseReading(pauseMs)) {
+        recordReadPause(refusal.scope);
+        this.noteBadInput(
+          { scope: refusal.scope, requestsPerS: refusal.requestsPerS, pauseMs: Math.round(pauseMs) },
+          "connection keeps sending past its rate limit; not read for a while",
+        );
+      }
       return;
     }
     const decision = gateRequest(
@@ -329,13 +336,15 @@ export class ClientConnection implements NotificationSink {
     }
   }
 
-  private pauseReading(ms: number): void {
-    if (this.resumeReading || !this.socket.pause || !this.socket.resume) return;
+  /** Stops reading the socket for `ms`; false when it is already paused (or cannot be). */
+  private pauseReading(ms: number): boolean {
+    if (this.resumeReading || !this.socket.pause || !this.socket.resume) return false;
     this.socket.pause();
     this.resumeReading = setTimeout(() => {
       this.resumeReading = undefined;
       if (this.state !== "closed") this.socket.resume?.();
     }, ms);
+    return true;
   }
 
   private initialize(id: RequestId, params: InitializeParams, clock: RequestClock): void {
