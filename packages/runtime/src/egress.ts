@@ -209,7 +209,9 @@ export function checkHost(policy: EgressPolicy, hostname: string): void {
 export type HostResolver = (hostname: string) => Promise<LookupAddress[]>;
 
 const systemResolver: HostResolver = (hostname) =>
-  new Promise((resolve, reject) => dnsLookup(hostname, { all: true }, (error, found) => (error ? reject(error) : resolve(found))));
+  new Promise((resolve, reject) =>
+    dnsLookup(hostname, { all: true }, (error, found) => (error ? reject(error) : resolve(found))),
+  );
 
 /**
  * For a client that resolves names itself (grpc-js) and can be given an address to dial instead:
