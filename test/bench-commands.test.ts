@@ -133,6 +133,8 @@ describe("bench commands (short runs)", () => {
     const [row] = rowsOf(record);
     positive(row as Row, "p99_ms");
     positive(row as Row, "floor_p99_ms");
+    // How often the gateway stopped reading the flood's connections, read off its metrics.
+    assert.equal(typeof (row?.flood as { read_pauses_per_s?: unknown } | undefined)?.read_pauses_per_s, "number");
   });
 
   test("pnpm bench --scale: list and search pages answer what the floor's statements answer", async () => {

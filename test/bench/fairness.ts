@@ -11,6 +11,7 @@ import { setPriority } from "node:os";
 import { parseArgs } from "node:util";
 import { CodexTestClient } from "../harness/client.js";
 import { createTestInfra } from "../harness/infra.js";
+import { sampleValue, scrape } from "../harness/metrics.js";
 import {
   type ServiceProcess,
   startConfigService,
@@ -45,6 +46,8 @@ interface FloodCounts {
   served: number;
   limited: number;
   otherErrors: number;
+  /** Times the gateway stopped reading one of the flood's connections (switchyard_read_pauses_total). */
+  readPauses: number;
 }
 
 function median(values: number[]): number {
@@ -142,8 +145,12 @@ export async function runFairnessBench(argv: string[]): Promise<number> {
     const alonePasses: LoadResult[] = [];
     const floodedPasses: LoadResult[] = [];
     const floods: FloodCounts[] = [];
+    const gatewayMetrics = `${gateway.url.replace(/^ws/, "http").replace(/\/$/, "")}/metrics`;
+    const readPauses = async () =>
+      sampleValue(await scrape(gatewayMetrics), "switchyard_read_pauses_total", { scope: "tenant" }) ?? 0;
     for (let round = 1; round <= settings.rounds; round++) {
       alonePasses.push(await readPass(`round ${round}: quiet tenant alone`));
+      const pausesBefore = await readPauses();
       const flooder = await startProcess(
         "flooder",
         "test/bench/fairness-flooder.ts",
@@ -164,11 +171,14 @@ export async function runFairnessBench(argv: string[]): Promise<number> {
         .split("\n")
         .find((line) => line.includes(FLOODER_DONE));
       if (!doneLine) continue;
-      const flood = JSON.parse(doneLine) as FloodCounts;
+      const flood = {
+        ...(JSON.parse(doneLine) as Omit<FloodCounts, "readPauses">),
+        readPauses: (await readPauses()) - pausesBefore,
+      };
       floods.push(flood);
       log(
         `round ${round}: flood ${(flood.served / flood.seconds).toFixed(0)}/s served, ${(flood.limited / flood.seconds).toFixed(0)}/s refused -32001, ` +
-          `${flood.otherErrors} other errors (limit ${settings.floodRate}/s)`,
+          `${flood.otherErrors} other errors (limit ${settings.floodRate}/s); the gateway stopped reading its connections ${flood.readPauses} times`,
       );
     }
     const of = (passes: LoadResult[], pick: (pass: LoadResult) => number) => median(passes.map(pick));
@@ -189,6 +199,7 @@ export async function runFairnessBench(argv: string[]): Promise<number> {
             served: sum.served + counts.served,
             limited: sum.limited + counts.limited,
             otherErrors: sum.otherErrors + counts.otherErrors,
+            readPauses: sum.readPauses + counts.readPauses,
           }))
         : undefined;
 
@@ -213,6 +224,7 @@ export async function runFairnessBench(argv: string[]): Promise<number> {
         served_per_s: round(flood.served / flood.seconds, 0),
         refused_per_s: round(flood.limited / flood.seconds, 0),
         other_errors: flood.otherErrors,
+        read_pauses_per_s: round(flood.readPauses / flood.seconds, 1),
         limits: floodLimits(settings.floodRate),
       },
     };
