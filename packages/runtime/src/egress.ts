@@ -4,8 +4,9 @@
 // database, an admin port on the pod network). The policy denies a set of address ranges (by default
 // every range that is not the public internet) except those the operator allows, and is checked on
 // the address a connection is actually made to: a name is resolved once and the connection pinned to
-// an address that passed (guardedLookup), so a name that resolves elsewhere the next time (DNS
-// rebinding) cannot slip past the check. Restricting egress at the network layer as well is still
+// an address that passed (guardedLookup for sockets Node opens; allowedAddress for a client that can
+// be told an address to dial instead of the name), so a name that resolves elsewhere the next time
+// (DNS rebinding) cannot slip past the check. Restricting egress at the network layer as well is still
 // the stronger wall; this one holds where that is missing or too coarse (one pod network for all).
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from "node:dns";
 import { BlockList, isIP } from "node:net";

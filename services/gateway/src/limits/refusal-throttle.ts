@@ -3,10 +3,12 @@
 // which other tenants feel. Each connection keeps a score of its recent rate refusals, decaying
 // with a one-second time constant (so a steady stream of r refusals a second holds it near r).
 // Admitted requests do not clear it: a flood spread over many connections of one tenant has each of
-// them admitted now and then, between many refusals. Once the score reaches REFUSAL_SCORE_TO_PAUSE,
-// the next refusal stops reading the connection's socket for the bucket's retry time, bounded to
-// MIN_PAUSE_MS – MAX_PAUSE_MS (TCP holds the client's next frames back meanwhile). A client that
-// backs off as told never meets this; one that does not is read about as fast as it can be served.
+// them admitted now and then, between many refusals. From REFUSAL_SCORE_TO_PAUSE on, each refusal
+// stops reading the connection's socket (TCP holds the client's next frames back meanwhile) for a
+// time that grows with the score, MIN_PAUSE_MS at the threshold, or the bucket's retry time when that
+// is longer, never past MAX_PAUSE_MS (well inside the ping interval, so a paused client is not taken
+// for dead). A client that backs off as told never meets this; one that does not is read about as
+// fast as it can be served.
 export const REFUSAL_SCORE_TO_PAUSE = 8;
 export const MIN_PAUSE_MS = 1_000;
 export const MAX_PAUSE_MS = 2_000;
