@@ -27,3 +27,4 @@ export * from "./registry-types.js";
 export * from "./scope.js";
 export * from "./serde-messages.js";
 export * from "./serde-types.js";
+export * from "./service-tier.js";

@@ -155,6 +155,7 @@ describe("registry", () => {
     "internal/config/resolveThread": { params: {}, kind: "unkeyed" },
     "internal/config/forkThread": { params: {}, kind: "unkeyed" },
     "internal/config/modelProvider": { params: { threadId: "t1", providerId: "openai" }, kind: "unkeyed" },
+    "internal/config/modelServiceTiers": { params: { model: "m", modelProvider: "openai" }, kind: "unkeyed" },
     "thread/start": { params: {}, kind: "unkeyed" },
     "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/list": { params: {}, kind: "unkeyed" },

@@ -15,7 +15,7 @@ import {
 } from "@switchyard/runtime";
 import { assignEndpointPort, endpointUrl } from "./endpoints.js";
 import { type ConfigAdminEnv, loadConfigAdminEnv } from "./env.js";
-import { parseModelCatalog } from "./handlers/model-catalog.js";
+import { ModelCatalog, parseModelCatalog } from "./handlers/model-catalog.js";
 import { checkSecretValue } from "./handlers/secret-handlers.js";
 import { redactLockfileText, ThreadConfigs } from "./handlers/thread-configs.js";
 import { configMigrationsDirectory } from "./migrations.js";
@@ -125,6 +125,7 @@ export async function openConfigAdmin(options: {
     configSecrets,
     upstreamTimeoutMs: 5_000,
     egress: egressPolicy(adminEnv.SWITCHYARD_EGRESS_DENY, adminEnv.SWITCHYARD_EGRESS_ALLOW),
+    catalog: new ModelCatalog(store, options.deploymentDefault),
     log,
   });
 

@@ -69,15 +69,16 @@ async function main(): Promise<void> {
     packagedDefaults: packagedDefaultsLayer(deploymentDefault, env.CONFIG_DEFAULT_MODEL_PROVIDERS),
     log,
   });
+  const catalog = new ModelCatalog(store, deploymentDefault);
   const threads = new ThreadConfigs({
     store,
     resolver,
     configSecrets,
     upstreamTimeoutMs: env.CONFIG_UPSTREAM_TIMEOUT_MS,
     egress,
+    catalog,
     log,
   });
-  const catalog = new ModelCatalog(store, deploymentDefault);
   const providers = new ModelProviders({
     store,
     resolver,

@@ -93,6 +93,8 @@ async function main(): Promise<void> {
       configService.call(Method.resolveThreadConfig, params, origin),
     fork: async (threadId: string, sourceThreadId: string, origin: BusRequest) =>
       void (await configService.call(Method.forkThreadConfig, { threadId, sourceThreadId }, origin)),
+    serviceTiers: async (model: string, modelProvider: string, origin: BusRequest) =>
+      (await configService.call(Method.modelServiceTiers, { model, modelProvider }, origin)).serviceTiers,
   };
   // Turns: admitted on the keyed lane, run here outside it under a lease (turns/turn-runner.ts).
   const events = new EventPublisher(nc, subjects);

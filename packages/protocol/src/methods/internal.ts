@@ -56,6 +56,12 @@ export const ResolveThreadConfigResponse = z.object({
   /** The version of the thread's effective config. */
   configVersion: z.string(),
   /**
+   * The tiers the tenant's model catalog lists for `model` (service-tier.ts), given when
+   * `serviceTier` is one a model must list (not null, `default` or `flex`); absent otherwise, or
+   * from an older instance.
+   */
+  modelServiceTiers: z.array(z.string()).optional(),
+  /**
    * Present when this answer holds for any new thread started with the same inputs (caller, cwd,
    * overrides, client version) for as long as the tenant's config stays at `generation`: the caller
    * may keep it and store a later thread's snapshot itself, in the thread's own statement, with
@@ -131,13 +137,21 @@ export const ResolveModelProviderResponse = z.object({
       effectiveContextWindowPercent: z.number().int().min(1).max(100),
     })
     .nullish(),
+  /** The tiers the tenant's model catalog lists for the turn's model (absent from older instances). */
+  serviceTiers: z.array(z.string()).nullish(),
 });
 export type ResolveModelProviderResponse = z.infer<typeof ResolveModelProviderResponse>;
+
+/** Which tiers a model offers (service-tier.ts): the model a thread runs, with its provider. */
+export const ModelServiceTiersParams = z.object({ model: z.string(), modelProvider: z.string() });
+export type ModelServiceTiersParams = z.infer<typeof ModelServiceTiersParams>;
+export const ModelServiceTiersResponse = z.object({ serviceTiers: z.array(z.string()) });
 
 export const InternalMethod = {
   resolveThreadConfig: "internal/config/resolveThread",
   forkThreadConfig: "internal/config/forkThread",
   resolveModelProvider: "internal/config/modelProvider",
+  modelServiceTiers: "internal/config/modelServiceTiers",
 } as const;
 
 export const internalMethods = defineMethods({
@@ -178,5 +192,17 @@ export const internalMethods = defineMethods({
     params: ResolveModelProviderParams,
     result: ResolveModelProviderResponse,
     summary: "Thread service → config service: the thread's model provider with its secrets, for a turn.",
+  },
+  [InternalMethod.modelServiceTiers]: {
+    owner: "config",
+    internal: true,
+    // Unkeyed: a read of the tenant's committed model catalog.
+    scope: { kind: "unkeyed" },
+    readOnly: true,
+    experimental: false,
+    paramsRequired: true,
+    params: ModelServiceTiersParams,
+    result: ModelServiceTiersResponse,
+    summary: "Thread service → config service: the service tiers the tenant's catalog lists for a model.",
   },
 });

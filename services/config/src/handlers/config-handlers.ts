@@ -41,6 +41,7 @@ type ConfigMethodName =
   | "experimentalFeature/list"
   | "experimentalFeature/enablement/set"
   | "model/list"
+  | "internal/config/modelServiceTiers"
   | "modelProvider/list"
   | "modelProvider/capabilities/read"
   | "modelProvider/default/set"
@@ -250,6 +251,10 @@ export function configHandlers(deps: {
       const models = await catalog.models(context.request.caller.tenant);
       return modelPage(models, effective.config, params ?? {});
     },
+
+    [Method.modelServiceTiers]: async (params, context) => ({
+      serviceTiers: await catalog.serviceTiersOf(context.request.caller.tenant, params.model, params.modelProvider),
+    }),
 
     [Method.modelProviderList]: async (_params, context) => modelProviderList((await effectiveFor(context, null)).effective),
 

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SwitchyardError } from "@switchyard/protocol";
-import { type CatalogEntry, modelPage, parseModelCatalog } from "./model-catalog.js";
+import type { ConfigStore } from "../store/config-store.js";
+import { type CatalogEntry, ModelCatalog, modelPage, parseModelCatalog } from "./model-catalog.js";
 import { pageOf } from "./pages.js";
 
 /** The message of the SwitchyardError `work` throws (it must throw one). */
@@ -165,5 +166,41 @@ describe("model catalogs", () => {
       messageOf(() => pageOf(all, "18446744073709551616", null, "models")),
       "invalid cursor: 18446744073709551616",
     );
+  });
+
+  test("a model's service tiers: its entry's (its provider's first), none for a model not listed", async () => {
+    /** A catalog over a tenant's stored document (none: the tenant imported no catalog). */
+    const catalogWith = (stored: unknown) =>
+      new ModelCatalog({ readDocument: async () => stored } as unknown as ConfigStore, {
+        model: "house",
+        modelProvider: "openai",
+      });
+    // No catalog imported: the deployment's default model offers the priority tier, for any provider,
+    // and lists it in model/list as Codex lists a model's tiers; every other model offers none.
+    const deployment = catalogWith(undefined);
+    assert.deepEqual(await deployment.serviceTiersOf("t", "house", "openai"), ["priority"]);
+    assert.deepEqual(await deployment.serviceTiersOf("t", "house", "elsewhere"), ["priority"]);
+    assert.deepEqual(await deployment.serviceTiersOf("t", "other", "openai"), []);
+    const [listed] = await deployment.models("t");
+    assert.deepEqual([listed?.serviceTiers?.map((tier) => tier.id), listed?.additionalSpeedTiers], [["priority"], ["fast"]]);
+    assert.deepEqual(await deployment.turnFacts("t", "house", "openai"), { window: undefined, serviceTiers: ["priority"] });
+
+    const imported = catalogWith(
+      parseModelCatalog([
+        ownModel("tiered", { provider: "acme", serviceTiers: [{ id: "turbo", name: "Turbo", description: "" }] }),
+        ownModel("tiered", { serviceTiers: [{ id: "priority", name: "Fast", description: "" }], contextWindow: 1_000 }),
+        codexModel("plain", { context_window: 2_000 }),
+      ]),
+    );
+    assert.deepEqual(await imported.serviceTiersOf("t", "tiered", "acme"), ["turbo"]);
+    assert.deepEqual(await imported.serviceTiersOf("t", "tiered", "other"), ["priority"]);
+    assert.deepEqual(await imported.serviceTiersOf("t", "plain", "acme"), []);
+    // An imported catalog replaces the deployment's entry.
+    assert.deepEqual(await imported.serviceTiersOf("t", "house", "openai"), []);
+    assert.deepEqual(await imported.turnFacts("t", "tiered", "other"), {
+      window: { contextWindow: 1_000, effectiveContextWindowPercent: 95 },
+      serviceTiers: ["priority"],
+    });
+    assert.deepEqual(await imported.turnFacts("t", "unlisted", "acme"), { window: undefined, serviceTiers: [] });
   });
 });

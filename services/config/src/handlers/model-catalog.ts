@@ -110,49 +110,87 @@ export class ModelCatalog {
   ) {}
 
   async models(tenant: string): Promise<CatalogEntry[]> {
+    return (await this.imported(tenant)) ?? [this.deploymentEntry()];
+  }
+
+  /** The tenant's imported catalog; undefined when it imported none. */
+  private async imported(tenant: string): Promise<CatalogEntry[] | undefined> {
     const stored = await this.store.readDocument(tenant, "modelCatalog");
-    if (Array.isArray(stored)) return stored as CatalogEntry[];
-    const { model, modelProvider } = this.deploymentDefault;
-    return [
-      {
-        id: model,
-        model,
-        provider: modelProvider,
-        displayName: model,
-        description: "The deployment's default model.",
-        hidden: false,
-        isDefault: true,
-        defaultReasoningEffort: "medium",
-        supportedReasoningEfforts: ["low", "medium", "high"].map((effort) => ({
-          reasoningEffort: effort,
-          description: `${effort} reasoning effort`,
-        })),
-        defaultServiceTier: null,
-        serviceTiers: [],
-        inputModalities: ["text", "image"],
-        upgrade: null,
-      },
-    ];
+    return Array.isArray(stored) ? (stored as CatalogEntry[]) : undefined;
   }
 
   /**
-   * The window a turn on `model` reports, from the tenant's imported catalog (the entry of the turn's
-   * provider first): undefined when it does not list the model, or the tenant imported none (the
-   * deployment's entry knows no window), so its turns report Codex's fallback.
+   * The deployment's one entry, its default model, for a tenant without a catalog of its own. It
+   * offers the priority tier ("Fast"), as every model Codex's own catalog lists does, so a client can
+   * choose it; a provider that has no such tier is described by an imported catalog.
    */
-  async windowOf(tenant: string, model: string, provider: string): Promise<CatalogWindow | undefined> {
-    const stored = await this.store.readDocument(tenant, "modelCatalog");
-    if (!Array.isArray(stored)) return undefined;
-    const matching = (stored as CatalogEntry[]).filter((entry) => entry.model === model);
-    const entry =
-      matching.find((candidate) => candidate.provider === provider) ?? matching.find((candidate) => !candidate.provider);
-    if (!entry) return undefined;
+  private deploymentEntry(): CatalogEntry {
+    const { model, modelProvider } = this.deploymentDefault;
     return {
-      contextWindow: entry.contextWindow ?? null,
-      effectiveContextWindowPercent: entry.effectiveContextWindowPercent ?? DEFAULT_EFFECTIVE_PERCENT,
+      id: model,
+      model,
+      provider: modelProvider,
+      displayName: model,
+      description: "The deployment's default model.",
+      hidden: false,
+      isDefault: true,
+      defaultReasoningEffort: "medium",
+      supportedReasoningEfforts: ["low", "medium", "high"].map((effort) => ({
+        reasoningEffort: effort,
+        description: `${effort} reasoning effort`,
+      })),
+      defaultServiceTier: null,
+      serviceTiers: [DEPLOYMENT_FAST_TIER],
+      additionalSpeedTiers: ["fast"],
+      inputModalities: ["text", "image"],
+      upgrade: null,
     };
   }
+
+  /**
+   * The catalog entry of `model` for a thread of `provider`: in the tenant's imported catalog, the
+   * entry of that provider first, then one for any provider; else the deployment's entry when it is
+   * that model (whatever the provider).
+   */
+  private async entryFor(tenant: string, model: string, provider: string): Promise<{ entry?: CatalogEntry; imported: boolean }> {
+    const stored = await this.imported(tenant);
+    if (!stored) {
+      const entry = this.deploymentEntry();
+      return { entry: entry.model === model ? entry : undefined, imported: false };
+    }
+    const matching = stored.filter((entry) => entry.model === model);
+    const entry =
+      matching.find((candidate) => candidate.provider === provider) ?? matching.find((candidate) => !candidate.provider);
+    return { entry, imported: true };
+  }
+
+  /** The service tiers `model` offers (its entry's tier ids); none for a model the catalog does not list. */
+  async serviceTiersOf(tenant: string, model: string, provider: string): Promise<string[]> {
+    return tiersOf((await this.entryFor(tenant, model, provider)).entry);
+  }
+
+  /**
+   * What a turn on `model` takes from the catalog, in one read: its service tiers, and the window it
+   * reports, from the tenant's imported catalog (undefined when that does not list the model, or the
+   * tenant imported none: the deployment's entry knows no window), so its turns report Codex's fallback.
+   */
+  async turnFacts(tenant: string, model: string, provider: string): Promise<{ window?: CatalogWindow; serviceTiers: string[] }> {
+    const { entry, imported } = await this.entryFor(tenant, model, provider);
+    const window =
+      entry && imported
+        ? {
+            contextWindow: entry.contextWindow ?? null,
+            effectiveContextWindowPercent: entry.effectiveContextWindowPercent ?? DEFAULT_EFFECTIVE_PERCENT,
+          }
+        : undefined;
+    return { window, serviceTiers: tiersOf(entry) };
+  }
 }
+
+/** The deployment entry's priority tier, as Codex's catalog names it. */
+const DEPLOYMENT_FAST_TIER = { id: "priority", name: "Fast", description: "Faster responses, increased usage" };
+
+const tiersOf = (entry: CatalogEntry | undefined): string[] => (entry?.serviceTiers ?? []).map((tier) => tier.id);
 
 /**
  * What Codex 0.171.0 answers for a model's fields a catalog entry leaves out (an operator's catalog

@@ -266,14 +266,15 @@ export class ModelProviders {
       },
     });
     const model = params.model ?? stringAt(config, "model");
+    const catalog = model === undefined ? undefined : await this.deps.catalog.turnFacts(caller.tenant, model, params.providerId);
     return {
       provider: resolved,
       reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
       reasoningSummary: stringAt(config, "model_reasoning_summary") ?? null,
       developerInstructions: stringAt(config, "developer_instructions") ?? null,
       modelContextWindow: positiveIntegerAt(config, "model_context_window") ?? null,
-      catalogWindow:
-        model === undefined ? null : ((await this.deps.catalog.windowOf(caller.tenant, model, params.providerId)) ?? null),
+      catalogWindow: catalog?.window ?? null,
+      serviceTiers: catalog?.serviceTiers ?? null,
     };
   }
 

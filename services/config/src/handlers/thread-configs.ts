@@ -14,6 +14,8 @@
 import {
   type ConfigWarning,
   configLayerVersion,
+  keptServiceTier,
+  needsOfferedTier,
   type ResolveThreadConfigParams,
   type ResolveThreadConfigResponse,
   SwitchyardError,
@@ -38,6 +40,7 @@ import {
 import type { ConfigResolver, ResolvedConfig } from "../resolver.js";
 import { type ConfigSecrets, redactSecrets, SecretValueError, secretLeafPaths } from "../secrets/config-secrets.js";
 import type { ConfigStore, ThreadConfigRow } from "../store/config-store.js";
+import type { ModelCatalog } from "./model-catalog.js";
 import { isKnownProvider } from "./model-providers.js";
 
 export const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
@@ -46,9 +49,6 @@ interface Caller {
   tenant: string;
   subject: string;
 }
-
-/** Codex's request-side alias: `fast` in config.toml means the `priority` tier. */
-const normalizeTier = (tier: string) => (tier === "fast" ? "priority" : tier);
 
 const stringAt = (table: ConfigTable, key: string): string | undefined =>
   typeof table[key] === "string" ? (table[key] as string) : undefined;
@@ -87,8 +87,7 @@ export function overridesLayer(overrides: ResolveThreadConfigParams["overrides"]
   if (overrides.approvalsReviewer != null) direct.approvals_reviewer = overrides.approvalsReviewer;
   if (overrides.sandbox != null) direct.sandbox_mode = overrides.sandbox;
   if (overrides.permissions != null) direct.default_permissions = overrides.permissions;
-  if (overrides.serviceTierGiven)
-    direct.service_tier = overrides.serviceTier == null ? "default" : normalizeTier(overrides.serviceTier);
+  if (overrides.serviceTierGiven) direct.service_tier = keptServiceTier(overrides.serviceTier ?? null);
   return mergeTables(layer, direct);
 }
 
@@ -101,12 +100,20 @@ export class ThreadConfigs {
       upstreamTimeoutMs: number;
       /** Where an upstream endpoint may be: the deployment's egress policy. */
       egress: EgressPolicy;
+      /** Which service tiers a session's model offers. */
+      catalog: ModelCatalog;
       log: Logger;
     },
   ) {}
 
   async resolveThread(caller: Caller, params: ResolveThreadConfigParams): Promise<ResolveThreadConfigResponse> {
-    return (await this.resolveThreadFromMemory(caller, params)) ?? this.resolveThreadFromStorage(caller, params);
+    const answer = (await this.resolveThreadFromMemory(caller, params)) ?? (await this.resolveThreadFromStorage(caller, params));
+    // The session keeps its tier as given; the thread service answers it as the model offers it.
+    if (!needsOfferedTier(answer.serviceTier)) return answer;
+    return {
+      ...answer,
+      modelServiceTiers: await this.deps.catalog.serviceTiersOf(caller.tenant, answer.model, answer.modelProvider),
+    };
   }
 
   /**
@@ -243,7 +250,7 @@ export class ThreadConfigs {
     const answer: ResolveThreadConfigResponse = {
       model: stringAt(config, "model") ?? "",
       modelProvider: stringAt(config, "model_provider") ?? "openai",
-      serviceTier: tier === undefined ? null : normalizeTier(tier),
+      serviceTier: tier === undefined ? null : keptServiceTier(tier),
       approvalPolicy: (permissions.approvalPolicy ?? "on-request") as ResolveThreadConfigResponse["approvalPolicy"],
       approvalsReviewer: (stringAt(config, "approvals_reviewer") ?? "user") as ResolveThreadConfigResponse["approvalsReviewer"],
       sandbox: permissions.sandboxMode as SandboxMode,

@@ -4,6 +4,7 @@
 import { posix } from "node:path";
 import {
   FULL_HISTORY_DEPRECATION,
+  keptServiceTier,
   Method,
   Notification,
   type ResolveThreadConfigResponse,
@@ -24,7 +25,7 @@ import {
   type Turn,
   type TurnItemsView,
 } from "@switchyard/protocol";
-import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
+import { type BusRequest, type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import { CLIENT_THREAD_SOURCE } from "../source-kinds.js";
 import type { AttachmentStore } from "../store/attachment-store.js";
 import { type LifecycleStore, type NewItem, NO_THREAD, type StoredItemRow } from "../store/lifecycle-store.js";
@@ -49,6 +50,7 @@ import type { NextTurn } from "../turns/turn-store.js";
 import { pageSize } from "./page-size.js";
 import { projectNotFound } from "./project-handlers.js";
 import {
+  answeredSession,
   configOverridesOf,
   instructionsOf,
   sessionSettings,
@@ -279,7 +281,7 @@ export function lifecycleHandlers(
     if (overrides.approvalPolicy) settings.approvalPolicy = overrides.approvalPolicy;
     if (overrides.approvalsReviewer) settings.approvalsReviewer = overrides.approvalsReviewer;
     if (overrides.sandbox) settings.sandbox = sandboxPolicy(overrides.sandbox);
-    if (overrides.serviceTier !== undefined && overrides.serviceTier !== null) settings.serviceTier = overrides.serviceTier;
+    if (overrides.serviceTier !== undefined) settings.serviceTier = keptServiceTier(overrides.serviceTier);
     const loaded = await store.updateThread(
       tx,
       tenant,
@@ -335,7 +337,7 @@ export function lifecycleHandlers(
       if (!(error instanceof SwitchyardError)) throw error;
       await config.fork(forkId, params.threadId, request);
       await store.transaction(tenant, markSettled);
-      return settledForkAnswer(tenant, created, params);
+      return settledForkAnswer(tenant, created, params, request);
     }
     const source = await threads.read(tenant, params.threadId);
     const settings = sessionSettings(session);
@@ -365,7 +367,8 @@ export function lifecycleHandlers(
         JSON.stringify(kept),
       ]);
     });
-    return { ...created, ...sessionView(fork, await withTurns(fork, tenant, params.excludeTurns), defaults.model) };
+    const thread = await withTurns(fork, tenant, params.excludeTurns);
+    return { ...created, ...(await answeredSession(config, fork, thread, defaults.model, request, session.modelServiceTiers)) };
   }
 
   /** A settled fork's answer: its session as its row holds it now. */
@@ -373,10 +376,12 @@ export function lifecycleHandlers(
     tenant: string,
     created: ThreadStartResponse,
     params: ThreadForkParams,
+    origin: BusRequest,
   ): Promise<ThreadStartResponse> {
     const fork = await threads.read(tenant, created.thread.id);
     if (!fork) throw noRollout(created.thread.id);
-    return { ...created, ...sessionView(fork, await withTurns(fork, tenant, params.excludeTurns), defaults.model) };
+    const thread = await withTurns(fork, tenant, params.excludeTurns);
+    return { ...created, ...(await answeredSession(config, fork, thread, defaults.model, origin)) };
   }
 
   async function withTurns(row: ThreadRow, tenant: string, excludeTurns: boolean | null | undefined): Promise<Thread> {
@@ -422,7 +427,7 @@ export function lifecycleHandlers(
       approvalPolicy: params.approvalPolicy ?? "on-request",
       approvalsReviewer: params.approvalsReviewer ?? "user",
       sandbox: sandboxPolicy(params.sandbox),
-      serviceTier: params.serviceTier ?? null,
+      serviceTier: params.serviceTier === undefined ? null : keptServiceTier(params.serviceTier),
     };
     const created = await threads.create({
       tenant,
@@ -455,7 +460,8 @@ export function lifecycleHandlers(
     }
     const row = (await threads.read(tenant, created.id)) ?? created;
     events.emit(Notification.threadStarted, { thread: threadView(row) }, { tenant });
-    return resumeAnswer(tenant, row, params, sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model));
+    const thread = await withTurns(row, tenant, params.excludeTurns);
+    return resumeAnswer(tenant, row, params, await answeredSession(config, row, thread, defaults.model, request));
   }
 
   /** A page of thread/turns/list (also resume's `initialTurnsPage`). */
@@ -577,7 +583,10 @@ export function lifecycleHandlers(
       if (withHistory && row.history_mode === "paginated") {
         events.emit(Notification.deprecationNotice, FULL_HISTORY_DEPRECATION.resumeOrFork, { connection: caller });
       }
-      const session = sessionView(row, await withTurns(row, tenant, params.excludeTurns), defaults.model);
+      // The config service's answer names the tiers of the model a thread loaded afresh runs.
+      const offered = afresh && row.model === (afresh.model || defaults.model) ? afresh.modelServiceTiers : undefined;
+      const thread = await withTurns(row, tenant, params.excludeTurns);
+      const session = await answeredSession(config, row, thread, defaults.model, request, offered);
       const answer = await resumeAnswer(tenant, row, params, session);
       const usage = withHistory ? historyUsage(row.id, row) : undefined;
       if (usage) events.emitToConnection(Notification.threadTokenUsageUpdated, usage, caller);
@@ -655,7 +664,7 @@ export function lifecycleHandlers(
       if (isReplay) await store.transaction(tenant, (tx) => store.subscribe(tx, tenant, result.thread.id, request.connection));
       const { isSettled, ...created } = result as ThreadStartResponse & { isSettled?: true };
       const answer = isSettled
-        ? await settledForkAnswer(tenant, created, params)
+        ? await settledForkAnswer(tenant, created, params, request)
         : await settleForkSession(tenant, created, params, context);
       // Codex 0.171.0's order, as for a resume: the deprecation notice before the answer; after it
       // (held by the gateway) the fork's usage as of its last model call, then thread/started.
@@ -1145,7 +1154,8 @@ export function updatedSettings(
   if (params.approvalPolicy) next.approvalPolicy = params.approvalPolicy;
   if (params.approvalsReviewer) next.approvalsReviewer = params.approvalsReviewer;
   if (params.sandboxPolicy) next.sandbox = params.sandboxPolicy;
-  if (params.serviceTier !== undefined && params.serviceTier !== null) next.serviceTier = params.serviceTier;
+  // As Codex keeps it: `fast` is `priority`, and null is explicit standard routing (`default`).
+  if (params.serviceTier !== undefined) next.serviceTier = keptServiceTier(params.serviceTier);
   if (params.effort) next.effort = params.effort;
   if (params.summary) next.summary = params.summary;
   if (params.collaborationMode) {

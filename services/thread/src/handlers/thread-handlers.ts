@@ -4,9 +4,12 @@ import {
   codexUuidError,
   Method,
   Notification,
+  needsOfferedTier,
+  offeredServiceTier,
   type ResolveThreadConfigParams,
   type ResolveThreadConfigResponse,
   SwitchyardError,
+  type Thread,
   type ThreadListParams,
   type ThreadListResponse,
   type ThreadReadParams,
@@ -88,6 +91,28 @@ export interface ThreadConfigSource {
   resolve(params: ResolveThreadConfigParams, origin: BusRequest): Promise<ResolveThreadConfigResponse>;
   /** A fork's config snapshot: a copy of its source's. */
   fork(threadId: string, sourceThreadId: string, origin: BusRequest): Promise<void>;
+  /** The service tiers the tenant's model catalog lists for a model (service-tier.ts). */
+  serviceTiers(model: string, modelProvider: string, origin: BusRequest): Promise<string[]>;
+}
+
+/**
+ * The session answer of thread/start, resume and fork, its tier shown as the thread's model offers
+ * it (service-tier.ts; the thread keeps the tier it was given). `offered` are the model's tiers when
+ * the caller has them at hand (the config service's answer for this session and model); otherwise
+ * the config service is asked, only when the tier is one a model must list.
+ */
+export async function answeredSession(
+  config: ThreadConfigSource,
+  row: ThreadRow,
+  thread: Thread,
+  defaultModel: string,
+  origin: BusRequest,
+  offered?: readonly string[],
+): Promise<ThreadStartResponse> {
+  const session = sessionView(row, thread, defaultModel);
+  if (!needsOfferedTier(session.serviceTier)) return session;
+  const tiers = offered ?? (await config.serviceTiers(session.model, session.modelProvider, origin));
+  return { ...session, serviceTier: offeredServiceTier(session.serviceTier, tiers) };
 }
 
 const DEFAULT_PAGE_SIZE = 25;
@@ -187,7 +212,7 @@ export function threadHandlers(
       if (!made) throw error;
       const thread = threadView(made);
       events.emit(Notification.threadStarted, { thread }, { tenant });
-      return sessionView(made, thread, defaults.model);
+      return answeredSession(config, made, thread, defaults.model, request);
     }
     failpoint(FAILPOINTS.threadStartCommitted);
     for (const warning of session.warnings) {
@@ -195,7 +220,7 @@ export function threadHandlers(
     }
     const thread = threadView(row);
     events.emit(Notification.threadStarted, { thread }, { tenant });
-    return sessionView(row, thread, defaults.model);
+    return answeredSession(config, row, thread, defaults.model, request, session.modelServiceTiers);
   }
 
   async function read(params: ThreadReadParams, { request }: HandlerContext): Promise<ThreadReadResponse> {

@@ -24,6 +24,8 @@ export interface ResponsesRequestParams {
   reasoningEffort?: string | null;
   reasoningSummary?: string | null;
   promptCacheKey?: string | null;
+  /** The Responses API's `service_tier` (service-tier.ts's requestServiceTier); absent: standard routing. */
+  serviceTier?: string;
   /** Turns are never stored at the provider: the thread's history travels in `input`. */
   store?: false;
 }
@@ -67,6 +69,7 @@ export function responsesRequestBody(params: ResponsesRequestParams): Record<str
     stream: true,
     include: [],
     ...(params.promptCacheKey ? { prompt_cache_key: params.promptCacheKey } : {}),
+    ...(params.serviceTier ? { service_tier: params.serviceTier } : {}),
     ...(params.outputSchema !== undefined && params.outputSchema !== null
       ? { text: { format: { type: "json_schema", name: "codex_output_schema", schema: params.outputSchema, strict: true } } }
       : {}),

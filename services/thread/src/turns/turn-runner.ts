@@ -16,6 +16,7 @@ import {
   Notification,
   type RateLimitSnapshot,
   type ResolveModelProviderResponse,
+  requestServiceTier,
   ServerRequestMethod,
   SwitchyardError,
   type ThreadGoal,
@@ -103,6 +104,8 @@ export interface TurnThread {
   instructions: ThreadInstructions;
   /** In plan mode, a proposed plan in the agent's text becomes a plan item (proposed-plan.ts). */
   planMode: boolean;
+  /** The tier the thread keeps (service-tier.ts): its model requests carry it when the model offers it. */
+  serviceTier: string | null;
 }
 
 /** What a turn needs of its thread's row; `subject` is who started it (a continuation: who set the goal going). */
@@ -120,6 +123,7 @@ export function turnThread(row: ThreadRow, defaults: { model: string; modelProvi
     goal: (row.goal as ThreadGoal | null) ?? null,
     instructions: threadInstructions(row.settings as unknown as StoredSettings),
     planMode: (row.settings as unknown as StoredSettings).collaborationMode?.mode === "plan",
+    serviceTier: (row.settings as unknown as StoredSettings).serviceTier ?? null,
   };
 }
 
@@ -436,6 +440,7 @@ export class TurnRunner {
         reasoningEffort: request.effort ?? resolved.reasoningEffort,
         reasoningSummary: request.summary ?? resolved.reasoningSummary,
         promptCacheKey: thread.threadId,
+        serviceTier: requestServiceTier(thread.serviceTier, resolved.serviceTiers),
       });
       const sampled = await this.sample(resolved, body, running, target, ids, isCompaction, thread.planMode);
       addUsage(totals, sampled.usage);
