@@ -56,9 +56,9 @@ responseNames.set("rollout/compress", "RolloutCompressResponse");
 responseNames.set("config/mcpServer/reload", "McpServerRefreshResponse");
 responseNames.set("account/gatewayOAuth/read", "GatewayOAuthReadResponse");
 responseNames.set("account/gatewayOAuth/cancel", "GatewayOAuthCancelResponse");
-// getAuthStatus is one of the v1 methods the binary still answers but its schema no longer exports:
-// its shape is pinned against the binary instead (test/interop-legacy-methods.test.ts).
-const registryOnlyResults = new Set(["modelProvider/default/set", "getAuthStatus"]);
+// getAuthStatus and getConversationSummary are v1 methods the binary still answers but its schema no
+// longer exports: their shapes are pinned against the binary instead (test/interop-legacy-methods.test.ts).
+const registryOnlyResults = new Set(["modelProvider/default/set", "getAuthStatus", "getConversationSummary"]);
 const notificationNames = schemaNamesByMethod("ServerNotification.json", "", "");
 const serverRequestNames = schemaNamesByMethod("ServerRequest.json", "", "");
 

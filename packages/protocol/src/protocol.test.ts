@@ -156,6 +156,11 @@ describe("registry", () => {
     "internal/config/forkThread": { params: {}, kind: "unkeyed" },
     "internal/config/modelProvider": { params: { threadId: "t1", providerId: "openai" }, kind: "unkeyed" },
     "internal/config/modelServiceTiers": { params: { model: "m", modelProvider: "openai" }, kind: "unkeyed" },
+    getConversationSummary: {
+      params: { conversationId: "019A0000-0000-7000-8000-000000000000" },
+      kind: "unkeyed",
+      key: "thread:acme:019a0000-0000-7000-8000-000000000000",
+    },
     "thread/start": { params: {}, kind: "unkeyed" },
     "thread/read": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/list": { params: {}, kind: "unkeyed" },

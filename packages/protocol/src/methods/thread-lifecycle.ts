@@ -4,6 +4,7 @@
 // declarations (codex-wire "Serialization scopes"): thread-keyed methods are exclusive on the thread
 // id; the pages and lists are unkeyed.
 import { z } from "zod";
+import { canonicalUuid, codexUuidError } from "../codex-uuid.js";
 import { defineMethods, defineNotifications } from "../define.js";
 import { I64, PathString, serdeEnum, serdeStruct, U32, U64 } from "../serde-types.js";
 import {
@@ -256,6 +257,40 @@ export const ThreadRealtimeListResponse = z.object({
   coverage: z.enum(["unsupported", "pending", "ready"]),
 });
 
+/**
+ * getConversationSummary, Codex's v1 method (its 0.171.0 schema no longer lists it; the binary still
+ * answers it): serde reads an untagged enum, a rollout path first, else a thread id (any form Codex's
+ * UUID parser takes); anything else is its one refusal.
+ */
+export type GetConversationSummaryParams = { rolloutPath: string } | { conversationId: string };
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+export const GetConversationSummaryParams = z.custom<GetConversationSummaryParams>(
+  (value) =>
+    isObject(value) &&
+    (typeof value.rolloutPath === "string" ||
+      (typeof value.conversationId === "string" && codexUuidError(value.conversationId) === undefined)),
+  { error: "data did not match any variant of untagged enum GetConversationSummaryParams" },
+);
+/** The thread a summary is asked of (the rollout-path form names none: no write of any thread is waited for). */
+export const summaryThreadKey = (params: GetConversationSummaryParams): string =>
+  "rolloutPath" in params && typeof params.rolloutPath === "string"
+    ? ""
+    : canonicalUuid((params as { conversationId: string }).conversationId);
+export const ConversationSummary = z.object({
+  conversationId: z.string(),
+  path: z.string(),
+  preview: z.string(),
+  timestamp: z.string().nullable(),
+  updatedAt: z.string().nullable(),
+  modelProvider: z.string(),
+  cwd: z.string(),
+  cliVersion: z.string(),
+  source: Thread.shape.source,
+  gitInfo: Thread.shape.gitInfo,
+});
+export const GetConversationSummaryResponse = z.object({ summary: ConversationSummary });
+
 export const ThreadLifecycleMethod = {
   threadResume: "thread/resume",
   threadFork: "thread/fork",
@@ -275,6 +310,7 @@ export const ThreadLifecycleMethod = {
   threadInjectItems: "thread/inject_items",
   threadReadStateUpdate: "thread/readState/update",
   threadRealtimeList: "thread/realtime/list",
+  getConversationSummary: "getConversationSummary",
 } as const;
 
 export const ThreadLifecycleNotification = {
@@ -464,6 +500,17 @@ export const threadLifecycleMethods = defineMethods({
     announcedAfterAnswer: [ThreadLifecycleNotification.threadSettingsUpdated],
     announcesThread: "params",
     summary: "Partial update of a thread's settings; thread/settings/updated to subscribers when they change.",
+  },
+  [M.getConversationSummary]: {
+    owner: "thread",
+    // Unkeyed: a read of the committed thread, behind the connection's own writes to it.
+    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: summaryThreadKey } },
+    readOnly: true,
+    experimental: false,
+    paramsRequired: true,
+    params: GetConversationSummaryParams,
+    result: GetConversationSummaryResponse,
+    summary: "Codex's v1 summary of a stored thread (its rollout's metadata): by thread id; a rollout path names no file here.",
   },
   [M.threadTurnsList]: {
     threadId: { label: "thread" },

@@ -3,12 +3,14 @@
 // read state and realtime history. Error texts are Codex's (verified against the 0.171.0 binary).
 import { posix } from "node:path";
 import {
+  clip,
   FULL_HISTORY_DEPRECATION,
   keptServiceTier,
   Method,
   Notification,
   type ResolveThreadConfigResponse,
   SwitchyardError,
+  summaryThreadKey,
   type Thread,
   type ThreadForkParams,
   type ThreadGoal,
@@ -59,6 +61,7 @@ import {
 } from "./thread-handlers.js";
 
 type LifecycleMethodName =
+  | "getConversationSummary"
   | "thread/resume"
   | "thread/fork"
   | "thread/archive"
@@ -799,6 +802,36 @@ export function lifecycleHandlers(
       }
       context.events.emit(Notification.threadDeleted, { threadId: params.threadId }, { tenant });
       return {};
+    },
+
+    /**
+     * Codex's v1 summary of a stored thread, as the 0.171.0 binary answers it (probed): what its
+     * rollout's first line records, for a thread that has one (something recorded, not ephemeral;
+     * archived too). A Switchyard thread has no rollout file: `path` is empty, and a rollout path
+     * names no file (Codex's text; a relative one is not resolved against any home).
+     */
+    async [Method.getConversationSummary](params, context) {
+      if ("rolloutPath" in params && typeof params.rolloutPath === "string") {
+        throw invalid(`failed to resolve rollout path \`${clip(params.rolloutPath, 200)}\`: file does not exist`);
+      }
+      const threadId = summaryThreadKey(params);
+      const row = await threads.read(tenantOf(context), threadId);
+      if (!row || hasNoRollout(row)) throw invalid(`no rollout found for conversation id ${threadId}`);
+      const thread = threadView(row);
+      return {
+        summary: {
+          conversationId: row.id,
+          path: "",
+          preview: thread.preview,
+          timestamp: row.created_at.toISOString(),
+          updatedAt: row.updated_at.toISOString(),
+          modelProvider: thread.modelProvider,
+          cwd: thread.cwd,
+          cliVersion: thread.cliVersion,
+          source: thread.source,
+          gitInfo: thread.gitInfo,
+        },
+      };
     },
 
     async [Method.threadUnsubscribe](params, context) {
