@@ -302,9 +302,11 @@ describe("tenant secrets and model providers", () => {
       reasoningEffort: "high",
       reasoningSummary: "detailed",
       developerInstructions: "Answer in haiku.",
-      // No layer sets model_context_window here, and the tenant imported no model catalog.
+      // No layer sets model_context_window here, and the tenant imported no model catalog: the
+      // deployment's default model, which offers the priority tier.
       modelContextWindow: null,
       catalogWindow: null,
+      serviceTiers: ["priority"],
     });
     await orch.call("switchyard/secret/set", { name: "ACME_ORG", value: "org-42" });
     assert.deepEqual((await modelProvider(ann, "th-acme", "acme")).provider.headers, { "X-Team": "blue", "X-Org": "org-42" });

@@ -244,11 +244,18 @@ describe("protocol errors and session rules", () => {
       models.map((model: { model: string; isDefault: boolean }) => [model.model, model.isDefault]),
       [["gpt-5.2", true]],
     );
-    // Every field Codex 0.171.0 gives a model, with its answers for what a catalog does not say.
+    // Every field Codex 0.171.0 gives a model, with its answers for what a catalog does not say; the
+    // deployment's model offers the priority tier ("Fast"), as Codex's own catalog's models do.
     assert.deepEqual(Object.keys(models[0]).sort(), [...officialModelFields].sort());
     assert.deepEqual(
-      [models[0].upgradeInfo, models[0].multiAgentVersion, models[0].additionalSpeedTiers, models[0].supportsPersonality],
-      [null, null, [], false],
+      [
+        models[0].upgradeInfo,
+        models[0].multiAgentVersion,
+        models[0].additionalSpeedTiers,
+        models[0].serviceTiers.map((tier: { id: string }) => tier.id),
+        models[0].supportsPersonality,
+      ],
+      [null, null, ["fast"], ["priority"], false],
     );
     // The config service: packaged defaults (the deployment's model and provider) under the user's
     // (empty) layer, which is where the TUI's writes land.
