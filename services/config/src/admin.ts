@@ -125,7 +125,7 @@ export async function openConfigAdmin(options: {
     configSecrets,
     upstreamTimeoutMs: 5_000,
     egress: egressPolicy(adminEnv.SWITCHYARD_EGRESS_DENY, adminEnv.SWITCHYARD_EGRESS_ALLOW),
-    catalog: new ModelCatalog(store, options.deploymentDefault),
+    catalog: new ModelCatalog(store, options.deploymentDefault, adminEnv.CONFIG_DEFAULT_MODEL_SERVICE_TIERS),
     log,
   });
 

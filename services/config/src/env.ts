@@ -54,6 +54,20 @@ const secretsAndDefaults = {
     .default("")
     .transform(parseDefaultProviders)
     .describe("[model_providers.<id>] tables (TOML) added to the packaged-defaults layer, so model_provider may name them"),
+  CONFIG_DEFAULT_MODEL_SERVICE_TIERS: z
+    .string()
+    .optional()
+    .transform((text) =>
+      text === undefined
+        ? ["priority"]
+        : text
+            .split(",")
+            .map((tier) => tier.trim())
+            .filter(Boolean),
+    )
+    .describe(
+      "service tiers the deployment's default model offers to tenants without a model catalog of their own, comma-separated (unset: priority, Codex's Fast; empty: none beyond default and flex)",
+    ),
 };
 
 const schema = z.object({

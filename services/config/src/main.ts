@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     packagedDefaults: packagedDefaultsLayer(deploymentDefault, env.CONFIG_DEFAULT_MODEL_PROVIDERS),
     log,
   });
-  const catalog = new ModelCatalog(store, deploymentDefault);
+  const catalog = new ModelCatalog(store, deploymentDefault, env.CONFIG_DEFAULT_MODEL_SERVICE_TIERS);
   const threads = new ThreadConfigs({
     store,
     resolver,

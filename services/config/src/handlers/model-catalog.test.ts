@@ -170,11 +170,12 @@ describe("model catalogs", () => {
 
   test("a model's service tiers: its entry's (its provider's first), none for a model not listed", async () => {
     /** A catalog over a tenant's stored document (none: the tenant imported no catalog). */
-    const catalogWith = (stored: unknown) =>
-      new ModelCatalog({ readDocument: async () => stored } as unknown as ConfigStore, {
-        model: "house",
-        modelProvider: "openai",
-      });
+    const catalogWith = (stored: unknown, deploymentTiers?: string[]) =>
+      new ModelCatalog(
+        { readDocument: async () => stored } as unknown as ConfigStore,
+        { model: "house", modelProvider: "openai" },
+        deploymentTiers,
+      );
     // No catalog imported: the deployment's default model offers the priority tier, for any provider,
     // and lists it in model/list as Codex lists a model's tiers; every other model offers none.
     const deployment = catalogWith(undefined);
@@ -184,6 +185,14 @@ describe("model catalogs", () => {
     const [listed] = await deployment.models("t");
     assert.deepEqual([listed?.serviceTiers?.map((tier) => tier.id), listed?.additionalSpeedTiers], [["priority"], ["fast"]]);
     assert.deepEqual(await deployment.turnFacts("t", "house", "openai"), { window: undefined, serviceTiers: ["priority"] });
+    // CONFIG_DEFAULT_MODEL_SERVICE_TIERS: a deployment whose provider has no priority tier offers none
+    // (nor the Fast speed), or the tiers it names.
+    const plain = catalogWith(undefined, []);
+    assert.deepEqual(await plain.serviceTiersOf("t", "house", "openai"), []);
+    const [plainListed] = await plain.models("t");
+    assert.deepEqual([plainListed?.serviceTiers, plainListed?.additionalSpeedTiers], [[], []]);
+    const [ownTiers] = await catalogWith(undefined, ["turbo"]).models("t");
+    assert.deepEqual(ownTiers?.serviceTiers, [{ id: "turbo", name: "turbo", description: "" }]);
 
     const imported = catalogWith(
       parseModelCatalog([

@@ -107,6 +107,8 @@ export class ModelCatalog {
   constructor(
     private readonly store: ConfigStore,
     private readonly deploymentDefault: { model: string; modelProvider: string },
+    /** The tiers the deployment's default model offers (CONFIG_DEFAULT_MODEL_SERVICE_TIERS). */
+    private readonly deploymentTiers: readonly string[] = ["priority"],
   ) {}
 
   async models(tenant: string): Promise<CatalogEntry[]> {
@@ -120,9 +122,10 @@ export class ModelCatalog {
   }
 
   /**
-   * The deployment's one entry, its default model, for a tenant without a catalog of its own. It
-   * offers the priority tier ("Fast"), as every model Codex's own catalog lists does, so a client can
-   * choose it; a provider that has no such tier is described by an imported catalog.
+   * The deployment's one entry, its default model, for a tenant without a catalog of its own. By
+   * default it offers the priority tier ("Fast"), as every model Codex's own catalog lists does, so
+   * a client can choose it; CONFIG_DEFAULT_MODEL_SERVICE_TIERS says otherwise for a provider without
+   * it (an imported catalog describes each model).
    */
   private deploymentEntry(): CatalogEntry {
     const { model, modelProvider } = this.deploymentDefault;
@@ -140,8 +143,9 @@ export class ModelCatalog {
         description: `${effort} reasoning effort`,
       })),
       defaultServiceTier: null,
-      serviceTiers: [DEPLOYMENT_FAST_TIER],
-      additionalSpeedTiers: ["fast"],
+      serviceTiers: this.deploymentTiers.map((id) => (id === "priority" ? FAST_TIER : { id, name: id, description: "" })),
+      // Codex's catalog names the priority tier's speed "fast" (what a client's Fast mode asks for).
+      additionalSpeedTiers: this.deploymentTiers.includes("priority") ? ["fast"] : [],
       inputModalities: ["text", "image"],
       upgrade: null,
     };
@@ -187,8 +191,8 @@ export class ModelCatalog {
   }
 }
 
-/** The deployment entry's priority tier, as Codex's catalog names it. */
-const DEPLOYMENT_FAST_TIER = { id: "priority", name: "Fast", description: "Faster responses, increased usage" };
+/** The priority tier as Codex's catalog names it. */
+const FAST_TIER = { id: "priority", name: "Fast", description: "Faster responses, increased usage" };
 
 const tiersOf = (entry: CatalogEntry | undefined): string[] => (entry?.serviceTiers ?? []).map((tier) => tier.id);
 
