@@ -148,6 +148,78 @@ describe("account and machine methods beside codex app-server 0.171.0 (no sign-i
     assertConformant();
   });
 
+  test("remote control of the server itself: disabled, and every change refused as Codex refuses it without a sign-in", async () => {
+    /** The answer with what names the server (its host name, its installation) as placeholders. */
+    const outcome = (reply: { result?: any; error?: { code: number; message: string } }) =>
+      reply.error
+        ? { code: reply.error.code, message: reply.error.message }
+        : {
+            result: {
+              ...reply.result,
+              serverName: typeof reply.result.serverName,
+              installationId: typeof reply.result.installationId,
+            },
+          };
+    const steps: [string, unknown][] = [
+      ...[undefined, null, {}, { x: 1 }, [], 5].map((params) => ["remoteControl/status/read", params] as [string, unknown]),
+      ...[undefined, null, {}, { x: 1 }, { ephemeral: false }, { ephemeral: null }, { ephemeral: "y" }].flatMap((params) => [
+        ["remoteControl/enable", params] as [string, unknown],
+        ["remoteControl/disable", params] as [string, unknown],
+      ]),
+      ["remoteControl/disable", { ephemeral: true }],
+      ...[undefined, {}, { manualCode: true }, { manualCode: "x" }].map(
+        (params) => ["remoteControl/pairing/start", params] as [string, unknown],
+      ),
+      ...[
+        undefined,
+        {},
+        { pairingCode: null },
+        { pairingCode: "abc" },
+        { manualPairingCode: "abc" },
+        { pairingCode: "", manualPairingCode: null },
+        { pairingCode: "a", manualPairingCode: "b" },
+        { pairingCode: 5 },
+      ].map((params) => ["remoteControl/pairing/status", params] as [string, unknown]),
+      ...[
+        undefined,
+        {},
+        { environmentId: "env" },
+        { environmentId: "" },
+        { environmentId: " ", cursor: "c", limit: 5, order: "desc" },
+        { environmentId: "env", limit: -1 },
+        { environmentId: "env", order: "up" },
+      ].map((params) => ["remoteControl/client/list", params] as [string, unknown]),
+      ...[
+        { environmentId: "env", clientId: "c" },
+        { environmentId: "env" },
+        { environmentId: "", clientId: "" },
+        { environmentId: "env", clientId: "" },
+      ].map((params) => ["remoteControl/client/revoke", params] as [string, unknown]),
+      ["remoteControl/status/read", undefined],
+    ];
+    for (const [method, params] of steps) {
+      const theirs = outcome(await sides.codex.request(method, params));
+      const ours = outcome(await sides.client.request(method, params));
+      assert.deepEqual(ours, theirs, `${method} ${JSON.stringify(params)}`);
+    }
+    const status = await sides.client.call("remoteControl/status/read");
+    assert.deepEqual(status, {
+      status: "disabled",
+      serverName: "switchyard",
+      installationId: status.installationId,
+      environmentId: null,
+    });
+    // The one difference kept: an ephemeral enable has Codex try to connect to ChatGPT's relay (it
+    // answers `connecting`), which a Switchyard gateway never does; it is refused in Codex's words.
+    assert.equal((await sides.codex.request("remoteControl/enable", { ephemeral: true })).result?.status, "connecting");
+    assert.equal(
+      (await sides.client.request("remoteControl/enable", { ephemeral: true })).error?.message,
+      "remote control requires ChatGPT authentication",
+    );
+    await sides.codex.request("remoteControl/disable", { ephemeral: true });
+    assertConformant();
+  });
+
   test("user verification's refusals carry Codex's own data; server/diagnostics describes the answering process", async () => {
     for (const [method, params] of [
       ["userVerification/enroll", {}],

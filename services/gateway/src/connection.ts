@@ -55,7 +55,7 @@ import { KeyOrdering } from "./key-ordering.js";
 import { RefusalThrottle } from "./limits/refusal-throttle.js";
 import type { RateAdmission } from "./limits/request-rate-limiter.js";
 import type { TenantInFlight } from "./limits/tenant-in-flight.js";
-import type { localMethods } from "./local-methods.js";
+import { gatewayRemoteControlStatus, type localMethods } from "./local-methods.js";
 import { OutboundChannel } from "./outbound.js";
 import { ReadCache } from "./read-cache.js";
 import { gateRequest } from "./request-gate.js";
@@ -361,12 +361,7 @@ export class ClientConnection implements NotificationSink {
     this.clientName = outcome.session.clientName;
     this.subscribe(this.services.subjects.tenantEvents(this.principal.tenant));
     this.send(JSON.stringify(resultMessage(id, outcome.result)));
-    const remoteControlStatus = {
-      status: "disabled",
-      serverName: "switchyard",
-      installationId: this.settings.installationId,
-      environmentId: null,
-    };
+    const remoteControlStatus = gatewayRemoteControlStatus(this.settings.installationId);
     this.notify(
       Notification.remoteControlStatusChanged,
       JSON.stringify(notificationMessage(Notification.remoteControlStatusChanged, remoteControlStatus, Date.now())),

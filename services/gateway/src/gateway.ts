@@ -188,7 +188,10 @@ export async function startGateway(
     observe(relays.size, { kind: "relayed" });
   });
   lifecycle.onShutdown("connection gauge", stopConnectionGauge);
-  const answeredLocally = localMethods({ tenantRequestsInFlight: (tenant) => tenantInFlight.count(tenant) });
+  const answeredLocally = localMethods({
+    tenantRequestsInFlight: (tenant) => tenantInFlight.count(tenant),
+    installationId,
+  });
   // The types already demand a handler per gateway-owned method; this catches a registry edited
   // without rebuilding (a bundle out of step with its protocol).
   const unanswered = missingGatewayHandlers(answeredLocally);

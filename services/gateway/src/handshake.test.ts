@@ -37,7 +37,7 @@ describe("initialize handshake", () => {
 
 describe("gateway-owned methods", () => {
   test("the start-up check finds every gateway method without a handler", () => {
-    const handlers = localMethods({ tenantRequestsInFlight: () => 0 });
+    const handlers = localMethods({ tenantRequestsInFlight: () => 0, installationId: "switchyard-test" });
     assert.deepEqual(missingGatewayHandlers(handlers), [], "the shipped handlers cover every gateway-owned method");
     const partial = new Map([...handlers].filter(([method]) => method !== "account/read"));
     assert.deepEqual(missingGatewayHandlers(partial), ["account/read"]);

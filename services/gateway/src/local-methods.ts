@@ -10,6 +10,7 @@ import {
   type MethodParams,
   type MethodResult,
   type MethodsOwnedBy,
+  type RemoteControlStatus,
   SwitchyardError,
   USER_VERIFICATION_UNAVAILABLE,
 } from "@switchyard/protocol";
@@ -65,11 +66,26 @@ function checkVerificationInput(params: { challenge: string; description: string
   if (!isValid) throw new SwitchyardError({ reason: "userVerificationInvalidInput" });
 }
 
-/** What the gateway reports about itself (server/diagnostics). */
+/** What the gateway reports about itself (server/diagnostics, remoteControl/status/read). */
 export interface GatewayDiagnostics {
   /** The caller's tenant's requests in flight on this gateway (admitted to the bus), this one not counted. */
   tenantRequestsInFlight(tenant: string): number;
+  /** The gateway's installation id, in its remote-control status. */
+  installationId: string;
 }
+
+/**
+ * The gateway's own remote control, as `remoteControl/status/changed` (after initialize) and
+ * `remoteControl/status/read` report it: disabled (it is where machines are reached, not one itself).
+ */
+export function gatewayRemoteControlStatus(installationId: string): RemoteControlStatus {
+  return { status: "disabled", serverName: "switchyard", installationId, environmentId: null };
+}
+
+/** Codex 0.171.0's refusal of a change to its remote control without a ChatGPT sign-in. */
+const remoteControlNeedsSignIn = (): never => refuse("remote control requires ChatGPT authentication");
+/** Codex 0.171.0's refusal of pairing while its remote control is disabled. */
+const pairingNeedsRemoteControl = (): never => refuse("remote control pairing requires remote control to be enabled");
 
 export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<string, LocalMethod> {
   const unavailable = (): never => {
@@ -92,6 +108,30 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
     [Method.accountUsageRead]: () => signInRequired("token usage"),
     [Method.accountWorkspaceMessagesRead]: () => signInRequired("workspace messages"),
     [Method.accountLogout]: () => ({}),
+    // Codex 0.171.0's answers without a sign-in, with its remote control disabled (probed).
+    [Method.remoteControlStatusRead]: () => gatewayRemoteControlStatus(diagnostics.installationId),
+    [Method.remoteControlEnable]: () => remoteControlNeedsSignIn(),
+    [Method.remoteControlDisable]: (params) =>
+      params?.ephemeral === true ? gatewayRemoteControlStatus(diagnostics.installationId) : remoteControlNeedsSignIn(),
+    [Method.remoteControlPairingStart]: () => pairingNeedsRemoteControl(),
+    [Method.remoteControlPairingStatus]: (params) => {
+      const hasCode = params.pairingCode != null;
+      if (hasCode === (params.manualPairingCode != null)) {
+        refuse(
+          hasCode
+            ? "remoteControl/pairing/status accepts either pairingCode or manualPairingCode, not both"
+            : "remoteControl/pairing/status requires pairingCode or manualPairingCode",
+        );
+      }
+      return pairingNeedsRemoteControl();
+    },
+    [Method.remoteControlClientList]: (params) =>
+      params.environmentId === "" ? refuse("remote control client list requires environmentId") : remoteControlNeedsSignIn(),
+    [Method.remoteControlClientRevoke]: (params) => {
+      if (params.environmentId === "") refuse("remote control client revoke requires environmentId");
+      if (params.clientId === "") refuse("remote control client revoke requires clientId");
+      return remoteControlNeedsSignIn();
+    },
     [Method.accountSecuritySetupRead]: () => ({ notice: null }),
     [Method.accountSessionList]: () => ({ activeSessionId: null, sessions: [] }),
     // Looked for on a local machine: a cloud session has nothing to find.

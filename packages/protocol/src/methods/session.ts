@@ -183,6 +183,37 @@ export type AppsReadResponse = z.infer<typeof AppsReadResponse>;
 export const MAX_APP_READ_IDS = 100;
 export const WindowsSandboxReadinessResponse = z.object({ status: z.literal("notConfigured") });
 
+/**
+ * Codex's remote control of its own app-server (the relay that lets a ChatGPT client reach it): a
+ * Switchyard gateway is not such a server (it is where machines are reached), so its status is
+ * `disabled`, as `remoteControl/status/changed` says after initialize, and the rest answer as Codex
+ * 0.171.0 answers without a ChatGPT sign-in while disabled (probed).
+ */
+export const RemoteControlStatus = z.object({
+  status: z.enum(["disabled", "connecting", "connected", "errored"]),
+  serverName: z.string(),
+  installationId: z.string(),
+  environmentId: z.string().nullable(),
+});
+export type RemoteControlStatus = z.infer<typeof RemoteControlStatus>;
+/** remoteControl/enable and disable: optional params, `ephemeral` a plain boolean (null is refused). */
+export const RemoteControlToggleParams = z.object({ ephemeral: z.boolean().optional() }).nullish();
+export const RemoteControlPairingStartParams = z.object({ manualCode: z.boolean().optional() });
+export const RemoteControlPairingStatusParams = z.object({
+  pairingCode: z.string().nullish(),
+  manualPairingCode: z.string().nullish(),
+});
+export const RemoteControlClientsListParams = z.object({
+  environmentId: z.string(),
+  cursor: z.string().nullish(),
+  limit: U32.nullish(),
+  order: serdeEnum(["asc", "desc"]).nullish(),
+});
+export const RemoteControlClientsRevokeParams = z.object({ environmentId: z.string(), clientId: z.string() });
+/** Codex's refusal of every change to its remote control without a ChatGPT sign-in. */
+const remoteControlNeedsSignIn =
+  "Refused as Codex refuses it without a ChatGPT sign-in (`remote control requires ChatGPT authentication`): a Switchyard gateway is not itself remotely controlled.";
+
 export const SessionMethod = {
   accountRead: "account/read",
   getAuthStatus: "getAuthStatus",
@@ -220,6 +251,13 @@ export const SessionMethod = {
   appInstalled: "app/installed",
   appRead: "app/read",
   windowsSandboxReadiness: "windowsSandbox/readiness",
+  remoteControlStatusRead: "remoteControl/status/read",
+  remoteControlEnable: "remoteControl/enable",
+  remoteControlDisable: "remoteControl/disable",
+  remoteControlPairingStart: "remoteControl/pairing/start",
+  remoteControlPairingStatus: "remoteControl/pairing/status",
+  remoteControlClientList: "remoteControl/client/list",
+  remoteControlClientRevoke: "remoteControl/client/revoke",
 } as const;
 
 const local = { owner: "gateway", scope: { kind: "unkeyed" }, experimental: false } as const;
@@ -330,6 +368,62 @@ export const sessionMethods = defineMethods({
     result: z.object({}),
     summary:
       "Nothing to sign out of (clients authenticate to the gateway, not to OpenAI): answered {} as Codex does without a sign-in.",
+  },
+  [SessionMethod.remoteControlStatusRead]: {
+    ...local,
+    experimental: true,
+    paramsRequired: false,
+    params: UnitParams,
+    result: RemoteControlStatus,
+    summary: "The gateway's own remote control: `disabled`, as announced after initialize.",
+  },
+  [SessionMethod.remoteControlEnable]: {
+    ...local,
+    experimental: true,
+    paramsRequired: false,
+    params: RemoteControlToggleParams,
+    result: RemoteControlStatus,
+    summary: remoteControlNeedsSignIn,
+  },
+  [SessionMethod.remoteControlDisable]: {
+    ...local,
+    experimental: true,
+    paramsRequired: false,
+    params: RemoteControlToggleParams,
+    result: RemoteControlStatus,
+    summary: `An ephemeral disable answers the status (\`disabled\`), as Codex does; otherwise: ${remoteControlNeedsSignIn}`,
+  },
+  [SessionMethod.remoteControlPairingStart]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: RemoteControlPairingStartParams,
+    result: z.never(),
+    summary: "Codex's refusal while remote control is disabled (`remote control pairing requires remote control to be enabled`).",
+  },
+  [SessionMethod.remoteControlPairingStatus]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: RemoteControlPairingStatusParams,
+    result: z.never(),
+    summary: "Exactly one of the two codes is checked, then Codex's refusal while remote control is disabled.",
+  },
+  [SessionMethod.remoteControlClientList]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: RemoteControlClientsListParams,
+    result: z.never(),
+    summary: `An empty environmentId is refused in Codex's words; otherwise: ${remoteControlNeedsSignIn}`,
+  },
+  [SessionMethod.remoteControlClientRevoke]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: RemoteControlClientsRevokeParams,
+    result: z.never(),
+    summary: `An empty environmentId or clientId is refused in Codex's words; otherwise: ${remoteControlNeedsSignIn}`,
   },
   [SessionMethod.accountSecuritySetupRead]: {
     ...local,

@@ -41,7 +41,7 @@ export function openConnection(
     {
       router: options.router ?? ({} as BusRouter),
       readCache: options.readCache,
-      localMethods: localMethods({ tenantRequestsInFlight: () => 0 }),
+      localMethods: localMethods({ tenantRequestsInFlight: () => 0, installationId: "switchyard-test" }),
       fanout: {
         add: (subject) => subscriptions.push(`+${subject}`),
         remove: (subject) => subscriptions.push(`-${subject}`),
