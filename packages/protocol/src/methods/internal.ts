@@ -154,6 +154,16 @@ export const InternalMethod = {
   modelServiceTiers: "internal/config/modelServiceTiers",
 } as const;
 
+/** A read the thread service asks of the config service: unkeyed, its only effect its answer. */
+const configRead = {
+  owner: "config",
+  internal: true,
+  scope: { kind: "unkeyed" },
+  readOnly: true,
+  experimental: false,
+  paramsRequired: true,
+} as const;
+
 export const internalMethods = defineMethods({
   [InternalMethod.resolveThreadConfig]: {
     owner: "config",
@@ -182,25 +192,15 @@ export const internalMethods = defineMethods({
     summary: "Thread service → config service: a fork gets its source's config snapshot (session layer included).",
   },
   [InternalMethod.resolveModelProvider]: {
-    owner: "config",
-    internal: true,
-    // Unkeyed: a read of committed config (cached by the tenant's write generation).
-    scope: { kind: "unkeyed" },
-    readOnly: true,
-    experimental: false,
-    paramsRequired: true,
+    // A read of committed config (cached by the tenant's write generation).
+    ...configRead,
     params: ResolveModelProviderParams,
     result: ResolveModelProviderResponse,
     summary: "Thread service → config service: the thread's model provider with its secrets, for a turn.",
   },
   [InternalMethod.modelServiceTiers]: {
-    owner: "config",
-    internal: true,
-    // Unkeyed: a read of the tenant's committed model catalog.
-    scope: { kind: "unkeyed" },
-    readOnly: true,
-    experimental: false,
-    paramsRequired: true,
+    // A read of the tenant's committed model catalog.
+    ...configRead,
     params: ModelServiceTiersParams,
     result: ModelServiceTiersResponse,
     summary: "Thread service → config service: the service tiers the tenant's catalog lists for a model.",
