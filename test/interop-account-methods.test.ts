@@ -48,6 +48,10 @@ const METHODS = [
   "app/installed",
   "thread/attachment/list",
   "windowsSandbox/readiness",
+  "mcpServer/event/stream/start",
+  "thread/prediction/request",
+  "environment/info",
+  "environment/status",
 ];
 
 /** Params a method takes beyond the common variants: well-formed ones, and each field wrong. */
@@ -113,6 +117,15 @@ const EXTRA: Record<string, unknown[]> = {
   "account/rateLimitResetCredit/consume": [{ idempotencyKey: "k" }, { idempotencyKey: "k", creditId: "c" }],
   "account/sendAddCreditsNudgeEmail": [{ creditType: "credits" }, { creditType: "usage_limit" }, { creditType: "x" }],
   "mcpServer/event/stream/stop": [{ subscriptionId: "s" }],
+  "mcpServer/event/stream/start": [
+    { threadId: "019a0000-0000-7000-8000-000000000000", server: "s", name: "n", arguments: {}, subscriptionId: "sub" },
+    { threadId: "not-an-id", server: "s", name: "n", arguments: null, subscriptionId: "sub" },
+    { threadId: "t", server: "s", name: "n", subscriptionId: "sub" },
+  ],
+  "thread/prediction/request": [{ threadId: "019a0000-0000-7000-8000-000000000000", sourceTurnId: "t" }],
+  // Not `local`: the binary's own machine, which a cloud thread does not run on (unknown here).
+  "environment/info": [{ environmentId: "remote-1" }, { environmentId: "" }, { environmentId: 5 }],
+  "environment/status": [{ environmentId: "remote-1" }, { environmentId: "" }, { environmentId: 5 }],
   "userVerification/cancel": [{ requestId: 1 }, { requestId: "abc" }, { requestId: 1, extra: 1 }, { requestId: null }],
 };
 

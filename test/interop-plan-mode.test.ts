@@ -152,5 +152,66 @@ describe("proposed plans in plan mode, beside the 0.171.0 binary", () => {
     assert.deepEqual(switchyard, codex);
   });
 
+  test("an approved plan: the model gets it on the next turn as Codex gives it, the client the prompt; Codex's refusals", async () => {
+    const sides = besideListener();
+    const UNKNOWN = "019a0000-0000-7000-8000-000000000000";
+    const playApproval = async (client: CodexTestClient) => {
+      try {
+        const ask = async (params: Record<string, unknown>) => {
+          const reply = await client.request("thread/prepareApprovedPlan", params);
+          return reply.error ? `error ${reply.error.code} ${reply.error.message}` : JSON.stringify(reply.result);
+        };
+        const runTurn = async (threadId: string, text: string) => {
+          const earlier = new Set(client.notifications);
+          await client.call("turn/start", { threadId, input: [{ type: "text", text, text_elements: [] }] });
+          await client.waitForNotification((n) => !earlier.has(n) && n.method === "turn/completed", 20_000);
+        };
+        const threadId = (await client.call<{ thread: { id: string } }>("thread/start", {})).thread.id;
+        await runTurn(threadId, "make a plan");
+        const stored = (await client.call<{ thread: { id: string } }>("thread/start", {})).thread.id;
+        await client.call("thread/name/set", { threadId: stored, name: "stored" });
+        await client.call("thread/archive", { threadId: stored });
+        await client.call("thread/unarchive", { threadId: stored });
+        const refusals = [
+          await ask({ threadId: UNKNOWN, markdown: "" }),
+          await ask({ threadId: stored, markdown: "p" }),
+          await ask({ threadId: "nope", markdown: "p" }),
+          await ask({ threadId, markdown: "", attachmentPath: "relative.md" }),
+          await ask({ threadId, markdown: " \n " }),
+          await ask({ threadId }),
+        ].map((line) => line.replaceAll(stored, "<stored>"));
+        const approved = await ask({ threadId, markdown: "# APPROVED\n1. do it", attachmentPath: "/nowhere/plan.md" });
+        const requestsBefore = sides.provider.requests.length;
+        await runTurn(threadId, "Implement the plan.");
+        const request = sides.provider.requests[requestsBefore] as { input: Record<string, unknown>[] };
+        // What the model was sent after the first turn's answer: the plan, then the prompt.
+        const tail = request.input.slice(-2).map(({ id, ...rest }) => ({ ...rest, id: typeof id }));
+        const turns = (
+          await client.call<{ thread: { turns: { items: { type: string }[] }[] } }>("thread/read", {
+            threadId,
+            includeTurns: true,
+          })
+        ).thread.turns.map((turn) => turn.items.map((item) => item.type));
+        return { refusals, approved, tail, turns };
+      } finally {
+        await client.close();
+      }
+    };
+    const codex = await playApproval(await sides.openCodex({ experimentalApi: true }));
+    // Read off the binary: the plan is the output of Codex's `proposed_plan` agent tool, for the model only.
+    assert.deepEqual(codex.tail[0], {
+      type: "function_call_output",
+      id: "string",
+      name: "proposed_plan",
+      namespace: "agent",
+      output: "# APPROVED\n1. do it",
+    });
+    assert.equal(codex.approved, JSON.stringify({ prompt: "Implement the plan." }));
+    const switchyard = await playApproval(await sides.openSwitchyard("t-plans", "approver", { experimentalApi: true }));
+    // Item ids are not compared: Switchyard sends the model none of its history's (Codex names each).
+    const withoutIds = (side: typeof codex) => ({ ...side, tail: side.tail.map(({ id: _id, ...rest }) => rest) });
+    assert.deepEqual(withoutIds(switchyard), withoutIds(codex));
+  });
+
   test("every result and notification matched the official schema", () => assertConformant());
 });

@@ -48,8 +48,11 @@ export type ErrorDetail =
    */
   | { reason: "userVerificationUnavailable" }
   | { reason: "userVerificationInvalidInput" }
-  /** A method Codex 0.171.0 itself answers as not built yet: -32601 ``<method> is not supported yet``, its words. */
-  | { reason: "notSupportedByCodex"; method: string }
+  /**
+   * A method Codex 0.171.0 itself answers as not built yet: -32601 ``<method> is not supported yet``
+   * (``is not implemented yet`` where Codex says so), its words.
+   */
+  | { reason: "notSupportedByCodex"; method: string; wording?: "implemented" }
   /** thread/readState/update with a revision that is no longer the thread's: Codex's words, and the current read state. */
   | { reason: "readStateConflict"; readState: { revision: string; firstUnread: unknown } }
   /** Codex's -32602 (invalid params): a few methods refuse a malformed thread id with it. */
@@ -218,7 +221,7 @@ export function toWireError(detail: ErrorDetail): WireError {
     case "notSupportedByCodex":
       return {
         code: METHOD_NOT_FOUND_CODE,
-        message: `${clip(detail.method)} is not supported yet`,
+        message: `${clip(detail.method)} is not ${detail.wording === "implemented" ? "implemented" : "supported"} yet`,
         data: { reason: detail.reason },
       };
     case "notMaterialized":

@@ -5,6 +5,7 @@
 // collaboration-mode presets (fixed data, the same as Codex 0.171.0 lists). A handler may refuse with
 // a SwitchyardError, answered like any refusal.
 import {
+  clip,
   codexUuidError,
   Method,
   type MethodParams,
@@ -82,6 +83,8 @@ export function gatewayRemoteControlStatus(installationId: string): RemoteContro
   return { status: "disabled", serverName: "switchyard", installationId, environmentId: null };
 }
 
+/** Codex 0.171.0's words for an execution environment it does not have. */
+const unknownEnvironment = (environmentId: string) => `unknown environment id \`${clip(environmentId, 200)}\``;
 /** Codex 0.171.0's refusal of a change to its remote control without a ChatGPT sign-in. */
 const remoteControlNeedsSignIn = (): never => refuse("remote control requires ChatGPT authentication");
 /** Codex 0.171.0's refusal of pairing while its remote control is disabled. */
@@ -108,6 +111,17 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
     [Method.accountUsageRead]: () => signInRequired("token usage"),
     [Method.accountWorkspaceMessagesRead]: () => signInRequired("workspace messages"),
     [Method.accountLogout]: () => ({}),
+    // Codex 0.171.0's answers where nothing of what they ask about exists here (probed).
+    [Method.mcpEventStreamStart]: () => refuse("MCP event subscriptions are only supported for hosted apps"),
+    [Method.threadPredictionRequest]: () => {
+      throw new SwitchyardError({
+        reason: "notSupportedByCodex",
+        method: Method.threadPredictionRequest,
+        wording: "implemented",
+      });
+    },
+    [Method.environmentInfo]: (params) => refuse(unknownEnvironment(params.environmentId)),
+    [Method.environmentStatus]: (params) => ({ status: "unknown", error: unknownEnvironment(params.environmentId) }),
     // Codex 0.171.0's answers without a sign-in, with its remote control disabled (probed).
     [Method.remoteControlStatusRead]: () => gatewayRemoteControlStatus(diagnostics.installationId),
     [Method.remoteControlEnable]: () => remoteControlNeedsSignIn(),

@@ -121,6 +121,26 @@ export const SendAddCreditsNudgeEmailParams = serdeStruct("SendAddCreditsNudgeEm
 export const BedrockDiscoverParams = z.looseObject({}, { error: "expected struct BedrockDiscoverParams" });
 export const BedrockDiscoverResponse = z.object({ profiles: z.array(z.unknown()), environmentCredentials: z.array(z.unknown()) });
 export const McpServerEventStreamStopParams = serdeStruct("McpServerEventStreamStopParams", { subscriptionId: z.string() });
+/** A field serde requires but takes any JSON value for (null too): only its absence is refused. */
+const anyValue = z.unknown().refine((value) => value !== undefined);
+export const McpServerEventStreamStartParams = serdeStruct("McpServerEventStreamStartParams", {
+  threadId: z.string(),
+  server: z.string(),
+  name: z.string(),
+  arguments: anyValue,
+  subscriptionId: z.string(),
+});
+export const ThreadPredictionRequestParams = serdeStruct("ThreadPredictionRequestParams", {
+  threadId: z.string(),
+  sourceTurnId: z.string(),
+});
+/** environment/info and environment/status: an execution environment of Codex's threads (a cloud thread has none). */
+export const EnvironmentInfoParams = serdeStruct("EnvironmentInfoParams", { environmentId: z.string() });
+export const EnvironmentStatusParams = serdeStruct("EnvironmentStatusParams", { environmentId: z.string() });
+export const EnvironmentStatusResponse = z.object({
+  status: z.enum(["ready", "pending", "disconnected", "unknown"]),
+  error: z.string().nullish(),
+});
 export const McpServerEventStreamStopResponse = z.object({});
 export const ExternalAgentImportHistoriesResponse = z.object({ data: z.array(z.unknown()), connectors: z.array(z.unknown()) });
 
@@ -251,6 +271,10 @@ export const SessionMethod = {
   appInstalled: "app/installed",
   appRead: "app/read",
   windowsSandboxReadiness: "windowsSandbox/readiness",
+  mcpEventStreamStart: "mcpServer/event/stream/start",
+  threadPredictionRequest: "thread/prediction/request",
+  environmentInfo: "environment/info",
+  environmentStatus: "environment/status",
   remoteControlStatusRead: "remoteControl/status/read",
   remoteControlEnable: "remoteControl/enable",
   remoteControlDisable: "remoteControl/disable",
@@ -536,6 +560,40 @@ export const sessionMethods = defineMethods({
     params: BedrockDiscoverParams,
     result: BedrockDiscoverResponse,
     summary: "AWS profiles and credentials found on the local machine: none (a cloud session has no local machine).",
+  },
+  [SessionMethod.mcpEventStreamStart]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: McpServerEventStreamStartParams,
+    result: z.never(),
+    summary:
+      "Refused in Codex 0.171.0's words (`MCP event subscriptions are only supported for hosted apps`): no MCP server runs, hosted or not.",
+  },
+  [SessionMethod.threadPredictionRequest]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: ThreadPredictionRequestParams,
+    result: z.never(),
+    summary: "Not built in Codex 0.171.0 either: its -32601 `thread/prediction/request is not implemented yet`.",
+  },
+  [SessionMethod.environmentInfo]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: EnvironmentInfoParams,
+    result: z.never(),
+    summary:
+      "A cloud thread runs in no execution environment of Codex's (no `local` one either): every id is Codex's `unknown environment id`.",
+  },
+  [SessionMethod.environmentStatus]: {
+    ...local,
+    experimental: true,
+    paramsRequired: true,
+    params: EnvironmentStatusParams,
+    result: EnvironmentStatusResponse,
+    summary: "Every id is `unknown`, with Codex's `unknown environment id` as its error (a cloud thread has no environment).",
   },
   [SessionMethod.mcpEventStreamStop]: {
     ...local,

@@ -223,6 +223,14 @@ export const ThreadItemsListResponse = z.object({
 });
 
 export const ThreadInjectItemsParams = z.object({ threadId: z.string(), items: z.array(z.unknown()) });
+/** thread/prepareApprovedPlan: a plan the user approved, and where the client keeps a copy of it. */
+export const ThreadPrepareApprovedPlanParams = serdeStruct("ThreadPrepareApprovedPlanParams", {
+  threadId: z.string(),
+  markdown: z.string(),
+  attachmentPath: z.string().nullish(),
+});
+export type ThreadPrepareApprovedPlanParams = z.infer<typeof ThreadPrepareApprovedPlanParams>;
+export const ThreadPrepareApprovedPlanResponse = z.object({ prompt: z.string() });
 export type ThreadInjectItemsParams = z.infer<typeof ThreadInjectItemsParams>;
 
 // Fields in Codex's declaration order: a request missing several is refused naming the first, as serde does.
@@ -308,6 +316,7 @@ export const ThreadLifecycleMethod = {
   threadTurnsList: "thread/turns/list",
   threadItemsList: "thread/items/list",
   threadInjectItems: "thread/inject_items",
+  threadPrepareApprovedPlan: "thread/prepareApprovedPlan",
   threadReadStateUpdate: "thread/readState/update",
   threadRealtimeList: "thread/realtime/list",
   getConversationSummary: "getConversationSummary",
@@ -544,6 +553,18 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadInjectItemsParams,
     result: EmptyResponse,
     summary: "Appends Responses API items to a thread's history; stored at once (listed, readable, searchable).",
+  },
+  [M.threadPrepareApprovedPlan]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    // Exclusive on the thread: it adds the plan to the thread's model history.
+    scope: exclusiveOnThread,
+    experimental: true,
+    paramsRequired: true,
+    params: ThreadPrepareApprovedPlanParams,
+    result: ThreadPrepareApprovedPlanResponse,
+    summary:
+      "A plan the user approved goes into a loaded thread's model history (as Codex records it), and the prompt that starts its implementation comes back.",
   },
   [M.threadReadStateUpdate]: {
     threadId: { label: "thread", invalidParams: true },

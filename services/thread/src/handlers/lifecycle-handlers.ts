@@ -62,6 +62,7 @@ import {
 
 type LifecycleMethodName =
   | "getConversationSummary"
+  | "thread/prepareApprovedPlan"
   | "thread/resume"
   | "thread/fork"
   | "thread/archive"
@@ -1053,6 +1054,38 @@ export function lifecycleHandlers(
         return {};
       });
       return {};
+    },
+
+    /**
+     * As Codex 0.171.0 (probed): for a loaded thread, the approved plan joins the model's history as
+     * Codex records it (the output of its `proposed_plan` agent tool, seen by the model only, not a
+     * thread item), and the answer is the prompt the client sends to start implementing it. Codex's
+     * checks in its order: the thread loaded, then `attachmentPath` (where the client keeps a copy;
+     * nothing is read from it), then a plan that is not blank.
+     */
+    async [Method.threadPrepareApprovedPlan](params, context) {
+      const tenant = tenantOf(context);
+      await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        const row = await store.lockThread(tx, tenant, params.threadId);
+        if (!row?.loaded_at || row.archived_at) throw threadNotFound(params.threadId);
+        if (params.attachmentPath != null && !posix.isAbsolute(params.attachmentPath)) {
+          throw new SwitchyardError({
+            reason: "invalidParams",
+            message: "`attachmentPath` must be absolute on the app server",
+          });
+        }
+        if (params.markdown.trim() === "") throw invalid("The approved plan is empty.");
+        const plan = {
+          type: "function_call_output",
+          id: `fco_${newId()}`,
+          name: "proposed_plan",
+          namespace: "agent",
+          output: params.markdown,
+        };
+        await store.appendItems(tx, tenant, row.id, [{ turnId: newId(), item: null, responseItem: plan }], null);
+        return {};
+      });
+      return { prompt: "Implement the plan." };
     },
 
     async [Method.threadReadStateUpdate](params, context) {
