@@ -94,6 +94,7 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
   const unavailable = (): never => {
     throw new SwitchyardError({ reason: "userVerificationUnavailable" });
   };
+  const ownRemoteControl = gatewayRemoteControlStatus(diagnostics.installationId);
   const handlers: LocalHandlers = {
     [Method.mockExperimentalMethod]: (params) => ({ echoed: params.value ?? null }),
     [Method.accountRead]: (_params, caller) => ({
@@ -123,10 +124,9 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
     [Method.environmentInfo]: (params) => refuse(unknownEnvironment(params.environmentId)),
     [Method.environmentStatus]: (params) => ({ status: "unknown", error: unknownEnvironment(params.environmentId) }),
     // Codex 0.171.0's answers without a sign-in, with its remote control disabled (probed).
-    [Method.remoteControlStatusRead]: () => gatewayRemoteControlStatus(diagnostics.installationId),
+    [Method.remoteControlStatusRead]: () => ownRemoteControl,
     [Method.remoteControlEnable]: () => remoteControlNeedsSignIn(),
-    [Method.remoteControlDisable]: (params) =>
-      params?.ephemeral === true ? gatewayRemoteControlStatus(diagnostics.installationId) : remoteControlNeedsSignIn(),
+    [Method.remoteControlDisable]: (params) => (params?.ephemeral === true ? ownRemoteControl : remoteControlNeedsSignIn()),
     [Method.remoteControlPairingStart]: () => pairingNeedsRemoteControl(),
     [Method.remoteControlPairingStatus]: (params) => {
       const hasCode = params.pairingCode != null;

@@ -2,6 +2,7 @@
 // test-only experimental method.
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
+import { EnvironmentStatus } from "./remote-control.js";
 
 export const ClientInfo = z.object({
   name: z.string(),
@@ -33,12 +34,15 @@ export const InitializeResponse = z.object({
 });
 export type InitializeResponse = z.infer<typeof InitializeResponse>;
 
-export const RemoteControlStatusChanged = z.object({
-  status: z.enum(["disabled", "connecting", "connected", "errored"]),
+/** A server's own remote control: what `remoteControl/status/changed` announces and `remoteControl/status/read` answers. */
+export const RemoteControlStatus = z.object({
+  status: EnvironmentStatus,
   serverName: z.string(),
   installationId: z.string(),
   environmentId: z.string().nullish(),
 });
+export type RemoteControlStatus = z.infer<typeof RemoteControlStatus>;
+export const RemoteControlStatusChanged = RemoteControlStatus;
 
 // Codex's test-only experimental method: echoes `value`. Gated by experimentalApi like any other.
 export const MockExperimentalMethodParams = z.object({ value: z.string().nullish() });

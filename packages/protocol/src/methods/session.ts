@@ -15,6 +15,7 @@ import {
   U32,
   UnitParams,
 } from "../serde-types.js";
+import { RemoteControlStatus } from "./initialize.js";
 
 export const GetAccountParams = z.object({ refreshToken: z.boolean().nullish() });
 export const GetAccountResponse = z.object({
@@ -207,16 +208,9 @@ export const WindowsSandboxReadinessResponse = z.object({ status: z.literal("not
  * Codex's remote control of its own app-server (the relay that lets a ChatGPT client reach it): a
  * Switchyard gateway is not such a server (it is where machines are reached), so its status is
  * `disabled`, as `remoteControl/status/changed` says after initialize, and the rest answer as Codex
- * 0.171.0 answers without a ChatGPT sign-in while disabled (probed).
+ * 0.171.0 answers without a ChatGPT sign-in while disabled (probed). remoteControl/enable and
+ * disable take optional params, `ephemeral` a plain boolean (null is refused).
  */
-export const RemoteControlStatus = z.object({
-  status: z.enum(["disabled", "connecting", "connected", "errored"]),
-  serverName: z.string(),
-  installationId: z.string(),
-  environmentId: z.string().nullable(),
-});
-export type RemoteControlStatus = z.infer<typeof RemoteControlStatus>;
-/** remoteControl/enable and disable: optional params, `ephemeral` a plain boolean (null is refused). */
 export const RemoteControlToggleParams = z.object({ ephemeral: z.boolean().optional() }).nullish();
 export const RemoteControlPairingStartParams = z.object({ manualCode: z.boolean().optional() });
 export const RemoteControlPairingStatusParams = z.object({
