@@ -61,7 +61,8 @@ export function busSubjects(prefix: string) {
     /** Published by the config service when it may have missed a change made outside it (its database listener reconnected). */
     configReset: `${prefix}.cfgreset`,
     connectionClosed: `${prefix}.control.connection.closed`,
-    searchCancel: `${prefix}.control.search.cancel`,
+    /** Cancels of long client requests (searches, samples), broadcast to every thread instance. */
+    requestCancel: `${prefix}.control.request.cancel`,
     /** Subscribed only by the instance running that thread's turn, while it runs. */
     turnControl: (tenant: string, threadId: string) => `${prefix}.turn.${subjectToken(tenant)}.${subjectToken(threadId)}`,
     /** Where gateways send a client's answer to the server request with this token. */
@@ -140,12 +141,18 @@ export interface ConnectionClosedEvent {
 }
 
 /**
- * Payload of `<prefix>.control.search.cancel`: the search that `connection` sent with JSON-RPC id
- * `requestId` (`thread/search` for kind "search", `thread/search/stream` for "stream") should stop.
+ * Which cancellable request a cancel names: `thread/search` ("search"), `thread/search/stream`
+ * ("stream") or `thread/sample` ("sample"); each cancel method stops only its own kind.
  */
-export interface SearchCancelEvent {
+export type RequestCancelKind = "search" | "stream" | "sample";
+
+/**
+ * Payload of `<prefix>.control.request.cancel`: the request of `kind` that `connection` sent with
+ * JSON-RPC id `requestId` should stop.
+ */
+export interface RequestCancelEvent {
   connection: string;
-  kind: "search" | "stream";
+  kind: RequestCancelKind;
   requestId: string | number;
 }
 

@@ -73,6 +73,8 @@ export type ErrorDetail =
   | { reason: "configLoadFailed"; message: string }
   /** An MCP server a call names is not running (Switchyard starts none): Codex's -32603 and words. */
   | { reason: "mcpServerUnavailable"; message: string }
+  /** thread/sample's model call failed or was cancelled: Codex's -32603 and words (`sample canceled`, `sample failed: …`). */
+  | { reason: "sampleFailed"; message: string }
   | { reason: "configLockMismatch"; message: string; diff: string }
   | { reason: "threadConfigLoadFailed"; kind: "auth" | "timeout" | "requestFailed" | "parse"; message: string }
   | { reason: "forbidden"; message: string }
@@ -326,6 +328,7 @@ export function toWireError(detail: ErrorDetail): WireError {
       };
     case "configLoadFailed":
     case "mcpServerUnavailable":
+    case "sampleFailed":
       return { code: INTERNAL_ERROR_CODE, message: clip(detail.message, 2_000), data: { reason: detail.reason } };
     case "relayed":
       return detail.error;

@@ -19,6 +19,7 @@ export * from "./methods/thread-elicitation.js";
 export * from "./methods/thread-lifecycle.js";
 export * from "./methods/thread-memory.js";
 export * from "./methods/thread-queue.js";
+export * from "./methods/thread-sample.js";
 export * from "./methods/thread-search.js";
 export * from "./methods/thread-sections.js";
 export * from "./methods/turn.js";

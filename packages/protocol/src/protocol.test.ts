@@ -283,6 +283,10 @@ describe("registry", () => {
     // Unkeyed reads of one thread's append-only items (as Codex's thread/items/list), with read-your-writes.
     "thread/searchOccurrences": { params: { threadId: "t1", searchTerm: "x" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/items/read": { params: { threadId: "t1", turnId: "u", itemIds: ["i"] }, kind: "unkeyed", key: "thread:acme:t1" },
+    // Unkeyed: a sample reads committed history and waits for a model call it must not hold the
+    // thread's lane for (behind the connection's own writes to the thread); its cancel must overtake it.
+    "thread/sample": { params: { threadId: "t1", expectedTurnId: "u", prompt: "p" }, kind: "unkeyed", key: "thread:acme:t1" },
+    "thread/sample/cancel": { params: { requestId: 1 }, kind: "unkeyed" },
     "switchyard/environments/list": { params: {}, kind: "unkeyed" },
     "switchyard/environments/pairing/claim": { params: { pairingCode: "p" }, kind: "unkeyed" },
   };
@@ -365,6 +369,7 @@ describe("registry", () => {
     // Writes, a read that streams notifications before its answer, and a cancellable search are not read-only.
     for (const other of [
       "thread/start",
+      "thread/sample",
       "thread/search",
       "thread/search/stream",
       "switchyard/configLock/export",
@@ -406,7 +411,7 @@ describe("registry", () => {
       "switchyard/secret/delete",
       "switchyard/secret/set",
     ]);
-    assert.deepEqual(byReason("idempotent"), ["thread/search/cancel", "thread/search/stream/cancel"]);
+    assert.deepEqual(byReason("idempotent"), ["thread/sample/cancel", "thread/search/cancel", "thread/search/stream/cancel"]);
     for (const spec of repeatable) {
       assert.equal(spec.scope.kind, "unkeyed", spec.method);
       assert.notEqual(spec.owner, "gateway", spec.method);
@@ -427,7 +432,8 @@ describe("registry", () => {
       .filter((spec) => spec.scope.kind === "unkeyed" && spec.owner !== "gateway" && !mayAskAgain(spec))
       .map((spec) => spec.method)
       .sort();
-    assert.deepEqual(neverAskedAgain, ["thread/search", "thread/search/stream"]);
+    // A sample asked twice would pay for two model calls; a search would run its heaviest query twice.
+    assert.deepEqual(neverAskedAgain, ["thread/sample", "thread/search", "thread/search/stream"]);
   });
 });
 

@@ -59,11 +59,17 @@ export interface MethodSpec<P = unknown, R = unknown> {
   /**
    * The method names a thread by `params.threadId`, which Codex parses as a UUID before anything else:
    * a malformed one is refused as `invalid <label> id: <the uuid crate's diagnosis>` (`session` for
-   * archive, unarchive, resume and fork; `thread` for the rest; -32600, or -32602 where Codex answers
-   * with that, `invalidParams`), and any accepted form (braces, `urn:uuid:`, 32 digits, upper case)
-   * names the thread by its canonical lower-case hyphenated id.
+   * archive, unarchive, resume and fork; `thread` for most; no label, the diagnosis alone, for
+   * thread/sample; -32600, or -32602 where Codex answers with that, `invalidParams`), and any accepted
+   * form (braces, `urn:uuid:`, 32 digits, upper case) names the thread by its canonical lower-case
+   * hyphenated id.
    */
-  threadId?: { label: "thread" | "session"; invalidParams?: true };
+  threadId?: { label?: "thread" | "session"; invalidParams?: true };
+  /**
+   * Its answer waits for a model call (thread/sample): the gateway gives it the model-call deadline
+   * (`GATEWAY_MODEL_REQUEST_TIMEOUT_MS`) instead of the usual one.
+   */
+  callsModel?: true;
   /**
    * Service-to-service only (methods/internal.ts): routed on the bus like any method, but a client
    * naming it is answered as for an unknown method.

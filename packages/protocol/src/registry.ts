@@ -47,6 +47,7 @@ import {
   threadQueueMethods,
   threadQueueNotifications,
 } from "./methods/thread-queue.js";
+import { ThreadSampleMethod, threadSampleMethods } from "./methods/thread-sample.js";
 import {
   ThreadSearchMethod,
   ThreadSearchNotification,
@@ -71,6 +72,7 @@ export const methods = {
   ...internalMethods,
   ...threadMethods,
   ...threadSearchMethods,
+  ...threadSampleMethods,
   ...threadLifecycleMethods,
   ...threadQueueMethods,
   ...threadSectionMethods,
@@ -105,6 +107,7 @@ export const Method = {
   ...InternalMethod,
   ...ThreadMethod,
   ...ThreadSearchMethod,
+  ...ThreadSampleMethod,
   ...ThreadLifecycleMethod,
   ...ThreadQueueMethod,
   ...ThreadSectionMethod,

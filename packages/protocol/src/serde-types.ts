@@ -93,3 +93,8 @@ export const strictStruct = <Shape extends z.ZodRawShape>(
       }
     })
     .pipe(z.object(shape));
+
+/** A JSON-RPC request id as a cancel names it: a string or an integer, refused in serde's words (null too). */
+export const RequestIdSchema = z.custom<string | number>((value) => typeof value === "string" || Number.isSafeInteger(value), {
+  error: "data did not match any variant of untagged enum RequestId",
+});

@@ -65,6 +65,8 @@ export interface ConnectionSettings {
   maxInFlight: number;
   maxOutboundBytes: number;
   requestTimeoutMs: number;
+  /** The deadline of a request whose answer waits for a model call (`MethodSpec.callsModel`). */
+  modelRequestTimeoutMs: number;
   codexHome: string;
   serverVersion: string;
   installationId: string;
@@ -401,7 +403,7 @@ export class ClientConnection implements NotificationSink {
       clientVersion: this.clientVersion,
       clientName: this.clientName,
       newThreadId,
-      timeoutMs: this.settings.requestTimeoutMs,
+      timeoutMs: spec.callsModel ? this.settings.modelRequestTimeoutMs : this.settings.requestTimeoutMs,
       key,
     };
     this.inFlight++;

@@ -35,6 +35,9 @@ const schema = z.object({
     .describe("tenant for HS256 tokens without a tenant claim, and for unauthenticated loopback use"),
   GATEWAY_ALLOWED_ORIGINS: envParts.commaList,
   GATEWAY_REQUEST_TIMEOUT_MS: envParts.positiveInt.default(30_000),
+  GATEWAY_MODEL_REQUEST_TIMEOUT_MS: envParts.positiveInt
+    .default(600_000)
+    .describe("deadline of a request whose answer waits for a model call (thread/sample)"),
   GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION: envParts.positiveInt.default(256),
   GATEWAY_MAX_OUTBOUND_BYTES: envParts.positiveInt.default(8 * 1024 * 1024),
   GATEWAY_MAX_FRAME_BYTES: envParts.positiveInt

@@ -214,6 +214,7 @@ export async function startGateway(
             maxInFlight: env.GATEWAY_MAX_IN_FLIGHT_PER_CONNECTION,
             maxOutboundBytes: env.GATEWAY_MAX_OUTBOUND_BYTES,
             requestTimeoutMs: env.GATEWAY_REQUEST_TIMEOUT_MS,
+            modelRequestTimeoutMs: env.GATEWAY_MODEL_REQUEST_TIMEOUT_MS,
             codexHome: env.GATEWAY_CODEX_HOME,
             serverVersion: GATEWAY_VERSION,
             installationId,

@@ -95,7 +95,7 @@ function canonicalThreadId(
   if (typeof record?.threadId !== "string") return { params };
   const error = codexUuidError(record.threadId);
   if (error !== undefined) {
-    const message = `invalid ${check.label} id: ${error}`;
+    const message = check.label ? `invalid ${check.label} id: ${error}` : error;
     return { refusal: check.invalidParams ? { reason: "invalidParams", message } : { reason: "invalidArgument", message } };
   }
   const threadId = canonicalUuid(record.threadId);

@@ -1,6 +1,6 @@
 // Thread service: threads, their items and names in Postgres, served on both bus lanes.
 import { fileURLToPath } from "node:url";
-import { Method, type ResolveThreadConfigParams, type SearchCancelEvent } from "@switchyard/protocol";
+import { Method, type RequestCancelEvent, type ResolveThreadConfigParams } from "@switchyard/protocol";
 import {
   type BusRequest,
   bootService,
@@ -24,12 +24,14 @@ import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { memoryHandlers } from "./handlers/memory-handlers.js";
 import { projectHandlers } from "./handlers/project-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
-import { SearchCancellations, searchHandlers } from "./handlers/search-handlers.js";
+import { sampleHandlers } from "./handlers/sample-handlers.js";
+import { searchHandlers } from "./handlers/search-handlers.js";
 import { sectionHandlers } from "./handlers/section-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
 import { providerEgress } from "./provider/egress.js";
+import { RequestCancellations } from "./request-cancellations.js";
 import { AttachmentStore } from "./store/attachment-store.js";
 import { ElicitationStore } from "./store/elicitation-store.js";
 import { LifecycleStore } from "./store/lifecycle-store.js";
@@ -40,7 +42,7 @@ import { ThreadChanges } from "./store/thread-changes.js";
 import { PgThreadStore } from "./store/thread-store.js";
 import { startNextTurnSweeper } from "./turns/next-turn-sweeper.js";
 import { TurnBus } from "./turns/turn-bus.js";
-import { TurnRunner } from "./turns/turn-runner.js";
+import { type ProviderSource, TurnRunner } from "./turns/turn-runner.js";
 import { TurnStore } from "./turns/turn-store.js";
 import { startTurnSweeper } from "./turns/turn-sweeper.js";
 
@@ -71,19 +73,19 @@ async function main(): Promise<void> {
     modelProvider: env.SWITCHYARD_DEFAULT_MODEL_PROVIDER,
     cwd: env.THREAD_DEFAULT_CWD,
   };
-  // Search cancels cross instances on the searchCancel control subject (see search-handlers.ts).
-  const searchCancellations = new SearchCancellations({
-    publish: (event) => nc.publish(subjects.searchCancel, encodeJson(event)),
+  // Cancels of searches and samples cross instances on the requestCancel control subject (see request-cancellations.ts).
+  const cancellations = new RequestCancellations({
+    publish: (event) => nc.publish(subjects.requestCancel, encodeJson(event)),
     subscribe: (onCancel) => {
-      const subscription = nc.subscribe(subjects.searchCancel, {
+      const subscription = nc.subscribe(subjects.requestCancel, {
         callback: (error, msg) => {
-          if (!error) onCancel(decodeJson(msg.data) as SearchCancelEvent);
+          if (!error) onCancel(decodeJson(msg.data) as RequestCancelEvent);
         },
       });
       return () => subscription.unsubscribe();
     },
   });
-  lifecycle.onShutdown("search cancellations", () => searchCancellations.stop());
+  lifecycle.onShutdown("request cancellations", () => cancellations.stop());
   // New threads' settings come from the config service (internal/config/resolveThread).
   const serviceLanes = new LaneClient(bus, subjects, instanceId, log, { hedgeAfterMs: env.SWITCHYARD_HEDGE_AFTER_MS });
   lifecycle.onShutdown("service lane client", () => serviceLanes.stop());
@@ -101,24 +103,26 @@ async function main(): Promise<void> {
   const turnStore = new TurnStore(db, changes);
   const turnBus = new TurnBus(nc, subjects);
   const elicitationStore = new ElicitationStore(db);
+  // A turn's (or a sample's) model provider: the runner calls on no client's request, so the config
+  // service sees the thread's tenant and a deadline of its own.
+  const modelEgress = providerEgress(egress);
+  const providerSource: ProviderSource = (thread, model) =>
+    configService.call(
+      Method.resolveModelProvider,
+      { threadId: thread.threadId, providerId: thread.modelProvider, model },
+      {
+        // As the user who started the turn (a thread without a config snapshot resolves their config).
+        caller: { tenant: thread.tenant, subject: thread.subject, roles: [] },
+        deadlineMs: Date.now() + PROVIDER_RESOLUTION_TIMEOUT_MS,
+        connection: `thread-service/${instanceId}`,
+        clientVersion: "",
+      },
+    );
   const turnRunner = new TurnRunner(
     turnStore,
     events,
     turnBus,
-    // The runner calls on no client's request: the config service sees the thread's tenant and a
-    // deadline of its own.
-    (thread, model) =>
-      configService.call(
-        Method.resolveModelProvider,
-        { threadId: thread.threadId, providerId: thread.modelProvider, model },
-        {
-          // As the user who started the turn (a thread without a config snapshot resolves their config).
-          caller: { tenant: thread.tenant, subject: thread.subject, roles: [] },
-          deadlineMs: Date.now() + PROVIDER_RESOLUTION_TIMEOUT_MS,
-          connection: `thread-service/${instanceId}`,
-          clientVersion: "",
-        },
-      ),
+    providerSource,
     {
       instanceId,
       leaseMs: env.THREAD_TURN_LEASE_MS,
@@ -128,7 +132,7 @@ async function main(): Promise<void> {
       // The turns' endings (failed, with their notifications) must be written within the shutdown timeout.
       shutdownGraceMs: Math.max(0, Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000)),
       defaults,
-      providerEgress: providerEgress(egress),
+      providerEgress: modelEgress,
     },
     log.child({ component: "turns" }),
   );
@@ -141,7 +145,15 @@ async function main(): Promise<void> {
     handlers: {
       ...threadHandlers(store, defaults, threadConfig, projectStore),
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, projectStore, turnRunner, attachmentStore),
-      ...searchHandlers(new PgSearchStore(db), searchCancellations),
+      ...searchHandlers(new PgSearchStore(db), cancellations),
+      ...sampleHandlers({
+        threads: store,
+        turns: turnStore,
+        providers: providerSource,
+        egress: modelEgress,
+        cancellations,
+        defaults,
+      }),
       ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
       ...sectionHandlers(lifecycleStore, new SectionStore(db)),
       ...projectHandlers(lifecycleStore, projectStore),

@@ -9,6 +9,7 @@ import { defineMethods } from "../define.js";
 import {
   AbsolutePathString,
   fieldlessStrictStruct,
+  RequestIdSchema,
   serdeEnum,
   serdeStruct,
   strictStruct,
@@ -84,15 +85,9 @@ export const UserVerificationVerifyParams = strictStruct(
   ["challenge", "title", "description"],
 );
 export type UserVerificationVerifyParams = z.infer<typeof UserVerificationVerifyParams>;
-export const UserVerificationCancelParams = strictStruct(
-  "UserVerificationCancelParams",
-  {
-    requestId: z.custom<string | number>((value) => typeof value === "string" || Number.isSafeInteger(value), {
-      error: "data did not match any variant of untagged enum RequestId",
-    }),
-  },
-  ["requestId"],
-);
+export const UserVerificationCancelParams = strictStruct("UserVerificationCancelParams", { requestId: RequestIdSchema }, [
+  "requestId",
+]);
 export const UserVerificationCancelResponse = z.object({});
 /** server/diagnostics: the answering process (here the gateway the connection is on) and its gauges. */
 export const ServerDiagnosticsParams = z.looseObject({}, { error: "expected struct ServerDiagnosticsParams" });

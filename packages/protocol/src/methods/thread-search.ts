@@ -5,13 +5,10 @@
 // items of one turn. All experimental in Codex 0.171.0 (absent from its stable schema).
 import { z } from "zod";
 import { defineMethods, defineNotifications } from "../define.js";
-import { U32 } from "../serde-types.js";
+import { RequestIdSchema, U32 } from "../serde-types.js";
 import { SortDirection, Thread, ThreadSourceKind } from "./thread.js";
 
 /** A JSON-RPC request id as the cancel methods name it: a string or an integer (`RequestId`). */
-export const RequestIdSchema = z.union([z.string(), z.number().int()], {
-  error: "data did not match any variant of untagged enum RequestId",
-});
 
 /** `thread/search/stream` refuses a longer `searchTerm` (UTF-8 bytes, after trimming); Switchyard applies it to both. */
 export const MAX_SEARCH_TERM_BYTES = 65_536;

@@ -34,6 +34,7 @@ export function openConnection(
       maxInFlight: 8,
       maxOutboundBytes: options.maxOutboundBytes ?? 1_000_000,
       requestTimeoutMs: 1_000,
+      modelRequestTimeoutMs: 1_000,
       codexHome: "/home",
       serverVersion: "0.0.0",
       installationId: "test",

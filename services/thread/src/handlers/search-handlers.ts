@@ -2,12 +2,9 @@
 // thread/search/partial to the calling connection), thread/search/cancel, thread/search/stream/cancel,
 // thread/searchOccurrences and thread/items/read.
 //
-// Cancelling: the search may run on another instance than the one that receives the cancel, so a
-// cancel is broadcast on the control subject `searchCancel` (every thread instance subscribes) keyed
-// by (connection, kind, requestId); the instance running that search aborts its signal, and the search
-// stops at its next check (between statements, or between fetches of a streamed walk) and answers
-// `cancelled`. A cancel that arrives before its search has started is remembered briefly, so the
-// search stops as soon as it starts. A search that finished first is unaffected.
+// Cancelling (request-cancellations.ts): the instance running the search aborts its signal, and the
+// search stops at its next check (between statements, or between fetches of a streamed walk) and
+// answers `cancelled`.
 import { createHash } from "node:crypto";
 import {
   MAX_ITEMS_READ_IDS,
@@ -15,8 +12,6 @@ import {
   Method,
   type MethodName,
   Notification,
-  type RequestId,
-  type SearchCancelEvent,
   type SearchKind,
   SwitchyardError,
   type ThreadItemsReadParams,
@@ -30,6 +25,7 @@ import {
   type ThreadSearchResult,
 } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
+import type { RequestCancellations } from "../request-cancellations.js";
 import { selectedSourceKinds } from "../source-kinds.js";
 import {
   findMatches,
@@ -57,72 +53,6 @@ export const DEFAULT_SEARCH_PAGE = 25;
 export const MAX_SEARCH_PAGE = 100;
 export const DEFAULT_OCCURRENCE_PAGE = 50;
 export const MAX_OCCURRENCE_PAGE = 200;
-/** How long a cancel for a search this instance is not running is remembered (it may not have started yet). */
-export const EARLY_CANCEL_MEMORY_MS = 10_000;
-
-/** How cancels travel between instances (main.ts binds it to the `searchCancel` NATS subject). */
-export interface SearchCancelTransport {
-  publish(event: SearchCancelEvent): void;
-  /** Calls `onCancel` for every cancel any instance publishes (this one's included); returns an unsubscribe. */
-  subscribe(onCancel: (event: SearchCancelEvent) => void): () => void;
-}
-
-const cancelKey = (connection: string, kind: SearchKind, requestId: RequestId) => JSON.stringify([connection, kind, requestId]);
-
-/** The searches this instance is running, by (connection, kind, requestId), and the cancels that reach them. */
-export class SearchCancellations {
-  private readonly running = new Map<string, AbortController>();
-  private readonly early = new Map<string, number>();
-  private readonly unsubscribe: () => void;
-
-  constructor(
-    private readonly transport: SearchCancelTransport,
-    private readonly now: () => number = Date.now,
-  ) {
-    this.unsubscribe = transport.subscribe((event) => this.apply(event));
-  }
-
-  /** Registers a search; its signal aborts when a cancel names it. Call `finish` when it ends. */
-  start(connection: string, kind: SearchKind, requestId: RequestId): { signal: AbortSignal; finish: () => void } {
-    const key = cancelKey(connection, kind, requestId);
-    const controller = new AbortController();
-    this.running.set(key, controller);
-    const cancelledAt = this.early.get(key);
-    if (cancelledAt !== undefined) {
-      this.early.delete(key);
-      if (this.now() - cancelledAt <= EARLY_CANCEL_MEMORY_MS) controller.abort();
-    }
-    return {
-      signal: controller.signal,
-      finish: () => {
-        if (this.running.get(key) === controller) this.running.delete(key);
-      },
-    };
-  }
-
-  /** Cancels wherever the search runs: here at once, elsewhere through the broadcast. Idempotent. */
-  cancel(event: SearchCancelEvent): void {
-    this.apply(event);
-    this.transport.publish(event);
-  }
-
-  stop(): void {
-    this.unsubscribe();
-  }
-
-  private apply(event: SearchCancelEvent): void {
-    const key = cancelKey(event.connection, event.kind, event.requestId);
-    const controller = this.running.get(key);
-    if (controller) {
-      controller.abort();
-      return;
-    }
-    const now = this.now();
-    for (const [remembered, at] of this.early) if (now - at > EARLY_CANCEL_MEMORY_MS) this.early.delete(remembered);
-    this.early.set(key, now);
-  }
-}
-
 const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgument", message });
 
 /** The trimmed term, refused when empty or longer than MAX_SEARCH_TERM_BYTES (Codex's texts). */
@@ -180,7 +110,7 @@ export function decodeOccurrenceCursor(cursor: string, threadId: string, term: s
   });
 }
 
-export function searchHandlers(store: SearchStore, cancellations: SearchCancellations): SearchHandlers {
+export function searchHandlers(store: SearchStore, cancellations: RequestCancellations): SearchHandlers {
   const threadNotFound = (threadId: string) => new SwitchyardError({ reason: "threadNotFound", threadId });
 
   const resultOf = (hit: SearchHit, term: string): ThreadSearchResult => {

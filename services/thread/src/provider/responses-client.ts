@@ -43,10 +43,22 @@ export interface StreamResponsesOptions {
   onRetry?: (retry: { attempt: number; max: number; error: TurnError }) => void;
 }
 
+/**
+ * The response's own report of its failure (a `response.failed` or `response.incomplete` event), as
+ * opposed to a failure to get a response at all (an HTTP status, a cut stream).
+ */
+export type ResponseFailureReport =
+  | { kind: "failed"; code: string | null; message: string }
+  | { kind: "incomplete"; reason: string };
+
 /** A model call that failed for good; `turnError` is what the turn reports (Codex's text and info). */
 export class ProviderError extends Error {
   override readonly name = "ProviderError";
-  constructor(readonly turnError: TurnError) {
+  constructor(
+    readonly turnError: TurnError,
+    /** Present when the response itself reported the failure. */
+    readonly report?: ResponseFailureReport,
+  ) {
     super(turnError.message);
   }
 }
@@ -205,7 +217,7 @@ function usageOf(usage: unknown): ResponsesUsage | null {
 }
 
 /** One parsed SSE message: an event to yield, a failure to throw, or nothing (an unknown type). */
-type Mapped = { event: ResponsesStreamEvent } | { failure: TurnError } | null;
+type Mapped = { event: ResponsesStreamEvent } | { failure: TurnError; report?: ResponseFailureReport } | null;
 
 function mapMessage(message: EventSourceMessage): Mapped {
   let data: Record<string, any>;
@@ -253,11 +265,14 @@ function mapMessage(message: EventSourceMessage): Mapped {
       return { event: { type: "outputItemDone", outputIndex: num(data.output_index), item: data.item ?? {} } };
     case "response.completed":
       return { event: { type: "completed", responseId: str(data.response?.id), usage: usageOf(data.response?.usage) } };
-    case "response.failed":
-      return { failure: failedEventError(data.response?.error, "response failed") };
+    case "response.failed": {
+      const failure = failedEventError(data.response?.error, "response failed");
+      const code = data.response?.error?.code;
+      return { failure, report: { kind: "failed", code: typeof code === "string" ? code : null, message: failure.message } };
+    }
     case "response.incomplete": {
       const reason = str(data.response?.incomplete_details?.reason) || "unknown";
-      return { failure: disconnected(`Incomplete response returned, reason: ${reason}`) };
+      return { failure: disconnected(`Incomplete response returned, reason: ${reason}`), report: { kind: "incomplete", reason } };
     }
     case "error":
       return { failure: failedEventError(data.error ?? data, "error event from the model provider") };
@@ -292,6 +307,7 @@ class AttemptFailure {
     readonly kind: "request" | "stream" | "final",
     readonly error: TurnError,
     readonly delayMs?: number,
+    readonly report?: ResponseFailureReport,
   ) {}
 }
 
@@ -414,7 +430,7 @@ async function* streamAttempts(
           for (const message of messages.splice(0)) {
             const mapped = mapMessage(message);
             if (!mapped) continue;
-            if ("failure" in mapped) throw new AttemptFailure("final", mapped.failure);
+            if ("failure" in mapped) throw new AttemptFailure("final", mapped.failure, undefined, mapped.report);
             if (OUTPUT_EVENTS.has(mapped.event.type)) outputYielded = true;
             yield mapped.event;
             if (signal.aborted) throw new ResponsesAbortError();
@@ -445,7 +461,7 @@ async function* streamAttempts(
           ? provider.streamMaxRetries
           : 0;
     const used = failure.kind === "request" ? requestRetries : streamRetries;
-    if (used >= budget) throw new ProviderError(exhausted(failure.error));
+    if (used >= budget) throw new ProviderError(exhausted(failure.error), failure.report);
     const retry = used + 1;
     if (failure.kind === "request") requestRetries = retry;
     else streamRetries = retry;

@@ -946,7 +946,8 @@ function addUsage(totals: TokenUsageBreakdown, last: TokenUsageBreakdown): void 
   totals.totalTokens += last.totalTokens;
 }
 
-function messageText(raw: Record<string, unknown>): string | undefined {
+/** The text of a model `message` output item (its output_text parts), if it has any. */
+export function messageText(raw: Record<string, unknown>): string | undefined {
   if (!Array.isArray(raw.content)) return undefined;
   return (raw.content as Record<string, unknown>[])
     .filter((part) => part.type === "output_text" && typeof part.text === "string")

@@ -154,6 +154,17 @@ export class TurnStore {
     return result.rows[0];
   }
 
+  /** The thread's latest turn (running or ended), if it has any. */
+  async latestTurn(tenant: string, threadId: string): Promise<TurnRow | undefined> {
+    const result = await this.db.query<TurnRow>(
+      tenant,
+      "latest turn",
+      `SELECT ${TURN_COLUMNS} FROM thread.turns WHERE tenant = $1 AND thread_id = $2 ORDER BY started_at DESC, id DESC LIMIT 1`,
+      [tenant, threadId],
+    );
+    return result.rows[0];
+  }
+
   async read(tenant: string, threadId: string, turnId: string): Promise<TurnRow | undefined> {
     const result = await this.db.query<TurnRow>(
       tenant,
