@@ -24,7 +24,7 @@ import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { memoryHandlers } from "./handlers/memory-handlers.js";
 import { projectHandlers } from "./handlers/project-handlers.js";
 import { queueHandlers } from "./handlers/queue-handlers.js";
-import { sampleHandlers } from "./handlers/sample-handlers.js";
+import { RunningSamples, sampleHandlers } from "./handlers/sample-handlers.js";
 import { searchHandlers } from "./handlers/search-handlers.js";
 import { sectionHandlers } from "./handlers/section-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
@@ -106,6 +106,12 @@ async function main(): Promise<void> {
   // A turn's (or a sample's) model provider: the runner calls on no client's request, so the config
   // service sees the thread's tenant and a deadline of its own.
   const modelEgress = providerEgress(egress);
+  // Turns' endings (failed, with their notifications), and cut-short samples' answers, must be
+  // written within the shutdown timeout.
+  const turnShutdownGraceMs = Math.max(
+    0,
+    Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000),
+  );
   const providerSource: ProviderSource = (thread, model) =>
     configService.call(
       Method.resolveModelProvider,
@@ -129,14 +135,14 @@ async function main(): Promise<void> {
       toolCallTimeoutMs: env.THREAD_TOOL_CALL_TIMEOUT_MS,
       // Out-of-band elicitations pause a thread's waits for its clients.
       pauseClock: (tenant, threadId) => elicitationStore.reading(tenant, threadId),
-      // The turns' endings (failed, with their notifications) must be written within the shutdown timeout.
-      shutdownGraceMs: Math.max(0, Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000)),
+      shutdownGraceMs: turnShutdownGraceMs,
       defaults,
       providerEgress: modelEgress,
     },
     log.child({ component: "turns" }),
   );
   const attachmentStore = new AttachmentStore(db);
+  const runningSamples = new RunningSamples();
   const lanes = await startBusService({
     nc,
     subjects,
@@ -153,6 +159,7 @@ async function main(): Promise<void> {
         egress: modelEgress,
         cancellations,
         defaults,
+        running: runningSamples,
       }),
       ...queueHandlers({ lifecycle: lifecycleStore, turns: turnStore, runner: turnRunner }),
       ...sectionHandlers(lifecycleStore, new SectionStore(db)),
@@ -188,7 +195,10 @@ async function main(): Promise<void> {
   lifecycle.onShutdown("bus", () => lanes.stop());
   // Registered after the lanes, so it runs before they stop (shutdown runs in reverse): running turns
   // finish (or are ended as failed) while their notifications can still be published.
-  lifecycle.onShutdown("running turns", () => turnRunner.stop());
+  lifecycle.onShutdown("running turns and samples", async () => {
+    // Side by side: each has the same grace, and together they must fit the shutdown timeout.
+    await Promise.all([turnRunner.stop(), runningSamples.stop(turnShutdownGraceMs)]);
+  });
   lifecycle.onShutdown(
     "turns gauge",
     observeGauge("turnsRunning", (observe) => observe(turnRunner.runningCount)),

@@ -18,7 +18,9 @@
 //
 // Cancelling: thread/sample/cancel names the sample by the JSON-RPC id its connection sent it with
 // (request-cancellations.ts carries it to whichever instance runs it); the sample then answers
-// -32603 `sample canceled`. The cancel is answered `{}` whether or not such a sample runs.
+// -32603 `sample canceled`. The cancel is answered `{}` whether or not such a sample runs. A sample
+// also stops when its connection closes, at the gateway's deadline, and when its instance shuts down
+// (then answered at once, so the client can ask again, rather than left to its deadline).
 import {
   MAX_SAMPLE_PROMPT_BYTES,
   Method,
@@ -53,6 +55,9 @@ const failed = (message: string) => new SwitchyardError({ reason: "sampleFailed"
 /** Told to the model after the history of a turn still running (Codex tells it too, in its words). */
 export const THREAD_SNAPSHOT_NOTE =
   "<thread_snapshot>\nThe history above was copied while its latest turn was still running; that turn goes on without this copy. A tool call that had no output yet when it was copied is shown as aborted.\n</thread_snapshot>";
+
+/** A sample its instance's shutdown cut short (Switchyard's own case: Codex's samples end with their process). */
+export const SHUTDOWN_MESSAGE = "sample failed: the Switchyard instance running it shut down before it finished; ask again";
 
 /** Output items by which the model asks for a tool: a sample that asks for one has no text. */
 const TOOL_CALL_TYPES = new Set(["function_call", "custom_tool_call", "local_shell_call"]);
@@ -95,8 +100,11 @@ export function sampleHandlers(deps: {
   egress: ProviderEgress;
   cancellations: RequestCancellations;
   defaults: { model: string; modelProvider: string };
+  /** The instance's running samples, which its shutdown lets finish for a while and then cuts short. */
+  running: RunningSamples;
 }): Pick<HandlersFor<"thread">, SampleMethodName> {
-  const { threads, turns, providers, egress, cancellations, defaults } = deps;
+  const { threads, turns, providers, egress, cancellations, defaults, running } = deps;
+  const shutdown = running.signal;
 
   /** Codex's checks in its order; the thread row and whether its latest turn is still running. */
   async function source(params: ThreadSampleParams, context: HandlerContext) {
@@ -123,74 +131,109 @@ export function sampleHandlers(deps: {
   }
 
   return {
-    async [Method.threadSample](params, context) {
-      const { row, isRunning } = await source(params, context);
-      const { request } = context;
-      const thread = turnThread(row, defaults, request.caller.subject);
-      const requestId = request.clientRequestId;
-      const registration = requestId === undefined ? undefined : cancellations.start(request.connection, "sample", requestId);
-      // Past the gateway's deadline nobody waits for the answer: the model call stops too.
-      const deadline = AbortSignal.timeout(Math.max(0, request.deadlineMs - Date.now()));
-      const signal = AbortSignal.any([context.signal, deadline, ...(registration ? [registration.signal] : [])]);
-      try {
-        const resolved = await providers(thread, thread.model);
-        let history = historyInput(await turns.history(thread.tenant, thread.threadId));
-        if (isRunning) history = [...closePendingCalls(history), developerNote(THREAD_SNAPSHOT_NOTE)];
-        const body = responsesRequestBody({
-          model: thread.model,
-          input: [
-            ...contextInput(thread.instructions, resolved.developerInstructions),
-            ...history,
-            { type: "message", role: "user", content: [{ type: "input_text", text: params.prompt }] },
-          ],
-          // The thread's own tools, offered as its turns offer them (the prompt's cache stays warm);
-          // a call to one ends the sample without text, as in Codex.
-          tools: thread.dynamicTools.map((spec) => dynamicToolToFunctionTool(spec as never)),
-          reasoningEffort: resolved.reasoningEffort,
-          reasoningSummary: resolved.reasoningSummary,
-          promptCacheKey: thread.threadId,
-          serviceTier: requestServiceTier(thread.serviceTier, resolved.serviceTiers),
-        });
-        // Retried as a turn's call is (the provider's request and stream retries), as Codex does.
-        let text = "";
-        let callsTool = false;
-        let completed: { responseId: string; usage: ResponsesUsage | null } | undefined;
-        for await (const event of streamResponses(resolved.provider, body, { signal, egress })) {
-          if (event.type === "outputItemDone") {
-            const item = event.item as Record<string, unknown>;
-            if (TOOL_CALL_TYPES.has(String(item.type))) callsTool = true;
-            else if (item.type === "message") text += messageText(item) ?? "";
-          } else if (event.type === "completed") {
-            completed = event;
-          }
-        }
-        if (!completed) throw failed("sample failed: the model's response did not complete");
-        context.log.info({ threadId: row.id, responseId: completed.responseId, callsTool }, "thread sampled");
-        // Codex's field order.
-        const answer: ThreadSampleResponse = {
-          sourceTurnId: params.expectedTurnId,
-          responseId: completed.responseId,
-          text: callsTool || text === "" ? null : text,
-          inputTokens: completed.usage?.inputTokens ?? null,
-          cachedInputTokens: completed.usage?.cachedInputTokens ?? null,
-          outputTokens: completed.usage?.outputTokens ?? null,
-        };
-        return answer;
-      } catch (error) {
-        if (signal.aborted || isAborted(error)) throw failed("sample canceled");
-        if (error instanceof ProviderError)
-          throw failed(error.report ? sampleFailureMessage(error.report) : error.turnError.message);
-        throw error;
-      } finally {
-        registration?.finish();
-      }
-    },
+    [Method.threadSample]: (params, context) => running.track(sample(params, context)),
 
     async [Method.threadSampleCancel](params, { request }) {
       cancellations.cancel({ connection: request.connection, kind: "sample", requestId: params.requestId });
       return {};
     },
   };
+
+  async function sample(params: ThreadSampleParams, context: HandlerContext): Promise<ThreadSampleResponse> {
+    const { row, isRunning } = await source(params, context);
+    const { request } = context;
+    const thread = turnThread(row, defaults, request.caller.subject);
+    const requestId = request.clientRequestId;
+    const registration = requestId === undefined ? undefined : cancellations.start(request.connection, "sample", requestId);
+    // Past the gateway's deadline nobody waits for the answer: the model call stops too.
+    const deadline = AbortSignal.timeout(Math.max(0, request.deadlineMs - Date.now()));
+    const signal = AbortSignal.any([context.signal, deadline, shutdown, ...(registration ? [registration.signal] : [])]);
+    try {
+      const resolved = await providers(thread, thread.model);
+      let history = historyInput(await turns.history(thread.tenant, thread.threadId));
+      if (isRunning) history = [...closePendingCalls(history), developerNote(THREAD_SNAPSHOT_NOTE)];
+      const body = responsesRequestBody({
+        model: thread.model,
+        input: [
+          ...contextInput(thread.instructions, resolved.developerInstructions),
+          ...history,
+          { type: "message", role: "user", content: [{ type: "input_text", text: params.prompt }] },
+        ],
+        // The thread's own tools, offered as its turns offer them (the prompt's cache stays warm);
+        // a call to one ends the sample without text, as in Codex.
+        tools: thread.dynamicTools.map((spec) => dynamicToolToFunctionTool(spec as never)),
+        reasoningEffort: resolved.reasoningEffort,
+        reasoningSummary: resolved.reasoningSummary,
+        promptCacheKey: thread.threadId,
+        serviceTier: requestServiceTier(thread.serviceTier, resolved.serviceTiers),
+      });
+      // Retried as a turn's call is (the provider's request and stream retries), as Codex does.
+      let text = "";
+      let callsTool = false;
+      let completed: { responseId: string; usage: ResponsesUsage | null } | undefined;
+      for await (const event of streamResponses(resolved.provider, body, { signal, egress })) {
+        if (event.type === "outputItemDone") {
+          const item = event.item as Record<string, unknown>;
+          if (TOOL_CALL_TYPES.has(String(item.type))) callsTool = true;
+          else if (item.type === "message") text += messageText(item) ?? "";
+        } else if (event.type === "completed") {
+          completed = event;
+        }
+      }
+      if (!completed) throw failed("sample failed: the model's response did not complete");
+      context.log.info({ threadId: row.id, responseId: completed.responseId, callsTool }, "thread sampled");
+      // Codex's field order.
+      const answer: ThreadSampleResponse = {
+        sourceTurnId: params.expectedTurnId,
+        responseId: completed.responseId,
+        text: callsTool || text === "" ? null : text,
+        inputTokens: completed.usage?.inputTokens ?? null,
+        cachedInputTokens: completed.usage?.cachedInputTokens ?? null,
+        outputTokens: completed.usage?.outputTokens ?? null,
+      };
+      return answer;
+    } catch (error) {
+      if (shutdown.aborted) throw failed(SHUTDOWN_MESSAGE);
+      if (signal.aborted || isAborted(error)) throw failed("sample canceled");
+      if (error instanceof ProviderError)
+        throw failed(error.report ? sampleFailureMessage(error.report) : error.turnError.message);
+      throw error;
+    } finally {
+      registration?.finish();
+    }
+  }
+}
+
+/**
+ * The samples an instance is running. Its shutdown lets them finish for up to a grace period (as it
+ * lets turns finish), then aborts the rest, which answer at once that they were cut short, while the
+ * bus can still carry their answers.
+ */
+export class RunningSamples {
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly controller = new AbortController();
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  get count(): number {
+    return this.running.size;
+  }
+
+  track<T>(sample: Promise<T>): Promise<T> {
+    this.running.add(sample);
+    const forget = () => this.running.delete(sample);
+    sample.then(forget, forget);
+    return sample;
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    const all = () => Promise.allSettled([...this.running]);
+    await Promise.race([all(), new Promise((resolve) => setTimeout(resolve, graceMs).unref())]);
+    this.controller.abort();
+    await all();
+  }
 }
 
 const developerNote = (text: string) => ({ type: "message", role: "developer", content: [{ type: "input_text", text }] });
