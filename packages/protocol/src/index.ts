@@ -16,6 +16,7 @@ export * from "./methods/session.js";
 export * from "./methods/thread.js";
 export * from "./methods/thread-attachments.js";
 export * from "./methods/thread-elicitation.js";
+export * from "./methods/thread-guardian.js";
 export * from "./methods/thread-lifecycle.js";
 export * from "./methods/thread-memory.js";
 export * from "./methods/thread-queue.js";

@@ -287,6 +287,10 @@ describe("registry", () => {
     // thread's lane for (behind the connection's own writes to the thread); its cancel must overtake it.
     "thread/sample": { params: { threadId: "t1", expectedTurnId: "u", prompt: "p" }, kind: "unkeyed", key: "thread:acme:t1" },
     "thread/sample/cancel": { params: { requestId: 1 }, kind: "unkeyed" },
+    // A read of a thread's state that always refuses (no Guardian-reviewable calls here), behind the connection's own writes.
+    "thread/guardianReview": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
+    // Exclusive: an approved denial joins the thread's model history.
+    "thread/approveGuardianDeniedAction": { params: { threadId: "t1", event: {} }, kind: "exclusive", key: "thread:acme:t1" },
     "switchyard/environments/list": { params: {}, kind: "unkeyed" },
     "switchyard/environments/pairing/claim": { params: { pairingCode: "p" }, kind: "unkeyed" },
   };

@@ -34,6 +34,7 @@ import {
   threadAttachmentNotifications,
 } from "./methods/thread-attachments.js";
 import { ThreadElicitationMethod, threadElicitationMethods } from "./methods/thread-elicitation.js";
+import { ThreadGuardianMethod, threadGuardianMethods } from "./methods/thread-guardian.js";
 import {
   ThreadLifecycleMethod,
   ThreadLifecycleNotification,
@@ -73,6 +74,7 @@ export const methods = {
   ...threadMethods,
   ...threadSearchMethods,
   ...threadSampleMethods,
+  ...threadGuardianMethods,
   ...threadLifecycleMethods,
   ...threadQueueMethods,
   ...threadSectionMethods,
@@ -108,6 +110,7 @@ export const Method = {
   ...ThreadMethod,
   ...ThreadSearchMethod,
   ...ThreadSampleMethod,
+  ...ThreadGuardianMethod,
   ...ThreadLifecycleMethod,
   ...ThreadQueueMethod,
   ...ThreadSectionMethod,

@@ -20,6 +20,7 @@ import { loadThreadEnv } from "./env.js";
 import { appHandlers } from "./handlers/app-handlers.js";
 import { attachmentHandlers } from "./handlers/attachment-handlers.js";
 import { elicitationHandlers } from "./handlers/elicitation-handlers.js";
+import { guardianHandlers } from "./handlers/guardian-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { memoryHandlers } from "./handlers/memory-handlers.js";
 import { projectHandlers } from "./handlers/project-handlers.js";
@@ -152,6 +153,7 @@ async function main(): Promise<void> {
       ...threadHandlers(store, defaults, threadConfig, projectStore),
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, projectStore, turnRunner, attachmentStore),
       ...searchHandlers(new PgSearchStore(db), cancellations),
+      ...guardianHandlers({ threads: store, lifecycle: lifecycleStore, turns: turnStore }),
       ...sampleHandlers({
         threads: store,
         turns: turnStore,

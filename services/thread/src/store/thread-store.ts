@@ -159,7 +159,8 @@ export interface ThreadStore {
 }
 
 /**
- * Appends items after a thread's last seq and materializes it (the first content makes it listed;
+ * Appends items after a thread's last seq and materializes it (the first item shown makes it listed,
+ * while model-only entries alone — an approved plan, an approved denial — do not, as in Codex 0.171.0;
  * the first user text becomes its preview; a thread not ephemeral has a read state from then on).
  * `$3` is a JSON array of `{turnId, item, responseItem?}`; a null `item` is stored as SQL NULL
  * (model-visible only).
@@ -171,10 +172,12 @@ export const APPEND_ITEMS_SQL = `WITH base AS (
     SELECT $1, $2, base.seq + entry.ordinality, entry.value->>'turnId', nullif(entry.value->'item', 'null'::jsonb),
            entry.value->'responseItem'
       FROM base, jsonb_array_elements($3::jsonb) WITH ORDINALITY AS entry(value, ordinality)
-    RETURNING 1
+    RETURNING item IS NOT NULL AS is_visible
   )
   UPDATE thread.threads
-     SET materialized_at = coalesce(materialized_at, now()), updated_at = now(), recency_at = now(),
+     SET materialized_at = CASE WHEN EXISTS (SELECT 1 FROM inserted WHERE is_visible) THEN coalesce(materialized_at, now())
+                                ELSE materialized_at END,
+         updated_at = now(), recency_at = now(),
          has_read_state = NOT is_ephemeral,
          preview = CASE WHEN preview = '' THEN coalesce($4, '') ELSE preview END
    WHERE tenant = $1 AND id = $2 AND EXISTS (SELECT 1 FROM inserted)`;

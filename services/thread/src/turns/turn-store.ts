@@ -458,6 +458,17 @@ export class TurnStore {
     });
   }
 
+  /** Whether anything is in the thread's history (items, or model-only entries). */
+  async hasHistory(tenant: string, threadId: string): Promise<boolean> {
+    const result = await this.db.query<{ has: boolean }>(
+      tenant,
+      "has history",
+      "SELECT EXISTS (SELECT 1 FROM thread.items WHERE tenant = $1 AND thread_id = $2) AS has",
+      [tenant, threadId],
+    );
+    return result.rows[0]?.has === true;
+  }
+
   /** The model-visible history of a thread, in order (for the next model request). */
   async history(tenant: string, threadId: string): Promise<StoredHistoryRow[]> {
     const result = await this.db.query<StoredHistoryRow>(
