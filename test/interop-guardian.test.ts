@@ -140,7 +140,17 @@ describe("Guardian methods, against codex app-server 0.171.0", () => {
       theirs.includes('review, a turn running: {"code":-32600,"message":"thread has an active turn"}'),
       theirs.join("\n"),
     );
-    assert.deepEqual(ours, theirs);
+    // The binary writes an approval's history in the background: a review right after it may not see
+    // it yet (seen both ways). Switchyard's is written before the answer, so its review sees it.
+    const racy = "fresh, review after denied: ";
+    assert.ok(
+      ours.includes(
+        `${racy}{"code":-32600,"message":"expected a completed plaintext exec_command, apply_patch, request_permissions, or MCP call with a nonempty call ID"}`,
+      ),
+      ours.join("\n"),
+    );
+    const settled = (lines: string[]) => lines.filter((line) => !line.startsWith(racy));
+    assert.deepEqual(settled(ours), settled(theirs));
     assertConformant();
   });
 });

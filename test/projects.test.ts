@@ -18,13 +18,11 @@ describe("projects", () => {
       token: await hs256Token({ tenant, sub: `${tenant}-user` }),
       experimentalApi: true,
     });
-  /** A thread with content (listed, so Codex-visible in projects), made without a model. */
+  /** A thread with content (listed, so Codex-visible in projects), made without a model: a paused goal. */
   const listedThread = async (client: CodexTestClient, text: string, start: Record<string, unknown> = {}) => {
     const { thread } = await client.call("thread/start", start);
-    await client.call("thread/inject_items", {
-      threadId: thread.id,
-      items: [{ type: "message", role: "user", content: [{ type: "input_text", text }] }],
-    });
+    // A goal makes a thread listed (its objective the preview), as in Codex; paused, so no turn starts.
+    await client.call("thread/goal/set", { threadId: thread.id, objective: text, status: "paused" });
     return thread.id as string;
   };
   const create = async (client: CodexTestClient, name: string, extra: Record<string, unknown> = {}) =>

@@ -7,6 +7,12 @@ import { randomUUID } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import { CodexTestClient, type Notification, recordSomething } from "./harness/client.js";
 import { deliveredTwice } from "./harness/redelivery.js";
+import {
+  type ScriptedResponses,
+  scriptedProviderStackEnv,
+  scriptedProviderToml,
+  startScriptedResponses,
+} from "./harness/scripted-responses.js";
 import { assertConformant, type Stack, startStack } from "./harness/stack.js";
 import { hs256Token, TEST_HS256_SECRET } from "./harness/tokens.js";
 
@@ -16,6 +22,7 @@ const quiet = () => new Promise((resolve) => setTimeout(resolve, 400));
 
 describe("thread lifecycle", () => {
   let stack: Stack;
+  let provider: ScriptedResponses;
   // Clients opt in to the experimental API (resume's history/path, fork's beforeTurnId, settings and
   // read-state updates are experimental in Codex 0.171.0), as the official TUI does.
   const open = async (tenant: string, gateway = 0, options: { experimentalApi?: boolean } = {}) =>
@@ -27,15 +34,33 @@ describe("thread lifecycle", () => {
   const heard = (client: CodexTestClient, method: string, threadId: string) =>
     client.notifications.filter((n: Notification) => n.method === method && n.params.threadId === threadId);
 
+  /** Turns that give a thread history shown as items: each prompt answered `re <prompt>`. */
+  const turnsWith = async (client: CodexTestClient, threadId: string, prompts: string[]) => {
+    for (const prompt of prompts) {
+      provider.script({ text: `re ${prompt}` });
+      const input = [{ type: "text", text: prompt, text_elements: [] }];
+      const turnId = (await client.call("turn/start", { threadId, input })).turn.id;
+      await client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
+    }
+  };
+
   before(async () => {
+    provider = await startScriptedResponses();
+    const { configEnv, threadEnv } = scriptedProviderStackEnv(scriptedProviderToml(provider.baseUrl), {
+      THREAD_IDLE_UNLOAD_MS: "1500",
+    });
     stack = await startStack("lifecycle", {
       threads: 2,
       gateways: 2,
       gatewayEnv: { GATEWAY_AUTH_JWT_HS256_SECRET: TEST_HS256_SECRET },
-      threadEnv: { THREAD_IDLE_UNLOAD_MS: "1500" },
+      configEnv,
+      threadEnv,
     });
   });
-  after(async () => stack?.stop());
+  after(async () => {
+    await stack?.stop();
+    await provider?.close();
+  });
 
   test("resume attaches across gateways; subscriber-only notifications reach exactly the subscribers", async () => {
     const [owner, resumer, bystander, stableResumer, stableBystander] = await Promise.all([
@@ -95,15 +120,13 @@ describe("thread lifecycle", () => {
     });
     assert.equal(resumed.thread.id, threadId);
     assert.deepEqual(resumed.thread.status, { type: "idle" });
-    assert.deepEqual(
-      resumed.thread.turns[0].items.map((item: { type: string }) => item.type),
-      ["userMessage", "agentMessage"],
-    );
+    // As Codex 0.171.0 (interop-model-history.test.ts): the history is the model's, its first user
+    // text the preview; no turn shows it, and it does not list the thread.
+    assert.deepEqual(resumed.thread.turns, []);
+    assert.equal(resumed.thread.preview, "from history");
     await watcher.waitForNotification((n) => n.method === "thread/started" && n.params.thread.id === threadId);
     const listed = await client.call("thread/list", {});
-    assert.ok(
-      listed.data.some((entry: { id: string; preview: string }) => entry.id === threadId && entry.preview === "from history"),
-    );
+    assert.ok(!listed.data.some((entry: { id: string }) => entry.id === threadId));
     // Live now: history is refused with Codex's text.
     const live = await client.request("thread/resume", { threadId, history: [] });
     assert.equal(live.error?.message, `cannot resume thread ${threadId} with history while it is already running`);
@@ -127,17 +150,35 @@ describe("thread lifecycle", () => {
     assert.equal(heard(other, "thread/settings/updated", thread.id).length, 0);
   });
 
-  test("inject_items stores content at once: listed, readable, paged by turns and items both ways", async () => {
+  test("inject_items joins the model's history only, as in Codex 0.171.0: not shown, listed or a preview", async () => {
     const client = await open("t-inject");
-    const { thread } = await client.call("thread/start", {});
-    const invalid = await client.request("thread/inject_items", { threadId: thread.id, items: [{ foo: 1 }] });
+    const { thread: injected } = await client.call("thread/start", {});
+    const invalid = await client.request("thread/inject_items", { threadId: injected.id, items: [{ foo: 1 }] });
     assert.equal(invalid.error?.message, "items[0] is not a valid response item: missing field `type`");
-    for (let turn = 0; turn < 3; turn++) {
-      await client.call("thread/inject_items", {
-        threadId: thread.id,
-        items: [userMessage(`question ${turn}`), { type: "reasoning", summary: [] }, assistantMessage(`answer ${turn}`)],
-      });
-    }
+    await client.call("thread/inject_items", {
+      threadId: injected.id,
+      items: [userMessage("injected question"), { type: "reasoning", summary: [] }, assistantMessage("injected answer")],
+    });
+    const unlisted = await client.call("thread/list", {});
+    assert.ok(!unlisted.data.some((entry: { id: string }) => entry.id === injected.id), "not listed");
+    const injectedRead = await client.call("thread/read", { threadId: injected.id, includeTurns: true });
+    assert.deepEqual(injectedRead.thread.turns, [], "no turn shows them");
+    assert.equal(injectedRead.thread.preview, "");
+    assert.deepEqual((await client.call("thread/turns/list", { threadId: injected.id })).data, []);
+    const requestsBefore = provider.requests.length;
+    await turnsWith(client, injected.id, ["after the injection"]);
+    const sent = JSON.stringify(provider.requests[requestsBefore]?.input);
+    assert.ok(sent.indexOf("injected question") >= 0 && sent.indexOf("injected question") < sent.indexOf("injected answer"));
+    assert.ok(sent.indexOf("injected answer") < sent.indexOf("after the injection"), "the model sees them, in order, first");
+    const afterTurn = await client.call("thread/read", { threadId: injected.id, includeTurns: true });
+    assert.equal(afterTurn.thread.turns.length, 1, "only the turn is shown");
+    assert.equal(afterTurn.thread.preview, "after the injection");
+  });
+
+  test("turns and items page both ways", async () => {
+    const client = await open("t-pages");
+    const { thread } = await client.call("thread/start", {});
+    await turnsWith(client, thread.id, ["question 0", "question 1", "question 2"]);
     const listed = await client.call("thread/list", {});
     assert.ok(
       listed.data.some((entry: { id: string; preview: string }) => entry.id === thread.id && entry.preview === "question 0"),
@@ -147,23 +188,22 @@ describe("thread lifecycle", () => {
     assert.deepEqual(
       read.thread.turns[0].items.map((item: { type: string }) => item.type),
       ["userMessage", "agentMessage"],
-      "a reasoning item is model-visible only",
     );
 
     const newest = await client.call("thread/turns/list", { threadId: thread.id, limit: 2 });
     assert.equal(newest.data.length, 2);
-    assert.equal(newest.data[0].items[1].text, "answer 2", "newest first by default");
+    assert.equal(newest.data[0].items[1].text, "re question 2", "newest first by default");
     assert.ok(newest.nextCursor);
     const oldest = await client.call("thread/turns/list", { threadId: thread.id, limit: 2, cursor: newest.nextCursor });
     assert.deepEqual(
       oldest.data.map((turn: { items: { text?: string }[] }) => turn.items[1]?.text),
-      ["answer 0"],
+      ["re question 0"],
     );
     assert.equal(oldest.nextCursor, null);
     const back = await client.call("thread/turns/list", { threadId: thread.id, limit: 5, cursor: oldest.backwardsCursor });
     assert.deepEqual(
       back.data.map((turn: { items: { text?: string }[] }) => turn.items[1]?.text),
-      ["answer 1", "answer 2"],
+      ["re question 1", "re question 2"],
       "the backwards cursor goes back the other way",
     );
     const summaries = await client.call("thread/turns/list", { threadId: thread.id, itemsView: "notLoaded" });
@@ -187,30 +227,31 @@ describe("thread lifecycle", () => {
   });
 
   test("items past the tenth keep their order in every page (sequence numbers sort as numbers)", async () => {
-    const client = await open("t-inject-many");
+    const client = await open("t-items-many");
     const { thread } = await client.call("thread/start", {});
-    const texts = Array.from({ length: 12 }, (_, index) => `note ${index}`);
-    await client.call("thread/inject_items", { threadId: thread.id, items: texts.map(userMessage) });
-    const textsOf = (page: { data: { item: { content?: { text: string }[] } }[] }) =>
-      page.data.map((entry) => entry.item.content?.[0]?.text);
+    const prompts = Array.from({ length: 6 }, (_, index) => `note ${index}`);
+    await turnsWith(client, thread.id, prompts);
+    const texts = prompts.flatMap((prompt) => [prompt, `re ${prompt}`]);
+    type Entry = { item: { content?: { text: string }[]; text?: string } };
+    const textOf = (item: Entry["item"]) => item.content?.[0]?.text ?? item.text;
+    const textsOf = (page: { data: Entry[] }) => page.data.map((entry) => textOf(entry.item));
     const all = await client.call("thread/items/list", { threadId: thread.id, limit: 50 });
     assert.deepEqual(textsOf(all), texts);
     const paged: (string | undefined)[] = [];
     let cursor: string | null = null;
     do {
-      const page: { data: { item: { content?: { text: string }[] } }[]; nextCursor: string | null } = await client.call(
-        "thread/items/list",
-        { threadId: thread.id, limit: 5, ...(cursor ? { cursor } : {}) },
-      );
+      const page: { data: Entry[]; nextCursor: string | null } = await client.call("thread/items/list", {
+        threadId: thread.id,
+        limit: 5,
+        ...(cursor ? { cursor } : {}),
+      });
       paged.push(...textsOf(page));
       cursor = page.nextCursor;
     } while (cursor);
     assert.deepEqual(paged, texts, "pages of 5 walk the items in order");
     const read = await client.call("thread/read", { threadId: thread.id, includeTurns: true });
     assert.deepEqual(
-      read.thread.turns.flatMap((turn: { items: { content?: { text: string }[] }[] }) =>
-        turn.items.map((item) => item.content?.[0]?.text),
-      ),
+      read.thread.turns.flatMap((turn: { items: Entry["item"][] }) => turn.items.map(textOf)),
       texts,
     );
   });
@@ -218,12 +259,7 @@ describe("thread lifecycle", () => {
   test("fork copies items up to the fork point, records the edge, subscribes the caller and announces it", async () => {
     const [client, watcher] = await Promise.all([open("t-fork", 0), open("t-fork", 1)]);
     const { thread } = await client.call("thread/start", {});
-    for (const text of ["one", "two"]) {
-      await client.call("thread/inject_items", {
-        threadId: thread.id,
-        items: [userMessage(text), assistantMessage(`re ${text}`)],
-      });
-    }
+    await turnsWith(client, thread.id, ["one", "two"]);
     await client.call("thread/name/set", { threadId: thread.id, name: "the source" });
     const turns = await client.call("thread/turns/list", { threadId: thread.id, sortDirection: "asc" });
     const whole = await client.call("thread/fork", { threadId: thread.id });
@@ -495,12 +531,12 @@ describe("thread lifecycle", () => {
 
     // thread/list: the read states of the listed threads that have one, by id.
     const list = await client.call("thread/list", {});
-    assert.ok(list.data.some((entry: { id: string }) => entry.id === withItems));
-    assert.deepEqual(list.readStates[withItems], { revision: `initial:${withItems}`, firstUnread: null });
+    assert.ok(list.data.some((entry: { id: string }) => entry.id === withGoal));
+    assert.deepEqual(list.readStates[withGoal], { revision: `initial:${withGoal}`, firstUnread: null });
     for (const entry of list.data as { id: string }[]) assert.ok(entry.id in list.readStates, entry.id);
     // The TUI's resume lookups ask for the interactive kinds: a thread started here is one of them.
     const interactive = await client.call("thread/list", { sourceKinds: ["cli", "vscode"] });
-    assert.ok(interactive.data.some((entry: { id: string }) => entry.id === withItems));
+    assert.ok(interactive.data.some((entry: { id: string }) => entry.id === withGoal));
   });
 
   test("goals through every status, metadata, read state and realtime history", async () => {

@@ -20,13 +20,11 @@ describe("thread sections and attachments", () => {
       token: await hs256Token({ tenant, sub: `${tenant}-user` }),
       experimentalApi: true,
     });
-  /** A thread with content (listed), made without a model: items injected into it. */
+  /** A thread with content (listed), made without a model: a paused goal. */
   const listedThread = async (client: CodexTestClient, text: string) => {
     const { thread } = await client.call("thread/start", {});
-    await client.call("thread/inject_items", {
-      threadId: thread.id,
-      items: [{ type: "message", role: "user", content: [{ type: "input_text", text }] }],
-    });
+    // A goal makes a thread listed (its objective the preview), as in Codex; paused, so no turn starts.
+    await client.call("thread/goal/set", { threadId: thread.id, objective: text, status: "paused" });
     return thread.id as string;
   };
 

@@ -136,6 +136,16 @@ export function effectiveSettings(row: ThreadRow, defaultModel: string): ThreadS
 }
 
 /**
+ * A Responses API item given by a client (thread/inject_items, thread/resume's `history`), checked as
+ * Codex checks it and kept for the model only: Codex 0.171.0 shows none of them as thread items
+ * (probed). Throws Codex's "not a valid response item" for anything that is not an item at all.
+ */
+function modelOnly(value: unknown, index: number): null {
+  renderResponseItem(value, index);
+  return null;
+}
+
+/**
  * A Responses API item as a thread item: user and assistant messages render as userMessage and
  * agentMessage; every other kind (reasoning, tool calls, system text) is kept model-visible only.
  * Throws Codex's "not a valid response item" for anything that is not an item at all.
@@ -161,7 +171,7 @@ export function renderResponseItem(value: unknown, index: number): Record<string
   return null;
 }
 
-function firstUserText(items: NewItem[]): string | null {
+function firstUserText(items: Pick<NewItem, "item">[]): string | null {
   for (const entry of items) {
     if (entry.item?.type !== "userMessage") continue;
     const content = entry.item.content as { text: string }[];
@@ -422,11 +432,11 @@ export function lifecycleHandlers(
     if (existing) {
       throw invalid(`thread ${params.threadId} already has a stored history: resume it without \`history\``);
     }
-    const items: NewItem[] = history.map((value, index) => ({
-      turnId: "",
-      item: renderResponseItem(value, index),
-      responseItem: value,
-    }));
+    // As Codex 0.171.0 (probed): the history is the model's only: no thread item shows it, it does
+    // not list the thread and it is no stored preview; only the resume's own answer shows its first
+    // user text as the preview.
+    const preview = firstUserText(history.map((value, index) => ({ item: renderResponseItem(value, index) })));
+    const items: NewItem[] = history.map((value) => ({ turnId: "", item: null, responseItem: value }));
     const settings: StoredSettings = {
       approvalPolicy: params.approvalPolicy ?? "on-request",
       approvalsReviewer: params.approvalsReviewer ?? "user",
@@ -458,11 +468,13 @@ export function lifecycleHandlers(
           tenant,
           created.id,
           items.map((entry) => ({ ...entry, turnId })),
-          firstUserText(items),
+          null,
         ),
       );
     }
-    const row = (await threads.read(tenant, created.id)) ?? created;
+    const stored = (await threads.read(tenant, created.id)) ?? created;
+    // The live thread shows the history's preview (the stored one stays empty, as Codex's does).
+    const row = { ...stored, preview: preview ?? stored.preview };
     events.emit(Notification.threadStarted, { thread: threadView(row) }, { tenant });
     const thread = await withTurns(row, tenant, params.excludeTurns);
     return resumeAnswer(tenant, row, params, await answeredSession(config, row, thread, defaults.model, request));
@@ -914,7 +926,8 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const goal = nextGoal(row, params);
-        // As in Codex 0.171.0 a goal materializes the thread: it is listed from then on. An active
+        // As in Codex 0.171.0 a goal materializes the thread: it is listed from then on, its objective
+        // the preview of a thread that had none (probed; a later turn does not replace it). An active
         // goal is owed a continuation (migration 0031), admitted below, or by another instance's
         // goal sweeper if this one stops first; any other status owes none.
         await store.updateThread(
@@ -922,8 +935,9 @@ export function lifecycleHandlers(
           tenant,
           row.id,
           `goal = $3::jsonb, has_read_state = NOT is_ephemeral, materialized_at = coalesce(materialized_at, now()),
+           preview = CASE WHEN preview = '' THEN $5 ELSE preview END,
            next_turn_due_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, next_turn_subject = $4::text`,
-          [JSON.stringify(goal), goal.status === "active" ? context.request.caller.subject : null],
+          [JSON.stringify(goal), goal.status === "active" ? context.request.caller.subject : null, goal.objective],
         );
         return { goal };
       });
@@ -1035,9 +1049,11 @@ export function lifecycleHandlers(
 
     async [Method.threadInjectItems](params, context) {
       const tenant = tenantOf(context);
+      // As Codex 0.171.0 (probed): injected items join the model's history only. Thread items come
+      // from turns; these are not shown, listed, searched or made a preview.
       const items: NewItem[] = params.items.map((value, index) => ({
         turnId: "",
-        item: renderResponseItem(value, index),
+        item: modelOnly(value, index),
         responseItem: value,
       }));
       await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
@@ -1049,7 +1065,7 @@ export function lifecycleHandlers(
           tenant,
           row.id,
           items.map((entry) => ({ ...entry, turnId })),
-          firstUserText(items),
+          null,
         );
         return {};
       });
