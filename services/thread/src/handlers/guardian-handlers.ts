@@ -28,9 +28,6 @@ const invalid = (message: string) => new SwitchyardError({ reason: "invalidArgum
 
 const REVIEWABLE = "exec_command, apply_patch, request_permissions, or MCP call";
 
-/** Field counts of the structs serde reads from a sequence by position (its "invalid length" text). */
-const STRUCT_FIELDS = { RequestPermissionProfile: 2 };
-
 /**
  * Codex reads the event from a JSON value it already parsed, and serde words a wrong value from one
  * by its kind alone where it would quote it from text: `number`, `sequence`, `map`.
@@ -41,9 +38,6 @@ const asValueText = (detail: string) =>
       ? "invalid type: number"
       : `invalid type: ${found.slice("invalid type: a ".length)}`,
   );
-
-const structFromSequence = (name: keyof typeof STRUCT_FIELDS, value: unknown[]) =>
-  `invalid length ${value.length}, expected struct ${name} with ${STRUCT_FIELDS[name]} elements`;
 
 /** Codex's refusal of an event it cannot read, or undefined when it reads as a GuardianAssessmentEvent. */
 export function guardianEventRefusal(event: unknown): string | undefined {
@@ -66,12 +60,9 @@ export function guardianEventRefusal(event: unknown): string | undefined {
     const variant = GUARDIAN_ACTIONS[type as keyof typeof GUARDIAN_ACTIONS];
     if (!variant) return enumRefusal(Object.keys(GUARDIAN_ACTIONS))({ input: type });
     const permissions = (action as { permissions?: unknown }).permissions;
-    if (
-      type === "request_permissions" &&
-      Array.isArray(permissions) &&
-      permissions.length < STRUCT_FIELDS.RequestPermissionProfile
-    ) {
-      return structFromSequence("RequestPermissionProfile", permissions);
+    // serde reads a struct from a sequence by position: the profile has two fields.
+    if (type === "request_permissions" && Array.isArray(permissions) && permissions.length < 2) {
+      return `invalid length ${permissions.length}, expected struct RequestPermissionProfile with 2 elements`;
     }
     const fields = variant.safeParse(action);
     return fields.success ? undefined : serdeDetail(fields.error, action);

@@ -22,6 +22,7 @@
 // also stops when its connection closes, at the gateway's deadline, and when its instance shuts down
 // (then answered at once, so the client can ask again, rather than left to its deadline).
 import {
+  type DynamicToolSpec,
   MAX_SAMPLE_PROMPT_BYTES,
   Method,
   requestServiceTier,
@@ -111,8 +112,8 @@ export function sampleHandlers(deps: {
     const tenant = context.request.caller.tenant;
     const row = await threads.read(tenant, params.threadId);
     if (!row?.loaded_at || row.archived_at) throw invalid("thread/sample requires a loaded source");
-    const prompt = params.prompt.trim();
-    if (params.expectedTurnId.trim() === "" || prompt === "" || Buffer.byteLength(params.prompt) > MAX_SAMPLE_PROMPT_BYTES) {
+    const isBlank = (text: string) => text.trim() === "";
+    if (isBlank(params.expectedTurnId) || isBlank(params.prompt) || Buffer.byteLength(params.prompt) > MAX_SAMPLE_PROMPT_BYTES) {
       throw invalid(`thread/sample requires expectedTurnId and a prompt of at most ${MAX_SAMPLE_PROMPT_BYTES} bytes`);
     }
     if (row.is_ephemeral || row.parent_thread_id) throw invalid("sample source must be a persistent root thread");
@@ -161,7 +162,7 @@ export function sampleHandlers(deps: {
         ],
         // The thread's own tools, offered as its turns offer them (the prompt's cache stays warm);
         // a call to one ends the sample without text, as in Codex.
-        tools: thread.dynamicTools.map((spec) => dynamicToolToFunctionTool(spec as never)),
+        tools: (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool),
         reasoningEffort: resolved.reasoningEffort,
         reasoningSummary: resolved.reasoningSummary,
         promptCacheKey: thread.threadId,
