@@ -104,8 +104,6 @@ async function main(): Promise<void> {
   const turnStore = new TurnStore(db, changes);
   const turnBus = new TurnBus(nc, subjects);
   const elicitationStore = new ElicitationStore(db);
-  // A turn's (or a sample's) model provider: the runner calls on no client's request, so the config
-  // service sees the thread's tenant and a deadline of its own.
   const modelEgress = providerEgress(egress);
   // Turns' endings (failed, with their notifications), and cut-short samples' answers, must be
   // written within the shutdown timeout.
@@ -113,6 +111,8 @@ async function main(): Promise<void> {
     0,
     Math.min(env.THREAD_TURN_SHUTDOWN_GRACE_MS, env.SWITCHYARD_SHUTDOWN_TIMEOUT_MS - 3_000),
   );
+  // A turn's (or a sample's) model provider: the runner calls on no client's request, so the config
+  // service sees the thread's tenant and a deadline of its own.
   const providerSource: ProviderSource = (thread, model) =>
     configService.call(
       Method.resolveModelProvider,

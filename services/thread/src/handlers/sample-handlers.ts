@@ -60,8 +60,10 @@ export const THREAD_SNAPSHOT_NOTE =
 /** A sample its instance's shutdown cut short (Switchyard's own case: Codex's samples end with their process). */
 export const SHUTDOWN_MESSAGE = "sample failed: the Switchyard instance running it shut down before it finished; ask again";
 
-/** Output items by which the model asks for a tool: a sample that asks for one has no text. */
-const TOOL_CALL_TYPES = new Set(["function_call", "custom_tool_call", "local_shell_call"]);
+/**
+ * Output items by which the model asks for a tool (a sample that asks for one has no text), each with
+ * the kind of item that answers it.
+ */
 const CALL_OUTPUT_TYPES: Record<string, string> = {
   function_call: "function_call_output",
   custom_tool_call: "custom_tool_call_output",
@@ -175,7 +177,7 @@ export function sampleHandlers(deps: {
       for await (const event of streamResponses(resolved.provider, body, { signal, egress })) {
         if (event.type === "outputItemDone") {
           const item = event.item as Record<string, unknown>;
-          if (TOOL_CALL_TYPES.has(String(item.type))) callsTool = true;
+          if (String(item.type) in CALL_OUTPUT_TYPES) callsTool = true;
           else if (item.type === "message") text += messageText(item) ?? "";
         } else if (event.type === "completed") {
           completed = event;
