@@ -160,9 +160,9 @@ describe("protocol errors and session rules", () => {
 
   test("Codex methods Switchyard does not serve yet get a clear error, not silence", async () => {
     const client = await CodexTestClient.open(stack.url);
-    const reply = await client.request("review/start", { threadId: "x" });
+    const reply = await client.request("thread/realtime/start", { threadId: "x" });
     assert.equal(reply.error?.code, -32600);
-    assert.match(reply.error?.message ?? "", /`review\/start` is not supported/);
+    assert.match(reply.error?.message ?? "", /`thread\/realtime\/start` is not supported/);
     await client.close();
   });
 

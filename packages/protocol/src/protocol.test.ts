@@ -266,6 +266,11 @@ describe("registry", () => {
     "turn/interrupt": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "turn/settings/update": { params: { threadId: "t1", turnId: "u1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/compact/start": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
+    "review/start": {
+      params: { threadId: "t1", target: { type: "custom", instructions: "look" } },
+      kind: "exclusive",
+      key: "thread:acme:t1",
+    },
     "collaborationMode/list": { params: {}, kind: "unkeyed" },
     "thread/goal/get": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
     "thread/goal/clear": { params: { threadId: "t1" }, kind: "exclusive", key: "thread:acme:t1" },
@@ -318,7 +323,7 @@ describe("registry", () => {
       if (spec.scope.kind !== "unkeyed") assert.equal(typeof spec.scope.id, "function");
     }
     assert.equal(methodRegistry.get("thread/name/set")?.scope.kind, "exclusive");
-    assert.equal(lookupMethod("review/start").kind, "codexOnly");
+    assert.equal(lookupMethod("thread/realtime/start").kind, "codexOnly");
     assert.equal(lookupMethod("nope/nope").kind, "unknown");
     // Service-to-service methods are routed on the bus but unknown to clients.
     assert.equal(methodRegistry.get("internal/config/resolveThread")?.internal, true);

@@ -51,8 +51,14 @@ describe("request gate", () => {
     );
     assert.equal(init.kind, "initialize");
     assert.equal(reasonOf(gateRequest({ method: "thread/list", params: {}, hasParams: true }, fresh)), "notInitialized");
-    assert.equal(reasonOf(gateRequest({ method: "review/start", params: {}, hasParams: true }, fresh)), "notInitialized");
-    assert.equal(reasonOf(gateRequest({ method: "review/start", params: {}, hasParams: true }, ready)), "methodNotSupported");
+    assert.equal(
+      reasonOf(gateRequest({ method: "thread/realtime/start", params: {}, hasParams: true }, fresh)),
+      "notInitialized",
+    );
+    assert.equal(
+      reasonOf(gateRequest({ method: "thread/realtime/start", params: {}, hasParams: true }, ready)),
+      "methodNotSupported",
+    );
   });
 
   test("then the experimental gate, for methods and for fields", () => {

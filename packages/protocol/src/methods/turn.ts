@@ -153,6 +153,31 @@ export type TurnInterruptParams = z.infer<typeof TurnInterruptParams>;
 
 export const ThreadCompactStartParams = z.object({ threadId: z.string() });
 
+/** What a review looks at, by its `type` (Codex 0.171.0's variants, in its order). */
+export const REVIEW_TARGET_TYPES = ["uncommittedChanges", "baseBranch", "commit", "custom"] as const;
+export const ReviewTarget = z
+  .looseObject({ type: serdeEnum(REVIEW_TARGET_TYPES) })
+  .pipe(
+    z.discriminatedUnion("type", [
+      z.object({ type: z.literal("uncommittedChanges") }),
+      z.object({ type: z.literal("baseBranch"), branch: z.string() }),
+      z.object({ type: z.literal("commit"), sha: z.string(), title: z.string().nullish() }),
+      z.object({ type: z.literal("custom"), instructions: z.string() }),
+    ]),
+  );
+export type ReviewTarget = z.infer<typeof ReviewTarget>;
+
+export const ReviewStartParams = z.object({
+  threadId: z.string(),
+  target: ReviewTarget,
+  /** Only `inline` in 0.171.0: a review runs on the thread it names. */
+  delivery: serdeEnum(["inline"]).nullish(),
+});
+export type ReviewStartParams = z.infer<typeof ReviewStartParams>;
+/** The review's turn (its one item the review's label, as a user message) and the thread it runs on. */
+export const ReviewStartResponse = z.object({ turn: Turn, reviewThreadId: z.string() });
+export type ReviewStartResponse = z.infer<typeof ReviewStartResponse>;
+
 export const CollaborationModeMask = z.object({
   name: z.string(),
   mode: z.enum(["plan", "default"]).nullable(),
@@ -228,6 +253,7 @@ export const TurnMethod = {
   turnInterrupt: "turn/interrupt",
   turnSettingsUpdate: "turn/settings/update",
   threadCompactStart: "thread/compact/start",
+  reviewStart: "review/start",
   collaborationModeList: "collaborationMode/list",
 } as const;
 
@@ -327,6 +353,20 @@ export const turnMethods = defineMethods({
     announcedAfterAnswer: "all",
     announcesThread: "params",
     summary: "Runs a compaction turn: the model summarizes the history, which then replaces it.",
+  },
+  [TurnMethod.reviewStart]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    // Exclusive on the thread: a review is a turn of the thread, admitted as turn/start admits one.
+    scope: exclusiveOnThread,
+    experimental: false,
+    paramsRequired: true,
+    params: ReviewStartParams,
+    result: ReviewStartResponse,
+    // Answered before the review turn's first notification, as turn/start.
+    announcedAfterAnswer: "all",
+    announcesThread: "params",
+    summary: "Runs a review turn on the thread: the model reviews the target, its findings end the turn as one message.",
   },
   [TurnMethod.collaborationModeList]: {
     owner: "gateway",

@@ -1,4 +1,5 @@
-// Request handlers for turns: turn/start, turn/steer, turn/interrupt, thread/compact/start. They run
+// Request handlers for turns: turn/start, turn/steer, turn/interrupt, thread/compact/start,
+// review/start. They run
 // on the keyed lane (exclusive on the thread) and stay short: admission is one ledger transaction
 // (a redelivered command is answered as the first time and starts nothing), the model runs in the
 // TurnRunner afterwards. Steering and interrupts reach the instance running the turn over turn
@@ -6,6 +7,8 @@
 import {
   Method,
   Notification,
+  type ReviewStartParams,
+  type ReviewStartResponse,
   STEP_SETTINGS_FIELDS,
   SwitchyardError,
   type ThreadSettings,
@@ -24,6 +27,7 @@ import { type EventPublisher, type HandlerContext, type HandlersFor, newId } fro
 import type { LifecycleStore } from "../store/lifecycle-store.js";
 import type { ThreadRow } from "../store/thread-store.js";
 import type { StoredSettings } from "../thread-view.js";
+import { reviewRequest } from "../turns/review.js";
 import type { TurnBus } from "../turns/turn-bus.js";
 import { admittedTurnView, previewOf, userInputItem } from "../turns/turn-items.js";
 import { announceEnding, TURN_ENDING, type TurnRunner, turnThread } from "../turns/turn-runner.js";
@@ -31,7 +35,13 @@ import type { TurnRow, TurnStore } from "../turns/turn-store.js";
 import { effectiveSettings, resolveCwd, updatedSettings } from "./lifecycle-handlers.js";
 import type { ThreadDefaults } from "./thread-handlers.js";
 
-type TurnMethodName = "turn/start" | "turn/steer" | "turn/interrupt" | "turn/settings/update" | "thread/compact/start";
+type TurnMethodName =
+  | "turn/start"
+  | "turn/steer"
+  | "turn/interrupt"
+  | "turn/settings/update"
+  | "thread/compact/start"
+  | "review/start";
 
 export interface TurnHandlerSettings {
   instanceId: string;
@@ -88,13 +98,14 @@ export function turnHandlers(deps: {
     throw invalid(`no active turn to ${action}`);
   }
 
-  /** Admits a new turn (regular or compaction) and starts it on this instance. */
+  /** Admits a new turn (regular, compaction or review; `extra` joins its request) and starts it on this instance. */
   async function admit(
     context: HandlerContext,
     threadId: string,
     kind: TurnRow["kind"],
     input: UserInput[],
     params: Partial<TurnStartParams>,
+    extra: Record<string, unknown> = {},
   ): Promise<{ turn: Turn }> {
     const tenant = tenantOf(context);
     const user =
@@ -151,6 +162,7 @@ export function turnHandlers(deps: {
             model: model ?? null,
             effort: nextSettings.effort ?? null,
             summary: params.summary ?? (updated.settings as { summary?: string }).summary ?? null,
+            ...extra,
           },
           items: user ? [user] : [],
           preview: previewOf(input),
@@ -284,7 +296,35 @@ export function turnHandlers(deps: {
     return {};
   }
 
+  /**
+   * review/start as Codex 0.171.0 takes it: the thread is found before the target is checked; a turn
+   * running on it is interrupted first (Codex replaces it with the review). The answer is the review's
+   * turn, its one item the review's label as a user message (under the turn's id), on the same thread.
+   */
+  async function review(params: ReviewStartParams, context: HandlerContext): Promise<ReviewStartResponse> {
+    const tenant = tenantOf(context);
+    const row = await lifecycle.transaction(tenant, (tx) => lifecycle.lockThread(tx, tenant, params.threadId));
+    if (!row || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId: params.threadId });
+    const request = reviewRequest(params.target);
+    const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    if (running) {
+      await interrupt({ threadId: params.threadId, turnId: running.id }, context);
+      await waitForTurnEnd(turns, tenant, params.threadId, settings.controlTimeoutMs);
+    }
+    const { turn } = await admit(context, params.threadId, "review", [], {}, { review: request });
+    const label = {
+      type: "userMessage",
+      id: turn.id,
+      clientId: null,
+      content: [{ type: "text", text: request.hint, text_elements: [] }],
+      startedAtMs: null,
+      completedAtMs: null,
+    };
+    return { turn: { ...turn, rootTurnId: null, items: [label] }, reviewThreadId: params.threadId };
+  }
+
   return {
+    [Method.reviewStart]: review,
     [Method.turnStart]: start,
     [Method.turnSteer]: steer,
     [Method.turnInterrupt]: interrupt,

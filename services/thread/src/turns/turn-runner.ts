@@ -45,6 +45,7 @@ import type { StoredSettings } from "../thread-view.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW, reportedContextWindow } from "./context-window.js";
 import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
 import { type PlanSegment, ProposedPlanSplitter, splitProposedPlan } from "./proposed-plan.js";
+import { REVIEW_INSTRUCTIONS, type ReviewRequest, reviewModeItem, reviewText, reviewUserAction } from "./review.js";
 import type { TurnBus } from "./turn-bus.js";
 import { contextInput, type ThreadInstructions, threadInstructions } from "./turn-context.js";
 import {
@@ -310,7 +311,8 @@ export class TurnRunner {
   private control(running: RunningTurn, request: TurnControlRequest): TurnControlReply {
     const turnId = running.lease.turnId;
     // A closing turn (or a compaction, which takes no input) refuses input: the sender starts the next turn.
-    const takesNoInput = running.isEnding || running.abort.signal.aborted || running.kind === "compact";
+    const takesNoInput =
+      running.isEnding || running.abort.signal.aborted || running.kind === "compact" || running.kind === "review";
     // A redelivered control request (its keyed command ran twice) was applied already.
     if (running.appliedCommands.has(request.commandId)) return { ok: true, turnId };
     switch (request.type) {
@@ -356,6 +358,18 @@ export class TurnRunner {
     const { thread, turn } = admitted;
     const target = { tenant: thread.tenant, threadId: thread.threadId };
     const ids = { threadId: thread.threadId, turnId: turn.id };
+    const review = turn.kind === "review" ? (turn.request.review as ReviewRequest) : undefined;
+    // A review opens with its label, before the thread turns active (Codex's order).
+    if (review) {
+      const entered = reviewModeItem("enteredReviewMode", newId(), review.hint, Date.now());
+      try {
+        await this.storeOrFence(running, [{ item: entered, responseItem: null }]);
+        this.announceStoredItem(target, ids, entered);
+      } catch (error) {
+        await this.finish(admitted, running, this.endingOf(error, running), { ...ZERO_USAGE });
+        return;
+      }
+    }
     this.events.emit(
       Notification.threadStatusChanged,
       { threadId: thread.threadId, status: { type: "active", activeFlags: [] } },
@@ -373,7 +387,36 @@ export class TurnRunner {
       running.isEnding = true;
       ending = this.endingOf(error, running);
     }
-    await this.finish(admitted, running, ending, totals);
+    // A review that did not finish still closes its review mode, saying so, before its turn ends.
+    const closing = review && ending.kind !== "completed" && ending.kind !== "fencedOut" ? await this.closeReview(running) : [];
+    await this.finish(admitted, running, ending, totals, closing);
+  }
+
+  /**
+   * Closes a review: its text (reviewText) as the exitedReviewMode item and the turn's agent message,
+   * the user's action and that message in the model history; the items, stored, to announce.
+   * `answer` undefined: the reviewer never answered. After a failure, what cannot be stored is left out.
+   */
+  private async closeReview(running: RunningTurn, answer?: string): Promise<ThreadItem[]> {
+    const shown = reviewText(answer);
+    const now = Date.now();
+    const exited = reviewModeItem("exitedReviewMode", newId(), shown.review, now);
+    const message = agentMessageItem(`msg_${newId()}`, shown.message, now, now);
+    const assistant = { type: "message", role: "assistant", content: [{ type: "output_text", text: shown.message }] };
+    try {
+      await this.storeOrFence(running, [
+        { item: exited, responseItem: null },
+        { item: null, responseItem: reviewUserAction(shown.results) },
+        { item: message, responseItem: assistant },
+      ]);
+    } catch (error) {
+      if (answer !== undefined) throw error;
+      this.log.warn(
+        { err: (error as Error).message, turnId: running.lease.turnId },
+        "could not store an unfinished review's close",
+      );
+    }
+    return [exited, message];
   }
 
   /** The model conversation of one turn: samples until the model answers without a tool call. */
@@ -383,6 +426,7 @@ export class TurnRunner {
     const ids = { threadId: thread.threadId, turnId: turn.id };
     const signal = running.abort.signal;
     const isCompaction = turn.kind === "compact";
+    const review = turn.kind === "review" ? (turn.request.review as ReviewRequest) : undefined;
     const compaction = isCompaction ? contextCompactionItem(newId(), Date.now(), null) : undefined;
     // Codex 0.171.0 announces a compaction's usage three times: as it stands when it starts, after the
     // summary's model call, and once the history is replaced (`last` then estimates the new context).
@@ -420,17 +464,31 @@ export class TurnRunner {
     };
     const resolved = await this.providers(thread, request.model ?? thread.model);
     running.contextWindow = reportedContextWindow(resolved.modelContextWindow, resolved.catalogWindow);
-    const tools = isCompaction ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
-    const offersGoalTool = !isCompaction && thread.goal?.status === "active";
+    // A compaction and a review offer the model no tools: a review's reviewer has no working tree here.
+    const tools = isCompaction || review ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
+    const offersGoalTool = !isCompaction && !review && thread.goal?.status === "active";
     if (offersGoalTool) tools.push(UPDATE_GOAL_TOOL);
     let lastAgentMessage: ThreadItem | undefined;
+    // A review's conversation is its own: the reviewer's instructions in place of the thread's, its
+    // prompt (shown as the user's message, kept out of the thread), and its own tool calls' answers.
+    const reviewInput: Record<string, unknown>[] = [];
+    if (review) {
+      const prompt = userInputItem([{ type: "text", text: review.prompt }], null, Date.now());
+      this.announceStoredItem(target, ids, prompt.item);
+      reviewInput.push(
+        ...contextInput({ ...thread.instructions, base: REVIEW_INSTRUCTIONS }, resolved.developerInstructions),
+        prompt.responseItem as Record<string, unknown>,
+      );
+    }
 
     for (;;) {
       await this.takePendingInput(running, target, ids);
-      const input = [
-        ...contextInput(thread.instructions, resolved.developerInstructions),
-        ...historyInput(await this.store.history(thread.tenant, thread.threadId)),
-      ];
+      const input = review
+        ? [...reviewInput]
+        : [
+            ...contextInput(thread.instructions, resolved.developerInstructions),
+            ...historyInput(await this.store.history(thread.tenant, thread.threadId)),
+          ];
       if (isCompaction) input.push({ type: "message", role: "user", content: [{ type: "input_text", text: COMPACTION_PROMPT }] });
       const body = responsesRequestBody({
         model: request.model ?? thread.model,
@@ -442,7 +500,8 @@ export class TurnRunner {
         promptCacheKey: thread.threadId,
         serviceTier: requestServiceTier(thread.serviceTier, resolved.serviceTiers),
       });
-      const sampled = await this.sample(resolved, body, running, target, ids, isCompaction, thread.planMode);
+      const mode = isCompaction ? "compaction" : review ? "review" : "turn";
+      const sampled = await this.sample(resolved, body, running, target, ids, mode, thread.planMode, reviewInput);
       addUsage(totals, sampled.usage);
       running.lastUsage = sampled.usage;
       announceUsage(sampled.usage, sampled.rateLimits);
@@ -461,6 +520,23 @@ export class TurnRunner {
         );
         running.isEnding = true;
         return { kind: "completed", items: [] };
+      }
+      if (review) {
+        if (sampled.toolCalls.length > 0) {
+          // The reviewer's tools are Codex's own (a shell in its working tree): none runs here.
+          for (const call of sampled.toolCalls) {
+            reviewInput.push(call.responseItem, {
+              type: "function_call_output",
+              call_id: call.callId,
+              output: `unsupported call: ${call.name}`,
+            });
+          }
+          continue;
+        }
+        const closing = await this.closeReview(running, sampled.text);
+        for (const item of closing) this.announceStoredItem(target, ids, item);
+        running.isEnding = true;
+        return { kind: "completed", items: closing.slice(-1) };
       }
       if (sampled.toolCalls.length > 0) {
         for (const call of sampled.toolCalls) {
@@ -496,9 +572,14 @@ export class TurnRunner {
     running: RunningTurn,
     target: { tenant: string; threadId: string },
     ids: { threadId: string; turnId: string },
-    isCompaction: boolean,
+    mode: "turn" | "compaction" | "review",
     planMode: boolean,
+    /** A review's own conversation: what it outputs besides messages and tool calls joins it, not the thread. */
+    reviewInput: Record<string, unknown>[],
   ) {
+    const isCompaction = mode === "compaction";
+    // A review's message is announced as started and then stays silent: its text becomes the review.
+    const isSilent = mode !== "turn";
     const usage: TokenUsageBreakdown = { ...ZERO_USAGE };
     const toolCalls: {
       callId: string;
@@ -551,11 +632,14 @@ export class TurnRunner {
           const raw = event.item as Record<string, unknown>;
           const id = typeof raw.id === "string" && raw.id ? raw.id : newId();
           const now = Date.now();
-          if (raw.type === "message" && !isCompaction) {
+          if (raw.type === "message" && mode === "review") {
+            const item = agentMessageItem(id, "", now, null);
+            this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
+          } else if (raw.type === "message" && !isSilent) {
             const item = agentMessageItem(id, "", now, null);
             open.set(id, { item, text: "", summary: [], plan: planMode ? { splitter: new ProposedPlanSplitter() } : undefined });
             this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
-          } else if (raw.type === "reasoning" && !isCompaction) {
+          } else if (raw.type === "reasoning" && !isSilent) {
             const item = reasoningItem(id, [], now, null);
             open.set(id, { item, text: "", summary: [] });
             this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
@@ -610,7 +694,8 @@ export class TurnRunner {
           const now = Date.now();
           if (raw.type === "message") {
             const finalText = messageText(raw) ?? entry?.text ?? "";
-            if (isCompaction) {
+            if (isSilent) {
+              if (mode === "review") reviewInput.push(raw);
               text = finalText;
               break;
             }
@@ -644,6 +729,8 @@ export class TurnRunner {
             }
             this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
             lastAgentMessage = item;
+          } else if (mode === "review") {
+            reviewInput.push(raw);
           } else if (raw.type === "reasoning") {
             const summary = reasoningSummary(raw) ?? entry?.summary ?? [];
             const item = reasoningItem(id || newId(), summary, (entry?.item.startedAtMs as number) ?? now, now);
@@ -856,7 +943,13 @@ export class TurnRunner {
     }
   }
 
-  private async finish(admitted: AdmittedTurn, running: RunningTurn, ending: Ending, totals: TokenUsageBreakdown): Promise<void> {
+  private async finish(
+    admitted: AdmittedTurn,
+    running: RunningTurn,
+    ending: Ending,
+    totals: TokenUsageBreakdown,
+    closing: ThreadItem[] = [],
+  ): Promise<void> {
     if (ending.kind === "fencedOut") {
       this.log.warn({ turnId: admitted.turn.id }, "turn lease lost: another instance ended it; stopping quietly");
       return;
@@ -901,7 +994,7 @@ export class TurnRunner {
     if (ended.goal) {
       this.events.emit(Notification.threadGoalUpdated, { threadId: thread.threadId, turnId: ended.id, goal: ended.goal }, target);
     }
-    announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : []);
+    announceEnding(this.events, target, ended, ending.kind === "completed" ? ending.items : [], closing);
     running.owesNextTurn = ended.owesNextTurn === true;
     const durationMs = ended.completed_at ? ended.completed_at.getTime() - ended.started_at.getTime() : null;
     const fields = { tenant: thread.tenant, threadId: thread.threadId, turnId: ended.id, status: ended.status, durationMs };
@@ -916,6 +1009,8 @@ export function announceEnding(
   target: { tenant: string; threadId: string },
   ended: TurnRow,
   items: ThreadItem[],
+  /** Items that close the turn (an unfinished review's), announced just before turn/completed. */
+  closing: ThreadItem[] = [],
 ): void {
   const threadId = target.threadId;
   // To the tenant (another subject than the turn's): its order against the turn's notifications is not fixed.
@@ -927,6 +1022,19 @@ export function announceEnding(
     events.emit(Notification.error, { threadId, turnId: ended.id, error, willRetry: false }, target);
   } else {
     events.emit(Notification.threadStatusChanged, { threadId, status: { type: "idle" } }, target);
+  }
+  for (const item of closing) {
+    const at = (item.completedAtMs as number | undefined) ?? Date.now();
+    events.emit(
+      Notification.itemStarted,
+      { threadId, turnId: ended.id, item: { ...item, completedAtMs: null }, startedAtMs: at },
+      target,
+    );
+    events.emit(
+      Notification.itemCompleted,
+      { threadId, turnId: ended.id, item, completedAtMs: at, contentTokenCount: null },
+      target,
+    );
   }
   const turn = turnView(ended, items, items.length > 0 ? "summary" : "notLoaded");
   events.emit(Notification.turnCompleted, { threadId, turn }, target);

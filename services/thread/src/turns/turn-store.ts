@@ -24,7 +24,7 @@ export interface TurnRow {
   thread_id: string;
   id: string;
   root_turn_id: string | null;
-  kind: "regular" | "compact";
+  kind: "regular" | "compact" | "review";
   status: TurnStatus;
   error: TurnError | null;
   started_at: Date;
