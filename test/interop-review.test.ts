@@ -139,6 +139,65 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
     .filter((message) => message.method === "turn/completed")
     .map((message) => `${message.params.turn.id === running ? "the running turn" : "the review"} ${message.params.turn.status}`);
 
+  // Interrupted, by the turn id its turn/started names; a steer or a prompt meanwhile is refused.
+  provider.script({ text: "never", stall: true });
+  const interrupted = side.heardFrom();
+  const stalled = await side.request("review/start", { threadId, target: { type: "custom", instructions: "stall" } });
+  const stalledId = stalled.result.turn.id as string;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const steer = await side.request("turn/steer", {
+    threadId,
+    expectedTurnId: stalledId,
+    input: [{ type: "text", text: "more", text_elements: [] }],
+  });
+  record["steering a review"] = JSON.parse(name(JSON.stringify(steer.error)));
+  record["a prompt during a review"] = outcome(
+    await side.request("turn/start", { threadId, input: [{ type: "text", text: "more", text_elements: [] }] }),
+  );
+  const announced = interrupted().find((message) => message.method === "turn/started")?.params.turn.id;
+  record["interrupting a review"] = outcome(await side.request("turn/interrupt", { threadId, turnId: announced }));
+  await side.turnCompleted(stalledId);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  record["an interrupted review: heard"] = transcript(interrupted()).filter((line) => line !== "answer");
+
+  // A compaction replaces a running turn too, and takes no input either.
+  provider.script({ text: "never", stall: true }, { text: "summary", delayMs: 1_500 });
+  const compacting = side.heardFrom();
+  const replaced = (await sideCall(side, "turn/start", { threadId, input: [{ type: "text", text: "long", text_elements: [] }] }))
+    .turn.id as string;
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  record["compacting during a turn"] = outcome(await side.request("thread/compact/start", { threadId }));
+  await side.turnCompleted(replaced);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const compaction = compacting().find((message) => message.method === "turn/started" && message.params.turn.id !== replaced)
+    ?.params.turn.id as string;
+  const steerCompaction = await side.request("turn/steer", {
+    threadId,
+    expectedTurnId: compaction,
+    input: [{ type: "text", text: "more", text_elements: [] }],
+  });
+  record["steering a compaction"] = JSON.parse(name(JSON.stringify(steerCompaction.error)));
+  record["a prompt during a compaction"] = outcome(
+    await side.request("turn/start", { threadId, input: [{ type: "text", text: "more", text_elements: [] }] }),
+  );
+  await side.turnCompleted(compaction);
+  record["compacting during a turn: endings"] = compacting()
+    .filter((message) => message.method === "turn/completed")
+    .map((message) => `${message.params.turn.id === replaced ? "the turn" : "the compaction"} ${message.params.turn.status}`);
+
+  // What the next turn's model sees of the interrupted review and the interrupted turn.
+  provider.script({ text: "after" });
+  const afterInterrupts = provider.requests.length;
+  const last = (await sideCall(side, "turn/start", { threadId, input: [{ type: "text", text: "last", text_elements: [] }] })).turn
+    .id as string;
+  await side.turnCompleted(last);
+  const lastLines = inputLines(provider.requests[afterInterrupts] as Record<string, unknown>);
+  // Past Codex's own texts (its developer messages and environment context, which Switchyard does
+  // not carry): what the compaction kept of the thread, the summary and the prompt.
+  record["after the interrupts, the model's input"] = lastLines.filter(
+    (line) => /^message\/(user|assistant): /.test(line) && !line.includes("<environment_context>"),
+  );
+
   const read = await sideCall(side, "thread/read", { threadId, includeTurns: true });
   const reviewTurn = read.thread.turns.find((turn: { id: string }) => turn.id === replacing.result.turn.id);
   record["the review turn, read"] = reviewTurn.items.map((item: { type: string; review?: string; text?: string }) => [

@@ -43,8 +43,8 @@ import {
 import type { RequestCancellations } from "../request-cancellations.js";
 import type { ThreadStore } from "../store/thread-store.js";
 import { hasNoRollout } from "../thread-view.js";
-import { contextInput } from "../turns/turn-context.js";
-import { historyInput } from "../turns/turn-items.js";
+import { placeContext } from "../turns/turn-context.js";
+import { compactedHistory } from "../turns/turn-items.js";
 import { messageText, type ProviderSource, turnThread } from "../turns/turn-runner.js";
 import type { TurnStore } from "../turns/turn-store.js";
 
@@ -153,13 +153,13 @@ export function sampleHandlers(deps: {
     const signal = AbortSignal.any([context.signal, deadline, shutdown, ...(registration ? [registration.signal] : [])]);
     try {
       const resolved = await providers(thread, thread.model);
-      let history = historyInput(await turns.history(thread.tenant, thread.threadId));
+      const compacted = compactedHistory(await turns.history(thread.tenant, thread.threadId));
+      let history = compacted.input;
       if (isRunning) history = [...closePendingCalls(history), developerNote(THREAD_SNAPSHOT_NOTE)];
       const body = responsesRequestBody({
         model: thread.model,
         input: [
-          ...contextInput(thread.instructions, resolved.developerInstructions),
-          ...history,
+          ...placeContext(thread.instructions, resolved.developerInstructions, history, compacted.contextAt),
           { type: "message", role: "user", content: [{ type: "input_text", text: params.prompt }] },
         ],
         // The thread's own tools, offered as its turns offer them (the prompt's cache stays warm);

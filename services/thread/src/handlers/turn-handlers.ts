@@ -5,6 +5,8 @@
 // TurnRunner afterwards. Steering and interrupts reach the instance running the turn over turn
 // control; when nobody answers there (its instance died), the turn is closed here instead.
 import {
+  INTERNAL_ERROR_CODE,
+  INVALID_REQUEST_CODE,
   Method,
   Notification,
   type ReviewStartParams,
@@ -189,6 +191,7 @@ export function turnHandlers(deps: {
     // Checked before anything is admitted: input a cloud thread cannot take is refused whole.
     if (params.input.length > 0) userInputItem(params.input, null, 0);
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
+    if (running && running.kind !== "regular") throw notSteerable(running.kind, "start");
     if (running) {
       // As in Codex: turn/start while a turn runs adds its input to that turn and answers with it.
       const outcome = await bus.send(
@@ -225,6 +228,7 @@ export function turnHandlers(deps: {
     if (running.id !== params.expectedTurnId) {
       throw invalid(`expected active turn id \`${params.expectedTurnId}\` but found \`${running.id}\``);
     }
+    if (running.kind !== "regular") throw notSteerable(running.kind, "steer");
     if (params.input.length === 0) throw invalid("input must not be empty");
     userInputItem(params.input, null, 0);
     const outcome = await bus.send(
@@ -288,10 +292,16 @@ export function turnHandlers(deps: {
     return {};
   }
 
+  /** As Codex replaces a running task with a new one: the thread's running turn is interrupted and has ended. */
+  async function replaceRunning(tenant: string, threadId: string, context: HandlerContext): Promise<void> {
+    const running = await turns.runningTurn(undefined, tenant, threadId);
+    if (!running) return;
+    await interrupt({ threadId, turnId: running.id }, context);
+    await waitForTurnEnd(turns, tenant, threadId, settings.controlTimeoutMs);
+  }
+
   async function compact(params: { threadId: string }, context: HandlerContext) {
-    const tenant = tenantOf(context);
-    const running = await turns.runningTurn(undefined, tenant, params.threadId);
-    if (running) throw invalid("a turn is running on this thread: wait for turn/completed (or interrupt it) before compacting");
+    await replaceRunning(tenantOf(context), params.threadId, context);
     await admit(context, params.threadId, "compact", [], {});
     return {};
   }
@@ -306,11 +316,7 @@ export function turnHandlers(deps: {
     const row = await lifecycle.transaction(tenant, (tx) => lifecycle.lockThread(tx, tenant, params.threadId));
     if (!row || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId: params.threadId });
     const request = reviewRequest(params.target);
-    const running = await turns.runningTurn(undefined, tenant, params.threadId);
-    if (running) {
-      await interrupt({ threadId: params.threadId, turnId: running.id }, context);
-      await waitForTurnEnd(turns, tenant, params.threadId, settings.controlTimeoutMs);
-    }
+    await replaceRunning(tenant, params.threadId, context);
     const { turn } = await admit(context, params.threadId, "review", [], {}, { review: request });
     const label = {
       type: "userMessage",
@@ -341,6 +347,31 @@ async function waitForTurnEnd(turns: TurnStore, tenant: string, threadId: string
   while (Date.now() < deadline && (await turns.runningTurn(undefined, tenant, threadId))) {
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
+}
+
+/**
+ * Input for a compaction or a review, which take none: a steer is refused as Codex refuses it (its turn
+ * error as the error's data), a turn/start with Codex's internal error.
+ */
+function notSteerable(kind: "compact" | "review", action: "steer" | "start"): SwitchyardError {
+  if (action === "start") {
+    const turnKind = kind === "compact" ? "Compact" : "Review";
+    return new SwitchyardError({
+      reason: "relayed",
+      error: {
+        code: INTERNAL_ERROR_CODE,
+        message: `failed to submit turn input: ActiveTurnNotSteerable { turn_kind: ${turnKind} }`,
+      },
+    });
+  }
+  const message = `cannot steer a ${kind} turn`;
+  const data = {
+    message,
+    codexErrorInfo: { activeTurnNotSteerable: { turnKind: kind } },
+    additionalDetails: null,
+    misalignment: null,
+  };
+  return new SwitchyardError({ reason: "relayed", error: { code: INVALID_REQUEST_CODE, message, data } });
 }
 
 /** The running turn's instance is alive but did not answer in time. */

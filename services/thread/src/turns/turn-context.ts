@@ -7,6 +7,8 @@
 // orchestrator or the config gave. They are not stored with the history: each request builds them
 // from the thread's settings and its effective config as they are then.
 import type { StoredSettings } from "../thread-view.js";
+import { compactedHistory } from "./turn-items.js";
+import type { StoredHistoryRow } from "./turn-store.js";
 
 /** What a thread holds of them (its stored settings), apart from its config. */
 export interface ThreadInstructions {
@@ -43,4 +45,31 @@ export function contextInput(thread: ThreadInstructions, configDeveloperInstruct
   if (thread.collaborationMode) parts.push(`<collaboration_mode>${thread.collaborationMode}</collaboration_mode>`);
   if (parts.length > 0) messages.push(developerMessage(parts));
   return messages;
+}
+
+/**
+ * A request's input over a thread's stored history (compactedHistory): the base instructions first;
+ * the developer message ahead of the history, or, after a compaction, where Codex puts it (before the
+ * last user message the compaction kept).
+ */
+export function threadInput(
+  thread: ThreadInstructions,
+  configDeveloperInstructions: string | null | undefined,
+  rows: StoredHistoryRow[],
+): Record<string, unknown>[] {
+  const { input, contextAt } = compactedHistory(rows);
+  return placeContext(thread, configDeveloperInstructions, input, contextAt);
+}
+
+/** `history` with the instructions placed in it: the base first, the developer message at `contextAt`. */
+export function placeContext(
+  thread: ThreadInstructions,
+  configDeveloperInstructions: string | null | undefined,
+  history: Record<string, unknown>[],
+  contextAt: number,
+): Record<string, unknown>[] {
+  const context = contextInput(thread, configDeveloperInstructions);
+  const base = thread.base ? context.slice(0, 1) : [];
+  const developer = context.slice(base.length);
+  return [...base, ...history.slice(0, contextAt), ...developer, ...history.slice(contextAt)];
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { SwitchyardError } from "@switchyard/protocol";
-import { historyInput, toolOutput, userInputItem } from "./turn-items.js";
+import { COMPACTED_USER_MESSAGES_BUDGET_BYTES, compactedHistory, historyInput, toolOutput, userInputItem } from "./turn-items.js";
 import type { StoredHistoryRow } from "./turn-store.js";
 
 const row = (
@@ -65,17 +65,39 @@ describe("turn items", () => {
     ]);
   });
 
-  test("history starts at the last compaction, whose summary stands in for what came before", () => {
-    const input = historyInput([
-      row(null, { type: "message", role: "user", content: [{ type: "input_text", text: "old" }] }),
+  test("a compaction keeps the user's earlier messages, then its summary; a later one keeps those too", () => {
+    const user = (text: string) => row(null, { type: "message", role: "user", content: [{ type: "input_text", text }] });
+    const { input, contextAt } = compactedHistory([
+      user("old"),
+      row(null, { type: "message", role: "assistant", content: [{ type: "output_text", text: "reply" }] }),
+      user("<turn_aborted>\nnote\n</turn_aborted>"),
       row({ type: "contextCompaction", id: "c" }, { type: "compaction", summary: "S1" }),
-      row(null, { type: "message", role: "user", content: [{ type: "input_text", text: "mid" }] }),
+      user("mid"),
       row({ type: "contextCompaction", id: "c2" }, { type: "compaction", summary: "S2" }),
-      row(null, { type: "message", role: "user", content: [{ type: "input_text", text: "new" }] }),
+      user("new"),
     ]);
-    assert.equal(input.length, 2);
-    assert.match(JSON.stringify(input[0]), /S2/);
-    assert.doesNotMatch(JSON.stringify(input), /old|mid|S1/);
+    const texts = input.map((item) => (item.content as { text: string }[])[0]?.text);
+    assert.deepEqual(texts.slice(0, 2), ["old", "mid"]);
+    assert.match(texts[2] as string, /S2$/);
+    assert.equal(texts[3], "new");
+    assert.doesNotMatch(JSON.stringify(input), /reply|S1|turn_aborted/);
+    // The developer instructions go before the last kept message.
+    assert.equal(contextAt, 1);
+  });
+
+  test("a compaction keeps the newest user messages within its budget", () => {
+    const big = "x".repeat(COMPACTED_USER_MESSAGES_BUDGET_BYTES / 2);
+    const user = (text: string) => row(null, { type: "message", role: "user", content: [{ type: "input_text", text }] });
+    const input = historyInput([
+      user(`a${big}`),
+      user(`b${big}`),
+      user("c"),
+      row({ type: "contextCompaction", id: "c" }, { type: "compaction", summary: "S" }),
+    ]);
+    assert.deepEqual(
+      input.map((item) => (item.content as { text: string }[])[0]?.text.slice(0, 1)),
+      ["b", "c", "A"],
+    );
   });
 
   test("a tool's answer: a string when it is all text, content parts otherwise", () => {

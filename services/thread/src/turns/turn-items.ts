@@ -8,9 +8,15 @@ import type { StoredHistoryRow, TurnItem, TurnRow } from "./turn-store.js";
 
 const seconds = (date: Date | null) => (date ? Math.floor(date.getTime() / 1000) : null);
 
-/** The developer message Codex records after an interrupted turn, so the model knows. */
-export const TURN_ABORTED_MESSAGE =
-  "<turn_aborted>\nThe previous turn was interrupted on purpose. If any tools were aborted, they may have partially executed.\n</turn_aborted>";
+/**
+ * What Codex 0.171.0 records after an interrupted turn, so the model knows: a developer message, or,
+ * after an interrupted review, a user message saying the user interrupted it.
+ */
+export function turnAbortedMessage(kind: "regular" | "compact" | "review"): Record<string, unknown> {
+  const what = kind === "review" ? "The user interrupted the previous turn" : "The previous turn was interrupted";
+  const text = `<turn_aborted>\n${what} on purpose. Any running unified exec processes may still be running in the background. If any tools/commands were aborted, they may have partially executed.\n</turn_aborted>`;
+  return { type: "message", role: kind === "review" ? "user" : "developer", content: [{ type: "input_text", text }] };
+}
 
 /** Codex's compaction prompt (the model writes a hand-off summary that then replaces the history). */
 export const COMPACTION_PROMPT = `You are performing a CONTEXT CHECKPOINT COMPACTION. Create a handoff summary for another LLM that will resume the task.
@@ -144,36 +150,68 @@ export function toolOutput(callId: string, contentItems: Record<string, unknown>
 export const compactionResponseItem = (summary: string) => ({ type: "compaction", summary });
 
 /**
- * The next request's `input` from a thread's stored history: everything since the last compaction
- * (which stands in as a summary), Responses items as stored (item ids dropped: requests are not
- * stored server-side), and items stored without one (older or injected content) rebuilt from their
- * ThreadItem. Reasoning without encrypted content is left out: the API cannot take it back.
+ * The next request's `input` from a thread's stored history: Responses items as stored (item ids
+ * dropped: requests are not stored server-side), and items stored without one (older or injected
+ * content) rebuilt from their ThreadItem. Reasoning without encrypted content is left out: the API
+ * cannot take it back. A compaction replaces what came before it as Codex 0.171.0 does (probed): the
+ * user's earlier messages are kept (the newest, within COMPACTED_USER_MESSAGES_BUDGET_BYTES), then
+ * the summary. `contextAt`: where the developer context goes after a compaction, as Codex puts it
+ * there (before the last kept user message); 0 (ahead of everything) without one.
  */
-export function historyInput(rows: StoredHistoryRow[]): Record<string, unknown>[] {
-  let start = 0;
-  for (let index = rows.length - 1; index >= 0; index--) {
-    if (rows[index]?.response_item?.type === "compaction") {
-      start = index;
-      break;
-    }
-  }
-  const input: Record<string, unknown>[] = [];
-  for (const row of rows.slice(start)) {
+export function compactedHistory(rows: StoredHistoryRow[]): { input: Record<string, unknown>[]; contextAt: number } {
+  let input: Record<string, unknown>[] = [];
+  let contextAt = 0;
+  for (const row of rows) {
     const responseItem = row.response_item ?? (row.item ? responseItemOf(row.item) : null);
     if (!responseItem) continue;
     if (responseItem.type === "compaction") {
-      input.push({
-        type: "message",
-        role: "user",
-        content: [{ type: "input_text", text: `${SUMMARY_PREFIX}${String(responseItem.summary ?? "")}` }],
-      });
+      const kept = keptUserMessages(input);
+      input = [...kept, userText(`${SUMMARY_PREFIX}${String(responseItem.summary ?? "")}`)];
+      contextAt = Math.max(0, kept.length - 1);
       continue;
     }
     if (responseItem.type === "reasoning" && !responseItem.encrypted_content) continue;
     const { id: _id, status: _status, ...rest } = responseItem;
     input.push(rest);
   }
-  return input;
+  return { input, contextAt };
+}
+
+export function historyInput(rows: StoredHistoryRow[]): Record<string, unknown>[] {
+  return compactedHistory(rows).input;
+}
+
+/** How much of the user's earlier messages a compaction keeps (Codex: 20,000 tokens, about four bytes each). */
+export const COMPACTED_USER_MESSAGES_BUDGET_BYTES = 80_000;
+
+const userText = (text: string) => ({ type: "message", role: "user", content: [{ type: "input_text", text }] });
+
+/** User-role notes that are context, not the user's words: a compaction does not keep them (Codex's `<turn_aborted>`; a goal's reminder). */
+const CONTEXT_NOTES = ["<turn_aborted>", "<codex_internal_context"];
+
+/**
+ * The user's own messages in `input` that a compaction keeps, in order: their text (images and other
+ * parts are not kept), not an earlier summary or a context note, the newest first within the budget.
+ */
+function keptUserMessages(input: Record<string, unknown>[]): Record<string, unknown>[] {
+  const texts: string[] = [];
+  for (const item of input) {
+    if (item.type !== "message" || item.role !== "user" || !Array.isArray(item.content)) continue;
+    const text = (item.content as Record<string, unknown>[])
+      .filter((part) => part.type === "input_text" && typeof part.text === "string")
+      .map((part) => part.text as string)
+      .join("\n");
+    if (text && !text.startsWith(SUMMARY_PREFIX) && !CONTEXT_NOTES.some((note) => text.startsWith(note))) texts.push(text);
+  }
+  const kept: string[] = [];
+  let budget = COMPACTED_USER_MESSAGES_BUDGET_BYTES;
+  for (let index = texts.length - 1; index >= 0; index--) {
+    const text = texts[index] as string;
+    budget -= Buffer.byteLength(text);
+    if (budget < 0) break;
+    kept.unshift(text);
+  }
+  return kept.map(userText);
 }
 
 function responseItemOf(item: Record<string, unknown>): Record<string, unknown> | null {

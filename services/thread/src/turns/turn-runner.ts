@@ -47,7 +47,7 @@ import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./
 import { type PlanSegment, ProposedPlanSplitter, splitProposedPlan } from "./proposed-plan.js";
 import { REVIEW_INSTRUCTIONS, type ReviewRequest, reviewModeItem, reviewText, reviewUserAction } from "./review.js";
 import type { TurnBus } from "./turn-bus.js";
-import { contextInput, type ThreadInstructions, threadInstructions } from "./turn-context.js";
+import { contextInput, type ThreadInstructions, threadInput, threadInstructions } from "./turn-context.js";
 import {
   agentMessageItem,
   COMPACTION_PROMPT,
@@ -57,8 +57,8 @@ import {
   historyInput,
   planItem,
   reasoningItem,
-  TURN_ABORTED_MESSAGE,
   toolOutput,
+  turnAbortedMessage,
   turnView,
   userInputItem,
 } from "./turn-items.js";
@@ -387,8 +387,14 @@ export class TurnRunner {
       running.isEnding = true;
       ending = this.endingOf(error, running);
     }
-    // A review that did not finish still closes its review mode, saying so, before its turn ends.
-    const closing = review && ending.kind !== "completed" && ending.kind !== "fencedOut" ? await this.closeReview(running) : [];
+    // A review that did not finish still closes its review mode, saying so, before its turn ends: an
+    // interrupted one at once, a failed one after its error (Codex's orders).
+    let closing: ThreadItem[] = [];
+    if (review && (ending.kind === "interrupted" || ending.kind === "failed")) closing = await this.closeReview(running);
+    if (ending.kind === "interrupted") {
+      for (const item of closing) this.announceStoredItem(target, ids, item);
+      closing = [];
+    }
     await this.finish(admitted, running, ending, totals, closing);
   }
 
@@ -485,10 +491,11 @@ export class TurnRunner {
       await this.takePendingInput(running, target, ids);
       const input = review
         ? [...reviewInput]
-        : [
-            ...contextInput(thread.instructions, resolved.developerInstructions),
-            ...historyInput(await this.store.history(thread.tenant, thread.threadId)),
-          ];
+        : threadInput(
+            thread.instructions,
+            resolved.developerInstructions,
+            await this.store.history(thread.tenant, thread.threadId),
+          );
       if (isCompaction) input.push({ type: "message", role: "user", content: [{ type: "input_text", text: COMPACTION_PROMPT }] });
       const body = responsesRequestBody({
         model: request.model ?? thread.model,
@@ -959,19 +966,7 @@ export class TurnRunner {
     const ended = await this.completeWithRetries(running.lease, {
       status: ending.kind,
       error: ending.kind === "failed" ? ending.error : null,
-      items:
-        ending.kind === "interrupted"
-          ? [
-              {
-                item: null,
-                responseItem: {
-                  type: "message",
-                  role: "developer",
-                  content: [{ type: "input_text", text: TURN_ABORTED_MESSAGE }],
-                },
-              },
-            ]
-          : [],
+      items: ending.kind === "interrupted" ? [{ item: null, responseItem: turnAbortedMessage(admitted.turn.kind) }] : [],
       tokenUsage: totals,
       lastTokenUsage: running.lastUsage && {
         turnId: running.lease.turnId,
