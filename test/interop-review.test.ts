@@ -77,7 +77,8 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
   await refused("custom without instructions", { threadId: unknown, target: { type: "custom" } });
   await refused("detached", { threadId: unknown, target: { type: "custom", instructions: "x" }, delivery: "detached" });
   await refused("unknown thread, blank", { threadId: unknown, target: { type: "custom", instructions: " " } });
-  const { threadId } = await threadWithTurns(side, provider, cwd, ["first"]);
+  // The config's `review_model` is the model reviews run.
+  const { threadId } = await threadWithTurns(side, provider, cwd, ["first"], { config: { review_model: "gpt-review-test" } });
   await refused("blank instructions", { threadId, target: { type: "custom", instructions: "  \n" } });
   await refused("blank sha", { threadId, target: { type: "commit", sha: " " } });
   await refused("blank branch", { threadId, target: { type: "baseBranch", branch: "" } });
@@ -100,9 +101,12 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
   const first = await review("two findings", { type: "uncommittedChanges" }, [
     { text: verdict([finding("[P1] Token not checked", 4, 4), finding("Leak", 10, 12)], "Two problems.") },
   ]);
+  // Codex gives its reviewer its own tools (a shell in its working tree); Switchyard's gets none.
+  if (side.name === "switchyard") assert.equal((first?.tools as unknown[] | undefined)?.length ?? 0, 0);
   record["the review's request"] = {
     cacheKeyIsThread: first?.prompt_cache_key === threadId,
-    tools: (first?.tools as unknown[] | undefined)?.length ?? 0,
+    // Effort and the default model are each side's catalog's (Switchyard ships none): not compared.
+    model: first?.model,
     history: inputLines(first).some((line) => line.includes("answer first")),
   };
   await review("one finding", { type: "commit", sha: " 0123456789abcdef ", title: " Fix login " }, [

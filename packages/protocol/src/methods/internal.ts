@@ -125,6 +125,8 @@ export const ResolveModelProviderResponse = z.object({
    * unless the thread was started with its own (null: none; absent from older instances).
    */
   developerInstructions: z.string().nullish(),
+  /** `review_model` of the thread's effective config: the model reviews run (null: the thread's; absent from older instances). */
+  reviewModel: z.string().nullish(),
   /** `model_context_window` of the thread's effective config (null: not set; absent from older instances). */
   modelContextWindow: z.number().int().positive().nullish(),
   /**

@@ -272,6 +272,7 @@ export class ModelProviders {
       reasoningEffort: stringAt(config, "model_reasoning_effort") ?? null,
       reasoningSummary: stringAt(config, "model_reasoning_summary") ?? null,
       developerInstructions: stringAt(config, "developer_instructions") ?? null,
+      reviewModel: stringAt(config, "review_model") ?? null,
       modelContextWindow: positiveIntegerAt(config, "model_context_window") ?? null,
       catalogWindow: catalog?.window ?? null,
       serviceTiers: catalog?.serviceTiers ?? null,

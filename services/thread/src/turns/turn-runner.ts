@@ -468,7 +468,13 @@ export class TurnRunner {
       effort?: string | null;
       summary?: string | null;
     };
-    const resolved = await this.providers(thread, request.model ?? thread.model);
+    let model = request.model ?? thread.model;
+    let resolved = await this.providers(thread, model);
+    // A review runs the config's `review_model` when it names one, as in Codex.
+    if (review && resolved.reviewModel && resolved.reviewModel !== model) {
+      model = resolved.reviewModel;
+      resolved = await this.providers(thread, model);
+    }
     running.contextWindow = reportedContextWindow(resolved.modelContextWindow, resolved.catalogWindow);
     // A compaction and a review offer the model no tools: a review's reviewer has no working tree here.
     const tools = isCompaction || review ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
@@ -498,7 +504,7 @@ export class TurnRunner {
           );
       if (isCompaction) input.push({ type: "message", role: "user", content: [{ type: "input_text", text: COMPACTION_PROMPT }] });
       const body = responsesRequestBody({
-        model: request.model ?? thread.model,
+        model,
         input,
         tools,
         outputSchema: isCompaction ? undefined : request.outputSchema,
