@@ -1,7 +1,8 @@
 // What the model sees after a compaction, beside the real `codex app-server` 0.171.0 on one scripted
 // Responses server: the user's earlier messages kept ahead of the summary (not an earlier summary,
 // not an interrupted turn's note), the developer instructions moved before the last kept message, a
-// second compaction keeping the first one's kept messages too, and an interrupted turn's note.
+// second compaction keeping the first one's kept messages too, an interrupted turn's note, and the
+// model's reasoning sent back to it.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { type BesideCodex, besideCodexScripted, type Side, sideCall, sidesOf } from "./harness/beside-codex.js";
@@ -16,8 +17,18 @@ const DEVELOPER = "Answer in haiku (the developer's note).";
  * developer message that holds the thread's developer instructions, and the interrupted turn's note.
  */
 function modelLines(request: Record<string, unknown> | undefined): string[] {
-  const input = (request?.input ?? []) as { type?: string; role?: string; content?: { text?: string }[] }[];
+  const input = (request?.input ?? []) as {
+    type?: string;
+    role?: string;
+    content?: { text?: string }[];
+    summary?: { text?: string }[];
+    encrypted_content?: unknown;
+  }[];
   return input.flatMap((item) => {
+    // The model's own reasoning goes back to it, as Codex sends it (no encrypted content here).
+    if (item.type === "reasoning") {
+      return [`reasoning: ${item.summary?.map((part) => part.text).join("")} (encrypted: ${item.encrypted_content})`];
+    }
     if (item.type !== "message") return [];
     const text = item.content?.map((part) => part.text ?? "").join("") ?? "";
     if (item.role === "developer") {
@@ -48,7 +59,7 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
     }
     throw new Error(`${side.name}: the compaction did not complete`);
   };
-  provider.script({ text: "answer first" }, { text: "answer second" });
+  provider.script({ text: "answer first", reasoningSummary: "thinking it over" }, { text: "answer second" });
   await turn("first");
   await turn("second");
   await sideCall(side, "thread/inject_items", {

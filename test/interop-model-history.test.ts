@@ -37,12 +37,16 @@ async function play(side: Side, provider: ScriptedResponses, word: string): Prom
     await side.turnCompleted(turnId);
     const input = (provider.requests[before] as { input: { role?: string; content?: { text?: string }[] }[] }).input;
     // From the thread's own history on (Codex opens its requests with built-in texts Switchyard does not carry).
-    // The conversation's messages only: Codex also passes an injected reasoning item without encrypted
-    // content on, which Switchyard leaves out (it carries nothing the model can read), and adds its
-    // built-in texts (developer messages, the environment context), which Switchyard does not carry.
-    const lines = input
-      .filter((item) => item.role === "user" || item.role === "assistant")
-      .map((item) => `${item.role}: ${item.content?.map((part) => part.text).join("") ?? ""}`)
+    // The conversation's messages and reasoning (an injected one without encrypted content goes on
+    // as Codex sends it), past Codex's built-in texts (developer messages, the environment context),
+    // which Switchyard does not carry.
+    const lines = (input as { type?: string; role?: string; content?: { text?: string }[]; summary?: unknown }[])
+      .filter((item) => item.role === "user" || item.role === "assistant" || item.type === "reasoning")
+      .map((item) =>
+        item.type === "reasoning"
+          ? `reasoning: ${JSON.stringify({ summary: item.summary, content: item.content, encrypted: (item as { encrypted_content?: unknown }).encrypted_content })}`
+          : `${item.role}: ${item.content?.map((part) => part.text).join("") ?? ""}`,
+      )
       .filter((line) => !line.startsWith("user: <environment_context>"));
     return lines.slice(lines.findIndex((line) => line.includes(word)));
   };
@@ -101,8 +105,9 @@ describe("history added without a turn, against codex app-server 0.171.0", () =>
     // Read off the binary, so the comparison below compares what matters.
     assert.deepEqual(theirs["injected: shown"], { preview: "", items: [] });
     assert.deepEqual(theirs["search for the injected text"], []);
-    assert.deepEqual((theirs["injected: what the next turn's model sees"] as string[]).slice(0, 3), [
+    assert.deepEqual((theirs["injected: what the next turn's model sees"] as string[]).slice(0, 4), [
       "user: zebra injected question",
+      'reasoning: {"summary":[],"content":null,"encrypted":null}',
       "assistant: zebra injected answer",
       "user: zebra next",
     ]);

@@ -61,6 +61,8 @@ describe("turn items", () => {
     assert.deepEqual(input, [
       { type: "message", role: "user", content: [{ type: "input_text", text: "injected" }] },
       { type: "message", role: "assistant", content: [{ type: "output_text", text: "hi" }] },
+      // Reasoning without encrypted content goes back too, as Codex 0.171.0 sends it.
+      { type: "reasoning", summary: [], content: null, encrypted_content: null },
       { type: "function_call", call_id: "c1", name: "lookup", arguments: "{}" },
     ]);
   });

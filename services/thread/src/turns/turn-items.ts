@@ -152,8 +152,7 @@ export const compactionResponseItem = (summary: string) => ({ type: "compaction"
 /**
  * The next request's `input` from a thread's stored history: Responses items as stored (item ids
  * dropped: requests are not stored server-side), and items stored without one (older or injected
- * content) rebuilt from their ThreadItem. Reasoning without encrypted content is left out: the API
- * cannot take it back. A compaction replaces what came before it as Codex 0.171.0 does (probed): the
+ * content) rebuilt from their ThreadItem. A compaction replaces what came before it as Codex 0.171.0 does (probed): the
  * user's earlier messages are kept (the newest, within COMPACTED_USER_MESSAGES_BUDGET_BYTES), then
  * the summary. `contextAt`: where the developer context goes after a compaction, as Codex puts it
  * there (before the last kept user message); 0 (ahead of everything) without one.
@@ -170,9 +169,12 @@ export function compactedHistory(rows: StoredHistoryRow[]): { input: Record<stri
       contextAt = Math.max(0, kept.length - 1);
       continue;
     }
-    if (responseItem.type === "reasoning" && !responseItem.encrypted_content) continue;
     const { id: _id, status: _status, ...rest } = responseItem;
-    input.push(rest);
+    // Reasoning goes back as Codex 0.171.0 sends it, encrypted or not (its content and encrypted
+    // content null when it has none).
+    if (rest.type === "reasoning")
+      input.push({ ...rest, content: rest.content ?? null, encrypted_content: rest.encrypted_content ?? null });
+    else input.push(rest);
   }
   return { input, contextAt };
 }
