@@ -210,6 +210,8 @@ export function isMachineOnlyMethod(method: string): boolean {
     method === "thread/shellCommand" ||
     method === "gitDiffToRemote" ||
     // A marketplace is cloned or copied onto the app-server's machine.
-    method === "marketplace/add"
+    method === "marketplace/add" ||
+    // It writes a file at a path on the app-server's machine.
+    method === "feedback/save"
   );
 }

@@ -7,6 +7,7 @@ export * from "./envelope.js";
 export * from "./errors.js";
 export * from "./frame-limits.js";
 export * from "./methods/config.js";
+export * from "./methods/feedback.js";
 export * from "./methods/initialize.js";
 export * from "./methods/internal.js";
 export * from "./methods/plugins.js";

@@ -296,6 +296,8 @@ describe("registry", () => {
     "thread/guardianReview": { params: { threadId: "t1" }, kind: "unkeyed", key: "thread:acme:t1" },
     // Exclusive: an approved denial joins the thread's model history.
     "thread/approveGuardianDeniedAction": { params: { threadId: "t1", event: {} }, kind: "exclusive", key: "thread:acme:t1" },
+    // Unkeyed: feedback changes nothing of its thread; kept once per command id.
+    "feedback/upload": { params: { classification: "bug" }, kind: "unkeyed" },
     "switchyard/environments/list": { params: {}, kind: "unkeyed" },
     "switchyard/environments/pairing/claim": { params: { pairingCode: "p" }, kind: "unkeyed" },
   };
@@ -414,8 +416,9 @@ describe("registry", () => {
       "internal/config/resolveThread",
       "switchyard/configLock/export",
     ]);
-    // A second ask answered from what the first stored: test/config-secrets.test.ts, test/remote-control.test.ts, test/hedged-requests.test.ts.
+    // A second ask answered from what the first stored: test/config-secrets.test.ts, test/remote-control.test.ts, test/hedged-requests.test.ts, test/interop-feedback.test.ts.
     assert.deepEqual(byReason("commandLedger"), [
+      "feedback/upload",
       "switchyard/environments/pairing/claim",
       "switchyard/secret/delete",
       "switchyard/secret/set",

@@ -15,6 +15,7 @@
 import { CODEX_CLIENT_METHODS } from "./codex-methods.js";
 import type { ParamsOf, ResultOf } from "./define.js";
 import { ConfigMethod, ConfigNotification, configMethods, configNotifications } from "./methods/config.js";
+import { FeedbackMethod, feedbackMethods } from "./methods/feedback.js";
 import { InitializeMethod, InitializeNotification, initializeMethods, initializeNotifications } from "./methods/initialize.js";
 import { InternalMethod, internalMethods } from "./methods/internal.js";
 import { PluginMethod, pluginMethods } from "./methods/plugins.js";
@@ -82,6 +83,7 @@ export const methods = {
   ...threadAttachmentMethods,
   ...threadElicitationMethods,
   ...threadMemoryMethods,
+  ...feedbackMethods,
   ...turnMethods,
   ...remoteControlMethods,
 };
@@ -118,6 +120,7 @@ export const Method = {
   ...ThreadAttachmentMethod,
   ...ThreadElicitationMethod,
   ...ThreadMemoryMethod,
+  ...FeedbackMethod,
   ...TurnMethod,
   ...RemoteControlMethod,
 } as const;

@@ -20,6 +20,7 @@ import { loadThreadEnv } from "./env.js";
 import { appHandlers } from "./handlers/app-handlers.js";
 import { attachmentHandlers } from "./handlers/attachment-handlers.js";
 import { elicitationHandlers } from "./handlers/elicitation-handlers.js";
+import { feedbackHandlers } from "./handlers/feedback-handlers.js";
 import { guardianHandlers } from "./handlers/guardian-handlers.js";
 import { lifecycleHandlers } from "./handlers/lifecycle-handlers.js";
 import { memoryHandlers } from "./handlers/memory-handlers.js";
@@ -154,6 +155,12 @@ async function main(): Promise<void> {
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, projectStore, turnRunner, attachmentStore),
       ...searchHandlers(new PgSearchStore(db), cancellations),
       ...guardianHandlers({ threads: store, lifecycle: lifecycleStore, turns: turnStore }),
+      ...feedbackHandlers({
+        threads: store,
+        lifecycle: lifecycleStore,
+        turns: turnStore,
+        log: log.child({ component: "feedback" }),
+      }),
       ...sampleHandlers({
         threads: store,
         turns: turnStore,
