@@ -70,6 +70,29 @@ const MALFORMED: [string, unknown][] = [
   ].map((method): [string, unknown] => [method, undefined]),
 ];
 
+/**
+ * Checks whose order decides which refusal comes (found by sending every method the schema's sample
+ * params and `{}`): the thread before what is queued, a process id before the thread, the thread
+ * before a settings update's fields, serde's first missing field in Codex's field order.
+ */
+const IN_ORDER: [string, unknown][] = [
+  ["thread/queue/add", { threadId: THREAD, input: [] }],
+  ["thread/queue/update", { threadId: THREAD, queuedSubmissionId: THREAD, input: [] }],
+  ...["", "x", " 1", "2147483648", "-2147483649"].map((processId): [string, unknown] => [
+    "thread/backgroundTerminals/terminate",
+    { threadId: THREAD, processId },
+  ]),
+  ["thread/backgroundTerminals/terminate", { threadId: THREAD, processId: "-12" }],
+  ["turn/settings/update", { threadId: THREAD, turnId: THREAD, model: "m" }],
+  ["turn/settings/update", { threadId: THREAD, turnId: THREAD }],
+  ["skills/config/write", { enabled: true }],
+  ["skills/config/write", { enabled: true, path: "/tmp/SKILL.md", name: "x" }],
+  ["project/create", {}],
+  ["project/create", { name: "x" }],
+  ["project/import", { name: "x", roots: [] }],
+  ["modelProvider/default/set", { providerId: "nowhere" }],
+];
+
 describe("refusals of malformed params, against codex app-server 0.171.0", () => {
   let sides: BesideCodex;
 
@@ -104,6 +127,18 @@ describe("refusals of malformed params, against codex app-server 0.171.0", () =>
       const { theirs, ours } = await refusals(method, params);
       assert.deepEqual(ours, theirs, `${method} ${JSON.stringify(params)}`);
     }
+  });
+
+  test("checks in Codex's order", async () => {
+    for (const [method, params] of IN_ORDER) {
+      const { theirs, ours } = await refusals(method, params);
+      assert.deepEqual(ours, theirs, `${method} ${JSON.stringify(params)}`);
+    }
+    // Realtime lists answer for any thread id, one the binary does not know too.
+    const theirs = await sides.codex.request("thread/realtime/list", { threadId: THREAD });
+    const ours = await sides.client.request("thread/realtime/list", { threadId: THREAD });
+    assert.deepEqual(ours.result, theirs.result);
+    assert.equal(theirs.result?.coverage, "unsupported");
   });
 
   test("an i64: a goal's token budget", async () => {

@@ -45,11 +45,12 @@ export type ProjectListResponse = z.infer<typeof ProjectListResponse>;
 
 const Metadata = z.record(z.string(), z.string());
 
+/** In Codex's field order, which names the first missing field (probed: name, roots, then the key). */
 export const ProjectCreateParams = z.object({
-  idempotencyKey: z.string(),
   name: z.string(),
   roots: z.array(ProjectRoot),
   metadata: Metadata.nullish(),
+  idempotencyKey: z.string(),
 });
 export type ProjectCreateParams = z.infer<typeof ProjectCreateParams>;
 /** project/create's params plus the threads the new project takes in (each must exist, once). */

@@ -280,7 +280,7 @@ export function configHandlers(deps: {
       if (!(params.providerId in configured)) {
         throw new SwitchyardError({
           reason: "invalidArgument",
-          message: `model provider \`${params.providerId}\` is not configured (known: ${Object.keys(configured).sort().join(", ")})`,
+          message: `Model provider \`${params.providerId}\` is not configured.`,
         });
       }
       await writeUserLayer(context, [{ keyPath: "model_provider", value: params.providerId, mergeStrategy: "replace" }], {});
@@ -300,8 +300,14 @@ export function configHandlers(deps: {
     },
 
     [Method.skillsConfigWrite]: async (params, context) => {
-      const selector = params.path != null ? { path: params.path } : params.name != null ? { name: params.name } : undefined;
-      if (!selector) throw new SwitchyardError({ reason: "invalidArgument", message: "one of `path` and `name` is required" });
+      // Codex 0.171.0's refusal of neither and of both.
+      if ((params.path == null) === (params.name == null)) {
+        throw new SwitchyardError({
+          reason: "invalidParams",
+          message: "skills/config/write requires exactly one of path or name",
+        });
+      }
+      const selector = params.path != null ? { path: params.path } : { name: params.name as string };
       const { effective } = await effectiveFor(context, null);
       const skills = (effective.config.skills as { config?: unknown } | undefined)?.config;
       const entries = Array.isArray(skills) ? (skills as Record<string, unknown>[]) : [];

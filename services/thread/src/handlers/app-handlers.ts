@@ -29,6 +29,13 @@ export function appHandlers(
       return {};
     },
     async [Method.backgroundTerminalsTerminate](params, context) {
+      // Codex reads the process id (a 32-bit integer) before it looks for the thread.
+      const unreadable = i32ParseError(params.processId);
+      if (unreadable)
+        throw new SwitchyardError({
+          reason: "invalidArgument",
+          message: `invalid background terminal process id: ${unreadable}`,
+        });
       await loaded(context, params.threadId);
       return { terminated: false };
     },
@@ -40,4 +47,14 @@ export function appHandlers(
       return { apps: [], missingAppIds: [...new Set(params.appIds)] };
     },
   };
+}
+
+/** Why Rust's `str::parse::<i32>` refuses `text`, in its words; undefined when it reads. */
+export function i32ParseError(text: string): string | undefined {
+  if (text === "") return "cannot parse integer from empty string";
+  if (!/^[+-]?\d+$/.test(text)) return "invalid digit found in string";
+  const value = BigInt(text);
+  if (value > 2_147_483_647n) return "number too large to fit in target type";
+  if (value < -2_147_483_648n) return "number too small to fit in target type";
+  return undefined;
 }

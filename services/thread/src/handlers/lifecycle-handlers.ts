@@ -1133,10 +1133,9 @@ export function lifecycleHandlers(
       return result;
     },
 
-    async [Method.threadRealtimeList](params, context) {
-      const row = await threads.read(tenantOf(context), params.threadId);
-      if (!row) throw threadNotFound(params.threadId);
-      // Realtime audio is not supported: there is never any realtime history, and the coverage says so.
+    async [Method.threadRealtimeList](_params, _context) {
+      // Realtime audio is not supported: there is never any realtime history, and the coverage says so,
+      // for any thread id (Codex 0.171.0 answers so for one it does not know).
       return { data: [], nextCursor: null, snapshotEnd: 0, projectedThroughItemIndex: 0, coverage: "unsupported" };
     },
   };

@@ -63,10 +63,11 @@ export function queueHandlers(deps: {
   return {
     async [Method.threadQueueAdd](params, context) {
       const tenant = tenantOf(context);
-      checkQueuedInput(params.input);
       let startsNow = false;
       const { result, isReplay } = await lifecycle.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        // Codex's order: the thread, then what is queued.
         const row = await lockQueueThread(tx, tenant, params.threadId);
+        checkQueuedInput(params.input);
         const inserted = await tx.query<QueuedRow>(
           "queue submission",
           `INSERT INTO thread.queued_submissions (tenant, thread_id, id, position, client_user_message_id, input, metadata, subject)
@@ -120,9 +121,10 @@ export function queueHandlers(deps: {
 
     async [Method.threadQueueUpdate](params, context) {
       const tenant = tenantOf(context);
-      checkQueuedInput(params.input);
       const { result, isReplay } = await lifecycle.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+        // Codex's order: the thread, what is queued, then the submission.
         const row = await lockQueueThread(tx, tenant, params.threadId);
+        checkQueuedInput(params.input);
         if (!isThreadId(params.queuedSubmissionId)) throw notQueued(params.queuedSubmissionId);
         const updated = await tx.query<QueuedRow>(
           "update queued submission",

@@ -260,13 +260,14 @@ export function turnHandlers(deps: {
    * running (`targetUnavailable`). Only a loaded thread is found, as for steer and interrupt.
    */
   async function updateSettings(params: TurnSettingsUpdateParams, context: HandlerContext): Promise<TurnSettingsUpdateResponse> {
+    // The thread is found first (Codex 0.171.0's order), then the update is read.
+    const tenant = tenantOf(context);
+    const row = await lifecycle.transaction(tenant, (tx) => lifecycle.lockThread(tx, tenant, params.threadId));
+    if (!row?.loaded_at || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId: params.threadId });
     const touchesSteps = STEP_SETTINGS_FIELDS.some((field) => field in params);
     if (touchesSteps || (params.approvalsReviewer == null && params.environments == null)) {
       throw invalid("turn settings updates require the step_model_switching feature");
     }
-    const tenant = tenantOf(context);
-    const row = await lifecycle.transaction(tenant, (tx) => lifecycle.lockThread(tx, tenant, params.threadId));
-    if (!row?.loaded_at || row.archived_at) throw new SwitchyardError({ reason: "threadNotFound", threadId: params.threadId });
     const running = await turns.runningTurn(undefined, tenant, params.threadId);
     return { status: running?.id === params.turnId ? "applied" : "targetUnavailable" };
   }
