@@ -141,6 +141,34 @@ describe("refusals of malformed params, against codex app-server 0.171.0", () =>
     assert.equal(theirs.result?.coverage, "unsupported");
   });
 
+  test("on a thread of each side's own: empty injections, unarchiving a live thread, attachments", async () => {
+    const record = async (side: "codex" | "switchyard") => {
+      const request = (method: string, params: unknown) =>
+        side === "codex" ? sides.codex.request(method, params) : sides.client.request(method, params);
+      const out: Record<string, unknown> = {};
+      const shown = (reply: { result?: any; error?: { code: number; message: string } }, ids: string[]) => {
+        let text = JSON.stringify(reply.error ? { code: reply.error.code, message: reply.error.message } : reply.result);
+        for (const [index, id] of ids.entries()) text = text.replaceAll(id, `<thread ${index}>`);
+        return JSON.parse(text.replace(/"(id|createdAt)":("[^"]*"|\d+)/g, '"$1":"…"'));
+      };
+      const fresh = (await request("thread/start", {})).result.thread.id as string;
+      const ephemeral = (await request("thread/start", { ephemeral: true })).result.thread.id as string;
+      const ids = [fresh, ephemeral];
+      out["inject nothing"] = shown(await request("thread/inject_items", { threadId: fresh, items: [] }), ids);
+      out["unarchive a live thread"] = shown(await request("thread/unarchive", { threadId: fresh }), ids);
+      out["unarchive a live ephemeral thread"] = shown(await request("thread/unarchive", { threadId: ephemeral }), ids);
+      const attachment = { attachmentType: "doc", identityKey: "k", payload: null };
+      out["attach to a fresh thread"] = shown(await request("thread/attachment/add", { threadId: fresh, ...attachment }), ids);
+      await request("thread/name/set", { threadId: fresh, name: "named" });
+      out["attach to a named thread"] = shown(await request("thread/attachment/add", { threadId: fresh, ...attachment }), ids);
+      return out;
+    };
+    const theirs = await record("codex");
+    const ours = await record("switchyard");
+    assert.deepEqual(theirs["inject nothing"], { code: -32600, message: "items must not be empty" });
+    assert.deepEqual(ours, theirs);
+  });
+
   test("an i64: a goal's token budget", async () => {
     for (const tokenBudget of [1.5, "10"]) {
       const { theirs, ours } = await refusals("thread/goal/set", { threadId: THREAD, tokenBudget });

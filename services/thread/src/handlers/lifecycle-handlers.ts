@@ -780,6 +780,10 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => noArchivedRollout(params.threadId));
+        // Not archived: Codex 0.171.0 says a loaded thread has a writer, any other (an ephemeral one too)
+        // has no archived rollout.
+        if (!row.archived_at && row.loaded_at && !row.is_ephemeral)
+          throw invalid(`thread ${params.threadId} already has an active writer`);
         if (!row.archived_at) throw noArchivedRollout(params.threadId);
         const restored = await store.updateThread(tx, tenant, row.id, "archived_at = NULL", []);
         return { thread: threadView(restored) };
@@ -1058,7 +1062,7 @@ export function lifecycleHandlers(
       }));
       await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
-        if (items.length === 0) return {};
+        if (items.length === 0) throw invalid("items must not be empty");
         const turnId = newId();
         await store.appendItems(
           tx,

@@ -70,12 +70,12 @@ export class AttachmentStore {
     return result.rows.map((row) => ({ threadId: row.thread_id, archived: row.archived }));
   }
 
-  /** Whether the thread can hold attachments: it exists here, has content and is not ephemeral. */
+  /** Whether the thread can hold attachments: it exists here, has a rollout in Codex's terms (anything recorded) and is not ephemeral. */
   async canHold(tx: TenantQueryable, tenant: string, threadId: string): Promise<boolean> {
     const result = await tx.query<{ id: string }>(
       "attachment owner",
       `SELECT id FROM thread.threads
-        WHERE tenant = $1 AND id = $2 AND NOT is_ephemeral AND (materialized_at IS NOT NULL OR archived_at IS NOT NULL)`,
+        WHERE tenant = $1 AND id = $2 AND NOT is_ephemeral AND (has_read_state OR archived_at IS NOT NULL)`,
       [tenant, threadId],
     );
     return result.rows.length > 0;
