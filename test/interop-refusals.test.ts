@@ -91,6 +91,12 @@ const IN_ORDER: [string, unknown][] = [
   ["project/create", { name: "x" }],
   ["project/import", { name: "x", roots: [] }],
   ["modelProvider/default/set", { providerId: "nowhere" }],
+  // Cursors Codex reads as numbers, or never hands out.
+  ...["x", "-1", ""].map((cursor): [string, unknown] => ["thread/backgroundTerminals/list", { threadId: THREAD, cursor }]),
+  ["thread/queue/list", { threadId: THREAD, cursor: "x" }],
+  ["thread/search/stream", { searchTerm: "x", cursor: "x" }],
+  ["project/move", { projectId: THREAD, beforeProjectId: THREAD }],
+  ["plugin/share/save", { pluginPath: "/tmp/plugin", discoverability: "LISTED" }],
 ];
 
 describe("refusals of malformed params, against codex app-server 0.171.0", () => {
@@ -161,6 +167,13 @@ describe("refusals of malformed params, against codex app-server 0.171.0", () =>
       out["attach to a fresh thread"] = shown(await request("thread/attachment/add", { threadId: fresh, ...attachment }), ids);
       await request("thread/name/set", { threadId: fresh, name: "named" });
       out["attach to a named thread"] = shown(await request("thread/attachment/add", { threadId: fresh, ...attachment }), ids);
+      out["a background terminals cursor"] = shown(
+        await request("thread/backgroundTerminals/list", { threadId: fresh, cursor: "x" }),
+        ids,
+      );
+      out["a queue cursor"] = shown(await request("thread/queue/list", { threadId: fresh, cursor: "x" }), ids);
+      out["a realtime cursor"] = shown(await request("thread/realtime/list", { threadId: fresh, cursor: "x" }), ids);
+      out["an empty gitInfo"] = shown(await request("thread/metadata/update", { threadId: fresh, gitInfo: {} }), ids);
       return out;
     };
     const theirs = await record("codex");

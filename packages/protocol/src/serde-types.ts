@@ -98,3 +98,21 @@ export const strictStruct = <Shape extends z.ZodRawShape>(
 export const RequestIdSchema = z.custom<string | number>((value) => typeof value === "string" || Number.isSafeInteger(value), {
   error: "data did not match any variant of untagged enum RequestId",
 });
+
+/** The ranges of Rust's integer types a text may be parsed into. */
+export const I32_RANGE = { min: -2_147_483_648n, max: 2_147_483_647n } as const;
+export const USIZE_RANGE = { min: 0n, max: 18_446_744_073_709_551_615n } as const;
+
+/**
+ * Why Rust's `str::parse` refuses `text` for an integer type of `range`, in its words (what Codex puts
+ * after its own prefix: `invalid cursor: invalid digit found in string`); undefined when it reads.
+ */
+export function integerParseError(text: string, range: { min: bigint; max: bigint }): string | undefined {
+  if (text === "") return "cannot parse integer from empty string";
+  const sign = range.min < 0n ? "[+-]?" : "\\+?";
+  if (!new RegExp(`^${sign}\\d+$`).test(text)) return "invalid digit found in string";
+  const value = BigInt(text);
+  if (value > range.max) return "number too large to fit in target type";
+  if (value < range.min) return "number too small to fit in target type";
+  return undefined;
+}

@@ -202,7 +202,11 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
       params.marketplaceName == null
         ? { selectedMarketplaces: [], upgradedRoots: [], errors: [] }
         : refuse(`marketplace \`${params.marketplaceName}\` is not configured as a Git marketplace`),
-    [Method.pluginShareSave]: () => remoteCatalog("save remote plugin share"),
+    // Codex 0.171.0 reads the discoverability before it looks for the remote catalog.
+    [Method.pluginShareSave]: (params) =>
+      params.discoverability === "LISTED"
+        ? refuse("discoverability LISTED is not supported for plugin/share/save; use UNLISTED or PRIVATE")
+        : remoteCatalog("save remote plugin share"),
     [Method.pluginShareUpdateTargets]: () => remoteCatalog("update remote plugin share targets"),
     [Method.pluginShareCheckout]: () => remoteCatalog("checkout plugin share"),
     [Method.pluginShareDelete]: () => remoteCatalog("delete remote plugin share"),

@@ -4,7 +4,7 @@
 //   involved, so every id asked for is missing, each once, in the order first asked (the thread is
 //   optional: it names whose app config to evaluate);
 // - a thread's background terminals (list, clean, terminate): a cloud thread has no shell.
-import { MAX_APP_READ_IDS, Method, SwitchyardError } from "@switchyard/protocol";
+import { I32_RANGE, integerParseError, MAX_APP_READ_IDS, Method, SwitchyardError, USIZE_RANGE } from "@switchyard/protocol";
 import type { HandlersFor, TenantDb } from "@switchyard/runtime";
 import { requireLoadedThread } from "./memory-handlers.js";
 
@@ -22,6 +22,9 @@ export function appHandlers(
   return {
     async [Method.backgroundTerminalsList](params, context) {
       await loaded(context, params.threadId);
+      // Codex's cursor is an offset (usize), read once the thread is found.
+      const unreadable = params.cursor == null ? undefined : integerParseError(params.cursor, USIZE_RANGE);
+      if (unreadable) throw new SwitchyardError({ reason: "invalidArgument", message: `invalid cursor: ${unreadable}` });
       return { data: [], nextCursor: null };
     },
     async [Method.backgroundTerminalsClean](params, context) {
@@ -30,7 +33,7 @@ export function appHandlers(
     },
     async [Method.backgroundTerminalsTerminate](params, context) {
       // Codex reads the process id (a 32-bit integer) before it looks for the thread.
-      const unreadable = i32ParseError(params.processId);
+      const unreadable = integerParseError(params.processId, I32_RANGE);
       if (unreadable)
         throw new SwitchyardError({
           reason: "invalidArgument",
@@ -47,14 +50,4 @@ export function appHandlers(
       return { apps: [], missingAppIds: [...new Set(params.appIds)] };
     },
   };
-}
-
-/** Why Rust's `str::parse::<i32>` refuses `text`, in its words; undefined when it reads. */
-export function i32ParseError(text: string): string | undefined {
-  if (text === "") return "cannot parse integer from empty string";
-  if (!/^[+-]?\d+$/.test(text)) return "invalid digit found in string";
-  const value = BigInt(text);
-  if (value > 2_147_483_647n) return "number too large to fit in target type";
-  if (value < -2_147_483_648n) return "number too small to fit in target type";
-  return undefined;
 }

@@ -1137,9 +1137,13 @@ export function lifecycleHandlers(
       return result;
     },
 
-    async [Method.threadRealtimeList](_params, _context) {
+    async [Method.threadRealtimeList](params, context) {
       // Realtime audio is not supported: there is never any realtime history, and the coverage says so,
-      // for any thread id (Codex 0.171.0 answers so for one it does not know).
+      // for any thread id (Codex 0.171.0 answers so for one it does not know). No page of a thread is
+      // ever handed out, so a cursor for one of ours names none.
+      if (params.cursor != null && (await threads.read(tenantOf(context), params.threadId))) {
+        throw invalid("invalid realtime cursor");
+      }
       return { data: [], nextCursor: null, snapshotEnd: 0, projectedThroughItemIndex: 0, coverage: "unsupported" };
     },
   };
@@ -1180,6 +1184,9 @@ function historyUsage(threadId: string, row: ThreadRow) {
 
 function mergeGitInfo(current: ThreadRow["git_info"], update: ThreadMetadataUpdateParams["gitInfo"]): ThreadRow["git_info"] {
   if (update === undefined || update === null) return current;
+  if (update.sha === undefined && update.branch === undefined && update.originUrl === undefined) {
+    throw invalid("gitInfo must include at least one field");
+  }
   const merged = { sha: current?.sha ?? null, branch: current?.branch ?? null, originUrl: current?.originUrl ?? null };
   for (const field of ["sha", "branch", "originUrl"] as const) {
     const value = update[field];

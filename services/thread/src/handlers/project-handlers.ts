@@ -211,11 +211,12 @@ export function projectHandlers(
     async [Method.projectMove](params, context) {
       const { projectId } = params;
       const before = params.beforeProjectId ?? null;
-      if (before === projectId) throw invalidParams(`project ${projectId} cannot be moved before itself`);
       const tenant = tenantOf(context);
       return write<Record<string, never>>(context, async (tx) => {
         const order = await projects.order(tx, tenant);
+        // Codex 0.171.0's order: the project, then where it goes.
         if (!order.includes(projectId)) throw invalidParams(projectNotFound(projectId));
+        if (before === projectId) throw invalidParams(`project ${projectId} cannot be moved before itself`);
         if (before !== null && !order.includes(before)) throw invalidParams(`before project not found: ${before}`);
         const rest = order.filter((id) => id !== projectId);
         const at = before === null ? rest.length : rest.indexOf(before);

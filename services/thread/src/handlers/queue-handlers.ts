@@ -5,7 +5,7 @@
 // this instance starts it after the answer; one added while a turn runs waits for that turn's end.
 // `thread/queue/start` admits its turn inside its own ledger transaction, so the submission leaves the
 // queue exactly once.
-import { Method, Notification, SwitchyardError, type UserInput } from "@switchyard/protocol";
+import { integerParseError, Method, Notification, SwitchyardError, USIZE_RANGE, type UserInput } from "@switchyard/protocol";
 import { type HandlerContext, type HandlersFor, newId, type TenantQueryable } from "@switchyard/runtime";
 import type { LifecycleStore } from "../store/lifecycle-store.js";
 import { isThreadId } from "../store/thread-store.js";
@@ -104,16 +104,15 @@ export function queueHandlers(deps: {
 
     async [Method.threadQueueList](params, context) {
       const tenant = tenantOf(context);
-      // Codex's cursor is the offset of the page's first submission.
-      if (params.cursor && !/^\d{1,9}$/.test(params.cursor)) {
-        throw new SwitchyardError({ reason: "invalidCursor", cursor: params.cursor, expected: "a queue position" });
-      }
-      const offset = params.cursor ? Number(params.cursor) : 0;
       const limit = Math.max(1, params.limit ?? DEFAULT_QUEUE_PAGE);
       const queued = await lifecycle.transaction(tenant, async (tx) => {
         await lockQueueThread(tx, tenant, params.threadId);
+        // Codex's cursor is the offset of the page's first submission, read once the thread is found.
+        const unreadable = params.cursor == null ? undefined : integerParseError(params.cursor, USIZE_RANGE);
+        if (unreadable) throw invalid(`invalid queue pagination cursor: ${unreadable}`);
         return turns.queued(tx, tenant, params.threadId);
       });
+      const offset = params.cursor ? Number(params.cursor) : 0;
       const page = queued.slice(offset, offset + limit);
       const next = offset + page.length;
       return { data: page.map(queuedView), nextCursor: next < queued.length ? String(next) : null };

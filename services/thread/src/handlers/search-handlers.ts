@@ -167,6 +167,10 @@ export function searchHandlers(store: SearchStore, cancellations: RequestCancell
       };
     } catch (error) {
       if (error instanceof SearchAborted) throw new SwitchyardError({ reason: "cancelled", method });
+      // Codex 0.171.0 refuses a streamed search's bad cursor as invalid params (-32602), a plain one's as an invalid request.
+      if (kind === "stream" && error instanceof SwitchyardError && error.detail.reason === "invalidCursor") {
+        throw new SwitchyardError({ reason: "invalidParams", message: `invalid cursor: ${error.detail.cursor}` });
+      }
       throw error;
     } finally {
       registration?.finish();
