@@ -302,6 +302,7 @@ describe("tenant secrets and model providers", () => {
       reasoningEffort: "high",
       reasoningSummary: "detailed",
       developerInstructions: "Answer in haiku.",
+      reviewModel: null,
       // No layer sets model_context_window here, and the tenant imported no model catalog: the
       // deployment's default model, which offers the priority tier.
       modelContextWindow: null,

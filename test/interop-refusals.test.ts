@@ -173,6 +173,20 @@ describe("refusals of malformed params, against codex app-server 0.171.0", () =>
       );
       out["a queue cursor"] = shown(await request("thread/queue/list", { threadId: fresh, cursor: "x" }), ids);
       out["a realtime cursor"] = shown(await request("thread/realtime/list", { threadId: fresh, cursor: "x" }), ids);
+      out["permissions with a sandbox policy"] = shown(
+        await request("thread/settings/update", {
+          threadId: fresh,
+          permissions: ":workspace",
+          sandboxPolicy: { type: "dangerFullAccess" },
+        }),
+        ids,
+      );
+      out["starting with an unknown permission profile"] = shown(await request("thread/start", { permissions: "mine" }), ids);
+      const started = (await request("thread/start", { permissions: ":workspace" })).result;
+      out["starting with a built-in permission profile"] = {
+        activePermissionProfile: started?.activePermissionProfile,
+        sandbox: started?.sandbox,
+      };
       out["an empty gitInfo"] = shown(await request("thread/metadata/update", { threadId: fresh, gitInfo: {} }), ids);
       return out;
     };

@@ -480,6 +480,10 @@ function sandboxOfProfile(id: string, catalog: Record<string, PermissionProfileD
     if (seen.has(current)) throw new ConfigRejectedError(`permission profile \`${id}\` extends itself through \`${current}\``); // ours
     seen.add(current);
     const definition: PermissionProfileDefinition | undefined = catalog[current];
+    // Codex 0.171.0's words when no `[permissions]` table defines any profile (probed); ours otherwise.
+    if (!definition && Object.keys(catalog).length === 0) {
+      throw new ConfigRejectedError("default_permissions requires a `[permissions]` table");
+    }
     if (!definition) throw new ConfigRejectedError(`permission profile \`${current}\` is not defined`); // ours
     // A profile that extends nothing grants only what it lists itself; read-only is its floor.
     current = definition.extends;

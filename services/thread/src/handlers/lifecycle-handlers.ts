@@ -981,6 +981,9 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
+        if (params.permissions != null && params.sandboxPolicy != null) {
+          throw invalid("`permissions` cannot be combined with `sandboxPolicy`");
+        }
         const before = effectiveSettings(row, defaults.model);
         const { settings, model } = updatedSettings(row.settings as unknown as StoredSettings, params);
         // Any update, one that changes nothing too, records the thread's settings as a turn does

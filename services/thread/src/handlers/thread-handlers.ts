@@ -42,7 +42,7 @@ import { projectNotFound } from "./project-handlers.js";
 export function configOverridesOf(
   params: Pick<
     ThreadStartParams,
-    "model" | "modelProvider" | "serviceTier" | "approvalPolicy" | "approvalsReviewer" | "sandbox" | "config"
+    "model" | "modelProvider" | "serviceTier" | "approvalPolicy" | "approvalsReviewer" | "sandbox" | "permissions" | "config"
   >,
 ): ResolveThreadConfigParams["overrides"] {
   return {
@@ -54,6 +54,8 @@ export function configOverridesOf(
     approvalPolicy: params.approvalPolicy,
     approvalsReviewer: params.approvalsReviewer,
     sandbox: params.sandbox,
+    // A named permission profile: the config resolves it (built-in, or its `[permissions]` table).
+    permissions: params.permissions,
     config: params.config,
   };
 }
