@@ -321,6 +321,37 @@ describe("thread lifecycle", () => {
     client.socket.close();
   });
 
+  test("a review delivered twice runs once: the second delivery neither interrupts it nor starts another", async () => {
+    const client = await open("t-review-again");
+    const { thread } = await client.call("thread/start", {});
+    // The reviewer never answers, so the review is still running when its command comes again.
+    provider.script({ text: "never", stall: true });
+    const answers = (await deliveredTwice(
+      stack,
+      {
+        tenant: "t-review-again",
+        keyId: thread.id,
+        subject: "t-review-again-user",
+        commandId: `review-again-${thread.id}`,
+        method: "review/start",
+        params: { threadId: thread.id, target: { type: "custom", instructions: "look" } },
+      },
+      async () => void (await quiet()),
+    )) as { turn: { id: string } }[];
+    const [first, second] = answers;
+    assert.ok(first?.turn && second?.turn, JSON.stringify(answers));
+    assert.equal(second.turn.id, first.turn.id, "one review");
+    await quiet();
+    const { thread: read } = await client.call("thread/read", { threadId: thread.id, includeTurns: true });
+    assert.deepEqual(
+      read.turns.map((turn: { id: string; status: string }) => [turn.id, turn.status]),
+      [[first.turn.id, "inProgress"]],
+      "the review still runs: the second delivery did not replace it",
+    );
+    await client.call("turn/interrupt", { threadId: thread.id, turnId: first.turn.id });
+    client.socket.close();
+  });
+
   test("as Codex 0.171.0, a thread cannot be deleted while a fork's history refers to it", async () => {
     const client = await open("t-fork-delete", 0);
     const withHistory = async () => {

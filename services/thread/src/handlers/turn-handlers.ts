@@ -293,8 +293,12 @@ export function turnHandlers(deps: {
     return {};
   }
 
-  /** As Codex replaces a running task with a new one: the thread's running turn is interrupted and has ended. */
+  /**
+   * As Codex replaces a running task with a new one: the thread's running turn is interrupted and has
+   * ended. Not for a redelivered command: the turn running may be the one it admitted the first time.
+   */
   async function replaceRunning(tenant: string, threadId: string, context: HandlerContext): Promise<void> {
+    if (await lifecycle.wasApplied(tenant, context.request.commandId)) return;
     const running = await turns.runningTurn(undefined, tenant, threadId);
     if (!running) return;
     await interrupt({ threadId, turnId: running.id }, context);

@@ -87,6 +87,17 @@ export class LifecycleStore {
     });
   }
 
+  /** Whether a command has run already (its ledger row is there): a redelivery of it must not act again. */
+  async wasApplied(tenant: string, commandId: string): Promise<boolean> {
+    const prior = await this.db.query(
+      tenant,
+      "ledger check",
+      "SELECT 1 FROM thread.applied_commands WHERE tenant = $1 AND command_id = $2",
+      [tenant, commandId],
+    );
+    return prior.rows.length > 0;
+  }
+
   /**
    * Records in a thread/fork's ledger entry that its fork's session is settled (its config resolved
    * and stored): a replay of the command then answers from the fork as it is, without resolving again.

@@ -169,7 +169,7 @@ export function compactedHistory(rows: StoredHistoryRow[]): { input: Record<stri
       contextAt = Math.max(0, kept.length - 1);
       continue;
     }
-    const { id: _id, status: _status, ...rest } = responseItem;
+    const rest = asRequestInput(responseItem);
     // Reasoning goes back as Codex 0.171.0 sends it, encrypted or not (its content and encrypted
     // content null when it has none).
     if (rest.type === "reasoning")
@@ -177,6 +177,12 @@ export function compactedHistory(rows: StoredHistoryRow[]): { input: Record<stri
     else input.push(rest);
   }
   return { input, contextAt };
+}
+
+/** A Responses output item as a request's input takes it back: its id and status dropped (requests are not stored server-side). */
+export function asRequestInput(item: Record<string, unknown>): Record<string, unknown> {
+  const { id: _id, status: _status, ...rest } = item;
+  return rest;
 }
 
 export function historyInput(rows: StoredHistoryRow[]): Record<string, unknown>[] {

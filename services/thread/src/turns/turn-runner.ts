@@ -50,6 +50,7 @@ import type { TurnBus } from "./turn-bus.js";
 import { contextInput, type ThreadInstructions, threadInput, threadInstructions } from "./turn-context.js";
 import {
   agentMessageItem,
+  asRequestInput,
   COMPACTION_PROMPT,
   compactionResponseItem,
   contextCompactionItem,
@@ -538,7 +539,7 @@ export class TurnRunner {
         if (sampled.toolCalls.length > 0) {
           // The reviewer's tools are Codex's own (a shell in its working tree): none runs here.
           for (const call of sampled.toolCalls) {
-            reviewInput.push(call.responseItem, {
+            reviewInput.push(asRequestInput(call.responseItem), {
               type: "function_call_output",
               call_id: call.callId,
               output: `unsupported call: ${call.name}`,
@@ -591,7 +592,8 @@ export class TurnRunner {
     reviewInput: Record<string, unknown>[],
   ) {
     const isCompaction = mode === "compaction";
-    // A review's message is announced as started and then stays silent: its text becomes the review.
+    // A compaction's and a review's messages are not streamed: their text is the summary or the review
+    // (a review's message is announced as started, as Codex's is).
     const isSilent = mode !== "turn";
     const usage: TokenUsageBreakdown = { ...ZERO_USAGE };
     const toolCalls: {
@@ -708,7 +710,7 @@ export class TurnRunner {
           if (raw.type === "message") {
             const finalText = messageText(raw) ?? entry?.text ?? "";
             if (isSilent) {
-              if (mode === "review") reviewInput.push(raw);
+              if (mode === "review") reviewInput.push(asRequestInput(raw));
               text = finalText;
               break;
             }
@@ -743,7 +745,7 @@ export class TurnRunner {
             this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
             lastAgentMessage = item;
           } else if (mode === "review") {
-            reviewInput.push(raw);
+            reviewInput.push(asRequestInput(raw));
           } else if (raw.type === "reasoning") {
             const summary = reasoningSummary(raw) ?? entry?.summary ?? [];
             const item = reasoningItem(id || newId(), summary, (entry?.item.startedAtMs as number) ?? now, now);
