@@ -10,6 +10,7 @@ import {
   besideCodexScripted,
   type Heard,
   idNamer,
+  inputLines,
   type Side,
   sideCall,
   sidesOf,
@@ -17,15 +18,6 @@ import {
 } from "./harness/beside-codex.js";
 import type { ScriptedResponses, ScriptStep } from "./harness/scripted-responses.js";
 import { assertConformant } from "./harness/stack.js";
-
-/** A model request's input as lines: type, role and the text of each item. */
-function inputLines(request: Record<string, unknown> | undefined): string[] {
-  const input = (request?.input ?? []) as { type?: string; role?: string; content?: { text?: string }[]; output?: unknown }[];
-  return input.map((item) => {
-    const text = item.content?.map((part) => part.text ?? "").join("") ?? JSON.stringify(item.output ?? "");
-    return `${item.type}/${item.role ?? ""}: ${text}`;
-  });
-}
 
 /** What a side said of a review, item by item: the items' kinds and texts, the turn's ending. */
 function transcript(heard: Heard[]): string[] {

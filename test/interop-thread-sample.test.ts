@@ -10,6 +10,7 @@ import {
   type BesideCodex,
   besideCodexScripted,
   idNamer,
+  inputLines,
   type Side,
   sideCall,
   sidesOf,
@@ -22,15 +23,6 @@ import { assertConformant } from "./harness/stack.js";
 function nextRequestId(beside: BesideCodex, side: Side): number {
   const holder = (side.name === "codex" ? beside.codex : beside.client) as unknown as { nextId: number };
   return holder.nextId;
-}
-
-/** A model request's input as lines: type, role and the text of each item (ids and formats aside). */
-function inputLines(request: Record<string, unknown> | undefined): string[] {
-  const input = (request?.input ?? []) as { type?: string; role?: string; content?: { text?: string }[]; output?: unknown }[];
-  return input.map((item) => {
-    const text = item.content?.map((part) => part.text ?? "").join("") ?? JSON.stringify(item.output ?? "");
-    return `${item.type}/${item.role ?? ""}: ${text}`;
-  });
 }
 
 async function play(beside: BesideCodex, side: Side, provider: ScriptedResponses) {

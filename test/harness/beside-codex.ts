@@ -192,3 +192,12 @@ export async function besideCodexScripted(name: string): Promise<{ sides: Beside
     throw error;
   }
 }
+
+/** A model request's input as lines: type, role and the text of each item (ids and formats aside). */
+export function inputLines(request: Record<string, unknown> | undefined): string[] {
+  const input = (request?.input ?? []) as { type?: string; role?: string; content?: { text?: string }[]; output?: unknown }[];
+  return input.map((item) => {
+    const text = item.content?.map((part) => part.text ?? "").join("") ?? JSON.stringify(item.output ?? "");
+    return `${item.type}/${item.role ?? ""}: ${text}`;
+  });
+}
