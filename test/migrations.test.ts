@@ -53,3 +53,48 @@ describe("thread migrations on existing data", () => {
     );
   });
 });
+
+describe("thread migrations on existing turns", () => {
+  let infra: TestInfra;
+  before(async () => {
+    infra = await createTestInfra("migrations-turns");
+  });
+  after(async () => infra?.dispose());
+
+  test("0042: a turn's stored error gains `misalignment: null` (Codex's TurnError shape); a set one and no error stay", async () => {
+    const migrations = threadMigrations();
+    assert.ok(migrations.some((migration) => migration.version === 42));
+    await migrate(infra.pool, { schema: "thread", migrations: migrations.filter((m) => m.version < 42), log });
+    const threadId = "0199a8f0-0000-7000-8000-000000000010";
+    await infra.pool.query(
+      `INSERT INTO thread.threads (tenant, id, session_id, cwd, model_provider, model, source, source_kind, history_mode,
+         is_ephemeral, cli_version, settings, created_by)
+       VALUES ('acme', $1, $1, '/w', 'openai', 'gpt-5', '"vscode"', 'vscode', 'paginated', false, '0.171.0', '{}', 'ann')`,
+      [threadId],
+    );
+    const turn = (id: string, status: string, error: unknown) =>
+      infra.pool.query(
+        "INSERT INTO thread.turns (tenant, thread_id, id, status, error, fence) VALUES ('acme', $1, $2, $3, $4::jsonb, 1)",
+        [threadId, id, status, error === null ? null : JSON.stringify(error)],
+      );
+    const old = { message: "boom", codexErrorInfo: "other", additionalDetails: null };
+    const judged = { ...old, misalignment: { reason: "kept as it was" } };
+    await turn("failed-before", "failed", old);
+    await turn("judged", "failed", judged);
+    await turn("fine", "completed", null);
+
+    const { applied } = await migrate(infra.pool, { schema: "thread", migrations, log });
+    assert.ok(applied.includes(42), `0042 applied: ${applied.join(", ")}`);
+    const rows = await infra.pool.query<{ id: string; error: unknown }>(
+      "SELECT id, error FROM thread.turns WHERE tenant = 'acme' ORDER BY id",
+    );
+    assert.deepEqual(
+      rows.rows.map((row) => [row.id, row.error]),
+      [
+        ["failed-before", { ...old, misalignment: null }],
+        ["fine", null],
+        ["judged", judged],
+      ],
+    );
+  });
+});

@@ -217,8 +217,8 @@ describe("turns", () => {
     assert.equal(listed.data[0].id, turnId);
     assert.equal(listed.data[0].status, "completed");
 
-    // A second turn carries the first one's history to the model.
-    provider.script({ text: "Second answer." });
+    // A second turn carries the first one's history to the model (its answer streamed over 80 ms).
+    provider.script({ text: "Second answer.", delayMs: 80 });
     const second = await owner.call("turn/start", { threadId, input: [text("and again")] });
     await turnOf(owner, threadId, second.turn.id);
     const input = JSON.stringify(provider.requests.at(-1)?.input);
@@ -245,6 +245,10 @@ describe("turns", () => {
     );
     const backItems = await later.call("thread/items/list", { threadId, cursor: resumed.itemsBackwardsCursor, limit: 1 });
     assert.equal(backItems.data[0].item.text, "Second answer.");
+    // An entry's times are its item's, as Codex's are (the answer started well before it was stored).
+    assert.ok(backItems.data[0].item.startedAtMs < backItems.data[0].item.completedAtMs - 40);
+    assert.equal(backItems.data[0].startedAtMs, backItems.data[0].item.startedAtMs);
+    assert.equal(backItems.data[0].completedAtMs, backItems.data[0].item.completedAtMs);
     const paged = await later.call("thread/resume", { threadId, excludeTurns: true, initialTurnsPage: { limit: 1 } });
     assert.deepEqual(paged.thread.turns, []);
     // The page thread/turns/list answers for the same request (newest first, in summary).

@@ -58,7 +58,15 @@ responseNames.set("account/gatewayOAuth/read", "GatewayOAuthReadResponse");
 responseNames.set("account/gatewayOAuth/cancel", "GatewayOAuthCancelResponse");
 // getAuthStatus and getConversationSummary are v1 methods the binary still answers but its schema no
 // longer exports: their shapes are pinned against the binary instead (test/interop-legacy-methods.test.ts).
-const registryOnlyResults = new Set(["modelProvider/default/set", "getAuthStatus", "getConversationSummary"]);
+// thread/timeline/list: the binary spells its turn boundaries' fields in camelCase (`turnId`,
+// `startedAt`, …) where its schema says snake_case; Switchyard sends what the binary sends, pinned
+// against it in test/interop-timeline.test.ts, and its registry schema is checked here.
+const registryOnlyResults = new Set([
+  "modelProvider/default/set",
+  "getAuthStatus",
+  "getConversationSummary",
+  "thread/timeline/list",
+]);
 const notificationNames = schemaNamesByMethod("ServerNotification.json", "", "");
 const serverRequestNames = schemaNamesByMethod("ServerRequest.json", "", "");
 

@@ -35,9 +35,10 @@ export type ErrorDetail =
   /**
    * A thread nothing has been recorded about yet (Codex has written no rollout for it) has no history
    * to page, in Codex 0.171.0's words and codes: thread/read with `includeTurns` and
-   * thread/items/list are -32601 "not supported yet", thread/turns/list -32600 "not materialized yet".
+   * thread/items/list and thread/timeline/list are -32601 "not supported yet", thread/turns/list -32600
+   * "not materialized yet".
    */
-  | { reason: "notMaterialized"; threadId: string; what: "readTurns" | "turnsList" | "itemsList" }
+  | { reason: "notMaterialized"; threadId: string; what: "readTurns" | "turnsList" | "itemsList" | "timeline" }
   | { reason: "invalidCursor"; cursor: string; expected: string }
   | { reason: "invalidArgument"; message: string }
   /** An account read Codex 0.171.0 refuses without a ChatGPT sign-in (none is involved here): -32600, its words. */
@@ -234,7 +235,9 @@ export function toWireError(detail: ErrorDetail): WireError {
             ? `thread ${clip(detail.threadId)} is not materialized yet; thread/turns/list is unavailable before first user message`
             : detail.what === "readTurns"
               ? "list_turns is not supported yet"
-              : "thread/items/list is not supported yet",
+              : detail.what === "timeline"
+                ? "thread/timeline/list is not supported yet"
+                : "thread/items/list is not supported yet",
         data: { reason: detail.reason },
       };
     case "invalidCursor":

@@ -227,9 +227,6 @@ export function localMethods(diagnostics: GatewayDiagnostics): ReadonlyMap<strin
       return { v2ConsolidatedThreads: 0, v2Ready: true };
     },
     [Method.memoryReset]: () => ({}),
-    [Method.threadTimelineList]: () => {
-      throw new SwitchyardError({ reason: "notSupportedByCodex", method: Method.threadTimelineList });
-    },
     [Method.collaborationModeList]: () => ({
       data: [
         { name: "Plan", mode: "plan", model: null, reasoning_effort: "medium" },

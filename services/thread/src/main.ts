@@ -30,6 +30,7 @@ import { RunningSamples, sampleHandlers } from "./handlers/sample-handlers.js";
 import { searchHandlers } from "./handlers/search-handlers.js";
 import { sectionHandlers } from "./handlers/section-handlers.js";
 import { threadHandlers } from "./handlers/thread-handlers.js";
+import { timelineHandlers } from "./handlers/timeline-handlers.js";
 import { turnHandlers } from "./handlers/turn-handlers.js";
 import { startIdleSweeper } from "./idle-sweeper.js";
 import { providerEgress } from "./provider/egress.js";
@@ -155,6 +156,7 @@ async function main(): Promise<void> {
       ...lifecycleHandlers(lifecycleStore, store, defaults, threadConfig, projectStore, turnRunner, attachmentStore),
       ...searchHandlers(new PgSearchStore(db), cancellations),
       ...guardianHandlers({ threads: store, lifecycle: lifecycleStore, turns: turnStore }),
+      ...timelineHandlers({ threads: store, lifecycle: lifecycleStore }),
       ...feedbackHandlers({
         threads: store,
         lifecycle: lifecycleStore,

@@ -145,11 +145,6 @@ export const UserVerificationStatusResponse = z.object({
   unavailableReason: z.literal("providerUnavailable"),
   unavailableMessage: z.string(),
 });
-export const ThreadTimelineListParams = serdeStruct("ThreadTimelineListParams", {
-  threadId: z.string(),
-  cursor: z.string().nullish(),
-  limit: U32.nullish(),
-});
 
 // Catalogs a cloud session has nothing in: plugins and apps (ChatGPT connectors, which need a sign-in),
 // and the Windows sandbox (none).
@@ -252,7 +247,6 @@ export const SessionMethod = {
   bedrockDiscover: "account/bedrock/discover",
   mcpEventStreamStop: "mcpServer/event/stream/stop",
   externalAgentImportReadHistories: "externalAgentConfig/import/readHistories",
-  threadTimelineList: "thread/timeline/list",
   pluginList: "plugin/list",
   pluginSearch: "plugin/search",
   pluginShareList: "plugin/share/list",
@@ -606,15 +600,6 @@ export const sessionMethods = defineMethods({
     params: UnitParams,
     result: ExternalAgentImportHistoriesResponse,
     summary: "Histories of other agents' config imports on the local machine: none (a cloud session has no local machine).",
-  },
-  [SessionMethod.threadTimelineList]: {
-    ...local,
-    experimental: true, // as Codex 0.171.0 gates it
-    paramsRequired: true,
-    params: ThreadTimelineListParams,
-    result: z.never(),
-    summary:
-      "Codex 0.171.0 answers -32601 `thread/timeline/list is not supported yet` (after checking its params); so does Switchyard.",
   },
   [SessionMethod.pluginList]: {
     ...local,

@@ -22,7 +22,7 @@ import {
   ThreadStatus,
 } from "./thread.js";
 import { ThreadItemEntry } from "./thread-search.js";
-import { ReasoningEffort, ReasoningSummary, Turn, TurnNotification } from "./turn.js";
+import { ReasoningEffort, ReasoningSummary, ThreadItem, Turn, TurnError, TurnNotification, TurnStatus } from "./turn.js";
 
 const threadKey = (params: { threadId: string }) => params.threadId;
 const ThreadIdParams = z.object({ threadId: z.string() });
@@ -222,6 +222,45 @@ export const ThreadItemsListResponse = z.object({
   backwardsCursor: z.string().nullable(),
 });
 
+/**
+ * thread/timeline/list (experimental, as Codex 0.171.0 gates it): a thread's history as one ordered
+ * list of turn boundaries and items, paged backwards from the newest. Shaped as the binary sends it
+ * (probed): `turnId`, `startedAt`, `completedAt` and `durationMs` in camelCase on every entry, where
+ * the official schema spells the boundaries' fields in snake_case; the binary is what clients read.
+ * `position` orders entries (Codex's is a rollout line; Switchyard's is derived from the items' log,
+ * thread-store.ts `timelinePage`), and `realtime` entries never occur (no realtime sessions here).
+ */
+export const ThreadTimelineListParams = serdeStruct("ThreadTimelineListParams", {
+  threadId: z.string(),
+  cursor: z.string().nullish(),
+  limit: U32.nullish(),
+});
+export type ThreadTimelineListParams = z.infer<typeof ThreadTimelineListParams>;
+const TimelinePosition = z.number().int().nonnegative();
+const UnixSeconds = z.number().int().nullable();
+export const ThreadTimelineEntry = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("turnStarted"), position: TimelinePosition, turnId: z.string(), startedAt: UnixSeconds }),
+  z.object({ type: z.literal("item"), position: TimelinePosition, turnId: z.string(), item: ThreadItem }),
+  z.object({ type: z.literal("realtime"), position: TimelinePosition, item: z.looseObject({ type: z.string() }) }),
+  z.object({
+    type: z.literal("turnCompleted"),
+    position: TimelinePosition,
+    turnId: z.string(),
+    status: TurnStatus,
+    error: TurnError.nullable(),
+    startedAt: UnixSeconds,
+    completedAt: UnixSeconds,
+    durationMs: z.number().int().nullable(),
+  }),
+]);
+export type ThreadTimelineEntry = z.infer<typeof ThreadTimelineEntry>;
+export const ThreadTimelineListResponse = z.object({
+  data: z.array(ThreadTimelineEntry),
+  nextCursor: z.string().nullable(),
+  activeRealtimeSessionAtPageStart: z.string().nullable(),
+});
+export type ThreadTimelineListResponse = z.infer<typeof ThreadTimelineListResponse>;
+
 export const ThreadInjectItemsParams = z.object({ threadId: z.string(), items: z.array(z.unknown()) });
 /** thread/prepareApprovedPlan: a plan the user approved, and where the client keeps a copy of it. */
 export const ThreadPrepareApprovedPlanParams = serdeStruct("ThreadPrepareApprovedPlanParams", {
@@ -315,6 +354,7 @@ export const ThreadLifecycleMethod = {
   threadSettingsUpdate: "thread/settings/update",
   threadTurnsList: "thread/turns/list",
   threadItemsList: "thread/items/list",
+  threadTimelineList: "thread/timeline/list",
   threadInjectItems: "thread/inject_items",
   threadPrepareApprovedPlan: "thread/prepareApprovedPlan",
   threadReadStateUpdate: "thread/readState/update",
@@ -544,6 +584,18 @@ export const threadLifecycleMethods = defineMethods({
     params: ThreadItemsListParams,
     result: ThreadItemsListResponse,
     summary: "A page of a thread's items (optionally of one turn), with cursors both ways.",
+  },
+  [M.threadTimelineList]: {
+    threadId: { label: "thread" },
+    owner: "thread",
+    // Unkeyed, as thread/items/list: pages of committed history, behind the connection's own writes.
+    scope: { kind: "unkeyed", readYourWrites: { family: "thread", id: threadKey } },
+    readOnly: true,
+    experimental: true, // as Codex 0.171.0 gates it
+    paramsRequired: true,
+    params: ThreadTimelineListParams,
+    result: ThreadTimelineListResponse,
+    summary: "A page of a thread's history as turn boundaries and items in order, newest page first.",
   },
   [M.threadInjectItems]: {
     owner: "thread",

@@ -29,7 +29,7 @@ export const TurnError = z.object({
   message: z.string(),
   codexErrorInfo: CodexErrorInfo.nullable(),
   additionalDetails: z.string().nullable(),
-  misalignment: z.unknown().nullable().optional(),
+  misalignment: z.unknown().nullable(),
 });
 export type TurnError = z.infer<typeof TurnError>;
 

@@ -1037,11 +1037,13 @@ export function lifecycleHandlers(
       });
       const page = rows.slice(0, limit);
       // Every item's whole output is kept, so none is deferred: Codex leaves `outputDeferred` out then.
+      // An entry's times are its item's (as Codex's), or when it was stored for an item without them.
+      const msOf = (value: unknown, stored: Date) => (typeof value === "number" ? value : stored.getTime());
       const data = page.map((entry) => ({
         turnId: entry.turn_id,
         item: entry.item,
-        startedAtMs: entry.created_at.getTime(),
-        completedAtMs: entry.created_at.getTime(),
+        startedAtMs: msOf(entry.item.startedAtMs, entry.created_at),
+        completedAtMs: msOf(entry.item.completedAtMs, entry.created_at),
       }));
       return {
         data,

@@ -57,6 +57,7 @@ const unreachableError = (turnId: string): TurnError => ({
   message: `the Switchyard instance running turn ${turnId} stopped before it finished; send the prompt again`,
   codexErrorInfo: "other",
   additionalDetails: null,
+  misalignment: null,
 });
 
 export function turnHandlers(deps: {

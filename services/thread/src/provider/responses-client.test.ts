@@ -279,6 +279,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: '{"error":{"message":"scripted failure 400","type":"server_error"}}',
       codexErrorInfo: "other",
       additionalDetails: null,
+      misalignment: null,
     });
     assert.equal(scripted.requests.length, 1);
     assert.deepEqual(result.retries, []);
@@ -292,6 +293,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: '{"error":{"message":"scripted failure 401","type":"server_error"}}',
       codexErrorInfo: "unauthorized",
       additionalDetails: null,
+      misalignment: null,
     });
     assert.ok(!String((result.error as Error).message).includes("sk-never-shown"));
     assert.equal(scripted.requests.length, 1);
@@ -304,6 +306,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: HIGH_DEMAND,
       codexErrorInfo: "internalServerError",
       additionalDetails: null,
+      misalignment: null,
     });
   });
 
@@ -314,6 +317,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: "exceeded retry limit, last status: 429 Too Many Requests",
       codexErrorInfo: { responseTooManyFailedAttempts: { httpStatusCode: 429 } },
       additionalDetails: null,
+      misalignment: null,
     });
   });
 
@@ -339,6 +343,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: HIGH_DEMAND,
       codexErrorInfo: "internalServerError",
       additionalDetails: null,
+      misalignment: null,
     });
     assert.equal(scripted.requests.length, 3);
     assert.deepEqual(
@@ -357,6 +362,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: "exceeded retry limit, last status: 429 Too Many Requests",
       codexErrorInfo: { responseTooManyFailedAttempts: { httpStatusCode: 429 } },
       additionalDetails: null,
+      misalignment: null,
     });
     assert.equal(scripted.requests.length, 2);
     assert.equal(result.retries.length, 1);
@@ -417,6 +423,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: "stream disconnected before completion: error sending request",
       codexErrorInfo: "other",
       additionalDetails: null,
+      misalignment: null,
     });
     assert.deepEqual(result.events, []);
     assert.equal(scripted.requests.length, 2);
@@ -430,6 +437,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: "stream disconnected before completion: idle timeout waiting for SSE",
       codexErrorInfo: "other",
       additionalDetails: null,
+      misalignment: null,
     });
     assert.deepEqual(
       result.events.map((event) => event.type),
@@ -475,10 +483,16 @@ describe("streamResponses against the scripted Responses server", () => {
         message: "Your input exceeds the context window of this model.",
         codexErrorInfo: "contextWindowExceeded",
         additionalDetails: null,
+        misalignment: null,
       },
-      { message: "You exceeded your current quota.", codexErrorInfo: "usageLimitExceeded", additionalDetails: null },
-      { message: "Overloaded.", codexErrorInfo: "serverOverloaded", additionalDetails: null },
-      { message: "Something new went wrong.", codexErrorInfo: "other", additionalDetails: null },
+      {
+        message: "You exceeded your current quota.",
+        codexErrorInfo: "usageLimitExceeded",
+        additionalDetails: null,
+        misalignment: null,
+      },
+      { message: "Overloaded.", codexErrorInfo: "serverOverloaded", additionalDetails: null, misalignment: null },
+      { message: "Something new went wrong.", codexErrorInfo: "other", additionalDetails: null, misalignment: null },
     ]);
   });
 
@@ -489,6 +503,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: "stream disconnected before completion: Incomplete response returned, reason: max_output_tokens",
       codexErrorInfo: "other",
       additionalDetails: null,
+      misalignment: null,
     });
     assert.equal(scripted.requests.length, 1);
   });
@@ -501,6 +516,7 @@ describe("streamResponses against the scripted Responses server", () => {
       message: `stream disconnected before completion: error sending request for url (${baseUrl}/responses)`,
       codexErrorInfo: { httpConnectionFailed: { httpStatusCode: null } },
       additionalDetails: null,
+      misalignment: null,
     });
     assert.deepEqual(
       result.retries.map(({ attempt, max }) => [attempt, max]),
@@ -613,6 +629,7 @@ describe("streamResponses against the scripted Responses server", () => {
         message: "Rate limit reached for requests.",
         codexErrorInfo: "rateLimitExceeded",
         additionalDetails: null,
+        misalignment: null,
       });
       assert.deepEqual(result.retries, []);
     } finally {
@@ -634,6 +651,7 @@ describe("streamResponses against the scripted Responses server", () => {
         message: "stream disconnected before completion: stream closed before response.completed",
         codexErrorInfo: "other",
         additionalDetails: null,
+        misalignment: null,
       });
     } finally {
       await server.close();
@@ -642,7 +660,10 @@ describe("streamResponses against the scripted Responses server", () => {
 
   test("isAborted is false for other errors", () => {
     assert.equal(isAborted(new Error("boom")), false);
-    assert.equal(isAborted(new ProviderError({ message: "x", codexErrorInfo: "other", additionalDetails: null })), false);
+    assert.equal(
+      isAborted(new ProviderError({ message: "x", codexErrorInfo: "other", additionalDetails: null, misalignment: null })),
+      false,
+    );
     assert.equal(isAborted("AbortError"), false);
   });
 });

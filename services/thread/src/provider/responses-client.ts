@@ -84,6 +84,7 @@ const turnError = (message: string, codexErrorInfo: TurnError["codexErrorInfo"])
   message,
   codexErrorInfo,
   additionalDetails: null,
+  misalignment: null,
 });
 
 const disconnected = (reason: string) => turnError(`stream disconnected before completion: ${reason}`, "other");

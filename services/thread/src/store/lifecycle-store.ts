@@ -16,6 +16,63 @@ export interface StoredItemRow {
   created_at: Date;
 }
 
+/** One entry of a thread's timeline as stored (thread/timeline/list), newest first from `timelinePage`. */
+export interface TimelineRow {
+  /** Decimal digits (a Postgres bigint). */
+  position: string;
+  /** Codex's cursor kinds: 0 a turn's start, 1 an item, 3 a turn's end (2, realtime, never occurs here). */
+  kind: 0 | 1 | 3;
+  /** The turn's id for its boundaries, the item's for an item (the cursor's tie-break). */
+  id: string;
+  turn_id: string;
+  item: Record<string, unknown> | null;
+  status: string | null;
+  error: unknown;
+  started_at: Date | null;
+  completed_at: Date | null;
+}
+
+/** Where a timeline page ends: entries strictly before this (position, kind, id), in byte order of the id. */
+export interface TimelineBound {
+  position: string;
+  kind: number;
+  id: string;
+}
+
+/**
+ * A thread's timeline, derived from its items' log: the thread items in `seq` order, each turn (a
+ * run of one turn's items, as thread/read groups them) opened by its start and, once it is no longer
+ * running, closed by its end. Positions come from the items' `seq` (an item at 3·seq, its turn's
+ * start at 3·(first seq) − 1, its end at 3·(last seq) + 1), so an entry keeps its position as the
+ * thread grows and a cursor stays valid; an end and the next turn's start never share one. The
+ * window functions find each run's first and last item; one statement answers a page.
+ */
+const TIMELINE_PAGE_SQL = `
+  WITH visible AS (
+    SELECT seq, turn_id, coalesce(item->>'id', '') AS item_id,
+           lag(turn_id) OVER by_seq AS turn_before, lead(turn_id) OVER by_seq AS turn_after
+      FROM thread.items
+     WHERE tenant = $1 AND thread_id = $2 AND item IS NOT NULL
+    WINDOW by_seq AS (ORDER BY seq)
+  ), entries AS (
+    SELECT 3 * seq - 1 AS position, 0 AS kind, turn_id AS id, turn_id, NULL::bigint AS seq
+      FROM visible WHERE turn_before IS DISTINCT FROM turn_id
+    UNION ALL
+    SELECT 3 * seq, 1, item_id, turn_id, seq FROM visible
+    UNION ALL
+    SELECT 3 * v.seq + 1, 3, v.turn_id, v.turn_id, NULL
+      FROM visible v
+      LEFT JOIN thread.turns t ON t.tenant = $1 AND t.thread_id = $2 AND t.id = v.turn_id
+     WHERE v.turn_after IS DISTINCT FROM v.turn_id AND coalesce(t.status, 'completed') <> 'inProgress'
+  )
+  SELECT e.position::text, e.kind, e.id, e.turn_id, i.item, t.status, t.error, t.started_at, t.completed_at
+    FROM entries e
+    LEFT JOIN thread.items i ON i.tenant = $1 AND i.thread_id = $2 AND i.seq = e.seq
+    LEFT JOIN thread.turns t ON t.tenant = $1 AND t.thread_id = $2 AND t.id = e.turn_id
+   WHERE $3::bigint IS NULL OR (e.position, e.kind, e.id COLLATE "C") < ($3::bigint, $4::int, $5::text COLLATE "C")
+   ORDER BY e.position DESC, e.kind DESC, e.id COLLATE "C" DESC
+   LIMIT $6`;
+
 export interface NewItem {
   turnId: string;
   /** The wire ThreadItem, or null for a model-visible item with no thread-item rendering. */
@@ -307,6 +364,18 @@ export class LifecycleStore {
   }
 
   /** A page of displayable items in seq order, optionally of one turn; bounds exclusive. */
+  /** Up to `limit` timeline entries before `bound` (all of them without one), newest first. */
+  async timelinePage(tenant: string, threadId: string, bound: TimelineBound | null, limit: number): Promise<TimelineRow[]> {
+    const result = await this.db.query<TimelineRow>(
+      tenant,
+      "timeline page",
+      TIMELINE_PAGE_SQL,
+      [tenant, threadId, bound?.position ?? null, bound?.kind ?? null, bound?.id ?? null, limit],
+      { prepare: true },
+    );
+    return result.rows;
+  }
+
   async itemsPage(
     tenant: string,
     threadId: string,

@@ -14,6 +14,7 @@ export const leaseLapsedError = (): TurnError => ({
     "the Switchyard instance running this turn stopped (its lease expired before the turn finished); send the prompt again",
   codexErrorInfo: "other",
   additionalDetails: null,
+  misalignment: null,
 });
 
 export function startTurnSweeper(options: {
