@@ -217,6 +217,70 @@ async function playSettingsUpdates(open: () => Promise<CodexTestClient>): Promis
   }
 }
 
+/**
+ * thread/settings/update's `permissions` on one side: each update's answer (or refusal) and what its
+ * `thread/settings/updated` says of the approval policy, sandbox and active profile.
+ */
+async function playPermissions(open: () => Promise<CodexTestClient>) {
+  const client = await open();
+  try {
+    const { thread } = await client.call<{ thread: { id: string } }>("thread/start", {});
+    await client.call("thread/name/set", { threadId: thread.id, name: "permissions" }); // so it can be resumed
+    const unknownThread = "00000000-0000-4000-8000-000000000000";
+    const update = async (change: Record<string, unknown>, threadId = thread.id) => {
+      const earlier = new Set(client.notifications);
+      const reply = await client.request("thread/settings/update", { threadId, ...change });
+      // What the update announces (nothing when it changes nothing): the binary sends it a moment after its answer.
+      const announcement = () =>
+        client.notifications.find(
+          (n) => !earlier.has(n) && n.method === "thread/settings/updated" && n.params?.threadId === threadId,
+        );
+      for (let waited = 0; waited < 500 && !announcement(); waited += 25) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+      }
+      const announced = announcement()?.params?.threadSettings as Record<string, any> | undefined;
+      return {
+        answer: reply.error ? { code: reply.error.code, message: reply.error.message.replace(threadId, "<id>") } : reply.result,
+        announced: announced && {
+          approvalPolicy: announced.approvalPolicy,
+          sandbox: announced.sandboxPolicy?.type,
+          activePermissionProfile: announced.activePermissionProfile,
+        },
+      };
+    };
+    const seen: Record<string, unknown> = {};
+    seen["a built-in profile"] = await update({ permissions: ":workspace" });
+    seen["a sandbox policy alone (no profile then)"] = await update({
+      sandboxPolicy: { type: "readOnly", networkAccess: false },
+    });
+    seen["a profile with an approval policy"] = await update({ permissions: ":workspace", approvalPolicy: "never" });
+    seen["the same profile again (no change)"] = await update({ permissions: ":workspace" });
+    seen["full access with a model"] = await update({ permissions: ":danger-full-access", model: "gpt-perm" });
+    seen["an empty profile id"] = await update({ permissions: "" });
+    seen["an unknown built-in, with a model"] = await update({ permissions: ":nope", model: "gpt-never" });
+    seen["a profile undefined without a [permissions] table"] = await update({ permissions: "mine" });
+    seen["a profile with a sandbox policy"] = await update({
+      permissions: ":read-only",
+      sandboxPolicy: { type: "readOnly", networkAccess: false },
+    });
+    seen["an unknown thread, an unknown profile"] = await update({ permissions: ":nope" }, unknownThread);
+    await client.call("config/batchWrite", {
+      edits: [{ keyPath: "permissions.mine", value: { extends: ":workspace" }, mergeStrategy: "upsert" }],
+    });
+    seen["a profile of the user's config"] = await update({ permissions: "mine" });
+    seen["a profile the table does not define"] = await update({ permissions: "other" });
+    const resumed = await client.call<Record<string, any>>("thread/resume", { threadId: thread.id });
+    seen["the resumed thread"] = {
+      approvalPolicy: resumed.approvalPolicy,
+      sandbox: resumed.sandbox.type,
+      activePermissionProfile: resumed.activePermissionProfile,
+    };
+    return seen;
+  } finally {
+    await client.close();
+  }
+}
+
 describe("resumed settings beside the 0.171.0 binary", () => {
   const besideListener = listenerBesideStackForSuite("resume-settings");
 
@@ -305,6 +369,24 @@ describe("resumed settings beside the 0.171.0 binary", () => {
     );
     assert.equal((binary.resumedAfterUpdate as { model: string }).model, STARTED_WITH.model);
     assert.equal((binary.resumedWithoutUpdate as { model: string }).model, "<default>");
+  });
+
+  test("a permission profile: the sandbox it grants and the active profile, refused in Codex's words before anything changes", async () => {
+    const sides = besideListener();
+    const theirs = await playPermissions(() => sides.openCodex({ experimentalApi: true }));
+    const ours = await playPermissions(() =>
+      sides.openSwitchyard("t-permissions", "permissions-user", { experimentalApi: true }),
+    );
+    // Read off the binary, so the comparison below compares what matters.
+    assert.deepEqual(theirs["a built-in profile"], {
+      answer: {},
+      announced: {
+        approvalPolicy: "on-request",
+        sandbox: "workspaceWrite",
+        activePermissionProfile: { id: ":workspace", extends: null },
+      },
+    });
+    assert.deepEqual(ours, theirs);
   });
 
   test("every result and notification matched the official schema", () => assertConformant());

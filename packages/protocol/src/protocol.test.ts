@@ -156,6 +156,7 @@ describe("registry", () => {
     "internal/config/forkThread": { params: {}, kind: "unkeyed" },
     "internal/config/modelProvider": { params: { threadId: "t1", providerId: "openai" }, kind: "unkeyed" },
     "internal/config/modelServiceTiers": { params: { model: "m", modelProvider: "openai" }, kind: "unkeyed" },
+    "internal/config/permissionProfile": { params: { threadId: "t1", profile: ":workspace" }, kind: "unkeyed" },
     getConversationSummary: {
       params: { conversationId: "019A0000-0000-7000-8000-000000000000" },
       kind: "unkeyed",

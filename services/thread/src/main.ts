@@ -1,6 +1,11 @@
 // Thread service: threads, their items and names in Postgres, served on both bus lanes.
 import { fileURLToPath } from "node:url";
-import { Method, type RequestCancelEvent, type ResolveThreadConfigParams } from "@switchyard/protocol";
+import {
+  Method,
+  type RequestCancelEvent,
+  type ResolvePermissionProfileParams,
+  type ResolveThreadConfigParams,
+} from "@switchyard/protocol";
 import {
   type BusRequest,
   bootService,
@@ -100,6 +105,8 @@ async function main(): Promise<void> {
       void (await configService.call(Method.forkThreadConfig, { threadId, sourceThreadId }, origin)),
     serviceTiers: async (model: string, modelProvider: string, origin: BusRequest) =>
       (await configService.call(Method.modelServiceTiers, { model, modelProvider }, origin)).serviceTiers,
+    permissionProfile: (params: ResolvePermissionProfileParams, origin: BusRequest) =>
+      configService.call(Method.resolvePermissionProfile, params, origin),
   };
   // Turns: admitted on the keyed lane, run here outside it under a lease (turns/turn-runner.ts).
   const events = new EventPublisher(nc, subjects);

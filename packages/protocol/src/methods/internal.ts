@@ -144,6 +144,21 @@ export const ResolveModelProviderResponse = z.object({
 });
 export type ResolveModelProviderResponse = z.infer<typeof ResolveModelProviderResponse>;
 
+/**
+ * thread/settings/update's `permissions`: the permission profile a thread switches to, resolved as
+ * Codex resolves it (the thread's config reloaded with the profile as its `default_permissions`):
+ * the sandbox it grants and the thread's new `activePermissionProfile`, or Codex's refusal.
+ */
+export const ResolvePermissionProfileParams = z.object({ threadId: z.string(), profile: z.string() });
+export type ResolvePermissionProfileParams = z.infer<typeof ResolvePermissionProfileParams>;
+export const ResolvePermissionProfileResponse = z.object({
+  sandbox: SandboxMode,
+  activePermissionProfile: z.object({ id: z.string(), extends: z.string().nullable() }),
+  /** Config warnings the client should see (a profile the requirements refuse replaced). */
+  warnings: z.array(ConfigWarning),
+});
+export type ResolvePermissionProfileResponse = z.infer<typeof ResolvePermissionProfileResponse>;
+
 /** Which tiers a model offers (service-tier.ts): the model a thread runs, with its provider. */
 export const ModelServiceTiersParams = z.object({ model: z.string(), modelProvider: z.string() });
 export type ModelServiceTiersParams = z.infer<typeof ModelServiceTiersParams>;
@@ -154,6 +169,7 @@ export const InternalMethod = {
   forkThreadConfig: "internal/config/forkThread",
   resolveModelProvider: "internal/config/modelProvider",
   modelServiceTiers: "internal/config/modelServiceTiers",
+  resolvePermissionProfile: "internal/config/permissionProfile",
 } as const;
 
 /** A read the thread service asks of the config service: unkeyed, its only effect its answer. */
@@ -206,5 +222,12 @@ export const internalMethods = defineMethods({
     params: ModelServiceTiersParams,
     result: ModelServiceTiersResponse,
     summary: "Thread service → config service: the service tiers the tenant's catalog lists for a model.",
+  },
+  [InternalMethod.resolvePermissionProfile]: {
+    // A read: the thread's layers resolved afresh with the profile; nothing is stored.
+    ...configRead,
+    params: ResolvePermissionProfileParams,
+    result: ResolvePermissionProfileResponse,
+    summary: "Thread service → config service: the sandbox and active profile a thread's permission profile gives it.",
   },
 });

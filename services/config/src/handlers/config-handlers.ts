@@ -42,6 +42,7 @@ type ConfigMethodName =
   | "experimentalFeature/enablement/set"
   | "model/list"
   | "internal/config/modelServiceTiers"
+  | "internal/config/permissionProfile"
   | "modelProvider/list"
   | "modelProvider/capabilities/read"
   | "modelProvider/default/set"
@@ -251,6 +252,8 @@ export function configHandlers(deps: {
       const models = await catalog.models(context.request.caller.tenant);
       return modelPage(models, effective.config, params ?? {});
     },
+
+    [Method.resolvePermissionProfile]: (params, context) => threads.permissionProfile(context.request.caller, params),
 
     [Method.modelServiceTiers]: async (params, context) => ({
       serviceTiers: await catalog.serviceTiersOf(context.request.caller.tenant, params.model, params.modelProvider),

@@ -16,6 +16,8 @@ import {
   configLayerVersion,
   keptServiceTier,
   needsOfferedTier,
+  type ResolvePermissionProfileParams,
+  type ResolvePermissionProfileResponse,
   type ResolveThreadConfigParams,
   type ResolveThreadConfigResponse,
   SwitchyardError,
@@ -89,6 +91,21 @@ export function overridesLayer(overrides: ResolveThreadConfigParams["overrides"]
   if (overrides.permissions != null) direct.default_permissions = overrides.permissions;
   if (overrides.serviceTierGiven) direct.service_tier = keptServiceTier(overrides.serviceTier ?? null);
   return mergeTables(layer, direct);
+}
+
+/** A session's permissions from its resolved config; a configuration it cannot run with in Codex's words. */
+function sessionPermissions(
+  input: Parameters<typeof resolveSessionPermissions>[0],
+  resolved: ResolvedConfig,
+): ReturnType<typeof resolveSessionPermissions> {
+  try {
+    return resolveSessionPermissions(input, resolved.effective.config, resolved.requirements);
+  } catch (error) {
+    if (error instanceof ConfigRejectedError) {
+      throw new SwitchyardError({ reason: "configRejected", message: `failed to load configuration: ${error.message}` });
+    }
+    throw error;
+  }
 }
 
 export class ThreadConfigs {
@@ -219,24 +236,14 @@ export class ThreadConfigs {
   private sessionOf(sessionLayer: ConfigTable, resolved: ResolvedConfig): ComputedSession {
     const config = resolved.effective.config;
 
-    let permissions: ReturnType<typeof resolveSessionPermissions>;
-    try {
-      permissions = resolveSessionPermissions(
-        {
-          approvalPolicy: config.approval_policy,
-          sandboxMode: stringAt(config, "sandbox_mode") ?? null,
-          profileId: stringAt(config, "default_permissions") ?? null,
-        },
-        config,
-        resolved.requirements,
-      );
-    } catch (error) {
-      // Codex's words for a configuration a session cannot start with.
-      if (error instanceof ConfigRejectedError) {
-        throw new SwitchyardError({ reason: "configRejected", message: `failed to load configuration: ${error.message}` });
-      }
-      throw error;
-    }
+    const permissions = sessionPermissions(
+      {
+        approvalPolicy: config.approval_policy,
+        sandboxMode: stringAt(config, "sandbox_mode") ?? null,
+        profileId: stringAt(config, "default_permissions") ?? null,
+      },
+      resolved,
+    );
     // A provider no layer defines and no built-in is, refused at the start as Codex refuses it (not
     // at the first turn).
     const providerId = stringAt(config, "model_provider");
@@ -274,6 +281,29 @@ export class ThreadConfigs {
         throw new SwitchyardError({ reason: "invalidArgument", message: `config: ${error.message}` });
       throw error;
     }
+  }
+
+  /**
+   * thread/settings/update's `permissions`: as Codex 0.171.0 switches a thread's profile, its config
+   * reloaded (fresh layers, its session layer kept) with the profile as `default_permissions`, and
+   * the profile resolved under the requirements. A read: the thread keeps the result in its settings.
+   */
+  async permissionProfile(caller: Caller, params: ResolvePermissionProfileParams): Promise<ResolvePermissionProfileResponse> {
+    const row = await this.deps.store.readThreadConfig(caller.tenant, params.threadId);
+    const sessionLayer = mergeTables(row?.session_layer ?? {}, { default_permissions: params.profile });
+    const resolved = await this.deps.resolver.resolve({
+      tenant: caller.tenant,
+      subject: row?.subject ?? caller.subject,
+      cwd: row?.cwd ?? null,
+      sessionLayer,
+    });
+    const permissions = sessionPermissions({ profileId: params.profile }, resolved);
+    if (!permissions.activeProfile) throw new Error("a named permission profile resolved to no profile");
+    return {
+      sandbox: permissions.sandboxMode,
+      activePermissionProfile: permissions.activeProfile,
+      warnings: permissions.warnings,
+    };
   }
 
   /** The thread's config rebuilt from fresh layers, its session layer kept; stored as its new snapshot. */

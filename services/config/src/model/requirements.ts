@@ -479,12 +479,15 @@ function sandboxOfProfile(id: string, catalog: Record<string, PermissionProfileD
     if (builtin) return builtin.sandboxMode;
     if (seen.has(current)) throw new ConfigRejectedError(`permission profile \`${id}\` extends itself through \`${current}\``); // ours
     seen.add(current);
+    // Codex 0.171.0's words for a `:`-id that names no built-in (probed; `:` ids are reserved for them).
+    if (current.startsWith(":"))
+      throw new ConfigRejectedError(`default_permissions refers to unknown built-in profile \`${current}\``);
     const definition: PermissionProfileDefinition | undefined = catalog[current];
-    // Codex 0.171.0's words when no `[permissions]` table defines any profile (probed); ours otherwise.
+    // Codex 0.171.0's words when no `[permissions]` table defines any profile, or not this one (probed).
     if (!definition && Object.keys(catalog).length === 0) {
       throw new ConfigRejectedError("default_permissions requires a `[permissions]` table");
     }
-    if (!definition) throw new ConfigRejectedError(`permission profile \`${current}\` is not defined`); // ours
+    if (!definition) throw new ConfigRejectedError(`default_permissions refers to undefined profile \`${current}\``);
     // A profile that extends nothing grants only what it lists itself; read-only is its floor.
     current = definition.extends;
   }

@@ -8,6 +8,7 @@ import {
   keptServiceTier,
   Method,
   Notification,
+  type ResolvePermissionProfileResponse,
   type ResolveThreadConfigResponse,
   SwitchyardError,
   summaryThreadKey,
@@ -979,13 +980,21 @@ export function lifecycleHandlers(
 
     async [Method.threadSettingsUpdate](params, context) {
       const tenant = tenantOf(context);
+      const conflicting = () => invalid("`permissions` cannot be combined with `sandboxPolicy`");
+      // A permission profile, as Codex 0.171.0 switches one (probed): after the thread's lookup and
+      // the combination check, the thread's config reloaded with it (the config service), refused in
+      // Codex's words (`failed to load configuration: …`) before anything changes.
+      let profile: ResolvePermissionProfileResponse | undefined;
+      if (params.permissions != null) {
+        if (!(await threads.read(tenant, params.threadId))) throw threadNotFound(params.threadId);
+        if (params.sandboxPolicy != null) throw conflicting();
+        profile = await config.permissionProfile({ threadId: params.threadId, profile: params.permissions }, context.request);
+      }
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
-        if (params.permissions != null && params.sandboxPolicy != null) {
-          throw invalid("`permissions` cannot be combined with `sandboxPolicy`");
-        }
+        if (params.permissions != null && params.sandboxPolicy != null) throw conflicting();
         const before = effectiveSettings(row, defaults.model);
-        const { settings, model } = updatedSettings(row.settings as unknown as StoredSettings, params);
+        const { settings, model } = updatedSettings(row.settings as unknown as StoredSettings, params, profile);
         // Any update, one that changes nothing too, records the thread's settings as a turn does
         // (Codex 0.171.0, probed): unloaded, it is then read with its model, resumed with its own
         // settings, and forked with its approval policy and sandbox.
@@ -999,6 +1008,9 @@ export function lifecycleHandlers(
         const after = effectiveSettings(updated, defaults.model);
         return { changed: JSON.stringify(before) !== JSON.stringify(after), settings: after };
       });
+      for (const warning of profile?.warnings ?? []) {
+        context.events.emit(Notification.configWarning, warning, { connection: context.request.connection });
+      }
       // Only when the effective settings change, and only to the thread's subscribers (as Codex).
       if (result.changed) {
         context.events.emit(
@@ -1245,12 +1257,23 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
 export function updatedSettings(
   current: StoredSettings,
   params: Omit<ThreadSettingsUpdateParams, "threadId">,
+  /** The permission profile `params.permissions` names, as the config service resolved it. */
+  profile?: Pick<ResolvePermissionProfileResponse, "sandbox" | "activePermissionProfile">,
 ): { settings: StoredSettings; model: string | undefined } {
   const next: StoredSettings = { ...current };
   let model = params.model ?? undefined;
   if (params.approvalPolicy) next.approvalPolicy = params.approvalPolicy;
   if (params.approvalsReviewer) next.approvalsReviewer = params.approvalsReviewer;
-  if (params.sandboxPolicy) next.sandbox = params.sandboxPolicy;
+  // As Codex 0.171.0: a profile sets the sandbox it grants and becomes the active one; a sandbox
+  // policy given alone is the legacy path, which has no active profile.
+  if (profile) {
+    next.sandbox = sandboxPolicy(profile.sandbox);
+    next.activePermissionProfile = profile.activePermissionProfile;
+  }
+  if (params.sandboxPolicy) {
+    next.sandbox = params.sandboxPolicy;
+    next.activePermissionProfile = null;
+  }
   // As Codex keeps it: `fast` is `priority`, and null is explicit standard routing (`default`).
   if (params.serviceTier !== undefined) next.serviceTier = keptServiceTier(params.serviceTier);
   if (params.effort) next.effort = params.effort;

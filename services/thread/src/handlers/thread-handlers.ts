@@ -6,6 +6,8 @@ import {
   Notification,
   needsOfferedTier,
   offeredServiceTier,
+  type ResolvePermissionProfileParams,
+  type ResolvePermissionProfileResponse,
   type ResolveThreadConfigParams,
   type ResolveThreadConfigResponse,
   SwitchyardError,
@@ -95,6 +97,8 @@ export interface ThreadConfigSource {
   fork(threadId: string, sourceThreadId: string, origin: BusRequest): Promise<void>;
   /** The service tiers the tenant's model catalog lists for a model (service-tier.ts). */
   serviceTiers(model: string, modelProvider: string, origin: BusRequest): Promise<string[]>;
+  /** What a permission profile gives a thread (thread/settings/update's `permissions`), or Codex's refusal. */
+  permissionProfile(params: ResolvePermissionProfileParams, origin: BusRequest): Promise<ResolvePermissionProfileResponse>;
 }
 
 /**

@@ -188,7 +188,12 @@ export const ZERO_USAGE: TokenUsageBreakdown = {
   reasoningOutputTokens: 0,
 };
 
-const otherError = (message: string): TurnError => ({ message, codexErrorInfo: "other", additionalDetails: null, misalignment: null });
+const otherError = (message: string): TurnError => ({
+  message,
+  codexErrorInfo: "other",
+  additionalDetails: null,
+  misalignment: null,
+});
 
 export class TurnRunner {
   private readonly running = new Map<string, RunningTurn>();
