@@ -2,7 +2,9 @@
 // order, the same entries (turn starts, items, turn ends with their status and error) in the same
 // order for finished, running, interrupted, failed and compacting turns, the same paging (default
 // and clamped limits, cursors backwards to the first entry) and the same cursor refusals. Positions
-// are each side's own (Codex's are rollout lines): compared as an order, not as numbers.
+// are each side's own (Codex's are rollout lines): compared as an order, not as numbers. And
+// thread/realtime/list, which answers in the same position space: `ready` one past the newest entry
+// for a thread with a rollout, `unsupported` for any other thread id.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import {
@@ -61,16 +63,31 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
     return normalized;
   };
   const list = async (params: Record<string, unknown>) => side.request("thread/timeline/list", params);
+  /** thread/realtime/list's answer, its end named when it is one past the thread's newest timeline entry. */
+  const realtime = async (threadId: string) => {
+    const reply = await side.request("thread/realtime/list", { threadId });
+    if (reply.error) return shown(reply);
+    const newest = (await list({ threadId, limit: 1 })).result?.data?.at(-1) as Entry | undefined;
+    const end = (value: number) => (newest && value === newest.position + 1 ? "<one past the newest entry>" : value);
+    return {
+      ...reply.result,
+      snapshotEnd: end(reply.result.snapshotEnd),
+      projectedThroughItemIndex: end(reply.result.projectedThroughItemIndex),
+    };
+  };
   const unknown = "00000000-0000-4000-8000-000000000000";
   record["no thread id"] = shown(await list({}));
   record["a malformed thread id"] = shown(await list({ threadId: "nope" }));
   record["an unknown thread"] = shown(await list({ threadId: unknown, cursor: "zz" }));
   record["a negative limit"] = shown(await list({ threadId: unknown, limit: -1 }));
   record["a limit as text"] = shown(await list({ threadId: unknown, limit: "3" }));
+  record["realtime: an unknown thread"] = await realtime(unknown);
   const fresh = (await sideCall(side, "thread/start", { cwd })).thread.id as string;
   record["a fresh thread, a bad cursor"] = shown(await list({ threadId: fresh, cursor: "zz" }));
+  record["realtime: a fresh thread"] = await realtime(fresh);
   await sideCall(side, "thread/name/set", { threadId: fresh, name: "named" });
   record["a named thread without turns"] = shown(await list({ threadId: fresh }));
+  record["realtime: a named thread without turns"] = await realtime(fresh);
   const ephemeral = (await sideCall(side, "thread/start", { cwd, ephemeral: true })).thread.id as string;
   provider.script({ text: "ephemeral answer" });
   const ephemeralTurn = (
@@ -78,6 +95,7 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
   ).turn.id as string;
   await side.turnCompleted(ephemeralTurn);
   record["an ephemeral thread with a turn"] = shown(await list({ threadId: ephemeral }));
+  record["realtime: an ephemeral thread"] = await realtime(ephemeral);
 
   const threadId = (await sideCall(side, "thread/start", { cwd })).thread.id as string;
   const turn = async (text: string) => {
@@ -93,6 +111,7 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
     .turn.id as string;
   await new Promise((resolve) => setTimeout(resolve, 400));
   record["a turn running"] = shown(await list({ threadId, limit: 3 }));
+  record["realtime: a turn running"] = await realtime(threadId);
   await sideCall(side, "turn/interrupt", { threadId, turnId: stalled });
   await side.turnCompleted(stalled);
   provider.script({ failStatus: 400, text: "x" });
@@ -109,6 +128,7 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
 
   const whole = await list({ threadId, limit: 1000 });
   record["the whole timeline (limit clamped to 100)"] = shown(whole);
+  record["realtime: a thread with turns"] = await realtime(threadId);
   record["the default page"] = shown(await list({ threadId }));
   record["a limit of 0 (one entry)"] = shown(await list({ threadId, limit: 0 }));
   // Backwards in pages of 4 to the first entry: the pages put together are the whole timeline.
@@ -143,6 +163,13 @@ async function play(side: Side, provider: ScriptedResponses, cwd: string) {
   record["another thread's cursor"] = shown(await list({ threadId: fresh, cursor: first }));
   await sideCall(side, "thread/archive", { threadId });
   record["an archived thread, a bad cursor"] = shown(await list({ threadId, cursor: "zz" }));
+  const archived = await side.request("thread/realtime/list", { threadId });
+  record["realtime: an archived thread"] = {
+    ...archived.result,
+    snapshotEnd: "<its end>",
+    projectedThroughItemIndex: "<its end>",
+  };
+  assert.equal(archived.result.snapshotEnd, (entries.at(-1) as Entry).position + 1, `${side.name}: an archived thread's end`);
   return record;
 }
 

@@ -80,8 +80,7 @@ type LifecycleMethodName =
   | "thread/turns/list"
   | "thread/items/list"
   | "thread/inject_items"
-  | "thread/readState/update"
-  | "thread/realtime/list";
+  | "thread/readState/update";
 
 const MAX_PAGE_SIZE = 200;
 const MAX_LOADED_PAGE = 1_000;
@@ -1152,16 +1151,6 @@ export function lifecycleHandlers(
         { tenant },
       );
       return result;
-    },
-
-    async [Method.threadRealtimeList](params, context) {
-      // Realtime audio is not supported: there is never any realtime history, and the coverage says so,
-      // for any thread id (Codex 0.171.0 answers so for one it does not know). No page of a thread is
-      // ever handed out, so a cursor for one of ours names none.
-      if (params.cursor != null && (await threads.read(tenantOf(context), params.threadId))) {
-        throw invalid("invalid realtime cursor");
-      }
-      return { data: [], nextCursor: null, snapshotEnd: 0, projectedThroughItemIndex: 0, coverage: "unsupported" };
     },
   };
 

@@ -9,6 +9,12 @@
 //   before (position, kind, id) are the next page. Switchyard's positions are its own (lifecycle-store.ts
 //   TIMELINE_PAGE_SQL), so one side's cursors mean nothing to the other, as with every cursor.
 // A turn still running has its start and the items it has stored so far; its end follows when it ends.
+//
+// thread/realtime/list answers in the same position space: realtime audio is not supported, so there
+// is never a realtime entry, but a thread Codex has a rollout for is `ready` with `snapshotEnd` (and
+// `projectedThroughItemIndex`) one past its newest timeline entry, as Codex's is one past its
+// rollout's last line (1 for a thread with no entries yet: Codex's first line is the thread's own
+// record, position 0 here too); any other thread id is `unsupported` with 0, as Codex answers.
 import { Method, SwitchyardError, type ThreadTimelineEntry, type ThreadTimelineListResponse } from "@switchyard/protocol";
 import type { HandlerContext, HandlersFor } from "@switchyard/runtime";
 import type { LifecycleStore, TimelineBound, TimelineRow } from "../store/lifecycle-store.js";
@@ -88,7 +94,7 @@ export function timelineEntry(row: TimelineRow): ThreadTimelineEntry {
 export function timelineHandlers(deps: {
   threads: ThreadStore;
   lifecycle: LifecycleStore;
-}): Pick<HandlersFor<"thread">, typeof Method.threadTimelineList> {
+}): Pick<HandlersFor<"thread">, typeof Method.threadTimelineList | typeof Method.threadRealtimeList> {
   const { threads, lifecycle } = deps;
   return {
     async [Method.threadTimelineList](params, context: HandlerContext): Promise<ThreadTimelineListResponse> {
@@ -109,6 +115,19 @@ export function timelineHandlers(deps: {
         nextCursor: newestFirst.length > limit && oldest ? encodeTimelineCursor(row.id, oldest) : null,
         activeRealtimeSessionAtPageStart: null,
       };
+    },
+
+    async [Method.threadRealtimeList](params, context) {
+      const tenant = context.request.caller.tenant;
+      const row = await threads.read(tenant, params.threadId);
+      // No realtime page of a thread is ever handed out, so a cursor for one of ours names none.
+      if (params.cursor != null && row) throw invalid("invalid realtime cursor");
+      if (!row || row.is_ephemeral || hasNoRollout(row)) {
+        return { data: [], nextCursor: null, snapshotEnd: 0, projectedThroughItemIndex: 0, coverage: "unsupported" };
+      }
+      const [newest] = await lifecycle.timelinePage(tenant, row.id, null, 1);
+      const end = newest ? Number(newest.position) + 1 : 1;
+      return { data: [], nextCursor: null, snapshotEnd: end, projectedThroughItemIndex: end, coverage: "ready" };
     },
   };
 }
