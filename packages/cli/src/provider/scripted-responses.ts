@@ -39,6 +39,8 @@ export interface ScriptStep {
    * the step (a stream). Without it the step fails once and is used up.
    */
   failTimes?: number;
+  /** With `failStatus`: this body instead of the JSON error (sent as text/plain unless it parses as JSON). */
+  failBody?: string;
   /** Extra response headers sent with a `failStatus` answer (e.g. `{"retry-after-ms": "50"}`). */
   failHeaders?: Record<string, string>;
   /** Extra response headers sent with the stream (e.g. Codex's `x-codex-primary-used-percent`). */
@@ -164,7 +166,7 @@ export async function startScriptedResponses(options: ScriptedResponsesOptions =
       }
       queue.shift();
       headStepFailures = 0;
-      const { failStatus: _failed, failTimes: _times, failHeaders: _headers, ...rest } = head;
+      const { failStatus: _failed, failTimes: _times, failHeaders: _headers, failBody: _body, ...rest } = head;
       return rest;
     }
     return queue.shift() ?? {};
@@ -197,9 +199,19 @@ export async function startScriptedResponses(options: ScriptedResponsesOptions =
     const step = queue.length === 0 && options.stepFor ? (options.stepFor(body) ?? {}) : takeStep();
     if (step.delayMs) await sleep(step.delayMs);
     if (step.failStatus) {
+      const body =
+        step.failBody ?? JSON.stringify({ error: { message: `scripted failure ${step.failStatus}`, type: "server_error" } });
+      const isJson = (() => {
+        try {
+          JSON.parse(body);
+          return true;
+        } catch {
+          return false;
+        }
+      })();
       response
-        .writeHead(step.failStatus, { ...step.failHeaders, "content-type": "application/json" })
-        .end(JSON.stringify({ error: { message: `scripted failure ${step.failStatus}`, type: "server_error" } }));
+        .writeHead(step.failStatus, { ...step.failHeaders, "content-type": isJson ? "application/json" : "text/plain" })
+        .end(body);
       return;
     }
     responseCount++;

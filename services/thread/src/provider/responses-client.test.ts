@@ -8,6 +8,7 @@ import { type ScriptedResponses, startScriptedResponses } from "../../../../pack
 import { type ProviderEgress, providerEgress } from "./egress.js";
 import { dynamicToolToFunctionTool, findDynamicTool, responsesRequestBody } from "./request-body.js";
 import {
+  CONTEXT_WINDOW_EXCEEDED_MESSAGE,
   isAborted,
   ProviderError,
   type ResponsesStreamEvent,
@@ -285,13 +286,13 @@ describe("streamResponses against the scripted Responses server", () => {
     assert.deepEqual(result.retries, []);
   });
 
-  test("401: the body text, unauthorized, and never the token", async () => {
+  test("401: Codex's unexpected-status text with the error's message and the URL, final, and never the token", async () => {
     scripted.script({ failStatus: 401 });
     const result = await run(providerAt(scripted.baseUrl, { requestMaxRetries: 2, bearerToken: "sk-never-shown" }));
     const error = turnErrorOf(result);
     assert.deepEqual(error, {
-      message: '{"error":{"message":"scripted failure 401","type":"server_error"}}',
-      codexErrorInfo: "unauthorized",
+      message: `unexpected status 401 Unauthorized: scripted failure 401, url: ${scripted.baseUrl}/responses`,
+      codexErrorInfo: { httpConnectionFailed: { httpStatusCode: 401 } },
       additionalDetails: null,
       misalignment: null,
     });
@@ -321,6 +322,61 @@ describe("streamResponses against the scripted Responses server", () => {
     });
   });
 
+  test("an HTTP error's detail: the error's message, else the body, else Codex's `Unknown error`; the URL without its query", async () => {
+    scripted.script(
+      { failStatus: 403, failBody: "not json" },
+      { failStatus: 404, failBody: "" },
+      { failStatus: 418, failBody: JSON.stringify({ detail: "no error object" }) },
+    );
+    const provider = providerAt(scripted.baseUrl, { queryParams: { "api-key": "sk-in-the-query" } });
+    const messages: string[] = [];
+    for (let index = 0; index < 3; index++) messages.push(turnErrorOf(await run(provider)).message);
+    assert.deepEqual(messages, [
+      `unexpected status 403 Forbidden: not json, url: ${scripted.baseUrl}/responses`,
+      `unexpected status 404 Not Found: Unknown error, url: ${scripted.baseUrl}/responses`,
+      `unexpected status 418 I'm a teapot: {"detail":"no error object"}, url: ${scripted.baseUrl}/responses`,
+    ]);
+  });
+
+  test("400: the body as it is, or Codex's context-window text for `context_length_exceeded`", async () => {
+    scripted.script(
+      { failStatus: 400, failBody: "" },
+      { failStatus: 400, failBody: JSON.stringify({ error: { message: "too long", code: "context_length_exceeded" } }) },
+    );
+    assert.deepEqual(turnErrorOf(await run(providerAt(scripted.baseUrl))), {
+      message: "",
+      codexErrorInfo: "other",
+      additionalDetails: null,
+      misalignment: null,
+    });
+    assert.deepEqual(turnErrorOf(await run(providerAt(scripted.baseUrl, { requestMaxRetries: 2 }))), {
+      message: CONTEXT_WINDOW_EXCEEDED_MESSAGE,
+      codexErrorInfo: "contextWindowExceeded",
+      additionalDetails: null,
+      misalignment: null,
+    });
+    assert.equal(scripted.requests.length, 2);
+  });
+
+  test("429 naming a quota or a plan without Codex is final, in Codex's words; 503 `server_is_overloaded` too", async () => {
+    scripted.script(
+      { failStatus: 429, failBody: JSON.stringify({ error: { message: "q", type: "insufficient_quota" } }) },
+      { failStatus: 429, failBody: JSON.stringify({ error: { message: "u", type: "usage_not_included" } }) },
+      { failStatus: 503, failBody: JSON.stringify({ error: { message: "busy", code: "server_is_overloaded" } }) },
+    );
+    const errors: unknown[] = [];
+    for (let index = 0; index < 3; index++) {
+      const error = turnErrorOf(await run(providerAt(scripted.baseUrl, { requestMaxRetries: 2 })));
+      errors.push([error.message, error.codexErrorInfo]);
+    }
+    assert.deepEqual(errors, [
+      ["Quota exceeded. Check your plan and billing details.", "usageLimitExceeded"],
+      ["To use Codex with your ChatGPT plan, upgrade to Plus: https://chatgpt.com/explore/plus.", "usageLimitExceeded"],
+      ["Selected model is at capacity. Please try a different model.", "serverOverloaded"],
+    ]);
+    assert.equal(scripted.requests.length, 3);
+  });
+
   test("5xx retried, then the stream: onRetry before each retry", async () => {
     scripted.script({ failStatus: 503, failTimes: 2, text: "after two failures" });
     const result = await run(providerAt(scripted.baseUrl, { requestMaxRetries: 3 }));
@@ -329,10 +385,12 @@ describe("streamResponses against the scripted Responses server", () => {
     assert.equal(scripted.requests.length, 3);
     assert.deepEqual(
       result.retries.map(({ attempt, max, error }) => ({ attempt, max, info: error.codexErrorInfo, message: error.message })),
-      [
-        { attempt: 1, max: 3, info: "internalServerError", message: HIGH_DEMAND },
-        { attempt: 2, max: 3, info: "internalServerError", message: HIGH_DEMAND },
-      ],
+      [1, 2].map((attempt) => ({
+        attempt,
+        max: 3,
+        info: { httpConnectionFailed: { httpStatusCode: 503 } },
+        message: `unexpected status 503 Service Unavailable: scripted failure 503, url: ${scripted.baseUrl}/responses`,
+      })),
     );
   });
 
@@ -382,7 +440,10 @@ describe("streamResponses against the scripted Responses server", () => {
     scripted.script({ text: "abcdefghi", chunks: 3, cutAfterDeltas: 1, delayMs: 30 });
     const result = await run(providerAt(scripted.baseUrl, { streamMaxRetries: 3 }));
     const error = turnErrorOf(result);
-    assert.equal(error.message, "stream disconnected before completion: error sending request");
+    assert.equal(
+      error.message,
+      "stream disconnected before completion: Transport error: network error: error decoding response body",
+    );
     assert.equal(error.codexErrorInfo, "other");
     assert.equal(textOf(result.events), "abc");
     assert.equal(scripted.requests.length, 1);
@@ -469,43 +530,54 @@ describe("streamResponses against the scripted Responses server", () => {
     assert.deepEqual(result.events, []);
   });
 
-  test("response.failed: its message, and its code mapped to a codexErrorInfo", async () => {
+  test("response.failed: a code Codex recognizes in its words, any other as a dropped stream", async () => {
     scripted.script(
       { responseFailed: { code: "context_length_exceeded", message: "Your input exceeds the context window of this model." } },
       { responseFailed: { code: "insufficient_quota", message: "You exceeded your current quota." } },
+      { responseFailed: { code: "usage_not_included", message: "Not in your plan." } },
       { responseFailed: { code: "server_is_overloaded", message: "Overloaded." } },
+      { responseFailed: { code: "rate_limit_exceeded", message: "Slow down." } },
+      { responseFailed: { code: "invalid_prompt", message: "Flagged." } },
       { responseFailed: { code: "something_new", message: "Something new went wrong." } },
     );
-    const infos: unknown[] = [];
-    for (let index = 0; index < 4; index++) infos.push(turnErrorOf(await run(providerAt(scripted.baseUrl))));
-    assert.deepEqual(infos, [
-      {
-        message: "Your input exceeds the context window of this model.",
-        codexErrorInfo: "contextWindowExceeded",
-        additionalDetails: null,
-        misalignment: null,
-      },
-      {
-        message: "You exceeded your current quota.",
-        codexErrorInfo: "usageLimitExceeded",
-        additionalDetails: null,
-        misalignment: null,
-      },
-      { message: "Overloaded.", codexErrorInfo: "serverOverloaded", additionalDetails: null, misalignment: null },
-      { message: "Something new went wrong.", codexErrorInfo: "other", additionalDetails: null, misalignment: null },
+    const errors: unknown[] = [];
+    for (let index = 0; index < 7; index++) {
+      const error = turnErrorOf(await run(providerAt(scripted.baseUrl)));
+      errors.push([error.message, error.codexErrorInfo]);
+    }
+    assert.deepEqual(errors, [
+      [CONTEXT_WINDOW_EXCEEDED_MESSAGE, "contextWindowExceeded"],
+      ["Quota exceeded. Check your plan and billing details.", "usageLimitExceeded"],
+      ["To use Codex with your ChatGPT plan, upgrade to Plus: https://chatgpt.com/explore/plus.", "usageLimitExceeded"],
+      ["Selected model is at capacity. Please try a different model.", "serverOverloaded"],
+      ["rate limit exceeded: Slow down.", "rateLimitExceeded"],
+      ["Flagged.", "other"],
+      ["stream disconnected before completion: Something new went wrong.", "other"],
     ]);
   });
 
-  test("response.incomplete ends the stream with its reason", async () => {
-    scripted.script({ responseIncomplete: "max_output_tokens" });
+  test("response.failed with a code Codex does not recognize is asked again, as a dropped stream is", async () => {
+    scripted.script({ responseFailed: { code: "something_new", message: "Transient." } }, { text: "second try" });
+    const result = await run(providerAt(scripted.baseUrl, { streamMaxRetries: 1 }));
+    assert.equal(result.error, undefined);
+    assert.equal(textOf(result.events), "second try");
+    assert.equal(result.retries[0]?.error.message, "stream disconnected before completion: Transient.");
+  });
+
+  test("response.incomplete ends the call with its reason; a content filter's as a dropped stream", async () => {
+    scripted.script({ responseIncomplete: "max_output_tokens" }, { responseIncomplete: "content_filter" });
     const result = await run(providerAt(scripted.baseUrl, { streamMaxRetries: 2 }));
     assert.deepEqual(turnErrorOf(result), {
-      message: "stream disconnected before completion: Incomplete response returned, reason: max_output_tokens",
+      message: "Incomplete response returned, reason: max_output_tokens",
       codexErrorInfo: "other",
       additionalDetails: null,
       misalignment: null,
     });
     assert.equal(scripted.requests.length, 1);
+    assert.equal(
+      turnErrorOf(await run(providerAt(scripted.baseUrl))).message,
+      "stream disconnected before completion: Incomplete response returned, reason: content_filter",
+    );
   });
 
   test("connection refused: retried, then httpConnectionFailed with the URL", async () => {
@@ -626,7 +698,7 @@ describe("streamResponses against the scripted Responses server", () => {
         ["created"],
       );
       assert.deepEqual(turnErrorOf(result), {
-        message: "Rate limit reached for requests.",
+        message: "rate limit exceeded: Rate limit reached for requests.",
         codexErrorInfo: "rateLimitExceeded",
         additionalDetails: null,
         misalignment: null,

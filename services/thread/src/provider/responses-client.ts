@@ -2,9 +2,9 @@
 // `<baseUrl>/responses`, its server-sent events parsed into `ResponsesStreamEvent`s, and Codex's
 // retry rules and failure texts (matched against Codex 0.171.0), so a turn fails the way Codex's does.
 //
-// Retries: a request that cannot connect or answers 429/5xx is retried up to `requestMaxRetries`
-// times; a stream that drops, goes idle or closes early before any output event is requested again
-// up to `streamMaxRetries` times (the two budgets are counted separately over the whole call). Once
+// Retries: a request that cannot connect or answers 429 or 5xx (not a model at capacity) is retried
+// up to `requestMaxRetries` times; a stream that drops, goes idle, closes early or reports a failure
+// Codex does not recognize before any output event is requested again up to `streamMaxRetries` times (the two budgets are counted separately over the whole call). Once
 // output has been yielded a drop is final: the caller has shown the deltas. A retried stream yields
 // `created` again with the new response id.
 import { STATUS_CODES } from "node:http";
@@ -58,6 +58,11 @@ export class ProviderError extends Error {
     readonly turnError: TurnError,
     /** Present when the response itself reported the failure. */
     readonly report?: ResponseFailureReport,
+    /**
+     * Present when the last attempt's response had begun (its status was 200): the rate limits its
+     * headers reported, else Codex's unknown ones. Codex announces them with the failure then.
+     */
+    readonly rateLimits?: RateLimitSnapshot,
   ) {
     super(turnError.message);
   }
@@ -89,18 +94,48 @@ const turnError = (message: string, codexErrorInfo: TurnError["codexErrorInfo"])
 
 const disconnected = (reason: string) => turnError(`stream disconnected before completion: ${reason}`, "other");
 
-const FAILED_CODE_INFO: Record<string, string> = {
-  context_length_exceeded: "contextWindowExceeded",
-  insufficient_quota: "usageLimitExceeded",
-  rate_limit_exceeded: "rateLimitExceeded",
-  server_is_overloaded: "serverOverloaded",
-  slow_down: "serverOverloaded",
-};
+// Codex 0.171.0's own texts for the failures it recognizes, whatever the provider said (probed).
+export const CONTEXT_WINDOW_EXCEEDED_MESSAGE =
+  "Codex ran out of room in the model's context window. Start a new thread or clear earlier history before retrying.";
+const QUOTA_EXCEEDED_MESSAGE = "Quota exceeded. Check your plan and billing details.";
+const USAGE_NOT_INCLUDED_MESSAGE = "To use Codex with your ChatGPT plan, upgrade to Plus: https://chatgpt.com/explore/plus.";
+const SERVER_OVERLOADED_MESSAGE = "Selected model is at capacity. Please try a different model.";
 
-function failedEventError(error: unknown, fallback: string): TurnError {
+const contextWindowExceeded = () => turnError(CONTEXT_WINDOW_EXCEEDED_MESSAGE, "contextWindowExceeded");
+
+/**
+ * A failure the provider reported by its error's `code` (a `response.failed` event) or `type` (an
+ * HTTP error's body), as Codex 0.171.0 reports it; undefined for one it does not recognize.
+ */
+function recognizedFailure(kind: string | undefined, message: string): TurnError | undefined {
+  switch (kind) {
+    case "context_length_exceeded":
+      return contextWindowExceeded();
+    case "insufficient_quota":
+      return turnError(QUOTA_EXCEEDED_MESSAGE, "usageLimitExceeded");
+    case "usage_not_included":
+      return turnError(USAGE_NOT_INCLUDED_MESSAGE, "usageLimitExceeded");
+    case "server_is_overloaded":
+    case "slow_down":
+      return turnError(SERVER_OVERLOADED_MESSAGE, "serverOverloaded");
+    case "rate_limit_exceeded":
+      return turnError(`rate limit exceeded: ${message}`, "rateLimitExceeded");
+    case "invalid_prompt":
+      return turnError(message, "other");
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * A `response.failed` event: a recognized failure is final, in Codex's words; anything else is a
+ * dropped stream (`stream disconnected before completion: <message>`), asked again like one.
+ */
+function failedEventFailure(error: unknown, fallback: string): { failure: TurnError; isFinal: boolean; said: string } {
   const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  const info = typeof code === "string" ? FAILED_CODE_INFO[code] : undefined;
-  return turnError(typeof message === "string" && message ? message : fallback, info ?? "other");
+  const said = typeof message === "string" && message ? message : fallback;
+  const recognized = recognizedFailure(typeof code === "string" ? code : undefined, said);
+  return recognized ? { failure: recognized, isFinal: true, said } : { failure: disconnected(said), isFinal: false, said };
 }
 
 /** Codex's exponential backoff with ±10% jitter, capped. */
@@ -218,7 +253,7 @@ function usageOf(usage: unknown): ResponsesUsage | null {
 }
 
 /** One parsed SSE message: an event to yield, a failure to throw, or nothing (an unknown type). */
-type Mapped = { event: ResponsesStreamEvent } | { failure: TurnError; report?: ResponseFailureReport } | null;
+type Mapped = { event: ResponsesStreamEvent } | { failure: TurnError; isFinal: boolean; report?: ResponseFailureReport } | null;
 
 function mapMessage(message: EventSourceMessage): Mapped {
   let data: Record<string, any>;
@@ -267,16 +302,26 @@ function mapMessage(message: EventSourceMessage): Mapped {
     case "response.completed":
       return { event: { type: "completed", responseId: str(data.response?.id), usage: usageOf(data.response?.usage) } };
     case "response.failed": {
-      const failure = failedEventError(data.response?.error, "response failed");
+      const { failure, isFinal, said } = failedEventFailure(data.response?.error, "response failed");
       const code = data.response?.error?.code;
-      return { failure, report: { kind: "failed", code: typeof code === "string" ? code : null, message: failure.message } };
+      // The report keeps the provider's own words (thread/sample words its failures from them).
+      return { failure, isFinal, report: { kind: "failed", code: typeof code === "string" ? code : null, message: said } };
     }
     case "response.incomplete": {
+      // As Codex 0.171.0 words it: a content filter's as a dropped stream, any other reason as it is.
       const reason = str(data.response?.incomplete_details?.reason) || "unknown";
-      return { failure: disconnected(`Incomplete response returned, reason: ${reason}`), report: { kind: "incomplete", reason } };
+      const text = `Incomplete response returned, reason: ${reason}`;
+      const isFiltered = reason === "content_filter";
+      return {
+        failure: isFiltered ? disconnected(text) : turnError(text, "other"),
+        isFinal: !isFiltered,
+        report: { kind: "incomplete", reason },
+      };
     }
-    case "error":
-      return { failure: failedEventError(data.error ?? data, "error event from the model provider") };
+    case "error": {
+      const { failure, isFinal } = failedEventFailure(data.error ?? data, "error event from the model provider");
+      return { failure, isFinal };
+    }
     default:
       return null;
   }
@@ -377,7 +422,7 @@ async function* streamAttempts(
         return new AttemptFailure(
           "final",
           turnError(
-            `stream disconnected before completion: error sending request for url (${url.split("?")[0]}): ${denial.message}`,
+            `stream disconnected before completion: error sending request for url (${shownUrl(url)}): ${denial.message}`,
             {
               httpConnectionFailed: { httpStatusCode: null },
             },
@@ -385,18 +430,23 @@ async function* streamAttempts(
         );
       }
       if (attempt.signal.reason === IDLE) return new AttemptFailure("stream", disconnected("idle timeout waiting for SSE"));
-      if (whileReading) return new AttemptFailure("stream", disconnected("error sending request"));
+      // The body broke off after it began (Codex 0.171.0's words, from its HTTP client).
+      if (whileReading) {
+        return new AttemptFailure("stream", disconnected("Transport error: network error: error decoding response body"));
+      }
       if (closedAfterConnecting(error)) return new AttemptFailure("request", disconnected("error sending request"));
       return new AttemptFailure(
         "request",
         // The query string is left out: it may carry what a provider's query_params hold.
-        turnError(`stream disconnected before completion: error sending request for url (${url.split("?")[0]})`, {
+        turnError(`stream disconnected before completion: error sending request for url (${shownUrl(url)})`, {
           httpConnectionFailed: { httpStatusCode: null },
         }),
       );
     };
 
     let outputYielded = false;
+    /** The rate limits of this attempt's response once it began (a 200), for a failure after that. */
+    let openedWith: RateLimitSnapshot | undefined;
     let failure: AttemptFailure;
     try {
       let response: Response;
@@ -408,12 +458,13 @@ async function* streamAttempts(
           body: payload,
           signal: attemptSignal,
         });
-        if (!response.ok) throw await statusFailure(response);
+        if (!response.ok) throw await statusFailure(response, url);
         disarmIdle();
       } catch (error) {
         throw failureOf(error, false);
       }
       const rateLimits = rateLimitsOf(response.headers);
+      openedWith = rateLimits ?? UNKNOWN_RATE_LIMITS;
       if (rateLimits) yield { type: "rateLimits", snapshot: rateLimits };
 
       try {
@@ -431,7 +482,9 @@ async function* streamAttempts(
           for (const message of messages.splice(0)) {
             const mapped = mapMessage(message);
             if (!mapped) continue;
-            if ("failure" in mapped) throw new AttemptFailure("final", mapped.failure, undefined, mapped.report);
+            if ("failure" in mapped) {
+              throw new AttemptFailure(mapped.isFinal ? "final" : "stream", mapped.failure, undefined, mapped.report);
+            }
             if (OUTPUT_EVENTS.has(mapped.event.type)) outputYielded = true;
             yield mapped.event;
             if (signal.aborted) throw new ResponsesAbortError();
@@ -462,7 +515,7 @@ async function* streamAttempts(
           ? provider.streamMaxRetries
           : 0;
     const used = failure.kind === "request" ? requestRetries : streamRetries;
-    if (used >= budget) throw new ProviderError(exhausted(failure.error), failure.report);
+    if (used >= budget) throw new ProviderError(exhausted(failure.error), failure.report, openedWith);
     const retry = used + 1;
     if (failure.kind === "request") requestRetries = retry;
     else streamRetries = retry;
@@ -503,19 +556,76 @@ async function boundedText(response: Response, limit: number): Promise<string> {
 /** How much of an error answer's body becomes the turn's error (it is stored, logged and shown). */
 const ERROR_BODY_LIMIT_CHARS = 4_096;
 
-async function statusFailure(response: Response): Promise<AttemptFailure> {
+/** The reason phrase Codex's HTTP client gives a status (Node's, where the two agree). */
+const REASON_PHRASES: Record<number, string> = { 418: "I'm a teapot" };
+const reasonPhrase = (status: number) => REASON_PHRASES[status] ?? STATUS_CODES[status] ?? "";
+
+/** An error answer's JSON body's `error`, when it has one. */
+function errorOfBody(text: string): { message?: unknown; code?: unknown; type?: unknown } | undefined {
+  try {
+    const body = JSON.parse(text) as { error?: unknown };
+    return body && typeof body.error === "object" && body.error !== null ? body.error : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * An error answer, as Codex 0.171.0 reports each (probed): 400 as its body says (a context window
+ * exceeded in Codex's words), 429 as a quota or plan refusal its body's error type names, else a
+ * rate limit asked again; 500 as high demand and 503 with `server_is_overloaded` as a model at
+ * capacity; any other status `unexpected status <code> <reason>: <the error's message, the body, or
+ * "Unknown error">, url: <url>`, its status in `httpConnectionFailed`. Other 5xx are asked again.
+ */
+async function statusFailure(response: Response, url: string): Promise<AttemptFailure> {
   const status = response.status;
   const text = await boundedText(response, ERROR_BODY_LIMIT_CHARS);
+  const error = errorOfBody(text);
+  const said = typeof error?.message === "string" ? error.message : "";
+  if (status === 400) {
+    return new AttemptFailure(
+      "final",
+      error?.code === "context_length_exceeded" ? contextWindowExceeded() : turnError(text, "other"),
+    );
+  }
   if (status === 429) {
+    const refusal = error?.type === "insufficient_quota" || error?.type === "usage_not_included";
+    if (refusal) return new AttemptFailure("final", recognizedFailure(error.type as string, said) as TurnError);
     return new AttemptFailure(
       "request",
       turnError(text || `unexpected status 429 ${STATUS_CODES[429]}`, { responseTooManyFailedAttempts: { httpStatusCode: 429 } }),
       retryAfterMs(response.headers),
     );
   }
-  if (status >= 500) {
+  if (status === 500) {
     return new AttemptFailure("request", turnError(HIGH_DEMAND_MESSAGE, "internalServerError"), retryAfterMs(response.headers));
   }
-  const message = text || `unexpected status ${status} ${STATUS_CODES[status] ?? ""}`.trim();
-  return new AttemptFailure("final", turnError(message, status === 401 ? "unauthorized" : "other"));
+  if (status === 503 && error?.code === "server_is_overloaded") {
+    return new AttemptFailure("final", recognizedFailure("server_is_overloaded", said) as TurnError);
+  }
+  const detail = said || text || "Unknown error";
+  const failure = turnError(`unexpected status ${status} ${reasonPhrase(status)}: ${detail}, url: ${shownUrl(url)}`, {
+    httpConnectionFailed: { httpStatusCode: status },
+  });
+  return new AttemptFailure(
+    status >= 500 ? "request" : "final",
+    failure,
+    status >= 500 ? retryAfterMs(response.headers) : undefined,
+  );
+}
+
+/**
+ * A provider's URL as a turn's error shows it: without its query string, which may carry what a
+ * provider's `query_params` hold, or credentials in it (Codex shows the whole URL).
+ */
+function shownUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    parsed.search = "";
+    return parsed.toString();
+  } catch {
+    return url.split("?")[0] ?? url;
+  }
 }

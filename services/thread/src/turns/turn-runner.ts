@@ -461,6 +461,28 @@ export class TurnRunner {
       // reported none).
       this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits }, target);
     };
+    /**
+     * What Codex 0.171.0 announces when a model call fails (probed): once the response had begun, the
+     * usage as it stands (when there is any) and the rate limits; a context window exceeded then fills
+     * the thread's usage to the window (`last` the rest of it), followed by the rate limits only when
+     * the response had begun.
+     */
+    const failedSampleUsage = (error: ProviderError) => {
+      const lastKnown = running.lastUsage ?? (thread.lastTokenUsage ? { ...ZERO_USAGE, ...thread.lastTokenUsage } : undefined);
+      if (error.rateLimits && lastKnown) announceUsage(lastKnown, error.rateLimits);
+      else if (error.rateLimits)
+        this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits: error.rateLimits }, target);
+      const window = modelContextWindow();
+      if (error.turnError.codexErrorInfo !== "contextWindowExceeded" || window === null) return;
+      running.lastUsage = { ...ZERO_USAGE, totalTokens: Math.max(0, window - totals.totalTokens) };
+      Object.assign(totals, { ...ZERO_USAGE, totalTokens: window });
+      this.events.emit(
+        Notification.threadTokenUsageUpdated,
+        { ...ids, tokenUsage: { total: { ...totals }, last: running.lastUsage, modelContextWindow: window } },
+        target,
+      );
+      if (error.rateLimits) this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits: error.rateLimits }, target);
+    };
     if (compaction) {
       this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
       // A thread no model call has been made for yet has no usage to restate: Codex sends only the rate limits.
@@ -520,7 +542,13 @@ export class TurnRunner {
         serviceTier: requestServiceTier(thread.serviceTier, resolved.serviceTiers),
       });
       const mode = isCompaction ? "compaction" : review ? "review" : "turn";
-      const sampled = await this.sample(resolved, body, running, target, ids, mode, thread.planMode, reviewInput);
+      let sampled: Awaited<ReturnType<TurnRunner["sample"]>>;
+      try {
+        sampled = await this.sample(resolved, body, running, target, ids, mode, thread.planMode, reviewInput);
+      } catch (error) {
+        if (error instanceof ProviderError) failedSampleUsage(error);
+        throw error;
+      }
       addUsage(totals, sampled.usage);
       running.lastUsage = sampled.usage;
       announceUsage(sampled.usage, sampled.rateLimits);
