@@ -166,6 +166,8 @@ describe("server requests across the bus", () => {
     assert.ok("error" in invalid);
     assert.equal(invalid.error.code, -32600);
     assert.match(invalid.error.message, /^Invalid response: /);
+    // Marked, so the turn words it as Codex does ("dynamic tool response was invalid").
+    assert.deepEqual(invalid.error.data, { reason: "invalidResponse" });
     owner.respondError(ownerSecond?.id as number, { code: -32000, message: "tool declined" });
     assert.deepEqual(await secondInbox.next(1), {
       connection: connectionIdOf(0, "srq-owner"),

@@ -113,7 +113,11 @@ describe("server request answers", () => {
     const tooDeep = answerOf(pending, { id: 0, result: { ...goodResult, extra: deep } }, "c1", roomy);
     assert.deepEqual(tooDeep, {
       connection: "c1",
-      error: { code: -32600, message: "Invalid response: recursion limit exceeded (JSON nested deeper than 128 levels)" },
+      error: {
+        code: -32600,
+        message: "Invalid response: recursion limit exceeded (JSON nested deeper than 128 levels)",
+        data: { reason: "invalidResponse" },
+      },
     });
   });
 
@@ -143,7 +147,10 @@ describe("server requests on a connection (fake socket)", () => {
       { token: "tok-b", answer: { connection: "gw1/conn1", result: goodResult } },
       {
         token: "tok-a",
-        answer: { connection: "gw1/conn1", error: { code: -32600, message: "Invalid response: missing field `success`" } },
+        answer: {
+          connection: "gw1/conn1",
+          error: { code: -32600, message: "Invalid response: missing field `success`", data: { reason: "invalidResponse" } },
+        },
       },
     ]);
     assert.deepEqual(socket.take(), [], "a response is never answered on the socket");

@@ -120,9 +120,12 @@ export class ServerRequestBook {
   }
 }
 
+/** `data.reason` of an answer the gateway made of a response the asker could not use. */
+export const INVALID_RESPONSE_REASON = "invalidResponse";
+
 const invalidResponse = (connection: string, detail: string): ServerRequestAnswer => ({
   connection,
-  error: { code: INVALID_REQUEST_CODE, message: `Invalid response: ${detail}` },
+  error: { code: INVALID_REQUEST_CODE, message: `Invalid response: ${detail}`, data: { reason: INVALID_RESPONSE_REASON } },
 });
 
 function describeDefect(defect: JsonDefect): string {

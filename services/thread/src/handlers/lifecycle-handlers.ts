@@ -661,7 +661,7 @@ export function lifecycleHandlers(
             request.clientName || null,
           ],
         );
-        await store.copyItems(tx, tenant, source.id, forkId, throughSeq);
+        await store.copyHistory(tx, tenant, source.id, forkId, throughSeq);
         if (!(params.ephemeral ?? source.is_ephemeral)) await attachments?.copy(tx, tenant, source.id, forkId);
         const fork = await store.updateThread(
           tx,

@@ -264,14 +264,30 @@ export class LifecycleStore {
     return result.rows.map((row) => row.id);
   }
 
-  /** Copies a thread's displayable and model-visible items (all, or up to a fork point) to another thread. */
-  async copyItems(tx: TenantQueryable, tenant: string, from: string, to: string, throughSeq: string | null): Promise<void> {
+  /**
+   * Copies a thread's history (all, or up to a fork point) to another thread: its displayable and
+   * model-visible items, and the recorded states of the turns they belong to (status, error, times),
+   * so the fork shows its turns as Codex 0.171.0's fork does (probed). A turn still running in the
+   * source is copied as interrupted: the fork does not run it.
+   */
+  async copyHistory(tx: TenantQueryable, tenant: string, from: string, to: string, throughSeq: string | null): Promise<void> {
     await tx.query(
       "copy items",
       `INSERT INTO thread.items (tenant, thread_id, seq, turn_id, item, response_item)
        SELECT tenant, $3, seq, turn_id, item, response_item FROM thread.items
         WHERE tenant = $1 AND thread_id = $2 AND ($4::bigint IS NULL OR seq <= $4::bigint)`,
       [tenant, from, to, throughSeq],
+    );
+    await tx.query(
+      "copy turns",
+      `INSERT INTO thread.turns (tenant, thread_id, id, root_turn_id, kind, status, error, started_at, completed_at, fence, request)
+       SELECT t.tenant, $3, t.id, t.root_turn_id, t.kind,
+              CASE WHEN t.status = 'inProgress' THEN 'interrupted' ELSE t.status END, t.error, t.started_at,
+              CASE WHEN t.status = 'inProgress' THEN now() ELSE t.completed_at END, 0, '{}'::jsonb
+         FROM thread.turns t
+        WHERE t.tenant = $1 AND t.thread_id = $2
+          AND EXISTS (SELECT 1 FROM thread.items i WHERE i.tenant = $1 AND i.thread_id = $3 AND i.turn_id = t.id)`,
+      [tenant, from, to],
     );
     this.changes.mark(tx, to);
   }

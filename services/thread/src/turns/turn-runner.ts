@@ -157,6 +157,11 @@ interface RunningTurn {
   /** Command ids of the control requests applied (a redelivered keyed command must not add input twice). */
   appliedCommands: Set<string>;
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
+  /**
+   * The model call in flight, while new input may cut it short: as Codex 0.171.0 does (probed), input
+   * that joins the turn abandons the call (what it streamed is not kept) and the turn asks again with it.
+   */
+  inFlightSample?: AbortController;
   /** The usage of the turn's last model call (stored with its ending: what a resume reports as `last`). */
   lastUsage?: TokenUsageBreakdown;
   /** The `modelContextWindow` this turn's usage is announced with, once its provider is resolved. */
@@ -351,11 +356,13 @@ export class TurnRunner {
         if (takesNoInput) return turnEnding();
         running.appliedCommands.add(request.commandId);
         running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
+        running.inFlightSample?.abort();
         return { ok: true, turnId };
       case "addInput":
         if (takesNoInput) return turnEnding();
         running.appliedCommands.add(request.commandId);
         running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
+        running.inFlightSample?.abort();
         return { ok: true, turnId };
     }
   }
@@ -467,13 +474,12 @@ export class TurnRunner {
      * the thread's usage to the window (`last` the rest of it), followed by the rate limits only when
      * the response had begun.
      */
-    const failedSampleUsage = (error: ProviderError) => {
+    const failedSampleUsage = (rateLimits: RateLimitSnapshot | undefined, error?: TurnError) => {
       const lastKnown = running.lastUsage ?? (thread.lastTokenUsage ? { ...ZERO_USAGE, ...thread.lastTokenUsage } : undefined);
-      if (error.rateLimits && lastKnown) announceUsage(lastKnown, error.rateLimits);
-      else if (error.rateLimits)
-        this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits: error.rateLimits }, target);
+      if (rateLimits && lastKnown) announceUsage(lastKnown, rateLimits);
+      else if (rateLimits) this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits }, target);
       const window = modelContextWindow();
-      if (error.turnError.codexErrorInfo !== "contextWindowExceeded" || window === null) return;
+      if (error?.codexErrorInfo !== "contextWindowExceeded" || window === null) return;
       running.lastUsage = { ...ZERO_USAGE, totalTokens: Math.max(0, window - totals.totalTokens) };
       Object.assign(totals, { ...ZERO_USAGE, totalTokens: window });
       this.events.emit(
@@ -481,7 +487,7 @@ export class TurnRunner {
         { ...ids, tokenUsage: { total: { ...totals }, last: running.lastUsage, modelContextWindow: window } },
         target,
       );
-      if (error.rateLimits) this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits: error.rateLimits }, target);
+      if (rateLimits) this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits }, target);
     };
     if (compaction) {
       this.events.emit(Notification.itemStarted, { ...ids, item: compaction, startedAtMs: Date.now() }, target);
@@ -546,12 +552,19 @@ export class TurnRunner {
       try {
         sampled = await this.sample(resolved, body, running, target, ids, mode, thread.planMode, reviewInput);
       } catch (error) {
-        if (error instanceof ProviderError) failedSampleUsage(error);
+        if (error instanceof ProviderError) failedSampleUsage(error.rateLimits, error.turnError);
         throw error;
+      }
+      // Cut short by input that joined the turn: announced as a call that ended early, then asked again with it.
+      if (sampled.preempted) {
+        failedSampleUsage(sampled.opened ? sampled.rateLimits : undefined);
+        continue;
       }
       addUsage(totals, sampled.usage);
       running.lastUsage = sampled.usage;
-      announceUsage(sampled.usage, sampled.rateLimits);
+      // A turn's tool calls run before its call's usage is announced, as Codex 0.171.0 orders them (probed).
+      const runsTools = !isCompaction && !review && sampled.toolCalls.length > 0;
+      if (!runsTools) announceUsage(sampled.usage, sampled.rateLimits);
       if (sampled.lastAgentMessage) lastAgentMessage = sampled.lastAgentMessage;
       if (isCompaction && compaction) {
         const done = { ...compaction, completedAtMs: Date.now() };
@@ -585,11 +598,12 @@ export class TurnRunner {
         running.isEnding = true;
         return { kind: "completed", items: closing.slice(-1) };
       }
-      if (sampled.toolCalls.length > 0) {
+      if (runsTools) {
         for (const call of sampled.toolCalls) {
           if (offersGoalTool && call.name === UPDATE_GOAL_TOOL_NAME) await this.updateGoal(running, call, target, ids);
           else await this.callTool(admitted, running, call, target, ids, signal);
         }
+        announceUsage(sampled.usage, sampled.rateLimits);
         continue;
       }
       if (running.pendingInput.length > 0) continue;
@@ -669,147 +683,173 @@ export class TurnRunner {
         },
         target,
       );
+    // A turn's own call may be cut short by new input (RunningTurn.inFlightSample); a compaction's or a
+    // review's takes none.
+    const preempt = new AbortController();
+    if (mode === "turn") running.inFlightSample = preempt;
     const stream: AsyncIterable<ResponsesStreamEvent> = streamResponses(resolved.provider, body, {
-      signal: running.abort.signal,
+      signal: AbortSignal.any([running.abort.signal, preempt.signal]),
       egress: this.settings.providerEgress,
       onRetry,
     });
-    for await (const event of stream) {
-      switch (event.type) {
-        case "outputItemAdded": {
-          const raw = event.item as Record<string, unknown>;
-          const id = typeof raw.id === "string" && raw.id ? raw.id : newId();
-          const now = Date.now();
-          if (raw.type === "message" && mode === "review") {
-            const item = agentMessageItem(id, "", now, null);
-            this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
-          } else if (raw.type === "message" && !isSilent) {
-            const item = agentMessageItem(id, "", now, null);
-            open.set(id, { item, text: "", summary: [], plan: planMode ? { splitter: new ProposedPlanSplitter() } : undefined });
-            this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
-          } else if (raw.type === "reasoning" && !isSilent) {
-            const item = reasoningItem(id, [], now, null);
-            open.set(id, { item, text: "", summary: [] });
-            this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
-          }
-          break;
-        }
-        case "outputTextDelta": {
-          text += event.delta;
-          const entry = open.get(event.itemId);
-          if (!entry) break;
-          entry.text += event.delta;
-          if (entry.plan) streamSplit(event.itemId, entry.plan, entry.plan.splitter.push(event.delta));
-          else this.events.emit(Notification.agentMessageDelta, { ...ids, itemId: event.itemId, delta: event.delta }, target);
-          break;
-        }
-        case "reasoningSummaryPartAdded": {
-          const entry = open.get(event.itemId);
-          if (!entry) break;
-          entry.summary[event.summaryIndex] = entry.summary[event.summaryIndex] ?? "";
-          this.events.emit(
-            Notification.reasoningSummaryPartAdded,
-            { ...ids, itemId: event.itemId, summaryIndex: event.summaryIndex },
-            target,
-          );
-          break;
-        }
-        case "reasoningSummaryTextDelta": {
-          const entry = open.get(event.itemId);
-          if (!entry) break;
-          entry.summary[event.summaryIndex] = (entry.summary[event.summaryIndex] ?? "") + event.delta;
-          this.events.emit(
-            Notification.reasoningSummaryTextDelta,
-            { ...ids, itemId: event.itemId, delta: event.delta, summaryIndex: event.summaryIndex },
-            target,
-          );
-          break;
-        }
-        case "outputItemDone": {
-          const raw = event.item as Record<string, unknown>;
-          if (raw.type === "function_call") {
-            toolCalls.push({
-              callId: String(raw.call_id ?? newId()),
-              name: String(raw.name ?? ""),
-              namespace: typeof raw.namespace === "string" ? raw.namespace : null,
-              arguments: typeof raw.arguments === "string" ? raw.arguments : JSON.stringify(raw.arguments ?? {}),
-              responseItem: raw,
-            });
+    /** The response began (its first event arrived): a call cut short then announces its rate limits. */
+    let opened = false;
+    try {
+      for await (const event of stream) {
+        opened = true;
+        switch (event.type) {
+          case "outputItemAdded": {
+            const raw = event.item as Record<string, unknown>;
+            const id = typeof raw.id === "string" && raw.id ? raw.id : newId();
+            const now = Date.now();
+            if (raw.type === "message" && mode === "review") {
+              const item = agentMessageItem(id, "", now, null);
+              this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
+            } else if (raw.type === "message" && !isSilent) {
+              const item = agentMessageItem(id, "", now, null);
+              open.set(id, {
+                item,
+                text: "",
+                summary: [],
+                plan: planMode ? { splitter: new ProposedPlanSplitter() } : undefined,
+              });
+              this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
+            } else if (raw.type === "reasoning" && !isSilent) {
+              const item = reasoningItem(id, [], now, null);
+              open.set(id, { item, text: "", summary: [] });
+              this.events.emit(Notification.itemStarted, { ...ids, item, startedAtMs: now }, target);
+            }
             break;
           }
-          const id = typeof raw.id === "string" ? raw.id : "";
-          const entry = open.get(id);
-          const now = Date.now();
-          if (raw.type === "message") {
-            const finalText = messageText(raw) ?? entry?.text ?? "";
-            if (isSilent) {
-              if (mode === "review") reviewInput.push(asRequestInput(raw));
-              text = finalText;
+          case "outputTextDelta": {
+            text += event.delta;
+            const entry = open.get(event.itemId);
+            if (!entry) break;
+            entry.text += event.delta;
+            if (entry.plan) streamSplit(event.itemId, entry.plan, entry.plan.splitter.push(event.delta));
+            else this.events.emit(Notification.agentMessageDelta, { ...ids, itemId: event.itemId, delta: event.delta }, target);
+            break;
+          }
+          case "reasoningSummaryPartAdded": {
+            const entry = open.get(event.itemId);
+            if (!entry) break;
+            entry.summary[event.summaryIndex] = entry.summary[event.summaryIndex] ?? "";
+            this.events.emit(
+              Notification.reasoningSummaryPartAdded,
+              { ...ids, itemId: event.itemId, summaryIndex: event.summaryIndex },
+              target,
+            );
+            break;
+          }
+          case "reasoningSummaryTextDelta": {
+            const entry = open.get(event.itemId);
+            if (!entry) break;
+            entry.summary[event.summaryIndex] = (entry.summary[event.summaryIndex] ?? "") + event.delta;
+            this.events.emit(
+              Notification.reasoningSummaryTextDelta,
+              { ...ids, itemId: event.itemId, delta: event.delta, summaryIndex: event.summaryIndex },
+              target,
+            );
+            break;
+          }
+          case "outputItemDone": {
+            const raw = event.item as Record<string, unknown>;
+            if (raw.type === "function_call") {
+              toolCalls.push({
+                callId: String(raw.call_id ?? newId()),
+                name: String(raw.name ?? ""),
+                namespace: typeof raw.namespace === "string" ? raw.namespace : null,
+                arguments: typeof raw.arguments === "string" ? raw.arguments : JSON.stringify(raw.arguments ?? {}),
+                responseItem: raw,
+              });
               break;
             }
-            // In plan mode the proposed plan is an item of its own, completed just before its message;
-            // the message keeps the text around it (the model's own item, sent back to it, keeps all).
-            let plan: ThreadItem | undefined;
-            let messageTextShown = finalText;
-            if (planMode) {
-              const planState: { item?: ThreadItem } = entry?.plan ?? {};
-              if (entry?.plan) streamSplit(id, entry.plan, entry.plan.splitter.finish());
-              const split = splitProposedPlan(finalText);
-              messageTextShown = split.message;
-              if (split.plan !== null) {
-                if (!planState.item) streamSplit(id, planState, [{ kind: "planStart" }]);
-                const started = planState.item as ThreadItem;
-                plan = planItem(started.id, split.plan, started.startedAtMs as number, now);
+            const id = typeof raw.id === "string" ? raw.id : "";
+            const entry = open.get(id);
+            const now = Date.now();
+            if (raw.type === "message") {
+              const finalText = messageText(raw) ?? entry?.text ?? "";
+              if (isSilent) {
+                if (mode === "review") reviewInput.push(asRequestInput(raw));
+                text = finalText;
+                break;
               }
-            }
-            const item = agentMessageItem(id || newId(), messageTextShown, (entry?.item.startedAtMs as number) ?? now, now);
-            open.delete(id);
-            await this.storeOrFence(running, [
-              ...(plan ? [{ item: plan, responseItem: null }] : []),
-              { item, responseItem: raw },
-            ]);
-            if (plan) {
-              this.events.emit(
-                Notification.itemCompleted,
-                { ...ids, item: plan, completedAtMs: now, contentTokenCount: null },
-                target,
-              );
-            }
-            this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
-            lastAgentMessage = item;
-          } else if (mode === "review") {
-            reviewInput.push(asRequestInput(raw));
-          } else if (raw.type === "reasoning") {
-            const summary = reasoningSummary(raw) ?? entry?.summary ?? [];
-            const item = reasoningItem(id || newId(), summary, (entry?.item.startedAtMs as number) ?? now, now);
-            open.delete(id);
-            await this.storeOrFence(running, [{ item: isCompaction ? null : item, responseItem: raw }]);
-            if (!isCompaction) {
+              // In plan mode the proposed plan is an item of its own, completed just before its message;
+              // the message keeps the text around it (the model's own item, sent back to it, keeps all).
+              let plan: ThreadItem | undefined;
+              let messageTextShown = finalText;
+              if (planMode) {
+                const planState: { item?: ThreadItem } = entry?.plan ?? {};
+                if (entry?.plan) streamSplit(id, entry.plan, entry.plan.splitter.finish());
+                const split = splitProposedPlan(finalText);
+                messageTextShown = split.message;
+                if (split.plan !== null) {
+                  if (!planState.item) streamSplit(id, planState, [{ kind: "planStart" }]);
+                  const started = planState.item as ThreadItem;
+                  plan = planItem(started.id, split.plan, started.startedAtMs as number, now);
+                }
+              }
+              const item = agentMessageItem(id || newId(), messageTextShown, (entry?.item.startedAtMs as number) ?? now, now);
+              open.delete(id);
+              await this.storeOrFence(running, [
+                ...(plan ? [{ item: plan, responseItem: null }] : []),
+                { item, responseItem: raw },
+              ]);
+              if (plan) {
+                this.events.emit(
+                  Notification.itemCompleted,
+                  { ...ids, item: plan, completedAtMs: now, contentTokenCount: null },
+                  target,
+                );
+              }
               this.events.emit(Notification.itemCompleted, { ...ids, item, completedAtMs: now, contentTokenCount: null }, target);
+              lastAgentMessage = item;
+            } else if (mode === "review") {
+              reviewInput.push(asRequestInput(raw));
+            } else if (raw.type === "reasoning") {
+              const summary = reasoningSummary(raw) ?? entry?.summary ?? [];
+              const item = reasoningItem(id || newId(), summary, (entry?.item.startedAtMs as number) ?? now, now);
+              open.delete(id);
+              await this.storeOrFence(running, [{ item: isCompaction ? null : item, responseItem: raw }]);
+              if (!isCompaction) {
+                this.events.emit(
+                  Notification.itemCompleted,
+                  { ...ids, item, completedAtMs: now, contentTokenCount: null },
+                  target,
+                );
+              }
+            } else {
+              // Other output (web search calls, …): kept for the model, not shown.
+              await this.storeOrFence(running, [{ item: null, responseItem: raw }]);
             }
-          } else {
-            // Other output (web search calls, …): kept for the model, not shown.
-            await this.storeOrFence(running, [{ item: null, responseItem: raw }]);
+            break;
           }
-          break;
+          case "rateLimits":
+            rateLimits = event.snapshot;
+            break;
+          case "completed":
+            if (event.usage) {
+              usage.inputTokens = event.usage.inputTokens;
+              usage.cachedInputTokens = event.usage.cachedInputTokens;
+              usage.outputTokens = event.usage.outputTokens;
+              usage.reasoningOutputTokens = event.usage.reasoningOutputTokens;
+              usage.totalTokens = event.usage.totalTokens;
+            }
+            break;
+          default:
+            break;
         }
-        case "rateLimits":
-          rateLimits = event.snapshot;
-          break;
-        case "completed":
-          if (event.usage) {
-            usage.inputTokens = event.usage.inputTokens;
-            usage.cachedInputTokens = event.usage.cachedInputTokens;
-            usage.outputTokens = event.usage.outputTokens;
-            usage.reasoningOutputTokens = event.usage.reasoningOutputTokens;
-            usage.totalTokens = event.usage.totalTokens;
-          }
-          break;
-        default:
-          break;
       }
+    } catch (error) {
+      // Cut short by new input (not by an interrupt or the turn's end): the turn asks again.
+      if (isAborted(error) && preempt.signal.aborted && !running.abort.signal.aborted) {
+        return { usage, toolCalls: [], lastAgentMessage: undefined, text: "", rateLimits, preempted: true, opened };
+      }
+      throw error;
+    } finally {
+      if (running.inFlightSample === preempt) running.inFlightSample = undefined;
     }
-    return { usage, toolCalls, lastAgentMessage, text, rateLimits };
+    return { usage, toolCalls, lastAgentMessage, text, rateLimits, preempted: false, opened };
   }
 
   /** A dynamic tool the client declared: the clients are asked, the first answer goes to the model. */
@@ -873,14 +913,18 @@ export class TurnRunner {
         ],
       };
     } else if ("error" in answer) {
-      response = { success: false, contentItems: [{ type: "inputText", text: answer.error.message }] };
+      // Codex 0.171.0's words, whatever the client said (probed): for an error answer, and for a
+      // result the gateway could not use (the wrong shape, too large; its `data.reason`).
+      const isInvalid = (answer.error.data as { reason?: unknown } | undefined)?.reason === "invalidResponse";
+      const text = isInvalid ? "dynamic tool response was invalid" : "dynamic tool request failed";
+      response = { success: false, contentItems: [{ type: "inputText", text }] };
     } else {
       const parsed = DynamicToolCallResponseSchema.safeParse(answer.result);
       response = parsed.success
         ? parsed.data
         : {
             success: false,
-            contentItems: [{ type: "inputText", text: "the client's tool result was not a valid DynamicToolCallResponse" }],
+            contentItems: [{ type: "inputText", text: "dynamic tool response was invalid" }],
           };
     }
     const completedAtMs = Date.now();

@@ -1,0 +1,167 @@
+// Turns with tools and input, beside the real `codex app-server` 0.171.0 (its websocket listener, one
+// scripted Responses server): every notification, server request and answer compared value by value
+// (ids named, times and each side's own environment left out) for dynamic tool calls answered with a
+// result, an error and a result of the wrong shape, a tool the thread does not have, input steered
+// in before the model answered and while it streamed (Codex abandons the call in flight and asks
+// again with the input), structured output, and a fork of the thread (its turns with their times).
+// The model's side too: what each tool call's output told it.
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { idNamer } from "./harness/beside-codex.js";
+import type { CodexTestClient } from "./harness/client.js";
+import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
+import type { ScriptedResponses } from "./harness/scripted-responses.js";
+import { assertConformant } from "./harness/stack.js";
+
+const TIMES = /^(startedAt|completedAt|durationMs|startedAtMs|completedAtMs|createdAt|updatedAt|recencyAt)$/;
+/** What each side has of its own: its model and provider, version, paths and cwd, cursors' encoding. */
+const OWN =
+  /^(model|modelProvider|cliVersion|environments|originator|path|runtimeWorkspaceRoots|modelContextWindow|cwd|instructionSources|nextCursor|backwardsCursor)$/;
+/** Notifications about the connection or the machine, not the turns. */
+const NOT_COMPARED = new Set(["thread/readState/changed", "thread/started", "configWarning", "remoteControl/status/changed"]);
+
+const TOOL = {
+  name: "lookup_weather",
+  description: "Weather in a city",
+  inputSchema: { type: "object", properties: { city: { type: "string" } } },
+};
+const text = (words: string) => [{ type: "text", text: words, text_elements: [] }];
+
+async function play(client: CodexTestClient, provider: ScriptedResponses) {
+  const transcript: Record<string, unknown[]> = {};
+  const name = idNamer();
+  const shown = (value: unknown) =>
+    JSON.parse(
+      name(
+        JSON.stringify(value, (key, inner) =>
+          TIMES.test(key) && typeof inner === "number"
+            ? "<time>"
+            : OWN.test(key)
+              ? "<own>"
+              : typeof inner === "string"
+                ? inner.replace(/^(msg|rs|fco)_[\w-]+$/, "<$1 id>")
+                : inner,
+        ),
+      ),
+    );
+  let step: unknown[] = [];
+  let heard = client.notifications.length;
+  /** What was heard since the last step, then a new step. */
+  const nextStep = (label: string) => {
+    for (const message of client.notifications.slice(heard)) {
+      if (!NOT_COMPARED.has(message.method)) step.push({ [message.method]: shown(message.params) });
+    }
+    heard = client.notifications.length;
+    step = [];
+    transcript[label] = step;
+  };
+  const call = async (method: string, params: unknown) => {
+    const reply = await client.request(method, params);
+    step.push({
+      [`answer to ${method}`]: shown(reply.error ? { code: reply.error.code, message: reply.error.message } : reply.result),
+    });
+    return reply.result as any;
+  };
+  const completed = async (turnId: string) => {
+    await client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
+  };
+  const asked = new Set<number | string>();
+  const toolCall = async () => {
+    const request = await client.waitForServerRequest((r) => r.method === "item/tool/call" && !asked.has(r.id), 20_000);
+    asked.add(request.id);
+    step.push({ "item/tool/call": shown(request.params) });
+    return request.id;
+  };
+
+  nextStep("a thread with a dynamic tool");
+  const threadId = (await call("thread/start", { dynamicTools: [TOOL] })).thread.id as string;
+
+  const toolTurn = async (label: string, callId: string, answer: (id: number | string) => void) => {
+    nextStep(label);
+    provider.clearScript();
+    provider.script({ toolCall: { name: TOOL.name, arguments: { city: label }, callId } }, { text: `after ${callId}` });
+    const turnId = (await call("turn/start", { threadId, input: text(label) })).turn.id as string;
+    answer(await toolCall());
+    await completed(turnId);
+  };
+  await toolTurn("a tool call answered", "call_1", (id) =>
+    client.respond(id, { contentItems: [{ type: "inputText", text: "sunny" }], success: true }),
+  );
+  await toolTurn("a tool call answered with an error", "call_2", (id) =>
+    client.respondError(id, { code: -32000, message: "no weather service here" }),
+  );
+  await toolTurn("a tool call answered with a result of the wrong shape", "call_3", (id) =>
+    client.respond(id, { nonsense: true }),
+  );
+  const outputs = (provider.requests.at(-1)?.input as { type: string; call_id?: string; output?: unknown }[]).filter(
+    (item) => item.type === "function_call_output",
+  );
+  transcript["what the model was told of the tool calls"] = outputs.map(({ call_id, output }) => ({ call_id, output }));
+
+  nextStep("a tool the thread does not have");
+  provider.clearScript();
+  provider.script({ toolCall: { name: "no_such_tool", arguments: {}, callId: "call_4" } }, { text: "without the tool" });
+  let turnId = (await call("turn/start", { threadId, input: text("an unknown tool") })).turn.id as string;
+  await completed(turnId);
+
+  const steered = async (label: string, first: Parameters<ScriptedResponses["script"]>[0], afterMs: number) => {
+    nextStep(label);
+    provider.clearScript();
+    provider.script(first, { text: "with the steer" });
+    const id = (await call("turn/start", { threadId, input: text(label) })).turn.id as string;
+    await new Promise((resolve) => setTimeout(resolve, afterMs));
+    await call("turn/steer", { threadId, input: text("and also this"), expectedTurnId: id });
+    await completed(id);
+    transcript[`${label}: the last request's messages`] = (provider.requests.at(-1)?.input as Record<string, any>[])
+      .filter((item) => item.type === "message" && item.role !== "developer")
+      .map((item) => `${item.role}: ${item.content.map((part: { text: string }) => part.text).join("")}`)
+      .filter((said: string) => !said.includes("<environment_context>"));
+  };
+  await steered("input steered in before the model answered", { text: "never shown", delayMs: 800 }, 200);
+  await steered(
+    "input steered in while the model streamed",
+    { generatedDeltas: { count: 8, gapMs: 150, makeDelta: (index) => `part${index} ` } },
+    500,
+  );
+
+  nextStep("structured output");
+  provider.clearScript();
+  provider.script({ text: '{"answer":42}' });
+  const schema = {
+    type: "object",
+    properties: { answer: { type: "number" } },
+    required: ["answer"],
+    additionalProperties: false,
+  };
+  turnId = (await call("turn/start", { threadId, input: text("the answer"), outputSchema: schema })).turn.id as string;
+  await completed(turnId);
+
+  nextStep("a fork of the thread");
+  await call("thread/fork", { threadId });
+  await new Promise((resolve) => setTimeout(resolve, 300)); // its usage follows its answer
+  nextStep("end");
+  return transcript;
+}
+
+describe("turns with tools and input, beside the 0.171.0 binary", () => {
+  const besideListener = listenerBesideStackForSuite("turn-flows");
+
+  test("the same notifications, server requests and answers, value by value", async () => {
+    const sides = besideListener();
+    const theirs = await play(await sides.openCodex({ experimentalApi: true }), sides.provider);
+    const ours = await play(await sides.openSwitchyard("t-flows", "flows-user", { experimentalApi: true }), sides.provider);
+    // Read off the binary, so the comparison below compares what matters.
+    assert.deepEqual(theirs["what the model was told of the tool calls"], [
+      { call_id: "call_1", output: "sunny" },
+      { call_id: "call_2", output: "dynamic tool request failed" },
+      { call_id: "call_3", output: "dynamic tool response was invalid" },
+    ]);
+    // Nothing of the abandoned call reaches the model: the steer follows the turn's own input.
+    const asked = theirs["input steered in while the model streamed: the last request's messages"] as string[];
+    assert.deepEqual(asked.slice(-2), ["user: input steered in while the model streamed", "user: and also this"]);
+    for (const label of Object.keys(theirs)) assert.deepEqual(ours[label], theirs[label], label);
+    assert.deepEqual(Object.keys(ours), Object.keys(theirs));
+  });
+
+  test("every result and notification matched the official schema", () => assertConformant());
+});
