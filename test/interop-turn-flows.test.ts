@@ -93,7 +93,7 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
   await toolTurn("a tool call answered with a result of the wrong shape", "call_3", (id) =>
     client.respond(id, { nonsense: true }),
   );
-  const outputs = (provider.requests.at(-1)?.input as { type: string; call_id?: string; output?: unknown }[]).filter(
+  const outputs = ((provider.requests.at(-1)?.input ?? []) as { type: string; call_id?: string; output?: unknown }[]).filter(
     (item) => item.type === "function_call_output",
   );
   transcript["what the model was told of the tool calls"] = outputs.map(({ call_id, output }) => ({ call_id, output }));
@@ -112,7 +112,7 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     await new Promise((resolve) => setTimeout(resolve, afterMs));
     await call("turn/steer", { threadId, input: text("and also this"), expectedTurnId: id });
     await completed(id);
-    transcript[`${label}: the last request's messages`] = (provider.requests.at(-1)?.input as Record<string, any>[])
+    transcript[`${label}: the last request's messages`] = ((provider.requests.at(-1)?.input ?? []) as Record<string, any>[])
       .filter((item) => item.type === "message" && item.role !== "developer")
       .map((item) => `${item.role}: ${item.content.map((part: { text: string }) => part.text).join("")}`)
       .filter((said: string) => !said.includes("<environment_context>"));
