@@ -246,19 +246,24 @@ describe("answer shapes, against codex app-server 0.171.0", () => {
       const from = notifications.length;
       await call("thread/settings/update", { threadId, effort: "high" });
       provider.clearScript();
-      provider.script({ text: "a slow answer", chunks: 4, delayMs: 1_500 });
+      provider.script({ text: "a slow answer", chunks: 4, delayMs: 1_500 }, { text: "a slow second answer", delayMs: 1_500 });
       const asked = provider.requests.length;
       const turn = await call("turn/start", { threadId, input: [{ type: "text", text: "steer me", text_elements: [] }] });
-      // Steered while the model is answering (its request is at the provider), then interrupted.
-      const deadline = Date.now() + 20_000;
-      while (provider.requests.length === asked && Date.now() < deadline) {
-        await new Promise((resolve) => setTimeout(resolve, 25));
-      }
+      // Steered while the model is answering (its request is at the provider): the steer abandons that
+      // call and asks again with it (both sides); interrupted once the second call is at the provider.
+      const atProvider = async (count: number) => {
+        const deadline = Date.now() + 20_000;
+        while (provider.requests.length < asked + count && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, 25));
+        }
+      };
+      await atProvider(1);
       await call("turn/steer", {
         threadId,
         expectedTurnId: turn.turn.id,
         input: [{ type: "text", text: "more", text_elements: [] }],
       });
+      await atProvider(2);
       await call("turn/interrupt", { threadId, turnId: turn.turn.id });
       await until(from, 1);
       provider.clearScript();

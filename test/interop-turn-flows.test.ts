@@ -46,10 +46,35 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     );
   let step: unknown[] = [];
   let heard = client.notifications.length;
-  /** What was heard since the last step, then a new step. */
+  /**
+   * What was heard since the last step, then a new step. A message's deltas are one entry, their
+   * text joined; a message abandoned by a steer (never completed) streamed as much as it streamed
+   * before the steer arrived, which timing decides, so its text is not compared.
+   */
   const nextStep = (label: string) => {
-    for (const message of client.notifications.slice(heard)) {
-      if (!NOT_COMPARED.has(message.method)) step.push({ [message.method]: shown(message.params) });
+    const fresh = client.notifications.slice(heard).filter((message) => !NOT_COMPARED.has(message.method));
+    const completedIds = new Set(
+      fresh.filter((message) => message.method === "item/completed").map((message) => message.params.item.id),
+    );
+    let deltas: { itemId: string; delta: string } | undefined;
+    for (const message of fresh) {
+      if (message.method === "item/agentMessage/delta") {
+        const joining = deltas;
+        if (joining && joining.itemId === message.params.itemId) {
+          joining.delta += message.params.delta;
+          continue;
+        }
+        deltas = { ...message.params };
+        step.push({ [message.method]: deltas });
+        continue;
+      }
+      deltas = undefined;
+      step.push({ [message.method]: message.params });
+    }
+    for (const [index, entry] of step.entries()) {
+      const merged = (entry as Record<string, { itemId?: string; delta?: string }>)["item/agentMessage/delta"];
+      if (merged && !completedIds.has(merged.itemId)) merged.delta = "<what streamed before the steer>";
+      step[index] = shown(entry);
     }
     heard = client.notifications.length;
     step = [];

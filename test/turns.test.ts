@@ -261,8 +261,14 @@ describe("turns", () => {
   test("turn/start while a turn runs joins it; steer, interrupt and settings updates reach the running turn", async () => {
     const client = await open("t-control", 1);
     const threadId = await startThread(client);
-    // Whatever samplings the joined and steered input cause after this one get the default reply.
-    provider.script({ text: "slow reply", chunks: 4, delayMs: 1_000 });
+    // Input that joins the turn abandons the model call in flight and asks again with it (as Codex
+    // 0.171.0): the joined input cuts the first call short, the steer the second, and the third answers.
+    provider.script(
+      { text: "slow reply", chunks: 4, delayMs: 1_000 },
+      { text: "slow reply again", chunks: 4, delayMs: 1_000 },
+      { text: "the answer" },
+    );
+    const asked = provider.requests.length;
     const first = await client.call("turn/start", { threadId, input: [text("first")] });
     const joined = await client.call("turn/start", { threadId, input: [text("added while running")] });
     assert.equal(joined.turn.id, first.turn.id, "the running turn answers turn/start");
@@ -282,6 +288,12 @@ describe("turns", () => {
       ["first", "added while running", "steered in"],
     );
     assert.match(JSON.stringify(provider.requests.at(-1)?.input), /steered in/, "the next model request had the steered input");
+    assert.equal(provider.requests.length - asked, 3, "each input cut the call in flight short");
+    assert.deepEqual(
+      turn.filter((n) => n.method === "item/completed" && n.params.item.type === "agentMessage").map((n) => n.params.item.text),
+      ["the answer"],
+      "nothing of an abandoned call is kept",
+    );
 
     // No turn running now: Codex's texts.
     assert.equal(
