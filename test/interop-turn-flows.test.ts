@@ -3,7 +3,8 @@
 // (ids named, times and each side's own environment left out) for dynamic tool calls answered with a
 // result, an error and a result of the wrong shape, a tool the thread does not have, input steered
 // in before the model answered and while it streamed (Codex abandons the call in flight and asks
-// again with the input), structured output, and a fork of the thread (its turns with their times).
+// again with the input), structured output, an interrupt while the model streamed (its rate limits
+// and the usage as it stands announced first), and a fork of the thread (its turns with their times).
 // The model's side too: what each tool call's output told it.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -48,8 +49,8 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
   let heard = client.notifications.length;
   /**
    * What was heard since the last step, then a new step. A message's deltas are one entry, their
-   * text joined; a message abandoned by a steer (never completed) streamed as much as it streamed
-   * before the steer arrived, which timing decides, so its text is not compared.
+   * text joined; a message cut short by a steer or an interrupt (never completed) streamed as much as
+   * it streamed before that arrived, which timing decides, so its text is not compared.
    */
   const nextStep = (label: string) => {
     const fresh = client.notifications.slice(heard).filter((message) => !NOT_COMPARED.has(message.method));
@@ -73,7 +74,7 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     }
     for (const [index, entry] of step.entries()) {
       const merged = (entry as Record<string, { itemId?: string; delta?: string }>)["item/agentMessage/delta"];
-      if (merged && !completedIds.has(merged.itemId)) merged.delta = "<what streamed before the steer>";
+      if (merged && !completedIds.has(merged.itemId)) merged.delta = "<what streamed before it was cut short>";
       step[index] = shown(entry);
     }
     heard = client.notifications.length;
@@ -159,6 +160,14 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     additionalProperties: false,
   };
   turnId = (await call("turn/start", { threadId, input: text("the answer"), outputSchema: schema })).turn.id as string;
+  await completed(turnId);
+
+  nextStep("an interrupt while the model streamed");
+  provider.clearScript();
+  provider.script({ generatedDeltas: { count: 20, gapMs: 150, makeDelta: (index) => `word${index} ` } });
+  turnId = (await call("turn/start", { threadId, input: text("interrupt me") })).turn.id as string;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  await call("turn/interrupt", { threadId, turnId });
   await completed(turnId);
 
   nextStep("a fork of the thread");

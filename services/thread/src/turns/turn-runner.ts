@@ -162,6 +162,8 @@ interface RunningTurn {
    * that joins the turn abandons the call (what it streamed is not kept) and the turn asks again with it.
    */
   inFlightSample?: AbortController;
+  /** The last model call's response, once it began: its rate limits (an interrupt then announces them). */
+  openedCall?: { rateLimits: RateLimitSnapshot };
   /** The usage of the turn's last model call (stored with its ending: what a resume reports as `last`). */
   lastUsage?: TokenUsageBreakdown;
   /** The `modelContextWindow` this turn's usage is announced with, once its provider is resolved. */
@@ -476,8 +478,11 @@ export class TurnRunner {
      */
     const failedSampleUsage = (rateLimits: RateLimitSnapshot | undefined, error?: TurnError) => {
       const lastKnown = running.lastUsage ?? (thread.lastTokenUsage ? { ...ZERO_USAGE, ...thread.lastTokenUsage } : undefined);
-      if (rateLimits && lastKnown) announceUsage(lastKnown, rateLimits);
-      else if (rateLimits) this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits }, target);
+      if (rateLimits && lastKnown) {
+        // Restated in this turn, so this turn's is the thread's last usage (a resume or fork names it).
+        running.lastUsage = lastKnown;
+        announceUsage(lastKnown, rateLimits);
+      } else if (rateLimits) this.events.emit(Notification.accountRateLimitsUpdated, { rateLimits }, target);
       const window = modelContextWindow();
       if (error?.codexErrorInfo !== "contextWindowExceeded" || window === null) return;
       running.lastUsage = { ...ZERO_USAGE, totalTokens: Math.max(0, window - totals.totalTokens) };
@@ -553,6 +558,8 @@ export class TurnRunner {
         sampled = await this.sample(resolved, body, running, target, ids, mode, thread.planMode, reviewInput);
       } catch (error) {
         if (error instanceof ProviderError) failedSampleUsage(error.rateLimits, error.turnError);
+        // An interrupt of a call whose response had begun: its rate limits too, as Codex 0.171.0 (probed).
+        else if (isAborted(error) && running.abortReason === "interrupt") failedSampleUsage(running.openedCall?.rateLimits);
         throw error;
       }
       // Cut short by input that joined the turn: announced as a call that ended early, then asked again with it.
@@ -694,9 +701,11 @@ export class TurnRunner {
     });
     /** The response began (its first event arrived): a call cut short then announces its rate limits. */
     let opened = false;
+    running.openedCall = undefined;
     try {
       for await (const event of stream) {
         opened = true;
+        running.openedCall = { rateLimits };
         switch (event.type) {
           case "outputItemAdded": {
             const raw = event.item as Record<string, unknown>;
@@ -826,6 +835,7 @@ export class TurnRunner {
           }
           case "rateLimits":
             rateLimits = event.snapshot;
+            running.openedCall = { rateLimits };
             break;
           case "completed":
             if (event.usage) {
