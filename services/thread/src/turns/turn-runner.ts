@@ -564,7 +564,7 @@ export class TurnRunner {
       }
       // Cut short by input that joined the turn: announced as a call that ended early, then asked again with it.
       if (sampled.preempted) {
-        failedSampleUsage(sampled.opened ? sampled.rateLimits : undefined);
+        failedSampleUsage(running.openedCall?.rateLimits);
         continue;
       }
       addUsage(totals, sampled.usage);
@@ -699,12 +699,10 @@ export class TurnRunner {
       egress: this.settings.providerEgress,
       onRetry,
     });
-    /** The response began (its first event arrived): a call cut short then announces its rate limits. */
-    let opened = false;
+    // Once the response begins (its first event arrives), a call cut short announces its rate limits.
     running.openedCall = undefined;
     try {
       for await (const event of stream) {
-        opened = true;
         running.openedCall = { rateLimits };
         switch (event.type) {
           case "outputItemAdded": {
@@ -853,13 +851,13 @@ export class TurnRunner {
     } catch (error) {
       // Cut short by new input (not by an interrupt or the turn's end): the turn asks again.
       if (isAborted(error) && preempt.signal.aborted && !running.abort.signal.aborted) {
-        return { usage, toolCalls: [], lastAgentMessage: undefined, text: "", rateLimits, preempted: true, opened };
+        return { usage, toolCalls: [], lastAgentMessage: undefined, text: "", rateLimits, preempted: true };
       }
       throw error;
     } finally {
       if (running.inFlightSample === preempt) running.inFlightSample = undefined;
     }
-    return { usage, toolCalls, lastAgentMessage, text, rateLimits, preempted: false, opened };
+    return { usage, toolCalls, lastAgentMessage, text, rateLimits, preempted: false };
   }
 
   /** A dynamic tool the client declared: the clients are asked, the first answer goes to the model. */
