@@ -47,6 +47,12 @@ describe("next turns across instances", () => {
   };
   /** The thread-service instance that logged starting `turnId`. */
   const runnerOf = (turnId: string) => stack.threads.find((service) => service.output().includes(turnId));
+  /** `runnerOf`, once its log line has arrived: a service's logs are written asynchronously, so the
+   * turn's notification can reach the client before the line that names its instance reaches us. */
+  const runnerOnceLogged = async (turnId: string) => {
+    await waitFor(`the log line of turn ${turnId}`, () => runnerOf(turnId) !== undefined, 5_000).catch(() => undefined);
+    return runnerOf(turnId);
+  };
   const owed = async (threadId: string) =>
     (await stack.infra.pool.query("SELECT next_turn_due_at IS NOT NULL AS owed FROM thread.threads WHERE id = $1", [threadId]))
       .rows[0]?.owed as boolean;
@@ -59,7 +65,7 @@ describe("next turns across instances", () => {
     await waitFor("two turns", () => ofThread(client, "turn/completed", threadId).length >= 2);
     await waitFor("the third turn", () => ofThread(client, "turn/started", threadId).length >= 3);
     const third = ofThread(client, "turn/started", threadId)[2];
-    const first = runnerOf(third?.params.turn.id);
+    const first = await runnerOnceLogged(third?.params.turn.id);
     assert.ok(first, "some instance runs the goal's turns");
     const other = stack.threads.find((service) => service !== first);
     assert.equal(await first.stop(), 0, "the instance stops cleanly, its running turn finished");
@@ -130,7 +136,7 @@ describe("next turns across instances", () => {
     }
     await waitFor("the first queued turn", () => ofThread(client, "turn/started", threadId).length >= 2);
     const second = ofThread(client, "turn/started", threadId)[1];
-    const first = runnerOf(second?.params.turn.id);
+    const first = await runnerOnceLogged(second?.params.turn.id);
     assert.ok(first, "some instance runs the thread's turns");
     const other = stack.threads.find((service) => service !== first && service.child.exitCode === null);
     assert.equal(await first.stop(), 0);
