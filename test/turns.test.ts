@@ -269,7 +269,14 @@ describe("turns", () => {
       { text: "the answer" },
     );
     const asked = provider.requests.length;
+    /** Until the provider has been asked `count` times in this test: each input then cuts a call short. */
+    const calls = async (count: number) => {
+      for (const deadline = Date.now() + 10_000; provider.requests.length - asked < count && Date.now() < deadline; ) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
     const first = await client.call("turn/start", { threadId, input: [text("first")] });
+    await calls(1);
     const joined = await client.call("turn/start", { threadId, input: [text("added while running")] });
     assert.equal(joined.turn.id, first.turn.id, "the running turn answers turn/start");
 
@@ -277,6 +284,7 @@ describe("turns", () => {
     assert.equal(wrongSteer.error?.message, `expected active turn id \`nope\` but found \`${first.turn.id}\``);
     const wrongInterrupt = await client.request("turn/interrupt", { threadId, turnId: "nope" });
     assert.equal(wrongInterrupt.error?.message, `expected active turn id nope but found ${first.turn.id}`);
+    await calls(2);
     const steered = await client.call("turn/steer", { threadId, expectedTurnId: first.turn.id, input: [text("steered in")] });
     assert.equal(steered.turnId, first.turn.id);
 
@@ -520,8 +528,8 @@ describe("turns", () => {
     assert.ok(followUp.input.some((item) => item.type === "function_call_output" && item.output === "42"));
     assert.deepEqual(
       followUp.tools.map((tool) => tool.name),
-      ["lookup"],
-      "only the client's tools are offered: no shell, apply_patch or file tools on a cloud thread",
+      ["lookup", "get_goal", "create_goal", "update_goal"],
+      "the client's tools and the goal tools: no shell, apply_patch or file tools on a cloud thread",
     );
     client.socket.close();
   });

@@ -48,6 +48,7 @@ import {
   turnsView,
 } from "../thread-view.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW } from "../turns/context-window.js";
+import { goalInOrder } from "../turns/goal-turns.js";
 import { ZERO_USAGE } from "../turns/turn-runner.js";
 import type { NextTurn } from "../turns/turn-store.js";
 import { pageSize } from "./page-size.js";
@@ -960,7 +961,8 @@ export function lifecycleHandlers(
     async [Method.threadGoalGet](params, context) {
       const row = await threads.read(tenantOf(context), params.threadId);
       if (!row) throw threadNotFound(params.threadId);
-      return { goal: (row.goal as ThreadGoal | null) ?? null };
+      // In Codex's field order (a stored goal comes back in jsonb's).
+      return { goal: row.goal ? goalInOrder(row.goal as ThreadGoal) : null };
     },
 
     async [Method.threadGoalClear](params, context) {
@@ -1226,13 +1228,13 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
       updatedAt: now,
     };
   }
-  return {
+  return goalInOrder({
     ...current,
     objective: objective ?? current.objective,
     status: params.status ?? current.status,
     tokenBudget: params.tokenBudget === undefined ? current.tokenBudget : params.tokenBudget,
     updatedAt: now,
-  };
+  });
 }
 
 /**

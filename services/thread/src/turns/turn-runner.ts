@@ -43,7 +43,18 @@ import type { PauseReading } from "../store/elicitation-store.js";
 import type { ThreadRow } from "../store/thread-store.js";
 import type { StoredSettings } from "../thread-view.js";
 import { FALLBACK_REPORTED_CONTEXT_WINDOW, reportedContextWindow } from "./context-window.js";
-import { requestedGoalStatus, UPDATE_GOAL_TOOL, UPDATE_GOAL_TOOL_NAME } from "./goal-turns.js";
+import {
+  GOAL_TOOL_NAMES,
+  GOAL_TOOL_REFUSALS,
+  GOAL_TOOLS,
+  type GoalProgress,
+  goalBudgetSpentItem,
+  goalTokens,
+  goalToolAnswer,
+  isGoalTool,
+  requestedGoal,
+  requestedGoalStatus,
+} from "./goal-turns.js";
 import { type PlanSegment, ProposedPlanSplitter, splitProposedPlan } from "./proposed-plan.js";
 import { REVIEW_INSTRUCTIONS, type ReviewRequest, reviewModeItem, reviewText, reviewUserAction } from "./review.js";
 import type { TurnBus } from "./turn-bus.js";
@@ -100,8 +111,6 @@ export interface TurnThread {
   lastTokenUsage: Record<string, number> | null;
   /** The `modelContextWindow` the last model call's usage was announced with (undefined: not kept). */
   lastContextWindow: number | null | undefined;
-  /** The thread's goal when the turn was admitted: an active one offers the model `update_goal`. */
-  goal: ThreadGoal | null;
   /** The instructions its settings hold (turn-context.ts), as they were when the turn was admitted. */
   instructions: ThreadInstructions;
   /** In plan mode, a proposed plan in the agent's text becomes a plan item (proposed-plan.ts). */
@@ -122,7 +131,6 @@ export function turnThread(row: ThreadRow, defaults: { model: string; modelProvi
     tokenUsage: row.token_usage,
     lastTokenUsage: row.last_token_usage?.usage ?? null,
     lastContextWindow: row.last_token_usage?.modelContextWindow,
-    goal: (row.goal as ThreadGoal | null) ?? null,
     instructions: threadInstructions(row.settings as unknown as StoredSettings),
     planMode: (row.settings as unknown as StoredSettings).collaborationMode?.mode === "plan",
     serviceTier: (row.settings as unknown as StoredSettings).serviceTier ?? null,
@@ -168,10 +176,13 @@ interface RunningTurn {
   lastUsage?: TokenUsageBreakdown;
   /** The `modelContextWindow` this turn's usage is announced with, once its provider is resolved. */
   contextWindow?: number | null;
-  /** The thread's total tokens when the turn began (what it adds is the goal's). */
-  tokensAtStart?: number;
-  /** The model changed the thread's goal during this turn (its usage is the goal's even if no longer active). */
-  isGoalTouched: boolean;
+  /**
+   * What the turn has spent toward its thread's goal since that was last accounted (its tokens, and
+   * the time since `sinceMs`), and whether the model was told the goal's budget is spent (once).
+   */
+  goalMeter: { tokens: number; sinceMs: number; isBudgetSpentTold: boolean };
+  /** A goal this turn's progress has just made budget-limited, until the model is told (tellBudgetSpent). */
+  budgetSpentGoal?: ThreadGoal;
   /** Once ended: the thread is owed its next turn (a queued submission, or its active goal's continuation). */
   owesNextTurn: boolean;
   done: Promise<void>;
@@ -237,7 +248,7 @@ export class TurnRunner {
       isEnding: false,
       kind: turn.kind,
       appliedCommands: new Set(),
-      isGoalTouched: false,
+      goalMeter: { tokens: 0, sinceMs: Date.now(), isBudgetSpentTold: false },
       owesNextTurn: false,
       done: Promise.resolve(),
     };
@@ -394,7 +405,6 @@ export class TurnRunner {
     for (const item of admitted.userItems) this.announceStoredItem(target, ids, item);
 
     const totals = { ...ZERO_USAGE, ...(thread.tokenUsage ?? {}) } as TokenUsageBreakdown;
-    running.tokensAtStart = totals.totalTokens;
     let ending: Ending;
     try {
       ending = await this.converse(admitted, running, totals);
@@ -517,8 +527,8 @@ export class TurnRunner {
     running.contextWindow = reportedContextWindow(resolved.modelContextWindow, resolved.catalogWindow);
     // A compaction and a review offer the model no tools: a review's reviewer has no working tree here.
     const tools = isCompaction || review ? [] : (thread.dynamicTools as DynamicToolSpec[]).map(dynamicToolToFunctionTool);
-    const offersGoalTool = !isCompaction && !review && thread.goal?.status === "active";
-    if (offersGoalTool) tools.push(UPDATE_GOAL_TOOL);
+    // The goal tools, in every turn that offers tools, as Codex 0.171.0 offers them (probed).
+    if (!isCompaction && !review) tools.push(...GOAL_TOOLS);
     let lastAgentMessage: ThreadItem | undefined;
     // A review's conversation is its own: the reviewer's instructions in place of the thread's, its
     // prompt (shown as the user's message, kept out of the thread), and its own tool calls' answers.
@@ -569,6 +579,7 @@ export class TurnRunner {
       }
       addUsage(totals, sampled.usage);
       running.lastUsage = sampled.usage;
+      running.goalMeter.tokens += goalTokens(sampled.usage);
       // A turn's tool calls run before its call's usage is announced, as Codex 0.171.0 orders them (probed).
       const runsTools = !isCompaction && !review && sampled.toolCalls.length > 0;
       if (!runsTools) announceUsage(sampled.usage, sampled.rateLimits);
@@ -607,9 +618,16 @@ export class TurnRunner {
       }
       if (runsTools) {
         for (const call of sampled.toolCalls) {
-          if (offersGoalTool && call.name === UPDATE_GOAL_TOOL_NAME) await this.updateGoal(running, call, target, ids);
-          else await this.callTool(admitted, running, call, target, ids, signal);
+          // The goal's progress is accounted after each tool that ran (update_goal accounts its own).
+          const ran =
+            call.name === GOAL_TOOL_NAMES.update
+              ? await this.updateGoal(running, call, target, ids)
+              : isGoalTool(call.name)
+                ? await this.goalToolCall(running, call, target, ids)
+                : await this.callTool(admitted, running, call, target, ids, signal);
+          if (ran) await this.accountGoal(running, target, ids);
         }
+        await this.tellBudgetSpent(running);
         announceUsage(sampled.usage, sampled.rateLimits);
         continue;
       }
@@ -868,7 +886,7 @@ export class TurnRunner {
     target: { tenant: string; threadId: string },
     ids: { threadId: string; turnId: string },
     signal: AbortSignal,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const found = findDynamicTool(admitted.thread.dynamicTools as DynamicToolSpec[], call.name);
     const tool = found ? { name: found.name, namespace: found.namespace ?? null } : undefined;
     const startedAtMs = Date.now();
@@ -885,7 +903,7 @@ export class TurnRunner {
         { item: null, responseItem: call.responseItem },
         { item: null, responseItem: output },
       ]);
-      return;
+      return false;
     }
     const base = { callId: call.callId, namespace: tool.namespace, tool: tool.name, arguments: args, startedAtMs };
     const started = dynamicToolCallItem({
@@ -948,54 +966,139 @@ export class TurnRunner {
       { item: null, responseItem: toolOutput(call.callId, response.contentItems as Record<string, unknown>[]) },
     ]);
     this.events.emit(Notification.itemCompleted, { ...ids, item: completed, completedAtMs, contentTokenCount: null }, target);
+    return true;
   }
 
-  /** The model's `update_goal`: the goal's new status stored and announced, the goal as stored its answer. */
+  /** What the turn has spent toward its goal since it was last accounted, and that it has been. */
+  private takeGoalProgress(running: RunningTurn): GoalProgress {
+    const meter = running.goalMeter;
+    const seconds = Math.floor((Date.now() - meter.sinceMs) / 1000);
+    const progress = { tokens: meter.tokens, seconds };
+    meter.tokens = 0;
+    meter.sinceMs += seconds * 1000;
+    return progress;
+  }
+
+  /** The turn's progress on the thread's goal, accounted and announced when it counted. */
+  private async accountGoal(
+    running: RunningTurn,
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+  ): Promise<void> {
+    if (running.goalMeter.tokens === 0) return;
+    const goal = await this.store.accountGoalProgress(running.lease, this.takeGoalProgress(running));
+    if (goal === false) this.fencedOut(running);
+    if (goal) this.announceGoal(running, goal, target, ids);
+  }
+
+  private announceGoal(
+    running: RunningTurn,
+    goal: ThreadGoal,
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+  ): void {
+    this.events.emit(Notification.threadGoalUpdated, { ...ids, goal }, target);
+    if (goal.status === "budgetLimited" && !running.goalMeter.isBudgetSpentTold) running.budgetSpentGoal = goal;
+  }
+
+  /** A goal whose budget this turn's tool calls spent: the model is told to wrap up, once, before it is asked again. */
+  private async tellBudgetSpent(running: RunningTurn): Promise<void> {
+    const goal = running.budgetSpentGoal;
+    if (!goal) return;
+    running.budgetSpentGoal = undefined;
+    running.goalMeter.isBudgetSpentTold = true;
+    await this.storeOrFence(running, [goalBudgetSpentItem(goal)]);
+  }
+
+  /**
+   * The model's `update_goal`, as Codex 0.171.0 answers it (probed): arguments it cannot use are
+   * refused in Codex's words with nothing accounted; otherwise the turn's progress is accounted
+   * first, then the new status stored; each announced. It accounts its own progress (false).
+   */
   private async updateGoal(
     running: RunningTurn,
     call: { callId: string; arguments: string; responseItem: Record<string, unknown> },
     target: { tenant: string; threadId: string },
     ids: { threadId: string; turnId: string },
-  ): Promise<void> {
-    let args: unknown;
-    try {
-      args = JSON.parse(call.arguments || "{}");
-    } catch {
-      args = call.arguments;
-    }
-    const requested = requestedGoalStatus(args);
+  ): Promise<false> {
+    const requested = requestedGoalStatus(call.arguments);
     let output: string;
     if ("error" in requested) {
       output = requested.error;
     } else {
-      const goal = await this.store.setGoalStatus(running.lease, requested.status);
-      if (goal === false) {
-        running.abortReason = "fencedOut";
-        running.abort.abort();
-        throw new FencedOut();
-      }
-      if (goal) {
-        running.isGoalTouched = true;
-        this.events.emit(Notification.threadGoalUpdated, { ...ids, goal }, target);
-        output = JSON.stringify({ goal });
+      const changed = await this.store.setGoalStatus(running.lease, requested.status, this.takeGoalProgress(running));
+      if (changed === false) this.fencedOut(running);
+      if (changed) {
+        if (changed.accounted) this.announceGoal(running, changed.accounted, target, ids);
+        this.events.emit(Notification.threadGoalUpdated, { ...ids, goal: changed.goal }, target);
+        output = goalToolAnswer(changed.goal, { justCompleted: requested.status === "complete" });
       } else {
-        output = "this thread has no goal any more";
+        output = GOAL_TOOL_REFUSALS.noGoal;
       }
     }
+    await this.storeToolOutput(running, call, output);
+    return false;
+  }
+
+  /**
+   * The model's `get_goal` (the goal as stored, before this call's progress is accounted) and
+   * `create_goal` (a new active goal, unless one is unfinished; what the turn spent before it counts
+   * toward none), answered as Codex 0.171.0 answers them (probed). The tool ran: true.
+   */
+  private async goalToolCall(
+    running: RunningTurn,
+    call: { callId: string; name: string; arguments: string; responseItem: Record<string, unknown> },
+    target: { tenant: string; threadId: string },
+    ids: { threadId: string; turnId: string },
+  ): Promise<true> {
+    const { tenant, threadId } = running.lease;
+    let output: string;
+    if (call.name === GOAL_TOOL_NAMES.get) {
+      output = goalToolAnswer(await this.store.goalOf(tenant, threadId));
+    } else {
+      const wanted = requestedGoal(call.arguments);
+      if ("error" in wanted) {
+        output = wanted.error;
+      } else {
+        const created = await this.store.createGoal(running.lease, wanted);
+        if (created === false) this.fencedOut(running);
+        if ("unfinished" in created) {
+          output = GOAL_TOOL_REFUSALS.unfinishedGoal;
+        } else {
+          this.takeGoalProgress(running);
+          running.goalMeter.isBudgetSpentTold = false;
+          this.events.emit(Notification.threadGoalUpdated, { ...ids, goal: created.goal }, target);
+          output = goalToolAnswer(created.goal);
+        }
+      }
+    }
+    await this.storeToolOutput(running, call, output);
+    return true;
+  }
+
+  /** A model-only tool call and its output, stored in the thread's history. */
+  private async storeToolOutput(
+    running: RunningTurn,
+    call: { callId: string; responseItem: Record<string, unknown> },
+    output: string,
+  ): Promise<void> {
     await this.storeOrFence(running, [
       { item: null, responseItem: call.responseItem },
       { item: null, responseItem: { type: "function_call_output", call_id: call.callId, output } },
     ]);
   }
 
+  /** The turn is no longer this runner's: its run stops here. */
+  private fencedOut(running: RunningTurn): never {
+    running.abortReason = "fencedOut";
+    running.abort.abort();
+    throw new FencedOut();
+  }
+
   /** Stores items under the lease; a lost fence aborts the run (someone else ended the turn). */
   private async storeOrFence(running: RunningTurn, items: TurnItem[]): Promise<void> {
     const isStored = await this.store.appendItems(running.lease, items);
-    if (!isStored) {
-      running.abortReason = "fencedOut";
-      running.abort.abort();
-      throw new FencedOut();
-    }
+    if (!isStored) this.fencedOut(running);
   }
 
   private announceStoredItem(
@@ -1066,11 +1169,7 @@ export class TurnRunner {
         usage: running.lastUsage,
         ...(running.contextWindow === undefined ? {} : { modelContextWindow: running.contextWindow }),
       },
-      goalUsage: {
-        tokens: totals.totalTokens - (running.tokensAtStart ?? 0),
-        durationMs: Date.now() - admitted.turn.started_at.getTime(),
-        isGoalTouched: running.isGoalTouched || admitted.turn.request.goalContinuation === true,
-      },
+      goalProgress: { ...this.takeGoalProgress(running), blocksOnFailure: running.abortReason !== "shutdown" },
       // A completed turn owes an active goal its next turn, and so does one our shutdown ended (the
       // goal carries on elsewhere); an interrupt or a failure does not, as in Codex. Nor does a turn
       // whose instance died (its sweeper's take-over): a turn that kills its instance must not hop

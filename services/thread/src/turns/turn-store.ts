@@ -8,7 +8,7 @@ import type { TenantDb, TenantQueryable } from "@switchyard/runtime";
 import { selectThreadForUpdate } from "../store/lifecycle-store.js";
 import type { ThreadChanges } from "../store/thread-changes.js";
 import { APPEND_ITEMS_SQL, appendItemsParams, type LastTokenUsage, type ThreadRow } from "../store/thread-store.js";
-import { accountedGoal, goalContinuationItem, goalInOrder } from "./goal-turns.js";
+import { accountedGoal, type GoalProgress, goalContinuationItem, goalInOrder } from "./goal-turns.js";
 import { previewOf, userInputItem } from "./turn-items.js";
 
 const jsonOrNull = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
@@ -262,11 +262,12 @@ export class TurnStore {
       tokenUsage?: unknown;
       lastTokenUsage?: LastTokenUsage;
       /**
-       * A completed turn's own tokens and time, for the thread's goal: accounted when the goal is
-       * active, or when the turn worked toward it though it is no longer (`isGoalTouched`:
-       * a continuation, or the model's `update_goal`).
+       * What the turn spent toward the thread's goal since it was last accounted (goal-turns.ts's
+       * accountedGoal: counted while the goal is active or budget-limited), and whether a failure
+       * blocks an active goal (as a failed turn does in Codex 0.171.0; not when this instance's
+       * shutdown ended it: the goal carries on elsewhere).
        */
-      goalUsage?: { tokens: number; durationMs: number; isGoalTouched: boolean };
+      goalProgress?: GoalProgress & { blocksOnFailure: boolean };
       /**
        * Who the goal's next turn runs as, when this turn's end owes it one (a completed turn, or one
        * a shutdown ended): marked on the thread, in this transaction, if the goal is still active
@@ -280,10 +281,7 @@ export class TurnStore {
       const held = await this.holdsFence(tx, lease);
       if (!held) return undefined;
       if (ending.items && ending.items.length > 0) await appendTurnItems(tx, lease, ending.items, null);
-      const goal =
-        ending.status === "completed" && ending.goalUsage
-          ? await this.accountGoal(tx, lease, held.goal, ending.goalUsage)
-          : undefined;
+      const goal = ending.goalProgress && (await this.closeGoal(tx, lease, held.goal, ending.status, ending.goalProgress));
       const after = await markThreadAfterTurn(tx, lease.tenant, lease.threadId, lease.turnId, ending.status, ending);
       const ended = await tx.query<TurnRow>(
         "end turn",
@@ -296,16 +294,24 @@ export class TurnStore {
     });
   }
 
-  /** Adds a completed turn's usage to the thread's goal (`current`, read under the thread row's lock). */
-  private async accountGoal(
+  /**
+   * A turn's last progress on the thread's goal (`current`, read under the thread row's lock), and a
+   * failed turn's block of an active goal: the goal as stored when either changed it.
+   */
+  private async closeGoal(
     tx: TenantQueryable,
     lease: TurnLease,
     current: ThreadGoal | null,
-    usage: { tokens: number; durationMs: number; isGoalTouched: boolean },
+    status: Exclude<TurnStatus, "inProgress">,
+    progress: GoalProgress & { blocksOnFailure: boolean },
   ): Promise<ThreadGoal | undefined> {
-    if (!current || (current.status !== "active" && !usage.isGoalTouched)) return undefined;
-    const goal = accountedGoal(current, usage, Math.floor(Date.now() / 1000));
-    await this.storeGoal(tx, lease, goal);
+    if (!current) return undefined;
+    const now = Math.floor(Date.now() / 1000);
+    let goal = accountedGoal(current, progress, now);
+    if (status === "failed" && progress.blocksOnFailure && (goal ?? current).status === "active") {
+      goal = goalInOrder({ ...(goal ?? current), status: "blocked", updatedAt: now });
+    }
+    if (goal) await this.storeGoal(tx, lease, goal);
     return goal;
   }
 
@@ -318,21 +324,91 @@ export class TurnStore {
   }
 
   /**
-   * The model's `update_goal` during its turn (fenced like the turn's other writes): the goal with
-   * its new status, undefined when the thread has no goal, false when the turn is no longer this
-   * runner's.
+   * A running turn's progress on the thread's goal, accounted (fenced like the turn's other writes):
+   * the goal as stored when it counted, undefined when it did not (no goal, or one it does not count
+   * toward), false when the turn is no longer this runner's.
    */
-  async setGoalStatus(lease: TurnLease, status: ThreadGoal["status"]): Promise<ThreadGoal | undefined | false> {
+  async accountGoalProgress(lease: TurnLease, progress: GoalProgress): Promise<ThreadGoal | undefined | false> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
       this.changes.mark(tx, lease.threadId);
       const held = await this.holdsFence(tx, lease);
       if (!held) return false;
-      const current = held.goal;
-      if (!current) return undefined;
-      const goal = goalInOrder({ ...current, status, updatedAt: Math.floor(Date.now() / 1000) });
-      await this.storeGoal(tx, lease, goal);
-      return goal;
+      const goal = held.goal && accountedGoal(held.goal, progress, Math.floor(Date.now() / 1000));
+      if (goal) await this.storeGoal(tx, lease, goal);
+      return goal ?? undefined;
     });
+  }
+
+  /**
+   * The model's `update_goal` during its turn (fenced like the turn's other writes): the turn's
+   * progress accounted first, as Codex does, then the new status. What each step stored (`accounted`
+   * undefined when the progress did not count), undefined when the thread has no goal, false when the
+   * turn is no longer this runner's.
+   */
+  async setGoalStatus(
+    lease: TurnLease,
+    status: ThreadGoal["status"],
+    progress: GoalProgress,
+  ): Promise<{ accounted?: ThreadGoal; goal: ThreadGoal } | undefined | false> {
+    return this.changes.transaction(this.db, lease.tenant, async (tx) => {
+      this.changes.mark(tx, lease.threadId);
+      const held = await this.holdsFence(tx, lease);
+      if (!held) return false;
+      if (!held.goal) return undefined;
+      const now = Math.floor(Date.now() / 1000);
+      const accounted = accountedGoal(held.goal, progress, now);
+      const goal = goalInOrder({ ...(accounted ?? held.goal), status, updatedAt: now });
+      await this.storeGoal(tx, lease, goal);
+      return { accounted, goal };
+    });
+  }
+
+  /**
+   * The model's `create_goal` during its turn: a new active goal, unless the thread has one that is
+   * not complete (Codex 0.171.0 replaces only a complete one). The goal objective becomes the preview
+   * of a thread that has none, as a goal/set's does. False when the turn is no longer this runner's.
+   */
+  async createGoal(
+    lease: TurnLease,
+    wanted: { objective: string; tokenBudget: number | null },
+  ): Promise<{ goal: ThreadGoal } | { unfinished: ThreadGoal } | false> {
+    return this.changes.transaction(this.db, lease.tenant, async (tx) => {
+      this.changes.mark(tx, lease.threadId);
+      const held = await this.holdsFence(tx, lease);
+      if (!held) return false;
+      if (held.goal && held.goal.status !== "complete") return { unfinished: held.goal };
+      const now = Math.floor(Date.now() / 1000);
+      const goal: ThreadGoal = {
+        threadId: lease.threadId,
+        objective: wanted.objective,
+        status: "active",
+        tokenBudget: wanted.tokenBudget,
+        tokensUsed: 0,
+        timeUsedSeconds: 0,
+        createdAt: now,
+        updatedAt: now,
+      };
+      await tx.query(
+        "create goal",
+        `UPDATE thread.threads SET goal = $3::jsonb, has_read_state = NOT is_ephemeral,
+                preview = CASE WHEN preview = '' THEN $4 ELSE preview END
+          WHERE tenant = $1 AND id = $2`,
+        [lease.tenant, lease.threadId, JSON.stringify(goal), goal.objective],
+      );
+      return { goal };
+    });
+  }
+
+  /** The thread's goal as stored now (the model's `get_goal`). */
+  async goalOf(tenant: string, threadId: string): Promise<ThreadGoal | null> {
+    const result = await this.db.query<{ goal: ThreadGoal | null }>(
+      tenant,
+      "read goal",
+      "SELECT goal FROM thread.threads WHERE tenant = $1 AND id = $2",
+      [tenant, threadId],
+    );
+    const goal = result.rows[0]?.goal;
+    return goal ? goalInOrder(goal) : null;
   }
 
   /**
