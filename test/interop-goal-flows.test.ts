@@ -4,7 +4,7 @@
 // each tool that ran, before update_goal changes the status, at the turn's end; nothing after the
 // model completes, pauses or blocks it); a budget spent in the middle of a turn (the goal becomes
 // budgetLimited, the turn goes on, the model is told to wrap up); a failed continuation (the goal
-// becomes blocked); every notification and answer compared value by value (ids named, times and each
+// becomes blocked); a resume taking up a goal an interrupt had stopped; every notification and answer compared value by value (ids named, times and each
 // side's own environment left out).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -15,8 +15,9 @@ import type { ScriptedResponses, ScriptStep } from "./harness/scripted-responses
 import { assertConformant } from "./harness/stack.js";
 
 const TIMES = /^(startedAt|completedAt|durationMs|startedAtMs|completedAtMs|createdAt|updatedAt|recencyAt|timeUsedSeconds)$/;
-/** What each side has of its own: its model and provider, version, paths and cwd. */
-const OWN = /^(model|modelProvider|cliVersion|environments|originator|path|runtimeWorkspaceRoots|modelContextWindow|cwd)$/;
+/** What each side has of its own: its model and provider, version, paths and cwd, its cursors' encoding. */
+const OWN =
+  /^(model|modelProvider|cliVersion|environments|originator|path|runtimeWorkspaceRoots|modelContextWindow|cwd|instructionSources|turnsBackwardsCursor|itemsBackwardsCursor)$/;
 /** Not about the goal, or streamed in pieces (a message's text is compared when it completes). */
 const NOT_COMPARED = new Set([
   "thread/readState/changed",
@@ -187,6 +188,31 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
   );
   await scenario("a failed continuation blocks the goal", [{ failStatus: 400, failBody: "bad request here" }], (threadId, call) =>
     call("thread/goal/set", { threadId, objective: "a goal whose turn fails", tokenBudget: 5000 }),
+  );
+  await scenario(
+    "a resume takes up a goal an interrupt had stopped",
+    [
+      { generatedDeltas: { count: 40, gapMs: 100, makeDelta: (index) => `part${index} ` } },
+      { text: "resumed work" },
+      { text: "more work" },
+      { text: "still more" },
+      { text: "and more" },
+      { text: "the last of it" },
+    ],
+    async (threadId, call) => {
+      const from = client.notifications.length;
+      await call("thread/goal/set", { threadId, objective: "a goal to resume", tokenBudget: 60 });
+      const startedSince = () =>
+        client.notifications.slice(from).find((n) => n.method === "turn/started" && n.params.threadId === threadId);
+      for (const deadline = Date.now() + 10_000; !startedSince() && Date.now() < deadline; ) await sleep(20);
+      const continuation = startedSince() as { params: { turn: { id: string } } };
+      await sleep(500);
+      await call("turn/interrupt", { threadId, turnId: continuation.params.turn.id });
+      await client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === continuation.params.turn.id);
+      await sleep(1_000); // no continuation follows an interrupt
+      await call("thread/resume", { threadId, excludeTurns: true });
+    },
+    (heard) => heard.some((n) => n.method === "thread/goal/updated" && n.params.goal.status === "budgetLimited"),
   );
   clearInterval(answering);
   return transcript;

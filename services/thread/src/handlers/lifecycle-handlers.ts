@@ -610,6 +610,10 @@ export function lifecycleHandlers(
       const goal = row.goal as ThreadGoal | null;
       if (goal) events.emit(Notification.threadGoalUpdated, { threadId: row.id, turnId: null, goal }, { tenant });
       else events.emit(Notification.threadGoalCleared, { threadId: row.id }, { tenant });
+      // As Codex 0.171.0 (probed): a resumed thread whose goal is active takes it up again, even after
+      // an interrupt had stopped its continuations (admitted after this answer: a database round trip
+      // later, and only if no turn runs).
+      if (goal?.status === "active") void nextTurns?.continueThread(tenant, row.id, request.caller.subject);
       return answer;
     },
 
