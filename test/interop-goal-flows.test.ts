@@ -4,7 +4,8 @@
 // each tool that ran, before update_goal changes the status, at the turn's end; nothing after the
 // model completes, pauses or blocks it); a budget spent in the middle of a turn (the goal becomes
 // budgetLimited, the turn goes on, the model is told to wrap up); a failed continuation (the goal
-// becomes blocked); a resume taking up a goal an interrupt had stopped; every notification and answer compared value by value (ids named, times and each
+// becomes blocked); a client's goal change in the middle of a turn (the turn's usage so far accounted
+// first); a resume taking up a goal an interrupt had stopped; every notification and answer compared value by value (ids named, times and each
 // side's own environment left out).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
@@ -66,6 +67,7 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
   const answering = setInterval(() => {
     for (const request of client.serverRequests) {
       if (request.method !== "item/tool/call" || answered.has(request.id)) continue;
+      if (String(request.params.callId).startsWith("held")) continue; // the scenario answers it
       answered.add(request.id);
       client.respond(request.id, { contentItems: [{ type: "inputText", text: "sunny" }], success: true });
     }
@@ -214,6 +216,42 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     },
     (heard) => heard.some((n) => n.method === "thread/goal/updated" && n.params.goal.status === "budgetLimited"),
   );
+  /** A client changes the goal while the continuation's tool call waits for its answer. */
+  const changedMidTurn =
+    (change: (threadId: string, call: (method: string, params: unknown) => Promise<any>) => Promise<void>) =>
+    async (threadId: string, call: (method: string, params: unknown) => Promise<any>) => {
+      await call("thread/goal/set", { threadId, objective: "a goal changed mid-turn", tokenBudget: 5000 });
+      const held = await client.waitForServerRequest(
+        (request) => request.method === "item/tool/call" && request.params.threadId === threadId,
+        10_000,
+      );
+      await sleep(300);
+      await change(threadId, call);
+      await sleep(300);
+      client.respond(held.id, { contentItems: [{ type: "inputText", text: "sunny" }], success: true });
+    };
+  const heldCall = { toolCall: { name: TOOL.name, arguments: { city: "Bergen" }, callId: "held-1" } };
+  await scenario(
+    "a client pauses the goal mid-turn: what the turn spent so far is accounted first",
+    [heldCall, { text: "after the pause" }],
+    changedMidTurn((threadId, call) => call("thread/goal/set", { threadId, status: "paused" })),
+  );
+  await scenario(
+    "a client clears the goal mid-turn: what the turn spent so far is accounted first",
+    [heldCall, { text: "after the clear" }],
+    changedMidTurn((threadId, call) => call("thread/goal/clear", { threadId })),
+  );
+  await scenario("a pause does not outrank a spent budget", [{ text: "spent it" }], async (threadId, call) => {
+    const from = client.notifications.length;
+    await call("thread/goal/set", { threadId, objective: "a goal spent at once", tokenBudget: 5 });
+    const isSpent = () =>
+      client.notifications
+        .slice(from)
+        .some((n) => n.method === "thread/goal/updated" && n.params.goal.status === "budgetLimited");
+    for (const deadline = Date.now() + 10_000; !isSpent() && Date.now() < deadline; ) await sleep(20);
+    await sleep(300);
+    await call("thread/goal/set", { threadId, status: "paused" });
+  });
   clearInterval(answering);
   return transcript;
 }

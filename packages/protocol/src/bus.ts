@@ -185,6 +185,11 @@ export type TurnControlRequest = { commandId: string } & (
   | { type: "steer"; expectedTurnId: string; input: unknown[]; clientUserMessageId: string | null }
   /** turn/start while the turn runs: its input joins the running turn (as in Codex). */
   | { type: "addInput"; input: unknown[]; clientUserMessageId: string | null }
+  /**
+   * A client changes or clears the thread's goal: what the running turn has spent toward it so far is
+   * accounted first, as Codex does before a goal/set or goal/clear (answered once it is).
+   */
+  | { type: "settleGoal" }
 );
 
 export type TurnControlReply = { ok: true; turnId: string } | { ok: false; error: WireError };

@@ -217,6 +217,8 @@ function turnView(
 /** What starts the turn a thread is owed (a queued submission, a goal's continuation): the TurnRunner. */
 export interface NextTurns {
   continueThread(tenant: string, threadId: string, subject: string): Promise<NextTurn>;
+  /** A running turn's progress on the thread's goal accounted (before a client changes the goal). */
+  settleGoal(tenant: string, threadId: string): Promise<void>;
 }
 
 export function lifecycleHandlers(
@@ -932,6 +934,8 @@ export function lifecycleHandlers(
 
     async [Method.threadGoalSet](params, context) {
       const tenant = tenantOf(context);
+      // As Codex: what a running turn has spent toward the goal is accounted before it changes.
+      await nextTurns?.settleGoal(tenant, params.threadId);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const goal = nextGoal(row, params);
@@ -971,6 +975,7 @@ export function lifecycleHandlers(
 
     async [Method.threadGoalClear](params, context) {
       const tenant = tenantOf(context);
+      await nextTurns?.settleGoal(tenant, params.threadId);
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         if (!row.goal) return { cleared: false };
@@ -1232,10 +1237,12 @@ function nextGoal(row: ThreadRow, params: ThreadGoalSetParams): ThreadGoal {
       updatedAt: now,
     };
   }
+  // As Codex 0.171.0 (probed): a spent budget outranks a pause.
+  const isSpentPaused = params.status === "paused" && current.status === "budgetLimited";
   return goalInOrder({
     ...current,
     objective: objective ?? current.objective,
-    status: params.status ?? current.status,
+    status: isSpentPaused ? current.status : (params.status ?? current.status),
     tokenBudget: params.tokenBudget === undefined ? current.tokenBudget : params.tokenBudget,
     updatedAt: now,
   });

@@ -32,18 +32,36 @@ export class TurnBus {
     private readonly subjects: BusSubjects,
   ) {}
 
-  /** Serves control requests for one running turn; returns the unsubscribe. */
-  listen(tenant: string, threadId: string, handle: (request: TurnControlRequest) => TurnControlReply): () => void {
+  /**
+   * Serves control requests for one running turn; returns the unsubscribe. A reply that waits for
+   * work (a goal's settling) goes once that work's notifications are on the bus, ahead of it.
+   */
+  listen(
+    tenant: string,
+    threadId: string,
+    handle: (request: TurnControlRequest) => TurnControlReply | Promise<TurnControlReply>,
+  ): () => void {
+    const failed = (cause: unknown): TurnControlReply => ({
+      ok: false,
+      error: { code: -32603, message: `internal error: ${(cause as Error).message}` },
+    });
     const subscription = this.nc.subscribe(this.subjects.turnControl(tenant, threadId), {
       callback: (error, msg) => {
         if (error) return;
-        let reply: TurnControlReply;
+        let reply: TurnControlReply | Promise<TurnControlReply>;
         try {
           reply = handle(decodeJson(msg.data) as TurnControlRequest);
         } catch (cause) {
-          reply = { ok: false, error: { code: -32603, message: `internal error: ${(cause as Error).message}` } };
+          reply = failed(cause);
         }
-        msg.respond(encodeJson(reply));
+        if (!(reply instanceof Promise)) {
+          msg.respond(encodeJson(reply));
+          return;
+        }
+        reply.catch(failed).then((settled) => {
+          flushEvents(this.nc);
+          msg.respond(encodeJson(settled));
+        });
       },
     });
     return () => subscription.unsubscribe();

@@ -188,6 +188,9 @@ interface RunningTurn {
   done: Promise<void>;
 }
 
+/** How long a goal/set or goal/clear waits for a running turn to account what it spent so far. */
+const SETTLE_GOAL_TIMEOUT_MS = 2_000;
+
 /** `data.reason` of a turn-control refusal: the turn takes no more input (it is closing). */
 export const TURN_ENDING = "turnEnding";
 
@@ -332,7 +335,7 @@ export class TurnRunner {
     await Promise.all([...this.running.values()].map((running) => running.done));
   }
 
-  private control(running: RunningTurn, request: TurnControlRequest): TurnControlReply {
+  private control(running: RunningTurn, request: TurnControlRequest): TurnControlReply | Promise<TurnControlReply> {
     const turnId = running.lease.turnId;
     // A closing turn (or a compaction, which takes no input) refuses input: the sender starts the next turn.
     const takesNoInput =
@@ -377,7 +380,24 @@ export class TurnRunner {
         running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
         running.inFlightSample?.abort();
         return { ok: true, turnId };
+      case "settleGoal": {
+        // Answered once accounted: the goal/set or goal/clear waiting on it then changes the goal.
+        const { tenant, threadId } = running.lease;
+        return this.accountGoal(running, { tenant, threadId }, { threadId, turnId }).then(
+          () => ({ ok: true, turnId }),
+          () => ({ ok: true, turnId }), // fenced out: the turn is someone else's, with its own accounting
+        );
+      }
     }
+  }
+
+  /**
+   * Before a client changes or clears the thread's goal: what a running turn (on whichever instance)
+   * has spent toward it so far is accounted, as Codex does. No running turn: nothing to settle.
+   */
+  async settleGoal(tenant: string, threadId: string): Promise<void> {
+    // Unanswered (the runner is stuck or gone): the change goes ahead; the turn accounts its own later.
+    await this.bus.send(tenant, threadId, { commandId: newId(), type: "settleGoal" }, SETTLE_GOAL_TIMEOUT_MS);
   }
 
   private async run(admitted: AdmittedTurn, running: RunningTurn): Promise<void> {
