@@ -28,6 +28,12 @@ export interface ScriptStep {
   chunks?: number;
   /** A reasoning summary streamed (as `response.reasoning_summary_text.delta`) before the reply. */
   reasoningSummary?: string;
+  /**
+   * The usage `response.completed` reports, in place of 12 input tokens and the output's length. (A
+   * client that runs a tool call as soon as its item is done may or may not have read the usage
+   * yet when the tool runs: a call reported as spending nothing reads the same either way.)
+   */
+  usage?: { inputTokens: number; outputTokens: number };
   /** Answer with a function call instead of a message (the model calling a tool). */
   toolCall?: { name: string; arguments: unknown; callId?: string; namespace?: string };
   /** Milliseconds before the first event (and between deltas, divided evenly). */
@@ -333,11 +339,11 @@ export async function startScriptedResponses(options: ScriptedResponsesOptions =
         status: "completed",
         output,
         usage: {
-          input_tokens: 12,
+          input_tokens: step.usage?.inputTokens ?? 12,
           input_tokens_details: { cached_tokens: 0 },
-          output_tokens: outputTokens,
+          output_tokens: step.usage?.outputTokens ?? outputTokens,
           output_tokens_details: { reasoning_tokens: step.reasoningSummary?.length ?? 0 },
-          total_tokens: 12 + outputTokens,
+          total_tokens: (step.usage?.inputTokens ?? 12) + (step.usage?.outputTokens ?? outputTokens),
         },
       },
     });

@@ -948,6 +948,7 @@ export function lifecycleHandlers(
           tenant,
           row.id,
           `goal = $3::jsonb, has_read_state = NOT is_ephemeral, materialized_at = coalesce(materialized_at, now()),
+           goal_root_turn_id = NULL,
            preview = CASE WHEN preview = '' THEN $5 ELSE preview END,
            next_turn_due_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, next_turn_subject = $4::text`,
           [JSON.stringify(goal), goal.status === "active" ? context.request.caller.subject : null, goal.objective],
@@ -979,7 +980,13 @@ export function lifecycleHandlers(
       const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         if (!row.goal) return { cleared: false };
-        await store.updateThread(tx, tenant, row.id, "goal = NULL, next_turn_due_at = NULL, next_turn_subject = NULL", []);
+        await store.updateThread(
+          tx,
+          tenant,
+          row.id,
+          "goal = NULL, goal_root_turn_id = NULL, next_turn_due_at = NULL, next_turn_subject = NULL",
+          [],
+        );
         return { cleared: true };
       });
       if (result.cleared) {

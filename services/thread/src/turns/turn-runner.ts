@@ -181,6 +181,8 @@ interface RunningTurn {
    * the time since `sinceMs`), and whether the model was told the goal's budget is spent (once).
    */
   goalMeter: { tokens: number; sinceMs: number; isBudgetSpentTold: boolean };
+  /** The turn's root (its own id, or the turn a goal's continuation hangs under). */
+  rootTurnId: string;
   /** A goal this turn's progress has just made budget-limited, until the model is told (tellBudgetSpent). */
   budgetSpentGoal?: ThreadGoal;
   /** Once ended: the thread is owed its next turn (a queued submission, or its active goal's continuation). */
@@ -252,6 +254,7 @@ export class TurnRunner {
       kind: turn.kind,
       appliedCommands: new Set(),
       goalMeter: { tokens: 0, sinceMs: Date.now(), isBudgetSpentTold: false },
+      rootTurnId: turn.root_turn_id ?? turn.id,
       owesNextTurn: false,
       done: Promise.resolve(),
     };
@@ -1080,7 +1083,7 @@ export class TurnRunner {
       if ("error" in wanted) {
         output = wanted.error;
       } else {
-        const created = await this.store.createGoal(running.lease, wanted);
+        const created = await this.store.createGoal(running.lease, wanted, running.rootTurnId);
         if (created === false) this.fencedOut(running);
         if ("unfinished" in created) {
           output = GOAL_TOOL_REFUSALS.unfinishedGoal;

@@ -371,6 +371,8 @@ export class TurnStore {
   async createGoal(
     lease: TurnLease,
     wanted: { objective: string; tokenBudget: number | null },
+    /** The root of the turn creating it: its continuations' root (migration 0043). */
+    rootTurnId: string,
   ): Promise<{ goal: ThreadGoal } | { unfinished: ThreadGoal } | false> {
     return this.changes.transaction(this.db, lease.tenant, async (tx) => {
       this.changes.mark(tx, lease.threadId);
@@ -390,10 +392,10 @@ export class TurnStore {
       };
       await tx.query(
         "create goal",
-        `UPDATE thread.threads SET goal = $3::jsonb, has_read_state = NOT is_ephemeral,
+        `UPDATE thread.threads SET goal = $3::jsonb, has_read_state = NOT is_ephemeral, goal_root_turn_id = $5,
                 preview = CASE WHEN preview = '' THEN $4 ELSE preview END
           WHERE tenant = $1 AND id = $2`,
-        [lease.tenant, lease.threadId, JSON.stringify(goal), goal.objective],
+        [lease.tenant, lease.threadId, JSON.stringify(goal), goal.objective, rootTurnId],
       );
       return { goal };
     });
@@ -445,12 +447,17 @@ export class TurnStore {
     if (await this.runningTurn(tx, tenant, threadId)) return settle({ kind: "busy" });
     const settings = row.settings as { effort?: string | null; summary?: string | null };
     const request = { effort: settings.effort ?? null, summary: settings.summary ?? null };
-    const admitRegular = (turnRequest: Record<string, unknown>, items: TurnItem[], preview: string | null) =>
+    const admitRegular = (
+      turnRequest: Record<string, unknown>,
+      items: TurnItem[],
+      preview: string | null,
+      rootTurnId: string = turn.turnId,
+    ) =>
       this.admit(tx, {
         tenant,
         threadId,
         turnId: turn.turnId,
-        rootTurnId: turn.turnId,
+        rootTurnId,
         kind: "regular",
         owner: turn.owner,
         leaseMs: turn.leaseMs,
@@ -485,7 +492,14 @@ export class TurnStore {
     if (options.queueOnly) return settle({ kind: "none" });
     const goal = row.goal as ThreadGoal | null;
     if (!row.loaded_at || goal?.status !== "active") return settle({ kind: "none" });
-    const admitted = await admitRegular({ ...request, goalContinuation: true }, [goalContinuationItem(goal)], null);
+    // A goal the model created hangs its continuations under the turn that created it (migration 0043).
+    const root = await tx.query<{ goal_root_turn_id: string | null }>(
+      "goal root turn",
+      "SELECT goal_root_turn_id FROM thread.threads WHERE tenant = $1 AND id = $2",
+      [tenant, threadId],
+    );
+    const rootTurnId = root.rows[0]?.goal_root_turn_id ?? turn.turnId;
+    const admitted = await admitRegular({ ...request, goalContinuation: true }, [goalContinuationItem(goal)], null, rootTurnId);
     return { kind: "goal", row, turn: admitted, userItems: [] };
   }
 
