@@ -5,11 +5,11 @@
 // model completes, pauses or blocks it); a budget spent in the middle of a turn (the goal becomes
 // budgetLimited, the turn goes on, the model is told to wrap up); a failed continuation (the goal
 // becomes blocked); a client's goal change in the middle of a turn (the turn's usage so far accounted
-// first); a resume taking up a goal an interrupt had stopped; every notification and answer compared value by value (ids named, times and each
+// first; a new objective told to the model before it is asked again); a resume taking up a goal an interrupt had stopped; every notification and answer compared value by value (ids named, times and each
 // side's own environment left out).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { idNamer } from "./harness/beside-codex.js";
+import { transcriptView } from "./harness/beside-codex.js";
 import type { CodexTestClient } from "./harness/client.js";
 import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
 import type { ScriptedResponses, ScriptStep } from "./harness/scripted-responses.js";
@@ -52,24 +52,12 @@ const goalCall = (name: string, args: unknown, callId: string): ScriptStep => ({
 
 async function play(client: CodexTestClient, provider: ScriptedResponses) {
   const transcript: Record<string, unknown> = {};
-  const name = idNamer();
-  const shown = (value: unknown) =>
-    JSON.parse(
-      name(
-        JSON.stringify(value, (key, inner) =>
-          TIMES.test(key) && typeof inner === "number"
-            ? "<time>"
-            : OWN.test(key)
-              ? "<own>"
-              : typeof inner === "string"
-                ? inner
-                    .replace(/^(msg|rs|fco)_[\w-]+$/, "<$1 id>")
-                    .replace(TIMES_IN_TEXT, '"$1":"<time>"')
-                    .replace(REPORT_IN_TEXT, '"completionBudgetReport":"<a report>"')
-                : inner,
-        ),
-      ),
-    );
+  const shown = transcriptView({
+    times: TIMES,
+    own: OWN,
+    text: (value) =>
+      value.replace(TIMES_IN_TEXT, '"$1":"<time>"').replace(REPORT_IN_TEXT, '"completionBudgetReport":"<a report>"'),
+  });
   // Dynamic tool calls are answered at once, whichever scenario asks.
   const answered = new Set<number | string>();
   const answering = setInterval(() => {
@@ -137,7 +125,8 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
       ),
     ];
     transcript[`${label}: model calls`] = asked.length;
-    transcript[`${label}: told the budget is spent`] = asked.some((body) =>
+    // A model-only goal message in the middle of the turn: a spent budget's, a new objective's.
+    transcript[`${label}: told of the goal mid-turn`] = asked.some((body) =>
       (body.input ?? []).some(
         (item, index, input) =>
           item.role === "user" &&
@@ -230,9 +219,9 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
   );
   /** A client changes the goal while the continuation's tool call waits for its answer. */
   const changedMidTurn =
-    (change: (threadId: string, call: (method: string, params: unknown) => Promise<any>) => Promise<void>) =>
+    (change: (threadId: string, call: (method: string, params: unknown) => Promise<any>) => Promise<void>, tokenBudget = 5000) =>
     async (threadId: string, call: (method: string, params: unknown) => Promise<any>) => {
-      await call("thread/goal/set", { threadId, objective: "a goal changed mid-turn", tokenBudget: 5000 });
+      await call("thread/goal/set", { threadId, objective: "a goal changed mid-turn", tokenBudget });
       const held = await client.waitForServerRequest(
         (request) => request.method === "item/tool/call" && request.params.threadId === threadId,
         10_000,
@@ -247,6 +236,12 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     "a client pauses the goal mid-turn: what the turn spent so far is accounted first",
     [heldCall, { text: "after the pause" }],
     changedMidTurn((threadId, call) => call("thread/goal/set", { threadId, status: "paused" })),
+  );
+  await scenario(
+    "a client edits the objective mid-turn",
+    [heldCall, { text: "after the edit" }],
+    // A budget the turn spends by its end, so no continuation follows.
+    changedMidTurn((threadId, call) => call("thread/goal/set", { threadId, objective: "an edited objective" }), 40),
   );
   await scenario(
     "a client clears the goal mid-turn: what the turn spent so far is accounted first",
@@ -286,7 +281,8 @@ describe("goals at work, beside the 0.171.0 binary", () => {
     );
     assert.ok(completed[1].tokensUsed > 0);
     assert.equal(completed[2].tokensUsed, completed[1].tokensUsed, "the answer after completing is not the goal's");
-    assert.equal(theirs["the budget spent in the middle of a turn: told the budget is spent"], true);
+    assert.equal(theirs["the budget spent in the middle of a turn: told of the goal mid-turn"], true);
+    assert.equal(theirs["a client edits the objective mid-turn: told of the goal mid-turn"], true);
     assert.deepEqual(theirs["a user turn: the goal tools without a goal, then one created: the goal tools' answers"], [
       '"g1: {\\"goal\\":null,\\"remainingTokens\\":null,\\"completionBudgetReport\\":null}"',
       '"g2: cannot update goal because this thread has no goal"',

@@ -8,7 +8,7 @@
 // The model's side too: what each tool call's output told it.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { idNamer } from "./harness/beside-codex.js";
+import { transcriptView } from "./harness/beside-codex.js";
 import type { CodexTestClient } from "./harness/client.js";
 import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
 import type { ScriptedResponses } from "./harness/scripted-responses.js";
@@ -30,21 +30,7 @@ const text = (words: string) => [{ type: "text", text: words, text_elements: [] 
 
 async function play(client: CodexTestClient, provider: ScriptedResponses) {
   const transcript: Record<string, unknown[]> = {};
-  const name = idNamer();
-  const shown = (value: unknown) =>
-    JSON.parse(
-      name(
-        JSON.stringify(value, (key, inner) =>
-          TIMES.test(key) && typeof inner === "number"
-            ? "<time>"
-            : OWN.test(key)
-              ? "<own>"
-              : typeof inner === "string"
-                ? inner.replace(/^(msg|rs|fco)_[\w-]+$/, "<$1 id>")
-                : inner,
-        ),
-      ),
-    );
+  const shown = transcriptView({ times: TIMES, own: OWN });
   let step: unknown[] = [];
   let heard = client.notifications.length;
   /**

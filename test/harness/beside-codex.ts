@@ -147,6 +147,35 @@ export function idNamer(kept: readonly string[] = []): (text: string) => string 
 }
 
 /**
+ * How a side-by-side transcript shows a value, so the two sides' compare: ids named (idNamer), numbers
+ * under a `times` key blanked, whatever is under an `own` key (each side's model, paths, cursors)
+ * blanked, Responses item ids (`msg_…`, `rs_…`, `fco_…`) made generic, and `text` applied to every
+ * other string.
+ */
+export function transcriptView(options: {
+  times: RegExp;
+  own: RegExp;
+  text?: (value: string) => string;
+}): (value: unknown) => any {
+  const name = idNamer();
+  const text = options.text ?? ((value: string) => value);
+  return (value) =>
+    JSON.parse(
+      name(
+        JSON.stringify(value, (key, inner) =>
+          options.times.test(key) && typeof inner === "number"
+            ? "<time>"
+            : options.own.test(key)
+              ? "<own>"
+              : typeof inner === "string"
+                ? text(inner.replace(/^(msg|rs|fco)_[\w-]+$/, "<$1 id>"))
+                : inner,
+        ),
+      ),
+    );
+}
+
+/**
  * A thread started in `cwd` with one turn per prompt, each answered `answer <prompt>` by the scripted
  * provider both sides use (so the thread's preview is its first prompt); its id and its turns' ids.
  */

@@ -19,6 +19,7 @@
 //   <prefix>.rc.client.<clientId>                relay: machine → client; subscribed by the gateway connection of that client
 //   <prefix>.rc.status.<tenant>.<environmentId>  relay: the machine's socket was taken / lost (instances and sessions listen)
 import type { WireError } from "./errors.js";
+import type { ThreadGoal } from "./methods/thread-lifecycle.js";
 import type { ServiceName } from "./registry-types.js";
 
 export const DEFAULT_BUS_PREFIX = "sy";
@@ -190,6 +191,8 @@ export type TurnControlRequest = { commandId: string } & (
    * accounted first, as Codex does before a goal/set or goal/clear (answered once it is).
    */
   | { type: "settleGoal" }
+  /** A client changed the active goal's objective: the running turn's model is told before it is asked again. */
+  | { type: "goalObjectiveUpdated"; goal: ThreadGoal }
 );
 
 export type TurnControlReply = { ok: true; turnId: string } | { ok: false; error: WireError };

@@ -219,6 +219,8 @@ export interface NextTurns {
   continueThread(tenant: string, threadId: string, subject: string): Promise<NextTurn>;
   /** A running turn's progress on the thread's goal accounted (before a client changes the goal). */
   settleGoal(tenant: string, threadId: string): Promise<void>;
+  /** A client changed the active goal's objective: a running turn's model is told. */
+  tellGoalObjective(tenant: string, threadId: string, goal: ThreadGoal): Promise<void>;
 }
 
 export function lifecycleHandlers(
@@ -936,9 +938,10 @@ export function lifecycleHandlers(
       const tenant = tenantOf(context);
       // As Codex: what a running turn has spent toward the goal is accounted before it changes.
       await nextTurns?.settleGoal(tenant, params.threadId);
-      const { result } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
+      const { result: applied } = await store.applyOnce(tenant, command(context, params.threadId), async (tx) => {
         const row = await lockExisting(tx, tenant, params.threadId, () => threadNotFound(params.threadId));
         const goal = nextGoal(row, params);
+        const before = row.goal as ThreadGoal | null;
         // As in Codex 0.171.0 a goal materializes the thread: it is listed from then on, its objective
         // the preview of a thread that had none (probed; a later turn does not replace it). An active
         // goal is owed a continuation (migration 0031), admitted below, or by another instance's
@@ -953,17 +956,21 @@ export function lifecycleHandlers(
            next_turn_due_at = CASE WHEN $4::text IS NULL THEN NULL ELSE now() END, next_turn_subject = $4::text`,
           [JSON.stringify(goal), goal.status === "active" ? context.request.caller.subject : null, goal.objective],
         );
-        return { goal };
+        return { goal, isNewObjective: before !== null && before.objective !== goal.objective };
       });
+      const { isNewObjective, ...result } = applied;
       context.events.emit(
         Notification.threadGoalUpdated,
         { threadId: params.threadId, turnId: null, goal: result.goal },
         { tenant },
       );
       // As Codex 0.171.0: an active goal on an idle thread sets it working (a continuation turn);
-      // on a thread running a turn, that turn's end continues it.
-      if (result.goal.status === "active")
+      // on a thread running a turn, that turn's end continues it, and its model is told of a new
+      // objective before it is asked again (probed).
+      if (result.goal.status === "active") {
+        if (isNewObjective) await nextTurns?.tellGoalObjective(tenant, result.goal.threadId, result.goal);
         void nextTurns?.continueThread(tenant, result.goal.threadId, context.request.caller.subject);
+      }
       return result;
     },
 

@@ -49,6 +49,7 @@ import {
   GOAL_TOOLS,
   type GoalProgress,
   goalBudgetSpentItem,
+  goalObjectiveUpdatedItem,
   goalTokens,
   goalToolAnswer,
   isGoalTool,
@@ -165,6 +166,8 @@ interface RunningTurn {
   /** Command ids of the control requests applied (a redelivered keyed command must not add input twice). */
   appliedCommands: Set<string>;
   pendingInput: { input: UserInput[]; clientUserMessageId: string | null }[];
+  /** Model-only messages that join the turn before the next model request (a client's new goal objective). */
+  pendingModelItems: TurnItem[];
   /**
    * The model call in flight, while new input may cut it short: as Codex 0.171.0 does (probed), input
    * that joins the turn abandons the call (what it streamed is not kept) and the turn asks again with it.
@@ -250,6 +253,7 @@ export class TurnRunner {
       lease,
       abort: new AbortController(),
       pendingInput: [],
+      pendingModelItems: [],
       isEnding: false,
       kind: turn.kind,
       appliedCommands: new Set(),
@@ -383,6 +387,10 @@ export class TurnRunner {
         running.pendingInput.push({ input: request.input as UserInput[], clientUserMessageId: request.clientUserMessageId });
         running.inFlightSample?.abort();
         return { ok: true, turnId };
+      case "goalObjectiveUpdated":
+        // Told before the model is asked again; the call in flight goes on (Codex does not cut it short).
+        if (!takesNoInput) running.pendingModelItems.push(goalObjectiveUpdatedItem(request.goal));
+        return { ok: true, turnId };
       case "settleGoal": {
         // Answered once accounted: the goal/set or goal/clear waiting on it then changes the goal.
         const { tenant, threadId } = running.lease;
@@ -392,6 +400,11 @@ export class TurnRunner {
         );
       }
     }
+  }
+
+  /** A client changed the active goal's objective: a turn running on the thread is told (if one runs). */
+  async tellGoalObjective(tenant: string, threadId: string, goal: ThreadGoal): Promise<void> {
+    await this.bus.send(tenant, threadId, { commandId: newId(), type: "goalObjectiveUpdated", goal }, SETTLE_GOAL_TIMEOUT_MS);
   }
 
   /**
@@ -660,12 +673,16 @@ export class TurnRunner {
     }
   }
 
-  /** Steered input (and input added by turn/start) joins the turn before the next model request. */
+  /**
+   * Steered input (and input added by turn/start) joins the turn before the next model request, as
+   * do model-only messages for it.
+   */
   private async takePendingInput(
     running: RunningTurn,
     target: { tenant: string; threadId: string },
     ids: { threadId: string; turnId: string },
   ) {
+    if (running.pendingModelItems.length > 0) await this.storeOrFence(running, running.pendingModelItems.splice(0));
     while (running.pendingInput.length > 0) {
       const next = running.pendingInput.shift() as RunningTurn["pendingInput"][number];
       const user = userInputItem(next.input, next.clientUserMessageId, Date.now());
