@@ -9,9 +9,9 @@
 // side's own environment left out).
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { transcriptView } from "./harness/beside-codex.js";
+import { recordingCall, transcriptView } from "./harness/beside-codex.js";
 import type { CodexTestClient } from "./harness/client.js";
-import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
+import { listenerBesideStackForSuite, playOnBothSides } from "./harness/codex-listener.js";
 import type { ScriptedResponses, ScriptStep } from "./harness/scripted-responses.js";
 import { assertConformant } from "./harness/stack.js";
 
@@ -82,13 +82,7 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
   ) => {
     const step: unknown[] = [];
     transcript[label] = step;
-    const call = async (method: string, params: unknown) => {
-      const reply = await client.request(method, params);
-      step.push({
-        [`answer to ${method}`]: shown(reply.error ? { code: reply.error.code, message: reply.error.message } : reply.result),
-      });
-      return reply.result as any;
-    };
+    const call = recordingCall(client, shown, () => step);
     const threadId = (await client.call("thread/start", { dynamicTools: [TOOL] })).thread.id as string;
     provider.clearScript();
     provider.script({ text: "hi there" });
@@ -267,9 +261,7 @@ describe("goals at work, beside the 0.171.0 binary", () => {
   const besideListener = listenerBesideStackForSuite("goal-flows");
 
   test("the same goal tools' answers, accounting, notifications and answers, value by value", async () => {
-    const sides = besideListener();
-    const theirs = await play(await sides.openCodex({ experimentalApi: true }), sides.provider);
-    const ours = await play(await sides.openSwitchyard("t-goals", "goal-user", { experimentalApi: true }), sides.provider);
+    const { theirs, ours } = await playOnBothSides(besideListener(), { tenant: "t-goals", subject: "goal-user" }, play);
     // Read off the binary, so the comparison below compares what matters.
     const completed = (theirs["no budget: the model completes the goal"] as Record<string, any>[])
       .filter((entry) => entry["thread/goal/updated"])

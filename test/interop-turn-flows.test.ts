@@ -8,9 +8,9 @@
 // The model's side too: what each tool call's output told it.
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { transcriptView } from "./harness/beside-codex.js";
+import { recordingCall, transcriptView } from "./harness/beside-codex.js";
 import type { CodexTestClient } from "./harness/client.js";
-import { listenerBesideStackForSuite } from "./harness/codex-listener.js";
+import { listenerBesideStackForSuite, playOnBothSides } from "./harness/codex-listener.js";
 import type { ScriptedResponses } from "./harness/scripted-responses.js";
 import { assertConformant } from "./harness/stack.js";
 
@@ -67,13 +67,7 @@ async function play(client: CodexTestClient, provider: ScriptedResponses) {
     step = [];
     transcript[label] = step;
   };
-  const call = async (method: string, params: unknown) => {
-    const reply = await client.request(method, params);
-    step.push({
-      [`answer to ${method}`]: shown(reply.error ? { code: reply.error.code, message: reply.error.message } : reply.result),
-    });
-    return reply.result as any;
-  };
+  const call = recordingCall(client, shown, () => step);
   const completed = async (turnId: string) => {
     await client.waitForNotification((n) => n.method === "turn/completed" && n.params.turn.id === turnId, 20_000);
   };
@@ -167,9 +161,7 @@ describe("turns with tools and input, beside the 0.171.0 binary", () => {
   const besideListener = listenerBesideStackForSuite("turn-flows");
 
   test("the same notifications, server requests and answers, value by value", async () => {
-    const sides = besideListener();
-    const theirs = await play(await sides.openCodex({ experimentalApi: true }), sides.provider);
-    const ours = await play(await sides.openSwitchyard("t-flows", "flows-user", { experimentalApi: true }), sides.provider);
+    const { theirs, ours } = await playOnBothSides(besideListener(), { tenant: "t-flows", subject: "flows-user" }, play);
     // Read off the binary, so the comparison below compares what matters.
     assert.deepEqual(theirs["what the model was told of the tool calls"], [
       { call_id: "call_1", output: "sunny" },

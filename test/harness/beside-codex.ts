@@ -176,6 +176,24 @@ export function transcriptView(options: {
 }
 
 /**
+ * A request through `client` whose answer (a refusal's code and message), as `shown` shows it, joins
+ * the transcript's current step (`stepNow()`); resolves with the result.
+ */
+export function recordingCall(
+  client: CodexTestClient,
+  shown: (value: unknown) => unknown,
+  stepNow: () => unknown[],
+): (method: string, params: unknown) => Promise<any> {
+  return async (method, params) => {
+    const reply = await client.request(method, params);
+    stepNow().push({
+      [`answer to ${method}`]: shown(reply.error ? { code: reply.error.code, message: reply.error.message } : reply.result),
+    });
+    return reply.result;
+  };
+}
+
+/**
  * A thread started in `cwd` with one turn per prompt, each answered `answer <prompt>` by the scripted
  * provider both sides use (so the thread's preview is its first prompt); its id and its turns' ids.
  */

@@ -181,6 +181,20 @@ export async function listenerBesideStack(
 }
 
 /**
+ * One scripted flow played on the binary's side, then on Switchyard's (as `subject` of `tenant`),
+ * each through one client with `experimentalApi`: the two transcripts to compare.
+ */
+export async function playOnBothSides<T>(
+  sides: ListenerBesideStack,
+  who: { tenant: string; subject: string },
+  play: (client: CodexTestClient, provider: ScriptedResponses) => Promise<T>,
+): Promise<{ theirs: T; ours: T }> {
+  const theirs = await play(await sides.openCodex({ experimentalApi: true }), sides.provider);
+  const ours = await play(await sides.openSwitchyard(who.tenant, who.subject, { experimentalApi: true }), sides.provider);
+  return { theirs, ours };
+}
+
+/**
  * The 0.171.0 binary's listener beside a stack for the enclosing suite (call it inside `describe`):
  * started before its tests, stopped after them; the getter gives them to a test.
  */
