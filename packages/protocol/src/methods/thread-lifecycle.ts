@@ -511,7 +511,9 @@ export const threadLifecycleMethods = defineMethods({
     paramsRequired: true,
     params: ThreadGoalSetParams,
     result: z.object({ goal: ThreadGoal }),
-    announcedAfterAnswer: [ThreadLifecycleNotification.threadGoalUpdated],
+    // Everything about the thread after the answer, as Codex 0.171.0 orders them: the goal, then the
+    // continuation an active goal starts (its status and turn) and, mid-turn, the settled usage.
+    announcedAfterAnswer: "all",
     announcesThread: "params",
     summary: "Sets or updates a thread's goal; thread/goal/updated to its subscribers.",
   },

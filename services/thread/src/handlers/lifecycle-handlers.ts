@@ -220,7 +220,7 @@ export interface NextTurns {
   /** A running turn's progress on the thread's goal accounted (before a client changes the goal). */
   settleGoal(tenant: string, threadId: string): Promise<void>;
   /** A client changed the active goal's objective: a running turn's model is told. */
-  tellGoalObjective(tenant: string, threadId: string, goal: ThreadGoal): Promise<void>;
+  tellGoalObjective(tenant: string, threadId: string, goal: ThreadGoal, commandId: string): Promise<void>;
 }
 
 export function lifecycleHandlers(
@@ -617,7 +617,7 @@ export function lifecycleHandlers(
       // As Codex 0.171.0 (probed): a resumed thread whose goal is active takes it up again, even after
       // an interrupt had stopped its continuations (admitted after this answer: a database round trip
       // later, and only if no turn runs).
-      if (goal?.status === "active") void nextTurns?.continueThread(tenant, row.id, request.caller.subject);
+      if (goal?.status === "active") setImmediate(() => void nextTurns?.continueThread(tenant, row.id, request.caller.subject));
       return answer;
     },
 
@@ -968,7 +968,9 @@ export function lifecycleHandlers(
       // on a thread running a turn, that turn's end continues it, and its model is told of a new
       // objective before it is asked again (probed).
       if (result.goal.status === "active") {
-        if (isNewObjective) await nextTurns?.tellGoalObjective(tenant, result.goal.threadId, result.goal);
+        if (isNewObjective) {
+          await nextTurns?.tellGoalObjective(tenant, result.goal.threadId, result.goal, context.request.commandId);
+        }
         void nextTurns?.continueThread(tenant, result.goal.threadId, context.request.caller.subject);
       }
       return result;

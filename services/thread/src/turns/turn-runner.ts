@@ -389,7 +389,10 @@ export class TurnRunner {
         return { ok: true, turnId };
       case "goalObjectiveUpdated":
         // Told before the model is asked again; the call in flight goes on (Codex does not cut it short).
-        if (!takesNoInput) running.pendingModelItems.push(goalObjectiveUpdatedItem(request.goal));
+        if (!takesNoInput) {
+          running.appliedCommands.add(request.commandId);
+          running.pendingModelItems.push(goalObjectiveUpdatedItem(request.goal));
+        }
         return { ok: true, turnId };
       case "settleGoal": {
         // Answered once accounted: the goal/set or goal/clear waiting on it then changes the goal.
@@ -402,9 +405,12 @@ export class TurnRunner {
     }
   }
 
-  /** A client changed the active goal's objective: a turn running on the thread is told (if one runs). */
-  async tellGoalObjective(tenant: string, threadId: string, goal: ThreadGoal): Promise<void> {
-    await this.bus.send(tenant, threadId, { commandId: newId(), type: "goalObjectiveUpdated", goal }, SETTLE_GOAL_TIMEOUT_MS);
+  /**
+   * A client changed the active goal's objective: a turn running on the thread is told (if one runs),
+   * once per `commandId` (the goal/set's: a redelivered one does not tell it twice).
+   */
+  async tellGoalObjective(tenant: string, threadId: string, goal: ThreadGoal, commandId: string): Promise<void> {
+    await this.bus.send(tenant, threadId, { commandId, type: "goalObjectiveUpdated", goal }, SETTLE_GOAL_TIMEOUT_MS);
   }
 
   /**
