@@ -259,7 +259,7 @@ export function goalContinuationItem(goal: ThreadGoal): TurnItem {
       'in a row, and with "paused" only when the user asks for a pause.',
     "</codex_internal_context>",
   ].join("\n");
-  return { item: null, responseItem: { type: "message", role: "user", content: [{ type: "input_text", text }] } };
+  return modelOnlyMessage(text);
 }
 
 /**
@@ -282,7 +282,7 @@ export function goalObjectiveUpdatedItem(goal: ThreadGoal): TurnItem {
     budget,
     "</codex_internal_context>",
   ].join("\n");
-  return { item: null, responseItem: { type: "message", role: "user", content: [{ type: "input_text", text }] } };
+  return modelOnlyMessage(text);
 }
 
 /** A goal's objective escaped for a model-only message (the user's text cannot close its tags). */
@@ -306,5 +306,10 @@ export function goalBudgetSpentItem(goal: ThreadGoal): TurnItem {
     escapedObjective(goal),
     "</codex_internal_context>",
   ].join("\n");
+  return modelOnlyMessage(text);
+}
+
+/** A user message in the model's history that no client sees (no thread item). */
+function modelOnlyMessage(text: string): TurnItem {
   return { item: null, responseItem: { type: "message", role: "user", content: [{ type: "input_text", text }] } };
 }

@@ -499,7 +499,7 @@ export class TurnStore {
       [tenant, threadId],
     );
     const rootTurnId = root.rows[0]?.goal_root_turn_id ?? turn.turnId;
-    const admitted = await admitRegular({ ...request, goalContinuation: true }, [goalContinuationItem(goal)], null, rootTurnId);
+    const admitted = await admitRegular(request, [goalContinuationItem(goal)], null, rootTurnId);
     return { kind: "goal", row, turn: admitted, userItems: [] };
   }
 
